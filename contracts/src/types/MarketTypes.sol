@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @notice Resources of a pod, or a provider's capacity.
+/// @dev cpuMillis in millicores (1000 = one core), memoryMiB and storageMiB in mebibytes.
+struct Resources {
+    uint32 cpuMillis;
+    uint32 memoryMiB;
+    uint32 storageMiB;
+}
+
+/// @notice A provider's listed price, per second, in the payment token's base units.
+/// @dev price per second = cpuMillis * perCpuMilli + memoryMiB * perMemoryMiB + storageMiB * perStorageMiB + flat.
+struct Pricing {
+    uint96 perCpuMilli;
+    uint96 perMemoryMiB;
+    uint96 perStorageMiB;
+    uint96 flat;
+}
+
+/// @notice What a provider publishes about itself in the registry.
+struct ProviderProfile {
+    /// @dev Base URL of the provider API (http:// or https://).
+    string endpoint;
+    /// @dev Where the provider's human-readable description lives (may be empty).
+    string metadataURI;
+    /// @dev X25519 public key that publishers wrap content keys to.
+    bytes32 encryptionKey;
+    Pricing pricing;
+    Resources capacity;
+    /// @dev Each attribute is a UTF-8 "key=value" left-aligned in 32 bytes, e.g. "region=eu-west".
+    bytes32[] attributes;
+}
+
+enum ProviderStatus {
+    None,
+    Active,
+    Paused
+}
+
+/// @notice A provider's signed offer to run one spec at one price (EIP-712 typed data).
+struct Quote {
+    address provider;
+    /// @dev The only account that may use the quote; address(0) lets anyone use it.
+    address publisher;
+    bytes32 specHash;
+    Resources resources;
+    uint96 pricePerSecond;
+    uint40 validUntil;
+    bytes32 attestationHash;
+    uint256 nonce;
+}
+
+/// @notice Stake of one provider. bonded = free + locked; unbonding is on its way out.
+struct Stake {
+    uint128 free;
+    uint128 locked;
+    uint128 unbonding;
+    uint40 unbondingReleaseAt;
+}
+
+enum LeaseStatus {
+    None,
+    Active,
+    Closed
+}
+
+enum CloseReason {
+    None,
+    Publisher,
+    Provider,
+    OutOfFunds
+}
+
+/// @notice One lease: escrowed funds that stream to the provider per second.
+/// @dev Packed into four slots; withdraw only rewrites the third.
+///      `balance` is every token still held for the lease: unspent funds plus what the provider has earned but not
+///      yet withdrawn. The provider has been paid for everything up to `settledAt`.
+struct Lease {
+    address publisher;
+    uint40 startedAt;
+    uint40 endedAt;
+    LeaseStatus status;
+    address provider;
+    uint96 pricePerSecond;
+    uint96 balance;
+    uint96 collateral;
+    uint40 settledAt;
+    bytes32 specHash;
+}
+
+enum OrderStatus {
+    None,
+    Open,
+    Matched,
+    Cancelled
+}
+
+/// @notice What an order asks of the providers that bid on it.
+struct Requirements {
+    /// @dev Minimum bonded stake (free + locked) of a bidder.
+    uint128 minStake;
+    /// @dev Attributes every bidder must have.
+    bytes32[] attributes;
+}
+
+/// @notice A publisher's request for bids (reverse market).
+struct Order {
+    address publisher;
+    uint40 bidDeadline;
+    OrderStatus status;
+    bool autoAccept;
+    uint8 bidCount;
+    address bestBidder;
+    uint96 bestPrice;
+    uint96 maxPricePerSecond;
+    uint96 deposit;
+    uint64 leaseId;
+    Resources resources;
+    uint128 minStake;
+    bytes32 specHash;
+}
+
+enum BidStatus {
+    None,
+    Active,
+    Won,
+    Released
+}
+
+/// @notice A provider's bid; `reserved` is the stake set aside as collateral while the bid stands.
+struct Bid {
+    uint96 pricePerSecond;
+    uint96 reserved;
+    uint40 placedAt;
+    BidStatus status;
+}
+
+/// @notice Governed parameters of the market.
+struct MarketParams {
+    /// @dev Protocol fee taken from provider withdrawals, in basis points.
+    uint16 feeBps;
+    /// @dev Seconds between an unstake request and the stake becoming withdrawable.
+    uint40 unbondingDelay;
+    /// @dev Collateral locked per lease = pricePerSecond * collateralSeconds.
+    uint40 collateralSeconds;
+    /// @dev A lease's first deposit must pay for at least this many seconds.
+    uint40 minLeaseDuration;
+    /// @dev Longest allowed bid window of an order.
+    uint40 maxBidWindow;
+    /// @dev After the bid deadline, how long the publisher (or anyone, with auto-accept) can still match the order.
+    uint40 acceptWindow;
+    /// @dev Most bids one order takes.
+    uint8 maxBidsPerOrder;
+    /// @dev Least bonded stake a provider needs to bid or take a lease.
+    uint128 minProviderStake;
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {PodnetMarket} from "../../src/PodnetMarket.sol";
+import {ProviderRegistry} from "../../src/ProviderRegistry.sol";
+import {PodnetTestToken} from "../../src/dev/PodnetTestToken.sol";
+import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
+import {MarketParams, Pricing, ProviderProfile, Quote, Requirements, Resources} from "../../src/types/MarketTypes.sol";
+import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {Test} from "forge-std/Test.sol";
+
+/// @notice Deploys the market the way the deploy script does and offers helpers to set up providers, quotes,
+///         leases and orders. Tests inherit it.
+abstract contract MarketFixture is Test {
+    uint256 internal constant TOKEN = 1e18;
+    uint256 internal constant START_TIME = 1_800_000_000;
+
+    PodnetTestToken internal token;
+    ProviderRegistry internal registry;
+    AccessManager internal manager;
+    PodnetMarket internal market;
+
+    address internal admin = makeAddr("admin");
+    address internal treasury = makeAddr("treasury");
+    address internal publisher = makeAddr("publisher");
+    address internal otherPublisher = makeAddr("otherPublisher");
+    address internal stranger = makeAddr("stranger");
+
+    address internal provider;
+    uint256 internal providerKey;
+    address internal provider2;
+    uint256 internal provider2Key;
+
+    bytes32 internal constant SPEC = keccak256("pod.yaml v1");
+    bytes32 internal constant SPEC2 = keccak256("pod.yaml v2");
+    bytes32 internal constant ATTESTATION = keccak256("attestation");
+    bytes32 internal constant REGION_EU = "region=eu-west";
+    bytes32 internal constant TEE_SGX = "tee=sgx";
+
+    uint96 internal constant PRICE = 1e12; // base units per second
+    uint96 internal constant DEPOSIT = uint96(PRICE) * 1 days;
+
+    function setUp() public virtual {
+        vm.warp(START_TIME);
+        token = new PodnetTestToken();
+        registry = new ProviderRegistry();
+        manager = new AccessManager(admin);
+        market = new PodnetMarket(
+            IERC20(address(token)), IProviderRegistry(address(registry)), address(manager), treasury, defaultParams()
+        );
+
+        (provider, providerKey) = makeAddrAndKey("provider");
+        (provider2, provider2Key) = makeAddrAndKey("provider2");
+        _fund(publisher, 1_000_000 * TOKEN);
+        _fund(otherPublisher, 1_000_000 * TOKEN);
+        _fund(stranger, 1_000_000 * TOKEN);
+    }
+
+    function defaultParams() internal pure returns (MarketParams memory) {
+        return MarketParams({
+            feeBps: 100, // 1%
+            unbondingDelay: 7 days,
+            collateralSeconds: 1 days,
+            minLeaseDuration: 1 hours,
+            maxBidWindow: 1 days,
+            acceptWindow: 1 days,
+            maxBidsPerOrder: 20,
+            minProviderStake: uint128(100 * TOKEN)
+        });
+    }
+
+    function defaultResources() internal pure returns (Resources memory) {
+        return Resources({cpuMillis: 500, memoryMiB: 512, storageMiB: 1024});
+    }
+
+    function defaultProfile() internal pure returns (ProviderProfile memory profile) {
+        bytes32[] memory attributes = new bytes32[](2);
+        attributes[0] = REGION_EU;
+        attributes[1] = TEE_SGX;
+        profile = ProviderProfile({
+            endpoint: "https://provider.example:8443",
+            metadataURI: "ipfs://bafy-provider-metadata",
+            encryptionKey: keccak256("x25519 public key"),
+            pricing: Pricing({perCpuMilli: 1e8, perMemoryMiB: 1e8, perStorageMiB: 1e7, flat: 1e9}),
+            capacity: Resources({cpuMillis: 8000, memoryMiB: 16_384, storageMiB: 102_400}),
+            attributes: attributes
+        });
+    }
+
+    /// @dev Mints `amount` to `who` and approves the market for all of it.
+    function _fund(address who, uint256 amount) internal {
+        token.mint(who, amount);
+        vm.prank(who);
+        token.approve(address(market), type(uint256).max);
+    }
+
+    function _register(address who) internal {
+        vm.prank(who);
+        registry.register(defaultProfile());
+    }
+
+    /// @dev Registers `who` with the default profile and stakes `amount`.
+    function _onboard(address who, uint256 amount) internal {
+        _register(who);
+        _fund(who, amount);
+        vm.prank(who);
+        market.stake(amount);
+    }
+
+    function _quote(address quoteProvider, uint96 price, uint256 nonce) internal view returns (Quote memory) {
+        return Quote({
+            provider: quoteProvider,
+            publisher: publisher,
+            specHash: SPEC,
+            resources: defaultResources(),
+            pricePerSecond: price,
+            validUntil: uint40(block.timestamp + 10 minutes),
+            attestationHash: ATTESTATION,
+            nonce: nonce
+        });
+    }
+
+    function _sign(uint256 key, Quote memory quote) internal view returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, market.hashQuote(quote));
+        return abi.encodePacked(r, s, v);
+    }
+
+    /// @dev `publisher` leases from `provider` at `price` with `deposit`, using quote nonce `nonce`.
+    function _lease(uint96 price, uint96 deposit, uint256 nonce) internal returns (uint256 leaseId) {
+        Quote memory quote = _quote(provider, price, nonce);
+        bytes memory signature = _sign(providerKey, quote);
+        vm.prank(publisher);
+        leaseId = market.createLease(quote, signature, deposit);
+    }
+
+    function _requirements(uint128 minStake, bytes32 attribute) internal pure returns (Requirements memory r) {
+        bytes32[] memory attributes;
+        if (attribute != bytes32(0)) {
+            attributes = new bytes32[](1);
+            attributes[0] = attribute;
+        }
+        r = Requirements({minStake: minStake, attributes: attributes});
+    }
+
+    /// @dev `publisher` orders SPEC with a one-hour bid window.
+    function _order(uint96 maxPrice, uint96 deposit, bool autoAccept) internal returns (uint256 orderId) {
+        vm.prank(publisher);
+        orderId = market.createOrder(
+            SPEC,
+            defaultResources(),
+            maxPrice,
+            deposit,
+            uint40(block.timestamp + 1 hours),
+            _requirements(0, REGION_EU),
+            autoAccept
+        );
+    }
+
+    function _bid(address bidder, uint256 orderId, uint96 price) internal {
+        vm.prank(bidder);
+        market.placeBid(orderId, price);
+    }
+}
