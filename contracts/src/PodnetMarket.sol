@@ -586,12 +586,12 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
             publisher: publisher,
             startedAt: uint40(block.timestamp),
             endedAt: 0,
-            status: LeaseStatus.Active,
             provider: provider,
             pricePerSecond: pricePerSecond,
             balance: deposit,
             collateral: collateral,
             settledAt: uint40(block.timestamp),
+            status: LeaseStatus.Active,
             specHash: specHash
         });
         emit LeaseCreated(

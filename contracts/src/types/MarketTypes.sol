@@ -73,19 +73,20 @@ enum CloseReason {
 }
 
 /// @notice One lease: escrowed funds that stream to the provider per second.
-/// @dev Packed into four slots; withdraw only rewrites the third.
+/// @dev Packed into four slots so that withdraw and top-up read two (provider and price; balance, settlement time
+///      and status) and rewrite one.
 ///      `balance` is every token still held for the lease: unspent funds plus what the provider has earned but not
 ///      yet withdrawn. The provider has been paid for everything up to `settledAt`.
 struct Lease {
     address publisher;
     uint40 startedAt;
     uint40 endedAt;
-    LeaseStatus status;
     address provider;
     uint96 pricePerSecond;
     uint96 balance;
     uint96 collateral;
     uint40 settledAt;
+    LeaseStatus status;
     bytes32 specHash;
 }
 
@@ -105,6 +106,8 @@ struct Requirements {
 }
 
 /// @notice A publisher's request for bids (reverse market).
+/// @dev bestBidder shares its slot with maxPricePerSecond and bestPrice with deposit, so that the first bid rewrites
+///      slots that are already non-zero instead of paying for fresh ones.
 struct Order {
     address publisher;
     uint40 bidDeadline;
@@ -112,9 +115,9 @@ struct Order {
     bool autoAccept;
     uint8 bidCount;
     address bestBidder;
-    uint96 bestPrice;
     uint96 maxPricePerSecond;
     uint96 deposit;
+    uint96 bestPrice;
     uint64 leaseId;
     Resources resources;
     uint128 minStake;

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing, then checks everything. Each step prints its name and time;
+# the first failure stops the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+export FOUNDRY_DISABLE_NIGHTLY_WARNING=1
+
+step() {
+  local name=$1
+  shift
+  echo
+  echo "==> $name"
+  local start=$SECONDS
+  "$@"
+  echo "<== $name: ok ($((SECONDS - start)) s)"
+}
+
+no_lint_findings() {
+  local out
+  out=$(forge lint contracts/src 2>&1)
+  if grep -qE '^(warning|error|note)' <<<"$out"; then
+    echo "$out"
+    echo "forge lint reported findings in contracts/src" >&2
+    return 1
+  fi
+}
+
+# CI runs the heavier fuzz/invariant profile (fuzz 1,000 runs, invariant 256 runs x depth 50).
+contracts_profile=default
+if [ "${CI:-}" = "true" ]; then contracts_profile=ci; fi
+
+step "install" bash script/setup.sh
+step "solidity format (forge fmt --check)" forge fmt --check
+step "contracts build and size limit (forge build --sizes)" forge build --sizes
+step "solidity lint (forge lint)" no_lint_findings
+step "generated ABIs up to date" tsx script/gen-abis.ts --check
+step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFILE=$contracts_profile forge test
+step "gas snapshots unchanged (forge test, profile gas)" env FOUNDRY_PROFILE=gas FORGE_SNAPSHOT_CHECK=true forge test
+step "type-check (tsc --noEmit)" tsc --noEmit -p tsconfig.json
+step "lint and format (biome check)" biome check .
+step "TypeScript and end-to-end tests (vitest)" vitest run
+echo
+echo "All checks passed."

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { parseDeployment } from "./deployments.js";
+
+const valid = {
+  chainId: 31337,
+  deployBlock: 1,
+  deployer: "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+  contracts: {
+    paymentToken: { name: "PodnetTestToken", address: "0x5FbDB2315678afecb367f032d93F642f64180aa3", blockNumber: 1 },
+    accessManager: { name: "AccessManager", address: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512", blockNumber: 2 },
+    providerRegistry: {
+      name: "ProviderRegistry",
+      address: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+      blockNumber: 3,
+    },
+    podnetMarket: { name: "PodnetMarket", address: "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9", blockNumber: 4 },
+  },
+};
+
+describe("parseDeployment", () => {
+  it("accepts what deploy:local writes", () => {
+    expect(parseDeployment(valid)).toEqual(valid);
+  });
+
+  it("names the bad field", () => {
+    expect(() => parseDeployment(null)).toThrow("deployment:  must be a JSON object");
+    expect(() => parseDeployment({ ...valid, chainId: "31337" })).toThrow("deployment: chainId must be a positive");
+    expect(() => parseDeployment({ ...valid, deployBlock: -1 })).toThrow("deployment: deployBlock must be");
+    expect(() => parseDeployment({ ...valid, deployer: "0x1234" })).toThrow("deployment: deployer must be");
+    const { podnetMarket: _, ...withoutMarket } = valid.contracts;
+    expect(() => parseDeployment({ ...valid, contracts: withoutMarket })).toThrow(
+      "deployment: contracts.podnetMarket is missing",
+    );
+    expect(() =>
+      parseDeployment({
+        ...valid,
+        contracts: { ...valid.contracts, podnetMarket: { ...valid.contracts.podnetMarket, address: "market" } },
+      }),
+    ).toThrow("deployment: contracts.podnetMarket.address must be a 0x-prefixed 20-byte address");
+  });
+});

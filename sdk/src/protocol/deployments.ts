@@ -1,0 +1,68 @@
+import { type Address, isAddress } from "viem";
+
+/** Names of the deployed contracts in deployments/<chainId>.json. */
+export const contractNames = ["paymentToken", "accessManager", "providerRegistry", "podnetMarket"] as const;
+export type ContractName = (typeof contractNames)[number];
+
+export type DeployedContract = {
+  /** Solidity contract name, e.g. "PodnetMarket". */
+  name: string;
+  address: Address;
+  /** Block the contract was created in. */
+  blockNumber: number;
+};
+
+/** What `npm run deploy:local` writes to deployments/<chainId>.json. */
+export type Deployment = {
+  chainId: number;
+  /** First block of the deployment: indexers start here. */
+  deployBlock: number;
+  deployer: Address;
+  contracts: Record<ContractName, DeployedContract>;
+};
+
+function fail(field: string, reason: string): never {
+  throw new Error(`deployment: ${field} ${reason}`);
+}
+
+function blockNumber(value: unknown, field: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    fail(field, "must be a non-negative integer");
+  }
+  return value;
+}
+
+function address(value: unknown, field: string): Address {
+  if (typeof value !== "string" || !isAddress(value)) fail(field, "must be a 0x-prefixed 20-byte address");
+  return value;
+}
+
+/** Validates a parsed deployments/<chainId>.json; errors name the bad field. */
+export function parseDeployment(json: unknown): Deployment {
+  if (typeof json !== "object" || json === null) fail("", "must be a JSON object");
+  const raw = json as Record<string, unknown>;
+  const chainId = raw.chainId;
+  if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0) {
+    fail("chainId", "must be a positive integer");
+  }
+  if (typeof raw.contracts !== "object" || raw.contracts === null) fail("contracts", "must be an object");
+  const rawContracts = raw.contracts as Record<string, unknown>;
+  const contracts = {} as Record<ContractName, DeployedContract>;
+  for (const key of contractNames) {
+    const entry = rawContracts[key];
+    if (typeof entry !== "object" || entry === null) fail(`contracts.${key}`, "is missing");
+    const { name, address: addr, blockNumber: block } = entry as Record<string, unknown>;
+    if (typeof name !== "string" || name.length === 0) fail(`contracts.${key}.name`, "must be a non-empty string");
+    contracts[key] = {
+      name,
+      address: address(addr, `contracts.${key}.address`),
+      blockNumber: blockNumber(block, `contracts.${key}.blockNumber`),
+    };
+  }
+  return {
+    chainId,
+    deployBlock: blockNumber(raw.deployBlock, "deployBlock"),
+    deployer: address(raw.deployer, "deployer"),
+    contracts,
+  };
+}

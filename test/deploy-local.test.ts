@@ -1,0 +1,225 @@
+/**
+ * `npm run deploy:local` against a real anvil: the deployment file is written and valid, `cast call` answers on
+ * every address, and the SDK's protocol layer (EIP-712 quote, pricing rule, ABIs) agrees with the deployed contracts
+ * through a full register → stake → signed quote → lease round trip.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type Deployment,
+  encodeAttribute,
+  hashQuote,
+  type Pricing,
+  parseDeployment,
+  podnetMarketAbi,
+  podnetTestTokenAbi,
+  pricePerSecond,
+  providerRegistryAbi,
+  type Quote,
+  quoteDomain,
+  quoteTypes,
+  type Resources,
+} from "@podnet/sdk";
+import { createPublicClient, createWalletClient, http, keccak256, parseEther, stringToHex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bin, repoRoot, startAnvil } from "../script/lib/chain.js";
+
+// Anvil's well-known dev accounts 1 and 2 (local chain only).
+const providerAccount = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+const publisherAccount = privateKeyToAccount("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a");
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+let rpcUrl: string;
+let stopAnvil: () => void;
+let deployment: Deployment;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "podnet-deploy-"));
+  const anvil = await startAnvil({ port: await freePort(), logFile: join(dir, "anvil.log") });
+  rpcUrl = anvil.rpcUrl;
+  stopAnvil = () => anvil.process.kill();
+  execFileSync(bin("tsx"), ["script/deploy-local.ts"], {
+    cwd: repoRoot,
+    env: { ...process.env, RPC_URL: rpcUrl, DEPLOYMENTS_DIR: dir },
+    stdio: "pipe",
+  });
+  deployment = parseDeployment(JSON.parse(readFileSync(join(dir, "31337.json"), "utf8")));
+}, 120_000);
+
+afterAll(() => stopAnvil?.());
+
+function cast(...args: string[]): string {
+  return execFileSync(bin("cast"), [...args, "--rpc-url", rpcUrl], { encoding: "utf8" }).trim();
+}
+
+describe("deploy:local", () => {
+  it("writes deployments/31337.json with every contract and its block", () => {
+    expect(deployment.chainId).toBe(31337);
+    expect(deployment.deployer).toBe("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+    const blocks = Object.values(deployment.contracts).map((c) => c.blockNumber);
+    expect(deployment.deployBlock).toBe(Math.min(...blocks));
+    expect(deployment.deployBlock).toBeGreaterThan(0);
+  });
+
+  it("answers cast call on every deployed address", () => {
+    const { paymentToken, accessManager, providerRegistry, podnetMarket } = deployment.contracts;
+    expect(cast("call", paymentToken.address, "symbol()(string)")).toBe('"tPOD"');
+    expect(cast("call", podnetMarket.address, "token()(address)")).toBe(paymentToken.address);
+    expect(cast("call", podnetMarket.address, "registry()(address)")).toBe(providerRegistry.address);
+    expect(cast("call", podnetMarket.address, "authority()(address)")).toBe(accessManager.address);
+    expect(cast("call", providerRegistry.address, "providerCount()(uint256)")).toBe("0");
+    // The deployer holds the admin role (0) of the AccessManager.
+    expect(cast("call", accessManager.address, "hasRole(uint64,address)(bool,uint32)", "0", deployment.deployer)).toBe(
+      "true\n0",
+    );
+  });
+});
+
+describe("SDK protocol layer against the deployed contracts", () => {
+  const resources: Resources = { cpuMillis: 500, memoryMiB: 512, storageMiB: 1024 };
+  const pricing: Pricing = { perCpuMilli: 3n, perMemoryMiB: 5n, perStorageMiB: 7n, flat: 11n };
+
+  it("registers, stakes and leases from a quote signed with the SDK's EIP-712 types", async () => {
+    const chain = { ...foundry, rpcUrls: { default: { http: [rpcUrl] } } };
+    const client = createPublicClient({ chain, transport: http(rpcUrl) });
+    const provider = createWalletClient({ account: providerAccount, chain, transport: http(rpcUrl) });
+    const publisher = createWalletClient({ account: publisherAccount, chain, transport: http(rpcUrl) });
+    const { paymentToken, providerRegistry, podnetMarket } = deployment.contracts;
+    const send = async (hash: `0x${string}`) => {
+      const receipt = await client.waitForTransactionReceipt({ hash });
+      expect(receipt.status).toBe("success");
+    };
+
+    await send(
+      await provider.writeContract({
+        address: providerRegistry.address,
+        abi: providerRegistryAbi,
+        functionName: "register",
+        args: [
+          {
+            endpoint: "https://provider.local:8443",
+            metadataURI: "",
+            encryptionKey: keccak256(stringToHex("x25519")),
+            pricing,
+            capacity: { cpuMillis: 4000, memoryMiB: 8192, storageMiB: 65536 },
+            attributes: [encodeAttribute("region", "eu-west")],
+          },
+        ],
+      }),
+    );
+    for (const [wallet, amount] of [
+      [provider, parseEther("1000")],
+      [publisher, parseEther("1000")],
+    ] as const) {
+      const to = wallet.account.address;
+      await send(
+        await wallet.writeContract({
+          address: paymentToken.address,
+          abi: podnetTestTokenAbi,
+          functionName: "mint",
+          args: [to, amount],
+        }),
+      );
+      await send(
+        await wallet.writeContract({
+          address: paymentToken.address,
+          abi: podnetTestTokenAbi,
+          functionName: "approve",
+          args: [podnetMarket.address, amount],
+        }),
+      );
+    }
+    await send(
+      await provider.writeContract({
+        address: podnetMarket.address,
+        abi: podnetMarketAbi,
+        functionName: "stake",
+        args: [parseEther("500")],
+      }),
+    );
+
+    // The listing price from the chain equals the SDK's pricing rule.
+    const listed = await client.readContract({
+      address: providerRegistry.address,
+      abi: providerRegistryAbi,
+      functionName: "priceFor",
+      args: [providerAccount.address, resources],
+    });
+    expect(listed).toBe(pricePerSecond(pricing, resources));
+
+    const block = await client.getBlock();
+    const quote: Quote = {
+      provider: providerAccount.address,
+      publisher: publisherAccount.address,
+      specHash: keccak256(stringToHex("pod.yaml")),
+      resources,
+      pricePerSecond: listed,
+      validUntil: Number(block.timestamp) + 600,
+      attestationHash: keccak256(stringToHex("attestation")),
+      nonce: 42n,
+    };
+    const onChainDigest = await client.readContract({
+      address: podnetMarket.address,
+      abi: podnetMarketAbi,
+      functionName: "hashQuote",
+      args: [quote],
+    });
+    expect(onChainDigest).toBe(hashQuote(quote, 31337, podnetMarket.address));
+
+    const signature = await provider.signTypedData({
+      domain: quoteDomain(31337, podnetMarket.address),
+      types: quoteTypes,
+      primaryType: "Quote",
+      message: quote,
+    });
+    const deposit = listed * 3600n;
+    await send(
+      await publisher.writeContract({
+        address: podnetMarket.address,
+        abi: podnetMarketAbi,
+        functionName: "createLease",
+        args: [quote, signature, deposit],
+      }),
+    );
+
+    const lease = await client.readContract({
+      address: podnetMarket.address,
+      abi: podnetMarketAbi,
+      functionName: "getLease",
+      args: [1n],
+    });
+    expect(lease.publisher).toBe(publisherAccount.address);
+    expect(lease.provider).toBe(providerAccount.address);
+    expect(lease.pricePerSecond).toBe(listed);
+    expect(lease.balance).toBe(deposit);
+    expect(lease.specHash).toBe(quote.specHash);
+    const { collateralSeconds } = await client.readContract({
+      address: podnetMarket.address,
+      abi: podnetMarketAbi,
+      functionName: "params",
+    });
+    expect(lease.collateral).toBe(listed * BigInt(collateralSeconds));
+    const used = await client.readContract({
+      address: podnetMarket.address,
+      abi: podnetMarketAbi,
+      functionName: "isQuoteNonceUsed",
+      args: [providerAccount.address, 42n],
+    });
+    expect(used).toBe(true);
+  });
+});
