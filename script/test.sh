@@ -32,7 +32,8 @@ if [ "${CI:-}" = "true" ]; then contracts_profile=ci; fi
 
 step "install" bash script/setup.sh
 step "solidity format (forge fmt --check)" forge fmt --check
-step "contracts build and size limit (forge build --sizes)" forge build --sizes
+step "contracts build (forge build)" forge build
+step "contract size limits" tsx script/check-sizes.ts
 step "solidity lint (forge lint)" no_lint_findings
 step "generated ABIs up to date" tsx script/gen-abis.ts --check
 step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFILE=$contracts_profile forge test

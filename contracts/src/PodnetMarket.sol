@@ -307,6 +307,8 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         order.bidDeadline = bidDeadline;
         order.status = OrderStatus.Open;
         order.autoAccept = autoAccept;
+        // forge-lint: disable-next-line(unsafe-typecast) _setParams caps it at 365 days
+        order.acceptWindow = uint32(p.acceptWindow);
         order.maxPricePerSecond = maxPricePerSecond;
         order.deposit = deposit;
         order.resources = resources;
@@ -656,6 +658,6 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     }
 
     function _expiryOf(Order storage order) private view returns (uint256) {
-        return uint256(order.bidDeadline) + _params.acceptWindow;
+        return uint256(order.bidDeadline) + order.acceptWindow;
     }
 }

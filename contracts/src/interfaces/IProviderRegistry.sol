@@ -72,7 +72,8 @@ interface IProviderRegistry {
     ///         the price they were agreed at.
     function updateProfile(ProviderProfile calldata profile) external;
 
-    /// @notice Stops the caller from taking new leases or placing bids.
+    /// @notice Stops the caller from taking new direct leases or placing bids. Running leases go on, and bids
+    ///         already placed stay binding: the order's publisher can still accept them.
     function pause() external;
 
     /// @notice Lets a paused caller take new work again.

@@ -114,6 +114,8 @@ struct Order {
     OrderStatus status;
     bool autoAccept;
     uint8 bidCount;
+    /// @dev acceptWindow in force when the order was created: a later governance change does not move its expiry.
+    uint32 acceptWindow;
     address bestBidder;
     uint96 maxPricePerSecond;
     uint96 deposit;
@@ -155,6 +157,7 @@ struct MarketParams {
     uint40 acceptWindow;
     /// @dev Most bids one order takes.
     uint8 maxBidsPerOrder;
-    /// @dev Least bonded stake a provider needs to bid or take a lease.
+    /// @dev Least bonded stake a provider needs to place a bid or take a direct lease. A placed bid stays binding
+    ///      even if the provider's stake later falls below it: its reservation already backs the lease.
     uint128 minProviderStake;
 }

@@ -1395,6 +1395,11 @@ export const podnetMarketAbi = [
             "internalType": "uint8"
           },
           {
+            "name": "acceptWindow",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
             "name": "bestBidder",
             "type": "address",
             "internalType": "address"
