@@ -11,9 +11,12 @@ if [ "$major" -lt 20 ]; then
   exit 1
 fi
 
+# Not `npm ci`: it insists on every platform's optional binary package (forge-darwin-arm64, biome-win32-x64, ...)
+# being in the lock file, and this machine's registry does not serve those, so the lock file cannot list them.
+# `npm install --no-save` installs exactly the locked versions for this platform and never rewrites the lock.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "Installing npm packages (npm ci)..."
-  npm ci --no-audit --no-fund
+  echo "Installing npm packages..."
+  npm install --no-audit --no-fund --no-save
 fi
 
 for tool in forge anvil cast; do
