@@ -4,8 +4,8 @@
  * broadcast receipts.
  *
  * Environment: RPC_URL (default http://127.0.0.1:8545), DEPLOYER_PRIVATE_KEY (default: anvil's first dev key,
- * accepted on chain 31337 only), DEPLOYMENTS_DIR (default deployments/), PAYMENT_TOKEN and TREASURY (see the
- * forge script).
+ * accepted on chain 31337 only), DEPLOYMENTS_DIR (default deployments/), TIMELOCK_DELAY (default here: 60 s, so a
+ * local chain can try governed changes quickly), and PAYMENT_TOKEN, TREASURY, ARBITER, GOVERNOR (see the forge script).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -26,8 +26,10 @@ type BroadcastRun = {
 const keyOf: Record<string, string> = {
   PodnetTestToken: "paymentToken",
   AccessManager: "accessManager",
+  TimelockController: "timelock",
   ProviderRegistry: "providerRegistry",
   PodnetMarket: "podnetMarket",
+  DisputeCourt: "disputeCourt",
 };
 
 async function ensureChain(rpcUrl: string): Promise<number> {
@@ -56,7 +58,11 @@ async function main() {
     bin("forge"),
     ["script", "contracts/script/Deploy.s.sol:Deploy", "--rpc-url", rpcUrl, "--broadcast", "--slow"],
     // The key goes through the environment, not the command line, so it never shows in a process list.
-    { cwd: repoRoot, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DEPLOYER_PRIVATE_KEY: key } },
+    {
+      cwd: repoRoot,
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { TIMELOCK_DELAY: "60", ...process.env, DEPLOYER_PRIVATE_KEY: key },
+    },
   );
 
   const run = JSON.parse(

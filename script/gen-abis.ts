@@ -14,8 +14,10 @@ const target = join(root, "sdk/src/protocol/abis.ts");
 const contracts = {
   providerRegistryAbi: "ProviderRegistry.sol/ProviderRegistry.json",
   podnetMarketAbi: "PodnetMarket.sol/PodnetMarket.json",
+  disputeCourtAbi: "DisputeCourt.sol/DisputeCourt.json",
   podnetTestTokenAbi: "PodnetTestToken.sol/PodnetTestToken.json",
   accessManagerAbi: "AccessManager.sol/AccessManager.json",
+  timelockControllerAbi: "TimelockController.sol/TimelockController.json",
 } as const;
 
 function render(): string {

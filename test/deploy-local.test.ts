@@ -15,6 +15,7 @@ import {
   type Pricing,
   parseDeployment,
   podnetMarketAbi,
+  podnetRoles,
   podnetTestTokenAbi,
   pricePerSecond,
   providerRegistryAbi,
@@ -77,16 +78,26 @@ describe("deploy:local", () => {
   });
 
   it("answers cast call on every deployed address", () => {
-    const { paymentToken, accessManager, providerRegistry, podnetMarket } = deployment.contracts;
+    const { paymentToken, accessManager, timelock, providerRegistry, podnetMarket, disputeCourt } =
+      deployment.contracts;
     expect(cast("call", paymentToken.address, "symbol()(string)")).toBe('"tPOD"');
     expect(cast("call", podnetMarket.address, "token()(address)")).toBe(paymentToken.address);
     expect(cast("call", podnetMarket.address, "registry()(address)")).toBe(providerRegistry.address);
     expect(cast("call", podnetMarket.address, "authority()(address)")).toBe(accessManager.address);
+    expect(cast("call", disputeCourt.address, "market()(address)")).toBe(podnetMarket.address);
+    expect(cast("call", disputeCourt.address, "authority()(address)")).toBe(accessManager.address);
     expect(cast("call", providerRegistry.address, "providerCount()(uint256)")).toBe("0");
-    // The deployer holds the admin role (0) of the AccessManager.
-    expect(cast("call", accessManager.address, "hasRole(uint64,address)(bool,uint32)", "0", deployment.deployer)).toBe(
-      "true\n0",
-    );
+    expect(cast("call", timelock.address, "getMinDelay()(uint256)")).toBe("60");
+  });
+
+  it("leaves governance to the timelock and wires the court and arbiter roles", () => {
+    const { accessManager, timelock, disputeCourt } = deployment.contracts;
+    const hasRole = (role: bigint, who: string) =>
+      cast("call", accessManager.address, "hasRole(uint64,address)(bool,uint32)", String(role), who).split("\n")[0];
+    expect(hasRole(podnetRoles.admin, timelock.address)).toBe("true");
+    expect(hasRole(podnetRoles.admin, deployment.deployer)).toBe("false");
+    expect(hasRole(podnetRoles.court, disputeCourt.address)).toBe("true");
+    expect(hasRole(podnetRoles.arbiter, deployment.deployer)).toBe("true");
   });
 });
 

@@ -1,42 +1,89 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {DisputeCourt} from "../src/DisputeCourt.sol";
 import {PodnetMarket} from "../src/PodnetMarket.sol";
 import {ProviderRegistry} from "../src/ProviderRegistry.sol";
 import {PodnetTestToken} from "../src/dev/PodnetTestToken.sol";
+import {IDisputeCourt} from "../src/interfaces/IDisputeCourt.sol";
+import {IPodnetMarket} from "../src/interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../src/interfaces/IProviderRegistry.sol";
+import {CourtParams, PodnetRoles} from "../src/types/CourtTypes.sol";
 import {MarketParams} from "../src/types/MarketTypes.sol";
 import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Script} from "forge-std/Script.sol";
 
-/// @notice Deploys Podnet: AccessManager (governance), ProviderRegistry and PodnetMarket.
+/// @notice Deploys Podnet: AccessManager, TimelockController, ProviderRegistry, PodnetMarket and DisputeCourt, wires
+///         the roles, and hands the AccessManager's admin role to the timelock.
 /// @dev Environment:
 ///      DEPLOYER_PRIVATE_KEY  the deploying account (read here, so the key never appears on a command line).
-///      PAYMENT_TOKEN  the ERC-20 to pay in; unset deploys PodnetTestToken (local chains only).
-///      TREASURY       where protocol fees go; defaults to the deployer.
-///      The deployer is the AccessManager's first admin. `script/deploy-local.ts` runs this script and writes
-///      deployments/<chainId>.json from the broadcast receipts.
+///      PAYMENT_TOKEN         the ERC-20 to pay in; unset deploys PodnetTestToken (local chains only).
+///      TREASURY              where protocol fees go; defaults to the deployer.
+///      ARBITER               the first arbiter; defaults to the deployer.
+///      GOVERNOR              proposer and executor of the timelock; defaults to the deployer.
+///      TIMELOCK_DELAY        seconds between scheduling and executing a governed change; defaults to 2 days.
+///      After this script only the timelock administers the AccessManager: every parameter and role change is
+///      scheduled on the timelock and executed after the delay.
 contract Deploy is Script {
-    function run()
-        external
-        returns (IERC20 token, AccessManager manager, ProviderRegistry registry, PodnetMarket market)
-    {
+    struct Deployment {
+        IERC20 token;
+        AccessManager manager;
+        TimelockController timelock;
+        ProviderRegistry registry;
+        PodnetMarket market;
+        DisputeCourt court;
+    }
+
+    function run() external returns (Deployment memory d) {
         uint256 deployerKey = vm.envUint("DEPLOYER_PRIVATE_KEY");
         address deployer = vm.addr(deployerKey);
-        address treasury = vm.envOr("TREASURY", deployer);
-        address paymentToken = vm.envOr("PAYMENT_TOKEN", address(0));
+        address governor = vm.envOr("GOVERNOR", deployer);
+        uint256 delay = vm.envOr("TIMELOCK_DELAY", uint256(2 days));
 
         vm.startBroadcast(deployerKey);
-        token = paymentToken == address(0) ? IERC20(address(new PodnetTestToken())) : IERC20(paymentToken);
-        manager = new AccessManager(deployer);
-        registry = new ProviderRegistry();
-        market = new PodnetMarket(token, IProviderRegistry(address(registry)), address(manager), treasury, params());
+        address paymentToken = vm.envOr("PAYMENT_TOKEN", address(0));
+        d.token = paymentToken == address(0) ? IERC20(address(new PodnetTestToken())) : IERC20(paymentToken);
+        d.manager = new AccessManager(deployer);
+        d.registry = new ProviderRegistry();
+        d.market = new PodnetMarket(
+            d.token,
+            IProviderRegistry(address(d.registry)),
+            address(d.manager),
+            vm.envOr("TREASURY", deployer),
+            marketParams()
+        );
+        d.court = new DisputeCourt(IPodnetMarket(address(d.market)), address(d.manager), courtParams());
+        configureRoles(d.manager, d.market, d.court, vm.envOr("ARBITER", deployer));
+
+        address[] memory governors = new address[](1);
+        governors[0] = governor;
+        d.timelock = new TimelockController(delay, governors, governors, address(0));
+        d.manager.grantRole(d.manager.ADMIN_ROLE(), address(d.timelock), 0);
+        d.manager.renounceRole(d.manager.ADMIN_ROLE(), deployer);
         vm.stopBroadcast();
     }
 
-    /// @notice Launch parameters; governance changes them later through the AccessManager.
-    function params() public pure returns (MarketParams memory) {
+    /// @notice The court may hold and settle collateral in the market; arbiters may rule in the court.
+    function configureRoles(AccessManager manager, PodnetMarket market, DisputeCourt court, address arbiter) public {
+        bytes4[] memory hooks = new bytes4[](2);
+        hooks[0] = IPodnetMarket.holdCollateral.selector;
+        hooks[1] = IPodnetMarket.settleDispute.selector;
+        manager.setTargetFunctionRole(address(market), hooks, PodnetRoles.COURT);
+        manager.grantRole(PodnetRoles.COURT, address(court), 0);
+
+        bytes4[] memory rulings = new bytes4[](2);
+        rulings[0] = IDisputeCourt.slash.selector;
+        rulings[1] = IDisputeCourt.dismiss.selector;
+        manager.setTargetFunctionRole(address(court), rulings, PodnetRoles.ARBITER);
+        manager.grantRole(PodnetRoles.ARBITER, arbiter, 0);
+        manager.labelRole(PodnetRoles.COURT, "COURT");
+        manager.labelRole(PodnetRoles.ARBITER, "ARBITER");
+    }
+
+    /// @notice Launch parameters; governance changes them later through the timelock.
+    function marketParams() public pure returns (MarketParams memory) {
         return MarketParams({
             feeBps: 100, // 1% of provider withdrawals
             unbondingDelay: 7 days,
@@ -45,7 +92,14 @@ contract Deploy is Script {
             maxBidWindow: 1 days,
             acceptWindow: 1 days,
             maxBidsPerOrder: 20,
-            minProviderStake: 100e18
+            reporterRewardBps: 1000, // 10% of a dark provider's slashed stake to whoever reports it
+            darkSlashBps: 10_000, // a dark provider loses all of its locked collateral
+            minProviderStake: 100e18,
+            heartbeatThreshold: 10 minutes
         });
+    }
+
+    function courtParams() public pure returns (CourtParams memory) {
+        return CourtParams({disputeBond: 10e18, answerWindow: 2 days, rulingWindow: 5 days});
     }
 }

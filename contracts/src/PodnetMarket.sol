@@ -4,15 +4,16 @@ pragma solidity 0.8.28;
 import {IPodnetMarket} from "./interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
 import {LeaseMath} from "./libraries/LeaseMath.sol";
+import {MarketCore, MarketState} from "./libraries/MarketCore.sol";
+import {OrderBook} from "./libraries/OrderBook.sol";
 import {
     Bid,
-    BidStatus,
     CloseReason,
+    DarkRecord,
     Lease,
     LeaseStatus,
     MarketParams,
     Order,
-    OrderStatus,
     ProviderStatus,
     Quote,
     Requirements,
@@ -23,13 +24,15 @@ import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManage
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @title PodnetMarket
-/// @notice Stake, direct leases from signed quotes, the reverse market, and per-second escrow.
-/// @dev Governed setters are `restricted` through an OpenZeppelin AccessManager.
+/// @notice Stake and liveness, direct leases from signed quotes, per-second escrow, dark-provider slashing and the
+///         dispute hooks. The reverse market runs in the OrderBook library on this contract's storage.
+/// @dev Governed setters and the dispute hooks are `restricted` through an OpenZeppelin AccessManager.
 contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -40,8 +43,6 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
 
     /// @notice Highest protocol fee governance can set: 10%.
     uint16 public constant MAX_FEE_BPS = 1000;
-    /// @notice Most attributes an order can require.
-    uint256 public constant MAX_ORDER_ATTRIBUTES = 16;
     /// @notice Upper bound for every duration parameter.
     uint40 public constant MAX_DURATION_PARAM = 365 days;
 
@@ -60,19 +61,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     /// @inheritdoc IPodnetMarket
     IProviderRegistry public immutable registry;
 
-    MarketParams private _params;
-    address private _treasury;
-    uint256 private _accruedFees;
-
-    uint64 private _leaseCount;
-    uint64 private _orderCount;
-
-    mapping(address provider => Stake) private _stakes;
-    mapping(address provider => mapping(uint256 wordPos => uint256 bits)) private _quoteNonces;
-    mapping(uint256 leaseId => Lease) private _leases;
-    mapping(uint256 orderId => Order) private _orders;
-    mapping(uint256 orderId => bytes32[]) private _orderAttributes;
-    mapping(uint256 orderId => mapping(address provider => Bid)) private _bids;
+    MarketState private _s;
 
     constructor(
         IERC20 token_,
@@ -87,7 +76,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         token = token_;
         registry = registry_;
         _setParams(params_);
-        _treasury = treasury_;
+        _s.treasury = treasury_;
         emit TreasuryUpdated(treasury_);
     }
 
@@ -103,16 +92,16 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     /// @inheritdoc IPodnetMarket
     function setTreasury(address treasury_) external restricted {
         if (treasury_ == address(0)) revert MarketZeroAddress();
-        _treasury = treasury_;
+        _s.treasury = treasury_;
         emit TreasuryUpdated(treasury_);
     }
 
     /// @inheritdoc IPodnetMarket
     function withdrawFees() external nonReentrant returns (uint256 amount) {
-        amount = _accruedFees;
+        amount = _s.fees.accrued;
         if (amount == 0) revert MarketZeroAmount();
-        _accruedFees = 0;
-        address to = _treasury;
+        _s.fees.accrued = 0;
+        address to = _s.treasury;
         emit FeesWithdrawn(to, amount);
         token.safeTransfer(to, amount);
     }
@@ -122,10 +111,17 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IPodnetMarket
+    /// @dev The first stake, and a stake after a dark report, also count as a heartbeat; the latter ends the jail.
     function stake(uint256 amount) external nonReentrant {
         if (amount == 0) revert MarketZeroAmount();
         if (registry.statusOf(msg.sender) == ProviderStatus.None) revert MarketProviderNotRegistered(msg.sender);
-        _stakes[msg.sender].free += amount.toUint128();
+        Stake storage s = _s.stakes[msg.sender];
+        s.free = (uint256(s.free) + amount).toUint96();
+        if (s.jailed || s.lastHeartbeat == 0) {
+            s.jailed = false;
+            s.lastHeartbeat = uint40(block.timestamp);
+            emit Heartbeat(msg.sender, uint40(block.timestamp));
+        }
         emit Staked(msg.sender, amount);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -133,20 +129,20 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     /// @inheritdoc IPodnetMarket
     function unstake(uint256 amount) external {
         if (amount == 0) revert MarketZeroAmount();
-        Stake storage s = _stakes[msg.sender];
+        Stake storage s = _s.stakes[msg.sender];
         if (s.free < amount) revert MarketInsufficientFreeStake(msg.sender, s.free, amount);
-        uint40 releaseAt = uint40(block.timestamp) + _params.unbondingDelay;
-        // forge-lint: disable-next-line(unsafe-typecast) amount <= s.free, a uint128
-        s.free -= uint128(amount);
-        // forge-lint: disable-next-line(unsafe-typecast) amount <= s.free, a uint128
-        s.unbonding += uint128(amount);
+        uint40 releaseAt = uint40(block.timestamp) + _s.params.unbondingDelay;
+        // forge-lint: disable-next-line(unsafe-typecast) amount <= s.free, a uint96
+        s.free -= uint96(amount);
+        // forge-lint: disable-next-line(unsafe-typecast) amount <= s.free, a uint96
+        s.unbonding += uint96(amount);
         s.unbondingReleaseAt = releaseAt;
         emit UnstakeRequested(msg.sender, amount, s.unbonding, releaseAt);
     }
 
     /// @inheritdoc IPodnetMarket
     function withdrawStake() external nonReentrant returns (uint256 amount) {
-        Stake storage s = _stakes[msg.sender];
+        Stake storage s = _s.stakes[msg.sender];
         amount = s.unbonding;
         if (amount == 0) revert MarketNothingUnbonding(msg.sender);
         if (block.timestamp < s.unbondingReleaseAt) revert MarketUnbondingNotReady(msg.sender, s.unbondingReleaseAt);
@@ -154,6 +150,103 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         s.unbondingReleaseAt = 0;
         emit StakeWithdrawn(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                          LIVENESS AND SLASHING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IPodnetMarket
+    function heartbeat() external {
+        Stake storage s = _s.stakes[msg.sender];
+        if (s.lastHeartbeat == 0) revert MarketNotStaked(msg.sender);
+        s.lastHeartbeat = uint40(block.timestamp);
+        emit Heartbeat(msg.sender, uint40(block.timestamp));
+    }
+
+    /// @inheritdoc IPodnetMarket
+    function reportDark(address provider) external nonReentrant returns (uint256 reward) {
+        Stake storage s = _s.stakes[provider];
+        uint40 darkAt = s.lastHeartbeat;
+        if (darkAt == 0) revert MarketNotStaked(provider);
+        if (s.jailed) revert MarketProviderJailed(provider);
+        MarketParams memory p = _s.params;
+        uint256 reportableAt = uint256(darkAt) + p.heartbeatThreshold + 1;
+        if (block.timestamp < reportableAt) revert MarketProviderAlive(provider, darkAt, reportableAt);
+
+        uint256 locked = s.locked;
+        uint256 slashed = locked * p.darkSlashBps / LeaseMath.BPS;
+        reward = slashed * p.reporterRewardBps / LeaseMath.BPS;
+        uint16 epoch = s.epoch;
+        // Each lease of this epoch later receives compensationBps of its own collateral; their sum never exceeds
+        // slashed - reward, so the pool cannot run dry.
+        _s.darkRecords[provider][epoch] = DarkRecord({
+            darkAt: darkAt,
+            // forge-lint: disable-next-line(unsafe-typecast) < BPS
+            compensationBps: uint16(uint256(p.darkSlashBps) * (LeaseMath.BPS - p.reporterRewardBps) / LeaseMath.BPS),
+            // forge-lint: disable-next-line(unsafe-typecast) slashed - reward <= locked, a uint96
+            pool: uint96(slashed - reward)
+        });
+        // forge-lint: disable-next-line(unsafe-typecast) slashed <= locked, a uint96
+        s.free += uint96(locked - slashed);
+        s.locked = 0;
+        s.epoch = epoch + 1;
+        s.jailed = true;
+
+        emit ProviderReportedDark(provider, msg.sender, epoch, darkAt, slashed, reward, locked - slashed);
+        if (reward != 0) token.safeTransfer(msg.sender, reward);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                              DISPUTE HOOKS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IPodnetMarket
+    function holdCollateral(uint256 leaseId)
+        external
+        restricted
+        returns (address publisher, address provider, uint96 collateral)
+    {
+        Lease storage lease = _leaseOfLiveProvider(leaseId);
+        if (lease.disputed) revert MarketLeaseDisputed(leaseId);
+        lease.disputed = true;
+        emit CollateralHeld(leaseId);
+        return (lease.publisher, lease.provider, lease.collateral);
+    }
+
+    /// @inheritdoc IPodnetMarket
+    function settleDispute(uint256 leaseId, uint256 slashAmount)
+        external
+        restricted
+        nonReentrant
+        returns (uint256 slashed)
+    {
+        Lease storage lease = _s.leases[leaseId];
+        if (!lease.disputed) revert MarketLeaseNotDisputed(leaseId);
+        lease.disputed = false;
+        Stake storage s = _s.stakes[lease.provider];
+        uint96 collateral = lease.collateral;
+        uint256 released;
+        if (lease.epoch == s.epoch) {
+            slashed = slashAmount < collateral ? slashAmount : collateral;
+            // forge-lint: disable-next-line(unsafe-typecast) slashed <= collateral, a uint96
+            uint96 remaining = collateral - uint96(slashed);
+            // forge-lint: disable-next-line(unsafe-typecast) slashed <= collateral <= s.locked
+            s.locked -= uint96(slashed);
+            if (lease.status == LeaseStatus.Closed) {
+                MarketCore.unlockStake(s, remaining);
+                released = remaining;
+                remaining = 0;
+            }
+            lease.collateral = remaining;
+        } else if (lease.status == LeaseStatus.Closed) {
+            // The provider went dark after this lease closed under dispute: the held collateral was slashed with the
+            // rest, and no dark close will pay its share, so the ruling does.
+            slashed = _compensate(lease);
+        }
+        // A lease still running when its provider went dark is compensated when it closes, whatever the ruling.
+        emit DisputeSettled(leaseId, slashed, released);
+        if (slashed != 0) token.safeTransfer(lease.publisher, slashed);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -166,23 +259,21 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         nonReentrant
         returns (uint256 leaseId)
     {
-        if (block.timestamp > quote.validUntil) {
-            revert MarketQuoteExpired(quote.validUntil, block.timestamp);
+        uint96 collateral;
+        {
+            // Single fields rather than a memory copy of all parameters: cheaper on this hot path.
+            MarketParams storage p = _s.params;
+            _validateQuote(quote, deposit, p.minLeaseDuration);
+            if (!_isSignedBy(quote.provider, hashQuote(quote), signature)) {
+                revert MarketInvalidQuoteSignature(quote.provider);
+            }
+            _useQuoteNonce(quote.provider, quote.nonce);
+            Stake storage s = MarketCore.requireCanTakeWork(_s, registry, quote.provider, p.minProviderStake);
+            collateral = LeaseMath.collateralFor(quote.pricePerSecond, p.collateralSeconds).toUint96();
+            MarketCore.lockStake(s, quote.provider, collateral);
         }
-        if (quote.publisher != address(0) && quote.publisher != msg.sender) {
-            revert MarketQuoteWrongPublisher(quote.publisher, msg.sender);
-        }
-        MarketParams memory p = _params;
-        _requireValidPod(quote.specHash, quote.resources, quote.pricePerSecond, deposit, p.minLeaseDuration);
-        if (!SignatureChecker.isValidSignatureNow(quote.provider, hashQuote(quote), signature)) {
-            revert MarketInvalidQuoteSignature(quote.provider);
-        }
-        _useQuoteNonce(quote.provider, quote.nonce);
-        _requireCanTakeWork(quote.provider, p.minProviderStake);
-
-        uint96 collateral = LeaseMath.collateralFor(quote.pricePerSecond, p.collateralSeconds).toUint96();
-        _lockStake(quote.provider, collateral);
-        leaseId = _openLease(
+        leaseId = MarketCore.openLease(
+            _s,
             msg.sender,
             quote.provider,
             0,
@@ -217,15 +308,21 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
 
     /// @inheritdoc IPodnetMarket
     function withdraw(uint256[] calldata leaseIds) external nonReentrant returns (uint256 net) {
+        uint16 epoch = _s.stakes[msg.sender].epoch;
         uint256 gross;
         for (uint256 i; i < leaseIds.length; ++i) {
             uint256 leaseId = leaseIds[i];
-            Lease storage lease = _leases[leaseId];
+            Lease storage lease = _s.leases[leaseId];
             if (lease.provider != msg.sender) revert MarketNotLeaseProvider(leaseId, msg.sender);
             uint256 balance = lease.balance;
-            (uint256 amount, uint256 settledUntil) = lease.status == LeaseStatus.Closed
-                ? (balance, uint256(lease.endedAt))
-                : LeaseMath.settle(balance, lease.pricePerSecond, lease.settledAt, block.timestamp);
+            uint256 amount;
+            uint256 settledUntil;
+            if (lease.status == LeaseStatus.Closed) {
+                (amount, settledUntil) = (balance, lease.endedAt);
+            } else {
+                (amount, settledUntil) =
+                    LeaseMath.settle(balance, lease.pricePerSecond, lease.settledAt, _accruesUntil(lease, epoch));
+            }
             if (amount == 0) continue;
             // forge-lint: disable-next-line(unsafe-typecast) amount <= balance, a uint96
             lease.balance = uint96(balance - amount);
@@ -235,25 +332,30 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
             gross += amount;
         }
         if (gross == 0) return 0;
-        uint256 fee = LeaseMath.feeOf(gross, _params.feeBps);
+        uint256 fee = LeaseMath.feeOf(gross, _s.fees.bps);
         net = gross - fee;
-        if (fee != 0) _accruedFees += fee;
+        // forge-lint: disable-next-line(unsafe-typecast) fee <= gross, a sum of uint96 balances
+        if (fee != 0) _s.fees.accrued += uint128(fee);
         emit ProviderWithdrew(msg.sender, gross, fee, net);
         token.safeTransfer(msg.sender, net);
     }
 
     /// @inheritdoc IPodnetMarket
     function closeLease(uint256 leaseId) external nonReentrant {
-        Lease storage lease = _leases[leaseId];
+        Lease storage lease = _s.leases[leaseId];
         _requireActive(leaseId, lease.status);
+        address provider = lease.provider;
+        Stake storage s = _s.stakes[provider];
+        bool dark = lease.epoch != s.epoch;
         uint256 balance = lease.balance;
         (uint256 earned, uint256 endedAt) =
-            LeaseMath.settle(balance, lease.pricePerSecond, lease.settledAt, block.timestamp);
+            LeaseMath.settle(balance, lease.pricePerSecond, lease.settledAt, _accruesUntil(lease, s.epoch));
 
         CloseReason reason;
-        if (earned == balance) reason = CloseReason.OutOfFunds;
+        if (dark) reason = CloseReason.ProviderDark;
+        else if (earned == balance) reason = CloseReason.OutOfFunds;
         else if (msg.sender == lease.publisher) reason = CloseReason.Publisher;
-        else if (msg.sender == lease.provider) reason = CloseReason.Provider;
+        else if (msg.sender == provider) reason = CloseReason.Provider;
         else revert MarketNotLeaseParty(leaseId, msg.sender);
 
         uint256 refund = balance - earned;
@@ -264,15 +366,26 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         // forge-lint: disable-next-line(unsafe-typecast) endedAt <= block.timestamp
         lease.endedAt = uint40(endedAt);
         lease.status = LeaseStatus.Closed;
-        if (collateral != 0) _unlockStake(lease.provider, collateral);
 
-        emit LeaseClosed(leaseId, msg.sender, reason, endedAt, earned, refund, collateral);
-        if (refund != 0) token.safeTransfer(lease.publisher, refund);
+        uint256 compensation;
+        uint256 released;
+        if (dark) {
+            // The collateral was slashed by the dark report; the publisher receives its share now.
+            compensation = _compensate(lease);
+        } else if (!lease.disputed) {
+            MarketCore.unlockStake(s, collateral);
+            released = collateral;
+            lease.collateral = 0;
+        }
+
+        emit LeaseClosed(leaseId, msg.sender, reason, endedAt, earned, refund, released);
+        if (compensation != 0) emit CompensationPaid(leaseId, lease.publisher, compensation);
+        if (refund + compensation != 0) token.safeTransfer(lease.publisher, refund + compensation);
     }
 
     /// @inheritdoc IPodnetMarket
     function invalidateQuoteNonces(uint256 wordPos, uint256 mask) external {
-        _quoteNonces[msg.sender][wordPos] |= mask;
+        _s.quoteNonces[msg.sender][wordPos] |= mask;
         emit QuoteNoncesInvalidated(msg.sender, wordPos, mask);
     }
 
@@ -290,117 +403,36 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         Requirements calldata requirements,
         bool autoAccept
     ) external nonReentrant returns (uint256 orderId) {
-        MarketParams memory p = _params;
-        _requireValidPod(specHash, resources, maxPricePerSecond, deposit, p.minLeaseDuration);
-        uint256 latest = block.timestamp + p.maxBidWindow;
-        if (bidDeadline <= block.timestamp || bidDeadline > latest) {
-            revert MarketInvalidBidDeadline(bidDeadline, latest);
-        }
-        uint256 attributeCount = requirements.attributes.length;
-        if (attributeCount > MAX_ORDER_ATTRIBUTES) {
-            revert MarketTooManyAttributes(attributeCount, MAX_ORDER_ATTRIBUTES);
-        }
-
-        orderId = ++_orderCount;
-        Order storage order = _orders[orderId];
-        order.publisher = msg.sender;
-        order.bidDeadline = bidDeadline;
-        order.status = OrderStatus.Open;
-        order.autoAccept = autoAccept;
-        // forge-lint: disable-next-line(unsafe-typecast) _setParams caps it at 365 days
-        order.acceptWindow = uint32(p.acceptWindow);
-        order.maxPricePerSecond = maxPricePerSecond;
-        order.deposit = deposit;
-        order.resources = resources;
-        order.minStake = requirements.minStake;
-        order.specHash = specHash;
-        if (attributeCount != 0) _orderAttributes[orderId] = requirements.attributes;
-
-        emit OrderCreated(
-            orderId, msg.sender, specHash, resources, maxPricePerSecond, deposit, bidDeadline, autoAccept, requirements
+        orderId = OrderBook.createOrder(
+            _s, specHash, resources, maxPricePerSecond, deposit, bidDeadline, requirements, autoAccept
         );
         token.safeTransferFrom(msg.sender, address(this), deposit);
     }
 
     /// @inheritdoc IPodnetMarket
     function placeBid(uint256 orderId, uint96 pricePerSecond) external {
-        Order storage order = _orders[orderId];
-        _requireOpen(orderId, order.status);
-        if (block.timestamp >= order.bidDeadline) revert MarketBiddingClosed(orderId, order.bidDeadline);
-        if (pricePerSecond == 0) revert MarketZeroPrice();
-        if (pricePerSecond > order.maxPricePerSecond) {
-            revert MarketBidAboveMax(pricePerSecond, order.maxPricePerSecond);
-        }
-        Bid storage bid = _bids[orderId][msg.sender];
-        if (bid.status != BidStatus.None) revert MarketAlreadyBid(orderId, msg.sender);
-        MarketParams memory p = _params;
-        if (order.bidCount >= p.maxBidsPerOrder) revert MarketTooManyBids(orderId, p.maxBidsPerOrder);
-
-        uint256 minStake = order.minStake > p.minProviderStake ? order.minStake : p.minProviderStake;
-        _requireCanTakeWork(msg.sender, minStake);
-        bytes32[] storage required = _orderAttributes[orderId];
-        if (required.length != 0) {
-            (bool ok, bytes32 missing) = registry.hasAttributes(msg.sender, required);
-            if (!ok) revert MarketMissingAttribute(msg.sender, missing);
-        }
-
-        uint96 reserved = LeaseMath.collateralFor(pricePerSecond, p.collateralSeconds).toUint96();
-        _lockStake(msg.sender, reserved);
-        bid.pricePerSecond = pricePerSecond;
-        bid.reserved = reserved;
-        bid.placedAt = uint40(block.timestamp);
-        bid.status = BidStatus.Active;
-        ++order.bidCount;
-        // Strictly lower wins, so the earliest of equal bids stays best.
-        if (order.bestBidder == address(0) || pricePerSecond < order.bestPrice) {
-            order.bestBidder = msg.sender;
-            order.bestPrice = pricePerSecond;
-        }
-        emit BidPlaced(orderId, msg.sender, pricePerSecond, reserved);
+        OrderBook.placeBid(_s, registry, orderId, pricePerSecond);
     }
 
     /// @inheritdoc IPodnetMarket
     function acceptBid(uint256 orderId, address provider) external returns (uint256 leaseId) {
-        Order storage order = _orders[orderId];
-        _requireOpen(orderId, order.status);
-        if (order.publisher != msg.sender) revert MarketNotOrderPublisher(orderId, msg.sender);
-        return _match(orderId, order, provider);
+        return OrderBook.acceptBid(_s, orderId, provider);
     }
 
     /// @inheritdoc IPodnetMarket
     function finalizeOrder(uint256 orderId) external returns (uint256 leaseId) {
-        Order storage order = _orders[orderId];
-        _requireOpen(orderId, order.status);
-        if (block.timestamp < order.bidDeadline) revert MarketBiddingOpen(orderId, order.bidDeadline);
-        if (!order.autoAccept) revert MarketAutoAcceptDisabled(orderId);
-        address best = order.bestBidder;
-        if (best == address(0)) revert MarketNoBids(orderId);
-        return _match(orderId, order, best);
+        return OrderBook.finalizeOrder(_s, orderId);
     }
 
     /// @inheritdoc IPodnetMarket
     function cancelOrder(uint256 orderId) external nonReentrant {
-        Order storage order = _orders[orderId];
-        _requireOpen(orderId, order.status);
-        if (order.publisher != msg.sender) revert MarketNotOrderPublisher(orderId, msg.sender);
-        order.status = OrderStatus.Cancelled;
-        uint256 refund = order.deposit;
-        emit OrderCancelled(orderId, refund);
+        uint256 refund = OrderBook.cancelOrder(_s, orderId);
         token.safeTransfer(msg.sender, refund);
     }
 
     /// @inheritdoc IPodnetMarket
     function releaseBid(uint256 orderId, address provider) external {
-        Bid storage bid = _bids[orderId][provider];
-        if (bid.status != BidStatus.Active) revert MarketBidNotReleasable(orderId, provider);
-        Order storage order = _orders[orderId];
-        if (order.status == OrderStatus.Open && block.timestamp < _expiryOf(order)) {
-            revert MarketBidNotReleasable(orderId, provider);
-        }
-        bid.status = BidStatus.Released;
-        uint96 reserved = bid.reserved;
-        _unlockStake(provider, reserved);
-        emit BidReleased(orderId, provider, reserved);
+        OrderBook.releaseBid(_s, orderId, provider);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -409,41 +441,47 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
 
     /// @inheritdoc IPodnetMarket
     function params() external view returns (MarketParams memory) {
-        return _params;
+        return _s.params;
     }
 
     /// @inheritdoc IPodnetMarket
     function treasury() external view returns (address) {
-        return _treasury;
+        return _s.treasury;
     }
 
     /// @inheritdoc IPodnetMarket
     function accruedFees() external view returns (uint256) {
-        return _accruedFees;
+        return _s.fees.accrued;
     }
 
     /// @inheritdoc IPodnetMarket
     function stakeOf(address provider) external view returns (Stake memory) {
-        return _stakes[provider];
+        return _s.stakes[provider];
+    }
+
+    /// @inheritdoc IPodnetMarket
+    function darkRecord(address provider, uint256 epoch) external view returns (DarkRecord memory) {
+        return _s.darkRecords[provider][epoch];
     }
 
     /// @inheritdoc IPodnetMarket
     function getLease(uint256 leaseId) external view returns (Lease memory) {
-        return _leases[leaseId];
+        return _s.leases[leaseId];
     }
 
     /// @inheritdoc IPodnetMarket
     function withdrawable(uint256 leaseId) external view returns (uint256 amount, bool outOfFunds) {
-        Lease storage lease = _leases[leaseId];
+        Lease storage lease = _s.leases[leaseId];
         if (lease.status == LeaseStatus.Closed) return (lease.balance, true);
         if (lease.status == LeaseStatus.None) return (0, false);
-        (amount,) = LeaseMath.settle(lease.balance, lease.pricePerSecond, lease.settledAt, block.timestamp);
+        uint256 until = _accruesUntil(lease, _s.stakes[lease.provider].epoch);
+        (amount,) = LeaseMath.settle(lease.balance, lease.pricePerSecond, lease.settledAt, until);
         outOfFunds = amount == lease.balance;
     }
 
     /// @inheritdoc IPodnetMarket
     function leaseRunsOutAt(uint256 leaseId) external view returns (uint256) {
-        Lease storage lease = _leases[leaseId];
+        Lease storage lease = _s.leases[leaseId];
         if (lease.status == LeaseStatus.None) revert MarketLeaseNotFound(leaseId);
         if (lease.status == LeaseStatus.Closed) return lease.endedAt;
         return LeaseMath.runsOutAt(lease.balance, lease.pricePerSecond, lease.settledAt);
@@ -451,22 +489,22 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
 
     /// @inheritdoc IPodnetMarket
     function getOrder(uint256 orderId) external view returns (Order memory) {
-        return _orders[orderId];
+        return _s.orders[orderId];
     }
 
     /// @inheritdoc IPodnetMarket
     function orderAttributes(uint256 orderId) external view returns (bytes32[] memory) {
-        return _orderAttributes[orderId];
+        return _s.orderAttributes[orderId];
     }
 
     /// @inheritdoc IPodnetMarket
     function getBid(uint256 orderId, address provider) external view returns (Bid memory) {
-        return _bids[orderId][provider];
+        return _s.bids[orderId][provider];
     }
 
     /// @inheritdoc IPodnetMarket
     function isQuoteNonceUsed(address provider, uint256 nonce) external view returns (bool) {
-        return _quoteNonces[provider][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+        return _s.quoteNonces[provider][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
     }
 
     /// @inheritdoc IPodnetMarket
@@ -495,12 +533,12 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
 
     /// @inheritdoc IPodnetMarket
     function leaseCount() external view returns (uint256) {
-        return _leaseCount;
+        return _s.leaseCount;
     }
 
     /// @inheritdoc IPodnetMarket
     function orderCount() external view returns (uint256) {
-        return _orderCount;
+        return _s.orderCount;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -523,123 +561,78 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
             revert MarketInvalidParameter("acceptWindow", p.acceptWindow);
         }
         if (p.maxBidsPerOrder == 0) revert MarketInvalidParameter("maxBidsPerOrder", p.maxBidsPerOrder);
-        _params = p;
+        if (p.reporterRewardBps > LeaseMath.BPS) {
+            revert MarketInvalidParameter("reporterRewardBps", p.reporterRewardBps);
+        }
+        if (p.darkSlashBps > LeaseMath.BPS) revert MarketInvalidParameter("darkSlashBps", p.darkSlashBps);
+        if (p.heartbeatThreshold == 0 || p.heartbeatThreshold > MAX_DURATION_PARAM) {
+            revert MarketInvalidParameter("heartbeatThreshold", p.heartbeatThreshold);
+        }
+        _s.params = p;
+        _s.fees.bps = p.feeBps;
         emit ParamsUpdated(p);
     }
 
-    /// @dev Shared checks of a direct lease and an order: a real spec, a pod that needs something, a price, and a
-    ///      deposit that pays for the minimum duration at that price.
-    function _requireValidPod(
-        bytes32 specHash,
-        Resources calldata resources,
-        uint96 pricePerSecond,
-        uint96 deposit,
-        uint40 minLeaseDuration
-    ) private pure {
-        if (specHash == bytes32(0)) revert MarketZeroSpecHash();
-        if (resources.cpuMillis == 0 || resources.memoryMiB == 0) revert MarketInvalidResources(resources);
-        if (pricePerSecond == 0) revert MarketZeroPrice();
+    function _validateQuote(Quote calldata quote, uint96 deposit, uint40 minLeaseDuration) private view {
+        if (block.timestamp > quote.validUntil) revert MarketQuoteExpired(quote.validUntil, block.timestamp);
+        if (quote.publisher != address(0) && quote.publisher != msg.sender) {
+            revert MarketQuoteWrongPublisher(quote.publisher, msg.sender);
+        }
+        if (quote.specHash == bytes32(0)) revert MarketZeroSpecHash();
+        if (quote.resources.cpuMillis == 0 || quote.resources.memoryMiB == 0) {
+            revert MarketInvalidResources(quote.resources);
+        }
+        if (quote.pricePerSecond == 0) revert MarketZeroPrice();
         if (deposit == 0) revert MarketZeroAmount();
-        uint256 minimum = uint256(pricePerSecond) * minLeaseDuration;
+        uint256 minimum = uint256(quote.pricePerSecond) * minLeaseDuration;
         if (deposit < minimum) revert MarketDepositTooLow(deposit, minimum);
     }
 
-    function _requireCanTakeWork(address provider, uint256 minStake) private view {
-        if (!registry.isActive(provider)) revert MarketProviderNotActive(provider);
-        Stake storage s = _stakes[provider];
-        uint256 bonded = uint256(s.free) + s.locked;
-        if (bonded < minStake) revert MarketStakeBelowMinimum(provider, bonded, minStake);
+    /// @dev An ECDSA signature of `signer`, or one its ERC-1271 wallet accepts. ECDSA is tried first so that the
+    ///      common case (an EOA) skips the EXTCODESIZE of a cold account that SignatureChecker starts with.
+    function _isSignedBy(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        return SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
     }
 
     function _useQuoteNonce(address provider, uint256 nonce) private {
         uint256 bit = 1 << (nonce & 0xff);
-        mapping(uint256 => uint256) storage words = _quoteNonces[provider];
+        mapping(uint256 => uint256) storage words = _s.quoteNonces[provider];
         uint256 word = words[nonce >> 8];
         if (word & bit != 0) revert MarketQuoteNonceUsed(provider, nonce);
         words[nonce >> 8] = word | bit;
     }
 
-    function _lockStake(address provider, uint96 amount) private {
-        Stake storage s = _stakes[provider];
-        if (s.free < amount) revert MarketInsufficientFreeStake(provider, s.free, amount);
-        s.free -= amount;
-        s.locked += amount;
+    /// @dev Pays nothing itself: takes the lease's share of its dark epoch's pool (compensationBps of its collateral)
+    ///      and marks the collateral spent. The caller transfers the amount to the publisher.
+    function _compensate(Lease storage lease) private returns (uint256 compensation) {
+        DarkRecord storage record = _s.darkRecords[lease.provider][lease.epoch];
+        compensation = uint256(lease.collateral) * record.compensationBps / LeaseMath.BPS;
+        if (compensation > record.pool) compensation = record.pool;
+        // forge-lint: disable-next-line(unsafe-typecast) compensation <= record.pool, a uint96
+        record.pool -= uint96(compensation);
+        lease.collateral = 0;
     }
 
-    function _unlockStake(address provider, uint96 amount) private {
-        Stake storage s = _stakes[provider];
-        s.locked -= amount;
-        s.free += amount;
+    /// @dev The time up to which a running lease accrues: now, or its provider's last heartbeat when the provider
+    ///      was reported dark since the lease started (`providerEpoch` is the provider's current epoch).
+    function _accruesUntil(Lease storage lease, uint16 providerEpoch) private view returns (uint256) {
+        if (lease.epoch == providerEpoch) return block.timestamp;
+        return _s.darkRecords[lease.provider][lease.epoch].darkAt;
     }
 
-    function _openLease(
-        address publisher,
-        address provider,
-        uint256 orderId,
-        bytes32 specHash,
-        Resources memory resources,
-        uint96 pricePerSecond,
-        uint96 deposit,
-        uint96 collateral,
-        bytes32 attestationHash
-    ) private returns (uint256 leaseId) {
-        leaseId = ++_leaseCount;
-        _leases[leaseId] = Lease({
-            publisher: publisher,
-            startedAt: uint40(block.timestamp),
-            endedAt: 0,
-            provider: provider,
-            pricePerSecond: pricePerSecond,
-            balance: deposit,
-            collateral: collateral,
-            settledAt: uint40(block.timestamp),
-            status: LeaseStatus.Active,
-            specHash: specHash
-        });
-        emit LeaseCreated(
-            leaseId,
-            publisher,
-            provider,
-            orderId,
-            specHash,
-            resources,
-            pricePerSecond,
-            deposit,
-            collateral,
-            attestationHash
-        );
-    }
-
-    function _match(uint256 orderId, Order storage order, address provider) private returns (uint256 leaseId) {
-        uint256 expiry = _expiryOf(order);
-        if (block.timestamp >= expiry) revert MarketOrderExpired(orderId, expiry);
-        Bid storage bid = _bids[orderId][provider];
-        if (bid.status != BidStatus.Active) revert MarketBidNotFound(orderId, provider);
-
-        bid.status = BidStatus.Won;
-        order.status = OrderStatus.Matched;
-        // The order's deposit moves, inside the market, from the order's escrow to the lease's; the bid's
-        // reservation becomes the lease's collateral.
-        leaseId = _openLease(
-            order.publisher,
-            provider,
-            orderId,
-            order.specHash,
-            order.resources,
-            bid.pricePerSecond,
-            order.deposit,
-            bid.reserved,
-            bytes32(0)
-        );
-        // forge-lint: disable-next-line(unsafe-typecast) ids come from a uint64 counter
-        order.leaseId = uint64(leaseId);
-        emit OrderMatched(orderId, provider, leaseId, bid.pricePerSecond, msg.sender);
-    }
-
-    /// @dev Returns a lease that is active and still has funds (top-ups and spec updates need both).
-    function _runningLease(uint256 leaseId) private view returns (Lease storage lease) {
-        lease = _leases[leaseId];
+    /// @dev Returns an active lease whose provider has not been reported dark since it started.
+    function _leaseOfLiveProvider(uint256 leaseId) private view returns (Lease storage lease) {
+        lease = _s.leases[leaseId];
         _requireActive(leaseId, lease.status);
+        if (lease.epoch != _s.stakes[lease.provider].epoch) revert MarketProviderWentDark(lease.provider, lease.epoch);
+    }
+
+    /// @dev Returns a lease that is active, whose provider is live, and that still has funds (top-ups and spec
+    ///      updates need all three).
+    function _runningLease(uint256 leaseId) private view returns (Lease storage lease) {
+        lease = _leaseOfLiveProvider(leaseId);
         if (LeaseMath.isExhausted(lease.balance, lease.pricePerSecond, lease.settledAt, block.timestamp)) {
             revert MarketLeaseOutOfFunds(
                 leaseId, LeaseMath.runsOutAt(lease.balance, lease.pricePerSecond, lease.settledAt)
@@ -650,14 +643,5 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     function _requireActive(uint256 leaseId, LeaseStatus status) private pure {
         if (status == LeaseStatus.None) revert MarketLeaseNotFound(leaseId);
         if (status != LeaseStatus.Active) revert MarketLeaseNotActive(leaseId, status);
-    }
-
-    function _requireOpen(uint256 orderId, OrderStatus status) private pure {
-        if (status == OrderStatus.None) revert MarketOrderNotFound(orderId);
-        if (status != OrderStatus.Open) revert MarketOrderNotOpen(orderId, status);
-    }
-
-    function _expiryOf(Order storage order) private view returns (uint256) {
-        return uint256(order.bidDeadline) + order.acceptWindow;
     }
 }

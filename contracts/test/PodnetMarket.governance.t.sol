@@ -29,7 +29,10 @@ contract PodnetMarketGovernanceTest is MarketFixture {
             maxBidWindow: 2 days,
             acceptWindow: 12 hours,
             maxBidsPerOrder: 5,
-            minProviderStake: uint128(500 * TOKEN)
+            reporterRewardBps: 500,
+            darkSlashBps: 5000,
+            minProviderStake: uint128(500 * TOKEN),
+            heartbeatThreshold: 30 minutes
         });
     }
 
@@ -42,6 +45,9 @@ contract PodnetMarketGovernanceTest is MarketFixture {
         assertEq(actual.acceptWindow, expected.acceptWindow, "acceptWindow");
         assertEq(actual.maxBidsPerOrder, expected.maxBidsPerOrder, "maxBidsPerOrder");
         assertEq(actual.minProviderStake, expected.minProviderStake, "minProviderStake");
+        assertEq(actual.reporterRewardBps, expected.reporterRewardBps, "reporterRewardBps");
+        assertEq(actual.darkSlashBps, expected.darkSlashBps, "darkSlashBps");
+        assertEq(actual.heartbeatThreshold, expected.heartbeatThreshold, "heartbeatThreshold");
     }
 
     function _expectInvalidParams(MarketParams memory p, string memory name, uint256 value) internal {
@@ -105,7 +111,10 @@ contract PodnetMarketGovernanceTest is MarketFixture {
             maxBidWindow: MAX_DURATION,
             acceptWindow: MAX_DURATION,
             maxBidsPerOrder: type(uint8).max,
-            minProviderStake: type(uint128).max
+            reporterRewardBps: 10_000,
+            darkSlashBps: 10_000,
+            minProviderStake: type(uint128).max,
+            heartbeatThreshold: MAX_DURATION
         });
         vm.prank(admin);
         market.setParams(p);
@@ -121,7 +130,10 @@ contract PodnetMarketGovernanceTest is MarketFixture {
             maxBidWindow: 1,
             acceptWindow: 1,
             maxBidsPerOrder: 1,
-            minProviderStake: 0
+            reporterRewardBps: 0,
+            darkSlashBps: 0,
+            minProviderStake: 0,
+            heartbeatThreshold: 1
         });
         vm.prank(admin);
         market.setParams(p);
@@ -355,6 +367,9 @@ contract PodnetMarketGovernanceTest is MarketFixture {
         p.maxBidWindow = uint40(bound(p.maxBidWindow, 1, MAX_DURATION));
         p.acceptWindow = uint40(bound(p.acceptWindow, 1, MAX_DURATION));
         p.maxBidsPerOrder = uint8(bound(p.maxBidsPerOrder, 1, type(uint8).max));
+        p.reporterRewardBps = uint16(bound(p.reporterRewardBps, 0, 10_000));
+        p.darkSlashBps = uint16(bound(p.darkSlashBps, 0, 10_000));
+        p.heartbeatThreshold = uint40(bound(p.heartbeatThreshold, 1, MAX_DURATION));
         vm.prank(admin);
         market.setParams(p);
         _assertParams(market.params(), p);

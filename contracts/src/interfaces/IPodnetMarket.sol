@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {
     Bid,
     CloseReason,
+    DarkRecord,
     Lease,
     LeaseStatus,
     MarketParams,
@@ -109,6 +110,18 @@ interface IPodnetMarket {
     error MarketNoBids(uint256 orderId);
     /// @notice The bid still stands: its order is open and not expired, or the bid won.
     error MarketBidNotReleasable(uint256 orderId, address provider);
+    /// @notice `provider` was reported dark and has not come back with fresh stake.
+    error MarketProviderJailed(address provider);
+    /// @notice The bid or lease belongs to `epoch`, which ended when its provider was reported dark.
+    error MarketProviderWentDark(address provider, uint256 epoch);
+    /// @notice `provider` heartbeated at `lastHeartbeat`; it can be reported dark from `reportableAt` on.
+    error MarketProviderAlive(address provider, uint256 lastHeartbeat, uint256 reportableAt);
+    /// @notice `provider` has never staked, so it has no liveness to prove.
+    error MarketNotStaked(address provider);
+    /// @notice The lease already has an open dispute.
+    error MarketLeaseDisputed(uint256 leaseId);
+    /// @notice The lease has no open dispute.
+    error MarketLeaseNotDisputed(uint256 leaseId);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -184,8 +197,33 @@ interface IPodnetMarket {
     );
     /// @notice The publisher cancelled the order and got `refund` back.
     event OrderCancelled(uint256 indexed orderId, uint256 refund);
-    /// @notice A bid that did not win gave its reserved stake back to the provider.
+    /// @notice A bid that did not win gave its reserved stake back to the provider (0 when the reservation was
+    ///         slashed by a dark report).
     event BidReleased(uint256 indexed orderId, address indexed provider, uint256 amount);
+
+    /// @notice `provider` proved it is alive.
+    event Heartbeat(address indexed provider, uint40 at);
+    /// @notice `reporter` reported `provider` dark: its leases of `epoch` end at `darkAt`; `slashed` of its locked
+    ///         stake was slashed (`reward` of it to the reporter, the rest kept for compensation) and `returned` went
+    ///         back to its free stake. The provider is jailed until it stakes again.
+    event ProviderReportedDark(
+        address indexed provider,
+        address indexed reporter,
+        uint16 epoch,
+        uint40 darkAt,
+        uint256 slashed,
+        uint256 reward,
+        uint256 returned
+    );
+    /// @notice The publisher of a dark provider's lease received `amount` of slashed stake on top of its refund.
+    event CompensationPaid(uint256 indexed leaseId, address indexed publisher, uint256 amount);
+    /// @notice Slashed stake of a dark epoch that no lease will claim (a void bid's reservation) went to the fees.
+    event DarkPoolSwept(address indexed provider, uint16 epoch, uint256 amount);
+    /// @notice A dispute holds the lease's collateral until it is settled.
+    event CollateralHeld(uint256 indexed leaseId);
+    /// @notice A dispute on the lease ended: `slashed` of its collateral went to the publisher, `released` back to
+    ///         the provider's free stake (only once the lease has closed).
+    event DisputeSettled(uint256 indexed leaseId, uint256 slashed, uint256 released);
 
     /*//////////////////////////////////////////////////////////////
                                GOVERNANCE
@@ -215,6 +253,32 @@ interface IPodnetMarket {
     function withdrawStake() external returns (uint256 amount);
 
     /*//////////////////////////////////////////////////////////////
+                          LIVENESS AND SLASHING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Proves the caller (a provider that has staked) is alive. One call per provider, not per lease.
+    function heartbeat() external;
+
+    /// @notice Reports a provider whose last heartbeat is older than `heartbeatThreshold`. Its running leases end at
+    ///         that heartbeat; `darkSlashBps` of its locked stake is slashed, `reporterRewardBps` of that paid to the
+    ///         caller and the rest kept for the publishers, who receive it when their leases close; the provider is
+    ///         jailed until it stakes again. O(1): leases are settled one by one when they close.
+    function reportDark(address provider) external returns (uint256 reward);
+
+    /*//////////////////////////////////////////////////////////////
+                            DISPUTE HOOKS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice Holds a running lease's collateral for a dispute: closing the lease no longer releases it.
+    ///         Restricted to the dispute court.
+    function holdCollateral(uint256 leaseId) external returns (address publisher, address provider, uint96 collateral);
+
+    /// @notice Ends a dispute hold: up to `slashAmount` of the lease's collateral goes to the publisher (less if the
+    ///         provider went dark since, which already slashed it), and a closed lease's remaining collateral returns
+    ///         to the provider. Restricted to the dispute court.
+    function settleDispute(uint256 leaseId, uint256 slashAmount) external returns (uint256 slashed);
+
+    /*//////////////////////////////////////////////////////////////
                                  LEASES
     //////////////////////////////////////////////////////////////*/
 
@@ -237,8 +301,11 @@ interface IPodnetMarket {
     function withdraw(uint256[] calldata leaseIds) external returns (uint256 net);
 
     /// @notice Ends a lease: the provider keeps what it earned up to now (or up to when the funds ran out), the
-    ///         rest goes back to the publisher, and the provider's collateral is released.
-    /// @dev The publisher or provider may close any time; anyone may close a lease whose funds ran out.
+    ///         rest goes back to the publisher, and the provider's collateral is released (unless a dispute holds it).
+    ///         A lease whose provider was reported dark ends at the provider's last heartbeat (or its last
+    ///         withdrawal, if later) and its publisher also receives its share of the slashed collateral.
+    /// @dev The publisher or provider may close any time; anyone may close a lease whose funds ran out or whose
+    ///      provider was reported dark.
     function closeLease(uint256 leaseId) external;
 
     /// @notice Cancels quote nonces of the caller: every bit set in `mask` within word `wordPos`.
@@ -294,8 +361,11 @@ interface IPodnetMarket {
     /// @notice Protocol fees accrued and not yet sent to the treasury.
     function accruedFees() external view returns (uint256);
 
-    /// @notice A provider's stake.
+    /// @notice A provider's stake and liveness.
     function stakeOf(address provider) external view returns (Stake memory);
+
+    /// @notice What the dark report of `provider`'s `epoch` left (darkAt 0: that epoch was not reported).
+    function darkRecord(address provider, uint256 epoch) external view returns (DarkRecord memory);
 
     /// @notice A lease as stored.
     function getLease(uint256 leaseId) external view returns (Lease memory);

@@ -51,12 +51,32 @@ struct Quote {
     uint256 nonce;
 }
 
-/// @notice Stake of one provider. bonded = free + locked; unbonding is on its way out.
+/// @notice Stake and liveness of one provider. bonded = free + locked; unbonding is on its way out.
+/// @dev The first slot holds everything a lease or bid checks (stake, liveness, epoch), so taking work reads one slot.
 struct Stake {
-    uint128 free;
-    uint128 locked;
-    uint128 unbonding;
+    uint96 free;
+    /// @dev Collateral of running leases plus reservations of standing bids.
+    uint96 locked;
+    /// @dev Last heartbeat, or the time of the first stake (or of the stake that ended a jail).
+    uint40 lastHeartbeat;
+    /// @dev Number of times the provider was reported dark. Leases and bids remember the epoch they were made in:
+    ///      those of an earlier epoch belong to a dark period and were slashed.
+    uint16 epoch;
+    /// @dev Reported dark and not back with fresh stake: takes no new leases or bids.
+    bool jailed;
+    uint96 unbonding;
     uint40 unbondingReleaseAt;
+}
+
+/// @notice What a dark report left for the leases of one provider epoch.
+struct DarkRecord {
+    /// @dev The provider's last heartbeat: its leases of that epoch end here (or at their last settlement, if later).
+    uint40 darkAt;
+    /// @dev Share of each lease's collateral that its publisher receives, in basis points (slash ratio minus the
+    ///      reporter's reward).
+    uint16 compensationBps;
+    /// @dev Slashed stake not yet paid out as compensation.
+    uint96 pool;
 }
 
 enum LeaseStatus {
@@ -69,7 +89,8 @@ enum CloseReason {
     None,
     Publisher,
     Provider,
-    OutOfFunds
+    OutOfFunds,
+    ProviderDark
 }
 
 /// @notice One lease: escrowed funds that stream to the provider per second.
@@ -81,12 +102,18 @@ struct Lease {
     address publisher;
     uint40 startedAt;
     uint40 endedAt;
+    /// @dev A dispute is open: the collateral stays locked even after the lease closes, until the ruling.
+    bool disputed;
     address provider;
     uint96 pricePerSecond;
     uint96 balance;
+    /// @dev Stake locked for this lease now: set at start, 0 once released on close or paid out as compensation
+    ///      (a dispute keeps it past close until the ruling).
     uint96 collateral;
     uint40 settledAt;
     LeaseStatus status;
+    /// @dev The provider's epoch when the lease started (see Stake.epoch).
+    uint16 epoch;
     bytes32 specHash;
 }
 
@@ -139,6 +166,8 @@ struct Bid {
     uint96 reserved;
     uint40 placedAt;
     BidStatus status;
+    /// @dev The provider's epoch when it bid: a bid from before a dark report is void.
+    uint16 epoch;
 }
 
 /// @notice Governed parameters of the market.
@@ -157,7 +186,13 @@ struct MarketParams {
     uint40 acceptWindow;
     /// @dev Most bids one order takes.
     uint8 maxBidsPerOrder;
+    /// @dev Share of the slashed stake paid to whoever reports a dark provider, in basis points.
+    uint16 reporterRewardBps;
+    /// @dev Share of a dark provider's locked stake that is slashed, in basis points (the rest returns to free).
+    uint16 darkSlashBps;
     /// @dev Least bonded stake a provider needs to place a bid or take a direct lease. A placed bid stays binding
     ///      even if the provider's stake later falls below it: its reservation already backs the lease.
     uint128 minProviderStake;
+    /// @dev A provider whose last heartbeat is older than this (strictly) can be reported dark.
+    uint40 heartbeatThreshold;
 }

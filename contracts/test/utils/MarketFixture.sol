@@ -66,7 +66,10 @@ abstract contract MarketFixture is Test {
             maxBidWindow: 1 days,
             acceptWindow: 1 days,
             maxBidsPerOrder: 20,
-            minProviderStake: uint128(100 * TOKEN)
+            reporterRewardBps: 1000, // 10% of the slash to the reporter
+            darkSlashBps: 10_000, // all locked stake
+            minProviderStake: uint128(100 * TOKEN),
+            heartbeatThreshold: 1 hours
         });
     }
 

@@ -8,12 +8,14 @@ const valid = {
   contracts: {
     paymentToken: { name: "PodnetTestToken", address: "0x5FbDB2315678afecb367f032d93F642f64180aa3", blockNumber: 1 },
     accessManager: { name: "AccessManager", address: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512", blockNumber: 2 },
+    timelock: { name: "TimelockController", address: "0x0165878A594ca255338adfa4d48449f69242Eb8F", blockNumber: 7 },
     providerRegistry: {
       name: "ProviderRegistry",
       address: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
       blockNumber: 3,
     },
     podnetMarket: { name: "PodnetMarket", address: "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9", blockNumber: 4 },
+    disputeCourt: { name: "DisputeCourt", address: "0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9", blockNumber: 5 },
   },
 };
 

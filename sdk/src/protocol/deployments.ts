@@ -1,7 +1,14 @@
 import { type Address, isAddress } from "viem";
 
 /** Names of the deployed contracts in deployments/<chainId>.json. */
-export const contractNames = ["paymentToken", "accessManager", "providerRegistry", "podnetMarket"] as const;
+export const contractNames = [
+  "paymentToken",
+  "accessManager",
+  "timelock",
+  "providerRegistry",
+  "podnetMarket",
+  "disputeCourt",
+] as const;
 export type ContractName = (typeof contractNames)[number];
 
 export type DeployedContract = {

@@ -1,4 +1,11 @@
-export { accessManagerAbi, podnetMarketAbi, podnetTestTokenAbi, providerRegistryAbi } from "./abis.js";
+export {
+  accessManagerAbi,
+  disputeCourtAbi,
+  podnetMarketAbi,
+  podnetTestTokenAbi,
+  providerRegistryAbi,
+  timelockControllerAbi,
+} from "./abis.js";
 export { decodeAttribute, encodeAttribute } from "./attributes.js";
 export {
   type ContractName,
@@ -9,4 +16,5 @@ export {
 } from "./deployments.js";
 export { isValidPricePerSecond, pricePerSecond } from "./pricing.js";
 export { hashQuote, quoteDomain, quoteTypes } from "./quote.js";
+export { podnetRoles } from "./roles.js";
 export type { Pricing, Quote, Resources } from "./types.js";

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IPodnetMarket} from "../interfaces/IPodnetMarket.sol";
+import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
+import {Bid, DarkRecord, Lease, LeaseStatus, MarketParams, Order, Resources, Stake} from "../types/MarketTypes.sol";
+
+/// @notice Protocol fee rate and the fees accrued under it, packed so a withdrawal reads and writes one slot.
+/// @dev `bps` mirrors MarketParams.feeBps; PodnetMarket._setParams writes both.
+struct FeeAccount {
+    uint16 bps;
+    uint128 accrued;
+}
+
+/// @notice All storage of PodnetMarket. One struct so that the contract and its external OrderBook library
+///         (which runs by DELEGATECALL, in the market's storage) see the same layout.
+struct MarketState {
+    MarketParams params;
+    FeeAccount fees;
+    address treasury;
+    uint64 leaseCount;
+    uint64 orderCount;
+    mapping(address provider => Stake) stakes;
+    mapping(address provider => mapping(uint256 wordPos => uint256 bits)) quoteNonces;
+    mapping(uint256 leaseId => Lease) leases;
+    mapping(uint256 orderId => Order) orders;
+    mapping(uint256 orderId => bytes32[]) orderAttributes;
+    mapping(uint256 orderId => mapping(address provider => Bid)) bids;
+    mapping(address provider => mapping(uint256 epoch => DarkRecord)) darkRecords;
+}
+
+/// @title MarketCore
+/// @notice Rules shared by direct leases (PodnetMarket) and the reverse market (OrderBook): who may take work,
+///         locking collateral, and opening a lease.
+library MarketCore {
+    /// @dev Checks that `provider` may take new work and returns its stake record: registered and not paused, not
+    ///      jailed after a dark report, with bonded stake of at least `minStake`.
+    function requireCanTakeWork(MarketState storage s, IProviderRegistry registry, address provider, uint256 minStake)
+        internal
+        view
+        returns (Stake storage stake)
+    {
+        if (!registry.isActive(provider)) revert IPodnetMarket.MarketProviderNotActive(provider);
+        stake = s.stakes[provider];
+        if (stake.jailed) revert IPodnetMarket.MarketProviderJailed(provider);
+        uint256 bonded = uint256(stake.free) + stake.locked;
+        if (bonded < minStake) revert IPodnetMarket.MarketStakeBelowMinimum(provider, bonded, minStake);
+    }
+
+    function lockStake(Stake storage stake, address provider, uint96 amount) internal {
+        if (stake.free < amount) revert IPodnetMarket.MarketInsufficientFreeStake(provider, stake.free, amount);
+        stake.free -= amount;
+        stake.locked += amount;
+    }
+
+    function unlockStake(Stake storage stake, uint96 amount) internal {
+        stake.locked -= amount;
+        stake.free += amount;
+    }
+
+    function openLease(
+        MarketState storage s,
+        address publisher,
+        address provider,
+        uint256 orderId,
+        bytes32 specHash,
+        Resources memory resources,
+        uint96 pricePerSecond,
+        uint96 deposit,
+        uint96 collateral,
+        bytes32 attestationHash
+    ) internal returns (uint256 leaseId) {
+        leaseId = ++s.leaseCount;
+        s.leases[leaseId] = Lease({
+            publisher: publisher,
+            startedAt: uint40(block.timestamp),
+            endedAt: 0,
+            disputed: false,
+            provider: provider,
+            pricePerSecond: pricePerSecond,
+            balance: deposit,
+            collateral: collateral,
+            settledAt: uint40(block.timestamp),
+            status: LeaseStatus.Active,
+            // The epoch the provider is in now: a dark report ends this lease at the provider's last heartbeat.
+            epoch: s.stakes[provider].epoch,
+            specHash: specHash
+        });
+        emit IPodnetMarket.LeaseCreated(
+            leaseId,
+            publisher,
+            provider,
+            orderId,
+            specHash,
+            resources,
+            pricePerSecond,
+            deposit,
+            collateral,
+            attestationHash
+        );
+    }
+}
