@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {DisputeCourt} from "../../src/DisputeCourt.sol";
 import {PodnetMarket} from "../../src/PodnetMarket.sol";
 import {ProviderRegistry} from "../../src/ProviderRegistry.sol";
 import {PodnetTestToken} from "../../src/dev/PodnetTestToken.sol";
+import {IDisputeCourt} from "../../src/interfaces/IDisputeCourt.sol";
+import {IPodnetMarket} from "../../src/interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
+import {CourtParams, PodnetRoles} from "../../src/types/CourtTypes.sol";
 import {MarketParams, Pricing, ProviderProfile, Quote, Requirements, Resources} from "../../src/types/MarketTypes.sol";
 import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -20,12 +24,14 @@ abstract contract MarketFixture is Test {
     ProviderRegistry internal registry;
     AccessManager internal manager;
     PodnetMarket internal market;
+    DisputeCourt internal court;
 
     address internal admin = makeAddr("admin");
     address internal treasury = makeAddr("treasury");
     address internal publisher = makeAddr("publisher");
     address internal otherPublisher = makeAddr("otherPublisher");
     address internal stranger = makeAddr("stranger");
+    address internal arbiter = makeAddr("arbiter");
 
     address internal provider;
     uint256 internal providerKey;
@@ -49,6 +55,8 @@ abstract contract MarketFixture is Test {
         market = new PodnetMarket(
             IERC20(address(token)), IProviderRegistry(address(registry)), address(manager), treasury, defaultParams()
         );
+        court = new DisputeCourt(IPodnetMarket(address(market)), address(manager), defaultCourtParams());
+        _wireRoles();
 
         (provider, providerKey) = makeAddrAndKey("provider");
         (provider2, provider2Key) = makeAddrAndKey("provider2");
@@ -71,6 +79,31 @@ abstract contract MarketFixture is Test {
             minProviderStake: uint128(100 * TOKEN),
             heartbeatThreshold: 1 hours
         });
+    }
+
+    function defaultCourtParams() internal pure returns (CourtParams memory) {
+        return CourtParams({disputeBond: uint96(10 * TOKEN), answerWindow: 2 days, rulingWindow: 5 days});
+    }
+
+    /// @dev The roles the deploy script sets up: the court may hold/settle collateral, `arbiter` may rule.
+    function _wireRoles() internal {
+        vm.startPrank(admin);
+        bytes4[] memory hooks = new bytes4[](2);
+        hooks[0] = IPodnetMarket.holdCollateral.selector;
+        hooks[1] = IPodnetMarket.settleDispute.selector;
+        manager.setTargetFunctionRole(address(market), hooks, PodnetRoles.COURT);
+        manager.grantRole(PodnetRoles.COURT, address(court), 0);
+        bytes4[] memory rulings = new bytes4[](2);
+        rulings[0] = IDisputeCourt.slash.selector;
+        rulings[1] = IDisputeCourt.dismiss.selector;
+        manager.setTargetFunctionRole(address(court), rulings, PodnetRoles.ARBITER);
+        manager.grantRole(PodnetRoles.ARBITER, arbiter, 0);
+        vm.stopPrank();
+    }
+
+    function _heartbeat(address who) internal {
+        vm.prank(who);
+        market.heartbeat();
     }
 
     function defaultResources() internal pure returns (Resources memory) {
