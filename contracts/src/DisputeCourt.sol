@@ -50,15 +50,13 @@ contract DisputeCourt is IDisputeCourt, AccessManaged, ReentrancyGuardTransient 
         uint40 ruleBy = answerBy + p.rulingWindow;
         disputeId = ++_disputeCount;
         _disputes[disputeId] = Dispute({
-            publisher: msg.sender,
-            openedAt: uint40(block.timestamp),
-            answeredAt: 0,
-            status: DisputeStatus.Open,
             // forge-lint: disable-next-line(unsafe-typecast) lease ids come from a uint64 counter
             leaseId: uint64(leaseId),
             bond: p.disputeBond,
             answerBy: answerBy,
-            ruleBy: ruleBy
+            ruleBy: ruleBy,
+            status: DisputeStatus.Open,
+            answered: false
         });
         emit DisputeOpened(disputeId, leaseId, msg.sender, provider, p.disputeBond, evidenceURI, answerBy, ruleBy);
         if (p.disputeBond != 0) _token.safeTransferFrom(msg.sender, address(this), p.disputeBond);
@@ -71,9 +69,9 @@ contract DisputeCourt is IDisputeCourt, AccessManaged, ReentrancyGuardTransient 
         if (market.getLease(dispute.leaseId).provider != msg.sender) {
             revert CourtNotLeaseProvider(disputeId, msg.sender);
         }
-        if (dispute.answeredAt != 0) revert CourtAlreadyAnswered(disputeId);
+        if (dispute.answered) revert CourtAlreadyAnswered(disputeId);
         if (block.timestamp > dispute.answerBy) revert CourtAnswerWindowClosed(disputeId, dispute.answerBy);
-        dispute.answeredAt = uint40(block.timestamp);
+        dispute.answered = true;
         emit DisputeAnswered(disputeId, msg.sender, evidenceURI);
     }
 
@@ -82,18 +80,18 @@ contract DisputeCourt is IDisputeCourt, AccessManaged, ReentrancyGuardTransient 
         if (amount == 0) revert CourtZeroSlash();
         Dispute storage dispute = _rulableDispute(disputeId);
         dispute.status = DisputeStatus.Slashed;
-        uint256 slashed = market.settleDispute(dispute.leaseId, amount);
+        (uint256 slashed, address publisher,) = market.settleDispute(dispute.leaseId, amount);
         emit DisputeSlashed(disputeId, msg.sender, amount, slashed);
-        if (dispute.bond != 0) _token.safeTransfer(dispute.publisher, dispute.bond);
+        if (dispute.bond != 0) _token.safeTransfer(publisher, dispute.bond);
     }
 
     /// @inheritdoc IDisputeCourt
     function dismiss(uint256 disputeId) external restricted nonReentrant {
         Dispute storage dispute = _rulableDispute(disputeId);
         dispute.status = DisputeStatus.Dismissed;
-        market.settleDispute(dispute.leaseId, 0);
+        (,, address provider) = market.settleDispute(dispute.leaseId, 0);
         emit DisputeDismissed(disputeId, msg.sender);
-        if (dispute.bond != 0) _token.safeTransfer(market.getLease(dispute.leaseId).provider, dispute.bond);
+        if (dispute.bond != 0) _token.safeTransfer(provider, dispute.bond);
     }
 
     /// @inheritdoc IDisputeCourt
@@ -101,9 +99,9 @@ contract DisputeCourt is IDisputeCourt, AccessManaged, ReentrancyGuardTransient 
         Dispute storage dispute = _openDispute(disputeId);
         if (block.timestamp <= dispute.ruleBy) revert CourtNotLapsed(disputeId, dispute.ruleBy);
         dispute.status = DisputeStatus.Lapsed;
-        market.settleDispute(dispute.leaseId, 0);
+        (, address publisher,) = market.settleDispute(dispute.leaseId, 0);
         emit DisputeLapsed(disputeId);
-        if (dispute.bond != 0) _token.safeTransfer(dispute.publisher, dispute.bond);
+        if (dispute.bond != 0) _token.safeTransfer(publisher, dispute.bond);
     }
 
     /// @inheritdoc IDisputeCourt
@@ -147,7 +145,7 @@ contract DisputeCourt is IDisputeCourt, AccessManaged, ReentrancyGuardTransient 
     ///      ruling window is still open.
     function _rulableDispute(uint256 disputeId) private view returns (Dispute storage dispute) {
         dispute = _openDispute(disputeId);
-        if (dispute.answeredAt == 0 && block.timestamp <= dispute.answerBy) {
+        if (!dispute.answered && block.timestamp <= dispute.answerBy) {
             revert CourtRulingTooEarly(disputeId, uint256(dispute.answerBy) + 1);
         }
         if (block.timestamp > dispute.ruleBy) revert CourtRulingWindowClosed(disputeId, dispute.ruleBy);

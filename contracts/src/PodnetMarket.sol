@@ -219,12 +219,14 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         external
         restricted
         nonReentrant
-        returns (uint256 slashed)
+        returns (uint256 slashed, address publisher, address provider)
     {
         Lease storage lease = _s.leases[leaseId];
         if (!lease.disputed) revert MarketLeaseNotDisputed(leaseId);
         lease.disputed = false;
-        Stake storage s = _s.stakes[lease.provider];
+        publisher = lease.publisher;
+        provider = lease.provider;
+        Stake storage s = _s.stakes[provider];
         uint96 collateral = lease.collateral;
         uint256 released;
         if (lease.epoch == s.epoch) {
@@ -246,7 +248,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         }
         // A lease still running when its provider went dark is compensated when it closes, whatever the ruling.
         emit DisputeSettled(leaseId, slashed, released);
-        if (slashed != 0) token.safeTransfer(lease.publisher, slashed);
+        if (slashed != 0) token.safeTransfer(publisher, slashed);
     }
 
     /*//////////////////////////////////////////////////////////////

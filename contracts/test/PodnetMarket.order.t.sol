@@ -550,10 +550,32 @@ contract PodnetMarketOrderTest is MarketFixture {
         market.acceptBid(orderId, provider);
     }
 
+    function test_acceptBid_revertsWhenWinnerSilent() public {
+        uint256 orderId = _order(MAX_PRICE, DEPOSIT, false);
+        _bid(provider, orderId, PRICE);
+        uint256 lastHeartbeat = market.stakeOf(provider).lastHeartbeat;
+        vm.warp(lastHeartbeat + market.params().heartbeatThreshold + 1);
+
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderSilent.selector, provider, lastHeartbeat));
+        vm.prank(publisher);
+        market.acceptBid(orderId, provider);
+    }
+
+    function test_acceptBid_worksExactlyAtHeartbeatThreshold() public {
+        uint256 orderId = _order(MAX_PRICE, DEPOSIT, false);
+        _bid(provider, orderId, PRICE);
+        vm.warp(market.stakeOf(provider).lastHeartbeat + market.params().heartbeatThreshold);
+
+        vm.prank(publisher);
+        uint256 leaseId = market.acceptBid(orderId, provider);
+        assertEq(market.getLease(leaseId).provider, provider);
+    }
+
     function test_acceptBid_worksOneSecondBeforeExpiry() public {
         uint256 orderId = _order(MAX_PRICE, DEPOSIT, false);
         _bid(provider, orderId, PRICE);
         vm.warp(_expiry(orderId) - 1);
+        _heartbeat(provider);
 
         vm.prank(publisher);
         uint256 leaseId = market.acceptBid(orderId, provider);
@@ -712,6 +734,7 @@ contract PodnetMarketOrderTest is MarketFixture {
         uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
         _bid(provider, orderId, PRICE);
         vm.warp(_expiry(orderId) - 1);
+        _heartbeat(provider);
 
         vm.prank(stranger);
         uint256 leaseId = market.finalizeOrder(orderId);

@@ -116,6 +116,9 @@ interface IPodnetMarket {
     error MarketProviderWentDark(address provider, uint256 epoch);
     /// @notice `provider` heartbeated at `lastHeartbeat`; it can be reported dark from `reportableAt` on.
     error MarketProviderAlive(address provider, uint256 lastHeartbeat, uint256 reportableAt);
+    /// @notice `provider` last heartbeated at `lastHeartbeat`, longer ago than the heartbeat threshold: it takes no
+    ///         new work until it heartbeats again.
+    error MarketProviderSilent(address provider, uint256 lastHeartbeat);
     /// @notice `provider` has never staked, so it has no liveness to prove.
     error MarketNotStaked(address provider);
     /// @notice The lease already has an open dispute.
@@ -276,7 +279,9 @@ interface IPodnetMarket {
     /// @notice Ends a dispute hold: up to `slashAmount` of the lease's collateral goes to the publisher (less if the
     ///         provider went dark since, which already slashed it), and a closed lease's remaining collateral returns
     ///         to the provider. Restricted to the dispute court.
-    function settleDispute(uint256 leaseId, uint256 slashAmount) external returns (uint256 slashed);
+    function settleDispute(uint256 leaseId, uint256 slashAmount)
+        external
+        returns (uint256 slashed, address publisher, address provider);
 
     /*//////////////////////////////////////////////////////////////
                                  LEASES

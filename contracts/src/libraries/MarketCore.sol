@@ -34,7 +34,7 @@ struct MarketState {
 ///         locking collateral, and opening a lease.
 library MarketCore {
     /// @dev Checks that `provider` may take new work and returns its stake record: registered and not paused, not
-    ///      jailed after a dark report, with bonded stake of at least `minStake`.
+    ///      jailed after a dark report, alive, with bonded stake of at least `minStake`.
     function requireCanTakeWork(MarketState storage s, IProviderRegistry registry, address provider, uint256 minStake)
         internal
         view
@@ -43,8 +43,19 @@ library MarketCore {
         if (!registry.isActive(provider)) revert IPodnetMarket.MarketProviderNotActive(provider);
         stake = s.stakes[provider];
         if (stake.jailed) revert IPodnetMarket.MarketProviderJailed(provider);
+        requireAlive(s, stake, provider);
         uint256 bonded = uint256(stake.free) + stake.locked;
         if (bonded < minStake) revert IPodnetMarket.MarketStakeBelowMinimum(provider, bonded, minStake);
+    }
+
+    /// @dev A provider silent for longer than the heartbeat threshold is reportable: it takes no new lease, and no
+    ///      bid of it is matched. Otherwise anyone could lease from a silent provider just to report it and collect
+    ///      the compensation and the reward for that lease.
+    function requireAlive(MarketState storage s, Stake storage stake, address provider) internal view {
+        uint256 lastHeartbeat = stake.lastHeartbeat;
+        if (block.timestamp > lastHeartbeat + s.params.heartbeatThreshold) {
+            revert IPodnetMarket.MarketProviderSilent(provider, lastHeartbeat);
+        }
     }
 
     function lockStake(Stake storage stake, address provider, uint96 amount) internal {

@@ -171,7 +171,9 @@ library OrderBook {
         Bid storage bid = s.bids[orderId][provider];
         if (bid.status != BidStatus.Active) revert IPodnetMarket.MarketBidNotFound(orderId, provider);
         // A bid placed before a dark report lost its reservation to the slash: it cannot back a lease.
-        if (bid.epoch != s.stakes[provider].epoch) revert IPodnetMarket.MarketProviderWentDark(provider, bid.epoch);
+        Stake storage stake = s.stakes[provider];
+        if (bid.epoch != stake.epoch) revert IPodnetMarket.MarketProviderWentDark(provider, bid.epoch);
+        MarketCore.requireAlive(s, stake, provider);
 
         bid.status = BidStatus.Won;
         order.status = OrderStatus.Matched;

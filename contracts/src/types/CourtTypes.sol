@@ -9,17 +9,16 @@ enum DisputeStatus {
     Lapsed
 }
 
-/// @notice A publisher's dispute over a lease. Evidence lives off chain; its URIs are in the events.
+/// @notice A publisher's dispute over a lease. One storage slot: the publisher and provider are the lease's, and
+///         evidence URIs and the opening and answer times are in the events.
 struct Dispute {
-    address publisher;
-    uint40 openedAt;
-    uint40 answeredAt;
-    DisputeStatus status;
     uint64 leaseId;
     uint96 bond;
-    /// @dev Windows in force when the dispute opened.
+    /// @dev Deadlines from the windows in force when the dispute opened.
     uint40 answerBy;
     uint40 ruleBy;
+    DisputeStatus status;
+    bool answered;
 }
 
 /// @notice Governed parameters of the dispute court.

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {DisputeCourt} from "../../src/DisputeCourt.sol";
 import {PodnetMarket} from "../../src/PodnetMarket.sol";
 import {ProviderRegistry} from "../../src/ProviderRegistry.sol";
 import {PodnetTestToken} from "../../src/dev/PodnetTestToken.sol";
 import {IPodnetMarket} from "../../src/interfaces/IPodnetMarket.sol";
+import {Dispute, DisputeStatus} from "../../src/types/CourtTypes.sol";
 import {
+    Bid,
     BidStatus,
     Lease,
     LeaseStatus,
@@ -26,6 +29,27 @@ import {StdUtils} from "forge-std/StdUtils.sol";
 import {Vm} from "forge-std/Vm.sol";
 import {console} from "forge-std/console.sol";
 
+/// @notice What the handler saw of one dark report (one provider epoch), and what was paid from its pool since.
+struct DarkGhost {
+    /// @dev The handler's own locked-stake ghost of the provider right before the report.
+    uint256 lockedAtReport;
+    /// @dev Bonded stake that disappeared (free + locked before minus after), as measured on the stake record.
+    uint256 slashed;
+    /// @dev What the reporter received, as measured on its balance.
+    uint256 reward;
+    /// @dev Parameters in force at the report.
+    uint256 slashBps;
+    uint256 rewardBps;
+    /// @dev darkSlashBps * (BPS - reporterRewardBps) / BPS, recomputed here.
+    uint256 compensationBps;
+    /// @dev The provider's last heartbeat before the report.
+    uint256 darkAt;
+    /// @dev Compensation paid to publishers from this epoch's pool (dark closes and rulings on held collateral).
+    uint256 compensated;
+    /// @dev Shares of void bids swept from the pool to the fees.
+    uint256 swept;
+}
+
 /// @notice Drives random, always-valid sequences of market calls for the invariant suite.
 /// @dev Every action picks its arguments from the handler's own view of the market (existing leases, orders, bids)
 ///      and returns early, counting a skip, when the action is impossible in the current state: the campaign runs with
@@ -33,6 +57,10 @@ import {console} from "forge-std/console.sol";
 ///
 ///      The ghost variables are computed independently of the contracts under test (fees and collateral are
 ///      recomputed here, not taken from LeaseMath), so that broken escrow math in the market shows up as a mismatch.
+///      The same goes for the guarantees: the handler keeps its own ledger of locked stake, recomputes what a dark
+///      report must slash and reward, what each dark close must refund and compensate (up to darkAt, at
+///      compensationBps of the collateral), what a void bid sweeps to the fees, and what each ruling must slash,
+///      release or pay, and counts every payout that differs.
 contract MarketHandler is CommonBase, StdCheats, StdUtils {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
@@ -81,10 +109,21 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         WarpToRunOut,
         TogglePause,
         InvalidateNonce,
-        SetFee
+        SetFee,
+        Heartbeat,
+        ReportDark,
+        RestakeJailed,
+        CloseDarkLease,
+        OpenDispute,
+        AnswerDispute,
+        SlashDispute,
+        DismissDispute,
+        LapseDispute,
+        SetDarkParams
     }
 
-    uint256 internal constant ACTION_COUNT = 21;
+    uint256 internal constant ACTION_COUNT = 31;
+    string internal constant EVIDENCE = "ipfs://bafy-evidence";
 
     /*//////////////////////////////////////////////////////////////
                                  SYSTEM
@@ -93,12 +132,16 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     PodnetMarket public immutable market;
     PodnetTestToken public immutable token;
     ProviderRegistry public immutable registry;
+    DisputeCourt public immutable court;
     address public immutable admin;
+    address public immutable arbiter;
 
     address[PROVIDER_COUNT] public providers;
     uint256[PROVIDER_COUNT] internal providerKeys;
     address[PUBLISHER_COUNT] public publishers;
     address public stranger;
+    /// @notice Reports dark providers (so does the stranger).
+    address public reporter;
 
     uint256 public immutable startTime;
     /// @notice The handler's clock: warps accumulate here and every action starts by warping to it.
@@ -143,6 +186,51 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     /// @notice Tokens that came out, as measured on the recipients.
     uint256 public ghost_tokensOut;
 
+    /// @notice Stake that left a provider's bonded stake by slashing: dark reports and dispute rulings.
+    mapping(address provider => uint256) public ghost_stakeSlashed;
+    /// @notice The handler's own view of a provider's locked stake: + collateral of new leases and reservations of
+    ///         new bids, - what closes, releases and rulings free or slash, 0 after a dark report.
+    mapping(address provider => uint256) public ghost_locked;
+    /// @notice Number of dark reports of a provider (its epoch, as the handler counts it).
+    mapping(address provider => uint256) public ghost_epoch;
+    mapping(address provider => mapping(uint256 epoch => DarkGhost)) internal _darkGhosts;
+
+    /// @notice settledAt of a lease still running when its provider was reported dark, read at the report.
+    mapping(uint256 leaseId => uint256) public ghost_settledAtReport;
+    /// @notice Whether the lease closed as a dark lease (its provider reported dark since it started).
+    mapping(uint256 leaseId => bool) public ghost_darkClosed;
+    /// @notice Compensation its publisher received from the dark pool (on a dark close, or from a ruling).
+    mapping(uint256 leaseId => uint256) public ghost_compensation;
+    /// @notice Collateral slashed to the publisher by dispute rulings (while the provider was live).
+    mapping(uint256 leaseId => uint256) public ghost_disputeSlashed;
+    /// @notice The open dispute on a lease, 0 if none.
+    mapping(uint256 leaseId => uint256) public ghost_openDispute;
+
+    /// @notice Totals over all dark reports: slashed stake, reporter rewards, compensation paid, void-bid shares swept.
+    uint256 public ghost_totalDarkSlashed;
+    uint256 public ghost_totalRewards;
+    uint256 public ghost_totalCompensation;
+    uint256 public ghost_totalSwept;
+    /// @notice What publishers received on dark closes and dark rulings (refund + compensation), as measured.
+    uint256 public ghost_darkReceipts;
+    /// @notice The unspent escrow of dark leases at close (balance minus what accrued up to darkAt), recomputed here.
+    uint256 public ghost_darkUnspentEscrow;
+    /// @notice Fees from provider withdrawals only (ghost_feesAccrued also counts swept void-bid shares).
+    uint256 public ghost_withdrawalFees;
+
+    /// @notice Closes whose publisher payout differed from the refund and compensation recomputed here.
+    uint256 public ghost_closeMismatches;
+    /// @notice Compensation payments (dark closes, rulings) that differed from compensationBps of the collateral.
+    uint256 public ghost_compensationMismatches;
+    /// @notice Void-bid sweeps that differed from compensationBps of the reservation.
+    uint256 public ghost_sweepMismatches;
+    /// @notice Rulings whose slashed/released amounts or payouts differed from what the handler expected.
+    uint256 public ghost_disputeMismatches;
+
+    /// @notice Bonds that went into / out of the court, as measured on its balance.
+    uint256 public ghost_courtIn;
+    uint256 public ghost_courtOut;
+
     uint256[ACTION_COUNT] public doneCalls;
     uint256[ACTION_COUNT] public skippedCalls;
 
@@ -150,11 +238,20 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
                               CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
 
-    constructor(PodnetMarket market_, PodnetTestToken token_, ProviderRegistry registry_, address admin_) {
+    constructor(
+        PodnetMarket market_,
+        PodnetTestToken token_,
+        ProviderRegistry registry_,
+        DisputeCourt court_,
+        address admin_,
+        address arbiter_
+    ) {
         market = market_;
         token = token_;
         registry = registry_;
+        court = court_;
         admin = admin_;
+        arbiter = arbiter_;
         startTime = block.timestamp;
         currentTime = block.timestamp;
 
@@ -165,9 +262,12 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         for (uint256 i; i < PUBLISHER_COUNT; ++i) {
             publishers[i] = makeAddr(string.concat("inv.publisher", vm.toString(i)));
             _approve(publishers[i]);
+            vm.prank(publishers[i]);
+            token.approve(address(court_), type(uint256).max);
         }
         stranger = makeAddr("inv.stranger");
         _approve(stranger);
+        reporter = makeAddr("inv.reporter");
 
         // Three providers start onboarded so that sequences reach leases and bids early; the last one must go
         // through register and stake. The start state is built with the same internals (and ghosts) as the actions.
@@ -288,10 +388,12 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         bytes memory signature = _sign(prov, quote);
 
         token.mint(pub, deposit);
+        _ensureAlive(prov);
         vm.prank(pub);
         uint256 leaseId = market.createLease(quote, signature, uint96(deposit));
 
         _recordNewLease(leaseId, prov, deposit);
+        ghost_locked[prov] += price * p.collateralSeconds;
         ghost_tokensIn += deposit;
         _done(Action.CreateLease);
     }
@@ -360,31 +462,28 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         if (received != net) ++ghost_withdrawReturnMismatches;
         ghost_grossWithdrawn += gross;
         ghost_feesAccrued += gross * feeBps / BPS;
+        ghost_withdrawalFees += gross * feeBps / BPS;
         ghost_netToProviders += received;
         ghost_tokensOut += received;
         _done(Action.Withdraw);
     }
 
-    /// @param callerSeed 0: the publisher, 1: the provider, 2: a stranger (only once the funds ran out; otherwise
-    ///        the publisher closes instead).
+    /// @param callerSeed 0: the publisher, 1: the provider, 2: a stranger (only once the funds ran out or the
+    ///        provider was reported dark; otherwise the publisher closes instead).
     function closeLease(uint256 leaseSeed, uint256 callerSeed) external useCurrentTime {
         uint256 leaseId = _firstLease(leaseSeed, _isActive);
         if (leaseId == 0) return _skip(Action.CloseLease);
-        Lease memory lease = market.getLease(leaseId);
-        (, bool outOfFunds) = market.withdrawable(leaseId);
-        uint256 who = callerSeed % 3;
-        address caller = who == 1 ? lease.provider : who == 2 && outOfFunds ? stranger : lease.publisher;
-
-        uint256 before = token.balanceOf(lease.publisher);
-        vm.prank(caller);
-        market.closeLease(leaseId);
-        uint256 refund = token.balanceOf(lease.publisher) - before;
-
-        ghost_refunded[leaseId] = refund;
-        ghost_endedAt[leaseId] = market.getLease(leaseId).endedAt;
-        ghost_closed[leaseId] = true;
-        ghost_tokensOut += refund;
+        _closeLease(leaseId, callerSeed);
         _done(Action.CloseLease);
+    }
+
+    /// @notice Anyone (a publisher, a provider, the stranger or the reporter) closes a lease whose provider was
+    ///         reported dark since it started; its publisher gets the unspent escrow and its share of the slash.
+    function closeDarkLease(uint256 leaseSeed, uint256 callerSeed) external useCurrentTime {
+        uint256 leaseId = _firstLease(leaseSeed, _isDark);
+        if (leaseId == 0) return _skip(Action.CloseDarkLease);
+        _closeLease(leaseId, callerSeed);
+        _done(Action.CloseDarkLease);
     }
 
     /// @notice The provider cancels one of its next quote nonces; createLease then skips it.
@@ -455,26 +554,22 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
                 ? order.maxPricePerSecond
                 : _min(order.maxPricePerSecond, free / collateralSeconds);
             price = _bound(price, 1, maxPrice);
+            _ensureAlive(prov);
             vm.prank(prov);
             market.placeBid(orderId, uint96(price));
+            ghost_locked[prov] += price * collateralSeconds;
             return _done(Action.PlaceBid);
         }
         _skip(Action.PlaceBid);
     }
 
-    /// @notice The publisher of a matchable order picks one of its active bids (bidding may still be open).
+    /// @notice The publisher of a matchable order picks one of its active bids (bidding may still be open). Bids
+    ///         from before their provider was reported dark are void and cannot win.
     function acceptBid(uint256 orderSeed, uint256 providerSeed) external useCurrentTime {
         (uint256 orderId, Order memory order) = _firstOrder(orderSeed, _isMatchable);
         if (orderId == 0) return _skip(Action.AcceptBid);
-        address winner;
-        for (uint256 j; j < PROVIDER_COUNT; ++j) {
-            address prov = providers[(providerSeed % PROVIDER_COUNT + j) % PROVIDER_COUNT];
-            if (market.getBid(orderId, prov).status == BidStatus.Active) {
-                winner = prov;
-                break;
-            }
-        }
-        // _isMatchable guarantees a bid: the best bidder's bid is active while the order is open and not expired.
+        address winner = _validBidder(orderId, providerSeed);
+        _ensureAlive(winner);
         vm.prank(order.publisher);
         uint256 leaseId = market.acceptBid(orderId, winner);
         _recordNewLease(leaseId, winner, order.deposit);
@@ -484,6 +579,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     function finalizeOrder(uint256 orderSeed, uint256 callerSeed) external useCurrentTime {
         (uint256 orderId, Order memory order) = _firstOrder(orderSeed, _isFinalizable);
         if (orderId == 0) return _skip(Action.FinalizeOrder);
+        _ensureAlive(order.bestBidder);
         vm.prank(_anyone(callerSeed));
         uint256 leaseId = market.finalizeOrder(orderId);
         _recordNewLease(leaseId, order.bestBidder, order.deposit);
@@ -512,13 +608,153 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             if (order.status == OrderStatus.Open && currentTime < uint256(order.bidDeadline) + acceptWindow) continue;
             for (uint256 j; j < PROVIDER_COUNT; ++j) {
                 address prov = providers[(providerSeed % PROVIDER_COUNT + j) % PROVIDER_COUNT];
-                if (market.getBid(orderId, prov).status != BidStatus.Active) continue;
-                vm.prank(_anyone(callerSeed));
-                market.releaseBid(orderId, prov);
+                Bid memory bid = market.getBid(orderId, prov);
+                if (bid.status != BidStatus.Active) continue;
+                _releaseBid(orderId, prov, bid, callerSeed);
                 return _done(Action.ReleaseBid);
             }
         }
         _skip(Action.ReleaseBid);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                          LIVENESS AND SLASHING
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice A provider that has staked proves it is alive (jailed ones too: it does not end the jail).
+    function heartbeat(uint256 providerSeed) external useCurrentTime {
+        address p = _firstProvider(providerSeed, _hasStaked);
+        if (p == address(0)) return _skip(Action.Heartbeat);
+        vm.prank(p);
+        market.heartbeat();
+        _done(Action.Heartbeat);
+    }
+
+    /// @notice The reporter or the stranger reports a staked, unjailed provider dark, first letting time pass until
+    ///         its last heartbeat is older than the threshold if it is not yet.
+    function reportDark(uint256 providerSeed, bool byStranger) external useCurrentTime {
+        address p = _firstProvider(providerSeed, _isReportable);
+        if (p == address(0)) return _skip(Action.ReportDark);
+        Stake memory before = market.stakeOf(p);
+        uint256 reportableAt = uint256(before.lastHeartbeat) + market.params().heartbeatThreshold + 1;
+        if (currentTime < reportableAt) _warpTo(reportableAt);
+
+        address by = byStranger ? stranger : reporter;
+        uint256 balanceBefore = token.balanceOf(by);
+        vm.prank(by);
+        market.reportDark(p);
+        uint256 reward = token.balanceOf(by) - balanceBefore;
+        Stake memory afterReport = market.stakeOf(p);
+        uint256 slashed = (uint256(before.free) + before.locked) - (uint256(afterReport.free) + afterReport.locked);
+        _recordReport(p, before.lastHeartbeat, slashed, reward);
+        _done(Action.ReportDark);
+    }
+
+    function _recordReport(address p, uint256 darkAt, uint256 slashed, uint256 reward) internal {
+        MarketParams memory params = market.params();
+        uint256 epoch = ghost_epoch[p];
+        _darkGhosts[p][epoch] = DarkGhost({
+            lockedAtReport: ghost_locked[p],
+            slashed: slashed,
+            reward: reward,
+            slashBps: params.darkSlashBps,
+            rewardBps: params.reporterRewardBps,
+            compensationBps: uint256(params.darkSlashBps) * (BPS - params.reporterRewardBps) / BPS,
+            darkAt: darkAt,
+            compensated: 0,
+            swept: 0
+        });
+        // The leases still running in this epoch now end at darkAt (or at their last settlement, if later).
+        uint256[] storage ids = _providerLeases[p];
+        for (uint256 i; i < ids.length; ++i) {
+            Lease memory lease = market.getLease(ids[i]);
+            if (lease.status == LeaseStatus.Active && lease.epoch == epoch) {
+                ghost_settledAtReport[ids[i]] = lease.settledAt;
+            }
+        }
+        ghost_epoch[p] = epoch + 1;
+        ghost_locked[p] = 0;
+        ghost_stakeSlashed[p] += slashed;
+        ghost_totalDarkSlashed += slashed;
+        ghost_totalRewards += reward;
+        ghost_tokensOut += reward;
+    }
+
+    /// @notice A jailed provider stakes again, which ends the jail.
+    function restakeJailed(uint256 providerSeed, uint256 amount) external useCurrentTime {
+        address p = _firstProvider(providerSeed, _isJailed);
+        if (p == address(0)) return _skip(Action.RestakeJailed);
+        _stake(p, _bound(amount, 1, MAX_STAKE));
+        _done(Action.RestakeJailed);
+    }
+
+    /// @notice Governance changes the dark slash ratio and the reporter's share; only later reports see it.
+    function setDarkParams(uint256 slashBps, uint256 rewardBps) external useCurrentTime {
+        MarketParams memory p = market.params();
+        p.darkSlashBps = uint16(_bound(slashBps, 0, BPS));
+        p.reporterRewardBps = uint16(_bound(rewardBps, 0, BPS));
+        vm.prank(admin);
+        market.setParams(p);
+        _done(Action.SetDarkParams);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                DISPUTES
+    //////////////////////////////////////////////////////////////*/
+
+    /// @notice The publisher of an active lease of a live provider (no dispute open on it) opens a dispute, paying
+    ///         the bond.
+    function openDispute(uint256 leaseSeed) external useCurrentTime {
+        uint256 leaseId = _firstLease(leaseSeed, _isDisputable);
+        if (leaseId == 0) return _skip(Action.OpenDispute);
+        address pub = market.getLease(leaseId).publisher;
+        token.mint(pub, court.params().disputeBond);
+        uint256 courtBefore = token.balanceOf(address(court));
+        vm.prank(pub);
+        uint256 disputeId = court.openDispute(leaseId, EVIDENCE);
+        ghost_courtIn += token.balanceOf(address(court)) - courtBefore;
+        ghost_openDispute[leaseId] = disputeId;
+        _done(Action.OpenDispute);
+    }
+
+    /// @notice The provider answers an open dispute within the answer window.
+    function answerDispute(uint256 disputeSeed) external useCurrentTime {
+        uint256 disputeId = _firstDispute(disputeSeed, _isAnswerable);
+        if (disputeId == 0) return _skip(Action.AnswerDispute);
+        vm.prank(market.getLease(court.getDispute(disputeId).leaseId).provider);
+        court.answerDispute(disputeId, EVIDENCE);
+        _done(Action.AnswerDispute);
+    }
+
+    /// @notice The arbiter slashes up to `amount` (sometimes more than the collateral) of a disputed lease.
+    /// @param wait Whether to let the answer window pass when the provider has not answered.
+    function slashDispute(uint256 disputeSeed, uint256 amount, bool wait) external useCurrentTime {
+        uint256 disputeId = _rulableAfterWait(disputeSeed, wait);
+        if (disputeId == 0) return _skip(Action.SlashDispute);
+        uint256 collateral = market.getLease(court.getDispute(disputeId).leaseId).collateral;
+        amount = _bound(amount, 1, collateral == 0 ? TOKEN : collateral * 2);
+        _settle(disputeId, 1, amount);
+        _done(Action.SlashDispute);
+    }
+
+    function dismissDispute(uint256 disputeSeed, bool wait) external useCurrentTime {
+        uint256 disputeId = _rulableAfterWait(disputeSeed, wait);
+        if (disputeId == 0) return _skip(Action.DismissDispute);
+        _settle(disputeId, 2, 0);
+        _done(Action.DismissDispute);
+    }
+
+    /// @param wait Whether to let the ruling window pass when it is still open.
+    function lapseDispute(uint256 disputeSeed, bool wait) external useCurrentTime {
+        uint256 disputeId = _firstDispute(disputeSeed, _isOpenDispute);
+        if (disputeId == 0) return _skip(Action.LapseDispute);
+        uint256 ruleBy = court.getDispute(disputeId).ruleBy;
+        if (currentTime <= ruleBy) {
+            if (!wait) return _skip(Action.LapseDispute);
+            _warpTo(ruleBy + 1);
+        }
+        _settle(disputeId, 3, 0);
+        _done(Action.LapseDispute);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -577,6 +813,10 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         return _providerLeases[provider];
     }
 
+    function darkGhost(address provider, uint256 epoch) external view returns (DarkGhost memory) {
+        return _darkGhosts[provider][epoch];
+    }
+
     function callSummary() external view {
         string[ACTION_COUNT] memory names = [
             "register",
@@ -599,7 +839,17 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             "warpToRunOut",
             "togglePause",
             "invalidateNonce",
-            "setFee"
+            "setFee",
+            "heartbeat",
+            "reportDark",
+            "restakeJailed",
+            "closeDarkLease",
+            "openDispute",
+            "answerDispute",
+            "slashDispute",
+            "dismissDispute",
+            "lapseDispute",
+            "setDarkParams"
         ];
         console.log("MarketHandler call summary (done / skipped as impossible):");
         uint256 done;
@@ -630,6 +880,20 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         console.log(string.concat("  elapsed seconds: ", vm.toString(currentTime - startTime)));
         console.log(
             string.concat(
+                "  dark slashed: ",
+                vm.toString(ghost_totalDarkSlashed),
+                ", rewards: ",
+                vm.toString(ghost_totalRewards),
+                ", compensation: ",
+                vm.toString(ghost_totalCompensation),
+                ", swept: ",
+                vm.toString(ghost_totalSwept),
+                ", disputes: ",
+                vm.toString(court.disputeCount())
+            )
+        );
+        console.log(
+            string.concat(
                 "  gross withdrawn: ",
                 vm.toString(ghost_grossWithdrawn),
                 ", fees accrued: ",
@@ -650,6 +914,14 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
 
     function _skip(Action action) internal {
         ++skippedCalls[uint256(action)];
+    }
+
+    /// @dev A provider about to take work (a lease, a bid, a match) heartbeats first if it has been silent for longer
+    ///      than the threshold: a silent provider is reportable and takes no new work.
+    function _ensureAlive(address prov) internal {
+        if (currentTime <= uint256(market.stakeOf(prov).lastHeartbeat) + market.params().heartbeatThreshold) return;
+        vm.prank(prov);
+        market.heartbeat();
     }
 
     function _warpTo(uint256 t) internal {
@@ -701,6 +973,223 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     function _recordNewLease(uint256 leaseId, address prov, uint256 deposit) internal {
         ghost_deposited[leaseId] = deposit;
         _providerLeases[prov].push(leaseId);
+    }
+
+    /// @dev Closes a lease as `callerSeed` picks (0: publisher, 1: provider, 2: stranger, 3: reporter; the last two
+    ///      only when anyone may close), recomputing here what the publisher must receive: the escrow not accrued
+    ///      up to now (or up to darkAt for a dark lease) plus, for a dark lease, compensationBps of its collateral.
+    function _closeLease(uint256 leaseId, uint256 callerSeed) internal {
+        Lease memory lease = market.getLease(leaseId);
+        bool dark = lease.epoch != market.stakeOf(lease.provider).epoch;
+        (uint256 expectedRefund, uint256 expectedCompensation) = _expectClose(lease, dark);
+
+        uint256 who = callerSeed % 4;
+        address caller = who == 1 ? lease.provider : lease.publisher;
+        // Anyone may close once the funds ran out (nothing to refund) or the provider went dark.
+        if (dark || expectedRefund == 0) {
+            if (who == 2) caller = stranger;
+            else if (who == 3) caller = reporter;
+        }
+
+        uint256 before = token.balanceOf(lease.publisher);
+        vm.recordLogs();
+        vm.prank(caller);
+        market.closeLease(leaseId);
+        uint256 received = token.balanceOf(lease.publisher) - before;
+
+        if (received != expectedRefund + expectedCompensation) ++ghost_closeMismatches;
+        if (_loggedAmount(IPodnetMarket.CompensationPaid.selector, leaseId) != expectedCompensation) {
+            ++ghost_compensationMismatches;
+        }
+        // The refund is what the publisher received beyond the compensation it is owed.
+        ghost_refunded[leaseId] = received > expectedCompensation ? received - expectedCompensation : 0;
+        ghost_endedAt[leaseId] = market.getLease(leaseId).endedAt;
+        ghost_closed[leaseId] = true;
+        ghost_tokensOut += received;
+        if (dark) {
+            ghost_darkClosed[leaseId] = true;
+            _darkGhosts[lease.provider][lease.epoch].compensated += expectedCompensation;
+            ghost_compensation[leaseId] += expectedCompensation;
+            ghost_totalCompensation += expectedCompensation;
+            ghost_darkReceipts += received;
+            ghost_darkUnspentEscrow += expectedRefund;
+        } else if (!lease.disputed) {
+            ghost_locked[lease.provider] -= lease.collateral;
+        }
+    }
+
+    /// @dev The refund (escrow not accrued up to now, or up to darkAt for a dark lease) and compensation
+    ///      (compensationBps of the collateral, dark leases only) a close must pay the publisher, recomputed here.
+    function _expectClose(Lease memory lease, bool dark) internal view returns (uint256 refund, uint256 compensation) {
+        DarkGhost storage g = _darkGhosts[lease.provider][lease.epoch];
+        uint256 at = dark ? g.darkAt : currentTime;
+        uint256 earned;
+        if (at > lease.settledAt) earned = _min(uint256(lease.pricePerSecond) * (at - lease.settledAt), lease.balance);
+        refund = lease.balance - earned;
+        if (dark) compensation = uint256(lease.collateral) * g.compensationBps / BPS;
+    }
+
+    /// @dev Releases a bid; a void bid (from before a dark report) frees nothing and its share of the dark pool,
+    ///      compensationBps of its reservation, goes to the fees.
+    function _releaseBid(uint256 orderId, address prov, Bid memory bid, uint256 callerSeed) internal {
+        bool void = bid.epoch != market.stakeOf(prov).epoch;
+        vm.recordLogs();
+        vm.prank(_anyone(callerSeed));
+        market.releaseBid(orderId, prov);
+        if (!void) {
+            ghost_locked[prov] -= bid.reserved;
+            return;
+        }
+        DarkGhost storage g = _darkGhosts[prov][bid.epoch];
+        uint256 expected = uint256(bid.reserved) * g.compensationBps / BPS;
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 swept;
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == address(market) && logs[i].topics[0] == IPodnetMarket.DarkPoolSwept.selector) {
+                (, swept) = abi.decode(logs[i].data, (uint16, uint256));
+            }
+        }
+        if (swept != expected) ++ghost_sweepMismatches;
+        g.swept += expected;
+        ghost_totalSwept += expected;
+        ghost_feesAccrued += expected;
+    }
+
+    /// @dev What the handler expects of one ruling, and balances before it.
+    struct Ruling {
+        uint256 leaseId;
+        address provider;
+        address publisher;
+        address bondTo;
+        uint256 bond;
+        uint256 epoch;
+        bool live;
+        bool closed;
+        uint256 expectedSlashed;
+        uint256 expectedReleased;
+        uint256 publisherBefore;
+        uint256 bondToBefore;
+        uint256 courtBefore;
+    }
+
+    /// @dev Ends a dispute: kind 1 slash (`amount`), 2 dismiss (arbiter), 3 lapse (the stranger). Recomputes what the
+    ///      market's settleDispute must do: a live provider's collateral is slashed (capped at the collateral) and,
+    ///      for a closed lease, the rest released; a closed lease of a dark epoch receives its compensation instead.
+    function _settle(uint256 disputeId, uint256 kind, uint256 amount) internal {
+        Ruling memory r = _expectRuling(disputeId, kind, amount);
+        vm.recordLogs();
+        vm.prank(kind == 3 ? stranger : arbiter);
+        if (kind == 1) court.slash(disputeId, amount);
+        else if (kind == 2) court.dismiss(disputeId);
+        else court.lapse(disputeId);
+
+        (uint256 slashed, uint256 released) = _loggedSettlement(r.leaseId);
+        uint256 received = token.balanceOf(r.publisher) - r.publisherBefore;
+        uint256 bondPart = r.bondTo == r.publisher ? r.bond : 0;
+        uint256 fromMarket = received > bondPart ? received - bondPart : 0;
+        uint256 courtOut = r.courtBefore - token.balanceOf(address(court));
+        if (
+            slashed != r.expectedSlashed || released != r.expectedReleased || fromMarket != r.expectedSlashed
+                || received < bondPart || courtOut != r.bond || token.balanceOf(r.bondTo) - r.bondToBefore < r.bond
+        ) ++ghost_disputeMismatches;
+        ghost_courtOut += courtOut;
+        ghost_tokensOut += fromMarket;
+        ghost_openDispute[r.leaseId] = 0;
+        if (r.live) {
+            ghost_stakeSlashed[r.provider] += r.expectedSlashed;
+            ghost_locked[r.provider] -= r.expectedSlashed + r.expectedReleased;
+            ghost_disputeSlashed[r.leaseId] += r.expectedSlashed;
+        } else if (r.closed) {
+            // Closed under dispute, then its provider went dark: the ruling pays the lease's share of the pool.
+            if (slashed != r.expectedSlashed) ++ghost_compensationMismatches;
+            _darkGhosts[r.provider][r.epoch].compensated += r.expectedSlashed;
+            ghost_compensation[r.leaseId] += r.expectedSlashed;
+            ghost_totalCompensation += r.expectedSlashed;
+            ghost_darkReceipts += fromMarket;
+        }
+    }
+
+    function _expectRuling(uint256 disputeId, uint256 kind, uint256 amount) internal view returns (Ruling memory r) {
+        Dispute memory d = court.getDispute(disputeId);
+        Lease memory lease = market.getLease(d.leaseId);
+        r.leaseId = d.leaseId;
+        r.provider = lease.provider;
+        r.publisher = lease.publisher;
+        r.bondTo = kind == 2 ? lease.provider : lease.publisher;
+        r.bond = d.bond;
+        r.epoch = lease.epoch;
+        r.live = lease.epoch == market.stakeOf(lease.provider).epoch;
+        r.closed = lease.status == LeaseStatus.Closed;
+        if (r.live) {
+            r.expectedSlashed = _min(amount, lease.collateral);
+            if (r.closed) r.expectedReleased = lease.collateral - r.expectedSlashed;
+        } else if (r.closed) {
+            r.expectedSlashed =
+                uint256(lease.collateral) * _darkGhosts[lease.provider][lease.epoch].compensationBps / BPS;
+        }
+        r.publisherBefore = token.balanceOf(r.publisher);
+        r.bondToBefore = token.balanceOf(r.bondTo);
+        r.courtBefore = token.balanceOf(address(court));
+    }
+
+    /// @dev The amount of the recorded `selector` event of the market about `leaseId` (first topic), 0 if none.
+    function _loggedAmount(bytes32 selector, uint256 leaseId) internal returns (uint256 amount) {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            if (
+                logs[i].emitter == address(market) && logs[i].topics[0] == selector
+                    && uint256(logs[i].topics[1]) == leaseId
+            ) amount = abi.decode(logs[i].data, (uint256));
+        }
+    }
+
+    function _loggedSettlement(uint256 leaseId) internal returns (uint256 slashed, uint256 released) {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            if (
+                logs[i].emitter == address(market) && logs[i].topics[0] == IPodnetMarket.DisputeSettled.selector
+                    && uint256(logs[i].topics[1]) == leaseId
+            ) (slashed, released) = abi.decode(logs[i].data, (uint256, uint256));
+        }
+    }
+
+    /// @dev The first dispute, starting at `seed`, for which `ok` holds; 0 if none.
+    function _firstDispute(uint256 seed, function(Dispute memory) internal view returns (bool) ok)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 count = court.disputeCount();
+        for (uint256 i; i < count; ++i) {
+            uint256 disputeId = (seed % count + i) % count + 1;
+            if (ok(court.getDispute(disputeId))) return disputeId;
+        }
+        return 0;
+    }
+
+    /// @dev An open dispute the arbiter may rule on now; failing that, if `wait`, one whose answer window is still
+    ///      open, after warping past it (the ruling window follows it, so the ruling is then allowed).
+    function _rulableAfterWait(uint256 seed, bool wait) internal returns (uint256 disputeId) {
+        disputeId = _firstDispute(seed, _isRulable);
+        if (disputeId != 0 || !wait) return disputeId;
+        disputeId = _firstDispute(seed, _isRulableLater);
+        if (disputeId != 0) _warpTo(uint256(court.getDispute(disputeId).answerBy) + 1);
+    }
+
+    function _isOpenDispute(Dispute memory d) internal pure returns (bool) {
+        return d.status == DisputeStatus.Open;
+    }
+
+    function _isAnswerable(Dispute memory d) internal view returns (bool) {
+        return d.status == DisputeStatus.Open && !d.answered && currentTime <= d.answerBy;
+    }
+
+    function _isRulable(Dispute memory d) internal view returns (bool) {
+        return d.status == DisputeStatus.Open && currentTime <= d.ruleBy && (d.answered || currentTime > d.answerBy);
+    }
+
+    function _isRulableLater(Dispute memory d) internal view returns (bool) {
+        return d.status == DisputeStatus.Open && currentTime <= d.answerBy;
     }
 
     function _sign(address prov, Quote memory quote) internal view returns (bytes memory) {
@@ -771,7 +1260,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     }
 
     /// @dev The first order, starting at `seed`, for which `ok` holds; id 0 if none.
-    function _firstOrder(uint256 seed, function(Order memory) internal view returns (bool) ok)
+    function _firstOrder(uint256 seed, function(uint256, Order memory) internal view returns (bool) ok)
         internal
         view
         returns (uint256 orderId, Order memory order)
@@ -780,7 +1269,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         for (uint256 i; i < count; ++i) {
             orderId = (seed % count + i) % count + 1;
             order = market.getOrder(orderId);
-            if (ok(order)) return (orderId, order);
+            if (ok(orderId, order)) return (orderId, order);
         }
         return (0, order);
     }
@@ -794,11 +1283,24 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             address prov = providers[(seed % PROVIDER_COUNT + j) % PROVIDER_COUNT];
             if (market.getBid(orderId, prov).status != BidStatus.None || !registry.isActive(prov)) continue;
             Stake memory s = market.stakeOf(prov);
-            if (uint256(s.free) + s.locked < minStake || s.free < p.collateralSeconds) continue;
+            if (s.jailed || uint256(s.free) + s.locked < minStake || s.free < p.collateralSeconds) continue;
             (bool ok,) = registry.hasAttributes(prov, required);
             if (ok) return prov;
         }
         return address(0);
+    }
+
+    function _hasStaked(address prov) internal view returns (bool) {
+        return market.stakeOf(prov).lastHeartbeat != 0;
+    }
+
+    function _isReportable(address prov) internal view returns (bool) {
+        Stake memory s = market.stakeOf(prov);
+        return s.lastHeartbeat != 0 && !s.jailed;
+    }
+
+    function _isJailed(address prov) internal view returns (bool) {
+        return market.stakeOf(prov).jailed;
     }
 
     function _hasUnbonding(address prov) internal view returns (bool) {
@@ -814,33 +1316,63 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         if (!registry.isActive(prov)) return false;
         MarketParams memory p = market.params();
         Stake memory s = market.stakeOf(prov);
-        return uint256(s.free) + s.locked >= p.minProviderStake && s.free >= p.collateralSeconds;
+        return !s.jailed && uint256(s.free) + s.locked >= p.minProviderStake && s.free >= p.collateralSeconds;
     }
 
     function _isActive(uint256 leaseId) internal view returns (bool) {
         return market.getLease(leaseId).status == LeaseStatus.Active;
     }
 
-    /// @dev Active and not out of funds: what topUp and updateLeaseSpec need.
+    /// @dev Active, and its provider was reported dark since it started.
+    function _isDark(uint256 leaseId) internal view returns (bool) {
+        Lease memory lease = market.getLease(leaseId);
+        return lease.status == LeaseStatus.Active && lease.epoch != market.stakeOf(lease.provider).epoch;
+    }
+
+    /// @dev Active, its provider live (not reported dark since it started) and no dispute open: what a dispute needs.
+    function _isDisputable(uint256 leaseId) internal view returns (bool) {
+        Lease memory lease = market.getLease(leaseId);
+        return
+            lease.status == LeaseStatus.Active && !lease.disputed && lease.epoch == market.stakeOf(lease.provider).epoch;
+    }
+
+    /// @dev Active, provider live and not out of funds: what topUp and updateLeaseSpec need.
     function _isRunning(uint256 leaseId) internal view returns (bool) {
-        if (!_isActive(leaseId)) return false;
+        Lease memory lease = market.getLease(leaseId);
+        if (lease.status != LeaseStatus.Active || lease.epoch != market.stakeOf(lease.provider).epoch) return false;
         (, bool outOfFunds) = market.withdrawable(leaseId);
         return !outOfFunds;
     }
 
-    function _isOpen(Order memory order) internal pure returns (bool) {
+    function _isOpen(uint256, Order memory order) internal pure returns (bool) {
         return order.status == OrderStatus.Open;
     }
 
-    /// @dev Open, not expired and with a bid.
-    function _isMatchable(Order memory order) internal view returns (bool) {
+    /// @dev Open, not expired and with a bid that is not void (its provider not reported dark since it bid).
+    function _isMatchable(uint256 orderId, Order memory order) internal view returns (bool) {
         return order.status == OrderStatus.Open
-            && currentTime < uint256(order.bidDeadline) + market.params().acceptWindow && order.bestBidder != address(0);
+            && currentTime < uint256(order.bidDeadline) + market.params().acceptWindow
+            && _validBidder(orderId, 0) != address(0);
     }
 
-    /// @dev Matchable, auto-accept, and bidding closed.
-    function _isFinalizable(Order memory order) internal view returns (bool) {
-        return _isMatchable(order) && order.autoAccept && currentTime >= order.bidDeadline;
+    /// @dev Open, not expired, auto-accept, bidding closed, and the best bid is not void.
+    function _isFinalizable(uint256 orderId, Order memory order) internal view returns (bool) {
+        if (
+            order.status != OrderStatus.Open || !order.autoAccept || currentTime < order.bidDeadline
+                || currentTime >= uint256(order.bidDeadline) + market.params().acceptWindow
+                || order.bestBidder == address(0)
+        ) return false;
+        return market.getBid(orderId, order.bestBidder).epoch == market.stakeOf(order.bestBidder).epoch;
+    }
+
+    /// @dev The first provider, starting at `seed`, with an active bid on the order from its current epoch.
+    function _validBidder(uint256 orderId, uint256 seed) internal view returns (address) {
+        for (uint256 j; j < PROVIDER_COUNT; ++j) {
+            address prov = providers[(seed % PROVIDER_COUNT + j) % PROVIDER_COUNT];
+            Bid memory bid = market.getBid(orderId, prov);
+            if (bid.status == BidStatus.Active && bid.epoch == market.stakeOf(prov).epoch) return prov;
+        }
+        return address(0);
     }
 
     function _min(uint256 a, uint256 b) internal pure returns (uint256) {

@@ -2,20 +2,34 @@
 pragma solidity 0.8.28;
 
 import {MarketFixture} from "../utils/MarketFixture.sol";
-import {MarketHandler} from "./MarketHandler.sol";
-import {Bid, BidStatus, Lease, LeaseStatus, Order, OrderStatus, Stake} from "../../src/types/MarketTypes.sol";
+import {DarkGhost, MarketHandler} from "./MarketHandler.sol";
+import {Dispute, DisputeStatus} from "../../src/types/CourtTypes.sol";
+import {
+    Bid,
+    BidStatus,
+    DarkRecord,
+    Lease,
+    LeaseStatus,
+    Order,
+    OrderStatus,
+    Stake
+} from "../../src/types/MarketTypes.sol";
 
-/// @notice Invariants of the market's escrow, stake and fee accounting under random sequences of valid calls.
-/// @dev The handler drives 4 providers, 3 publishers and a stranger through every state-changing entry point, with
-///      time warps in between. Runs and depth come from the profile (default 64 x 50, ci 256 x 50); any revert of a
+/// @notice Invariants of the market's escrow, stake and fee accounting, dark-provider slashing and compensation, and
+///         dispute holds, under random sequences of valid calls.
+/// @dev The handler drives 4 providers, 3 publishers, a stranger, a reporter and the arbiter through every
+///      state-changing entry point of the market and the court (heartbeats, dark reports, re-stakes, disputes and
+///      rulings included), with time warps in between. Runs and depth come from the profile (default 64 x 50, ci 256 x 50); any revert of a
 ///      handler action fails the campaign (fail_on_revert).
 contract MarketInvariantsTest is MarketFixture {
+    uint256 internal constant BPS = 10_000;
+
     MarketHandler internal handler;
     bytes4[] internal _selectors;
 
     function setUp() public override {
         super.setUp();
-        handler = new MarketHandler(market, token, registry, admin);
+        handler = new MarketHandler(market, token, registry, court, admin, arbiter);
 
         // Repeating a selector makes forge pick it more often: weight towards the lease and order flows, whose later
         // steps (accept, finalize, release, withdraw, close) need earlier ones to have happened in the same run.
@@ -40,6 +54,16 @@ contract MarketInvariantsTest is MarketFixture {
         _target(MarketHandler.withdrawFees.selector, 1);
         _target(MarketHandler.warp.selector, 3);
         _target(MarketHandler.warpToRunOut.selector, 1);
+        _target(MarketHandler.heartbeat.selector, 2);
+        _target(MarketHandler.reportDark.selector, 1);
+        _target(MarketHandler.restakeJailed.selector, 1);
+        _target(MarketHandler.closeDarkLease.selector, 1);
+        _target(MarketHandler.setDarkParams.selector, 1);
+        _target(MarketHandler.openDispute.selector, 1);
+        _target(MarketHandler.answerDispute.selector, 1);
+        _target(MarketHandler.slashDispute.selector, 1);
+        _target(MarketHandler.dismissDispute.selector, 1);
+        _target(MarketHandler.lapseDispute.selector, 1);
         targetSelector(FuzzSelector({addr: address(handler), selectors: _selectors}));
         targetContract(address(handler));
     }
@@ -61,8 +85,9 @@ contract MarketInvariantsTest is MarketFixture {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice 1. The market holds exactly its liabilities: lease balances (closed leases included, they hold what the
-    ///         provider is still owed), deposits of open orders, all provider stake and accrued fees. Also equal to
-    ///         what went in minus what came out, as measured on the callers.
+    ///         provider is still owed), deposits of open orders, all provider stake, accrued fees and the unpaid dark
+    ///         pools of every reported provider epoch. Also equal to what went in minus what came out, as measured on
+    ///         the callers. The court holds exactly the bonds of its open disputes.
     function invariant_tokenConservation() public view {
         uint256 liabilities = market.accruedFees();
         uint256 leases = market.leaseCount();
@@ -75,15 +100,34 @@ contract MarketInvariantsTest is MarketFixture {
             if (order.status == OrderStatus.Open) liabilities += order.deposit;
         }
         for (uint256 i; i < handler.PROVIDER_COUNT(); ++i) {
-            Stake memory s = market.stakeOf(handler.providers(i));
+            address prov = handler.providers(i);
+            Stake memory s = market.stakeOf(prov);
             liabilities += uint256(s.free) + s.locked + s.unbonding;
+            // Every epoch before the current one was ended by a dark report.
+            for (uint256 epoch; epoch < s.epoch; ++epoch) {
+                liabilities += market.darkRecord(prov, epoch).pool;
+            }
         }
         uint256 held = token.balanceOf(address(market));
         assertEq(held, liabilities, "market balance != liabilities");
         assertEq(held, handler.ghost_tokensIn() - handler.ghost_tokensOut(), "market balance != tokens in - out");
+
+        uint256 bonds;
+        uint256 disputes = court.disputeCount();
+        for (uint256 id = 1; id <= disputes; ++id) {
+            Dispute memory d = court.getDispute(id);
+            if (d.status != DisputeStatus.Open) continue;
+            bonds += d.bond;
+            assertTrue(market.getLease(d.leaseId).disputed, "open dispute on a lease not marked disputed");
+            assertEq(handler.ghost_openDispute(d.leaseId), id, "open dispute != handler's view");
+        }
+        uint256 courtHeld = token.balanceOf(address(court));
+        assertEq(courtHeld, bonds, "court balance != bonds of open disputes");
+        assertEq(courtHeld, handler.ghost_courtIn() - handler.ghost_courtOut(), "court balance != bonds in - out");
     }
 
-    /// @notice 2. No lease pays out more than was put into it: paid to provider + refunded + still held == deposited.
+    /// @notice 2. No lease pays out more than was put into it: paid to provider + refunded + still held == deposited
+    ///         (the refund being what the publisher received on close beyond its dark compensation).
     function invariant_leaseEscrowBalances() public view {
         uint256 leases = market.leaseCount();
         for (uint256 id = 1; id <= leases; ++id) {
@@ -97,12 +141,14 @@ contract MarketInvariantsTest is MarketFixture {
         }
     }
 
-    /// @notice 3a. A closed lease is frozen: everything it holds is withdrawable, nothing more ever accrues, and its
-    ///         end time never moves.
+    /// @notice 3a. A closed lease is frozen: everything it holds is withdrawable, nothing more ever accrues, its end
+    ///         time never moves, and its collateral is zero unless a dispute still holds it. A lease is marked
+    ///         disputed exactly while a dispute on it is open.
     function invariant_closedLeasesDoNotAccrue() public atHandlerTime {
         uint256 leases = market.leaseCount();
         for (uint256 id = 1; id <= leases; ++id) {
             Lease memory lease = market.getLease(id);
+            assertEq(lease.disputed, handler.ghost_openDispute(id) != 0, "lease.disputed != open dispute");
             assertEq(lease.status == LeaseStatus.Closed, handler.ghost_closed(id), "lease status != handler's view");
             if (lease.status != LeaseStatus.Closed) continue;
             (uint256 amount, bool outOfFunds) = market.withdrawable(id);
@@ -111,26 +157,37 @@ contract MarketInvariantsTest is MarketFixture {
             assertEq(lease.endedAt, handler.ghost_endedAt(id), "closed lease's endedAt moved");
             assertEq(market.leaseRunsOutAt(id), lease.endedAt, "closed lease: runsOutAt != endedAt");
             assertGe(lease.endedAt, lease.startedAt, "lease ended before it started");
+            if (!lease.disputed) assertEq(lease.collateral, 0, "closed, undisputed lease still has collateral");
         }
     }
 
     /// @notice 3b. What a lease's provider earned (withdrawn + still claimable) never exceeds pricePerSecond times the
-    ///         time it ran (to endedAt when closed, to now when active), top-ups notwithstanding; in fact it is exactly
+    ///         time it ran (to endedAt when closed, to now when active, to darkAt (or its last settlement before the
+    ///         report, if later) when its provider was reported dark), top-ups notwithstanding; in fact it is exactly
     ///         min(price * elapsed, deposited): per-second streaming, the last partial second paid in full.
     function invariant_accrualMatchesElapsedTime() public atHandlerTime {
         uint256 leases = market.leaseCount();
         for (uint256 id = 1; id <= leases; ++id) {
             Lease memory lease = market.getLease(id);
             uint256 paid = handler.ghost_paidToProvider(id);
+            bool dark = lease.epoch != market.stakeOf(lease.provider).epoch;
+            uint256 darkCap = dark ? _darkCap(id, lease) : 0;
             uint256 end;
             uint256 claimable;
             if (lease.status == LeaseStatus.Closed) {
                 end = lease.endedAt;
                 claimable = lease.balance;
+                if (handler.ghost_darkClosed(id)) assertLe(end, darkCap, "dark lease ended after darkAt");
             } else {
-                end = block.timestamp;
                 (claimable,) = market.withdrawable(id);
                 assertLe(lease.settledAt, block.timestamp, "settled in the future");
+                if (dark) {
+                    assertLe(lease.settledAt, darkCap, "dark lease settled past darkAt");
+                    // settledAt <= darkCap; darkAt may even predate the lease (a silent provider took it).
+                    end = lease.settledAt > darkCap ? lease.settledAt : darkCap;
+                } else {
+                    end = block.timestamp;
+                }
             }
             assertGe(lease.settledAt, lease.startedAt, "settled before start");
             uint256 timeBound = uint256(lease.pricePerSecond) * (end - lease.startedAt);
@@ -143,38 +200,52 @@ contract MarketInvariantsTest is MarketFixture {
         }
     }
 
-    /// @notice 4. Stake: free + locked + unbonding is what the provider staked minus what it withdrew, and locked is
-    ///         exactly the collateral of its active leases plus the reservations of its active bids.
+    /// @notice 4. Stake: free + locked + unbonding is what the provider staked minus what it withdrew and what dark
+    ///         reports and dispute rulings slashed; locked matches the handler's own ledger, and is exactly the
+    ///         collateral of its active, non-dark leases plus that of its closed leases of the current epoch that a
+    ///         dispute still holds, plus the reservations of its active bids of the current epoch.
     function invariant_stakeAccounting() public view {
         uint256 leases = market.leaseCount();
         uint256 orders = market.orderCount();
-        for (uint256 i; i < handler.PROVIDER_COUNT(); ++i) {
-            address prov = handler.providers(i);
-            Stake memory s = market.stakeOf(prov);
+        uint256 n = handler.PROVIDER_COUNT();
+        address[] memory provs = new address[](n);
+        Stake[] memory stakes = new Stake[](n);
+        uint256[] memory committed = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            provs[i] = handler.providers(i);
+            stakes[i] = market.stakeOf(provs[i]);
+        }
+        for (uint256 id = 1; id <= leases; ++id) {
+            Lease memory lease = market.getLease(id);
+            uint256 i = _indexOf(provs, lease.provider);
+            if (lease.epoch != stakes[i].epoch) continue;
+            if (lease.status == LeaseStatus.Active || lease.disputed) committed[i] += lease.collateral;
+        }
+        for (uint256 i; i < n; ++i) {
+            address prov = provs[i];
+            Stake memory s = stakes[i];
             assertEq(
                 uint256(s.free) + s.locked + s.unbonding,
-                handler.ghost_staked(prov) - handler.ghost_withdrawnStake(prov),
-                "stake != staked - withdrawn"
+                handler.ghost_staked(prov) - handler.ghost_withdrawnStake(prov) - handler.ghost_stakeSlashed(prov),
+                "stake != staked - withdrawn - slashed"
             );
-            uint256 committed;
-            for (uint256 id = 1; id <= leases; ++id) {
-                Lease memory lease = market.getLease(id);
-                if (lease.provider == prov && lease.status == LeaseStatus.Active) committed += lease.collateral;
-            }
+            assertEq(s.locked, handler.ghost_locked(prov), "locked != handler's locked ledger");
             for (uint256 id = 1; id <= orders; ++id) {
                 Bid memory bid = market.getBid(id, prov);
-                if (bid.status == BidStatus.Active) committed += bid.reserved;
+                if (bid.status == BidStatus.Active && bid.epoch == s.epoch) committed[i] += bid.reserved;
             }
-            assertEq(s.locked, committed, "locked != active collateral + active bid reservations");
+            assertEq(s.locked, committed[i], "locked != live collateral + held collateral + live bid reservations");
+            assertEq(s.epoch, handler.ghost_epoch(prov), "epoch != dark reports");
             if (s.unbonding == 0) assertEq(s.unbondingReleaseAt, 0, "release time without unbonding");
         }
     }
 
-    /// @notice 5. Fees: accrued + withdrawn to the treasury == sum over provider withdrawals of feeOf(gross), and the
-    ///         providers received exactly the rest of what their leases paid out.
+    /// @notice 5. Fees: accrued + withdrawn to the treasury == sum over provider withdrawals of feeOf(gross) plus the
+    ///         dark-pool shares of void bids, and the providers received exactly the rest of what their leases paid.
     function invariant_fees() public view {
         uint256 expected = handler.ghost_feesAccrued();
         assertEq(market.accruedFees() + handler.ghost_feesWithdrawn(), expected, "accrued + withdrawn != sum of fees");
+        assertEq(expected, handler.ghost_withdrawalFees() + handler.ghost_totalSwept(), "fees != withdrawal + swept");
         assertEq(token.balanceOf(treasury), handler.ghost_feesWithdrawn(), "treasury balance != fees withdrawn");
 
         uint256 paid;
@@ -183,8 +254,48 @@ contract MarketInvariantsTest is MarketFixture {
             paid += handler.ghost_paidToProvider(id);
         }
         assertEq(paid, handler.ghost_grossWithdrawn(), "sum of LeaseSettled != gross withdrawn");
-        assertEq(handler.ghost_netToProviders() + expected, paid, "net to providers + fees != gross withdrawn");
+        assertEq(
+            handler.ghost_netToProviders() + handler.ghost_withdrawalFees(), paid, "net to providers + fees != gross"
+        );
         assertEq(handler.ghost_withdrawReturnMismatches(), 0, "withdraw returned a net it did not pay");
+    }
+
+    /// @notice 6. Dark reports: a report slashes exactly darkSlashBps of the locked stake (never more than was
+    ///         locked), the reporter gets exactly reporterRewardBps of that, and per reported provider epoch
+    ///         pool + compensation paid from it + void-bid shares swept == slashed - reward, exactly. Every
+    ///         compensation and sweep is exactly compensationBps of the collateral or reservation (the pool never runs
+    ///         dry), every close pays the publisher exactly its unspent escrow plus that, and in total publishers of
+    ///         dark leases never received more than the slashed stake net of rewards plus their unspent escrow.
+    function invariant_darkReports() public view {
+        for (uint256 i; i < handler.PROVIDER_COUNT(); ++i) {
+            address prov = handler.providers(i);
+            uint256 epochs = market.stakeOf(prov).epoch;
+            for (uint256 epoch; epoch < epochs; ++epoch) {
+                DarkRecord memory record = market.darkRecord(prov, epoch);
+                DarkGhost memory g = handler.darkGhost(prov, epoch);
+                assertLe(g.slashed, g.lockedAtReport, "slashed more than was locked");
+                assertEq(g.slashed, g.lockedAtReport * g.slashBps / BPS, "slashed != locked * darkSlashBps");
+                assertEq(g.reward, g.slashed * g.rewardBps / BPS, "reward != slashed * reporterRewardBps");
+                assertEq(record.darkAt, g.darkAt, "darkAt != last heartbeat before the report");
+                assertEq(record.compensationBps, g.compensationBps, "compensationBps");
+                assertEq(
+                    uint256(record.pool) + g.compensated + g.swept,
+                    g.slashed - g.reward,
+                    "pool + compensated + swept != slashed - reward"
+                );
+            }
+        }
+        uint256 net = handler.ghost_totalDarkSlashed() - handler.ghost_totalRewards();
+        assertLe(handler.ghost_totalCompensation() + handler.ghost_totalSwept(), net, "paid from pools > slashed net");
+        assertLe(
+            handler.ghost_darkReceipts(),
+            net + handler.ghost_darkUnspentEscrow(),
+            "dark publishers received > slashed net + unspent escrow"
+        );
+        assertEq(handler.ghost_compensationMismatches(), 0, "compensation != collateral * compensationBps");
+        assertEq(handler.ghost_sweepMismatches(), 0, "void-bid sweep != reserved * compensationBps");
+        assertEq(handler.ghost_closeMismatches(), 0, "close paid publisher != unspent escrow + compensation");
+        assertEq(handler.ghost_disputeMismatches(), 0, "ruling slashed/released/paid != expected");
     }
 
     /// @notice Orders and bids: an open order's best bid is its lowest active bid, a cancelled order refunded its
@@ -206,9 +317,13 @@ contract MarketInvariantsTest is MarketFixture {
                 assertEq(uint8(bid.status), uint8(BidStatus.Won), "matched lease's provider did not win");
                 assertEq(lease.publisher, order.publisher, "matched lease: publisher");
                 assertEq(lease.pricePerSecond, bid.pricePerSecond, "matched lease: price != bid");
-                // Collateral is zeroed once released on close.
+                // Collateral is zeroed once released or compensated on close; a ruling may slash part of it.
                 if (lease.status == LeaseStatus.Active) {
-                    assertEq(lease.collateral, bid.reserved, "matched lease: collateral != reservation");
+                    assertEq(
+                        lease.collateral + handler.ghost_disputeSlashed(order.leaseId),
+                        bid.reserved,
+                        "matched lease: collateral + slashed by rulings != reservation"
+                    );
                 }
             }
             uint256 bids;
@@ -230,6 +345,21 @@ contract MarketInvariantsTest is MarketFixture {
                 assertEq(market.getBid(id, order.bestBidder).pricePerSecond, order.bestPrice, "best price != best bid");
             }
         }
+    }
+
+    /// @dev Where a dark lease's accrual must stop: its provider's darkAt, unless the lease was already settled past
+    ///      it when the report came.
+    function _darkCap(uint256 id, Lease memory lease) internal view returns (uint256 cap) {
+        cap = market.darkRecord(lease.provider, lease.epoch).darkAt;
+        uint256 settledAtReport = handler.ghost_settledAtReport(id);
+        if (settledAtReport > cap) cap = settledAtReport;
+    }
+
+    function _indexOf(address[] memory provs, address prov) internal pure returns (uint256) {
+        for (uint256 i; i < provs.length; ++i) {
+            if (provs[i] == prov) return i;
+        }
+        revert("unknown provider");
     }
 
     /// @notice Logs what the last run of each campaign did (run with -vv to see it).

@@ -2006,6 +2006,16 @@ export const podnetMarketAbi = [
         "name": "slashed",
         "type": "uint256",
         "internalType": "uint256"
+      },
+      {
+        "name": "publisher",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "provider",
+        "type": "address",
+        "internalType": "address"
       }
     ],
     "stateMutability": "nonpayable"
@@ -3570,6 +3580,22 @@ export const podnetMarketAbi = [
   },
   {
     "type": "error",
+    "name": "MarketProviderSilent",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "lastHeartbeat",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "MarketProviderWentDark",
     "inputs": [
       {
@@ -3905,26 +3931,6 @@ export const disputeCourtAbi = [
         "internalType": "struct Dispute",
         "components": [
           {
-            "name": "publisher",
-            "type": "address",
-            "internalType": "address"
-          },
-          {
-            "name": "openedAt",
-            "type": "uint40",
-            "internalType": "uint40"
-          },
-          {
-            "name": "answeredAt",
-            "type": "uint40",
-            "internalType": "uint40"
-          },
-          {
-            "name": "status",
-            "type": "uint8",
-            "internalType": "enum DisputeStatus"
-          },
-          {
             "name": "leaseId",
             "type": "uint64",
             "internalType": "uint64"
@@ -3943,6 +3949,16 @@ export const disputeCourtAbi = [
             "name": "ruleBy",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "status",
+            "type": "uint8",
+            "internalType": "enum DisputeStatus"
+          },
+          {
+            "name": "answered",
+            "type": "bool",
+            "internalType": "bool"
           }
         ]
       }
