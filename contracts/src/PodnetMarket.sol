@@ -580,14 +580,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         if (quote.publisher != address(0) && quote.publisher != msg.sender) {
             revert MarketQuoteWrongPublisher(quote.publisher, msg.sender);
         }
-        if (quote.specHash == bytes32(0)) revert MarketZeroSpecHash();
-        if (quote.resources.cpuMillis == 0 || quote.resources.memoryMiB == 0) {
-            revert MarketInvalidResources(quote.resources);
-        }
-        if (quote.pricePerSecond == 0) revert MarketZeroPrice();
-        if (deposit == 0) revert MarketZeroAmount();
-        uint256 minimum = uint256(quote.pricePerSecond) * minLeaseDuration;
-        if (deposit < minimum) revert MarketDepositTooLow(deposit, minimum);
+        MarketCore.requireValidPod(quote.specHash, quote.resources, quote.pricePerSecond, deposit, minLeaseDuration);
     }
 
     /// @dev An ECDSA signature of `signer`, or one its ERC-1271 wallet accepts. ECDSA is tried first so that the

@@ -48,6 +48,25 @@ library MarketCore {
         if (bonded < minStake) revert IPodnetMarket.MarketStakeBelowMinimum(provider, bonded, minStake);
     }
 
+    /// @dev What a direct lease and an order both need: a real spec, a pod that needs CPU and memory, a price, and
+    ///      a deposit that pays for the minimum lease duration at that price (the order's maximum price).
+    function requireValidPod(
+        bytes32 specHash,
+        Resources calldata resources,
+        uint96 pricePerSecond,
+        uint96 deposit,
+        uint40 minLeaseDuration
+    ) internal pure {
+        if (specHash == bytes32(0)) revert IPodnetMarket.MarketZeroSpecHash();
+        if (resources.cpuMillis == 0 || resources.memoryMiB == 0) {
+            revert IPodnetMarket.MarketInvalidResources(resources);
+        }
+        if (pricePerSecond == 0) revert IPodnetMarket.MarketZeroPrice();
+        if (deposit == 0) revert IPodnetMarket.MarketZeroAmount();
+        uint256 minimum = uint256(pricePerSecond) * minLeaseDuration;
+        if (deposit < minimum) revert IPodnetMarket.MarketDepositTooLow(deposit, minimum);
+    }
+
     /// @dev A provider silent for longer than the heartbeat threshold is reportable: it takes no new lease, and no
     ///      bid of it is matched. Otherwise anyone could lease from a silent provider just to report it and collect
     ///      the compensation and the reward for that lease.

@@ -205,14 +205,7 @@ library OrderBook {
         uint40 bidDeadline,
         Requirements calldata requirements
     ) private view {
-        if (specHash == bytes32(0)) revert IPodnetMarket.MarketZeroSpecHash();
-        if (resources.cpuMillis == 0 || resources.memoryMiB == 0) {
-            revert IPodnetMarket.MarketInvalidResources(resources);
-        }
-        if (maxPricePerSecond == 0) revert IPodnetMarket.MarketZeroPrice();
-        if (deposit == 0) revert IPodnetMarket.MarketZeroAmount();
-        uint256 minimum = uint256(maxPricePerSecond) * p.minLeaseDuration;
-        if (deposit < minimum) revert IPodnetMarket.MarketDepositTooLow(deposit, minimum);
+        MarketCore.requireValidPod(specHash, resources, maxPricePerSecond, deposit, p.minLeaseDuration);
         uint256 latest = block.timestamp + p.maxBidWindow;
         if (bidDeadline <= block.timestamp || bidDeadline > latest) {
             revert IPodnetMarket.MarketInvalidBidDeadline(bidDeadline, latest);
