@@ -1,0 +1,56 @@
+// Reads contract addresses and the start block from the deployment file, ABIs from the SDK's protocol layer,
+// so a redeploy re-indexes without editing this file.
+//
+// Environment: CHAIN_ID (default 31337), RPC_URL (default http://127.0.0.1:8545), DEPLOYMENTS_FILE (default
+// ../deployments/<CHAIN_ID>.json), DATABASE_URL (Postgres; unset: embedded PGlite in PGLITE_DIRECTORY, default
+// .ponder/pglite).
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { disputeCourtAbi, parseDeployment, podnetMarketAbi, providerRegistryAbi } from "@podnet/sdk";
+import { createConfig } from "ponder";
+
+const chainId = Number(process.env.CHAIN_ID ?? 31337);
+// Ponder loads this file through vite-node, where import.meta.url works but import.meta.dirname does not.
+const deploymentsFile =
+  process.env.DEPLOYMENTS_FILE ?? fileURLToPath(new URL(`../deployments/${chainId}.json`, import.meta.url));
+const deployment = parseDeployment(JSON.parse(readFileSync(deploymentsFile, "utf8")));
+if (deployment.chainId !== chainId) {
+  throw new Error(`${deploymentsFile} is for chain ${deployment.chainId}, not CHAIN_ID ${chainId}`);
+}
+const { providerRegistry, podnetMarket, disputeCourt } = deployment.contracts;
+const isLocal = chainId === 31337;
+
+export default createConfig({
+  database: process.env.DATABASE_URL
+    ? { kind: "postgres", connectionString: process.env.DATABASE_URL }
+    : { kind: "pglite", directory: process.env.PGLITE_DIRECTORY },
+  chains: {
+    podnet: {
+      id: chainId,
+      rpc: process.env.RPC_URL ?? "http://127.0.0.1:8545",
+      // anvil reuses block numbers across restarts: never trust a cached response there.
+      disableCache: isLocal,
+      pollingInterval: isLocal ? 250 : 1_000,
+    },
+  },
+  contracts: {
+    ProviderRegistry: {
+      chain: "podnet",
+      abi: providerRegistryAbi,
+      address: providerRegistry.address,
+      startBlock: providerRegistry.blockNumber,
+    },
+    PodnetMarket: {
+      chain: "podnet",
+      abi: podnetMarketAbi,
+      address: podnetMarket.address,
+      startBlock: podnetMarket.blockNumber,
+    },
+    DisputeCourt: {
+      chain: "podnet",
+      abi: disputeCourtAbi,
+      address: disputeCourt.address,
+      startBlock: disputeCourt.blockNumber,
+    },
+  },
+});

@@ -1,0 +1,233 @@
+// Every Podnet contract event, as tables. Amounts are exact integers (token base units, as bigint/numeric),
+// times are unix seconds. Table names are snake_case, exports camelCase (Ponder convention).
+import { index, onchainTable, primaryKey } from "ponder";
+
+/** A provider: its registry profile, its stake as the market holds it, and its liveness and history. */
+export const provider = onchainTable(
+  "provider",
+  (t) => ({
+    address: t.hex().primaryKey(),
+    endpoint: t.text().notNull(),
+    metadataUri: t.text().notNull(),
+    encryptionKey: t.hex().notNull(),
+    pricePerCpuMilli: t.bigint().notNull(),
+    pricePerMemoryMiB: t.bigint().notNull(),
+    pricePerStorageMiB: t.bigint().notNull(),
+    priceFlat: t.bigint().notNull(),
+    capacityCpuMillis: t.integer().notNull(),
+    capacityMemoryMiB: t.integer().notNull(),
+    capacityStorageMiB: t.integer().notNull(),
+    /** Attributes as "key=value" strings. */
+    attributes: t.text().array().notNull(),
+    /** "active" or "paused" in the registry. */
+    status: t.text().notNull(),
+    registeredAt: t.bigint().notNull(),
+    updatedAt: t.bigint().notNull(),
+    stakeFree: t.bigint().notNull(),
+    stakeLocked: t.bigint().notNull(),
+    stakeUnbonding: t.bigint().notNull(),
+    unbondingReleaseAt: t.bigint().notNull(),
+    /** First stake: uptime counts from here. */
+    firstStakedAt: t.bigint(),
+    lastHeartbeat: t.bigint(),
+    heartbeatCount: t.integer().notNull(),
+    epoch: t.integer().notNull(),
+    jailed: t.boolean().notNull(),
+    /** Seconds spent dark (from a last heartbeat to the stake that ended the jail), closed periods only. */
+    darkSeconds: t.bigint().notNull(),
+    /** When the current dark period began (the reported last heartbeat), while jailed. */
+    darkSince: t.bigint(),
+    darkReports: t.integer().notNull(),
+    leasesTotal: t.integer().notNull(),
+    leasesActive: t.integer().notNull(),
+    disputesTotal: t.integer().notNull(),
+    disputesLost: t.integer().notNull(),
+    earnedGross: t.bigint().notNull(),
+  }),
+  (table) => ({ statusIdx: index().on(table.status) }),
+);
+
+export const order = onchainTable(
+  "order",
+  (t) => ({
+    id: t.bigint().primaryKey(),
+    publisher: t.hex().notNull(),
+    specHash: t.hex().notNull(),
+    cpuMillis: t.integer().notNull(),
+    memoryMiB: t.integer().notNull(),
+    storageMiB: t.integer().notNull(),
+    maxPricePerSecond: t.bigint().notNull(),
+    deposit: t.bigint().notNull(),
+    bidDeadline: t.bigint().notNull(),
+    autoAccept: t.boolean().notNull(),
+    minStake: t.bigint().notNull(),
+    attributes: t.text().array().notNull(),
+    /** "open", "matched" or "cancelled". */
+    status: t.text().notNull(),
+    bidCount: t.integer().notNull(),
+    bestBidder: t.hex(),
+    bestPrice: t.bigint(),
+    leaseId: t.bigint(),
+    createdAt: t.bigint().notNull(),
+  }),
+  (table) => ({ statusIdx: index().on(table.status), publisherIdx: index().on(table.publisher) }),
+);
+
+export const bid = onchainTable(
+  "bid",
+  (t) => ({
+    orderId: t.bigint().notNull(),
+    provider: t.hex().notNull(),
+    pricePerSecond: t.bigint().notNull(),
+    reserved: t.bigint().notNull(),
+    /** "active", "won" or "released". */
+    status: t.text().notNull(),
+    placedAt: t.bigint().notNull(),
+  }),
+  (table) => ({
+    pk: primaryKey({ columns: [table.orderId, table.provider] }),
+    providerIdx: index().on(table.provider),
+  }),
+);
+
+export const lease = onchainTable(
+  "lease",
+  (t) => ({
+    id: t.bigint().primaryKey(),
+    publisher: t.hex().notNull(),
+    provider: t.hex().notNull(),
+    orderId: t.bigint(),
+    specHash: t.hex().notNull(),
+    cpuMillis: t.integer().notNull(),
+    memoryMiB: t.integer().notNull(),
+    storageMiB: t.integer().notNull(),
+    pricePerSecond: t.bigint().notNull(),
+    /** Initial deposit plus every top-up. */
+    deposited: t.bigint().notNull(),
+    /** Paid out to the provider (gross, before the protocol fee). */
+    paid: t.bigint().notNull(),
+    /** Returned to the publisher on close. */
+    refunded: t.bigint().notNull(),
+    /** Slashed stake paid to the publisher (dark provider or dispute ruling). */
+    compensation: t.bigint().notNull(),
+    /** Tokens held for the lease now: deposited - paid - refunded. */
+    balance: t.bigint().notNull(),
+    collateral: t.bigint().notNull(),
+    epoch: t.integer().notNull(),
+    /** "active" or "closed". */
+    status: t.text().notNull(),
+    /** "publisher", "provider", "out_of_funds" or "provider_dark" once closed. */
+    closeReason: t.text(),
+    closedBy: t.hex(),
+    startedAt: t.bigint().notNull(),
+    endedAt: t.bigint(),
+    settledAt: t.bigint().notNull(),
+    attestationHash: t.hex().notNull(),
+    disputed: t.boolean().notNull(),
+  }),
+  (table) => ({
+    providerIdx: index().on(table.provider),
+    publisherIdx: index().on(table.publisher),
+    statusIdx: index().on(table.status),
+  }),
+);
+
+/** One provider withdrawal (a batch of lease settlements). */
+export const withdrawal = onchainTable("withdrawal", (t) => ({
+  id: t.text().primaryKey(),
+  provider: t.hex().notNull(),
+  gross: t.bigint().notNull(),
+  fee: t.bigint().notNull(),
+  net: t.bigint().notNull(),
+  blockNumber: t.bigint().notNull(),
+  timestamp: t.bigint().notNull(),
+  transactionHash: t.hex().notNull(),
+}));
+
+/** Every movement of a provider's stake. */
+export const stakeChange = onchainTable(
+  "stake_change",
+  (t) => ({
+    id: t.text().primaryKey(),
+    provider: t.hex().notNull(),
+    /** staked, unstake_requested, withdrawn, locked, released, slashed, returned */
+    kind: t.text().notNull(),
+    amount: t.bigint().notNull(),
+    leaseId: t.bigint(),
+    orderId: t.bigint(),
+    timestamp: t.bigint().notNull(),
+  }),
+  (table) => ({ providerIdx: index().on(table.provider) }),
+);
+
+/** A dark-provider report: the slash and where it went. */
+export const darkReport = onchainTable("dark_report", (t) => ({
+  id: t.text().primaryKey(),
+  provider: t.hex().notNull(),
+  reporter: t.hex().notNull(),
+  epoch: t.integer().notNull(),
+  darkAt: t.bigint().notNull(),
+  slashed: t.bigint().notNull(),
+  reward: t.bigint().notNull(),
+  returned: t.bigint().notNull(),
+  compensationPaid: t.bigint().notNull(),
+  swept: t.bigint().notNull(),
+  reportedAt: t.bigint().notNull(),
+}));
+
+export const dispute = onchainTable(
+  "dispute",
+  (t) => ({
+    id: t.bigint().primaryKey(),
+    leaseId: t.bigint().notNull(),
+    publisher: t.hex().notNull(),
+    provider: t.hex().notNull(),
+    bond: t.bigint().notNull(),
+    evidenceUri: t.text().notNull(),
+    answerUri: t.text(),
+    answerBy: t.bigint().notNull(),
+    ruleBy: t.bigint().notNull(),
+    /** "open", "slashed", "dismissed" or "lapsed". */
+    status: t.text().notNull(),
+    slashRequested: t.bigint(),
+    slashed: t.bigint(),
+    arbiter: t.hex(),
+    openedAt: t.bigint().notNull(),
+    closedAt: t.bigint(),
+  }),
+  (table) => ({ providerIdx: index().on(table.provider) }),
+);
+
+/** Heartbeats aggregated per provider per UTC day (a row per heartbeat would dwarf everything else). */
+export const heartbeatDay = onchainTable(
+  "heartbeat_day",
+  (t) => ({
+    provider: t.hex().notNull(),
+    day: t.integer().notNull(),
+    count: t.integer().notNull(),
+    first: t.bigint().notNull(),
+    last: t.bigint().notNull(),
+  }),
+  (table) => ({ pk: primaryKey({ columns: [table.provider, table.day] }) }),
+);
+
+/** Protocol-wide totals and parameters: one row, id "podnet". */
+export const protocol = onchainTable("protocol", (t) => ({
+  id: t.text().primaryKey(),
+  providers: t.integer().notNull(),
+  leases: t.integer().notNull(),
+  orders: t.integer().notNull(),
+  totalStaked: t.bigint().notNull(),
+  totalDeposited: t.bigint().notNull(),
+  totalPaidToProviders: t.bigint().notNull(),
+  totalRefunded: t.bigint().notNull(),
+  feesAccrued: t.bigint().notNull(),
+  feesWithdrawn: t.bigint().notNull(),
+  totalSlashed: t.bigint().notNull(),
+  totalCompensation: t.bigint().notNull(),
+  treasury: t.hex(),
+  feeBps: t.integer().notNull(),
+  collateralSeconds: t.bigint().notNull(),
+  heartbeatThreshold: t.bigint().notNull(),
+  minProviderStake: t.bigint().notNull(),
+}));

@@ -1,0 +1,363 @@
+import { ponder } from "ponder:registry";
+import { bid, darkReport, heartbeatDay, lease, order, protocol, provider, withdrawal } from "ponder:schema";
+import { decodeAttribute } from "@podnet/sdk";
+import type { Address, Hex } from "viem";
+import { addToProtocol, moveStake, PROTOCOL_ID, protocolRow } from "./state.js";
+
+/** CloseReason enum of the contracts, by value. */
+const closeReasons = ["none", "publisher", "provider", "out_of_funds", "provider_dark"] as const;
+
+const darkReportId = (address: Address, epoch: number) => `${address.toLowerCase()}-${epoch}`;
+
+function attributeText(attribute: Hex): string {
+  try {
+    const { key, value } = decodeAttribute(attribute);
+    return `${key}=${value}`;
+  } catch {
+    return attribute;
+  }
+}
+
+// ---------------------------------------------------------------- governance and fees
+
+ponder.on("PodnetMarket:ParamsUpdated", async ({ event, context }) => {
+  await protocolRow(context);
+  const { params } = event.args;
+  await context.db.update(protocol, { id: PROTOCOL_ID }).set({
+    feeBps: params.feeBps,
+    collateralSeconds: BigInt(params.collateralSeconds),
+    heartbeatThreshold: BigInt(params.heartbeatThreshold),
+    minProviderStake: params.minProviderStake,
+  });
+});
+
+ponder.on("PodnetMarket:TreasuryUpdated", async ({ event, context }) => {
+  await protocolRow(context);
+  await context.db.update(protocol, { id: PROTOCOL_ID }).set({ treasury: event.args.treasury });
+});
+
+ponder.on("PodnetMarket:FeesWithdrawn", async ({ event, context }) => {
+  await addToProtocol(context, { feesWithdrawn: event.args.amount });
+});
+
+// ---------------------------------------------------------------- stake and liveness
+
+ponder.on("PodnetMarket:Staked", async ({ event, context }) => {
+  const { provider: address, amount } = event.args;
+  const row = await context.db.find(provider, { address });
+  if (!row) return;
+  await context.db.update(provider, { address }).set({
+    firstStakedAt: row.firstStakedAt ?? event.block.timestamp,
+    // A stake ends a jail: the dark period closes now.
+    jailed: false,
+    darkSince: null,
+    darkSeconds:
+      row.jailed && row.darkSince !== null
+        ? row.darkSeconds + (event.block.timestamp - row.darkSince)
+        : row.darkSeconds,
+  });
+  await moveStake(context, event, address, { free: amount }, { kind: "staked", amount });
+  await addToProtocol(context, { totalStaked: amount });
+});
+
+ponder.on("PodnetMarket:UnstakeRequested", async ({ event, context }) => {
+  const { provider: address, amount, releaseAt } = event.args;
+  await context.db.update(provider, { address }).set({ unbondingReleaseAt: BigInt(releaseAt) });
+  await moveStake(context, event, address, { free: -amount, unbonding: amount }, { kind: "unstake_requested", amount });
+});
+
+ponder.on("PodnetMarket:StakeWithdrawn", async ({ event, context }) => {
+  const { provider: address, amount } = event.args;
+  await context.db.update(provider, { address }).set({ unbondingReleaseAt: 0n });
+  await moveStake(context, event, address, { unbonding: -amount }, { kind: "withdrawn", amount });
+  await addToProtocol(context, { totalStaked: -amount });
+});
+
+ponder.on("PodnetMarket:Heartbeat", async ({ event, context }) => {
+  const { provider: address, at } = event.args;
+  const timestamp = BigInt(at);
+  await context.db.update(provider, { address }).set((row) => ({
+    lastHeartbeat: timestamp,
+    heartbeatCount: row.heartbeatCount + 1,
+  }));
+  const day = Math.floor(at / 86_400);
+  await context.db
+    .insert(heartbeatDay)
+    .values({ provider: address, day, count: 1, first: timestamp, last: timestamp })
+    .onConflictDoUpdate((row) => ({ count: row.count + 1, last: timestamp }));
+});
+
+ponder.on("PodnetMarket:ProviderReportedDark", async ({ event, context }) => {
+  const { provider: address, reporter, epoch, darkAt, slashed, reward, returned } = event.args;
+  await context.db.insert(darkReport).values({
+    id: darkReportId(address, epoch),
+    provider: address,
+    reporter,
+    epoch,
+    darkAt: BigInt(darkAt),
+    slashed,
+    reward,
+    returned,
+    compensationPaid: 0n,
+    swept: 0n,
+    reportedAt: event.block.timestamp,
+  });
+  await context.db.update(provider, { address }).set((row) => ({
+    epoch: epoch + 1,
+    jailed: true,
+    darkSince: BigInt(darkAt),
+    darkReports: row.darkReports + 1,
+  }));
+  // All locked stake leaves the locked bucket: `slashed` to the pool and reporter, `returned` back to free.
+  await moveStake(
+    context,
+    event,
+    address,
+    { locked: -(slashed + returned), free: returned },
+    { kind: "slashed", amount: slashed },
+  );
+  await addToProtocol(context, { totalSlashed: slashed });
+});
+
+ponder.on("PodnetMarket:DarkPoolSwept", async ({ event, context }) => {
+  const { provider: address, epoch, amount } = event.args;
+  await context.db
+    .update(darkReport, { id: darkReportId(address, epoch) })
+    .set((row) => ({ swept: row.swept + amount }));
+  await addToProtocol(context, { feesAccrued: amount });
+});
+
+// ---------------------------------------------------------------- leases
+
+ponder.on("PodnetMarket:LeaseCreated", async ({ event, context }) => {
+  const a = event.args;
+  const providerRow = await context.db.find(provider, { address: a.provider });
+  await context.db.insert(lease).values({
+    id: a.leaseId,
+    publisher: a.publisher,
+    provider: a.provider,
+    orderId: a.orderId === 0n ? null : a.orderId,
+    specHash: a.specHash,
+    cpuMillis: a.resources.cpuMillis,
+    memoryMiB: a.resources.memoryMiB,
+    storageMiB: a.resources.storageMiB,
+    pricePerSecond: a.pricePerSecond,
+    deposited: a.deposit,
+    paid: 0n,
+    refunded: 0n,
+    compensation: 0n,
+    balance: a.deposit,
+    collateral: a.collateral,
+    epoch: providerRow?.epoch ?? 0,
+    status: "active",
+    startedAt: event.block.timestamp,
+    settledAt: event.block.timestamp,
+    attestationHash: a.attestationHash,
+    disputed: false,
+  });
+  await context.db.update(provider, { address: a.provider }).set((row) => ({
+    leasesTotal: row.leasesTotal + 1,
+    leasesActive: row.leasesActive + 1,
+  }));
+  // A direct lease locks free stake now; a matched order's collateral was reserved when the bid was placed.
+  if (a.orderId === 0n) {
+    await moveStake(
+      context,
+      event,
+      a.provider,
+      { free: -a.collateral, locked: a.collateral },
+      { kind: "locked", amount: a.collateral, leaseId: a.leaseId },
+    );
+  }
+  await addToProtocol(context, { leases: 1, totalDeposited: a.orderId === 0n ? a.deposit : 0n });
+});
+
+ponder.on("PodnetMarket:LeaseToppedUp", async ({ event, context }) => {
+  const { leaseId, amount, balance } = event.args;
+  await context.db.update(lease, { id: leaseId }).set((row) => ({ deposited: row.deposited + amount, balance }));
+  await addToProtocol(context, { totalDeposited: amount });
+});
+
+ponder.on("PodnetMarket:LeaseSpecUpdated", async ({ event, context }) => {
+  await context.db.update(lease, { id: event.args.leaseId }).set({ specHash: event.args.specHash });
+});
+
+ponder.on("PodnetMarket:LeaseSettled", async ({ event, context }) => {
+  const { leaseId, amount, settledAt } = event.args;
+  await context.db.update(lease, { id: leaseId }).set((row) => ({
+    paid: row.paid + amount,
+    balance: row.balance - amount,
+    settledAt,
+  }));
+  await addToProtocol(context, { totalPaidToProviders: amount });
+});
+
+ponder.on("PodnetMarket:LeaseClosed", async ({ event, context }) => {
+  const { leaseId, closedBy, reason, endedAt, owed, refund, collateral } = event.args;
+  const row = await context.db.find(lease, { id: leaseId });
+  if (!row) return;
+  const closeReason = closeReasons[reason] ?? "none";
+  // The market zeroes a lease's collateral when it releases or compensates it; a dispute keeps it held.
+  const keepsCollateral = row.disputed && closeReason !== "provider_dark";
+  await context.db.update(lease, { id: leaseId }).set({
+    status: "closed",
+    closeReason,
+    closedBy,
+    endedAt,
+    balance: owed,
+    refunded: row.refunded + refund,
+    collateral: keepsCollateral ? row.collateral : 0n,
+  });
+  await context.db.update(provider, { address: row.provider }).set((p) => ({ leasesActive: p.leasesActive - 1 }));
+  if (collateral > 0n) {
+    await moveStake(
+      context,
+      event,
+      row.provider,
+      { locked: -collateral, free: collateral },
+      { kind: "released", amount: collateral, leaseId },
+    );
+  }
+  await addToProtocol(context, { totalRefunded: refund });
+});
+
+ponder.on("PodnetMarket:CompensationPaid", async ({ event, context }) => {
+  const { leaseId, amount } = event.args;
+  const row = await context.db.find(lease, { id: leaseId });
+  if (!row) return;
+  await context.db.update(lease, { id: leaseId }).set({ compensation: row.compensation + amount });
+  await context.db
+    .update(darkReport, { id: darkReportId(row.provider, row.epoch) })
+    .set((r) => ({ compensationPaid: r.compensationPaid + amount }));
+  await addToProtocol(context, { totalCompensation: amount });
+});
+
+ponder.on("PodnetMarket:ProviderWithdrew", async ({ event, context }) => {
+  const { provider: address, gross, fee, net } = event.args;
+  await context.db.insert(withdrawal).values({
+    id: event.id,
+    provider: address,
+    gross,
+    fee,
+    net,
+    blockNumber: event.block.number,
+    timestamp: event.block.timestamp,
+    transactionHash: event.transaction.hash,
+  });
+  await context.db.update(provider, { address }).set((row) => ({ earnedGross: row.earnedGross + gross }));
+  await addToProtocol(context, { feesAccrued: fee });
+});
+
+ponder.on("PodnetMarket:CollateralHeld", async ({ event, context }) => {
+  await context.db.update(lease, { id: event.args.leaseId }).set({ disputed: true });
+});
+
+ponder.on("PodnetMarket:DisputeSettled", async ({ event, context }) => {
+  const { leaseId, slashed, released } = event.args;
+  const row = await context.db.find(lease, { id: leaseId });
+  if (!row) return;
+  const providerRow = await context.db.find(provider, { address: row.provider });
+  // Same epoch: the ruling slashed locked stake. Later epoch: the provider went dark and the payment came from
+  // the dark pool, the collateral having left the locked stake with the report.
+  const live = providerRow !== null && providerRow.epoch === row.epoch;
+  const remaining = live && row.status === "active" ? row.collateral - slashed : 0n;
+  await context.db.update(lease, { id: leaseId }).set({
+    disputed: false,
+    collateral: remaining,
+    compensation: row.compensation + slashed,
+  });
+  if (live) {
+    await moveStake(
+      context,
+      event,
+      row.provider,
+      { locked: -(slashed + released), free: released },
+      { kind: "slashed", amount: slashed, leaseId },
+    );
+    if (released > 0n) {
+      await moveStake(
+        context,
+        { ...event, id: `${event.id}-r` },
+        row.provider,
+        {},
+        { kind: "released", amount: released, leaseId },
+      );
+    }
+    await addToProtocol(context, { totalSlashed: slashed, totalCompensation: slashed });
+  } else if (slashed > 0n) {
+    await context.db
+      .update(darkReport, { id: darkReportId(row.provider, row.epoch) })
+      .set((r) => ({ compensationPaid: r.compensationPaid + slashed }));
+    await addToProtocol(context, { totalCompensation: slashed });
+  }
+});
+
+// ---------------------------------------------------------------- reverse market
+
+ponder.on("PodnetMarket:OrderCreated", async ({ event, context }) => {
+  const a = event.args;
+  await context.db.insert(order).values({
+    id: a.orderId,
+    publisher: a.publisher,
+    specHash: a.specHash,
+    cpuMillis: a.resources.cpuMillis,
+    memoryMiB: a.resources.memoryMiB,
+    storageMiB: a.resources.storageMiB,
+    maxPricePerSecond: a.maxPricePerSecond,
+    deposit: a.deposit,
+    bidDeadline: BigInt(a.bidDeadline),
+    autoAccept: a.autoAccept,
+    minStake: a.requirements.minStake,
+    attributes: a.requirements.attributes.map(attributeText),
+    status: "open",
+    bidCount: 0,
+    createdAt: event.block.timestamp,
+  });
+  await addToProtocol(context, { orders: 1, totalDeposited: a.deposit });
+});
+
+ponder.on("PodnetMarket:BidPlaced", async ({ event, context }) => {
+  const { orderId, provider: address, pricePerSecond, reserved } = event.args;
+  await context.db.insert(bid).values({
+    orderId,
+    provider: address,
+    pricePerSecond,
+    reserved,
+    status: "active",
+    placedAt: event.block.timestamp,
+  });
+  await context.db.update(order, { id: orderId }).set((row) => {
+    const better = row.bestPrice === null || pricePerSecond < row.bestPrice;
+    return {
+      bidCount: row.bidCount + 1,
+      bestBidder: better ? address : row.bestBidder,
+      bestPrice: better ? pricePerSecond : row.bestPrice,
+    };
+  });
+  await moveStake(
+    context,
+    event,
+    address,
+    { free: -reserved, locked: reserved },
+    { kind: "locked", amount: reserved, orderId },
+  );
+});
+
+ponder.on("PodnetMarket:OrderMatched", async ({ event, context }) => {
+  const { orderId, provider: address, leaseId } = event.args;
+  await context.db.update(order, { id: orderId }).set({ status: "matched", leaseId });
+  await context.db.update(bid, { orderId, provider: address }).set({ status: "won" });
+});
+
+ponder.on("PodnetMarket:OrderCancelled", async ({ event, context }) => {
+  await context.db.update(order, { id: event.args.orderId }).set({ status: "cancelled" });
+  await addToProtocol(context, { totalRefunded: event.args.refund });
+});
+
+ponder.on("PodnetMarket:BidReleased", async ({ event, context }) => {
+  const { orderId, provider: address, amount } = event.args;
+  await context.db.update(bid, { orderId, provider: address }).set({ status: "released" });
+  if (amount > 0n) {
+    await moveStake(context, event, address, { locked: -amount, free: amount }, { kind: "released", amount, orderId });
+  }
+});

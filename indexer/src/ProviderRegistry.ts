@@ -1,0 +1,79 @@
+import { ponder } from "ponder:registry";
+import { provider } from "ponder:schema";
+import { decodeAttribute, type Pricing, type Resources } from "@podnet/sdk";
+import type { Hex } from "viem";
+import { addToProtocol } from "./state.js";
+
+type Profile = {
+  endpoint: string;
+  metadataURI: string;
+  encryptionKey: Hex;
+  pricing: Pricing;
+  capacity: Resources;
+  attributes: readonly Hex[];
+};
+
+/** Registry attributes are "key=value" in bytes32; anything else is kept as hex rather than dropped. */
+function attributeText(attribute: Hex): string {
+  try {
+    const { key, value } = decodeAttribute(attribute);
+    return `${key}=${value}`;
+  } catch {
+    return attribute;
+  }
+}
+
+function profileColumns(args: Profile) {
+  return {
+    endpoint: args.endpoint,
+    metadataUri: args.metadataURI,
+    encryptionKey: args.encryptionKey,
+    pricePerCpuMilli: args.pricing.perCpuMilli,
+    pricePerMemoryMiB: args.pricing.perMemoryMiB,
+    pricePerStorageMiB: args.pricing.perStorageMiB,
+    priceFlat: args.pricing.flat,
+    capacityCpuMillis: args.capacity.cpuMillis,
+    capacityMemoryMiB: args.capacity.memoryMiB,
+    capacityStorageMiB: args.capacity.storageMiB,
+    attributes: args.attributes.map(attributeText),
+  };
+}
+
+ponder.on("ProviderRegistry:ProviderRegistered", async ({ event, context }) => {
+  await context.db.insert(provider).values({
+    address: event.args.provider,
+    ...profileColumns(event.args),
+    status: "active",
+    registeredAt: event.block.timestamp,
+    updatedAt: event.block.timestamp,
+    stakeFree: 0n,
+    stakeLocked: 0n,
+    stakeUnbonding: 0n,
+    unbondingReleaseAt: 0n,
+    heartbeatCount: 0,
+    epoch: 0,
+    jailed: false,
+    darkSeconds: 0n,
+    darkReports: 0,
+    leasesTotal: 0,
+    leasesActive: 0,
+    disputesTotal: 0,
+    disputesLost: 0,
+    earnedGross: 0n,
+  });
+  await addToProtocol(context, { providers: 1 });
+});
+
+ponder.on("ProviderRegistry:ProviderUpdated", async ({ event, context }) => {
+  await context.db
+    .update(provider, { address: event.args.provider })
+    .set({ ...profileColumns(event.args), updatedAt: event.block.timestamp });
+});
+
+ponder.on("ProviderRegistry:ProviderPaused", async ({ event, context }) => {
+  await context.db.update(provider, { address: event.args.provider }).set({ status: "paused" });
+});
+
+ponder.on("ProviderRegistry:ProviderResumed", async ({ event, context }) => {
+  await context.db.update(provider, { address: event.args.provider }).set({ status: "active" });
+});

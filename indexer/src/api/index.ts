@@ -1,0 +1,57 @@
+// HTTP API of the indexer: GraphQL over every table, ranked provider search, and the open orders a provider can
+// bid on. Ponder itself serves /health, /ready, /status and /metrics.
+import { db } from "ponder:api";
+import schema from "ponder:schema";
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { and, eq, graphql, gt, sql } from "ponder";
+import { eligibleOrders, type SearchQuery, searchProviders } from "./search.js";
+import { parseAddressParam, parseSearchQuery } from "./validate.js";
+
+const app = new Hono();
+
+app.use("/graphql", graphql({ db, schema }));
+
+app.get("/search", async (c) => {
+  const query: SearchQuery = parseSearchQuery(new URL(c.req.url).searchParams);
+  const candidates = await db
+    .select()
+    .from(schema.provider)
+    .where(
+      and(
+        eq(schema.provider.status, "active"),
+        eq(schema.provider.jailed, false),
+        query.attributes.length > 0
+          ? sql`${schema.provider.attributes} @> ${sql.param(query.attributes, schema.provider.attributes)}`
+          : undefined,
+      ),
+    );
+  return c.json({ providers: searchProviders(candidates, query, nowSeconds()) });
+});
+
+app.get("/providers/:address/eligible-orders", async (c) => {
+  const address = parseAddressParam(c.req.param("address"));
+  const [row] = await db.select().from(schema.provider).where(eq(schema.provider.address, address));
+  if (!row) throw new HTTPException(404, { message: `provider ${address} is not registered` });
+  const now = nowSeconds();
+  const open = await db
+    .select()
+    .from(schema.order)
+    .where(and(eq(schema.order.status, "open"), gt(schema.order.bidDeadline, BigInt(now))));
+  const bids = await db.select().from(schema.bid).where(eq(schema.bid.provider, address));
+  const alreadyBid = new Set(bids.map((b) => b.orderId));
+  return c.json({ orders: eligibleOrders(row, open, alreadyBid) });
+});
+
+app.onError((error, c) => {
+  if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
+  console.error(error);
+  return c.json({ error: "internal error" }, 500);
+});
+
+/** Chain time would be more exact; wall time is what a publisher searching now cares about. */
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+export default app;

@@ -1,0 +1,130 @@
+// Ranking of providers for a pod, and the orders a provider may bid on. Pure functions over indexed rows, priced
+// with the SDK's one pricing rule.
+import { pricePerSecond, type Resources } from "@podnet/sdk";
+
+export type SearchQuery = {
+  resources: Resources;
+  maxPricePerSecond: bigint | undefined;
+  minFreeStake: bigint | undefined;
+  minUptimeBps: number;
+  attributes: string[];
+  limit: number;
+};
+
+/** The provider columns the ranking reads. */
+export type ProviderRow = {
+  address: `0x${string}`;
+  endpoint: string;
+  pricePerCpuMilli: bigint;
+  pricePerMemoryMiB: bigint;
+  pricePerStorageMiB: bigint;
+  priceFlat: bigint;
+  capacityCpuMillis: number;
+  capacityMemoryMiB: number;
+  capacityStorageMiB: number;
+  attributes: string[];
+  stakeFree: bigint;
+  stakeLocked: bigint;
+  firstStakedAt: bigint | null;
+  lastHeartbeat: bigint | null;
+  jailed: boolean;
+  darkSeconds: bigint;
+  darkSince: bigint | null;
+  disputesLost: number;
+};
+
+export type OrderRow = {
+  id: bigint;
+  cpuMillis: number;
+  memoryMiB: number;
+  storageMiB: number;
+  maxPricePerSecond: bigint;
+  minStake: bigint;
+  attributes: string[];
+  bidDeadline: bigint;
+};
+
+function pricingOf(row: ProviderRow) {
+  return {
+    perCpuMilli: row.pricePerCpuMilli,
+    perMemoryMiB: row.pricePerMemoryMiB,
+    perStorageMiB: row.pricePerStorageMiB,
+    flat: row.priceFlat,
+  };
+}
+
+function fits(row: ProviderRow, r: Resources): boolean {
+  return (
+    row.capacityCpuMillis >= r.cpuMillis &&
+    row.capacityMemoryMiB >= r.memoryMiB &&
+    row.capacityStorageMiB >= r.storageMiB
+  );
+}
+
+/**
+ * Share of the time since its first stake that a provider was not dark, in basis points. A provider that never
+ * staked has no uptime (0).
+ */
+export function uptimeBps(row: ProviderRow, now: number): number {
+  if (row.firstStakedAt === null) return 0;
+  const age = BigInt(now) - row.firstStakedAt;
+  if (age <= 0n) return 10_000;
+  const openDark = row.jailed && row.darkSince !== null ? BigInt(now) - row.darkSince : 0n;
+  const dark = row.darkSeconds + openDark;
+  const up = age > dark ? age - dark : 0n;
+  return Number((up * 10_000n) / age);
+}
+
+/** Eligible providers for the query, cheapest first; ties go to the more reliable, then the larger stake. */
+export function searchProviders(rows: ProviderRow[], query: SearchQuery, now: number) {
+  const wanted = new Set(query.attributes);
+  return rows
+    .filter((row) => fits(row, query.resources))
+    .filter((row) => [...wanted].every((a) => row.attributes.includes(a)))
+    .filter((row) => query.minFreeStake === undefined || row.stakeFree >= query.minFreeStake)
+    .map((row) => ({
+      row,
+      price: pricePerSecond(pricingOf(row), query.resources),
+      uptime: uptimeBps(row, now),
+    }))
+    .filter(({ price }) => query.maxPricePerSecond === undefined || price <= query.maxPricePerSecond)
+    .filter(({ uptime }) => uptime >= query.minUptimeBps)
+    .sort((a, b) => {
+      if (a.price !== b.price) return a.price < b.price ? -1 : 1;
+      if (a.uptime !== b.uptime) return b.uptime - a.uptime;
+      if (a.row.disputesLost !== b.row.disputesLost) return a.row.disputesLost - b.row.disputesLost;
+      return a.row.stakeFree > b.row.stakeFree ? -1 : a.row.stakeFree < b.row.stakeFree ? 1 : 0;
+    })
+    .slice(0, query.limit)
+    .map(({ row, price, uptime }) => ({
+      address: row.address,
+      endpoint: row.endpoint,
+      pricePerSecond: price.toString(),
+      uptimeBps: uptime,
+      stakeFree: row.stakeFree.toString(),
+      stakeLocked: row.stakeLocked.toString(),
+      lastHeartbeat: row.lastHeartbeat?.toString() ?? null,
+      disputesLost: row.disputesLost,
+      attributes: row.attributes,
+    }));
+}
+
+/** Open orders the provider meets: capacity, attributes, stake, and its listed price within the maximum. */
+export function eligibleOrders(row: ProviderRow, orders: OrderRow[], alreadyBid: Set<bigint>) {
+  const bonded = row.stakeFree + row.stakeLocked;
+  return orders
+    .filter((o) => !alreadyBid.has(o.id) && !row.jailed)
+    .map((o) => {
+      const resources = { cpuMillis: o.cpuMillis, memoryMiB: o.memoryMiB, storageMiB: o.storageMiB };
+      return { o, resources, price: pricePerSecond(pricingOf(row), resources) };
+    })
+    .filter(({ o, resources, price }) => fits(row, resources) && price <= o.maxPricePerSecond && bonded >= o.minStake)
+    .filter(({ o }) => o.attributes.every((a) => row.attributes.includes(a)))
+    .sort((a, b) => (a.o.bidDeadline < b.o.bidDeadline ? -1 : 1))
+    .map(({ o, price }) => ({
+      orderId: o.id.toString(),
+      pricePerSecond: price.toString(),
+      maxPricePerSecond: o.maxPricePerSecond.toString(),
+      bidDeadline: o.bidDeadline.toString(),
+    }));
+}

@@ -1,0 +1,72 @@
+// Shared writes of the event handlers: the protocol totals row and a provider's stake ledger.
+import type { Context } from "ponder:registry";
+import { protocol, provider, stakeChange } from "ponder:schema";
+import type { Address } from "viem";
+
+export const PROTOCOL_ID = "podnet";
+
+/** The protocol row; created with zeros by the first event that needs it. */
+export async function protocolRow(context: Context) {
+  const existing = await context.db.find(protocol, { id: PROTOCOL_ID });
+  if (existing) return existing;
+  return context.db.insert(protocol).values({
+    id: PROTOCOL_ID,
+    providers: 0,
+    leases: 0,
+    orders: 0,
+    totalStaked: 0n,
+    totalDeposited: 0n,
+    totalPaidToProviders: 0n,
+    totalRefunded: 0n,
+    feesAccrued: 0n,
+    feesWithdrawn: 0n,
+    totalSlashed: 0n,
+    totalCompensation: 0n,
+    feeBps: 0,
+    collateralSeconds: 0n,
+    heartbeatThreshold: 0n,
+    minProviderStake: 0n,
+  });
+}
+
+type Totals = Partial<Omit<typeof protocol.$inferSelect, "id">>;
+
+/** Adds `delta` to protocol totals (numbers and bigints), creating the row if needed. */
+export async function addToProtocol(context: Context, delta: Totals) {
+  await protocolRow(context);
+  await context.db.update(protocol, { id: PROTOCOL_ID }).set((row) => {
+    const next: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(delta)) {
+      const current = row[key as keyof typeof row];
+      next[key] = typeof value === "bigint" ? (current as bigint) + value : (current as number) + (value as number);
+    }
+    return next;
+  });
+}
+
+export type StakeDelta = { free?: bigint; locked?: bigint; unbonding?: bigint };
+
+/** Moves a provider's stake between its buckets and records the movement. */
+export async function moveStake(
+  context: Context,
+  event: { id: string; block: { timestamp: bigint } },
+  address: Address,
+  delta: StakeDelta,
+  record: { kind: string; amount: bigint; leaseId?: bigint; orderId?: bigint },
+) {
+  await context.db.update(provider, { address }).set((row) => ({
+    stakeFree: row.stakeFree + (delta.free ?? 0n),
+    stakeLocked: row.stakeLocked + (delta.locked ?? 0n),
+    stakeUnbonding: row.stakeUnbonding + (delta.unbonding ?? 0n),
+  }));
+  if (record.amount === 0n) return;
+  await context.db.insert(stakeChange).values({
+    id: `${event.id}-${record.kind}`,
+    provider: address,
+    kind: record.kind,
+    amount: record.amount,
+    leaseId: record.leaseId,
+    orderId: record.orderId,
+    timestamp: event.block.timestamp,
+  });
+}
