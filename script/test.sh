@@ -38,8 +38,18 @@ step "solidity lint (forge lint)" no_lint_findings
 step "generated ABIs up to date" tsx script/gen-abis.ts --check
 step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFILE=$contracts_profile forge test
 step "gas snapshots unchanged (forge test, profile gas)" env FOUNDRY_PROFILE=gas FORGE_SNAPSHOT_CHECK=true forge test
-step "type-check (tsc --noEmit)" tsc --noEmit -p tsconfig.json
+step "type-check (tsc --noEmit)" npm run --silent typecheck
 step "lint and format (biome check)" biome check .
+# The indexer's end-to-end test runs on embedded PGlite and on a real PostgreSQL server (the production path).
+start_postgres() {
+  PODNET_TEST_DATABASE_URL=$(bash script/postgres.sh start)
+  export PODNET_TEST_DATABASE_URL
+  echo "PostgreSQL at $PODNET_TEST_DATABASE_URL"
+}
+if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
+  step "PostgreSQL for the indexer tests" start_postgres
+  trap 'bash script/postgres.sh stop' EXIT
+fi
 step "TypeScript and end-to-end tests (vitest)" vitest run
 echo
 echo "All checks passed."
