@@ -230,4 +230,19 @@ export const protocol = onchainTable("protocol", (t) => ({
   collateralSeconds: t.bigint().notNull(),
   heartbeatThreshold: t.bigint().notNull(),
   minProviderStake: t.bigint().notNull(),
+  disputeBond: t.bigint().notNull(),
+  disputeAnswerWindow: t.bigint().notNull(),
+  disputeRulingWindow: t.bigint().notNull(),
+  /** The AccessManager governing the market and the court (only changes through governance). */
+  marketAuthority: t.hex(),
+  courtAuthority: t.hex(),
+}));
+
+/** Quote nonces a provider cancelled (bits set in `mask` within word `wordPos`). */
+export const quoteNonceInvalidation = onchainTable("quote_nonce_invalidation", (t) => ({
+  id: t.text().primaryKey(),
+  provider: t.hex().notNull(),
+  wordPos: t.bigint().notNull(),
+  mask: t.bigint().notNull(),
+  timestamp: t.bigint().notNull(),
 }));

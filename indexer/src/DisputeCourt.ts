@@ -1,5 +1,16 @@
 import { ponder } from "ponder:registry";
-import { dispute, provider } from "ponder:schema";
+import { dispute, protocol, provider } from "ponder:schema";
+import { PROTOCOL_ID, protocolRow } from "./state.js";
+
+ponder.on("DisputeCourt:CourtParamsUpdated", async ({ event, context }) => {
+  await protocolRow(context);
+  const { params } = event.args;
+  await context.db.update(protocol, { id: PROTOCOL_ID }).set({
+    disputeBond: params.disputeBond,
+    disputeAnswerWindow: BigInt(params.answerWindow),
+    disputeRulingWindow: BigInt(params.rulingWindow),
+  });
+});
 
 ponder.on("DisputeCourt:DisputeOpened", async ({ event, context }) => {
   const a = event.args;
@@ -44,4 +55,9 @@ ponder.on("DisputeCourt:DisputeLapsed", async ({ event, context }) => {
   await context.db
     .update(dispute, { id: event.args.disputeId })
     .set({ status: "lapsed", closedAt: event.block.timestamp });
+});
+
+ponder.on("DisputeCourt:AuthorityUpdated", async ({ event, context }) => {
+  await protocolRow(context);
+  await context.db.update(protocol, { id: PROTOCOL_ID }).set({ courtAuthority: event.args.authority });
 });

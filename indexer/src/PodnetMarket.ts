@@ -1,5 +1,15 @@
 import { ponder } from "ponder:registry";
-import { bid, darkReport, heartbeatDay, lease, order, protocol, provider, withdrawal } from "ponder:schema";
+import {
+  bid,
+  darkReport,
+  heartbeatDay,
+  lease,
+  order,
+  protocol,
+  provider,
+  quoteNonceInvalidation,
+  withdrawal,
+} from "ponder:schema";
 import { decodeAttribute } from "@podnet/sdk";
 import type { Address, Hex } from "viem";
 import { addToProtocol, moveStake, PROTOCOL_ID, protocolRow } from "./state.js";
@@ -125,6 +135,16 @@ ponder.on("PodnetMarket:DarkPoolSwept", async ({ event, context }) => {
     .update(darkReport, { id: darkReportId(address, epoch) })
     .set((row) => ({ swept: row.swept + amount }));
   await addToProtocol(context, { feesAccrued: amount });
+});
+
+ponder.on("PodnetMarket:QuoteNoncesInvalidated", async ({ event, context }) => {
+  await context.db.insert(quoteNonceInvalidation).values({
+    id: event.id,
+    provider: event.args.provider,
+    wordPos: event.args.wordPos,
+    mask: event.args.mask,
+    timestamp: event.block.timestamp,
+  });
 });
 
 // ---------------------------------------------------------------- leases
@@ -360,4 +380,9 @@ ponder.on("PodnetMarket:BidReleased", async ({ event, context }) => {
   if (amount > 0n) {
     await moveStake(context, event, address, { locked: -amount, free: amount }, { kind: "released", amount, orderId });
   }
+});
+
+ponder.on("PodnetMarket:AuthorityUpdated", async ({ event, context }) => {
+  await protocolRow(context);
+  await context.db.update(protocol, { id: PROTOCOL_ID }).set({ marketAuthority: event.args.authority });
 });
