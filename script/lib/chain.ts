@@ -45,16 +45,28 @@ export type StartAnvilOptions = {
   logFile: string;
   /** Keep anvil running after this process exits (dev chain) instead of tying it to this process (tests). */
   detached?: boolean;
+  /** Extra anvil flags, e.g. a larger block gas limit for a benchmark. */
+  args?: string[];
 };
 
 /** Starts anvil (chain id 31337) and waits until it answers. */
-export async function startAnvil({ host = "127.0.0.1", port, logFile, detached = false }: StartAnvilOptions) {
+export async function startAnvil({
+  host = "127.0.0.1",
+  port,
+  logFile,
+  detached = false,
+  args = [],
+}: StartAnvilOptions) {
   mkdirSync(dirname(logFile), { recursive: true });
   const log = openSync(logFile, "a");
-  const child: ChildProcess = spawn(bin("anvil"), ["--host", host, "--port", String(port), "--chain-id", "31337"], {
-    stdio: ["ignore", log, log],
-    detached,
-  });
+  const child: ChildProcess = spawn(
+    bin("anvil"),
+    ["--host", host, "--port", String(port), "--chain-id", "31337", ...args],
+    {
+      stdio: ["ignore", log, log],
+      detached,
+    },
+  );
   if (detached) child.unref();
   const rpcUrl = `http://${host}:${port}`;
   await waitForChain(rpcUrl);
