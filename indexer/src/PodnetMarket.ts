@@ -280,7 +280,9 @@ ponder.on("PodnetMarket:DisputeSettled", async ({ event, context }) => {
   // Same epoch: the ruling slashed locked stake. Later epoch: the provider went dark and the payment came from
   // the dark pool, the collateral having left the locked stake with the report.
   const live = providerRow !== null && providerRow.epoch === row.epoch;
-  const remaining = live && row.status === "active" ? row.collateral - slashed : 0n;
+  // A running lease keeps its collateral minus a live ruling's slash; a running lease of a dark epoch keeps all of
+  // it (the market zeroes it only when the dark close pays the compensation). A closed lease's is released or paid.
+  const remaining = row.status === "active" ? row.collateral - (live ? slashed : 0n) : 0n;
   await context.db.update(lease, { id: leaseId }).set({
     disputed: false,
     collateral: remaining,
