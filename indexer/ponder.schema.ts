@@ -230,6 +230,7 @@ export const protocol = onchainTable("protocol", (t) => ({
   collateralSeconds: t.bigint().notNull(),
   heartbeatThreshold: t.bigint().notNull(),
   minProviderStake: t.bigint().notNull(),
+  maxBidsPerOrder: t.integer().notNull(),
   disputeBond: t.bigint().notNull(),
   disputeAnswerWindow: t.bigint().notNull(),
   disputeRulingWindow: t.bigint().notNull(),

@@ -38,6 +38,7 @@ ponder.on("PodnetMarket:ParamsUpdated", async ({ event, context }) => {
     collateralSeconds: BigInt(params.collateralSeconds),
     heartbeatThreshold: BigInt(params.heartbeatThreshold),
     minProviderStake: params.minProviderStake,
+    maxBidsPerOrder: params.maxBidsPerOrder,
   });
 });
 

@@ -26,6 +26,7 @@ export async function protocolRow(context: Context) {
     collateralSeconds: 0n,
     heartbeatThreshold: 0n,
     minProviderStake: 0n,
+    maxBidsPerOrder: 0,
     disputeBond: 0n,
     disputeAnswerWindow: 0n,
     disputeRulingWindow: 0n,

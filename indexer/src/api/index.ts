@@ -5,7 +5,7 @@ import schema from "ponder:schema";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { and, eq, graphql, gt, sql } from "ponder";
-import { eligibleOrders, type SearchQuery, searchProviders } from "./search.js";
+import { eligibleOrders, type MarketRules, type SearchQuery, searchProviders } from "./search.js";
 import { parseAddressParam, parseSearchQuery } from "./validate.js";
 
 const app = new Hono();
@@ -26,7 +26,7 @@ app.get("/search", async (c) => {
           : undefined,
       ),
     );
-  return c.json({ providers: searchProviders(candidates, query, nowSeconds()) });
+  return c.json({ providers: searchProviders(candidates, query, await marketRules(), nowSeconds()) });
 });
 
 app.get("/providers/:address/eligible-orders", async (c) => {
@@ -40,7 +40,7 @@ app.get("/providers/:address/eligible-orders", async (c) => {
     .where(and(eq(schema.order.status, "open"), gt(schema.order.bidDeadline, BigInt(now))));
   const bids = await db.select().from(schema.bid).where(eq(schema.bid.provider, address));
   const alreadyBid = new Set(bids.map((b) => b.orderId));
-  return c.json({ orders: eligibleOrders(row, open, alreadyBid) });
+  return c.json({ orders: eligibleOrders(row, open, alreadyBid, await marketRules(), now) });
 });
 
 app.onError((error, c) => {
@@ -48,6 +48,18 @@ app.onError((error, c) => {
   console.error(error);
   return c.json({ error: "internal error" }, 500);
 });
+
+/** The governed parameters bids and leases are checked against, as last indexed. */
+async function marketRules(): Promise<MarketRules> {
+  const [row] = await db.select().from(schema.protocol).where(eq(schema.protocol.id, "podnet"));
+  if (!row) throw new HTTPException(503, { message: "the indexer has not indexed the market's parameters yet" });
+  return {
+    minProviderStake: row.minProviderStake,
+    collateralSeconds: row.collateralSeconds,
+    heartbeatThreshold: row.heartbeatThreshold,
+    maxBidsPerOrder: row.maxBidsPerOrder,
+  };
+}
 
 /** Chain time would be more exact; wall time is what a publisher searching now cares about. */
 function nowSeconds(): number {

@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { eligibleOrders, type ProviderRow, type SearchQuery, searchProviders, uptimeBps } from "./search.js";
+import {
+  eligibleOrders,
+  type MarketRules,
+  type ProviderRow,
+  type SearchQuery,
+  searchProviders,
+  uptimeBps,
+} from "./search.js";
 
 const now = 1_800_000_000;
+const rules: MarketRules = {
+  minProviderStake: 100n,
+  collateralSeconds: 10n,
+  heartbeatThreshold: 600n,
+  maxBidsPerOrder: 3,
+};
 
 function providerRow(overrides: Partial<ProviderRow> = {}): ProviderRow {
   return {
@@ -15,7 +28,8 @@ function providerRow(overrides: Partial<ProviderRow> = {}): ProviderRow {
     capacityMemoryMiB: 8192,
     capacityStorageMiB: 10_000,
     attributes: ["region=eu-west"],
-    stakeFree: 1000n,
+    status: "active",
+    stakeFree: 100_000n,
     stakeLocked: 0n,
     firstStakedAt: BigInt(now - 1000),
     lastHeartbeat: BigInt(now - 10),
@@ -55,7 +69,7 @@ describe("searchProviders", () => {
   const us = providerRow({ address: "0x0000000000000000000000000000000000000005", attributes: ["region=us-east"] });
 
   it("ranks eligible providers by their price for the pod, with the price computed by the shared rule", () => {
-    const result = searchProviders([pricey, small, cheap, us], query({ attributes: ["region=eu-west"] }), now);
+    const result = searchProviders([pricey, small, cheap, us], query({ attributes: ["region=eu-west"] }), rules, now);
     expect(result.map((p) => p.address)).toEqual([cheap.address, pricey.address]);
     expect(result[0]?.pricePerSecond).toBe((500n * 1n + 256n * 1n + 10n).toString());
   });
@@ -64,18 +78,37 @@ describe("searchProviders", () => {
     const flaky = providerRow({ address: "0x0000000000000000000000000000000000000006", darkSeconds: 500n });
     const disputed = providerRow({ address: "0x0000000000000000000000000000000000000007", disputesLost: 2 });
     const solid = providerRow({ address: "0x0000000000000000000000000000000000000008" });
-    const result = searchProviders([flaky, disputed, solid], query(), now);
+    const result = searchProviders([flaky, disputed, solid], query(), rules, now);
     expect(result.map((p) => p.address)).toEqual([solid.address, disputed.address, flaky.address]);
   });
 
   it("applies the price cap, free-stake and uptime floors, and the limit", () => {
-    const all = [cheap, pricey, providerRow({ address: "0x0000000000000000000000000000000000000009", stakeFree: 5n })];
-    expect(searchProviders(all, query({ maxPricePerSecond: 1000n }), now).map((p) => p.address)).not.toContain(
+    const all = [
+      cheap,
+      pricey,
+      providerRow({ address: "0x0000000000000000000000000000000000000009", stakeFree: 500n }),
+    ];
+    expect(searchProviders(all, query({ maxPricePerSecond: 1000n }), rules, now).map((p) => p.address)).not.toContain(
       pricey.address,
     );
-    expect(searchProviders(all, query({ minFreeStake: 10n }), now)).toHaveLength(2);
-    expect(searchProviders([providerRow({ darkSeconds: 900n })], query({ minUptimeBps: 5000 }), now)).toHaveLength(0);
-    expect(searchProviders(all, query({ limit: 1 }), now)).toHaveLength(1);
+    expect(searchProviders(all, query({ minFreeStake: 1000n }), rules, now)).toHaveLength(2);
+    expect(
+      searchProviders([providerRow({ darkSeconds: 900n })], query({ minUptimeBps: 5000 }), rules, now),
+    ).toHaveLength(0);
+    expect(searchProviders(all, query({ limit: 1 }), rules, now)).toHaveLength(1);
+  });
+});
+
+describe("providers that cannot take work", () => {
+  const silent = providerRow({ lastHeartbeat: BigInt(now) - rules.heartbeatThreshold - 1n });
+  const paused = providerRow({ status: "paused" });
+  const jailed = providerRow({ jailed: true });
+  const underStaked = providerRow({ stakeFree: 99n });
+
+  it("are not listed by search: silent past the heartbeat threshold, paused, jailed, under the minimum stake", () => {
+    expect(searchProviders([silent, paused, jailed, underStaked], query(), rules, now)).toEqual([]);
+    const fresh = providerRow({ lastHeartbeat: BigInt(now) - rules.heartbeatThreshold });
+    expect(searchProviders([fresh], query(), rules, now)).toHaveLength(1);
   });
 });
 
@@ -89,10 +122,11 @@ describe("eligibleOrders", () => {
     minStake: 100n,
     attributes: ["region=eu-west"],
     bidDeadline: BigInt(now + 60),
+    bidCount: 0,
   };
 
   it("lists open orders the provider meets, at its own price", () => {
-    const result = eligibleOrders(providerRow(), [order], new Set());
+    const result = eligibleOrders(providerRow(), [order], new Set(), rules, now);
     expect(result).toEqual([
       {
         orderId: "1",
@@ -105,11 +139,18 @@ describe("eligibleOrders", () => {
 
   it("leaves out orders already bid on, too cheap, over capacity, with missing attributes or too much stake", () => {
     const row = providerRow();
-    expect(eligibleOrders(row, [order], new Set([1n]))).toEqual([]);
-    expect(eligibleOrders(row, [{ ...order, maxPricePerSecond: 100n }], new Set())).toEqual([]);
-    expect(eligibleOrders(row, [{ ...order, cpuMillis: 5000 }], new Set())).toEqual([]);
-    expect(eligibleOrders(row, [{ ...order, attributes: ["tee=sgx"] }], new Set())).toEqual([]);
-    expect(eligibleOrders(row, [{ ...order, minStake: 10_000n }], new Set())).toEqual([]);
-    expect(eligibleOrders(providerRow({ jailed: true }), [order], new Set())).toEqual([]);
+    expect(eligibleOrders(row, [order], new Set([1n]), rules, now)).toEqual([]);
+    expect(eligibleOrders(row, [{ ...order, maxPricePerSecond: 100n }], new Set(), rules, now)).toEqual([]);
+    expect(eligibleOrders(row, [{ ...order, cpuMillis: 5000 }], new Set(), rules, now)).toEqual([]);
+    expect(eligibleOrders(row, [{ ...order, attributes: ["tee=sgx"] }], new Set(), rules, now)).toEqual([]);
+    expect(eligibleOrders(row, [{ ...order, minStake: 1_000_000n }], new Set(), rules, now)).toEqual([]);
+    expect(eligibleOrders(providerRow({ jailed: true }), [order], new Set(), rules, now)).toEqual([]);
+    expect(eligibleOrders(providerRow({ status: "paused" }), [order], new Set(), rules, now)).toEqual([]);
+    const silent = providerRow({ lastHeartbeat: BigInt(now) - rules.heartbeatThreshold - 1n });
+    expect(eligibleOrders(silent, [order], new Set(), rules, now)).toEqual([]);
+    // The bid's reservation (price 1266 x 10 s) must fit in free stake, and the order must have room for a bid.
+    expect(eligibleOrders(providerRow({ stakeFree: 12_659n }), [order], new Set(), rules, now)).toEqual([]);
+    expect(eligibleOrders(providerRow({ stakeFree: 12_660n }), [order], new Set(), rules, now)).toHaveLength(1);
+    expect(eligibleOrders(row, [{ ...order, bidCount: 3 }], new Set(), rules, now)).toEqual([]);
   });
 });

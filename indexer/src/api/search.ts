@@ -27,6 +27,7 @@ export type ProviderRow = {
   stakeLocked: bigint;
   firstStakedAt: bigint | null;
   lastHeartbeat: bigint | null;
+  status: string;
   jailed: boolean;
   darkSeconds: bigint;
   darkSince: bigint | null;
@@ -35,6 +36,7 @@ export type ProviderRow = {
 
 export type OrderRow = {
   id: bigint;
+  bidCount: number;
   cpuMillis: number;
   memoryMiB: number;
   storageMiB: number;
@@ -75,10 +77,14 @@ export function uptimeBps(row: ProviderRow, now: number): number {
   return Number((up * 10_000n) / age);
 }
 
-/** Eligible providers for the query, cheapest first; ties go to the more reliable, then the larger stake. */
-export function searchProviders(rows: ProviderRow[], query: SearchQuery, now: number) {
+/**
+ * Eligible providers for the query, cheapest first; ties go to the more reliable, then the larger stake. Only
+ * providers that can take a lease now are listed (active, not jailed, heartbeat fresh, minimum stake).
+ */
+export function searchProviders(rows: ProviderRow[], query: SearchQuery, rules: MarketRules, now: number) {
   const wanted = new Set(query.attributes);
   return rows
+    .filter((row) => canTakeWork(row, rules, now) && row.stakeFree + row.stakeLocked >= rules.minProviderStake)
     .filter((row) => fits(row, query.resources))
     .filter((row) => [...wanted].every((a) => row.attributes.includes(a)))
     .filter((row) => query.minFreeStake === undefined || row.stakeFree >= query.minFreeStake)
@@ -109,16 +115,47 @@ export function searchProviders(rows: ProviderRow[], query: SearchQuery, now: nu
     }));
 }
 
-/** Open orders the provider meets: capacity, attributes, stake, and its listed price within the maximum. */
-export function eligibleOrders(row: ProviderRow, orders: OrderRow[], alreadyBid: Set<bigint>) {
+/** The governed parameters a bid is checked against (from the indexed protocol row). */
+export type MarketRules = {
+  minProviderStake: bigint;
+  collateralSeconds: bigint;
+  heartbeatThreshold: bigint;
+  maxBidsPerOrder: number;
+};
+
+/** Whether the provider may take work now, as the market checks it: active, not jailed, heartbeat fresh. */
+export function canTakeWork(row: ProviderRow, rules: MarketRules, now: number): boolean {
+  return (
+    row.status === "active" &&
+    !row.jailed &&
+    row.lastHeartbeat !== null &&
+    BigInt(now) <= row.lastHeartbeat + rules.heartbeatThreshold
+  );
+}
+
+/**
+ * Open orders the provider could bid on now at its listed price, mirroring PodnetMarket.placeBid: the provider can
+ * take work; the order has room for a bid; capacity, attributes, bonded stake (the order's and the protocol's
+ * minimum), the price within the maximum, and free stake for the bid's reservation.
+ */
+export function eligibleOrders(
+  row: ProviderRow,
+  orders: OrderRow[],
+  alreadyBid: Set<bigint>,
+  rules: MarketRules,
+  now: number,
+) {
+  if (!canTakeWork(row, rules, now)) return [];
   const bonded = row.stakeFree + row.stakeLocked;
   return orders
-    .filter((o) => !alreadyBid.has(o.id) && !row.jailed)
+    .filter((o) => !alreadyBid.has(o.id) && o.bidCount < rules.maxBidsPerOrder)
     .map((o) => {
       const resources = { cpuMillis: o.cpuMillis, memoryMiB: o.memoryMiB, storageMiB: o.storageMiB };
       return { o, resources, price: pricePerSecond(pricingOf(row), resources) };
     })
-    .filter(({ o, resources, price }) => fits(row, resources) && price <= o.maxPricePerSecond && bonded >= o.minStake)
+    .filter(({ o, resources, price }) => fits(row, resources) && price <= o.maxPricePerSecond)
+    .filter(({ o }) => bonded >= o.minStake && bonded >= rules.minProviderStake)
+    .filter(({ price }) => row.stakeFree >= price * rules.collateralSeconds)
     .filter(({ o }) => o.attributes.every((a) => row.attributes.includes(a)))
     .sort((a, b) => (a.o.bidDeadline < b.o.bidDeadline ? -1 : 1))
     .map(({ o, price }) => ({
