@@ -1,9 +1,8 @@
 import { ponder } from "ponder:registry";
 import { dispute, protocol, provider } from "ponder:schema";
-import { PROTOCOL_ID, protocolRow } from "./state.js";
+import { PROTOCOL_ID } from "./state.js";
 
 ponder.on("DisputeCourt:CourtParamsUpdated", async ({ event, context }) => {
-  await protocolRow(context);
   const { params } = event.args;
   await context.db.update(protocol, { id: PROTOCOL_ID }).set({
     disputeBond: params.disputeBond,
@@ -58,6 +57,5 @@ ponder.on("DisputeCourt:DisputeLapsed", async ({ event, context }) => {
 });
 
 ponder.on("DisputeCourt:AuthorityUpdated", async ({ event, context }) => {
-  await protocolRow(context);
   await context.db.update(protocol, { id: PROTOCOL_ID }).set({ courtAuthority: event.args.authority });
 });

@@ -12,7 +12,7 @@ import {
 } from "ponder:schema";
 import { decodeAttribute } from "@podnet/sdk";
 import type { Address, Hex } from "viem";
-import { addToProtocol, moveStake, PROTOCOL_ID, protocolRow } from "./state.js";
+import { addToProtocol, moveStake, PROTOCOL_ID } from "./state.js";
 
 /** CloseReason enum of the contracts, by value. */
 const closeReasons = ["none", "publisher", "provider", "out_of_funds", "provider_dark"] as const;
@@ -31,7 +31,6 @@ function attributeText(attribute: Hex): string {
 // ---------------------------------------------------------------- governance and fees
 
 ponder.on("PodnetMarket:ParamsUpdated", async ({ event, context }) => {
-  await protocolRow(context);
   const { params } = event.args;
   await context.db.update(protocol, { id: PROTOCOL_ID }).set({
     feeBps: params.feeBps,
@@ -43,7 +42,6 @@ ponder.on("PodnetMarket:ParamsUpdated", async ({ event, context }) => {
 });
 
 ponder.on("PodnetMarket:TreasuryUpdated", async ({ event, context }) => {
-  await protocolRow(context);
   await context.db.update(protocol, { id: PROTOCOL_ID }).set({ treasury: event.args.treasury });
 });
 
@@ -386,6 +384,5 @@ ponder.on("PodnetMarket:BidReleased", async ({ event, context }) => {
 });
 
 ponder.on("PodnetMarket:AuthorityUpdated", async ({ event, context }) => {
-  await protocolRow(context);
   await context.db.update(protocol, { id: PROTOCOL_ID }).set({ marketAuthority: event.args.authority });
 });

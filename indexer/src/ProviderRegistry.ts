@@ -2,7 +2,7 @@ import { ponder } from "ponder:registry";
 import { provider } from "ponder:schema";
 import { decodeAttribute, type Pricing, type Resources } from "@podnet/sdk";
 import type { Hex } from "viem";
-import { addToProtocol } from "./state.js";
+import { addToProtocol, createProtocolRow } from "./state.js";
 
 type Profile = {
   endpoint: string;
@@ -38,6 +38,10 @@ function profileColumns(args: Profile) {
     attributes: args.attributes.map(attributeText),
   };
 }
+
+ponder.on("ProviderRegistry:setup", async ({ context }) => {
+  await createProtocolRow(context);
+});
 
 ponder.on("ProviderRegistry:ProviderRegistered", async ({ event, context }) => {
   await context.db.insert(provider).values({

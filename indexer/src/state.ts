@@ -5,11 +5,10 @@ import type { Address } from "viem";
 
 export const PROTOCOL_ID = "podnet";
 
-/** The protocol row; created with zeros by the first event that needs it. */
-export async function protocolRow(context: Context) {
-  const existing = await context.db.find(protocol, { id: PROTOCOL_ID });
-  if (existing) return existing;
-  return context.db.insert(protocol).values({
+/** Creates the protocol row, with zeros, once before indexing starts (the registry's setup), so that handlers
+ *  only ever update it. */
+export async function createProtocolRow(context: Context) {
+  await context.db.insert(protocol).values({
     id: PROTOCOL_ID,
     providers: 0,
     leases: 0,
@@ -35,9 +34,8 @@ export async function protocolRow(context: Context) {
 
 type Totals = Partial<Omit<typeof protocol.$inferSelect, "id">>;
 
-/** Adds `delta` to protocol totals (numbers and bigints), creating the row if needed. */
+/** Adds `delta` to protocol totals (numbers and bigints). */
 export async function addToProtocol(context: Context, delta: Totals) {
-  await protocolRow(context);
   await context.db.update(protocol, { id: PROTOCOL_ID }).set((row) => {
     const next: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(delta)) {
