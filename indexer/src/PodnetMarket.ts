@@ -10,23 +10,13 @@ import {
   quoteNonceInvalidation,
   withdrawal,
 } from "ponder:schema";
-import { decodeAttribute } from "@podnet/sdk";
-import type { Address, Hex } from "viem";
-import { addToProtocol, moveStake, PROTOCOL_ID } from "./state.js";
+import type { Address } from "viem";
+import { addToProtocol, attributeText, moveStake, PROTOCOL_ID } from "./state.js";
 
 /** CloseReason enum of the contracts, by value. */
 const closeReasons = ["none", "publisher", "provider", "out_of_funds", "provider_dark"] as const;
 
 const darkReportId = (address: Address, epoch: number) => `${address.toLowerCase()}-${epoch}`;
-
-function attributeText(attribute: Hex): string {
-  try {
-    const { key, value } = decodeAttribute(attribute);
-    return `${key}=${value}`;
-  } catch {
-    return attribute;
-  }
-}
 
 // ---------------------------------------------------------------- governance and fees
 

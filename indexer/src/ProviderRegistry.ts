@@ -1,8 +1,8 @@
 import { ponder } from "ponder:registry";
 import { provider } from "ponder:schema";
-import { decodeAttribute, type Pricing, type Resources } from "@podnet/sdk";
+import type { Pricing, Resources } from "@podnet/sdk";
 import type { Hex } from "viem";
-import { addToProtocol, createProtocolRow } from "./state.js";
+import { addToProtocol, attributeText, createProtocolRow } from "./state.js";
 
 type Profile = {
   endpoint: string;
@@ -12,16 +12,6 @@ type Profile = {
   capacity: Resources;
   attributes: readonly Hex[];
 };
-
-/** Registry attributes are "key=value" in bytes32; anything else is kept as hex rather than dropped. */
-function attributeText(attribute: Hex): string {
-  try {
-    const { key, value } = decodeAttribute(attribute);
-    return `${key}=${value}`;
-  } catch {
-    return attribute;
-  }
-}
 
 function profileColumns(args: Profile) {
   return {

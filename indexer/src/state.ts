@@ -1,7 +1,8 @@
 // Shared writes of the event handlers: the protocol totals row and a provider's stake ledger.
 import type { Context } from "ponder:registry";
 import { protocol, provider, stakeChange } from "ponder:schema";
-import type { Address } from "viem";
+import { decodeAttribute } from "@podnet/sdk";
+import type { Address, Hex } from "viem";
 
 export const PROTOCOL_ID = "podnet";
 
@@ -71,4 +72,14 @@ export async function moveStake(
     orderId: record.orderId,
     timestamp: event.block.timestamp,
   });
+}
+
+/** A bytes32 attribute as "key=value"; anything that does not decode is kept as hex rather than dropped. */
+export function attributeText(attribute: Hex): string {
+  try {
+    const { key, value } = decodeAttribute(attribute);
+    return `${key}=${value}`;
+  } catch {
+    return attribute;
+  }
 }

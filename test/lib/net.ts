@@ -1,7 +1,7 @@
 /** Small helpers of the end-to-end tests: free ports and polling. */
 import { createServer } from "node:net";
 
-/** A TCP port that was free on 127.0.0.1 a moment ago (the same pattern as test/deploy-local.test.ts). */
+/** A TCP port that was free on 127.0.0.1 a moment ago. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
