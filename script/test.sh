@@ -50,6 +50,8 @@ if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
   step "PostgreSQL for the indexer tests" start_postgres
   trap 'bash script/postgres.sh stop' EXIT
 fi
+# The worker's tests run real containers: use the Docker Engine that answers, or install and start Debian's.
+step "Docker Engine for the worker tests" bash script/docker.sh start
 step "TypeScript and end-to-end tests (vitest)" vitest run
 echo
 echo "All checks passed."

@@ -7,6 +7,26 @@ export {
   timelockControllerAbi,
 } from "./abis.js";
 export { decodeAttribute, encodeAttribute } from "./attributes.js";
+export { canonicalJson } from "./canonical-json.js";
+export { ContentHasher, contentId, isContentId, parseContentId, verifyContentId } from "./content-id.js";
+export {
+  DEFAULT_CHUNK_SIZE,
+  DecryptionError,
+  decodeWrappedKey,
+  decryptBytes,
+  decryptStream,
+  deriveEncryptionKeyPair,
+  type EncryptOptions,
+  encodeWrappedKey,
+  encryptBytes,
+  encryptedSize,
+  encryptionPublicKeyFromPrivate,
+  encryptStream,
+  generateContentKey,
+  sealBlob,
+  unwrapKey,
+  wrapKey,
+} from "./crypto.js";
 export {
   type ContractName,
   contractNames,
@@ -14,7 +34,49 @@ export {
   type Deployment,
   parseDeployment,
 } from "./deployments.js";
+export {
+  canonicalManifest,
+  DEFAULT_PIDS_LIMIT,
+  formatPath,
+  MAX_MANIFEST_BYTES,
+  MAX_SECRET_FILE_BYTES,
+  ManifestError,
+  type ManifestIssue,
+  manifestBlobs,
+  manifestHash,
+  manifestResources,
+  type PodContainer,
+  type PodManifest,
+  type PodManifestInput,
+  type PodVolume,
+  parseManifest,
+  podManifestJsonSchema,
+} from "./manifest.js";
 export { isValidPricePerSecond, pricePerSecond } from "./pricing.js";
+export {
+  type AttestationDocument,
+  attestationHash,
+  bodyIssues,
+  type ManifestUpload,
+  manifestUploadSchema,
+  providerApiPaths,
+  type QuoteRequest,
+  type QuoteResponse,
+  quoteFromResponse,
+  quoteRequestSchema,
+} from "./provider-api.js";
 export { hashQuote, quoteDomain, quoteTypes } from "./quote.js";
+export {
+  NonceCache,
+  REQUEST_MAX_SKEW_SECONDS,
+  RequestAuthError,
+  requestDomain,
+  requestHeaders,
+  requestTypes,
+  type SignedRequestFields,
+  signRequest,
+  type VerifyRequestOptions,
+  verifyRequest,
+} from "./request-signing.js";
 export { podnetRoles } from "./roles.js";
 export type { Pricing, Quote, Resources } from "./types.js";

@@ -1,0 +1,116 @@
+import { type Address, type Hex, keccak256, stringToBytes } from "viem";
+import { z } from "zod";
+import { canonicalJson } from "./canonical-json.js";
+import { isContentId } from "./content-id.js";
+import { formatPath, type ManifestIssue } from "./manifest.js";
+import type { Quote } from "./types.js";
+
+/**
+ * Request and response bodies of the provider API (served by the worker, called by the SDK). Both sides validate
+ * with these schemas, so a field's name and limits are defined once.
+ */
+
+const UINT32_MAX = 2 ** 32 - 1;
+const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 32 bytes of 0x-prefixed hex");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
+
+/** POST /v1/quote: the price of running `resources` for the pod `specHash`, signed as an EIP-712 quote. */
+export const quoteRequestSchema = z.strictObject({
+  specHash: bytes32,
+  resources: z.strictObject({
+    cpuMillis: z.int().min(1).max(UINT32_MAX),
+    memoryMiB: z.int().min(1).max(UINT32_MAX),
+    storageMiB: z.int().min(0).max(UINT32_MAX),
+  }),
+  /** Binds the quote to one publisher; left out, anyone may use it. */
+  publisher: address.optional(),
+});
+export type QuoteRequest = z.output<typeof quoteRequestSchema>;
+
+/**
+ * What a provider states about the machine that will run the pod. Its canonical JSON hashes to the quote's
+ * `attestationHash`, so the signed quote commits to it. `tee` is null on machines without TEE evidence.
+ */
+export interface AttestationDocument {
+  version: 1;
+  provider: Address;
+  worker: { name: string; version: string };
+  runtime: { kind: "docker"; version: string; os: string; arch: string; cgroup: string; kernel: string };
+  sandbox: { privileged: false; hostNetwork: false; hostPaths: false; devices: false; capabilities: "none" };
+  tee: null | { kind: string; evidence: string };
+  issuedAt: number;
+}
+
+/** keccak256 of the attestation document's canonical JSON: the quote's `attestationHash`. */
+export function attestationHash(document: AttestationDocument): Hex {
+  return keccak256(stringToBytes(canonicalJson(document)));
+}
+
+/** The quote as JSON: integers as decimal strings. */
+export interface QuoteResponse {
+  quote: {
+    provider: Address;
+    publisher: Address;
+    specHash: Hex;
+    resources: { cpuMillis: number; memoryMiB: number; storageMiB: number };
+    pricePerSecond: string;
+    validUntil: number;
+    attestationHash: Hex;
+    nonce: string;
+  };
+  signature: Hex;
+  attestation: AttestationDocument;
+  chainId: number;
+  market: Address;
+}
+
+/** Turns a quote response into the struct `createLease` takes. */
+export function quoteFromResponse(response: QuoteResponse): Quote {
+  const q = response.quote;
+  return {
+    provider: q.provider,
+    publisher: q.publisher,
+    specHash: q.specHash,
+    resources: q.resources,
+    pricePerSecond: BigInt(q.pricePerSecond),
+    validUntil: q.validUntil,
+    attestationHash: q.attestationHash,
+    nonce: BigInt(q.nonce),
+  };
+}
+
+const blobKey = z.string().refine(isContentId, "must be a content id (CIDv1, raw, sha2-256)");
+
+/**
+ * PUT /v1/leases/:id/manifest: the manifest whose hash is the lease's specHash, plus what only this provider needs
+ * and what is not part of the spec (so the same spec can go to any provider): content keys wrapped to this
+ * provider's X25519 key, and where to fetch blobs it does not have yet.
+ */
+export const manifestUploadSchema = z.strictObject({
+  manifest: z.unknown(),
+  /** content id → content key wrapped to the provider (base64url of {@link wrapKey}'s output). */
+  keys: z.record(blobKey, z.string().regex(/^[A-Za-z0-9_-]{1,200}$/, "must be base64url")).default({}),
+  /** content id → URLs serving the encrypted blob (another provider's /v1/blobs/<id>, an IPFS gateway). */
+  sources: z.record(blobKey, z.array(z.url({ protocol: /^https?$/ }).max(2048)).max(8)).default({}),
+});
+export type ManifestUpload = z.output<typeof manifestUploadSchema>;
+
+/** Validation issues of any provider API body, in the same `path: message` form as manifest errors. */
+export function bodyIssues(error: z.ZodError): ManifestIssue[] {
+  return error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+}
+
+/** Paths of the provider API, shared by the worker's routes and the SDK's calls. */
+export const providerApiPaths = {
+  health: "/health",
+  metrics: "/metrics",
+  attestation: "/v1/attestation",
+  quote: "/v1/quote",
+  blob: (cid: string) => `/v1/blobs/${cid}`,
+  leaseBlob: (leaseId: bigint | number, cid: string) => `/v1/leases/${leaseId}/blobs/${cid}`,
+  manifest: (leaseId: bigint | number) => `/v1/leases/${leaseId}/manifest`,
+  status: (leaseId: bigint | number) => `/v1/leases/${leaseId}`,
+  usage: (leaseId: bigint | number) => `/v1/leases/${leaseId}/usage`,
+  events: (leaseId: bigint | number) => `/v1/leases/${leaseId}/events`,
+  logs: (leaseId: bigint | number) => `/v1/leases/${leaseId}/logs`,
+} as const;

@@ -1,0 +1,243 @@
+import { type Address, getAddress, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { describe, expect, it } from "vitest";
+import {
+  NonceCache,
+  REQUEST_MAX_SKEW_SECONDS,
+  RequestAuthError,
+  requestHeaders,
+  type SignedRequestFields,
+  signRequest,
+  type VerifyRequestOptions,
+  verifyRequest,
+} from "./request-signing.js";
+
+const publisher = privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
+const other = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+const provider: Address = getAddress("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc");
+const otherProvider: Address = getAddress("0x90f79bf6eb2c4f870365e785982e1f101e93b906");
+const chainId = 31337;
+const now = 1_800_000_000;
+
+const request: SignedRequestFields = {
+  provider,
+  method: "PUT",
+  path: "/v1/leases/7/manifest?dry=1",
+  body: '{"manifest":{}}',
+};
+
+async function signed(fields: SignedRequestFields = request, at = now, account = publisher): Promise<Headers> {
+  return new Headers(await signRequest(account, chainId, fields, at));
+}
+
+function options(overrides: Partial<VerifyRequestOptions> = {}): VerifyRequestOptions {
+  return { chainId, nonces: new NonceCache(), now, ...overrides };
+}
+
+/** The reason `verifyRequest` refuses with; fails the test when it accepts. */
+async function refusal(
+  headers: Headers,
+  fields: SignedRequestFields = request,
+  opts: VerifyRequestOptions = options(),
+): Promise<string> {
+  const error = await verifyRequest(headers, fields, opts).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RequestAuthError);
+  return (error as RequestAuthError).reason;
+}
+
+describe("signRequest / verifyRequest", () => {
+  it("accepts a fresh signed request and returns the checksummed signer", async () => {
+    const headers = await signed();
+    expect(headers.get(requestHeaders.signer)).toBe(publisher.address);
+    expect(headers.get(requestHeaders.timestamp)).toBe(String(now));
+    expect(headers.get(requestHeaders.nonce)).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(headers.get(requestHeaders.signature)).toMatch(/^0x[0-9a-f]{130}$/);
+    const signer = await verifyRequest(headers, request, options());
+    expect(signer).toBe(getAddress(publisher.address));
+    expect(signer).toBe("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+  });
+
+  it("returns the checksummed signer even when the header is lowercase", async () => {
+    const headers = await signed();
+    headers.set(requestHeaders.signer, publisher.address.toLowerCase());
+    expect(await verifyRequest(headers, request, options())).toBe(publisher.address);
+  });
+
+  it("makes a new nonce for each request", async () => {
+    const a = await signed();
+    const b = await signed();
+    expect(a.get(requestHeaders.nonce)).not.toBe(b.get(requestHeaders.nonce));
+  });
+
+  it("covers string and byte bodies alike", async () => {
+    const bytes = new TextEncoder().encode('{"manifest":{}}');
+    const fromString = await signed();
+    expect(await verifyRequest(fromString, { ...request, body: bytes }, options())).toBe(publisher.address);
+    const fromBytes = await signed({ ...request, body: bytes });
+    expect(await verifyRequest(fromBytes, request, options())).toBe(publisher.address);
+    const other = await signed({ ...request, body: bytes });
+    const changed = new Uint8Array(bytes);
+    changed[0] = 0x5b;
+    expect(await refusal(other, { ...request, body: changed })).toContain("does not match");
+  });
+
+  it("treats a missing body as an empty one", async () => {
+    const get = { provider, method: "GET", path: "/v1/leases/7" };
+    const headers = await signed(get);
+    expect(await verifyRequest(headers, { ...get, body: "" }, options())).toBe(publisher.address);
+    expect(await refusal(await signed(get), { ...get, body: "x" })).toContain("does not match");
+  });
+
+  it("does not care about the method's case", async () => {
+    const headers = await signed({ ...request, method: "put" });
+    expect(await verifyRequest(headers, request, options())).toBe(publisher.address);
+  });
+
+  it("refuses a replay of the same headers", async () => {
+    const headers = await signed();
+    const opts = options();
+    await verifyRequest(headers, request, opts);
+    const reason = await refusal(headers, request, opts);
+    expect(reason).toContain(requestHeaders.nonce);
+    expect(reason).toContain("already used");
+    // A second provider process (own nonce cache) is a different matter; the cache is what refuses.
+    expect(await verifyRequest(headers, request, options())).toBe(publisher.address);
+  });
+
+  it("refuses timestamps more than 60 s off, and accepts exactly 60 s", async () => {
+    expect(REQUEST_MAX_SKEW_SECONDS).toBe(60);
+    for (const at of [now - 61, now + 61, now - 3600]) {
+      const reason = await refusal(await signed(request, at));
+      expect(reason).toContain(requestHeaders.timestamp);
+      expect(reason).toContain("provider's clock");
+    }
+    for (const at of [now - 60, now + 60]) {
+      expect(await verifyRequest(await signed(request, at), request, options())).toBe(publisher.address);
+    }
+  });
+
+  it("refuses a timestamp that is not a unix time in seconds", async () => {
+    for (const text of ["1.8e9", "-5", "abc", "1800000000000"]) {
+      const headers = await signed();
+      headers.set(requestHeaders.timestamp, text);
+      const reason = await refusal(headers);
+      expect(reason).toContain(requestHeaders.timestamp);
+    }
+  });
+
+  it("refuses requests signed before notBefore", async () => {
+    const reason = await refusal(await signed(request, now - 10), request, options({ notBefore: now - 5 }));
+    expect(reason).toContain(requestHeaders.timestamp);
+    expect(reason).toContain("restarted");
+    const atBoundary = await signed(request, now - 5);
+    expect(await verifyRequest(atBoundary, request, options({ notBefore: now - 5 }))).toBe(publisher.address);
+  });
+
+  it("refuses a request whose method, path, query, body, provider or chain differ from what was signed", async () => {
+    const tampered: [SignedRequestFields, number][] = [
+      [{ ...request, method: "POST" }, chainId],
+      [{ ...request, path: "/v1/leases/8/manifest?dry=1" }, chainId],
+      [{ ...request, path: "/v1/leases/7/manifest?dry=0" }, chainId],
+      [{ ...request, path: "/v1/leases/7/manifest" }, chainId],
+      [{ ...request, body: '{"manifest":{"x":1}}' }, chainId],
+      [{ ...request, body: undefined }, chainId],
+      [{ ...request, provider: otherProvider }, chainId],
+      [request, 1],
+    ];
+    for (const [fields, chain] of tampered) {
+      const reason = await refusal(await signed(), fields, options({ chainId: chain }));
+      expect(reason).toContain(requestHeaders.signature);
+      expect(reason).toContain("does not match");
+    }
+  });
+
+  it("refuses a request whose signer header names someone else", async () => {
+    const headers = await signed();
+    headers.set(requestHeaders.signer, other.address);
+    expect(await refusal(headers)).toContain("does not match");
+    // The other key signing for itself is fine.
+    expect(await verifyRequest(await signed(request, now, other), request, options())).toBe(other.address);
+  });
+
+  it("refuses a signer header that is not an address", async () => {
+    const headers = await signed();
+    headers.set(requestHeaders.signer, "0x1234");
+    const reason = await refusal(headers);
+    expect(reason).toContain(requestHeaders.signer);
+    expect(reason).toContain("not an address");
+  });
+
+  it("names each missing header", async () => {
+    for (const name of Object.values(requestHeaders)) {
+      const headers = await signed();
+      headers.delete(name);
+      expect(await refusal(headers)).toBe(`${name}: missing`);
+    }
+  });
+
+  it("refuses a nonce that is not 32 bytes of hex", async () => {
+    for (const nonce of ["0x1234", `0x${"ab".repeat(33)}`, `0x${"zz".repeat(32)}`, "ab".repeat(33)]) {
+      const headers = await signed();
+      headers.set(requestHeaders.nonce, nonce);
+      const reason = await refusal(headers);
+      expect(reason).toContain(requestHeaders.nonce);
+      expect(reason).toContain("32 bytes");
+    }
+  });
+
+  it("refuses a malformed signature", async () => {
+    const notHex = await signed();
+    notHex.set(requestHeaders.signature, "0xnothex");
+    expect(await refusal(notHex)).toBe(`${requestHeaders.signature}: not hex`);
+    const short = await signed();
+    short.set(requestHeaders.signature, "0x1234");
+    const reason = await refusal(short);
+    expect(reason).toContain(requestHeaders.signature);
+    expect(reason).toContain("malformed");
+  });
+
+  it("does not let a forged request burn the nonce of a real one", async () => {
+    const headers = await signed();
+    const opts = options();
+    expect(await refusal(headers, { ...request, path: "/v1/leases/8/manifest?dry=1" }, opts)).toContain(
+      "does not match",
+    );
+    const forgedSigner = new Headers(headers);
+    forgedSigner.set(requestHeaders.signer, other.address);
+    expect(await refusal(forgedSigner, request, opts)).toContain("does not match");
+    const stale = await refusal(headers, request, { ...opts, now: now + 61 });
+    expect(stale).toContain(requestHeaders.timestamp);
+    expect(await verifyRequest(headers, request, opts)).toBe(publisher.address);
+    expect(await refusal(headers, request, opts)).toContain("already used");
+  });
+});
+
+describe("NonceCache", () => {
+  const nonce: Hex = `0x${"11".repeat(32)}`;
+
+  it("lets each signer:nonce through once", () => {
+    const cache = new NonceCache();
+    expect(cache.claim(publisher.address, nonce, now, now)).toBe(true);
+    expect(cache.claim(publisher.address, nonce, now, now)).toBe(false);
+    expect(cache.claim(publisher.address, `0x${"22".repeat(32)}`, now, now)).toBe(true);
+  });
+
+  it("keeps the same nonce from two signers apart", () => {
+    const cache = new NonceCache();
+    expect(cache.claim(publisher.address, nonce, now, now)).toBe(true);
+    expect(cache.claim(other.address, nonce, now, now)).toBe(true);
+    expect(cache.claim(other.address, nonce, now, now)).toBe(false);
+    expect(cache.claim(publisher.address, nonce, now, now)).toBe(false);
+  });
+
+  it("ignores the case of the signer and the nonce", () => {
+    const cache = new NonceCache();
+    const mixed = `0x${"aB".repeat(32)}` as Hex;
+    expect(cache.claim(publisher.address, mixed, now, now)).toBe(true);
+    expect(cache.claim(publisher.address.toLowerCase() as Address, mixed.toLowerCase() as Hex, now, now)).toBe(false);
+    expect(cache.claim(publisher.address.toUpperCase().replace("0X", "0x") as Address, mixed, now, now)).toBe(false);
+  });
+});

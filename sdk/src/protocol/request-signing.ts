@@ -1,0 +1,194 @@
+import {
+  type Address,
+  bytesToHex,
+  getAddress,
+  type Hex,
+  isAddress,
+  isHex,
+  keccak256,
+  type LocalAccount,
+  recoverTypedDataAddress,
+} from "viem";
+
+/**
+ * Signed requests to a provider API. A publisher proves it owns a lease by signing, with the lease's publisher key,
+ * EIP-712 typed data over the provider it talks to, the HTTP method, the path with its query, the keccak256 of the
+ * body, a timestamp and a random nonce. The provider refuses stale timestamps and nonces it has seen, so a captured
+ * request cannot be replayed, and a request for provider A cannot be replayed to provider B.
+ *
+ * Typed data (not a personal_sign string) so any viem account, hardware wallet or JSON-RPC signer can sign it and
+ * show the user what they sign.
+ */
+
+/** How far a request's timestamp may be from the provider's clock, in seconds. */
+export const REQUEST_MAX_SKEW_SECONDS = 60;
+
+/** The HTTP headers that carry a request signature. */
+export const requestHeaders = {
+  signer: "x-podnet-signer",
+  timestamp: "x-podnet-timestamp",
+  nonce: "x-podnet-nonce",
+  signature: "x-podnet-signature",
+} as const;
+
+export const requestDomain = (chainId: number) => ({ name: "Podnet Provider API", version: "1", chainId }) as const;
+
+export const requestTypes = {
+  Request: [
+    { name: "provider", type: "address" },
+    { name: "method", type: "string" },
+    { name: "path", type: "string" },
+    { name: "bodyHash", type: "bytes32" },
+    { name: "timestamp", type: "uint64" },
+    { name: "nonce", type: "bytes32" },
+  ],
+} as const;
+
+/** What the signature covers. `path` includes the query string, exactly as sent. */
+export interface SignedRequestFields {
+  provider: Address;
+  method: string;
+  path: string;
+  body?: Uint8Array | string;
+}
+
+function bodyHash(body: Uint8Array | string | undefined): Hex {
+  if (body === undefined) return keccak256(new Uint8Array());
+  return keccak256(typeof body === "string" ? new TextEncoder().encode(body) : body);
+}
+
+/**
+ * Signs a provider API request and returns the headers to send with it.
+ *
+ * @example
+ * const headers = await signRequest(account, 31337, { provider, method: "GET", path: "/v1/leases/7" });
+ * await fetch(`${endpoint}/v1/leases/7`, { headers });
+ */
+export async function signRequest(
+  account: Pick<LocalAccount, "address" | "signTypedData">,
+  chainId: number,
+  request: SignedRequestFields,
+  now: number = Math.floor(Date.now() / 1000),
+): Promise<Record<string, string>> {
+  const nonce = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+  const signature = await account.signTypedData({
+    domain: requestDomain(chainId),
+    types: requestTypes,
+    primaryType: "Request",
+    message: {
+      provider: request.provider,
+      method: request.method.toUpperCase(),
+      path: request.path,
+      bodyHash: bodyHash(request.body),
+      timestamp: BigInt(now),
+      nonce,
+    },
+  });
+  return {
+    [requestHeaders.signer]: account.address,
+    [requestHeaders.timestamp]: String(now),
+    [requestHeaders.nonce]: nonce,
+    [requestHeaders.signature]: signature,
+  };
+}
+
+/** Why a signed request was refused; `reason` is safe to show to the caller. */
+export class RequestAuthError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "RequestAuthError";
+  }
+}
+
+/** Remembers nonces for as long as their timestamps are acceptable, so each signed request works once. */
+export class NonceCache {
+  private readonly seen = new Map<string, number>();
+
+  /** Records `signer:nonce`; false when it was already used. */
+  claim(signer: Address, nonce: Hex, timestamp: number, now: number): boolean {
+    if (this.seen.size > 10_000) this.prune(now);
+    const key = `${signer.toLowerCase()}:${nonce.toLowerCase()}`;
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, timestamp + REQUEST_MAX_SKEW_SECONDS);
+    return true;
+  }
+
+  private prune(now: number) {
+    for (const [key, expires] of this.seen) if (expires < now) this.seen.delete(key);
+  }
+}
+
+export interface VerifyRequestOptions {
+  chainId: number;
+  nonces: NonceCache;
+  now?: number;
+  /** Requests signed before this unix time are refused: a restarted provider has lost its nonce memory. */
+  notBefore?: number;
+}
+
+/**
+ * Checks a signed request and returns the signer. The nonce is claimed only when everything else holds, so a
+ * forged request cannot burn a publisher's nonce.
+ *
+ * @throws {RequestAuthError} naming the header or the reason: missing headers, stale or future timestamp,
+ *   replayed nonce, or a signature that does not recover to the signer.
+ */
+export async function verifyRequest(
+  headers: { get(name: string): string | null | undefined },
+  request: SignedRequestFields,
+  options: VerifyRequestOptions,
+): Promise<Address> {
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const read = (name: string) => {
+    const value = headers.get(name);
+    if (!value) throw new RequestAuthError(`${name}: missing`);
+    return value;
+  };
+  const signer = read(requestHeaders.signer);
+  const timestampText = read(requestHeaders.timestamp);
+  const nonce = read(requestHeaders.nonce);
+  const signature = read(requestHeaders.signature);
+  if (!isAddress(signer, { strict: false })) throw new RequestAuthError(`${requestHeaders.signer}: not an address`);
+  if (!/^\d{1,12}$/.test(timestampText)) {
+    throw new RequestAuthError(`${requestHeaders.timestamp}: not a unix time in seconds`);
+  }
+  const timestamp = Number(timestampText);
+  if (Math.abs(now - timestamp) > REQUEST_MAX_SKEW_SECONDS) {
+    throw new RequestAuthError(
+      `${requestHeaders.timestamp}: ${timestamp} is more than ${REQUEST_MAX_SKEW_SECONDS}s from the provider's clock (${now})`,
+    );
+  }
+  if (options.notBefore !== undefined && timestamp < options.notBefore) {
+    throw new RequestAuthError(`${requestHeaders.timestamp}: signed before the provider restarted, sign again`);
+  }
+  if (!isHex(nonce, { strict: true }) || nonce.length !== 66) {
+    throw new RequestAuthError(`${requestHeaders.nonce}: must be 32 bytes of hex`);
+  }
+  if (!isHex(signature, { strict: true })) throw new RequestAuthError(`${requestHeaders.signature}: not hex`);
+  let recovered: Address;
+  try {
+    recovered = await recoverTypedDataAddress({
+      domain: requestDomain(options.chainId),
+      types: requestTypes,
+      primaryType: "Request",
+      message: {
+        provider: request.provider,
+        method: request.method.toUpperCase(),
+        path: request.path,
+        bodyHash: bodyHash(request.body),
+        timestamp: BigInt(timestamp),
+        nonce,
+      },
+      signature,
+    });
+  } catch {
+    throw new RequestAuthError(`${requestHeaders.signature}: malformed signature`);
+  }
+  if (recovered.toLowerCase() !== signer.toLowerCase()) {
+    throw new RequestAuthError(`${requestHeaders.signature}: does not match the signer for this request`);
+  }
+  if (!options.nonces.claim(recovered, nonce, timestamp, now)) {
+    throw new RequestAuthError(`${requestHeaders.nonce}: already used (replayed request)`);
+  }
+  return getAddress(recovered);
+}

@@ -1,0 +1,340 @@
+/**
+ * The worker's market and money duties and its crash behaviour, end to end on real parts: the bid engine with
+ * capacity reservations, a lease whose manifest never comes, a lease that runs out of funds, kill -9 in the middle of
+ * provisioning, and a restart of the Docker Engine itself.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  deriveEncryptionKeyPair,
+  encodeAttribute,
+  manifestHash,
+  manifestResources,
+  type PodManifestInput,
+  parseManifest,
+  podnetMarketAbi,
+  pricePerSecond,
+  sealBlob,
+} from "@podnet/sdk/protocol";
+import Dockerode from "dockerode";
+import { type Address, createWalletClient, type Hex, http, parseEventLogs } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../script/lib/chain.js";
+import { buildTestImage, saveImage } from "./lib/images.js";
+import {
+  body,
+  clients,
+  devAccount,
+  freePort,
+  fund,
+  type LocalChain,
+  Publisher,
+  registerWorker,
+  removeProviderLeftovers,
+  startLocalChain,
+  startWorkerProcess,
+  TOKEN,
+  type WorkerProcess,
+  waitFor,
+  workerEnv,
+} from "./lib/worker.js";
+
+const docker = new Dockerode({
+  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
+});
+const pricing = { perCpuMilli: 1000n, perMemoryMiB: 100n, perStorageMiB: 1n, flat: 7n };
+
+let dir: string;
+let chain: LocalChain;
+let worker: WorkerProcess;
+let env: Record<string, string>;
+let provider: Address;
+let encryptionKey: Hex;
+let alice: Publisher;
+let image: { cid: string; key: Uint8Array; ciphertext: Uint8Array };
+
+const market = () => chain.deployment.contracts.podnetMarket.address;
+const containersOf = (leaseId: bigint) =>
+  docker.listContainers({
+    all: true,
+    filters: { label: [`podnet.provider=${provider.toLowerCase()}`, `podnet.lease=${leaseId}`] },
+  });
+
+async function hostGet(host: string): Promise<{ status: number; body: string }> {
+  const { request } = await import("node:http");
+  return new Promise((resolve) => {
+    const req = request({ host: "127.0.0.1", port: worker.ingressPort, path: "/", headers: { host } }, (res) => {
+      let body = "";
+      res.on("data", (chunk) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", () => resolve({ status: 0, body: "" }));
+    req.end();
+  });
+}
+
+const serving = (leaseId: bigint, timeoutMs = 60_000) =>
+  waitFor(
+    `lease ${leaseId} to serve`,
+    async () => ((await hostGet(`l${leaseId}.pods.localhost`)).body.includes("hello lifecycle") ? true : undefined),
+    { timeoutMs, intervalMs: 100 },
+  );
+
+function manifest(opts: { cpuMillis?: number; replicas?: number; sidecar?: boolean } = {}): PodManifestInput {
+  const containers: PodManifestInput["containers"] = [
+    { name: "web", image: `blob:${image.cid}`, resources: { cpuMillis: opts.cpuMillis ?? 100, memoryMiB: 32 } },
+  ];
+  if (opts.sidecar) {
+    containers.push({
+      name: "side",
+      image: `blob:${image.cid}`,
+      command: ["sh", "-c", "while true; do wget -qO- http://web:8080/ >/dev/null; sleep 5; done"],
+      resources: { cpuMillis: 50, memoryMiB: 16 },
+    });
+  }
+  return {
+    version: 1,
+    replicas: opts.replicas ?? 1,
+    containers,
+    expose: { http: [{ container: "web", port: 8080 }] },
+  };
+}
+
+async function send(leaseId: bigint, podManifest: PodManifestInput) {
+  const upload = await alice.uploadBlob(worker.apiUrl, provider, leaseId, image.cid, image.ciphertext);
+  expect([200, 201]).toContain(upload.status);
+  const response = await alice.sendManifest(worker.apiUrl, provider, encryptionKey, leaseId, podManifest, {
+    [image.cid]: image.key,
+  });
+  expect(response.status, await response.clone().text()).toBe(202);
+}
+
+async function publisherWrite(functionName: string, args: readonly unknown[]) {
+  const { viemChain, client } = clients(chain);
+  const wallet = createWalletClient({ account: alice.account, chain: viemChain, transport: http(chain.rpcUrl) });
+  const hash = await wallet.writeContract({ address: market(), abi: podnetMarketAbi, functionName, args } as never);
+  const receipt = await client.waitForTransactionReceipt({ hash });
+  expect(receipt.status).toBe("success");
+  return receipt;
+}
+
+/** Moves chain time forward and waits until the worker has heartbeated again (so it can take new leases). */
+async function warp(seconds: number) {
+  const { client, testClient } = clients(chain);
+  await testClient.increaseTime({ seconds });
+  await testClient.mine({ blocks: 1 });
+  const now = Number((await client.getBlock()).timestamp);
+  await waitFor("a heartbeat after the warp", async () => {
+    const stake = await client.readContract({
+      address: market(),
+      abi: podnetMarketAbi,
+      functionName: "stakeOf",
+      args: [provider],
+    });
+    return Number(stake.lastHeartbeat) >= now ? true : undefined;
+  });
+}
+
+/** Waits until the worker has followed the chain past `block`. */
+async function workerSaw(block: bigint) {
+  await waitFor(`the worker to follow past block ${block}`, async () => {
+    const health = await body(await fetch(`${worker.apiUrl}/health`));
+    return BigInt(health.chain.cursor) > block ? true : undefined;
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "podnet-worker-life-"));
+  chain = await startLocalChain(dir);
+  await buildTestImage(docker, "podnet-test/lifecycle:1", { files: { "/www/index.html": "hello lifecycle" } });
+  image = sealBlob(new Uint8Array(await saveImage(docker, "podnet-test/lifecycle:1")));
+  const account = devAccount(5);
+  provider = account.account.address;
+  encryptionKey = deriveEncryptionKeyPair(account.privateKey).publicKeyHex;
+  await fund(chain, account.account, 10_000n * TOKEN);
+  env = workerEnv(chain, {
+    providerKey: account.privateKey,
+    dataDir: join(dir, "worker"),
+    apiPort: await freePort(),
+    ingressPort: await freePort(),
+    extra: {
+      PODNET_CAPACITY: JSON.stringify({ cpuMillis: 2000, memoryMiB: 2048, storageMiB: 10_000 }),
+      PODNET_PRICING: JSON.stringify({
+        perCpuMilli: pricing.perCpuMilli.toString(),
+        perMemoryMiB: pricing.perMemoryMiB.toString(),
+        perStorageMiB: pricing.perStorageMiB.toString(),
+        flat: pricing.flat.toString(),
+      }),
+      PODNET_ATTRIBUTES: JSON.stringify(["region=eu", "gpu=none"]),
+      PODNET_WITHDRAW_INTERVAL_SEC: "100000",
+      PODNET_OUT_OF_FUNDS_GRACE_SEC: "5",
+      PODNET_MANIFEST_TIMEOUT_SEC: "300",
+    },
+  });
+  registerWorker(env);
+  worker = await startWorkerProcess(env);
+  alice = new Publisher(chain, devAccount(6).account);
+  await fund(chain, alice.account, 1_000_000n * TOKEN);
+}, 240_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  if (provider) await removeProviderLeftovers(docker, provider);
+  chain?.stop();
+});
+
+describe("bid engine", () => {
+  const createOrder = async (cpuMillis: number, attributes: Hex[] = []) => {
+    const podManifest = manifest({ cpuMillis });
+    const resources = manifestResources(parseManifest(podManifest));
+    const { client } = clients(chain);
+    const now = Number((await client.getBlock()).timestamp);
+    const receipt = await publisherWrite("createOrder", [
+      manifestHash(podManifest),
+      resources,
+      pricePerSecond(pricing, resources) * 2n,
+      pricePerSecond(pricing, resources) * 100_000n,
+      now + 600,
+      { minStake: 0n, attributes },
+      false,
+    ]);
+    const [created] = parseEventLogs({ abi: podnetMarketAbi, eventName: "OrderCreated", logs: receipt.logs });
+    return { orderId: created?.args.orderId as bigint, receipt, podManifest, resources };
+  };
+  const bidOf = (orderId: bigint) =>
+    clients(chain).client.readContract({
+      address: market(),
+      abi: podnetMarketAbi,
+      functionName: "getBid",
+      args: [orderId, provider],
+    });
+
+  it("bids its price on a matching order; the accepted bid becomes a serving pod", async () => {
+    const order = await createOrder(500);
+    const bid = await waitFor("a bid", async () => {
+      const b = await bidOf(order.orderId);
+      return b.status === 1 ? b : undefined;
+    });
+    expect(bid.pricePerSecond).toBe(pricePerSecond(pricing, order.resources));
+    const receipt = await publisherWrite("acceptBid", [order.orderId, provider]);
+    const [created] = parseEventLogs({ abi: podnetMarketAbi, eventName: "LeaseCreated", logs: receipt.logs });
+    const leaseId = created?.args.leaseId as bigint;
+    await send(leaseId, order.podManifest);
+    await serving(leaseId);
+  });
+
+  it("never bids beyond its free capacity, counting open bids as taken", async () => {
+    // Capacity 2000 mCPU; the running lease holds 500.
+    const tooBig = await createOrder(1600);
+    const fits = await createOrder(1000);
+    await waitFor("a bid on the order that fits", async () =>
+      (await bidOf(fits.orderId)).status === 1 ? true : undefined,
+    );
+    // 500 leased + 1000 bid: another 1000 would overcommit while the bid is open.
+    const overcommit = await createOrder(1000);
+    const wrongAttributes = await createOrder(100, [encodeAttribute("gpu", "a100")]);
+    await workerSaw(wrongAttributes.receipt.blockNumber);
+    expect((await bidOf(tooBig.orderId)).status).toBe(0);
+    expect((await bidOf(overcommit.orderId)).status).toBe(0);
+    expect((await bidOf(wrongAttributes.orderId)).status).toBe(0);
+    // The publisher cancels: the worker releases its bid's reservation on chain.
+    await publisherWrite("cancelOrder", [fits.orderId]);
+    await waitFor("the bid to be released", async () => ((await bidOf(fits.orderId)).status === 3 ? true : undefined));
+  });
+});
+
+describe("money", () => {
+  it("closes a lease whose manifest never came; the publisher gets the rest back", async () => {
+    const { leaseId, pricePerSecond: price, deposit } = await alice.lease(worker.apiUrl, manifest(), 3600n);
+    await warp(301);
+    const { client } = clients(chain);
+    const closed = await waitFor("the provider to close the lease", async () => {
+      const [log] = await client.getContractEvents({
+        address: market(),
+        abi: podnetMarketAbi,
+        eventName: "LeaseClosed",
+        args: { leaseId },
+        fromBlock: 0n,
+      });
+      return log;
+    });
+    const lease = await client.readContract({
+      address: market(),
+      abi: podnetMarketAbi,
+      functionName: "getLease",
+      args: [leaseId],
+    });
+    expect(closed.args.closedBy).toBe(provider);
+    expect(closed.args.owed).toBe(price * BigInt(lease.endedAt - lease.startedAt));
+    expect((closed.args.owed as bigint) + (closed.args.refund as bigint)).toBe(deposit);
+  });
+
+  it("tears down a pod whose funds ran out after the grace period and closes it; paid exactly rate x time", async () => {
+    const { leaseId, pricePerSecond: price, deposit } = await alice.lease(worker.apiUrl, manifest(), 600n);
+    await send(leaseId, manifest());
+    await serving(leaseId);
+    await warp(601);
+    const { client } = clients(chain);
+    const closed = await waitFor("the provider to close the lease", async () => {
+      const [log] = await client.getContractEvents({
+        address: market(),
+        abi: podnetMarketAbi,
+        eventName: "LeaseClosed",
+        args: { leaseId },
+        fromBlock: 0n,
+      });
+      return log;
+    });
+    expect(closed.args.closedBy).toBe(provider);
+    expect(closed.args.reason).toBe(3); // OutOfFunds
+    expect(closed.args.owed).toBe(price * 600n);
+    expect(closed.args.owed).toBe(deposit);
+    expect(closed.args.refund).toBe(0n);
+    await waitFor("the pod to be gone", async () => ((await containersOf(leaseId)).length === 0 ? true : undefined));
+    expect((await hostGet(`l${leaseId}.pods.localhost`)).status).toBe(404);
+  });
+});
+
+describe("crashes", () => {
+  let leaseId: bigint;
+
+  it("kill -9 in the middle of provisioning, then restart: exactly one set of containers, serving", async () => {
+    const podManifest = manifest({ replicas: 3, sidecar: true });
+    ({ leaseId } = await alice.lease(worker.apiUrl, podManifest, 3600n));
+    await send(leaseId, podManifest);
+    await waitFor("the first container", async () => ((await containersOf(leaseId)).length > 0 ? true : undefined), {
+      intervalMs: 5,
+    });
+    worker.process.kill("SIGKILL");
+    await worker.exited;
+    const atKill = (await containersOf(leaseId)).length;
+    console.log(`containers when the worker was killed: ${atKill} of 6`);
+    worker = await startWorkerProcess(env, "worker-restarted.log");
+    await serving(leaseId);
+    await waitFor("all six containers running", async () => {
+      const list = await containersOf(leaseId);
+      return list.length === 6 && list.every((c) => c.State === "running") ? true : undefined;
+    });
+    // Let a few more reconcile passes run: still one container per name.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const list = await containersOf(leaseId);
+    expect(list).toHaveLength(6);
+    expect(new Set(list.map((c) => c.Names[0])).size).toBe(6);
+  });
+
+  it("brings pods back after the Docker Engine restarts", async () => {
+    if (!existsSync("/tmp/podnet-dockerd.pid")) {
+      console.warn("skipped: the Docker Engine was not started by script/docker.sh, so the test may not restart it");
+      return;
+    }
+    execFileSync("bash", ["script/docker.sh", "restart"], { cwd: repoRoot, stdio: "pipe" });
+    await serving(leaseId, 120_000);
+    const list = await containersOf(leaseId);
+    expect(list).toHaveLength(6);
+    expect(list.every((c) => c.State === "running")).toBe(true);
+  });
+});

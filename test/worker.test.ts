@@ -1,0 +1,497 @@
+/**
+ * The provider worker end to end, against real parts only: anvil with the real contracts, the worker as a child
+ * process (`podnet-worker run`), a real Docker Engine running images built locally FROM scratch with busybox and
+ * shipped as encrypted blobs, and a publisher that signs its requests with the protocol layer.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  deriveEncryptionKeyPair,
+  manifestHash,
+  type PodManifestInput,
+  podnetMarketAbi,
+  providerApiPaths,
+  requestHeaders,
+  sealBlob,
+  signRequest,
+} from "@podnet/sdk/protocol";
+import Dockerode from "dockerode";
+import { type Address, type Hex, parseEventLogs } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestImage, saveImage } from "./lib/images.js";
+import {
+  body,
+  clients,
+  devAccount,
+  freePort,
+  fund,
+  type LocalChain,
+  Publisher,
+  registerWorker,
+  removeProviderLeftovers,
+  startLocalChain,
+  startWorkerProcess,
+  TOKEN,
+  tokenBalance,
+  type WorkerProcess,
+  waitFor,
+  workerEnv,
+} from "./lib/worker.js";
+
+const docker = new Dockerode({
+  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
+});
+const SECRET = `s3cr3t-${Math.random().toString(36).slice(2)}`;
+
+let dir: string;
+let chain: LocalChain;
+let worker: WorkerProcess;
+let provider: Address;
+let encryptionKey: Hex;
+let alice: Publisher;
+let bob: Publisher;
+const blobs: Record<string, { cid: string; key: Uint8Array; ciphertext: Uint8Array }> = {};
+let workerEnvironment: Record<string, string>;
+
+const providerLabel = () => `podnet.provider=${provider.toLowerCase()}`;
+const leaseContainers = (leaseId: bigint) =>
+  docker.listContainers({ all: true, filters: { label: [providerLabel(), `podnet.lease=${leaseId}`] } });
+
+async function ingress(host: string, path = "/"): Promise<{ status: number; body: string }> {
+  const { request } = await import("node:http");
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port: worker.ingressPort, path, headers: { host } }, (res) => {
+      let body = "";
+      res.on("data", (chunk) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const serving = (leaseId: bigint, expected: string) =>
+  waitFor(
+    `lease ${leaseId} to serve "${expected}"`,
+    async () => {
+      const { status, body } = await ingress(`l${leaseId}.pods.localhost`);
+      return status === 200 && body.includes(expected) ? body : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
+
+function webManifest(imageCid: string, extra: Partial<PodManifestInput> = {}): PodManifestInput {
+  return {
+    version: 1,
+    containers: [
+      {
+        name: "web",
+        image: `blob:${imageCid}`,
+        // -vv: busybox httpd logs every request's path, which the log tests look for.
+        command: ["httpd", "-f", "-vv", "-p", "8080", "-h", "/www"],
+        resources: { cpuMillis: 250, memoryMiB: 64, pids: 64 },
+        mounts: [
+          { volume: "data", path: "/data" },
+          { volume: "creds", path: "/run/secrets", readOnly: true },
+        ],
+      },
+    ],
+    volumes: [
+      { type: "persistent", name: "data", sizeMiB: 16 },
+      { type: "secret", name: "creds", files: [{ path: "token", blob: blobs.secret?.cid as string }] },
+    ],
+    expose: { http: [{ container: "web", port: 8080 }] },
+    ...extra,
+  };
+}
+
+async function deploy(publisher: Publisher, manifest: PodManifestInput, seconds = 3600n) {
+  const lease = await publisher.lease(worker.apiUrl, manifest, seconds);
+  for (const blob of Object.values(blobs)) {
+    const response = await publisher.uploadBlob(worker.apiUrl, provider, lease.leaseId, blob.cid, blob.ciphertext);
+    expect([200, 201]).toContain(response.status);
+  }
+  const keys = Object.fromEntries(Object.values(blobs).map((b) => [b.cid, b.key]));
+  const response = await publisher.sendManifest(worker.apiUrl, provider, encryptionKey, lease.leaseId, manifest, keys);
+  expect(response.status, await response.clone().text()).toBe(202);
+  return { ...lease, keys };
+}
+
+function dockerExec(containerId: string, cmd: string[]): string {
+  return execFileSync("docker", ["exec", containerId, ...cmd], { encoding: "utf8", stdio: "pipe" });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "podnet-worker-e2e-"));
+  chain = await startLocalChain(dir);
+  await buildTestImage(docker, "podnet-test/web:v1", { files: { "/www/index.html": "hello v1" } });
+  await buildTestImage(docker, "podnet-test/web:v2", { files: { "/www/index.html": "hello v2" } });
+  const providerAccount = devAccount(1);
+  provider = providerAccount.account.address;
+  encryptionKey = deriveEncryptionKeyPair(providerAccount.privateKey).publicKeyHex;
+  for (const [name, bytes] of [
+    ["v1", await saveImage(docker, "podnet-test/web:v1")],
+    ["v2", await saveImage(docker, "podnet-test/web:v2")],
+    ["secret", new TextEncoder().encode(SECRET)],
+  ] as const) {
+    blobs[name] = sealBlob(new Uint8Array(bytes));
+  }
+  await fund(chain, providerAccount.account, 10_000n * TOKEN);
+  workerEnvironment = workerEnv(chain, {
+    providerKey: providerAccount.privateKey,
+    dataDir: join(dir, "worker"),
+    apiPort: await freePort(),
+    ingressPort: await freePort(),
+    extra: {
+      PODNET_CAPACITY: JSON.stringify({ cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 }),
+      PODNET_PRICING: JSON.stringify({ perCpuMilli: "1000", perMemoryMiB: "100", perStorageMiB: "1", flat: "7" }),
+      PODNET_ATTRIBUTES: JSON.stringify(["region=eu"]),
+      PODNET_WITHDRAW_INTERVAL_SEC: "5",
+      PODNET_OUT_OF_FUNDS_GRACE_SEC: "5",
+      PODNET_MANIFEST_TIMEOUT_SEC: "300",
+    },
+  });
+  registerWorker(workerEnvironment);
+  worker = await startWorkerProcess(workerEnvironment);
+  alice = new Publisher(chain, devAccount(2).account);
+  bob = new Publisher(chain, devAccount(3).account);
+  await fund(chain, alice.account, 1_000_000n * TOKEN);
+  await fund(chain, bob.account, 1_000_000n * TOKEN);
+}, 240_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  if (provider) await removeProviderLeftovers(docker, provider);
+  chain?.stop();
+});
+
+describe("worker: a pod's life", () => {
+  let leaseId: bigint;
+  let pricePerSecond: bigint;
+
+  it("serves a lease's pod through the ingress after the manifest arrives", async () => {
+    const started = performance.now();
+    const lease = await deploy(alice, webManifest(blobs.v1?.cid as string));
+    leaseId = lease.leaseId;
+    pricePerSecond = lease.pricePerSecond;
+    expect(await serving(leaseId, "hello v1")).toContain("hello v1");
+    console.log(`lease tx -> serving: ${Math.round(performance.now() - started)} ms`);
+    const status = await body(await alice.signedFetch(worker.apiUrl, provider, providerApiPaths.status(leaseId)));
+    expect(status.pod.phase).toBe("running");
+    expect(status.http.map((h: { host: string }) => h.host)).toContain(`l${leaseId}.pods.localhost`);
+    expect(status.containers).toHaveLength(1);
+  });
+
+  it("applies the lease's exact limits and the sandbox to the container", async () => {
+    const [summary] = await leaseContainers(leaseId);
+    const info = await docker.getContainer(summary?.Id as string).inspect();
+    const host = info.HostConfig;
+    expect(host.NanoCpus).toBe(250_000_000);
+    expect(host.Memory).toBe(64 * 1024 * 1024);
+    expect(host.MemorySwap).toBe(64 * 1024 * 1024);
+    expect(host.PidsLimit).toBe(64);
+    expect(host.CapDrop).toEqual(["ALL"]);
+    expect(host.CapAdd ?? []).toEqual([]);
+    expect(host.Privileged).toBe(false);
+    expect(host.SecurityOpt).toContain("no-new-privileges");
+    expect(host.NetworkMode).not.toBe("host");
+    expect(Object.keys(info.NetworkSettings.Networks)).toEqual([expect.stringMatching(new RegExp(`-l${leaseId}$`))]);
+    expect(host.Binds ?? []).toEqual([]);
+    expect(host.Devices ?? []).toEqual([]);
+    const binds = info.Mounts.filter((m) => m.Type === "bind");
+    expect(binds).toHaveLength(1);
+    expect(binds[0]?.RW).toBe(false);
+    expect(binds[0]?.Source.startsWith("/dev/shm/")).toBe(true);
+    expect(info.Config.Labels["podnet.lease"]).toBe(leaseId.toString());
+    expect(info.Config.Labels["podnet.spec"]).toBe(manifestHash(webManifest(blobs.v1?.cid as string)));
+  });
+
+  it("gives the pod its secret as a read-only in-memory file, never in env, image, or the worker's disk", async () => {
+    const [summary] = await leaseContainers(leaseId);
+    const id = summary?.Id as string;
+    expect(dockerExec(id, ["cat", "/run/secrets/token"])).toBe(SECRET);
+    expect(() => dockerExec(id, ["sh", "-c", "echo x > /run/secrets/token"])).toThrow();
+    const info = await docker.getContainer(id).inspect();
+    expect(JSON.stringify(info.Config.Env)).not.toContain(SECRET);
+    expect(JSON.stringify(info.Config)).not.toContain(SECRET);
+    const image = Buffer.from(await saveImage(docker, info.Image));
+    expect(image.includes(Buffer.from(SECRET))).toBe(false);
+    // The container's own file system (what `docker export` or a commit would ship) holds no secret either.
+    const exported = await docker.getContainer(id).export();
+    const chunks: Buffer[] = [];
+    for await (const chunk of exported) chunks.push(Buffer.from(chunk));
+    expect(Buffer.concat(chunks).includes(Buffer.from(SECRET))).toBe(false);
+    const files: string[] = [];
+    const walk = (path: string) => {
+      for (const entry of readdirSync(path)) {
+        const full = join(path, entry);
+        if (statSync(full).isDirectory()) walk(full);
+        else files.push(full);
+      }
+    };
+    walk(worker.dataDir);
+    for (const file of files) expect(readFileSync(file).includes(Buffer.from(SECRET)), file).toBe(false);
+    expect(readFileSync(worker.logFile, "utf8")).not.toContain(SECRET);
+  });
+
+  it("reports usage from Docker stats and the pod's events", async () => {
+    const usage = await body(await alice.signedFetch(worker.apiUrl, provider, providerApiPaths.usage(leaseId)));
+    expect(usage.containers).toHaveLength(1);
+    expect(usage.containers[0].memoryLimitBytes).toBe(64 * 1024 * 1024);
+    expect(usage.containers[0].memoryBytes).toBeGreaterThan(0);
+    const events = await body(await alice.signedFetch(worker.apiUrl, provider, providerApiPaths.events(leaseId)));
+    expect(events.events.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(["lease-created", "manifest", "running"]),
+    );
+  });
+
+  it("streams logs: tail, and follow shows new lines as they happen", async () => {
+    await ingress(`l${leaseId}.pods.localhost`, "/tail-marker");
+    const tail = await alice.signedFetch(worker.apiUrl, provider, `${providerApiPaths.logs(leaseId)}?tail=50`);
+    expect(tail.headers.get("content-type")).toContain("application/x-ndjson");
+    expect(await tail.text()).toContain("/tail-marker");
+    const follow = await alice.signedFetch(
+      worker.apiUrl,
+      provider,
+      `${providerApiPaths.logs(leaseId)}?tail=0&follow=true`,
+    );
+    const reader = (follow.body as ReadableStream<Uint8Array>).getReader();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await ingress(`l${leaseId}.pods.localhost`, "/follow-marker");
+    let seen = "";
+    const deadline = Date.now() + 15_000;
+    while (!seen.includes("/follow-marker") && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(seen).toContain("/follow-marker");
+    const line = JSON.parse(
+      seen
+        .trim()
+        .split("\n")
+        .find((l) => l.includes("/follow-marker")) as string,
+    );
+    expect(line.stream).toMatch(/stdout|stderr/);
+  });
+
+  it("replaces the containers on a spec update and keeps the persistent volume", async () => {
+    const [before] = await leaseContainers(leaseId);
+    dockerExec(before?.Id as string, ["sh", "-c", "echo kept > /data/state"]);
+    const manifest = webManifest(blobs.v2?.cid as string);
+    await alice.write("updateLeaseSpec", [leaseId, manifestHash(manifest)]);
+    const keys = Object.fromEntries(Object.values(blobs).map((b) => [b.cid, b.key]));
+    const response = await alice.sendManifest(worker.apiUrl, provider, encryptionKey, leaseId, manifest, keys);
+    expect(response.status, await response.clone().text()).toBe(202);
+    await serving(leaseId, "hello v2");
+    const after = await waitFor("the old container to go", async () => {
+      const list = await leaseContainers(leaseId);
+      return list.length === 1 ? list : undefined;
+    });
+    expect(after[0]?.Labels["podnet.spec"]).toBe(manifestHash(manifest));
+    expect(dockerExec(after[0]?.Id as string, ["cat", "/data/state"]).trim()).toBe("kept");
+  });
+
+  it("removes containers, network and volumes on close, and the provider is paid exactly rate x time", async () => {
+    const providerBefore = await tokenBalance(chain, provider);
+    const receipt = await alice.write("closeLease", [leaseId]);
+    const [closed] = parseEventLogs({ abi: podnetMarketAbi, eventName: "LeaseClosed", logs: receipt.logs });
+    const label = [providerLabel(), `podnet.lease=${leaseId}`];
+    await waitFor("containers, network and volumes to be removed", async () => {
+      const containers = await leaseContainers(leaseId);
+      const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
+      const networks = await docker.listNetworks({ filters: { label } });
+      return containers.length + volumes.length + networks.length === 0 ? true : undefined;
+    });
+    expect((await ingress(`l${leaseId}.pods.localhost`)).status).toBe(404);
+
+    const { client } = clients(chain);
+    const market = chain.deployment.contracts.podnetMarket.address;
+    await waitFor("the worker to withdraw what the lease owed", async () => {
+      const lease = await client.readContract({
+        address: market,
+        abi: podnetMarketAbi,
+        functionName: "getLease",
+        args: [leaseId],
+      });
+      return lease.balance === 0n ? lease : undefined;
+    });
+    const lease = await client.readContract({
+      address: market,
+      abi: podnetMarketAbi,
+      functionName: "getLease",
+      args: [leaseId],
+    });
+    const settled = await client.getContractEvents({
+      address: market,
+      abi: podnetMarketAbi,
+      eventName: "LeaseSettled",
+      args: { leaseId },
+      fromBlock: 0n,
+    });
+    const paid = settled.reduce((sum, e) => sum + (e.args.amount as bigint), 0n);
+    expect(closed?.args.endedAt).toBe(BigInt(lease.endedAt));
+    expect(paid).toBe(pricePerSecond * BigInt(lease.endedAt - lease.startedAt));
+    const withdrawals = await client.getContractEvents({
+      address: market,
+      abi: podnetMarketAbi,
+      eventName: "ProviderWithdrew",
+      args: { provider },
+      fromBlock: receipt.blockNumber,
+    });
+    const net = withdrawals.reduce((sum, e) => sum + (e.args.net as bigint), 0n);
+    expect(await tokenBalance(chain, provider)).toBe(providerBefore + net);
+  });
+});
+
+describe("worker: refusing bad input", () => {
+  let leaseId: bigint;
+  let manifest: PodManifestInput;
+
+  beforeAll(async () => {
+    manifest = webManifest(blobs.v1?.cid as string);
+    ({ leaseId } = await alice.lease(worker.apiUrl, manifest, 3600n));
+  });
+
+  const put = (upload: unknown, publisher = alice) =>
+    publisher.signedFetch(worker.apiUrl, provider, providerApiPaths.manifest(leaseId), {
+      method: "PUT",
+      body: JSON.stringify(upload),
+    });
+  const refusal = async (upload: unknown) => {
+    const response = await put(upload);
+    const json = await body(response);
+    return { status: response.status, message: json.error.message as string, issues: json.error.issues ?? [] };
+  };
+  const withContainer = (patch: Record<string, unknown>) => ({
+    manifest: { ...manifest, containers: [{ ...(manifest.containers[0] as object), ...patch }] },
+  });
+
+  // Bodies are built lazily: the table exists before beforeAll made the blobs and the manifest.
+  const cases: [string, () => unknown, string, string][] = [
+    ["privileged mode", () => withContainer({ privileged: true }), "containers[0]", "privileged"],
+    ["host network", () => withContainer({ hostNetwork: true }), "containers[0]", "hostNetwork"],
+    ["devices", () => withContainer({ devices: ["/dev/sda"] }), "containers[0]", "devices"],
+    [
+      "a host path volume",
+      () => ({ manifest: { ...manifest, volumes: [{ type: "host", name: "data", hostPath: "/" }] } }),
+      "volumes[0].type",
+      "",
+    ],
+    ["an unknown field", () => ({ manifest: { ...manifest, network: "host" } }), "manifest", "network"],
+    [
+      "zero CPU",
+      () => withContainer({ resources: { cpuMillis: 0, memoryMiB: 64 } }),
+      "containers[0].resources.cpuMillis",
+      "",
+    ],
+    [
+      "negative memory",
+      () => withContainer({ resources: { cpuMillis: 100, memoryMiB: -5 } }),
+      "containers[0].resources.memoryMiB",
+      "",
+    ],
+    [
+      "a relative mount path",
+      () => withContainer({ mounts: [{ volume: "data", path: "data" }] }),
+      "containers[0].mounts[0].path",
+      "",
+    ],
+    ["an image by tag", () => withContainer({ image: "nginx:latest" }), "containers[0].image", "digest"],
+    [
+      "an oversized manifest",
+      () => withContainer({ env: { BIG: "x".repeat(30_000), BIG2: "y".repeat(30_000), BIG3: "z".repeat(30_000) } }),
+      "manifest",
+      "bytes",
+    ],
+    [
+      "a manifest that is not the lease's spec",
+      () => ({ manifest: webManifest(blobs.v2?.cid as string) }),
+      "manifest",
+      "spec",
+    ],
+    ["a missing content key", () => ({ manifest, keys: {} }), `keys.`, "missing"],
+  ];
+
+  it.each(cases)("refuses %s with a 400 naming the field, and creates nothing", async (_name, body, path, word) => {
+    const result = await refusal(body());
+    expect(result.status).toBe(400);
+    const paths = result.issues.map((i: { path: string }) => i.path);
+    // A path ending in "." stands for any content id after it.
+    if (path.endsWith(".")) expect(paths.some((p: string) => p.startsWith(path))).toBe(true);
+    else expect(paths).toContain(path);
+    if (word) expect(result.message).toContain(word);
+    expect(await leaseContainers(leaseId)).toHaveLength(0);
+    expect(existsSync(join(worker.dataDir, "manifests", leaseId.toString()))).toBe(false);
+  });
+
+  it("refuses a body that is not JSON or too large", async () => {
+    const notJson = await alice.signedFetch(worker.apiUrl, provider, providerApiPaths.manifest(leaseId), {
+      method: "PUT",
+      body: "{nope",
+    });
+    expect(notJson.status).toBe(400);
+    expect((await body(notJson)).error.message).toContain("body");
+    const huge = await alice.signedFetch(worker.apiUrl, provider, providerApiPaths.manifest(leaseId), {
+      method: "PUT",
+      body: JSON.stringify({ manifest: "x".repeat(300_000) }),
+    });
+    expect(huge.status).toBe(413);
+  });
+
+  it("refuses forged, stale and replayed signatures with 401", async () => {
+    const path = providerApiPaths.status(leaseId);
+    const mallory = devAccount(4).account;
+    const forged = await signRequest(mallory, 31337, { provider, method: "GET", path });
+    forged[requestHeaders.signer] = alice.address;
+    const forgedResponse = await fetch(`${worker.apiUrl}${path}`, { headers: forged });
+    expect(forgedResponse.status).toBe(401);
+    expect((await body(forgedResponse)).error.message).toContain(requestHeaders.signature);
+
+    const stale = await signRequest(
+      alice.account,
+      31337,
+      { provider, method: "GET", path },
+      Math.floor(Date.now() / 1000) - 120,
+    );
+    const staleResponse = await fetch(`${worker.apiUrl}${path}`, { headers: stale });
+    expect(staleResponse.status).toBe(401);
+    expect((await body(staleResponse)).error.message).toContain(requestHeaders.timestamp);
+
+    const once = await signRequest(alice.account, 31337, { provider, method: "GET", path });
+    expect((await fetch(`${worker.apiUrl}${path}`, { headers: once })).status).toBe(200);
+    const replay = await fetch(`${worker.apiUrl}${path}`, { headers: once });
+    expect(replay.status).toBe(401);
+    expect((await body(replay)).error.message).toContain("replayed");
+
+    const otherProvider = await signRequest(alice.account, 31337, {
+      provider: devAccount(9).account.address,
+      method: "GET",
+      path,
+    });
+    expect((await fetch(`${worker.apiUrl}${path}`, { headers: otherProvider })).status).toBe(401);
+    expect((await fetch(`${worker.apiUrl}${path}`)).status).toBe(401);
+  });
+
+  it("hides a lease from another publisher (403) and unknown leases (404)", async () => {
+    const response = await bob.signedFetch(worker.apiUrl, provider, providerApiPaths.status(leaseId));
+    expect(response.status).toBe(403);
+    const upload = await put({ manifest }, bob);
+    expect(upload.status).toBe(403);
+    expect((await bob.signedFetch(worker.apiUrl, provider, providerApiPaths.logs(leaseId))).status).toBe(403);
+    expect((await alice.signedFetch(worker.apiUrl, provider, providerApiPaths.status(999_999n))).status).toBe(404);
+    expect(await leaseContainers(leaseId)).toHaveLength(0);
+  });
+
+  it("refuses a blob whose bytes do not match its content id", async () => {
+    const { cid } = sealBlob(new TextEncoder().encode("a blob never uploaded"));
+    const response = await alice.uploadBlob(worker.apiUrl, provider, leaseId, cid, new TextEncoder().encode("not it"));
+    expect(response.status).toBe(400);
+    expect((await body(response)).error.message).toContain("hashes to");
+  });
+});

@@ -1,0 +1,24 @@
+import type { ManifestIssue } from "@podnet/sdk/protocol";
+
+/**
+ * An API refusal. Bodies are `{ "error": { "status", "message", "issues"? } }`; `message` names the field or header
+ * and the reason, `issues` lists every bad field of a body (`containers[0].resources.cpuMillis: ...`).
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 502 | 503,
+    message: string,
+    readonly issues?: ManifestIssue[],
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+
+  static invalid(issues: ManifestIssue[]) {
+    return new HttpError(400, issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues);
+  }
+
+  toJSON() {
+    return { error: { status: this.status, message: this.message, ...(this.issues ? { issues: this.issues } : {}) } };
+  }
+}

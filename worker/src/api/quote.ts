@@ -1,0 +1,89 @@
+import {
+  type AttestationDocument,
+  attestationHash,
+  bodyIssues,
+  pricePerSecond,
+  type QuoteResponse,
+  quoteDomain,
+  quoteRequestSchema,
+  quoteTypes,
+} from "@podnet/sdk/protocol";
+import { zeroAddress } from "viem";
+import type { WorkerContext } from "../context.js";
+import { committedResources, freeResources, shortfall } from "../market/capacity.js";
+import { HttpError } from "./http-error.js";
+
+export const WORKER_VERSION = "0.1.0";
+
+/** What this worker states about its machine; its hash goes into every quote it signs. */
+export async function attestationDocument(ctx: WorkerContext, issuedAt: number): Promise<AttestationDocument> {
+  const info = await ctx.runtime.info();
+  return {
+    version: 1,
+    provider: ctx.chain.account.address,
+    worker: { name: "podnet-worker", version: WORKER_VERSION },
+    runtime: { kind: "docker", ...info },
+    sandbox: { privileged: false, hostNetwork: false, hostPaths: false, devices: false, capabilities: "none" },
+    tee: null,
+    issuedAt,
+  };
+}
+
+/**
+ * Signs an EIP-712 quote for a pod: the registered price for its resources, valid for `quoteTtlSec`, with a fresh
+ * nonce (persisted before the quote leaves, so a restart never reuses one). The resources stay reserved until the
+ * quote expires or a lease uses it, so quotes never promise more than the registered capacity.
+ */
+export async function signQuote(
+  ctx: WorkerContext,
+  body: unknown,
+  attestation: AttestationDocument,
+): Promise<QuoteResponse> {
+  const parsed = quoteRequestSchema.safeParse(body);
+  if (!parsed.success) throw HttpError.invalid(bodyIssues(parsed.error));
+  const request = parsed.data;
+  if (!ctx.profile.active) throw new HttpError(503, "provider: not registered or paused, not taking leases");
+  const now = ctx.chainNow();
+  const short = shortfall(
+    request.resources,
+    freeResources(ctx.profile.capacity, committedResources(ctx.state.data, now)),
+  );
+  if (short) throw new HttpError(409, `resources: ${short}`);
+  const price = pricePerSecond(ctx.profile.pricing, request.resources);
+  if (price === 0n) throw new HttpError(503, "provider: its registered pricing is zero for these resources");
+  const nonce = BigInt(ctx.state.data.nextQuoteNonce);
+  ctx.state.data.nextQuoteNonce = (nonce + 1n).toString();
+  const quote = {
+    provider: ctx.chain.account.address,
+    publisher: (request.publisher as `0x${string}` | undefined) ?? zeroAddress,
+    specHash: request.specHash as `0x${string}`,
+    resources: request.resources,
+    pricePerSecond: price,
+    validUntil: now + ctx.config.quoteTtlSec,
+    attestationHash: attestationHash(attestation),
+    nonce,
+  };
+  ctx.state.data.quotes = ctx.state.data.quotes.filter((q) => q.validUntil >= now);
+  ctx.state.data.quotes.push({
+    nonce: nonce.toString(),
+    specHash: quote.specHash,
+    publisher: quote.publisher,
+    resources: quote.resources,
+    validUntil: quote.validUntil,
+  });
+  ctx.state.saveNow();
+  const market = ctx.chain.deployment.contracts.podnetMarket.address;
+  const signature = await ctx.chain.account.signTypedData({
+    domain: quoteDomain(ctx.chain.chainId, market),
+    types: quoteTypes,
+    primaryType: "Quote",
+    message: quote,
+  });
+  return {
+    quote: { ...quote, pricePerSecond: price.toString(), nonce: nonce.toString() },
+    signature,
+    attestation,
+    chainId: ctx.chain.chainId,
+    market,
+  };
+}

@@ -1,0 +1,39 @@
+import { BaseError, ContractFunctionRevertedError, type Hash, type TransactionReceipt } from "viem";
+import type { Logger } from "../log.js";
+import type { ChainContext } from "./connect.js";
+
+/**
+ * Sends the worker's transactions one at a time. The worker signs bids, heartbeats, withdrawals and closes from one
+ * account; serialising them keeps nonces in order without a nonce manager and makes each failure attributable.
+ */
+export class TxQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly chain: ChainContext,
+    private readonly log: Logger,
+  ) {}
+
+  /** Runs `send` after every earlier transaction, waits for its receipt, and throws if it reverted. */
+  run(label: string, send: () => Promise<Hash>): Promise<TransactionReceipt> {
+    const next = this.tail.then(async () => {
+      const hash = await send();
+      const receipt = await this.chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+      if (receipt.status !== "success") throw new Error(`${label}: transaction ${hash} reverted`);
+      this.log.debug("tx", { label, hash, gasUsed: receipt.gasUsed.toString() });
+      return receipt;
+    });
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** The custom error name of a failed contract call (MarketBiddingClosed, ...), for logs and decisions. */
+export function revertName(error: unknown): string {
+  if (error instanceof BaseError) {
+    const revert = error.walk((e) => e instanceof ContractFunctionRevertedError);
+    if (revert instanceof ContractFunctionRevertedError) return revert.data?.errorName ?? revert.shortMessage;
+    return error.shortMessage;
+  }
+  return (error as Error).message;
+}

@@ -1,0 +1,214 @@
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { encodeAttribute } from "@podnet/sdk/protocol";
+import { type Hex, isHex } from "viem";
+import { z } from "zod";
+
+/**
+ * Worker configuration. Sources, later ones winning: defaults < JSON file (`--config`, PODNET_WORKER_CONFIG) <
+ * environment (PODNET_*) < command-line flags (`--api-port 7070`). Every value is validated once here; an error
+ * names the field and the source it came from. The provider key is read but never echoed: {@link describeConfig}
+ * prints everything else.
+ */
+
+const amount = z
+  .union([z.string(), z.number()])
+  .transform((value) => String(value))
+  .pipe(z.string().regex(/^\d{1,30}$/, "must be a non-negative integer amount in token base units"))
+  .transform((value) => BigInt(value));
+const uint32 = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
+const port = z.coerce.number().int().min(1).max(65535);
+const seconds = z.coerce.number().int().min(1);
+const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1")]);
+
+const schema = z.strictObject({
+  providerKey: z.string().refine((v) => isHex(v) && v.length === 66, "must be a 0x-prefixed 32-byte private key"),
+  rpcUrl: z.url({ protocol: /^(https?|wss?)$/ }).default("http://127.0.0.1:8545"),
+  /** deployments/<chainId>.json from `npm run deploy:local`; defaults to that file for the chain's id. */
+  deploymentsFile: z.string().optional(),
+  dockerSocket: z.string().default(process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock"),
+  apiHost: z.string().default("0.0.0.0"),
+  apiPort: port.default(7070),
+  /** The URL publishers reach the API on; registered on chain as the provider's endpoint. */
+  publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  ingressHost: z.string().default("0.0.0.0"),
+  ingressPort: port.default(8080),
+  /** Pods get `l<lease>.<ingressDomain>` host names; *.localhost resolves to 127.0.0.1 in browsers and curl. */
+  ingressDomain: z
+    .string()
+    .regex(/^([a-z0-9-]+\.)*[a-z0-9-]+$/, "must be a lowercase DNS name")
+    .default("pods.localhost"),
+  tcpBindIp: z.ipv4().default("0.0.0.0"),
+  tcpPortRange: z
+    .tuple([port, port])
+    .refine(([a, b]) => a <= b, "must be [first, last]")
+    .default([30000, 32767]),
+  metadataURI: z.string().max(2048).default(""),
+  pricing: z
+    .strictObject({ perCpuMilli: amount, perMemoryMiB: amount, perStorageMiB: amount, flat: amount })
+    .default({ perCpuMilli: 1000n, perMemoryMiB: 100n, perStorageMiB: 1n, flat: 0n }),
+  capacity: z
+    .strictObject({ cpuMillis: uint32, memoryMiB: uint32, storageMiB: uint32 })
+    .default({ cpuMillis: 4000, memoryMiB: 8192, storageMiB: 100_000 }),
+  attributes: z
+    .array(
+      z.string().superRefine((attr, ctx) => {
+        try {
+          attributeFromText(attr);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+        }
+      }),
+    )
+    .max(32)
+    .default([]),
+  /** Stake `register` keeps bonded, in token base units. */
+  stake: amount.default(1000n * 10n ** 18n),
+  bidding: z
+    .strictObject({
+      enabled: bool.default(true),
+      /** Bid at this share of the list price, in basis points (10000 = the registered price). */
+      priceBps: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    })
+    .default({ enabled: true, priceBps: 10_000 }),
+  dataDir: z.string().default(join(homedir(), ".podnet-worker")),
+  /** Decrypted secrets live here only; it must be a tmpfs so they never reach a disk. */
+  secretsDir: z.string().default("/dev/shm/podnet"),
+  pollIntervalMs: z.coerce.number().int().min(20).default(1000),
+  confirmations: z.coerce.number().int().min(0).default(0),
+  reconcileIntervalMs: z.coerce.number().int().min(100).default(5000),
+  withdrawIntervalSec: seconds.default(3600),
+  /** 0 = a third of the market's heartbeat threshold. */
+  heartbeatIntervalSec: z.coerce.number().int().min(0).default(0),
+  outOfFundsGraceSec: z.coerce.number().int().min(0).default(60),
+  manifestTimeoutSec: seconds.default(900),
+  quoteTtlSec: seconds.default(300),
+  maxBlobBytes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(2 * 1024 ** 3),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+/** "key=value" as the bytes32 the registry stores. */
+export function attributeFromText(text: string) {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new Error(`attribute "${text}": must be key=value`);
+  return encodeAttribute(text.slice(0, eq), text.slice(eq + 1));
+}
+
+export type WorkerConfig = z.output<typeof schema> & { providerKey: Hex };
+
+/** Environment variable of each field: PODNET_ + the field in SCREAMING_SNAKE (PODNET_API_PORT). */
+const envName = (field: string) => `PODNET_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+const flagName = (field: string) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+const fields = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
+// Nested values (pricing, capacity, ...) arrive as JSON in env vars and flags.
+const jsonFields = new Set(["pricing", "capacity", "attributes", "bidding", "tcpPortRange"]);
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface ConfigSources {
+  argv?: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** Splits `--flag value` / `--flag=value` pairs; unknown flags are errors, not silently ignored. */
+export function parseFlags(argv: string[]): { flags: Record<string, string>; configFile?: string } {
+  const flags: Record<string, string> = {};
+  let configFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith("--")) throw new ConfigError(`${arg}: unexpected argument`);
+    const eq = arg.indexOf("=");
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) throw new ConfigError(`${flag}: needs a value`);
+    if (flag === "--config") {
+      configFile = value;
+      continue;
+    }
+    const field = fields.find((f) => flagName(f) === flag);
+    if (!field) throw new ConfigError(`${flag}: unknown flag`);
+    flags[field] = value;
+  }
+  return configFile === undefined ? { flags } : { flags, configFile };
+}
+
+function decode(field: string, value: string, source: string): unknown {
+  if (!jsonFields.has(field)) return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new ConfigError(`${field} (${source}): must be JSON`);
+  }
+}
+
+/** Reads and validates the configuration from file, environment and flags. */
+export function loadConfig({ argv = [], env = process.env, cwd = process.cwd() }: ConfigSources = {}): WorkerConfig {
+  const { flags, configFile: flagFile } = parseFlags(argv);
+  const merged: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  const configFile = flagFile ?? env.PODNET_WORKER_CONFIG;
+  if (configFile) {
+    const path = isAbsolute(configFile) ? configFile : resolve(cwd, configFile);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path, "utf8"));
+    } catch (error) {
+      throw new ConfigError(`config file ${path}: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`config file ${path}: must be a JSON object`);
+    }
+    for (const [key, value] of Object.entries(parsed)) {
+      merged[key] = value;
+      origin[key] = `config file ${path}`;
+    }
+  }
+  for (const field of fields) {
+    const value = env[envName(field)];
+    if (value !== undefined && value !== "") {
+      merged[field] = decode(field, value, envName(field));
+      origin[field] = envName(field);
+    }
+  }
+  for (const [field, value] of Object.entries(flags)) {
+    merged[field] = decode(field, value, flagName(field));
+    origin[field] = flagName(field);
+  }
+  const result = schema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const field = issue.path.map(String).join(".") || "config";
+      const top = String(issue.path[0] ?? "");
+      const from = origin[top] ?? (top ? `set ${envName(top)} or ${flagName(top)}` : "");
+      return `${field}: ${issue.message}${from ? ` (${from})` : ""}`;
+    });
+    throw new ConfigError(lines.join("\n"));
+  }
+  const config = result.data as WorkerConfig;
+  if (config.deploymentsFile && !isAbsolute(config.deploymentsFile)) {
+    config.deploymentsFile = resolve(cwd, config.deploymentsFile);
+  }
+  config.dataDir = resolve(cwd, config.dataDir);
+  return config;
+}
+
+/** The configuration as safe to print: the key is replaced by a marker. */
+export function describeConfig(config: WorkerConfig): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify({ ...config, providerKey: "(set, not shown)" }, (_key, value) =>
+      typeof value === "bigint" ? value.toString() : value,
+    ),
+  );
+}

@@ -1,0 +1,34 @@
+import type { ChainContext } from "./chain/connect.js";
+import type { ChainFollower } from "./chain/follower.js";
+import type { TxQueue } from "./chain/tx-queue.js";
+import type { WorkerConfig } from "./config.js";
+import type { Logger } from "./log.js";
+import type { ProviderProfile } from "./market/provider-profile.js";
+import type { Metrics } from "./metrics.js";
+import type { DockerRuntime } from "./runtime/docker-runtime.js";
+import type { BlobStore } from "./store/blob-store.js";
+import type { ManifestStore } from "./store/manifest-store.js";
+import type { WorkerState } from "./store/worker-state.js";
+
+/** Everything a worker module may use. One object, built once in worker.ts, so modules stay plain functions. */
+export interface WorkerContext {
+  config: WorkerConfig;
+  chain: ChainContext;
+  state: WorkerState;
+  manifests: ManifestStore;
+  blobs: BlobStore;
+  runtime: DockerRuntime;
+  txs: TxQueue;
+  log: Logger;
+  metrics: Metrics;
+  follower: ChainFollower;
+  profile: ProviderProfile;
+  /** The provider's X25519 key pair (derived from its Ethereum key): unwraps publishers' content keys. */
+  encryption: { privateKey: Uint8Array; publicKey: Uint8Array };
+  /** Chain time in seconds: the newest block's timestamp (wall time before the first block is seen). */
+  chainNow(): number;
+  /** Re-reads the provider's registration (pricing, capacity, attributes) after it changed on chain. */
+  refreshProfile(): Promise<void>;
+  /** Asks the reconciler to bring one lease's pod to its desired state soon; resolves when it has. */
+  reconcileLease(leaseId: string): Promise<void>;
+}

@@ -1,0 +1,92 @@
+import { podnetMarketAbi, pricePerSecond, type Resources } from "@podnet/sdk/protocol";
+import type { Hex } from "viem";
+import { revertName } from "../chain/tx-queue.js";
+import type { WorkerContext } from "../context.js";
+import { committedResources, freeResources, shortfall } from "./capacity.js";
+
+interface OrderCreatedArgs {
+  orderId: bigint;
+  publisher: `0x${string}`;
+  specHash: Hex;
+  resources: Resources;
+  maxPricePerSecond: bigint;
+  bidDeadline: number;
+  requirements: { minStake: bigint; attributes: readonly Hex[] };
+}
+
+/** The price this provider bids for `resources`: its registered price scaled by the bid strategy. */
+export function bidPrice(ctx: WorkerContext, resources: Resources): bigint {
+  return (pricePerSecond(ctx.profile.pricing, resources) * BigInt(ctx.config.bidding.priceBps)) / 10_000n;
+}
+
+/**
+ * Bids on an open order when this provider qualifies: bidding enabled, active, the order's attributes all among its
+ * own, the price within the order's maximum, and the resources within free capacity. The capacity is reserved
+ * before the transaction is sent (so two orders arriving together cannot both take the last of it) and given back
+ * if the bid fails or loses.
+ */
+export async function considerOrder(ctx: WorkerContext, order: OrderCreatedArgs): Promise<void> {
+  const { state, log } = ctx;
+  const orderId = order.orderId.toString();
+  if (!ctx.config.bidding.enabled || !ctx.profile.active || state.data.bids[orderId]) return;
+  const skip = (reason: string) => log.debug("not bidding", { orderId, reason });
+  if (order.bidDeadline <= ctx.chainNow()) return skip("bidding closed");
+  const missing = order.requirements.attributes.find((a) => !ctx.profile.attributes.includes(a));
+  if (missing) return skip(`missing attribute ${missing}`);
+  const price = bidPrice(ctx, order.resources);
+  if (price === 0n) return skip("zero price");
+  if (price > order.maxPricePerSecond) return skip(`price ${price} above the order's ${order.maxPricePerSecond}`);
+  const short = shortfall(
+    order.resources,
+    freeResources(ctx.profile.capacity, committedResources(state.data, ctx.chainNow())),
+  );
+  if (short) return skip(`no capacity (${short})`);
+
+  state.data.bids[orderId] = {
+    orderId,
+    resources: { ...order.resources },
+    pricePerSecond: price.toString(),
+    bidDeadline: order.bidDeadline,
+    status: "pending",
+  };
+  state.saveNow();
+  try {
+    await ctx.txs.run(`placeBid ${orderId}`, () =>
+      ctx.chain.walletClient.writeContract({
+        address: ctx.chain.deployment.contracts.podnetMarket.address,
+        abi: podnetMarketAbi,
+        functionName: "placeBid",
+        args: [order.orderId, price],
+      }),
+    );
+    const bid = state.data.bids[orderId];
+    if (bid?.status === "pending") bid.status = "placed";
+    ctx.metrics.bidsPlaced.inc();
+    log.info("bid placed", { orderId, pricePerSecond: price });
+  } catch (error) {
+    // The bid is not on chain, so nothing stays reserved.
+    delete state.data.bids[orderId];
+    log.warn("bid failed", { orderId, error: revertName(error) });
+  }
+  state.save();
+}
+
+/** Gives a losing bid's stake reservation back (releaseBid is callable by anyone; the provider does it for itself). */
+export async function releaseBid(ctx: WorkerContext, orderId: string): Promise<void> {
+  try {
+    await ctx.txs.run(`releaseBid ${orderId}`, () =>
+      ctx.chain.walletClient.writeContract({
+        address: ctx.chain.deployment.contracts.podnetMarket.address,
+        abi: podnetMarketAbi,
+        functionName: "releaseBid",
+        args: [BigInt(orderId), ctx.chain.account.address],
+      }),
+    );
+  } catch (error) {
+    // Already released (by anyone) or still binding: the BidReleased event or the next tick settles it.
+    ctx.log.debug("releaseBid not done", { orderId, error: revertName(error) });
+  }
+  const bid = ctx.state.data.bids[orderId];
+  if (bid && bid.status === "lost") bid.status = "done";
+  ctx.state.save();
+}

@@ -1,0 +1,191 @@
+import { podnetMarketAbi } from "@podnet/sdk/protocol";
+import { isAddressEqual } from "viem";
+import type { ChainEvent } from "../chain/follower.js";
+import type { WorkerContext } from "../context.js";
+import { considerOrder, releaseBid } from "./bidding.js";
+
+/**
+ * Applies followed chain events to the worker's state. Each handler sets state from the event (never adds to it), so
+ * replaying a batch after a crash changes nothing. Side effects that cost gas (bids, releases) check the chain first.
+ */
+export async function applyChainEvents(ctx: WorkerContext, events: ChainEvent[]): Promise<void> {
+  for (const event of events) await applyChainEvent(ctx, event);
+}
+
+const self = (ctx: WorkerContext, address: string) =>
+  isAddressEqual(address as `0x${string}`, ctx.chain.account.address);
+
+async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<void> {
+  const { state } = ctx;
+  switch (event.eventName) {
+    case "LeaseCreated": {
+      const a = event.args;
+      if (!self(ctx, a.provider)) return;
+      const id = a.leaseId.toString();
+      await recordLease(ctx, a, event.blockNumber);
+      if (a.orderId !== 0n) {
+        const bid = state.data.bids[a.orderId.toString()];
+        if (bid) bid.status = "done";
+      } else {
+        // The quote this lease used no longer needs its reservation: the lease now holds the capacity.
+        const i = state.data.quotes.findIndex(
+          (q) =>
+            q.specHash === a.specHash &&
+            q.resources.cpuMillis === a.resources.cpuMillis &&
+            q.resources.memoryMiB === a.resources.memoryMiB &&
+            q.resources.storageMiB === a.resources.storageMiB &&
+            (isAddressEqual(q.publisher, a.publisher) || /^0x0+$/.test(q.publisher)),
+        );
+        if (i !== -1) state.data.quotes.splice(i, 1);
+      }
+      await refreshRunsOut(ctx, id);
+      state.save();
+      void ctx.reconcileLease(id).catch(() => undefined);
+      return;
+    }
+    case "LeaseSpecUpdated": {
+      const lease = state.data.leases[event.args.leaseId.toString()];
+      if (!lease || lease.specHash === event.args.specHash) return;
+      lease.specHash = event.args.specHash;
+      state.recordEvent(lease.id, "spec-updated", `spec changed to ${event.args.specHash}, waiting for its manifest`);
+      void ctx.reconcileLease(lease.id).catch(() => undefined);
+      return;
+    }
+    case "LeaseToppedUp":
+    case "LeaseSettled": {
+      const id = event.args.leaseId.toString();
+      if (state.data.leases[id]?.status === "active") {
+        await refreshRunsOut(ctx, id);
+        if (event.eventName === "LeaseToppedUp") state.recordEvent(id, "topped-up", `${event.args.amount} added`);
+        state.save();
+      }
+      return;
+    }
+    case "LeaseClosed": {
+      const id = event.args.leaseId.toString();
+      const lease = state.data.leases[id];
+      if (!lease || lease.status === "closed") return;
+      lease.status = "closed";
+      lease.closedAt = Number(event.args.endedAt);
+      lease.owed = event.args.owed.toString();
+      state.recordEvent(id, "closed", `lease closed (reason ${event.args.reason}), refund ${event.args.refund}`);
+      state.save();
+      void ctx.reconcileLease(id).catch(() => undefined);
+      return;
+    }
+    case "OrderCreated":
+      await considerOrder(ctx, event.args);
+      return;
+    case "BidPlaced": {
+      if (!self(ctx, event.args.provider)) return;
+      const bid = state.data.bids[event.args.orderId.toString()];
+      if (bid && bid.status === "pending") bid.status = "placed";
+      state.save();
+      return;
+    }
+    case "OrderMatched":
+    case "OrderCancelled": {
+      const orderId = event.args.orderId.toString();
+      const bid = state.data.bids[orderId];
+      if (!bid || bid.status === "done") return;
+      const won = event.eventName === "OrderMatched" && self(ctx, event.args.provider);
+      if (won) {
+        bid.status = "done";
+      } else {
+        bid.status = "lost";
+        await releaseBid(ctx, orderId);
+      }
+      state.save();
+      return;
+    }
+    case "BidReleased": {
+      if (!self(ctx, event.args.provider)) return;
+      const bid = state.data.bids[event.args.orderId.toString()];
+      if (bid) bid.status = "done";
+      state.save();
+      return;
+    }
+    case "ProviderReportedDark": {
+      if (!self(ctx, event.args.provider)) return;
+      ctx.log.error("this provider was reported dark: its leases ended and it is jailed until it stakes again", {
+        darkAt: event.args.darkAt,
+        slashed: event.args.slashed,
+      });
+      return;
+    }
+    case "ProviderUpdated":
+    case "ProviderPaused":
+    case "ProviderResumed":
+      if (self(ctx, event.args.provider)) await ctx.refreshProfile();
+      return;
+    default:
+      return;
+  }
+}
+
+interface LeaseCreatedArgs {
+  leaseId: bigint;
+  publisher: `0x${string}`;
+  orderId: bigint;
+  specHash: `0x${string}`;
+  resources: { cpuMillis: number; memoryMiB: number; storageMiB: number };
+  pricePerSecond: bigint;
+}
+
+/** Adds a lease of this provider to the state from its LeaseCreated event (no-op when known). */
+async function recordLease(ctx: WorkerContext, a: LeaseCreatedArgs, blockNumber: bigint) {
+  const id = a.leaseId.toString();
+  if (ctx.state.data.leases[id]) return;
+  const block = await ctx.chain.publicClient.getBlock({ blockNumber });
+  ctx.state.data.leases[id] = {
+    id,
+    publisher: a.publisher,
+    orderId: a.orderId.toString(),
+    specHash: a.specHash,
+    resources: { ...a.resources },
+    pricePerSecond: a.pricePerSecond.toString(),
+    startedAt: Number(block.timestamp),
+    status: "active",
+  };
+  ctx.state.recordEvent(
+    id,
+    "lease-created",
+    `lease started at ${a.pricePerSecond} per second, waiting for the manifest`,
+  );
+  ctx.metrics.leasesCreated.inc();
+}
+
+/**
+ * The state's record of a lease of this provider, read from the chain when the follower has not reached it yet: a
+ * publisher may send its manifest one block after createLease, before the next poll.
+ */
+export async function ensureLeaseRecord(ctx: WorkerContext, leaseId: bigint) {
+  const known = ctx.state.data.leases[leaseId.toString()];
+  if (known) return known;
+  const [log] = await ctx.chain.publicClient.getContractEvents({
+    address: ctx.chain.deployment.contracts.podnetMarket.address,
+    abi: podnetMarketAbi,
+    eventName: "LeaseCreated",
+    args: { leaseId },
+    fromBlock: BigInt(ctx.chain.deployment.deployBlock),
+    strict: true,
+  });
+  if (!log || !self(ctx, log.args.provider)) return undefined;
+  await recordLease(ctx, log.args, log.blockNumber);
+  await refreshRunsOut(ctx, leaseId.toString());
+  ctx.state.save();
+  return ctx.state.data.leases[leaseId.toString()];
+}
+
+/** Reads when the lease's escrow runs dry; the money loop tears the pod down a grace period after that. */
+export async function refreshRunsOut(ctx: WorkerContext, leaseId: string) {
+  const lease = ctx.state.data.leases[leaseId];
+  if (!lease) return;
+  const runsOutAt = await ctx.chain.publicClient.readContract({
+    address: ctx.chain.deployment.contracts.podnetMarket.address,
+    abi: podnetMarketAbi,
+    functionName: "leaseRunsOutAt",
+    args: [BigInt(leaseId)],
+  });
+  lease.runsOutAt = Number(runsOutAt);
+}

@@ -1,0 +1,163 @@
+import { podnetMarketAbi } from "@podnet/sdk/protocol";
+import { parseEventLogs } from "viem";
+import { revertName } from "../chain/tx-queue.js";
+import type { WorkerContext } from "../context.js";
+
+/**
+ * The worker's money duties, checked every few seconds against chain time:
+ * - heartbeats, so the provider is never reportable as dark while it runs;
+ * - a lease whose escrow ran dry is torn down after `outOfFundsGraceSec` and closed (pods never run for free long);
+ * - a lease whose manifest never came is closed after `manifestTimeoutSec`, so its publisher gets the rest back;
+ * - earnings are withdrawn in one batch every `withdrawIntervalSec` (one transaction for all leases).
+ */
+export class MoneyLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  private lastHeartbeatAt = 0;
+  heartbeatIntervalSec = 0;
+
+  constructor(private readonly ctx: WorkerContext) {}
+
+  async start() {
+    const params = await this.ctx.chain.publicClient.readContract({
+      address: this.market,
+      abi: podnetMarketAbi,
+      functionName: "params",
+    });
+    const stake = await this.ctx.chain.publicClient.readContract({
+      address: this.market,
+      abi: podnetMarketAbi,
+      functionName: "stakeOf",
+      args: [this.ctx.chain.account.address],
+    });
+    this.lastHeartbeatAt = Number(stake.lastHeartbeat);
+    this.heartbeatIntervalSec =
+      this.ctx.config.heartbeatIntervalSec || Math.max(1, Math.floor(Number(params.heartbeatThreshold) / 3));
+    const tick = async () => {
+      await this.tick().catch((error) => this.ctx.log.warn("money tick failed", { error: (error as Error).message }));
+      this.timer = setTimeout(tick, 1000);
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  stop() {
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private get market() {
+    return this.ctx.chain.deployment.contracts.podnetMarket.address;
+  }
+
+  async tick() {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const now = this.ctx.chainNow();
+      await this.heartbeat(now);
+      await this.endUnpaidLeases(now);
+      await this.withdraw(now);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async heartbeat(now: number) {
+    if (!this.ctx.profile.registered || now - this.lastHeartbeatAt < this.heartbeatIntervalSec) return;
+    const stake = await this.ctx.chain.publicClient.readContract({
+      address: this.market,
+      abi: podnetMarketAbi,
+      functionName: "stakeOf",
+      args: [this.ctx.chain.account.address],
+    });
+    if (stake.free + stake.locked === 0n || stake.jailed) return;
+    try {
+      await this.ctx.txs.run("heartbeat", () =>
+        this.ctx.chain.walletClient.writeContract({
+          address: this.market,
+          abi: podnetMarketAbi,
+          functionName: "heartbeat",
+        }),
+      );
+      this.lastHeartbeatAt = now;
+      this.ctx.metrics.heartbeats.inc();
+    } catch (error) {
+      this.ctx.log.warn("heartbeat failed", { error: revertName(error) });
+    }
+  }
+
+  private async endUnpaidLeases(now: number) {
+    const { ctx } = this;
+    for (const lease of Object.values(ctx.state.data.leases)) {
+      if (lease.status !== "active") continue;
+      const noManifest =
+        ctx.manifests.list(lease.id).length === 0 && now >= lease.startedAt + ctx.config.manifestTimeoutSec;
+      const outOfFunds = lease.runsOutAt !== undefined && now >= lease.runsOutAt + ctx.config.outOfFundsGraceSec;
+      if (!noManifest && !outOfFunds) continue;
+      if (!lease.ending) {
+        lease.ending = outOfFunds ? "out-of-funds" : "no-manifest";
+        ctx.state.recordEvent(
+          lease.id,
+          lease.ending,
+          outOfFunds
+            ? "escrow ran out: pod torn down, lease closing"
+            : "no manifest arrived in time: lease closing, the rest is refunded",
+        );
+        ctx.state.saveNow();
+        // Tear down before closing: the pod stops being served even if the close transaction is slow.
+        await ctx.reconcileLease(lease.id).catch(() => undefined);
+      }
+      try {
+        await ctx.txs.run(`closeLease ${lease.id}`, () =>
+          ctx.chain.walletClient.writeContract({
+            address: this.market,
+            abi: podnetMarketAbi,
+            functionName: "closeLease",
+            args: [BigInt(lease.id)],
+          }),
+        );
+        ctx.log.info("lease closed by the provider", { leaseId: lease.id, reason: lease.ending });
+      } catch (error) {
+        const name = revertName(error);
+        // Someone else closed it first: the LeaseClosed event will update the state.
+        if (name !== "MarketLeaseNotActive") ctx.log.warn("closeLease failed", { leaseId: lease.id, error: name });
+      }
+    }
+  }
+
+  private async withdraw(now: number) {
+    const { ctx } = this;
+    if (now - ctx.state.data.lastWithdrawAt < ctx.config.withdrawIntervalSec) return;
+    await this.withdrawNow();
+  }
+
+  /** Withdraws the earnings of every active lease and every closed lease still owing. Returns the net amount. */
+  async withdrawNow(): Promise<bigint> {
+    const { ctx } = this;
+    const leases = Object.values(ctx.state.data.leases).filter(
+      (l) => l.status === "active" || (l.owed !== undefined && l.owed !== "0"),
+    );
+    ctx.state.data.lastWithdrawAt = ctx.chainNow();
+    ctx.state.save();
+    if (leases.length === 0) return 0n;
+    try {
+      const receipt = await ctx.txs.run(`withdraw ${leases.length} leases`, () =>
+        ctx.chain.walletClient.writeContract({
+          address: this.market,
+          abi: podnetMarketAbi,
+          functionName: "withdraw",
+          args: [leases.map((l) => BigInt(l.id))],
+        }),
+      );
+      for (const lease of leases) if (lease.status === "closed") lease.owed = "0";
+      ctx.state.save();
+      const [withdrew] = parseEventLogs({ abi: podnetMarketAbi, eventName: "ProviderWithdrew", logs: receipt.logs });
+      const net = withdrew?.args.net ?? 0n;
+      ctx.metrics.withdrawnWei.inc(Number(net));
+      ctx.log.info("withdrew earnings", { leases: leases.length, net });
+      return net;
+    } catch (error) {
+      ctx.log.warn("withdraw failed", { error: revertName(error) });
+      return 0n;
+    }
+  }
+}

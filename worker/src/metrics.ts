@@ -1,0 +1,64 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Prometheus metrics of one worker, served at GET /metrics. One registry per worker so tests can run several. */
+export function createMetrics() {
+  const registry = new Registry();
+  const prefix = "podnet_worker_";
+  return {
+    registry,
+    leasesActive: new Gauge({
+      name: `${prefix}leases_active`,
+      help: "Active leases of this provider",
+      registers: [registry],
+    }),
+    leasesCreated: new Counter({
+      name: `${prefix}leases_created_total`,
+      help: "Leases started",
+      registers: [registry],
+    }),
+    containersRunning: new Gauge({
+      name: `${prefix}containers_running`,
+      help: "Pod containers running",
+      registers: [registry],
+    }),
+    bidsPlaced: new Counter({ name: `${prefix}bids_placed_total`, help: "Bids placed", registers: [registry] }),
+    chainCursor: new Gauge({ name: `${prefix}chain_cursor`, help: "Next block to follow", registers: [registry] }),
+    reconcileSeconds: new Histogram({
+      name: `${prefix}reconcile_seconds`,
+      help: "Duration of a full reconcile pass",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    provisionSeconds: new Histogram({
+      name: `${prefix}provision_seconds`,
+      help: "Manifest received to pod running",
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    reconcileErrors: new Counter({
+      name: `${prefix}reconcile_errors_total`,
+      help: "Failed pod reconciles",
+      registers: [registry],
+    }),
+    apiRequests: new Counter({
+      name: `${prefix}api_requests_total`,
+      help: "Provider API requests",
+      labelNames: ["route", "status"],
+      registers: [registry],
+    }),
+    ingressRequests: new Counter({
+      name: `${prefix}ingress_requests_total`,
+      help: "Requests through the pod ingress",
+      labelNames: ["status"],
+      registers: [registry],
+    }),
+    withdrawnWei: new Counter({
+      name: `${prefix}withdrawn_base_units_total`,
+      help: "Token base units withdrawn (net of fees)",
+      registers: [registry],
+    }),
+    heartbeats: new Counter({ name: `${prefix}heartbeats_total`, help: "Heartbeats sent", registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,76 @@
+import type { PodManifest } from "@podnet/sdk/protocol";
+
+export interface HttpRoute {
+  leaseId: string;
+  container: string;
+  port: number;
+  /** 127.0.0.1:<host port> of each replica. */
+  targets: string[];
+}
+
+/**
+ * Host name → pod, for the ingress. Every HTTP expose gets `l<lease>-<container>-<port>.<domain>`, the first one also
+ * `l<lease>.<domain>`, and a custom `host` from the manifest when no other lease holds it (first come, first served).
+ */
+export class RouteTable {
+  private readonly byHost = new Map<string, HttpRoute & { next: number }>();
+  private readonly hostsByLease = new Map<string, string[]>();
+
+  constructor(private readonly domain: string) {}
+
+  hostsFor(leaseId: string, manifest: PodManifest): { host: string; container: string; port: number }[] {
+    const hosts: { host: string; container: string; port: number }[] = [];
+    manifest.expose.http.forEach((e, i) => {
+      if (i === 0) hosts.push({ host: `l${leaseId}.${this.domain}`, container: e.container, port: e.port });
+      hosts.push({ host: `l${leaseId}-${e.container}-${e.port}.${this.domain}`, container: e.container, port: e.port });
+      if (e.host) {
+        const holder = this.byHost.get(e.host);
+        if (!holder || holder.leaseId === leaseId) hosts.push({ host: e.host, container: e.container, port: e.port });
+      }
+    });
+    return hosts;
+  }
+
+  /** Replaces a lease's routes; `targets(container, port)` gives the replicas' addresses. */
+  set(leaseId: string, manifest: PodManifest, targets: (container: string, port: number) => string[]) {
+    this.remove(leaseId);
+    const hosts = this.hostsFor(leaseId, manifest);
+    for (const h of hosts) {
+      this.byHost.set(h.host, {
+        leaseId,
+        container: h.container,
+        port: h.port,
+        targets: targets(h.container, h.port),
+        next: 0,
+      });
+    }
+    this.hostsByLease.set(
+      leaseId,
+      hosts.map((h) => h.host),
+    );
+  }
+
+  remove(leaseId: string) {
+    for (const host of this.hostsByLease.get(leaseId) ?? []) this.byHost.delete(host);
+    this.hostsByLease.delete(leaseId);
+  }
+
+  /** The next replica for a request's Host header (round robin), or undefined when no pod serves that host. */
+  resolve(hostHeader: string | undefined): string | undefined {
+    if (!hostHeader) return undefined;
+    const host = hostHeader.replace(/:\d+$/, "").toLowerCase();
+    const route = this.byHost.get(host);
+    if (!route || route.targets.length === 0) return undefined;
+    const target = route.targets[route.next % route.targets.length];
+    route.next++;
+    return target;
+  }
+
+  hostsOf(leaseId: string): string[] {
+    return this.hostsByLease.get(leaseId) ?? [];
+  }
+
+  get size() {
+    return this.byHost.size;
+  }
+}

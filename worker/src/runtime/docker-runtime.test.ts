@@ -1,0 +1,529 @@
+/**
+ * The Docker runtime against the real engine (script/docker.sh start). Every run uses a random provider address, so
+ * its names and labels never meet another run's; afterAll removes everything carrying that provider's label.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
+import { type PodManifest, type PodManifestInput, parseManifest } from "@podnet/sdk/protocol";
+import Dockerode from "dockerode";
+import { extract as tarExtract, pack as tarPack } from "tar-stream";
+import { type Address, getAddress, type Hex, keccak256, stringToHex } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestImage, DEFAULT_TEST_PAGE, saveImage } from "../../../test/lib/images.js";
+import { freePort, waitFor } from "../../../test/lib/net.js";
+import { containerSpec, type PodPlan } from "./container-spec.js";
+import { DockerRuntime, type RuntimeContainer } from "./docker-runtime.js";
+import { demuxLogs } from "./logs.js";
+import { containerName, LABELS, labelFilter, leaseLabels, networkName, providerLabels } from "./names.js";
+
+const docker = new Dockerode();
+const provider = getAddress(`0x${randomBytes(20).toString("hex")}`) as Address;
+const runtime = new DockerRuntime({ docker, provider, tcpBindIp: "127.0.0.1" });
+const run = randomBytes(4).toString("hex");
+const TEST_IMAGE = "podnet-test/busybox:runtime";
+const secretDir = `/dev/shm/podnet-runtime-test-${run}`;
+const secretValue = `s3cret-${run}`;
+/** Tags the image tests add, removed in afterAll. */
+const extraTags: string[] = [];
+let imageId = "";
+
+const spec = (name: string): Hex => keccak256(stringToHex(`${run}/${name}`));
+/** Never pulled: the plan maps every container to the locally built test image. */
+const REGISTRY_REF = `registry.example/busybox@sha256:${"0".repeat(64)}`;
+const small = { cpuMillis: 250, memoryMiB: 64, pids: 64 };
+
+function manifest(input: Omit<PodManifestInput, "version">): PodManifest {
+  return parseManifest({ version: 1, ...input });
+}
+
+function plan(leaseId: bigint, specName: string, pod: PodManifest, extra: Partial<PodPlan> = {}): PodPlan {
+  return {
+    leaseId,
+    specHash: spec(specName),
+    manifest: pod,
+    images: Object.fromEntries(pod.containers.map((c) => [c.name, imageId])),
+    secretDirs: {},
+    tcpHostPorts: {},
+    ...extra,
+  };
+}
+
+const byName = (containers: RuntimeContainer[], name: string, replica = 0) => {
+  const found = containers.find((c) => c.container === name && c.replica === replica);
+  if (found === undefined) throw new Error(`no container ${name}-${replica}`);
+  return found;
+};
+
+async function leaseContainers(leaseId: bigint): Promise<Dockerode.ContainerInfo[]> {
+  return docker.listContainers({ all: true, filters: { label: labelFilter(leaseLabels(provider, leaseId)) } });
+}
+
+async function exec(containerId: string, cmd: string[]): Promise<{ exitCode: number; output: string }> {
+  const session = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await session.start({ hijack: true, stdin: false });
+  let output = "";
+  for await (const record of demuxLogs(stream as AsyncIterable<Uint8Array>)) output += record.text;
+  const { ExitCode } = await session.inspect();
+  return { exitCode: ExitCode ?? -1, output };
+}
+
+async function httpGet(port: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/`);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.text();
+}
+
+async function logText(containerId: string): Promise<string> {
+  let text = "";
+  for await (const record of runtime.logs(containerId)) text += record.text;
+  return text;
+}
+
+beforeAll(async () => {
+  await runtime.ping();
+  imageId = await buildTestImage(docker, TEST_IMAGE);
+  await mkdir(secretDir, { recursive: true, mode: 0o700 });
+  await writeFile(`${secretDir}/token`, secretValue, { mode: 0o444 });
+});
+
+afterAll(async () => {
+  const filters = { label: labelFilter(providerLabels(provider)) };
+  const containers = await docker.listContainers({ all: true, filters });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
+  for (const network of await docker.listNetworks({ filters })) await docker.getNetwork(network.Id).remove();
+  const { Volumes: volumes } = await docker.listVolumes({ filters });
+  for (const volume of volumes ?? []) await docker.getVolume(volume.Name).remove();
+  for (const tag of extraTags)
+    await docker
+      .getImage(tag)
+      .remove({ noprune: true })
+      .catch(() => undefined);
+  await rm(secretDir, { recursive: true, force: true });
+});
+
+describe("DockerRuntime", () => {
+  it("reports the engine for the attestation document", async () => {
+    const info = await runtime.info();
+    expect(info.version).toMatch(/^\d+\.\d+/);
+    expect(info.os).toBe("linux");
+    expect(info.arch).not.toBe("");
+    expect(info.kernel).not.toBe("");
+    expect(info.cgroup).toMatch(/^v[12] /);
+  });
+
+  describe("a two-container pod", () => {
+    const leaseId = 1n;
+    const pod = manifest({
+      containers: [
+        { name: "web", image: REGISTRY_REF, resources: small, env: { MODE: "test" } },
+        {
+          name: "side",
+          image: REGISTRY_REF,
+          // Reaches web by its alias on the pod network, then idles.
+          command: [
+            "sh",
+            "-c",
+            "until wget -qO /tmp/page http://web:8080/; do sleep 0.2; done; cat /tmp/page; echo; sleep 3600",
+          ],
+          resources: small,
+          mounts: [{ volume: "creds", path: "/run/secrets" }],
+        },
+      ],
+      volumes: [
+        {
+          type: "secret",
+          name: "creds",
+          files: [{ path: "token", blob: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy" }],
+        },
+      ],
+      expose: { http: [{ container: "web", port: 8080 }] },
+    });
+    const podPlan = () => plan(leaseId, "pod-a", pod, { secretDirs: { creds: secretDir } });
+    let containers: RuntimeContainer[] = [];
+
+    it("runs both containers; web answers on its loopback port and side reaches web by name", async () => {
+      containers = await runtime.ensurePod(podPlan());
+      expect(containers.map((c) => `${c.container}:${c.state}`).sort()).toEqual(["side:running", "web:running"]);
+      const web = byName(containers, "web");
+      expect(web.name).toBe(containerName(provider, { leaseId, specHash: spec("pod-a") }, "web", 0));
+      expect(web.leaseId).toBe(leaseId);
+      expect(web.specHash).toBe(spec("pod-a"));
+      expect(web.image).toBe(imageId);
+      expect(web.tcpPorts).toEqual({});
+      const port = web.httpPorts[8080];
+      expect(port).toBeGreaterThan(0);
+      expect(await waitFor("web to answer", () => httpGet(port as number))).toBe(DEFAULT_TEST_PAGE);
+      const side = byName(containers, "side");
+      await waitFor("side to fetch the page from web", async () =>
+        (await logText(side.id)).includes(DEFAULT_TEST_PAGE) ? true : undefined,
+      );
+    });
+
+    it("creates the containers inside the sandbox", async () => {
+      const web = await runtime.inspect(byName(containers, "web").id);
+      const network = await docker.getNetwork(networkName(provider, leaseId)).inspect();
+      const host = web.HostConfig;
+      expect(host.NanoCpus).toBe(250_000_000);
+      expect(host.Memory).toBe(64 * 1024 * 1024);
+      expect(host.MemorySwap).toBe(64 * 1024 * 1024);
+      expect(host.PidsLimit).toBe(64);
+      expect(host.CapDrop).toEqual(["ALL"]);
+      expect(host.CapAdd ?? []).toEqual([]);
+      expect(host.Privileged).toBe(false);
+      expect(host.SecurityOpt).toEqual(["no-new-privileges"]);
+      expect(host.NetworkMode).toBe(network.Id);
+      expect(host.IpcMode).toBe("private");
+      expect(host.PidMode).toBe("");
+      expect(host.Devices ?? []).toEqual([]);
+      expect(host.Binds ?? []).toEqual([]);
+      expect(host.RestartPolicy?.Name).toBe("unless-stopped");
+      expect(host.LogConfig).toEqual({ Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } });
+      expect(host.PortBindings).toEqual({ "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] });
+      expect(web.Config.Env).toContain("MODE=test");
+      expect(web.Config.Hostname).toBe("web");
+      expect(web.Config.Labels).toMatchObject({
+        [LABELS.managed]: "true",
+        [LABELS.provider]: provider.toLowerCase(),
+        [LABELS.lease]: "1",
+        [LABELS.spec]: spec("pod-a"),
+        [LABELS.container]: "web",
+        [LABELS.replica]: "0",
+      });
+      expect(web.NetworkSettings.Networks[network.Name]?.Aliases).toEqual(expect.arrayContaining(["web", "web-0"]));
+      // The only host path of either container is the read-only secret directory.
+      expect(web.Mounts).toEqual([]);
+      const side = await runtime.inspect(byName(containers, "side").id);
+      expect(side.Mounts.map((m) => ({ type: m.Type, source: m.Source, target: m.Destination, rw: m.RW }))).toEqual([
+        { type: "bind", source: secretDir, target: "/run/secrets", rw: false },
+      ]);
+    });
+
+    it("mounts the secret directory read-only and keeps secrets out of the environment", async () => {
+      const side = byName(containers, "side");
+      expect(await exec(side.id, ["cat", "/run/secrets/token"])).toEqual({ exitCode: 0, output: secretValue });
+      const write = await exec(side.id, ["sh", "-c", "echo stolen > /run/secrets/token"]);
+      expect(write.exitCode).not.toBe(0);
+      expect(write.output).toMatch(/read-only/i);
+      const write2 = await exec(side.id, ["touch", "/run/secrets/new"]);
+      expect(write2.exitCode).not.toBe(0);
+      const info = await runtime.inspect(side.id);
+      expect(JSON.stringify(info.Config.Env)).not.toContain(secretValue);
+    });
+
+    it("never creates a second set: repeated, concurrent, and from two workers at once", async () => {
+      const ids = containers.map((c) => c.id).sort();
+      await runtime.ensurePod(podPlan());
+      await Promise.all([runtime.ensurePod(podPlan()), runtime.ensurePod(podPlan())]);
+      // A second worker process on the same engine has its own in-process lock: only Docker's names stop it.
+      const other = new DockerRuntime({ docker, provider, tcpBindIp: "127.0.0.1" });
+      const [mine, theirs] = await Promise.all([runtime.ensurePod(podPlan()), other.ensurePod(podPlan())]);
+      expect(mine.map((c) => c.id).sort()).toEqual(ids);
+      expect(theirs.map((c) => c.id).sort()).toEqual(ids);
+      expect((await leaseContainers(leaseId)).map((c) => c.Id).sort()).toEqual(ids);
+      const networks = await docker.listNetworks({ filters: { label: labelFilter(leaseLabels(provider, leaseId)) } });
+      expect(networks).toHaveLength(1);
+    });
+
+    it("reports usage: the configured memory limit, memory and CPU in use", async () => {
+      const usage = await runtime.stats(byName(containers, "web").id);
+      expect(usage.memoryLimitBytes).toBe(64 * 1024 * 1024);
+      expect(usage.memoryBytes).toBeGreaterThan(0);
+      expect(usage.cpuNanos).toBeGreaterThan(0n);
+      expect(usage.pids).toBeGreaterThanOrEqual(1);
+      expect(usage.cpuPercent).toBeGreaterThanOrEqual(0);
+      expect(usage.rxBytes).toBeGreaterThan(0);
+    });
+  });
+
+  it("checks the plan before creating anything", async () => {
+    const leaseId = 2n;
+    const pod = manifest({
+      containers: [{ name: "web", image: REGISTRY_REF, resources: small, mounts: [{ volume: "s", path: "/s" }] }],
+      volumes: [
+        {
+          type: "secret",
+          name: "s",
+          files: [{ path: "f", blob: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy" }],
+        },
+      ],
+      expose: { tcp: [{ container: "web", port: 9000 }] },
+    });
+    await expect(runtime.ensurePod(plan(leaseId, "bad", pod, { images: {} }))).rejects.toThrow(
+      /no local image for container web.*no host directory for secret volume s.*no valid host port for TCP expose web:9000:0/,
+    );
+    await expect(
+      runtime.ensurePod(
+        plan(leaseId, "bad", pod, { secretDirs: { s: `${secretDir}/missing` }, tcpHostPorts: { "web:9000:0": 1 } }),
+      ),
+    ).rejects.toThrow(/secret directory .* does not exist/);
+    expect(await leaseContainers(leaseId)).toEqual([]);
+    expect(await docker.listNetworks({ filters: { label: labelFilter(leaseLabels(provider, leaseId)) } })).toEqual([]);
+  });
+
+  it("lets two workers race on a fresh pod: one network, one container per name", async () => {
+    const leaseId = 7n;
+    const pod = manifest({
+      replicas: 2,
+      containers: [{ name: "a", image: REGISTRY_REF, command: ["sleep", "3600"], resources: small }],
+    });
+    const workers = [runtime, new DockerRuntime({ docker, provider }), new DockerRuntime({ docker, provider })];
+    const results = await Promise.all(workers.map((worker) => worker.ensurePod(plan(leaseId, "race", pod))));
+    const ids = (await leaseContainers(leaseId)).map((c) => c.Id).sort();
+    expect(ids).toHaveLength(2);
+    for (const result of results) expect(result.map((c) => c.id).sort()).toEqual(ids);
+    const networks = await docker.listNetworks({ filters: { label: labelFilter(leaseLabels(provider, leaseId)) } });
+    expect(networks).toHaveLength(1);
+    await runtime.removePod(leaseId);
+  });
+
+  it("resumes after a crash: adopts containers created but never started", async () => {
+    const leaseId = 3n;
+    const pod = manifest({
+      containers: [
+        { name: "a", image: REGISTRY_REF, command: ["sleep", "3600"], resources: small },
+        { name: "b", image: REGISTRY_REF, command: ["sleep", "3600"], resources: small },
+      ],
+    });
+    const podPlan = plan(leaseId, "crash", pod);
+    // What a worker that died mid-provisioning leaves: the network and one created, unstarted container.
+    const network = await docker.createNetwork({
+      Name: networkName(provider, leaseId),
+      CheckDuplicate: true,
+      Labels: leaseLabels(provider, leaseId),
+    });
+    const [a] = pod.containers;
+    const half = await docker.createContainer(
+      containerSpec(podPlan, a as PodManifest["containers"][number], 0, {
+        provider,
+        network: network.id,
+        tcpBindIp: "127.0.0.1",
+      }),
+    );
+    expect((await half.inspect()).State.Status).toBe("created");
+
+    const containers = await runtime.ensurePod(podPlan);
+    expect(containers.map((c) => `${c.container}:${c.state}`).sort()).toEqual(["a:running", "b:running"]);
+    expect(byName(containers, "a").id).toBe(half.id);
+    const names = (await leaseContainers(leaseId)).map((c) => c.Names[0]).sort();
+    expect(names).toEqual(
+      ["a", "b"].map((n) => `/${containerName(provider, { leaseId, specHash: podPlan.specHash }, n, 0)}`).sort(),
+    );
+
+    // A container stopped behind the worker's back is started again, not duplicated.
+    await docker.getContainer(half.id).stop({ t: 0 });
+    const again = await runtime.ensurePod(podPlan);
+    expect(byName(again, "a")).toMatchObject({ id: half.id, state: "running" });
+    expect(await leaseContainers(leaseId)).toHaveLength(2);
+  });
+
+  it("keeps persistent volumes across an update and removes everything with the pod", async () => {
+    const leaseId = 4n;
+    const pod = (version: string) =>
+      manifest({
+        containers: [
+          {
+            name: "db",
+            image: REGISTRY_REF,
+            command: ["sleep", "3600"],
+            env: { VERSION: version },
+            resources: small,
+            mounts: [
+              { volume: "data", path: "/data" },
+              { volume: "scratch", path: "/scratch" },
+            ],
+          },
+        ],
+        volumes: [
+          { type: "persistent", name: "data", sizeMiB: 16 },
+          { type: "empty", name: "scratch", sizeMiB: 16 },
+        ],
+      });
+    const [a] = await runtime.ensurePod(plan(leaseId, "v1", pod("1")));
+    expect(await exec(a?.id as string, ["sh", "-c", "echo kept > /data/file && echo temp > /scratch/file"])).toEqual({
+      exitCode: 0,
+      output: "",
+    });
+
+    // The update: new spec's containers first, the old spec's removed after.
+    const [b] = await runtime.ensurePod(plan(leaseId, "v2", pod("2")));
+    expect(await leaseContainers(leaseId)).toHaveLength(2);
+    await runtime.removeStaleSpecs(leaseId, spec("v2"));
+    expect((await leaseContainers(leaseId)).map((c) => c.Id)).toEqual([b?.id]);
+    expect(await exec(b?.id as string, ["cat", "/data/file"])).toEqual({ exitCode: 0, output: "kept\n" });
+    expect((await exec(b?.id as string, ["cat", "/scratch/file"])).exitCode).not.toBe(0);
+    const filters = { label: labelFilter(leaseLabels(provider, leaseId)) };
+    const volumes = (await docker.listVolumes({ filters })).Volumes ?? [];
+    expect(volumes.map((v) => `${v.Labels[LABELS.volume]}:${v.Labels[LABELS.spec] ?? "-"}`).sort()).toEqual([
+      "data:-",
+      `scratch:${spec("v2")}`,
+    ]);
+
+    await runtime.removePod(leaseId);
+    expect(await leaseContainers(leaseId)).toEqual([]);
+    expect(await docker.listNetworks({ filters })).toEqual([]);
+    expect((await docker.listVolumes({ filters })).Volumes ?? []).toEqual([]);
+    expect(await runtime.listContainers({ leaseId })).toEqual([]);
+    // Removing what is already gone is fine.
+    await runtime.removePod(leaseId);
+  });
+
+  it("publishes TCP exposes on the requested host ports, per replica", async () => {
+    const leaseId = 5n;
+    const pod = manifest({
+      replicas: 2,
+      containers: [{ name: "web", image: REGISTRY_REF, resources: small }],
+      expose: { http: [{ container: "web", port: 8080 }], tcp: [{ container: "web", port: 8080 }] },
+    });
+    const ports = [await freePort(), await freePort()];
+    const containers = await runtime.ensurePod(
+      plan(leaseId, "tcp", pod, {
+        tcpHostPorts: { "web:8080:0": ports[0] as number, "web:8080:1": ports[1] as number },
+      }),
+    );
+    expect(containers).toHaveLength(2);
+    for (const replica of [0, 1]) {
+      const web = byName(containers, "web", replica);
+      expect(web.tcpPorts).toEqual({ 8080: ports[replica] });
+      const http = web.httpPorts[8080] as number;
+      expect(http).toBeGreaterThan(0);
+      expect(http).not.toBe(ports[replica]);
+      expect(await waitFor("TCP port", () => httpGet(ports[replica] as number))).toBe(DEFAULT_TEST_PAGE);
+      expect(await httpGet(http)).toBe(DEFAULT_TEST_PAGE);
+    }
+    expect((await runtime.inspect(byName(containers, "web", 1).id)).HostConfig.PortBindings).toEqual({
+      "8080/tcp": [
+        { HostIp: "127.0.0.1", HostPort: "" },
+        { HostIp: "127.0.0.1", HostPort: String(ports[1]) },
+      ],
+    });
+    await runtime.removePod(leaseId);
+  });
+
+  describe("logs", () => {
+    const leaseId = 6n;
+    let printer = "";
+    let ticker = "";
+
+    beforeAll(async () => {
+      const pod = manifest({
+        containers: [
+          {
+            name: "printer",
+            image: REGISTRY_REF,
+            // stdout and stderr are copied by separate readers: the pauses keep their order in the log fixed.
+            command: [
+              "sh",
+              "-c",
+              "for i in 1 2 3 4 5; do echo line-$i; done; sleep 0.3; echo oops >&2; sleep 0.3; echo done; sleep 3600",
+            ],
+            resources: small,
+          },
+          {
+            name: "ticker",
+            image: REGISTRY_REF,
+            command: ["sh", "-c", "i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.2; done"],
+            resources: small,
+          },
+        ],
+      });
+      const containers = await runtime.ensurePod(plan(leaseId, "logs", pod));
+      printer = byName(containers, "printer").id;
+      ticker = byName(containers, "ticker").id;
+    });
+
+    it("returns the last lines, each tagged with its stream", async () => {
+      await waitFor("printer output", async () => ((await logText(printer)).includes("done") ? true : undefined));
+      const records = [];
+      for await (const record of runtime.logs(printer, { tail: 3 })) records.push(record);
+      expect(records).toEqual([
+        { stream: "stdout", text: "line-5\n" },
+        { stream: "stderr", text: "oops\n" },
+        { stream: "stdout", text: "done\n" },
+      ]);
+    });
+
+    it("follows new lines until the signal aborts", async () => {
+      const abort = new AbortController();
+      const seen: string[] = [];
+      for await (const record of runtime.logs(ticker, { follow: true, tail: 0, signal: abort.signal })) {
+        seen.push(record.text);
+        if (seen.length === 3) abort.abort();
+      }
+      expect(seen).toHaveLength(3);
+      expect(seen.every((text) => /^tick-\d+\n$/.test(text))).toBe(true);
+    });
+
+    it("ends a follow when the container is removed", async () => {
+      const seen: string[] = [];
+      const following = (async () => {
+        for await (const record of runtime.logs(ticker, { follow: true, tail: 1 })) seen.push(record.text);
+      })();
+      await waitFor("a followed line", async () => (seen.length > 0 ? true : undefined));
+      await runtime.removeContainers([ticker]);
+      await following;
+      expect(seen.length).toBeGreaterThan(0);
+      await runtime.removePod(leaseId);
+    });
+  });
+
+  describe("images", () => {
+    let saved: Buffer;
+    beforeAll(async () => {
+      saved = await saveImage(docker, TEST_IMAGE);
+    });
+
+    /** The saved archive with manifest.json passed through `edit`. */
+    async function withManifest(edit: (images: Record<string, unknown>[]) => unknown): Promise<Buffer> {
+      const extract = tarExtract();
+      const out = tarPack();
+      const chunks: Buffer[] = [];
+      const collected = (async () => {
+        for await (const chunk of out) chunks.push(chunk as Buffer);
+      })();
+      Readable.from([saved]).pipe(extract as unknown as NodeJS.WritableStream);
+      for await (const entry of extract) {
+        const parts: Buffer[] = [];
+        for await (const chunk of entry) parts.push(chunk as Buffer);
+        let body = Buffer.concat(parts);
+        if (entry.header.name === "manifest.json")
+          body = Buffer.from(JSON.stringify(edit(JSON.parse(body.toString()))));
+        out.entry({ ...entry.header, size: body.length }, body);
+      }
+      out.finalize();
+      await collected;
+      return Buffer.concat(chunks);
+    }
+
+    it("loads a docker save tarball (plain or gzip) under the worker's tag, ignoring the archive's own tags", async () => {
+      const tag = `podnet-test/loaded-${run}:v1`;
+      const hijack = `podnet-test/hijack-${run}:latest`;
+      extraTags.push(tag, `${tag}-gz`, hijack);
+      const retagged = await withManifest((images) => images.map((image) => ({ ...image, RepoTags: [hijack] })));
+      expect(await runtime.loadImage(Readable.from([retagged]), tag)).toBe(imageId);
+      expect(await runtime.hasImage(tag)).toBe(imageId);
+      expect(await runtime.hasImage(hijack)).toBeUndefined();
+      const gzipped = gzipSync(saved);
+      // Odd chunk sizes: the gzip magic and tar headers split across chunks.
+      const chunks = Array.from({ length: Math.ceil(gzipped.length / 1001) }, (_, i) =>
+        gzipped.subarray(i * 1001, (i + 1) * 1001),
+      );
+      expect(await runtime.loadImage(Readable.from(chunks), `${tag}-gz`)).toBe(imageId);
+      expect(await runtime.hasImage(`podnet-test/absent-${run}:x`)).toBeUndefined();
+    });
+
+    it("rejects corrupt, truncated, multi-image and tag-less archives", async () => {
+      const tag = `podnet-test/rejected-${run}:v1`;
+      await expect(runtime.loadImage(Readable.from([randomBytes(4096)]), tag)).rejects.toThrow(/not a loadable/);
+      await expect(
+        runtime.loadImage(Readable.from([saved.subarray(0, Math.floor(saved.length / 2))]), tag),
+      ).rejects.toThrow();
+      const twice = await withManifest((images) => [...images, ...images]);
+      await expect(runtime.loadImage(Readable.from([twice]), tag)).rejects.toThrow(/holds 2 images/);
+      const none = await withManifest(() => []);
+      await expect(runtime.loadImage(Readable.from([none]), tag)).rejects.toThrow(/holds 0 images/);
+      expect(await runtime.hasImage(tag)).toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,491 @@
+/**
+ * The worker's only door to Docker: runs pods from plans, idempotently, and reports what runs.
+ *
+ * Every method is safe to repeat and safe after a crash at any point. Objects are found by deterministic name and by
+ * label, never by remembered ids, so the engine itself is the state: a restarted worker lists its labels and carries
+ * on. Within one process, work on a lease is serialised; across processes, Docker's unique names are the lock (a
+ * create that answers 409 adopts the existing container).
+ */
+import { stat } from "node:fs/promises";
+import { Readable } from "node:stream";
+import type Dockerode from "dockerode";
+import type { Address, Hex } from "viem";
+import {
+  type ContainerSpec,
+  containerSpec,
+  type PodPlan,
+  planVolumes,
+  type VolumeSpec,
+  validatePlan,
+} from "./container-spec.js";
+import { dockerMessage, dockerStatus, jsonLines, KeyedLock, mapLimit, unless404 } from "./docker-util.js";
+import { loadImageTarball } from "./image-load.js";
+import { demuxLogs, type LogRecord } from "./logs.js";
+import {
+  LABELS,
+  labelFilter,
+  leaseLabels,
+  namePrefix,
+  networkName,
+  parseContainerLabels,
+  providerLabels,
+} from "./names.js";
+import { type ContainerUsage, containerUsage, type RawStats } from "./stats.js";
+
+/** Construction options of {@link DockerRuntime}. */
+export interface DockerRuntimeOptions {
+  docker: Dockerode;
+  /** The provider whose pods this runtime manages; its address scopes every name and label. */
+  provider: Address;
+  /** Host address raw TCP exposes are published on. Default `0.0.0.0` (every interface). */
+  tcpBindIp?: string;
+}
+
+/** One container of a pod as Docker reports it. */
+export interface RuntimeContainer {
+  id: string;
+  /** Docker name, without the leading slash. */
+  name: string;
+  leaseId: bigint;
+  specHash: Hex;
+  /** The manifest's container name. */
+  container: string;
+  replica: number;
+  /** Docker state: created, running, exited, restarting, paused, removing or dead. */
+  state: string;
+  /** Restarts Docker made (only known after an inspect; the list call does not report it). */
+  restartCount?: number;
+  /** HTTP container port → host port on 127.0.0.1. Present while the container runs; may change on restart. */
+  httpPorts: Record<number, number>;
+  /** TCP container port → host port on the TCP bind address. Present while the container runs. */
+  tcpPorts: Record<number, number>;
+  /** Image id (`sha256:...`). */
+  image: string;
+  /** Creation time, unix seconds. */
+  createdAt: number;
+}
+
+/** The engine, as the attestation document describes it. */
+export interface RuntimeInfo {
+  version: string;
+  os: string;
+  arch: string;
+  /** cgroup version and driver, e.g. `v1 cgroupfs`. */
+  cgroup: string;
+  kernel: string;
+}
+
+/** Options of {@link DockerRuntime.logs}. */
+export interface LogOptions {
+  /** Only the last `tail` records. Default: all. */
+  tail?: number;
+  /** Keep streaming new records until `signal` aborts or the container stops or is removed. */
+  follow?: boolean;
+  /** Only records since this unix time (seconds). */
+  since?: number;
+  /** Prefix every record with Docker's RFC 3339 timestamp. */
+  timestamps?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Docker calls in flight at once for one pod: overlaps round trips without flooding the daemon. */
+const PARALLEL_CALLS = 4;
+/** How long removing a network waits for the daemon to release endpoints of just-removed containers. */
+const NETWORK_REMOVE_ATTEMPTS = 10;
+
+interface Existing {
+  id: string;
+  state: string;
+  config: string | undefined;
+}
+
+/** Runs and inspects one provider's pods on a Docker Engine. */
+export class DockerRuntime {
+  readonly #docker: Dockerode;
+  readonly #provider: Address;
+  readonly #tcpBindIp: string;
+  readonly #locks = new KeyedLock();
+
+  constructor({ docker, provider, tcpBindIp = "0.0.0.0" }: DockerRuntimeOptions) {
+    this.#docker = docker;
+    this.#provider = provider.toLowerCase() as Address;
+    this.#tcpBindIp = tcpBindIp;
+    // Throws now, not on the first reconcile tick, when the address is malformed.
+    namePrefix(this.#provider);
+  }
+
+  /** Resolves when the engine answers. */
+  async ping(): Promise<void> {
+    await this.#docker.ping();
+  }
+
+  /** Engine version, platform and cgroup setup, for the attestation document. */
+  async info(): Promise<RuntimeInfo> {
+    const [version, info] = await Promise.all([this.#docker.version(), this.#docker.info()]);
+    const cgroupVersion = (info as { CgroupVersion?: string }).CgroupVersion ?? "1";
+    const cgroupDriver = (info as { CgroupDriver?: string }).CgroupDriver ?? "unknown";
+    return {
+      version: version.Version,
+      os: version.Os,
+      arch: version.Arch,
+      cgroup: `v${cgroupVersion} ${cgroupDriver}`,
+      kernel: version.KernelVersion,
+    };
+  }
+
+  /**
+   * Every container of this provider, stopped and created ones included, from a single list call (no inspect per
+   * container: this runs on every reconcile tick). `filter` narrows to one lease, or one spec of it.
+   */
+  async listContainers(filter: { leaseId?: bigint; specHash?: Hex } = {}): Promise<RuntimeContainer[]> {
+    const infos = await this.#listRaw(filter);
+    return infos.flatMap((info) => {
+      const container = toRuntimeContainer(info);
+      return container === undefined ? [] : [container];
+    });
+  }
+
+  /**
+   * Makes the plan's pod exist and run: the lease network, the volumes, and every container of every replica,
+   * created when missing (adopted when another worker created it first), replaced when its configuration no longer
+   * matches the plan, started when not running. Idempotent; other specs of the lease are left alone (see
+   * {@link removeStaleSpecs}).
+   *
+   * @returns the containers of this spec.
+   * @throws {Error} before creating anything when the plan is incomplete (missing image, secret directory, TCP port).
+   */
+  async ensurePod(plan: PodPlan): Promise<RuntimeContainer[]> {
+    validatePlan(plan);
+    await Promise.all(
+      plan.manifest.volumes.map(async (volume) => {
+        if (volume.type !== "secret") return;
+        const dir = plan.secretDirs[volume.name] as string;
+        const info = await stat(dir).catch(() => undefined);
+        if (!info?.isDirectory()) throw new Error(`secret directory ${dir} of volume ${volume.name} does not exist`);
+      }),
+    );
+    return this.#locks.run(leaseKey(plan.leaseId), async () => {
+      const network = await this.#ensureNetwork(plan.leaseId);
+      await this.#ensureVolumes(plan.leaseId, planVolumes(this.#provider, plan));
+      const specs: ContainerSpec[] = [];
+      for (let replica = 0; replica < plan.manifest.replicas; replica++) {
+        for (const container of plan.manifest.containers) {
+          specs.push(
+            containerSpec(plan, container, replica, { provider: this.#provider, network, tcpBindIp: this.#tcpBindIp }),
+          );
+        }
+      }
+      const existing = new Map<string, Existing>();
+      for (const info of await this.#listRaw({ leaseId: plan.leaseId, specHash: plan.specHash })) {
+        const name = info.Names[0]?.replace(/^\//, "");
+        if (name !== undefined)
+          existing.set(name, { id: info.Id, state: info.State, config: info.Labels[LABELS.config] });
+      }
+      await mapLimit(specs, PARALLEL_CALLS, (spec) => this.#ensureContainer(spec, existing.get(spec.name)));
+      return this.listContainers({ leaseId: plan.leaseId, specHash: plan.specHash });
+    });
+  }
+
+  /** Force-removes containers (running or not) with their anonymous volumes; ids already gone are ignored. */
+  async removeContainers(ids: string[]): Promise<void> {
+    await mapLimit(ids, PARALLEL_CALLS, (id) => this.#removeContainer(id));
+  }
+
+  /** Removes everything of a lease: its containers of every spec, its network and its volumes. */
+  async removePod(leaseId: bigint): Promise<void> {
+    await this.#locks.run(leaseKey(leaseId), async () => {
+      const labels = leaseLabels(this.#provider, leaseId);
+      await this.removeContainers((await this.#listRaw({ leaseId })).map((info) => info.Id));
+      const networks = await this.#docker.listNetworks({ filters: { label: labelFilter(labels) } });
+      await mapLimit(networks, PARALLEL_CALLS, (network) => this.#removeNetwork(network.Id));
+      const { Volumes: volumes } = await this.#docker.listVolumes({ filters: { label: labelFilter(labels) } });
+      await mapLimit(volumes ?? [], PARALLEL_CALLS, (volume) => this.#removeVolume(volume.Name));
+    });
+  }
+
+  /**
+   * After an update: removes the lease's containers of every spec but `keepSpecHash`, and those specs' empty volumes.
+   * Persistent volumes and the network stay.
+   */
+  async removeStaleSpecs(leaseId: bigint, keepSpecHash: Hex): Promise<void> {
+    const keep = keepSpecHash.toLowerCase();
+    await this.#locks.run(leaseKey(leaseId), async () => {
+      const stale = (await this.#listRaw({ leaseId })).filter((info) => info.Labels[LABELS.spec] !== keep);
+      await this.removeContainers(stale.map((info) => info.Id));
+      const labels = { ...leaseLabels(this.#provider, leaseId), [LABELS.volumeType]: "empty" };
+      const { Volumes: volumes } = await this.#docker.listVolumes({ filters: { label: labelFilter(labels) } });
+      const staleVolumes = (volumes ?? []).filter((volume) => volume.Labels?.[LABELS.spec] !== keep);
+      await mapLimit(staleVolumes, PARALLEL_CALLS, (volume) => this.#removeVolume(volume.Name));
+    });
+  }
+
+  /**
+   * Loads a `docker save` tarball holding exactly one image and tags it `tag`, so a restarted worker finds it with
+   * {@link hasImage} instead of decrypting the blob again. Tags inside the tarball are ignored.
+   *
+   * @returns the image id (`sha256:...`).
+   */
+  loadImage(tar: NodeJS.ReadableStream | AsyncIterable<Uint8Array>, tag: string): Promise<string> {
+    return loadImageTarball(this.#docker, tar, tag);
+  }
+
+  /** The id of a local image (by id or tag), or undefined when the engine does not have it. */
+  async hasImage(ref: string): Promise<string | undefined> {
+    const image = await unless404(() => this.#docker.getImage(ref).inspect());
+    return image?.Id;
+  }
+
+  /**
+   * Pulls a registry image pinned by digest (`name@sha256:<64 hex>`) unless it is already present. Only digests:
+   * a tag can be moved under a running lease, a digest cannot.
+   *
+   * @returns the image id (`sha256:...`).
+   */
+  async pullImage(ref: string): Promise<string> {
+    if (!/^[^@\s]+@sha256:[0-9a-f]{64}$/.test(ref)) throw new Error(`refusing to pull ${ref}: not pinned by digest`);
+    const present = await this.hasImage(ref);
+    if (present !== undefined) return present;
+    let output: NodeJS.ReadableStream;
+    try {
+      output = await this.#docker.pull(ref);
+    } catch (error) {
+      throw new Error(`pulling ${ref}: ${dockerMessage(error)}`);
+    }
+    for await (const message of jsonLines(output)) {
+      if (message.error !== undefined || message.errorDetail !== undefined) {
+        throw new Error(`pulling ${ref}: ${message.errorDetail?.message ?? message.error}`);
+      }
+    }
+    const id = await this.hasImage(ref);
+    if (id === undefined) throw new Error(`pulling ${ref}: the engine reported success but has no such image`);
+    return id;
+  }
+
+  /** Resource usage of a container over about a second (Docker samples twice for the CPU figure). */
+  async stats(containerId: string): Promise<ContainerUsage> {
+    const raw = await this.#docker.getContainer(containerId).stats({ stream: false });
+    return containerUsage(raw as unknown as RawStats);
+  }
+
+  /**
+   * A container's stdout and stderr records. Without `follow` it ends after the records written so far; with it,
+   * it keeps yielding until `signal` aborts (then it simply ends) or the container stops or is removed.
+   */
+  async *logs(containerId: string, options: LogOptions = {}): AsyncGenerator<LogRecord> {
+    const { tail, follow = false, since, timestamps = false, signal } = options;
+    if (signal?.aborted) return;
+    const query = {
+      stdout: true,
+      stderr: true,
+      timestamps,
+      ...(tail !== undefined ? { tail } : {}),
+      ...(since !== undefined ? { since } : {}),
+    };
+    const container = this.#docker.getContainer(containerId);
+    if (!follow) {
+      const body = await container.logs({ ...query, follow: false, ...(signal ? { abortSignal: signal } : {}) });
+      yield* demuxLogs(Readable.from([body]));
+      return;
+    }
+    const stream = await container.logs({ ...query, follow: true, ...(signal ? { abortSignal: signal } : {}) });
+    try {
+      yield* demuxLogs(stream as AsyncIterable<Uint8Array>);
+    } catch (error) {
+      if (signal?.aborted) return;
+      throw error;
+    } finally {
+      // Also reached when the consumer stops iterating early: close the HTTP stream instead of leaking it.
+      (stream as { destroy?: () => void }).destroy?.();
+    }
+  }
+
+  /** Docker's full inspect of a container. */
+  inspect(containerId: string): Promise<Dockerode.ContainerInspectInfo> {
+    return this.#docker.getContainer(containerId).inspect();
+  }
+
+  async #listRaw(filter: { leaseId?: bigint; specHash?: Hex }): Promise<Dockerode.ContainerInfo[]> {
+    const labels =
+      filter.leaseId === undefined ? providerLabels(this.#provider) : leaseLabels(this.#provider, filter.leaseId);
+    if (filter.specHash !== undefined) labels[LABELS.spec] = filter.specHash.toLowerCase();
+    return this.#docker.listContainers({ all: true, filters: { label: labelFilter(labels) } });
+  }
+
+  /**
+   * The lease's network id, created when missing. Docker does not guarantee unique network names (two concurrent
+   * creates can both succeed), so when several exist every worker picks the same one, the oldest, and drops the rest.
+   */
+  async #ensureNetwork(leaseId: bigint): Promise<string> {
+    const name = networkName(this.#provider, leaseId);
+    const labels = leaseLabels(this.#provider, leaseId);
+    const find = async () =>
+      (await this.#docker.listNetworks({ filters: { name: [name], label: labelFilter(labels) } }))
+        // The name filter matches substrings: `-l1` would also find `-l12`.
+        .filter((network) => network.Name === name)
+        .sort((a, b) => (a.Created < b.Created ? -1 : a.Created > b.Created ? 1 : a.Id < b.Id ? -1 : 1));
+    let networks = await find();
+    if (networks.length === 0) {
+      try {
+        await this.#docker.createNetwork({
+          Name: name,
+          CheckDuplicate: true,
+          Driver: "bridge",
+          Internal: false,
+          Attachable: false,
+          EnableIPv6: false,
+          Labels: labels,
+        });
+      } catch (error) {
+        if (dockerStatus(error) !== 409) throw new Error(`creating network ${name}: ${dockerMessage(error)}`);
+      }
+      networks = await find();
+    }
+    const [network, ...duplicates] = networks;
+    if (network === undefined) {
+      throw new Error(`network ${name} exists but was not created by this worker (labels differ); remove it by hand`);
+    }
+    for (const duplicate of duplicates)
+      await this.#docker
+        .getNetwork(duplicate.Id)
+        .remove()
+        .catch(() => undefined);
+    return network.Id;
+  }
+
+  /** Creates the volumes (Docker returns an existing volume unchanged) and checks they all carry our labels. */
+  async #ensureVolumes(leaseId: bigint, volumes: VolumeSpec[]): Promise<void> {
+    if (volumes.length === 0) return;
+    await mapLimit(volumes, PARALLEL_CALLS, (volume) =>
+      this.#docker.createVolume({ Name: volume.name, Driver: "local", Labels: volume.labels }),
+    );
+    // A volume of the same name created by someone else would be returned as is: refuse to mount it.
+    const { Volumes: ours } = await this.#docker.listVolumes({
+      filters: { label: labelFilter(leaseLabels(this.#provider, leaseId)) },
+    });
+    const names = new Set((ours ?? []).map((volume) => volume.Name));
+    const foreign = volumes.filter((volume) => !names.has(volume.name)).map((volume) => volume.name);
+    if (foreign.length > 0) throw new Error(`volumes ${foreign.join(", ")} exist but were not created by this worker`);
+  }
+
+  /** Brings one container to running: adopt or create, replace on config drift, start. */
+  async #ensureContainer(spec: ContainerSpec, found: Existing | undefined): Promise<void> {
+    const wanted = spec.Labels?.[LABELS.config];
+    let current = found;
+    if (current !== undefined && (current.config !== wanted || current.state === "dead")) {
+      await this.#removeContainer(current.id);
+      current = undefined;
+    }
+    current ??= await this.#createOrAdopt(spec);
+    if (current.config !== wanted || current.state === "dead") {
+      // Adopted a container another process created from a different plan: ours is the current one.
+      await this.#removeContainer(current.id);
+      current = await this.#createOrAdopt(spec);
+    }
+    const container = this.#docker.getContainer(current.id);
+    try {
+      if (current.state === "paused") await container.unpause();
+      // A restarting container is Docker's restart policy at work; starting it would only race with it.
+      else if (current.state !== "running" && current.state !== "restarting") await container.start();
+    } catch (error) {
+      // 304: already started, e.g. by a concurrent worker between our list and this call.
+      if (dockerStatus(error) !== 304) throw new Error(`starting container ${spec.name}: ${dockerMessage(error)}`);
+    }
+  }
+
+  async #createOrAdopt(spec: ContainerSpec): Promise<Existing> {
+    try {
+      const created = await this.#docker.createContainer(spec);
+      return { id: created.id, state: "created", config: spec.Labels?.[LABELS.config] };
+    } catch (error) {
+      if (dockerStatus(error) !== 409) throw new Error(`creating container ${spec.name}: ${dockerMessage(error)}`);
+    }
+    // 409: the name is taken. Adopt it if it is the same pod container, created by us or a concurrent worker.
+    const info = await this.#docker.getContainer(spec.name).inspect();
+    const labels = info.Config.Labels ?? {};
+    const expected = spec.Labels ?? {};
+    for (const key of [LABELS.managed, LABELS.provider, LABELS.lease, LABELS.spec, LABELS.container, LABELS.replica]) {
+      if (labels[key] !== expected[key]) {
+        throw new Error(`container name ${spec.name} is taken by a container this worker did not create`);
+      }
+    }
+    return { id: info.Id, state: info.State.Status, config: labels[LABELS.config] };
+  }
+
+  async #removeContainer(id: string): Promise<void> {
+    try {
+      // v: also the anonymous volumes Docker made for the image's VOLUME paths, which carry no labels of ours.
+      await this.#docker.getContainer(id).remove({ force: true, v: true });
+    } catch (error) {
+      const status = dockerStatus(error);
+      // 404: already gone. 409: a removal is already in progress.
+      if (status !== 404 && status !== 409) throw new Error(`removing container ${id}: ${dockerMessage(error)}`);
+    }
+  }
+
+  async #removeNetwork(id: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#docker.getNetwork(id).remove();
+        return;
+      } catch (error) {
+        const status = dockerStatus(error);
+        if (status === 404) return;
+        // Endpoints of containers removed a moment ago can take a little while to be released.
+        if (attempt >= NETWORK_REMOVE_ATTEMPTS) throw new Error(`removing network ${id}: ${dockerMessage(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+  }
+
+  async #removeVolume(name: string): Promise<void> {
+    try {
+      await this.#docker.getVolume(name).remove();
+    } catch (error) {
+      if (dockerStatus(error) !== 404) throw new Error(`removing volume ${name}: ${dockerMessage(error)}`);
+    }
+  }
+}
+
+function leaseKey(leaseId: bigint): string {
+  return leaseId.toString();
+}
+
+/** A list entry as a {@link RuntimeContainer}, or undefined when its labels are not a complete set of ours. */
+function toRuntimeContainer(info: Dockerode.ContainerInfo): RuntimeContainer | undefined {
+  const pod = parseContainerLabels(info.Labels);
+  if (pod === undefined) return undefined;
+  const httpWanted = parsePortList(info.Labels[LABELS.httpPorts]);
+  const tcpWanted = new Map(
+    (info.Labels[LABELS.tcpPorts] ?? "")
+      .split(",")
+      .filter((pair) => pair !== "")
+      .map((pair) => pair.split(":").map(Number) as [number, number]),
+  );
+  const httpPorts: Record<number, number> = {};
+  const tcpPorts: Record<number, number> = {};
+  for (const port of info.Ports ?? []) {
+    if (port.Type !== "tcp" || !port.PublicPort) continue;
+    // A port exposed both ways has two bindings; the TCP one is the host port the plan asked for.
+    if (tcpWanted.get(port.PrivatePort) === port.PublicPort) tcpPorts[port.PrivatePort] = port.PublicPort;
+    else if (httpWanted.has(port.PrivatePort) && port.IP === "127.0.0.1") httpPorts[port.PrivatePort] = port.PublicPort;
+  }
+  return {
+    id: info.Id,
+    name: info.Names[0]?.replace(/^\//, "") ?? info.Id,
+    ...pod,
+    state: info.State,
+    httpPorts,
+    tcpPorts,
+    image: info.ImageID,
+    createdAt: info.Created,
+  };
+}
+
+function parsePortList(value: string | undefined): Set<number> {
+  return new Set(
+    (value ?? "")
+      .split(",")
+      .filter((port) => port !== "")
+      .map(Number),
+  );
+}

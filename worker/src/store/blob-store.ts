@@ -1,0 +1,106 @@
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { ContentHasher } from "@podnet/sdk/protocol";
+
+/** A blob upload or fetch that was refused; `status` is the HTTP status to answer with. */
+export class BlobError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 | 413 | 502,
+  ) {
+    super(message);
+    this.name = "BlobError";
+  }
+}
+
+/**
+ * Encrypted blobs (image tarballs, secret files) by content id: `blobs/<cid>`. A blob is written to a temporary
+ * file while its sha2-256 is computed and only renamed into place when it matches its id, so a store never holds
+ * a blob under the wrong name. Blobs are ciphertext: the store never sees a content key.
+ */
+export class BlobStore {
+  private readonly dir: string;
+  private readonly tmp: string;
+
+  constructor(
+    dataDir: string,
+    private readonly maxBytes: number,
+  ) {
+    this.dir = join(dataDir, "blobs");
+    this.tmp = join(this.dir, "tmp");
+    mkdirSync(this.tmp, { recursive: true, mode: 0o700 });
+  }
+
+  path(cid: string) {
+    return join(this.dir, cid);
+  }
+
+  has(cid: string) {
+    return existsSync(this.path(cid));
+  }
+
+  size(cid: string) {
+    return statSync(this.path(cid)).size;
+  }
+
+  read(cid: string) {
+    if (!this.has(cid)) throw new BlobError(`blob ${cid}: not stored here`, 404);
+    return createReadStream(this.path(cid));
+  }
+
+  /** Stores `body` as `cid`; refuses it when its hash differs or it is larger than the limit. */
+  async write(cid: string, body: AsyncIterable<Uint8Array>): Promise<{ created: boolean; bytes: number }> {
+    if (this.has(cid)) {
+      // Drain nothing: the caller closes the request. Content addressing makes the stored copy identical.
+      return { created: false, bytes: this.size(cid) };
+    }
+    const tmpFile = join(this.tmp, `${cid}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+    const hasher = new ContentHasher();
+    let bytes = 0;
+    const maxBytes = this.maxBytes;
+    try {
+      await pipeline(
+        body,
+        async function* (source: AsyncIterable<Uint8Array>) {
+          for await (const chunk of source) {
+            bytes += chunk.length;
+            if (bytes > maxBytes) throw new BlobError(`blob ${cid}: larger than the limit of ${maxBytes} bytes`, 413);
+            hasher.update(chunk);
+            yield chunk;
+          }
+        },
+        createWriteStream(tmpFile, { mode: 0o600 }),
+      );
+      const actual = hasher.digest();
+      if (actual !== cid) throw new BlobError(`blob ${cid}: content hashes to ${actual}`, 400);
+      renameSync(tmpFile, this.path(cid));
+      return { created: true, bytes };
+    } finally {
+      rmSync(tmpFile, { force: true });
+    }
+  }
+
+  /**
+   * Fetches a missing blob from the first source that serves the right bytes (another provider's blob endpoint, an
+   * IPFS gateway). Every source is checked by hash, so an untrusted source can waste time but not inject content.
+   */
+  async fetch(cid: string, sources: string[]): Promise<void> {
+    if (this.has(cid)) return;
+    const failures: string[] = [];
+    for (const source of sources) {
+      try {
+        const response = await fetch(source, { signal: AbortSignal.timeout(10 * 60_000), redirect: "error" });
+        if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+        await this.write(cid, response.body as unknown as AsyncIterable<Uint8Array>);
+        return;
+      } catch (error) {
+        failures.push(`${source}: ${(error as Error).message}`);
+      }
+    }
+    throw new BlobError(
+      `blob ${cid}: not stored here and no source served it${failures.length ? ` (${failures.join("; ")})` : ""}`,
+      502,
+    );
+  }
+}

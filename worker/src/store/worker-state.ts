@@ -1,0 +1,143 @@
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Resources } from "@podnet/sdk/protocol";
+import type { Address, Hex } from "viem";
+import { writeFileAtomic } from "./atomic-file.js";
+
+/**
+ * What the worker knows that is not in Docker: its chain cursor and the chain state it derived from the events it
+ * followed (its leases, its bids), its quote reservations and host-port allocations. Kept in one JSON file written
+ * atomically, so a kill -9 at any moment leaves a consistent snapshot. Event handlers are idempotent, so events
+ * handled after the last snapshot are simply handled again from the saved cursor.
+ */
+
+export interface LeaseRecord {
+  id: string;
+  publisher: Address;
+  orderId: string;
+  specHash: Hex;
+  resources: Resources;
+  pricePerSecond: string;
+  startedAt: number;
+  status: "active" | "closed";
+  /** Chain time the escrow runs dry (from the market's leaseRunsOutAt), refreshed on top-ups. */
+  runsOutAt?: number;
+  closedAt?: number;
+  /** Owed to the provider at close and not yet withdrawn. */
+  owed?: string;
+  /** Set when the worker itself decided to end the lease (out of funds, no manifest) so it is not decided twice. */
+  ending?: "out-of-funds" | "no-manifest";
+}
+
+export interface BidRecord {
+  orderId: string;
+  resources: Resources;
+  pricePerSecond: string;
+  bidDeadline: number;
+  /** pending: tx in flight; placed: on chain; done: won (a lease exists) or released. */
+  status: "pending" | "placed" | "lost" | "done";
+}
+
+export interface QuoteReservation {
+  nonce: string;
+  specHash: Hex;
+  publisher: Address;
+  resources: Resources;
+  validUntil: number;
+}
+
+export interface LeaseEvent {
+  at: number;
+  type: string;
+  message: string;
+}
+
+export interface WorkerStateData {
+  version: 1;
+  chainId: number;
+  provider: Address;
+  market: Address;
+  /** Next block to read events from. */
+  cursor: number;
+  leases: Record<string, LeaseRecord>;
+  bids: Record<string, BidRecord>;
+  quotes: QuoteReservation[];
+  nextQuoteNonce: string;
+  tcpPorts: Record<string, number>;
+  lastWithdrawAt: number;
+  events: Record<string, LeaseEvent[]>;
+}
+
+const MAX_EVENTS_PER_LEASE = 100;
+
+export class WorkerState {
+  readonly data: WorkerStateData;
+  private readonly file: string;
+  private saveTimer: NodeJS.Timeout | undefined;
+
+  private constructor(file: string, data: WorkerStateData) {
+    this.file = file;
+    this.data = data;
+  }
+
+  /**
+   * Opens the state in `dataDir`, or starts a fresh one at `startBlock`. A state file of another chain, provider or
+   * market is refused instead of being mixed with this one.
+   */
+  static open(dataDir: string, identity: { chainId: number; provider: Address; market: Address }, startBlock: number) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const file = join(dataDir, "state.json");
+    if (existsSync(file)) {
+      const data = JSON.parse(readFileSync(file, "utf8")) as WorkerStateData;
+      for (const key of ["chainId", "provider", "market"] as const) {
+        if (String(data[key]).toLowerCase() !== String(identity[key]).toLowerCase()) {
+          throw new Error(
+            `${file}: belongs to ${key} ${data[key]}, not ${identity[key]}; use another dataDir for another chain or key`,
+          );
+        }
+      }
+      return new WorkerState(file, data);
+    }
+    const state = new WorkerState(file, {
+      version: 1,
+      ...identity,
+      cursor: startBlock,
+      leases: {},
+      bids: {},
+      quotes: [],
+      nextQuoteNonce: "1",
+      tcpPorts: {},
+      lastWithdrawAt: 0,
+      events: {},
+    });
+    state.saveNow();
+    return state;
+  }
+
+  /** Appends to a lease's event log (shown to its publisher), keeping the newest entries. */
+  recordEvent(leaseId: string, type: string, message: string, at = Math.floor(Date.now() / 1000)) {
+    const list = this.data.events[leaseId] ?? [];
+    list.push({ at, type, message });
+    if (list.length > MAX_EVENTS_PER_LEASE) list.splice(0, list.length - MAX_EVENTS_PER_LEASE);
+    this.data.events[leaseId] = list;
+    this.save();
+  }
+
+  /** Saves soon, coalescing bursts of changes into one write. */
+  save() {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.saveNow();
+    }, 100);
+  }
+
+  /** Saves now: used where losing the change could break a promise (quote nonces, the cursor after a batch). */
+  saveNow() {
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+    }
+    writeFileAtomic(this.file, JSON.stringify(this.data));
+  }
+}

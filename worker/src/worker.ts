@@ -1,0 +1,152 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { deriveEncryptionKeyPair } from "@podnet/sdk/protocol";
+import Dockerode from "dockerode";
+import { createApi } from "./api/app.js";
+import { connectChain } from "./chain/connect.js";
+import { ChainFollower } from "./chain/follower.js";
+import { TxQueue } from "./chain/tx-queue.js";
+import type { WorkerConfig } from "./config.js";
+import type { WorkerContext } from "./context.js";
+import { createIngress } from "./ingress/http-ingress.js";
+import { createLogger, type Logger } from "./log.js";
+import { applyChainEvents } from "./market/events.js";
+import { MoneyLoop } from "./market/money.js";
+import { readProfile } from "./market/provider-profile.js";
+import { createMetrics } from "./metrics.js";
+import { Reconciler } from "./pods/reconciler.js";
+import { RouteTable } from "./pods/routes.js";
+import { assertTmpfs } from "./pods/secrets.js";
+import { DockerRuntime } from "./runtime/docker-runtime.js";
+import { BlobStore } from "./store/blob-store.js";
+import { ManifestStore } from "./store/manifest-store.js";
+import { WorkerState } from "./store/worker-state.js";
+
+export interface RunningWorker {
+  ctx: WorkerContext;
+  reconciler: Reconciler;
+  money: MoneyLoop;
+  apiUrl: string;
+  ingressUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a provider worker: follows the chain from its cursor, adopts and reconciles its pods, serves the provider
+ * API and the pod ingress, and runs the money loop. Startup order matters: the state catches up with the chain
+ * before the first reconcile pass, so a restarted worker never removes a pod of a lease it has not re-read yet.
+ */
+export async function startWorker(
+  config: WorkerConfig,
+  log: Logger = createLogger(config.logLevel),
+): Promise<RunningWorker> {
+  const chain = await connectChain(config);
+  const docker = new Dockerode({ socketPath: config.dockerSocket });
+  const runtime = new DockerRuntime({ docker, provider: chain.account.address, tcpBindIp: config.tcpBindIp });
+  try {
+    await runtime.ping();
+  } catch (error) {
+    throw new Error(`dockerSocket: no Docker Engine answers at ${config.dockerSocket} (${(error as Error).message})`);
+  }
+  assertTmpfs(config.secretsDir);
+  const encryption = deriveEncryptionKeyPair(config.providerKey);
+  const profile = await readProfile(chain);
+  if (!profile.registered) {
+    log.warn("this provider is not registered: run `podnet-worker register` to list it and stake");
+  } else if (profile.encryptionKey.toLowerCase() !== encryption.publicKeyHex.toLowerCase()) {
+    throw new Error(
+      "encryption key: the key registered on chain is not derived from this provider key; run `podnet-worker register` to update it",
+    );
+  }
+  const contracts = chain.deployment.contracts;
+  const state = WorkerState.open(
+    config.dataDir,
+    { chainId: chain.chainId, provider: chain.account.address, market: contracts.podnetMarket.address },
+    chain.deployment.deployBlock,
+  );
+  const metrics = createMetrics();
+  const routes = new RouteTable(config.ingressDomain);
+  let reconciler: Reconciler | undefined;
+  let follower: ChainFollower | undefined;
+  const ctx: WorkerContext = {
+    config,
+    chain,
+    state,
+    manifests: new ManifestStore(config.dataDir),
+    blobs: new BlobStore(config.dataDir, config.maxBlobBytes),
+    runtime,
+    txs: new TxQueue(chain, log),
+    log,
+    metrics,
+    get follower() {
+      return follower as ChainFollower;
+    },
+    profile,
+    encryption,
+    chainNow: () => follower?.now() ?? Math.floor(Date.now() / 1000),
+    reconcileLease: (leaseId) => (reconciler ? reconciler.lease(leaseId) : Promise.resolve()),
+    refreshProfile: async () => {
+      ctx.profile = await readProfile(chain);
+    },
+  };
+  follower = new ChainFollower(chain, state, log, (events) => applyChainEvents(ctx, events), {
+    pollIntervalMs: config.pollIntervalMs,
+    confirmations: config.confirmations,
+  });
+  follower.start();
+  const head = await chain.publicClient.getBlockNumber();
+  await follower.caughtUpTo(head - BigInt(config.confirmations));
+  reconciler = new Reconciler(ctx, routes);
+  await reconciler.pass();
+  reconciler.start();
+  const money = new MoneyLoop(ctx);
+  await money.start();
+
+  const api = createApi(ctx, reconciler, routes);
+  const apiServer = await listen(
+    (ready) => serve({ fetch: api.fetch, hostname: config.apiHost, port: config.apiPort }, ready) as Server,
+  );
+  const ingress = createIngress(routes, metrics);
+  await new Promise<void>((resolve, reject) => {
+    ingress.once("error", reject);
+    ingress.listen(config.ingressPort, config.ingressHost, () => resolve());
+  });
+  const apiPort = (apiServer.address() as AddressInfo).port;
+  const ingressPort = (ingress.address() as AddressInfo).port;
+  log.info("worker started", {
+    provider: chain.account.address,
+    chainId: chain.chainId,
+    api: `http://${config.apiHost}:${apiPort}`,
+    ingress: `http://${config.ingressHost}:${ingressPort}`,
+    leases: Object.values(state.data.leases).filter((l) => l.status === "active").length,
+  });
+  return {
+    ctx,
+    reconciler,
+    money,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    ingressUrl: `http://127.0.0.1:${ingressPort}`,
+    async stop() {
+      follower?.stop();
+      reconciler?.stop();
+      money.stop();
+      await Promise.all([
+        new Promise((resolve) => apiServer.close(resolve)),
+        new Promise((resolve) => {
+          ingress.close(resolve);
+          ingress.closeAllConnections();
+        }),
+      ]);
+      apiServer.closeAllConnections?.();
+      state.saveNow();
+    },
+  };
+}
+
+function listen(start: (ready: () => void) => Server): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = start(() => resolve(server));
+    server.once("error", reject);
+  });
+}
