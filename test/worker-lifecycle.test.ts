@@ -23,6 +23,7 @@ import { type Address, createWalletClient, type Hex, http, parseEventLogs } from
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../script/lib/chain.js";
 import { buildTestImage, saveImage } from "./lib/images.js";
+import { startTcpProxy } from "./lib/net.js";
 import {
   body,
   clients,
@@ -54,6 +55,8 @@ let provider: Address;
 let encryptionKey: Hex;
 let alice: Publisher;
 let image: { cid: string; key: Uint8Array; ciphertext: Uint8Array };
+/** The worker reaches anvil through this proxy, so the RPC outage test can cut the link. */
+let rpcProxy: Awaited<ReturnType<typeof startTcpProxy>>;
 
 const market = () => chain.deployment.contracts.podnetMarket.address;
 const containersOf = (leaseId: bigint) =>
@@ -156,6 +159,7 @@ beforeAll(async () => {
   provider = account.account.address;
   encryptionKey = deriveEncryptionKeyPair(account.privateKey).publicKeyHex;
   await fund(chain, account.account, 10_000n * TOKEN);
+  rpcProxy = await startTcpProxy(Number(new URL(chain.rpcUrl).port));
   env = workerEnv(chain, {
     providerKey: account.privateKey,
     dataDir: join(dir, "worker"),
@@ -173,9 +177,10 @@ beforeAll(async () => {
       PODNET_WITHDRAW_INTERVAL_SEC: "100000",
       PODNET_OUT_OF_FUNDS_GRACE_SEC: "5",
       PODNET_MANIFEST_TIMEOUT_SEC: "300",
+      PODNET_RPC_URL: rpcProxy.url,
     },
   });
-  registerWorker(env);
+  await registerWorker(env);
   worker = await startWorkerProcess(env);
   alice = new Publisher(chain, devAccount(6).account);
   await fund(chain, alice.account, 1_000_000n * TOKEN);
@@ -184,6 +189,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   if (provider) await removeProviderLeftovers(docker, provider);
+  rpcProxy?.close();
   chain?.stop();
 });
 
@@ -296,6 +302,50 @@ describe("money", () => {
     expect(closed.args.refund).toBe(0n);
     await waitFor("the pod to be gone", async () => ((await containersOf(leaseId)).length === 0 ? true : undefined));
     expect((await hostGet(`l${leaseId}.pods.localhost`)).status).toBe(404);
+  });
+});
+
+describe("RPC outage", () => {
+  it("backs off while the chain is unreachable and resumes without missing an event", async () => {
+    const { leaseId } = await alice.lease(worker.apiUrl, manifest(), 3600n);
+    await send(leaseId, manifest());
+    await serving(leaseId);
+    rpcProxy.cut();
+    await waitFor("the worker to notice the outage", async () => {
+      const health = await fetch(`${worker.apiUrl}/health`);
+      return health.status === 503 ? true : undefined;
+    });
+    // While the worker is cut off: the publisher closes its lease and opens an order, straight on the chain.
+    await publisherWrite("closeLease", [leaseId]);
+    const podManifest = manifest({ cpuMillis: 100 });
+    const resources = manifestResources(parseManifest(podManifest));
+    const now = Number((await clients(chain).client.getBlock()).timestamp);
+    const receipt = await publisherWrite("createOrder", [
+      manifestHash(podManifest),
+      resources,
+      pricePerSecond(pricing, resources) * 2n,
+      pricePerSecond(pricing, resources) * 100_000n,
+      now + 600,
+      { minStake: 0n, attributes: [] },
+      false,
+    ]);
+    const [order] = parseEventLogs({ abi: podnetMarketAbi, eventName: "OrderCreated", logs: receipt.logs });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await containersOf(leaseId)).length).toBeGreaterThan(0);
+    rpcProxy.restore();
+    await waitFor("the pod of the closed lease to be removed", async () =>
+      (await containersOf(leaseId)).length === 0 ? true : undefined,
+    );
+    await waitFor("a bid on the order made during the outage", async () => {
+      const bid = await clients(chain).client.readContract({
+        address: market(),
+        abi: podnetMarketAbi,
+        functionName: "getBid",
+        args: [order?.args.orderId as bigint, provider],
+      });
+      return bid.status === 1 ? true : undefined;
+    });
+    expect((await fetch(`${worker.apiUrl}/health`)).status).toBe(200);
   });
 });
 

@@ -54,6 +54,7 @@ let alice: Publisher;
 let bob: Publisher;
 const blobs: Record<string, { cid: string; key: Uint8Array; ciphertext: Uint8Array }> = {};
 let workerEnvironment: Record<string, string>;
+let tcpPort: number;
 
 const providerLabel = () => `podnet.provider=${provider.toLowerCase()}`;
 const leaseContainers = (leaseId: bigint) =>
@@ -141,6 +142,7 @@ beforeAll(async () => {
     blobs[name] = sealBlob(new Uint8Array(bytes));
   }
   await fund(chain, providerAccount.account, 10_000n * TOKEN);
+  tcpPort = await freePort();
   workerEnvironment = workerEnv(chain, {
     providerKey: providerAccount.privateKey,
     dataDir: join(dir, "worker"),
@@ -153,9 +155,10 @@ beforeAll(async () => {
       PODNET_WITHDRAW_INTERVAL_SEC: "5",
       PODNET_OUT_OF_FUNDS_GRACE_SEC: "5",
       PODNET_MANIFEST_TIMEOUT_SEC: "300",
+      PODNET_TCP_PORT_RANGE: JSON.stringify([tcpPort, tcpPort]),
     },
   });
-  registerWorker(workerEnvironment);
+  await registerWorker(workerEnvironment);
   worker = await startWorkerProcess(workerEnvironment);
   alice = new Publisher(chain, devAccount(2).account);
   bob = new Publisher(chain, devAccount(3).account);
@@ -346,6 +349,44 @@ describe("worker: a pod's life", () => {
     });
     const net = withdrawals.reduce((sum, e) => sum + (e.args.net as bigint), 0n);
     expect(await tokenBalance(chain, provider)).toBe(providerBefore + net);
+  });
+});
+
+describe("worker: TCP ports and custom hosts", () => {
+  it("maps a TCP port to an allocated host port and routes a custom host, both shown in the status", async () => {
+    const manifest: PodManifestInput = {
+      version: 1,
+      containers: [{ name: "api", image: `blob:${blobs.v1?.cid}`, resources: { cpuMillis: 100, memoryMiB: 32 } }],
+      expose: {
+        http: [{ container: "api", port: 8080, host: "shop.example.test" }],
+        tcp: [{ container: "api", port: 8080 }],
+      },
+    };
+    const { leaseId } = await deploy(bob, manifest);
+    await serving(leaseId, "hello v1");
+    expect((await ingress("shop.example.test")).body).toContain("hello v1");
+    const status = await body(await bob.signedFetch(worker.apiUrl, provider, providerApiPaths.status(leaseId)));
+    expect(status.tcp).toEqual([{ container: "api", port: 8080, replica: 0, hostPort: tcpPort }]);
+    expect(status.http.map((h: { host: string }) => h.host)).toEqual(
+      expect.arrayContaining([`l${leaseId}.pods.localhost`, "shop.example.test"]),
+    );
+    // Raw TCP on the allocated host port reaches the container directly (here it happens to speak HTTP).
+    const direct = await fetch(`http://127.0.0.1:${tcpPort}/`);
+    expect(await direct.text()).toContain("hello v1");
+
+    // Another lease asking for the same custom host does not get it: first come, first served.
+    const second = await deploy(alice, {
+      ...manifest,
+      containers: [{ ...(manifest.containers[0] as object), resources: { cpuMillis: 101, memoryMiB: 32 } }],
+      expose: { http: [{ container: "api", port: 8080, host: "shop.example.test" }] },
+    } as PodManifestInput);
+    await serving(second.leaseId, "hello v1");
+    const secondStatus = await body(
+      await alice.signedFetch(worker.apiUrl, provider, providerApiPaths.status(second.leaseId)),
+    );
+    expect(secondStatus.http.map((h: { host: string }) => h.host)).not.toContain("shop.example.test");
+    await bob.write("closeLease", [leaseId]);
+    await alice.write("closeLease", [second.leaseId]);
   });
 });
 

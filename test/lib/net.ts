@@ -33,3 +33,50 @@ export async function waitFor<T>(
   const reason = lastError instanceof Error ? ` (last error: ${lastError.message})` : "";
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${reason}`);
 }
+
+/**
+ * A TCP proxy in front of a local port whose link the test can cut and restore: a real network fault (connections
+ * refused and dropped) between a process and the service it depends on.
+ */
+export async function startTcpProxy(targetPort: number) {
+  const { createConnection } = await import("node:net");
+  const sockets = new Set<import("node:net").Socket>();
+  let open = true;
+  const server = createServer((client) => {
+    if (!open) {
+      client.destroy();
+      return;
+    }
+    const upstream = createConnection(targetPort, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop).on("close", drop);
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    /** Drops every open connection and refuses new ones. */
+    cut() {
+      open = false;
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+    },
+    restore() {
+      open = true;
+    },
+    close() {
+      this.cut();
+      server.close();
+    },
+  };
+}

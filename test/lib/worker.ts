@@ -3,9 +3,10 @@
  * as child processes (`podnet-worker run`, so kill -9 is real), and a publisher that talks to them the way the SDK
  * will: signed quotes, createLease, blob upload and manifest upload signed with the protocol layer.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import {
   type Deployment,
   encodeWrappedKey,
@@ -144,14 +145,17 @@ export function workerEnv(
   };
 }
 
-/** `podnet-worker register` with the same environment a worker would run with. */
-export function registerWorker(env: Record<string, string>): string {
-  return execFileSync(process.execPath, [workerBin, "register"], {
+/**
+ * `podnet-worker register` with the same environment a worker would run with. Asynchronous: a test may serve the
+ * worker's RPC through an in-process proxy, which a blocking call would starve.
+ */
+export async function registerWorker(env: Record<string, string>): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [workerBin, "register"], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     encoding: "utf8",
-    stdio: "pipe",
   });
+  return stdout;
 }
 
 /** Starts `podnet-worker run` and waits until its API answers /health. */

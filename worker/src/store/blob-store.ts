@@ -52,7 +52,11 @@ export class BlobStore {
   /** Stores `body` as `cid`; refuses it when its hash differs or it is larger than the limit. */
   async write(cid: string, body: AsyncIterable<Uint8Array>): Promise<{ created: boolean; bytes: number }> {
     if (this.has(cid)) {
-      // Drain nothing: the caller closes the request. Content addressing makes the stored copy identical.
+      // Content addressing makes the stored copy identical. The body is still read to the end (and dropped) so the
+      // client's upload completes instead of being cut off mid-stream; clients should HEAD /v1/blobs/<cid> first.
+      for await (const _ of body) {
+        // discard
+      }
       return { created: false, bytes: this.size(cid) };
     }
     const tmpFile = join(this.tmp, `${cid}.${process.pid}.${Math.random().toString(36).slice(2)}`);
