@@ -207,13 +207,13 @@ export class ManifestError extends Error {
 }
 
 /** Formats a validation path the way a publisher reads it in their file. */
-export function formatPath(path: readonly PropertyKey[]): string {
+export function formatPath(path: readonly PropertyKey[], root = "manifest"): string {
   let text = "";
   for (const part of path) {
     if (typeof part === "number") text += `[${part}]`;
     else text += text === "" ? String(part) : `.${String(part)}`;
   }
-  return text === "" ? "manifest" : text;
+  return text === "" ? root : text;
 }
 
 /**

@@ -97,7 +97,7 @@ export type ManifestUpload = z.output<typeof manifestUploadSchema>;
 
 /** Validation issues of any provider API body, in the same `path: message` form as manifest errors. */
 export function bodyIssues(error: z.ZodError): ManifestIssue[] {
-  return error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  return error.issues.map((i) => ({ path: formatPath(i.path, "body"), message: i.message }));
 }
 
 /** Paths of the provider API, shared by the worker's routes and the SDK's calls. */
