@@ -13,7 +13,11 @@ import { z } from "zod";
  */
 
 const amount = z
-  .union([z.string(), z.number()])
+  .union([
+    z.string(),
+    // A JSON number above 2^53 has already lost digits: refuse it rather than stake or charge another amount.
+    z.number().refine((n) => !Number.isInteger(n) || Number.isSafeInteger(n), "write amounts above 2^53 as strings"),
+  ])
   .transform((value) => String(value))
   .pipe(z.string().regex(/^\d{1,30}$/, "must be a non-negative integer amount in token base units"))
   .transform((value) => BigInt(value));
@@ -105,9 +109,12 @@ export function attributeFromText(text: string) {
 
 export type WorkerConfig = z.output<typeof schema> & { providerKey: Hex };
 
-/** Environment variable of each field: PODNET_ + the field in SCREAMING_SNAKE (PODNET_API_PORT). */
-const envName = (field: string) => `PODNET_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-const flagName = (field: string) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/**
+ * Environment variable of each field: PODNET_ + the field in SCREAMING_SNAKE (PODNET_API_PORT); an acronym stays one
+ * word (metadataURI: PODNET_METADATA_URI, --metadata-uri).
+ */
+const envName = (field: string) => `PODNET_${field.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
+const flagName = (field: string) => `--${field.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()}`;
 const fields = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
 // Nested values (pricing, capacity, ...) arrive as JSON in env vars and flags.
 const jsonFields = new Set(["pricing", "capacity", "attributes", "bidding", "tcpPortRange"]);
@@ -132,7 +139,7 @@ export function parseFlags(argv: string[]): { flags: Record<string, string>; con
     const eq = arg.indexOf("=");
     const flag = eq === -1 ? arg : arg.slice(0, eq);
     const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new ConfigError(`${flag}: needs a value`);
+    if (value === undefined || (eq === -1 && value.startsWith("--"))) throw new ConfigError(`${flag}: needs a value`);
     if (flag === "--config") {
       configFile = value;
       continue;
@@ -165,7 +172,10 @@ export function loadConfig({ argv = [], env = process.env, cwd = process.cwd() }
     try {
       parsed = JSON.parse(readFileSync(path, "utf8"));
     } catch (error) {
-      throw new ConfigError(`config file ${path}: ${(error as Error).message}`);
+      // Never echo the parser's message: it quotes the file's text, which may hold the provider key.
+      const reason =
+        error instanceof SyntaxError ? "not valid JSON" : ((error as NodeJS.ErrnoException).code ?? "unreadable");
+      throw new ConfigError(`config file ${path}: ${reason}`);
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
       throw new ConfigError(`config file ${path}: must be a JSON object`);
@@ -188,7 +198,11 @@ export function loadConfig({ argv = [], env = process.env, cwd = process.cwd() }
   }
   const result = schema.safeParse(merged);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
+    const lines = result.error.issues.flatMap((issue) => {
+      // Only a config file can carry unknown settings (env and flags are looked up by field): name each and its file.
+      if (issue.code === "unrecognized_keys" && issue.path.length === 0) {
+        return issue.keys.map((key) => `${key}: unknown setting (${origin[key] ?? "config"})`);
+      }
       const field = issue.path.map(String).join(".") || "config";
       const top = String(issue.path[0] ?? "");
       const from = origin[top] ?? (top ? `set ${envName(top)} or ${flagName(top)}` : "");

@@ -23,7 +23,8 @@ export class RouteTable {
     manifest.expose.http.forEach((e, i) => {
       if (i === 0) hosts.push({ host: `l${leaseId}.${this.domain}`, container: e.container, port: e.port });
       hosts.push({ host: `l${leaseId}-${e.container}-${e.port}.${this.domain}`, container: e.container, port: e.port });
-      if (e.host) {
+      // Names under the ingress domain are the provider's to hand out (l<lease>...): a manifest cannot claim them.
+      if (e.host && e.host !== this.domain && !e.host.endsWith(`.${this.domain}`)) {
         const holder = this.byHost.get(e.host);
         if (!holder || holder.leaseId === leaseId) hosts.push({ host: e.host, container: e.container, port: e.port });
       }
@@ -51,7 +52,10 @@ export class RouteTable {
   }
 
   remove(leaseId: string) {
-    for (const host of this.hostsByLease.get(leaseId) ?? []) this.byHost.delete(host);
+    // Only hosts this lease still holds: a custom host that another lease's generated name took over stays with it.
+    for (const host of this.hostsByLease.get(leaseId) ?? []) {
+      if (this.byHost.get(host)?.leaseId === leaseId) this.byHost.delete(host);
+    }
     this.hostsByLease.delete(leaseId);
   }
 

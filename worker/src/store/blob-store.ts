@@ -1,4 +1,13 @@
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { ContentHasher } from "@podnet/sdk/protocol";
@@ -63,6 +72,9 @@ export class BlobStore {
     const hasher = new ContentHasher();
     let bytes = 0;
     const maxBytes = this.maxBytes;
+    // Opened here, not by the stream: a stream opens its file asynchronously, so a body refused on its first chunk
+    // would create the file only after the cleanup below had run, leaving it behind in tmp/.
+    const fd = openSync(tmpFile, "w", 0o600);
     try {
       await pipeline(
         body,
@@ -74,7 +86,7 @@ export class BlobStore {
             yield chunk;
           }
         },
-        createWriteStream(tmpFile, { mode: 0o600 }),
+        createWriteStream(tmpFile, { fd }),
       );
       const actual = hasher.digest();
       if (actual !== cid) throw new BlobError(`blob ${cid}: content hashes to ${actual}`, 400);

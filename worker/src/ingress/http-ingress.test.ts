@@ -1,0 +1,272 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, request, type Server } from "node:http";
+import { type AddressInfo, connect, type Socket } from "node:net";
+import { parseManifest } from "@podnet/sdk/protocol";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createMetrics, type Metrics } from "../metrics.js";
+import { RouteTable } from "../pods/routes.js";
+import { createIngress } from "./http-ingress.js";
+
+const DOMAIN = "pods.localhost";
+const HOST = `l1.${DOMAIN}`;
+
+const manifest = parseManifest({
+  version: 1,
+  containers: [{ name: "web", image: `nginx@sha256:${"a".repeat(64)}`, resources: { cpuMillis: 100, memoryMiB: 64 } }],
+  expose: { http: [{ container: "web", port: 80 }] },
+});
+
+let routes: RouteTable;
+let metrics: Metrics;
+let ingressPort: number;
+const servers: Server[] = [];
+const sockets: Socket[] = [];
+
+async function listen(server: Server): Promise<number> {
+  servers.push(server);
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  return (server.address() as AddressInfo).port;
+}
+
+beforeEach(async () => {
+  routes = new RouteTable(DOMAIN);
+  metrics = createMetrics();
+  ingressPort = await listen(createIngress(routes, metrics));
+});
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await Promise.all(
+    servers.splice(0).map(
+      (server) =>
+        new Promise((done) => {
+          server.closeAllConnections();
+          server.close(done);
+        }),
+    ),
+  );
+});
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+async function readAnswer(res: IncomingMessage): Promise<Answer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() };
+}
+
+/** A request to the ingress with the given Host header; `write` may stream the body before it ends. */
+function send(
+  host: string,
+  options: { method?: string; path?: string; headers?: Record<string, string> } = {},
+  write: (req: ReturnType<typeof request>) => Promise<void> | void = (req) => {
+    req.end();
+  },
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port: ingressPort,
+        method: options.method ?? "GET",
+        path: options.path ?? "/",
+        headers: { host, ...options.headers },
+        agent: false,
+      },
+      (res) => readAnswer(res).then(resolve, reject),
+    );
+    req.on("error", reject);
+    Promise.resolve(write(req)).catch(reject);
+  });
+}
+
+/** A port nothing listens on: bound once, then closed. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+async function ingressCount(status: string): Promise<number> {
+  const { values } = await metrics.ingressRequests.get();
+  return values.find((v) => v.labels.status === status)?.value ?? 0;
+}
+
+const withTimeout = <T>(promise: Promise<T>, what: string, ms = 5000) =>
+  Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms)),
+  ]);
+
+describe("createIngress", () => {
+  it("proxies a request to the pod serving the Host header: status, body and headers", async () => {
+    let seen: IncomingMessage | undefined;
+    const upstream = await listen(
+      createServer((req, res) => {
+        seen = req;
+        res.writeHead(201, { "x-pod": "web", "set-cookie": ["a=1", "b=2"], "content-type": "text/plain" });
+        res.end(`hello from ${req.method} ${req.url}`);
+      }),
+    );
+    routes.set("1", manifest, () => [`127.0.0.1:${upstream}`]);
+
+    const answer = await send(`${HOST}:${ingressPort}`, {
+      path: "/path?q=1",
+      headers: { "x-custom": "yes", "x-forwarded-for": "10.0.0.1" },
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.body).toBe("hello from GET /path?q=1");
+    expect(answer.headers["x-pod"]).toBe("web");
+    expect(answer.headers["set-cookie"]).toEqual(["a=1", "b=2"]);
+    expect(answer.headers["content-type"]).toBe("text/plain");
+
+    expect(seen?.headers.host).toBe(`${HOST}:${ingressPort}`);
+    expect(seen?.headers["x-forwarded-host"]).toBe(`${HOST}:${ingressPort}`);
+    expect(seen?.headers["x-forwarded-for"]).toBe("10.0.0.1, 127.0.0.1");
+    expect(seen?.headers["x-custom"]).toBe("yes");
+    expect(await ingressCount("201")).toBe(1);
+  });
+
+  it("sets x-forwarded-for to the client address when none came in", async () => {
+    let forwardedFor: string | string[] | undefined;
+    const upstream = await listen(
+      createServer((req, res) => {
+        forwardedFor = req.headers["x-forwarded-for"];
+        res.end();
+      }),
+    );
+    routes.set("1", manifest, () => [`127.0.0.1:${upstream}`]);
+    expect((await send(HOST)).status).toBe(200);
+    expect(forwardedFor).toBe("127.0.0.1");
+  });
+
+  it("streams a POST body through to the pod as it arrives", async () => {
+    let firstChunk: () => void = () => {};
+    const gotFirstChunk = new Promise<void>((resolve) => {
+      firstChunk = resolve;
+    });
+    const upstream = await listen(
+      createServer(async (req, res) => {
+        const parts: Buffer[] = [];
+        for await (const chunk of req) {
+          parts.push(chunk as Buffer);
+          firstChunk();
+        }
+        const body = Buffer.concat(parts);
+        res.end(`${req.method} ${body.length} ${body.subarray(0, 5).toString()}..${body.subarray(-5).toString()}`);
+      }),
+    );
+    routes.set("1", manifest, () => [`127.0.0.1:${upstream}`]);
+
+    const first = Buffer.from("start");
+    const rest = Buffer.alloc(200_000, "x");
+    const answer = await send(
+      HOST,
+      { method: "POST", headers: { "content-type": "application/octet-stream" } },
+      async (req) => {
+        req.write(first);
+        // The pod sees the first part before the client has sent the rest: the ingress does not buffer bodies.
+        await withTimeout(gotFirstChunk, "the pod receiving the first part of the body");
+        req.write(rest);
+        req.end(Buffer.from("final"));
+      },
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe(`POST ${first.length + rest.length + 5} start..final`);
+  });
+
+  it("spreads requests over the replicas of a pod", async () => {
+    const replica = (name: string) => listen(createServer((_req, res) => res.end(name)));
+    const a = await replica("a");
+    const b = await replica("b");
+    routes.set("1", manifest, () => [`127.0.0.1:${a}`, `127.0.0.1:${b}`]);
+    const bodies: string[] = [];
+    for (let i = 0; i < 4; i++) bodies.push((await send(HOST)).body);
+    expect(bodies).toEqual(["a", "b", "a", "b"]);
+  });
+
+  it("answers 404 naming the host when no pod serves it", async () => {
+    const answer = await send("l99.pods.localhost");
+    expect(answer.status).toBe(404);
+    expect(answer.body).toBe("no pod serves host l99.pods.localhost\n");
+    expect(await ingressCount("404")).toBe(1);
+  });
+
+  it("answers 502 when the pod does not answer", async () => {
+    const port = await deadPort();
+    routes.set("1", manifest, () => [`127.0.0.1:${port}`]);
+    const answer = await send(HOST);
+    expect(answer.status).toBe(502);
+    expect(answer.body).toMatch(/^pod did not answer: .*ECONNREFUSED/);
+    expect(await ingressCount("502")).toBe(1);
+  });
+
+  it("pipes an upgraded connection (WebSocket style) both ways", async () => {
+    let upgradeRequest: IncomingMessage | undefined;
+    const upstreamServer = createServer((_req, res) => res.writeHead(426).end());
+    upstreamServer.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      upgradeRequest = req;
+      socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+      if (head.length > 0) socket.write(head);
+      socket.pipe(socket);
+    });
+    const upstream = await listen(upstreamServer);
+    routes.set("1", manifest, () => [`127.0.0.1:${upstream}`]);
+
+    const client = connect(ingressPort, "127.0.0.1");
+    sockets.push(client);
+    let received = "";
+    const waitFor = (text: string) =>
+      withTimeout(
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (received.includes(text)) {
+              client.off("data", onData);
+              resolve();
+            }
+          };
+          const onData = (chunk: Buffer) => {
+            received += chunk.toString();
+            check();
+          };
+          client.on("data", onData);
+          check();
+        }),
+        `"${text}" through the upgraded connection`,
+      );
+    const switched = waitFor("\r\n\r\n");
+    client.write(
+      `GET /socket?x=1 HTTP/1.1\r\nHost: ${HOST}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly-bytes`,
+    );
+    await switched;
+    expect(received).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    await waitFor("early-bytes");
+
+    client.write("ping-1");
+    await waitFor("ping-1");
+    client.write("ping-2");
+    await waitFor("ping-2");
+
+    expect(upgradeRequest?.url).toBe("/socket?x=1");
+    expect(upgradeRequest?.headers.host).toBe(HOST);
+    expect(upgradeRequest?.headers.upgrade).toBe("echo");
+  });
+
+  it("refuses an upgrade for an unknown host with 404", async () => {
+    const client = connect(ingressPort, "127.0.0.1");
+    sockets.push(client);
+    let received = "";
+    client.on("data", (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    const closed = new Promise<void>((resolve) => client.on("close", () => resolve()));
+    client.write("GET / HTTP/1.1\r\nHost: nobody.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+    await withTimeout(closed, "the ingress closing the connection");
+    expect(received).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+  });
+});

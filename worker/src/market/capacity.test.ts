@@ -1,0 +1,117 @@
+import type { Resources } from "@podnet/sdk/protocol";
+import { describe, expect, it } from "vitest";
+import type { BidRecord, LeaseRecord, QuoteReservation, WorkerStateData } from "../store/worker-state.js";
+import { committedResources, fitsWithin, freeResources, shortfall, zeroResources } from "./capacity.js";
+
+const ADDRESS = "0x1111111111111111111111111111111111111111" as const;
+const HASH = `0x${"ab".repeat(32)}` as const;
+const NOW = 1_700_000_000;
+
+const res = (cpuMillis: number, memoryMiB: number, storageMiB: number): Resources => ({
+  cpuMillis,
+  memoryMiB,
+  storageMiB,
+});
+
+function lease(id: string, resources: Resources, status: LeaseRecord["status"]): LeaseRecord {
+  return {
+    id,
+    publisher: ADDRESS,
+    orderId: "0",
+    specHash: HASH,
+    resources,
+    pricePerSecond: "1",
+    startedAt: NOW - 100,
+    status,
+  };
+}
+
+function bid(orderId: string, resources: Resources, status: BidRecord["status"]): BidRecord {
+  return { orderId, resources, pricePerSecond: "1", bidDeadline: NOW + 60, status };
+}
+
+function quote(nonce: string, resources: Resources, validUntil: number): QuoteReservation {
+  return { nonce, specHash: HASH, publisher: ADDRESS, resources, validUntil };
+}
+
+function state(parts: Partial<Pick<WorkerStateData, "leases" | "bids" | "quotes">>): WorkerStateData {
+  return {
+    version: 1,
+    chainId: 31337,
+    provider: ADDRESS,
+    market: ADDRESS,
+    cursor: 0,
+    leases: {},
+    bids: {},
+    quotes: [],
+    nextQuoteNonce: "1",
+    tcpPorts: {},
+    lastWithdrawAt: 0,
+    events: {},
+    ...parts,
+  };
+}
+
+describe("committedResources", () => {
+  it("is zero for a fresh state", () => {
+    expect(committedResources(state({}), NOW)).toEqual(zeroResources());
+  });
+
+  it("counts active leases, pending and placed bids and unexpired quotes, and nothing else", () => {
+    const s = state({
+      leases: {
+        "1": lease("1", res(1, 10, 100), "active"),
+        "2": lease("2", res(2, 20, 200), "closed"),
+        "3": lease("3", res(4, 40, 400), "active"),
+      },
+      bids: {
+        "10": bid("10", res(8, 80, 800), "pending"),
+        "11": bid("11", res(16, 160, 1600), "placed"),
+        "12": bid("12", res(32, 320, 3200), "done"),
+        "13": bid("13", res(64, 640, 6400), "lost"),
+      },
+      quotes: [
+        quote("1", res(128, 1280, 12800), NOW + 1),
+        quote("2", res(256, 2560, 25600), NOW), // valid through its last second
+        quote("3", res(512, 5120, 51200), NOW - 1),
+      ],
+    });
+    // 1 + 4 (leases) + 8 + 16 (bids) + 128 + 256 (quotes)
+    expect(committedResources(s, NOW)).toEqual(res(413, 4130, 41300));
+    // A second later the quote valid until NOW has expired too.
+    expect(committedResources(s, NOW + 1)).toEqual(res(157, 1570, 15700));
+  });
+});
+
+describe("freeResources", () => {
+  it("subtracts per dimension and may go negative when over-committed", () => {
+    expect(freeResources(res(4000, 8192, 1000), res(1000, 8000, 1500))).toEqual(res(3000, 192, -500));
+  });
+});
+
+describe("shortfall", () => {
+  it("is undefined when everything fits, including exactly", () => {
+    expect(shortfall(res(1, 1, 1), res(2, 2, 2))).toBeUndefined();
+    expect(shortfall(res(2, 2, 2), res(2, 2, 2))).toBeUndefined();
+  });
+
+  it("names the first dimension that is short", () => {
+    expect(shortfall(res(3, 1, 1), res(2, 2, 2))).toBe("cpuMillis: 3 wanted, 2 free");
+    expect(shortfall(res(1, 3, 9), res(2, 2, 2))).toBe("memoryMiB: 3 wanted, 2 free");
+    expect(shortfall(res(1, 1, 9), res(2, 2, 2))).toBe("storageMiB: 9 wanted, 2 free");
+  });
+
+  it("reports negative free capacity as 0 free", () => {
+    expect(shortfall(res(1, 1, 1), res(-5, 2, 2))).toBe("cpuMillis: 1 wanted, 0 free");
+  });
+});
+
+describe("fitsWithin", () => {
+  it("needs every dimension to fit", () => {
+    expect(fitsWithin(res(1, 2, 3), res(1, 2, 3))).toBe(true);
+    expect(fitsWithin(res(0, 0, 0), res(1, 2, 3))).toBe(true);
+    expect(fitsWithin(res(2, 2, 3), res(1, 2, 3))).toBe(false);
+    expect(fitsWithin(res(1, 3, 3), res(1, 2, 3))).toBe(false);
+    expect(fitsWithin(res(1, 2, 4), res(1, 2, 3))).toBe(false);
+  });
+});

@@ -1,0 +1,140 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { WorkerState, type WorkerStateData } from "./worker-state.js";
+
+const identity = {
+  chainId: 31337,
+  provider: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+  market: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+} as const;
+
+let dir: string;
+const opened: WorkerState[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "podnet-state-"));
+});
+afterEach(() => {
+  // Flush pending debounced saves before the directory goes away.
+  for (const state of opened.splice(0)) state.saveNow();
+  vi.useRealTimers();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function open(startBlock = 0, id: { chainId: number; provider: `0x${string}`; market: `0x${string}` } = identity) {
+  const state = WorkerState.open(dir, id, startBlock);
+  opened.push(state);
+  return state;
+}
+
+const stateFile = () => join(dir, "state.json");
+const onDisk = () => JSON.parse(readFileSync(stateFile(), "utf8")) as WorkerStateData;
+
+describe("WorkerState", () => {
+  it("writes a fresh state at the start block", () => {
+    const state = open(1234);
+    const expected: WorkerStateData = {
+      version: 1,
+      ...identity,
+      cursor: 1234,
+      leases: {},
+      bids: {},
+      quotes: [],
+      nextQuoteNonce: "1",
+      tcpPorts: {},
+      lastWithdrawAt: 0,
+      events: {},
+    };
+    expect(state.data).toEqual(expected);
+    expect(onDisk()).toEqual(expected);
+  });
+
+  it("reads its state back on reopen, ignoring the start block", () => {
+    const first = open(10);
+    first.data.cursor = 99;
+    first.data.tcpPorts["5:db:5432"] = 30001;
+    first.data.bids["3"] = {
+      orderId: "3",
+      resources: { cpuMillis: 1, memoryMiB: 2, storageMiB: 3 },
+      pricePerSecond: "7",
+      bidDeadline: 100,
+      status: "placed",
+    };
+    first.saveNow();
+
+    // Same identity in another case: addresses compare case-insensitively.
+    const again = open(500, { ...identity, provider: identity.provider.toLowerCase() as `0x${string}` });
+    expect(again.data.cursor).toBe(99);
+    expect(again.data.tcpPorts).toEqual({ "5:db:5432": 30001 });
+    expect(again.data.bids["3"]?.status).toBe("placed");
+  });
+
+  it.each([
+    ["chainId", { ...identity, chainId: 1 }],
+    ["provider", { ...identity, provider: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" as const }],
+    ["market", { ...identity, market: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512" as const }],
+  ] as const)("refuses a state file of another %s", (field, other) => {
+    open(0);
+    const before = readFileSync(stateFile(), "utf8");
+    expect(() => WorkerState.open(dir, other, 0)).toThrow(
+      new RegExp(`state\\.json: belongs to ${field} ${identity[field]}, not ${other[field]}`),
+    );
+    // The other chain's file is left as it was.
+    expect(readFileSync(stateFile(), "utf8")).toBe(before);
+  });
+
+  it("keeps the newest 100 events of each lease", () => {
+    const state = open();
+    for (let i = 0; i < 150; i++) state.recordEvent("1", "tick", `event ${i}`, 1000 + i);
+    state.recordEvent("2", "running", "other lease");
+    const events = state.data.events["1"] ?? [];
+    expect(events).toHaveLength(100);
+    expect(events[0]).toEqual({ at: 1050, type: "tick", message: "event 50" });
+    expect(events[99]).toEqual({ at: 1149, type: "tick", message: "event 149" });
+    expect(state.data.events["2"]).toHaveLength(1);
+    state.saveNow();
+    expect(onDisk().events["1"]).toHaveLength(100);
+  });
+
+  it("stamps events with the current time by default", () => {
+    const state = open();
+    const before = Math.floor(Date.now() / 1000);
+    state.recordEvent("1", "x", "y");
+    const at = state.data.events["1"]?.[0]?.at ?? 0;
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+  });
+
+  it("coalesces save() into one write shortly after", () => {
+    vi.useFakeTimers();
+    const state = open();
+    state.data.cursor = 7;
+    state.save();
+    state.data.cursor = 8;
+    state.save();
+    expect(onDisk().cursor).toBe(0);
+    vi.advanceTimersByTime(150);
+    expect(onDisk().cursor).toBe(8);
+  });
+
+  it("saveNow writes atomically: the file always parses and no temporary file is left", () => {
+    const state = open();
+    for (let i = 0; i < 50; i++) {
+      state.data.cursor = i;
+      state.recordEvent("1", "tick", "x".repeat(i * 100));
+      state.saveNow();
+      expect(onDisk().cursor).toBe(i);
+      expect(readdirSync(dir)).toEqual(["state.json"]);
+    }
+  });
+
+  it("overwrites a stale temporary file from a crashed write", () => {
+    const state = open();
+    writeFileSync(join(dir, `state.json.${process.pid}.tmp`), "{half a wri");
+    state.data.cursor = 5;
+    state.saveNow();
+    expect(onDisk().cursor).toBe(5);
+    expect(readdirSync(dir)).toEqual(["state.json"]);
+  });
+});
