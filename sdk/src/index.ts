@@ -1,26 +1,137 @@
-// The publisher SDK. Its actions (quotes, leases, orders, deploy) arrive with the [SDK] issue; today it exposes
-// the protocol layer that every package shares.
+// The publisher SDK: viem-style actions (quotes, leases, orders, deploy, pod status) over the protocol layer that
+// every package shares. `createPodnetClient` binds every action; each is also exported as a standalone function
+// taking the client first.
+
+export { type AcceptBidParameters, type AcceptBidReturnType, acceptBid } from "./actions/accept-bid.js";
+export { type CloseLeaseParameters, type CloseLeaseReturnType, closeLease } from "./actions/close-lease.js";
+export { type CreateLeaseParameters, type CreateLeaseReturnType, createLease } from "./actions/create-lease.js";
 export {
-  accessManagerAbi,
-  type ContractName,
-  contractNames,
-  type DeployedContract,
-  type Deployment,
-  decodeAttribute,
-  disputeCourtAbi,
-  encodeAttribute,
-  hashQuote,
-  isValidPricePerSecond,
-  type Pricing,
-  parseDeployment,
-  podnetMarketAbi,
-  podnetRoles,
-  podnetTestTokenAbi,
-  pricePerSecond,
-  providerRegistryAbi,
-  type Quote,
-  quoteDomain,
-  quoteTypes,
-  type Resources,
-  timelockControllerAbi,
-} from "./protocol/index.js";
+  type CreateOrderParameters,
+  type CreateOrderReturnType,
+  createOrder,
+  type OrderRequirements,
+} from "./actions/create-order.js";
+export {
+  type BlobDelivery,
+  type DeployPodParameters,
+  type DeployPodReturnType,
+  deployPod,
+} from "./actions/deploy-pod.js";
+export {
+  costOf,
+  type EstimateCostParameters,
+  type EstimateCostReturnType,
+  estimateCost,
+} from "./actions/estimate-cost.js";
+export {
+  type FindProvidersParameters,
+  type FindProvidersReturnType,
+  type FoundProvider,
+  findProviders,
+} from "./actions/find-providers.js";
+export { type GetBalanceParameters, type GetBalanceReturnType, getBalance } from "./actions/get-balance.js";
+export {
+  type BidStatus,
+  type GetBidsParameters,
+  type GetBidsReturnType,
+  getBids,
+  type OrderBid,
+} from "./actions/get-bids.js";
+export { type GetLeaseParameters, type GetLeaseReturnType, getLease } from "./actions/get-lease.js";
+export {
+  type GetPodEventsParameters,
+  type GetPodEventsReturnType,
+  getPodEvents,
+  type PodEvent,
+} from "./actions/get-pod-events.js";
+export {
+  type GetPodLogsParameters,
+  type GetPodLogsReturnType,
+  getPodLogs,
+  type PodLogLine,
+} from "./actions/get-pod-logs.js";
+export {
+  type GetPodStatusParameters,
+  type GetPodStatusReturnType,
+  getPodStatus,
+  type PodPhase,
+} from "./actions/get-pod-status.js";
+export {
+  type ContainerUsage,
+  type GetPodUsageParameters,
+  type GetPodUsageReturnType,
+  getPodUsage,
+} from "./actions/get-pod-usage.js";
+export {
+  type GetProviderParameters,
+  type GetProviderReturnType,
+  getProvider,
+  type ProviderStatus,
+} from "./actions/get-provider.js";
+export { type GetQuoteParameters, type GetQuoteReturnType, getQuote, type QuotePolicy } from "./actions/get-quote.js";
+export { type OpenDisputeParameters, type OpenDisputeReturnType, openDispute } from "./actions/open-dispute.js";
+export { type PrepareImageParameters, type PrepareImageReturnType, prepareImage } from "./actions/prepare-image.js";
+export {
+  type PrepareSecretParameters,
+  type PrepareSecretReturnType,
+  prepareSecret,
+} from "./actions/prepare-secret.js";
+export { type ReportDarkParameters, type ReportDarkReturnType, reportDark } from "./actions/report-dark.js";
+export { type TopUpParameters, type TopUpReturnType, topUp } from "./actions/top-up.js";
+export { type UpdatePodParameters, type UpdatePodReturnType, updatePod } from "./actions/update-pod.js";
+export {
+  type WaitForLeaseParameters,
+  type WaitForLeaseReturnType,
+  waitForLease,
+} from "./actions/wait-for-lease.js";
+export { type WaitForPodParameters, type WaitForPodReturnType, waitForPod } from "./actions/wait-for-pod.js";
+export {
+  BLOB_CACHE_KEY_MESSAGE,
+  BlobCache,
+  type BlobCacheEntry,
+  DEFAULT_BLOB_CACHE_DIR,
+  deriveSelfEncryptionKey,
+  type SelfEncryptionKey,
+} from "./blob-cache.js";
+export {
+  createPodnetClient,
+  type PodnetActions,
+  type PodnetClient,
+  type PodnetClientConfig,
+  type PodnetClientWithActions,
+  podnetActions,
+} from "./client.js";
+export {
+  BlobCacheError,
+  BlobNotFoundError,
+  ContractError,
+  IndexerError,
+  InsufficientAllowanceError,
+  InsufficientBalanceError,
+  InvalidParameterError,
+  NotFoundError,
+  NotPublisherError,
+  PodFailedError,
+  PodnetError,
+  type PodnetErrorCode,
+  ProviderApiError,
+  type QuoteCheck,
+  QuoteVerificationError,
+  SpecHashMismatchError,
+  TimeoutError,
+  WalletRequiredError,
+} from "./errors.js";
+export {
+  DEFAULT_SCRYPT_N,
+  decryptKeystore,
+  type EncryptKeystoreOptions,
+  encryptKeystore,
+  type Keystore,
+  KeystoreError,
+  loadKeystoreFile,
+  saveKeystoreFile,
+} from "./keystore.js";
+export { MAX_POD_SPEC_BYTES, PodSpecError, type PodSpecIssue, parsePodSpec, podSpecTemplate } from "./pod-spec.js";
+// The protocol layer (ABIs, pricing, EIP-712 quotes, manifest schema and hash, request signing, encryption, content
+// ids): also importable alone as "@podnet/sdk/protocol".
+export * from "./protocol/index.js";

@@ -94,10 +94,11 @@ export function createApi(ctx: WorkerContext, reconciler: Reconciler, routes: Ro
 
   app.get("/v1/blobs/:cid", async (c) => {
     const cid = blobId(c.req.param("cid"));
-    const stream = ctx.blobs.read(cid);
-    return new Response(Readable.toWeb(stream) as ReadableStream, {
-      headers: { "content-type": "application/octet-stream", "content-length": String(ctx.blobs.size(cid)) },
-    });
+    if (!ctx.blobs.has(cid)) throw new HttpError(404, `blob ${cid}: not stored here`);
+    const headers = { "content-type": "application/octet-stream", "content-length": String(ctx.blobs.size(cid)) };
+    // Hono answers HEAD with the GET handler and drops the body: open no file for it (a dropped stream leaks its fd).
+    if (c.req.method === "HEAD") return new Response(null, { headers });
+    return new Response(Readable.toWeb(ctx.blobs.read(cid)) as ReadableStream, { headers });
   });
 
   // The signature covers the path (lease and content id), not the body: the content id already pins every byte,

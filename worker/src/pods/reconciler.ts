@@ -3,7 +3,7 @@ import type { WorkerContext } from "../context.js";
 import type { RuntimeContainer } from "../runtime/docker-runtime.js";
 import type { StoredManifest } from "../store/manifest-store.js";
 import type { LeaseRecord } from "../store/worker-state.js";
-import { ensureImage } from "./images.js";
+import { collectUnusedImages, ensureImage } from "./images.js";
 import type { RouteTable } from "./routes.js";
 import { removeSecrets, writeSecrets } from "./secrets.js";
 
@@ -15,6 +15,7 @@ export type PodPhase =
   | { phase: "stopped"; reason: string };
 
 const RETRY_AFTER_FAILURE_MS = 5000;
+const IMAGE_COLLECTION_INTERVAL_MS = 60_000;
 
 /**
  * Drives Docker (actual state: containers labelled with this provider, lease and spec) towards the desired state
@@ -28,6 +29,7 @@ export class Reconciler {
   private readonly failedAt = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private lastImageCollection = Date.now();
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -65,6 +67,12 @@ export class Reconciler {
     this.ctx.metrics.containersRunning.set(actual.filter((c) => c.state === "running").length);
     this.ctx.metrics.leasesActive.set(this.activeLeaseIds().length);
     this.ctx.metrics.reconcileSeconds.observe((performance.now() - started) / 1000);
+    if (Date.now() - this.lastImageCollection > IMAGE_COLLECTION_INTERVAL_MS) {
+      this.lastImageCollection = Date.now();
+      await collectUnusedImages(this.ctx).catch((error) =>
+        this.ctx.log.warn("image collection failed", { error: (error as Error).message }),
+      );
+    }
   }
 
   /** Reconciles one lease now (after the ones already queued for it). */

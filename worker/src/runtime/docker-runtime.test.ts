@@ -401,6 +401,28 @@ describe("DockerRuntime", () => {
     await runtime.removePod(leaseId);
   });
 
+  it("removes unused images of a repository, never one a container uses or the caller keeps", async () => {
+    const repository = `podnet-gc-${run}`;
+    const [unused, inUse, kept] = ["unused", "in-use", "kept"].map((name) => `${repository}/${name}:latest`) as [
+      string,
+      string,
+      string,
+    ];
+    for (const tag of [unused, inUse, kept]) {
+      await buildTestImage(docker, tag, { files: { "/www/index.html": `${run} ${tag}` } });
+      extraTags.push(tag);
+    }
+    const holder = await docker.createContainer({ Image: inUse, Cmd: ["true"] });
+    try {
+      expect(await runtime.removeUnusedImages(repository, new Set([kept]))).toEqual([unused]);
+      expect(await runtime.hasImage(unused)).toBeUndefined();
+      expect(await runtime.hasImage(inUse)).toBeDefined();
+      expect(await runtime.hasImage(kept)).toBeDefined();
+    } finally {
+      await holder.remove({ force: true });
+    }
+  });
+
   describe("logs", () => {
     const leaseId = 6n;
     let printer = "";

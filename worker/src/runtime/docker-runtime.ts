@@ -229,6 +229,30 @@ export class DockerRuntime {
     return loadImageTarball(this.#docker, tar, tag);
   }
 
+  /**
+   * Removes images tagged `<repository>/*` that no container (of any provider on this engine) uses, except `keep`.
+   * Docker refuses to remove an image a container still uses, which is what makes this safe to run any time.
+   * @returns the tags removed.
+   */
+  async removeUnusedImages(repository: string, keep: ReadonlySet<string> = new Set()): Promise<string[]> {
+    const images = await this.#docker.listImages({ filters: { reference: [`${repository}/*`] } });
+    const used = new Set((await this.#docker.listContainers({ all: true })).map((c) => c.ImageID));
+    const removed: string[] = [];
+    for (const image of images) {
+      if (used.has(image.Id)) continue;
+      for (const tag of image.RepoTags ?? []) {
+        if (keep.has(tag)) continue;
+        try {
+          await this.#docker.getImage(tag).remove();
+          removed.push(tag);
+        } catch (error) {
+          if (dockerStatus(error) !== 404 && dockerStatus(error) !== 409) throw error;
+        }
+      }
+    }
+    return removed;
+  }
+
   /** The id of a local image (by id or tag), or undefined when the engine does not have it. */
   async hasImage(ref: string): Promise<string | undefined> {
     const image = await unless404(() => this.#docker.getImage(ref).inspect());

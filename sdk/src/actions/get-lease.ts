@@ -1,0 +1,76 @@
+import type { Address, Hex } from "viem";
+import type { PodnetClient } from "../client.js";
+import { NotFoundError } from "../errors.js";
+import { podnetMarketAbi } from "../protocol/index.js";
+import { addresses } from "./internal/chain.js";
+
+export type GetLeaseParameters = {
+  leaseId: bigint;
+};
+
+export type GetLeaseReturnType = {
+  leaseId: bigint;
+  publisher: Address;
+  provider: Address;
+  status: "active" | "closed";
+  specHash: Hex;
+  pricePerSecond: bigint;
+  /** Every token still held for the lease: unspent funds plus what the provider earned but did not withdraw. */
+  balance: bigint;
+  /** The provider's stake locked for this lease. */
+  collateral: bigint;
+  /** Unix seconds; `endedAt` is 0 while active. */
+  startedAt: number;
+  endedAt: number;
+  /** The provider has been paid up to here. */
+  settledAt: number;
+  /** A dispute holds the collateral. */
+  disputed: boolean;
+  /** When the funds run out at the current price (for a closed lease: when it ended). */
+  runsOutAt: number;
+  /** What the provider could withdraw now. */
+  withdrawable: bigint;
+  /** The funds ran out: the lease only awaits closing. */
+  outOfFunds: boolean;
+};
+
+/**
+ * Reads a lease from the market with when its funds run out and what its provider could withdraw now.
+ *
+ * @throws {NotFoundError} when no lease has this id.
+ * @example
+ * const lease = await client.getLease({ leaseId });
+ * console.log(`runs out at ${new Date(lease.runsOutAt * 1000).toISOString()}`);
+ */
+export async function getLease(client: PodnetClient, params: GetLeaseParameters): Promise<GetLeaseReturnType> {
+  const { market } = addresses(client);
+  const args = [params.leaseId] as const;
+  const lease = await client.publicClient.readContract({
+    address: market,
+    abi: podnetMarketAbi,
+    functionName: "getLease",
+    args,
+  });
+  if (lease.status === 0) throw new NotFoundError("lease", params.leaseId.toString());
+  const [runsOutAt, [withdrawable, outOfFunds]] = await Promise.all([
+    client.publicClient.readContract({ address: market, abi: podnetMarketAbi, functionName: "leaseRunsOutAt", args }),
+    client.publicClient.readContract({ address: market, abi: podnetMarketAbi, functionName: "withdrawable", args }),
+  ]);
+  return {
+    leaseId: params.leaseId,
+    publisher: lease.publisher,
+    provider: lease.provider,
+    status: lease.status === 1 ? "active" : "closed",
+    specHash: lease.specHash,
+    pricePerSecond: lease.pricePerSecond,
+    balance: lease.balance,
+    collateral: lease.collateral,
+    startedAt: lease.startedAt,
+    endedAt: lease.endedAt,
+    settledAt: lease.settledAt,
+    disputed: lease.disputed,
+    runsOutAt: Number(runsOutAt),
+    withdrawable,
+    outOfFunds,
+  };
+}

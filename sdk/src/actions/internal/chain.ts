@@ -1,0 +1,117 @@
+import {
+  type Abi,
+  type Address,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
+  erc20Abi,
+  type Hash,
+  type TransactionReceipt,
+} from "viem";
+import type { PodnetClient } from "../../client.js";
+import {
+  ContractError,
+  contractError,
+  InsufficientAllowanceError,
+  InsufficientBalanceError,
+  InvalidParameterError,
+} from "../../errors.js";
+import { requireWallet } from "./wallet.js";
+
+/** Contract addresses of the client's deployment. */
+export function addresses(client: PodnetClient) {
+  const c = client.deployment.contracts;
+  return {
+    token: c.paymentToken.address,
+    registry: c.providerRegistry.address,
+    market: c.podnetMarket.address,
+    court: c.disputeCourt.address,
+  };
+}
+
+/** First block worth scanning for the deployment's events. */
+export function fromBlock(client: PodnetClient): bigint {
+  return BigInt(client.deployment.contracts.podnetMarket.blockNumber);
+}
+
+/** Unix seconds of the newest block: what the contracts compare deadlines with. */
+export async function chainTime(client: PodnetClient): Promise<number> {
+  const block = await client.publicClient.getBlock({ blockTag: "latest" });
+  return Number(block.timestamp);
+}
+
+/**
+ * Sends a contract write from the wallet account and waits for a successful receipt. A revert (at gas estimation, or
+ * mined) becomes a {@link ContractError} with the custom error's name.
+ */
+export async function writeAndWait<
+  const abi extends Abi,
+  functionName extends ContractFunctionName<abi, "nonpayable" | "payable">,
+>(
+  client: PodnetClient,
+  action: string,
+  call: {
+    address: Address;
+    abi: abi;
+    functionName: functionName;
+    args: ContractFunctionArgs<abi, "nonpayable" | "payable", functionName>;
+  },
+): Promise<TransactionReceipt> {
+  const { walletClient, account } = requireWallet(client, action);
+  let hash: Hash;
+  try {
+    hash = await walletClient.writeContract({
+      ...call,
+      account,
+      chain: walletClient.chain ?? client.publicClient.chain ?? null,
+    } as unknown as Parameters<typeof walletClient.writeContract>[0]);
+  } catch (error) {
+    throw contractError(call.functionName, error);
+  }
+  const receipt = await client.publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") {
+    throw new ContractError(call.functionName, undefined, undefined, `transaction ${hash} reverted`, hash);
+  }
+  return receipt;
+}
+
+/**
+ * Makes sure the wallet holds `amount` tokens and `spender` may take them: approves exactly `amount` when the
+ * allowance is short (unless `approve` is false, then {@link InsufficientAllowanceError}).
+ */
+export async function ensureAllowance(
+  client: PodnetClient,
+  action: string,
+  spender: Address,
+  amount: bigint,
+  approve = true,
+): Promise<{ approveTxHash?: Hash }> {
+  if (amount <= 0n) throw new InvalidParameterError("amount", `must be positive, got ${amount}`);
+  const { address } = requireWallet(client, action);
+  const { token } = addresses(client);
+  const [balance, allowance] = await Promise.all([
+    client.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [address] }),
+    client.publicClient.readContract({
+      address: token,
+      abi: erc20Abi,
+      functionName: "allowance",
+      args: [address, spender],
+    }),
+  ]);
+  if (balance < amount) throw new InsufficientBalanceError(address, balance, amount);
+  if (allowance >= amount) return {};
+  if (!approve) throw new InsufficientAllowanceError(address, spender, allowance, amount);
+  const receipt = await writeAndWait(client, action, {
+    address: token,
+    abi: erc20Abi,
+    functionName: "approve",
+    args: [spender, amount],
+  });
+  return { approveTxHash: receipt.transactionHash };
+}
+
+/** Validates a uint96 token amount parameter. */
+export function uint96(name: string, value: bigint): bigint {
+  if (typeof value !== "bigint") throw new InvalidParameterError(name, "must be a bigint (token base units)");
+  if (value <= 0n || value >= 1n << 96n) throw new InvalidParameterError(name, `must be in 1..2^96-1, got ${value}`);
+  return value;
+}

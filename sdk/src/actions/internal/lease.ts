@@ -1,0 +1,35 @@
+import { type Address, isAddressEqual } from "viem";
+import type { PodnetClient } from "../../client.js";
+import { NotPublisherError, PodnetError } from "../../errors.js";
+import { type GetLeaseReturnType, getLease } from "../get-lease.js";
+import { type GetProviderReturnType, getProvider } from "../get-provider.js";
+import { requireWallet } from "./wallet.js";
+
+export interface LeaseTarget {
+  lease: GetLeaseReturnType;
+  provider: GetProviderReturnType;
+  /** For providerFetch. */
+  target: { provider: Address; endpoint: string };
+}
+
+/**
+ * A lease of the wallet account and its provider's listing: what every publisher call to a provider API needs.
+ * Refuses early (nothing sent) when the wallet is not the lease's publisher, or when `active` is asked and the lease
+ * has ended.
+ */
+export async function leaseTarget(
+  client: PodnetClient,
+  action: string,
+  leaseId: bigint,
+  { active = false, endpoint }: { active?: boolean; endpoint?: string } = {},
+): Promise<LeaseTarget> {
+  const { address } = requireWallet(client, action);
+  const lease = await getLease(client, { leaseId });
+  if (!isAddressEqual(lease.publisher, address))
+    throw new NotPublisherError(`lease ${leaseId}`, lease.publisher, address);
+  if (active && lease.status !== "active") {
+    throw new PodnetError("NOT_FOUND", `${action}: lease ${leaseId} has ended (closed at ${lease.endedAt})`);
+  }
+  const provider = await getProvider(client, { address: lease.provider });
+  return { lease, provider, target: { provider: provider.address, endpoint: endpoint ?? provider.endpoint } };
+}

@@ -1,0 +1,158 @@
+import type { Address, PublicClient, WalletClient } from "viem";
+import { type AcceptBidParameters, type AcceptBidReturnType, acceptBid } from "./actions/accept-bid.js";
+import { type CloseLeaseParameters, type CloseLeaseReturnType, closeLease } from "./actions/close-lease.js";
+import { type CreateLeaseParameters, type CreateLeaseReturnType, createLease } from "./actions/create-lease.js";
+import { type CreateOrderParameters, type CreateOrderReturnType, createOrder } from "./actions/create-order.js";
+import { type DeployPodParameters, type DeployPodReturnType, deployPod } from "./actions/deploy-pod.js";
+import { type EstimateCostParameters, type EstimateCostReturnType, estimateCost } from "./actions/estimate-cost.js";
+import { type FindProvidersParameters, type FindProvidersReturnType, findProviders } from "./actions/find-providers.js";
+import { type GetBalanceParameters, type GetBalanceReturnType, getBalance } from "./actions/get-balance.js";
+import { type GetBidsParameters, type GetBidsReturnType, getBids } from "./actions/get-bids.js";
+import { type GetLeaseParameters, type GetLeaseReturnType, getLease } from "./actions/get-lease.js";
+import { type GetPodEventsParameters, type GetPodEventsReturnType, getPodEvents } from "./actions/get-pod-events.js";
+import { type GetPodLogsParameters, type GetPodLogsReturnType, getPodLogs } from "./actions/get-pod-logs.js";
+import { type GetPodStatusParameters, type GetPodStatusReturnType, getPodStatus } from "./actions/get-pod-status.js";
+import { type GetPodUsageParameters, type GetPodUsageReturnType, getPodUsage } from "./actions/get-pod-usage.js";
+import { type GetProviderParameters, type GetProviderReturnType, getProvider } from "./actions/get-provider.js";
+import { type GetQuoteParameters, type GetQuoteReturnType, getQuote } from "./actions/get-quote.js";
+import { type OpenDisputeParameters, type OpenDisputeReturnType, openDispute } from "./actions/open-dispute.js";
+import { type PrepareImageParameters, type PrepareImageReturnType, prepareImage } from "./actions/prepare-image.js";
+import { type PrepareSecretParameters, type PrepareSecretReturnType, prepareSecret } from "./actions/prepare-secret.js";
+import { type ReportDarkParameters, type ReportDarkReturnType, reportDark } from "./actions/report-dark.js";
+import { type TopUpParameters, type TopUpReturnType, topUp } from "./actions/top-up.js";
+import { type UpdatePodParameters, type UpdatePodReturnType, updatePod } from "./actions/update-pod.js";
+import { type WaitForLeaseParameters, type WaitForLeaseReturnType, waitForLease } from "./actions/wait-for-lease.js";
+import { type WaitForPodParameters, type WaitForPodReturnType, waitForPod } from "./actions/wait-for-pod.js";
+import { BlobCache, DEFAULT_BLOB_CACHE_DIR, type SelfEncryptionKey } from "./blob-cache.js";
+import { InvalidParameterError } from "./errors.js";
+import type { Deployment } from "./protocol/index.js";
+
+export type PodnetClientConfig = {
+  /** Reads the chain (any viem public client on the deployment's chain). */
+  publicClient: PublicClient;
+  /**
+   * Signs transactions, provider API requests and the blob cache key. Optional: read-only actions work without it,
+   * the others throw `WalletRequiredError`. Local and JSON-RPC accounts both work.
+   */
+  walletClient?: WalletClient;
+  /** Contract addresses (deployments/<chainId>.json, parsed with `parseDeployment`). */
+  deployment: Deployment;
+  /** Base URL of a Podnet indexer, for `findProviders`. */
+  indexerUrl?: string;
+  /** Where encrypted blobs are cached (default `~/.podnet/blobs`). */
+  blobCacheDir?: string;
+  /** fetch for provider APIs and the indexer (default: the global fetch). */
+  fetch?: typeof globalThis.fetch;
+};
+
+/** What every action receives: the configuration plus the blob cache and per-client memos. */
+export type PodnetClient = {
+  publicClient: PublicClient;
+  walletClient?: WalletClient;
+  deployment: Deployment;
+  indexerUrl?: string;
+  blobCache: BlobCache;
+  fetch: typeof globalThis.fetch;
+  /** Memos shared by every copy of the client: the blob cache key per wallet account. */
+  readonly state: { selfKeys: Map<Address, Promise<SelfEncryptionKey>> };
+};
+
+/** Every action, bound to a client (`client.getQuote(params)` is `getQuote(client, params)`). */
+export type PodnetActions = {
+  findProviders: (params: FindProvidersParameters) => Promise<FindProvidersReturnType>;
+  getProvider: (params: GetProviderParameters) => Promise<GetProviderReturnType>;
+  getQuote: (params: GetQuoteParameters) => Promise<GetQuoteReturnType>;
+  estimateCost: (params: EstimateCostParameters) => Promise<EstimateCostReturnType>;
+  createLease: (params: CreateLeaseParameters) => Promise<CreateLeaseReturnType>;
+  createOrder: (params: CreateOrderParameters) => Promise<CreateOrderReturnType>;
+  getBids: (params: GetBidsParameters) => Promise<GetBidsReturnType>;
+  acceptBid: (params: AcceptBidParameters) => Promise<AcceptBidReturnType>;
+  waitForLease: (params: WaitForLeaseParameters) => Promise<WaitForLeaseReturnType>;
+  prepareImage: (params: PrepareImageParameters) => Promise<PrepareImageReturnType>;
+  prepareSecret: (params: PrepareSecretParameters) => Promise<PrepareSecretReturnType>;
+  deployPod: (params: DeployPodParameters) => Promise<DeployPodReturnType>;
+  updatePod: (params: UpdatePodParameters) => Promise<UpdatePodReturnType>;
+  getPodStatus: (params: GetPodStatusParameters) => Promise<GetPodStatusReturnType>;
+  getPodUsage: (params: GetPodUsageParameters) => Promise<GetPodUsageReturnType>;
+  getPodEvents: (params: GetPodEventsParameters) => Promise<GetPodEventsReturnType>;
+  getPodLogs: (params: GetPodLogsParameters) => Promise<GetPodLogsReturnType>;
+  waitForPod: (params: WaitForPodParameters) => Promise<WaitForPodReturnType>;
+  topUp: (params: TopUpParameters) => Promise<TopUpReturnType>;
+  closeLease: (params: CloseLeaseParameters) => Promise<CloseLeaseReturnType>;
+  getLease: (params: GetLeaseParameters) => Promise<GetLeaseReturnType>;
+  getBalance: (params?: GetBalanceParameters) => Promise<GetBalanceReturnType>;
+  openDispute: (params: OpenDisputeParameters) => Promise<OpenDisputeReturnType>;
+  reportDark: (params: ReportDarkParameters) => Promise<ReportDarkReturnType>;
+};
+
+export type PodnetClientWithActions = PodnetClient & PodnetActions;
+
+/** Binds every action to `client`, like viem's decorators. */
+export function podnetActions(client: PodnetClient): PodnetActions {
+  return {
+    findProviders: (params) => findProviders(client, params),
+    getProvider: (params) => getProvider(client, params),
+    getQuote: (params) => getQuote(client, params),
+    estimateCost: (params) => estimateCost(client, params),
+    createLease: (params) => createLease(client, params),
+    createOrder: (params) => createOrder(client, params),
+    getBids: (params) => getBids(client, params),
+    acceptBid: (params) => acceptBid(client, params),
+    waitForLease: (params) => waitForLease(client, params),
+    prepareImage: (params) => prepareImage(client, params),
+    prepareSecret: (params) => prepareSecret(client, params),
+    deployPod: (params) => deployPod(client, params),
+    updatePod: (params) => updatePod(client, params),
+    getPodStatus: (params) => getPodStatus(client, params),
+    getPodUsage: (params) => getPodUsage(client, params),
+    getPodEvents: (params) => getPodEvents(client, params),
+    getPodLogs: (params) => getPodLogs(client, params),
+    waitForPod: (params) => waitForPod(client, params),
+    topUp: (params) => topUp(client, params),
+    closeLease: (params) => closeLease(client, params),
+    getLease: (params) => getLease(client, params),
+    getBalance: (params) => getBalance(client, params),
+    openDispute: (params) => openDispute(client, params),
+    reportDark: (params) => reportDark(client, params),
+  };
+}
+
+/**
+ * The publisher client: the configuration with every action bound to it. Each action is also a standalone function
+ * taking the client first (`getQuote(client, params)`), for tree-shaking and composition.
+ *
+ * @example
+ * import { createPodnetClient, parseDeployment } from "@podnet/sdk";
+ * import { createPublicClient, createWalletClient, http } from "viem";
+ * import { privateKeyToAccount } from "viem/accounts";
+ * import { foundry } from "viem/chains";
+ *
+ * const transport = http("http://127.0.0.1:8545");
+ * const client = createPodnetClient({
+ *   publicClient: createPublicClient({ chain: foundry, transport }),
+ *   walletClient: createWalletClient({ chain: foundry, transport, account: privateKeyToAccount(key) }),
+ *   deployment: parseDeployment(JSON.parse(readFileSync("deployments/31337.json", "utf8"))),
+ * });
+ * const { image } = await client.prepareImage({ tarball: "web.tar" });
+ */
+export function createPodnetClient(config: PodnetClientConfig): PodnetClientWithActions {
+  if (!config.publicClient) throw new InvalidParameterError("publicClient", "is required");
+  if (!config.deployment?.contracts) throw new InvalidParameterError("deployment", "is required (parseDeployment)");
+  const chainId = config.publicClient.chain?.id;
+  if (chainId !== undefined && chainId !== config.deployment.chainId) {
+    throw new InvalidParameterError(
+      "publicClient",
+      `is on chain ${chainId}, the deployment is on chain ${config.deployment.chainId}`,
+    );
+  }
+  const client: PodnetClient = {
+    publicClient: config.publicClient,
+    ...(config.walletClient ? { walletClient: config.walletClient } : {}),
+    deployment: config.deployment,
+    ...(config.indexerUrl ? { indexerUrl: config.indexerUrl } : {}),
+    blobCache: new BlobCache(config.blobCacheDir ?? DEFAULT_BLOB_CACHE_DIR),
+    fetch: config.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    state: { selfKeys: new Map() },
+  };
+  return { ...client, ...podnetActions(client) };
+}
