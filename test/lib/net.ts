@@ -1,15 +1,27 @@
 /** Small helpers of the end-to-end tests: free ports and polling. */
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
+/**
+ * A TCP port that was free on 127.0.0.1 a moment ago, from below the kernel's ephemeral range: Docker hands out
+ * published host ports from that range, so a port picked there can be taken by a container before a restarted
+ * process binds it again.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+  const ceiling = Math.min((low ?? 32768) - 1, 29_999);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * (ceiling - 20_000));
+    if (await canListen(port)) return port;
+  }
+  throw new Error("no free TCP port found in 20000-29999");
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 

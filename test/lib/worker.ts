@@ -175,15 +175,17 @@ export async function startWorkerProcess(env: Record<string, string>, logName = 
   void exited.then((code) => {
     exitCode = code;
   });
-  await waitFor(
-    "the worker's /health",
-    async () => {
-      if (exitCode !== undefined)
-        throw new Error(`worker exited with ${exitCode}: ${readFileSync(logFile, "utf8").slice(-2000)}`);
-      const response = await fetch(`${apiUrl}/health`).catch(() => undefined);
-      return response?.ok ? true : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 100 },
+  await waitForOrKill(child, () =>
+    waitFor(
+      "the worker's /health",
+      async () => {
+        if (exitCode !== undefined)
+          throw new Error(`worker exited with ${exitCode}: ${readFileSync(logFile, "utf8").slice(-2000)}`);
+        const response = await fetch(`${apiUrl}/health`).catch(() => undefined);
+        return response?.ok ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    ),
   );
   return {
     apiUrl,
@@ -200,6 +202,16 @@ export async function startWorkerProcess(env: Record<string, string>, logName = 
       await exited;
     },
   };
+}
+
+/** Runs `wait`; if it fails, the child is killed so no hung worker outlives the test. */
+async function waitForOrKill<T>(child: ChildProcess, wait: () => Promise<T>): Promise<T> {
+  try {
+    return await wait();
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
 }
 
 /** A publisher talking to provider APIs with signed requests. */

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { encodeAttribute } from "@podnet/sdk/protocol";
 import { type Hex, isHex } from "viem";
 import { z } from "zod";
+import { parsePool } from "./pods/subnets.js";
 
 /**
  * Worker configuration. Sources, later ones winning: defaults < JSON file (`--config`, PODNET_WORKER_CONFIG) <
@@ -52,6 +53,9 @@ const schema = z.strictObject({
     .tuple([port, port])
     .refine(([a, b]) => a <= b, "must be [first, last]")
     .default([30000, 32767]),
+  /** Pod networks are carved from this pool (one subnet per lease); keep it clear of the host's own networks. */
+  podNetworkPool: z.string().default("10.200.0.0/14"),
+  podNetworkPrefix: z.coerce.number().int().min(16).max(28).default(24),
   metadataURI: z.string().max(2048).default(""),
   pricing: z
     .strictObject({ perCpuMilli: amount, perMemoryMiB: amount, perStorageMiB: amount, flat: amount })
@@ -211,6 +215,11 @@ export function loadConfig({ argv = [], env = process.env, cwd = process.cwd() }
     throw new ConfigError(lines.join("\n"));
   }
   const config = result.data as WorkerConfig;
+  try {
+    parsePool(config.podNetworkPool, config.podNetworkPrefix);
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message} (${origin.podNetworkPool ?? "default"})`);
+  }
   if (config.deploymentsFile && !isAbsolute(config.deploymentsFile)) {
     config.deploymentsFile = resolve(cwd, config.deploymentsFile);
   }

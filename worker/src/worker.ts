@@ -98,11 +98,6 @@ export async function startWorker(
   const head = await chain.publicClient.getBlockNumber();
   await follower.caughtUpTo(head - BigInt(config.confirmations));
   reconciler = new Reconciler(ctx, routes);
-  await reconciler.pass();
-  reconciler.start();
-  const money = new MoneyLoop(ctx);
-  await money.start();
-
   const api = createApi(ctx, reconciler, routes);
   const apiServer = await listen(
     (ready) => serve({ fetch: api.fetch, hostname: config.apiHost, port: config.apiPort }, ready) as Server,
@@ -112,6 +107,12 @@ export async function startWorker(
     ingress.once("error", reject);
     ingress.listen(config.ingressPort, config.ingressHost, () => resolve());
   });
+  // Listening first: pods that still run are routed as soon as the first pass sees them, and no container the pass
+  // creates can take the API's or the ingress' port in the meantime.
+  await reconciler.pass();
+  reconciler.start();
+  const money = new MoneyLoop(ctx);
+  await money.start();
   const apiPort = (apiServer.address() as AddressInfo).port;
   const ingressPort = (ingress.address() as AddressInfo).port;
   log.info("worker started", {

@@ -19,6 +19,7 @@ import { fitsWithin } from "../market/capacity.js";
 import { ensureLeaseRecord } from "../market/events.js";
 import type { Reconciler } from "../pods/reconciler.js";
 import type { RouteTable } from "../pods/routes.js";
+import { usableAddresses } from "../pods/subnets.js";
 import { BlobError } from "../store/blob-store.js";
 import { PublisherAuth } from "./auth.js";
 import { HttpError } from "./http-error.js";
@@ -145,6 +146,15 @@ export function createApi(ctx: WorkerContext, reconciler: Reconciler, routes: Ro
         {
           path: "containers",
           message: `the pod needs ${JSON.stringify(needs)}, the lease pays for ${JSON.stringify(record.resources)}`,
+        },
+      ]);
+    }
+    const addresses = usableAddresses(ctx.config.podNetworkPrefix);
+    if (manifest.containers.length * manifest.replicas > addresses) {
+      throw HttpError.invalid([
+        {
+          path: "replicas",
+          message: `${manifest.containers.length * manifest.replicas} containers do not fit this provider's pod network (${addresses} addresses)`,
         },
       ]);
     }

@@ -1,4 +1,11 @@
-import { BaseError, ContractFunctionRevertedError, type Hash, type TransactionReceipt } from "viem";
+import {
+  type Abi,
+  type Address,
+  BaseError,
+  ContractFunctionRevertedError,
+  type Hash,
+  type TransactionReceipt,
+} from "viem";
 import type { Logger } from "../log.js";
 import type { ChainContext } from "./connect.js";
 
@@ -26,6 +33,28 @@ export class TxQueue {
     this.tail = next.catch(() => undefined);
     return next;
   }
+}
+
+/** A contract call the worker sends: the market's or the registry's ABI, a function and its arguments. */
+export interface ContractCall {
+  address: Address;
+  abi: Abi;
+  functionName: string;
+  args?: readonly unknown[];
+}
+
+/**
+ * Headroom on estimated gas. An estimate is exact for the state it ran against; transactions racing into the same
+ * block (two providers bidding on one order) can change what a call costs, and an exact estimate then runs out of gas.
+ */
+const GAS_HEADROOM_PERCENT = 130n;
+
+/** Sends a contract call through the queue with estimated gas plus headroom. */
+export function sendContract(chain: ChainContext, txs: TxQueue, label: string, call: ContractCall) {
+  return txs.run(label, async () => {
+    const gas = await chain.publicClient.estimateContractGas({ ...call, account: chain.account } as never);
+    return chain.walletClient.writeContract({ ...call, gas: (gas * GAS_HEADROOM_PERCENT) / 100n } as never);
+  });
 }
 
 /** The custom error name of a failed contract call (MarketBiddingClosed, ...), for logs and decisions. */

@@ -1,6 +1,6 @@
 import { podnetMarketAbi, pricePerSecond, type Resources } from "@podnet/sdk/protocol";
 import type { Hex } from "viem";
-import { revertName } from "../chain/tx-queue.js";
+import { revertName, sendContract } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
 import { committedResources, freeResources, shortfall } from "./capacity.js";
 
@@ -51,14 +51,12 @@ export async function considerOrder(ctx: WorkerContext, order: OrderCreatedArgs)
   };
   state.saveNow();
   try {
-    await ctx.txs.run(`placeBid ${orderId}`, () =>
-      ctx.chain.walletClient.writeContract({
-        address: ctx.chain.deployment.contracts.podnetMarket.address,
-        abi: podnetMarketAbi,
-        functionName: "placeBid",
-        args: [order.orderId, price],
-      }),
-    );
+    await sendContract(ctx.chain, ctx.txs, `placeBid ${orderId}`, {
+      address: ctx.chain.deployment.contracts.podnetMarket.address,
+      abi: podnetMarketAbi,
+      functionName: "placeBid",
+      args: [order.orderId, price],
+    });
     const bid = state.data.bids[orderId];
     if (bid?.status === "pending") bid.status = "placed";
     ctx.metrics.bidsPlaced.inc();
@@ -74,14 +72,12 @@ export async function considerOrder(ctx: WorkerContext, order: OrderCreatedArgs)
 /** Gives a losing bid's stake reservation back (releaseBid is callable by anyone; the provider does it for itself). */
 export async function releaseBid(ctx: WorkerContext, orderId: string): Promise<void> {
   try {
-    await ctx.txs.run(`releaseBid ${orderId}`, () =>
-      ctx.chain.walletClient.writeContract({
-        address: ctx.chain.deployment.contracts.podnetMarket.address,
-        abi: podnetMarketAbi,
-        functionName: "releaseBid",
-        args: [BigInt(orderId), ctx.chain.account.address],
-      }),
-    );
+    await sendContract(ctx.chain, ctx.txs, `releaseBid ${orderId}`, {
+      address: ctx.chain.deployment.contracts.podnetMarket.address,
+      abi: podnetMarketAbi,
+      functionName: "releaseBid",
+      args: [BigInt(orderId), ctx.chain.account.address],
+    });
   } catch (error) {
     // Already released (by anyone) or still binding: the BidReleased event or the next tick settles it.
     ctx.log.debug("releaseBid not done", { orderId, error: revertName(error) });

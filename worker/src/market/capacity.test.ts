@@ -46,6 +46,7 @@ function state(parts: Partial<Pick<WorkerStateData, "leases" | "bids" | "quotes"
     quotes: [],
     nextQuoteNonce: "1",
     tcpPorts: {},
+    subnets: {},
     lastWithdrawAt: 0,
     events: {},
     ...parts,

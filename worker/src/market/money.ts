@@ -1,6 +1,6 @@
 import { podnetMarketAbi } from "@podnet/sdk/protocol";
 import { parseEventLogs } from "viem";
-import { revertName } from "../chain/tx-queue.js";
+import { revertName, sendContract } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
 
 /**
@@ -71,13 +71,11 @@ export class MoneyLoop {
     });
     if (stake.free + stake.locked === 0n || stake.jailed) return;
     try {
-      await this.ctx.txs.run("heartbeat", () =>
-        this.ctx.chain.walletClient.writeContract({
-          address: this.market,
-          abi: podnetMarketAbi,
-          functionName: "heartbeat",
-        }),
-      );
+      await sendContract(this.ctx.chain, this.ctx.txs, "heartbeat", {
+        address: this.market,
+        abi: podnetMarketAbi,
+        functionName: "heartbeat",
+      });
       this.lastHeartbeatAt = now;
       this.ctx.metrics.heartbeats.inc();
     } catch (error) {
@@ -107,14 +105,12 @@ export class MoneyLoop {
         await ctx.reconcileLease(lease.id).catch(() => undefined);
       }
       try {
-        await ctx.txs.run(`closeLease ${lease.id}`, () =>
-          ctx.chain.walletClient.writeContract({
-            address: this.market,
-            abi: podnetMarketAbi,
-            functionName: "closeLease",
-            args: [BigInt(lease.id)],
-          }),
-        );
+        await sendContract(ctx.chain, ctx.txs, `closeLease ${lease.id}`, {
+          address: this.market,
+          abi: podnetMarketAbi,
+          functionName: "closeLease",
+          args: [BigInt(lease.id)],
+        });
         ctx.log.info("lease closed by the provider", { leaseId: lease.id, reason: lease.ending });
       } catch (error) {
         const name = revertName(error);
@@ -140,14 +136,12 @@ export class MoneyLoop {
     ctx.state.save();
     if (leases.length === 0) return 0n;
     try {
-      const receipt = await ctx.txs.run(`withdraw ${leases.length} leases`, () =>
-        ctx.chain.walletClient.writeContract({
-          address: this.market,
-          abi: podnetMarketAbi,
-          functionName: "withdraw",
-          args: [leases.map((l) => BigInt(l.id))],
-        }),
-      );
+      const receipt = await sendContract(ctx.chain, ctx.txs, `withdraw ${leases.length} leases`, {
+        address: this.market,
+        abi: podnetMarketAbi,
+        functionName: "withdraw",
+        args: [leases.map((l) => BigInt(l.id))],
+      });
       for (const lease of leases) if (lease.status === "closed") lease.owed = "0";
       ctx.state.save();
       const [withdrew] = parseEventLogs({ abi: podnetMarketAbi, eventName: "ProviderWithdrew", logs: receipt.logs });

@@ -6,6 +6,7 @@ import type { LeaseRecord } from "../store/worker-state.js";
 import { collectUnusedImages, ensureImage } from "./images.js";
 import type { RouteTable } from "./routes.js";
 import { removeSecrets, writeSecrets } from "./secrets.js";
+import { leaseSubnet, parsePool, releaseSubnet, type SubnetPool, skipSubnet } from "./subnets.js";
 
 export type PodPhase =
   | { phase: "waiting-manifest" }
@@ -30,11 +31,14 @@ export class Reconciler {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private lastImageCollection = Date.now();
+  private readonly pool: SubnetPool;
 
   constructor(
     private readonly ctx: WorkerContext,
     private readonly routes: RouteTable,
-  ) {}
+  ) {
+    this.pool = parsePool(ctx.config.podNetworkPool, ctx.config.podNetworkPrefix);
+  }
 
   start() {
     this.running = true;
@@ -119,7 +123,11 @@ export class Reconciler {
     const desired = this.desired(lease);
     if (!desired) {
       if (lease?.status === "active" && !lease.ending) {
-        if (!this.phases.has(leaseId)) this.phases.set(leaseId, { phase: "waiting-manifest" });
+        if (!this.phases.has(leaseId)) {
+          this.phases.set(leaseId, { phase: "waiting-manifest" });
+          // The network is the slowest Docker object to create: make it while the publisher sends the manifest.
+          await this.withSubnet(leaseId, (subnet) => ctx.runtime.ensureNetwork(BigInt(leaseId), subnet));
+        }
         return;
       }
       // Nobody pays for this pod (closed, ending, or unknown to this provider): remove everything it had.
@@ -130,6 +138,7 @@ export class Reconciler {
         if (lease?.status !== "active") {
           ctx.manifests.remove(leaseId);
           this.releasePorts(leaseId);
+          releaseSubnet(ctx.state, leaseId);
         }
         if (actual.length > 0) {
           ctx.state.recordEvent(
@@ -166,14 +175,18 @@ export class Reconciler {
     const images: Record<string, string> = {};
     for (const c of manifest.containers) images[c.name] = await ensureImage(ctx, desired, c.image);
     const secretDirs = await writeSecrets(ctx, desired);
-    const containers = await ctx.runtime.ensurePod({
-      leaseId: BigInt(leaseId),
-      specHash,
-      manifest,
-      images,
-      secretDirs,
-      tcpHostPorts: this.tcpPorts(leaseId, manifest),
-    });
+    const tcpHostPorts = this.tcpPorts(leaseId, manifest);
+    const containers = await this.withSubnet(leaseId, (networkSubnet) =>
+      ctx.runtime.ensurePod({
+        leaseId: BigInt(leaseId),
+        specHash,
+        manifest,
+        images,
+        secretDirs,
+        tcpHostPorts,
+        networkSubnet,
+      }),
+    );
     this.setRoutes(leaseId, manifest, containers);
     if (stale.length > 0) {
       await ctx.runtime.removeStaleSpecs(BigInt(leaseId), specHash);
@@ -231,6 +244,17 @@ export class Reconciler {
       }
     }
     return ports;
+  }
+
+  /** Runs `use` with the lease's subnet; a subnet Docker finds overlapping another network is skipped once. */
+  private async withSubnet<T>(leaseId: string, use: (subnet: string) => Promise<T>): Promise<T> {
+    try {
+      return await use(leaseSubnet(this.ctx.state, this.pool, leaseId));
+    } catch (error) {
+      if (!/overlap/i.test((error as Error).message)) throw error;
+      skipSubnet(this.ctx.state, leaseId);
+      return use(leaseSubnet(this.ctx.state, this.pool, leaseId));
+    }
   }
 
   /** Frees a closed lease's host ports. */

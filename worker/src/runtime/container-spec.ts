@@ -31,6 +31,11 @@ export interface PodPlan {
   secretDirs: Record<string, string>;
   /** `${container}:${port}:${replica}` → host port of each TCP expose, allocated by the caller. */
   tcpHostPorts: Record<string, number>;
+  /**
+   * The pod network's subnet (CIDR), allocated by the caller from its own pool. Docker's default pools hold only ~30
+   * bridge networks, so a provider with one network per lease needs its own addressing.
+   */
+  networkSubnet?: string;
 }
 
 /** A Docker volume the plan needs. */

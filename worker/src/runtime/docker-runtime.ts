@@ -165,7 +165,7 @@ export class DockerRuntime {
       }),
     );
     return this.#locks.run(leaseKey(plan.leaseId), async () => {
-      const network = await this.#ensureNetwork(plan.leaseId);
+      const network = await this.#ensureNetwork(plan.leaseId, plan.networkSubnet);
       await this.#ensureVolumes(plan.leaseId, planVolumes(this.#provider, plan));
       const specs: ContainerSpec[] = [];
       for (let replica = 0; replica < plan.manifest.replicas; replica++) {
@@ -339,7 +339,15 @@ export class DockerRuntime {
    * The lease's network id, created when missing. Docker does not guarantee unique network names (two concurrent
    * creates can both succeed), so when several exist every worker picks the same one, the oldest, and drops the rest.
    */
-  async #ensureNetwork(leaseId: bigint): Promise<string> {
+  /**
+   * Creates the lease's network ahead of its pod (idempotent): done when a lease starts, it takes network creation
+   * off the path from manifest to serving pod.
+   */
+  async ensureNetwork(leaseId: bigint, subnet?: string): Promise<string> {
+    return this.#locks.run(leaseKey(leaseId), () => this.#ensureNetwork(leaseId, subnet));
+  }
+
+  async #ensureNetwork(leaseId: bigint, subnet?: string): Promise<string> {
     const name = networkName(this.#provider, leaseId);
     const labels = leaseLabels(this.#provider, leaseId);
     const find = async () =>
@@ -358,6 +366,7 @@ export class DockerRuntime {
           Attachable: false,
           EnableIPv6: false,
           Labels: labels,
+          ...(subnet ? { IPAM: { Driver: "default", Config: [{ Subnet: subnet }] } } : {}),
         });
       } catch (error) {
         if (dockerStatus(error) !== 409) throw new Error(`creating network ${name}: ${dockerMessage(error)}`);

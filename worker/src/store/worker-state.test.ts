@@ -43,6 +43,7 @@ describe("WorkerState", () => {
       quotes: [],
       nextQuoteNonce: "1",
       tcpPorts: {},
+      subnets: {},
       lastWithdrawAt: 0,
       events: {},
     };

@@ -64,6 +64,8 @@ export interface WorkerStateData {
   quotes: QuoteReservation[];
   nextQuoteNonce: string;
   tcpPorts: Record<string, number>;
+  /** Lease id (or `blocked:<index>`) → index of its pod network subnet in the worker's pool. */
+  subnets: Record<string, number>;
   lastWithdrawAt: number;
   events: Record<string, LeaseEvent[]>;
 }
@@ -96,6 +98,8 @@ export class WorkerState {
           );
         }
       }
+      // Fields added after a state file was written start empty.
+      data.subnets ??= {};
       return new WorkerState(file, data);
     }
     const state = new WorkerState(file, {
@@ -107,6 +111,7 @@ export class WorkerState {
       quotes: [],
       nextQuoteNonce: "1",
       tcpPorts: {},
+      subnets: {},
       lastWithdrawAt: 0,
       events: {},
     });

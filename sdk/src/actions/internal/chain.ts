@@ -59,9 +59,13 @@ export async function writeAndWait<
   const { walletClient, account } = requireWallet(client, action);
   let hash: Hash;
   try {
+    // Estimated gas plus 30%: an exact estimate runs out of gas when another transaction in the same block changes
+    // what the call costs (a bid landing first, a settlement).
+    const gas = await client.publicClient.estimateContractGas({ ...call, account } as never);
     hash = await walletClient.writeContract({
       ...call,
       account,
+      gas: (gas * 130n) / 100n,
       chain: walletClient.chain ?? client.publicClient.chain ?? null,
     } as unknown as Parameters<typeof walletClient.writeContract>[0]);
   } catch (error) {

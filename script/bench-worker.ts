@@ -1,0 +1,931 @@
+/**
+ * `npm run bench:worker -- [--leases N] [--pods N] [--keep-logs]`: benchmarks the provider worker on real parts: its
+ * own anvil with the real contracts (automine), the worker as a child process (`podnet-worker run`, so kill -9 is
+ * real), the Docker Engine of script/docker.sh, and a publisher that signs its requests with the protocol layer.
+ *
+ * 1. lease tx -> pod serving over --leases leases (default 30), one at a time: the quote is fetched first (a separate
+ *    round trip a publisher can make ahead), then the clock starts, createLease -> receipt -> PUT manifest (the image
+ *    blob was uploaded once during setup) -> the ingress answers 200 with the page for `l<lease>.pods.localhost`
+ *    (polled every 5 ms). Docker events split the last step into network created, container created, started.
+ *    Each lease is closed after its measurement and its pod removed before the next one starts.
+ * 2. The "docker run floor": createContainer + start of the same image with a published 127.0.0.1 port -> first 200.
+ * 3. --pods pods (default 50, 10 mCPU / 8 MiB each) deployed by five publishers at once; the worker's RSS
+ *    (/proc/<pid>/status VmRSS) sampled over ~10 s, and the containers' own memory (Docker) reported apart from it.
+ * 4. Restart reconcile: (a) kill -9 with the pods running, restart, time to /health and to every pod serving;
+ *    (b) kill -9, remove 10 of the containers, restart, time until every pod serves again and exactly one container
+ *    per lease exists.
+ * 5. Prints a markdown table with the goal next to each figure, the machine and the date.
+ *
+ * Everything it starts is stopped on exit, error or Ctrl-C: the worker, the pods and their networks
+ * (removeProviderLeftovers), the floor containers, the image tag the worker made, anvil, and the temp dir (kept with
+ * --keep-logs, for the worker's and anvil's logs).
+ *
+ * One workaround, printed with the figures: a Docker Engine with the default address pools has room for about 30
+ * user-defined bridge networks, and the worker makes one per lease. So for step 3 the benchmark creates each lease's
+ * network itself (the worker's name and labels, an explicit /24 subnet), and the worker adopts it. Step 1 leaves
+ * network creation to the worker, as in production. And the worker's API and ingress ports are picked below the
+ * ephemeral port range, where Docker does not assign pods' host ports (see portBelowEphemeralRange).
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { createServer } from "node:net";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs, promisify } from "node:util";
+import {
+  deriveEncryptionKeyPair,
+  type PodManifestInput,
+  podnetMarketAbi,
+  quoteFromResponse,
+  sealBlob,
+} from "@podnet/sdk/protocol";
+import Dockerode from "dockerode";
+import { type Address, createWalletClient, type Hex, http, parseEventLogs } from "viem";
+import { buildTestImage, saveImage } from "../test/lib/images.js";
+import {
+  clients,
+  devAccount,
+  fund,
+  type LocalChain,
+  Publisher,
+  registerWorker,
+  removeProviderLeftovers,
+  startLocalChain,
+  startWorkerProcess,
+  TOKEN,
+  type WorkerProcess,
+  workerEnv,
+} from "../test/lib/worker.js";
+import { leaseLabels, namePrefix, networkName } from "../worker/src/runtime/names.js";
+import { repoRoot } from "./lib/chain.js";
+
+const GOAL_MS = 1_000;
+const FLOOR_RUNS = 10;
+const PUBLISHERS = 5;
+const REMOVED_CONTAINERS = 10;
+const RSS_WINDOW_MS = 10_000;
+const RSS_SAMPLES = 6;
+const INGRESS_POLL_MS = 5;
+const RESTART_TIMEOUT_MS = 180_000;
+const DEPOSIT_SECONDS = 3600n;
+const IMAGE_TAG = "podnet-bench/web:1";
+const PAGE = "hello from the podnet worker benchmark";
+
+const docker = new Dockerode({
+  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
+});
+
+// ---------------------------------------------------------------- small helpers
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const now = () => performance.now();
+/** Set by the cleanup: polling loops still running give up instead of keeping the process alive. */
+let stopping = false;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)] ?? Number.NaN;
+}
+
+function summarize(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? Number.NaN };
+}
+
+const median = (samples: number[]) => summarize(samples).p50;
+
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : "n/a";
+const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
+
+const benchStart = Date.now();
+function progress(message: string) {
+  console.log(`  [${fmt((Date.now() - benchStart) / 1000)} s] ${message}`);
+}
+
+/** Polls `check` every `intervalMs` until it returns a value; throws after `timeoutMs` or when the bench stops. */
+async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  { timeoutMs = 60_000, intervalMs = 20 } = {},
+): Promise<T> {
+  const deadline = now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (stopping) throw new Error(`stopped while waiting for ${what}`);
+    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+
+/** GET / on 127.0.0.1:`port` with a Host header; status 0 when nothing answers. */
+function httpGet(port: number, host?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: "127.0.0.1", port, path: "/", headers: host ? { host } : {}, agent, timeout: 5_000 },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => {
+          body += chunk;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on("error", () => resolve({ status: 0, body: "" }));
+      },
+    );
+    req.on("error", () => resolve({ status: 0, body: "" }));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+const podHost = (leaseId: bigint) => `l${leaseId}.pods.localhost`;
+
+/**
+ * A free port below the kernel's ephemeral range, which is also the range Docker assigns published container ports
+ * from (in order): a worker port taken from that range can be handed to one of its own pods while the worker is down
+ * (it recreates missing containers before it listens again), and the restarted worker then fails with EADDRINUSE.
+ */
+async function portBelowEphemeralRange(): Promise<number> {
+  const [first = "32768"] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+  const high = Math.min(Number(first), 65536) - 1;
+  const low = Math.max(1024, high - 10_000);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port found in ${low}..${high}`);
+}
+
+function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!match?.[1]) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+// ---------------------------------------------------------------- Docker events (breakdown of lease -> serving)
+
+type DockerEvent = { type: string; action: string; name: string; at: number };
+
+/** Container and network events with their time on the performance.now() clock. */
+class DockerEvents {
+  readonly events: DockerEvent[] = [];
+  private stream: NodeJS.ReadableStream | undefined;
+
+  async start() {
+    const stream = await docker.getEvents({ filters: { type: ["container", "network"] } });
+    this.stream = stream;
+    let buffered = "";
+    stream.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      let newline = buffered.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        newline = buffered.indexOf("\n");
+        if (line === "") continue;
+        try {
+          const e = JSON.parse(line) as {
+            Type: string;
+            Action: string;
+            Actor?: { Attributes?: Record<string, string> };
+            timeNano: number;
+          };
+          // Docker's wall clock (ns) on the monotonic clock this process measures with.
+          const wallMs = Number(BigInt(e.timeNano) / 1000n) / 1000;
+          this.events.push({
+            type: e.Type,
+            action: e.Action,
+            name: e.Actor?.Attributes?.name ?? "",
+            at: wallMs - performance.timeOrigin,
+          });
+        } catch {
+          // A malformed line only costs a breakdown figure.
+        }
+      }
+    });
+    stream.on("error", () => undefined);
+  }
+
+  /** The first event of `type`/`action` whose object name is `name` (or starts with `name` when `prefix`). */
+  first(type: string, action: string, name: string, prefix = false): number | undefined {
+    return this.events.find(
+      (e) => e.type === type && e.action === action && (prefix ? e.name.startsWith(name) : e.name === name),
+    )?.at;
+  }
+
+  stop() {
+    (this.stream as { destroy?: () => void } | undefined)?.destroy?.();
+  }
+}
+
+// ---------------------------------------------------------------- the bench's world
+
+type Bench = {
+  dir: string;
+  chain: LocalChain;
+  provider: Address;
+  providerLabel: string;
+  encryptionKey: Hex;
+  env: Record<string, string>;
+  worker: WorkerProcess;
+  image: { cid: string; key: Uint8Array; ciphertext: Uint8Array };
+  publishers: Publisher[];
+};
+
+function podManifest(cid: string, cpuMillis: number, memoryMiB: number): PodManifestInput {
+  return {
+    version: 1,
+    containers: [{ name: "web", image: `blob:${cid}`, resources: { cpuMillis, memoryMiB } }],
+    expose: { http: [{ container: "web", port: 8080 }] },
+  };
+}
+
+async function receiptOf(chain: LocalChain, hash: Hex) {
+  const { client } = clients(chain);
+  return until(`receipt of ${hash}`, async () => client.getTransactionReceipt({ hash }).catch(() => undefined), {
+    timeoutMs: 30_000,
+    intervalMs: 2,
+  });
+}
+
+/** Quote first (not timed), then createLease -> receipt, timed from just before the transaction is sent. */
+async function createLease(b: Bench, publisher: Publisher, manifest: PodManifestInput) {
+  const response = await publisher.quote(b.worker.apiUrl, manifest);
+  const quote = quoteFromResponse(response);
+  const { viemChain } = clients(b.chain);
+  const wallet = createWalletClient({ account: publisher.account, chain: viemChain, transport: http(b.chain.rpcUrl) });
+  const t0 = now();
+  const hash = await wallet.writeContract({
+    address: b.chain.deployment.contracts.podnetMarket.address,
+    abi: podnetMarketAbi,
+    functionName: "createLease",
+    args: [quote, response.signature, quote.pricePerSecond * DEPOSIT_SECONDS],
+  });
+  const receipt = await receiptOf(b.chain, hash);
+  const t1 = now();
+  if (receipt.status !== "success") throw new Error(`createLease ${hash} reverted`);
+  const [created] = parseEventLogs({ abi: podnetMarketAbi, eventName: "LeaseCreated", logs: receipt.logs });
+  if (!created) throw new Error("createLease emitted no LeaseCreated");
+  return { leaseId: created.args.leaseId, t0, t1 };
+}
+
+async function sendManifest(b: Bench, publisher: Publisher, leaseId: bigint, manifest: PodManifestInput) {
+  const response = await publisher.sendManifest(b.worker.apiUrl, b.provider, b.encryptionKey, leaseId, manifest, {
+    [b.image.cid]: b.image.key,
+  });
+  const text = await response.text();
+  if (response.status !== 202) throw new Error(`manifest of lease ${leaseId}: ${response.status} ${text}`);
+}
+
+/** Polls the ingress until the pod answers 200 with the page; also notes when it stopped answering 404 (routed). */
+async function waitServing(b: Bench, leaseId: bigint, timeoutMs = 60_000) {
+  let routedAt: number | undefined;
+  const servingAt = await until(
+    `lease ${leaseId} to serve`,
+    async () => {
+      const { status, body } = await httpGet(b.worker.ingressPort, podHost(leaseId));
+      const at = now();
+      if (status !== 404 && status !== 0) routedAt ??= at;
+      return status === 200 && body.includes(PAGE) ? at : undefined;
+    },
+    { timeoutMs, intervalMs: INGRESS_POLL_MS },
+  );
+  return { routedAt: routedAt ?? servingAt, servingAt };
+}
+
+async function leaseObjects(b: Bench, leaseId: bigint) {
+  const label = [b.providerLabel, `podnet.lease=${leaseId}`];
+  const [containers, networks] = await Promise.all([
+    docker.listContainers({ all: true, filters: { label } }),
+    docker.listNetworks({ filters: { label } }),
+  ]);
+  return containers.length + networks.length;
+}
+
+/** The publisher closes the lease; resolves with the time until the worker removed the pod's container and network. */
+async function closeLease(b: Bench, publisher: Publisher, leaseId: bigint) {
+  const start = now();
+  await publisher.write("closeLease", [leaseId]);
+  await until(
+    `lease ${leaseId}'s pod to be removed`,
+    async () => ((await leaseObjects(b, leaseId)) === 0 ? true : undefined),
+    { timeoutMs: 60_000, intervalMs: 20 },
+  );
+  return now() - start;
+}
+
+async function providerContainers(b: Bench) {
+  return docker.listContainers({ all: true, filters: { label: [b.providerLabel] } });
+}
+
+// ---------------------------------------------------------------- 1. lease tx -> serving
+
+type LeaseSample = {
+  total: number;
+  tx: number;
+  manifest: number;
+  serving: number;
+  toNetwork?: number;
+  toCreated?: number;
+  toStarted?: number;
+  toRouted: number;
+  teardown: number;
+};
+
+async function measureLeases(b: Bench, count: number): Promise<LeaseSample[]> {
+  const publisher = b.publishers[0] as Publisher;
+  const manifest = podManifest(b.image.cid, 250, 64);
+  const events = new DockerEvents();
+  await events.start();
+  const samples: LeaseSample[] = [];
+  const prefix = namePrefix(b.provider);
+  try {
+    for (let i = 0; i < count; i++) {
+      const { leaseId, t0, t1 } = await createLease(b, publisher, manifest);
+      await sendManifest(b, publisher, leaseId, manifest);
+      const t2 = now();
+      const { routedAt, servingAt } = await waitServing(b, leaseId);
+      const since = (at: number | undefined) => (at === undefined ? undefined : at - t2);
+      const sample: LeaseSample = {
+        total: servingAt - t0,
+        tx: t1 - t0,
+        manifest: t2 - t1,
+        serving: servingAt - t2,
+        toNetwork: since(events.first("network", "create", networkName(b.provider, leaseId))),
+        toCreated: since(events.first("container", "create", `${prefix}-l${leaseId}-`, true)),
+        toStarted: since(events.first("container", "start", `${prefix}-l${leaseId}-`, true)),
+        toRouted: routedAt - t2,
+        teardown: await closeLease(b, publisher, leaseId),
+      };
+      samples.push(sample);
+      progress(
+        `lease ${i + 1}/${count} (id ${leaseId}): ${fmt(sample.total)} ms ` +
+          `(tx ${fmt(sample.tx)}, manifest ${fmt(sample.manifest)}, serving ${fmt(sample.serving)}); ` +
+          `removed ${fmt(sample.teardown)} ms after closeLease`,
+      );
+    }
+  } finally {
+    events.stop();
+  }
+  return samples;
+}
+
+/** Sum (s) and count of the worker's own provision_seconds histogram (manifest received -> pod running). */
+async function workerProvision(b: Bench): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`${b.worker.apiUrl}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  return { sum: value("podnet_worker_provision_seconds_sum"), count: value("podnet_worker_provision_seconds_count") };
+}
+
+// ---------------------------------------------------------------- 2. docker run floor
+
+async function measureFloor(runLabel: string): Promise<number[]> {
+  const samples: number[] = [];
+  const ids: string[] = [];
+  try {
+    for (let i = 0; i < FLOOR_RUNS; i++) {
+      const t0 = now();
+      const container = await docker.createContainer({
+        Image: IMAGE_TAG,
+        Labels: { "podnet.bench": runLabel },
+        ExposedPorts: { "8080/tcp": {} },
+        HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] } },
+      });
+      ids.push(container.id);
+      await container.start();
+      const info = await container.inspect();
+      const port = Number(info.NetworkSettings.Ports["8080/tcp"]?.[0]?.HostPort);
+      await until(
+        "the floor container to serve",
+        async () => {
+          const { status, body } = await httpGet(port);
+          return status === 200 && body.includes(PAGE) ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: INGRESS_POLL_MS },
+      );
+      samples.push(now() - t0);
+    }
+  } finally {
+    await Promise.all(
+      ids.map((id) =>
+        docker
+          .getContainer(id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
+  }
+  return samples;
+}
+
+// ---------------------------------------------------------------- 3. many pods
+
+/** An IPv4 CIDR as [network, prefix length], or undefined for anything else (IPv6). */
+function parseCidr(cidr: string): [number, number] | undefined {
+  const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!match) return undefined;
+  const [a, b, c, d, bits] = match.slice(1).map(Number) as [number, number, number, number, number];
+  return [((a << 24) | (b << 16) | (c << 8) | d) >>> 0, bits];
+}
+
+function overlaps(x: [number, number], y: [number, number]): boolean {
+  const bits = Math.min(x[1], y[1]);
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return (x[0] & mask) >>> 0 === (y[0] & mask) >>> 0;
+}
+
+/** Subnets for the pre-created lease networks: /24s of 10.213.0.0/16 that overlap no network already there. */
+async function freeSubnets(count: number): Promise<string[]> {
+  const used: [number, number][] = [];
+  for (const network of await docker.listNetworks()) {
+    for (const config of network.IPAM?.Config ?? []) {
+      const cidr = config.Subnet ? parseCidr(config.Subnet) : undefined;
+      if (cidr) used.push(cidr);
+    }
+  }
+  const subnets: string[] = [];
+  for (let i = 0; i < 256 && subnets.length < count; i++) {
+    const subnet = `10.213.${i}.0/24`;
+    const cidr = parseCidr(subnet) as [number, number];
+    if (!used.some((u) => overlaps(u, cidr))) subnets.push(subnet);
+  }
+  if (subnets.length < count) throw new Error(`only ${subnets.length} free /24 subnets in 10.213.0.0/16`);
+  return subnets;
+}
+
+/** Creates the lease's network exactly as the worker names and labels it, with an explicit subnet (see the top). */
+async function precreateNetwork(b: Bench, leaseId: bigint, subnet: string) {
+  await docker.createNetwork({
+    Name: networkName(b.provider, leaseId),
+    CheckDuplicate: true,
+    Driver: "bridge",
+    Internal: false,
+    Attachable: false,
+    EnableIPv6: false,
+    Labels: leaseLabels(b.provider, leaseId),
+    IPAM: { Driver: "default", Config: [{ Subnet: subnet }] },
+  });
+}
+
+/** Polls every pod through the ingress until all serve; resolves with when each first served (ms since `t0`). */
+async function waitAllServing(
+  b: Bench,
+  leaseIds: bigint[],
+  t0: number,
+  extra?: () => Promise<boolean>,
+): Promise<{ allServing: number; done: number; firstServed: Map<bigint, number> }> {
+  const pending = new Set(leaseIds);
+  const firstServed = new Map<bigint, number>();
+  let allServing: number | undefined;
+  const deadline = now() + RESTART_TIMEOUT_MS;
+  for (;;) {
+    if (pending.size > 0) {
+      const ids = [...pending];
+      const results = await Promise.all(ids.map((id) => httpGet(b.worker.ingressPort, podHost(id))));
+      const at = now() - t0;
+      results.forEach((r, i) => {
+        const id = ids[i] as bigint;
+        if (r.status === 200 && r.body.includes(PAGE)) {
+          pending.delete(id);
+          firstServed.set(id, at);
+        }
+      });
+      if (pending.size === 0) allServing = now() - t0;
+    }
+    // `extra` runs every round, also before every pod serves, so it sees the whole restart.
+    const extraOk = extra === undefined || (await extra());
+    if (allServing !== undefined && extraOk) {
+      return { allServing, done: now() - t0, firstServed };
+    }
+    if (stopping) throw new Error("stopped while waiting for the pods to serve");
+    if (now() > deadline) throw new Error(`${pending.size} of ${leaseIds.length} pods not serving after the timeout`);
+    await sleep(10);
+  }
+}
+
+async function deployPods(b: Bench, count: number) {
+  const manifest = podManifest(b.image.cid, 10, 8);
+  const subnets = await freeSubnets(count);
+  const leaseIds: bigint[] = [];
+  const start = now();
+  let next = 0;
+  await Promise.all(
+    b.publishers.map(async (publisher) => {
+      for (let i = next++; i < count; i = next++) {
+        const { leaseId } = await createLease(b, publisher, manifest);
+        await precreateNetwork(b, leaseId, subnets[i] as string);
+        await sendManifest(b, publisher, leaseId, manifest);
+        leaseIds.push(leaseId);
+      }
+    }),
+  );
+  progress(`${count} leases created and manifests sent in ${fmt((now() - start) / 1000, 1)} s`);
+  const { allServing } = await waitAllServing(b, leaseIds, start);
+  return { leaseIds, seconds: allServing / 1000 };
+}
+
+async function sampleRss(pid: number) {
+  const samples: number[] = [];
+  for (let i = 0; i < RSS_SAMPLES; i++) {
+    if (i > 0) await sleep(RSS_WINDOW_MS / (RSS_SAMPLES - 1));
+    samples.push(rssBytes(pid));
+  }
+  return { max: Math.max(...samples), last: samples.at(-1) as number, samples };
+}
+
+/** The pods' own memory as Docker reports it (usage minus inactive file cache, like `docker stats`). */
+async function containersMemory(b: Bench): Promise<number> {
+  const list = await providerContainers(b);
+  const usage = await Promise.all(
+    list.map(async (c) => {
+      const stats = (await docker
+        .getContainer(c.Id)
+        .stats({ stream: false, "one-shot": true } as never)) as unknown as {
+        memory_stats?: { usage?: number; stats?: Record<string, number> };
+      };
+      const m = stats.memory_stats ?? {};
+      return (m.usage ?? 0) - (m.stats?.total_inactive_file ?? m.stats?.inactive_file ?? 0);
+    }),
+  );
+  return usage.reduce((a, b) => a + b, 0);
+}
+
+// ---------------------------------------------------------------- 4. restart reconcile
+
+/** Wall time of `podnet-worker config`: node, the tsx loader and every module of the worker, no chain or Docker. */
+async function workerBootMs(env: Record<string, string>): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const start = now();
+    await promisify(execFile)(process.execPath, [join(repoRoot, "worker/bin/podnet-worker.mjs"), "config"], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+    });
+    samples.push(now() - start);
+  }
+  return median(samples);
+}
+
+async function killWorker(b: Bench) {
+  b.worker.process.kill("SIGKILL");
+  await b.worker.exited;
+}
+
+/** Restarts the worker and times, from the spawn, /health's first 200 and every pod serving (plus `extra`). */
+async function timeRestart(b: Bench, leaseIds: bigint[], logName: string, extra?: () => Promise<boolean>) {
+  const apiUrl = b.worker.apiUrl;
+  const t0 = now();
+  const starting = startWorkerProcess(b.env, logName);
+  const health = until(
+    "the restarted worker's /health",
+    async () => {
+      const response = await fetch(`${apiUrl}/health`).catch(() => undefined);
+      if (!response) return undefined;
+      await response.arrayBuffer();
+      return response.ok ? now() - t0 : undefined;
+    },
+    { timeoutMs: RESTART_TIMEOUT_MS, intervalMs: 10 },
+  );
+  const serving = waitAllServing(b, leaseIds, t0, extra);
+  // One Promise.all: a worker that fails to start rejects at once, and the pollers' rejections stay handled.
+  const [worker, healthMs, servingMs] = await Promise.all([starting, health, serving]);
+  b.worker = worker;
+  return {
+    healthMs,
+    allServingMs: servingMs.allServing,
+    doneMs: servingMs.done,
+    firstServed: servingMs.firstServed,
+  };
+}
+
+/** True when exactly one running container exists per lease, and nothing else of the provider. */
+async function onePerLease(b: Bench, leaseIds: bigint[], seen: { max: number }): Promise<boolean> {
+  const list = await providerContainers(b);
+  seen.max = Math.max(seen.max, list.length);
+  if (list.length !== leaseIds.length || list.some((c) => c.State !== "running")) return false;
+  const leases = new Set(list.map((c) => c.Labels["podnet.lease"]));
+  return leaseIds.every((id) => leases.has(id.toString()));
+}
+
+// ---------------------------------------------------------------- report
+
+type Results = {
+  options: Options;
+  leases: LeaseSample[];
+  provision: { meanMs: number; count: number };
+  floor: number[];
+  pods: { count: number; deploySeconds: number };
+  rssIdle: number;
+  rss: { max: number; last: number; samples: number[] };
+  containersMemory: number;
+  bootMs: number;
+  restartA: { healthMs: number; allServingMs: number; firstServedMedian: number; count: number };
+  restartB: {
+    healthMs: number;
+    allServingMs: number;
+    doneMs: number;
+    untouchedMedian: number;
+    recreatedMedian: number;
+    maxCount: number;
+    later: number;
+  };
+  rssAfterRestart: number;
+};
+
+async function machine() {
+  const version = await docker.version();
+  const info = (await docker.info()) as { CgroupVersion?: string; Driver?: string };
+  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
+  return (
+    `${cpus().length} cores (${cpu}), ${fmt(totalmem() / 2 ** 30, 1)} GiB memory, Node ${process.version}, ` +
+    `Docker Engine ${version.Version} (API ${version.ApiVersion}, cgroup v${info.CgroupVersion ?? "?"}, ${info.Driver ?? "?"})`
+  );
+}
+
+/** The 1-minute load average: the machine is shared, and other work running at the same time slows every figure. */
+const load1 = () => fmt(loadavg()[0] ?? Number.NaN, 1);
+const loadAtStart = load1();
+
+function report(r: Results, machineText: string, command: string): string {
+  const met = (ok: boolean) => (ok ? "met" : "**not met**");
+  const total = summarize(r.leases.map((s) => s.total));
+  const med = (pick: (s: LeaseSample) => number | undefined) =>
+    fmt(median(r.leases.map(pick).filter((v): v is number => v !== undefined)));
+  const floor = summarize(r.floor);
+  const n = r.options.pods;
+  return [
+    `Run ${new Date().toISOString()} with \`${command}\`.`,
+    "",
+    `- Machine: ${machineText}`,
+    `- Load average (1 min) at the start / the end: ${loadAtStart} / ${load1()} on ${cpus().length} cores`,
+    `- Chain: anvil with automine; worker polling the chain every 100 ms, reconciling every 1 s`,
+    `- Lease pods: 250 mCPU / 64 MiB, busybox httpd image (${IMAGE_TAG}) sent as an encrypted blob, uploaded once`,
+    `- Many-pods pods: 10 mCPU / 8 MiB each; their lease networks were created by the benchmark with explicit /24`,
+    "  subnets (the engine's default address pools hold about 30 bridge networks, the worker needs one per lease)",
+    "",
+    "| measure | value | goal | |",
+    "|---|---|---|---|",
+    `| lease tx -> pod serving, p50 / p95 / max (${r.leases.length} leases) | ${fmt(total.p50)} / ${fmt(total.p95)} / ${fmt(total.max)} ms | p50, p95 <= ${fmt(GOAL_MS)} ms | ${met(total.p50 <= GOAL_MS && total.p95 <= GOAL_MS)} |`,
+    `| of which createLease tx + receipt (median) | ${med((s) => s.tx)} ms | | |`,
+    `| of which manifest PUT until 202 (median) | ${med((s) => s.manifest)} ms | | |`,
+    `| of which 202 until the ingress serves the page (median) | ${med((s) => s.serving)} ms | | |`,
+    `| after the 202 (medians, Docker events): network created / container created / container started / routed / 200 | ${med((s) => s.toNetwork)} / ${med((s) => s.toCreated)} / ${med((s) => s.toStarted)} / ${med((s) => s.toRouted)} / ${med((s) => s.serving)} ms | | |`,
+    `| worker's own provision time, manifest -> running (mean of /metrics, ${r.provision.count} pods) | ${fmt(r.provision.meanMs)} ms | | |`,
+    `| closeLease -> pod container and network removed (median) | ${med((s) => s.teardown)} ms | | |`,
+    `| docker run floor: create + start -> first 200, p50 / max (${r.floor.length} runs) | ${fmt(floor.p50)} / ${fmt(floor.max)} ms | | |`,
+    `| deploy ${n} pods (${PUBLISHERS} publishers at once) until all serve | ${fmt(r.pods.deploySeconds, 1)} s | | |`,
+    `| worker RSS, started, no pods | ${mib(r.rssIdle)} MiB | | |`,
+    `| worker RSS with ${n} pods, max / last of ${r.rss.samples.length} samples over ${RSS_WINDOW_MS / 1000} s | ${mib(r.rss.max)} / ${mib(r.rss.last)} MiB | | |`,
+    `| the ${n} containers' own memory (Docker, not the worker's) | ${mib(r.containersMemory)} MiB | | |`,
+    `| worker process boot alone (\`podnet-worker config\`: node, tsx, all modules), median of 3 | ${fmt(r.bootMs)} ms | | |`,
+    `| restart (a): kill -9 with ${n} pods, spawn -> /health 200 | ${fmt(r.restartA.healthMs)} ms | | |`,
+    `| restart (a): spawn -> all ${n} pods serving through the ingress (median pod back at) | ${fmt(r.restartA.allServingMs)} ms (${fmt(r.restartA.firstServedMedian)} ms) | | |`,
+    `| restart (b): kill -9, ${REMOVED_CONTAINERS} containers removed, spawn -> /health 200 | ${fmt(r.restartB.healthMs)} ms | | |`,
+    `| restart (b): spawn -> all ${n} serving and exactly ${n} containers, one per lease | ${fmt(r.restartB.doneMs)} ms (all serving at ${fmt(r.restartB.allServingMs)} ms) | | |`,
+    `| restart (b): median pod back, the ${n - REMOVED_CONTAINERS} untouched / the ${REMOVED_CONTAINERS} recreated | ${fmt(r.restartB.untouchedMedian)} / ${fmt(r.restartB.recreatedMedian)} ms | | |`,
+    `| containers of the provider: after (a) / most seen during (b) / 3 s after (b) | ${r.restartA.count} / ${r.restartB.maxCount} / ${r.restartB.later} | ${n} / ${n} / ${n} | ${met(r.restartA.count === n && r.restartB.maxCount === n && r.restartB.later === n)} |`,
+    `| worker RSS after the restarts, ${n} pods | ${mib(r.rssAfterRestart)} MiB | | |`,
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------- main
+
+type Options = { leases: number; pods: number; keepLogs: boolean };
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      leases: { type: "string", default: "30" },
+      pods: { type: "string", default: "50" },
+      "keep-logs": { type: "boolean", default: false },
+    },
+  });
+  const count = (name: string, raw: string, min: number) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number >= ${min}, got "${raw}"`);
+    return n;
+  };
+  const pods = count("pods", values.pods, REMOVED_CONTAINERS);
+  if (pods > 256) throw new Error("--pods: at most 256 (one /24 of 10.213.0.0/16 per pod network)");
+  return { leases: count("leases", values.leases, 1), pods, keepLogs: values["keep-logs"] };
+}
+
+async function main() {
+  const options = parseOptions();
+  const command = `npx tsx script/bench-worker.ts ${process.argv.slice(2).join(" ")}`.trim();
+  const dir = mkdtempSync(join(tmpdir(), "podnet-bench-worker-"));
+  const runLabel = `floor-${process.pid}-${Date.now()}`;
+  let chain: LocalChain | undefined;
+  let bench: Bench | undefined;
+  let provider: Address | undefined;
+  let blobTag: string | undefined;
+
+  const cleanup = async () => {
+    stopping = true;
+    const steps: [string, () => Promise<unknown> | unknown][] = [
+      [
+        "stop the worker",
+        async () => {
+          const worker = bench?.worker;
+          if (!worker || worker.process.exitCode !== null || worker.process.signalCode !== null) return;
+          const timer = setTimeout(() => worker.process.kill("SIGKILL"), 10_000);
+          await worker.stop();
+          clearTimeout(timer);
+        },
+      ],
+      ["remove the pods", () => (provider ? removeProviderLeftovers(docker, provider) : undefined)],
+      [
+        "remove the floor containers",
+        async () => {
+          const list = await docker.listContainers({ all: true, filters: { label: [`podnet.bench=${runLabel}`] } });
+          await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+        },
+      ],
+      // The worker tags each image blob it loads; the image itself stays (it is IMAGE_TAG, reused by the next run).
+      [
+        "untag the blob image",
+        () =>
+          blobTag
+            ? docker
+                .getImage(blobTag)
+                .remove()
+                .catch(() => undefined)
+            : undefined,
+      ],
+      ["stop anvil", () => chain?.stop()],
+      ["close idle sockets", () => agent.destroy()],
+      ["remove the temp dir", () => (options.keepLogs ? undefined : rmSync(dir, { recursive: true, force: true }))],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        console.error(`cleanup: could not ${what}: ${(error as Error).message}`);
+      }
+    }
+    if (options.keepLogs) console.log(`Logs kept in ${dir} (worker/*.log, anvil.log)`);
+  };
+  let interrupted = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      if (interrupted) return;
+      interrupted = true;
+      console.error(`\n${signal}: cleaning up`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+
+  try {
+    console.log("Setup: anvil, contracts, test image, provider, worker");
+    chain = await startLocalChain(dir);
+    await buildTestImage(docker, IMAGE_TAG, { files: { "/www/index.html": PAGE } });
+    const image = sealBlob(new Uint8Array(await saveImage(docker, IMAGE_TAG)));
+    blobTag = `podnet-blob/${image.cid}:latest`;
+    const providerAccount = devAccount(1);
+    provider = providerAccount.account.address;
+    await fund(chain, providerAccount.account, 10_000n * TOKEN);
+    const env = workerEnv(chain, {
+      providerKey: providerAccount.privateKey,
+      dataDir: join(dir, "worker"),
+      apiPort: await portBelowEphemeralRange(),
+      ingressPort: await portBelowEphemeralRange(),
+      extra: {
+        PODNET_CAPACITY: JSON.stringify({ cpuMillis: 256_000, memoryMiB: 1_048_576, storageMiB: 1_000_000 }),
+        PODNET_WITHDRAW_INTERVAL_SEC: "100000",
+        PODNET_MANIFEST_TIMEOUT_SEC: "900",
+      },
+    });
+    await registerWorker(env);
+    const worker = await startWorkerProcess(env);
+    const publishers: Publisher[] = [];
+    for (let i = 0; i < PUBLISHERS; i++) {
+      const publisher = new Publisher(chain, devAccount(2 + i).account);
+      await fund(chain, publisher.account, 1_000_000n * TOKEN);
+      publishers.push(publisher);
+    }
+    bench = {
+      dir,
+      chain,
+      provider,
+      providerLabel: `podnet.provider=${provider.toLowerCase()}`,
+      encryptionKey: deriveEncryptionKeyPair(providerAccount.privateKey).publicKeyHex,
+      env,
+      worker,
+      image,
+      publishers,
+    };
+    const b = bench;
+    await sleep(1000);
+    const rssIdle = rssBytes(worker.process.pid as number);
+
+    // Warm-up: the one upload of the image blob, its decryption and `docker load`, then the lease goes away.
+    const first = b.publishers[0] as Publisher;
+    const warm = podManifest(image.cid, 250, 64);
+    const { leaseId: warmId } = await createLease(b, first, warm);
+    const upload = await first.uploadBlob(worker.apiUrl, provider, warmId, image.cid, image.ciphertext);
+    if (upload.status !== 201 && upload.status !== 200) throw new Error(`blob upload: ${upload.status}`);
+    const warmStart = now();
+    await sendManifest(b, first, warmId, warm);
+    await waitServing(b, warmId);
+    progress(
+      `warm-up lease ${warmId}: ${fmt(image.ciphertext.length / 2 ** 20, 1)} MiB image blob uploaded, ` +
+        `decrypted, loaded and serving in ${fmt(now() - warmStart)} ms`,
+    );
+    await closeLease(b, first, warmId);
+
+    console.log(`1. lease tx -> serving, ${options.leases} leases one at a time`);
+    const provisionBefore = await workerProvision(b);
+    const leases = await measureLeases(b, options.leases);
+    const provisionAfter = await workerProvision(b);
+    const provisionCount = provisionAfter.count - provisionBefore.count;
+    const provision = {
+      meanMs: ((provisionAfter.sum - provisionBefore.sum) / provisionCount) * 1000,
+      count: provisionCount,
+    };
+
+    console.log(`2. docker run floor, ${FLOOR_RUNS} runs`);
+    const floor = await measureFloor(runLabel);
+    progress(`floor p50 ${fmt(median(floor))} ms`);
+
+    console.log(`3. ${options.pods} pods`);
+    const pods = await deployPods(b, options.pods);
+    progress(`all ${options.pods} pods serving ${fmt(pods.seconds, 1)} s after the first createLease`);
+    const [rss, memory] = await Promise.all([sampleRss(b.worker.process.pid as number), containersMemory(b)]);
+    progress(`worker RSS max ${mib(rss.max)} MiB, last ${mib(rss.last)} MiB; containers ${mib(memory)} MiB`);
+
+    console.log("4a. kill -9 and restart");
+    const bootMs = await workerBootMs(b.env);
+    progress(`worker process boot alone: ${fmt(bootMs)} ms`);
+    await killWorker(b);
+    const a = await timeRestart(b, pods.leaseIds, "worker-restart-a.log");
+    const countA = (await providerContainers(b)).length;
+    progress(`/health after ${fmt(a.healthMs)} ms, all serving after ${fmt(a.allServingMs)} ms, ${countA} containers`);
+
+    console.log(`4b. kill -9, remove ${REMOVED_CONTAINERS} containers, restart`);
+    await killWorker(b);
+    const list = await providerContainers(b);
+    const step = Math.floor(list.length / REMOVED_CONTAINERS);
+    const victims = list.filter((_, i) => i % step === 0).slice(0, REMOVED_CONTAINERS);
+    await Promise.all(victims.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+    const recreated = new Set(victims.map((c) => c.Labels["podnet.lease"]));
+    const remaining = (await providerContainers(b)).length;
+    progress(`removed ${victims.length} containers, ${remaining} left`);
+    const seen = { max: 0 };
+    const restartB = await timeRestart(b, pods.leaseIds, "worker-restart-b.log", () =>
+      onePerLease(b, pods.leaseIds, seen),
+    );
+    await sleep(3000);
+    const later = (await providerContainers(b)).length;
+    progress(
+      `/health after ${fmt(restartB.healthMs)} ms, all serving after ${fmt(restartB.allServingMs)} ms, ` +
+        `one container per lease after ${fmt(restartB.doneMs)} ms; ${later} containers 3 s later`,
+    );
+    const rssAfterRestart = rssBytes(b.worker.process.pid as number);
+    const backAt = (pick: (id: bigint) => boolean) =>
+      median([...restartB.firstServed].filter(([id]) => pick(id)).map(([, at]) => at));
+    const untouchedMedian = backAt((id) => !recreated.has(id.toString()));
+    const recreatedMedian = backAt((id) => recreated.has(id.toString()));
+    progress(`median pod back: untouched ${fmt(untouchedMedian)} ms, recreated ${fmt(recreatedMedian)} ms`);
+
+    const table = report(
+      {
+        options,
+        leases,
+        provision,
+        floor,
+        pods: { count: options.pods, deploySeconds: pods.seconds },
+        rssIdle,
+        rss,
+        containersMemory: memory,
+        bootMs,
+        restartA: { ...a, firstServedMedian: median([...a.firstServed.values()]), count: countA },
+        restartB: { ...restartB, untouchedMedian, recreatedMedian, maxCount: seen.max, later },
+        rssAfterRestart,
+      },
+      await machine(),
+      command,
+    );
+    console.log(`\n${table}\n`);
+    console.log(`Total ${fmt((Date.now() - benchStart) / 1000)} s`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exitCode = 1;
+});
