@@ -1,4 +1,5 @@
 import type { PodnetClient } from "../client.js";
+import type { PodEvent, PodEventsResponse } from "../protocol/index.js";
 import { providerApiPaths } from "../protocol/index.js";
 import { leaseTarget } from "./internal/lease.js";
 import { providerJson } from "./internal/provider-api.js";
@@ -8,12 +9,7 @@ export type GetPodEventsParameters = {
 };
 
 /** One entry of a pod's event log (`lease-created`, `manifest`, `running`, `updated`, `failed`, `removed`, ...). */
-export type PodEvent = {
-  /** Unix seconds. */
-  at: number;
-  type: string;
-  message: string;
-};
+export type { PodEvent };
 
 export type GetPodEventsReturnType = PodEvent[];
 
@@ -28,7 +24,7 @@ export async function getPodEvents(
   params: GetPodEventsParameters,
 ): Promise<GetPodEventsReturnType> {
   const { target } = await leaseTarget(client, "getPodEvents", params.leaseId);
-  const { events } = await providerJson<{ events: PodEvent[] }>(client, "getPodEvents", target, {
+  const { events } = await providerJson<PodEventsResponse>(client, "getPodEvents", target, {
     method: "GET",
     path: providerApiPaths.events(params.leaseId),
     signed: true,

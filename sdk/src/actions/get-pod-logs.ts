@@ -1,5 +1,6 @@
 import type { PodnetClient } from "../client.js";
 import { InvalidParameterError, ProviderApiError } from "../errors.js";
+import type { PodLogLine } from "../protocol/index.js";
 import { providerApiPaths } from "../protocol/index.js";
 import { leaseTarget } from "./internal/lease.js";
 import { providerFetch } from "./internal/provider-api.js";
@@ -18,10 +19,7 @@ export type GetPodLogsParameters = {
 };
 
 /** One log record as the container wrote it (normally a line with its trailing newline). */
-export type PodLogLine = {
-  stream: "stdout" | "stderr";
-  text: string;
-};
+export type { PodLogLine };
 
 export type GetPodLogsReturnType = AsyncIterable<PodLogLine>;
 

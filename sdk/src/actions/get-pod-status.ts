@@ -1,7 +1,5 @@
-import type { Address, Hex } from "viem";
 import type { PodnetClient } from "../client.js";
-import { providerApiPaths } from "../protocol/index.js";
-import type { PodEvent } from "./get-pod-events.js";
+import { type PodStatusResponse, providerApiPaths } from "../protocol/index.js";
 import { leaseTarget } from "./internal/lease.js";
 import { providerJson } from "./internal/provider-api.js";
 
@@ -9,33 +7,9 @@ export type GetPodStatusParameters = {
   leaseId: bigint;
 };
 
-/** Where the provider is with the pod. */
-export type PodPhase =
-  | { phase: "waiting-manifest" }
-  | { phase: "provisioning"; since: number }
-  | { phase: "running"; since: number }
-  | { phase: "failed"; reason: string; at: number }
-  | { phase: "stopped"; reason?: string };
+export type { PodPhase } from "../protocol/index.js";
 
-export type GetPodStatusReturnType = {
-  leaseId: bigint;
-  publisher: Address;
-  /** The lease's spec on chain. */
-  specHash: Hex;
-  status: "active" | "closed";
-  /** Unix seconds when the escrow runs dry, as the provider last computed it. */
-  runsOutAt: number | null;
-  pod: PodPhase;
-  /** Spec of the manifest the provider holds (null before one arrived). */
-  manifestSpecHash: Hex | null;
-  containers: { name: string; replica: number; specHash: Hex; state: string; image: string }[];
-  /** HTTP routes through the provider's ingress. */
-  http: { host: string; url: string }[];
-  /** Host ports of TCP exposes. */
-  tcp: { container: string; port: number; replica: number; hostPort: number }[];
-  /** The most recent events. */
-  events: PodEvent[];
-};
+export type GetPodStatusReturnType = Omit<PodStatusResponse, "leaseId"> & { leaseId: bigint };
 
 /**
  * The pod's phase, containers, HTTP URLs, TCP host ports and recent events, from the provider API (signed GET
@@ -50,11 +24,10 @@ export async function getPodStatus(
   params: GetPodStatusParameters,
 ): Promise<GetPodStatusReturnType> {
   const { target } = await leaseTarget(client, "getPodStatus", params.leaseId);
-  const status = await providerJson<Omit<GetPodStatusReturnType, "leaseId"> & { leaseId: string }>(
-    client,
-    "getPodStatus",
-    target,
-    { method: "GET", path: providerApiPaths.status(params.leaseId), signed: true },
-  );
+  const status = await providerJson<PodStatusResponse>(client, "getPodStatus", target, {
+    method: "GET",
+    path: providerApiPaths.status(params.leaseId),
+    signed: true,
+  });
   return { ...status, leaseId: BigInt(status.leaseId) };
 }

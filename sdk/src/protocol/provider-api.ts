@@ -114,3 +114,73 @@ export const providerApiPaths = {
   events: (leaseId: bigint | number) => `/v1/leases/${leaseId}/events`,
   logs: (leaseId: bigint | number) => `/v1/leases/${leaseId}/logs`,
 } as const;
+
+// ---------------------------------------------------------------- response bodies of the lease routes
+
+/** Where the provider is with a pod. */
+export type PodPhase =
+  | { phase: "waiting-manifest" }
+  | { phase: "provisioning"; since: number }
+  | { phase: "running"; since: number }
+  | { phase: "failed"; reason: string; at: number }
+  | { phase: "stopped"; reason?: string };
+
+/** An entry of a pod's event log (unix seconds). */
+export interface PodEvent {
+  at: number;
+  type: string;
+  message: string;
+}
+
+/** GET /v1/leases/:id. Integers that may exceed 2^53 are decimal strings. */
+export interface PodStatusResponse {
+  leaseId: string;
+  publisher: Address;
+  /** The lease's spec on chain. */
+  specHash: Hex;
+  status: "active" | "closed";
+  /** Unix seconds when the escrow runs dry, as the provider last computed it. */
+  runsOutAt: number | null;
+  pod: PodPhase;
+  /** Spec of the manifest the provider runs or will run (null before one arrived). */
+  manifestSpecHash: Hex | null;
+  containers: { name: string; replica: number; specHash: Hex; state: string; image: string }[];
+  /** HTTP routes through the provider's ingress. */
+  http: { host: string; url: string }[];
+  /** Host ports of TCP exposes. */
+  tcp: { container: string; port: number; replica: number; hostPort: number }[];
+  /** The most recent events. */
+  events: PodEvent[];
+}
+
+/** One container's resource use (Docker stats); `cpuNanos` is a decimal string. */
+export interface ContainerUsageJson {
+  name: string;
+  replica: number;
+  /** CPU time since the container started, in nanoseconds. */
+  cpuNanos: string;
+  /** CPU use over about a second; 100 is one full core. */
+  cpuPercent: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+  rxBytes: number;
+  txBytes: number;
+  pids: number;
+}
+
+/** GET /v1/leases/:id/usage. */
+export interface PodUsageResponse {
+  leaseId: string;
+  containers: ContainerUsageJson[];
+}
+
+/** GET /v1/leases/:id/events. */
+export interface PodEventsResponse {
+  events: PodEvent[];
+}
+
+/** One line of GET /v1/leases/:id/logs (NDJSON). */
+export interface PodLogLine {
+  stream: "stdout" | "stderr";
+  text: string;
+}

@@ -9,6 +9,9 @@ import {
   manifestHash,
   manifestResources,
   manifestUploadSchema,
+  type PodEventsResponse,
+  type PodStatusResponse,
+  type PodUsageResponse,
   parseManifest,
   providerApiPaths,
   unwrapKey,
@@ -199,7 +202,7 @@ export function createApi(ctx: WorkerContext, reconciler: Reconciler, routes: Ro
     const containers = (await ctx.runtime.listContainers()).filter((x) => x.leaseId === leaseId);
     const stored = reconciler.desired(record);
     const ingressBase = `:${ctx.config.ingressPort}`;
-    return c.json({
+    const body: PodStatusResponse = {
       leaseId: id,
       publisher: lease.publisher,
       specHash: lease.specHash,
@@ -217,18 +220,23 @@ export function createApi(ctx: WorkerContext, reconciler: Reconciler, routes: Ro
       http: routes.hostsOf(id).map((host) => ({ host, url: `http://${host}${ingressBase}/` })),
       tcp: stored
         ? stored.manifest.expose.tcp.flatMap((e) =>
-            containers
-              .filter((x) => x.container === e.container && x.specHash === stored.specHash && x.tcpPorts[e.port])
-              .map((x) => ({ container: e.container, port: e.port, replica: x.replica, hostPort: x.tcpPorts[e.port] })),
+            containers.flatMap((x) => {
+              const hostPort = x.tcpPorts[e.port];
+              return x.container === e.container && x.specHash === stored.specHash && hostPort !== undefined
+                ? [{ container: e.container, port: e.port, replica: x.replica, hostPort }]
+                : [];
+            }),
           )
         : [],
       events: (ctx.state.data.events[id] ?? []).slice(-20),
-    });
+    };
+    return c.json(body);
   });
 
   app.get("/v1/leases/:id/events", async (c) => {
     const { leaseId } = await auth.ownedLease(c.req.param("id"), await auth.signer(c));
-    return c.json({ events: ctx.state.data.events[leaseId.toString()] ?? [] });
+    const body: PodEventsResponse = { events: ctx.state.data.events[leaseId.toString()] ?? [] };
+    return c.json(body);
   });
 
   app.get("/v1/leases/:id/usage", async (c) => {
@@ -242,7 +250,8 @@ export function createApi(ctx: WorkerContext, reconciler: Reconciler, routes: Ro
         return { name: x.container, replica: x.replica, ...s, cpuNanos: s.cpuNanos.toString() };
       }),
     );
-    return c.json({ leaseId: leaseId.toString(), containers: usage });
+    const body: PodUsageResponse = { leaseId: leaseId.toString(), containers: usage };
+    return c.json(body);
   });
 
   app.get("/v1/leases/:id/logs", async (c) => {

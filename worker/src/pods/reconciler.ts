@@ -1,4 +1,4 @@
-import type { PodManifest } from "@podnet/sdk/protocol";
+import type { PodManifest, PodPhase } from "@podnet/sdk/protocol";
 import type { WorkerContext } from "../context.js";
 import type { RuntimeContainer } from "../runtime/docker-runtime.js";
 import type { StoredManifest } from "../store/manifest-store.js";
@@ -7,13 +7,6 @@ import { collectUnusedImages, ensureImage } from "./images.js";
 import type { RouteTable } from "./routes.js";
 import { removeSecrets, writeSecrets } from "./secrets.js";
 import { leaseSubnet, parsePool, releaseSubnet, type SubnetPool, skipSubnet } from "./subnets.js";
-
-export type PodPhase =
-  | { phase: "waiting-manifest" }
-  | { phase: "provisioning"; since: number }
-  | { phase: "running"; since: number }
-  | { phase: "failed"; reason: string; at: number }
-  | { phase: "stopped"; reason: string };
 
 const RETRY_AFTER_FAILURE_MS = 5000;
 const IMAGE_COLLECTION_INTERVAL_MS = 60_000;
