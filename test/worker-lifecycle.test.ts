@@ -253,6 +253,41 @@ describe("bid engine", () => {
   });
 });
 
+describe("auto-accept orders", () => {
+  it("finalizes an auto-accept order it leads once bidding has closed", async () => {
+    const podManifest = manifest({ cpuMillis: 100 });
+    const resources = manifestResources(parseManifest(podManifest));
+    const now = Number((await clients(chain).client.getBlock()).timestamp);
+    const receipt = await publisherWrite("createOrder", [
+      manifestHash(podManifest),
+      resources,
+      pricePerSecond(pricing, resources),
+      pricePerSecond(pricing, resources) * 100_000n,
+      now + 4,
+      { minStake: 0n, attributes: [] },
+      true,
+    ]);
+    const [order] = parseEventLogs({ abi: podnetMarketAbi, eventName: "OrderCreated", logs: receipt.logs });
+    const orderId = order?.args.orderId as bigint;
+    const { client } = clients(chain);
+    const matched = await waitFor("the worker to finalize the order", async () => {
+      const [log] = await client.getContractEvents({
+        address: market(),
+        abi: podnetMarketAbi,
+        eventName: "OrderMatched",
+        args: { orderId },
+        fromBlock: receipt.blockNumber,
+      });
+      return log;
+    });
+    expect(matched.args.provider).toBe(provider);
+    expect(matched.args.by).toBe(provider);
+    await send(matched.args.leaseId as bigint, podManifest);
+    await serving(matched.args.leaseId as bigint);
+    await publisherWrite("closeLease", [matched.args.leaseId]);
+  });
+});
+
 describe("money", () => {
   it("closes a lease whose manifest never came; the publisher gets the rest back", async () => {
     const { leaseId, pricePerSecond: price, deposit } = await alice.lease(worker.apiUrl, manifest(), 3600n);

@@ -390,6 +390,31 @@ describe("worker: TCP ports and custom hosts", () => {
   });
 });
 
+describe("worker: a pod that keeps crashing", () => {
+  it("is reported as failed with the reason, not as running", async () => {
+    const manifest: PodManifestInput = {
+      version: 1,
+      containers: [
+        {
+          name: "crash",
+          image: `blob:${blobs.v1?.cid}`,
+          command: ["sh", "-c", "echo about to fail; exit 3"],
+          resources: { cpuMillis: 50, memoryMiB: 16 },
+        },
+      ],
+    };
+    const { leaseId } = await deploy(bob, manifest);
+    const status = await waitFor("the pod to be reported failed", async () => {
+      const s = await body(await bob.signedFetch(worker.apiUrl, provider, providerApiPaths.status(leaseId)));
+      return s.pod.phase === "failed" ? s : undefined;
+    });
+    expect(status.pod.reason).toMatch(/container crash \(replica 0\) is (restarting|exited)/);
+    const logs = await bob.signedFetch(worker.apiUrl, provider, `${providerApiPaths.logs(leaseId)}?tail=5`);
+    expect(await logs.text()).toContain("about to fail");
+    await bob.write("closeLease", [leaseId]);
+  });
+});
+
 describe("worker: refusing bad input", () => {
   let leaseId: bigint;
   let manifest: PodManifestInput;

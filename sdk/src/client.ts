@@ -1,10 +1,12 @@
 import type { Address, PublicClient, WalletClient } from "viem";
 import { type AcceptBidParameters, type AcceptBidReturnType, acceptBid } from "./actions/accept-bid.js";
+import { type CancelOrderParameters, type CancelOrderReturnType, cancelOrder } from "./actions/cancel-order.js";
 import { type CloseLeaseParameters, type CloseLeaseReturnType, closeLease } from "./actions/close-lease.js";
 import { type CreateLeaseParameters, type CreateLeaseReturnType, createLease } from "./actions/create-lease.js";
 import { type CreateOrderParameters, type CreateOrderReturnType, createOrder } from "./actions/create-order.js";
 import { type DeployPodParameters, type DeployPodReturnType, deployPod } from "./actions/deploy-pod.js";
 import { type EstimateCostParameters, type EstimateCostReturnType, estimateCost } from "./actions/estimate-cost.js";
+import { type FinalizeOrderParameters, type FinalizeOrderReturnType, finalizeOrder } from "./actions/finalize-order.js";
 import { type FindProvidersParameters, type FindProvidersReturnType, findProviders } from "./actions/find-providers.js";
 import { type GetBalanceParameters, type GetBalanceReturnType, getBalance } from "./actions/get-balance.js";
 import { type GetBidsParameters, type GetBidsReturnType, getBids } from "./actions/get-bids.js";
@@ -67,6 +69,8 @@ export type PodnetActions = {
   createOrder: (params: CreateOrderParameters) => Promise<CreateOrderReturnType>;
   getBids: (params: GetBidsParameters) => Promise<GetBidsReturnType>;
   acceptBid: (params: AcceptBidParameters) => Promise<AcceptBidReturnType>;
+  cancelOrder: (params: CancelOrderParameters) => Promise<CancelOrderReturnType>;
+  finalizeOrder: (params: FinalizeOrderParameters) => Promise<FinalizeOrderReturnType>;
   waitForLease: (params: WaitForLeaseParameters) => Promise<WaitForLeaseReturnType>;
   prepareImage: (params: PrepareImageParameters) => Promise<PrepareImageReturnType>;
   prepareSecret: (params: PrepareSecretParameters) => Promise<PrepareSecretReturnType>;
@@ -98,6 +102,8 @@ export function podnetActions(client: PodnetClient): PodnetActions {
     createOrder: (params) => createOrder(client, params),
     getBids: (params) => getBids(client, params),
     acceptBid: (params) => acceptBid(client, params),
+    cancelOrder: (params) => cancelOrder(client, params),
+    finalizeOrder: (params) => finalizeOrder(client, params),
     waitForLease: (params) => waitForLease(client, params),
     prepareImage: (params) => prepareImage(client, params),
     prepareSecret: (params) => prepareSecret(client, params),

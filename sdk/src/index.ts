@@ -3,6 +3,7 @@
 // taking the client first.
 
 export { type AcceptBidParameters, type AcceptBidReturnType, acceptBid } from "./actions/accept-bid.js";
+export { type CancelOrderParameters, type CancelOrderReturnType, cancelOrder } from "./actions/cancel-order.js";
 export { type CloseLeaseParameters, type CloseLeaseReturnType, closeLease } from "./actions/close-lease.js";
 export { type CreateLeaseParameters, type CreateLeaseReturnType, createLease } from "./actions/create-lease.js";
 export {
@@ -23,6 +24,11 @@ export {
   type EstimateCostReturnType,
   estimateCost,
 } from "./actions/estimate-cost.js";
+export {
+  type FinalizeOrderParameters,
+  type FinalizeOrderReturnType,
+  finalizeOrder,
+} from "./actions/finalize-order.js";
 export {
   type FindProvidersParameters,
   type FindProvidersReturnType,

@@ -1,4 +1,4 @@
-import type { Address } from "viem";
+import { type Address, getAddress } from "viem";
 import type { PodnetClient } from "../client.js";
 import { IndexerError, InvalidParameterError } from "../errors.js";
 import { manifestResources, parseManifest, type Resources } from "../protocol/index.js";
@@ -104,7 +104,8 @@ export async function findProviders(
     throw new IndexerError(response.status, typeof message === "string" ? message : text.slice(0, 200), url);
   }
   return (json as SearchAnswer).providers.map((p) => ({
-    address: p.address,
+    // The indexer stores addresses lowercase; every other action returns them checksummed.
+    address: getAddress(p.address),
     endpoint: p.endpoint,
     pricePerSecond: BigInt(p.pricePerSecond),
     uptimeBps: p.uptimeBps,

@@ -1,5 +1,5 @@
 import { podnetMarketAbi, pricePerSecond, type Resources } from "@podnet/sdk/protocol";
-import type { Hex } from "viem";
+import { type Hex, isAddressEqual } from "viem";
 import { revertName, sendContract } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
 import { committedResources, freeResources, shortfall } from "./capacity.js";
@@ -11,6 +11,7 @@ interface OrderCreatedArgs {
   resources: Resources;
   maxPricePerSecond: bigint;
   bidDeadline: number;
+  autoAccept: boolean;
   requirements: { minStake: bigint; attributes: readonly Hex[] };
 }
 
@@ -47,6 +48,7 @@ export async function considerOrder(ctx: WorkerContext, order: OrderCreatedArgs)
     resources: { ...order.resources },
     pricePerSecond: price.toString(),
     bidDeadline: order.bidDeadline,
+    autoAccept: order.autoAccept,
     status: "pending",
   };
   state.saveNow();
@@ -85,4 +87,35 @@ export async function releaseBid(ctx: WorkerContext, orderId: string): Promise<v
   const bid = ctx.state.data.bids[orderId];
   if (bid && bid.status === "lost") bid.status = "done";
   ctx.state.save();
+}
+
+/**
+ * Matches auto-accept orders this provider leads once their bidding closed: `finalizeOrder` is open to anyone, and
+ * the provider holding the best bid is the one that wants it done. Each order is tried once per run.
+ */
+export async function finalizeWonOrders(ctx: WorkerContext, tried: Set<string>): Promise<void> {
+  const now = ctx.chainNow();
+  for (const bid of Object.values(ctx.state.data.bids)) {
+    if (bid.status !== "placed" || !bid.autoAccept || now <= bid.bidDeadline || tried.has(bid.orderId)) continue;
+    tried.add(bid.orderId);
+    const order = await ctx.chain.publicClient.readContract({
+      address: ctx.chain.deployment.contracts.podnetMarket.address,
+      abi: podnetMarketAbi,
+      functionName: "getOrder",
+      args: [BigInt(bid.orderId)],
+    });
+    if (order.status !== 1 || !isAddressEqual(order.bestBidder, ctx.chain.account.address)) continue;
+    try {
+      await sendContract(ctx.chain, ctx.txs, `finalizeOrder ${bid.orderId}`, {
+        address: ctx.chain.deployment.contracts.podnetMarket.address,
+        abi: podnetMarketAbi,
+        functionName: "finalizeOrder",
+        args: [BigInt(bid.orderId)],
+      });
+      ctx.log.info("finalized an auto-accept order this provider won", { orderId: bid.orderId });
+    } catch (error) {
+      // Someone else finalized it first, or the accept window passed: the chain events settle the bid either way.
+      ctx.log.debug("finalizeOrder not done", { orderId: bid.orderId, error: revertName(error) });
+    }
+  }
 }

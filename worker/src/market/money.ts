@@ -2,6 +2,7 @@ import { podnetMarketAbi } from "@podnet/sdk/protocol";
 import { parseEventLogs } from "viem";
 import { revertName, sendContract } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
+import { finalizeWonOrders } from "./bidding.js";
 
 /**
  * The worker's money duties, checked every few seconds against chain time:
@@ -14,6 +15,7 @@ export class MoneyLoop {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private lastHeartbeatAt = 0;
+  private readonly finalizeTried = new Set<string>();
   heartbeatIntervalSec = 0;
 
   constructor(private readonly ctx: WorkerContext) {}
@@ -55,6 +57,7 @@ export class MoneyLoop {
       const now = this.ctx.chainNow();
       await this.heartbeat(now);
       await this.endUnpaidLeases(now);
+      await finalizeWonOrders(this.ctx, this.finalizeTried);
       await this.withdraw(now);
     } finally {
       this.busy = false;

@@ -181,6 +181,13 @@ export class Reconciler {
       }),
     );
     this.setRoutes(leaseId, manifest, containers);
+    // Docker restarts a crashing process by itself (restart policy); the publisher must see it as failing, not running.
+    const down = containers.filter((c) => c.state !== "running");
+    if (down.length > 0) {
+      throw new Error(
+        `${down.map((c) => `container ${c.container} (replica ${c.replica}) is ${c.state}`).join(", ")}: its process keeps exiting, see the logs`,
+      );
+    }
     if (stale.length > 0) {
       await ctx.runtime.removeStaleSpecs(BigInt(leaseId), specHash);
       for (const old of new Set(stale.map((c) => c.specHash))) removeSecrets(ctx, leaseId, old);

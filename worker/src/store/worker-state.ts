@@ -34,6 +34,8 @@ export interface BidRecord {
   resources: Resources;
   pricePerSecond: string;
   bidDeadline: number;
+  /** The order matches itself to its best bid after the deadline (anyone may call finalizeOrder). */
+  autoAccept?: boolean;
   /** pending: tx in flight; placed: on chain; done: won (a lease exists) or released. */
   status: "pending" | "placed" | "lost" | "done";
 }

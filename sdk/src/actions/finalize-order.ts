@@ -1,0 +1,55 @@
+import { type Address, type Hash, parseEventLogs } from "viem";
+import type { PodnetClient } from "../client.js";
+import { ContractError } from "../errors.js";
+import { podnetMarketAbi } from "../protocol/index.js";
+import { addresses, writeAndWait } from "./internal/chain.js";
+
+export type FinalizeOrderParameters = {
+  orderId: bigint;
+};
+
+export type FinalizeOrderReturnType = {
+  leaseId: bigint;
+  provider: Address;
+  pricePerSecond: bigint;
+  txHash: Hash;
+};
+
+/**
+ * Matches an auto-accept order to its lowest bid once bidding has closed. Anyone may call it (the publisher, a
+ * winning provider's worker, a keeper); the order's deposit funds the new lease.
+ *
+ * @throws {ContractError} e.g. `MarketBiddingOpen` before the deadline, `MarketAutoAcceptDisabled`, `MarketNoBids`.
+ * @example
+ * const { orderId, bidDeadline } = await client.createOrder({ manifest, maxPricePerSecond, deposit,
+ *   bidWindowSeconds: 60, autoAccept: true });
+ * // ... after bidDeadline:
+ * const { leaseId } = await client.finalizeOrder({ orderId });
+ */
+export async function finalizeOrder(
+  client: PodnetClient,
+  params: FinalizeOrderParameters,
+): Promise<FinalizeOrderReturnType> {
+  const receipt = await writeAndWait(client, "finalizeOrder", {
+    address: addresses(client).market,
+    abi: podnetMarketAbi,
+    functionName: "finalizeOrder",
+    args: [params.orderId],
+  });
+  const [matched] = parseEventLogs({ abi: podnetMarketAbi, eventName: "OrderMatched", logs: receipt.logs });
+  if (!matched) {
+    throw new ContractError(
+      "finalizeOrder",
+      undefined,
+      undefined,
+      "mined without an OrderMatched event",
+      receipt.transactionHash,
+    );
+  }
+  return {
+    leaseId: matched.args.leaseId,
+    provider: matched.args.provider,
+    pricePerSecond: matched.args.pricePerSecond,
+    txHash: receipt.transactionHash,
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The commands of `podnet`: names, argument synopsis, one-line summaries and a loader per command module, so that
+ * `podnet init` does not load viem and the chain code it never uses.
+ */
+import type { OptionSpec, ParsedArgs } from "./args.js";
+import type { Context } from "./config.js";
+
+export interface CommandModule {
+  options: OptionSpec;
+  /** Longer help: what the command does, examples. */
+  help: string;
+  run(ctx: Context, args: ParsedArgs): Promise<void>;
+}
+
+export interface CommandInfo {
+  /** One or two words: `deploy`, `image add`. */
+  name: string;
+  args: string;
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+export const commands: CommandInfo[] = [
+  {
+    name: "init",
+    args: "[dir]",
+    summary: "write a commented pod.yaml to start from",
+    load: () => import("./commands/init.js"),
+  },
+  {
+    name: "image add",
+    args: "<docker-save.tar | image>",
+    summary: "encrypt a container image into the blob cache; prints its blob: ref",
+    load: () => import("./commands/image.js"),
+  },
+  {
+    name: "secret add",
+    args: "<name> [--value-file F]",
+    summary: "encrypt a secret file (from a file or stdin); prints its blob id",
+    load: () => import("./commands/secret.js"),
+  },
+  {
+    name: "providers",
+    args: "[--spec pod.yaml | --cpu N --memory N]",
+    summary: "search providers through the indexer, cheapest first",
+    load: () => import("./commands/providers.js"),
+  },
+  {
+    name: "quote",
+    args: "<pod.yaml> [--provider addr]",
+    summary: "ask a provider for a signed, verified price",
+    load: () => import("./commands/quote.js"),
+  },
+  {
+    name: "deploy",
+    args: "<pod.yaml> [--provider addr | --market]",
+    summary: "lease a provider, send the pod, wait until it runs",
+    load: () => import("./commands/deploy.js"),
+  },
+  {
+    name: "status",
+    args: "<leaseId>",
+    summary: "the lease on chain and the pod at its provider",
+    load: () => import("./commands/status.js"),
+  },
+  {
+    name: "logs",
+    args: "<leaseId> [-f]",
+    summary: "a container's logs (follow with -f)",
+    load: () => import("./commands/logs.js"),
+  },
+  {
+    name: "update",
+    args: "<leaseId> <pod.yaml>",
+    summary: "replace a running pod with a new spec",
+    load: () => import("./commands/update.js"),
+  },
+  {
+    name: "top-up",
+    args: "<leaseId> (--amount N | --duration 1h)",
+    summary: "add funds to a lease's escrow",
+    load: () => import("./commands/top-up.js"),
+  },
+  {
+    name: "close",
+    args: "<leaseId>",
+    summary: "end a lease; the unspent escrow is refunded",
+    load: () => import("./commands/close.js"),
+  },
+  {
+    name: "balance",
+    args: "",
+    summary: "wallet tokens, escrow in active leases, allowance",
+    load: () => import("./commands/balance.js"),
+  },
+  {
+    name: "key new",
+    args: "",
+    summary: "create a key in an encrypted keystore",
+    load: () => import("./commands/key.js").then((m) => m.keyNew),
+  },
+  {
+    name: "key import",
+    args: "",
+    summary: "encrypt an existing private key (hex on stdin) into the keystore",
+    load: () => import("./commands/key.js").then((m) => m.keyImport),
+  },
+  {
+    name: "key address",
+    args: "",
+    summary: "the address podnet acts as",
+    load: () => import("./commands/key.js").then((m) => m.keyAddress),
+  },
+];
+
+/** First words that only group subcommands. */
+export const groups = new Set(commands.filter((c) => c.name.includes(" ")).map((c) => c.name.split(" ")[0] as string));
+
+export function findCommand(words: readonly string[]): CommandInfo | undefined {
+  return commands.find((c) => c.name === words.join(" "));
+}

@@ -1,0 +1,45 @@
+import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
+import type { Context } from "../config.js";
+import { fields } from "../output.js";
+import { formatAmount, formatDuration, formatTime, parseId } from "../units.js";
+import { amountOption, durationOption, stringOption, tokenOrUndefined } from "./shared.js";
+
+export const options: OptionSpec = {
+  amount: { type: "string", value: "base units", description: "add exactly this much" },
+  duration: { type: "string", value: "duration", description: "or add this long at the lease's price" },
+};
+
+export const help = `Adds funds to a running lease's escrow (approving the market for the amount when needed). A lease
+whose funds already ran out cannot be revived: close it and deploy again.
+
+examples:
+  podnet top-up 7 --duration 24h
+  podnet top-up 7 --amount 3600000000`;
+
+export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
+  const [id, ...extra] = args.positionals;
+  if (extra.length > 0) throw new UsageError(`top-up: unexpected argument ${extra[0]}`);
+  const leaseId = parseId(id, "<leaseId>");
+  const hasAmount = stringOption(args, "amount") !== undefined;
+  const hasDuration = stringOption(args, "duration") !== undefined;
+  if (hasAmount === hasDuration) throw new UsageError("top-up: give either --amount <base units> or --duration <d>");
+  const seconds = durationOption(args, "duration");
+  const client = await ctx.client("required");
+  const before = await client.getLease({ leaseId });
+  const amount = amountOption(args, "amount") ?? before.pricePerSecond * (seconds as bigint);
+  const token = await tokenOrUndefined(ctx);
+  ctx.out.progress(
+    `adding ${formatAmount(amount, token)} to lease ${leaseId} (about ${formatDuration(amount / before.pricePerSecond)})`,
+  );
+  const { balance, txHash } = await client.topUp({ leaseId, amount });
+  const after = await client.getLease({ leaseId });
+  ctx.out.result({ leaseId, amount, balance, runsOutAt: after.runsOutAt, txHash }, () =>
+    fields([
+      ["lease", leaseId.toString()],
+      ["added", formatAmount(amount, token)],
+      ["balance", formatAmount(balance, token)],
+      ["runs out", formatTime(after.runsOutAt)],
+      ["tx", txHash],
+    ]),
+  );
+}
