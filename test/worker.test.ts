@@ -131,7 +131,7 @@ beforeAll(async () => {
   chain = await startLocalChain(dir);
   await buildTestImage(docker, "podnet-test/web:v1", { files: { "/www/index.html": "hello v1" } });
   await buildTestImage(docker, "podnet-test/web:v2", { files: { "/www/index.html": "hello v2" } });
-  const providerAccount = devAccount(1);
+  const providerAccount = devAccount(4);
   provider = providerAccount.account.address;
   encryptionKey = deriveEncryptionKeyPair(providerAccount.privateKey).publicKeyHex;
   for (const [name, bytes] of [
@@ -512,7 +512,7 @@ describe("worker: refusing bad input", () => {
 
   it("refuses forged, stale and replayed signatures with 401", async () => {
     const path = providerApiPaths.status(leaseId);
-    const mallory = devAccount(4).account;
+    const mallory = devAccount(12).account;
     const forged = await signRequest(mallory, 31337, { provider, method: "GET", path });
     forged[requestHeaders.signer] = alice.address;
     const forgedResponse = await fetch(`${worker.apiUrl}${path}`, { headers: forged });

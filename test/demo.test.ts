@@ -1,0 +1,41 @@
+/**
+ * The main job, as a newcomer runs it: `npm run demo` (here with --once: it checks its own pod with curl, then stops)
+ * must end with a URL serving the demo page and leave no container, network or volume behind.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import Dockerode from "dockerode";
+import { describe, expect, it } from "vitest";
+import { repoRoot } from "../script/lib/chain.js";
+import { devAccount } from "./lib/worker.js";
+
+const docker = new Dockerode({
+  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
+});
+/** The demo's providers are anvil dev accounts 1 and 2 (no other test file runs pods as them). */
+const demoProviders = [1, 2].map((i) => devAccount(i).account.address.toLowerCase());
+
+async function demoObjects() {
+  const label = (address: string) => [`podnet.provider=${address}`];
+  let count = 0;
+  for (const address of demoProviders) {
+    count += (await docker.listContainers({ all: true, filters: { label: label(address) } })).length;
+    count += (await docker.listNetworks({ filters: { label: label(address) } })).length;
+    count += ((await docker.listVolumes({ filters: { label: label(address) } })).Volumes ?? []).length;
+  }
+  return count;
+}
+
+describe("npm run demo", () => {
+  it("deploys a pod through the reverse market, prints a URL that serves the page, and cleans up", async () => {
+    expect(await demoObjects()).toBe(0);
+    const { stdout } = await promisify(execFile)("bash", ["script/demo.sh", "--once"], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      timeout: 240_000,
+    });
+    expect(stdout).toMatch(/pod URL +http:\/\/l\d+\.pods\.localhost:\d+\//);
+    expect(stdout).toContain("/graphql");
+    expect(await demoObjects()).toBe(0);
+  }, 300_000);
+});
