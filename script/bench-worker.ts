@@ -1,16 +1,20 @@
 /**
- * `npm run bench:worker -- [--leases N] [--pods N] [--keep-logs]`: benchmarks the provider worker on real parts: its
- * own anvil with the real contracts (automine), the worker as a child process (`podnet-worker run`, so kill -9 is
- * real), the Docker Engine of script/docker.sh, and a publisher that signs its requests with the protocol layer.
+ * `npm run bench:worker -- [--leases N] [--pods N] [--manifest-delay MS] [--keep-logs]`: benchmarks the provider
+ * worker on real parts: its own anvil with the real contracts (automine), the worker as a child process
+ * (`podnet-worker run`, so kill -9 is real), the Docker Engine of script/docker.sh, and a publisher that signs its
+ * requests with the protocol layer.
  *
  * 1. lease tx -> pod serving over --leases leases (default 30), one at a time: the quote is fetched first (a separate
  *    round trip a publisher can make ahead), then the clock starts, createLease -> receipt -> PUT manifest (the image
  *    blob was uploaded once during setup) -> the ingress answers 200 with the page for `l<lease>.pods.localhost`
- *    (polled every 5 ms). Docker events split the last step into network created, container created, started.
- *    Each lease is closed after its measurement and its pod removed before the next one starts.
+ *    (polled every 5 ms). Docker events split the last step into container created and started; the lease network
+ *    is timed from the receipt, since the worker makes it as soon as it sees the lease, possibly before the manifest.
+ *    Each lease is closed after its measurement and its pod removed before the next one starts. --manifest-delay
+ *    sends each manifest that many ms after the receipt (left out of the totals), so the worker sees the lease first.
  * 2. The "docker run floor": createContainer + start of the same image with a published 127.0.0.1 port -> first 200.
- * 3. --pods pods (default 50, 10 mCPU / 8 MiB each) deployed by five publishers at once; the worker's RSS
- *    (/proc/<pid>/status VmRSS) sampled over ~10 s, and the containers' own memory (Docker) reported apart from it.
+ * 3. --pods pods (default 50, at most 1,000, 10 mCPU / 8 MiB each) deployed by five publishers at once; the
+ *    worker's RSS (/proc/<pid>/status VmRSS) sampled over ~10 s, and the containers' own memory (Docker) reported
+ *    apart from it.
  * 4. Restart reconcile: (a) kill -9 with the pods running, restart, time to /health and to every pod serving;
  *    (b) kill -9, remove 10 of the containers, restart, time until every pod serves again and exactly one container
  *    per lease exists.
@@ -20,16 +24,14 @@
  * (removeProviderLeftovers), the floor containers, the image tag the worker made, anvil, and the temp dir (kept with
  * --keep-logs, for the worker's and anvil's logs).
  *
- * One workaround, printed with the figures: a Docker Engine with the default address pools has room for about 30
- * user-defined bridge networks, and the worker makes one per lease. So for step 3 the benchmark creates each lease's
- * network itself (the worker's name and labels, an explicit /24 subnet), and the worker adopts it. Step 1 leaves
- * network creation to the worker, as in production. And the worker's API and ingress ports are picked below the
- * ephemeral port range, where Docker does not assign pods' host ports (see portBelowEphemeralRange).
+ * The worker creates every lease network itself, from its own subnet pool (`podNetworkPool`, by default
+ * 10.200.0.0/14 in /24s), as in production; the report lists the subnets the --pods pods got. The worker's API and
+ * ingress ports are picked below the ephemeral port range (`freePort` of test/lib/net.ts), where Docker does not assign
+ * pods' host ports.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
@@ -43,6 +45,7 @@ import {
 import Dockerode from "dockerode";
 import { type Address, createWalletClient, type Hex, http, parseEventLogs } from "viem";
 import { buildTestImage, saveImage } from "../test/lib/images.js";
+import { freePort } from "../test/lib/net.js";
 import {
   clients,
   devAccount,
@@ -57,13 +60,21 @@ import {
   type WorkerProcess,
   workerEnv,
 } from "../test/lib/worker.js";
-import { leaseLabels, namePrefix, networkName } from "../worker/src/runtime/names.js";
+import { namePrefix, networkName } from "../worker/src/runtime/names.js";
 import { repoRoot } from "./lib/chain.js";
 
 const GOAL_MS = 1_000;
 const FLOOR_RUNS = 10;
 const PUBLISHERS = 5;
 const REMOVED_CONTAINERS = 10;
+/** The worker's default pod network pool holds 1,024 /24s; this leaves room for subnets other networks block. */
+const MAX_PODS = 1_000;
+/**
+ * The provider's dev account: one no test suite uses. Docker objects are labelled with the provider's address, so a
+ * test worker of the same address on this engine (test/worker.test.ts uses account 1) would take the benchmark's
+ * pods for its own, remove them, or collide on network names, and each side's cleanup would remove the other's pods.
+ */
+const PROVIDER_ACCOUNT = 19;
 const RSS_WINDOW_MS = 10_000;
 const RSS_SAMPLES = 6;
 const INGRESS_POLL_MS = 5;
@@ -147,27 +158,6 @@ function httpGet(port: number, host?: string): Promise<{ status: number; body: s
 }
 
 const podHost = (leaseId: bigint) => `l${leaseId}.pods.localhost`;
-
-/**
- * A free port below the kernel's ephemeral range, which is also the range Docker assigns published container ports
- * from (in order): a worker port taken from that range can be handed to one of its own pods while the worker is down
- * (it recreates missing containers before it listens again), and the restarted worker then fails with EADDRINUSE.
- */
-async function portBelowEphemeralRange(): Promise<number> {
-  const [first = "32768"] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
-  const high = Math.min(Number(first), 65536) - 1;
-  const low = Math.max(1024, high - 10_000);
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = low + Math.floor(Math.random() * (high - low));
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once("error", () => resolve(false));
-      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error(`no free port found in ${low}..${high}`);
-}
 
 function rssBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -306,24 +296,33 @@ async function waitServing(b: Bench, leaseId: bigint, timeoutMs = 60_000) {
   return { routedAt: routedAt ?? servingAt, servingAt };
 }
 
-async function leaseObjects(b: Bench, leaseId: bigint) {
+/** The lease's containers and networks still there, as "container <name> (<state>)" / "network <name> <id>". */
+async function leaseObjects(b: Bench, leaseId: bigint): Promise<string[]> {
   const label = [b.providerLabel, `podnet.lease=${leaseId}`];
   const [containers, networks] = await Promise.all([
     docker.listContainers({ all: true, filters: { label } }),
     docker.listNetworks({ filters: { label } }),
   ]);
-  return containers.length + networks.length;
+  return [
+    ...containers.map((c) => `container ${c.Names[0]?.replace(/^\//, "")} (${c.State})`),
+    ...networks.map((n) => `network ${n.Name} ${n.Id.slice(0, 12)}`),
+  ];
 }
 
 /** The publisher closes the lease; resolves with the time until the worker removed the pod's container and network. */
 async function closeLease(b: Bench, publisher: Publisher, leaseId: bigint) {
   const start = now();
   await publisher.write("closeLease", [leaseId]);
-  await until(
-    `lease ${leaseId}'s pod to be removed`,
-    async () => ((await leaseObjects(b, leaseId)) === 0 ? true : undefined),
-    { timeoutMs: 60_000, intervalMs: 20 },
-  );
+  try {
+    await until(
+      `lease ${leaseId}'s pod to be removed`,
+      async () => ((await leaseObjects(b, leaseId)).length === 0 ? true : undefined),
+      { timeoutMs: 60_000, intervalMs: 20 },
+    );
+  } catch (error) {
+    const left = await leaseObjects(b, leaseId).catch(() => []);
+    throw new Error(`${(error as Error).message}; still there: ${left.join(", ") || "nothing"}`);
+  }
   return now() - start;
 }
 
@@ -338,14 +337,21 @@ type LeaseSample = {
   tx: number;
   manifest: number;
   serving: number;
-  toNetwork?: number;
+  /** The lease network's `create` event, from the createLease receipt (the worker may make it before the manifest). */
+  networkAfterReceipt?: number;
+  /** Whether that event came before the manifest's 202. */
+  networkBeforeManifest?: boolean;
   toCreated?: number;
   toStarted?: number;
   toRouted: number;
   teardown: number;
 };
 
-async function measureLeases(b: Bench, count: number): Promise<LeaseSample[]> {
+/**
+ * `manifestDelayMs` > 0 sends each manifest that long after the receipt, like a publisher on a chain with real blocks
+ * whose manifest arrives after the worker saw the lease; the wait is left out of the totals.
+ */
+async function measureLeases(b: Bench, count: number, manifestDelayMs: number): Promise<LeaseSample[]> {
   const publisher = b.publishers[0] as Publisher;
   const manifest = podManifest(b.image.cid, 250, 64);
   const events = new DockerEvents();
@@ -355,16 +361,23 @@ async function measureLeases(b: Bench, count: number): Promise<LeaseSample[]> {
   try {
     for (let i = 0; i < count; i++) {
       const { leaseId, t0, t1 } = await createLease(b, publisher, manifest);
+      let waited = 0;
+      if (manifestDelayMs > 0) {
+        await sleep(manifestDelayMs);
+        waited = now() - t1;
+      }
       await sendManifest(b, publisher, leaseId, manifest);
       const t2 = now();
       const { routedAt, servingAt } = await waitServing(b, leaseId);
       const since = (at: number | undefined) => (at === undefined ? undefined : at - t2);
+      const networkAt = events.first("network", "create", networkName(b.provider, leaseId));
       const sample: LeaseSample = {
-        total: servingAt - t0,
+        total: servingAt - t0 - waited,
         tx: t1 - t0,
-        manifest: t2 - t1,
+        manifest: t2 - t1 - waited,
         serving: servingAt - t2,
-        toNetwork: since(events.first("network", "create", networkName(b.provider, leaseId))),
+        networkAfterReceipt: networkAt === undefined ? undefined : networkAt - t1,
+        networkBeforeManifest: networkAt === undefined ? undefined : networkAt < t2,
         toCreated: since(events.first("container", "create", `${prefix}-l${leaseId}-`, true)),
         toStarted: since(events.first("container", "start", `${prefix}-l${leaseId}-`, true)),
         toRouted: routedAt - t2,
@@ -373,7 +386,9 @@ async function measureLeases(b: Bench, count: number): Promise<LeaseSample[]> {
       samples.push(sample);
       progress(
         `lease ${i + 1}/${count} (id ${leaseId}): ${fmt(sample.total)} ms ` +
-          `(tx ${fmt(sample.tx)}, manifest ${fmt(sample.manifest)}, serving ${fmt(sample.serving)}); ` +
+          `(tx ${fmt(sample.tx)}, manifest ${fmt(sample.manifest)}, serving ${fmt(sample.serving)}; ` +
+          `network ${fmt(sample.networkAfterReceipt ?? Number.NaN)} after the receipt` +
+          `${sample.networkBeforeManifest ? ", before the manifest" : ""}); ` +
           `removed ${fmt(sample.teardown)} ms after closeLease`,
       );
     }
@@ -383,11 +398,21 @@ async function measureLeases(b: Bench, count: number): Promise<LeaseSample[]> {
   return samples;
 }
 
+/** The worker's /metrics; `value(name)` reads one unlabelled sample. */
+async function workerMetrics(b: Bench) {
+  const text = await (await fetch(`${b.worker.apiUrl}/metrics`)).text();
+  return (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+}
+
 /** Sum (s) and count of the worker's own provision_seconds histogram (manifest received -> pod running). */
 async function workerProvision(b: Bench): Promise<{ sum: number; count: number }> {
-  const text = await (await fetch(`${b.worker.apiUrl}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+  const value = await workerMetrics(b);
   return { sum: value("podnet_worker_provision_seconds_sum"), count: value("podnet_worker_provision_seconds_count") };
+}
+
+/** Failed pod reconciles the worker counted since it started (a subnet Docker refused shows up here). */
+async function reconcileErrors(b: Bench): Promise<number> {
+  return (await workerMetrics(b))("podnet_worker_reconcile_errors_total");
 }
 
 // ---------------------------------------------------------------- 2. docker run floor
@@ -433,53 +458,6 @@ async function measureFloor(runLabel: string): Promise<number[]> {
 
 // ---------------------------------------------------------------- 3. many pods
 
-/** An IPv4 CIDR as [network, prefix length], or undefined for anything else (IPv6). */
-function parseCidr(cidr: string): [number, number] | undefined {
-  const match = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!match) return undefined;
-  const [a, b, c, d, bits] = match.slice(1).map(Number) as [number, number, number, number, number];
-  return [((a << 24) | (b << 16) | (c << 8) | d) >>> 0, bits];
-}
-
-function overlaps(x: [number, number], y: [number, number]): boolean {
-  const bits = Math.min(x[1], y[1]);
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return (x[0] & mask) >>> 0 === (y[0] & mask) >>> 0;
-}
-
-/** Subnets for the pre-created lease networks: /24s of 10.213.0.0/16 that overlap no network already there. */
-async function freeSubnets(count: number): Promise<string[]> {
-  const used: [number, number][] = [];
-  for (const network of await docker.listNetworks()) {
-    for (const config of network.IPAM?.Config ?? []) {
-      const cidr = config.Subnet ? parseCidr(config.Subnet) : undefined;
-      if (cidr) used.push(cidr);
-    }
-  }
-  const subnets: string[] = [];
-  for (let i = 0; i < 256 && subnets.length < count; i++) {
-    const subnet = `10.213.${i}.0/24`;
-    const cidr = parseCidr(subnet) as [number, number];
-    if (!used.some((u) => overlaps(u, cidr))) subnets.push(subnet);
-  }
-  if (subnets.length < count) throw new Error(`only ${subnets.length} free /24 subnets in 10.213.0.0/16`);
-  return subnets;
-}
-
-/** Creates the lease's network exactly as the worker names and labels it, with an explicit subnet (see the top). */
-async function precreateNetwork(b: Bench, leaseId: bigint, subnet: string) {
-  await docker.createNetwork({
-    Name: networkName(b.provider, leaseId),
-    CheckDuplicate: true,
-    Driver: "bridge",
-    Internal: false,
-    Attachable: false,
-    EnableIPv6: false,
-    Labels: leaseLabels(b.provider, leaseId),
-    IPAM: { Driver: "default", Config: [{ Subnet: subnet }] },
-  });
-}
-
 /** Polls every pod through the ingress until all serve; resolves with when each first served (ms since `t0`). */
 async function waitAllServing(
   b: Bench,
@@ -518,7 +496,6 @@ async function waitAllServing(
 
 async function deployPods(b: Bench, count: number) {
   const manifest = podManifest(b.image.cid, 10, 8);
-  const subnets = await freeSubnets(count);
   const leaseIds: bigint[] = [];
   const start = now();
   let next = 0;
@@ -526,7 +503,6 @@ async function deployPods(b: Bench, count: number) {
     b.publishers.map(async (publisher) => {
       for (let i = next++; i < count; i = next++) {
         const { leaseId } = await createLease(b, publisher, manifest);
-        await precreateNetwork(b, leaseId, subnets[i] as string);
         await sendManifest(b, publisher, leaseId, manifest);
         leaseIds.push(leaseId);
       }
@@ -535,6 +511,28 @@ async function deployPods(b: Bench, count: number) {
   progress(`${count} leases created and manifests sent in ${fmt((now() - start) / 1000, 1)} s`);
   const { allServing } = await waitAllServing(b, leaseIds, start);
   return { leaseIds, seconds: allServing / 1000 };
+}
+
+/** The subnets of the provider's lease networks (all made by the worker), in address order. */
+async function podSubnets(b: Bench): Promise<{ networks: number; subnets: string[] }> {
+  const networks = await docker.listNetworks({ filters: { label: [b.providerLabel] } });
+  const key = (cidr: string) => cidr.split(/[./]/).map((part) => part.padStart(3, "0"));
+  const subnets = networks
+    .flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "?"))
+    .sort((x, y) => (key(x).join() < key(y).join() ? -1 : 1));
+  return { networks: networks.length, subnets };
+}
+
+/** "10.200.0.0/24 .. 10.200.49.0/24, contiguous" or the list of gaps. */
+function describeSubnets(subnets: string[]): string {
+  if (subnets.length === 0) return "none";
+  const index = (cidr: string) => {
+    const [a = 0, b = 0, c = 0] = cidr.split(/[./]/).map(Number);
+    return (a * 256 + b) * 256 + c;
+  };
+  const indexes = subnets.map(index);
+  const contiguous = indexes.every((v, i) => i === 0 || v === (indexes[i - 1] as number) + 1);
+  return `${subnets[0]} .. ${subnets.at(-1)}${contiguous ? ", contiguous" : ", with gaps"}`;
 }
 
 async function sampleRss(pid: number) {
@@ -627,7 +625,7 @@ type Results = {
   leases: LeaseSample[];
   provision: { meanMs: number; count: number };
   floor: number[];
-  pods: { count: number; deploySeconds: number };
+  pods: { count: number; deploySeconds: number; networks: number; subnets: string[]; reconcileErrors: number };
   rssIdle: number;
   rss: { max: number; last: number; samples: number[] };
   containersMemory: number;
@@ -666,6 +664,8 @@ function report(r: Results, machineText: string, command: string): string {
     fmt(median(r.leases.map(pick).filter((v): v is number => v !== undefined)));
   const floor = summarize(r.floor);
   const n = r.options.pods;
+  const networkSeen = r.leases.filter((s) => s.networkBeforeManifest !== undefined).length;
+  const networkEarly = r.leases.filter((s) => s.networkBeforeManifest).length;
   return [
     `Run ${new Date().toISOString()} with \`${command}\`.`,
     "",
@@ -673,8 +673,14 @@ function report(r: Results, machineText: string, command: string): string {
     `- Load average (1 min) at the start / the end: ${loadAtStart} / ${load1()} on ${cpus().length} cores`,
     `- Chain: anvil with automine; worker polling the chain every 100 ms, reconciling every 1 s`,
     `- Lease pods: 250 mCPU / 64 MiB, busybox httpd image (${IMAGE_TAG}) sent as an encrypted blob, uploaded once`,
-    `- Many-pods pods: 10 mCPU / 8 MiB each; their lease networks were created by the benchmark with explicit /24`,
-    "  subnets (the engine's default address pools hold about 30 bridge networks, the worker needs one per lease)",
+    ...(r.options.manifestDelayMs > 0
+      ? [
+          `- Timed leases: each manifest sent ${r.options.manifestDelayMs} ms after the receipt (--manifest-delay);` +
+            " that wait is left out of the totals and of the manifest figure",
+        ]
+      : []),
+    "- Many-pods pods: 10 mCPU / 8 MiB each",
+    "- Every lease network is created by the worker, from its own subnet pool (`podNetworkPool`, default 10.200.0.0/14 in /24s)",
     "",
     "| measure | value | goal | |",
     "|---|---|---|---|",
@@ -682,11 +688,14 @@ function report(r: Results, machineText: string, command: string): string {
     `| of which createLease tx + receipt (median) | ${med((s) => s.tx)} ms | | |`,
     `| of which manifest PUT until 202 (median) | ${med((s) => s.manifest)} ms | | |`,
     `| of which 202 until the ingress serves the page (median) | ${med((s) => s.serving)} ms | | |`,
-    `| after the 202 (medians, Docker events): network created / container created / container started / routed / 200 | ${med((s) => s.toNetwork)} / ${med((s) => s.toCreated)} / ${med((s) => s.toStarted)} / ${med((s) => s.toRouted)} / ${med((s) => s.serving)} ms | | |`,
+    `| lease network created (Docker event), after the createLease receipt (median); leases where it came before the manifest's 202 | ${med((s) => s.networkAfterReceipt)} ms; ${networkEarly} of ${networkSeen} | | |`,
+    `| after the 202 (medians, Docker events): container created / container started / routed / 200 | ${med((s) => s.toCreated)} / ${med((s) => s.toStarted)} / ${med((s) => s.toRouted)} / ${med((s) => s.serving)} ms | | |`,
     `| worker's own provision time, manifest -> running (mean of /metrics, ${r.provision.count} pods) | ${fmt(r.provision.meanMs)} ms | | |`,
     `| closeLease -> pod container and network removed (median) | ${med((s) => s.teardown)} ms | | |`,
     `| docker run floor: create + start -> first 200, p50 / max (${r.floor.length} runs) | ${fmt(floor.p50)} / ${fmt(floor.max)} ms | | |`,
     `| deploy ${n} pods (${PUBLISHERS} publishers at once) until all serve | ${fmt(r.pods.deploySeconds, 1)} s | | |`,
+    `| lease networks of the ${n} pods, all made by the worker (their subnets) | ${r.pods.networks} (${describeSubnets(r.pods.subnets)}) | ${n} | ${met(r.pods.networks === n)} |`,
+    `| failed pod reconciles in the worker's first run (warm-up, timed leases, ${n} pods) | ${r.pods.reconcileErrors} | | |`,
     `| worker RSS, started, no pods | ${mib(r.rssIdle)} MiB | | |`,
     `| worker RSS with ${n} pods, max / last of ${r.rss.samples.length} samples over ${RSS_WINDOW_MS / 1000} s | ${mib(r.rss.max)} / ${mib(r.rss.last)} MiB | | |`,
     `| the ${n} containers' own memory (Docker, not the worker's) | ${mib(r.containersMemory)} MiB | | |`,
@@ -703,12 +712,13 @@ function report(r: Results, machineText: string, command: string): string {
 
 // ---------------------------------------------------------------- main
 
-type Options = { leases: number; pods: number; keepLogs: boolean };
+type Options = { leases: number; pods: number; manifestDelayMs: number; keepLogs: boolean };
 
 function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
       leases: { type: "string", default: "30" },
+      "manifest-delay": { type: "string", default: "0" },
       pods: { type: "string", default: "50" },
       "keep-logs": { type: "boolean", default: false },
     },
@@ -719,8 +729,13 @@ function parseOptions(): Options {
     return n;
   };
   const pods = count("pods", values.pods, REMOVED_CONTAINERS);
-  if (pods > 256) throw new Error("--pods: at most 256 (one /24 of 10.213.0.0/16 per pod network)");
-  return { leases: count("leases", values.leases, 1), pods, keepLogs: values["keep-logs"] };
+  if (pods > MAX_PODS) throw new Error(`--pods: at most ${MAX_PODS} (the worker's pool holds 1,024 pod networks)`);
+  return {
+    leases: count("leases", values.leases, 1),
+    pods,
+    manifestDelayMs: count("manifest-delay", values["manifest-delay"], 0),
+    keepLogs: values["keep-logs"],
+  };
 }
 
 async function main() {
@@ -794,14 +809,16 @@ async function main() {
     await buildTestImage(docker, IMAGE_TAG, { files: { "/www/index.html": PAGE } });
     const image = sealBlob(new Uint8Array(await saveImage(docker, IMAGE_TAG)));
     blobTag = `podnet-blob/${image.cid}:latest`;
-    const providerAccount = devAccount(1);
+    const providerAccount = devAccount(PROVIDER_ACCOUNT);
     provider = providerAccount.account.address;
+    await clients(chain).testClient.setBalance({ address: provider, value: 100n * 10n ** 18n });
     await fund(chain, providerAccount.account, 10_000n * TOKEN);
     const env = workerEnv(chain, {
       providerKey: providerAccount.privateKey,
       dataDir: join(dir, "worker"),
-      apiPort: await portBelowEphemeralRange(),
-      ingressPort: await portBelowEphemeralRange(),
+      // Below the ephemeral range, where Docker assigns the pods' published host ports (see freePort).
+      apiPort: await freePort(),
+      ingressPort: await freePort(),
       extra: {
         PODNET_CAPACITY: JSON.stringify({ cpuMillis: 256_000, memoryMiB: 1_048_576, storageMiB: 1_000_000 }),
         PODNET_WITHDRAW_INTERVAL_SEC: "100000",
@@ -848,7 +865,7 @@ async function main() {
 
     console.log(`1. lease tx -> serving, ${options.leases} leases one at a time`);
     const provisionBefore = await workerProvision(b);
-    const leases = await measureLeases(b, options.leases);
+    const leases = await measureLeases(b, options.leases, options.manifestDelayMs);
     const provisionAfter = await workerProvision(b);
     const provisionCount = provisionAfter.count - provisionBefore.count;
     const provision = {
@@ -863,6 +880,10 @@ async function main() {
     console.log(`3. ${options.pods} pods`);
     const pods = await deployPods(b, options.pods);
     progress(`all ${options.pods} pods serving ${fmt(pods.seconds, 1)} s after the first createLease`);
+    const [podNetworks, errors] = await Promise.all([podSubnets(b), reconcileErrors(b)]);
+    progress(
+      `${podNetworks.networks} lease networks, subnets ${describeSubnets(podNetworks.subnets)}; ${errors} failed reconciles`,
+    );
     const [rss, memory] = await Promise.all([sampleRss(b.worker.process.pid as number), containersMemory(b)]);
     progress(`worker RSS max ${mib(rss.max)} MiB, last ${mib(rss.last)} MiB; containers ${mib(memory)} MiB`);
 
@@ -906,7 +927,7 @@ async function main() {
         leases,
         provision,
         floor,
-        pods: { count: options.pods, deploySeconds: pods.seconds },
+        pods: { count: options.pods, deploySeconds: pods.seconds, ...podNetworks, reconcileErrors: errors },
         rssIdle,
         rss,
         containersMemory: memory,

@@ -47,6 +47,7 @@ function state(parts: Partial<Pick<WorkerStateData, "leases" | "bids" | "quotes"
     nextQuoteNonce: "1",
     tcpPorts: {},
     subnets: {},
+    images: {},
     lastWithdrawAt: 0,
     events: {},
     ...parts,

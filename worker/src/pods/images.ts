@@ -7,16 +7,17 @@ import type { StoredManifest } from "../store/manifest-store.js";
 export const blobImageTag = (cid: string) => `podnet-blob/${cid}:latest`;
 
 const inFlight = new Map<string, Promise<string>>();
-/** When each image tag was last needed by a pod: the garbage collector spares recently used images. */
-const lastUsed = new Map<string, number>();
 /** Decrypted images unused for this long are removed from Docker (the encrypted blob stays for a fast reload). */
 export const IMAGE_IDLE_MS = 10 * 60_000;
 
 /** Removes decrypted blob images no container uses and no pod needed in the last {@link IMAGE_IDLE_MS}. */
 export async function collectUnusedImages(ctx: WorkerContext): Promise<string[]> {
-  const recent = new Set([...lastUsed].filter(([, at]) => at > Date.now() - IMAGE_IDLE_MS).map(([tag]) => tag));
-  const removed = await ctx.runtime.removeUnusedImages("podnet-blob", recent);
-  for (const tag of removed) lastUsed.delete(tag);
+  // Only images this worker loaded (recorded in its state) are candidates: other workers on the same engine keep theirs.
+  const used = ctx.state.data.images;
+  const keep = new Set(Object.keys(used).filter((tag) => (used[tag] ?? 0) > Date.now() - IMAGE_IDLE_MS));
+  const removed = await ctx.runtime.removeUnusedImages("podnet-blob", keep, new Set(Object.keys(used)));
+  for (const tag of removed) delete used[tag];
+  ctx.state.save();
   if (removed.length > 0) ctx.log.info("removed unused images", { images: removed });
   return removed;
 }
@@ -42,7 +43,8 @@ async function resolveImage(ctx: WorkerContext, stored: StoredManifest, image: s
   }
   const cid = image.slice(5);
   const tag = blobImageTag(cid);
-  lastUsed.set(tag, Date.now());
+  ctx.state.data.images[tag] = Date.now();
+  ctx.state.save();
   const present = await ctx.runtime.hasImage(tag);
   if (present) return present;
   await ctx.blobs.fetch(cid, stored.sources[cid] ?? []);

@@ -6,7 +6,7 @@ import type { LeaseRecord } from "../store/worker-state.js";
 import { collectUnusedImages, ensureImage } from "./images.js";
 import type { RouteTable } from "./routes.js";
 import { removeSecrets, writeSecrets } from "./secrets.js";
-import { leaseSubnet, parsePool, releaseSubnet, type SubnetPool, skipSubnet } from "./subnets.js";
+import { leaseSubnet, parsePool, poolStart, releaseSubnet, type SubnetPool, skipSubnet } from "./subnets.js";
 
 const RETRY_AFTER_FAILURE_MS = 5000;
 const IMAGE_COLLECTION_INTERVAL_MS = 60_000;
@@ -246,14 +246,19 @@ export class Reconciler {
     return ports;
   }
 
-  /** Runs `use` with the lease's subnet; a subnet Docker finds overlapping another network is skipped once. */
+  /**
+   * Runs `use` with the lease's subnet. A subnet Docker finds overlapping a network this worker does not own (another
+   * provider's, the host's) is marked blocked and the next one tried, a bounded number of times.
+   */
   private async withSubnet<T>(leaseId: string, use: (subnet: string) => Promise<T>): Promise<T> {
-    try {
-      return await use(leaseSubnet(this.ctx.state, this.pool, leaseId));
-    } catch (error) {
-      if (!/overlap/i.test((error as Error).message)) throw error;
-      skipSubnet(this.ctx.state, leaseId);
-      return use(leaseSubnet(this.ctx.state, this.pool, leaseId));
+    const start = poolStart(this.pool, this.ctx.chain.account.address);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await use(leaseSubnet(this.ctx.state, this.pool, leaseId, start));
+      } catch (error) {
+        if (!/overlap/i.test((error as Error).message) || attempt >= 16) throw error;
+        skipSubnet(this.ctx.state, leaseId);
+      }
     }
   }
 

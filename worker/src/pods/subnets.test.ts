@@ -6,6 +6,7 @@ import { WorkerState } from "../store/worker-state.js";
 import {
   leaseSubnet,
   parsePool,
+  poolStart,
   releaseSubnet,
   skipSubnet,
   subnetAt,
@@ -62,5 +63,18 @@ describe("pod subnets", () => {
     expect(leaseSubnet(s, pool, "3")).toBe("10.200.2.0/24");
     expect(leaseSubnet(s, pool, "4")).toBe("10.200.3.0/24");
     expect(() => leaseSubnet(s, pool, "5")).toThrow(/every pod subnet is in use/);
+  });
+
+  it("starts each provider at its own place in the pool and wraps around", () => {
+    const s = state();
+    const big = parsePool("10.200.0.0/14", 24);
+    const a = poolStart(big, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+    const b = poolStart(big, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC");
+    expect(a).toBe(poolStart(big, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"));
+    expect(a).toBeLessThan(1024);
+    expect(a).not.toBe(b);
+    const pool = parsePool("10.200.0.0/22", 24);
+    expect(leaseSubnet(s, pool, "1", 3)).toBe("10.200.3.0/24");
+    expect(leaseSubnet(s, pool, "2", 3)).toBe("10.200.0.0/24");
   });
 });

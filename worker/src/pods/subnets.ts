@@ -1,3 +1,4 @@
+import { type Address, keccak256 } from "viem";
 import type { WorkerState } from "../store/worker-state.js";
 
 /**
@@ -35,19 +36,33 @@ export function subnetAt(pool: SubnetPool, index: number): string {
   return `${octets.join(".")}/${pool.prefix}`;
 }
 
-/** The lease's subnet, allocating the lowest free one the first time. */
-export function leaseSubnet(state: WorkerState, pool: SubnetPool, leaseId: string): string {
+/**
+ * The lease's subnet, allocating one the first time: the first free index from `start` on (wrapping). Workers of
+ * different providers sharing one Docker Engine pass different starts, so they rarely collide.
+ */
+export function leaseSubnet(state: WorkerState, pool: SubnetPool, leaseId: string, start = 0): string {
   const subnets = state.data.subnets;
   let index = subnets[leaseId];
   if (index === undefined) {
     const taken = new Set(Object.values(subnets));
-    index = 0;
-    while (taken.has(index)) index++;
-    if (index >= subnetCount(pool)) throw new Error("podNetworkPool: every pod subnet is in use");
+    const count = subnetCount(pool);
+    for (let step = 0; step < count; step++) {
+      const candidate = (start + step) % count;
+      if (!taken.has(candidate)) {
+        index = candidate;
+        break;
+      }
+    }
+    if (index === undefined) throw new Error("podNetworkPool: every pod subnet is in use");
     subnets[leaseId] = index;
     state.save();
   }
   return subnetAt(pool, index);
+}
+
+/** Where a provider starts allocating in the pool: a hash of its address, stable across restarts. */
+export function poolStart(pool: SubnetPool, provider: Address): number {
+  return Number(BigInt(keccak256(provider)) % BigInt(subnetCount(pool)));
 }
 
 /**

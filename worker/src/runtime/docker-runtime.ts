@@ -234,14 +234,19 @@ export class DockerRuntime {
    * Docker refuses to remove an image a container still uses, which is what makes this safe to run any time.
    * @returns the tags removed.
    */
-  async removeUnusedImages(repository: string, keep: ReadonlySet<string> = new Set()): Promise<string[]> {
+  async removeUnusedImages(
+    repository: string,
+    keep: ReadonlySet<string> = new Set(),
+    /** When given, only these tags may be removed (a worker's own images on a shared engine). */
+    only?: ReadonlySet<string>,
+  ): Promise<string[]> {
     const images = await this.#docker.listImages({ filters: { reference: [`${repository}/*`] } });
     const used = new Set((await this.#docker.listContainers({ all: true })).map((c) => c.ImageID));
     const removed: string[] = [];
     for (const image of images) {
       if (used.has(image.Id)) continue;
       for (const tag of image.RepoTags ?? []) {
-        if (keep.has(tag)) continue;
+        if (keep.has(tag) || (only !== undefined && !only.has(tag))) continue;
         try {
           await this.#docker.getImage(tag).remove();
           removed.push(tag);

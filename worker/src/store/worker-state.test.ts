@@ -44,6 +44,7 @@ describe("WorkerState", () => {
       nextQuoteNonce: "1",
       tcpPorts: {},
       subnets: {},
+      images: {},
       lastWithdrawAt: 0,
       events: {},
     };

@@ -68,6 +68,8 @@ export interface WorkerStateData {
   tcpPorts: Record<string, number>;
   /** Lease id (or `blocked:<index>`) → index of its pod network subnet in the worker's pool. */
   subnets: Record<string, number>;
+  /** Decrypted image tags this worker loaded → when a pod last needed them (ms): what its image collector may remove. */
+  images: Record<string, number>;
   lastWithdrawAt: number;
   events: Record<string, LeaseEvent[]>;
 }
@@ -102,6 +104,7 @@ export class WorkerState {
       }
       // Fields added after a state file was written start empty.
       data.subnets ??= {};
+      data.images ??= {};
       return new WorkerState(file, data);
     }
     const state = new WorkerState(file, {
@@ -114,6 +117,7 @@ export class WorkerState {
       nextQuoteNonce: "1",
       tcpPorts: {},
       subnets: {},
+      images: {},
       lastWithdrawAt: 0,
       events: {},
     });
