@@ -405,8 +405,29 @@ export class DockerRuntime {
     if (foreign.length > 0) throw new Error(`volumes ${foreign.join(", ")} exist but were not created by this worker`);
   }
 
-  /** Brings one container to running: adopt or create, replace on config drift, start. */
+  /**
+   * Brings one container to running: adopt or create, replace on config drift, start. Races with a concurrent worker
+   * on the same pod are retried from the top (a bounded number of times): a start that finds the pod network
+   * ambiguous (Docker resolves networks by name at start, and a duplicate created in the same instant is still being
+   * removed), or a container another worker is removing.
+   */
   async #ensureContainer(spec: ContainerSpec, found: Existing | undefined): Promise<void> {
+    let current = found;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#bringUp(spec, current);
+        return;
+      } catch (error) {
+        const message = (error as Error).message;
+        if (attempt >= 5 || !/ambiguous|marked for removal|No such container|is not running/.test(message)) throw error;
+        if (/ambiguous/.test(message)) await this.#ensureNetwork(BigInt(spec.Labels?.[LABELS.lease] ?? "0"));
+        await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+        current = undefined;
+      }
+    }
+  }
+
+  async #bringUp(spec: ContainerSpec, found: Existing | undefined): Promise<void> {
     const wanted = spec.Labels?.[LABELS.config];
     let current = found;
     if (current !== undefined && (current.config !== wanted || current.state === "dead")) {
