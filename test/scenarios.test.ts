@@ -1,0 +1,451 @@
+/**
+ * Marketplace scenarios end to end, against real parts only: fresh anvil chains with the real contracts, provider
+ * workers as child processes on the real Docker Engine, publishers on `createPodnetClient`. Every token amount is
+ * computed here from the chain's parameters and state read beforehand, never taken from the answer being checked.
+ *
+ * Two chains: the reverse market and the dispute run on one with three providers; the dark provider runs alone on
+ * its own, so warping that chain's time past the heartbeat threshold silences no other worker.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  disputeCourtAbi,
+  manifestResources,
+  type PodManifestInput,
+  type PodnetClientWithActions,
+  type Pricing,
+  parseManifest,
+  podnetMarketAbi,
+  pricePerSecond,
+} from "@podnet/sdk";
+import Dockerode from "dockerode";
+import { type Address, createWalletClient, http } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestImage, saveImage } from "./lib/images.js";
+import { mint, publisherClient, serving, startProvider, type TestProvider } from "./lib/sdk-env.js";
+import {
+  clients,
+  devAccount,
+  type LocalChain,
+  removeProviderLeftovers,
+  startLocalChain,
+  TOKEN,
+  tokenBalance,
+  waitFor,
+} from "./lib/worker.js";
+
+const docker = new Dockerode({
+  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
+});
+const BPS = 10_000n;
+const HOUR = 3600n;
+const PAGE = "hello scenarios";
+const PRICING_A: Pricing = { perCpuMilli: 1000n, perMemoryMiB: 100n, perStorageMiB: 1n, flat: 7n };
+const PRICING_B: Pricing = { perCpuMilli: 900n, perMemoryMiB: 90n, perStorageMiB: 1n, flat: 5n };
+/** The cheapest of all, so that it would win if it bid: it must not, lacking region=eu. */
+const PRICING_C: Pricing = { perCpuMilli: 500n, perMemoryMiB: 50n, perStorageMiB: 1n, flat: 1n };
+const PRICING_D: Pricing = { perCpuMilli: 800n, perMemoryMiB: 80n, perStorageMiB: 1n, flat: 3n };
+const pricingEnv = (p: Pricing) =>
+  JSON.stringify({
+    perCpuMilli: String(p.perCpuMilli),
+    perMemoryMiB: String(p.perMemoryMiB),
+    perStorageMiB: String(p.perStorageMiB),
+    flat: String(p.flat),
+  });
+const capacity = JSON.stringify({ cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 });
+
+const publisher1 = devAccount(17).account;
+const publisher2 = devAccount(18).account;
+const reporter = devAccount(19).account;
+const arbiter = devAccount(0).account; // Deploy.s.sol: ARBITER defaults to the deployer, dev account 0
+
+let dir: string;
+/** Reverse market + dispute. */
+let market: LocalChain;
+/** The dark provider, alone. */
+let darkChain: LocalChain;
+let A: TestProvider;
+let B: TestProvider;
+let C: TestProvider;
+let D: TestProvider;
+let tarball: string;
+const loadedTags = new Set<string>();
+
+function webManifest(image: string): PodManifestInput {
+  return {
+    version: 1,
+    containers: [
+      {
+        name: "web",
+        image,
+        command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
+        resources: { cpuMillis: 100, memoryMiB: 32, pids: 64 },
+      },
+    ],
+    expose: { http: [{ container: "web", port: 8080 }] },
+  };
+}
+
+function marketRead<T>(chain: LocalChain, functionName: string, args: readonly unknown[] = []): Promise<T> {
+  return clients(chain).client.readContract({
+    address: chain.deployment.contracts.podnetMarket.address,
+    abi: podnetMarketAbi,
+    functionName,
+    args,
+  } as never) as Promise<T>;
+}
+
+interface MarketParams {
+  collateralSeconds: number;
+  reporterRewardBps: number;
+  darkSlashBps: number;
+  heartbeatThreshold: number;
+}
+interface LeaseRaw {
+  publisher: Address;
+  provider: Address;
+  startedAt: number;
+  pricePerSecond: bigint;
+  balance: bigint;
+  collateral: bigint;
+  settledAt: number;
+  status: number;
+  epoch: number;
+}
+interface StakeRaw {
+  locked: bigint;
+  lastHeartbeat: number;
+  epoch: number;
+  jailed: boolean;
+}
+
+/** startProvider for a dev account anvil does not fund (10 and up): gas money first. */
+async function startFundedProvider(chain: LocalChain, opts: Parameters<typeof startProvider>[1]) {
+  await clients(chain).testClient.setBalance({
+    address: devAccount(opts.index).account.address,
+    value: 100n * 10n ** 18n,
+  });
+  return startProvider(chain, opts);
+}
+
+async function health(provider: TestProvider) {
+  const response = await fetch(`${provider.worker.apiUrl}/health`);
+  // biome-ignore lint/suspicious/noExplicitAny: checked field by field
+  return (await response.json()) as any;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "podnet-scenarios-"));
+  [market, darkChain] = await Promise.all([
+    startLocalChain(join(dir, "market")),
+    startLocalChain(join(dir, "dark")),
+    (async () => {
+      await buildTestImage(docker, "podnet-test/scenarios:1", { files: { "/www/index.html": PAGE } });
+      tarball = join(dir, "scenarios-1.tar");
+      writeFileSync(tarball, await saveImage(docker, "podnet-test/scenarios:1"));
+    })(),
+  ]);
+  const eu = JSON.stringify(["region=eu"]);
+  [A, B, C, D] = await Promise.all([
+    startFundedProvider(market, {
+      index: 13,
+      dataDir: join(dir, "provider-a"),
+      extra: { PODNET_CAPACITY: capacity, PODNET_ATTRIBUTES: eu, PODNET_PRICING: pricingEnv(PRICING_A) },
+    }),
+    startFundedProvider(market, {
+      index: 14,
+      dataDir: join(dir, "provider-b"),
+      extra: { PODNET_CAPACITY: capacity, PODNET_ATTRIBUTES: eu, PODNET_PRICING: pricingEnv(PRICING_B) },
+    }),
+    startFundedProvider(market, {
+      index: 15,
+      dataDir: join(dir, "provider-c"),
+      extra: {
+        PODNET_CAPACITY: capacity,
+        PODNET_ATTRIBUTES: JSON.stringify(["region=us"]),
+        PODNET_PRICING: pricingEnv(PRICING_C),
+      },
+    }),
+    startFundedProvider(darkChain, {
+      index: 16,
+      dataDir: join(dir, "provider-d"),
+      extra: {
+        PODNET_CAPACITY: capacity,
+        PODNET_ATTRIBUTES: eu,
+        PODNET_PRICING: pricingEnv(PRICING_D),
+        // Heartbeat every second, so its last heartbeat falls after its leases started and they accrue until then.
+        PODNET_HEARTBEAT_INTERVAL_SEC: "1",
+      },
+    }),
+  ]);
+  await Promise.all([
+    mint(market, publisher1, 1_000_000n * TOKEN),
+    mint(darkChain, publisher1, 1_000_000n * TOKEN),
+    mint(darkChain, publisher2, 1_000_000n * TOKEN),
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([A, B, C, D].map((p) => p?.worker.stop()));
+  for (const provider of [A, B, C, D]) if (provider) await removeProviderLeftovers(docker, provider.address);
+  for (const tag of loadedTags) {
+    await docker
+      .getImage(tag)
+      .remove({ noprune: true })
+      .catch(() => undefined);
+  }
+  market?.stop();
+  darkChain?.stop();
+}, 60_000);
+
+describe("scenario: reverse market and dispute (three providers)", () => {
+  let pub: PodnetClientWithActions;
+  let leaseId: bigint;
+
+  it("(b) two eligible providers bid, the one without region=eu does not; the lowest wins and serves", async () => {
+    pub = publisherClient(market, publisher1, { blobCacheDir: join(dir, "pub1-market-blobs") });
+    const image = await pub.prepareImage({ tarball });
+    loadedTags.add(`podnet-blob/${image.cid}:latest`);
+    const manifest = webManifest(image.image);
+    const resources = manifestResources(parseManifest(manifest));
+    const priceA = pricePerSecond(PRICING_A, resources);
+    const priceB = pricePerSecond(PRICING_B, resources);
+    expect(priceB).toBeLessThan(priceA);
+    expect(pricePerSecond(PRICING_C, resources)).toBeLessThan(priceB);
+
+    const order = await pub.createOrder({
+      manifest,
+      maxPricePerSecond: priceA,
+      deposit: priceA * HOUR,
+      bidWindowSeconds: 600,
+      requirements: { attributes: ["region=eu"], minStake: 100n * TOKEN },
+    });
+    const { client } = clients(market);
+    const orderBlock = (await client.getTransactionReceipt({ hash: order.txHash })).blockNumber;
+
+    const bids = await waitFor(
+      "A and B to bid",
+      async () => {
+        const list = await pub.getBids({ orderId: order.orderId });
+        return list.length >= 2 ? list : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    // C has followed the chain past the order (and past both bids) without bidding.
+    const lastBidBlock = await client.getBlockNumber();
+    await waitFor(
+      "C to follow past the order and the bids",
+      async () => {
+        const h = await health(C);
+        return BigInt(h.chain.cursor) > lastBidBlock && BigInt(h.chain.cursor) > orderBlock ? true : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    const bidC = await marketRead<{ status: number; reserved: bigint }>(market, "getBid", [order.orderId, C.address]);
+    expect(bidC.status).toBe(0); // BidStatus.None
+    expect(bidC.reserved).toBe(0n);
+    const after = await pub.getBids({ orderId: order.orderId });
+    expect(after.map((b) => b.provider)).not.toContain(C.address);
+    expect(bids.map((b) => [b.provider, b.pricePerSecond, b.status])).toEqual([
+      [B.address, priceB, "active"],
+      [A.address, priceA, "active"],
+    ]);
+    // Each bid reserves price × collateralSeconds of its provider's stake.
+    const params = await marketRead<MarketParams>(market, "params");
+    for (const [provider, price] of [
+      [A.address, priceA],
+      [B.address, priceB],
+    ] as const) {
+      const bid = await marketRead<{ reserved: bigint }>(market, "getBid", [order.orderId, provider]);
+      expect(bid.reserved).toBe(price * BigInt(params.collateralSeconds));
+    }
+
+    const before = await tokenBalance(market, publisher1.address);
+    const accepted = await pub.acceptBid({ orderId: order.orderId });
+    expect(accepted.provider).toBe(B.address);
+    expect(accepted.pricePerSecond).toBe(priceB);
+    leaseId = accepted.leaseId;
+    // The order's deposit funds the lease; accepting moves no tokens of the publisher.
+    expect(await tokenBalance(market, publisher1.address)).toBe(before);
+    const lease = await marketRead<LeaseRaw>(market, "getLease", [leaseId]);
+    expect(lease.balance).toBe(priceA * HOUR);
+    expect(lease.collateral).toBe(priceB * BigInt(params.collateralSeconds));
+
+    await pub.deployPod({ leaseId, manifest });
+    await pub.waitForPod({ leaseId, timeoutMs: 60_000, intervalMs: 200 });
+    expect(await serving(B.worker, leaseId, PAGE)).toContain(PAGE);
+  }, 90_000);
+
+  it("(e) a dispute: bond taken, the arbiter slashes part of the collateral, the publisher gets it plus the bond", async () => {
+    const { client, viemChain } = clients(market);
+    const court = market.deployment.contracts.disputeCourt.address;
+    const courtParams = await client.readContract({ address: court, abi: disputeCourtAbi, functionName: "params" });
+    const bond = courtParams.disputeBond;
+    expect(bond).toBeGreaterThan(0n);
+    const lease = await marketRead<LeaseRaw>(market, "getLease", [leaseId]);
+    const stakeBefore = await marketRead<StakeRaw>(market, "stakeOf", [B.address]);
+    expect(lease.collateral).toBeGreaterThan(0n);
+
+    const t0 = await tokenBalance(market, publisher1.address);
+    const courtT0 = await tokenBalance(market, court);
+    const dispute = await pub.openDispute({ leaseId, evidenceURI: "ipfs://evidence/scenario.json" });
+    expect(await tokenBalance(market, publisher1.address)).toBe(t0 - bond);
+    expect(await tokenBalance(market, court)).toBe(courtT0 + bond);
+
+    // The provider answers (the worker does not), so the arbiter may rule now.
+    const providerWallet = createWalletClient({
+      account: devAccount(14).account,
+      chain: viemChain,
+      transport: http(market.rpcUrl),
+    });
+    await client.waitForTransactionReceipt({
+      hash: await providerWallet.writeContract({
+        address: court,
+        abi: disputeCourtAbi,
+        functionName: "answerDispute",
+        args: [dispute.disputeId, "ipfs://evidence/answer.json"],
+      }),
+    });
+
+    const amount = lease.collateral / 3n + 1n; // ≤ collateral
+    const arbiterWallet = createWalletClient({ account: arbiter, chain: viemChain, transport: http(market.rpcUrl) });
+    const t1 = await tokenBalance(market, publisher1.address);
+    const receipt = await client.waitForTransactionReceipt({
+      hash: await arbiterWallet.writeContract({
+        address: court,
+        abi: disputeCourtAbi,
+        functionName: "slash",
+        args: [dispute.disputeId, amount],
+      }),
+    });
+    expect(receipt.status).toBe("success");
+    // Slashed amount + the bond back, exactly.
+    expect(await tokenBalance(market, publisher1.address)).toBe(t1 + amount + bond);
+    expect(await tokenBalance(market, court)).toBe(courtT0);
+    const leaseAfter = await marketRead<LeaseRaw>(market, "getLease", [leaseId]);
+    expect(leaseAfter.collateral).toBe(lease.collateral - amount);
+    expect((await marketRead<StakeRaw>(market, "stakeOf", [B.address])).locked).toBe(stakeBefore.locked - amount);
+    // The pod keeps running: the lease is still active.
+    expect(leaseAfter.status).toBe(1);
+  }, 60_000);
+});
+
+describe("scenario: a provider goes dark (own chain)", () => {
+  it("(d) SIGKILL, warp past the threshold, reportDark: each publisher gets refund + compensation exactly", async () => {
+    const pubs = [
+      publisherClient(darkChain, publisher1, { blobCacheDir: join(dir, "pub1-dark-blobs") }),
+      publisherClient(darkChain, publisher2, { blobCacheDir: join(dir, "pub2-dark-blobs") }),
+    ];
+    const leaseIds: bigint[] = [];
+    const deposits: bigint[] = [];
+    for (const [i, pub] of pubs.entries()) {
+      // Each publisher encrypts its own copy of the image; different sizes, so different prices and collaterals.
+      const image = await pub.prepareImage({ tarball });
+      loadedTags.add(`podnet-blob/${image.cid}:latest`);
+      const manifest = webManifest(image.image);
+      (manifest.containers[0] as { resources: { memoryMiB: number } }).resources.memoryMiB = 32 + 16 * i;
+      const quoted = await pub.getQuote({ provider: D.address, manifest });
+      const deposit = quoted.quote.pricePerSecond * HOUR;
+      const lease = await pub.createLease({ ...quoted, deposit });
+      leaseIds.push(lease.leaseId);
+      deposits.push(deposit);
+      await pub.deployPod({ leaseId: lease.leaseId, manifest });
+    }
+    for (const [i, pub] of pubs.entries()) {
+      const leaseId = leaseIds[i] as bigint;
+      await pub.waitForPod({ leaseId, timeoutMs: 60_000, intervalMs: 200 });
+      expect(await serving(D.worker, leaseId, PAGE)).toContain(PAGE);
+    }
+
+    const { client, testClient } = clients(darkChain);
+    const started = await Promise.all(leaseIds.map((id) => marketRead<LeaseRaw>(darkChain, "getLease", [id])));
+    const latestStart = Math.max(...started.map((l) => l.startedAt));
+    // Let D heartbeat at least once after both leases started (chain time moves with wall time on anvil).
+    await waitFor(
+      "a heartbeat of D after both leases started",
+      async () => {
+        await testClient.mine({ blocks: 1 });
+        const s = await marketRead<StakeRaw>(darkChain, "stakeOf", [D.address]);
+        return s.lastHeartbeat > latestStart + 1 ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 500 },
+    );
+
+    await D.worker.stop("SIGKILL");
+
+    const params = await marketRead<MarketParams>(darkChain, "params");
+    const stake = await marketRead<StakeRaw>(darkChain, "stakeOf", [D.address]);
+    const leases = await Promise.all(leaseIds.map((id) => marketRead<LeaseRaw>(darkChain, "getLease", [id])));
+    const darkAt = stake.lastHeartbeat;
+    expect(darkAt).toBeGreaterThan(0);
+    for (const [i, lease] of leases.entries()) {
+      expect(lease.status).toBe(1);
+      expect(lease.epoch).toBe(stake.epoch);
+      expect(lease.collateral).toBe(lease.pricePerSecond * BigInt(params.collateralSeconds));
+      // The lease runs from startedAt to darkAt (the last heartbeat, after it started); whatever the worker
+      // withdrew before dying left the lease, paid up to settledAt: balance = deposit − price × (settledAt − start).
+      expect(darkAt).toBeGreaterThan(lease.startedAt);
+      expect(darkAt).toBeGreaterThanOrEqual(lease.settledAt);
+      expect(lease.balance).toBe(
+        (deposits[i] as bigint) - lease.pricePerSecond * BigInt(lease.settledAt - lease.startedAt),
+      );
+    }
+    expect(stake.locked).toBe(leases.reduce((sum, l) => sum + l.collateral, 0n));
+
+    // Warp to the first second it is reportable: darkAt + heartbeatThreshold + 1.
+    const now = Number((await client.getBlock()).timestamp);
+    const reportableAt = darkAt + params.heartbeatThreshold + 1;
+    await testClient.increaseTime({ seconds: Math.max(0, reportableAt - now) });
+    await testClient.mine({ blocks: 1 });
+
+    // Independent expectations from the parameters and the state read before the report.
+    const slashed = (stake.locked * BigInt(params.darkSlashBps)) / BPS;
+    const reward = (slashed * BigInt(params.reporterRewardBps)) / BPS;
+    const compensationBps = (BigInt(params.darkSlashBps) * (BPS - BigInt(params.reporterRewardBps))) / BPS;
+    const compensations = leases.map((l) => (l.collateral * compensationBps) / BPS);
+    // refund = what is left in the lease after paying the provider from settledAt up to darkAt, which is
+    // deposit − pricePerSecond × (darkAt − startedAt) (no top-ups).
+    const refunds = leases.map((l) => l.balance - l.pricePerSecond * BigInt(darkAt - l.settledAt));
+    for (const [i, lease] of leases.entries()) {
+      expect(refunds[i]).toBe((deposits[i] as bigint) - lease.pricePerSecond * BigInt(darkAt - lease.startedAt));
+      expect(refunds[i]).toBeGreaterThan(0n);
+      expect(refunds[i]).toBeLessThan(deposits[i] as bigint);
+    }
+    expect(compensations.reduce((a, b) => a + b, 0n)).toBeLessThanOrEqual(slashed - reward);
+
+    await testClient.setBalance({ address: reporter.address, value: 100n * 10n ** 18n });
+    const reporterClient = publisherClient(darkChain, reporter, { blobCacheDir: join(dir, "reporter-blobs") });
+    const reporterBefore = await tokenBalance(darkChain, reporter.address);
+    const report = await reporterClient.reportDark({ provider: D.address });
+    const reportBlock = await client.getBlock({
+      blockNumber: (await client.getTransactionReceipt({ hash: report.txHash })).blockNumber,
+    });
+    expect(Number(reportBlock.timestamp)).toBeGreaterThanOrEqual(reportableAt);
+    expect(await tokenBalance(darkChain, reporter.address)).toBe(reporterBefore + reward);
+    expect(report.darkAt).toBe(darkAt);
+
+    const record = await marketRead<{ darkAt: number; compensationBps: number; pool: bigint }>(
+      darkChain,
+      "darkRecord",
+      [D.address, BigInt(stake.epoch)],
+    );
+    expect(record.darkAt).toBe(darkAt);
+    expect(BigInt(record.compensationBps)).toBe(compensationBps);
+    expect(record.pool).toBe(slashed - reward);
+    const stakeAfter = await marketRead<StakeRaw>(darkChain, "stakeOf", [D.address]);
+    expect(stakeAfter.jailed).toBe(true);
+    expect(stakeAfter.locked).toBe(0n);
+
+    for (const [i, pub] of pubs.entries()) {
+      const account = i === 0 ? publisher1 : publisher2;
+      const before = await tokenBalance(darkChain, account.address);
+      const closed = await pub.closeLease({ leaseId: leaseIds[i] as bigint });
+      const expected = (refunds[i] as bigint) + (compensations[i] as bigint);
+      expect(await tokenBalance(darkChain, account.address)).toBe(before + expected);
+      expect(closed.endedAt).toBe(darkAt);
+    }
+    const recordAfter = await marketRead<{ pool: bigint }>(darkChain, "darkRecord", [D.address, BigInt(stake.epoch)]);
+    expect(recordAfter.pool).toBe(slashed - reward - compensations.reduce((a, b) => a + b, 0n));
+  }, 120_000);
+});
