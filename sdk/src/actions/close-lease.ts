@@ -22,7 +22,8 @@ export type CloseLeaseReturnType = {
 
 /**
  * Ends a lease: the provider keeps what it earned up to now, the rest returns to the publisher, and the provider
- * tears the pod down. The publisher or provider may close any time; anyone may close a lease whose funds ran out.
+ * tears the pod down. The publisher or provider may close any time; anyone may close a lease whose funds ran out
+ * or whose provider was reported dark (its publisher then also receives compensation from the slashed stake).
  *
  * @throws {ContractError} e.g. `MarketLeaseNotActive`, `MarketNotLeaseParty`.
  * @example
