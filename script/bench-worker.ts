@@ -42,9 +42,8 @@ import {
   quoteFromResponse,
   sealBlob,
 } from "@podnet/sdk/protocol";
-import Dockerode from "dockerode";
 import { type Address, createWalletClient, type Hex, http, parseEventLogs } from "viem";
-import { buildTestImage, saveImage } from "../test/lib/images.js";
+import { buildTestImage, localDocker, saveImage } from "../test/lib/images.js";
 import { freePort } from "../test/lib/net.js";
 import {
   clients,
@@ -83,9 +82,7 @@ const DEPOSIT_SECONDS = 3600n;
 const IMAGE_TAG = "podnet-bench/web:1";
 const PAGE = "hello from the podnet worker benchmark";
 
-const docker = new Dockerode({
-  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
-});
+const docker = localDocker();
 
 // ---------------------------------------------------------------- small helpers
 

@@ -19,11 +19,11 @@ import {
   parseManifest,
   pricePerSecond,
 } from "@podnet/sdk";
-import Dockerode from "dockerode";
 import { createPublicClient, createWalletClient, http } from "viem";
 import { foundry } from "viem/chains";
-import { buildTestImage, saveImage } from "../test/lib/images.js";
+import { buildTestImage, localDocker, saveImage } from "../test/lib/images.js";
 import { type Indexer, startIndexer } from "../test/lib/indexer.js";
+import { canListen, ingress } from "../test/lib/net.js";
 import {
   devAccount,
   freePort,
@@ -43,9 +43,7 @@ import { repoRoot } from "./lib/chain.js";
 const once = process.argv.includes("--once");
 const keep = process.argv.includes("--keep");
 const dir = join(repoRoot, ".podnet", "demo");
-const docker = new Dockerode({
-  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
-});
+const docker = localDocker();
 const DEMO_PAGE = `<!doctype html><html><head><title>Podnet demo</title></head>
 <body><h1>Hello from Podnet</h1><p>This page is served by a pod that a publisher leased on the Podnet reverse market:
 the image travelled encrypted, the provider was paid per second from escrow.</p></body></html>`;
@@ -162,7 +160,7 @@ async function main() {
     const status = await podnet.waitForPod({ leaseId, timeoutMs: 120_000 });
     const worker = workers[providerAddresses.indexOf(provider)] as WorkerProcess;
     const url = status.http[0]?.url ?? "";
-    const page = await fetchThroughIngress(worker.ingressPort, new URL(url).hostname);
+    const { body: page } = await ingress(worker.ingressPort, new URL(url).hostname);
     if (!page.includes("Hello from Podnet")) throw new Error(`the pod answered unexpectedly: ${page.slice(0, 200)}`);
     if (once) {
       // What a user would do: curl the printed URL (curl resolves *.localhost to the loopback address itself).
@@ -213,28 +211,7 @@ async function main() {
 
 /** `port` when it is free (stable URLs across runs), else any free port. */
 async function preferredPort(port: number): Promise<number> {
-  const { createServer } = await import("node:net");
-  const free = await new Promise<boolean>((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-  return free ? port : freePort();
-}
-
-async function fetchThroughIngress(port: number, host: string): Promise<string> {
-  const { request } = await import("node:http");
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path: "/", headers: { host } }, (res) => {
-      let body = "";
-      res.on("data", (chunk) => {
-        body += chunk;
-      });
-      res.on("end", () => resolve(body));
-    });
-    req.on("error", reject);
-    req.end();
-  });
+  return (await canListen(port)) ? port : freePort();
 }
 
 await main();

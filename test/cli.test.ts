@@ -10,10 +10,9 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { manifestResources, parsePodSpec, pricePerSecond } from "@podnet/sdk";
-import Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../script/lib/chain.js";
-import { buildTestImage } from "./lib/images.js";
+import { buildTestImage, localDocker } from "./lib/images.js";
 import { type Indexer, startIndexer } from "./lib/indexer.js";
 import { ingress, mint, startProvider, type TestProvider } from "./lib/sdk-env.js";
 import {
@@ -26,9 +25,7 @@ import {
   waitFor,
 } from "./lib/worker.js";
 
-const docker = new Dockerode({
-  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
-});
+const docker = localDocker();
 const podnetBin = join(repoRoot, "sdk", "bin", "podnet.mjs");
 const IMAGE_TAG = "podnet-test/cli:1";
 const IMAGE_TAG_V2 = "podnet-test/cli:2";

@@ -4,14 +4,12 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import Dockerode from "dockerode";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "../script/lib/chain.js";
+import { localDocker } from "./lib/images.js";
 import { devAccount } from "./lib/worker.js";
 
-const docker = new Dockerode({
-  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
-});
+const docker = localDocker();
 /** The demo's providers are anvil dev accounts 1 and 2 (no other test file runs pods as them). */
 const demoProviders = [1, 2].map((i) => devAccount(i).account.address.toLowerCase());
 

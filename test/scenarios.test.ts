@@ -19,10 +19,9 @@ import {
   podnetMarketAbi,
   pricePerSecond,
 } from "@podnet/sdk";
-import Dockerode from "dockerode";
 import { type Address, createWalletClient, http } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestImage, saveImage } from "./lib/images.js";
+import { buildTestImage, localDocker, saveImage } from "./lib/images.js";
 import { mint, publisherClient, serving, startProvider, type TestProvider } from "./lib/sdk-env.js";
 import {
   clients,
@@ -35,9 +34,7 @@ import {
   waitFor,
 } from "./lib/worker.js";
 
-const docker = new Dockerode({
-  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
-});
+const docker = localDocker();
 const BPS = 10_000n;
 const HOUR = 3600n;
 const PAGE = "hello scenarios";

@@ -30,9 +30,8 @@ import {
   SpecHashMismatchError,
   WalletRequiredError,
 } from "@podnet/sdk";
-import Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestImage, saveImage } from "./lib/images.js";
+import { buildTestImage, localDocker, saveImage } from "./lib/images.js";
 import { ingress, mint, publisherClient, serving, startProvider, type TestProvider } from "./lib/sdk-env.js";
 import {
   clients,
@@ -45,9 +44,7 @@ import {
   waitFor,
 } from "./lib/worker.js";
 
-const docker = new Dockerode({
-  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
-});
+const docker = localDocker();
 const HOUR = 3600n;
 const SECRET = `sdk-secret-${Math.random().toString(36).slice(2)}`;
 const PRICING_A: Pricing = { perCpuMilli: 1000n, perMemoryMiB: 100n, perStorageMiB: 1n, flat: 7n };

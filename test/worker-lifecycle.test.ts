@@ -18,12 +18,11 @@ import {
   pricePerSecond,
   sealBlob,
 } from "@podnet/sdk/protocol";
-import Dockerode from "dockerode";
 import { type Address, createWalletClient, type Hex, http, parseEventLogs } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../script/lib/chain.js";
-import { buildTestImage, saveImage } from "./lib/images.js";
-import { startTcpProxy } from "./lib/net.js";
+import { buildTestImage, localDocker, saveImage } from "./lib/images.js";
+import { ingress, startTcpProxy } from "./lib/net.js";
 import {
   body,
   clients,
@@ -42,9 +41,7 @@ import {
   workerEnv,
 } from "./lib/worker.js";
 
-const docker = new Dockerode({
-  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
-});
+const docker = localDocker();
 const pricing = { perCpuMilli: 1000n, perMemoryMiB: 100n, perStorageMiB: 1n, flat: 7n };
 
 let dir: string;
@@ -65,20 +62,8 @@ const containersOf = (leaseId: bigint) =>
     filters: { label: [`podnet.provider=${provider.toLowerCase()}`, `podnet.lease=${leaseId}`] },
   });
 
-async function hostGet(host: string): Promise<{ status: number; body: string }> {
-  const { request } = await import("node:http");
-  return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port: worker.ingressPort, path: "/", headers: { host } }, (res) => {
-      let body = "";
-      res.on("data", (chunk) => {
-        body += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", () => resolve({ status: 0, body: "" }));
-    req.end();
-  });
-}
+/** GET through this worker's ingress with a Host header (status 0 when nothing answers). */
+const hostGet = (host: string) => ingress(worker.ingressPort, host).catch(() => ({ status: 0, body: "" }));
 
 const serving = (leaseId: bigint, timeoutMs = 60_000) =>
   waitFor(
@@ -139,6 +124,20 @@ async function warp(seconds: number) {
       args: [provider],
     });
     return Number(stake.lastHeartbeat) >= now ? true : undefined;
+  });
+}
+
+/** Waits for the lease's LeaseClosed event. */
+function leaseClosed(leaseId: bigint) {
+  return waitFor(`lease ${leaseId} to be closed`, async () => {
+    const [log] = await clients(chain).client.getContractEvents({
+      address: market(),
+      abi: podnetMarketAbi,
+      eventName: "LeaseClosed",
+      args: { leaseId },
+      fromBlock: 0n,
+    });
+    return log;
   });
 }
 
@@ -293,16 +292,7 @@ describe("money", () => {
     const { leaseId, pricePerSecond: price, deposit } = await alice.lease(worker.apiUrl, manifest(), 3600n);
     await warp(301);
     const { client } = clients(chain);
-    const closed = await waitFor("the provider to close the lease", async () => {
-      const [log] = await client.getContractEvents({
-        address: market(),
-        abi: podnetMarketAbi,
-        eventName: "LeaseClosed",
-        args: { leaseId },
-        fromBlock: 0n,
-      });
-      return log;
-    });
+    const closed = await leaseClosed(leaseId);
     const lease = await client.readContract({
       address: market(),
       abi: podnetMarketAbi,
@@ -319,17 +309,7 @@ describe("money", () => {
     await send(leaseId, manifest());
     await serving(leaseId);
     await warp(601);
-    const { client } = clients(chain);
-    const closed = await waitFor("the provider to close the lease", async () => {
-      const [log] = await client.getContractEvents({
-        address: market(),
-        abi: podnetMarketAbi,
-        eventName: "LeaseClosed",
-        args: { leaseId },
-        fromBlock: 0n,
-      });
-      return log;
-    });
+    const closed = await leaseClosed(leaseId);
     expect(closed.args.closedBy).toBe(provider);
     expect(closed.args.reason).toBe(3); // OutOfFunds
     expect(closed.args.owed).toBe(price * 600n);

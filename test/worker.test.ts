@@ -17,10 +17,10 @@ import {
   sealBlob,
   signRequest,
 } from "@podnet/sdk/protocol";
-import Dockerode from "dockerode";
 import { type Address, type Hex, parseEventLogs } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestImage, saveImage } from "./lib/images.js";
+import { buildTestImage, localDocker, saveImage } from "./lib/images.js";
+import { ingress as ingressGet } from "./lib/net.js";
 import {
   body,
   clients,
@@ -40,9 +40,7 @@ import {
   workerEnv,
 } from "./lib/worker.js";
 
-const docker = new Dockerode({
-  socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock",
-});
+const docker = localDocker();
 const SECRET = `s3cr3t-${Math.random().toString(36).slice(2)}`;
 
 let dir: string;
@@ -60,20 +58,8 @@ const providerLabel = () => `podnet.provider=${provider.toLowerCase()}`;
 const leaseContainers = (leaseId: bigint) =>
   docker.listContainers({ all: true, filters: { label: [providerLabel(), `podnet.lease=${leaseId}`] } });
 
-async function ingress(host: string, path = "/"): Promise<{ status: number; body: string }> {
-  const { request } = await import("node:http");
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port: worker.ingressPort, path, headers: { host } }, (res) => {
-      let body = "";
-      res.on("data", (chunk) => {
-        body += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+/** GET through this worker's ingress with a Host header. */
+const ingress = (host: string, path = "/") => ingressGet(worker.ingressPort, host, path);
 
 const serving = (leaseId: bigint, expected: string) =>
   waitFor(

@@ -4,8 +4,13 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import type Dockerode from "dockerode";
+import Dockerode from "dockerode";
 import { pack } from "tar-stream";
+
+/** A client of the local Docker Engine: `DOCKER_HOST` (unix socket) when set, else /var/run/docker.sock. */
+export function localDocker(): Dockerode {
+  return new Dockerode({ socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock" });
+}
 
 /** The host's static busybox: the whole userland of the test images. */
 export const HOST_BUSYBOX = "/bin/busybox";

@@ -1,5 +1,6 @@
 /** Small helpers of the end-to-end tests: free ports and polling. */
 import { readFileSync } from "node:fs";
+import { request } from "node:http";
 import { createServer } from "node:net";
 
 /**
@@ -17,7 +18,8 @@ export async function freePort(): Promise<number> {
   throw new Error("no free TCP port found in 20000-29999");
 }
 
-function canListen(port: number): Promise<boolean> {
+/** Whether 127.0.0.1:`port` can be listened on right now. */
+export function canListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once("error", () => resolve(false));
@@ -91,4 +93,19 @@ export async function startTcpProxy(targetPort: number) {
       server.close();
     },
   };
+}
+
+/** GET through a worker's ingress with a Host header. */
+export function ingress(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, headers: { host } }, (res) => {
+      let body = "";
+      res.on("data", (chunk) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }

@@ -2,10 +2,10 @@
  * Helpers of the SDK's end-to-end tests: provider workers started the way an operator would (fund, register, run),
  * publishers as `createPodnetClient` instances on the local chain, and the pods' ingress.
  */
-import { request } from "node:http";
 import { createPodnetClient, deriveEncryptionKeyPair, podnetTestTokenAbi } from "@podnet/sdk";
 import { type Address, createWalletClient, type Hex, http } from "viem";
 import type { HDAccount } from "viem/accounts";
+import { ingress } from "./net.js";
 import {
   clients,
   devAccount,
@@ -19,6 +19,8 @@ import {
   waitFor,
   workerEnv,
 } from "./worker.js";
+
+export { ingress };
 
 export interface TestProvider {
   address: Address;
@@ -83,21 +85,6 @@ export function publisherClient(
     deployment: chain.deployment,
     blobCacheDir: opts.blobCacheDir,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
-  });
-}
-
-/** GET through a worker's ingress with a Host header. */
-export function ingress(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { host } }, (res) => {
-      let body = "";
-      res.on("data", (chunk) => {
-        body += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
   });
 }
 
