@@ -25,45 +25,33 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
-import { cpus, freemem, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { parseDeployment, podnetMarketAbi, pricePerSecond, quoteDomain, quoteTypes, type Resources } from "@podnet/sdk";
+import { decodeEventLog, encodePacked, keccak256 } from "viem";
+import { freePort } from "../test/lib/net.js";
 import {
-  type Deployment,
-  disputeCourtAbi,
-  encodeAttribute,
-  type Pricing,
-  parseDeployment,
-  podnetMarketAbi,
-  podnetTestTokenAbi,
-  pricePerSecond,
-  providerRegistryAbi,
-  quoteDomain,
-  quoteTypes,
-  type Resources,
-} from "@podnet/sdk";
-import {
-  type Abi,
-  type Address,
-  decodeEventLog,
-  encodeFunctionData,
-  encodePacked,
-  type Hex,
-  keccak256,
-  maxUint256,
-  parseEther,
-  toEventSelector,
-} from "viem";
-import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
+  BLOCK_GAS_LIMIT,
+  type Call,
+  CHAIN_ID,
+  data,
+  eventNames,
+  fundCalls,
+  type Mined,
+  measureLag,
+  measureSearch,
+  mineBlock,
+  profileOf,
+  type SeedChain,
+  seedChain,
+  seedProviders,
+  type Wallet,
+  wallet,
+} from "./lib/bench/seed.js";
+import { fmt, machineText, met, sleep, summarize } from "./lib/bench/stats.js";
 import { bin, repoRoot, startAnvil } from "./lib/chain.js";
 
-const CHAIN_ID = 31337;
-/** Block gas limit of the bench chain: thousands of transactions must fit in one block. */
-const BLOCK_GAS_LIMIT = 100_000_000_000n;
-/** Per-transaction gas limit; generous, because nothing is estimated against the pending state. */
-const TX_GAS = 1_000_000n;
-const PROVIDERS_PER_BLOCK = 250;
 const LEASES_PER_COHORT = 400;
 const PUBLISHERS = 500;
 const LAG_SAMPLES = 50;
@@ -106,124 +94,11 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 // ---------------------------------------------------------------- small helpers
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
-}
-
-function summarize(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? Number.NaN };
-}
-
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits }) : "n/a";
-
 // ---------------------------------------------------------------- JSON-RPC
-
-type RpcCall = { method: string; params: unknown[] };
-
-class Rpc {
-  constructor(readonly url: string) {}
-
-  async call<T>(method: string, params: unknown[] = []): Promise<T> {
-    const [result] = await this.batch<T>([{ method, params }]);
-    return result as T;
-  }
-
-  /** One HTTP request for many calls: anvil answers JSON-RPC batches, which saves a round trip per transaction. */
-  async batch<T>(calls: RpcCall[]): Promise<T[]> {
-    const body = calls.map((c, id) => ({ jsonrpc: "2.0", id, method: c.method, params: c.params }));
-    const response = await fetch(this.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    const replies = (await response.json()) as { id: number; result?: T; error?: { message: string } }[];
-    replies.sort((a, b) => a.id - b.id);
-    return replies.map((reply, i) => {
-      if (reply.error) throw new Error(`${calls[i]?.method}: ${reply.error.message}`);
-      return reply.result as T;
-    });
-  }
-}
-
-type RpcLog = { address: Address; topics: [Hex, ...Hex[]]; data: Hex };
-type RpcReceipt = { transactionHash: Hex; status: Hex; logs: RpcLog[] };
-type RpcBlock = { number: Hex; timestamp: Hex };
-
-// ---------------------------------------------------------------- accounts and transactions
-
-/** An account whose nonce this process tracks, so many transactions can be signed before any is mined. */
-class Wallet {
-  nonce = 0;
-  /** Quote nonces are unordered bitmaps in the market; a counter keeps them unique. */
-  quoteNonce = 0n;
-  constructor(readonly account: PrivateKeyAccount) {}
-  get address() {
-    return this.account.address;
-  }
-}
-
-/** Deterministic keys, so a run is reproducible and no key needs storing. */
-function wallet(role: string, index: number): Wallet {
-  const key = keccak256(encodePacked(["string", "uint256"], [`podnet-bench-${role}`, BigInt(index)]));
-  return new Wallet(privateKeyToAccount(key));
-}
-
-type Call = { from: Wallet; to: Address; data: Hex };
-type Signed = { call: Call; raw: Hex; hash: Hex };
-
-async function sign({ from, to, data }: Call): Promise<Signed> {
-  const raw = await from.account.signTransaction({
-    type: "eip1559",
-    chainId: CHAIN_ID,
-    nonce: from.nonce++,
-    to,
-    data,
-    gas: TX_GAS,
-    // The huge block gas limit keeps blocks far under target, so the base fee only falls from anvil's 1 gwei.
-    maxFeePerGas: 2_000_000_000n,
-    maxPriorityFeePerGas: 1n,
-  });
-  return { call: { from, to, data }, raw, hash: keccak256(raw) };
-}
 
 // ---------------------------------------------------------------- the chain under test
 
-type Chain = {
-  rpc: Rpc;
-  deployment: Deployment;
-  deploymentsFile: string;
-  /** Addresses the indexer listens to (lowercase): only their logs count as indexed events. */
-  indexed: Set<string>;
-  /** Timestamp of the last mined block; the next manual block is one second later. */
-  time: number;
-  blockNumber: number;
-};
-
-const eventNames = new Map<Hex, string>();
-for (const abi of [providerRegistryAbi, podnetMarketAbi, disputeCourtAbi] as Abi[]) {
-  for (const item of abi) if (item.type === "event") eventNames.set(toEventSelector(item), item.name);
-}
-
-async function startChain(workDir: string): Promise<Chain> {
+async function startChain(workDir: string): Promise<SeedChain> {
   const port = await freePort();
   const { rpcUrl, process: anvil } = await startAnvil({
     port,
@@ -240,45 +115,8 @@ async function startChain(workDir: string): Promise<Chain> {
   });
   const deploymentsFile = join(deploymentsDir, `${CHAIN_ID}.json`);
   const deployment = parseDeployment(JSON.parse(readFileSync(deploymentsFile, "utf8")));
-  const rpc = new Rpc(rpcUrl);
   // From here on, a block is mined only when a batch is complete.
-  await rpc.call("evm_setAutomine", [false]);
-  const latest = await rpc.call<RpcBlock>("eth_getBlockByNumber", ["latest", false]);
-  const { providerRegistry, podnetMarket, disputeCourt } = deployment.contracts;
-  return {
-    rpc,
-    deployment,
-    deploymentsFile,
-    indexed: new Set([providerRegistry, podnetMarket, disputeCourt].map((c) => c.address.toLowerCase())),
-    time: Number(BigInt(latest.timestamp)),
-    blockNumber: Number(BigInt(latest.number)),
-  };
-}
-
-type Mined = { receipts: Map<Hex, RpcReceipt>; events: number; byName: Map<string, number> };
-
-/**
- * Signs, sends and mines `calls` as one block. Blocks advance one second each, whatever the wall time, so a
- * provider's stake-time heartbeat stays fresh for the whole seeding (the market refuses leases from silent ones).
- */
-async function mineBlock(chain: Chain, calls: Call[]): Promise<Mined> {
-  const signed: Signed[] = [];
-  for (const call of calls) signed.push(await sign(call));
-  const chunks: Signed[][] = [];
-  for (let i = 0; i < signed.length; i += 250) chunks.push(signed.slice(i, i + 250));
-  // A few batches in flight at once: anvil validates transactions while the next batch is on the wire.
-  for (let i = 0; i < chunks.length; i += 4) {
-    await Promise.all(
-      chunks
-        .slice(i, i + 4)
-        .map((chunk) => chain.rpc.batch(chunk.map((s) => ({ method: "eth_sendRawTransaction", params: [s.raw] })))),
-    );
-  }
-  chain.time += 1;
-  await chain.rpc.call("evm_mine", [{ timestamp: chain.time, blocks: 1 }]);
-  chain.blockNumber += 1;
-  const receipts = await chain.rpc.call<RpcReceipt[]>("eth_getBlockReceipts", [`0x${chain.blockNumber.toString(16)}`]);
-  return checkReceipts(chain, signed, receipts);
+  return seedChain(rpcUrl, deployment, deploymentsFile);
 }
 
 /**
@@ -288,34 +126,12 @@ async function mineBlock(chain: Chain, calls: Call[]): Promise<Mined> {
  */
 const FINALITY_BLOCKS = 64;
 
-async function finalizeHistory(chain: Chain) {
+async function finalizeHistory(chain: SeedChain) {
   for (let i = 0; i < FINALITY_BLOCKS; i++) {
     chain.time += 1;
     await chain.rpc.call("evm_mine", [{ timestamp: chain.time, blocks: 1 }]);
     chain.blockNumber += 1;
   }
-}
-
-/** Every transaction must be in the block and succeed: a silent failure would make the counts lie. */
-function checkReceipts(chain: Chain, signed: Signed[], receipts: RpcReceipt[]): Mined {
-  if (receipts.length !== signed.length) {
-    throw new Error(`block ${chain.blockNumber}: ${receipts.length} of ${signed.length} transactions mined`);
-  }
-  const byHash = new Map(receipts.map((r) => [r.transactionHash, r]));
-  const byName = new Map<string, number>();
-  let events = 0;
-  for (const s of signed) {
-    const receipt = byHash.get(s.hash);
-    if (!receipt) throw new Error(`block ${chain.blockNumber}: transaction ${s.hash} missing`);
-    if (receipt.status !== "0x1") throw new Error(`block ${chain.blockNumber}: transaction ${s.hash} reverted`);
-    for (const log of receipt.logs) {
-      if (!chain.indexed.has(log.address.toLowerCase())) continue;
-      events += 1;
-      const name = eventNames.get(log.topics[0]) ?? "unknown";
-      byName.set(name, (byName.get(name) ?? 0) + 1);
-    }
-  }
-  return { receipts: byHash, events, byName };
 }
 
 // ---------------------------------------------------------------- seeding
@@ -333,59 +149,6 @@ type Seeded = {
   stoppedByTime: boolean;
 };
 
-const REGIONS = ["eu-west", "eu-central", "us-east", "us-west", "ap-south"];
-const TOKENS = parseEther("1000000000");
-const STAKE = parseEther("1000000");
-
-/** A varied provider profile: prices, capacity and attributes differ so that search has something to rank. */
-function profileOf(i: number) {
-  const pricing: Pricing = {
-    perCpuMilli: 1_000_000n + BigInt((i * 7919) % 1000) * 1_000n,
-    perMemoryMiB: 100_000n + BigInt((i * 104_729) % 1000) * 100n,
-    perStorageMiB: 1_000n,
-    flat: BigInt(i % 10) * 1_000_000n,
-  };
-  const capacity: Resources = {
-    cpuMillis: 1000 * (1 + (i % 64)),
-    memoryMiB: 1024 * (1 + ((i * 31) % 256)),
-    storageMiB: 10_240 * (1 + (i % 50)),
-  };
-  const attributes = [`region=${REGIONS[i % REGIONS.length]}`];
-  if (i % 3 === 0) attributes.push("tee=sgx");
-  if (i % 7 === 0) attributes.push("gpu=a100");
-  return {
-    endpoint: `https://provider-${i}.bench.podnet.invalid`,
-    metadataURI: `ipfs://bench/${i}`,
-    encryptionKey: keccak256(encodePacked(["string", "uint256"], ["podnet-bench-x25519", BigInt(i)])),
-    pricing,
-    capacity,
-    attributes: attributes.map((a) => {
-      const [key = "", value = ""] = a.split("=");
-      return encodeAttribute(key, value);
-    }),
-  };
-}
-
-const data = {
-  mint: (to: Address) => encodeFunctionData({ abi: podnetTestTokenAbi, functionName: "mint", args: [to, TOKENS] }),
-  approve: (spender: Address) =>
-    encodeFunctionData({ abi: podnetTestTokenAbi, functionName: "approve", args: [spender, maxUint256] }),
-  market: (functionName: string, args: readonly unknown[]) =>
-    encodeFunctionData({ abi: podnetMarketAbi as Abi, functionName, args }),
-};
-
-/** Gives accounts ETH for gas (no transaction needed on anvil), then tokens and the market's allowance. */
-async function fundCalls(chain: Chain, wallets: Wallet[]): Promise<Call[]> {
-  await chain.rpc.batch(
-    wallets.map((w) => ({ method: "anvil_setBalance", params: [w.address, `0x${parseEther("1000").toString(16)}`] })),
-  );
-  const { paymentToken, podnetMarket } = chain.deployment.contracts;
-  return wallets.flatMap((w) => [
-    { from: w, to: paymentToken.address, data: data.mint(w.address) },
-    { from: w, to: paymentToken.address, data: data.approve(podnetMarket.address) },
-  ]);
-}
-
 class Progress {
   private last = 0;
   constructor(private readonly start: number) {}
@@ -401,27 +164,15 @@ function addCounts(target: Map<string, number>, source: Map<string, number>) {
   for (const [name, n] of source) target.set(name, (target.get(name) ?? 0) + n);
 }
 
-/** Providers register and stake, PROVIDERS_PER_BLOCK per block (each one's four transactions in the same block). */
-async function seedProviders(chain: Chain, count: number, deadline: number, seeded: Seeded, progress: Progress) {
-  const registry = chain.deployment.contracts.providerRegistry.address;
-  const market = chain.deployment.contracts.podnetMarket.address;
-  for (let first = 0; first < count && Date.now() < deadline; first += PROVIDERS_PER_BLOCK) {
-    const batch: Wallet[] = [];
-    for (let i = first; i < Math.min(count, first + PROVIDERS_PER_BLOCK); i++) batch.push(wallet("provider", i));
-    const calls = await fundCalls(chain, batch);
-    batch.forEach((w, j) => {
-      const profile = profileOf(first + j);
-      calls.push({
-        from: w,
-        to: registry,
-        data: encodeFunctionData({ abi: providerRegistryAbi, functionName: "register", args: [profile] }),
-      });
-      calls.push({ from: w, to: market, data: data.market("stake", [STAKE]) });
-    });
-    record(seeded, await mineBlock(chain, calls), calls.length);
-    seeded.providers.push(...batch);
-    progress.log(`providers ${fmt(seeded.providers.length)}/${fmt(count)}, events ${fmt(seeded.events)}`);
-  }
+async function seedAllProviders(chain: SeedChain, count: number, deadline: number, seeded: Seeded, progress: Progress) {
+  await seedProviders(chain, count, {
+    deadline,
+    onBlock: (mined, transactions, batch) => {
+      record(seeded, mined, transactions);
+      seeded.providers.push(...batch);
+      progress.log(`providers ${fmt(seeded.providers.length)}/${fmt(count)}, events ${fmt(seeded.events)}`);
+    },
+  });
 }
 
 function record(seeded: Seeded, mined: Mined, transactions: number) {
@@ -434,7 +185,7 @@ function record(seeded: Seeded, mined: Mined, transactions: number) {
 type Lease = { id: bigint; provider: Wallet; publisher: Wallet; close: boolean };
 
 /** Signs a quote with the provider's key, priced by its listed prices (as a real provider would). */
-async function createLeaseCall(chain: Chain, provider: Wallet, publisher: Wallet, i: number): Promise<Call> {
+async function createLeaseCall(chain: SeedChain, provider: Wallet, publisher: Wallet, i: number): Promise<Call> {
   const profile = profileOf(Number(BigInt.asUintN(32, BigInt(i))));
   const resources: Resources = { cpuMillis: 500 + (i % 4) * 250, memoryMiB: 512 * (1 + (i % 4)), storageMiB: 1024 };
   const quote = {
@@ -467,7 +218,7 @@ async function createLeaseCall(chain: Chain, provider: Wallet, publisher: Wallet
  * up, c-2's providers withdraw, and half of c-3 is closed by its publishers. Every block thus mixes the lease
  * events an indexer sees in production.
  */
-async function seedLeases(chain: Chain, aim: number, deadline: number, seeded: Seeded, progress: Progress) {
+async function seedLeases(chain: SeedChain, aim: number, deadline: number, seeded: Seeded, progress: Progress) {
   const market = chain.deployment.contracts.podnetMarket.address;
   const publishers = Array.from({ length: PUBLISHERS }, (_, i) => wallet("publisher", i));
   const funding = await fundCalls(chain, publishers);
@@ -527,7 +278,7 @@ function leasesFrom(mined: Mined, created: { provider: Wallet; publisher: Wallet
   return leases;
 }
 
-async function seed(chain: Chain, options: Options): Promise<Seeded> {
+async function seed(chain: SeedChain, options: Options): Promise<Seeded> {
   const start = Date.now();
   const deadline = start + options.minutes * 60_000;
   const progress = new Progress(start);
@@ -544,7 +295,7 @@ async function seed(chain: Chain, options: Options): Promise<Seeded> {
     stoppedByTime: false,
   };
   console.log(`Seeding ${fmt(options.providers)} providers, then ~${fmt(options.leases)} lease events`);
-  await seedProviders(chain, options.providers, deadline, seeded, progress);
+  await seedAllProviders(chain, options.providers, deadline, seeded, progress);
   progress.log(`providers done: ${fmt(seeded.providers.length)}, events ${fmt(seeded.events)}`, true);
   if (seeded.providers.length > 0 && Date.now() < deadline) {
     await seedLeases(chain, options.leases, deadline, seeded, progress);
@@ -583,7 +334,7 @@ function database(workDir: string, postgres: boolean): Database {
   return { env: { DATABASE_URL: url }, schema, label: `Postgres (${new URL(url).host})`, drop };
 }
 
-function startIndexer(chain: Chain, workDir: string, db: Database, port: number): Indexer {
+function startIndexer(chain: SeedChain, workDir: string, db: Database, port: number): Indexer {
   const logFile = join(workDir, "ponder.log");
   const out = openLog(logFile);
   const child = spawn(
@@ -639,7 +390,7 @@ type CatchUp = { totalSeconds: number; startupSeconds: number; indexingSeconds: 
  * Starts the indexer and times it until /status shows the chain's head and /ready answers 200. Startup (build,
  * database setup) ends when the HTTP server answers /health, which Ponder starts before historical indexing.
  */
-async function timeCatchUp(chain: Chain, workDir: string, db: Database): Promise<{ indexer: Indexer } & CatchUp> {
+async function timeCatchUp(chain: SeedChain, workDir: string, db: Database): Promise<{ indexer: Indexer } & CatchUp> {
   const indexer = startIndexer(chain, workDir, db, await freePort());
   const start = performance.now();
   let serverUp: number | undefined;
@@ -675,93 +426,6 @@ function tail(file: string, lines = 30): string {
 
 // ---------------------------------------------------------------- lag on a live chain
 
-async function graphql<T>(indexer: Indexer, query: string): Promise<T> {
-  const response = await fetch(`${indexer.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: { message: string }[] };
-  if (!body.data) throw new Error(`GraphQL: ${body.errors?.map((e) => e.message).join("; ")}`);
-  return body.data;
-}
-
-async function lastHeartbeat(indexer: Indexer, address: Address): Promise<string | null> {
-  const data = await graphql<{ provider: { lastHeartbeat: string | null } | null }>(
-    indexer,
-    `{ provider(address: "${address.toLowerCase()}") { lastHeartbeat } }`,
-  );
-  return data.provider?.lastHeartbeat ?? null;
-}
-
-/**
- * With automining back on, sends heartbeats one at a time (a different provider each, so every one changes a
- * value) and times from the mined block (the send returns once anvil mined it) until GraphQL shows it.
- */
-async function waitForReceipt(chain: Chain, hash: Hex): Promise<RpcReceipt> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const receipt = await chain.rpc.call<RpcReceipt | null>("eth_getTransactionReceipt", [hash]);
-    if (receipt) return receipt;
-    if (Date.now() > deadline) {
-      const pool = await chain.rpc.call("txpool_status");
-      throw new Error(`transaction ${hash} not mined within 10 s (pool ${JSON.stringify(pool)})`);
-    }
-    await sleep(5);
-  }
-}
-
-async function measureLag(chain: Chain, indexer: Indexer, providers: Wallet[], samples: number): Promise<number[]> {
-  await chain.rpc.call("evm_setAutomine", [true]);
-  const market = chain.deployment.contracts.podnetMarket.address;
-  const lags: number[] = [];
-  for (let i = 0; i < Math.min(samples, providers.length); i++) {
-    const provider = providers[i] as Wallet;
-    const before = await lastHeartbeat(indexer, provider.address);
-    const signed = await sign({ from: provider, to: market, data: data.market("heartbeat", []) });
-    await chain.rpc.call("eth_sendRawTransaction", [signed.raw]);
-    const mined = performance.now();
-    const receipt = await waitForReceipt(chain, signed.hash);
-    if (receipt.status !== "0x1") throw new Error(`heartbeat ${signed.hash} reverted`);
-    while ((await lastHeartbeat(indexer, provider.address)) === before) {
-      if (performance.now() - mined > 60_000) throw new Error("a heartbeat did not reach GraphQL within 60 s");
-      await sleep(15);
-    }
-    lags.push(performance.now() - mined);
-    // Spread the samples over Ponder's polling interval instead of always landing right after a poll.
-    await sleep(50 + ((i * 37) % 200));
-  }
-  return lags;
-}
-
-// ---------------------------------------------------------------- search latency
-
-function searchUrl(indexer: Indexer, i: number): string {
-  const params = new URLSearchParams({
-    cpu: String(250 * (1 + (i % 16))),
-    memory: String(256 * (1 + ((i * 7) % 32))),
-  });
-  if (i % 2 === 0) params.append("attr", `region=${REGIONS[i % REGIONS.length]}`);
-  if (i % 5 === 0) params.append("attr", "tee=sgx");
-  if (i % 11 === 0) params.set("maxPrice", String(2_000_000_000n + BigInt(i) * 10_000_000n));
-  if (i % 3 === 0) params.set("limit", "50");
-  return `${indexer.url}/search?${params}`;
-}
-
-async function measureSearch(indexer: Indexer, requests: number) {
-  const latencies: number[] = [];
-  let results = 0;
-  for (let i = 0; i < requests; i++) {
-    const start = performance.now();
-    const response = await fetch(searchUrl(indexer, i));
-    const body = (await response.json()) as { providers?: unknown[]; error?: string };
-    latencies.push(performance.now() - start);
-    if (!response.ok || !body.providers) throw new Error(`/search: ${response.status} ${body.error ?? ""}`);
-    results += body.providers.length;
-  }
-  return { latencies, meanResults: results / requests };
-}
-
 // ---------------------------------------------------------------- report
 
 type Results = {
@@ -773,15 +437,9 @@ type Results = {
   search: ReturnType<typeof summarize> & { n: number; meanResults: number };
 };
 
-function machine() {
-  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
-  return `${cpus().length} cores (${cpu}), ${fmt(totalmem() / 2 ** 30, 1)} GiB memory (${fmt(freemem() / 2 ** 30, 1)} GiB free at the end), Node ${process.version}`;
-}
-
 function report(r: Results, command: string): string {
   const eventsPerSecond = r.seeded.events / r.catchUp.totalSeconds;
   const indexingRate = r.seeded.events / r.catchUp.indexingSeconds;
-  const met = (ok: boolean) => (ok ? "met" : "**not met**");
   const breakdown = [...r.seeded.byName.entries()]
     .sort((a, b) => b[1] - a[1])
     .map(([name, n]) => `${name} ${fmt(n)}`)
@@ -794,7 +452,7 @@ function report(r: Results, command: string): string {
   return [
     `Run ${new Date().toISOString()} with \`${command}\`.`,
     "",
-    `- Machine: ${machine()}`,
+    `- Machine: ${machineText()}`,
     `- Database: ${r.db.label}`,
     `- History: ${size}`,
     `- Events by name: ${breakdown}`,

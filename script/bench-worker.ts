@@ -31,19 +31,12 @@
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { Agent, request } from "node:http";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
-import {
-  deriveEncryptionKeyPair,
-  type PodManifestInput,
-  podnetMarketAbi,
-  quoteFromResponse,
-  sealBlob,
-} from "@podnet/sdk/protocol";
-import { type Address, createWalletClient, type Hex, http, parseEventLogs } from "viem";
-import { buildTestImage, localDocker, saveImage } from "../test/lib/images.js";
+import { deriveEncryptionKeyPair, sealBlob } from "@podnet/sdk/protocol";
+import type { Address } from "viem";
+import { buildTestImage, saveImage } from "../test/lib/images.js";
 import { freePort } from "../test/lib/net.js";
 import {
   clients,
@@ -56,10 +49,28 @@ import {
   startLocalChain,
   startWorkerProcess,
   TOKEN,
-  type WorkerProcess,
   workerEnv,
 } from "../test/lib/worker.js";
 import { namePrefix, networkName } from "../worker/src/runtime/names.js";
+import {
+  agent,
+  type BenchProvider,
+  closeLease,
+  createLease,
+  deployPods,
+  docker,
+  killWorker,
+  machineWithDocker,
+  measureFloor,
+  onePerLease,
+  podManifest,
+  providerContainers,
+  sendManifest,
+  timeRestart,
+  waitServing,
+  workerMetrics,
+} from "./lib/bench/pods.js";
+import { benchState, fmt, load1, median, met, mib, now, progressLog, sleep, summarize } from "./lib/bench/stats.js";
 import { repoRoot } from "./lib/chain.js";
 
 const GOAL_MS = 1_000;
@@ -76,85 +87,11 @@ const MAX_PODS = 1_000;
 const PROVIDER_ACCOUNT = 19;
 const RSS_WINDOW_MS = 10_000;
 const RSS_SAMPLES = 6;
-const INGRESS_POLL_MS = 5;
-const RESTART_TIMEOUT_MS = 180_000;
-const DEPOSIT_SECONDS = 3600n;
 const IMAGE_TAG = "podnet-bench/web:1";
 const PAGE = "hello from the podnet worker benchmark";
 
-const docker = localDocker();
-
-// ---------------------------------------------------------------- small helpers
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const now = () => performance.now();
-/** Set by the cleanup: polling loops still running give up instead of keeping the process alive. */
-let stopping = false;
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
-}
-
-function summarize(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1) ?? Number.NaN };
-}
-
-const median = (samples: number[]) => summarize(samples).p50;
-
-const fmt = (n: number, digits = 0) =>
-  Number.isFinite(n)
-    ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : "n/a";
-const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
-
 const benchStart = Date.now();
-function progress(message: string) {
-  console.log(`  [${fmt((Date.now() - benchStart) / 1000)} s] ${message}`);
-}
-
-/** Polls `check` every `intervalMs` until it returns a value; throws after `timeoutMs` or when the bench stops. */
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  { timeoutMs = 60_000, intervalMs = 20 } = {},
-): Promise<T> {
-  const deadline = now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (stopping) throw new Error(`stopped while waiting for ${what}`);
-    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
-
-const agent = new Agent({ keepAlive: true, maxSockets: 32 });
-
-/** GET / on 127.0.0.1:`port` with a Host header; status 0 when nothing answers. */
-function httpGet(port: number, host?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const req = request(
-      { host: "127.0.0.1", port, path: "/", headers: host ? { host } : {}, agent, timeout: 5_000 },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk) => {
-          body += chunk;
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on("error", () => resolve({ status: 0, body: "" }));
-      },
-    );
-    req.on("error", () => resolve({ status: 0, body: "" }));
-    req.on("timeout", () => req.destroy());
-    req.end();
-  });
-}
-
-const podHost = (leaseId: bigint) => `l${leaseId}.pods.localhost`;
+const progress = progressLog(benchStart);
 
 function rssBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -220,113 +157,6 @@ class DockerEvents {
 
 // ---------------------------------------------------------------- the bench's world
 
-type Bench = {
-  dir: string;
-  chain: LocalChain;
-  provider: Address;
-  providerLabel: string;
-  encryptionKey: Hex;
-  env: Record<string, string>;
-  worker: WorkerProcess;
-  image: { cid: string; key: Uint8Array; ciphertext: Uint8Array };
-  publishers: Publisher[];
-};
-
-function podManifest(cid: string, cpuMillis: number, memoryMiB: number): PodManifestInput {
-  return {
-    version: 1,
-    containers: [{ name: "web", image: `blob:${cid}`, resources: { cpuMillis, memoryMiB } }],
-    expose: { http: [{ container: "web", port: 8080 }] },
-  };
-}
-
-async function receiptOf(chain: LocalChain, hash: Hex) {
-  const { client } = clients(chain);
-  return until(`receipt of ${hash}`, async () => client.getTransactionReceipt({ hash }).catch(() => undefined), {
-    timeoutMs: 30_000,
-    intervalMs: 2,
-  });
-}
-
-/** Quote first (not timed), then createLease -> receipt, timed from just before the transaction is sent. */
-async function createLease(b: Bench, publisher: Publisher, manifest: PodManifestInput) {
-  const response = await publisher.quote(b.worker.apiUrl, manifest);
-  const quote = quoteFromResponse(response);
-  const { viemChain } = clients(b.chain);
-  const wallet = createWalletClient({ account: publisher.account, chain: viemChain, transport: http(b.chain.rpcUrl) });
-  const t0 = now();
-  const hash = await wallet.writeContract({
-    address: b.chain.deployment.contracts.podnetMarket.address,
-    abi: podnetMarketAbi,
-    functionName: "createLease",
-    args: [quote, response.signature, quote.pricePerSecond * DEPOSIT_SECONDS],
-  });
-  const receipt = await receiptOf(b.chain, hash);
-  const t1 = now();
-  if (receipt.status !== "success") throw new Error(`createLease ${hash} reverted`);
-  const [created] = parseEventLogs({ abi: podnetMarketAbi, eventName: "LeaseCreated", logs: receipt.logs });
-  if (!created) throw new Error("createLease emitted no LeaseCreated");
-  return { leaseId: created.args.leaseId, t0, t1 };
-}
-
-async function sendManifest(b: Bench, publisher: Publisher, leaseId: bigint, manifest: PodManifestInput) {
-  const response = await publisher.sendManifest(b.worker.apiUrl, b.provider, b.encryptionKey, leaseId, manifest, {
-    [b.image.cid]: b.image.key,
-  });
-  const text = await response.text();
-  if (response.status !== 202) throw new Error(`manifest of lease ${leaseId}: ${response.status} ${text}`);
-}
-
-/** Polls the ingress until the pod answers 200 with the page; also notes when it stopped answering 404 (routed). */
-async function waitServing(b: Bench, leaseId: bigint, timeoutMs = 60_000) {
-  let routedAt: number | undefined;
-  const servingAt = await until(
-    `lease ${leaseId} to serve`,
-    async () => {
-      const { status, body } = await httpGet(b.worker.ingressPort, podHost(leaseId));
-      const at = now();
-      if (status !== 404 && status !== 0) routedAt ??= at;
-      return status === 200 && body.includes(PAGE) ? at : undefined;
-    },
-    { timeoutMs, intervalMs: INGRESS_POLL_MS },
-  );
-  return { routedAt: routedAt ?? servingAt, servingAt };
-}
-
-/** The lease's containers and networks still there, as "container <name> (<state>)" / "network <name> <id>". */
-async function leaseObjects(b: Bench, leaseId: bigint): Promise<string[]> {
-  const label = [b.providerLabel, `podnet.lease=${leaseId}`];
-  const [containers, networks] = await Promise.all([
-    docker.listContainers({ all: true, filters: { label } }),
-    docker.listNetworks({ filters: { label } }),
-  ]);
-  return [
-    ...containers.map((c) => `container ${c.Names[0]?.replace(/^\//, "")} (${c.State})`),
-    ...networks.map((n) => `network ${n.Name} ${n.Id.slice(0, 12)}`),
-  ];
-}
-
-/** The publisher closes the lease; resolves with the time until the worker removed the pod's container and network. */
-async function closeLease(b: Bench, publisher: Publisher, leaseId: bigint) {
-  const start = now();
-  await publisher.write("closeLease", [leaseId]);
-  try {
-    await until(
-      `lease ${leaseId}'s pod to be removed`,
-      async () => ((await leaseObjects(b, leaseId)).length === 0 ? true : undefined),
-      { timeoutMs: 60_000, intervalMs: 20 },
-    );
-  } catch (error) {
-    const left = await leaseObjects(b, leaseId).catch(() => []);
-    throw new Error(`${(error as Error).message}; still there: ${left.join(", ") || "nothing"}`);
-  }
-  return now() - start;
-}
-
-async function providerContainers(b: Bench) {
-  return docker.listContainers({ all: true, filters: { label: [b.providerLabel] } });
-}
-
 // ---------------------------------------------------------------- 1. lease tx -> serving
 
 type LeaseSample = {
@@ -348,7 +178,7 @@ type LeaseSample = {
  * `manifestDelayMs` > 0 sends each manifest that long after the receipt, like a publisher on a chain with real blocks
  * whose manifest arrives after the worker saw the lease; the wait is left out of the totals.
  */
-async function measureLeases(b: Bench, count: number, manifestDelayMs: number): Promise<LeaseSample[]> {
+async function measureLeases(b: BenchProvider, count: number, manifestDelayMs: number): Promise<LeaseSample[]> {
   const publisher = b.publishers[0] as Publisher;
   const manifest = podManifest(b.image.cid, 250, 64);
   const events = new DockerEvents();
@@ -395,123 +225,23 @@ async function measureLeases(b: Bench, count: number, manifestDelayMs: number): 
   return samples;
 }
 
-/** The worker's /metrics; `value(name)` reads one unlabelled sample. */
-async function workerMetrics(b: Bench) {
-  const text = await (await fetch(`${b.worker.apiUrl}/metrics`)).text();
-  return (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, "m").exec(text)?.[1] ?? Number.NaN);
-}
-
 /** Sum (s) and count of the worker's own provision_seconds histogram (manifest received -> pod running). */
-async function workerProvision(b: Bench): Promise<{ sum: number; count: number }> {
+async function workerProvision(b: BenchProvider): Promise<{ sum: number; count: number }> {
   const value = await workerMetrics(b);
   return { sum: value("podnet_worker_provision_seconds_sum"), count: value("podnet_worker_provision_seconds_count") };
 }
 
 /** Failed pod reconciles the worker counted since it started (a subnet Docker refused shows up here). */
-async function reconcileErrors(b: Bench): Promise<number> {
+async function reconcileErrors(b: BenchProvider): Promise<number> {
   return (await workerMetrics(b))("podnet_worker_reconcile_errors_total");
 }
 
 // ---------------------------------------------------------------- 2. docker run floor
 
-async function measureFloor(runLabel: string): Promise<number[]> {
-  const samples: number[] = [];
-  const ids: string[] = [];
-  try {
-    for (let i = 0; i < FLOOR_RUNS; i++) {
-      const t0 = now();
-      const container = await docker.createContainer({
-        Image: IMAGE_TAG,
-        Labels: { "podnet.bench": runLabel },
-        ExposedPorts: { "8080/tcp": {} },
-        HostConfig: { PortBindings: { "8080/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] } },
-      });
-      ids.push(container.id);
-      await container.start();
-      const info = await container.inspect();
-      const port = Number(info.NetworkSettings.Ports["8080/tcp"]?.[0]?.HostPort);
-      await until(
-        "the floor container to serve",
-        async () => {
-          const { status, body } = await httpGet(port);
-          return status === 200 && body.includes(PAGE) ? true : undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: INGRESS_POLL_MS },
-      );
-      samples.push(now() - t0);
-    }
-  } finally {
-    await Promise.all(
-      ids.map((id) =>
-        docker
-          .getContainer(id)
-          .remove({ force: true })
-          .catch(() => undefined),
-      ),
-    );
-  }
-  return samples;
-}
-
 // ---------------------------------------------------------------- 3. many pods
 
-/** Polls every pod through the ingress until all serve; resolves with when each first served (ms since `t0`). */
-async function waitAllServing(
-  b: Bench,
-  leaseIds: bigint[],
-  t0: number,
-  extra?: () => Promise<boolean>,
-): Promise<{ allServing: number; done: number; firstServed: Map<bigint, number> }> {
-  const pending = new Set(leaseIds);
-  const firstServed = new Map<bigint, number>();
-  let allServing: number | undefined;
-  const deadline = now() + RESTART_TIMEOUT_MS;
-  for (;;) {
-    if (pending.size > 0) {
-      const ids = [...pending];
-      const results = await Promise.all(ids.map((id) => httpGet(b.worker.ingressPort, podHost(id))));
-      const at = now() - t0;
-      results.forEach((r, i) => {
-        const id = ids[i] as bigint;
-        if (r.status === 200 && r.body.includes(PAGE)) {
-          pending.delete(id);
-          firstServed.set(id, at);
-        }
-      });
-      if (pending.size === 0) allServing = now() - t0;
-    }
-    // `extra` runs every round, also before every pod serves, so it sees the whole restart.
-    const extraOk = extra === undefined || (await extra());
-    if (allServing !== undefined && extraOk) {
-      return { allServing, done: now() - t0, firstServed };
-    }
-    if (stopping) throw new Error("stopped while waiting for the pods to serve");
-    if (now() > deadline) throw new Error(`${pending.size} of ${leaseIds.length} pods not serving after the timeout`);
-    await sleep(10);
-  }
-}
-
-async function deployPods(b: Bench, count: number) {
-  const manifest = podManifest(b.image.cid, 10, 8);
-  const leaseIds: bigint[] = [];
-  const start = now();
-  let next = 0;
-  await Promise.all(
-    b.publishers.map(async (publisher) => {
-      for (let i = next++; i < count; i = next++) {
-        const { leaseId } = await createLease(b, publisher, manifest);
-        await sendManifest(b, publisher, leaseId, manifest);
-        leaseIds.push(leaseId);
-      }
-    }),
-  );
-  progress(`${count} leases created and manifests sent in ${fmt((now() - start) / 1000, 1)} s`);
-  const { allServing } = await waitAllServing(b, leaseIds, start);
-  return { leaseIds, seconds: allServing / 1000 };
-}
-
 /** The subnets of the provider's lease networks (all made by the worker), in address order. */
-async function podSubnets(b: Bench): Promise<{ networks: number; subnets: string[] }> {
+async function podSubnets(b: BenchProvider): Promise<{ networks: number; subnets: string[] }> {
   const networks = await docker.listNetworks({ filters: { label: [b.providerLabel] } });
   const key = (cidr: string) => cidr.split(/[./]/).map((part) => part.padStart(3, "0"));
   const subnets = networks
@@ -542,7 +272,7 @@ async function sampleRss(pid: number) {
 }
 
 /** The pods' own memory as Docker reports it (usage minus inactive file cache, like `docker stats`). */
-async function containersMemory(b: Bench): Promise<number> {
+async function containersMemory(b: BenchProvider): Promise<number> {
   const list = await providerContainers(b);
   const usage = await Promise.all(
     list.map(async (c) => {
@@ -574,47 +304,6 @@ async function workerBootMs(env: Record<string, string>): Promise<number> {
   return median(samples);
 }
 
-async function killWorker(b: Bench) {
-  b.worker.process.kill("SIGKILL");
-  await b.worker.exited;
-}
-
-/** Restarts the worker and times, from the spawn, /health's first 200 and every pod serving (plus `extra`). */
-async function timeRestart(b: Bench, leaseIds: bigint[], logName: string, extra?: () => Promise<boolean>) {
-  const apiUrl = b.worker.apiUrl;
-  const t0 = now();
-  const starting = startWorkerProcess(b.env, logName);
-  const health = until(
-    "the restarted worker's /health",
-    async () => {
-      const response = await fetch(`${apiUrl}/health`).catch(() => undefined);
-      if (!response) return undefined;
-      await response.arrayBuffer();
-      return response.ok ? now() - t0 : undefined;
-    },
-    { timeoutMs: RESTART_TIMEOUT_MS, intervalMs: 10 },
-  );
-  const serving = waitAllServing(b, leaseIds, t0, extra);
-  // One Promise.all: a worker that fails to start rejects at once, and the pollers' rejections stay handled.
-  const [worker, healthMs, servingMs] = await Promise.all([starting, health, serving]);
-  b.worker = worker;
-  return {
-    healthMs,
-    allServingMs: servingMs.allServing,
-    doneMs: servingMs.done,
-    firstServed: servingMs.firstServed,
-  };
-}
-
-/** True when exactly one running container exists per lease, and nothing else of the provider. */
-async function onePerLease(b: Bench, leaseIds: bigint[], seen: { max: number }): Promise<boolean> {
-  const list = await providerContainers(b);
-  seen.max = Math.max(seen.max, list.length);
-  if (list.length !== leaseIds.length || list.some((c) => c.State !== "running")) return false;
-  const leases = new Set(list.map((c) => c.Labels["podnet.lease"]));
-  return leaseIds.every((id) => leases.has(id.toString()));
-}
-
 // ---------------------------------------------------------------- report
 
 type Results = {
@@ -640,22 +329,9 @@ type Results = {
   rssAfterRestart: number;
 };
 
-async function machine() {
-  const version = await docker.version();
-  const info = (await docker.info()) as { CgroupVersion?: string; Driver?: string };
-  const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
-  return (
-    `${cpus().length} cores (${cpu}), ${fmt(totalmem() / 2 ** 30, 1)} GiB memory, Node ${process.version}, ` +
-    `Docker Engine ${version.Version} (API ${version.ApiVersion}, cgroup v${info.CgroupVersion ?? "?"}, ${info.Driver ?? "?"})`
-  );
-}
-
-/** The 1-minute load average: the machine is shared, and other work running at the same time slows every figure. */
-const load1 = () => fmt(loadavg()[0] ?? Number.NaN, 1);
 const loadAtStart = load1();
 
 function report(r: Results, machineText: string, command: string): string {
-  const met = (ok: boolean) => (ok ? "met" : "**not met**");
   const total = summarize(r.leases.map((s) => s.total));
   const med = (pick: (s: LeaseSample) => number | undefined) =>
     fmt(median(r.leases.map(pick).filter((v): v is number => v !== undefined)));
@@ -741,12 +417,12 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), "podnet-bench-worker-"));
   const runLabel = `floor-${process.pid}-${Date.now()}`;
   let chain: LocalChain | undefined;
-  let bench: Bench | undefined;
+  let bench: BenchProvider | undefined;
   let provider: Address | undefined;
   let blobTag: string | undefined;
 
   const cleanup = async () => {
-    stopping = true;
+    benchState.stopping = true;
     const steps: [string, () => Promise<unknown> | unknown][] = [
       [
         "stop the worker",
@@ -831,7 +507,6 @@ async function main() {
       publishers.push(publisher);
     }
     bench = {
-      dir,
       chain,
       provider,
       providerLabel: `podnet.provider=${provider.toLowerCase()}`,
@@ -840,6 +515,7 @@ async function main() {
       worker,
       image,
       publishers,
+      page: PAGE,
     };
     const b = bench;
     await sleep(1000);
@@ -871,11 +547,12 @@ async function main() {
     };
 
     console.log(`2. docker run floor, ${FLOOR_RUNS} runs`);
-    const floor = await measureFloor(runLabel);
+    const floor = await measureFloor(IMAGE_TAG, PAGE, runLabel, FLOOR_RUNS);
     progress(`floor p50 ${fmt(median(floor))} ms`);
 
     console.log(`3. ${options.pods} pods`);
     const pods = await deployPods(b, options.pods);
+    progress(`${options.pods} leases created and manifests sent in ${fmt(pods.sentSeconds, 1)} s`);
     progress(`all ${options.pods} pods serving ${fmt(pods.seconds, 1)} s after the first createLease`);
     const [podNetworks, errors] = await Promise.all([podSubnets(b), reconcileErrors(b)]);
     progress(
@@ -933,7 +610,7 @@ async function main() {
         restartB: { ...restartB, untouchedMedian, recreatedMedian, maxCount: seen.max, later },
         rssAfterRestart,
       },
-      await machine(),
+      await machineWithDocker(),
       command,
     );
     console.log(`\n${table}\n`);

@@ -125,7 +125,7 @@ export async function waitForIndexedBlock(indexer: Indexer, blockNumber: bigint,
 }
 
 /** Posts a GraphQL query; throws on transport or GraphQL errors. */
-export async function graphql<T>(indexer: Indexer, query: string): Promise<T> {
+export async function graphql<T>(indexer: Pick<Indexer, "url">, query: string): Promise<T> {
   const response = await fetch(`${indexer.url}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json" },

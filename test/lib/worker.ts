@@ -49,10 +49,10 @@ export interface LocalChain {
   stop(): void;
 }
 
-/** anvil on a free port + `npm run deploy:local` into `dir`. */
-export async function startLocalChain(dir: string): Promise<LocalChain> {
+/** anvil on a free port + `npm run deploy:local` into `dir`; `anvilArgs` e.g. a larger block gas limit. */
+export async function startLocalChain(dir: string, { anvilArgs = [] }: { anvilArgs?: string[] } = {}): Promise<LocalChain> {
   mkdirSync(dir, { recursive: true });
-  const anvil = await startAnvil({ port: await freePort(), logFile: join(dir, "anvil.log") });
+  const anvil = await startAnvil({ port: await freePort(), logFile: join(dir, "anvil.log"), args: anvilArgs });
   execFileSync(bin("tsx"), ["script/deploy-local.ts"], {
     cwd: repoRoot,
     env: { ...process.env, RPC_URL: anvil.rpcUrl, DEPLOYMENTS_DIR: dir, TIMELOCK_DELAY: "60" },

@@ -1,0 +1,87 @@
+/**
+ * `npm run bench` on a small scale (two samples of each path, a few pods and providers): the run must finish, print
+ * every row of its table with a measured value, and leave none of its containers or networks behind. It asserts
+ * that the benchmark works, not how fast anything is: the figures come from `npm run bench` at full size
+ * (docs/benchmarks.md).
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { bin, repoRoot } from "../script/lib/chain.js";
+import { localDocker } from "./lib/images.js";
+import { devAccount } from "./lib/worker.js";
+
+const docker = localDocker();
+/** The bench's providers A and B: anvil dev accounts 20 and 21 (script/bench.ts). */
+const benchProviders = [20, 21].map((i) => devAccount(i).account.address.toLowerCase());
+
+async function leftovers() {
+  const found: string[] = [];
+  for (const address of benchProviders) {
+    const label = [`podnet.provider=${address}`];
+    found.push(...(await docker.listContainers({ all: true, filters: { label } })).map((c) => `container ${c.Id}`));
+    found.push(...(await docker.listNetworks({ filters: { label } })).map((n) => `network ${n.Name}`));
+  }
+  const floor = await docker.listContainers({ all: true, filters: { label: ["podnet.bench"] } });
+  found.push(...floor.map((c) => `floor container ${c.Id}`));
+  return found;
+}
+
+/** The value cell of the table row whose first cell starts with `measure`. */
+function row(table: string, measure: string): string {
+  const line = table.split("\n").find((l) => l.startsWith(`| ${measure}`));
+  if (!line) throw new Error(`no row "${measure}" in:\n${table}`);
+  return line.split("|")[2]?.trim() ?? "";
+}
+
+describe("npm run bench", () => {
+  it("prints the whole table from one run and cleans up", async () => {
+    const { stdout } = await promisify(execFile)(
+      bin("tsx"),
+      [
+        "script/bench.ts",
+        "--samples",
+        "2",
+        "--providers",
+        "40",
+        "--pods",
+        "3",
+        "--lag",
+        "3",
+        "--search",
+        "10",
+        "--no-doc",
+      ],
+      { cwd: repoRoot, encoding: "utf8", timeout: 240_000, maxBuffer: 16 * 2 ** 20 },
+    );
+    const latency = /^[\d,]+ \/ [\d,]+ \/ [\d,]+ ms$/;
+    expect(row(stdout, "docker run floor")).toMatch(latency);
+    expect(row(stdout, "order -> serving, direct")).toMatch(latency);
+    expect(row(stdout, "of which lease tx -> serving")).toMatch(latency);
+    expect(row(stdout, "order -> serving, market")).toMatch(latency);
+    expect(row(stdout, "market, medians")).toMatch(/^[\d,]+ \/ [\d,]+ \/ [\d,]+ \/ [\d,]+ \/ [\d,]+ ms$/);
+    expect(row(stdout, "reconcile: kill -9")).toMatch(/^[\d,]+ ms$/);
+    // Exactly one container per pod after the restart.
+    expect(row(stdout, "reconcile: restart")).toMatch(/^[\d,]+ ms; 3$/);
+    expect(row(stdout, "indexer lag")).toMatch(latency);
+    expect(row(stdout, "/search at 42 providers")).toMatch(/^[\d.,]+ \/ [\d.,]+ \/ [\d.,]+ ms$/);
+    // Every step of the lifecycle sent its transactions, and the gas of each came from a receipt.
+    for (const operation of [
+      "register",
+      "stake",
+      "createLease",
+      "createOrder",
+      "placeBid",
+      "acceptBid",
+      "heartbeat",
+      "topUp",
+      "closeLease",
+      "reportDark",
+      "closeLease (dark provider, compensation claim)",
+    ]) {
+      expect(row(stdout, `gas: ${operation},`)).toMatch(/^\d{2,3},\d{3}$/);
+    }
+    expect(stdout).not.toMatch(/reverted/);
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
+});
