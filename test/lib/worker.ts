@@ -50,7 +50,10 @@ export interface LocalChain {
 }
 
 /** anvil on a free port + `npm run deploy:local` into `dir`; `anvilArgs` e.g. a larger block gas limit. */
-export async function startLocalChain(dir: string, { anvilArgs = [] }: { anvilArgs?: string[] } = {}): Promise<LocalChain> {
+export async function startLocalChain(
+  dir: string,
+  { anvilArgs = [] }: { anvilArgs?: string[] } = {},
+): Promise<LocalChain> {
   mkdirSync(dir, { recursive: true });
   const anvil = await startAnvil({ port: await freePort(), logFile: join(dir, "anvil.log"), args: anvilArgs });
   execFileSync(bin("tsx"), ["script/deploy-local.ts"], {
