@@ -19,7 +19,7 @@ import {
   podnetMarketAbi,
   pricePerSecond,
 } from "@podnet/sdk";
-import { type Address, createWalletClient, http } from "viem";
+import { type Address, createWalletClient, http, keccak256, toBytes } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTestImage, localDocker, saveImage } from "./lib/images.js";
 import { mint, publisherClient, serving, startProvider, type TestProvider } from "./lib/sdk-env.js";
@@ -290,20 +290,50 @@ describe("scenario: reverse market and dispute (three providers)", () => {
     expect(await tokenBalance(market, publisher1.address)).toBe(t0 - bond);
     expect(await tokenBalance(market, court)).toBe(courtT0 + bond);
 
-    // The provider answers (the worker does not), so the arbiter may rule now.
-    const providerWallet = createWalletClient({
-      account: devAccount(14).account,
-      chain: viemChain,
-      transport: http(market.rpcUrl),
+    // B's worker answers within the window with its evidence document, so the arbiter may rule now.
+    const answered = await waitFor(
+      "B's worker to answer the dispute",
+      async () => {
+        const [log] = await client.getContractEvents({
+          address: court,
+          abi: disputeCourtAbi,
+          eventName: "DisputeAnswered",
+          args: { disputeId: dispute.disputeId },
+          fromBlock: 0n,
+          strict: true,
+        });
+        return log;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(answered.args.provider).toBe(B.address);
+    // The URI is the worker's public evidence route with the document's keccak256 as the fragment.
+    const [url, fragment] = answered.args.evidenceURI.split("#");
+    expect(url).toBe(`${B.worker.apiUrl}/v1/disputes/${dispute.disputeId}/evidence`);
+    const evidence = await fetch(url as string);
+    expect(evidence.status).toBe(200);
+    const text = await evidence.text();
+    expect(fragment).toBe(`keccak256=${keccak256(toBytes(text))}`);
+    const doc = JSON.parse(text);
+    expect(doc).toMatchObject({
+      kind: "podnet-dispute-answer",
+      disputeId: dispute.disputeId.toString(),
+      leaseId: leaseId.toString(),
+      provider: B.address,
+      publisher: publisher1.address,
+      publisherEvidence: "ipfs://evidence/scenario.json",
+      lease: { status: "active" },
     });
-    await client.waitForTransactionReceipt({
-      hash: await providerWallet.writeContract({
-        address: court,
-        abi: disputeCourtAbi,
-        functionName: "answerDispute",
-        args: [dispute.disputeId, "ipfs://evidence/answer.json"],
-      }),
+    expect(doc.containers.map((c: { state: string }) => c.state)).toEqual(["running"]);
+    expect(doc.events.map((e: { type: string }) => e.type)).toContain("dispute-opened");
+    expect((await fetch(`${B.worker.apiUrl}/v1/disputes/999/evidence`)).status).toBe(404);
+    const onChain = await client.readContract({
+      address: court,
+      abi: disputeCourtAbi,
+      functionName: "getDispute",
+      args: [dispute.disputeId],
     });
+    expect(onChain.answered).toBe(true);
 
     const amount = lease.collateral / 3n + 1n; // ≤ collateral
     const arbiterWallet = createWalletClient({ account: arbiter, chain: viemChain, transport: http(market.rpcUrl) });
@@ -325,7 +355,18 @@ describe("scenario: reverse market and dispute (three providers)", () => {
     expect((await marketRead<StakeRaw>(market, "stakeOf", [B.address])).locked).toBe(stakeBefore.locked - amount);
     // The pod keeps running: the lease is still active.
     expect(leaseAfter.status).toBe(1);
-  }, 60_000);
+    // The worker logged the ruling on the lease's events, where its publisher sees it.
+    await waitFor(
+      "the ruling in the lease's events",
+      async () => {
+        const events = await pub.getPodEvents({ leaseId });
+        return events.some((e) => e.type === "dispute-ruled" && e.message.includes(`slashed ${amount}`))
+          ? true
+          : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+  }, 90_000);
 });
 
 describe("scenario: a provider goes dark (own chain)", () => {

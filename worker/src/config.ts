@@ -235,3 +235,8 @@ export function describeConfig(config: WorkerConfig): Record<string, unknown> {
     ),
   );
 }
+
+/** The provider API's URL as registered on chain (`publicUrl`, else the local API port). */
+export function apiEndpoint(config: Pick<WorkerConfig, "publicUrl" | "apiPort">): string {
+  return config.publicUrl ?? `http://127.0.0.1:${config.apiPort}`;
+}

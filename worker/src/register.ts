@@ -6,7 +6,7 @@ import {
 } from "@podnet/sdk/protocol";
 import { erc20Abi } from "viem";
 import { connectChain } from "./chain/connect.js";
-import { attributeFromText, type WorkerConfig } from "./config.js";
+import { apiEndpoint, attributeFromText, type WorkerConfig } from "./config.js";
 import { readProfile, readStake } from "./market/provider-profile.js";
 
 /**
@@ -17,7 +17,7 @@ export async function registerProvider(config: WorkerConfig, say: (line: string)
   const chain = await connectChain(config);
   const { podnetMarket, providerRegistry, paymentToken } = chain.deployment.contracts;
   const wanted = {
-    endpoint: config.publicUrl ?? `http://127.0.0.1:${config.apiPort}`,
+    endpoint: apiEndpoint(config),
     metadataURI: config.metadataURI,
     encryptionKey: deriveEncryptionKeyPair(config.providerKey).publicKeyHex,
     pricing: config.pricing,

@@ -113,6 +113,8 @@ export const providerApiPaths = {
   usage: (leaseId: bigint | number) => `/v1/leases/${leaseId}/usage`,
   events: (leaseId: bigint | number) => `/v1/leases/${leaseId}/events`,
   logs: (leaseId: bigint | number) => `/v1/leases/${leaseId}/logs`,
+  /** Public: the evidence document a provider answered a dispute with (its keccak256 is in the on-chain URI). */
+  disputeEvidence: (disputeId: bigint | number) => `/v1/disputes/${disputeId}/evidence`,
 } as const;
 
 // ---------------------------------------------------------------- response bodies of the lease routes

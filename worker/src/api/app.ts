@@ -19,6 +19,7 @@ import {
 import { type Context, Hono } from "hono";
 import type { WorkerContext } from "../context.js";
 import { fitsWithin } from "../market/capacity.js";
+import { readEvidence } from "../market/disputes.js";
 import { ensureLeaseRecord } from "../market/events.js";
 import type { Reconciler } from "../pods/reconciler.js";
 import type { RouteTable } from "../pods/routes.js";
@@ -193,6 +194,13 @@ export function createApi(ctx: WorkerContext, reconciler: Reconciler, routes: Ro
     ctx.state.recordEvent(leaseId.toString(), "manifest", `manifest for spec ${specHash} received`);
     void ctx.reconcileLease(leaseId.toString()).catch(() => undefined);
     return c.json({ leaseId: leaseId.toString(), specHash, status: providerApiPaths.status(leaseId) }, 202);
+  });
+
+  // Public, like the on-chain URI that points here: the exact bytes whose keccak256 the answer committed to.
+  app.get("/v1/disputes/:id/evidence", (c) => {
+    const body = readEvidence(ctx, c.req.param("id"));
+    if (body === undefined) throw new HttpError(404, `no evidence for dispute ${c.req.param("id")}`);
+    return c.body(body, 200, { "content-type": "application/json" });
   });
 
   app.get("/v1/leases/:id", async (c) => {

@@ -1,10 +1,10 @@
-import { podnetMarketAbi, providerRegistryAbi } from "@podnet/sdk/protocol";
+import { disputeCourtAbi, podnetMarketAbi, providerRegistryAbi } from "@podnet/sdk/protocol";
 import { type Log, parseEventLogs } from "viem";
 import type { Logger } from "../log.js";
 import type { WorkerState } from "../store/worker-state.js";
 import type { ChainContext } from "./connect.js";
 
-const followedAbi = [...podnetMarketAbi, ...providerRegistryAbi] as const;
+const followedAbi = [...podnetMarketAbi, ...providerRegistryAbi, ...disputeCourtAbi] as const;
 export type ChainEvent = ReturnType<typeof parseEventLogs<typeof followedAbi>>[number];
 
 export interface FollowerOptions {
@@ -15,7 +15,7 @@ export interface FollowerOptions {
 }
 
 /**
- * Follows the market's and registry's events from the persisted cursor. The cursor moves only after a batch was
+ * Follows the market's, registry's and dispute court's events from the persisted cursor. The cursor moves only after a batch was
  * handled, and handlers are idempotent, so a crash or an RPC outage replays events instead of losing them. RPC
  * errors back off exponentially (0.5 s .. 30 s) and the follower resumes where it stopped.
  */
@@ -109,7 +109,7 @@ export class ChainFollower {
       const fromBlock = BigInt(this.state.data.cursor);
       const toBlock = fromBlock + batch - 1n < safeHead ? fromBlock + batch - 1n : safeHead;
       const logs: Log[] = await client.getLogs({
-        address: [contracts.podnetMarket.address, contracts.providerRegistry.address],
+        address: [contracts.podnetMarket.address, contracts.providerRegistry.address, contracts.disputeCourt.address],
         fromBlock,
         toBlock,
       });

@@ -50,6 +50,7 @@ function state(parts: Partial<Pick<WorkerStateData, "leases" | "bids" | "quotes"
     images: {},
     lastWithdrawAt: 0,
     events: {},
+    disputes: {},
     ...parts,
   };
 }

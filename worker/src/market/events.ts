@@ -113,6 +113,49 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       });
       return;
     }
+    case "DisputeOpened": {
+      if (!self(ctx, event.args.provider)) return;
+      const id = event.args.disputeId.toString();
+      if (state.data.disputes[id]) return;
+      state.data.disputes[id] = {
+        id,
+        leaseId: event.args.leaseId.toString(),
+        publisher: event.args.publisher,
+        evidenceURI: event.args.evidenceURI,
+        answerBy: Number(event.args.answerBy),
+        status: "open",
+      };
+      state.recordEvent(
+        event.args.leaseId.toString(),
+        "dispute-opened",
+        `dispute ${id} opened by the publisher with a bond of ${event.args.bond} (evidence ${event.args.evidenceURI})`,
+      );
+      return;
+    }
+    case "DisputeAnswered": {
+      const dispute = state.data.disputes[event.args.disputeId.toString()];
+      if (dispute && dispute.status === "open") {
+        dispute.status = "answered";
+        state.save();
+      }
+      return;
+    }
+    case "DisputeSlashed":
+    case "DisputeDismissed":
+    case "DisputeLapsed": {
+      // Only the court's own events name the dispute, not the provider: the state knows which are ours.
+      const dispute = state.data.disputes[event.args.disputeId.toString()];
+      if (!dispute || dispute.status === "ruled") return;
+      dispute.status = "ruled";
+      const outcome =
+        event.eventName === "DisputeSlashed"
+          ? `the arbiter slashed ${event.args.slashed} of the lease's collateral`
+          : event.eventName === "DisputeDismissed"
+            ? "the arbiter dismissed it"
+            : "it lapsed without a ruling";
+      state.recordEvent(dispute.leaseId, "dispute-ruled", `dispute ${dispute.id}: ${outcome}`);
+      return;
+    }
     case "ProviderUpdated":
     case "ProviderPaused":
     case "ProviderResumed":

@@ -3,12 +3,14 @@ import { parseEventLogs } from "viem";
 import { revertName, sendContract } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
 import { finalizeWonOrders } from "./bidding.js";
+import { answerDisputes } from "./disputes.js";
 
 /**
  * The worker's money duties, checked every few seconds against chain time:
  * - heartbeats, so the provider is never reportable as dark while it runs;
  * - a lease whose escrow ran dry is torn down after `outOfFundsGraceSec` and closed (pods never run for free long);
  * - a lease whose manifest never came is closed after `manifestTimeoutSec`, so its publisher gets the rest back;
+ * - disputes on its leases are answered with an evidence document within the court's window (market/disputes.ts);
  * - earnings are withdrawn in one batch every `withdrawIntervalSec` (one transaction for all leases).
  */
 export class MoneyLoop {
@@ -58,6 +60,7 @@ export class MoneyLoop {
       await this.heartbeat(now);
       await this.endUnpaidLeases(now);
       await finalizeWonOrders(this.ctx, this.finalizeTried);
+      await answerDisputes(this.ctx, now);
       await this.withdraw(now);
     } finally {
       this.busy = false;

@@ -47,6 +47,7 @@ describe("WorkerState", () => {
       images: {},
       lastWithdrawAt: 0,
       events: {},
+      disputes: {},
     };
     expect(state.data).toEqual(expected);
     expect(onDisk()).toEqual(expected);

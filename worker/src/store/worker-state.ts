@@ -40,6 +40,22 @@ export interface BidRecord {
   status: "pending" | "placed" | "lost" | "done";
 }
 
+/** A dispute a publisher opened on one of this provider's leases (DisputeCourt). */
+export interface DisputeRecord {
+  id: string;
+  leaseId: string;
+  publisher: Address;
+  /** The publisher's evidence URI. */
+  evidenceURI: string;
+  /** Chain time by which the provider may answer. */
+  answerBy: number;
+  /** open: to answer; answered: the worker's (or the provider's own) answer is on chain; missed: the window closed
+   *  before an answer went through; ruled: slashed, dismissed or lapsed. */
+  status: "open" | "answered" | "missed" | "ruled";
+  /** The URI the worker answered with: its evidence document, with the document's keccak256 as the fragment. */
+  answerURI?: string;
+}
+
 export interface QuoteReservation {
   nonce: string;
   specHash: Hex;
@@ -72,6 +88,7 @@ export interface WorkerStateData {
   images: Record<string, number>;
   lastWithdrawAt: number;
   events: Record<string, LeaseEvent[]>;
+  disputes: Record<string, DisputeRecord>;
 }
 
 const MAX_EVENTS_PER_LEASE = 100;
@@ -105,6 +122,7 @@ export class WorkerState {
       // Fields added after a state file was written start empty.
       data.subnets ??= {};
       data.images ??= {};
+      data.disputes ??= {};
       return new WorkerState(file, data);
     }
     const state = new WorkerState(file, {
@@ -120,6 +138,7 @@ export class WorkerState {
       images: {},
       lastWithdrawAt: 0,
       events: {},
+      disputes: {},
     });
     state.saveNow();
     return state;
