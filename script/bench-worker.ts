@@ -65,12 +65,26 @@ import {
   onePerLease,
   podManifest,
   providerContainers,
+  removeFloorContainers,
   sendManifest,
+  stopWorker,
   timeRestart,
   waitServing,
   workerMetrics,
 } from "./lib/bench/pods.js";
-import { benchState, fmt, load1, median, met, mib, now, progressLog, sleep, summarize } from "./lib/bench/stats.js";
+import {
+  cleanupOnSignal,
+  fmt,
+  load1,
+  median,
+  met,
+  mib,
+  now,
+  progressLog,
+  runCleanup,
+  sleep,
+  summarize,
+} from "./lib/bench/stats.js";
 import { repoRoot } from "./lib/chain.js";
 
 const GOAL_MS = 1_000;
@@ -422,26 +436,10 @@ async function main() {
   let blobTag: string | undefined;
 
   const cleanup = async () => {
-    benchState.stopping = true;
-    const steps: [string, () => Promise<unknown> | unknown][] = [
-      [
-        "stop the worker",
-        async () => {
-          const worker = bench?.worker;
-          if (!worker || worker.process.exitCode !== null || worker.process.signalCode !== null) return;
-          const timer = setTimeout(() => worker.process.kill("SIGKILL"), 10_000);
-          await worker.stop();
-          clearTimeout(timer);
-        },
-      ],
+    await runCleanup([
+      ["stop the worker", () => stopWorker(bench?.worker)],
       ["remove the pods", () => (provider ? removeProviderLeftovers(docker, provider) : undefined)],
-      [
-        "remove the floor containers",
-        async () => {
-          const list = await docker.listContainers({ all: true, filters: { label: [`podnet.bench=${runLabel}`] } });
-          await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-        },
-      ],
+      ["remove the floor containers", () => removeFloorContainers(runLabel)],
       // The worker tags each image blob it loads; the image itself stays (it is IMAGE_TAG, reused by the next run).
       [
         "untag the blob image",
@@ -456,25 +454,10 @@ async function main() {
       ["stop anvil", () => chain?.stop()],
       ["close idle sockets", () => agent.destroy()],
       ["remove the temp dir", () => (options.keepLogs ? undefined : rmSync(dir, { recursive: true, force: true }))],
-    ];
-    for (const [what, step] of steps) {
-      try {
-        await step();
-      } catch (error) {
-        console.error(`cleanup: could not ${what}: ${(error as Error).message}`);
-      }
-    }
+    ]);
     if (options.keepLogs) console.log(`Logs kept in ${dir} (worker/*.log, anvil.log)`);
   };
-  let interrupted = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      if (interrupted) return;
-      interrupted = true;
-      console.error(`\n${signal}: cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
+  cleanupOnSignal(cleanup);
 
   try {
     console.log("Setup: anvil, contracts, test image, provider, worker");

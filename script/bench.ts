@@ -66,7 +66,6 @@ import {
   startLocalChain,
   startWorkerProcess,
   TOKEN,
-  type WorkerProcess,
   workerEnv,
 } from "../test/lib/worker.js";
 import {
@@ -82,19 +81,22 @@ import {
   measureFloor,
   podManifest,
   providerContainers,
+  removeFloorContainers,
   sendManifest,
+  stopWorker,
   timeRestart,
   waitServing,
 } from "./lib/bench/pods.js";
 import { BLOCK_GAS_LIMIT, measureLag, measureSearch, seedChain, seedProviders } from "./lib/bench/seed.js";
 import {
-  benchState,
+  cleanupOnSignal,
   fmt,
   load1,
   median,
   met,
   now,
   progressLog,
+  runCleanup,
   type Summary,
   summarize,
   until,
@@ -559,17 +561,10 @@ async function main() {
   const blobTags = new Set<string>();
 
   const cleanup = async () => {
-    benchState.stopping = true;
-    const steps: [string, () => Promise<unknown> | unknown][] = [
+    await runCleanup([
       ["stop the workers", () => Promise.all(providers.map((p) => stopWorker(p.worker)))],
       ["remove the pods", () => Promise.all(providers.map((p) => removeProviderLeftovers(docker, p.provider)))],
-      [
-        "remove the floor containers",
-        async () => {
-          const list = await docker.listContainers({ all: true, filters: { label: [`podnet.bench=${runLabel}`] } });
-          await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-        },
-      ],
+      ["remove the floor containers", () => removeFloorContainers(runLabel)],
       [
         "untag the blob images",
         async () => {
@@ -590,25 +585,10 @@ async function main() {
       ["stop anvil", () => chain?.stop()],
       ["close idle sockets", () => agent.destroy()],
       ["remove the temp dir", () => (options.keepLogs ? undefined : rmSync(dir, { recursive: true, force: true }))],
-    ];
-    for (const [what, step] of steps) {
-      try {
-        await step();
-      } catch (error) {
-        console.error(`cleanup: could not ${what}: ${(error as Error).message}`);
-      }
-    }
+    ]);
     if (options.keepLogs) console.log(`Logs kept in ${dir} (worker-*/*.log, anvil.log)`);
   };
-  let interrupted = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      if (interrupted) return;
-      interrupted = true;
-      console.error(`\n${signal}: cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
+  cleanupOnSignal(cleanup);
 
   try {
     console.log("Setup: anvil and the contracts");
@@ -718,14 +698,6 @@ async function main() {
   } finally {
     await cleanup();
   }
-}
-
-/** SIGTERM, then SIGKILL after 10 s; nothing when the worker already exited (B is killed in step 7). */
-async function stopWorker(worker: WorkerProcess) {
-  if (worker.process.exitCode !== null || worker.process.signalCode !== null) return;
-  const timer = setTimeout(() => worker.process.kill("SIGKILL"), 10_000);
-  await worker.stop();
-  clearTimeout(timer);
 }
 
 main().catch((error: unknown) => {

@@ -77,11 +77,15 @@ async function main() {
     chain?.stop();
     if (!keep) rmSync(dir, { recursive: true, force: true });
   };
+  let signalled = false;
   const onSignal = () => {
+    if (signalled) return;
+    signalled = true;
     void cleanup().then(() => process.exit(0));
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // `on`, not `once`: a second Ctrl-C (or the one tsx relays) must not kill the demo halfway through its cleanup.
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 
   try {
     rmSync(dir, { recursive: true, force: true });

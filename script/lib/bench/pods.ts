@@ -327,3 +327,17 @@ export async function machineWithDocker(): Promise<string> {
     `cgroup v${info.CgroupVersion ?? "?"}, ${info.Driver ?? "?"})`
   );
 }
+
+/** Removes the floor containers labelled `runLabel` by {@link measureFloor}. */
+export async function removeFloorContainers(runLabel: string): Promise<void> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`podnet.bench=${runLabel}`] } });
+  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+}
+
+/** SIGTERM, then SIGKILL after 10 s; nothing when the worker already exited (killed by the bench, say). */
+export async function stopWorker(worker: WorkerProcess | undefined): Promise<void> {
+  if (!worker || worker.process.exitCode !== null || worker.process.signalCode !== null) return;
+  const timer = setTimeout(() => worker.process.kill("SIGKILL"), 10_000);
+  await worker.stop();
+  clearTimeout(timer);
+}

@@ -71,3 +71,38 @@ export function machineText(): string {
     `(${fmt(freemem() / 2 ** 30, 1)} GiB free at the end), Node ${process.version}`
   );
 }
+
+/** One step of a benchmark's cleanup: what it does (for the error line) and the step. */
+export type CleanupStep = [what: string, step: () => Promise<unknown> | unknown];
+
+/**
+ * Stops the pollers, then runs every step in order; a step that fails is reported and the others still run, so one
+ * stuck part never leaves the rest (containers, chain, temp dir) behind.
+ */
+export async function runCleanup(steps: CleanupStep[]): Promise<void> {
+  benchState.stopping = true;
+  for (const [what, step] of steps) {
+    try {
+      await step();
+    } catch (error) {
+      console.error(`cleanup: could not ${what}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/**
+ * On the first SIGINT or SIGTERM, runs `cleanup` and exits with 130. Later signals are ignored rather than left to
+ * Node's default (exit at once): a Ctrl-C reaches this process twice under tsx (from the terminal and relayed by
+ * tsx's parent), and a second one must not cut the cleanup short and orphan anvil or the indexer.
+ */
+export function cleanupOnSignal(cleanup: () => Promise<void>): void {
+  let interrupted = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (interrupted) return;
+      interrupted = true;
+      console.error(`\n${signal}: cleaning up`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+}
