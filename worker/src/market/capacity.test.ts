@@ -1,6 +1,12 @@
 import type { Resources } from "@podnet/sdk/protocol";
 import { describe, expect, it } from "vitest";
-import type { BidRecord, LeaseRecord, QuoteReservation, WorkerStateData } from "../store/worker-state.js";
+import {
+  type BidRecord,
+  freshStateData,
+  type LeaseRecord,
+  type QuoteReservation,
+  type WorkerStateData,
+} from "../store/worker-state.js";
 import { committedResources, fitsWithin, freeResources, shortfall, zeroResources } from "./capacity.js";
 
 const ADDRESS = "0x1111111111111111111111111111111111111111" as const;
@@ -35,24 +41,7 @@ function quote(nonce: string, resources: Resources, validUntil: number): QuoteRe
 }
 
 function state(parts: Partial<Pick<WorkerStateData, "leases" | "bids" | "quotes">>): WorkerStateData {
-  return {
-    version: 1,
-    chainId: 31337,
-    provider: ADDRESS,
-    market: ADDRESS,
-    cursor: 0,
-    leases: {},
-    bids: {},
-    quotes: [],
-    nextQuoteNonce: "1",
-    tcpPorts: {},
-    subnets: {},
-    images: {},
-    lastWithdrawAt: 0,
-    events: {},
-    disputes: {},
-    ...parts,
-  };
+  return { ...freshStateData({ chainId: 31337, provider: ADDRESS, market: ADDRESS }, 0), ...parts };
 }
 
 describe("committedResources", () => {

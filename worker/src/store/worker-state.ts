@@ -93,6 +93,28 @@ export interface WorkerStateData {
 
 const MAX_EVENTS_PER_LEASE = 100;
 
+/** What a worker knows before it followed any block: nothing but who it is and where it starts reading. */
+export function freshStateData(
+  identity: { chainId: number; provider: Address; market: Address },
+  startBlock: number,
+): WorkerStateData {
+  return {
+    version: 1,
+    ...identity,
+    cursor: startBlock,
+    leases: {},
+    bids: {},
+    quotes: [],
+    nextQuoteNonce: "1",
+    tcpPorts: {},
+    subnets: {},
+    images: {},
+    lastWithdrawAt: 0,
+    events: {},
+    disputes: {},
+  };
+}
+
 export class WorkerState {
   readonly data: WorkerStateData;
   private readonly file: string;
@@ -125,21 +147,7 @@ export class WorkerState {
       data.disputes ??= {};
       return new WorkerState(file, data);
     }
-    const state = new WorkerState(file, {
-      version: 1,
-      ...identity,
-      cursor: startBlock,
-      leases: {},
-      bids: {},
-      quotes: [],
-      nextQuoteNonce: "1",
-      tcpPorts: {},
-      subnets: {},
-      images: {},
-      lastWithdrawAt: 0,
-      events: {},
-      disputes: {},
-    });
+    const state = new WorkerState(file, freshStateData(identity, startBlock));
     state.saveNow();
     return state;
   }
