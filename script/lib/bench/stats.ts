@@ -92,7 +92,7 @@ export async function runCleanup(steps: CleanupStep[]): Promise<void> {
 
 /**
  * On the first SIGINT or SIGTERM, runs `cleanup` and exits with 130. Later signals are ignored rather than left to
- * Node's default (exit at once): a Ctrl-C reaches this process twice under tsx (from the terminal and relayed by
+ * Node's default (exit at once): a Ctrl-C can reach this process twice under tsx (from the terminal and relayed by
  * tsx's parent), and a second one must not cut the cleanup short and orphan anvil or the indexer.
  */
 export function cleanupOnSignal(cleanup: () => Promise<void>): void {
