@@ -1,9 +1,10 @@
-import { type Address, getAddress, type Hash, parseEventLogs } from "viem";
+import { type Address, getAddress } from "viem";
 import type { PodnetClient } from "../client.js";
-import { ContractError, NotFoundError } from "../errors.js";
+import { NotFoundError } from "../errors.js";
 import { podnetMarketAbi } from "../protocol/index.js";
 import { getBids } from "./get-bids.js";
 import { addresses, writeAndWait } from "./internal/chain.js";
+import { type MatchedLease, matchedLease } from "./internal/order-match.js";
 
 export type AcceptBidParameters = {
   orderId: bigint;
@@ -11,12 +12,7 @@ export type AcceptBidParameters = {
   provider?: Address;
 };
 
-export type AcceptBidReturnType = {
-  leaseId: bigint;
-  provider: Address;
-  pricePerSecond: bigint;
-  txHash: Hash;
-};
+export type AcceptBidReturnType = MatchedLease;
 
 /**
  * Accepts a bid on the publisher's order: the order's deposit funds a new lease with that provider. Possible while
@@ -41,20 +37,5 @@ export async function acceptBid(client: PodnetClient, params: AcceptBidParameter
     functionName: "acceptBid",
     args: [params.orderId, provider],
   });
-  const [matched] = parseEventLogs({ abi: podnetMarketAbi, eventName: "OrderMatched", logs: receipt.logs });
-  if (!matched) {
-    throw new ContractError(
-      "acceptBid",
-      undefined,
-      undefined,
-      "mined without an OrderMatched event",
-      receipt.transactionHash,
-    );
-  }
-  return {
-    leaseId: matched.args.leaseId,
-    provider: matched.args.provider,
-    pricePerSecond: matched.args.pricePerSecond,
-    txHash: receipt.transactionHash,
-  };
+  return matchedLease("acceptBid", receipt);
 }

@@ -1,19 +1,13 @@
-import { type Address, type Hash, parseEventLogs } from "viem";
 import type { PodnetClient } from "../client.js";
-import { ContractError } from "../errors.js";
 import { podnetMarketAbi } from "../protocol/index.js";
 import { addresses, writeAndWait } from "./internal/chain.js";
+import { type MatchedLease, matchedLease } from "./internal/order-match.js";
 
 export type FinalizeOrderParameters = {
   orderId: bigint;
 };
 
-export type FinalizeOrderReturnType = {
-  leaseId: bigint;
-  provider: Address;
-  pricePerSecond: bigint;
-  txHash: Hash;
-};
+export type FinalizeOrderReturnType = MatchedLease;
 
 /**
  * Matches an auto-accept order to its lowest bid once bidding has closed. Anyone may call it (the publisher, a
@@ -36,20 +30,5 @@ export async function finalizeOrder(
     functionName: "finalizeOrder",
     args: [params.orderId],
   });
-  const [matched] = parseEventLogs({ abi: podnetMarketAbi, eventName: "OrderMatched", logs: receipt.logs });
-  if (!matched) {
-    throw new ContractError(
-      "finalizeOrder",
-      undefined,
-      undefined,
-      "mined without an OrderMatched event",
-      receipt.transactionHash,
-    );
-  }
-  return {
-    leaseId: matched.args.leaseId,
-    provider: matched.args.provider,
-    pricePerSecond: matched.args.pricePerSecond,
-    txHash: receipt.transactionHash,
-  };
+  return matchedLease("finalizeOrder", receipt);
 }
