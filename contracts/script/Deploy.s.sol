@@ -5,18 +5,17 @@ import {DisputeCourt} from "../src/DisputeCourt.sol";
 import {PodnetMarket} from "../src/PodnetMarket.sol";
 import {ProviderRegistry} from "../src/ProviderRegistry.sol";
 import {PodnetTestToken} from "../src/dev/PodnetTestToken.sol";
-import {IDisputeCourt} from "../src/interfaces/IDisputeCourt.sol";
 import {IPodnetMarket} from "../src/interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../src/interfaces/IProviderRegistry.sol";
-import {CourtParams, PodnetRoles} from "../src/types/CourtTypes.sol";
-import {MarketParams} from "../src/types/MarketTypes.sol";
+import {PodnetLaunch} from "./PodnetLaunch.sol";
 import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Script} from "forge-std/Script.sol";
 
-/// @notice Deploys Podnet: AccessManager, TimelockController, ProviderRegistry, PodnetMarket and DisputeCourt, wires
-///         the roles, and hands the AccessManager's admin role to the timelock.
+/// @notice Deploys Podnet: AccessManager, TimelockController, ProviderRegistry, PodnetMarket and DisputeCourt with the
+///         launch parameters, wires the roles (both in `PodnetLaunch`), and hands the AccessManager's admin role to
+///         the timelock.
 /// @dev Environment:
 ///      DEPLOYER_PRIVATE_KEY  the deploying account (read here, so the key never appears on a command line).
 ///      PAYMENT_TOKEN         the ERC-20 to pay in; unset deploys PodnetTestToken (local chains only).
@@ -52,10 +51,10 @@ contract Deploy is Script {
             IProviderRegistry(address(d.registry)),
             address(d.manager),
             vm.envOr("TREASURY", deployer),
-            marketParams()
+            PodnetLaunch.marketParams()
         );
-        d.court = new DisputeCourt(IPodnetMarket(address(d.market)), address(d.manager), courtParams());
-        configureRoles(d.manager, d.market, d.court, vm.envOr("ARBITER", deployer));
+        d.court = new DisputeCourt(IPodnetMarket(address(d.market)), address(d.manager), PodnetLaunch.courtParams());
+        PodnetLaunch.wireRoles(d.manager, d.market, d.court, vm.envOr("ARBITER", deployer));
 
         address[] memory governors = new address[](1);
         governors[0] = governor;
@@ -63,43 +62,5 @@ contract Deploy is Script {
         d.manager.grantRole(d.manager.ADMIN_ROLE(), address(d.timelock), 0);
         d.manager.renounceRole(d.manager.ADMIN_ROLE(), deployer);
         vm.stopBroadcast();
-    }
-
-    /// @notice The court may hold and settle collateral in the market; arbiters may rule in the court.
-    function configureRoles(AccessManager manager, PodnetMarket market, DisputeCourt court, address arbiter) public {
-        bytes4[] memory hooks = new bytes4[](2);
-        hooks[0] = IPodnetMarket.holdCollateral.selector;
-        hooks[1] = IPodnetMarket.settleDispute.selector;
-        manager.setTargetFunctionRole(address(market), hooks, PodnetRoles.COURT);
-        manager.grantRole(PodnetRoles.COURT, address(court), 0);
-
-        bytes4[] memory rulings = new bytes4[](2);
-        rulings[0] = IDisputeCourt.slash.selector;
-        rulings[1] = IDisputeCourt.dismiss.selector;
-        manager.setTargetFunctionRole(address(court), rulings, PodnetRoles.ARBITER);
-        manager.grantRole(PodnetRoles.ARBITER, arbiter, 0);
-        manager.labelRole(PodnetRoles.COURT, "COURT");
-        manager.labelRole(PodnetRoles.ARBITER, "ARBITER");
-    }
-
-    /// @notice Launch parameters; governance changes them later through the timelock.
-    function marketParams() public pure returns (MarketParams memory) {
-        return MarketParams({
-            feeBps: 100, // 1% of provider withdrawals
-            unbondingDelay: 7 days,
-            collateralSeconds: 1 days, // a day of the lease's price is locked from the provider's stake
-            minLeaseDuration: 10 minutes,
-            maxBidWindow: 1 days,
-            acceptWindow: 1 days,
-            maxBidsPerOrder: 20,
-            reporterRewardBps: 1000, // 10% of a dark provider's slashed stake to whoever reports it
-            darkSlashBps: 10_000, // a dark provider loses all of its locked collateral
-            minProviderStake: 100e18,
-            heartbeatThreshold: 10 minutes
-        });
-    }
-
-    function courtParams() public pure returns (CourtParams memory) {
-        return CourtParams({disputeBond: 10e18, answerWindow: 2 days, rulingWindow: 5 days});
     }
 }

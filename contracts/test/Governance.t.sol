@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Deploy} from "../script/Deploy.s.sol";
+import {PodnetLaunch} from "../script/PodnetLaunch.sol";
 import {DisputeCourt} from "../src/DisputeCourt.sol";
 import {PodnetMarket} from "../src/PodnetMarket.sol";
 import {ProviderRegistry} from "../src/ProviderRegistry.sol";
@@ -237,12 +238,12 @@ contract GovernanceTest is Test {
     }
 
     function test_deploy_launchParams() public view {
-        MarketParams memory expected = script.marketParams();
+        MarketParams memory expected = PodnetLaunch.marketParams();
         MarketParams memory actual = market.params();
         assertEq(keccak256(abi.encode(actual)), keccak256(abi.encode(expected)));
         assertEq(actual.feeBps, 100);
         assertEq(actual.heartbeatThreshold, 10 minutes);
-        CourtParams memory courtExpected = script.courtParams();
+        CourtParams memory courtExpected = PodnetLaunch.courtParams();
         CourtParams memory courtActual = court.params();
         assertEq(courtActual.disputeBond, courtExpected.disputeBond);
         assertEq(courtActual.answerWindow, courtExpected.answerWindow);

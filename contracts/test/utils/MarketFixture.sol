@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {PodnetLaunch} from "../../script/PodnetLaunch.sol";
 import {DisputeCourt} from "../../src/DisputeCourt.sol";
 import {PodnetMarket} from "../../src/PodnetMarket.sol";
 import {ProviderRegistry} from "../../src/ProviderRegistry.sol";
 import {PodnetTestToken} from "../../src/dev/PodnetTestToken.sol";
-import {IDisputeCourt} from "../../src/interfaces/IDisputeCourt.sol";
 import {IPodnetMarket} from "../../src/interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
-import {CourtParams, PodnetRoles} from "../../src/types/CourtTypes.sol";
+import {CourtParams} from "../../src/types/CourtTypes.sol";
 import {MarketParams, Pricing, ProviderProfile, Quote, Requirements, Resources} from "../../src/types/MarketTypes.sol";
 import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -65,39 +65,24 @@ abstract contract MarketFixture is Test {
         _fund(stranger, 1_000_000 * TOKEN);
     }
 
-    function defaultParams() internal pure returns (MarketParams memory) {
-        return MarketParams({
-            feeBps: 100, // 1%
-            unbondingDelay: 7 days,
-            collateralSeconds: 1 days,
-            minLeaseDuration: 1 hours,
-            maxBidWindow: 1 days,
-            acceptWindow: 1 days,
-            maxBidsPerOrder: 20,
-            reporterRewardBps: 1000, // 10% of the slash to the reporter
-            darkSlashBps: 10_000, // all locked stake
-            minProviderStake: uint128(100 * TOKEN),
-            heartbeatThreshold: 1 hours
-        });
+    /// @dev The deploy script's launch parameters, with two clocks slowed down on purpose: the tests are written around
+    ///      hour-long leases (`MIN_DEPOSIT = PRICE * 1 hours` is the smallest deposit) and warp an hour or more
+    ///      between heartbeats without a provider turning reportable (`THRESHOLD = 1 hours` in the liveness tests).
+    function defaultParams() internal pure returns (MarketParams memory p) {
+        p = PodnetLaunch.marketParams();
+        p.minLeaseDuration = 1 hours; // launch: 10 minutes
+        p.heartbeatThreshold = 1 hours; // launch: 10 minutes
     }
 
     function defaultCourtParams() internal pure returns (CourtParams memory) {
-        return CourtParams({disputeBond: uint96(10 * TOKEN), answerWindow: 2 days, rulingWindow: 5 days});
+        return PodnetLaunch.courtParams();
     }
 
-    /// @dev The roles the deploy script sets up: the court may hold/settle collateral, `arbiter` may rule.
+    /// @dev The deploy script's roles, wired by the same function: the court may hold/settle collateral, `arbiter`
+    ///      may rule. `admin` holds the manager's admin role here, as the deployer does in the script.
     function _wireRoles() internal {
         vm.startPrank(admin);
-        bytes4[] memory hooks = new bytes4[](2);
-        hooks[0] = IPodnetMarket.holdCollateral.selector;
-        hooks[1] = IPodnetMarket.settleDispute.selector;
-        manager.setTargetFunctionRole(address(market), hooks, PodnetRoles.COURT);
-        manager.grantRole(PodnetRoles.COURT, address(court), 0);
-        bytes4[] memory rulings = new bytes4[](2);
-        rulings[0] = IDisputeCourt.slash.selector;
-        rulings[1] = IDisputeCourt.dismiss.selector;
-        manager.setTargetFunctionRole(address(court), rulings, PodnetRoles.ARBITER);
-        manager.grantRole(PodnetRoles.ARBITER, arbiter, 0);
+        PodnetLaunch.wireRoles(manager, market, court, arbiter);
         vm.stopPrank();
     }
 
