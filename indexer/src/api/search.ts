@@ -1,6 +1,6 @@
 // Ranking of providers for a pod, and the orders a provider may bid on. Pure functions over indexed rows, priced
 // with the SDK's one pricing rule.
-import { pricePerSecond, type Resources } from "@podnet/sdk";
+import { collateralFor, pricePerSecond, type Resources } from "@podnet/sdk";
 
 export type SearchQuery = {
   resources: Resources;
@@ -155,7 +155,7 @@ export function eligibleOrders(
     })
     .filter(({ o, resources, price }) => fits(row, resources) && price <= o.maxPricePerSecond)
     .filter(({ o }) => bonded >= o.minStake && bonded >= rules.minProviderStake)
-    .filter(({ price }) => row.stakeFree >= price * rules.collateralSeconds)
+    .filter(({ price }) => row.stakeFree >= collateralFor(price, rules.collateralSeconds))
     .filter(({ o }) => o.attributes.every((a) => row.attributes.includes(a)))
     .sort((a, b) => (a.o.bidDeadline < b.o.bidDeadline ? -1 : 1))
     .map(({ o, price }) => ({

@@ -1,6 +1,13 @@
 import type { PodnetClient } from "../client.js";
 import { InvalidParameterError } from "../errors.js";
-import { type Pricing, podnetMarketAbi, pricePerSecond as priceFor, type Resources } from "../protocol/index.js";
+import {
+  escrowFor,
+  type Pricing,
+  podnetMarketAbi,
+  pricePerSecond as priceFor,
+  type Resources,
+  splitWithdrawal,
+} from "../protocol/index.js";
 import { addresses } from "./internal/chain.js";
 
 export type EstimateCostParameters = (
@@ -65,7 +72,8 @@ export function costOf(pricePerSecond: bigint, seconds: bigint | number, feeBps:
   if (!Number.isInteger(feeBps) || feeBps < 0 || feeBps > 10_000) {
     throw new InvalidParameterError("feeBps", `must be 0..10000, got ${feeBps}`);
   }
-  const total = pricePerSecond * s;
-  const protocolFee = (total * BigInt(feeBps)) / 10_000n;
-  return { pricePerSecond, seconds: s, total, protocolFee, providerNet: total - protocolFee, feeBps };
+  const total = escrowFor(pricePerSecond, s);
+  // As if the provider withdrew everything at once; the market rounds the fee down per withdrawal.
+  const { fee, net } = splitWithdrawal(total, BigInt(feeBps));
+  return { pricePerSecond, seconds: s, total, protocolFee: fee, providerNet: net, feeBps };
 }

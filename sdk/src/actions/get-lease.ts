@@ -1,7 +1,7 @@
 import type { Address, Hex } from "viem";
 import type { PodnetClient } from "../client.js";
 import { NotFoundError } from "../errors.js";
-import { podnetMarketAbi } from "../protocol/index.js";
+import { leaseRunsOutAt, podnetMarketAbi } from "../protocol/index.js";
 import { addresses } from "./internal/chain.js";
 
 export type GetLeaseParameters = {
@@ -52,10 +52,13 @@ export async function getLease(client: PodnetClient, params: GetLeaseParameters)
     args,
   });
   if (lease.status === 0) throw new NotFoundError("lease", params.leaseId.toString());
-  const [runsOutAt, [withdrawable, outOfFunds]] = await Promise.all([
-    client.publicClient.readContract({ address: market, abi: podnetMarketAbi, functionName: "leaseRunsOutAt", args }),
-    client.publicClient.readContract({ address: market, abi: podnetMarketAbi, functionName: "withdrawable", args }),
-  ]);
+  // What is withdrawable depends on the block time and on whether the provider went dark: the market answers that.
+  const [withdrawable, outOfFunds] = await client.publicClient.readContract({
+    address: market,
+    abi: podnetMarketAbi,
+    functionName: "withdrawable",
+    args,
+  });
   return {
     leaseId: params.leaseId,
     publisher: lease.publisher,
@@ -69,7 +72,8 @@ export async function getLease(client: PodnetClient, params: GetLeaseParameters)
     endedAt: lease.endedAt,
     settledAt: lease.settledAt,
     disputed: lease.disputed,
-    runsOutAt: Number(runsOutAt),
+    // From the lease just read, so that it agrees with `balance` and `settledAt` even if a block came in between.
+    runsOutAt: Number(leaseRunsOutAt(lease)),
     withdrawable,
     outOfFunds,
   };

@@ -35,6 +35,22 @@ export {
   parseDeployment,
 } from "./deployments.js";
 export {
+  BPS,
+  collateralFor,
+  escrowFor,
+  feeOf,
+  fundedSeconds,
+  isExhausted,
+  type LeaseEscrow,
+  leaseRunsOutAt,
+  leaseStatus,
+  leaseWithdrawable,
+  runsOutAt,
+  type Settlement,
+  settle,
+  splitWithdrawal,
+} from "./escrow.js";
+export {
   canonicalManifest,
   DEFAULT_PIDS_LIMIT,
   formatPath,

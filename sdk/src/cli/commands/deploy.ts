@@ -4,7 +4,7 @@ import type { DeployPodReturnType } from "../../actions/deploy-pod.js";
 import type { GetPodStatusReturnType } from "../../actions/get-pod-status.js";
 import type { PodnetClientWithActions } from "../../client.js";
 import { contractError } from "../../errors.js";
-import { type PodManifest, podnetMarketAbi } from "../../protocol/index.js";
+import { fundedSeconds, type PodManifest, podnetMarketAbi } from "../../protocol/index.js";
 import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
 import type { Context, TokenInfo } from "../config.js";
 import { CliError, describeError } from "../errors.js";
@@ -170,7 +170,7 @@ async function direct(
   const created = await client.createLease({ quote: quoted.quote, signature: quoted.signature, deposit });
   if (created.approveTxHash) ctx.out.progress(`approved the market to take ${deposit} (tx ${created.approveTxHash})`);
   ctx.out.progress(
-    `lease ${created.leaseId} created (tx ${created.txHash}): ${formatAmount(deposit, token)} escrowed, about ${formatDuration(deposit / price)}`,
+    `lease ${created.leaseId} created (tx ${created.txHash}): ${formatAmount(deposit, token)} escrowed, about ${formatDuration(fundedSeconds(deposit, price))}`,
   );
   return { leaseId: created.leaseId, provider, pricePerSecond: price, deposit, txHash: created.txHash };
 }

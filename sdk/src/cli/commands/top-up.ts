@@ -1,3 +1,4 @@
+import { escrowFor, fundedSeconds } from "../../protocol/index.js";
 import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
 import type { Context } from "../config.js";
 import { fields } from "../output.js";
@@ -26,10 +27,10 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
   const seconds = durationOption(args, "duration");
   const client = await ctx.client("required");
   const before = await client.getLease({ leaseId });
-  const amount = amountOption(args, "amount") ?? before.pricePerSecond * (seconds as bigint);
+  const amount = amountOption(args, "amount") ?? escrowFor(before.pricePerSecond, seconds as bigint);
   const token = await tokenOrUndefined(ctx);
   ctx.out.progress(
-    `adding ${formatAmount(amount, token)} to lease ${leaseId} (about ${formatDuration(amount / before.pricePerSecond)})`,
+    `adding ${formatAmount(amount, token)} to lease ${leaseId} (about ${formatDuration(fundedSeconds(amount, before.pricePerSecond))})`,
   );
   const { balance, txHash } = await client.topUp({ leaseId, amount });
   const after = await client.getLease({ leaseId });
