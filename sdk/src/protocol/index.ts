@@ -72,13 +72,14 @@ export {
   quoteFromResponse,
   quoteRequestSchema,
 } from "./provider-api.js";
-export { hashQuote, quoteDomain, quoteTypes } from "./quote.js";
+export { hashQuote, quoteDomain, quoteTypedData, quoteTypes } from "./quote.js";
 export {
   NonceCache,
   REQUEST_MAX_SKEW_SECONDS,
   RequestAuthError,
   requestDomain,
   requestHeaders,
+  requestTypedData,
   requestTypes,
   type SignedRequestFields,
   signRequest,
