@@ -34,6 +34,7 @@ export {
   type Deployment,
   parseDeployment,
 } from "./deployments.js";
+export { type HttpMethod, type HttpRoute, httpRoute, type PathArgs } from "./http-route.js";
 export {
   canonicalManifest,
   DEFAULT_PIDS_LIMIT,
@@ -66,12 +67,12 @@ export {
   type PodPhase,
   type PodStatusResponse,
   type PodUsageResponse,
-  providerApiPaths,
   type QuoteRequest,
   type QuoteResponse,
   quoteFromResponse,
   quoteRequestSchema,
 } from "./provider-api.js";
+export { type ProviderApiRoute, providerApiPaths, providerApiRoutes } from "./provider-api-routes.js";
 export { hashQuote, quoteDomain, quoteTypedData, quoteTypes } from "./quote.js";
 export {
   NonceCache,
