@@ -58,6 +58,7 @@ export {
   type AttestationDocument,
   attestationHash,
   bodyIssues,
+  type ContainerUsage,
   type ContainerUsageJson,
   type ManifestUpload,
   manifestUploadSchema,

@@ -138,20 +138,24 @@ export interface PodStatusResponse {
   events: PodEvent[];
 }
 
-/** One container's resource use (Docker stats); `cpuNanos` is a decimal string. */
-export interface ContainerUsageJson {
+/** One container's resource use, from a Docker stats sample taken by the provider (the worker's runtime/stats.ts). */
+export interface ContainerUsage {
   name: string;
   replica: number;
   /** CPU time since the container started, in nanoseconds. */
-  cpuNanos: string;
+  cpuNanos: bigint;
   /** CPU use over about a second; 100 is one full core. */
   cpuPercent: number;
+  /** Memory in use, page cache that can be reclaimed (inactive files) excluded. */
   memoryBytes: number;
   memoryLimitBytes: number;
   rxBytes: number;
   txBytes: number;
   pids: number;
 }
+
+/** {@link ContainerUsage} as JSON: `cpuNanos` (which may exceed 2^53) as a decimal string. */
+export type ContainerUsageJson = Omit<ContainerUsage, "cpuNanos"> & { cpuNanos: string };
 
 /** GET /v1/leases/:id/usage. */
 export interface PodUsageResponse {
