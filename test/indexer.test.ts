@@ -9,7 +9,14 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Deployment, decodeAttribute, encodeAttribute, parseDeployment, type Resources } from "@podnet/sdk";
+import {
+  type ApiErrorBody,
+  type Deployment,
+  decodeAttribute,
+  encodeAttribute,
+  parseDeployment,
+  type Resources,
+} from "@podnet/sdk";
 import { type Address, getAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bin, repoRoot, startAnvil } from "../script/lib/chain.js";
@@ -586,6 +593,9 @@ for (const database of databases) {
       }
       const unknown = await api(`/providers/${scenario.stranger}/eligible-orders`);
       expect(unknown.status).toBe(404);
+      expect(unknown.body).toEqual({
+        error: { status: 404, message: `provider ${getAddress(scenario.stranger)} is not registered` },
+      });
     });
 
     it("rejects bad queries with 400 naming the field", async () => {
@@ -604,7 +614,21 @@ for (const database of databases) {
       for (const [path, field] of cases) {
         const { status, body } = await api(path);
         expect(status, path).toBe(400);
-        expect(String(body.error), path).toMatch(new RegExp(`^${field}\\b`));
+        // The protocol's error body, the provider API's shape.
+        const { error } = body as ApiErrorBody;
+        expect(error.status, path).toBe(400);
+        expect(error.message, path).toMatch(new RegExp(`^${field}\\b`));
+        expect(Object.keys(error), path).toEqual(["status", "message"]);
+      }
+    });
+
+    it("answers an unknown route with a 404 error body and leaves Ponder's own routes answering", async () => {
+      expect(await api("/no-such-route")).toEqual({
+        status: 404,
+        body: { error: { status: 404, message: "GET /no-such-route: no such route" } },
+      });
+      for (const path of ["/health", "/status", "/metrics"]) {
+        expect((await fetch(`${(indexer as Indexer).url}${path}`)).status, path).toBe(200);
       }
     });
 

@@ -5,6 +5,7 @@ import schema from "ponder:schema";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { and, asc, eq, graphql, gt, gte, lte, sql } from "ponder";
+import { errorResponse, noSuchRoute } from "./errors.js";
 import { eligibleOrders, type MarketRules, type SearchQuery, searchProviders } from "./search.js";
 import { parseAddressParam, parseSearchQuery } from "./validate.js";
 
@@ -62,11 +63,9 @@ app.get("/providers/:address/eligible-orders", async (c) => {
   return c.json({ orders: eligibleOrders(row, open, alreadyBid, await marketRules(), now) });
 });
 
-app.onError((error, c) => {
-  if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
-  console.error(error);
-  return c.json({ error: "internal error" }, 500);
-});
+// Registered last: Ponder's own routes (/health, /ready, /status, /metrics) and the ones above answer first.
+app.all("*", noSuchRoute);
+app.onError(errorResponse);
 
 /** The governed parameters bids and leases are checked against, as last indexed. */
 async function marketRules(): Promise<MarketRules> {

@@ -1,7 +1,7 @@
 import { type Address, getAddress } from "viem";
 import type { PodnetClient } from "../client.js";
 import { IndexerError, InvalidParameterError } from "../errors.js";
-import { manifestResources, parseManifest, type Resources } from "../protocol/index.js";
+import { manifestResources, parseApiErrorBody, parseManifest, type Resources } from "../protocol/index.js";
 
 export type FindProvidersParameters = {
   /** What the pod needs; or give `manifest` and its resources are summed. */
@@ -100,8 +100,8 @@ export async function findProviders(
     throw new IndexerError(response.status, `answer is not JSON: ${text.slice(0, 200)}`, url);
   }
   if (!response.ok) {
-    const message = (json as { error?: unknown }).error;
-    throw new IndexerError(response.status, typeof message === "string" ? message : text.slice(0, 200), url);
+    const error = parseApiErrorBody(json);
+    throw new IndexerError(response.status, error?.message ?? text.slice(0, 200), url);
   }
   return (json as SearchAnswer).providers.map((p) => ({
     // The indexer stores addresses lowercase; every other action returns them checksummed.

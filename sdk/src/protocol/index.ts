@@ -6,6 +6,7 @@ export {
   providerRegistryAbi,
   timelockControllerAbi,
 } from "./abis.js";
+export { type ApiErrorBody, apiErrorBody, apiErrorBodySchema, parseApiErrorBody } from "./api-error.js";
 export { decodeAttribute, encodeAttribute } from "./attributes.js";
 export { canonicalJson } from "./canonical-json.js";
 export { ContentHasher, contentId, isContentId, parseContentId, verifyContentId } from "./content-id.js";

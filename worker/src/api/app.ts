@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import {
+  apiErrorBody,
   bodyIssues,
   DecryptionError,
   decodeWrappedKey,
@@ -55,7 +56,7 @@ export function createApi(ctx: WorkerContext, reconciler: Reconciler, routes: Ro
     if (error instanceof HttpError) return c.json(error.toJSON(), error.status);
     if (error instanceof BlobError) return c.json(new HttpError(error.status, error.message).toJSON(), error.status);
     ctx.log.error("api error", { path: c.req.path, error: error.message });
-    return c.json({ error: { status: 500, message: "internal error" } }, 500);
+    return c.json(apiErrorBody(500, "internal error"), 500);
   });
   app.notFound((c) => c.json(new HttpError(404, `${c.req.method} ${c.req.path}: no such route`).toJSON(), 404));
 
