@@ -13,9 +13,12 @@ import {
   type ApiErrorBody,
   type Deployment,
   decodeAttribute,
+  type EligibleOrdersResponse,
   encodeAttribute,
+  indexerApiRoutes,
   parseDeployment,
   type Resources,
+  type SearchResponse,
 } from "@podnet/sdk";
 import { type Address, getAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -537,7 +540,7 @@ for (const database of databases) {
           `/search?cpu=${resources.cpuMillis}&memory=${resources.memoryMiB}&attr=${key}=${value}`,
         );
         expect(status).toBe(200);
-        const results = body.providers as { address: string; pricePerSecond: string; attributes: string[] }[];
+        const results = (body as unknown as SearchResponse).providers;
         // Eligible by the chain's own view: active in the registry, not jailed, the attribute, the capacity.
         const expected: { address: Address; price: bigint }[] = [];
         for (const provider of scenario.providers) {
@@ -574,9 +577,9 @@ for (const database of databases) {
       const openOrder = await chain.market.read.getOrder([scenario.orders.openOrder]);
       expect(orderStatuses[openOrder.status]).toBe("open");
       for (const address of [p1, p1.toLowerCase()]) {
-        const { status, body } = await api(`/providers/${address}/eligible-orders`);
+        const { status, body } = await api(indexerApiRoutes.eligibleOrders.path(address));
         expect(status).toBe(200);
-        const orders = body.orders as { orderId: string; pricePerSecond: string; maxPricePerSecond: string }[];
+        const { orders } = body as unknown as EligibleOrdersResponse;
         expect(orders.map((o) => BigInt(o.orderId))).toEqual([scenario.orders.openOrder]);
         expect(BigInt(orders[0]?.pricePerSecond ?? -1)).toBe(
           await chain.registry.read.priceFor([p1, openOrder.resources]),
@@ -587,11 +590,11 @@ for (const database of databases) {
       const p2 = scenario.providers[1] as Address;
       expect(bidStatuses[(await chain.market.read.getBid([scenario.orders.openOrder, p2])).status]).toBe("active");
       for (const address of [p2, p3]) {
-        const { status, body } = await api(`/providers/${address}/eligible-orders`);
+        const { status, body } = await api(indexerApiRoutes.eligibleOrders.path(address));
         expect(status).toBe(200);
-        expect(body.orders).toEqual([]);
+        expect(body).toEqual({ orders: [] });
       }
-      const unknown = await api(`/providers/${scenario.stranger}/eligible-orders`);
+      const unknown = await api(indexerApiRoutes.eligibleOrders.path(scenario.stranger));
       expect(unknown.status).toBe(404);
       expect(unknown.body).toEqual({
         error: { status: 404, message: `provider ${getAddress(scenario.stranger)} is not registered` },

@@ -13,6 +13,7 @@ import {
   podnetTestTokenAbi,
   providerRegistryAbi,
   type Resources,
+  type SearchResponse,
 } from "@podnet/sdk";
 import {
   type Abi,
@@ -336,7 +337,7 @@ export async function measureSearch(indexer: IndexerUrl, requests: number) {
   for (let i = 0; i < requests; i++) {
     const start = performance.now();
     const response = await fetch(searchUrl(indexer, i));
-    const body = (await response.json()) as { providers?: unknown[] } & Partial<ApiErrorBody>;
+    const body = (await response.json()) as Partial<SearchResponse & ApiErrorBody>;
     latencies.push(performance.now() - start);
     if (!response.ok || !body.providers) throw new Error(`/search: ${response.status} ${body.error?.message ?? ""}`);
     results += body.providers.length;

@@ -37,6 +37,13 @@ export {
 } from "./deployments.js";
 export { type HttpMethod, type HttpRoute, httpRoute, type PathArgs } from "./http-route.js";
 export {
+  type EligibleOrderJson,
+  type EligibleOrdersResponse,
+  indexerApiRoutes,
+  type SearchResponse,
+  type SearchResultJson,
+} from "./indexer-api.js";
+export {
   canonicalManifest,
   DEFAULT_PIDS_LIMIT,
   formatPath,
