@@ -7,6 +7,7 @@ export {
   timelockControllerAbi,
 } from "./abis.js";
 export { type ApiErrorBody, apiErrorBody, apiErrorBodySchema, parseApiErrorBody } from "./api-error.js";
+export { type ApiRoute, apiRoute, type HttpMethod, type PathArgs } from "./api-route.js";
 export { decodeAttribute, encodeAttribute } from "./attributes.js";
 export { canonicalJson } from "./canonical-json.js";
 export { ContentHasher, contentId, isContentId, parseContentId, verifyContentId } from "./content-id.js";
@@ -35,7 +36,6 @@ export {
   type Deployment,
   parseDeployment,
 } from "./deployments.js";
-export { type HttpMethod, type HttpRoute, httpRoute, type PathArgs } from "./http-route.js";
 export {
   type EligibleOrderJson,
   type EligibleOrdersResponse,

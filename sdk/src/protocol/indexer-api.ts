@@ -1,5 +1,5 @@
 import type { Address } from "viem";
-import { httpRoute } from "./http-route.js";
+import { apiRoute } from "./api-route.js";
 
 /**
  * The indexer's HTTP API beside Ponder's GraphQL (indexer/src/api): its routes and response bodies, built by the
@@ -8,8 +8,8 @@ import { httpRoute } from "./http-route.js";
 
 /** The indexer's routes: provider search, and the open orders a provider could bid on. */
 export const indexerApiRoutes = {
-  search: httpRoute("GET", "/search"),
-  eligibleOrders: httpRoute("GET", "/providers/:address/eligible-orders"),
+  search: apiRoute("GET", "/search"),
+  eligibleOrders: apiRoute("GET", "/providers/:address/eligible-orders"),
 } as const;
 
 /** One provider of a search answer, priced for the searched resources. */

@@ -1,5 +1,4 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { httpRoute } from "./http-route.js";
 import { providerApiPaths, providerApiRoutes } from "./provider-api-routes.js";
 
 const cid = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
@@ -65,15 +64,5 @@ describe("providerApiRoutes", () => {
   it("has one route per method and pattern", () => {
     const keys = Object.values(providerApiRoutes).map((r) => `${r.method} ${r.pattern}`);
     expect(new Set(keys).size).toBe(keys.length);
-  });
-});
-
-describe("httpRoute", () => {
-  it("fills the pattern's parameters in order and refuses a wrong count", () => {
-    const route = httpRoute("PUT", "/v1/leases/:id/blobs/:cid");
-    expect(route).toMatchObject({ method: "PUT", pattern: "/v1/leases/:id/blobs/:cid" });
-    expect(route.path(1n, "x")).toBe("/v1/leases/1/blobs/x");
-    expect(() => (route.path as (...a: unknown[]) => string)(1n)).toThrow("takes 2 path parameters, got 1");
-    expect(httpRoute("GET", "/health").path()).toBe("/health");
   });
 });

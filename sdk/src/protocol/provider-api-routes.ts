@@ -1,4 +1,4 @@
-import { type HttpMethod, type HttpRoute, httpRoute, type PathArgs } from "./http-route.js";
+import { type ApiRoute, apiRoute, type HttpMethod, type PathArgs } from "./api-route.js";
 
 /**
  * Every route of the provider API, once: the worker registers its Hono handlers from `pattern` and `method`, the
@@ -6,8 +6,8 @@ import { type HttpMethod, type HttpRoute, httpRoute, type PathArgs } from "./htt
  * lease's publisher (request-signing.ts); the others are public.
  */
 
-/** A provider API route: an {@link HttpRoute} that is or is not signed by the lease's publisher. */
-export interface ProviderApiRoute<Pattern extends string = string> extends HttpRoute<Pattern> {
+/** A provider API route: an {@link ApiRoute} that is or is not signed by the lease's publisher. */
+export interface ProviderApiRoute<Pattern extends string = string> extends ApiRoute<Pattern> {
   readonly signed: boolean;
 }
 
@@ -16,7 +16,7 @@ function route<const Pattern extends string>(
   pattern: Pattern,
   auth: "public" | "publisher",
 ): ProviderApiRoute<Pattern> {
-  return { ...httpRoute(method, pattern), signed: auth === "publisher" };
+  return { ...apiRoute(method, pattern), signed: auth === "publisher" };
 }
 
 /** The provider API's routes by name (the names of {@link providerApiPaths}). */

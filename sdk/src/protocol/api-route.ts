@@ -27,7 +27,7 @@ export type PathArgs<Pattern extends string> = Pattern extends `${string}:${infe
 type ParamType<Name extends string> = Name extends keyof PathParamTypes ? PathParamTypes[Name] : never;
 
 /** One route of an HTTP API. */
-export interface HttpRoute<Pattern extends string = string> {
+export interface ApiRoute<Pattern extends string = string> {
   readonly method: HttpMethod;
   /** The path as the server's router registers it (Hono syntax). */
   readonly pattern: Pattern;
@@ -36,7 +36,7 @@ export interface HttpRoute<Pattern extends string = string> {
 }
 
 /** Builds a route from its method and pattern. */
-export function httpRoute<const Pattern extends string>(method: HttpMethod, pattern: Pattern): HttpRoute<Pattern> {
+export function apiRoute<const Pattern extends string>(method: HttpMethod, pattern: Pattern): ApiRoute<Pattern> {
   const params = pattern.match(/:[A-Za-z]+/g) ?? [];
   return {
     method,
