@@ -6,7 +6,7 @@
 // .ponder/pglite).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { disputeCourtAbi, parseDeployment, podnetMarketAbi, providerRegistryAbi } from "@podnet/sdk";
+import { disputeCourtAbi, parseDeployment, podnetMarketAbi, providerRegistryAbi } from "@podnet/sdk/protocol";
 import { createConfig } from "ponder";
 
 const chainId = Number(process.env.CHAIN_ID ?? 31337);

@@ -28,7 +28,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { parseDeployment, podnetMarketAbi, pricePerSecond, quoteDomain, quoteTypes, type Resources } from "@podnet/sdk";
+import { parseDeployment, podnetMarketAbi, pricePerSecond, quoteTypedData, type Resources } from "@podnet/sdk";
 import { decodeEventLog, encodePacked, keccak256 } from "viem";
 import { freePort } from "../test/lib/net.js";
 import {
@@ -198,12 +198,9 @@ async function createLeaseCall(chain: SeedChain, provider: Wallet, publisher: Wa
     attestationHash: keccak256(encodePacked(["string", "uint256"], ["podnet-bench-attestation", BigInt(i)])),
     nonce: provider.quoteNonce++,
   };
-  const signature = await provider.account.signTypedData({
-    domain: quoteDomain(CHAIN_ID, chain.deployment.contracts.podnetMarket.address),
-    types: quoteTypes,
-    primaryType: "Quote",
-    message: quote,
-  });
+  const signature = await provider.account.signTypedData(
+    quoteTypedData(quote, CHAIN_ID, chain.deployment.contracts.podnetMarket.address),
+  );
   // A day of funds: well above the market's 10-minute minimum, and it never runs out during the bench.
   const deposit = quote.pricePerSecond * 86_400n;
   return {

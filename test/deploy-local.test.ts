@@ -19,8 +19,7 @@ import {
   pricePerSecond,
   providerRegistryAbi,
   type Quote,
-  quoteDomain,
-  quoteTypes,
+  quoteTypedData,
   type Resources,
 } from "@podnet/sdk";
 import { createPublicClient, createWalletClient, http, keccak256, parseEther, stringToHex } from "viem";
@@ -181,12 +180,7 @@ describe("SDK protocol layer against the deployed contracts", () => {
     });
     expect(onChainDigest).toBe(hashQuote(quote, 31337, podnetMarket.address));
 
-    const signature = await provider.signTypedData({
-      domain: quoteDomain(31337, podnetMarket.address),
-      types: quoteTypes,
-      primaryType: "Quote",
-      message: quote,
-    });
+    const signature = await provider.signTypedData(quoteTypedData(quote, 31337, podnetMarket.address));
     const deposit = listed * 3600n;
     await send(
       await publisher.writeContract({

@@ -9,7 +9,17 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Deployment, decodeAttribute, encodeAttribute, parseDeployment, type Resources } from "@podnet/sdk";
+import {
+  type ApiErrorBody,
+  type Deployment,
+  decodeAttribute,
+  type EligibleOrdersResponse,
+  encodeAttribute,
+  indexerApiRoutes,
+  parseDeployment,
+  type Resources,
+  type SearchResponse,
+} from "@podnet/sdk";
 import { type Address, getAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bin, repoRoot, startAnvil } from "../script/lib/chain.js";
@@ -530,7 +540,7 @@ for (const database of databases) {
           `/search?cpu=${resources.cpuMillis}&memory=${resources.memoryMiB}&attr=${key}=${value}`,
         );
         expect(status).toBe(200);
-        const results = body.providers as { address: string; pricePerSecond: string; attributes: string[] }[];
+        const results = (body as unknown as SearchResponse).providers;
         // Eligible by the chain's own view: active in the registry, not jailed, the attribute, the capacity.
         const expected: { address: Address; price: bigint }[] = [];
         for (const provider of scenario.providers) {
@@ -567,9 +577,9 @@ for (const database of databases) {
       const openOrder = await chain.market.read.getOrder([scenario.orders.openOrder]);
       expect(orderStatuses[openOrder.status]).toBe("open");
       for (const address of [p1, p1.toLowerCase()]) {
-        const { status, body } = await api(`/providers/${address}/eligible-orders`);
+        const { status, body } = await api(indexerApiRoutes.eligibleOrders.path(address));
         expect(status).toBe(200);
-        const orders = body.orders as { orderId: string; pricePerSecond: string; maxPricePerSecond: string }[];
+        const { orders } = body as unknown as EligibleOrdersResponse;
         expect(orders.map((o) => BigInt(o.orderId))).toEqual([scenario.orders.openOrder]);
         expect(BigInt(orders[0]?.pricePerSecond ?? -1)).toBe(
           await chain.registry.read.priceFor([p1, openOrder.resources]),
@@ -580,12 +590,15 @@ for (const database of databases) {
       const p2 = scenario.providers[1] as Address;
       expect(bidStatuses[(await chain.market.read.getBid([scenario.orders.openOrder, p2])).status]).toBe("active");
       for (const address of [p2, p3]) {
-        const { status, body } = await api(`/providers/${address}/eligible-orders`);
+        const { status, body } = await api(indexerApiRoutes.eligibleOrders.path(address));
         expect(status).toBe(200);
-        expect(body.orders).toEqual([]);
+        expect(body).toEqual({ orders: [] });
       }
-      const unknown = await api(`/providers/${scenario.stranger}/eligible-orders`);
+      const unknown = await api(indexerApiRoutes.eligibleOrders.path(scenario.stranger));
       expect(unknown.status).toBe(404);
+      expect(unknown.body).toEqual({
+        error: { status: 404, message: `provider ${getAddress(scenario.stranger)} is not registered` },
+      });
     });
 
     it("rejects bad queries with 400 naming the field", async () => {
@@ -604,7 +617,21 @@ for (const database of databases) {
       for (const [path, field] of cases) {
         const { status, body } = await api(path);
         expect(status, path).toBe(400);
-        expect(String(body.error), path).toMatch(new RegExp(`^${field}\\b`));
+        // The protocol's error body, the provider API's shape.
+        const { error } = body as ApiErrorBody;
+        expect(error.status, path).toBe(400);
+        expect(error.message, path).toMatch(new RegExp(`^${field}\\b`));
+        expect(Object.keys(error), path).toEqual(["status", "message"]);
+      }
+    });
+
+    it("answers an unknown route with a 404 error body and leaves Ponder's own routes answering", async () => {
+      expect(await api("/no-such-route")).toEqual({
+        status: 404,
+        body: { error: { status: 404, message: "GET /no-such-route: no such route" } },
+      });
+      for (const path of ["/health", "/status", "/metrics"]) {
+        expect((await fetch(`${(indexer as Indexer).url}${path}`)).status, path).toBe(200);
       }
     });
 

@@ -1,6 +1,6 @@
 import { ponder } from "ponder:registry";
 import { provider } from "ponder:schema";
-import type { Pricing, Resources } from "@podnet/sdk";
+import type { Pricing, Resources } from "@podnet/sdk/protocol";
 import type { Hex } from "viem";
 import { addToProtocol, attributeText, createProtocolRow } from "./state.js";
 

@@ -1,7 +1,7 @@
 // Shared writes of the event handlers: the protocol totals row and a provider's stake ledger.
 import type { Context } from "ponder:registry";
 import { protocol, provider, stakeChange } from "ponder:schema";
-import { decodeAttribute } from "@podnet/sdk";
+import { decodeAttribute } from "@podnet/sdk/protocol";
 import type { Address, Hex } from "viem";
 
 export const PROTOCOL_ID = "podnet";

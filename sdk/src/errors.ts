@@ -55,7 +55,10 @@ export class InvalidParameterError extends PodnetError {
   }
 }
 
-/** The indexer refused a query or could not be reached. `status` is 0 when no HTTP answer came. */
+/**
+ * The indexer refused a query or could not be reached: `status` and `message` are from the indexer's error body
+ * (`ApiErrorBody`, the provider API's shape). `status` is 0 when no HTTP answer came.
+ */
 export class IndexerError extends PodnetError {
   override name = "IndexerError";
   constructor(
@@ -69,7 +72,8 @@ export class IndexerError extends PodnetError {
 }
 
 /**
- * A provider API refused a request: `status` and `message` are the API's `{"error": {status, message, issues}}`,
+ * A provider API refused a request: `status` and `message` are the API's error body (`ApiErrorBody`:
+ * `{"error": {status, message, issues}}`),
  * `issues` lists every bad field (`containers[0].resources.cpuMillis: ...`). `status` is 0 when the provider could
  * not be reached at all.
  */

@@ -62,8 +62,8 @@ export {
   getPodStatus,
   type PodPhase,
 } from "./actions/get-pod-status.js";
+// ContainerUsage, the type of its containers, comes with the protocol layer below.
 export {
-  type ContainerUsage,
   type GetPodUsageParameters,
   type GetPodUsageReturnType,
   getPodUsage,

@@ -12,8 +12,7 @@ import {
   podnetTestTokenAbi,
   providerRegistryAbi,
   type Quote,
-  quoteDomain,
-  quoteTypes,
+  quoteTypedData,
   type Resources,
 } from "@podnet/sdk";
 import {
@@ -193,12 +192,7 @@ export async function runScenario(rpcUrl: string, deployment: Deployment) {
       attestationHash: spec(`attestation:${specName}`),
       nonce: ++nonce,
     };
-    const signature = await provider.wallet.signTypedData({
-      domain: quoteDomain(chain.id, podnetMarket.address),
-      types: quoteTypes,
-      primaryType: "Quote",
-      message: quote,
-    });
+    const signature = await provider.wallet.signTypedData(quoteTypedData(quote, chain.id, podnetMarket.address));
     await tx(publisher.market.write.createLease([quote, signature, pricePerSecond * fundedSeconds]));
     return { id: await read.market.read.leaseCount(), pricePerSecond };
   };

@@ -2,9 +2,11 @@
 // bid on. Ponder itself serves /health, /ready, /status and /metrics.
 import { db } from "ponder:api";
 import schema from "ponder:schema";
+import { type EligibleOrdersResponse, indexerApiRoutes, type SearchResponse } from "@podnet/sdk/protocol";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { and, asc, eq, graphql, gt, gte, lte, sql } from "ponder";
+import { errorResponse, noSuchRoute } from "./errors.js";
 import { eligibleOrders, type MarketRules, type SearchQuery, searchProviders } from "./search.js";
 import { parseAddressParam, parseSearchQuery } from "./validate.js";
 
@@ -15,7 +17,7 @@ const SEARCH_SCAN_LIMIT = 2_000;
 
 app.use("/graphql", graphql({ db, schema }));
 
-app.get("/search", async (c) => {
+app.get(indexerApiRoutes.search.pattern, async (c) => {
   const query: SearchQuery = parseSearchQuery(new URL(c.req.url).searchParams);
   const rules = await marketRules();
   const now = nowSeconds();
@@ -45,10 +47,11 @@ app.get("/search", async (c) => {
     .orderBy(asc(price))
     // Over-fetch: equal prices are re-ranked by uptime, and an uptime floor filters after the database.
     .limit(query.minUptimeBps > 0 ? SEARCH_SCAN_LIMIT : query.limit * 4 + 20);
-  return c.json({ providers: searchProviders(candidates, query, rules, now) });
+  const body: SearchResponse = { providers: searchProviders(candidates, query, rules, now) };
+  return c.json(body);
 });
 
-app.get("/providers/:address/eligible-orders", async (c) => {
+app.get(indexerApiRoutes.eligibleOrders.pattern, async (c) => {
   const address = parseAddressParam(c.req.param("address"));
   const [row] = await db.select().from(schema.provider).where(eq(schema.provider.address, address));
   if (!row) throw new HTTPException(404, { message: `provider ${address} is not registered` });
@@ -59,14 +62,13 @@ app.get("/providers/:address/eligible-orders", async (c) => {
     .where(and(eq(schema.order.status, "open"), gt(schema.order.bidDeadline, BigInt(now))));
   const bids = await db.select().from(schema.bid).where(eq(schema.bid.provider, address));
   const alreadyBid = new Set(bids.map((b) => b.orderId));
-  return c.json({ orders: eligibleOrders(row, open, alreadyBid, await marketRules(), now) });
+  const body: EligibleOrdersResponse = { orders: eligibleOrders(row, open, alreadyBid, await marketRules(), now) };
+  return c.json(body);
 });
 
-app.onError((error, c) => {
-  if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
-  console.error(error);
-  return c.json({ error: "internal error" }, 500);
-});
+// Registered last: Ponder's own routes (/health, /ready, /status, /metrics) and the ones above answer first.
+app.all("*", noSuchRoute);
+app.onError(errorResponse);
 
 /** The governed parameters bids and leases are checked against, as last indexed. */
 async function marketRules(): Promise<MarketRules> {

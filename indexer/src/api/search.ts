@@ -1,6 +1,12 @@
 // Ranking of providers for a pod, and the orders a provider may bid on. Pure functions over indexed rows, priced
 // with the SDK's one pricing rule.
-import { collateralFor, pricePerSecond, type Resources } from "@podnet/sdk";
+import {
+  collateralFor,
+  type EligibleOrderJson,
+  pricePerSecond,
+  type Resources,
+  type SearchResultJson,
+} from "@podnet/sdk/protocol";
 
 export type SearchQuery = {
   resources: Resources;
@@ -81,7 +87,12 @@ export function uptimeBps(row: ProviderRow, now: number): number {
  * Eligible providers for the query, cheapest first; ties go to the more reliable, then the larger stake. Only
  * providers that can take a lease now are listed (active, not jailed, heartbeat fresh, minimum stake).
  */
-export function searchProviders(rows: ProviderRow[], query: SearchQuery, rules: MarketRules, now: number) {
+export function searchProviders(
+  rows: ProviderRow[],
+  query: SearchQuery,
+  rules: MarketRules,
+  now: number,
+): SearchResultJson[] {
   const wanted = new Set(query.attributes);
   return rows
     .filter((row) => canTakeWork(row, rules, now) && row.stakeFree + row.stakeLocked >= rules.minProviderStake)
@@ -144,7 +155,7 @@ export function eligibleOrders(
   alreadyBid: Set<bigint>,
   rules: MarketRules,
   now: number,
-) {
+): EligibleOrderJson[] {
   if (!canTakeWork(row, rules, now)) return [];
   const bonded = row.stakeFree + row.stakeLocked;
   return orders

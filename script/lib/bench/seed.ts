@@ -4,6 +4,7 @@
  * from a mined block to GraphQL and /search latency against the real Ponder indexer.
  */
 import {
+  type ApiErrorBody,
   type Deployment,
   disputeCourtAbi,
   encodeAttribute,
@@ -12,6 +13,7 @@ import {
   podnetTestTokenAbi,
   providerRegistryAbi,
   type Resources,
+  type SearchResponse,
 } from "@podnet/sdk";
 import {
   type Abi,
@@ -335,9 +337,9 @@ export async function measureSearch(indexer: IndexerUrl, requests: number) {
   for (let i = 0; i < requests; i++) {
     const start = performance.now();
     const response = await fetch(searchUrl(indexer, i));
-    const body = (await response.json()) as { providers?: unknown[]; error?: string };
+    const body = (await response.json()) as Partial<SearchResponse & ApiErrorBody>;
     latencies.push(performance.now() - start);
-    if (!response.ok || !body.providers) throw new Error(`/search: ${response.status} ${body.error ?? ""}`);
+    if (!response.ok || !body.providers) throw new Error(`/search: ${response.status} ${body.error?.message ?? ""}`);
     results += body.providers.length;
   }
   return { latencies, meanResults: results / requests };

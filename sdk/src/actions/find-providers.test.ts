@@ -3,7 +3,7 @@ import { foundry } from "viem/chains";
 import { describe, expect, it } from "vitest";
 import { createPodnetClient } from "../client.js";
 import { IndexerError, InvalidParameterError } from "../errors.js";
-import type { Deployment } from "../protocol/index.js";
+import { apiErrorBody, type Deployment } from "../protocol/index.js";
 
 function clientAnswering(status: number, body: unknown, seen: string[]) {
   return createPodnetClient({
@@ -96,16 +96,27 @@ describe("findProviders", () => {
 
   it("surfaces the indexer's 400 message and refuses bad attributes before asking", async () => {
     const seen: string[] = [];
-    const client = clientAnswering(400, { error: "limit: must be between 1 and 100, got 500" }, seen);
+    const client = clientAnswering(400, apiErrorBody(400, "limit: must be between 1 and 100, got 500"), seen);
     const error = await client
       .findProviders({ resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 }, limit: 500 })
       .catch((e) => e);
     expect(error).toBeInstanceOf(IndexerError);
     expect(error.status).toBe(400);
-    expect(error.message).toContain("limit: must be between 1 and 100");
+    expect(error.message).toBe(
+      "indexer: limit: must be between 1 and 100, got 500 (http://indexer.test/search?cpu=1&memory=1&storage=0&limit=500)",
+    );
     await expect(
       client.findProviders({ resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 }, attributes: ["EU"] }),
     ).rejects.toThrow(InvalidParameterError);
     expect(seen).toHaveLength(1);
+  });
+
+  it("shows the start of an answer that is not an error body", async () => {
+    const error = await clientAnswering(502, { upstream: "down" }, [])
+      .findProviders({ resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 } })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(IndexerError);
+    expect(error.status).toBe(502);
+    expect(error.message).toContain('indexer: {"upstream":"down"}');
   });
 });

@@ -1,7 +1,14 @@
 import { type Address, getAddress } from "viem";
 import type { PodnetClient } from "../client.js";
 import { IndexerError, InvalidParameterError } from "../errors.js";
-import { manifestResources, parseManifest, type Resources } from "../protocol/index.js";
+import {
+  indexerApiRoutes,
+  manifestResources,
+  parseApiErrorBody,
+  parseManifest,
+  type Resources,
+  type SearchResponse,
+} from "../protocol/index.js";
 
 export type FindProvidersParameters = {
   /** What the pod needs; or give `manifest` and its resources are summed. */
@@ -35,20 +42,6 @@ export type FoundProvider = {
 };
 
 export type FindProvidersReturnType = FoundProvider[];
-
-interface SearchAnswer {
-  providers: {
-    address: Address;
-    endpoint: string;
-    pricePerSecond: string;
-    uptimeBps: number;
-    stakeFree: string;
-    stakeLocked: string;
-    lastHeartbeat: string | null;
-    disputesLost: number;
-    attributes: string[];
-  }[];
-}
 
 /**
  * Searches the indexer (`GET <indexerUrl>/search`) for providers that can run a pod now: active, heartbeat fresh,
@@ -85,7 +78,7 @@ export async function findProviders(
   if (params.minFreeStake !== undefined) query.set("minFreeStake", params.minFreeStake.toString());
   if (params.minUptimeBps !== undefined) query.set("minUptimeBps", String(params.minUptimeBps));
   if (params.limit !== undefined) query.set("limit", String(params.limit));
-  const url = `${client.indexerUrl.replace(/\/+$/, "")}/search?${query}`;
+  const url = `${client.indexerUrl.replace(/\/+$/, "")}${indexerApiRoutes.search.path()}?${query}`;
   let response: Response;
   try {
     response = await client.fetch(url);
@@ -100,10 +93,10 @@ export async function findProviders(
     throw new IndexerError(response.status, `answer is not JSON: ${text.slice(0, 200)}`, url);
   }
   if (!response.ok) {
-    const message = (json as { error?: unknown }).error;
-    throw new IndexerError(response.status, typeof message === "string" ? message : text.slice(0, 200), url);
+    const error = parseApiErrorBody(json);
+    throw new IndexerError(response.status, error?.message ?? text.slice(0, 200), url);
   }
-  return (json as SearchAnswer).providers.map((p) => ({
+  return (json as SearchResponse).providers.map((p) => ({
     // The indexer stores addresses lowercase; every other action returns them checksummed.
     address: getAddress(p.address),
     endpoint: p.endpoint,

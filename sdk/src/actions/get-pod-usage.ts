@@ -1,24 +1,10 @@
 import type { PodnetClient } from "../client.js";
-import { providerApiPaths } from "../protocol/index.js";
+import { type ContainerUsage, type PodUsageResponse, providerApiPaths } from "../protocol/index.js";
 import { leaseTarget } from "./internal/lease.js";
 import { providerJson } from "./internal/provider-api.js";
 
 export type GetPodUsageParameters = {
   leaseId: bigint;
-};
-
-export type ContainerUsage = {
-  name: string;
-  replica: number;
-  /** CPU time since the container started, in nanoseconds. */
-  cpuNanos: bigint;
-  /** CPU use over about a second; 100 is one full core. */
-  cpuPercent: number;
-  memoryBytes: number;
-  memoryLimitBytes: number;
-  rxBytes: number;
-  txBytes: number;
-  pids: number;
 };
 
 export type GetPodUsageReturnType = {
@@ -37,10 +23,11 @@ export type GetPodUsageReturnType = {
  */
 export async function getPodUsage(client: PodnetClient, params: GetPodUsageParameters): Promise<GetPodUsageReturnType> {
   const { target } = await leaseTarget(client, "getPodUsage", params.leaseId);
-  const usage = await providerJson<{
-    leaseId: string;
-    containers: (Omit<ContainerUsage, "cpuNanos"> & { cpuNanos: string })[];
-  }>(client, "getPodUsage", target, { method: "GET", path: providerApiPaths.usage(params.leaseId), signed: true });
+  const usage = await providerJson<PodUsageResponse>(client, "getPodUsage", target, {
+    method: "GET",
+    path: providerApiPaths.usage(params.leaseId),
+    signed: true,
+  });
   return {
     leaseId: BigInt(usage.leaseId),
     containers: usage.containers.map((c) => ({ ...c, cpuNanos: BigInt(c.cpuNanos) })),

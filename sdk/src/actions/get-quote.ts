@@ -10,8 +10,7 @@ import {
   providerApiPaths,
   type Quote,
   type QuoteResponse,
-  quoteDomain,
-  quoteTypes,
+  quoteTypedData,
 } from "../protocol/index.js";
 import { type GetProviderReturnType, getProvider } from "./get-provider.js";
 import { addresses, chainTime } from "./internal/chain.js";
@@ -166,10 +165,7 @@ async function verifyQuote(
   let signer: Address | undefined;
   try {
     signer = await recoverTypedDataAddress({
-      domain: quoteDomain(client.deployment.chainId, market),
-      types: quoteTypes,
-      primaryType: "Quote",
-      message: quote,
+      ...quoteTypedData(quote, client.deployment.chainId, market),
       signature: answer.signature,
     });
   } catch {

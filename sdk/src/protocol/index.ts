@@ -6,6 +6,8 @@ export {
   providerRegistryAbi,
   timelockControllerAbi,
 } from "./abis.js";
+export { type ApiErrorBody, apiErrorBody, apiErrorBodySchema, parseApiErrorBody } from "./api-error.js";
+export { type ApiRoute, apiRoute, type HttpMethod, type PathArgs } from "./api-route.js";
 export { decodeAttribute, encodeAttribute } from "./attributes.js";
 export { canonicalJson } from "./canonical-json.js";
 export { ContentHasher, contentId, isContentId, parseContentId, verifyContentId } from "./content-id.js";
@@ -51,6 +53,13 @@ export {
   splitWithdrawal,
 } from "./escrow.js";
 export {
+  type EligibleOrderJson,
+  type EligibleOrdersResponse,
+  indexerApiRoutes,
+  type SearchResponse,
+  type SearchResultJson,
+} from "./indexer-api.js";
+export {
   canonicalManifest,
   DEFAULT_PIDS_LIMIT,
   formatPath,
@@ -73,6 +82,7 @@ export {
   type AttestationDocument,
   attestationHash,
   bodyIssues,
+  type ContainerUsage,
   type ContainerUsageJson,
   type ManifestUpload,
   manifestUploadSchema,
@@ -82,19 +92,20 @@ export {
   type PodPhase,
   type PodStatusResponse,
   type PodUsageResponse,
-  providerApiPaths,
   type QuoteRequest,
   type QuoteResponse,
   quoteFromResponse,
   quoteRequestSchema,
 } from "./provider-api.js";
-export { hashQuote, quoteDomain, quoteTypes } from "./quote.js";
+export { type ProviderApiRoute, providerApiPaths, providerApiRoutes } from "./provider-api-routes.js";
+export { hashQuote, quoteDomain, quoteTypedData, quoteTypes } from "./quote.js";
 export {
   NonceCache,
   REQUEST_MAX_SKEW_SECONDS,
   RequestAuthError,
   requestDomain,
   requestHeaders,
+  requestTypedData,
   requestTypes,
   type SignedRequestFields,
   signRequest,

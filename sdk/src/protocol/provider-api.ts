@@ -100,23 +100,6 @@ export function bodyIssues(error: z.ZodError): ManifestIssue[] {
   return error.issues.map((i) => ({ path: formatPath(i.path, "body"), message: i.message }));
 }
 
-/** Paths of the provider API, shared by the worker's routes and the SDK's calls. */
-export const providerApiPaths = {
-  health: "/health",
-  metrics: "/metrics",
-  attestation: "/v1/attestation",
-  quote: "/v1/quote",
-  blob: (cid: string) => `/v1/blobs/${cid}`,
-  leaseBlob: (leaseId: bigint | number, cid: string) => `/v1/leases/${leaseId}/blobs/${cid}`,
-  manifest: (leaseId: bigint | number) => `/v1/leases/${leaseId}/manifest`,
-  status: (leaseId: bigint | number) => `/v1/leases/${leaseId}`,
-  usage: (leaseId: bigint | number) => `/v1/leases/${leaseId}/usage`,
-  events: (leaseId: bigint | number) => `/v1/leases/${leaseId}/events`,
-  logs: (leaseId: bigint | number) => `/v1/leases/${leaseId}/logs`,
-  /** Public: the evidence document a provider answered a dispute with (its keccak256 is in the on-chain URI). */
-  disputeEvidence: (disputeId: bigint | number) => `/v1/disputes/${disputeId}/evidence`,
-} as const;
-
 // ---------------------------------------------------------------- response bodies of the lease routes
 
 /** Where the provider is with a pod. */
@@ -155,20 +138,24 @@ export interface PodStatusResponse {
   events: PodEvent[];
 }
 
-/** One container's resource use (Docker stats); `cpuNanos` is a decimal string. */
-export interface ContainerUsageJson {
+/** One container's resource use, from a Docker stats sample taken by the provider (the worker's runtime/stats.ts). */
+export interface ContainerUsage {
   name: string;
   replica: number;
   /** CPU time since the container started, in nanoseconds. */
-  cpuNanos: string;
+  cpuNanos: bigint;
   /** CPU use over about a second; 100 is one full core. */
   cpuPercent: number;
+  /** Memory in use, page cache that can be reclaimed (inactive files) excluded. */
   memoryBytes: number;
   memoryLimitBytes: number;
   rxBytes: number;
   txBytes: number;
   pids: number;
 }
+
+/** {@link ContainerUsage} as JSON: `cpuNanos` (which may exceed 2^53) as a decimal string. */
+export type ContainerUsageJson = Omit<ContainerUsage, "cpuNanos"> & { cpuNanos: string };
 
 /** GET /v1/leases/:id/usage. */
 export interface PodUsageResponse {

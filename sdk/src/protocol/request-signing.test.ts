@@ -1,4 +1,4 @@
-import { type Address, getAddress, type Hex } from "viem";
+import { type Address, getAddress, type Hex, keccak256, recoverTypedDataAddress, stringToBytes } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import {
@@ -6,6 +6,7 @@ import {
   REQUEST_MAX_SKEW_SECONDS,
   RequestAuthError,
   requestHeaders,
+  requestTypedData,
   type SignedRequestFields,
   signRequest,
   type VerifyRequestOptions,
@@ -212,6 +213,51 @@ describe("signRequest / verifyRequest", () => {
     expect(stale).toContain(requestHeaders.timestamp);
     expect(await verifyRequest(headers, request, opts)).toBe(publisher.address);
     expect(await refusal(headers, request, opts)).toContain("already used");
+  });
+});
+
+describe("requestTypedData", () => {
+  it("is what signRequest signs and what verifyRequest recovers from", async () => {
+    const headers = await signed();
+    const nonce = headers.get(requestHeaders.nonce) as Hex;
+    const typedData = requestTypedData(chainId, request, now, nonce);
+    // The same bytes signed directly over the builder's output give the very signature signRequest sent.
+    expect(await publisher.signTypedData(typedData)).toBe(headers.get(requestHeaders.signature));
+    expect(
+      await recoverTypedDataAddress({ ...typedData, signature: headers.get(requestHeaders.signature) as Hex }),
+    ).toBe(publisher.address);
+  });
+
+  it("upper-cases the method and hashes the body", () => {
+    const nonce: Hex = `0x${"11".repeat(32)}`;
+    const { message, primaryType, domain } = requestTypedData(chainId, { ...request, method: "put" }, now, nonce);
+    expect(primaryType).toBe("Request");
+    expect(domain).toEqual({ name: "Podnet Provider API", version: "1", chainId });
+    expect(message).toEqual({
+      provider,
+      method: "PUT",
+      path: request.path,
+      bodyHash: keccak256(stringToBytes(request.body as string)),
+      timestamp: BigInt(now),
+      nonce,
+    });
+    const empty = requestTypedData(chainId, { provider, method: "GET", path: "/v1/leases/7" }, now, nonce);
+    expect(empty.message.bodyHash).toBe(keccak256(new Uint8Array()));
+  });
+
+  it("lets verifyRequest accept a request signed over it by any signer of typed data", async () => {
+    const nonce: Hex = `0x${"22".repeat(32)}`;
+    const signature = await other.signTypedData(requestTypedData(chainId, request, now, nonce));
+    const headers = new Headers({
+      [requestHeaders.signer]: other.address,
+      [requestHeaders.timestamp]: String(now),
+      [requestHeaders.nonce]: nonce,
+      [requestHeaders.signature]: signature,
+    });
+    expect(await verifyRequest(headers, request, options())).toBe(other.address);
+    // One field off (the path) and the same signature no longer verifies.
+    const tampered = new Headers(headers);
+    expect(await refusal(tampered, { ...request, path: "/v1/leases/7/manifest" })).toContain("does not match");
   });
 });
 

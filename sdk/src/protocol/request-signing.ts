@@ -31,8 +31,10 @@ export const requestHeaders = {
   signature: "x-podnet-signature",
 } as const;
 
+/** EIP-712 domain of signed provider API requests: not bound to a contract, only to the chain. */
 export const requestDomain = (chainId: number) => ({ name: "Podnet Provider API", version: "1", chainId }) as const;
 
+/** EIP-712 types of a signed provider API request. */
 export const requestTypes = {
   Request: [
     { name: "provider", type: "address" },
@@ -58,6 +60,31 @@ function bodyHash(body: Uint8Array | string | undefined): Hex {
 }
 
 /**
+ * The EIP-712 typed data a request signature covers: what {@link signRequest} signs and {@link verifyRequest}
+ * recovers from, built in one place so the two cannot drift. The method is upper-cased (HTTP methods are
+ * case-insensitive) and the body is hashed.
+ *
+ * @example
+ * const typedData = requestTypedData(31337, { provider, method: "GET", path: "/v1/leases/7" }, now, nonce);
+ * const signature = await account.signTypedData(typedData);
+ */
+export function requestTypedData(chainId: number, request: SignedRequestFields, timestamp: number, nonce: Hex) {
+  return {
+    domain: requestDomain(chainId),
+    types: requestTypes,
+    primaryType: "Request",
+    message: {
+      provider: request.provider,
+      method: request.method.toUpperCase(),
+      path: request.path,
+      bodyHash: bodyHash(request.body),
+      timestamp: BigInt(timestamp),
+      nonce,
+    },
+  } as const;
+}
+
+/**
  * Signs a provider API request and returns the headers to send with it.
  *
  * @example
@@ -71,19 +98,7 @@ export async function signRequest(
   now: number = Math.floor(Date.now() / 1000),
 ): Promise<Record<string, string>> {
   const nonce = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
-  const signature = await account.signTypedData({
-    domain: requestDomain(chainId),
-    types: requestTypes,
-    primaryType: "Request",
-    message: {
-      provider: request.provider,
-      method: request.method.toUpperCase(),
-      path: request.path,
-      bodyHash: bodyHash(request.body),
-      timestamp: BigInt(now),
-      nonce,
-    },
-  });
+  const signature = await account.signTypedData(requestTypedData(chainId, request, now, nonce));
   return {
     [requestHeaders.signer]: account.address,
     [requestHeaders.timestamp]: String(now),
@@ -168,17 +183,7 @@ export async function verifyRequest(
   let recovered: Address;
   try {
     recovered = await recoverTypedDataAddress({
-      domain: requestDomain(options.chainId),
-      types: requestTypes,
-      primaryType: "Request",
-      message: {
-        provider: request.provider,
-        method: request.method.toUpperCase(),
-        path: request.path,
-        bodyHash: bodyHash(request.body),
-        timestamp: BigInt(timestamp),
-        nonce,
-      },
+      ...requestTypedData(options.chainId, request, timestamp, nonce),
       signature,
     });
   } catch {

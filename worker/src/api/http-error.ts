@@ -1,8 +1,9 @@
-import type { ManifestIssue } from "@podnet/sdk/protocol";
+import { type ApiErrorBody, apiErrorBody, type ManifestIssue } from "@podnet/sdk/protocol";
 
 /**
- * An API refusal. Bodies are `{ "error": { "status", "message", "issues"? } }`; `message` names the field or header
- * and the reason, `issues` lists every bad field of a body (`containers[0].resources.cpuMillis: ...`).
+ * An API refusal, answered with the protocol's error body (`{ "error": { "status", "message", "issues"? } }`, the
+ * indexer's too); `message` names the field or header and the reason, `issues` lists every bad field of a body
+ * (`containers[0].resources.cpuMillis: ...`).
  */
 export class HttpError extends Error {
   constructor(
@@ -18,7 +19,7 @@ export class HttpError extends Error {
     return new HttpError(400, issues.map((i) => `${i.path}: ${i.message}`).join("; "), issues);
   }
 
-  toJSON() {
-    return { error: { status: this.status, message: this.message, ...(this.issues ? { issues: this.issues } : {}) } };
+  toJSON(): ApiErrorBody {
+    return apiErrorBody(this.status, this.message, this.issues);
   }
 }

@@ -4,9 +4,8 @@ import {
   bodyIssues,
   pricePerSecond,
   type QuoteResponse,
-  quoteDomain,
   quoteRequestSchema,
-  quoteTypes,
+  quoteTypedData,
 } from "@podnet/sdk/protocol";
 import { zeroAddress } from "viem";
 import type { WorkerContext } from "../context.js";
@@ -73,12 +72,7 @@ export async function signQuote(
   });
   ctx.state.saveNow();
   const market = ctx.chain.deployment.contracts.podnetMarket.address;
-  const signature = await ctx.chain.account.signTypedData({
-    domain: quoteDomain(ctx.chain.chainId, market),
-    types: quoteTypes,
-    primaryType: "Quote",
-    message: quote,
-  });
+  const signature = await ctx.chain.account.signTypedData(quoteTypedData(quote, ctx.chain.chainId, market));
   return {
     quote: { ...quote, pricePerSecond: price.toString(), nonce: nonce.toString() },
     signature,

@@ -30,7 +30,7 @@ import {
   parseContainerLabels,
   providerLabels,
 } from "./names.js";
-import { type ContainerUsage, containerUsage, type RawStats } from "./stats.js";
+import { type ContainerStats, containerUsage, type RawStats } from "./stats.js";
 
 /** Construction options of {@link DockerRuntime}. */
 export interface DockerRuntimeOptions {
@@ -291,7 +291,7 @@ export class DockerRuntime {
   }
 
   /** Resource usage of a container over about a second (Docker samples twice for the CPU figure). */
-  async stats(containerId: string): Promise<ContainerUsage> {
+  async stats(containerId: string): Promise<ContainerStats> {
     const raw = await this.#docker.getContainer(containerId).stats({ stream: false });
     return containerUsage(raw as unknown as RawStats);
   }

@@ -24,4 +24,4 @@ export {
   networkName,
   persistentVolumeName,
 } from "./names.js";
-export type { ContainerUsage } from "./stats.js";
+export type { ContainerStats } from "./stats.js";

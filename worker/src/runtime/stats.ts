@@ -1,18 +1,8 @@
 /** Resource usage of a container, computed from one Docker stats sample the way `docker stats` does. */
+import type { ContainerUsage } from "@podnet/sdk/protocol";
 
-/** A container's usage at one moment. */
-export interface ContainerUsage {
-  /** CPU time used since the container started, in nanoseconds. */
-  cpuNanos: bigint;
-  /** CPU use over the sample interval (about a second), where 100 is one full core. */
-  cpuPercent: number;
-  /** Memory in use, page cache that can be reclaimed (inactive files) excluded. */
-  memoryBytes: number;
-  memoryLimitBytes: number;
-  rxBytes: number;
-  txBytes: number;
-  pids: number;
-}
+/** A container's usage at one moment: the provider API's {@link ContainerUsage} without the pod's names for it. */
+export type ContainerStats = Omit<ContainerUsage, "name" | "replica">;
 
 /** The parts of Docker's stats JSON this module reads. Every field may be missing: a stopped container has none. */
 export interface RawStats {
@@ -34,7 +24,7 @@ interface CpuSample {
 }
 
 /** Turns a stats sample (taken with `stream: false`, so `precpu_stats` is the sample before) into usage figures. */
-export function containerUsage(raw: RawStats): ContainerUsage {
+export function containerUsage(raw: RawStats): ContainerStats {
   const total = raw.cpu_stats?.cpu_usage?.total_usage ?? 0;
   const cpuDelta = total - (raw.precpu_stats?.cpu_usage?.total_usage ?? 0);
   const systemDelta = (raw.cpu_stats?.system_cpu_usage ?? 0) - (raw.precpu_stats?.system_cpu_usage ?? 0);

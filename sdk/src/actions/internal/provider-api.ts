@@ -1,7 +1,7 @@
 import type { Address } from "viem";
 import type { PodnetClient } from "../../client.js";
 import { ProviderApiError } from "../../errors.js";
-import { type ManifestIssue, signRequest } from "../../protocol/index.js";
+import { type ManifestIssue, parseApiErrorBody, signRequest } from "../../protocol/index.js";
 import { requestSigner } from "./wallet.js";
 
 export interface ProviderRequest {
@@ -24,7 +24,7 @@ export function baseUrl(endpoint: string): string {
 
 /**
  * Calls a provider API route. Publisher routes are signed with `signRequest` through the wallet client. Anything but
- * a 2xx becomes a {@link ProviderApiError} with the API's `{error: {status, message, issues}}`.
+ * a 2xx becomes a {@link ProviderApiError} with the API's error body (`ApiErrorBody`: `{error: {status, message, issues}}`).
  */
 export async function providerFetch(
   client: PodnetClient,
@@ -89,12 +89,16 @@ async function apiError(response: Response, method: string, url: string): Promis
   let issues: ManifestIssue[] = [];
   if (method !== "HEAD") {
     const text = await response.text().catch(() => "");
+    let json: unknown;
     try {
-      const parsed = JSON.parse(text) as { error?: { message?: unknown; issues?: unknown } };
-      if (typeof parsed.error?.message === "string") message = parsed.error.message;
-      if (Array.isArray(parsed.error?.issues)) issues = parsed.error.issues as ManifestIssue[];
+      json = JSON.parse(text);
     } catch {
       if (text) message = text.slice(0, 500);
+    }
+    const error = parseApiErrorBody(json);
+    if (error) {
+      message = error.message;
+      issues = error.issues ?? [];
     }
   }
   return new ProviderApiError(response.status, message, issues, method, url);

@@ -1,0 +1,287 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type ApiErrorBody,
+  contentId,
+  providerApiPaths,
+  providerApiRoutes,
+  requestHeaders,
+  signRequest,
+} from "@podnet/sdk/protocol";
+import { type Address, getAddress } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { WorkerContext } from "../context.js";
+import { createLogger } from "../log.js";
+import { createMetrics } from "../metrics.js";
+import type { Reconciler } from "../pods/reconciler.js";
+import { RouteTable } from "../pods/routes.js";
+import { BlobStore } from "../store/blob-store.js";
+import { createApi } from "./app.js";
+import { MAX_JSON_BODY } from "./body.js";
+
+// The provider API composed from its route modules, against a stub worker: no chain, no Docker. What needs them
+// (provisioning, pod status with containers, logs) is covered end to end by test/worker.test.ts.
+
+const provider = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+const publisher = privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
+const stranger = privateKeyToAccount("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a");
+const otherProvider: Address = getAddress("0x90f79bf6eb2c4f870365e785982e1f101e93b906");
+const chainId = 31337;
+const cid = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+
+let dataDir: string;
+let ctx: WorkerContext;
+let dockerDown: string | undefined;
+
+/** Leases as the market's getLease returns them: 7 is the publisher's with this provider, 8 another provider's. */
+function getLease(id: bigint) {
+  if (id === 9n) throw new Error("RPC down");
+  const lease = { provider: provider.address, publisher: publisher.address, specHash: `0x${"ab".repeat(32)}` };
+  if (id === 7n) return { ...lease, status: 1 };
+  if (id === 8n) return { ...lease, provider: otherProvider, status: 1 };
+  return { ...lease, status: 0 };
+}
+
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), "podnet-api-"));
+  dockerDown = undefined;
+  ctx = {
+    config: { dataDir, maxBlobBytes: 4096, ingressPort: 8080, podNetworkPrefix: 24 },
+    chain: {
+      account: provider,
+      chainId,
+      deployment: { contracts: { podnetMarket: { address: otherProvider } } },
+      publicClient: { readContract: async ({ args }: { args: [bigint] }) => getLease(args[0]) },
+    },
+    state: {
+      data: { cursor: 5, leases: {}, events: { "7": [{ at: 1, type: "manifest", message: "received" }] } },
+    },
+    blobs: new BlobStore(dataDir, 4096),
+    runtime: {
+      ping: async () => {
+        if (dockerDown) throw new Error(dockerDown);
+      },
+      listContainers: async () => [],
+      info: async () => ({ version: "27.0.0", os: "linux", arch: "x86_64", cgroup: "2", kernel: "6.1.0" }),
+    },
+    metrics: createMetrics(),
+    log: createLogger("error", () => undefined),
+    follower: { healthy: true, head: { number: 10n } },
+    profile: { active: false },
+  } as unknown as WorkerContext;
+});
+
+afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function api() {
+  const reconciler = { desired: () => undefined, phases: new Map() } as unknown as Reconciler;
+  return createApi(ctx, reconciler, new RouteTable("pods.localhost"));
+}
+
+/** A request signed by `account` (the publisher by default), as the SDK sends it. */
+async function signed(path: string, init: { method?: string; body?: string } = {}, account = publisher) {
+  const method = init.method ?? "GET";
+  const headers = await signRequest(account, chainId, { provider: provider.address, method, path, body: init.body });
+  return new Request(`http://provider.test${path}`, { method, headers, body: init.body });
+}
+
+async function errorOf(response: Response) {
+  return { status: response.status, body: (await response.json()) as ApiErrorBody };
+}
+
+describe("createApi", () => {
+  it("serves exactly the protocol's route table", () => {
+    const served = api()
+      .routes.filter((r) => r.method !== "ALL")
+      .map((r) => `${r.method} ${r.path}`);
+    const declared = Object.values(providerApiRoutes).map((r) => `${r.method} ${r.pattern}`);
+    expect(served.sort()).toEqual(declared.sort());
+  });
+
+  it("asks for a publisher signature on exactly the routes the table marks signed", async () => {
+    const app = api();
+    for (const [name, route] of Object.entries(providerApiRoutes)) {
+      const args = (route.pattern.match(/:[A-Za-z]+/g) ?? []).map((p) => (p === ":cid" ? cid : 7n));
+      const path = (route.path as (...a: unknown[]) => string)(...args);
+      const response = await app.request(path, { method: route.method, body: route.method === "GET" ? null : "{}" });
+      if (route.signed) {
+        expect(await errorOf(response), name).toEqual({
+          status: 401,
+          body: { error: { status: 401, message: `${requestHeaders.signer}: missing` } },
+        });
+      } else {
+        expect(response.status, name).not.toBe(401);
+      }
+    }
+  });
+
+  it("counts requests by route pattern and status", async () => {
+    const app = api();
+    await app.request(providerApiPaths.blob("not-a-cid"));
+    await app.request(providerApiPaths.blob(cid));
+    await app.request(providerApiPaths.status(7n));
+    const counted = (await ctx.metrics.apiRequests.get()).values.map((v) => [v.labels.route, v.labels.status]);
+    expect(counted).toEqual([
+      ["/v1/blobs/:cid", "400"],
+      ["/v1/blobs/:cid", "404"],
+      ["/v1/leases/:id", "401"],
+    ]);
+  });
+
+  it("answers an unknown route and an unexpected failure with the protocol's error body", async () => {
+    const app = api();
+    expect(await errorOf(await app.request("/v1/nope", { method: "DELETE" }))).toEqual({
+      status: 404,
+      body: { error: { status: 404, message: "DELETE /v1/nope: no such route" } },
+    });
+    expect(await errorOf(await app.request(await signed(providerApiPaths.events(9n))))).toEqual({
+      status: 500,
+      body: { error: { status: 500, message: "internal error" } },
+    });
+  });
+});
+
+describe("health routes", () => {
+  it("reports ok, and degraded with 503 when Docker does not answer", async () => {
+    const ok = await api().request(providerApiPaths.health);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ status: "ok", chainId, chain: { head: "10", cursor: 5 }, docker: "ok" });
+    dockerDown = "connect ENOENT /var/run/docker.sock";
+    const degraded = await api().request(providerApiPaths.health);
+    expect(degraded.status).toBe(503);
+    expect(await degraded.json()).toMatchObject({ status: "degraded", docker: dockerDown });
+  });
+
+  it("serves Prometheus metrics", async () => {
+    const response = await api().request(providerApiPaths.metrics);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain("podnet_worker_chain_cursor 5");
+  });
+});
+
+describe("quote routes", () => {
+  it("refuses bodies that are too large, not JSON or invalid before quoting", async () => {
+    const app = api();
+    const post = (body: string, headers: Record<string, string> = {}) =>
+      app.request(providerApiPaths.quote, { method: "POST", body, headers });
+    expect(await errorOf(await post("{", { "content-length": String(MAX_JSON_BODY + 1) }))).toEqual({
+      status: 413,
+      body: {
+        error: { status: 413, message: `body: ${MAX_JSON_BODY + 1} bytes is over the limit of ${MAX_JSON_BODY}` },
+      },
+    });
+    expect((await errorOf(await post("{"))).body.error.message).toBe("body: not valid JSON");
+    const invalid = await errorOf(await post("{}"));
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.issues?.map((i) => i.path)).toEqual(["specHash", "resources"]);
+    const valid = { specHash: `0x${"ab".repeat(32)}`, resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 } };
+    expect(await errorOf(await post(JSON.stringify(valid)))).toEqual({
+      status: 503,
+      body: { error: { status: 503, message: "provider: not registered or paused, not taking leases" } },
+    });
+  });
+});
+
+describe("blob routes", () => {
+  it("stores a signed upload under its content id and serves it publicly", async () => {
+    const app = api();
+    const bytes = new TextEncoder().encode("ciphertext");
+    const id = contentId(bytes);
+    const upload = async () => {
+      const request = await signed(providerApiPaths.leaseBlob(7n, id), { method: "PUT" });
+      return app.request(new Request(request, { body: bytes }));
+    };
+    const first = await upload();
+    expect(first.status).toBe(201);
+    expect(await first.json()).toEqual({ cid: id, bytes: bytes.length, created: true });
+    expect((await upload()).status).toBe(200);
+
+    const download = await app.request(providerApiPaths.blob(id));
+    expect(download.headers.get("content-length")).toBe(String(bytes.length));
+    expect(new Uint8Array(await download.arrayBuffer())).toEqual(bytes);
+    const head = await app.request(providerApiPaths.blob(id), { method: "HEAD" });
+    expect([head.status, head.headers.get("content-length")]).toEqual([200, String(bytes.length)]);
+  });
+
+  it("refuses bytes that do not hash to the content id, a bad id, and someone else's lease", async () => {
+    const app = api();
+    const wrong = await signed(providerApiPaths.leaseBlob(7n, cid), { method: "PUT" });
+    const mismatch = await errorOf(await app.request(new Request(wrong, { body: "other bytes" })));
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.error.message).toContain(cid);
+    expect(await errorOf(await app.request(providerApiPaths.blob("nope")))).toEqual({
+      status: 400,
+      body: { error: { status: 400, message: 'cid: "nope" is not a content id (CIDv1, raw, sha2-256)' } },
+    });
+    const notYours = await signed(providerApiPaths.leaseBlob(7n, cid), { method: "PUT" }, stranger);
+    expect((await errorOf(await app.request(new Request(notYours, { body: "x" })))).status).toBe(403);
+  });
+});
+
+describe("lease routes", () => {
+  it("answers the lease's publisher, and refuses others, other providers' leases and bad ids", async () => {
+    const app = api();
+    const events = await app.request(await signed(providerApiPaths.events(7n)));
+    expect(events.status).toBe(200);
+    expect(await events.json()).toEqual({ events: [{ at: 1, type: "manifest", message: "received" }] });
+    expect(await errorOf(await app.request(await signed(providerApiPaths.events(7n), {}, stranger)))).toEqual({
+      status: 403,
+      body: { error: { status: 403, message: `lease 7: ${stranger.address} is not its publisher` } },
+    });
+    expect((await errorOf(await app.request(await signed(providerApiPaths.usage(8n))))).body.error.message).toBe(
+      "lease 8: not a lease of this provider",
+    );
+    expect((await errorOf(await app.request(await signed("/v1/leases/abc/events")))).body.error.message).toBe(
+      'leaseId: "abc" is not a lease id',
+    );
+    const usage = await app.request(await signed(providerApiPaths.usage(7n)));
+    expect(await usage.json()).toEqual({ leaseId: "7", containers: [] });
+  });
+
+  it("checks the logs' tail and finds no container in an empty pod", async () => {
+    const app = api();
+    const badTail = await app.request(await signed(`${providerApiPaths.logs(7n)}?tail=x`));
+    expect((await errorOf(badTail)).body.error.message).toBe("tail: must be a whole number of lines");
+    const none = await errorOf(await app.request(await signed(`${providerApiPaths.logs(7n)}?container=web`)));
+    expect(none).toEqual({
+      status: 404,
+      body: { error: { status: 404, message: "container: no container web (replica 0) in lease 7" } },
+    });
+  });
+});
+
+describe("manifest route", () => {
+  it("verifies the signature over the body and refuses an invalid upload before storing anything", async () => {
+    const app = api();
+    const body = JSON.stringify({ manifest: { version: 1 } });
+    const request = await signed(providerApiPaths.manifest(7n), { method: "PUT", body });
+    const invalid = await errorOf(await app.request(request));
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.issues?.length).toBeGreaterThan(0);
+    // The same headers over another body: the signature covers the body.
+    const swapped = await signed(providerApiPaths.manifest(7n), { method: "PUT", body });
+    const tampered = await errorOf(await app.request(new Request(swapped, { body: `${body} ` })));
+    expect(tampered.status).toBe(401);
+    expect(tampered.body.error.message).toContain("does not match");
+  });
+});
+
+describe("dispute routes", () => {
+  it("serves the stored evidence byte for byte, 404 when there is none", async () => {
+    const app = api();
+    expect(await errorOf(await app.request(providerApiPaths.disputeEvidence(3n)))).toEqual({
+      status: 404,
+      body: { error: { status: 404, message: "no evidence for dispute 3" } },
+    });
+    mkdirSync(join(dataDir, "evidence"));
+    writeFileSync(join(dataDir, "evidence", "3.json"), '{"a": 1}');
+    const evidence = await app.request(providerApiPaths.disputeEvidence(3n));
+    expect([evidence.status, evidence.headers.get("content-type"), await evidence.text()]).toEqual([
+      200,
+      "application/json",
+      '{"a": 1}',
+    ]);
+  });
+});

@@ -1,0 +1,42 @@
+import { Readable } from "node:stream";
+import { isContentId, providerApiRoutes } from "@podnet/sdk/protocol";
+import { Hono } from "hono";
+import type { ApiDeps } from "../deps.js";
+import { HttpError } from "../http-error.js";
+
+/** GET /v1/blobs/:cid (public: ciphertext only) and PUT /v1/leases/:id/blobs/:cid (the lease's publisher). */
+export function blobRoutes({ ctx, auth }: ApiDeps) {
+  const app = new Hono();
+
+  app.on(providerApiRoutes.blob.method, providerApiRoutes.blob.pattern, async (c) => {
+    const cid = blobId(c.req.param("cid"));
+    if (!ctx.blobs.has(cid)) throw new HttpError(404, `blob ${cid}: not stored here`);
+    const headers = { "content-type": "application/octet-stream", "content-length": String(ctx.blobs.size(cid)) };
+    // Hono answers HEAD with the GET handler and drops the body: open no file for it (a dropped stream leaks its fd).
+    if (c.req.method === "HEAD") return new Response(null, { headers });
+    return new Response(Readable.toWeb(ctx.blobs.read(cid)) as ReadableStream, { headers });
+  });
+
+  // The signature covers the path (lease and content id), not the body: the content id already pins every byte,
+  // and the client can sign before streaming a multi-gigabyte image.
+  app.on(providerApiRoutes.leaseBlob.method, providerApiRoutes.leaseBlob.pattern, async (c) => {
+    const signer = await auth.signer(c);
+    const cid = blobId(c.req.param("cid"));
+    const { lease } = await auth.ownedLease(c.req.param("id"), signer);
+    if (lease.status !== 1) throw new HttpError(409, `lease ${c.req.param("id")}: not active`);
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > ctx.config.maxBlobBytes) {
+      throw new HttpError(413, `body: ${declared} bytes is over the blob limit of ${ctx.config.maxBlobBytes}`);
+    }
+    if (!c.req.raw.body) throw new HttpError(400, "body: empty");
+    const result = await ctx.blobs.write(cid, c.req.raw.body as unknown as AsyncIterable<Uint8Array>);
+    return c.json({ cid, bytes: result.bytes, created: result.created }, result.created ? 201 : 200);
+  });
+
+  return app;
+}
+
+function blobId(text: string) {
+  if (!isContentId(text)) throw new HttpError(400, `cid: "${text}" is not a content id (CIDv1, raw, sha2-256)`);
+  return text;
+}

@@ -1,0 +1,104 @@
+import {
+  bodyIssues,
+  DecryptionError,
+  decodeWrappedKey,
+  ManifestError,
+  manifestBlobs,
+  manifestHash,
+  manifestResources,
+  manifestUploadSchema,
+  parseManifest,
+  providerApiRoutes,
+  unwrapKey,
+} from "@podnet/sdk/protocol";
+import { Hono } from "hono";
+import { fitsWithin } from "../../market/capacity.js";
+import { ensureLeaseRecord } from "../../market/events.js";
+import { usableAddresses } from "../../pods/subnets.js";
+import { parseJson, readText } from "../body.js";
+import type { ApiDeps } from "../deps.js";
+import { HttpError } from "../http-error.js";
+
+/**
+ * PUT /v1/leases/:id/manifest: the pod for a lease, checked against the lease (spec hash, paid resources), this
+ * provider's pod network and the blob keys before anything is stored; then provisioning starts (202).
+ */
+export function manifestRoutes({ ctx, auth }: ApiDeps) {
+  const app = new Hono();
+
+  app.on(providerApiRoutes.manifest.method, providerApiRoutes.manifest.pattern, async (c) => {
+    const text = await readText(c);
+    const signer = await auth.signer(c, text);
+    const { leaseId, lease } = await auth.ownedLease(c.req.param("id"), signer);
+    if (lease.status !== 1) throw new HttpError(409, `lease ${leaseId}: not active`);
+    const upload = manifestUploadSchema.safeParse(parseJson(text));
+    if (!upload.success) throw HttpError.invalid(bodyIssues(upload.error));
+    let manifest: ReturnType<typeof parseManifest>;
+    try {
+      manifest = parseManifest(upload.data.manifest);
+    } catch (error) {
+      if (error instanceof ManifestError) throw HttpError.invalid(error.issues);
+      throw error;
+    }
+    const specHash = manifestHash(manifest);
+    if (specHash !== lease.specHash) {
+      throw HttpError.invalid([
+        { path: "manifest", message: `hashes to ${specHash}, but lease ${leaseId} runs spec ${lease.specHash}` },
+      ]);
+    }
+    const record = await ensureLeaseRecord(ctx, leaseId);
+    if (!record) throw new HttpError(404, `lease ${leaseId}: not a lease of this provider`);
+    const needs = manifestResources(manifest);
+    if (!fitsWithin(needs, record.resources)) {
+      throw HttpError.invalid([
+        {
+          path: "containers",
+          message: `the pod needs ${JSON.stringify(needs)}, the lease pays for ${JSON.stringify(record.resources)}`,
+        },
+      ]);
+    }
+    const addresses = usableAddresses(ctx.config.podNetworkPrefix);
+    if (manifest.containers.length * manifest.replicas > addresses) {
+      throw HttpError.invalid([
+        {
+          path: "replicas",
+          message: `${manifest.containers.length * manifest.replicas} containers do not fit this provider's pod network (${addresses} addresses)`,
+        },
+      ]);
+    }
+    const issues = [];
+    for (const cid of manifestBlobs(manifest)) {
+      const wrapped = upload.data.keys[cid];
+      if (!wrapped) {
+        issues.push({
+          path: `keys.${cid}`,
+          message: "missing: every blob needs its content key wrapped to this provider",
+        });
+        continue;
+      }
+      try {
+        unwrapKey(decodeWrappedKey(wrapped), ctx.encryption.privateKey).fill(0);
+      } catch (error) {
+        if (!(error instanceof DecryptionError)) throw error;
+        issues.push({ path: `keys.${cid}`, message: "cannot be unwrapped with this provider's encryption key" });
+      }
+      if (!ctx.blobs.has(cid) && (upload.data.sources[cid] ?? []).length === 0) {
+        issues.push({ path: `sources.${cid}`, message: "blob not uploaded here and no source given" });
+      }
+    }
+    if (issues.length > 0) throw HttpError.invalid(issues);
+    ctx.manifests.put({
+      leaseId: leaseId.toString(),
+      specHash,
+      manifest,
+      keys: upload.data.keys,
+      sources: upload.data.sources,
+      receivedAt: Date.now(),
+    });
+    ctx.state.recordEvent(leaseId.toString(), "manifest", `manifest for spec ${specHash} received`);
+    void ctx.reconcileLease(leaseId.toString()).catch(() => undefined);
+    return c.json({ leaseId: leaseId.toString(), specHash, status: providerApiRoutes.status.path(leaseId) }, 202);
+  });
+
+  return app;
+}
