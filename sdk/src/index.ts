@@ -1,6 +1,6 @@
 // The publisher SDK: viem-style actions (quotes, leases, orders, deploy, pod status) over the protocol layer that
-// every package shares. `createPodnetClient` binds every action; each is also exported as a standalone function
-// taking the client first.
+// every package shares. `createPodnetClient` binds every action (the base client extended with `podnetActions`);
+// each is also exported as a standalone function taking the client first.
 
 export { type AcceptBidParameters, type AcceptBidReturnType, acceptBid } from "./actions/accept-bid.js";
 export { type CancelOrderParameters, type CancelOrderReturnType, cancelOrder } from "./actions/cancel-order.js";
@@ -100,13 +100,13 @@ export {
   type SelfEncryptionKey,
 } from "./blob-cache.js";
 export {
-  createPodnetClient,
-  type PodnetActions,
+  createPodnetBaseClient,
+  type PodnetBaseClient,
   type PodnetClient,
   type PodnetClientConfig,
-  type PodnetClientWithActions,
-  podnetActions,
 } from "./client.js";
+export { createPodnetClient, type PodnetClientWithActions } from "./create-podnet-client.js";
+export { type PodnetActions, podnetActions } from "./decorators/podnet.js";
 export {
   BlobCacheError,
   BlobNotFoundError,

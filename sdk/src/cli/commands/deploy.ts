@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Address, Hash } from "viem";
 import type { DeployPodReturnType } from "../../actions/deploy-pod.js";
 import type { GetPodStatusReturnType } from "../../actions/get-pod-status.js";
-import type { PodnetClientWithActions } from "../../client.js";
+import type { PodnetClientWithActions } from "../../create-podnet-client.js";
 import { contractError } from "../../errors.js";
 import { type PodManifest, podnetMarketAbi } from "../../protocol/index.js";
 import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
