@@ -109,23 +109,41 @@ export { createPodnetClient, type PodnetClientWithActions } from "./create-podne
 export { type PodnetActions, podnetActions } from "./decorators/podnet.js";
 export {
   BlobCacheError,
+  type BlobCacheErrorType,
   BlobNotFoundError,
+  type BlobNotFoundErrorType,
   ContractError,
+  type ContractErrorType,
+  type ErrorType,
   IndexerError,
+  type IndexerErrorType,
   InsufficientAllowanceError,
+  type InsufficientAllowanceErrorType,
   InsufficientBalanceError,
+  type InsufficientBalanceErrorType,
   InvalidParameterError,
+  type InvalidParameterErrorType,
   NotFoundError,
+  type NotFoundErrorType,
   NotPublisherError,
+  type NotPublisherErrorType,
   PodFailedError,
+  type PodFailedErrorType,
   PodnetError,
   type PodnetErrorCode,
+  type PodnetErrorParameters,
+  type PodnetErrorType,
   ProviderApiError,
+  type ProviderApiErrorType,
   type QuoteCheck,
   QuoteVerificationError,
+  type QuoteVerificationErrorType,
   SpecHashMismatchError,
+  type SpecHashMismatchErrorType,
   TimeoutError,
+  type TimeoutErrorType,
   WalletRequiredError,
+  type WalletRequiredErrorType,
 } from "./errors.js";
 export {
   DEFAULT_SCRYPT_N,
@@ -134,10 +152,18 @@ export {
   encryptKeystore,
   type Keystore,
   KeystoreError,
+  type KeystoreErrorType,
   loadKeystoreFile,
   saveKeystoreFile,
 } from "./keystore.js";
-export { MAX_POD_SPEC_BYTES, PodSpecError, type PodSpecIssue, parsePodSpec, podSpecTemplate } from "./pod-spec.js";
+export {
+  MAX_POD_SPEC_BYTES,
+  PodSpecError,
+  type PodSpecErrorType,
+  type PodSpecIssue,
+  parsePodSpec,
+  podSpecTemplate,
+} from "./pod-spec.js";
 // The protocol layer (ABIs, pricing, EIP-712 quotes, manifest schema and hash, request signing, encryption, content
 // ids): also importable alone as "@podnet/sdk/protocol".
 export * from "./protocol/index.js";

@@ -12,6 +12,7 @@ export { ContentHasher, contentId, isContentId, parseContentId, verifyContentId 
 export {
   DEFAULT_CHUNK_SIZE,
   DecryptionError,
+  type DecryptionErrorType,
   decodeWrappedKey,
   decryptBytes,
   decryptStream,
@@ -35,12 +36,20 @@ export {
   parseDeployment,
 } from "./deployments.js";
 export {
+  type ErrorType,
+  PodnetError,
+  type PodnetErrorCode,
+  type PodnetErrorParameters,
+  type PodnetErrorType,
+} from "./errors.js";
+export {
   canonicalManifest,
   DEFAULT_PIDS_LIMIT,
   formatPath,
   MAX_MANIFEST_BYTES,
   MAX_SECRET_FILE_BYTES,
   ManifestError,
+  type ManifestErrorType,
   type ManifestIssue,
   manifestBlobs,
   manifestHash,
@@ -77,6 +86,7 @@ export {
   NonceCache,
   REQUEST_MAX_SKEW_SECONDS,
   RequestAuthError,
+  type RequestAuthErrorType,
   requestDomain,
   requestHeaders,
   requestTypes,
