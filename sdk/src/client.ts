@@ -1,6 +1,6 @@
 import type { Address, PublicClient, WalletClient } from "viem";
 import { BlobCache, DEFAULT_BLOB_CACHE_DIR, type SelfEncryptionKey } from "./blob-cache.js";
-import { InvalidParameterError } from "./errors.js";
+import { type ErrorType, InvalidParameterError, type InvalidParameterErrorType } from "./errors.js";
 import type { Deployment } from "./protocol/index.js";
 
 // The client alone: its configuration and `extend`, no action. Every action imports `PodnetClient` from here, so this
@@ -68,6 +68,8 @@ function extendFrom(base: PodnetClient) {
     return Object.assign(combined, { extend: extendFrom(combined) });
   };
 }
+
+export type CreatePodnetBaseClientErrorType = InvalidParameterErrorType | ErrorType;
 
 /**
  * The client without actions: the configuration checked, the blob cache opened, and `extend` to bind functions to

@@ -1,10 +1,18 @@
-import { createPodnetBaseClient, type PodnetBaseClient, type PodnetClient, type PodnetClientConfig } from "./client.js";
+import {
+  type CreatePodnetBaseClientErrorType,
+  createPodnetBaseClient,
+  type PodnetBaseClient,
+  type PodnetClient,
+  type PodnetClientConfig,
+} from "./client.js";
 import { type PodnetActions, podnetActions } from "./decorators/podnet.js";
 
 // Its own module, not client.ts: it imports the decorator, which imports every action, and every action imports
 // client.ts.
 
 export type PodnetClientWithActions = PodnetClient & PodnetActions;
+
+export type CreatePodnetClientErrorType = CreatePodnetBaseClientErrorType;
 
 /**
  * The publisher client: the configuration with every action bound to it (`createPodnetBaseClient(config)

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { UsageError } from "./cli/args.js";
 import { CliError } from "./cli/errors.js";
 import { contractError } from "./errors.js";
@@ -117,5 +117,38 @@ describe("the sdk package's errors", () => {
     const error = contractError("createLease", viemError);
     expect(error).toBeInstanceOf(sdk.ContractError);
     expect((error as sdk.ContractErrorType).walk((e) => e instanceof ContractFunctionRevertedError)).toBe(revert);
+  });
+
+  it("every action file exports its *ErrorType, and @podnet/sdk exports it too", () => {
+    const root = import.meta.dirname;
+    const index = readFileSync(join(root, "index.ts"), "utf8");
+    const missing = readdirSync(join(root, "actions"))
+      .filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts"))
+      .flatMap((file) => {
+        const action = file.slice(0, -3).replace(/(^|-)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
+        const type = `${action}ErrorType`;
+        const source = readFileSync(join(root, "actions", file), "utf8");
+        const problems: string[] = [];
+        if (!source.includes(`export type ${type} =`)) problems.push(`actions/${file} does not export ${type}`);
+        if (!index.includes(`type ${type},`)) problems.push(`index.ts does not export ${type}`);
+        return problems;
+      });
+    expect(missing).toEqual([]);
+  });
+
+  it("narrows an action's error union by name, as viem's do", () => {
+    const error = new sdk.QuoteVerificationError("signature", "bad", address) as sdk.GetQuoteErrorType;
+    expectTypeOf<sdk.QuoteVerificationErrorType>().toExtend<sdk.GetQuoteErrorType>();
+    expectTypeOf<sdk.ProviderApiErrorType>().toExtend<sdk.GetQuoteErrorType>();
+    expectTypeOf<sdk.ManifestErrorType>().toExtend<sdk.DeployPodErrorType>();
+    expectTypeOf<sdk.PodnetErrorType>().toExtend<sdk.DeployPodErrorType>();
+    expectTypeOf<sdk.InsufficientBalanceErrorType>().toExtend<sdk.CreateLeaseErrorType>();
+    expectTypeOf<sdk.TimeoutErrorType>().toExtend<sdk.WaitForPodErrorType>();
+    if (error.name === "QuoteVerificationError") {
+      expectTypeOf(error.check).toEqualTypeOf<sdk.QuoteCheck>();
+      expect(error.check).toBe("signature");
+    } else {
+      expect.unreachable();
+    }
   });
 });

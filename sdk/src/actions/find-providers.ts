@@ -1,6 +1,13 @@
 import { type Address, getAddress } from "viem";
 import type { PodnetClient } from "../client.js";
-import { IndexerError, InvalidParameterError } from "../errors.js";
+import {
+  type ErrorType,
+  IndexerError,
+  type IndexerErrorType,
+  InvalidParameterError,
+  type InvalidParameterErrorType,
+  type ManifestErrorType,
+} from "../errors.js";
 import { manifestResources, parseManifest, type Resources } from "../protocol/index.js";
 
 export type FindProvidersParameters = {
@@ -49,6 +56,8 @@ interface SearchAnswer {
     attributes: string[];
   }[];
 }
+
+export type FindProvidersErrorType = InvalidParameterErrorType | ManifestErrorType | IndexerErrorType | ErrorType;
 
 /**
  * Searches the indexer (`GET <indexerUrl>/search`) for providers that can run a pod now: active, heartbeat fresh,
