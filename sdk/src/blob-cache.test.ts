@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { prepareImage } from "./actions/prepare-image.js";
 import { prepareSecret } from "./actions/prepare-secret.js";
 import { BLOB_CACHE_KEY_MESSAGE, BlobCache, deriveSelfEncryptionKey } from "./blob-cache.js";
-import { createPodnetClient } from "./client.js";
+import { createPodnetClient } from "./create-podnet-client.js";
 import { BlobCacheError, InvalidParameterError, WalletRequiredError } from "./errors.js";
 import { contentId, type Deployment, decryptBytes, generateContentKey } from "./protocol/index.js";
 

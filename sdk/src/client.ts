@@ -1,33 +1,10 @@
 import type { Address, PublicClient, WalletClient } from "viem";
-import { type AcceptBidParameters, type AcceptBidReturnType, acceptBid } from "./actions/accept-bid.js";
-import { type CancelOrderParameters, type CancelOrderReturnType, cancelOrder } from "./actions/cancel-order.js";
-import { type CloseLeaseParameters, type CloseLeaseReturnType, closeLease } from "./actions/close-lease.js";
-import { type CreateLeaseParameters, type CreateLeaseReturnType, createLease } from "./actions/create-lease.js";
-import { type CreateOrderParameters, type CreateOrderReturnType, createOrder } from "./actions/create-order.js";
-import { type DeployPodParameters, type DeployPodReturnType, deployPod } from "./actions/deploy-pod.js";
-import { type EstimateCostParameters, type EstimateCostReturnType, estimateCost } from "./actions/estimate-cost.js";
-import { type FinalizeOrderParameters, type FinalizeOrderReturnType, finalizeOrder } from "./actions/finalize-order.js";
-import { type FindProvidersParameters, type FindProvidersReturnType, findProviders } from "./actions/find-providers.js";
-import { type GetBalanceParameters, type GetBalanceReturnType, getBalance } from "./actions/get-balance.js";
-import { type GetBidsParameters, type GetBidsReturnType, getBids } from "./actions/get-bids.js";
-import { type GetLeaseParameters, type GetLeaseReturnType, getLease } from "./actions/get-lease.js";
-import { type GetPodEventsParameters, type GetPodEventsReturnType, getPodEvents } from "./actions/get-pod-events.js";
-import { type GetPodLogsParameters, type GetPodLogsReturnType, getPodLogs } from "./actions/get-pod-logs.js";
-import { type GetPodStatusParameters, type GetPodStatusReturnType, getPodStatus } from "./actions/get-pod-status.js";
-import { type GetPodUsageParameters, type GetPodUsageReturnType, getPodUsage } from "./actions/get-pod-usage.js";
-import { type GetProviderParameters, type GetProviderReturnType, getProvider } from "./actions/get-provider.js";
-import { type GetQuoteParameters, type GetQuoteReturnType, getQuote } from "./actions/get-quote.js";
-import { type OpenDisputeParameters, type OpenDisputeReturnType, openDispute } from "./actions/open-dispute.js";
-import { type PrepareImageParameters, type PrepareImageReturnType, prepareImage } from "./actions/prepare-image.js";
-import { type PrepareSecretParameters, type PrepareSecretReturnType, prepareSecret } from "./actions/prepare-secret.js";
-import { type ReportDarkParameters, type ReportDarkReturnType, reportDark } from "./actions/report-dark.js";
-import { type TopUpParameters, type TopUpReturnType, topUp } from "./actions/top-up.js";
-import { type UpdatePodParameters, type UpdatePodReturnType, updatePod } from "./actions/update-pod.js";
-import { type WaitForLeaseParameters, type WaitForLeaseReturnType, waitForLease } from "./actions/wait-for-lease.js";
-import { type WaitForPodParameters, type WaitForPodReturnType, waitForPod } from "./actions/wait-for-pod.js";
 import { BlobCache, DEFAULT_BLOB_CACHE_DIR, type SelfEncryptionKey } from "./blob-cache.js";
-import { InvalidParameterError } from "./errors.js";
+import { type ErrorType, InvalidParameterError, type InvalidParameterErrorType } from "./errors.js";
 import type { Deployment } from "./protocol/index.js";
+
+// The client alone: its configuration and `extend`, no action. Every action imports `PodnetClient` from here, so this
+// module must never import an action (that is what decorators/podnet.ts and create-podnet-client.ts do).
 
 export type PodnetClientConfig = {
   /** Reads the chain (any viem public client on the deployment's chain). */
@@ -59,89 +36,54 @@ export type PodnetClient = {
   readonly state: { selfKeys: Map<Address, Promise<SelfEncryptionKey>> };
 };
 
-/** Every action, bound to a client (`client.getQuote(params)` is `getQuote(client, params)`). */
-export type PodnetActions = {
-  findProviders: (params: FindProvidersParameters) => Promise<FindProvidersReturnType>;
-  getProvider: (params: GetProviderParameters) => Promise<GetProviderReturnType>;
-  getQuote: (params: GetQuoteParameters) => Promise<GetQuoteReturnType>;
-  estimateCost: (params: EstimateCostParameters) => Promise<EstimateCostReturnType>;
-  createLease: (params: CreateLeaseParameters) => Promise<CreateLeaseReturnType>;
-  createOrder: (params: CreateOrderParameters) => Promise<CreateOrderReturnType>;
-  getBids: (params: GetBidsParameters) => Promise<GetBidsReturnType>;
-  acceptBid: (params: AcceptBidParameters) => Promise<AcceptBidReturnType>;
-  cancelOrder: (params: CancelOrderParameters) => Promise<CancelOrderReturnType>;
-  finalizeOrder: (params: FinalizeOrderParameters) => Promise<FinalizeOrderReturnType>;
-  waitForLease: (params: WaitForLeaseParameters) => Promise<WaitForLeaseReturnType>;
-  prepareImage: (params: PrepareImageParameters) => Promise<PrepareImageReturnType>;
-  prepareSecret: (params: PrepareSecretParameters) => Promise<PrepareSecretReturnType>;
-  deployPod: (params: DeployPodParameters) => Promise<DeployPodReturnType>;
-  updatePod: (params: UpdatePodParameters) => Promise<UpdatePodReturnType>;
-  getPodStatus: (params: GetPodStatusParameters) => Promise<GetPodStatusReturnType>;
-  getPodUsage: (params: GetPodUsageParameters) => Promise<GetPodUsageReturnType>;
-  getPodEvents: (params: GetPodEventsParameters) => Promise<GetPodEventsReturnType>;
-  getPodLogs: (params: GetPodLogsParameters) => Promise<GetPodLogsReturnType>;
-  waitForPod: (params: WaitForPodParameters) => Promise<WaitForPodReturnType>;
-  topUp: (params: TopUpParameters) => Promise<TopUpReturnType>;
-  closeLease: (params: CloseLeaseParameters) => Promise<CloseLeaseReturnType>;
-  getLease: (params: GetLeaseParameters) => Promise<GetLeaseReturnType>;
-  getBalance: (params?: GetBalanceParameters) => Promise<GetBalanceReturnType>;
-  openDispute: (params: OpenDisputeParameters) => Promise<OpenDisputeReturnType>;
-  reportDark: (params: ReportDarkParameters) => Promise<ReportDarkReturnType>;
+/**
+ * A {@link PodnetClient} with what earlier `extend` calls added (`extended`), like viem's `Client`. `extend(fn)`
+ * returns a new client with the members of `fn(client)` merged in; it can be extended again.
+ */
+export type PodnetBaseClient<extended extends object = Record<never, never>> = PodnetClient &
+  extended & {
+    extend: <const added extends object>(
+      fn: (client: PodnetBaseClient<extended>) => added,
+    ) => PodnetBaseClient<extended & added>;
+  };
+
+// What an extension cannot replace: actions already bound read these, so swapping the chain, the wallet or the cache
+// under them would split one client in two. A Record so that a new PodnetClient field cannot be forgotten here.
+const baseFields: Record<keyof PodnetClient | "extend", true> = {
+  publicClient: true,
+  walletClient: true,
+  deployment: true,
+  indexerUrl: true,
+  blobCache: true,
+  fetch: true,
+  state: true,
+  extend: true,
 };
 
-export type PodnetClientWithActions = PodnetClient & PodnetActions;
-
-/** Binds every action to `client`, like viem's decorators. */
-export function podnetActions(client: PodnetClient): PodnetActions {
-  return {
-    findProviders: (params) => findProviders(client, params),
-    getProvider: (params) => getProvider(client, params),
-    getQuote: (params) => getQuote(client, params),
-    estimateCost: (params) => estimateCost(client, params),
-    createLease: (params) => createLease(client, params),
-    createOrder: (params) => createOrder(client, params),
-    getBids: (params) => getBids(client, params),
-    acceptBid: (params) => acceptBid(client, params),
-    cancelOrder: (params) => cancelOrder(client, params),
-    finalizeOrder: (params) => finalizeOrder(client, params),
-    waitForLease: (params) => waitForLease(client, params),
-    prepareImage: (params) => prepareImage(client, params),
-    prepareSecret: (params) => prepareSecret(client, params),
-    deployPod: (params) => deployPod(client, params),
-    updatePod: (params) => updatePod(client, params),
-    getPodStatus: (params) => getPodStatus(client, params),
-    getPodUsage: (params) => getPodUsage(client, params),
-    getPodEvents: (params) => getPodEvents(client, params),
-    getPodLogs: (params) => getPodLogs(client, params),
-    waitForPod: (params) => waitForPod(client, params),
-    topUp: (params) => topUp(client, params),
-    closeLease: (params) => closeLease(client, params),
-    getLease: (params) => getLease(client, params),
-    getBalance: (params) => getBalance(client, params),
-    openDispute: (params) => openDispute(client, params),
-    reportDark: (params) => reportDark(client, params),
+function extendFrom(base: PodnetClient) {
+  return (fn: (client: PodnetClient) => object): PodnetClient => {
+    const added: Record<string, unknown> = { ...fn(base) };
+    for (const field of Object.keys(baseFields)) delete added[field];
+    const combined = { ...base, ...added };
+    return Object.assign(combined, { extend: extendFrom(combined) });
   };
 }
 
+export type CreatePodnetBaseClientErrorType = InvalidParameterErrorType | ErrorType;
+
 /**
- * The publisher client: the configuration with every action bound to it. Each action is also a standalone function
- * taking the client first (`getQuote(client, params)`), for tree-shaking and composition.
+ * The client without actions: the configuration checked, the blob cache opened, and `extend` to bind functions to
+ * it, like viem's `createClient`. `createPodnetClient` is this extended with {@link podnetActions}; each action is
+ * also a standalone function taking this client first.
  *
  * @example
- * import { createPodnetClient, parseDeployment } from "@podnet/sdk";
- * import { createPublicClient, createWalletClient, http } from "viem";
- * import { privateKeyToAccount } from "viem/accounts";
- * import { foundry } from "viem/chains";
+ * import { createPodnetBaseClient, getQuote, podnetActions } from "@podnet/sdk";
  *
- * const transport = http("http://127.0.0.1:8545");
- * const client = createPodnetClient({
- *   publicClient: createPublicClient({ chain: foundry, transport }),
- *   walletClient: createWalletClient({ chain: foundry, transport, account: privateKeyToAccount(key) }),
- *   deployment: parseDeployment(JSON.parse(readFileSync("deployments/31337.json", "utf8"))),
- * });
- * const { image } = await client.prepareImage({ tarball: "web.tar" });
+ * const base = createPodnetBaseClient({ publicClient, walletClient, deployment });
+ * const quoted = await getQuote(base, { provider, manifest }); // a standalone action takes the client first
+ * const client = base.extend(podnetActions); // or every action bound: client.getQuote({ provider, manifest })
  */
-export function createPodnetClient(config: PodnetClientConfig): PodnetClientWithActions {
+export function createPodnetBaseClient(config: PodnetClientConfig): PodnetBaseClient {
   if (!config.publicClient) throw new InvalidParameterError("publicClient", "is required");
   if (!config.deployment?.contracts) throw new InvalidParameterError("deployment", "is required (parseDeployment)");
   const chainId = config.publicClient.chain?.id;
@@ -160,5 +102,5 @@ export function createPodnetClient(config: PodnetClientConfig): PodnetClientWith
     fetch: config.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     state: { selfKeys: new Map() },
   };
-  return { ...client, ...podnetActions(client) };
+  return Object.assign(client, { extend: extendFrom(client) }) as PodnetBaseClient;
 }

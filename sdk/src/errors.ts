@@ -1,37 +1,23 @@
 import { type Address, BaseError, ContractFunctionRevertedError, type Hex } from "viem";
-import type { ManifestIssue } from "./protocol/index.js";
+import { type ManifestIssue, PodnetError, type PodnetErrorParameters } from "./protocol/index.js";
 
-export { ManifestError, type ManifestIssue } from "./protocol/index.js";
+// The SDK's errors. Their base, PodnetError, is the protocol layer's (protocol/errors.ts), so that the protocol's own
+// errors (ManifestError, DecryptionError, RequestAuthError) and the SDK's and CLI's all share one base.
+export {
+  type ErrorType,
+  ManifestError,
+  type ManifestErrorType,
+  type ManifestIssue,
+  PodnetError,
+  type PodnetErrorCode,
+  type PodnetErrorParameters,
+  type PodnetErrorType,
+} from "./protocol/index.js";
 
-/**
- * Machine-readable kinds of SDK errors. `code` stays stable across releases; messages may be reworded.
- */
-export type PodnetErrorCode =
-  | "WALLET_REQUIRED"
-  | "INVALID_PARAMETER"
-  | "INDEXER"
-  | "PROVIDER_API"
-  | "QUOTE_VERIFICATION"
-  | "INSUFFICIENT_BALANCE"
-  | "INSUFFICIENT_ALLOWANCE"
-  | "CONTRACT"
-  | "NOT_FOUND"
-  | "NOT_PUBLISHER"
-  | "SPEC_HASH_MISMATCH"
-  | "BLOB_NOT_FOUND"
-  | "BLOB_CACHE"
-  | "POD_FAILED"
-  | "TIMEOUT";
+/** Where docs/sdk.md lists the SDK's errors. */
+const docsPath = "docs/sdk.md#errors";
 
-/** Base class of every error the SDK throws itself (protocol errors such as `ManifestError` are re-exported). */
-export class PodnetError extends Error {
-  override name = "PodnetError";
-  readonly code: PodnetErrorCode;
-  constructor(code: PodnetErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
+export type WalletRequiredErrorType = WalletRequiredError & { name: "WalletRequiredError" };
 
 /** An action needs a signer but the client was created without `walletClient` (or the wallet has no account). */
 export class WalletRequiredError extends PodnetError {
@@ -40,9 +26,12 @@ export class WalletRequiredError extends PodnetError {
     super(
       "WALLET_REQUIRED",
       `${action}: needs a signer; create the client with a walletClient that has an account (createPodnetClient({ walletClient }))`,
+      { docsPath },
     );
   }
 }
+
+export type InvalidParameterErrorType = InvalidParameterError & { name: "InvalidParameterError" };
 
 /** A parameter is out of range or malformed; `parameter` names it. */
 export class InvalidParameterError extends PodnetError {
@@ -51,9 +40,11 @@ export class InvalidParameterError extends PodnetError {
     readonly parameter: string,
     reason: string,
   ) {
-    super("INVALID_PARAMETER", `${parameter}: ${reason}`);
+    super("INVALID_PARAMETER", `${parameter}: ${reason}`, { docsPath });
   }
 }
+
+export type IndexerErrorType = IndexerError & { name: "IndexerError" };
 
 /**
  * The indexer refused a query or could not be reached: `status` and `message` are from the indexer's error body
@@ -65,11 +56,13 @@ export class IndexerError extends PodnetError {
     readonly status: number,
     message: string,
     readonly url: string,
-    options?: { cause?: unknown },
+    options?: Pick<PodnetErrorParameters, "cause">,
   ) {
-    super("INDEXER", `indexer: ${message} (${url})`, options);
+    super("INDEXER", `indexer: ${message} (${url})`, { ...options, docsPath });
   }
 }
+
+export type ProviderApiErrorType = ProviderApiError & { name: "ProviderApiError" };
 
 /**
  * A provider API refused a request: `status` and `message` are the API's error body (`ApiErrorBody`:
@@ -85,9 +78,13 @@ export class ProviderApiError extends PodnetError {
     readonly issues: ManifestIssue[],
     readonly method: string,
     readonly url: string,
-    options?: { cause?: unknown },
+    options?: Pick<PodnetErrorParameters, "cause">,
   ) {
-    super("PROVIDER_API", `provider API ${method} ${url}: ${status === 0 ? "" : `${status} `}${apiMessage}`, options);
+    super("PROVIDER_API", `provider API ${method} ${url}: ${status === 0 ? "" : `${status} `}${apiMessage}`, {
+      ...options,
+      docsPath,
+      ...(issues.length > 0 ? { metaMessages: issues.map((i) => `${i.path}: ${i.message}`) } : {}),
+    });
   }
 }
 
@@ -109,6 +106,8 @@ export type QuoteCheck =
   | "policy.requireTee"
   | "policy.runtimes";
 
+export type QuoteVerificationErrorType = QuoteVerificationError & { name: "QuoteVerificationError" };
+
 /** A provider's quote failed a check: `check` names it; nothing was signed or paid. */
 export class QuoteVerificationError extends PodnetError {
   override name = "QuoteVerificationError";
@@ -117,9 +116,11 @@ export class QuoteVerificationError extends PodnetError {
     reason: string,
     readonly provider: Address,
   ) {
-    super("QUOTE_VERIFICATION", `quote from ${provider} failed the ${check} check: ${reason}`);
+    super("QUOTE_VERIFICATION", `quote from ${provider} failed the ${check} check: ${reason}`, { docsPath });
   }
 }
+
+export type InsufficientBalanceErrorType = InsufficientBalanceError & { name: "InsufficientBalanceError" };
 
 /** The account holds fewer tokens than the call moves. */
 export class InsufficientBalanceError extends PodnetError {
@@ -129,9 +130,13 @@ export class InsufficientBalanceError extends PodnetError {
     readonly balance: bigint,
     readonly required: bigint,
   ) {
-    super("INSUFFICIENT_BALANCE", `${owner} holds ${balance} token base units, the call needs ${required}`);
+    super("INSUFFICIENT_BALANCE", `${owner} holds ${balance} token base units, the call needs ${required}`, {
+      docsPath,
+    });
   }
 }
+
+export type InsufficientAllowanceErrorType = InsufficientAllowanceError & { name: "InsufficientAllowanceError" };
 
 /** The spender may take less than the call needs and approving was turned off (`approve: false`). */
 export class InsufficientAllowanceError extends PodnetError {
@@ -145,9 +150,12 @@ export class InsufficientAllowanceError extends PodnetError {
     super(
       "INSUFFICIENT_ALLOWANCE",
       `${spender} may spend ${allowance} of ${owner}'s tokens, the call needs ${required}; approve it or pass approve: true`,
+      { docsPath },
     );
   }
 }
+
+export type ContractErrorType = ContractError & { name: "ContractError" };
 
 /**
  * A contract call reverted (at estimation, or mined and reverted). `errorName` is the contract's custom error
@@ -161,11 +169,13 @@ export class ContractError extends PodnetError {
     readonly args: readonly unknown[] | undefined,
     message: string,
     readonly transactionHash?: Hex,
-    options?: { cause?: unknown },
+    options?: Pick<PodnetErrorParameters, "cause">,
   ) {
-    super("CONTRACT", `${functionName}: ${message}`, options);
+    super("CONTRACT", `${functionName}: ${message}`, { ...options, docsPath });
   }
 }
+
+export type NotFoundErrorType = NotFoundError & { name: "NotFoundError" };
 
 /** A lease, order, provider or dispute does not exist. */
 export class NotFoundError extends PodnetError {
@@ -175,9 +185,11 @@ export class NotFoundError extends PodnetError {
     readonly id: string,
     reason = "not found",
   ) {
-    super("NOT_FOUND", `${kind} ${id}: ${reason}`);
+    super("NOT_FOUND", `${kind} ${id}: ${reason}`, { docsPath });
   }
 }
+
+export type NotPublisherErrorType = NotPublisherError & { name: "NotPublisherError" };
 
 /** The wallet account is not the publisher of the lease or order it acts on. */
 export class NotPublisherError extends PodnetError {
@@ -187,9 +199,13 @@ export class NotPublisherError extends PodnetError {
     readonly publisher: Address,
     readonly account: Address,
   ) {
-    super("NOT_PUBLISHER", `${what} belongs to publisher ${publisher}, not to the wallet account ${account}`);
+    super("NOT_PUBLISHER", `${what} belongs to publisher ${publisher}, not to the wallet account ${account}`, {
+      docsPath,
+    });
   }
 }
+
+export type SpecHashMismatchErrorType = SpecHashMismatchError & { name: "SpecHashMismatchError" };
 
 /** The manifest does not hash to the lease's spec: the provider would refuse it. */
 export class SpecHashMismatchError extends PodnetError {
@@ -202,9 +218,12 @@ export class SpecHashMismatchError extends PodnetError {
     super(
       "SPEC_HASH_MISMATCH",
       `manifest hashes to ${actual}, but lease ${leaseId} runs spec ${expected}; use updatePod to change the spec`,
+      { docsPath },
     );
   }
 }
+
+export type BlobNotFoundErrorType = BlobNotFoundError & { name: "BlobNotFoundError" };
 
 /** A blob the manifest references is neither at the provider, nor in the blob cache, nor given with a source. */
 export class BlobNotFoundError extends PodnetError {
@@ -213,17 +232,21 @@ export class BlobNotFoundError extends PodnetError {
     readonly cid: string,
     reason: string,
   ) {
-    super("BLOB_NOT_FOUND", `blob ${cid}: ${reason}`);
+    super("BLOB_NOT_FOUND", `blob ${cid}: ${reason}`, { docsPath });
   }
 }
+
+export type BlobCacheErrorType = BlobCacheError & { name: "BlobCacheError" };
 
 /** The local blob cache is unreadable or its keys cannot be opened with this wallet. */
 export class BlobCacheError extends PodnetError {
   override name = "BlobCacheError";
-  constructor(message: string, options?: { cause?: unknown }) {
-    super("BLOB_CACHE", `blob cache: ${message}`, options);
+  constructor(message: string, options?: Pick<PodnetErrorParameters, "cause">) {
+    super("BLOB_CACHE", `blob cache: ${message}`, { ...options, docsPath });
   }
 }
+
+export type PodFailedErrorType = PodFailedError & { name: "PodFailedError" };
 
 /** The provider reports the pod failed (or its lease ended) while waiting for it. */
 export class PodFailedError extends PodnetError {
@@ -232,9 +255,11 @@ export class PodFailedError extends PodnetError {
     readonly leaseId: bigint,
     readonly reason: string,
   ) {
-    super("POD_FAILED", `lease ${leaseId}: ${reason}`);
+    super("POD_FAILED", `lease ${leaseId}: ${reason}`, { docsPath });
   }
 }
+
+export type TimeoutErrorType = TimeoutError & { name: "TimeoutError" };
 
 /** A wait gave up. */
 export class TimeoutError extends PodnetError {
@@ -244,7 +269,9 @@ export class TimeoutError extends PodnetError {
     readonly timeoutMs: number,
     detail = "",
   ) {
-    super("TIMEOUT", `timed out after ${timeoutMs} ms waiting for ${what}${detail ? ` (${detail})` : ""}`);
+    super("TIMEOUT", `timed out after ${timeoutMs} ms waiting for ${what}${detail ? ` (${detail})` : ""}`, {
+      docsPath,
+    });
   }
 }
 

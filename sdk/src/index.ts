@@ -1,12 +1,33 @@
 // The publisher SDK: viem-style actions (quotes, leases, orders, deploy, pod status) over the protocol layer that
-// every package shares. `createPodnetClient` binds every action; each is also exported as a standalone function
-// taking the client first.
+// every package shares. `createPodnetClient` binds every action (the base client extended with `podnetActions`);
+// each is also exported as a standalone function taking the client first.
 
-export { type AcceptBidParameters, type AcceptBidReturnType, acceptBid } from "./actions/accept-bid.js";
-export { type CancelOrderParameters, type CancelOrderReturnType, cancelOrder } from "./actions/cancel-order.js";
-export { type CloseLeaseParameters, type CloseLeaseReturnType, closeLease } from "./actions/close-lease.js";
-export { type CreateLeaseParameters, type CreateLeaseReturnType, createLease } from "./actions/create-lease.js";
 export {
+  type AcceptBidErrorType,
+  type AcceptBidParameters,
+  type AcceptBidReturnType,
+  acceptBid,
+} from "./actions/accept-bid.js";
+export {
+  type CancelOrderErrorType,
+  type CancelOrderParameters,
+  type CancelOrderReturnType,
+  cancelOrder,
+} from "./actions/cancel-order.js";
+export {
+  type CloseLeaseErrorType,
+  type CloseLeaseParameters,
+  type CloseLeaseReturnType,
+  closeLease,
+} from "./actions/close-lease.js";
+export {
+  type CreateLeaseErrorType,
+  type CreateLeaseParameters,
+  type CreateLeaseReturnType,
+  createLease,
+} from "./actions/create-lease.js";
+export {
+  type CreateOrderErrorType,
   type CreateOrderParameters,
   type CreateOrderReturnType,
   createOrder,
@@ -14,49 +35,67 @@ export {
 } from "./actions/create-order.js";
 export {
   type BlobDelivery,
+  type DeployPodErrorType,
   type DeployPodParameters,
   type DeployPodReturnType,
   deployPod,
 } from "./actions/deploy-pod.js";
 export {
   costOf,
+  type EstimateCostErrorType,
   type EstimateCostParameters,
   type EstimateCostReturnType,
   estimateCost,
 } from "./actions/estimate-cost.js";
 export {
+  type FinalizeOrderErrorType,
   type FinalizeOrderParameters,
   type FinalizeOrderReturnType,
   finalizeOrder,
 } from "./actions/finalize-order.js";
 export {
+  type FindProvidersErrorType,
   type FindProvidersParameters,
   type FindProvidersReturnType,
   type FoundProvider,
   findProviders,
 } from "./actions/find-providers.js";
-export { type GetBalanceParameters, type GetBalanceReturnType, getBalance } from "./actions/get-balance.js";
+export {
+  type GetBalanceErrorType,
+  type GetBalanceParameters,
+  type GetBalanceReturnType,
+  getBalance,
+} from "./actions/get-balance.js";
 export {
   type BidStatus,
+  type GetBidsErrorType,
   type GetBidsParameters,
   type GetBidsReturnType,
   getBids,
   type OrderBid,
 } from "./actions/get-bids.js";
-export { type GetLeaseParameters, type GetLeaseReturnType, getLease } from "./actions/get-lease.js";
 export {
+  type GetLeaseErrorType,
+  type GetLeaseParameters,
+  type GetLeaseReturnType,
+  getLease,
+} from "./actions/get-lease.js";
+export {
+  type GetPodEventsErrorType,
   type GetPodEventsParameters,
   type GetPodEventsReturnType,
   getPodEvents,
   type PodEvent,
 } from "./actions/get-pod-events.js";
 export {
+  type GetPodLogsErrorType,
   type GetPodLogsParameters,
   type GetPodLogsReturnType,
   getPodLogs,
   type PodLogLine,
 } from "./actions/get-pod-logs.js";
 export {
+  type GetPodStatusErrorType,
   type GetPodStatusParameters,
   type GetPodStatusReturnType,
   getPodStatus,
@@ -64,33 +103,68 @@ export {
 } from "./actions/get-pod-status.js";
 // ContainerUsage, the type of its containers, comes with the protocol layer below.
 export {
+  type GetPodUsageErrorType,
   type GetPodUsageParameters,
   type GetPodUsageReturnType,
   getPodUsage,
 } from "./actions/get-pod-usage.js";
 export {
+  type GetProviderErrorType,
   type GetProviderParameters,
   type GetProviderReturnType,
   getProvider,
   type ProviderStatus,
 } from "./actions/get-provider.js";
-export { type GetQuoteParameters, type GetQuoteReturnType, getQuote, type QuotePolicy } from "./actions/get-quote.js";
-export { type OpenDisputeParameters, type OpenDisputeReturnType, openDispute } from "./actions/open-dispute.js";
-export { type PrepareImageParameters, type PrepareImageReturnType, prepareImage } from "./actions/prepare-image.js";
 export {
+  type GetQuoteErrorType,
+  type GetQuoteParameters,
+  type GetQuoteReturnType,
+  getQuote,
+  type QuotePolicy,
+} from "./actions/get-quote.js";
+export {
+  type OpenDisputeErrorType,
+  type OpenDisputeParameters,
+  type OpenDisputeReturnType,
+  openDispute,
+} from "./actions/open-dispute.js";
+export {
+  type PrepareImageErrorType,
+  type PrepareImageParameters,
+  type PrepareImageReturnType,
+  prepareImage,
+} from "./actions/prepare-image.js";
+export {
+  type PrepareSecretErrorType,
   type PrepareSecretParameters,
   type PrepareSecretReturnType,
   prepareSecret,
 } from "./actions/prepare-secret.js";
-export { type ReportDarkParameters, type ReportDarkReturnType, reportDark } from "./actions/report-dark.js";
-export { type TopUpParameters, type TopUpReturnType, topUp } from "./actions/top-up.js";
-export { type UpdatePodParameters, type UpdatePodReturnType, updatePod } from "./actions/update-pod.js";
 export {
+  type ReportDarkErrorType,
+  type ReportDarkParameters,
+  type ReportDarkReturnType,
+  reportDark,
+} from "./actions/report-dark.js";
+export { type TopUpErrorType, type TopUpParameters, type TopUpReturnType, topUp } from "./actions/top-up.js";
+export {
+  type UpdatePodErrorType,
+  type UpdatePodParameters,
+  type UpdatePodReturnType,
+  updatePod,
+} from "./actions/update-pod.js";
+export {
+  type WaitForLeaseErrorType,
   type WaitForLeaseParameters,
   type WaitForLeaseReturnType,
   waitForLease,
 } from "./actions/wait-for-lease.js";
-export { type WaitForPodParameters, type WaitForPodReturnType, waitForPod } from "./actions/wait-for-pod.js";
+export {
+  type WaitForPodErrorType,
+  type WaitForPodParameters,
+  type WaitForPodReturnType,
+  waitForPod,
+} from "./actions/wait-for-pod.js";
 export {
   BLOB_CACHE_KEY_MESSAGE,
   BlobCache,
@@ -100,32 +174,55 @@ export {
   type SelfEncryptionKey,
 } from "./blob-cache.js";
 export {
-  createPodnetClient,
-  type PodnetActions,
+  type CreatePodnetBaseClientErrorType,
+  createPodnetBaseClient,
+  type PodnetBaseClient,
   type PodnetClient,
   type PodnetClientConfig,
-  type PodnetClientWithActions,
-  podnetActions,
 } from "./client.js";
 export {
+  type CreatePodnetClientErrorType,
+  createPodnetClient,
+  type PodnetClientWithActions,
+} from "./create-podnet-client.js";
+export { type PodnetActions, podnetActions } from "./decorators/podnet.js";
+export {
   BlobCacheError,
+  type BlobCacheErrorType,
   BlobNotFoundError,
+  type BlobNotFoundErrorType,
   ContractError,
+  type ContractErrorType,
+  type ErrorType,
   IndexerError,
+  type IndexerErrorType,
   InsufficientAllowanceError,
+  type InsufficientAllowanceErrorType,
   InsufficientBalanceError,
+  type InsufficientBalanceErrorType,
   InvalidParameterError,
+  type InvalidParameterErrorType,
   NotFoundError,
+  type NotFoundErrorType,
   NotPublisherError,
+  type NotPublisherErrorType,
   PodFailedError,
+  type PodFailedErrorType,
   PodnetError,
   type PodnetErrorCode,
+  type PodnetErrorParameters,
+  type PodnetErrorType,
   ProviderApiError,
+  type ProviderApiErrorType,
   type QuoteCheck,
   QuoteVerificationError,
+  type QuoteVerificationErrorType,
   SpecHashMismatchError,
+  type SpecHashMismatchErrorType,
   TimeoutError,
+  type TimeoutErrorType,
   WalletRequiredError,
+  type WalletRequiredErrorType,
 } from "./errors.js";
 export {
   DEFAULT_SCRYPT_N,
@@ -134,10 +231,18 @@ export {
   encryptKeystore,
   type Keystore,
   KeystoreError,
+  type KeystoreErrorType,
   loadKeystoreFile,
   saveKeystoreFile,
 } from "./keystore.js";
-export { MAX_POD_SPEC_BYTES, PodSpecError, type PodSpecIssue, parsePodSpec, podSpecTemplate } from "./pod-spec.js";
+export {
+  MAX_POD_SPEC_BYTES,
+  PodSpecError,
+  type PodSpecErrorType,
+  type PodSpecIssue,
+  parsePodSpec,
+  podSpecTemplate,
+} from "./pod-spec.js";
 // The protocol layer (ABIs, pricing, EIP-712 quotes, manifest schema and hash, request signing, encryption, content
 // ids): also importable alone as "@podnet/sdk/protocol".
 export * from "./protocol/index.js";

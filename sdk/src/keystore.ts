@@ -9,6 +9,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { bytesToHex, concatBytes, hexToBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { Hex } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
+import { PodnetError, type PodnetErrorParameters } from "./protocol/errors.js";
 
 /**
  * Ethereum key files: the Web3 Secret Storage format, version 3, as geth, Foundry (`cast wallet`), ethers and
@@ -57,11 +58,13 @@ export interface EncryptKeystoreOptions {
   id?: string;
 }
 
+export type KeystoreErrorType = KeystoreError & { name: "KeystoreError" };
+
 /** A key file could not be read, written or decrypted; the message names the field or the reason. */
-export class KeystoreError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "KeystoreError";
+export class KeystoreError extends PodnetError {
+  override name = "KeystoreError";
+  constructor(message: string, options?: Pick<PodnetErrorParameters, "cause">) {
+    super("KEYSTORE", message, { ...options, docsPath: "docs/cli.md#keys" });
   }
 }
 

@@ -32,18 +32,19 @@ export interface PodSpecIssue extends ManifestIssue {
   column: number;
 }
 
+export type PodSpecErrorType = PodSpecError & { name: "PodSpecError" };
+
 /**
  * A pod.yaml failed to parse or validate. The message has one line per issue, as compilers print them:
  * `pod.yaml:12:7 containers[0].resources.cpuMillis: Too small: expected number to be >=1`.
  */
 export class PodSpecError extends ManifestError {
+  override name = "PodSpecError";
   declare readonly issues: PodSpecIssue[];
   readonly fileName: string;
   constructor(fileName: string, issues: PodSpecIssue[]) {
-    super(issues);
-    this.name = "PodSpecError";
+    super(issues, issues.map((i) => `${fileName}:${i.line}:${i.column} ${i.path}: ${i.message}`).join("\n"));
     this.fileName = fileName;
-    this.message = issues.map((i) => `${fileName}:${i.line}:${i.column} ${i.path}: ${i.message}`).join("\n");
   }
 }
 

@@ -1,10 +1,10 @@
-import { type Address, getAddress } from "viem";
+import { type Address, type GetAddressErrorType, getAddress } from "viem";
 import type { PodnetClient } from "../client.js";
-import { NotFoundError } from "../errors.js";
+import { type ErrorType, NotFoundError, type NotFoundErrorType } from "../errors.js";
 import { podnetMarketAbi } from "../protocol/index.js";
-import { getBids } from "./get-bids.js";
-import { addresses, writeAndWait } from "./internal/chain.js";
-import { type MatchedLease, matchedLease } from "./internal/order-match.js";
+import { type GetBidsErrorType, getBids } from "./get-bids.js";
+import { addresses, type WriteAndWaitErrorType, writeAndWait } from "./internal/chain.js";
+import { type MatchedLease, type MatchedLeaseErrorType, matchedLease } from "./internal/order-match.js";
 
 export type AcceptBidParameters = {
   orderId: bigint;
@@ -13,6 +13,14 @@ export type AcceptBidParameters = {
 };
 
 export type AcceptBidReturnType = MatchedLease;
+
+export type AcceptBidErrorType =
+  | NotFoundErrorType
+  | GetAddressErrorType
+  | GetBidsErrorType
+  | WriteAndWaitErrorType
+  | MatchedLeaseErrorType
+  | ErrorType;
 
 /**
  * Accepts a bid on the publisher's order: the order's deposit funds a new lease with that provider. Possible while

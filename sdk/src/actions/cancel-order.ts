@@ -1,8 +1,8 @@
 import { type Hash, parseEventLogs } from "viem";
 import type { PodnetClient } from "../client.js";
-import { ContractError } from "../errors.js";
+import { ContractError, type ContractErrorType, type ErrorType } from "../errors.js";
 import { podnetMarketAbi } from "../protocol/index.js";
-import { addresses, writeAndWait } from "./internal/chain.js";
+import { addresses, type WriteAndWaitErrorType, writeAndWait } from "./internal/chain.js";
 
 export type CancelOrderParameters = {
   orderId: bigint;
@@ -13,6 +13,9 @@ export type CancelOrderReturnType = {
   refund: bigint;
   txHash: Hash;
 };
+
+/** A ContractError also when the mined transaction has no OrderCancelled event. */
+export type CancelOrderErrorType = WriteAndWaitErrorType | ContractErrorType | ErrorType;
 
 /**
  * Cancels the publisher's open order and returns its deposit; providers' bids on it become releasable.

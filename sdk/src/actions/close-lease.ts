@@ -1,8 +1,8 @@
 import { type Hash, parseEventLogs } from "viem";
 import type { PodnetClient } from "../client.js";
-import { ContractError } from "../errors.js";
+import { ContractError, type ContractErrorType, type ErrorType } from "../errors.js";
 import { podnetMarketAbi } from "../protocol/index.js";
-import { addresses, writeAndWait } from "./internal/chain.js";
+import { addresses, type WriteAndWaitErrorType, writeAndWait } from "./internal/chain.js";
 
 export type CloseLeaseParameters = {
   leaseId: bigint;
@@ -19,6 +19,8 @@ export type CloseLeaseReturnType = {
   compensation: bigint;
   txHash: Hash;
 };
+
+export type CloseLeaseErrorType = WriteAndWaitErrorType | ContractErrorType | ErrorType;
 
 /**
  * Ends a lease: the provider keeps what it earned up to now, the rest returns to the publisher, and the provider

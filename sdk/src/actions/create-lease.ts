@@ -1,8 +1,21 @@
 import { type Hash, type Hex, parseEventLogs } from "viem";
 import type { PodnetClient } from "../client.js";
-import { ContractError, InvalidParameterError } from "../errors.js";
+import {
+  ContractError,
+  type ContractErrorType,
+  type ErrorType,
+  InvalidParameterError,
+  type InvalidParameterErrorType,
+} from "../errors.js";
 import { podnetMarketAbi, type Quote } from "../protocol/index.js";
-import { addresses, ensureAllowance, uint96, writeAndWait } from "./internal/chain.js";
+import {
+  addresses,
+  type EnsureAllowanceErrorType,
+  ensureAllowance,
+  uint96,
+  type WriteAndWaitErrorType,
+  writeAndWait,
+} from "./internal/chain.js";
 
 export type CreateLeaseParameters = {
   /** A verified quote (from `getQuote`). */
@@ -24,6 +37,13 @@ export type CreateLeaseReturnType = {
   /** Stake of the provider locked for this lease. */
   collateral: bigint;
 };
+
+export type CreateLeaseErrorType =
+  | InvalidParameterErrorType
+  | EnsureAllowanceErrorType
+  | WriteAndWaitErrorType
+  | ContractErrorType
+  | ErrorType;
 
 /**
  * Starts a lease from a provider's signed quote: approves the market for `deposit` if needed, sends `createLease`

@@ -1,6 +1,13 @@
 import { type Hash, type Hex, parseEventLogs } from "viem";
 import type { PodnetClient } from "../client.js";
-import { ContractError, InvalidParameterError } from "../errors.js";
+import {
+  ContractError,
+  type ContractErrorType,
+  type ErrorType,
+  InvalidParameterError,
+  type InvalidParameterErrorType,
+  type ManifestErrorType,
+} from "../errors.js";
 import {
   encodeAttribute,
   manifestHash,
@@ -9,7 +16,16 @@ import {
   podnetMarketAbi,
   type Resources,
 } from "../protocol/index.js";
-import { addresses, chainTime, ensureAllowance, uint96, writeAndWait } from "./internal/chain.js";
+import {
+  addresses,
+  type ChainTimeErrorType,
+  chainTime,
+  type EnsureAllowanceErrorType,
+  ensureAllowance,
+  uint96,
+  type WriteAndWaitErrorType,
+  writeAndWait,
+} from "./internal/chain.js";
 
 export type OrderRequirements = {
   /** Least bonded stake (free + locked) of a bidder, in token base units. */
@@ -42,6 +58,16 @@ export type CreateOrderReturnType = {
   bidDeadline: number;
   txHash: Hash;
 };
+
+/** `ErrorType` includes encodeAttribute's refusal of an attribute that does not fit on chain. */
+export type CreateOrderErrorType =
+  | ManifestErrorType
+  | InvalidParameterErrorType
+  | EnsureAllowanceErrorType
+  | ChainTimeErrorType
+  | WriteAndWaitErrorType
+  | ContractErrorType
+  | ErrorType;
 
 /**
  * Asks providers to bid for a pod (reverse market): escrows `deposit` and publishes the spec hash, resources, price

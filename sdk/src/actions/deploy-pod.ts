@@ -1,7 +1,18 @@
 import { Readable } from "node:stream";
 import { type Address, type Hex, hexToBytes } from "viem";
 import type { PodnetClient } from "../client.js";
-import { BlobNotFoundError, InvalidParameterError, ProviderApiError, SpecHashMismatchError } from "../errors.js";
+import {
+  type BlobCacheErrorType,
+  BlobNotFoundError,
+  type BlobNotFoundErrorType,
+  type ErrorType,
+  InvalidParameterError,
+  type InvalidParameterErrorType,
+  type ManifestErrorType,
+  ProviderApiError,
+  SpecHashMismatchError,
+  type SpecHashMismatchErrorType,
+} from "../errors.js";
 import {
   encodeWrappedKey,
   manifestBlobs,
@@ -10,9 +21,9 @@ import {
   providerApiPaths,
   wrapKey,
 } from "../protocol/index.js";
-import { leaseTarget } from "./internal/lease.js";
-import { baseUrl, providerFetch } from "./internal/provider-api.js";
-import { selfEncryptionKey } from "./internal/wallet.js";
+import { type ActiveLeaseTargetErrorType, leaseTarget } from "./internal/lease.js";
+import { baseUrl, type ProviderFetchErrorType, providerFetch } from "./internal/provider-api.js";
+import { type SelfEncryptionKeyErrorType, selfEncryptionKey } from "./internal/wallet.js";
 
 export type DeployPodParameters = {
   leaseId: bigint;
@@ -43,6 +54,17 @@ export type DeployPodReturnType = {
   /** The provider API URL of the pod's status (see getPodStatus). */
   statusUrl: string;
 };
+
+export type DeployPodErrorType =
+  | ManifestErrorType
+  | ActiveLeaseTargetErrorType
+  | SpecHashMismatchErrorType
+  | InvalidParameterErrorType
+  | SelfEncryptionKeyErrorType
+  | BlobNotFoundErrorType
+  | BlobCacheErrorType
+  | ProviderFetchErrorType
+  | ErrorType;
 
 /**
  * Sends a pod to the provider of a lease ("upload once, deploy anywhere"). Checks, before anything is sent, that the

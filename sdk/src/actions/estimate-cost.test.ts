@@ -1,12 +1,12 @@
 import { createPublicClient, http } from "viem";
 import { foundry } from "viem/chains";
 import { describe, expect, it } from "vitest";
-import { createPodnetClient } from "../client.js";
+import { createPodnetBaseClient } from "../client.js";
 import { InvalidParameterError } from "../errors.js";
 import type { Deployment } from "../protocol/index.js";
 import { costOf, estimateCost } from "./estimate-cost.js";
 
-const client = createPodnetClient({
+const client = createPodnetBaseClient({
   publicClient: createPublicClient({ chain: foundry, transport: http("http://127.0.0.1:9") }),
   deployment: { chainId: 31337, contracts: {} } as unknown as Deployment,
   blobCacheDir: "/nonexistent",

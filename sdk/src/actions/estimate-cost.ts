@@ -1,5 +1,6 @@
+import type { ReadContractErrorType } from "viem";
 import type { PodnetClient } from "../client.js";
-import { InvalidParameterError } from "../errors.js";
+import { type ErrorType, InvalidParameterError, type InvalidParameterErrorType } from "../errors.js";
 import {
   escrowFor,
   type Pricing,
@@ -31,6 +32,8 @@ export type EstimateCostReturnType = {
   providerNet: bigint;
   feeBps: number;
 };
+
+export type EstimateCostErrorType = InvalidParameterErrorType | ReadContractErrorType | ErrorType;
 
 /**
  * The exact cost of running a pod for `seconds`, in token base units (integers, no rounding of the price). The

@@ -1,13 +1,16 @@
 import type { PodnetClient } from "../client.js";
+import type { ErrorType } from "../errors.js";
 import { podnetMarketAbi } from "../protocol/index.js";
-import { addresses, writeAndWait } from "./internal/chain.js";
-import { type MatchedLease, matchedLease } from "./internal/order-match.js";
+import { addresses, type WriteAndWaitErrorType, writeAndWait } from "./internal/chain.js";
+import { type MatchedLease, type MatchedLeaseErrorType, matchedLease } from "./internal/order-match.js";
 
 export type FinalizeOrderParameters = {
   orderId: bigint;
 };
 
 export type FinalizeOrderReturnType = MatchedLease;
+
+export type FinalizeOrderErrorType = WriteAndWaitErrorType | MatchedLeaseErrorType | ErrorType;
 
 /**
  * Matches an auto-accept order to its lowest bid once bidding has closed. Anyone may call it (the publisher, a

@@ -1,12 +1,13 @@
 import { createPublicClient, http } from "viem";
 import { foundry } from "viem/chains";
 import { describe, expect, it } from "vitest";
-import { createPodnetClient } from "../client.js";
+import { createPodnetBaseClient } from "../client.js";
 import { IndexerError, InvalidParameterError } from "../errors.js";
 import { apiErrorBody, type Deployment } from "../protocol/index.js";
+import { findProviders } from "./find-providers.js";
 
 function clientAnswering(status: number, body: unknown, seen: string[]) {
-  return createPodnetClient({
+  return createPodnetBaseClient({
     publicClient: createPublicClient({ chain: foundry, transport: http("http://127.0.0.1:9") }),
     deployment: { chainId: 31337, contracts: {} } as unknown as Deployment,
     indexerUrl: "http://indexer.test/",
@@ -40,7 +41,7 @@ describe("findProviders", () => {
       },
       seen,
     );
-    const found = await client.findProviders({
+    const found = await findProviders(client, {
       resources: { cpuMillis: 500, memoryMiB: 256, storageMiB: 10 },
       maxPricePerSecond: 10n ** 30n,
       attributes: ["region=eu", "tier=gold"],
@@ -77,7 +78,7 @@ describe("findProviders", () => {
 
   it("sums a manifest's resources", async () => {
     const seen: string[] = [];
-    await clientAnswering(200, { providers: [] }, seen).findProviders({
+    await findProviders(clientAnswering(200, { providers: [] }, seen), {
       manifest: {
         version: 1,
         replicas: 2,
@@ -97,24 +98,25 @@ describe("findProviders", () => {
   it("surfaces the indexer's 400 message and refuses bad attributes before asking", async () => {
     const seen: string[] = [];
     const client = clientAnswering(400, apiErrorBody(400, "limit: must be between 1 and 100, got 500"), seen);
-    const error = await client
-      .findProviders({ resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 }, limit: 500 })
-      .catch((e) => e);
+    const error = await findProviders(client, {
+      resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 },
+      limit: 500,
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(IndexerError);
     expect(error.status).toBe(400);
     expect(error.message).toBe(
       "indexer: limit: must be between 1 and 100, got 500 (http://indexer.test/search?cpu=1&memory=1&storage=0&limit=500)",
     );
     await expect(
-      client.findProviders({ resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 }, attributes: ["EU"] }),
+      findProviders(client, { resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 }, attributes: ["EU"] }),
     ).rejects.toThrow(InvalidParameterError);
     expect(seen).toHaveLength(1);
   });
 
   it("shows the start of an answer that is not an error body", async () => {
-    const error = await clientAnswering(502, { upstream: "down" }, [])
-      .findProviders({ resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 } })
-      .catch((e) => e);
+    const error = await findProviders(clientAnswering(502, { upstream: "down" }, []), {
+      resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 },
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(IndexerError);
     expect(error.status).toBe(502);
     expect(error.message).toContain('indexer: {"upstream":"down"}');

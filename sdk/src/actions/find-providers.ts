@@ -1,6 +1,13 @@
 import { type Address, getAddress } from "viem";
 import type { PodnetClient } from "../client.js";
-import { IndexerError, InvalidParameterError } from "../errors.js";
+import {
+  type ErrorType,
+  IndexerError,
+  type IndexerErrorType,
+  InvalidParameterError,
+  type InvalidParameterErrorType,
+  type ManifestErrorType,
+} from "../errors.js";
 import {
   indexerApiRoutes,
   manifestResources,
@@ -42,6 +49,8 @@ export type FoundProvider = {
 };
 
 export type FindProvidersReturnType = FoundProvider[];
+
+export type FindProvidersErrorType = InvalidParameterErrorType | ManifestErrorType | IndexerErrorType | ErrorType;
 
 /**
  * Searches the indexer (`GET <indexerUrl>/search`) for providers that can run a pod now: active, heartbeat fresh,

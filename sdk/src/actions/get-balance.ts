@@ -1,6 +1,13 @@
-import { type Address, erc20Abi, getAddress } from "viem";
+import {
+  type Address,
+  erc20Abi,
+  type GetAddressErrorType,
+  type GetContractEventsErrorType,
+  getAddress,
+  type ReadContractErrorType,
+} from "viem";
 import type { PodnetClient } from "../client.js";
-import { InvalidParameterError } from "../errors.js";
+import { type ErrorType, InvalidParameterError, type InvalidParameterErrorType } from "../errors.js";
 import { podnetMarketAbi } from "../protocol/index.js";
 import { addresses, fromBlock } from "./internal/chain.js";
 import { walletAddress } from "./internal/wallet.js";
@@ -23,6 +30,13 @@ export type GetBalanceReturnType = {
   /** Ids of the account's active leases. */
   activeLeases: bigint[];
 };
+
+export type GetBalanceErrorType =
+  | InvalidParameterErrorType
+  | GetAddressErrorType
+  | ReadContractErrorType
+  | GetContractEventsErrorType
+  | ErrorType;
 
 /**
  * The publisher's money: token balance, the market's allowance, and what sits in the escrow of its active leases

@@ -1,5 +1,6 @@
-import type { Address } from "viem";
+import type { Address, GetContractEventsErrorType, ReadContractErrorType } from "viem";
 import type { PodnetClient } from "../client.js";
+import type { ErrorType } from "../errors.js";
 import { podnetMarketAbi } from "../protocol/index.js";
 import { addresses, fromBlock } from "./internal/chain.js";
 
@@ -23,6 +24,8 @@ export type OrderBid = {
 export type GetBidsReturnType = OrderBid[];
 
 const statuses = ["none", "active", "won", "released"] as const;
+
+export type GetBidsErrorType = GetContractEventsErrorType | ReadContractErrorType | ErrorType;
 
 /**
  * The bids on an order (from its BidPlaced events) with their current status, cheapest first, earlier first on a

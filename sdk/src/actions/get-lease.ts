@@ -1,6 +1,6 @@
-import type { Address, Hex } from "viem";
+import type { Address, Hex, ReadContractErrorType } from "viem";
 import type { PodnetClient } from "../client.js";
-import { NotFoundError } from "../errors.js";
+import { type ErrorType, NotFoundError, type NotFoundErrorType } from "../errors.js";
 import { leaseRunsOutAt, podnetMarketAbi } from "../protocol/index.js";
 import { addresses } from "./internal/chain.js";
 
@@ -33,6 +33,8 @@ export type GetLeaseReturnType = {
   /** The funds ran out: the lease only awaits closing. */
   outOfFunds: boolean;
 };
+
+export type GetLeaseErrorType = NotFoundErrorType | ReadContractErrorType | ErrorType;
 
 /**
  * Reads a lease from the market with when its funds run out and what its provider could withdraw now.

@@ -1,8 +1,9 @@
 import type { PodnetClient } from "../client.js";
+import type { ErrorType } from "../errors.js";
 import type { PodEvent, PodEventsResponse } from "../protocol/index.js";
 import { providerApiPaths } from "../protocol/index.js";
-import { leaseTarget } from "./internal/lease.js";
-import { providerJson } from "./internal/provider-api.js";
+import { type LeaseTargetErrorType, leaseTarget } from "./internal/lease.js";
+import { type ProviderFetchErrorType, providerJson } from "./internal/provider-api.js";
 
 export type GetPodEventsParameters = {
   leaseId: bigint;
@@ -12,6 +13,8 @@ export type GetPodEventsParameters = {
 export type { PodEvent };
 
 export type GetPodEventsReturnType = PodEvent[];
+
+export type GetPodEventsErrorType = LeaseTargetErrorType | ProviderFetchErrorType | ErrorType;
 
 /**
  * The pod's event log at its provider (signed GET `/v1/leases/<id>/events`), oldest first.

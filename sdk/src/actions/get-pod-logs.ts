@@ -1,9 +1,9 @@
 import type { PodnetClient } from "../client.js";
-import { InvalidParameterError, ProviderApiError } from "../errors.js";
+import { type ErrorType, InvalidParameterError, type InvalidParameterErrorType, ProviderApiError } from "../errors.js";
 import type { PodLogLine } from "../protocol/index.js";
 import { providerApiPaths } from "../protocol/index.js";
-import { leaseTarget } from "./internal/lease.js";
-import { providerFetch } from "./internal/provider-api.js";
+import { type LeaseTargetErrorType, leaseTarget } from "./internal/lease.js";
+import { type ProviderFetchErrorType, providerFetch } from "./internal/provider-api.js";
 
 export type GetPodLogsParameters = {
   leaseId: bigint;
@@ -22,6 +22,9 @@ export type GetPodLogsParameters = {
 export type { PodLogLine };
 
 export type GetPodLogsReturnType = AsyncIterable<PodLogLine>;
+
+/** What the returned promise rejects with; `ErrorType<"AbortError">` when `signal` was aborted before the answer. */
+export type GetPodLogsErrorType = InvalidParameterErrorType | LeaseTargetErrorType | ProviderFetchErrorType | ErrorType;
 
 /**
  * A container's logs from its provider (signed GET `/v1/leases/<id>/logs`, NDJSON). Resolves once the provider

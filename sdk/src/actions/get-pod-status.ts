@@ -1,7 +1,8 @@
 import type { PodnetClient } from "../client.js";
+import type { ErrorType } from "../errors.js";
 import { type PodStatusResponse, providerApiPaths } from "../protocol/index.js";
-import { leaseTarget } from "./internal/lease.js";
-import { providerJson } from "./internal/provider-api.js";
+import { type LeaseTargetErrorType, leaseTarget } from "./internal/lease.js";
+import { type ProviderFetchErrorType, providerJson } from "./internal/provider-api.js";
 
 export type GetPodStatusParameters = {
   leaseId: bigint;
@@ -10,6 +11,8 @@ export type GetPodStatusParameters = {
 export type { PodPhase } from "../protocol/index.js";
 
 export type GetPodStatusReturnType = Omit<PodStatusResponse, "leaseId"> & { leaseId: bigint };
+
+export type GetPodStatusErrorType = LeaseTargetErrorType | ProviderFetchErrorType | ErrorType;
 
 /**
  * The pod's phase, containers, HTTP URLs, TCP host ports and recent events, from the provider API (signed GET

@@ -1,7 +1,8 @@
 import type { PodnetClient } from "../client.js";
+import type { ErrorType } from "../errors.js";
 import { type ContainerUsage, type PodUsageResponse, providerApiPaths } from "../protocol/index.js";
-import { leaseTarget } from "./internal/lease.js";
-import { providerJson } from "./internal/provider-api.js";
+import { type LeaseTargetErrorType, leaseTarget } from "./internal/lease.js";
+import { type ProviderFetchErrorType, providerJson } from "./internal/provider-api.js";
 
 export type GetPodUsageParameters = {
   leaseId: bigint;
@@ -12,6 +13,8 @@ export type GetPodUsageReturnType = {
   /** Running containers only. */
   containers: ContainerUsage[];
 };
+
+export type GetPodUsageErrorType = LeaseTargetErrorType | ProviderFetchErrorType | ErrorType;
 
 /**
  * CPU, memory, network and process counts of the pod's running containers, from Docker stats at the provider

@@ -1,6 +1,12 @@
-import { type Address, getAddress, type Hex, isAddress } from "viem";
+import { type Address, getAddress, type Hex, isAddress, type ReadContractErrorType } from "viem";
 import type { PodnetClient } from "../client.js";
-import { InvalidParameterError, NotFoundError } from "../errors.js";
+import {
+  type ErrorType,
+  InvalidParameterError,
+  type InvalidParameterErrorType,
+  NotFoundError,
+  type NotFoundErrorType,
+} from "../errors.js";
 import { decodeAttribute, type Pricing, providerRegistryAbi, type Resources } from "../protocol/index.js";
 import { addresses } from "./internal/chain.js";
 
@@ -28,6 +34,8 @@ export type GetProviderReturnType = {
   registeredAt: number;
   updatedAt: number;
 };
+
+export type GetProviderErrorType = InvalidParameterErrorType | NotFoundErrorType | ReadContractErrorType | ErrorType;
 
 /**
  * Reads a provider's listing from the ProviderRegistry: endpoint, encryption key, pricing, capacity, attributes and

@@ -1,6 +1,12 @@
 import { type Address, getAddress, type Hex, isAddressEqual, recoverTypedDataAddress, zeroAddress } from "viem";
 import type { PodnetClient } from "../client.js";
-import { QuoteVerificationError } from "../errors.js";
+import {
+  type ErrorType,
+  type ManifestErrorType,
+  type ProviderApiErrorType,
+  QuoteVerificationError,
+  type QuoteVerificationErrorType,
+} from "../errors.js";
 import {
   type AttestationDocument,
   attestationHash,
@@ -12,8 +18,8 @@ import {
   type QuoteResponse,
   quoteTypedData,
 } from "../protocol/index.js";
-import { type GetProviderReturnType, getProvider } from "./get-provider.js";
-import { addresses, chainTime } from "./internal/chain.js";
+import { type GetProviderErrorType, type GetProviderReturnType, getProvider } from "./get-provider.js";
+import { addresses, type ChainTimeErrorType, chainTime } from "./internal/chain.js";
 import { providerJson } from "./internal/provider-api.js";
 import { walletAddress } from "./internal/wallet.js";
 
@@ -54,6 +60,15 @@ export type GetQuoteReturnType = {
   /** The provider's registry listing (endpoint, encryption key, pricing, ...). */
   provider: GetProviderReturnType;
 };
+
+/** No wallet error: the quote request is not signed (a wallet only picks the publisher the quote is bound to). */
+export type GetQuoteErrorType =
+  | ManifestErrorType
+  | GetProviderErrorType
+  | ProviderApiErrorType
+  | QuoteVerificationErrorType
+  | ChainTimeErrorType
+  | ErrorType;
 
 /**
  * Asks a provider for a signed quote to run `manifest` and verifies it before anything is signed or paid: the

@@ -5,9 +5,10 @@ import { createPublicClient, createWalletClient, custom, type Hex, http } from "
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { afterAll, describe, expect, it } from "vitest";
-import { createPodnetClient } from "../client.js";
+import { createPodnetBaseClient } from "../client.js";
 import { type Deployment, NonceCache, signRequest, verifyRequest } from "../protocol/index.js";
 import { requestSigner } from "./internal/wallet.js";
+import { prepareSecret } from "./prepare-secret.js";
 
 // A wallet that holds the key elsewhere (a browser wallet, a remote signer): the client only knows the address and
 // signs through JSON-RPC. Here the "remote" side is a local account behind a custom transport.
@@ -32,7 +33,7 @@ const transport = custom({
 const dir = mkdtempSync(join(tmpdir(), "podnet-json-rpc-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const client = createPodnetClient({
+const client = createPodnetBaseClient({
   publicClient: createPublicClient({ chain: foundry, transport: http("http://127.0.0.1:9") }),
   walletClient: createWalletClient({ chain: foundry, transport, account: remote.address }),
   deployment: { chainId: 31337, contracts: {} } as unknown as Deployment,
@@ -50,7 +51,7 @@ describe("a JSON-RPC account (no private key in the client)", () => {
   });
 
   it("derives the blob cache key from a personal_sign signature", async () => {
-    const secret = await client.prepareSecret({ value: "from a remote signer" });
+    const secret = await prepareSecret(client, { value: "from a remote signer" });
     expect(methods).toContain("personal_sign");
     expect(client.blobCache.get(secret.cid)?.kind).toBe("secret");
   });

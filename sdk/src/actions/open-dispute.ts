@@ -1,8 +1,20 @@
-import { type Hash, parseEventLogs } from "viem";
+import { type Hash, parseEventLogs, type ReadContractErrorType } from "viem";
 import type { PodnetClient } from "../client.js";
-import { ContractError, InvalidParameterError } from "../errors.js";
+import {
+  ContractError,
+  type ContractErrorType,
+  type ErrorType,
+  InvalidParameterError,
+  type InvalidParameterErrorType,
+} from "../errors.js";
 import { disputeCourtAbi } from "../protocol/index.js";
-import { addresses, ensureAllowance, writeAndWait } from "./internal/chain.js";
+import {
+  addresses,
+  type EnsureAllowanceErrorType,
+  ensureAllowance,
+  type WriteAndWaitErrorType,
+  writeAndWait,
+} from "./internal/chain.js";
 
 export type OpenDisputeParameters = {
   leaseId: bigint;
@@ -22,6 +34,14 @@ export type OpenDisputeReturnType = {
   ruleBy: number;
   txHash: Hash;
 };
+
+export type OpenDisputeErrorType =
+  | InvalidParameterErrorType
+  | ReadContractErrorType
+  | EnsureAllowanceErrorType
+  | WriteAndWaitErrorType
+  | ContractErrorType
+  | ErrorType;
 
 /**
  * Opens a dispute on a running lease of the publisher with the court's bond (approved to the DisputeCourt when

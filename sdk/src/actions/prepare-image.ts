@@ -1,8 +1,13 @@
 import { createReadStream } from "node:fs";
 import type { PodnetClient } from "../client.js";
-import { InvalidParameterError } from "../errors.js";
+import {
+  type BlobCacheErrorType,
+  type ErrorType,
+  InvalidParameterError,
+  type InvalidParameterErrorType,
+} from "../errors.js";
 import { encryptStream, generateContentKey } from "../protocol/index.js";
-import { selfEncryptionKey } from "./internal/wallet.js";
+import { type SelfEncryptionKeyErrorType, selfEncryptionKey } from "./internal/wallet.js";
 
 export type PrepareImageParameters = {
   /** A `docker save` tarball: a file path, its bytes, or a stream of its bytes. */
@@ -19,6 +24,8 @@ export type PrepareImageReturnType = {
   /** Ciphertext bytes. */
   size: number;
 };
+
+export type PrepareImageErrorType = EncryptToCacheErrorType;
 
 /**
  * Encrypts a container image (`docker save` tarball) once, as a content-addressed blob in the blob cache: a fresh
@@ -37,6 +44,13 @@ export async function prepareImage(
   const { cid, size } = await encryptToCache(client, "prepareImage", "image", params.tarball, params.chunkSize);
   return { cid, image: `blob:${cid}`, size };
 }
+
+/** The wallet signs for the cache key; an unreadable source or a full disk fails with a file-system error. */
+export type EncryptToCacheErrorType =
+  | SelfEncryptionKeyErrorType
+  | InvalidParameterErrorType
+  | BlobCacheErrorType
+  | ErrorType;
 
 /** Encrypts `source` under a fresh key into the cache; shared by prepareImage and prepareSecret. */
 export async function encryptToCache(

@@ -1,7 +1,7 @@
 import type { PodnetClient } from "../client.js";
-import { InvalidParameterError } from "../errors.js";
+import { InvalidParameterError, type InvalidParameterErrorType } from "../errors.js";
 import { MAX_SECRET_FILE_BYTES } from "../protocol/index.js";
-import { encryptToCache } from "./prepare-image.js";
+import { type EncryptToCacheErrorType, encryptToCache } from "./prepare-image.js";
 
 export type PrepareSecretParameters = {
   /** The secret file's content (a string is UTF-8 encoded). At most 1 MiB. */
@@ -16,6 +16,8 @@ export type PrepareSecretReturnType = {
   /** Ciphertext bytes. */
   size: number;
 };
+
+export type PrepareSecretErrorType = InvalidParameterErrorType | EncryptToCacheErrorType;
 
 /**
  * Encrypts a secret (a password, a TLS key, a config file) as a blob in the blob cache, like `prepareImage`. Use it in

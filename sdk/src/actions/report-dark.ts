@@ -1,8 +1,8 @@
 import { type Address, type Hash, parseEventLogs } from "viem";
 import type { PodnetClient } from "../client.js";
-import { ContractError } from "../errors.js";
+import { ContractError, type ContractErrorType, type ErrorType } from "../errors.js";
 import { podnetMarketAbi } from "../protocol/index.js";
-import { addresses, writeAndWait } from "./internal/chain.js";
+import { addresses, type WriteAndWaitErrorType, writeAndWait } from "./internal/chain.js";
 
 export type ReportDarkParameters = {
   /** A provider whose last heartbeat is older than the market's heartbeat threshold. */
@@ -18,6 +18,8 @@ export type ReportDarkReturnType = {
   darkAt: number;
   txHash: Hash;
 };
+
+export type ReportDarkErrorType = WriteAndWaitErrorType | ContractErrorType | ErrorType;
 
 /**
  * Reports a provider that stopped heartbeating (anyone may, and earns the reporter reward): its running leases end

@@ -1,8 +1,15 @@
 import { type Hash, parseEventLogs } from "viem";
 import type { PodnetClient } from "../client.js";
-import { ContractError } from "../errors.js";
+import { ContractError, type ContractErrorType, type ErrorType, type InvalidParameterErrorType } from "../errors.js";
 import { podnetMarketAbi } from "../protocol/index.js";
-import { addresses, ensureAllowance, uint96, writeAndWait } from "./internal/chain.js";
+import {
+  addresses,
+  type EnsureAllowanceErrorType,
+  ensureAllowance,
+  uint96,
+  type WriteAndWaitErrorType,
+  writeAndWait,
+} from "./internal/chain.js";
 
 export type TopUpParameters = {
   leaseId: bigint;
@@ -17,6 +24,13 @@ export type TopUpReturnType = {
   balance: bigint;
   txHash: Hash;
 };
+
+export type TopUpErrorType =
+  | InvalidParameterErrorType
+  | EnsureAllowanceErrorType
+  | WriteAndWaitErrorType
+  | ContractErrorType
+  | ErrorType;
 
 /**
  * Adds funds to a running lease's escrow (anyone may pay for any lease). A lease whose funds already ran out cannot

@@ -1,10 +1,25 @@
-import type { Hash } from "viem";
+import type { GetContractEventsErrorType, Hash } from "viem";
 import type { PodnetClient } from "../client.js";
-import { BlobNotFoundError, InvalidParameterError, NotFoundError } from "../errors.js";
+import {
+  type BlobCacheErrorType,
+  BlobNotFoundError,
+  type BlobNotFoundErrorType,
+  type ErrorType,
+  InvalidParameterError,
+  type InvalidParameterErrorType,
+  type ManifestErrorType,
+  NotFoundError,
+  type NotFoundErrorType,
+} from "../errors.js";
 import { manifestBlobs, manifestHash, manifestResources, parseManifest, podnetMarketAbi } from "../protocol/index.js";
-import { type DeployPodParameters, type DeployPodReturnType, deployPod } from "./deploy-pod.js";
-import { addresses, fromBlock, writeAndWait } from "./internal/chain.js";
-import { leaseTarget } from "./internal/lease.js";
+import {
+  type DeployPodErrorType,
+  type DeployPodParameters,
+  type DeployPodReturnType,
+  deployPod,
+} from "./deploy-pod.js";
+import { addresses, fromBlock, type WriteAndWaitErrorType, writeAndWait } from "./internal/chain.js";
+import { type ActiveLeaseTargetErrorType, leaseTarget } from "./internal/lease.js";
 
 export type UpdatePodParameters = DeployPodParameters;
 
@@ -12,6 +27,18 @@ export type UpdatePodReturnType = DeployPodReturnType & {
   /** The updateLeaseSpec transaction; absent when the lease already ran this spec. */
   txHash?: Hash;
 };
+
+export type UpdatePodErrorType =
+  | ManifestErrorType
+  | ActiveLeaseTargetErrorType
+  | GetContractEventsErrorType
+  | NotFoundErrorType
+  | InvalidParameterErrorType
+  | BlobNotFoundErrorType
+  | BlobCacheErrorType
+  | WriteAndWaitErrorType
+  | DeployPodErrorType
+  | ErrorType;
 
 /**
  * Replaces a running pod: points the lease at the new manifest's spec hash on chain (`updateLeaseSpec`), then sends

@@ -1,6 +1,14 @@
-import type { Address } from "viem";
+import type { Address, ReadContractErrorType } from "viem";
 import type { PodnetClient } from "../client.js";
-import { NotFoundError, PodnetError, TimeoutError } from "../errors.js";
+import {
+  type ErrorType,
+  NotFoundError,
+  type NotFoundErrorType,
+  PodnetError,
+  type PodnetErrorType,
+  TimeoutError,
+  type TimeoutErrorType,
+} from "../errors.js";
 import { podnetMarketAbi } from "../protocol/index.js";
 import { addresses } from "./internal/chain.js";
 
@@ -18,6 +26,14 @@ export type WaitForLeaseReturnType = {
   provider: Address;
   pricePerSecond: bigint;
 };
+
+/** A PodnetError (code NOT_FOUND) when the order was cancelled; `ErrorType<"AbortError">` when `signal` aborts. */
+export type WaitForLeaseErrorType =
+  | NotFoundErrorType
+  | PodnetErrorType
+  | TimeoutErrorType
+  | ReadContractErrorType
+  | ErrorType;
 
 /**
  * Waits until an order is matched (accepted by its publisher, or finalized by anyone for an auto-accept order) and

@@ -1,6 +1,13 @@
 import type { PodnetClient } from "../client.js";
-import { PodFailedError, ProviderApiError, TimeoutError } from "../errors.js";
-import { type GetPodStatusReturnType, getPodStatus } from "./get-pod-status.js";
+import {
+  type ErrorType,
+  PodFailedError,
+  type PodFailedErrorType,
+  ProviderApiError,
+  TimeoutError,
+  type TimeoutErrorType,
+} from "../errors.js";
+import { type GetPodStatusErrorType, type GetPodStatusReturnType, getPodStatus } from "./get-pod-status.js";
 
 export type WaitForPodParameters = {
   leaseId: bigint;
@@ -12,6 +19,9 @@ export type WaitForPodParameters = {
 };
 
 export type WaitForPodReturnType = GetPodStatusReturnType;
+
+/** A provider that answers 5xx or not at all is retried until the timeout; any other GetPodStatus error is final. */
+export type WaitForPodErrorType = PodFailedErrorType | TimeoutErrorType | GetPodStatusErrorType | ErrorType;
 
 /**
  * Polls `getPodStatus` until the pod runs the lease's current spec: phase `running`, the provider holds the

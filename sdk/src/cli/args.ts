@@ -4,9 +4,16 @@
  * Unknown options are errors, never ignored: a typo must not silently change what a command pays for.
  */
 
+import { PodnetError, type PodnetErrorParameters } from "../protocol/errors.js";
+
+export type UsageErrorType = UsageError & { name: "UsageError" };
+
 /** Raised for anything the user typed wrong; `podnet` exits with code 2. */
-export class UsageError extends Error {
+export class UsageError extends PodnetError {
   override name = "UsageError";
+  constructor(message: string, options?: Pick<PodnetErrorParameters, "cause">) {
+    super("USAGE", message, { ...options, docsPath: "docs/cli.md#output-and-exit-codes" });
+  }
 }
 
 export type OptionType = "string" | "boolean" | "list";

@@ -2,15 +2,7 @@
  * The commands of `podnet`: names, argument synopsis, one-line summaries and a loader per command module, so that
  * `podnet init` does not load viem and the chain code it never uses.
  */
-import type { OptionSpec, ParsedArgs } from "./args.js";
-import type { Context } from "./config.js";
-
-export interface CommandModule {
-  options: OptionSpec;
-  /** Longer help: what the command does, examples. */
-  help: string;
-  run(ctx: Context, args: ParsedArgs): Promise<void>;
-}
+import type { CommandModule } from "./command-module.js";
 
 export interface CommandInfo {
   /** One or two words: `deploy`, `image add`. */

@@ -19,7 +19,8 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { BlobCache } from "../blob-cache.js";
-import { createPodnetClient, type PodnetClient, type PodnetClientWithActions } from "../client.js";
+import type { PodnetClient } from "../client.js";
+import { createPodnetClient, type PodnetClientWithActions } from "../create-podnet-client.js";
 import { type Deployment, parseDeployment } from "../protocol/index.js";
 import type { OptionSpec } from "./args.js";
 import { CliError } from "./errors.js";

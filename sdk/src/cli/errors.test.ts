@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ProviderApiError } from "../errors.js";
+import { ManifestError, ProviderApiError } from "../errors.js";
+import { KeystoreError } from "../keystore.js";
 import { parsePodSpec } from "../pod-spec.js";
+import { DecryptionError, RequestAuthError } from "../protocol/index.js";
 import { UsageError } from "./args.js";
 import { CliError, describeError, exitCodeOf, redact } from "./errors.js";
 
@@ -46,5 +48,22 @@ describe("cli: errors", () => {
       "http://p/x",
     );
     expect(describeError(error)).toBe("provider API PUT http://p/x: 400 bad manifest\n  containers[0]: nope");
+  });
+
+  it("prints the errors that share the PodnetError base as before it: their message, exit code 1", () => {
+    const manifest = new ManifestError([
+      { path: "version", message: "bad" },
+      { path: "containers", message: "empty" },
+    ]);
+    expect(describeError(manifest)).toBe("version: bad\ncontainers: empty");
+    expect(describeError(new KeystoreError("keystore: wrong password (MAC mismatch)"))).toBe(
+      "keystore: wrong password (MAC mismatch)",
+    );
+    expect(describeError(new DecryptionError("blob: bad magic"))).toBe("blob: bad magic");
+    expect(describeError(new RequestAuthError("x-podnet-nonce: missing"))).toBe("x-podnet-nonce: missing");
+    expect(describeError(new UsageError("--x: unknown option"))).toBe("--x: unknown option");
+    for (const error of [manifest, new KeystoreError("k"), new DecryptionError("d"), new RequestAuthError("r")]) {
+      expect(exitCodeOf(error), error.name).toBe(1);
+    }
   });
 });

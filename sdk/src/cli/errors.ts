@@ -10,14 +10,16 @@ import { KeystoreError } from "../keystore.js";
 import { PodSpecError } from "../pod-spec.js";
 import { UsageError } from "./args.js";
 
+export type CliErrorType = CliError & { name: "CliError" };
+
 /** A failure the CLI itself detected, with a message meant for the user as it is. */
-export class CliError extends Error {
+export class CliError extends PodnetError {
   override name = "CliError";
   constructor(
     message: string,
     readonly exitCode = 1,
   ) {
-    super(message);
+    super("CLI", message, { docsPath: "docs/cli.md#output-and-exit-codes" });
   }
 }
 

@@ -5,6 +5,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { concatBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { bytesToHex, type Hex, hexToBytes, isHex } from "viem";
 import { contentId } from "./content-id.js";
+import { PodnetError, type PodnetErrorParameters } from "./errors.js";
 
 /**
  * "Upload once, deploy anywhere" encryption. A publisher encrypts an image blob once under a random content key and
@@ -21,9 +22,14 @@ import { contentId } from "./content-id.js";
  * Rogaway and Vizár).
  */
 
+export type DecryptionErrorType = DecryptionError & { name: "DecryptionError" };
+
 /** Thrown when ciphertext or a wrapped key does not authenticate or is malformed. */
-export class DecryptionError extends Error {
-  override readonly name = "DecryptionError";
+export class DecryptionError extends PodnetError {
+  override name = "DecryptionError";
+  constructor(message: string, options?: Pick<PodnetErrorParameters, "cause">) {
+    super("DECRYPTION", message, { ...options, docsPath: "docs/sdk.md#upload-once-deploy-anywhere" });
+  }
 }
 
 /** Length of a content key, an X25519 private key and an X25519 public key. */

@@ -14,6 +14,7 @@ export { ContentHasher, contentId, isContentId, parseContentId, verifyContentId 
 export {
   DEFAULT_CHUNK_SIZE,
   DecryptionError,
+  type DecryptionErrorType,
   decodeWrappedKey,
   decryptBytes,
   decryptStream,
@@ -36,6 +37,13 @@ export {
   type Deployment,
   parseDeployment,
 } from "./deployments.js";
+export {
+  type ErrorType,
+  PodnetError,
+  type PodnetErrorCode,
+  type PodnetErrorParameters,
+  type PodnetErrorType,
+} from "./errors.js";
 export {
   BPS,
   collateralFor,
@@ -66,6 +74,7 @@ export {
   MAX_MANIFEST_BYTES,
   MAX_SECRET_FILE_BYTES,
   ManifestError,
+  type ManifestErrorType,
   type ManifestIssue,
   manifestBlobs,
   manifestHash,
@@ -103,6 +112,7 @@ export {
   NonceCache,
   REQUEST_MAX_SKEW_SECONDS,
   RequestAuthError,
+  type RequestAuthErrorType,
   requestDomain,
   requestHeaders,
   requestTypedData,

@@ -2,6 +2,7 @@ import { type Hex, keccak256, stringToBytes } from "viem";
 import { z } from "zod";
 import { canonicalJson } from "./canonical-json.js";
 import { isContentId } from "./content-id.js";
+import { PodnetError } from "./errors.js";
 import type { Resources } from "./types.js";
 
 /**
@@ -196,12 +197,15 @@ export interface ManifestIssue {
   message: string;
 }
 
+export type ManifestErrorType = ManifestError & { name: "ManifestError" };
+
 /** A manifest failed validation; `issues` names every bad field. */
-export class ManifestError extends Error {
+export class ManifestError extends PodnetError {
+  override name = "ManifestError";
   readonly issues: ManifestIssue[];
-  constructor(issues: ManifestIssue[]) {
-    super(issues.map((i) => `${i.path}: ${i.message}`).join("; "));
-    this.name = "ManifestError";
+  /** @param shortMessage the issues in words; default `path: message` per issue, joined by "; ". */
+  constructor(issues: ManifestIssue[], shortMessage = issues.map((i) => `${i.path}: ${i.message}`).join("; ")) {
+    super("MANIFEST", shortMessage, { docsPath: "docs/pod-spec.md#errors" });
     this.issues = issues;
   }
 }

@@ -9,6 +9,7 @@ import {
   type LocalAccount,
   recoverTypedDataAddress,
 } from "viem";
+import { PodnetError } from "./errors.js";
 
 /**
  * Signed requests to a provider API. A publisher proves it owns a lease by signing, with the lease's publisher key,
@@ -107,11 +108,13 @@ export async function signRequest(
   };
 }
 
+export type RequestAuthErrorType = RequestAuthError & { name: "RequestAuthError" };
+
 /** Why a signed request was refused; `reason` is safe to show to the caller. */
-export class RequestAuthError extends Error {
+export class RequestAuthError extends PodnetError {
+  override name = "RequestAuthError";
   constructor(readonly reason: string) {
-    super(reason);
-    this.name = "RequestAuthError";
+    super("REQUEST_AUTH", reason, { docsPath: "docs/worker.md#provider-api" });
   }
 }
 

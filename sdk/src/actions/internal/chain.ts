@@ -3,19 +3,48 @@ import {
   type Address,
   type ContractFunctionArgs,
   type ContractFunctionName,
+  type EstimateContractGasErrorType,
   erc20Abi,
+  type GetBlockErrorType,
   type Hash,
+  type ReadContractErrorType,
   type TransactionReceipt,
+  type WaitForTransactionReceiptErrorType,
+  type WriteContractErrorType,
 } from "viem";
 import type { PodnetClient } from "../../client.js";
 import {
   ContractError,
+  type ContractErrorType,
   contractError,
   InsufficientAllowanceError,
+  type InsufficientAllowanceErrorType,
   InsufficientBalanceError,
+  type InsufficientBalanceErrorType,
   InvalidParameterError,
+  type InvalidParameterErrorType,
 } from "../../errors.js";
-import { requireWallet } from "./wallet.js";
+import { type RequireWalletErrorType, requireWallet } from "./wallet.js";
+
+export type ChainTimeErrorType = GetBlockErrorType;
+
+/** A revert (estimated or mined) is a ContractError; anything else from viem (RPC, rejected signature) passes. */
+export type WriteAndWaitErrorType =
+  | ContractErrorType
+  | RequireWalletErrorType
+  | EstimateContractGasErrorType
+  | WriteContractErrorType
+  | WaitForTransactionReceiptErrorType;
+
+export type EnsureAllowanceErrorType =
+  | InvalidParameterErrorType
+  | InsufficientBalanceErrorType
+  | InsufficientAllowanceErrorType
+  | RequireWalletErrorType
+  | ReadContractErrorType
+  | WriteAndWaitErrorType;
+
+export type Uint96ErrorType = InvalidParameterErrorType;
 
 /** Contract addresses of the client's deployment. */
 export function addresses(client: PodnetClient) {

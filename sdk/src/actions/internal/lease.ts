@@ -1,9 +1,18 @@
 import { type Address, isAddressEqual } from "viem";
 import type { PodnetClient } from "../../client.js";
-import { NotPublisherError, PodnetError } from "../../errors.js";
-import { type GetLeaseReturnType, getLease } from "../get-lease.js";
-import { type GetProviderReturnType, getProvider } from "../get-provider.js";
-import { requireWallet } from "./wallet.js";
+import { NotPublisherError, type NotPublisherErrorType, PodnetError, type PodnetErrorType } from "../../errors.js";
+import { type GetLeaseErrorType, type GetLeaseReturnType, getLease } from "../get-lease.js";
+import { type GetProviderErrorType, type GetProviderReturnType, getProvider } from "../get-provider.js";
+import { type RequireWalletErrorType, requireWallet } from "./wallet.js";
+
+export type LeaseTargetErrorType =
+  | RequireWalletErrorType
+  | NotPublisherErrorType
+  | GetLeaseErrorType
+  | GetProviderErrorType;
+
+/** With `active`, also a PodnetError (code NOT_FOUND) when the lease has ended. */
+export type ActiveLeaseTargetErrorType = LeaseTargetErrorType | PodnetErrorType;
 
 export interface LeaseTarget {
   lease: GetLeaseReturnType;

@@ -1,5 +1,5 @@
 import { type Address, type Hash, parseEventLogs, type TransactionReceipt } from "viem";
-import { ContractError } from "../../errors.js";
+import { ContractError, type ContractErrorType } from "../../errors.js";
 import { podnetMarketAbi } from "../../protocol/index.js";
 
 /** The lease an order was matched into (acceptBid, finalizeOrder). */
@@ -9,6 +9,8 @@ export type MatchedLease = {
   pricePerSecond: bigint;
   txHash: Hash;
 };
+
+export type MatchedLeaseErrorType = ContractErrorType;
 
 /** Reads the lease from the receipt's OrderMatched event; a receipt without one is a ContractError of `action`. */
 export function matchedLease(action: string, receipt: TransactionReceipt): MatchedLease {

@@ -1,8 +1,18 @@
-import type { Address } from "viem";
+import type { Address, SignTypedDataErrorType } from "viem";
 import type { PodnetClient } from "../../client.js";
-import { ProviderApiError } from "../../errors.js";
+import { type ErrorType, ProviderApiError, type ProviderApiErrorType } from "../../errors.js";
 import { type ManifestIssue, parseApiErrorBody, signRequest } from "../../protocol/index.js";
-import { requestSigner } from "./wallet.js";
+import { type RequireWalletErrorType, requestSigner } from "./wallet.js";
+
+/**
+ * Every refusal and network failure is a ProviderApiError; a signed request also needs the wallet (which may refuse to
+ * sign); an aborted `signal` rejects with its reason (an AbortError).
+ */
+export type ProviderFetchErrorType =
+  | ProviderApiErrorType
+  | RequireWalletErrorType
+  | SignTypedDataErrorType
+  | ErrorType<"AbortError">;
 
 export interface ProviderRequest {
   method: "GET" | "HEAD" | "POST" | "PUT";

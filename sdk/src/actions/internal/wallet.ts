@@ -1,7 +1,12 @@
-import type { Account, Address, LocalAccount, WalletClient } from "viem";
+import type { Account, Address, LocalAccount, SignMessageErrorType, WalletClient } from "viem";
 import { deriveSelfEncryptionKey, type SelfEncryptionKey } from "../../blob-cache.js";
 import type { PodnetClient } from "../../client.js";
-import { WalletRequiredError } from "../../errors.js";
+import { WalletRequiredError, type WalletRequiredErrorType } from "../../errors.js";
+
+export type RequireWalletErrorType = WalletRequiredErrorType;
+
+/** No cache key without a signer; the wallet (or its user) may refuse to sign. */
+export type SelfEncryptionKeyErrorType = WalletRequiredErrorType | SignMessageErrorType;
 
 /** The wallet client and its account, or a {@link WalletRequiredError} naming the action. */
 export function requireWallet(

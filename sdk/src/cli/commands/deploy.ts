@@ -1,21 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Address, Hash } from "viem";
-import type { DeployPodReturnType } from "../../actions/deploy-pod.js";
-import type { GetPodStatusReturnType } from "../../actions/get-pod-status.js";
-import type { PodnetClientWithActions } from "../../client.js";
+import type { PodnetClientWithActions } from "../../create-podnet-client.js";
 import { contractError } from "../../errors.js";
 import { fundedSeconds, type PodManifest, podnetMarketAbi } from "../../protocol/index.js";
 import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
 import type { Context, TokenInfo } from "../config.js";
-import { CliError, describeError } from "../errors.js";
+import { CliError } from "../errors.js";
 import { fields } from "../output.js";
+import { sendPod } from "../send-pod.js";
 import { formatAmount, formatDuration, formatTime, parseDuration } from "../units.js";
 import {
   addressOption,
   amountOption,
   attributesOption,
   durationOption,
-  interruptibleWait,
   nextSteps,
   podArgument,
   podEndpoints,
@@ -295,58 +293,4 @@ async function viaMarket(
     txHash: leased.txHash ?? order.txHash,
     orderId,
   };
-}
-
-/**
- * deployPod, then (with `wait`) waitForPod. Shared with `podnet update`. A failure after the lease exists says how to
- * retry and how to stop paying.
- */
-export async function sendPod(
-  ctx: Context,
-  client: PodnetClientWithActions,
-  leaseId: bigint,
-  manifest: PodManifest,
-  file: string,
-  opts: { wait: boolean; timeoutMs: number; update?: boolean },
-): Promise<{ deployed: DeployPodReturnType; status?: GetPodStatusReturnType }> {
-  const stillPaying = `lease ${leaseId} is active and paying: retry with podnet update ${leaseId} ${file}, or stop with podnet close ${leaseId}`;
-  let deployed: DeployPodReturnType;
-  try {
-    if (opts.update) {
-      const updated = await client.updatePod({ leaseId, manifest });
-      ctx.out.progress(
-        updated.txHash ? `spec ${updated.specHash} set on chain (tx ${updated.txHash})` : "spec unchanged on chain",
-      );
-      deployed = updated;
-    } else {
-      deployed = await client.deployPod({ leaseId, manifest });
-    }
-  } catch (error) {
-    throw new CliError(`${describeError(error)}\n${stillPaying}`);
-  }
-  const how = Object.values(deployed.blobs);
-  const count = (kind: string) => how.filter((h) => h === kind).length;
-  const fromSources = count("sources");
-  ctx.out.progress(
-    how.length === 0
-      ? "blobs: none (registry images only)"
-      : `blobs: ${count("uploaded")} uploaded, ${count("present")} already there${fromSources ? `, ${fromSources} fetched by the provider from known sources` : ""}`,
-  );
-  ctx.out.progress(`manifest sent to ${deployed.provider}`);
-  if (!opts.wait) return { deployed };
-  ctx.out.progress("waiting for the pod to run ...");
-  let status: GetPodStatusReturnType;
-  try {
-    status = await interruptibleWait(ctx, leaseId, (signal) =>
-      client.waitForPod({ leaseId, timeoutMs: opts.timeoutMs, signal }),
-    );
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(
-      `${describeError(error)}\n${stillPaying}; podnet status ${leaseId} and podnet logs ${leaseId} show why`,
-    );
-  }
-  const url = status.http[0]?.url;
-  ctx.out.progress(`pod running${url ? `: ${url}` : ""}`);
-  return { deployed, status };
 }

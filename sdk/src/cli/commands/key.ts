@@ -4,7 +4,7 @@ import type { Hex } from "viem";
 import { generatePrivateKey, privateKeyToAddress } from "viem/accounts";
 import { saveKeystoreFile } from "../../keystore.js";
 import { type ParsedArgs, UsageError } from "../args.js";
-import type { CommandModule } from "../commands.js";
+import type { CommandModule } from "../command-module.js";
 import type { Context } from "../config.js";
 import { CliError } from "../errors.js";
 import { keystorePassword, normalizePrivateKey, publisherAddress, readAllStdin, readHidden } from "../keys.js";

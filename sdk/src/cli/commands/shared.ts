@@ -2,7 +2,7 @@
 import { type Address, getAddress, isAddress } from "viem";
 import type { FoundProvider } from "../../actions/find-providers.js";
 import type { GetPodStatusReturnType } from "../../actions/get-pod-status.js";
-import type { PodnetClientWithActions } from "../../client.js";
+import type { PodnetClientWithActions } from "../../create-podnet-client.js";
 import type { PodManifest } from "../../protocol/index.js";
 import { type ParsedArgs, UsageError } from "../args.js";
 import type { Context, TokenInfo } from "../config.js";

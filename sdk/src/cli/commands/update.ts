@@ -1,8 +1,8 @@
 import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
 import type { Context } from "../config.js";
 import { fields } from "../output.js";
+import { sendPod } from "../send-pod.js";
 import { parseId } from "../units.js";
-import { sendPod } from "./deploy.js";
 import { durationOption, nextSteps, podArgument, podEndpoints, podJson } from "./shared.js";
 
 export const options: OptionSpec = {
