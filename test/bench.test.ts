@@ -12,7 +12,7 @@ import { localDocker } from "./lib/images.js";
 import { devAccount } from "./lib/worker.js";
 
 const docker = localDocker();
-/** The bench's providers A and B: anvil dev accounts 20 and 21 (script/bench.ts). */
+/** The bench's providers A and B: anvil dev accounts 20 and 21 (script/bench/bench.ts). */
 const benchProviders = [20, 21].map((i) => devAccount(i).account.address.toLowerCase());
 
 async function leftovers() {
@@ -39,7 +39,7 @@ describe("npm run bench", () => {
     const { stdout } = await promisify(execFile)(
       bin("tsx"),
       [
-        "script/bench.ts",
+        "script/bench/bench.ts",
         "--samples",
         "2",
         "--providers",

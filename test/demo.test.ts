@@ -27,7 +27,7 @@ async function demoObjects() {
 describe("npm run demo", () => {
   it("deploys a pod through the reverse market, prints a URL that serves the page, and cleans up", async () => {
     expect(await demoObjects()).toBe(0);
-    const { stdout } = await promisify(execFile)("bash", ["script/demo.sh", "--once"], {
+    const { stdout } = await promisify(execFile)("bash", ["script/dev/demo.sh", "--once"], {
       cwd: repoRoot,
       encoding: "utf8",
       timeout: 240_000,

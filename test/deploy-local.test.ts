@@ -43,7 +43,7 @@ beforeAll(async () => {
   const anvil = await startAnvil({ port: await freePort(), logFile: join(dir, "anvil.log") });
   rpcUrl = anvil.rpcUrl;
   stopAnvil = () => anvil.process.kill();
-  execFileSync(bin("tsx"), ["script/deploy-local.ts"], {
+  execFileSync(bin("tsx"), ["script/dev/deploy-local.ts"], {
     cwd: repoRoot,
     env: { ...process.env, RPC_URL: rpcUrl, DEPLOYMENTS_DIR: dir },
     stdio: "pipe",

@@ -393,10 +393,12 @@ describe("crashes", () => {
 
   it("brings pods back after the Docker Engine restarts", async () => {
     if (!existsSync("/tmp/podnet-dockerd.pid")) {
-      console.warn("skipped: the Docker Engine was not started by script/docker.sh, so the test may not restart it");
+      console.warn(
+        "skipped: the Docker Engine was not started by script/toolchain/docker.sh, so the test may not restart it",
+      );
       return;
     }
-    execFileSync("bash", ["script/docker.sh", "restart"], { cwd: repoRoot, stdio: "pipe" });
+    execFileSync("bash", ["script/toolchain/docker.sh", "restart"], { cwd: repoRoot, stdio: "pipe" });
     await serving(leaseId, 120_000);
     const list = await containersOf(leaseId);
     expect(list).toHaveLength(6);

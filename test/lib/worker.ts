@@ -56,7 +56,7 @@ export async function startLocalChain(
 ): Promise<LocalChain> {
   mkdirSync(dir, { recursive: true });
   const anvil = await startAnvil({ port: await freePort(), logFile: join(dir, "anvil.log"), args: anvilArgs });
-  execFileSync(bin("tsx"), ["script/deploy-local.ts"], {
+  execFileSync(bin("tsx"), ["script/dev/deploy-local.ts"], {
     cwd: repoRoot,
     env: { ...process.env, RPC_URL: anvil.rpcUrl, DEPLOYMENTS_DIR: dir, TIMELOCK_DELAY: "60" },
     stdio: "pipe",

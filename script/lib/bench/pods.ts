@@ -1,7 +1,7 @@
 /**
  * One provider's worker under benchmark (npm run bench, bench:worker): leases from signed quotes, manifests, the
  * ingress polled until a pod serves, many pods at once, kill -9 and restart, and the "docker run floor" to compare
- * against. Real parts only: the worker runs as a child process on the Docker Engine of script/docker.sh.
+ * against. Real parts only: the worker runs as a child process on the Docker Engine of script/toolchain/docker.sh.
  */
 import { Agent, request } from "node:http";
 import { type PodManifestInput, podnetMarketAbi, quoteFromResponse } from "@podnet/sdk/protocol";

@@ -1,5 +1,5 @@
 /**
- * The Docker runtime against the real engine (script/docker.sh start). Every run uses a random provider address, so
+ * The Docker runtime against the real engine (script/toolchain/docker.sh start). Every run uses a random provider address, so
  * its names and labels never meet another run's; afterAll removes everything carrying that provider's label.
  */
 import { randomBytes } from "node:crypto";

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseDeployment } from "@podnet/sdk";
 import { type Address, getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { ANVIL_DEPLOYER_KEY, bin, chainIdAt, repoRoot, startAnvil } from "./lib/chain.js";
+import { ANVIL_DEPLOYER_KEY, bin, chainIdAt, repoRoot, startAnvil } from "../lib/chain.js";
 
 const LOCAL_CHAIN_ID = 31337;
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the repository needs, from the npm registry only: Foundry (forge, anvil, cast) ships as native
-# binaries inside npm packages, solc as solc-js behind script/solc.mjs, forge-std and OpenZeppelin as npm packages.
+# binaries inside npm packages, solc as solc-js behind script/toolchain/solc.mjs, forge-std and OpenZeppelin as npm packages.
 # Safe to run again: it does nothing when node_modules matches package-lock.json.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$major" -lt 20 ]; then

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-const outDir = join(import.meta.dirname, "..", process.env.FOUNDRY_OUT ?? "contracts/out");
+const outDir = join(import.meta.dirname, "..", "..", process.env.FOUNDRY_OUT ?? "contracts/out");
 const RUNTIME_LIMIT = 24_576;
 const INITCODE_LIMIT = 49_152;
 

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:worker -- [--leases N] [--pods N] [--manifest-delay MS] [--keep-logs]`: benchmarks the provider
  * worker on real parts: its own anvil with the real contracts (automine), the worker as a child process
- * (`podnet-worker run`, so kill -9 is real), the Docker Engine of script/docker.sh, and a publisher that signs its
+ * (`podnet-worker run`, so kill -9 is real), the Docker Engine of script/toolchain/docker.sh, and a publisher that signs its
  * requests with the protocol layer.
  *
  * 1. lease tx -> pod serving over --leases leases (default 30), one at a time: the quote is fetched first (a separate
@@ -36,8 +36,8 @@ import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { deriveEncryptionKeyPair, sealBlob } from "@podnet/sdk/protocol";
 import type { Address } from "viem";
-import { buildTestImage, saveImage } from "../test/lib/images.js";
-import { freePort } from "../test/lib/net.js";
+import { buildTestImage, saveImage } from "../../test/lib/images.js";
+import { freePort } from "../../test/lib/net.js";
 import {
   clients,
   devAccount,
@@ -50,8 +50,8 @@ import {
   startWorkerProcess,
   TOKEN,
   workerEnv,
-} from "../test/lib/worker.js";
-import { namePrefix, networkName } from "../worker/src/runtime/names.js";
+} from "../../test/lib/worker.js";
+import { namePrefix, networkName } from "../../worker/src/runtime/names.js";
 import {
   agent,
   type BenchProvider,
@@ -71,7 +71,7 @@ import {
   timeRestart,
   waitServing,
   workerMetrics,
-} from "./lib/bench/pods.js";
+} from "../lib/bench/pods.js";
 import {
   cleanupOnSignal,
   fmt,
@@ -84,8 +84,8 @@ import {
   runCleanup,
   sleep,
   summarize,
-} from "./lib/bench/stats.js";
-import { repoRoot } from "./lib/chain.js";
+} from "../lib/bench/stats.js";
+import { repoRoot } from "../lib/chain.js";
 
 const GOAL_MS = 1_000;
 const FLOOR_RUNS = 10;
@@ -427,7 +427,7 @@ function parseOptions(): Options {
 
 async function main() {
   const options = parseOptions();
-  const command = `npx tsx script/bench-worker.ts ${process.argv.slice(2).join(" ")}`.trim();
+  const command = `npx tsx script/bench/bench-worker.ts ${process.argv.slice(2).join(" ")}`.trim();
   const dir = mkdtempSync(join(tmpdir(), "podnet-bench-worker-"));
   const runLabel = `floor-${process.pid}-${Date.now()}`;
   let chain: LocalChain | undefined;

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # A Docker Engine for the worker's tests, the demo and the benchmarks.
-#   script/docker.sh start   uses the engine that answers on DOCKER_HOST / /var/run/docker.sock; when none does, installs
-#                            Debian's docker.io (+ busybox-static, which test images are built from) as root and starts
-#                            dockerd in the background (log: /tmp/podnet-dockerd.log)
-#   script/docker.sh stop    stops a dockerd this script started (a user's own engine is left alone)
-#   script/docker.sh restart stop + start (the worker tests use it to prove pods come back)
+#   script/toolchain/docker.sh start   uses the engine that answers on DOCKER_HOST / /var/run/docker.sock; when none
+#                                      does, installs Debian's docker.io (+ busybox-static, which test images are built
+#                                      from) as root and starts dockerd in the background (log: /tmp/podnet-dockerd.log)
+#   script/toolchain/docker.sh stop    stops a dockerd this script started (a user's own engine is left alone)
+#   script/toolchain/docker.sh restart stop + start (the worker tests use it to prove pods come back)
 # No registry is reachable on the CI machines, so nothing here pulls images: tests build theirs FROM scratch.
 set -euo pipefail
 pidfile=/tmp/podnet-dockerd.pid
@@ -62,7 +62,7 @@ restart)
   bash "$0" start
   ;;
 *)
-  echo "usage: script/docker.sh start|stop|restart" >&2
+  echo "usage: script/toolchain/docker.sh start|stop|restart" >&2
   exit 2
   ;;
 esac

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for the indexer's Postgres tests (the production database path).
-#   script/postgres.sh start   installs Debian's postgresql when missing (needs root), starts a private cluster on
-#                              127.0.0.1:${PODNET_PG_PORT:-54329} and prints its connection URL
-#   script/postgres.sh stop    stops that cluster
+#   script/toolchain/postgres.sh start   installs Debian's postgresql when missing (needs root), starts a private
+#                                        cluster on 127.0.0.1:${PODNET_PG_PORT:-54329} and prints its connection URL
+#   script/toolchain/postgres.sh stop    stops that cluster
 # The cluster lives in /tmp (owned by the postgres user, who runs the server: PostgreSQL refuses to run as root).
 set -euo pipefail
 port=${PODNET_PG_PORT:-54329}
@@ -46,7 +46,7 @@ stop)
   fi
   ;;
 *)
-  echo "usage: script/postgres.sh start|stop" >&2
+  echo "usage: script/toolchain/postgres.sh start|stop" >&2
   exit 2
   ;;
 esac

@@ -21,9 +21,9 @@ import {
 } from "@podnet/sdk";
 import { createPublicClient, createWalletClient, http } from "viem";
 import { foundry } from "viem/chains";
-import { buildTestImage, localDocker, saveImage } from "../test/lib/images.js";
-import { type Indexer, startIndexer } from "../test/lib/indexer.js";
-import { canListen, ingress } from "../test/lib/net.js";
+import { buildTestImage, localDocker, saveImage } from "../../test/lib/images.js";
+import { type Indexer, startIndexer } from "../../test/lib/indexer.js";
+import { canListen, ingress } from "../../test/lib/net.js";
 import {
   devAccount,
   freePort,
@@ -37,8 +37,8 @@ import {
   type WorkerProcess,
   waitFor,
   workerEnv,
-} from "../test/lib/worker.js";
-import { repoRoot } from "./lib/chain.js";
+} from "../../test/lib/worker.js";
+import { repoRoot } from "../lib/chain.js";
 
 const once = process.argv.includes("--once");
 const keep = process.argv.includes("--keep");
@@ -91,7 +91,9 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     await docker.ping().catch(() => {
-      throw new Error("no Docker Engine answers; `npm run demo` starts one (script/docker.sh), or start yours");
+      throw new Error(
+        "no Docker Engine answers; `npm run demo` starts one (script/toolchain/docker.sh), or start yours",
+      );
     });
 
     step("starting anvil and deploying the contracts");

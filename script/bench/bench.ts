@@ -5,7 +5,7 @@
  *
  * One world: anvil (automine, a large block gas limit so seeding fits in few blocks) with the real contracts,
  * --providers listed providers seeded in batches (so search has something to rank), the Ponder indexer on PGlite,
- * two provider workers on the Docker Engine of script/docker.sh (A lists higher prices than B), publishers using the
+ * two provider workers on the Docker Engine of script/toolchain/docker.sh (A lists higher prices than B), publishers using the
  * SDK exactly as in docs/sdk.md.
  *
  * 1. docker-run floor: create + start of the same image with a published port -> first 200 (what any provider needs).
@@ -52,9 +52,9 @@ import {
   toFunctionSelector,
 } from "viem";
 import type { HDAccount } from "viem/accounts";
-import { buildTestImage, saveImage } from "../test/lib/images.js";
-import { type Indexer, startIndexer } from "../test/lib/indexer.js";
-import { freePort } from "../test/lib/net.js";
+import { buildTestImage, saveImage } from "../../test/lib/images.js";
+import { type Indexer, startIndexer } from "../../test/lib/indexer.js";
+import { freePort } from "../../test/lib/net.js";
 import {
   clients,
   devAccount,
@@ -67,7 +67,7 @@ import {
   startWorkerProcess,
   TOKEN,
   workerEnv,
-} from "../test/lib/worker.js";
+} from "../../test/lib/worker.js";
 import {
   agent,
   type BenchProvider,
@@ -86,8 +86,8 @@ import {
   stopWorker,
   timeRestart,
   waitServing,
-} from "./lib/bench/pods.js";
-import { BLOCK_GAS_LIMIT, measureLag, measureSearch, seedChain, seedProviders } from "./lib/bench/seed.js";
+} from "../lib/bench/pods.js";
+import { BLOCK_GAS_LIMIT, measureLag, measureSearch, seedChain, seedProviders } from "../lib/bench/seed.js";
 import {
   cleanupOnSignal,
   fmt,
@@ -100,8 +100,8 @@ import {
   type Summary,
   summarize,
   until,
-} from "./lib/bench/stats.js";
-import { repoRoot } from "./lib/chain.js";
+} from "../lib/bench/stats.js";
+import { repoRoot } from "../lib/chain.js";
 
 const IMAGE_TAG = "podnet-bench/market:1";
 const PAGE = "hello from the podnet marketplace benchmark";
@@ -491,7 +491,7 @@ function writeDoc(table: string) {
   const text = [
     "# Benchmarks",
     "",
-    "Written by `npm run bench` (script/bench.ts): one run of the whole marketplace on real parts (anvil with the",
+    "Written by `npm run bench` (script/bench/bench.ts): one run of the whole marketplace on real parts (anvil with the",
     "contracts, the Ponder indexer, two provider workers on Docker, publishers using the SDK). Deeper single-part",
     "benchmarks: `npm run bench:worker` (docs/worker-benchmarks.md), `npm run bench:indexer`",
     "(docs/indexer-benchmarks.md), and the gas snapshots of the contracts (docs/gas.md).",

@@ -7,9 +7,9 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { podManifestJsonSchema } from "../sdk/src/protocol/manifest.js";
+import { podManifestJsonSchema } from "../../sdk/src/protocol/manifest.js";
 
-const root = join(import.meta.dirname, "..");
+const root = join(import.meta.dirname, "..", "..");
 const target = join(root, "sdk/pod-manifest.schema.json");
 
 function render(): string {
@@ -48,7 +48,7 @@ if (process.argv.includes("--check")) {
   }
   if (current !== generated) {
     console.error(
-      "sdk/pod-manifest.schema.json is stale: the manifest schema changed. Run `tsx script/gen-schema.ts` and commit it.",
+      "sdk/pod-manifest.schema.json is stale: the manifest schema changed. Run `npm run gen:schema` and commit it.",
     );
     process.exit(1);
   }

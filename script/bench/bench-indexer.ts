@@ -2,7 +2,7 @@
  * `npm run bench:indexer -- [--providers N] [--leases N] [--minutes M] [--postgres] [--keep-logs DIR]`: benchmarks
  * the Ponder indexer against real parts: its own anvil, the real contracts, a seeded history, then `ponder start`.
  *
- * 1. Starts anvil on a free port and deploys with script/deploy-local.ts into a temp DEPLOYMENTS_DIR.
+ * 1. Starts anvil on a free port and deploys with script/dev/deploy-local.ts into a temp DEPLOYMENTS_DIR.
  * 2. Seeds a history with manual mining (one block per batch of signed raw transactions): N providers register
  *    and stake, then leases go through create, top-up, withdraw and close until --leases events (or --minutes).
  * 3. Starts the indexer after seeding and times the catch-up (events/s).
@@ -30,7 +30,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDeployment, podnetMarketAbi, pricePerSecond, quoteDomain, quoteTypes, type Resources } from "@podnet/sdk";
 import { decodeEventLog, encodePacked, keccak256 } from "viem";
-import { freePort } from "../test/lib/net.js";
+import { freePort } from "../../test/lib/net.js";
 import {
   BLOCK_GAS_LIMIT,
   type Call,
@@ -48,9 +48,9 @@ import {
   seedProviders,
   type Wallet,
   wallet,
-} from "./lib/bench/seed.js";
-import { fmt, machineText, met, sleep, summarize } from "./lib/bench/stats.js";
-import { bin, repoRoot, startAnvil } from "./lib/chain.js";
+} from "../lib/bench/seed.js";
+import { fmt, machineText, met, sleep, summarize } from "../lib/bench/stats.js";
+import { bin, repoRoot, startAnvil } from "../lib/chain.js";
 
 const LEASES_PER_COHORT = 400;
 const PUBLISHERS = 500;
@@ -108,7 +108,7 @@ async function startChain(workDir: string): Promise<SeedChain> {
   });
   cleanups.push(() => killGroup(anvil));
   const deploymentsDir = join(workDir, "deployments");
-  execFileSync(bin("tsx"), [join(repoRoot, "script/deploy-local.ts")], {
+  execFileSync(bin("tsx"), [join(repoRoot, "script/dev/deploy-local.ts")], {
     cwd: repoRoot,
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, RPC_URL: rpcUrl, DEPLOYMENTS_DIR: deploymentsDir },
@@ -323,7 +323,9 @@ function database(workDir: string, postgres: boolean): Database {
   }
   const url = process.env.PODNET_TEST_DATABASE_URL;
   if (!url)
-    throw new Error("--postgres needs PODNET_TEST_DATABASE_URL (start a server with bash script/postgres.sh start)");
+    throw new Error(
+      "--postgres needs PODNET_TEST_DATABASE_URL (start a server with bash script/toolchain/postgres.sh start)",
+    );
   // A schema of its own: a shared database may hold a previous run's "bench" schema from another build.
   const schema = `bench_${process.pid}`;
   const drop = () =>
@@ -476,7 +478,7 @@ function writeDoc(table: string) {
   const text = [
     "# Indexer benchmarks",
     "",
-    "Written by `npm run bench:indexer` (script/bench-indexer.ts): its own anvil and deployment, a seeded history",
+    "Written by `npm run bench:indexer` (script/bench/bench-indexer.ts): its own anvil and deployment, a seeded history",
     "(providers registering and staking, leases created from signed quotes, topped up, withdrawn from and closed,",
     "thousands of transactions per block), then `ponder start` from scratch, the lag from a mined block to GraphQL",
     "on a live chain (automine, one heartbeat at a time), and `/search` latency at that size.",
@@ -527,7 +529,7 @@ function parseOptions(): Options {
 
 async function main() {
   const options = parseOptions();
-  const command = `npx tsx script/bench-indexer.ts ${process.argv.slice(2).join(" ")}`.trim();
+  const command = `npx tsx script/bench/bench-indexer.ts ${process.argv.slice(2).join(" ")}`.trim();
   const workDir = mkdtempSync(join(tmpdir(), "podnet-bench-"));
   cleanups.push(() => rmSync(workDir, { recursive: true, force: true }));
   const db = database(workDir, options.postgres);
