@@ -26,32 +26,23 @@
  *
  * The worker creates every lease network itself, from its own subnet pool (`podNetworkPool`, by default
  * 10.200.0.0/14 in /24s), as in production; the report lists the subnets the --pods pods got. The worker's API and
- * ingress ports are picked below the ephemeral port range (`freePort` of test/lib/net.ts), where Docker does not assign
- * pods' host ports.
+ * ingress ports are picked below the ephemeral port range (`freePort` of devnet/src/net.ts), where Docker does not
+ * assign pods' host ports.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
-import { deriveEncryptionKeyPair, sealBlob } from "@podnet/sdk/protocol";
-import type { Address } from "viem";
-import { buildTestImage, saveImage } from "../../test/lib/images.js";
-import { freePort } from "../../test/lib/net.js";
 import {
-  clients,
-  devAccount,
-  fund,
-  type LocalChain,
-  Publisher,
-  registerWorker,
-  removeProviderLeftovers,
-  startLocalChain,
-  startWorkerProcess,
-  TOKEN,
-  workerEnv,
-} from "../../test/lib/worker.js";
-import { namePrefix, networkName } from "../../worker/src/runtime/names.js";
+  cleanupOnSignal,
+  Devnet,
+  fundedPublisher,
+  type Publisher,
+  repoRoot,
+  sealTestImage,
+  workerBin,
+} from "@podnet/devnet";
 import {
   agent,
   type BenchProvider,
@@ -60,32 +51,21 @@ import {
   deployPods,
   docker,
   killWorker,
-  machineWithDocker,
   measureFloor,
   onePerLease,
   podManifest,
   providerContainers,
   removeFloorContainers,
   sendManifest,
-  stopWorker,
+  startBenchProvider,
   timeRestart,
   waitServing,
+  warmUp,
   workerMetrics,
-} from "../lib/bench/pods.js";
-import {
-  cleanupOnSignal,
-  fmt,
-  load1,
-  median,
-  met,
-  mib,
-  now,
-  progressLog,
-  runCleanup,
-  sleep,
-  summarize,
-} from "../lib/bench/stats.js";
-import { repoRoot } from "../lib/chain.js";
+} from "@podnet/devnet/bench/pods";
+import { machineWithDocker } from "@podnet/devnet/bench/report";
+import { fmt, load1, median, met, mib, now, progressLog, sleep, summarize } from "@podnet/devnet/bench/stats";
+import { namePrefix, networkName } from "../../worker/src/runtime/names.js";
 
 const GOAL_MS = 1_000;
 const FLOOR_RUNS = 10;
@@ -198,7 +178,7 @@ async function measureLeases(b: BenchProvider, count: number, manifestDelayMs: n
   const events = new DockerEvents();
   await events.start();
   const samples: LeaseSample[] = [];
-  const prefix = namePrefix(b.provider);
+  const prefix = namePrefix(b.address);
   try {
     for (let i = 0; i < count; i++) {
       const { leaseId, t0, t1 } = await createLease(b, publisher, manifest);
@@ -211,7 +191,7 @@ async function measureLeases(b: BenchProvider, count: number, manifestDelayMs: n
       const t2 = now();
       const { routedAt, servingAt } = await waitServing(b, leaseId);
       const since = (at: number | undefined) => (at === undefined ? undefined : at - t2);
-      const networkAt = events.first("network", "create", networkName(b.provider, leaseId));
+      const networkAt = events.first("network", "create", networkName(b.address, leaseId));
       const sample: LeaseSample = {
         total: servingAt - t0 - waited,
         tx: t1 - t0,
@@ -256,7 +236,7 @@ async function reconcileErrors(b: BenchProvider): Promise<number> {
 
 /** The subnets of the provider's lease networks (all made by the worker), in address order. */
 async function podSubnets(b: BenchProvider): Promise<{ networks: number; subnets: string[] }> {
-  const networks = await docker.listNetworks({ filters: { label: [b.providerLabel] } });
+  const networks = await docker.listNetworks({ filters: { label: [b.label] } });
   const key = (cidr: string) => cidr.split(/[./]/).map((part) => part.padStart(3, "0"));
   const subnets = networks
     .flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "?"))
@@ -309,7 +289,7 @@ async function workerBootMs(env: Record<string, string>): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < 3; i++) {
     const start = now();
-    await promisify(execFile)(process.execPath, [join(repoRoot, "worker/bin/podnet-worker.mjs"), "config"], {
+    await promisify(execFile)(process.execPath, [workerBin, "config"], {
       cwd: repoRoot,
       env: { ...process.env, ...env },
     });
@@ -430,94 +410,42 @@ async function main() {
   const command = `npx tsx script/bench/bench-worker.ts ${process.argv.slice(2).join(" ")}`.trim();
   const dir = mkdtempSync(join(tmpdir(), "podnet-bench-worker-"));
   const runLabel = `floor-${process.pid}-${Date.now()}`;
-  let chain: LocalChain | undefined;
-  let bench: BenchProvider | undefined;
-  let provider: Address | undefined;
-  let blobTag: string | undefined;
+  let devnet: Devnet | undefined;
 
   const cleanup = async () => {
-    await runCleanup([
-      ["stop the worker", () => stopWorker(bench?.worker)],
-      ["remove the pods", () => (provider ? removeProviderLeftovers(docker, provider) : undefined)],
-      ["remove the floor containers", () => removeFloorContainers(runLabel)],
-      // The worker tags each image blob it loads; the image itself stays (it is IMAGE_TAG, reused by the next run).
-      [
-        "untag the blob image",
-        () =>
-          blobTag
-            ? docker
-                .getImage(blobTag)
-                .remove()
-                .catch(() => undefined)
-            : undefined,
-      ],
-      ["stop anvil", () => chain?.stop()],
-      ["close idle sockets", () => agent.destroy()],
-      ["remove the temp dir", () => (options.keepLogs ? undefined : rmSync(dir, { recursive: true, force: true }))],
-    ]);
-    if (options.keepLogs) console.log(`Logs kept in ${dir} (worker/*.log, anvil.log)`);
+    // The devnet stops the worker, removes its pods and networks and the blob image it tagged (the image itself is
+    // IMAGE_TAG, reused by the next run), the floor containers, anvil and the temp dir.
+    if (devnet) await devnet.stop();
+    else if (!options.keepLogs) rmSync(dir, { recursive: true, force: true });
+    agent.destroy();
+    if (options.keepLogs) console.log(`Logs kept in ${dir} (provider-${PROVIDER_ACCOUNT}/*.log, chain/anvil.log)`);
   };
   cleanupOnSignal(cleanup);
 
   try {
     console.log("Setup: anvil, contracts, test image, provider, worker");
-    chain = await startLocalChain(dir);
-    await buildTestImage(docker, IMAGE_TAG, { files: { "/www/index.html": PAGE } });
-    const image = sealBlob(new Uint8Array(await saveImage(docker, IMAGE_TAG)));
-    blobTag = `podnet-blob/${image.cid}:latest`;
-    const providerAccount = devAccount(PROVIDER_ACCOUNT);
-    provider = providerAccount.account.address;
-    await clients(chain).testClient.setBalance({ address: provider, value: 100n * 10n ** 18n });
-    await fund(chain, providerAccount.account, 10_000n * TOKEN);
-    const env = workerEnv(chain, {
-      providerKey: providerAccount.privateKey,
-      dataDir: join(dir, "worker"),
-      // Below the ephemeral range, where Docker assigns the pods' published host ports (see freePort).
-      apiPort: await freePort(),
-      ingressPort: await freePort(),
-      extra: {
-        PODNET_CAPACITY: JSON.stringify({ cpuMillis: 256_000, memoryMiB: 1_048_576, storageMiB: 1_000_000 }),
-        PODNET_WITHDRAW_INTERVAL_SEC: "100000",
-        PODNET_MANIFEST_TIMEOUT_SEC: "900",
-      },
-    });
-    await registerWorker(env);
-    const worker = await startWorkerProcess(env);
+    devnet = await Devnet.start({ dir, removeDir: !options.keepLogs });
+    devnet.onStop("remove the floor containers", () => removeFloorContainers(runLabel));
+    const image = await sealTestImage(docker, IMAGE_TAG, { page: PAGE });
+    devnet.untagBlobOnStop(image.cid);
     const publishers: Publisher[] = [];
-    for (let i = 0; i < PUBLISHERS; i++) {
-      const publisher = new Publisher(chain, devAccount(2 + i).account);
-      await fund(chain, publisher.account, 1_000_000n * TOKEN);
-      publishers.push(publisher);
-    }
-    bench = {
-      chain,
-      provider,
-      providerLabel: `podnet.provider=${provider.toLowerCase()}`,
-      encryptionKey: deriveEncryptionKeyPair(providerAccount.privateKey).publicKeyHex,
-      env,
-      worker,
+    for (let i = 0; i < PUBLISHERS; i++) publishers.push(await fundedPublisher(devnet.chain, 2 + i));
+    const b = await startBenchProvider(devnet, {
+      index: PROVIDER_ACCOUNT,
+      env: { PODNET_WITHDRAW_INTERVAL_SEC: "100000" },
       image,
       publishers,
       page: PAGE,
-    };
-    const b = bench;
+    });
+    const { worker } = b;
     await sleep(1000);
     const rssIdle = rssBytes(worker.process.pid as number);
 
-    // Warm-up: the one upload of the image blob, its decryption and `docker load`, then the lease goes away.
-    const first = b.publishers[0] as Publisher;
-    const warm = podManifest(image.cid, 250, 64);
-    const { leaseId: warmId } = await createLease(b, first, warm);
-    const upload = await first.uploadBlob(worker.apiUrl, provider, warmId, image.cid, image.ciphertext);
-    if (upload.status !== 201 && upload.status !== 200) throw new Error(`blob upload: ${upload.status}`);
-    const warmStart = now();
-    await sendManifest(b, first, warmId, warm);
-    await waitServing(b, warmId);
+    const warm = await warmUp(b, podManifest(image.cid, 250, 64));
     progress(
-      `warm-up lease ${warmId}: ${fmt(image.ciphertext.length / 2 ** 20, 1)} MiB image blob uploaded, ` +
-        `decrypted, loaded and serving in ${fmt(now() - warmStart)} ms`,
+      `warm-up lease ${warm.leaseId}: ${fmt(image.ciphertext.length / 2 ** 20, 1)} MiB image blob uploaded, ` +
+        `decrypted, loaded and serving in ${fmt(warm.servingMs)} ms`,
     );
-    await closeLease(b, first, warmId);
 
     console.log(`1. lease tx -> serving, ${options.leases} leases one at a time`);
     const provisionBefore = await workerProvision(b);

@@ -24,84 +24,55 @@
  * Everything it starts is stopped on exit, error or Ctrl-C: workers, pods and networks, floor containers, indexer,
  * anvil and the temp dir (kept with --keep-logs).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
-  createPodnetClient,
-  deriveEncryptionKeyPair,
-  disputeCourtAbi,
-  manifestResources,
-  type PodManifestInput,
-  type PodnetClientWithActions,
-  parseManifest,
-  podnetMarketAbi,
-  podnetTestTokenAbi,
-  pricePerSecond,
-  providerRegistryAbi,
-  sealBlob,
-} from "@podnet/sdk";
-import {
-  type Abi,
-  createPublicClient,
-  createWalletClient,
-  decodeFunctionData,
-  type Hex,
-  http,
-  toFunctionSelector,
-} from "viem";
-import type { HDAccount } from "viem/accounts";
-import { buildTestImage, saveImage } from "../../test/lib/images.js";
-import { type Indexer, startIndexer } from "../../test/lib/indexer.js";
-import { freePort } from "../../test/lib/net.js";
-import {
+  buildTestImage,
+  cleanupOnSignal,
   clients,
+  Devnet,
   devAccount,
+  ensureGas,
   fund,
+  fundedPublisher,
   type LocalChain,
-  Publisher,
-  registerWorker,
-  removeProviderLeftovers,
-  startLocalChain,
-  startWorkerProcess,
+  type Publisher,
+  readMarket,
+  runCleanup,
+  saveImage,
   TOKEN,
-  workerEnv,
-} from "../../test/lib/worker.js";
+} from "@podnet/devnet";
+import { DARK_CLAIM, GAS_ORDER, gasByOperation } from "@podnet/devnet/bench/gas";
 import {
   agent,
   type BenchProvider,
-  closeLease,
-  createLease,
   deployPods,
   docker,
   killWorker,
   leaseObjects,
-  machineWithDocker,
   measureFloor,
   podManifest,
   providerContainers,
   removeFloorContainers,
-  sendManifest,
-  stopWorker,
+  startBenchProvider,
   timeRestart,
   waitServing,
-} from "../lib/bench/pods.js";
-import { BLOCK_GAS_LIMIT, measureLag, measureSearch, seedChain, seedProviders } from "../lib/bench/seed.js";
+  warmUp,
+} from "@podnet/devnet/bench/pods";
+import { machineWithDocker, writeReportDoc } from "@podnet/devnet/bench/report";
+import { BLOCK_GAS_LIMIT, measureLag, measureSearch, seedChain, seedProviders } from "@podnet/devnet/bench/seed";
+import { fmt, load1, median, met, now, progressLog, type Summary, summarize, until } from "@podnet/devnet/bench/stats";
 import {
-  cleanupOnSignal,
-  fmt,
-  load1,
-  median,
-  met,
-  now,
-  progressLog,
-  runCleanup,
-  type Summary,
-  summarize,
-  until,
-} from "../lib/bench/stats.js";
-import { repoRoot } from "../lib/chain.js";
+  manifestResources,
+  type PodManifestInput,
+  type PodnetClientWithActions,
+  parseManifest,
+  pricePerSecond,
+  sealBlob,
+} from "@podnet/sdk";
+import type { HDAccount } from "viem/accounts";
 
 const IMAGE_TAG = "podnet-bench/market:1";
 const PAGE = "hello from the podnet marketplace benchmark";
@@ -113,8 +84,8 @@ const PAGE = "hello from the podnet marketplace benchmark";
 const ACCOUNTS = { providerA: 20, providerB: 21, publisher: 22, podPublishers: [23, 24], reporter: 25 } as const;
 /** A lists 25% above B, so the market's lowest bid is B's and the direct leases go to A. */
 const PRICING = {
-  A: { perCpuMilli: "1000", perMemoryMiB: "100", perStorageMiB: "1", flat: "0" },
-  B: { perCpuMilli: "800", perMemoryMiB: "80", perStorageMiB: "1", flat: "0" },
+  A: { perCpuMilli: 1000n, perMemoryMiB: 100n, perStorageMiB: 1n, flat: 0n },
+  B: { perCpuMilli: 800n, perMemoryMiB: 80n, perStorageMiB: 1n, flat: 0n },
 };
 const HOUR = 3600n;
 const BID_WINDOW_SECONDS = 600;
@@ -128,7 +99,7 @@ const GAS_GOALS: Record<string, number> = {
   "withdraw (1 lease)": 60_000,
   "withdraw (10 leases)": 250_000,
   closeLease: 80_000,
-  "closeLease (dark provider, compensation claim)": 90_000,
+  [DARK_CLAIM]: 90_000,
   heartbeat: 30_000,
   reportDark: 90_000,
   openDispute: 130_000,
@@ -138,12 +109,11 @@ const progress = progressLog();
 
 // ---------------------------------------------------------------- the world
 
-type Provider = BenchProvider & { name: string; account: HDAccount };
+type Provider = BenchProvider & { name: string };
 
 type World = {
-  dir: string;
+  devnet: Devnet;
   chain: LocalChain;
-  indexer: Indexer;
   A: Provider;
   B: Provider;
   /** The publisher's SDK client and the blob reference of the image it prepared. */
@@ -154,17 +124,12 @@ type World = {
   seeded: number;
 };
 
-function sdkClient(chain: LocalChain, account: HDAccount, dir: string): PodnetClientWithActions {
-  const { viemChain } = clients(chain);
-  const transport = http(chain.rpcUrl);
-  return createPodnetClient({
-    // Receipts polled every 10 ms: on automine the receipt exists when the send returns, so a slower poll would
-    // only measure the poll.
-    publicClient: createPublicClient({ chain: viemChain, transport, pollingInterval: 10 }),
-    walletClient: createWalletClient({ account, chain: viemChain, transport }),
-    deployment: chain.deployment,
-    blobCacheDir: join(dir, `blobs-${account.address.slice(2, 10).toLowerCase()}`),
-  });
+/**
+ * A publisher's SDK client whose receipts are polled every 10 ms: on automine the receipt exists when the send
+ * returns, so a slower poll would only measure the poll.
+ */
+function sdkClient(devnet: Devnet, account: HDAccount): PodnetClientWithActions {
+  return devnet.publisherClient(account, { pollingIntervalMs: 10 });
 }
 
 const podManifestInput = (image: string): PodManifestInput => ({
@@ -173,47 +138,24 @@ const podManifestInput = (image: string): PodManifestInput => ({
   expose: { http: [{ container: "web", port: 8080 }] },
 });
 
+/** Provider `name` (A or B) on the bench's dev account, at its prices, with a withdrawal during the run. */
 async function startProvider(
-  chain: LocalChain,
-  dir: string,
+  devnet: Devnet,
   name: "A" | "B",
-  index: number,
   image: BenchProvider["image"],
   publishers: Publisher[],
 ): Promise<Provider> {
-  const { account, privateKey } = devAccount(index);
-  await clients(chain).testClient.setBalance({ address: account.address, value: 100n * 10n ** 18n });
-  await fund(chain, account, 10_000n * TOKEN);
-  const env = workerEnv(chain, {
-    providerKey: privateKey,
-    dataDir: join(dir, `worker-${name}`),
-    // Below the ephemeral range, where Docker assigns the pods' published host ports (see freePort).
-    apiPort: await freePort(),
-    ingressPort: await freePort(),
-    extra: {
-      PODNET_PRICING: JSON.stringify(PRICING[name]),
-      PODNET_ATTRIBUTES: JSON.stringify(["region=bench"]),
-      PODNET_CAPACITY: JSON.stringify({ cpuMillis: 256_000, memoryMiB: 1_048_576, storageMiB: 1_000_000 }),
-      // A withdrawal during the run, so the gas table has one.
-      PODNET_WITHDRAW_INTERVAL_SEC: "20",
-      PODNET_MANIFEST_TIMEOUT_SEC: "900",
-    },
-  });
-  await registerWorker(env);
-  const worker = await startWorkerProcess(env);
-  return {
-    name: `provider ${name}`,
-    account,
-    chain,
-    provider: account.address,
-    providerLabel: `podnet.provider=${account.address.toLowerCase()}`,
-    encryptionKey: deriveEncryptionKeyPair(privateKey).publicKeyHex,
-    env,
-    worker,
+  const provider = await startBenchProvider(devnet, {
+    index: name === "A" ? ACCOUNTS.providerA : ACCOUNTS.providerB,
+    pricing: PRICING[name],
+    attributes: ["region=bench"],
+    // A withdrawal during the run, so the gas table has one.
+    env: { PODNET_WITHDRAW_INTERVAL_SEC: "20" },
     image,
     publishers,
     page: PAGE,
-  };
+  });
+  return Object.assign(provider, { name: `provider ${name}` });
 }
 
 /** Polls the provider's ingress every 5 ms until lease `leaseId` answers 200 with the page. */
@@ -237,7 +179,7 @@ async function measureDirect(w: World, count: number): Promise<DirectSample[]> {
   const samples: DirectSample[] = [];
   for (let i = 0; i < count; i++) {
     const t0 = now();
-    const quoted = await w.podnet.getQuote({ provider: w.A.provider, manifest });
+    const quoted = await w.podnet.getQuote({ provider: w.A.address, manifest });
     const t1 = now();
     const { leaseId } = await w.podnet.createLease({ ...quoted, deposit: quoted.quote.pricePerSecond * HOUR });
     const t2 = now();
@@ -290,7 +232,7 @@ async function measureMarket(w: World, count: number): Promise<MarketSample[]> {
     const t2 = now();
     const { leaseId, provider } = await w.podnet.acceptBid({ orderId });
     const t3 = now();
-    if (provider.toLowerCase() !== w.B.provider.toLowerCase()) {
+    if (provider.toLowerCase() !== w.B.address.toLowerCase()) {
       throw new Error(`order ${orderId}: the lowest bid is B's, but ${provider} won`);
     }
     await w.podnet.deployPod({ leaseId, manifest });
@@ -334,67 +276,26 @@ async function measureReconcile(p: Provider, pods: number) {
 
 // ---------------------------------------------------------------- 7. dark provider
 
-const marketRead = <T>(chain: LocalChain, functionName: string, args: readonly unknown[] = []) =>
-  clients(chain).client.readContract({
-    address: chain.deployment.contracts.podnetMarket.address,
-    abi: podnetMarketAbi as Abi,
-    functionName,
-    args,
-  }) as Promise<T>;
-
 async function darkProvider(w: World, openLease: bigint) {
   await w.B.worker.stop("SIGKILL");
   const { client, testClient } = clients(w.chain);
-  const params = await marketRead<{ heartbeatThreshold: number }>(w.chain, "params");
-  const stake = await marketRead<{ lastHeartbeat: number }>(w.chain, "stakeOf", [w.B.provider]);
+  const params = await readMarket<{ heartbeatThreshold: number }>(w.chain, "params");
+  const stake = await readMarket<{ lastHeartbeat: number }>(w.chain, "stakeOf", [w.B.address]);
   const chainNow = Number((await client.getBlock()).timestamp);
   await testClient.increaseTime({
     seconds: Math.max(0, stake.lastHeartbeat + params.heartbeatThreshold + 1 - chainNow),
   });
   await testClient.mine({ blocks: 1 });
   const reporter = devAccount(ACCOUNTS.reporter).account;
-  await testClient.setBalance({ address: reporter.address, value: 100n * 10n ** 18n });
-  const reporterClient = sdkClient(w.chain, reporter, w.dir);
-  const report = await reporterClient.reportDark({ provider: w.B.provider });
+  await ensureGas(w.chain, reporter.address);
+  const reporterClient = sdkClient(w.devnet, reporter);
+  const report = await reporterClient.reportDark({ provider: w.B.address });
   const closed = await reporterClient.closeLease({ leaseId: openLease });
   progress(
     `B reported dark (reporter reward ${report.reward}, slashed ${report.slashed}); lease ${openLease} closed by ` +
       `the reporter: refund ${closed.refund} + compensation ${closed.compensation} to the publisher`,
   );
   return { reportTx: report.txHash, claimTx: closed.txHash };
-}
-
-// ---------------------------------------------------------------- 8. gas per operation
-
-const abis = [podnetMarketAbi, providerRegistryAbi, disputeCourtAbi, podnetTestTokenAbi] as Abi[];
-const selectors = new Map<Hex, Abi>();
-for (const abi of abis) {
-  for (const item of abi) if (item.type === "function") selectors.set(toFunctionSelector(item), abi);
-}
-
-/** Every transaction from `fromBlock` on, by operation: "withdraw" is split by how many leases it settled. */
-async function gasByOperation(chain: LocalChain, fromBlock: bigint, darkClaim: Hex): Promise<Map<string, number[]>> {
-  const { client } = clients(chain);
-  const head = await client.getBlockNumber();
-  const byOperation = new Map<string, number[]>();
-  for (let n = fromBlock; n <= head; n++) {
-    const block = await client.getBlock({ blockNumber: n, includeTransactions: true });
-    for (const tx of block.transactions) {
-      const abi = selectors.get(tx.input.slice(0, 10) as Hex);
-      if (!abi) continue;
-      const { functionName, args } = decodeFunctionData({ abi, data: tx.input });
-      let name: string = functionName;
-      if (functionName === "withdraw") {
-        const leases = (args?.[0] as readonly bigint[] | undefined)?.length ?? 0;
-        name = `withdraw (${leases} lease${leases === 1 ? "" : "s"})`;
-      }
-      if (tx.hash === darkClaim) name = "closeLease (dark provider, compensation claim)";
-      const receipt = await client.getTransactionReceipt({ hash: tx.hash });
-      if (receipt.status !== "success") name = `${name} (reverted)`;
-      byOperation.set(name, [...(byOperation.get(name) ?? []), Number(receipt.gasUsed)]);
-    }
-  }
-  return byOperation;
 }
 
 // ---------------------------------------------------------------- report
@@ -410,23 +311,6 @@ type Results = {
   search: Summary & { meanResults: number };
   gas: Map<string, number[]>;
 };
-
-/** The order of the gas rows: the lifecycle first, then whatever else the run sent. */
-const GAS_ORDER = [
-  "register",
-  "stake",
-  "createLease",
-  "createOrder",
-  "placeBid",
-  "acceptBid",
-  "releaseBid",
-  "heartbeat",
-  "withdraw (1 lease)",
-  "topUp",
-  "closeLease",
-  "reportDark",
-  "closeLease (dark provider, compensation claim)",
-];
 
 function report(r: Results, machine: string, command: string, loadAtStart: string): string {
   const ms = (s: Summary) => `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.max)} ms`;
@@ -476,32 +360,6 @@ function report(r: Results, machine: string, command: string, loadAtStart: strin
     `| /search at ${fmt(r.seeded + 2)} providers, p50 / p95 / max (${r.search.n} requests, ${fmt(r.search.meanResults, 1)} results each on average) | ${fmt(r.search.p50, 1)} / ${fmt(r.search.p95, 1)} / ${fmt(r.search.max, 1)} ms | p95 <= ${GOALS.searchP95Ms} ms | ${met(r.search.p95 <= GOALS.searchP95Ms)} |`,
     ...gasRows,
   ].join("\n");
-}
-
-/** Rewrites the figures in docs/benchmarks.md; the hand-written text after "## Notes" is kept. */
-function writeDoc(table: string) {
-  const file = join(repoRoot, "docs/benchmarks.md");
-  let previous = "";
-  try {
-    previous = readFileSync(file, "utf8");
-  } catch {
-    // first run
-  }
-  const notes = previous.indexOf("## Notes");
-  const text = [
-    "# Benchmarks",
-    "",
-    "Written by `npm run bench` (script/bench/bench.ts): one run of the whole marketplace on real parts (anvil with the",
-    "contracts, the Ponder indexer, two provider workers on Docker, publishers using the SDK). Deeper single-part",
-    "benchmarks: `npm run bench:worker` (docs/worker-benchmarks.md), `npm run bench:indexer`",
-    "(docs/indexer-benchmarks.md), and the gas snapshots of the contracts (docs/gas.md).",
-    "",
-    table,
-    "",
-    notes >= 0 ? previous.slice(notes) : "",
-  ].join("\n");
-  writeFileSync(file, `${text.trimEnd()}\n`);
-  console.log(`Wrote ${file}`);
 }
 
 // ---------------------------------------------------------------- main
@@ -555,83 +413,58 @@ async function main() {
   const started = now();
   const dir = mkdtempSync(join(tmpdir(), "podnet-bench-"));
   const runLabel = `bench-${process.pid}-${Date.now()}`;
-  let chain: LocalChain | undefined;
-  let indexer: Indexer | undefined;
-  const providers: Provider[] = [];
-  const blobTags = new Set<string>();
+  let devnet: Devnet | undefined;
 
   const cleanup = async () => {
-    await runCleanup([
-      ["stop the workers", () => Promise.all(providers.map((p) => stopWorker(p.worker)))],
-      ["remove the pods", () => Promise.all(providers.map((p) => removeProviderLeftovers(docker, p.provider)))],
-      ["remove the floor containers", () => removeFloorContainers(runLabel)],
-      [
-        "untag the blob images",
-        async () => {
-          // The workers tag each image blob they load; the image itself (IMAGE_TAG) stays for the next run.
-          const images = await docker.listImages({ filters: { reference: ["podnet-blob/*"] } });
-          const ours = images.flatMap((i) => i.RepoTags ?? []).filter((tag) => blobTags.has(tag.split(":")[0] ?? ""));
-          await Promise.all(
-            ours.map((tag) =>
-              docker
-                .getImage(tag)
-                .remove()
-                .catch(() => undefined),
-            ),
-          );
-        },
-      ],
-      ["stop the indexer", () => indexer?.stop()],
-      ["stop anvil", () => chain?.stop()],
-      ["close idle sockets", () => agent.destroy()],
-      ["remove the temp dir", () => (options.keepLogs ? undefined : rmSync(dir, { recursive: true, force: true }))],
-    ]);
-    if (options.keepLogs) console.log(`Logs kept in ${dir} (worker-*/*.log, anvil.log)`);
+    // The devnet stops the workers, removes their pods and blob images (the image itself, IMAGE_TAG, stays for the
+    // next run), the floor containers, the indexer, anvil and the temp dir.
+    if (devnet) await devnet.stop();
+    else if (!options.keepLogs) await runCleanup([["remove the temp dir", () => rmSync(dir, { recursive: true })]]);
+    agent.destroy();
+    if (options.keepLogs) console.log(`Logs kept in ${dir} (provider-*/*.log, chain/anvil.log, indexer/ponder.log)`);
   };
   cleanupOnSignal(cleanup);
 
   try {
     console.log("Setup: anvil and the contracts");
-    chain = await startLocalChain(join(dir, "chain"), { anvilArgs: ["--gas-limit", BLOCK_GAS_LIMIT.toString()] });
+    devnet = await Devnet.start({
+      dir,
+      anvilArgs: ["--gas-limit", BLOCK_GAS_LIMIT.toString()],
+      removeDir: !options.keepLogs,
+    });
+    devnet.onStop("remove the floor containers", () => removeFloorContainers(runLabel));
+    const { chain } = devnet;
     const seeding = await seedChain(chain.rpcUrl, chain.deployment, chain.deploymentsFile);
     const seeded = await seedProviders(seeding, options.providers);
     await seeding.rpc.call("evm_setAutomine", [true]);
     progress(`${fmt(seeded.length)} providers seeded (registered and staked) in ${seeding.blockNumber} blocks`);
     const runFromBlock = BigInt(seeding.blockNumber) + 1n;
 
-    indexer = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsFile: chain.deploymentsFile, schema: "bench" });
+    const indexer = await devnet.startIndexer({ schema: "bench" });
     progress(`indexer ready at ${indexer.url}`);
 
-    await buildTestImage(docker, IMAGE_TAG, { files: { "/www/index.html": PAGE } });
+    await buildTestImage(docker, IMAGE_TAG, { page: PAGE });
     const tarball = new Uint8Array(await saveImage(docker, IMAGE_TAG));
     const sealed = sealBlob(tarball);
-    blobTags.add(`podnet-blob/${sealed.cid}`);
+    devnet.untagBlobOnStop(sealed.cid);
     const podPublishers: Publisher[] = [];
-    for (const index of ACCOUNTS.podPublishers) {
-      const publisher = new Publisher(chain, devAccount(index).account);
-      await clients(chain).testClient.setBalance({ address: publisher.account.address, value: 100n * 10n ** 18n });
-      await fund(chain, publisher.account, 1_000_000n * TOKEN);
-      podPublishers.push(publisher);
-    }
-    const A = await startProvider(chain, dir, "A", ACCOUNTS.providerA, sealed, podPublishers);
-    providers.push(A);
-    const B = await startProvider(chain, dir, "B", ACCOUNTS.providerB, sealed, podPublishers);
-    providers.push(B);
-    progress(`workers of A ${A.provider} and B ${B.provider} registered, staked and running`);
+    for (const index of ACCOUNTS.podPublishers) podPublishers.push(await fundedPublisher(chain, index));
+    const A = await startProvider(devnet, "A", sealed, podPublishers);
+    const B = await startProvider(devnet, "B", sealed, podPublishers);
+    progress(`workers of A ${A.address} and B ${B.address} registered, staked and running`);
 
     const publisher = devAccount(ACCOUNTS.publisher).account;
-    await clients(chain).testClient.setBalance({ address: publisher.address, value: 100n * 10n ** 18n });
     await fund(chain, publisher, 1_000_000n * TOKEN);
-    const podnet = sdkClient(chain, publisher, dir);
+    const podnet = sdkClient(devnet, publisher);
     const { image, cid } = await podnet.prepareImage({ tarball });
-    blobTags.add(`podnet-blob/${cid}`);
-    const w: World = { dir, chain, indexer, A, B, podnet, image, runFromBlock, seeded: seeded.length };
+    devnet.untagBlobOnStop(cid);
+    const w: World = { devnet, chain, A, B, podnet, image, runFromBlock, seeded: seeded.length };
 
     // Warm-up, not timed: the publisher's image reaches A (upload) and B (fetched from A), each worker loads it,
     // and the reconcile publishers' blob reaches A.
     for (const p of [A, B]) {
       const manifest = podManifestInput(image);
-      const quoted = await podnet.getQuote({ provider: p.provider, manifest });
+      const quoted = await podnet.getQuote({ provider: p.address, manifest });
       const { leaseId } = await podnet.createLease({ ...quoted, deposit: quoted.quote.pricePerSecond * HOUR });
       const { blobs } = await podnet.deployPod({ leaseId, manifest });
       await servingAt(p, leaseId);
@@ -639,14 +472,7 @@ async function main() {
       await removed(p, leaseId);
       progress(`warm-up on ${p.name}: image ${Object.values(blobs).join(", ")}, served, closed`);
     }
-    const warm = podManifest(sealed.cid, 10, 8);
-    const first = podPublishers[0] as Publisher;
-    const { leaseId: warmId } = await createLease(A, first, warm);
-    const upload = await first.uploadBlob(A.worker.apiUrl, A.provider, warmId, sealed.cid, sealed.ciphertext);
-    if (upload.status !== 201 && upload.status !== 200) throw new Error(`blob upload: ${upload.status}`);
-    await sendManifest(A, first, warmId, warm);
-    await servingAt(A, warmId);
-    await closeLease(A, first, warmId);
+    await warmUp(A, podManifest(sealed.cid, 10, 8));
 
     console.log(`1. docker run floor, ${FLOOR_RUNS} runs`);
     const floor = await measureFloor(IMAGE_TAG, PAGE, runLabel, FLOOR_RUNS);
@@ -694,7 +520,8 @@ async function main() {
     );
     console.log(`\n${table}\n`);
     console.log(`Total ${fmt((now() - started) / 1000)} s`);
-    if (options.doc) writeDoc(table);
+    // The hand-written notes after the figures stay.
+    if (options.doc) writeReportDoc("benchmarks.md", table, "## Notes");
   } finally {
     await cleanup();
   }

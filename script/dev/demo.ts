@@ -6,44 +6,32 @@
  * lowest bid is accepted → the pod is deployed with the SDK → its URL, the GraphQL URL and CLI commands are printed.
  * Ctrl-C stops everything and removes every container, network and volume the demo made.
  *
- * It uses the same harness as the end-to-end tests (test/lib), so what it shows is what CI checks.
+ * It uses the same harness as the end-to-end tests (@podnet/devnet), so what it shows is what CI checks.
  * Flags: --once (check the pod answers, clean up and exit: what the demo test runs), --keep (leave the data dir).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import {
-  createPodnetClient,
-  manifestResources,
-  type PodManifestInput,
-  parseManifest,
-  pricePerSecond,
-} from "@podnet/sdk";
-import { createPublicClient, createWalletClient, http } from "viem";
-import { foundry } from "viem/chains";
-import { buildTestImage, localDocker, saveImage } from "../../test/lib/images.js";
-import { type Indexer, startIndexer } from "../../test/lib/indexer.js";
-import { canListen, ingress } from "../../test/lib/net.js";
-import {
+  buildTestImage,
+  cleanupOnSignal,
+  Devnet,
   devAccount,
-  freePort,
   fund,
-  type LocalChain,
-  registerWorker,
-  removeProviderLeftovers,
-  startLocalChain,
-  startWorkerProcess,
+  ingress,
+  localDocker,
+  preferredPort,
+  publisherClient,
+  repoRoot,
+  saveImage,
   TOKEN,
-  type WorkerProcess,
   waitFor,
-  workerEnv,
-} from "../../test/lib/worker.js";
-import { repoRoot } from "../lib/chain.js";
+} from "@podnet/devnet";
+import { manifestResources, type PodManifestInput, parseManifest, pricePerSecond } from "@podnet/sdk";
 
 const once = process.argv.includes("--once");
 const keep = process.argv.includes("--keep");
 const dir = join(repoRoot, ".podnet", "demo");
-const docker = localDocker();
 const DEMO_PAGE = `<!doctype html><html><head><title>Podnet demo</title></head>
 <body><h1>Hello from Podnet</h1><p>This page is served by a pod that a publisher leased on the Podnet reverse market:
 the image travelled encrypted, the provider was paid per second from escrow.</p></body></html>`;
@@ -53,43 +41,25 @@ const step = (line: string) => process.stderr.write(`• ${line}\n`);
 
 /** The two demo providers: anvil dev accounts 1 and 2, different prices so the market has a winner. */
 const providers = [
-  {
-    index: 1,
-    name: "provider A",
-    pricing: { perCpuMilli: "1000", perMemoryMiB: "100", perStorageMiB: "1", flat: "0" },
-  },
-  { index: 2, name: "provider B", pricing: { perCpuMilli: "800", perMemoryMiB: "120", perStorageMiB: "1", flat: "0" } },
+  { index: 1, name: "provider A", pricing: { perCpuMilli: 1000n, perMemoryMiB: 100n, perStorageMiB: 1n, flat: 0n } },
+  { index: 2, name: "provider B", pricing: { perCpuMilli: 800n, perMemoryMiB: 120n, perStorageMiB: 1n, flat: 0n } },
 ];
 
 async function main() {
-  let chain: LocalChain | undefined;
-  let indexer: Indexer | undefined;
-  const workers: WorkerProcess[] = [];
-  const providerAddresses = providers.map((p) => devAccount(p.index).account.address);
+  let devnet: Devnet | undefined;
   let stopping = false;
   const cleanup = async () => {
     if (stopping) return;
     stopping = true;
     step("stopping: workers, indexer, chain; removing the demo's containers, networks and volumes");
-    await Promise.all(workers.map((w) => w.stop()));
-    for (const address of providerAddresses) await removeProviderLeftovers(docker, address).catch(() => undefined);
-    await indexer?.stop();
-    chain?.stop();
-    if (!keep) rmSync(dir, { recursive: true, force: true });
+    await devnet?.stop();
   };
-  let signalled = false;
-  const onSignal = () => {
-    if (signalled) return;
-    signalled = true;
-    void cleanup().then(() => process.exit(0));
-  };
-  // `on`, not `once`: a second Ctrl-C (or the one tsx relays) must not kill the demo halfway through its cleanup.
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // Exit 0: a Ctrl-C is how the demo normally ends.
+  cleanupOnSignal(cleanup, { exitCode: 0 });
 
   try {
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
+    const docker = localDocker();
     await docker.ping().catch(() => {
       throw new Error(
         "no Docker Engine answers; `npm run demo` starts one (script/toolchain/docker.sh), or start yours",
@@ -97,42 +67,31 @@ async function main() {
     });
 
     step("starting anvil and deploying the contracts");
-    chain = await startLocalChain(join(dir, "chain"));
+    devnet = await Devnet.start({ dir, removeDir: !keep });
+    const { chain } = devnet;
     step("starting the indexer (Ponder on PGlite)");
-    indexer = await startIndexer({ rpcUrl: chain.rpcUrl, deploymentsFile: chain.deploymentsFile, schema: "demo" });
+    const indexer = await devnet.startIndexer({ schema: "demo" });
 
     for (const p of providers) {
-      const { account, privateKey } = devAccount(p.index);
-      await fund(chain, account, 10_000n * TOKEN);
-      const env = workerEnv(chain, {
-        providerKey: privateKey,
-        dataDir: join(dir, `worker-${p.index}`),
-        apiPort: await preferredPort(7070 + workers.length),
-        ingressPort: await preferredPort(8080 + workers.length),
-        extra: {
-          PODNET_PRICING: JSON.stringify(p.pricing),
-          PODNET_ATTRIBUTES: JSON.stringify(["region=local"]),
-          PODNET_LOG_LEVEL: "info",
-          PODNET_POLL_INTERVAL_MS: "250",
-        },
+      const started = await devnet.startProvider({
+        index: p.index,
+        pricing: p.pricing,
+        attributes: ["region=local"],
+        apiPort: await preferredPort(7070 + devnet.providers.length),
+        ingressPort: await preferredPort(8080 + devnet.providers.length),
+        env: { PODNET_LOG_LEVEL: "info", PODNET_POLL_INTERVAL_MS: "250" },
       });
-      await registerWorker(env);
-      workers.push(await startWorkerProcess(env));
-      step(`${p.name} ${account.address} registered, staked and running (API ${workers.at(-1)?.apiUrl})`);
+      step(`${p.name} ${started.address} registered, staked and running (API ${started.worker.apiUrl})`);
     }
 
     step("building the demo image FROM scratch with busybox");
-    await buildTestImage(docker, "podnet-demo/web:1", { files: { "/www/index.html": DEMO_PAGE } });
+    await buildTestImage(docker, "podnet-demo/web:1", { page: DEMO_PAGE });
     const publisher = devAccount(3).account;
     await fund(chain, publisher, 1_000_000n * TOKEN);
-    const transport = http(chain.rpcUrl);
-    const viemChain = { ...foundry, rpcUrls: { default: { http: [chain.rpcUrl] } } };
-    const podnet = createPodnetClient({
-      publicClient: createPublicClient({ chain: viemChain, transport, pollingInterval: 100 }),
-      walletClient: createWalletClient({ chain: viemChain, transport, account: publisher }),
-      deployment: chain.deployment,
-      indexerUrl: indexer.url,
+    const podnet = publisherClient(chain, publisher, {
       blobCacheDir: join(dir, "publisher-blobs"),
+      indexerUrl: indexer.url,
+      pollingIntervalMs: 100,
     });
     const { image } = await podnet.prepareImage({
       tarball: new Uint8Array(await saveImage(docker, "podnet-demo/web:1")),
@@ -164,7 +123,8 @@ async function main() {
     const { uploads } = await podnet.deployPod({ leaseId, manifest });
     step(`manifest sent (${uploads} encrypted blob uploaded)`);
     const status = await podnet.waitForPod({ leaseId, timeoutMs: 120_000 });
-    const worker = workers[providerAddresses.indexOf(provider)] as WorkerProcess;
+    const worker = devnet.providers.find((p) => p.address === provider)?.worker;
+    if (!worker) throw new Error(`lease ${leaseId} went to ${provider}, not to a demo provider`);
     const url = status.http[0]?.url ?? "";
     const { body: page } = await ingress(worker.ingressPort, new URL(url).hostname);
     if (!page.includes("Hello from Podnet")) throw new Error(`the pod answered unexpectedly: ${page.slice(0, 200)}`);
@@ -188,7 +148,7 @@ async function main() {
     say(`  pod URL        ${url}`);
     say(`                 (curl ${url}  — *.localhost resolves to 127.0.0.1)`);
     say(`  GraphQL        ${indexer.url}/graphql`);
-    say(`  provider APIs  ${workers.map((w) => w.apiUrl).join("  ")}`);
+    say(`  provider APIs  ${devnet.providers.map((p) => p.worker.apiUrl).join("  ")}`);
     say(`  chain          ${chain.rpcUrl} (deployment ${chain.deploymentsFile})`);
     say("");
     say("Try the CLI as the same publisher:");
@@ -209,15 +169,10 @@ async function main() {
     await new Promise(() => undefined);
   } catch (error) {
     process.stderr.write(`demo failed: ${(error as Error).message}\n`);
-    for (const w of workers) process.stderr.write(`  worker log: ${w.logFile}\n`);
+    for (const p of devnet?.providers ?? []) process.stderr.write(`  worker log: ${p.worker.logFile}\n`);
     await cleanup();
     process.exit(1);
   }
-}
-
-/** `port` when it is free (stable URLs across runs), else any free port. */
-async function preferredPort(port: number): Promise<number> {
-  return (await canListen(port)) ? port : freePort();
 }
 
 await main();

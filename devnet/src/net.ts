@@ -1,7 +1,7 @@
-/** Small helpers of the end-to-end tests: free ports and polling. */
+/** The network side of the harness: free ports, polling, GETs through a worker's ingress, and a TCP proxy that fails. */
 import { readFileSync } from "node:fs";
-import { request } from "node:http";
-import { createServer } from "node:net";
+import { type Agent, request } from "node:http";
+import { createConnection, createServer, type Socket } from "node:net";
 
 /**
  * A TCP port that was free on 127.0.0.1 a moment ago, from below the kernel's ephemeral range: Docker hands out
@@ -25,6 +25,11 @@ export function canListen(port: number): Promise<boolean> {
     server.once("error", () => resolve(false));
     server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/** `port` when it is free (stable URLs across runs, like the demo's 7070 and 8080), else any free port. */
+export async function preferredPort(port: number): Promise<number> {
+  return (await canListen(port)) ? port : freePort();
 }
 
 /** Polls `check` until it returns a value other than undefined, or throws with `what` after `timeoutMs`. */
@@ -53,8 +58,7 @@ export async function waitFor<T>(
  * refused and dropped) between a process and the service it depends on.
  */
 export async function startTcpProxy(targetPort: number) {
-  const { createConnection } = await import("node:net");
-  const sockets = new Set<import("node:net").Socket>();
+  const sockets = new Set<Socket>();
   let open = true;
   const server = createServer((client) => {
     if (!open) {
@@ -95,17 +99,42 @@ export async function startTcpProxy(targetPort: number) {
   };
 }
 
-/** GET through a worker's ingress with a Host header. */
-export function ingress(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
+/** Options of {@link ingress}. */
+export type IngressGetOptions = {
+  /** A keep-alive agent, so a tight polling loop does not open a connection per request. */
+  agent?: Agent;
+  /** Gives up on a request that takes longer (it then fails like a refused connection). */
+  timeoutMs?: number;
+};
+
+/**
+ * GET 127.0.0.1:`port``path` with a Host header (a worker's ingress routes by it; none for a plain published port).
+ * Rejects when nothing answers.
+ */
+export function ingress(
+  port: number,
+  host: string | undefined,
+  path = "/",
+  { agent, timeoutMs }: IngressGetOptions = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { host } }, (res) => {
-      let body = "";
-      res.on("data", (chunk) => {
-        body += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: "127.0.0.1", port, path, headers: host ? { host } : {}, agent, timeout: timeoutMs },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => {
+          body += chunk;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error(`GET ${path} on port ${port}: no answer within ${timeoutMs} ms`)));
     req.end();
   });
 }
+
+/** A running {@link startTcpProxy}. */
+export type TcpProxy = Awaited<ReturnType<typeof startTcpProxy>>;

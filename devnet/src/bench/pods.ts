@@ -3,65 +3,63 @@
  * ingress polled until a pod serves, many pods at once, kill -9 and restart, and the "docker run floor" to compare
  * against. Real parts only: the worker runs as a child process on the Docker Engine of script/toolchain/docker.sh.
  */
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { type PodManifestInput, podnetMarketAbi, quoteFromResponse } from "@podnet/sdk/protocol";
-import { type Address, createWalletClient, type Hex, http, parseEventLogs } from "viem";
-import { localDocker } from "../../../test/lib/images.js";
-import {
-  clients,
-  type LocalChain,
-  type Publisher,
-  startWorkerProcess,
-  type WorkerProcess,
-} from "../../../test/lib/worker.js";
-import { benchState, machineText, now, sleep, until } from "./stats.js";
+import { type Hex, parseEventLogs } from "viem";
+import { clients, type LocalChain, walletClient } from "../chain.js";
+import { cleanupState } from "../cleanup.js";
+import type { Devnet } from "../devnet.js";
+import { localDocker } from "../docker.js";
+import type { SealedBlob } from "../images.js";
+import { ingress } from "../net.js";
+import type { ProviderOptions, RunningProvider } from "../provider.js";
+import type { Publisher } from "../publisher.js";
+import { podHost } from "../worker.js";
+import { now, sleep, until } from "./stats.js";
 
 /** How often a waiting bench asks the ingress; small, so the figure is the worker's and not the poll's. */
 const INGRESS_POLL_MS = 5;
 const RESTART_TIMEOUT_MS = 180_000;
 /** An hour of escrow per lease: far above the market's minimum, never runs out during a bench. */
 const DEPOSIT_SECONDS = 3600n;
+/** Listed capacity far above what a benchmark leases: the worker never turns a pod away for room. */
+const BENCH_CAPACITY = { cpuMillis: 256_000, memoryMiB: 1_048_576, storageMiB: 1_000_000 };
 
 export const docker = localDocker();
 
 export const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 
-/** GET / on 127.0.0.1:`port` with a Host header; status 0 when nothing answers. */
+/** GET / on 127.0.0.1:`port` (with a Host header when given) over the keep-alive agent; status 0 when nothing answers. */
 export function httpGet(port: number, host?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const req = request(
-      { host: "127.0.0.1", port, path: "/", headers: host ? { host } : {}, agent, timeout: 5_000 },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk) => {
-          body += chunk;
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on("error", () => resolve({ status: 0, body: "" }));
-      },
-    );
-    req.on("error", () => resolve({ status: 0, body: "" }));
-    req.on("timeout", () => req.destroy());
-    req.end();
-  });
+  return ingress(port, host, "/", { agent, timeoutMs: 5_000 }).catch(() => ({ status: 0, body: "" }));
 }
 
-export const podHost = (leaseId: bigint) => `l${leaseId}.pods.localhost`;
-
 /** One provider's worker under test, its image blob and the publishers that lease from it. */
-export type BenchProvider = {
+export type BenchProvider = RunningProvider & {
   chain: LocalChain;
-  provider: Address;
-  providerLabel: string;
-  encryptionKey: Hex;
-  env: Record<string, string>;
-  worker: WorkerProcess;
-  image: { cid: string; key: Uint8Array; ciphertext: Uint8Array };
+  image: SealedBlob;
   publishers: Publisher[];
   /** Text the image's page contains: a pod serves when the ingress answers 200 with it. */
   page: string;
 };
+
+/**
+ * A provider of `devnet` set up for a benchmark: room for every pod it will get, manifests awaited up to 15 minutes
+ * (a bench may lease long before it sends them), and what it serves.
+ */
+export async function startBenchProvider(
+  devnet: Devnet,
+  opts: Omit<ProviderOptions, "dataDir"> & { image: SealedBlob; publishers: Publisher[]; page: string },
+): Promise<BenchProvider> {
+  const { image, publishers, page, ...provider } = opts;
+  const started = await devnet.startProvider({
+    capacity: BENCH_CAPACITY,
+    ...provider,
+    env: { PODNET_MANIFEST_TIMEOUT_SEC: "900", ...provider.env },
+  });
+  // The same object the devnet stops, so a restart here is the worker its cleanup stops.
+  return Object.assign(started, { chain: devnet.chain, image, publishers, page });
+}
 
 export function podManifest(cid: string, cpuMillis: number, memoryMiB: number): PodManifestInput {
   return {
@@ -83,8 +81,7 @@ export async function receiptOf(chain: LocalChain, hash: Hex) {
 export async function createLease(b: BenchProvider, publisher: Publisher, manifest: PodManifestInput) {
   const response = await publisher.quote(b.worker.apiUrl, manifest);
   const quote = quoteFromResponse(response);
-  const { viemChain } = clients(b.chain);
-  const wallet = createWalletClient({ account: publisher.account, chain: viemChain, transport: http(b.chain.rpcUrl) });
+  const wallet = walletClient(b.chain, publisher.account);
   const t0 = now();
   const hash = await wallet.writeContract({
     address: b.chain.deployment.contracts.podnetMarket.address,
@@ -106,7 +103,7 @@ export async function sendManifest(
   leaseId: bigint,
   manifest: PodManifestInput,
 ) {
-  const response = await publisher.sendManifest(b.worker.apiUrl, b.provider, b.encryptionKey, leaseId, manifest, {
+  const response = await publisher.sendManifest(b.worker.apiUrl, b.address, b.encryptionKey, leaseId, manifest, {
     [b.image.cid]: b.image.key,
   });
   const text = await response.text();
@@ -131,7 +128,7 @@ export async function waitServing(b: BenchProvider, leaseId: bigint, timeoutMs =
 
 /** The lease's containers and networks still there, as "container <name> (<state>)" / "network <name> <id>". */
 export async function leaseObjects(b: BenchProvider, leaseId: bigint): Promise<string[]> {
-  const label = [b.providerLabel, `podnet.lease=${leaseId}`];
+  const label = [b.label, `podnet.lease=${leaseId}`];
   const [containers, networks] = await Promise.all([
     docker.listContainers({ all: true, filters: { label } }),
     docker.listNetworks({ filters: { label } }),
@@ -160,7 +157,7 @@ export async function closeLease(b: BenchProvider, publisher: Publisher, leaseId
 }
 
 export async function providerContainers(b: BenchProvider) {
-  return docker.listContainers({ all: true, filters: { label: [b.providerLabel] } });
+  return docker.listContainers({ all: true, filters: { label: [b.label] } });
 }
 
 /** The worker's /metrics; `value(name)` reads one unlabelled sample. */
@@ -243,7 +240,7 @@ export async function waitAllServing(
     if (allServing !== undefined && extraOk) {
       return { allServing, done: now() - t0, firstServed };
     }
-    if (benchState.stopping) throw new Error("stopped while waiting for the pods to serve");
+    if (cleanupState.stopping) throw new Error("stopped while waiting for the pods to serve");
     if (now() > deadline) throw new Error(`${pending.size} of ${leaseIds.length} pods not serving after the timeout`);
     await sleep(10);
   }
@@ -286,7 +283,7 @@ export async function timeRestart(
 ) {
   const apiUrl = b.worker.apiUrl;
   const t0 = now();
-  const starting = startWorkerProcess(b.env, logName);
+  const starting = b.restart(logName);
   const health = until(
     "the restarted worker's /health",
     async () => {
@@ -299,8 +296,7 @@ export async function timeRestart(
   );
   const serving = waitAllServing(b, leaseIds, t0, extra);
   // One Promise.all: a worker that fails to start rejects at once, and the pollers' rejections stay handled.
-  const [worker, healthMs, servingMs] = await Promise.all([starting, health, serving]);
-  b.worker = worker;
+  const [, healthMs, servingMs] = await Promise.all([starting, health, serving]);
   return {
     healthMs,
     allServingMs: servingMs.allServing,
@@ -318,26 +314,25 @@ export async function onePerLease(b: BenchProvider, leaseIds: bigint[], seen: { 
   return leaseIds.every((id) => leases.has(id.toString()));
 }
 
-/** The machine line of a report, with the Docker Engine's version, cgroup version and storage driver. */
-export async function machineWithDocker(): Promise<string> {
-  const version = await docker.version();
-  const info = (await docker.info()) as { CgroupVersion?: string; Driver?: string };
-  return (
-    `${machineText()}, Docker Engine ${version.Version} (API ${version.ApiVersion}, ` +
-    `cgroup v${info.CgroupVersion ?? "?"}, ${info.Driver ?? "?"})`
-  );
-}
-
 /** Removes the floor containers labelled `runLabel` by {@link measureFloor}. */
 export async function removeFloorContainers(runLabel: string): Promise<void> {
   const list = await docker.listContainers({ all: true, filters: { label: [`podnet.bench=${runLabel}`] } });
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true })));
 }
 
-/** SIGTERM, then SIGKILL after 10 s; nothing when the worker already exited (killed by the bench, say). */
-export async function stopWorker(worker: WorkerProcess | undefined): Promise<void> {
-  if (!worker || worker.process.exitCode !== null || worker.process.signalCode !== null) return;
-  const timer = setTimeout(() => worker.process.kill("SIGKILL"), 10_000);
-  await worker.stop();
-  clearTimeout(timer);
+/**
+ * Warm-up, not timed: the one upload of the image blob, its decryption and `docker load` on the worker, a pod of
+ * `manifest` serving, then the lease closed. Resolves with the lease and the time from its manifest to serving.
+ */
+export async function warmUp(b: BenchProvider, manifest: PodManifestInput) {
+  const publisher = b.publishers[0] as Publisher;
+  const { leaseId } = await createLease(b, publisher, manifest);
+  const upload = await publisher.uploadBlob(b.worker.apiUrl, b.address, leaseId, b.image.cid, b.image.ciphertext);
+  if (upload.status !== 201 && upload.status !== 200) throw new Error(`blob upload: ${upload.status}`);
+  const start = now();
+  await sendManifest(b, publisher, leaseId, manifest);
+  await waitServing(b, leaseId);
+  const servingMs = now() - start;
+  await closeLease(b, publisher, leaseId);
+  return { leaseId, servingMs };
 }

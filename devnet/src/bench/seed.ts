@@ -25,10 +25,9 @@ import {
   toEventSelector,
 } from "viem";
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
-import { graphql } from "../../../test/lib/indexer.js";
+import { LOCAL_CHAIN_ID } from "../anvil.js";
+import { graphql } from "../indexer.js";
 import { sleep } from "./stats.js";
-
-export const CHAIN_ID = 31337;
 /** Block gas limit a seeding chain needs (anvil --gas-limit): thousands of transactions must fit in one block. */
 export const BLOCK_GAS_LIMIT = 100_000_000_000n;
 /** Per-transaction gas limit; generous, because nothing is estimated against the pending state. */
@@ -94,7 +93,7 @@ export type Signed = { call: Call; raw: Hex; hash: Hex };
 export async function sign({ from, to, data }: Call): Promise<Signed> {
   const raw = await from.account.signTransaction({
     type: "eip1559",
-    chainId: CHAIN_ID,
+    chainId: LOCAL_CHAIN_ID,
     nonce: from.nonce++,
     to,
     data,

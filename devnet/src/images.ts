@@ -3,19 +3,15 @@
  * benchmarks run is built `FROM scratch` around the host's static busybox.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import Dockerode from "dockerode";
+import { readFile, writeFile } from "node:fs/promises";
+import { sealBlob } from "@podnet/sdk/protocol";
+import type Dockerode from "dockerode";
 import { pack } from "tar-stream";
-
-/** A client of the local Docker Engine: `DOCKER_HOST` (unix socket) when set, else /var/run/docker.sock. */
-export function localDocker(): Dockerode {
-  return new Dockerode({ socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock" });
-}
 
 /** The host's static busybox: the whole userland of the test images. */
 export const HOST_BUSYBOX = "/bin/busybox";
 
-/** What `buildTestImage` serves when no files are given. */
+/** What `buildTestImage` serves when no page or files are given. */
 export const DEFAULT_TEST_PAGE = "hello from podnet";
 
 /** Label holding the hash of everything that went into a test image, so an unchanged image is reused. */
@@ -23,7 +19,9 @@ const CONTENT_LABEL = "podnet.test-image";
 
 /** Options of {@link buildTestImage}. */
 export interface TestImageOptions {
-  /** Files to add, absolute path in the image → content. Default: `/www/index.html` = {@link DEFAULT_TEST_PAGE}. */
+  /** The page the image serves (`/www/index.html`); default {@link DEFAULT_TEST_PAGE}. */
+  page?: string;
+  /** Files to add, absolute path in the image → content; replaces `page`. */
   files?: Record<string, string>;
 }
 
@@ -35,7 +33,7 @@ export interface TestImageOptions {
  * @returns the image id (`sha256:...`).
  */
 export async function buildTestImage(docker: Dockerode, tag: string, opts: TestImageOptions = {}): Promise<string> {
-  const files = opts.files ?? { "/www/index.html": DEFAULT_TEST_PAGE };
+  const files = opts.files ?? { "/www/index.html": opts.page ?? DEFAULT_TEST_PAGE };
   const busybox = await readFile(HOST_BUSYBOX);
   const contextFiles = new Map<string, Buffer>();
   for (const [path, content] of Object.entries(files)) {
@@ -95,6 +93,30 @@ export async function saveImage(docker: Dockerode, tag: string): Promise<Buffer>
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks);
+}
+
+/** An image sealed as a blob: its content id (over the ciphertext), content key and ciphertext. */
+export type SealedBlob = { cid: string; key: Uint8Array; ciphertext: Uint8Array };
+
+/**
+ * A test image as a publisher ships it: built (or reused), saved, and sealed as an encrypted blob (content id, key,
+ * ciphertext) for a worker to fetch, decrypt and `docker load`.
+ */
+export async function sealTestImage(docker: Dockerode, tag: string, opts: TestImageOptions = {}): Promise<SealedBlob> {
+  await buildTestImage(docker, tag, opts);
+  return sealBlob(new Uint8Array(await saveImage(docker, tag)));
+}
+
+/** A test image saved to `file` as a tarball: what a publisher hands to the SDK's prepareImage or the CLI. */
+export async function testImageTarball(
+  docker: Dockerode,
+  tag: string,
+  file: string,
+  opts: TestImageOptions = {},
+): Promise<string> {
+  await buildTestImage(docker, tag, opts);
+  await writeFile(file, await saveImage(docker, tag));
+  return file;
 }
 
 interface ProgressMessage {

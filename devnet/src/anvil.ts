@@ -1,16 +1,11 @@
-/** Local chain helpers shared by the dev scripts and the end-to-end tests. */
+/** anvil, the local chain's node: started on a port of its own, and asked for its chain id. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, openSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
+import { bin } from "./paths.js";
 
-export const repoRoot = join(import.meta.dirname, "..", "..");
-export const bin = (tool: "anvil" | "forge" | "cast" | "tsx") => join(repoRoot, "node_modules", ".bin", tool);
-
-/**
- * Anvil's first well-known dev account. Public knowledge: usable only on a local chain (chain id 31337), never
- * anywhere with value.
- */
-export const ANVIL_DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+/** The chain id of every local chain (anvil's default, and the only chain the anvil dev keys are accepted on). */
+export const LOCAL_CHAIN_ID = 31337;
 
 /** The chain id an RPC endpoint answers with, or undefined when nothing answers. */
 export async function chainIdAt(rpcUrl: string): Promise<number | undefined> {
@@ -28,6 +23,7 @@ export async function chainIdAt(rpcUrl: string): Promise<number | undefined> {
   }
 }
 
+/** Waits until a chain answers at `rpcUrl`; resolves with its chain id. */
 export async function waitForChain(rpcUrl: string, timeoutMs = 20_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -56,19 +52,28 @@ export async function startAnvil({
   logFile,
   detached = false,
   args = [],
-}: StartAnvilOptions) {
+}: StartAnvilOptions): Promise<{ rpcUrl: string; process: ChildProcess }> {
   mkdirSync(dirname(logFile), { recursive: true });
   const log = openSync(logFile, "a");
   const child: ChildProcess = spawn(
     bin("anvil"),
-    ["--host", host, "--port", String(port), "--chain-id", "31337", ...args],
-    {
-      stdio: ["ignore", log, log],
-      detached,
-    },
+    ["--host", host, "--port", String(port), "--chain-id", String(LOCAL_CHAIN_ID), ...args],
+    { stdio: ["ignore", log, log], detached },
   );
-  if (detached) child.unref();
   const rpcUrl = `http://${host}:${port}`;
-  await waitForChain(rpcUrl);
+  if (detached) {
+    child.unref();
+  } else {
+    // Tied to this process: should it exit before stopping the chain (a crash, a signal during setup), anvil goes too.
+    const killOnExit = () => child.kill();
+    process.once("exit", killOnExit);
+    child.once("exit", () => process.off("exit", killOnExit));
+  }
+  try {
+    await waitForChain(rpcUrl);
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
   return { rpcUrl, process: child };
 }

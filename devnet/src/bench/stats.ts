@@ -1,5 +1,6 @@
 /** Figures and formatting shared by the benchmark scripts (npm run bench, bench:worker, bench:indexer). */
 import { cpus, freemem, loadavg, totalmem } from "node:os";
+import { cleanupState } from "../cleanup.js";
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Monotonic milliseconds: wall-clock jumps must not skew a latency. */
@@ -36,13 +37,22 @@ export const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
 
 export const met = (ok: boolean) => (ok ? "met" : "**not met**");
 
+/** Progress lines with the seconds since `start`, at most one every 5 s unless forced: for long seeding loops. */
+export class Progress {
+  private last = 0;
+  constructor(private readonly start: number) {}
+  log(message: string, force = false) {
+    const now = Date.now();
+    if (!force && now - this.last < 5_000) return;
+    this.last = now;
+    console.log(`  [${fmt((now - this.start) / 1000, 0)} s] ${message}`);
+  }
+}
+
 /** Progress lines with the seconds since `start`. */
 export function progressLog(start = Date.now()) {
   return (message: string) => console.log(`  [${fmt((Date.now() - start) / 1000)} s] ${message}`);
 }
-
-/** Set by a benchmark's cleanup: polling loops still running give up instead of keeping the process alive. */
-export const benchState = { stopping: false };
 
 /** Polls `check` every `intervalMs` until it returns a value; throws after `timeoutMs` or when the bench stops. */
 export async function until<T>(
@@ -54,7 +64,7 @@ export async function until<T>(
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (benchState.stopping) throw new Error(`stopped while waiting for ${what}`);
+    if (cleanupState.stopping) throw new Error(`stopped while waiting for ${what}`);
     if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
@@ -70,39 +80,4 @@ export function machineText(): string {
     `${cpus().length} cores (${cpu}), ${fmt(totalmem() / 2 ** 30, 1)} GiB memory ` +
     `(${fmt(freemem() / 2 ** 30, 1)} GiB free at the end), Node ${process.version}`
   );
-}
-
-/** One step of a benchmark's cleanup: what it does (for the error line) and the step. */
-export type CleanupStep = [what: string, step: () => Promise<unknown> | unknown];
-
-/**
- * Stops the pollers, then runs every step in order; a step that fails is reported and the others still run, so one
- * stuck part never leaves the rest (containers, chain, temp dir) behind.
- */
-export async function runCleanup(steps: CleanupStep[]): Promise<void> {
-  benchState.stopping = true;
-  for (const [what, step] of steps) {
-    try {
-      await step();
-    } catch (error) {
-      console.error(`cleanup: could not ${what}: ${(error as Error).message}`);
-    }
-  }
-}
-
-/**
- * On the first SIGINT or SIGTERM, runs `cleanup` and exits with 130. Later signals are ignored rather than left to
- * Node's default (exit at once): a Ctrl-C can reach this process twice under tsx (from the terminal and relayed by
- * tsx's parent), and a second one must not cut the cleanup short and orphan anvil or the indexer.
- */
-export function cleanupOnSignal(cleanup: () => Promise<void>): void {
-  let interrupted = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (interrupted) return;
-      interrupted = true;
-      console.error(`\n${signal}: cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
 }

@@ -4,82 +4,37 @@
  * two disputes. Every write goes through viem with the SDK's ABIs and waits for a successful receipt.
  */
 import {
-  type Deployment,
-  disputeCourtAbi,
   encodeAttribute,
   type Pricing,
-  podnetMarketAbi,
-  podnetTestTokenAbi,
-  providerRegistryAbi,
   type Quote,
   quoteDomain,
   quoteTypes,
   type Resources,
-} from "@podnet/sdk";
-import {
-  type Address,
-  createPublicClient,
-  createTestClient,
-  createWalletClient,
-  getContract,
-  type Hex,
-  http,
-  keccak256,
-  parseEther,
-  stringToHex,
-} from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { foundry } from "viem/chains";
-
-/** Anvil's well-known dev mnemonic (local chain only). */
-const ANVIL_MNEMONIC = "test test test test test test test test test test test junk";
+} from "@podnet/sdk/protocol";
+import { type Address, type Hex, keccak256, parseEther, stringToHex } from "viem";
+import { devAccount } from "./accounts.js";
+import { clients, type LocalChain, walletClient } from "./chain.js";
+import { contractHandles, contracts } from "./contracts.js";
 
 /** The pod every direct lease and order of the scenario runs. */
 export const podResources: Resources = { cpuMillis: 500, memoryMiB: 512, storageMiB: 1024 };
 
 const spec = (name: string): Hex => keccak256(stringToHex(name));
 
-export function chainClients(rpcUrl: string) {
-  const chain = { ...foundry, rpcUrls: { default: { http: [rpcUrl] } } };
-  const transport = http(rpcUrl);
-  return {
-    chain,
-    client: createPublicClient({ chain, transport, pollingInterval: 50 }),
-    testClient: createTestClient({ chain, transport, mode: "anvil" }),
-  };
-}
-
-/** Read-only contract handles. */
-export function contracts(rpcUrl: string, deployment: Deployment) {
-  const { client } = chainClients(rpcUrl);
-  const { paymentToken, providerRegistry, podnetMarket, disputeCourt } = deployment.contracts;
-  return {
-    client,
-    token: getContract({ address: paymentToken.address, abi: podnetTestTokenAbi, client }),
-    registry: getContract({ address: providerRegistry.address, abi: providerRegistryAbi, client }),
-    market: getContract({ address: podnetMarket.address, abi: podnetMarketAbi, client }),
-    court: getContract({ address: disputeCourt.address, abi: disputeCourtAbi, client }),
-  };
-}
-
 export type ScenarioResult = Awaited<ReturnType<typeof runScenario>>;
 
-export async function runScenario(rpcUrl: string, deployment: Deployment) {
-  const { chain, client, testClient } = chainClients(rpcUrl);
-  const { paymentToken, providerRegistry, podnetMarket, disputeCourt } = deployment.contracts;
-  const read = contracts(rpcUrl, deployment);
+/** Runs the scenario on `chain` (fresh: it assumes no other history); resolves with the ids it created. */
+export async function runScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment">) {
+  const { viemChain, client, testClient } = clients(chain);
+  const { podnetMarket, disputeCourt } = chain.deployment.contracts;
+  const read = contracts(chain);
 
   function actor(index: number) {
-    const account = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index });
-    const wallet = createWalletClient({ account, chain, transport: http(rpcUrl) });
-    const clients = { public: client, wallet };
+    const wallet = walletClient(chain, devAccount(index).account);
     return {
-      address: account.address,
+      address: wallet.account.address,
       wallet,
-      token: getContract({ address: paymentToken.address, abi: podnetTestTokenAbi, client: clients }),
-      registry: getContract({ address: providerRegistry.address, abi: providerRegistryAbi, client: clients }),
-      market: getContract({ address: podnetMarket.address, abi: podnetMarketAbi, client: clients }),
-      court: getContract({ address: disputeCourt.address, abi: disputeCourtAbi, client: clients }),
+      ...contractHandles(chain.deployment, { public: client, wallet }),
     };
   }
   type Actor = ReturnType<typeof actor>;
@@ -194,7 +149,7 @@ export async function runScenario(rpcUrl: string, deployment: Deployment) {
       nonce: ++nonce,
     };
     const signature = await provider.wallet.signTypedData({
-      domain: quoteDomain(chain.id, podnetMarket.address),
+      domain: quoteDomain(viemChain.id, podnetMarket.address),
       types: quoteTypes,
       primaryType: "Quote",
       message: quote,
