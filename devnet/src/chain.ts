@@ -31,6 +31,7 @@ export async function startLocalChain(
     const { deployment, file } = await deployContracts({
       rpcUrl: anvil.rpcUrl,
       deploymentsDir: dir,
+      broadcastDir: join(dir, "broadcast"),
       env: { ...process.env, TIMELOCK_DELAY: "60" },
     });
     return { rpcUrl: anvil.rpcUrl, deployment, deploymentsFile: file, stop: () => anvil.process.kill() };

@@ -42,6 +42,12 @@ export type DeployOptions = {
   env?: NodeJS.ProcessEnv;
   /** Print forge's output as it runs (the deploy:local command); otherwise it is kept for the error message. */
   verbose?: boolean;
+  /**
+   * Where forge writes its broadcast log, which the deployment file is read from; default contracts/broadcast. Each
+   * chain of the harness has its own: deployments running at once (parallel test files, a test's two chains) must
+   * not read each other's half-written log.
+   */
+  broadcastDir?: string;
 };
 
 /** Deploys the contracts with Deploy.s.sol; resolves with the deployment and the file it was written to. */
@@ -51,6 +57,7 @@ export async function deployContracts({
   deploymentsDir,
   env = process.env,
   verbose = false,
+  broadcastDir = join(repoRoot, "contracts", "broadcast"),
 }: DeployOptions): Promise<{ deployment: Deployment; file: string }> {
   const chainId = await chainIdAt(rpcUrl);
   if (chainId === undefined) throw new Error(`no chain answers at ${rpcUrl}`);
@@ -61,12 +68,12 @@ export async function deployContracts({
 
   await runForge(["script", "contracts/script/Deploy.s.sol:Deploy", "--rpc-url", rpcUrl, "--broadcast", "--slow"], {
     // The key goes through the environment, not the command line, so it never shows in a process list.
-    env: { TIMELOCK_DELAY: "60", ...env, DEPLOYER_PRIVATE_KEY: privateKey },
+    env: { TIMELOCK_DELAY: "60", ...env, DEPLOYER_PRIVATE_KEY: privateKey, FOUNDRY_BROADCAST: broadcastDir },
     verbose,
   });
 
   const run = JSON.parse(
-    readFileSync(join(repoRoot, "contracts/broadcast/Deploy.s.sol", String(chainId), "run-latest.json"), "utf8"),
+    readFileSync(join(broadcastDir, "Deploy.s.sol", String(chainId), "run-latest.json"), "utf8"),
   ) as BroadcastRun;
   const contracts: Record<string, { name: string; address: Address; blockNumber: number }> = {};
   for (const tx of run.transactions) {
