@@ -96,8 +96,11 @@ beforeAll(async () => {
   work = join(dir, "work");
   mkdirSync(home);
   mkdirSync(work);
-  [devnet] = await Promise.all([
-    Devnet.start({ dir }),
+  // The devnet is kept as soon as it runs, so afterAll stops it even when an image build failed.
+  await Promise.all([
+    Devnet.start({ dir }).then((started) => {
+      devnet = started;
+    }),
     buildTestImage(docker, IMAGE_TAG, { page: PAGE }),
     buildTestImage(docker, IMAGE_TAG_V2, { page: PAGE_V2 }),
   ]);

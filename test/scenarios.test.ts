@@ -113,9 +113,14 @@ async function health(provider: RunningProvider) {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-scenarios-"));
-  [marketNet, darkNet] = await Promise.all([
-    Devnet.start({ dir: join(dir, "market") }),
-    Devnet.start({ dir: join(dir, "dark") }),
+  // Each devnet is kept as soon as it runs, so afterAll stops it even when the other part of the setup failed.
+  await Promise.all([
+    Devnet.start({ dir: join(dir, "market") }).then((started) => {
+      marketNet = started;
+    }),
+    Devnet.start({ dir: join(dir, "dark") }).then((started) => {
+      darkNet = started;
+    }),
     testImageTarball(docker, "podnet-test/scenarios:1", join(dir, "scenarios-1.tar"), { page: PAGE }).then((file) => {
       tarball = file;
     }),

@@ -124,8 +124,11 @@ async function leaseContainer(provider: RunningProvider, leaseId: bigint) {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-sdk-e2e-"));
-  [devnet] = await Promise.all([
-    Devnet.start({ dir }),
+  // The devnet is kept as soon as it runs, so afterAll stops it even when the image build failed.
+  await Promise.all([
+    Devnet.start({ dir }).then((started) => {
+      devnet = started;
+    }),
     (async () => {
       tarV1 = await testImageTarball(docker, "podnet-test/sdk:1", join(dir, "sdk-1.tar"), { page: "hello sdk" });
       tarV2 = await testImageTarball(docker, "podnet-test/sdk:2", join(dir, "sdk-2.tar"), { page: "hello sdk v2" });

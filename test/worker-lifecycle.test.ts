@@ -168,6 +168,7 @@ beforeAll(async () => {
   devnet = await Devnet.start({ dir: mkdtempSync(join(tmpdir(), "podnet-worker-life-")) });
   chain = devnet.chain;
   image = await sealTestImage(docker, "podnet-test/lifecycle:1", { page: PAGE });
+  devnet.untagBlobOnStop(image.cid);
   rpcProxy = await startTcpProxy(Number(new URL(chain.rpcUrl).port));
   devnet.onStop("close the RPC proxy", () => rpcProxy.close());
   P = await devnet.startProvider({

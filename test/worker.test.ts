@@ -104,6 +104,7 @@ beforeAll(async () => {
   blobs.v1 = await sealTestImage(docker, "podnet-test/web:v1", { page: "hello v1" });
   blobs.v2 = await sealTestImage(docker, "podnet-test/web:v2", { page: "hello v2" });
   blobs.secret = sealBlob(new TextEncoder().encode(SECRET));
+  for (const image of [blobs.v1, blobs.v2]) devnet.untagBlobOnStop(image.cid);
   tcpPort = await freePort();
   ({
     address: provider,

@@ -93,9 +93,10 @@ async function main() {
       indexerUrl: indexer.url,
       pollingIntervalMs: 100,
     });
-    const { image } = await podnet.prepareImage({
+    const { image, cid } = await podnet.prepareImage({
       tarball: new Uint8Array(await saveImage(docker, "podnet-demo/web:1")),
     });
+    devnet.untagBlobOnStop(cid);
     step(`image encrypted as ${image}`);
 
     const manifest: PodManifestInput = {
