@@ -9,21 +9,24 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { manifestResources, parsePodSpec, pricePerSecond } from "@podnet/sdk";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../script/lib/chain.js";
-import { buildTestImage, localDocker } from "./lib/images.js";
-import { type Indexer, startIndexer } from "./lib/indexer.js";
-import { ingress, mint, startProvider, type TestProvider } from "./lib/sdk-env.js";
 import {
+  buildTestImage,
+  Devnet,
   devAccount,
+  type Indexer,
+  ingress,
   type LocalChain,
-  removeProviderLeftovers,
-  startLocalChain,
+  leaseContainers,
+  localDocker,
+  mint,
+  type RunningProvider,
+  repoRoot,
   TOKEN,
   tokenBalance,
   waitFor,
-} from "./lib/worker.js";
+} from "@podnet/devnet";
+import { manifestResources, parsePodSpec, pricePerSecond } from "@podnet/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const docker = localDocker();
 const podnetBin = join(repoRoot, "sdk", "bin", "podnet.mjs");
@@ -40,13 +43,13 @@ const publisher = devAccount(12);
 let dir: string;
 let home: string;
 let work: string;
+let devnet: Devnet;
 let chain: LocalChain;
-let provider: TestProvider;
+let provider: RunningProvider;
 let indexer: Indexer;
 let env: Record<string, string>;
 /** Every byte the CLI printed, checked for the key at the end. */
 const transcript: string[] = [];
-const loadedTags = new Set<string>();
 
 interface Run {
   code: number | null;
@@ -87,31 +90,24 @@ async function podnetJson(args: string[], opts: { input?: string } = {}): Promis
   return JSON.parse(run.stdout);
 }
 
-async function leaseContainers(leaseId: string) {
-  return docker.listContainers({
-    all: true,
-    filters: { label: [`podnet.provider=${provider.address.toLowerCase()}`, `podnet.lease=${leaseId}`] },
-  });
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-cli-e2e-"));
   home = join(dir, "home");
   work = join(dir, "work");
   mkdirSync(home);
   mkdirSync(work);
-  [chain] = await Promise.all([
-    startLocalChain(join(dir, "chain")),
-    buildTestImage(docker, IMAGE_TAG, { files: { "/www/index.html": PAGE } }),
-    buildTestImage(docker, IMAGE_TAG_V2, { files: { "/www/index.html": PAGE_V2 } }),
-  ]);
-  [provider, indexer] = await Promise.all([
-    startProvider(chain, {
-      index: 9,
-      dataDir: join(dir, "provider"),
-      extra: { PODNET_ATTRIBUTES: JSON.stringify(["region=local"]) },
+  // The devnet is kept as soon as it runs, so afterAll stops it even when an image build failed.
+  await Promise.all([
+    Devnet.start({ dir }).then((started) => {
+      devnet = started;
     }),
-    startIndexer({ rpcUrl: chain.rpcUrl, deploymentsFile: chain.deploymentsFile, schema: "cli_e2e" }),
+    buildTestImage(docker, IMAGE_TAG, { page: PAGE }),
+    buildTestImage(docker, IMAGE_TAG_V2, { page: PAGE_V2 }),
+  ]);
+  chain = devnet.chain;
+  [provider, indexer] = await Promise.all([
+    devnet.startProvider({ index: 9, attributes: ["region=local"] }),
+    devnet.startIndexer({ schema: "cli_e2e" }),
     mint(chain, publisher.account, 1_000_000n * TOKEN),
   ]);
   // The provider is searchable once the indexer has its registration, stake and heartbeat.
@@ -135,18 +131,7 @@ beforeAll(async () => {
   };
 }, 240_000);
 
-afterAll(async () => {
-  await provider?.worker.stop();
-  if (provider) await removeProviderLeftovers(docker, provider.address);
-  for (const tag of loadedTags) {
-    await docker
-      .getImage(tag)
-      .remove({ noprune: true })
-      .catch(() => undefined);
-  }
-  await indexer?.stop();
-  chain?.stop();
-});
+afterAll(() => devnet?.stop());
 
 describe("podnet CLI: a publisher's first pod", () => {
   let leaseId: string;
@@ -184,7 +169,7 @@ describe("podnet CLI: a publisher's first pod", () => {
     expect(added.image).toMatch(/^blob:bafkrei[a-z2-7]+$/);
     expect(added.set).toEqual({ file: "pod.yaml", container: "web" });
     image = added.image;
-    loadedTags.add(`podnet-blob/${added.cid}:latest`);
+    devnet.untagBlobOnStop(added.cid);
     const edited = readFileSync(join(work, "pod.yaml"), "utf8");
     const changed = template.split("\n").filter((line, i) => edited.split("\n")[i] !== line);
     expect(changed).toEqual([expect.stringMatching(/^ {4}image: registry\.example\/web@sha256:0{64}$/)]);
@@ -272,7 +257,7 @@ describe("podnet CLI: a publisher's first pod", () => {
 
   it("update: a new image into pod.yaml, the lease's spec changed on chain, the new pod serves", async () => {
     const added = await podnetJson(["image", "add", IMAGE_TAG_V2, "--set", "pod.yaml"]);
-    loadedTags.add(`podnet-blob/${added.cid}:latest`);
+    devnet.untagBlobOnStop(added.cid);
     expect(added.set).toEqual({ file: "pod.yaml", container: "web" }); // the only container
     const run = await podnet(["update", leaseId, "pod.yaml", "--json"]);
     expect(run.code, run.stderr).toBe(0);
@@ -314,7 +299,7 @@ describe("podnet CLI: a publisher's first pod", () => {
     expect(after.activeLeases).toEqual([]);
     expect(after.escrow).toBe("0");
     await waitFor("the lease's containers to be removed", async () =>
-      (await leaseContainers(leaseId)).length === 0 ? true : undefined,
+      (await leaseContainers(docker, provider.address, leaseId)).length === 0 ? true : undefined,
     );
     const status = await podnetJson(["status", leaseId]);
     expect(status.lease.status).toBe("closed");

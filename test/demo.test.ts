@@ -4,22 +4,19 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { devAccount, localDocker, providerObjects, repoRoot } from "@podnet/devnet";
 import { describe, expect, it } from "vitest";
-import { repoRoot } from "../script/lib/chain.js";
-import { localDocker } from "./lib/images.js";
-import { devAccount } from "./lib/worker.js";
 
 const docker = localDocker();
 /** The demo's providers are anvil dev accounts 1 and 2 (no other test file runs pods as them). */
-const demoProviders = [1, 2].map((i) => devAccount(i).account.address.toLowerCase());
+const demoProviders = [1, 2].map((i) => devAccount(i).account.address);
 
+/** How many containers, networks and volumes the demo's providers have. */
 async function demoObjects() {
-  const label = (address: string) => [`podnet.provider=${address}`];
   let count = 0;
   for (const address of demoProviders) {
-    count += (await docker.listContainers({ all: true, filters: { label: label(address) } })).length;
-    count += (await docker.listNetworks({ filters: { label: label(address) } })).length;
-    count += ((await docker.listVolumes({ filters: { label: label(address) } })).Volumes ?? []).length;
+    const { containers, networks, volumes } = await providerObjects(docker, address);
+    count += containers.length + networks.length + volumes.length;
   }
   return count;
 }
@@ -27,7 +24,7 @@ async function demoObjects() {
 describe("npm run demo", () => {
   it("deploys a pod through the reverse market, prints a URL that serves the page, and cleans up", async () => {
     expect(await demoObjects()).toBe(0);
-    const { stdout } = await promisify(execFile)("bash", ["script/demo.sh", "--once"], {
+    const { stdout } = await promisify(execFile)("bash", ["script/dev/demo.sh", "--once"], {
       cwd: repoRoot,
       encoding: "utf8",
       timeout: 240_000,

@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { bin, clients, devAccount, freePort, repoRoot, startAnvil, walletClient } from "@podnet/devnet";
 import {
   type Deployment,
   encodeAttribute,
@@ -22,16 +23,11 @@ import {
   quoteTypedData,
   type Resources,
 } from "@podnet/sdk";
-import { createPublicClient, createWalletClient, http, keccak256, parseEther, stringToHex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
-import { foundry } from "viem/chains";
+import { keccak256, parseEther, stringToHex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bin, repoRoot, startAnvil } from "../script/lib/chain.js";
-import { freePort } from "./lib/net.js";
 
-// Anvil's well-known dev accounts 1 and 2 (local chain only).
-const providerAccount = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
-const publisherAccount = privateKeyToAccount("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a");
+const providerAccount = devAccount(1).account;
+const publisherAccount = devAccount(2).account;
 
 let rpcUrl: string;
 let stopAnvil: () => void;
@@ -42,7 +38,7 @@ beforeAll(async () => {
   const anvil = await startAnvil({ port: await freePort(), logFile: join(dir, "anvil.log") });
   rpcUrl = anvil.rpcUrl;
   stopAnvil = () => anvil.process.kill();
-  execFileSync(bin("tsx"), ["script/deploy-local.ts"], {
+  execFileSync(bin("tsx"), ["script/dev/deploy-local.ts"], {
     cwd: repoRoot,
     env: { ...process.env, RPC_URL: rpcUrl, DEPLOYMENTS_DIR: dir },
     stdio: "pipe",
@@ -94,10 +90,9 @@ describe("SDK protocol layer against the deployed contracts", () => {
   const pricing: Pricing = { perCpuMilli: 3n, perMemoryMiB: 5n, perStorageMiB: 7n, flat: 11n };
 
   it("registers, stakes and leases from a quote signed with the SDK's EIP-712 types", async () => {
-    const chain = { ...foundry, rpcUrls: { default: { http: [rpcUrl] } } };
-    const client = createPublicClient({ chain, transport: http(rpcUrl) });
-    const provider = createWalletClient({ account: providerAccount, chain, transport: http(rpcUrl) });
-    const publisher = createWalletClient({ account: publisherAccount, chain, transport: http(rpcUrl) });
+    const { client } = clients({ rpcUrl });
+    const provider = walletClient({ rpcUrl }, providerAccount);
+    const publisher = walletClient({ rpcUrl }, publisherAccount);
     const { paymentToken, providerRegistry, podnetMarket } = deployment.contracts;
     const send = async (hash: `0x${string}`) => {
       const receipt = await client.waitForTransactionReceipt({ hash });

@@ -9,6 +9,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { clients, devAccount, fund, type LocalChain, startLocalChain, walletClient } from "@podnet/devnet";
 import {
   collateralFor,
   encodeAttribute,
@@ -21,18 +22,15 @@ import {
   podnetTestTokenAbi,
   providerRegistryAbi,
   type Quote,
-  quoteDomain,
-  quoteTypes,
+  quoteTypedData,
   runsOutAt,
   settle,
   splitWithdrawal,
 } from "@podnet/sdk";
 import {
   type Address,
-  createWalletClient,
   getContract,
   type Hex,
-  http,
   keccak256,
   parseEventLogs,
   stringToHex,
@@ -40,7 +38,6 @@ import {
 } from "viem";
 import type { HDAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clients, devAccount, fund, type LocalChain, startLocalChain } from "./lib/worker.js";
 
 let chain: LocalChain;
 beforeAll(async () => {
@@ -68,9 +65,8 @@ const leaseTerms: { price: bigint; deposit: bigint }[] = [
 ];
 
 function chainClients() {
-  const { viemChain, client, testClient } = clients(chain);
-  const wallet = (account: HDAccount) =>
-    createWalletClient({ account, chain: viemChain, transport: http(chain.rpcUrl) });
+  const { client, testClient } = clients(chain);
+  const wallet = (account: HDAccount) => walletClient(chain, account);
   return { client, testClient, wallet };
 }
 
@@ -273,12 +269,7 @@ describe("escrow.ts against the deployed market", () => {
         attestationHash: keccak256(stringToHex("attestation")),
         nonce,
       };
-      const signature = await wallet(from).signTypedData({
-        domain: quoteDomain(31337, podnetMarket),
-        types: quoteTypes,
-        primaryType: "Quote",
-        message: quote,
-      });
+      const signature = await wallet(from).signTypedData(quoteTypedData(quote, 31337, podnetMarket));
       const hash = await wallet(publisher).writeContract({
         address: podnetMarket,
         abi: podnetMarketAbi,

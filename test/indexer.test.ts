@@ -1,32 +1,36 @@
 /**
- * The Ponder indexer end to end: a scripted marketplace history on a real anvil (test/lib/scenario.ts), then the
+ * The Ponder indexer end to end: a scripted marketplace history on a real anvil (devnet/src/scenario.ts), then the
  * indexer started as a child process on each database (PGlite always, Postgres when PODNET_TEST_DATABASE_URL is
  * set). Every indexed row is cross-checked against the contracts' own view of the same object, the protocol's
  * token accounting is rebuilt from the indexed rows, and the HTTP API (search, eligible orders, validation) is
  * checked against the chain.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  contracts,
+  createScratchDatabase,
+  graphql,
+  type Indexer,
+  type LocalChain,
+  runScenario,
+  type ScenarioResult,
+  startIndexer,
+  startLocalChain,
+  waitForIndexedBlock,
+} from "@podnet/devnet";
+import {
   type ApiErrorBody,
-  type Deployment,
   decodeAttribute,
   type EligibleOrdersResponse,
   encodeAttribute,
   indexerApiRoutes,
-  parseDeployment,
   type Resources,
   type SearchResponse,
 } from "@podnet/sdk";
 import { type Address, getAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bin, repoRoot, startAnvil } from "../script/lib/chain.js";
-import { graphql, type Indexer, startIndexer, waitForIndexedBlock } from "./lib/indexer.js";
-import { freePort } from "./lib/net.js";
-import { createScratchDatabase } from "./lib/postgres.js";
-import { contracts, runScenario, type ScenarioResult } from "./lib/scenario.js";
 
 const providerStatuses = ["none", "active", "paused"] as const;
 const leaseStatuses = ["none", "active", "closed"] as const;
@@ -40,29 +44,15 @@ const big = (value: string | number | null | undefined) =>
 const sum = (values: bigint[]) => values.reduce((a, b) => a + b, 0n);
 const ZERO = "0x0000000000000000000000000000000000000000";
 
-let dir: string;
-let rpcUrl: string;
-let stopAnvil: (() => void) | undefined;
-let deployment: Deployment;
-let deploymentsFile: string;
+let localChain: LocalChain;
 let scenario: ScenarioResult;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "podnet-indexer-e2e-"));
-  const anvil = await startAnvil({ port: await freePort(), logFile: join(dir, "anvil.log") });
-  rpcUrl = anvil.rpcUrl;
-  stopAnvil = () => anvil.process.kill();
-  execFileSync(bin("tsx"), ["script/deploy-local.ts"], {
-    cwd: repoRoot,
-    env: { ...process.env, RPC_URL: rpcUrl, DEPLOYMENTS_DIR: dir, TIMELOCK_DELAY: "60" },
-    stdio: "pipe",
-  });
-  deploymentsFile = join(dir, "31337.json");
-  deployment = parseDeployment(JSON.parse(readFileSync(deploymentsFile, "utf8")));
-  scenario = await runScenario(rpcUrl, deployment);
+  localChain = await startLocalChain(mkdtempSync(join(tmpdir(), "podnet-indexer-e2e-")));
+  scenario = await runScenario(localChain);
 }, 180_000);
 
-afterAll(() => stopAnvil?.());
+afterAll(() => localChain?.stop());
 
 // ---------------------------------------------------------------- GraphQL row shapes (bigints come back as strings)
 
@@ -255,8 +245,8 @@ for (const database of databases) {
     };
 
     beforeAll(async () => {
-      chain = contracts(rpcUrl, deployment);
-      // A unique schema per run, in a scratch database per run (see test/lib/postgres.ts: Ponder's sync data is
+      chain = contracts(localChain);
+      // A unique schema per run, in a scratch database per run (see devnet/src/postgres.ts: Ponder's sync data is
       // per database, and anvil reuses block numbers).
       const schema = `podnet_e2e_${process.pid}_${Date.now().toString(36)}`;
       let databaseUrl: string | undefined;
@@ -265,7 +255,7 @@ for (const database of databases) {
         dropDatabase = scratch.drop;
         databaseUrl = scratch.url;
       }
-      indexer = await startIndexer({ rpcUrl, deploymentsFile, databaseUrl, schema });
+      indexer = await startIndexer({ chain: localChain, databaseUrl, schema });
       await waitForIndexedBlock(indexer, scenario.latestBlock);
       snapshot = await graphql<Snapshot>(indexer, snapshotQuery);
       // Settled: a second read a moment later must agree (guards against reads racing the last block's commit).
@@ -492,7 +482,7 @@ for (const database of databases) {
       }
       // The court holds exactly the bonds of open disputes.
       const openBonds = sum(snapshot.disputes.items.filter((d) => d.status === "open").map((d) => BigInt(d.bond)));
-      expect(await chain.token.read.balanceOf([deployment.contracts.disputeCourt.address])).toBe(openBonds);
+      expect(await chain.token.read.balanceOf([localChain.deployment.contracts.disputeCourt.address])).toBe(openBonds);
       const slashedRow = snapshot.disputes.items.find((d) => BigInt(d.id) === scenario.disputes.dispute1);
       expect(big(slashedRow?.slashed)).toBeGreaterThan(0n);
     });
@@ -526,7 +516,7 @@ for (const database of databases) {
           (r) => BigInt(r.slashed) - BigInt(r.reward) - BigInt(r.compensationPaid) - BigInt(r.swept),
         ),
       );
-      const marketBalance = await chain.token.read.balanceOf([deployment.contracts.podnetMarket.address]);
+      const marketBalance = await chain.token.read.balanceOf([localChain.deployment.contracts.podnetMarket.address]);
       expect(leaseBalances + openDeposits + stake + accrued + darkPools).toBe(marketBalance);
     });
 

@@ -6,9 +6,25 @@
  * Two chains: the reverse market and the dispute run on one with three providers; the dark provider runs alone on
  * its own, so warping that chain's time past the heartbeat threshold silences no other worker.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  clients,
+  Devnet,
+  devAccount,
+  ensureGas,
+  type LocalChain,
+  localDocker,
+  mint,
+  publisherClient,
+  type RunningProvider,
+  readMarket,
+  TOKEN,
+  testImageTarball,
+  tokenBalance,
+  waitFor,
+} from "@podnet/devnet";
 import {
   disputeCourtAbi,
   manifestResources,
@@ -16,23 +32,10 @@ import {
   type PodnetClientWithActions,
   type Pricing,
   parseManifest,
-  podnetMarketAbi,
   pricePerSecond,
 } from "@podnet/sdk";
 import { type Address, createWalletClient, http, keccak256, toBytes } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestImage, localDocker, saveImage } from "./lib/images.js";
-import { mint, publisherClient, serving, startProvider, type TestProvider } from "./lib/sdk-env.js";
-import {
-  clients,
-  devAccount,
-  type LocalChain,
-  removeProviderLeftovers,
-  startLocalChain,
-  TOKEN,
-  tokenBalance,
-  waitFor,
-} from "./lib/worker.js";
 
 const docker = localDocker();
 const BPS = 10_000n;
@@ -43,14 +46,7 @@ const PRICING_B: Pricing = { perCpuMilli: 900n, perMemoryMiB: 90n, perStorageMiB
 /** The cheapest of all, so that it would win if it bid: it must not, lacking region=eu. */
 const PRICING_C: Pricing = { perCpuMilli: 500n, perMemoryMiB: 50n, perStorageMiB: 1n, flat: 1n };
 const PRICING_D: Pricing = { perCpuMilli: 800n, perMemoryMiB: 80n, perStorageMiB: 1n, flat: 3n };
-const pricingEnv = (p: Pricing) =>
-  JSON.stringify({
-    perCpuMilli: String(p.perCpuMilli),
-    perMemoryMiB: String(p.perMemoryMiB),
-    perStorageMiB: String(p.perStorageMiB),
-    flat: String(p.flat),
-  });
-const capacity = JSON.stringify({ cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 });
+const capacity = { cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 };
 
 const publisher1 = devAccount(17).account;
 const publisher2 = devAccount(18).account;
@@ -59,15 +55,16 @@ const arbiter = devAccount(0).account; // Deploy.s.sol: ARBITER defaults to the 
 
 let dir: string;
 /** Reverse market + dispute. */
+let marketNet: Devnet;
 let market: LocalChain;
 /** The dark provider, alone. */
+let darkNet: Devnet;
 let darkChain: LocalChain;
-let A: TestProvider;
-let B: TestProvider;
-let C: TestProvider;
-let D: TestProvider;
+let A: RunningProvider;
+let B: RunningProvider;
+let C: RunningProvider;
+let D: RunningProvider;
 let tarball: string;
-const loadedTags = new Set<string>();
 
 function webManifest(image: string): PodManifestInput {
   return {
@@ -82,15 +79,6 @@ function webManifest(image: string): PodManifestInput {
     ],
     expose: { http: [{ container: "web", port: 8080 }] },
   };
-}
-
-function marketRead<T>(chain: LocalChain, functionName: string, args: readonly unknown[] = []): Promise<T> {
-  return clients(chain).client.readContract({
-    address: chain.deployment.contracts.podnetMarket.address,
-    abi: podnetMarketAbi,
-    functionName,
-    args,
-  } as never) as Promise<T>;
 }
 
 interface MarketParams {
@@ -117,16 +105,7 @@ interface StakeRaw {
   jailed: boolean;
 }
 
-/** startProvider for a dev account anvil does not fund (10 and up): gas money first. */
-async function startFundedProvider(chain: LocalChain, opts: Parameters<typeof startProvider>[1]) {
-  await clients(chain).testClient.setBalance({
-    address: devAccount(opts.index).account.address,
-    value: 100n * 10n ** 18n,
-  });
-  return startProvider(chain, opts);
-}
-
-async function health(provider: TestProvider) {
+async function health(provider: RunningProvider) {
   const response = await fetch(`${provider.worker.apiUrl}/health`);
   // biome-ignore lint/suspicious/noExplicitAny: checked field by field
   return (await response.json()) as any;
@@ -134,46 +113,32 @@ async function health(provider: TestProvider) {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-scenarios-"));
-  [market, darkChain] = await Promise.all([
-    startLocalChain(join(dir, "market")),
-    startLocalChain(join(dir, "dark")),
-    (async () => {
-      await buildTestImage(docker, "podnet-test/scenarios:1", { files: { "/www/index.html": PAGE } });
-      tarball = join(dir, "scenarios-1.tar");
-      writeFileSync(tarball, await saveImage(docker, "podnet-test/scenarios:1"));
-    })(),
+  // Each devnet is kept as soon as it runs, so afterAll stops it even when the other part of the setup failed.
+  await Promise.all([
+    Devnet.start({ dir: join(dir, "market") }).then((started) => {
+      marketNet = started;
+    }),
+    Devnet.start({ dir: join(dir, "dark") }).then((started) => {
+      darkNet = started;
+    }),
+    testImageTarball(docker, "podnet-test/scenarios:1", join(dir, "scenarios-1.tar"), { page: PAGE }).then((file) => {
+      tarball = file;
+    }),
   ]);
-  const eu = JSON.stringify(["region=eu"]);
+  market = marketNet.chain;
+  darkChain = darkNet.chain;
+  const eu = ["region=eu"];
   [A, B, C, D] = await Promise.all([
-    startFundedProvider(market, {
-      index: 13,
-      dataDir: join(dir, "provider-a"),
-      extra: { PODNET_CAPACITY: capacity, PODNET_ATTRIBUTES: eu, PODNET_PRICING: pricingEnv(PRICING_A) },
-    }),
-    startFundedProvider(market, {
-      index: 14,
-      dataDir: join(dir, "provider-b"),
-      extra: { PODNET_CAPACITY: capacity, PODNET_ATTRIBUTES: eu, PODNET_PRICING: pricingEnv(PRICING_B) },
-    }),
-    startFundedProvider(market, {
-      index: 15,
-      dataDir: join(dir, "provider-c"),
-      extra: {
-        PODNET_CAPACITY: capacity,
-        PODNET_ATTRIBUTES: JSON.stringify(["region=us"]),
-        PODNET_PRICING: pricingEnv(PRICING_C),
-      },
-    }),
-    startFundedProvider(darkChain, {
+    marketNet.startProvider({ index: 13, capacity, attributes: eu, pricing: PRICING_A }),
+    marketNet.startProvider({ index: 14, capacity, attributes: eu, pricing: PRICING_B }),
+    marketNet.startProvider({ index: 15, capacity, attributes: ["region=us"], pricing: PRICING_C }),
+    darkNet.startProvider({
       index: 16,
-      dataDir: join(dir, "provider-d"),
-      extra: {
-        PODNET_CAPACITY: capacity,
-        PODNET_ATTRIBUTES: eu,
-        PODNET_PRICING: pricingEnv(PRICING_D),
-        // Heartbeat every second, so its last heartbeat falls after its leases started and they accrue until then.
-        PODNET_HEARTBEAT_INTERVAL_SEC: "1",
-      },
+      capacity,
+      attributes: eu,
+      pricing: PRICING_D,
+      // Heartbeat every second, so its last heartbeat falls after its leases started and they accrue until then.
+      env: { PODNET_HEARTBEAT_INTERVAL_SEC: "1" },
     }),
   ]);
   await Promise.all([
@@ -183,18 +148,7 @@ beforeAll(async () => {
   ]);
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all([A, B, C, D].map((p) => p?.worker.stop()));
-  for (const provider of [A, B, C, D]) if (provider) await removeProviderLeftovers(docker, provider.address);
-  for (const tag of loadedTags) {
-    await docker
-      .getImage(tag)
-      .remove({ noprune: true })
-      .catch(() => undefined);
-  }
-  market?.stop();
-  darkChain?.stop();
-}, 60_000);
+afterAll(() => Promise.all([marketNet?.stop(), darkNet?.stop()]), 60_000);
 
 describe("scenario: reverse market and dispute (three providers)", () => {
   let pub: PodnetClientWithActions;
@@ -203,7 +157,7 @@ describe("scenario: reverse market and dispute (three providers)", () => {
   it("(b) two eligible providers bid, the one without region=eu does not; the lowest wins and serves", async () => {
     pub = publisherClient(market, publisher1, { blobCacheDir: join(dir, "pub1-market-blobs") });
     const image = await pub.prepareImage({ tarball });
-    loadedTags.add(`podnet-blob/${image.cid}:latest`);
+    marketNet.untagBlobOnStop(image.cid);
     const manifest = webManifest(image.image);
     const resources = manifestResources(parseManifest(manifest));
     const priceA = pricePerSecond(PRICING_A, resources);
@@ -239,7 +193,7 @@ describe("scenario: reverse market and dispute (three providers)", () => {
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );
-    const bidC = await marketRead<{ status: number; reserved: bigint }>(market, "getBid", [order.orderId, C.address]);
+    const bidC = await readMarket<{ status: number; reserved: bigint }>(market, "getBid", [order.orderId, C.address]);
     expect(bidC.status).toBe(0); // BidStatus.None
     expect(bidC.reserved).toBe(0n);
     const after = await pub.getBids({ orderId: order.orderId });
@@ -249,12 +203,12 @@ describe("scenario: reverse market and dispute (three providers)", () => {
       [A.address, priceA, "active"],
     ]);
     // Each bid reserves price × collateralSeconds of its provider's stake.
-    const params = await marketRead<MarketParams>(market, "params");
+    const params = await readMarket<MarketParams>(market, "params");
     for (const [provider, price] of [
       [A.address, priceA],
       [B.address, priceB],
     ] as const) {
-      const bid = await marketRead<{ reserved: bigint }>(market, "getBid", [order.orderId, provider]);
+      const bid = await readMarket<{ reserved: bigint }>(market, "getBid", [order.orderId, provider]);
       expect(bid.reserved).toBe(price * BigInt(params.collateralSeconds));
     }
 
@@ -265,13 +219,13 @@ describe("scenario: reverse market and dispute (three providers)", () => {
     leaseId = accepted.leaseId;
     // The order's deposit funds the lease; accepting moves no tokens of the publisher.
     expect(await tokenBalance(market, publisher1.address)).toBe(before);
-    const lease = await marketRead<LeaseRaw>(market, "getLease", [leaseId]);
+    const lease = await readMarket<LeaseRaw>(market, "getLease", [leaseId]);
     expect(lease.balance).toBe(priceA * HOUR);
     expect(lease.collateral).toBe(priceB * BigInt(params.collateralSeconds));
 
     await pub.deployPod({ leaseId, manifest });
     await pub.waitForPod({ leaseId, timeoutMs: 60_000, intervalMs: 200 });
-    expect(await serving(B.worker, leaseId, PAGE)).toContain(PAGE);
+    expect(await B.worker.waitForPage(leaseId, PAGE)).toContain(PAGE);
   }, 90_000);
 
   it("(e) a dispute: bond taken, the arbiter slashes part of the collateral, the publisher gets it plus the bond", async () => {
@@ -280,8 +234,8 @@ describe("scenario: reverse market and dispute (three providers)", () => {
     const courtParams = await client.readContract({ address: court, abi: disputeCourtAbi, functionName: "params" });
     const bond = courtParams.disputeBond;
     expect(bond).toBeGreaterThan(0n);
-    const lease = await marketRead<LeaseRaw>(market, "getLease", [leaseId]);
-    const stakeBefore = await marketRead<StakeRaw>(market, "stakeOf", [B.address]);
+    const lease = await readMarket<LeaseRaw>(market, "getLease", [leaseId]);
+    const stakeBefore = await readMarket<StakeRaw>(market, "stakeOf", [B.address]);
     expect(lease.collateral).toBeGreaterThan(0n);
 
     const t0 = await tokenBalance(market, publisher1.address);
@@ -350,9 +304,9 @@ describe("scenario: reverse market and dispute (three providers)", () => {
     // Slashed amount + the bond back, exactly.
     expect(await tokenBalance(market, publisher1.address)).toBe(t1 + amount + bond);
     expect(await tokenBalance(market, court)).toBe(courtT0);
-    const leaseAfter = await marketRead<LeaseRaw>(market, "getLease", [leaseId]);
+    const leaseAfter = await readMarket<LeaseRaw>(market, "getLease", [leaseId]);
     expect(leaseAfter.collateral).toBe(lease.collateral - amount);
-    expect((await marketRead<StakeRaw>(market, "stakeOf", [B.address])).locked).toBe(stakeBefore.locked - amount);
+    expect((await readMarket<StakeRaw>(market, "stakeOf", [B.address])).locked).toBe(stakeBefore.locked - amount);
     // The pod keeps running: the lease is still active.
     expect(leaseAfter.status).toBe(1);
     // The worker logged the ruling on the lease's events, where its publisher sees it.
@@ -380,7 +334,7 @@ describe("scenario: a provider goes dark (own chain)", () => {
     for (const [i, pub] of pubs.entries()) {
       // Each publisher encrypts its own copy of the image; different sizes, so different prices and collaterals.
       const image = await pub.prepareImage({ tarball });
-      loadedTags.add(`podnet-blob/${image.cid}:latest`);
+      marketNet.untagBlobOnStop(image.cid);
       const manifest = webManifest(image.image);
       (manifest.containers[0] as { resources: { memoryMiB: number } }).resources.memoryMiB = 32 + 16 * i;
       const quoted = await pub.getQuote({ provider: D.address, manifest });
@@ -393,18 +347,18 @@ describe("scenario: a provider goes dark (own chain)", () => {
     for (const [i, pub] of pubs.entries()) {
       const leaseId = leaseIds[i] as bigint;
       await pub.waitForPod({ leaseId, timeoutMs: 60_000, intervalMs: 200 });
-      expect(await serving(D.worker, leaseId, PAGE)).toContain(PAGE);
+      expect(await D.worker.waitForPage(leaseId, PAGE)).toContain(PAGE);
     }
 
     const { client, testClient } = clients(darkChain);
-    const started = await Promise.all(leaseIds.map((id) => marketRead<LeaseRaw>(darkChain, "getLease", [id])));
+    const started = await Promise.all(leaseIds.map((id) => readMarket<LeaseRaw>(darkChain, "getLease", [id])));
     const latestStart = Math.max(...started.map((l) => l.startedAt));
     // Let D heartbeat at least once after both leases started (chain time moves with wall time on anvil).
     await waitFor(
       "a heartbeat of D after both leases started",
       async () => {
         await testClient.mine({ blocks: 1 });
-        const s = await marketRead<StakeRaw>(darkChain, "stakeOf", [D.address]);
+        const s = await readMarket<StakeRaw>(darkChain, "stakeOf", [D.address]);
         return s.lastHeartbeat > latestStart + 1 ? true : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 500 },
@@ -412,9 +366,9 @@ describe("scenario: a provider goes dark (own chain)", () => {
 
     await D.worker.stop("SIGKILL");
 
-    const params = await marketRead<MarketParams>(darkChain, "params");
-    const stake = await marketRead<StakeRaw>(darkChain, "stakeOf", [D.address]);
-    const leases = await Promise.all(leaseIds.map((id) => marketRead<LeaseRaw>(darkChain, "getLease", [id])));
+    const params = await readMarket<MarketParams>(darkChain, "params");
+    const stake = await readMarket<StakeRaw>(darkChain, "stakeOf", [D.address]);
+    const leases = await Promise.all(leaseIds.map((id) => readMarket<LeaseRaw>(darkChain, "getLease", [id])));
     const darkAt = stake.lastHeartbeat;
     expect(darkAt).toBeGreaterThan(0);
     for (const [i, lease] of leases.entries()) {
@@ -452,7 +406,7 @@ describe("scenario: a provider goes dark (own chain)", () => {
     }
     expect(compensations.reduce((a, b) => a + b, 0n)).toBeLessThanOrEqual(slashed - reward);
 
-    await testClient.setBalance({ address: reporter.address, value: 100n * 10n ** 18n });
+    await ensureGas(darkChain, reporter.address);
     const reporterClient = publisherClient(darkChain, reporter, { blobCacheDir: join(dir, "reporter-blobs") });
     const reporterBefore = await tokenBalance(darkChain, reporter.address);
     const report = await reporterClient.reportDark({ provider: D.address });
@@ -463,7 +417,7 @@ describe("scenario: a provider goes dark (own chain)", () => {
     expect(await tokenBalance(darkChain, reporter.address)).toBe(reporterBefore + reward);
     expect(report.darkAt).toBe(darkAt);
 
-    const record = await marketRead<{ darkAt: number; compensationBps: number; pool: bigint }>(
+    const record = await readMarket<{ darkAt: number; compensationBps: number; pool: bigint }>(
       darkChain,
       "darkRecord",
       [D.address, BigInt(stake.epoch)],
@@ -471,7 +425,7 @@ describe("scenario: a provider goes dark (own chain)", () => {
     expect(record.darkAt).toBe(darkAt);
     expect(BigInt(record.compensationBps)).toBe(compensationBps);
     expect(record.pool).toBe(slashed - reward);
-    const stakeAfter = await marketRead<StakeRaw>(darkChain, "stakeOf", [D.address]);
+    const stakeAfter = await readMarket<StakeRaw>(darkChain, "stakeOf", [D.address]);
     expect(stakeAfter.jailed).toBe(true);
     expect(stakeAfter.locked).toBe(0n);
 
@@ -483,7 +437,7 @@ describe("scenario: a provider goes dark (own chain)", () => {
       expect(await tokenBalance(darkChain, account.address)).toBe(before + expected);
       expect(closed.endedAt).toBe(darkAt);
     }
-    const recordAfter = await marketRead<{ pool: bigint }>(darkChain, "darkRecord", [D.address, BigInt(stake.epoch)]);
+    const recordAfter = await readMarket<{ pool: bigint }>(darkChain, "darkRecord", [D.address, BigInt(stake.epoch)]);
     expect(recordAfter.pool).toBe(slashed - reward - compensations.reduce((a, b) => a + b, 0n));
   }, 120_000);
 });

@@ -5,10 +5,27 @@
  * deploy anywhere" through the blob cache, pod status and logs, updates, top-ups and closes.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  clients,
+  Devnet,
+  devAccount,
+  ingress,
+  type LocalChain,
+  leaseContainers,
+  localDocker,
+  mint,
+  podHost,
+  publisherClient,
+  type RunningProvider,
+  TOKEN,
+  testImageTarball,
+  tokenBalance,
+  waitFor,
+} from "@podnet/devnet";
 import {
   attestationHash,
   ContractError,
@@ -31,45 +48,25 @@ import {
   WalletRequiredError,
 } from "@podnet/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestImage, localDocker, saveImage } from "./lib/images.js";
-import { ingress, mint, publisherClient, serving, startProvider, type TestProvider } from "./lib/sdk-env.js";
-import {
-  clients,
-  devAccount,
-  type LocalChain,
-  removeProviderLeftovers,
-  startLocalChain,
-  TOKEN,
-  tokenBalance,
-  waitFor,
-} from "./lib/worker.js";
 
 const docker = localDocker();
 const HOUR = 3600n;
 const SECRET = `sdk-secret-${Math.random().toString(36).slice(2)}`;
 const PRICING_A: Pricing = { perCpuMilli: 1000n, perMemoryMiB: 100n, perStorageMiB: 1n, flat: 7n };
 const PRICING_B: Pricing = { perCpuMilli: 900n, perMemoryMiB: 90n, perStorageMiB: 1n, flat: 5n };
-const pricingEnv = (p: Pricing) =>
-  JSON.stringify({
-    perCpuMilli: String(p.perCpuMilli),
-    perMemoryMiB: String(p.perMemoryMiB),
-    perStorageMiB: String(p.perStorageMiB),
-    flat: String(p.flat),
-  });
 
 const aliceAccount = devAccount(10).account;
 const carolAccount = devAccount(11).account;
 
 let dir: string;
+let devnet: Devnet;
 let chain: LocalChain;
-let A: TestProvider;
-let B: TestProvider;
+let A: RunningProvider;
+let B: RunningProvider;
 let alice: PodnetClientWithActions;
 let carol: PodnetClientWithActions;
 let tarV1: string;
 let tarV2: string;
-/** Tags of the images the workers loaded from blobs, removed after the run. */
-const loadedTags = new Set<string>();
 
 function webManifest(image: string, extra: Partial<PodManifestInput> = {}): PodManifestInput {
   return {
@@ -118,43 +115,30 @@ async function startTamperingProxy(target: string) {
   };
 }
 
-async function leaseContainer(provider: TestProvider, leaseId: bigint) {
-  const [container] = await docker.listContainers({
-    filters: { label: [`podnet.provider=${provider.address.toLowerCase()}`, `podnet.lease=${leaseId}`] },
-  });
+/** The running container of lease `leaseId` on `provider`. */
+async function leaseContainer(provider: RunningProvider, leaseId: bigint) {
+  const [container] = (await leaseContainers(docker, provider.address, leaseId)).filter((c) => c.State === "running");
   if (!container) throw new Error(`no container for lease ${leaseId}`);
   return container;
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-sdk-e2e-"));
-  const [localChain] = await Promise.all([
-    startLocalChain(join(dir, "chain")),
+  // The devnet is kept as soon as it runs, so afterAll stops it even when the image build failed.
+  await Promise.all([
+    Devnet.start({ dir }).then((started) => {
+      devnet = started;
+    }),
     (async () => {
-      await buildTestImage(docker, "podnet-test/sdk:1", { files: { "/www/index.html": "hello sdk" } });
-      await buildTestImage(docker, "podnet-test/sdk:2", { files: { "/www/index.html": "hello sdk v2" } });
-      tarV1 = join(dir, "sdk-1.tar");
-      tarV2 = join(dir, "sdk-2.tar");
-      writeFileSync(tarV1, await saveImage(docker, "podnet-test/sdk:1"));
-      writeFileSync(tarV2, await saveImage(docker, "podnet-test/sdk:2"));
+      tarV1 = await testImageTarball(docker, "podnet-test/sdk:1", join(dir, "sdk-1.tar"), { page: "hello sdk" });
+      tarV2 = await testImageTarball(docker, "podnet-test/sdk:2", join(dir, "sdk-2.tar"), { page: "hello sdk v2" });
     })(),
   ]);
-  chain = localChain;
-  const common = {
-    PODNET_CAPACITY: JSON.stringify({ cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 }),
-    PODNET_ATTRIBUTES: JSON.stringify(["region=eu"]),
-  };
+  chain = devnet.chain;
+  const common = { capacity: { cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 }, attributes: ["region=eu"] };
   [A, B] = await Promise.all([
-    startProvider(chain, {
-      index: 7,
-      dataDir: join(dir, "provider-a"),
-      extra: { ...common, PODNET_PRICING: pricingEnv(PRICING_A) },
-    }),
-    startProvider(chain, {
-      index: 8,
-      dataDir: join(dir, "provider-b"),
-      extra: { ...common, PODNET_PRICING: pricingEnv(PRICING_B) },
-    }),
+    devnet.startProvider({ index: 7, ...common, pricing: PRICING_A }),
+    devnet.startProvider({ index: 8, ...common, pricing: PRICING_B }),
   ]);
   alice = publisherClient(chain, aliceAccount, { blobCacheDir: join(dir, "alice-blobs") });
   carol = publisherClient(chain, carolAccount, { blobCacheDir: join(dir, "carol-blobs") });
@@ -163,17 +147,7 @@ beforeAll(async () => {
   await mint(chain, carolAccount, 1_000_000n * TOKEN);
 }, 240_000);
 
-afterAll(async () => {
-  await Promise.all([A?.worker.stop(), B?.worker.stop()]);
-  for (const provider of [A, B]) if (provider) await removeProviderLeftovers(docker, provider.address);
-  for (const tag of loadedTags) {
-    await docker
-      .getImage(tag)
-      .remove({ noprune: true })
-      .catch(() => undefined);
-  }
-  chain?.stop();
-});
+afterAll(() => devnet?.stop());
 
 describe("sdk: quotes", () => {
   const manifest = () => webManifest(`blob:${contentId(new TextEncoder().encode("quote only"))}`);
@@ -237,7 +211,7 @@ describe("sdk: upload once, deploy anywhere", () => {
 
   it("deploys to provider A: prepareImage, getQuote, createLease, deployPod (one upload), waitForPod", async () => {
     image = await alice.prepareImage({ tarball: tarV1 });
-    loadedTags.add(`podnet-blob/${image.cid}:latest`);
+    devnet.untagBlobOnStop(image.cid);
     manifest = webManifest(image.image);
     const quoted = await alice.getQuote({ provider: A.address, manifest });
     const cost = await alice.estimateCost({ pricePerSecond: quoted.quote.pricePerSecond, seconds: HOUR });
@@ -252,8 +226,8 @@ describe("sdk: upload once, deploy anywhere", () => {
     expect(deployed.statusUrl).toBe(`${A.worker.apiUrl}/v1/leases/${leaseA}`);
     const status = await alice.waitForPod({ leaseId: leaseA, timeoutMs: 60_000, intervalMs: 200 });
     expect(status.pod.phase).toBe("running");
-    expect(status.http.map((h) => h.host)).toContain(`l${leaseA}.pods.localhost`);
-    expect(await serving(A.worker, leaseA, "hello sdk")).toContain("hello sdk");
+    expect(status.http.map((h) => h.host)).toContain(podHost(leaseA));
+    expect(await A.worker.waitForPage(leaseA, "hello sdk")).toContain("hello sdk");
     expect(alice.blobCache.get(image.cid)?.sources).toEqual([`${A.worker.apiUrl}/v1/blobs/${image.cid}`]);
 
     const usage = await alice.getPodUsage({ leaseId: leaseA });
@@ -279,7 +253,7 @@ describe("sdk: upload once, deploy anywhere", () => {
     expect(deployed.uploads).toBe(0);
     expect(deployed.blobs).toEqual({ [image.cid]: "sources" });
     await alice.waitForPod({ leaseId: leaseB, timeoutMs: 60_000, intervalMs: 200 });
-    expect(await serving(B.worker, leaseB, "hello sdk")).toContain("hello sdk");
+    expect(await B.worker.waitForPage(leaseB, "hello sdk")).toContain("hello sdk");
 
     // B stores the ciphertext now (fetched from A, verified by content id) and says so in its log.
     const stored = await fetch(atB);
@@ -293,7 +267,7 @@ describe("sdk: upload once, deploy anywhere", () => {
   });
 
   it("streams logs: tail, follow until the loop breaks, and follow until the signal aborts", async () => {
-    await ingress(A.worker.ingressPort, `l${leaseA}.pods.localhost`, "/sdk-tail-marker");
+    await ingress(A.worker.ingressPort, podHost(leaseA), "/sdk-tail-marker");
     const tail: PodLogLine[] = [];
     await waitFor("the tail marker in the logs", async () => {
       tail.length = 0;
@@ -309,10 +283,7 @@ describe("sdk: upload once, deploy anywhere", () => {
       signal: AbortSignal.timeout(20_000),
     });
     // Requests keep coming until the line shows up: the log stream attaches asynchronously at the provider.
-    const poke = setInterval(
-      () => void ingress(A.worker.ingressPort, `l${leaseA}.pods.localhost`, "/sdk-follow-marker"),
-      250,
-    );
+    const poke = setInterval(() => void ingress(A.worker.ingressPort, podHost(leaseA), "/sdk-follow-marker"), 250);
     let seen: PodLogLine | undefined;
     try {
       for await (const line of follow) {
@@ -338,7 +309,7 @@ describe("sdk: upload once, deploy anywhere", () => {
 
   it("updates the pod on A to a v2 image: updateLeaseSpec + the new manifest, one upload", async () => {
     const v2 = await alice.prepareImage({ tarball: tarV2 });
-    loadedTags.add(`podnet-blob/${v2.cid}:latest`);
+    devnet.untagBlobOnStop(v2.cid);
     const tooBig = webManifest(v2.image, { replicas: 2 });
     await expect(alice.updatePod({ leaseId: leaseA, manifest: tooBig })).rejects.toThrow(InvalidParameterError);
     expect((await alice.getLease({ leaseId: leaseA })).specHash).toBe(manifestHash(manifest));
@@ -350,7 +321,7 @@ describe("sdk: upload once, deploy anywhere", () => {
     expect((await alice.getLease({ leaseId: leaseA })).specHash).toBe(manifestHash(manifest2));
     const status = await alice.waitForPod({ leaseId: leaseA, timeoutMs: 60_000, intervalMs: 200 });
     expect(status.containers.map((c) => c.specHash)).toEqual([manifestHash(manifest2)]);
-    expect(await serving(A.worker, leaseA, "hello sdk v2")).toContain("hello sdk v2");
+    expect(await A.worker.waitForPage(leaseA, "hello sdk v2")).toContain("hello sdk v2");
   });
 
   it("tops up exactly, closes with an exact refund, and estimateCost matches the chain's accounting", async () => {
@@ -441,7 +412,7 @@ describe("sdk: upload once, deploy anywhere", () => {
 describe("sdk: reverse market", () => {
   it("createOrder, both workers bid, getBids sorted by price, acceptBid the lowest, deploy with a secret", async () => {
     const image = await carol.prepareImage({ tarball: tarV1 });
-    loadedTags.add(`podnet-blob/${image.cid}:latest`);
+    devnet.untagBlobOnStop(image.cid);
     const secret = await carol.prepareSecret({ value: SECRET });
     const base = webManifest(image.image);
     const manifest: PodManifestInput = {
@@ -488,7 +459,7 @@ describe("sdk: reverse market", () => {
     const deployed = await carol.deployPod({ leaseId: accepted.leaseId, manifest });
     expect(deployed.uploads).toBe(2);
     await carol.waitForPod({ leaseId: accepted.leaseId, timeoutMs: 60_000, intervalMs: 200 });
-    expect(await serving(B.worker, accepted.leaseId, "hello sdk")).toContain("hello sdk");
+    expect(await B.worker.waitForPage(accepted.leaseId, "hello sdk")).toContain("hello sdk");
     const container = await leaseContainer(B, accepted.leaseId);
     expect(execFileSync("docker", ["exec", container.Id, "cat", "/run/secrets/token"], { encoding: "utf8" })).toBe(
       SECRET,

@@ -8,7 +8,26 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  deriveEncryptionKeyPair,
+  body,
+  clients,
+  Devnet,
+  fundedPublisher,
+  ingress,
+  type LocalChain,
+  leaseContainers,
+  localDocker,
+  type Publisher,
+  podHost,
+  type RunningProvider,
+  repoRoot,
+  type SealedBlob,
+  sealTestImage,
+  startTcpProxy,
+  type TcpProxy,
+  type WorkerProcess,
+  waitFor,
+} from "@podnet/devnet";
+import {
   encodeAttribute,
   manifestHash,
   manifestResources,
@@ -16,61 +35,31 @@ import {
   parseManifest,
   podnetMarketAbi,
   pricePerSecond,
-  sealBlob,
 } from "@podnet/sdk/protocol";
-import { type Address, createWalletClient, type Hex, http, parseEventLogs } from "viem";
+import { type Address, type Hex, parseEventLogs } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../script/lib/chain.js";
-import { buildTestImage, localDocker, saveImage } from "./lib/images.js";
-import { ingress, startTcpProxy } from "./lib/net.js";
-import {
-  body,
-  clients,
-  devAccount,
-  freePort,
-  fund,
-  type LocalChain,
-  Publisher,
-  registerWorker,
-  removeProviderLeftovers,
-  startLocalChain,
-  startWorkerProcess,
-  TOKEN,
-  type WorkerProcess,
-  waitFor,
-  workerEnv,
-} from "./lib/worker.js";
 
 const docker = localDocker();
+const PAGE = "hello lifecycle";
 const pricing = { perCpuMilli: 1000n, perMemoryMiB: 100n, perStorageMiB: 1n, flat: 7n };
 
-let dir: string;
+let devnet: Devnet;
 let chain: LocalChain;
+let P: RunningProvider;
 let worker: WorkerProcess;
-let env: Record<string, string>;
 let provider: Address;
-let encryptionKey: Hex;
 let alice: Publisher;
-let image: { cid: string; key: Uint8Array; ciphertext: Uint8Array };
+let image: SealedBlob;
 /** The worker reaches anvil through this proxy, so the RPC outage test can cut the link. */
-let rpcProxy: Awaited<ReturnType<typeof startTcpProxy>>;
+let rpcProxy: TcpProxy;
 
 const market = () => chain.deployment.contracts.podnetMarket.address;
-const containersOf = (leaseId: bigint) =>
-  docker.listContainers({
-    all: true,
-    filters: { label: [`podnet.provider=${provider.toLowerCase()}`, `podnet.lease=${leaseId}`] },
-  });
+const containersOf = (leaseId: bigint) => leaseContainers(docker, provider, leaseId);
 
 /** GET through this worker's ingress with a Host header (status 0 when nothing answers). */
 const hostGet = (host: string) => ingress(worker.ingressPort, host).catch(() => ({ status: 0, body: "" }));
 
-const serving = (leaseId: bigint, timeoutMs = 60_000) =>
-  waitFor(
-    `lease ${leaseId} to serve`,
-    async () => ((await hostGet(`l${leaseId}.pods.localhost`)).body.includes("hello lifecycle") ? true : undefined),
-    { timeoutMs, intervalMs: 100 },
-  );
+const serving = (leaseId: bigint, timeoutMs = 60_000) => worker.waitForPage(leaseId, PAGE, timeoutMs);
 
 function manifest(opts: { cpuMillis?: number; replicas?: number; sidecar?: boolean } = {}): PodManifestInput {
   const containers: PodManifestInput["containers"] = [
@@ -95,19 +84,45 @@ function manifest(opts: { cpuMillis?: number; replicas?: number; sidecar?: boole
 async function send(leaseId: bigint, podManifest: PodManifestInput) {
   const upload = await alice.uploadBlob(worker.apiUrl, provider, leaseId, image.cid, image.ciphertext);
   expect([200, 201]).toContain(upload.status);
-  const response = await alice.sendManifest(worker.apiUrl, provider, encryptionKey, leaseId, podManifest, {
+  const response = await alice.sendManifest(worker.apiUrl, provider, P.encryptionKey, leaseId, podManifest, {
     [image.cid]: image.key,
   });
   expect(response.status, await response.clone().text()).toBe(202);
 }
 
-async function publisherWrite(functionName: string, args: readonly unknown[]) {
-  const { viemChain, client } = clients(chain);
-  const wallet = createWalletClient({ account: alice.account, chain: viemChain, transport: http(chain.rpcUrl) });
-  const hash = await wallet.writeContract({ address: market(), abi: podnetMarketAbi, functionName, args } as never);
-  const receipt = await client.waitForTransactionReceipt({ hash });
+async function publisherWrite(functionName: Parameters<Publisher["write"]>[0], args: readonly unknown[]) {
+  const receipt = await alice.write(functionName, args);
   expect(receipt.status).toBe("success");
   return receipt;
+}
+
+/**
+ * The publisher opens an order for `podManifest` straight on the chain, at `priceFactor` times the provider's price
+ * and open for `bidSeconds`; resolves with its id, receipt and resources.
+ */
+async function openOrder(
+  podManifest: PodManifestInput,
+  { attributes = [], priceFactor = 2n, bidSeconds = 600, autoAccept = false } = {} as {
+    attributes?: Hex[];
+    priceFactor?: bigint;
+    bidSeconds?: number;
+    autoAccept?: boolean;
+  },
+) {
+  const resources = manifestResources(parseManifest(podManifest));
+  const price = pricePerSecond(pricing, resources);
+  const now = Number((await clients(chain).client.getBlock()).timestamp);
+  const receipt = await publisherWrite("createOrder", [
+    manifestHash(podManifest),
+    resources,
+    price * priceFactor,
+    price * 100_000n,
+    now + bidSeconds,
+    { minStake: 0n, attributes },
+    autoAccept,
+  ]);
+  const [created] = parseEventLogs({ abi: podnetMarketAbi, eventName: "OrderCreated", logs: receipt.logs });
+  return { orderId: created?.args.orderId as bigint, receipt, resources };
 }
 
 /** Moves chain time forward and waits until the worker has heartbeated again (so it can take new leases). */
@@ -150,65 +165,34 @@ async function workerSaw(block: bigint) {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "podnet-worker-life-"));
-  chain = await startLocalChain(dir);
-  await buildTestImage(docker, "podnet-test/lifecycle:1", { files: { "/www/index.html": "hello lifecycle" } });
-  image = sealBlob(new Uint8Array(await saveImage(docker, "podnet-test/lifecycle:1")));
-  const account = devAccount(5);
-  provider = account.account.address;
-  encryptionKey = deriveEncryptionKeyPair(account.privateKey).publicKeyHex;
-  await fund(chain, account.account, 10_000n * TOKEN);
+  devnet = await Devnet.start({ dir: mkdtempSync(join(tmpdir(), "podnet-worker-life-")) });
+  chain = devnet.chain;
+  image = await sealTestImage(docker, "podnet-test/lifecycle:1", { page: PAGE });
+  devnet.untagBlobOnStop(image.cid);
   rpcProxy = await startTcpProxy(Number(new URL(chain.rpcUrl).port));
-  env = workerEnv(chain, {
-    providerKey: account.privateKey,
-    dataDir: join(dir, "worker"),
-    apiPort: await freePort(),
-    ingressPort: await freePort(),
-    extra: {
-      PODNET_CAPACITY: JSON.stringify({ cpuMillis: 2000, memoryMiB: 2048, storageMiB: 10_000 }),
-      PODNET_PRICING: JSON.stringify({
-        perCpuMilli: pricing.perCpuMilli.toString(),
-        perMemoryMiB: pricing.perMemoryMiB.toString(),
-        perStorageMiB: pricing.perStorageMiB.toString(),
-        flat: pricing.flat.toString(),
-      }),
-      PODNET_ATTRIBUTES: JSON.stringify(["region=eu", "gpu=none"]),
+  devnet.onStop("close the RPC proxy", () => rpcProxy.close());
+  P = await devnet.startProvider({
+    index: 5,
+    capacity: { cpuMillis: 2000, memoryMiB: 2048, storageMiB: 10_000 },
+    pricing,
+    attributes: ["region=eu", "gpu=none"],
+    env: {
       PODNET_WITHDRAW_INTERVAL_SEC: "100000",
       PODNET_OUT_OF_FUNDS_GRACE_SEC: "5",
       PODNET_MANIFEST_TIMEOUT_SEC: "300",
       PODNET_RPC_URL: rpcProxy.url,
     },
   });
-  await registerWorker(env);
-  worker = await startWorkerProcess(env);
-  alice = new Publisher(chain, devAccount(6).account);
-  await fund(chain, alice.account, 1_000_000n * TOKEN);
+  ({ worker, address: provider } = P);
+  alice = await fundedPublisher(chain, 6);
 }, 240_000);
 
-afterAll(async () => {
-  await worker?.stop();
-  if (provider) await removeProviderLeftovers(docker, provider);
-  rpcProxy?.close();
-  chain?.stop();
-});
+afterAll(() => devnet?.stop());
 
 describe("bid engine", () => {
   const createOrder = async (cpuMillis: number, attributes: Hex[] = []) => {
     const podManifest = manifest({ cpuMillis });
-    const resources = manifestResources(parseManifest(podManifest));
-    const { client } = clients(chain);
-    const now = Number((await client.getBlock()).timestamp);
-    const receipt = await publisherWrite("createOrder", [
-      manifestHash(podManifest),
-      resources,
-      pricePerSecond(pricing, resources) * 2n,
-      pricePerSecond(pricing, resources) * 100_000n,
-      now + 600,
-      { minStake: 0n, attributes },
-      false,
-    ]);
-    const [created] = parseEventLogs({ abi: podnetMarketAbi, eventName: "OrderCreated", logs: receipt.logs });
-    return { orderId: created?.args.orderId as bigint, receipt, podManifest, resources };
+    return { ...(await openOrder(podManifest, { attributes })), podManifest };
   };
   const bidOf = (orderId: bigint) =>
     clients(chain).client.readContract({
@@ -255,19 +239,7 @@ describe("bid engine", () => {
 describe("auto-accept orders", () => {
   it("finalizes an auto-accept order it leads once bidding has closed", async () => {
     const podManifest = manifest({ cpuMillis: 100 });
-    const resources = manifestResources(parseManifest(podManifest));
-    const now = Number((await clients(chain).client.getBlock()).timestamp);
-    const receipt = await publisherWrite("createOrder", [
-      manifestHash(podManifest),
-      resources,
-      pricePerSecond(pricing, resources),
-      pricePerSecond(pricing, resources) * 100_000n,
-      now + 4,
-      { minStake: 0n, attributes: [] },
-      true,
-    ]);
-    const [order] = parseEventLogs({ abi: podnetMarketAbi, eventName: "OrderCreated", logs: receipt.logs });
-    const orderId = order?.args.orderId as bigint;
+    const { orderId, receipt } = await openOrder(podManifest, { priceFactor: 1n, bidSeconds: 4, autoAccept: true });
     const { client } = clients(chain);
     const matched = await waitFor("the worker to finalize the order", async () => {
       const [log] = await client.getContractEvents({
@@ -316,7 +288,7 @@ describe("money", () => {
     expect(closed.args.owed).toBe(deposit);
     expect(closed.args.refund).toBe(0n);
     await waitFor("the pod to be gone", async () => ((await containersOf(leaseId)).length === 0 ? true : undefined));
-    expect((await hostGet(`l${leaseId}.pods.localhost`)).status).toBe(404);
+    expect((await hostGet(podHost(leaseId))).status).toBe(404);
   });
 });
 
@@ -332,19 +304,7 @@ describe("RPC outage", () => {
     });
     // While the worker is cut off: the publisher closes its lease and opens an order, straight on the chain.
     await publisherWrite("closeLease", [leaseId]);
-    const podManifest = manifest({ cpuMillis: 100 });
-    const resources = manifestResources(parseManifest(podManifest));
-    const now = Number((await clients(chain).client.getBlock()).timestamp);
-    const receipt = await publisherWrite("createOrder", [
-      manifestHash(podManifest),
-      resources,
-      pricePerSecond(pricing, resources) * 2n,
-      pricePerSecond(pricing, resources) * 100_000n,
-      now + 600,
-      { minStake: 0n, attributes: [] },
-      false,
-    ]);
-    const [order] = parseEventLogs({ abi: podnetMarketAbi, eventName: "OrderCreated", logs: receipt.logs });
+    const { orderId } = await openOrder(manifest({ cpuMillis: 100 }));
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect((await containersOf(leaseId)).length).toBeGreaterThan(0);
     rpcProxy.restore();
@@ -356,7 +316,7 @@ describe("RPC outage", () => {
         address: market(),
         abi: podnetMarketAbi,
         functionName: "getBid",
-        args: [order?.args.orderId as bigint, provider],
+        args: [orderId, provider],
       });
       return bid.status === 1 ? true : undefined;
     });
@@ -378,7 +338,7 @@ describe("crashes", () => {
     await worker.exited;
     const atKill = (await containersOf(leaseId)).length;
     console.log(`containers when the worker was killed: ${atKill} of 6`);
-    worker = await startWorkerProcess(env, "worker-restarted.log");
+    worker = await P.restart("worker-restarted.log");
     await serving(leaseId);
     await waitFor("all six containers running", async () => {
       const list = await containersOf(leaseId);
@@ -393,10 +353,12 @@ describe("crashes", () => {
 
   it("brings pods back after the Docker Engine restarts", async () => {
     if (!existsSync("/tmp/podnet-dockerd.pid")) {
-      console.warn("skipped: the Docker Engine was not started by script/docker.sh, so the test may not restart it");
+      console.warn(
+        "skipped: the Docker Engine was not started by script/toolchain/docker.sh, so the test may not restart it",
+      );
       return;
     }
-    execFileSync("bash", ["script/docker.sh", "restart"], { cwd: repoRoot, stdio: "pipe" });
+    execFileSync("bash", ["script/toolchain/docker.sh", "restart"], { cwd: repoRoot, stdio: "pipe" });
     await serving(leaseId, 120_000);
     const list = await containersOf(leaseId);
     expect(list).toHaveLength(6);

@@ -8,7 +8,26 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  deriveEncryptionKeyPair,
+  body,
+  clients,
+  Devnet,
+  devAccount,
+  freePort,
+  fundedPublisher,
+  ingress as ingressGet,
+  type LocalChain,
+  leaseContainers,
+  localDocker,
+  type Publisher,
+  providerLabel,
+  sandboxHostConfig,
+  saveImage,
+  sealTestImage,
+  tokenBalance,
+  type WorkerProcess,
+  waitFor,
+} from "@podnet/devnet";
+import {
   manifestHash,
   type PodManifestInput,
   podnetMarketAbi,
@@ -19,31 +38,11 @@ import {
 } from "@podnet/sdk/protocol";
 import { type Address, type Hex, parseEventLogs } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestImage, localDocker, saveImage } from "./lib/images.js";
-import { ingress as ingressGet } from "./lib/net.js";
-import {
-  body,
-  clients,
-  devAccount,
-  freePort,
-  fund,
-  type LocalChain,
-  Publisher,
-  registerWorker,
-  removeProviderLeftovers,
-  startLocalChain,
-  startWorkerProcess,
-  TOKEN,
-  tokenBalance,
-  type WorkerProcess,
-  waitFor,
-  workerEnv,
-} from "./lib/worker.js";
 
 const docker = localDocker();
 const SECRET = `s3cr3t-${Math.random().toString(36).slice(2)}`;
 
-let dir: string;
+let devnet: Devnet;
 let chain: LocalChain;
 let worker: WorkerProcess;
 let provider: Address;
@@ -51,25 +50,12 @@ let encryptionKey: Hex;
 let alice: Publisher;
 let bob: Publisher;
 const blobs: Record<string, { cid: string; key: Uint8Array; ciphertext: Uint8Array }> = {};
-let workerEnvironment: Record<string, string>;
 let tcpPort: number;
-
-const providerLabel = () => `podnet.provider=${provider.toLowerCase()}`;
-const leaseContainers = (leaseId: bigint) =>
-  docker.listContainers({ all: true, filters: { label: [providerLabel(), `podnet.lease=${leaseId}`] } });
 
 /** GET through this worker's ingress with a Host header. */
 const ingress = (host: string, path = "/") => ingressGet(worker.ingressPort, host, path);
 
-const serving = (leaseId: bigint, expected: string) =>
-  waitFor(
-    `lease ${leaseId} to serve "${expected}"`,
-    async () => {
-      const { status, body } = await ingress(`l${leaseId}.pods.localhost`);
-      return status === 200 && body.includes(expected) ? body : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 100 },
-  );
+const serving = (leaseId: bigint, expected: string) => worker.waitForPage(leaseId, expected);
 
 function webManifest(imageCid: string, extra: Partial<PodManifestInput> = {}): PodManifestInput {
   return {
@@ -113,50 +99,34 @@ function dockerExec(containerId: string, cmd: string[]): string {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "podnet-worker-e2e-"));
-  chain = await startLocalChain(dir);
-  await buildTestImage(docker, "podnet-test/web:v1", { files: { "/www/index.html": "hello v1" } });
-  await buildTestImage(docker, "podnet-test/web:v2", { files: { "/www/index.html": "hello v2" } });
-  const providerAccount = devAccount(4);
-  provider = providerAccount.account.address;
-  encryptionKey = deriveEncryptionKeyPair(providerAccount.privateKey).publicKeyHex;
-  for (const [name, bytes] of [
-    ["v1", await saveImage(docker, "podnet-test/web:v1")],
-    ["v2", await saveImage(docker, "podnet-test/web:v2")],
-    ["secret", new TextEncoder().encode(SECRET)],
-  ] as const) {
-    blobs[name] = sealBlob(new Uint8Array(bytes));
-  }
-  await fund(chain, providerAccount.account, 10_000n * TOKEN);
+  devnet = await Devnet.start({ dir: mkdtempSync(join(tmpdir(), "podnet-worker-e2e-")) });
+  chain = devnet.chain;
+  blobs.v1 = await sealTestImage(docker, "podnet-test/web:v1", { page: "hello v1" });
+  blobs.v2 = await sealTestImage(docker, "podnet-test/web:v2", { page: "hello v2" });
+  blobs.secret = sealBlob(new TextEncoder().encode(SECRET));
+  for (const image of [blobs.v1, blobs.v2]) devnet.untagBlobOnStop(image.cid);
   tcpPort = await freePort();
-  workerEnvironment = workerEnv(chain, {
-    providerKey: providerAccount.privateKey,
-    dataDir: join(dir, "worker"),
-    apiPort: await freePort(),
-    ingressPort: await freePort(),
-    extra: {
-      PODNET_CAPACITY: JSON.stringify({ cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 }),
-      PODNET_PRICING: JSON.stringify({ perCpuMilli: "1000", perMemoryMiB: "100", perStorageMiB: "1", flat: "7" }),
-      PODNET_ATTRIBUTES: JSON.stringify(["region=eu"]),
+  ({
+    address: provider,
+    encryptionKey,
+    worker,
+  } = await devnet.startProvider({
+    index: 4,
+    capacity: { cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 },
+    pricing: { perCpuMilli: 1000n, perMemoryMiB: 100n, perStorageMiB: 1n, flat: 7n },
+    attributes: ["region=eu"],
+    env: {
       PODNET_WITHDRAW_INTERVAL_SEC: "5",
       PODNET_OUT_OF_FUNDS_GRACE_SEC: "5",
       PODNET_MANIFEST_TIMEOUT_SEC: "300",
       PODNET_TCP_PORT_RANGE: JSON.stringify([tcpPort, tcpPort]),
     },
-  });
-  await registerWorker(workerEnvironment);
-  worker = await startWorkerProcess(workerEnvironment);
-  alice = new Publisher(chain, devAccount(2).account);
-  bob = new Publisher(chain, devAccount(3).account);
-  await fund(chain, alice.account, 1_000_000n * TOKEN);
-  await fund(chain, bob.account, 1_000_000n * TOKEN);
+  }));
+  alice = await fundedPublisher(chain, 2);
+  bob = await fundedPublisher(chain, 3);
 }, 240_000);
 
-afterAll(async () => {
-  await worker?.stop();
-  if (provider) await removeProviderLeftovers(docker, provider);
-  chain?.stop();
-});
+afterAll(() => devnet?.stop());
 
 describe("worker: a pod's life", () => {
   let leaseId: bigint;
@@ -176,16 +146,11 @@ describe("worker: a pod's life", () => {
   });
 
   it("applies the lease's exact limits and the sandbox to the container", async () => {
-    const [summary] = await leaseContainers(leaseId);
+    const [summary] = await leaseContainers(docker, provider, leaseId);
     const info = await docker.getContainer(summary?.Id as string).inspect();
     const host = info.HostConfig;
-    expect(host.NanoCpus).toBe(250_000_000);
-    expect(host.Memory).toBe(64 * 1024 * 1024);
-    expect(host.MemorySwap).toBe(64 * 1024 * 1024);
-    expect(host.PidsLimit).toBe(64);
-    expect(host.CapDrop).toEqual(["ALL"]);
+    expect(host).toMatchObject(sandboxHostConfig({ cpuMillis: 250, memoryMiB: 64, pids: 64 }));
     expect(host.CapAdd ?? []).toEqual([]);
-    expect(host.Privileged).toBe(false);
     expect(host.SecurityOpt).toContain("no-new-privileges");
     expect(host.NetworkMode).not.toBe("host");
     expect(Object.keys(info.NetworkSettings.Networks)).toEqual([expect.stringMatching(new RegExp(`-l${leaseId}$`))]);
@@ -200,7 +165,7 @@ describe("worker: a pod's life", () => {
   });
 
   it("gives the pod its secret as a read-only in-memory file, never in env, image, or the worker's disk", async () => {
-    const [summary] = await leaseContainers(leaseId);
+    const [summary] = await leaseContainers(docker, provider, leaseId);
     const id = summary?.Id as string;
     expect(dockerExec(id, ["cat", "/run/secrets/token"])).toBe(SECRET);
     expect(() => dockerExec(id, ["sh", "-c", "echo x > /run/secrets/token"])).toThrow();
@@ -270,7 +235,7 @@ describe("worker: a pod's life", () => {
   });
 
   it("replaces the containers on a spec update and keeps the persistent volume", async () => {
-    const [before] = await leaseContainers(leaseId);
+    const [before] = await leaseContainers(docker, provider, leaseId);
     dockerExec(before?.Id as string, ["sh", "-c", "echo kept > /data/state"]);
     const manifest = webManifest(blobs.v2?.cid as string);
     await alice.write("updateLeaseSpec", [leaseId, manifestHash(manifest)]);
@@ -279,7 +244,7 @@ describe("worker: a pod's life", () => {
     expect(response.status, await response.clone().text()).toBe(202);
     await serving(leaseId, "hello v2");
     const after = await waitFor("the old container to go", async () => {
-      const list = await leaseContainers(leaseId);
+      const list = await leaseContainers(docker, provider, leaseId);
       return list.length === 1 ? list : undefined;
     });
     expect(after[0]?.Labels["podnet.spec"]).toBe(manifestHash(manifest));
@@ -290,9 +255,9 @@ describe("worker: a pod's life", () => {
     const providerBefore = await tokenBalance(chain, provider);
     const receipt = await alice.write("closeLease", [leaseId]);
     const [closed] = parseEventLogs({ abi: podnetMarketAbi, eventName: "LeaseClosed", logs: receipt.logs });
-    const label = [providerLabel(), `podnet.lease=${leaseId}`];
+    const label = [providerLabel(provider), `podnet.lease=${leaseId}`];
     await waitFor("containers, network and volumes to be removed", async () => {
-      const containers = await leaseContainers(leaseId);
+      const containers = await leaseContainers(docker, provider, leaseId);
       const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
       const networks = await docker.listNetworks({ filters: { label } });
       return containers.length + volumes.length + networks.length === 0 ? true : undefined;
@@ -478,7 +443,7 @@ describe("worker: refusing bad input", () => {
     if (path.endsWith(".")) expect(paths.some((p: string) => p.startsWith(path))).toBe(true);
     else expect(paths).toContain(path);
     if (word) expect(result.message).toContain(word);
-    expect(await leaseContainers(leaseId)).toHaveLength(0);
+    expect(await leaseContainers(docker, provider, leaseId)).toHaveLength(0);
     expect(existsSync(join(worker.dataDir, "manifests", leaseId.toString()))).toBe(false);
   });
 
@@ -537,7 +502,7 @@ describe("worker: refusing bad input", () => {
     expect(upload.status).toBe(403);
     expect((await bob.signedFetch(worker.apiUrl, provider, providerApiPaths.logs(leaseId))).status).toBe(403);
     expect((await alice.signedFetch(worker.apiUrl, provider, providerApiPaths.status(999_999n))).status).toBe(404);
-    expect(await leaseContainers(leaseId)).toHaveLength(0);
+    expect(await leaseContainers(docker, provider, leaseId)).toHaveLength(0);
   });
 
   it("refuses a blob whose bytes do not match its content id", async () => {

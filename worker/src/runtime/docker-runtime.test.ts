@@ -1,22 +1,30 @@
 /**
- * The Docker runtime against the real engine (script/docker.sh start). Every run uses a random provider address, so
+ * The Docker runtime against the real engine (script/toolchain/docker.sh start). Every run uses a random provider address, so
  * its names and labels never meet another run's; afterAll removes everything carrying that provider's label.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
+import {
+  buildTestImage,
+  DEFAULT_TEST_PAGE,
+  freePort,
+  removeProviderLeftovers,
+  sandboxHostConfig,
+  saveImage,
+  untagImages,
+  waitFor,
+} from "@podnet/devnet";
 import { type PodManifest, type PodManifestInput, parseManifest } from "@podnet/sdk/protocol";
 import Dockerode from "dockerode";
 import { extract as tarExtract, pack as tarPack } from "tar-stream";
 import { type Address, getAddress, type Hex, keccak256, stringToHex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestImage, DEFAULT_TEST_PAGE, saveImage } from "../../../test/lib/images.js";
-import { freePort, waitFor } from "../../../test/lib/net.js";
 import { containerSpec, type PodPlan } from "./container-spec.js";
 import { DockerRuntime, type RuntimeContainer } from "./docker-runtime.js";
 import { demuxLogs } from "./logs.js";
-import { containerName, LABELS, labelFilter, leaseLabels, networkName, providerLabels } from "./names.js";
+import { containerName, LABELS, labelFilter, leaseLabels, networkName } from "./names.js";
 
 const docker = new Dockerode();
 const provider = getAddress(`0x${randomBytes(20).toString("hex")}`) as Address;
@@ -89,17 +97,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const filters = { label: labelFilter(providerLabels(provider)) };
-  const containers = await docker.listContainers({ all: true, filters });
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
-  for (const network of await docker.listNetworks({ filters })) await docker.getNetwork(network.Id).remove();
-  const { Volumes: volumes } = await docker.listVolumes({ filters });
-  for (const volume of volumes ?? []) await docker.getVolume(volume.Name).remove();
-  for (const tag of extraTags)
-    await docker
-      .getImage(tag)
-      .remove({ noprune: true })
-      .catch(() => undefined);
+  await removeProviderLeftovers(docker, provider);
+  await untagImages(docker, extraTags);
   await rm(secretDir, { recursive: true, force: true });
 });
 
@@ -165,13 +164,8 @@ describe("DockerRuntime", () => {
       const web = await runtime.inspect(byName(containers, "web").id);
       const network = await docker.getNetwork(networkName(provider, leaseId)).inspect();
       const host = web.HostConfig;
-      expect(host.NanoCpus).toBe(250_000_000);
-      expect(host.Memory).toBe(64 * 1024 * 1024);
-      expect(host.MemorySwap).toBe(64 * 1024 * 1024);
-      expect(host.PidsLimit).toBe(64);
-      expect(host.CapDrop).toEqual(["ALL"]);
+      expect(host).toMatchObject(sandboxHostConfig(small));
       expect(host.CapAdd ?? []).toEqual([]);
-      expect(host.Privileged).toBe(false);
       expect(host.SecurityOpt).toEqual(["no-new-privileges"]);
       expect(host.NetworkMode).toBe(network.Id);
       expect(host.IpcMode).toBe("private");

@@ -1,0 +1,31 @@
+/** Where a benchmark's figures go: the machine they were measured on, and the docs/ page they are written to. */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { repoRoot } from "../paths.js";
+import { docker } from "./pods.js";
+import { machineText } from "./stats.js";
+
+/** The machine line of a report, with the Docker Engine's version, cgroup version and storage driver. */
+export async function machineWithDocker(): Promise<string> {
+  const version = await docker.version();
+  const info = (await docker.info()) as { CgroupVersion?: string; Driver?: string };
+  return (
+    `${machineText()}, Docker Engine ${version.Version} (API ${version.ApiVersion}, ` +
+    `cgroup v${info.CgroupVersion ?? "?"}, ${info.Driver ?? "?"})`
+  );
+}
+
+/**
+ * Replaces the figures in docs/`page` with `table`: the figures run from the first line starting "Run " (every
+ * report begins with its run's date and command) up to the heading `keep`. The hand-written text around them (the
+ * title and what is measured before, notes or observations from `keep` on) stays as it is.
+ */
+export function writeReportDoc(page: string, table: string, keep: string): void {
+  const file = join(repoRoot, "docs", page);
+  const previous = readFileSync(file, "utf8");
+  const start = previous.search(/^Run /m);
+  const end = previous.indexOf(keep);
+  if (start < 0 || end < start) throw new Error(`${file}: no "Run ..." figures before "${keep}" to replace`);
+  writeFileSync(file, `${previous.slice(0, start)}${table}\n\n${previous.slice(end)}`);
+  console.log(`Wrote ${file}`);
+}

@@ -1,0 +1,58 @@
+/** A local chain: anvil with the contracts deployed on it, and viem clients that talk to it. */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Deployment } from "@podnet/sdk/protocol";
+import { type Account, createPublicClient, createTestClient, createWalletClient, http } from "viem";
+import { foundry } from "viem/chains";
+import { startAnvil } from "./anvil.js";
+import { deployContracts } from "./deploy.js";
+import { freePort } from "./net.js";
+
+/** A fresh anvil with the contracts deployed, as the harness uses it. */
+export interface LocalChain {
+  rpcUrl: string;
+  deployment: Deployment;
+  /** deployments/31337.json of this chain (what the worker, the indexer and the CLI read). */
+  deploymentsFile: string;
+  stop(): void;
+}
+
+/**
+ * anvil on a free port, then the contracts deployed the way `npm run deploy:local` does (60 s timelock), with the
+ * deployment file and anvil's log in `dir`. `anvilArgs`: e.g. a larger block gas limit.
+ */
+export async function startLocalChain(
+  dir: string,
+  { anvilArgs = [] }: { anvilArgs?: string[] } = {},
+): Promise<LocalChain> {
+  mkdirSync(dir, { recursive: true });
+  const anvil = await startAnvil({ port: await freePort(), logFile: join(dir, "anvil.log"), args: anvilArgs });
+  try {
+    const { deployment, file } = await deployContracts({
+      rpcUrl: anvil.rpcUrl,
+      deploymentsDir: dir,
+      broadcastDir: join(dir, "broadcast"),
+      env: { ...process.env, TIMELOCK_DELAY: "60" },
+    });
+    return { rpcUrl: anvil.rpcUrl, deployment, deploymentsFile: file, stop: () => anvil.process.kill() };
+  } catch (error) {
+    anvil.process.kill();
+    throw error;
+  }
+}
+
+/** viem clients of a local chain: reads (receipts polled every 50 ms) and anvil's test actions. */
+export function clients(chain: Pick<LocalChain, "rpcUrl">) {
+  const viemChain = { ...foundry, rpcUrls: { default: { http: [chain.rpcUrl] } } };
+  const transport = http(chain.rpcUrl);
+  return {
+    viemChain,
+    client: createPublicClient({ chain: viemChain, transport, pollingInterval: 50 }),
+    testClient: createTestClient({ chain: viemChain, transport, mode: "anvil" }),
+  };
+}
+
+/** A wallet client of `account` on a local chain. */
+export function walletClient<A extends Account>(chain: Pick<LocalChain, "rpcUrl">, account: A) {
+  return createWalletClient({ account, chain: clients(chain).viemChain, transport: http(chain.rpcUrl) });
+}

@@ -1,0 +1,69 @@
+/**
+ * The local Docker Engine as the harness sees it: a client, the objects a provider's worker made (found by their
+ * labels) and their removal, and the sandbox every pod container must carry.
+ */
+import Dockerode from "dockerode";
+import type { Address } from "viem";
+
+/** A client of the local Docker Engine: `DOCKER_HOST` (unix socket) when set, else /var/run/docker.sock. */
+export function localDocker(): Dockerode {
+  return new Dockerode({ socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock" });
+}
+
+/** `podnet.provider=<address>`: the label a worker puts on every container, network and volume it makes. */
+export const providerLabel = (provider: Address) => `podnet.provider=${provider.toLowerCase()}`;
+
+/** The containers (running or not), networks and volumes a provider's worker made. */
+export async function providerObjects(docker: Dockerode, provider: Address) {
+  const label = [providerLabel(provider)];
+  const [containers, networks, volumes] = await Promise.all([
+    docker.listContainers({ all: true, filters: { label } }),
+    docker.listNetworks({ filters: { label } }),
+    docker.listVolumes({ filters: { label } }),
+  ]);
+  return { containers, networks, volumes: volumes.Volumes ?? [] };
+}
+
+/** Removes every container, network and volume a test provider left behind (the acceptance asks for none). */
+export async function removeProviderLeftovers(docker: Dockerode, provider: Address): Promise<void> {
+  const { containers, networks, volumes } = await providerObjects(docker, provider);
+  const quietly = (removal: Promise<unknown>) => removal.catch(() => undefined);
+  // Containers first: a network or volume in use cannot go.
+  await Promise.all(containers.map((c) => quietly(docker.getContainer(c.Id).remove({ force: true, v: true }))));
+  await Promise.all(networks.map((n) => quietly(docker.getNetwork(n.Id).remove())));
+  await Promise.all(volumes.map((v) => quietly(docker.getVolume(v.Name).remove())));
+}
+
+/** The containers (running or not) of lease `leaseId` of `provider`. */
+export function leaseContainers(docker: Dockerode, provider: Address, leaseId: bigint | string) {
+  return docker.listContainers({ all: true, filters: { label: [providerLabel(provider), `podnet.lease=${leaseId}`] } });
+}
+
+/**
+ * Untags images (`noprune`: an image that still has another tag, like the test image a blob was made from, stays).
+ * For the `podnet-blob/<cid>:latest` tags a worker gives each image blob it loads.
+ */
+export async function untagImages(docker: Dockerode, tags: Iterable<string>): Promise<void> {
+  for (const tag of tags) {
+    await docker
+      .getImage(tag)
+      .remove({ noprune: true })
+      .catch(() => undefined);
+  }
+}
+
+/**
+ * The HostConfig fields of a pod container that make its sandbox: the lease's exact limits (CPU, memory with no
+ * swap on top, processes), every capability dropped, not privileged. One list, checked by the worker's runtime test
+ * and by the end-to-end test of the worker.
+ */
+export function sandboxHostConfig(limits: { cpuMillis: number; memoryMiB: number; pids: number }) {
+  return {
+    NanoCpus: limits.cpuMillis * 1_000_000,
+    Memory: limits.memoryMiB * 2 ** 20,
+    MemorySwap: limits.memoryMiB * 2 ** 20,
+    PidsLimit: limits.pids,
+    CapDrop: ["ALL"],
+    Privileged: false,
+  };
+}

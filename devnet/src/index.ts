@@ -1,0 +1,59 @@
+/**
+ * @podnet/devnet: the local harness. A chain with the contracts (anvil, deployContracts, startLocalChain), provider
+ * workers (startProvider, startWorkerProcess), the indexer, scratch Postgres databases, test images built FROM
+ * scratch, the Docker objects they leave, publishers, the indexer's scripted scenario, and {@link Devnet}, which
+ * owns a whole local marketplace and stops it in one call. The benchmarks' building blocks are its subpaths
+ * `@podnet/devnet/bench/<module>` (pods, seed, history, stats, gas, report).
+ */
+export { ANVIL_DEPLOYER_KEY, ANVIL_MNEMONIC, devAccount } from "./accounts.js";
+export { chainIdAt, LOCAL_CHAIN_ID, type StartAnvilOptions, startAnvil, waitForChain } from "./anvil.js";
+export { clients, type LocalChain, startLocalChain, walletClient } from "./chain.js";
+export { type CleanupStep, cleanupOnSignal, cleanupState, runCleanup } from "./cleanup.js";
+export { contractHandles, contracts, readMarket } from "./contracts.js";
+export { type DeployOptions, deployContracts } from "./deploy.js";
+export { Devnet, type DevnetOptions } from "./devnet.js";
+export {
+  leaseContainers,
+  localDocker,
+  providerLabel,
+  providerObjects,
+  removeProviderLeftovers,
+  sandboxHostConfig,
+  untagImages,
+} from "./docker.js";
+export { ensureGas, fund, mint, TOKEN, tokenBalance } from "./funds.js";
+export {
+  buildTestImage,
+  DEFAULT_TEST_PAGE,
+  HOST_BUSYBOX,
+  type SealedBlob,
+  saveImage,
+  sealTestImage,
+  type TestImageOptions,
+  testImageTarball,
+} from "./images.js";
+export {
+  graphql,
+  type Indexer,
+  type IndexerOptions,
+  type PonderStatus,
+  spawnIndexer,
+  startIndexer,
+  waitForIndexedBlock,
+} from "./indexer.js";
+export {
+  canListen,
+  freePort,
+  type IngressGetOptions,
+  ingress,
+  preferredPort,
+  startTcpProxy,
+  type TcpProxy,
+  waitFor,
+} from "./net.js";
+export { bin, repoRoot, workerBin } from "./paths.js";
+export { createScratchDatabase } from "./postgres.js";
+export { type ProviderOptions, pricingEnv, type RunningProvider, startProvider } from "./provider.js";
+export { body, fundedPublisher, Publisher, type PublisherClientOptions, publisherClient } from "./publisher.js";
+export { podResources, runScenario, type ScenarioResult } from "./scenario.js";
+export { podHost, registerWorker, startWorkerProcess, type WorkerProcess, workerEnv } from "./worker.js";

@@ -1,0 +1,95 @@
+/**
+ * A provider started the way an operator starts one: tokens for the stake, `podnet-worker register` (listing and
+ * stake), then `podnet-worker run`. The demo, the benchmarks and the tests all start theirs here.
+ */
+import { deriveEncryptionKeyPair, type Pricing, type Resources } from "@podnet/sdk/protocol";
+import type { Address, Hex } from "viem";
+import type { HDAccount } from "viem/accounts";
+import { devAccount } from "./accounts.js";
+import type { LocalChain } from "./chain.js";
+import { providerLabel } from "./docker.js";
+import { fund, TOKEN } from "./funds.js";
+import { freePort } from "./net.js";
+import { registerWorker, startWorkerProcess, type WorkerProcess, workerEnv } from "./worker.js";
+
+/** Options of {@link startProvider}. */
+export type ProviderOptions = {
+  /** The provider's anvil dev account. Docker objects are labelled by its address: one account per test file. */
+  index: number;
+  /** The worker's data dir (state, blobs, logs). */
+  dataDir: string;
+  /** Listed prices (PODNET_PRICING); default: the worker's. */
+  pricing?: Pricing;
+  /** Listed attributes, `key=value` (PODNET_ATTRIBUTES). */
+  attributes?: string[];
+  /** Listed capacity (PODNET_CAPACITY); default: the worker's. */
+  capacity?: Resources;
+  /** Default: a free port below the ephemeral range, where Docker assigns the pods' published host ports. */
+  apiPort?: number;
+  /** Default: like `apiPort`. */
+  ingressPort?: number;
+  /** More PODNET_* settings; they win over everything above. */
+  env?: Record<string, string>;
+};
+
+/** A provider whose worker runs. */
+export interface RunningProvider {
+  index: number;
+  account: HDAccount;
+  address: Address;
+  privateKey: Hex;
+  /** The X25519 key it registered, which publishers wrap blob keys to. */
+  encryptionKey: Hex;
+  /** `podnet.provider=<address>`: the label of every Docker object its worker makes. */
+  label: string;
+  /** The worker's environment, for a restart with the same settings. */
+  env: Record<string, string>;
+  /** The running worker; {@link RunningProvider.restart} replaces it. */
+  worker: WorkerProcess;
+  /** Starts the worker again (after a stop or kill -9) with the same environment, logging to `logName`. */
+  restart(logName?: string): Promise<WorkerProcess>;
+}
+
+/** PODNET_PRICING of `pricing`: the worker's config takes the prices as decimal strings. */
+export function pricingEnv(pricing: Pricing): string {
+  return JSON.stringify({
+    perCpuMilli: String(pricing.perCpuMilli),
+    perMemoryMiB: String(pricing.perMemoryMiB),
+    perStorageMiB: String(pricing.perStorageMiB),
+    flat: String(pricing.flat),
+  });
+}
+
+/** Funds (gas when needed, 10,000 tokens), registers and starts a provider worker for anvil dev account `index`. */
+export async function startProvider(chain: LocalChain, opts: ProviderOptions): Promise<RunningProvider> {
+  const { account, privateKey } = devAccount(opts.index);
+  await fund(chain, account, 10_000n * TOKEN);
+  const env = workerEnv(chain, {
+    providerKey: privateKey,
+    dataDir: opts.dataDir,
+    apiPort: opts.apiPort ?? (await freePort()),
+    ingressPort: opts.ingressPort ?? (await freePort()),
+    extra: {
+      ...(opts.pricing ? { PODNET_PRICING: pricingEnv(opts.pricing) } : {}),
+      ...(opts.attributes ? { PODNET_ATTRIBUTES: JSON.stringify(opts.attributes) } : {}),
+      ...(opts.capacity ? { PODNET_CAPACITY: JSON.stringify(opts.capacity) } : {}),
+      ...opts.env,
+    },
+  });
+  await registerWorker(env);
+  const provider: RunningProvider = {
+    index: opts.index,
+    account,
+    address: account.address,
+    privateKey,
+    encryptionKey: deriveEncryptionKeyPair(privateKey).publicKeyHex,
+    label: providerLabel(account.address),
+    env,
+    worker: await startWorkerProcess(env),
+    async restart(logName) {
+      provider.worker = await startWorkerProcess(env, logName);
+      return provider.worker;
+    },
+  };
+  return provider;
+}

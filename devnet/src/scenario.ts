@@ -1,0 +1,294 @@
+/**
+ * A scripted marketplace history on a fresh local deployment, for the indexer's end-to-end test: three providers,
+ * two publishers, direct leases from signed quotes, the reverse market, withdrawals, closes, a dark provider and
+ * two disputes. Every write goes through viem with the SDK's ABIs and waits for a successful receipt.
+ */
+import { encodeAttribute, type Pricing, type Quote, quoteTypedData, type Resources } from "@podnet/sdk/protocol";
+import { type Address, type Hex, keccak256, parseEther, stringToHex } from "viem";
+import { devAccount } from "./accounts.js";
+import { clients, type LocalChain, walletClient } from "./chain.js";
+import { contractHandles, contracts } from "./contracts.js";
+
+/** The pod every direct lease and order of the scenario runs. */
+export const podResources: Resources = { cpuMillis: 500, memoryMiB: 512, storageMiB: 1024 };
+
+const spec = (name: string): Hex => keccak256(stringToHex(name));
+
+export type ScenarioResult = Awaited<ReturnType<typeof runScenario>>;
+
+/** Runs the scenario on `chain` (fresh: it assumes no other history); resolves with the ids it created. */
+export async function runScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment">) {
+  const { viemChain, client, testClient } = clients(chain);
+  const { podnetMarket, disputeCourt } = chain.deployment.contracts;
+  const read = contracts(chain);
+
+  function actor(index: number) {
+    const wallet = walletClient(chain, devAccount(index).account);
+    return {
+      address: wallet.account.address,
+      wallet,
+      ...contractHandles(chain.deployment, { public: client, wallet }),
+    };
+  }
+  type Actor = ReturnType<typeof actor>;
+
+  const tx = async (hash: Promise<Hex>) => {
+    const receipt = await client.waitForTransactionReceipt({ hash: await hash });
+    if (receipt.status !== "success") throw new Error(`transaction ${receipt.transactionHash} reverted`);
+    return receipt;
+  };
+  const now = async () => (await client.getBlock()).timestamp;
+  const warp = async (seconds: number) => {
+    await testClient.increaseTime({ seconds });
+    await testClient.mine({ blocks: 1 });
+  };
+
+  const arbiter = actor(0);
+  const [p1, p2, p3] = [actor(1), actor(2), actor(3)];
+  const [alice, bob] = [actor(4), actor(5)];
+  const stranger = actor(6);
+  const providers = [p1, p2, p3];
+  const publishers = [alice, bob];
+
+  // ---------------------------------------------------------------- providers list themselves and stake
+  const profile = (
+    endpoint: string,
+    pricing: Pricing,
+    capacity: Resources,
+    attributes: [string, string][],
+    metadataURI = "",
+  ) => ({
+    endpoint,
+    metadataURI,
+    encryptionKey: spec(`x25519:${endpoint}`),
+    pricing,
+    capacity,
+    attributes: attributes.map(([key, value]) => encodeAttribute(key, value)),
+  });
+  await tx(
+    p1.registry.write.register([
+      profile(
+        "https://p1.example:8443",
+        {
+          perCpuMilli: 2_000_000_000n,
+          perMemoryMiB: 1_000_000_000n,
+          perStorageMiB: 10_000_000n,
+          flat: 100_000_000_000n,
+        },
+        { cpuMillis: 8000, memoryMiB: 16384, storageMiB: 100_000 },
+        [
+          ["region", "eu-west"],
+          ["tier", "standard"],
+        ],
+        "ipfs://p1-metadata",
+      ),
+    ]),
+  );
+  await tx(
+    p2.registry.write.register([
+      profile(
+        "https://p2.example:8443",
+        {
+          perCpuMilli: 3_000_000_000n,
+          perMemoryMiB: 2_000_000_000n,
+          perStorageMiB: 20_000_000n,
+          flat: 200_000_000_000n,
+        },
+        { cpuMillis: 4000, memoryMiB: 8192, storageMiB: 50_000 },
+        [
+          ["region", "eu-west"],
+          ["tee", "sgx"],
+        ],
+      ),
+    ]),
+  );
+  await tx(
+    p3.registry.write.register([
+      profile(
+        "https://p3.example:8443",
+        {
+          perCpuMilli: 1_000_000_000n,
+          perMemoryMiB: 1_000_000_000n,
+          perStorageMiB: 10_000_000n,
+          flat: 50_000_000_000n,
+        },
+        { cpuMillis: 16000, memoryMiB: 32768, storageMiB: 200_000 },
+        [["region", "us-east"]],
+      ),
+    ]),
+  );
+  const funds = parseEther("10000");
+  for (const who of [...providers, ...publishers]) {
+    await tx(who.token.write.mint([who.address, funds]));
+    await tx(who.token.write.approve([podnetMarket.address, funds]));
+  }
+  for (const who of publishers) await tx(who.token.write.approve([disputeCourt.address, funds]));
+  for (const who of providers) await tx(who.market.write.stake([parseEther("1000")]));
+  await tx(p1.market.write.heartbeat());
+  await tx(p2.market.write.heartbeat());
+
+  // ---------------------------------------------------------------- direct leases from signed quotes
+  let nonce = 0n;
+  const directLease = async (provider: Actor, publisher: Actor, specName: string, fundedSeconds = 3600n) => {
+    const pricePerSecond = await read.registry.read.priceFor([provider.address, podResources]);
+    const quote: Quote = {
+      provider: provider.address,
+      publisher: publisher.address,
+      specHash: spec(specName),
+      resources: podResources,
+      pricePerSecond,
+      validUntil: Number(await now()) + 600,
+      attestationHash: spec(`attestation:${specName}`),
+      nonce: ++nonce,
+    };
+    const signature = await provider.wallet.signTypedData(quoteTypedData(quote, viemChain.id, podnetMarket.address));
+    await tx(publisher.market.write.createLease([quote, signature, pricePerSecond * fundedSeconds]));
+    return { id: await read.market.read.leaseCount(), pricePerSecond };
+  };
+  const lease1 = await directLease(p1, alice, "alice/web.yaml");
+  const lease2 = await directLease(p2, bob, "bob/api.yaml");
+  const lease3 = await directLease(p3, alice, "alice/batch.yaml");
+  // Funded for the minimum duration only: it runs out long before the end and a stranger closes it.
+  const { minLeaseDuration } = await read.market.read.params();
+  const shortLease = await directLease(p1, bob, "bob/once.yaml", BigInt(minLeaseDuration));
+  // A lease of p3 disputed before p3 goes dark; the ruling comes after the dark report, while it still runs.
+  const darkDisputed = await directLease(p3, bob, "bob/etl.yaml");
+  await tx(bob.court.write.openDispute([darkDisputed.id, "ipfs://bob-evidence-etl"]));
+  const disputeOfDark = await read.court.read.disputeCount();
+  await tx(p3.court.write.answerDispute([disputeOfDark, "ipfs://p3-answer"]));
+  // A top-up by someone other than the publisher.
+  await tx(bob.market.write.topUp([lease1.id, lease1.pricePerSecond * 600n]));
+
+  // ---------------------------------------------------------------- reverse market
+  const maxPrice = 10_000_000_000_000n;
+  const createOrder = async (
+    publisher: Actor,
+    specName: string,
+    bidWindow: number,
+    attributes: [string, string][],
+    autoAccept: boolean,
+  ) => {
+    await tx(
+      publisher.market.write.createOrder([
+        spec(specName),
+        podResources,
+        maxPrice,
+        maxPrice * 3600n,
+        Number(await now()) + bidWindow,
+        {
+          minStake: parseEther("100"),
+          attributes: attributes.map(([key, value]) => encodeAttribute(key, value)),
+        },
+        autoAccept,
+      ]),
+    );
+    return await read.market.read.orderCount();
+  };
+  // Order 1: two bids, the publisher accepts the dearer one; the loser is released by a stranger.
+  const order1 = await createOrder(alice, "alice/worker.yaml", 300, [["region", "eu-west"]], false);
+  await tx(p1.market.write.placeBid([order1, 2_000_000_000_000n]));
+  await tx(p2.market.write.placeBid([order1, 3_000_000_000_000n]));
+  await tx(alice.market.write.acceptBid([order1, p2.address]));
+  const lease4 = await read.market.read.leaseCount();
+  await tx(stranger.market.write.releaseBid([order1, p1.address]));
+  // Order 2: auto-accept, finalized by a stranger after its deadline; order 3: a bid of p3 that goes void.
+  const order2 = await createOrder(bob, "bob/cron.yaml", 120, [], true);
+  await tx(p1.market.write.placeBid([order2, 1_500_000_000_000n]));
+  await tx(p3.market.write.placeBid([order2, 2_500_000_000_000n]));
+  const order3 = await createOrder(bob, "bob/gpu.yaml", 3000, [], false);
+  await tx(p3.market.write.placeBid([order3, 4_000_000_000_000n]));
+  await warp(130);
+  await tx(p1.market.write.heartbeat());
+  await tx(stranger.market.write.finalizeOrder([order2]));
+  const lease5 = await read.market.read.leaseCount();
+  await tx(stranger.market.write.releaseBid([order2, p3.address]));
+
+  // ---------------------------------------------------------------- earnings, updates, closes
+  await warp(200);
+  await tx(p1.market.write.heartbeat());
+  await tx(p2.market.write.heartbeat());
+  await tx(p1.market.write.withdraw([[lease1.id, lease5]]));
+  await tx(p2.market.write.withdraw([[lease2.id, lease4]]));
+  await tx(alice.market.write.updateLeaseSpec([lease1.id, spec("alice/web-v2.yaml")]));
+  await tx(p2.registry.write.pause());
+  await tx(p2.registry.write.resume());
+  await tx(
+    p2.registry.write.updateProfile([
+      profile(
+        "https://p2-new.example:9443",
+        { perCpuMilli: 1_500_000_000n, perMemoryMiB: 500_000_000n, perStorageMiB: 5_000_000n, flat: 90_000_000_000n },
+        { cpuMillis: 6000, memoryMiB: 12288, storageMiB: 60_000 },
+        [
+          ["region", "eu-west"],
+          ["tee", "sgx"],
+          ["gpu", "none"],
+        ],
+        "ipfs://p2-metadata-v2",
+      ),
+    ]),
+  );
+  await tx(bob.market.write.closeLease([lease2.id]));
+  await tx(p2.market.write.closeLease([lease4]));
+  await tx(p2.market.write.withdraw([[lease2.id, lease4]]));
+  await tx(p2.market.write.unstake([parseEther("50")]));
+  await tx(stranger.market.write.withdrawFees());
+
+  // ---------------------------------------------------------------- p3 goes silent
+  const { heartbeatThreshold } = await read.market.read.params();
+  await warp(Math.ceil(heartbeatThreshold * 0.6));
+  await tx(p1.market.write.heartbeat());
+  await tx(p2.market.write.heartbeat());
+  await warp(Math.ceil(heartbeatThreshold * 0.6));
+  await tx(p1.market.write.heartbeat());
+  await tx(p2.market.write.heartbeat());
+  await tx(stranger.market.write.reportDark([p3.address]));
+  // The dark lease closes with compensation; the void bid's share of the pool is swept into the fees.
+  await tx(alice.market.write.closeLease([lease3.id]));
+  // The ruling on the dark provider's running lease slashes nothing more: the dark report already did, and the
+  // lease's publisher is compensated when it closes. The lease stays open.
+  const darkCollateral = (await read.market.read.getLease([darkDisputed.id])).collateral;
+  await tx(arbiter.court.write.slash([disputeOfDark, darkCollateral / 2n]));
+  await tx(stranger.market.write.closeLease([shortLease.id]));
+  await tx(bob.market.write.cancelOrder([order3]));
+  await tx(stranger.market.write.releaseBid([order3, p3.address]));
+
+  // ---------------------------------------------------------------- disputes
+  // Dispute 1 on a running lease: answered, then the arbiter slashes a third of the collateral.
+  await tx(alice.court.write.openDispute([lease1.id, "ipfs://alice-evidence"]));
+  const dispute1 = await read.court.read.disputeCount();
+  await tx(p1.court.write.answerDispute([dispute1, "ipfs://p1-answer"]));
+  const { collateral } = await read.market.read.getLease([lease1.id]);
+  await tx(arbiter.court.write.slash([dispute1, collateral / 3n]));
+  // Dispute 2: the lease closes while disputed (collateral held), then the arbiter dismisses (collateral released).
+  await tx(bob.court.write.openDispute([lease5, "ipfs://bob-evidence"]));
+  const dispute2 = await read.court.read.disputeCount();
+  await tx(p1.court.write.answerDispute([dispute2, "ipfs://p1-answer-2"]));
+  await tx(bob.market.write.closeLease([lease5]));
+  await tx(arbiter.court.write.dismiss([dispute2]));
+  await tx(p1.market.write.withdraw([[lease1.id, lease5]]));
+
+  // ---------------------------------------------------------------- an open order for the eligible-orders API
+  const { maxBidWindow } = await read.market.read.params();
+  const openOrder = await createOrder(alice, "alice/long.yaml", maxBidWindow - 60, [["region", "eu-west"]], false);
+  await tx(p2.market.write.placeBid([openOrder, 2_000_000_000_000n]));
+
+  // Not getBlockNumber(): viem caches it for a polling interval, which could name a block before the last ones.
+  const latestBlock = (await client.getBlock({ blockTag: "latest" })).number;
+  return {
+    latestBlock,
+    providers: providers.map((p) => p.address) as Address[],
+    publishers: publishers.map((p) => p.address) as Address[],
+    stranger: stranger.address,
+    leases: {
+      lease1: lease1.id,
+      lease2: lease2.id,
+      lease3: lease3.id,
+      shortLease: shortLease.id,
+      darkDisputed: darkDisputed.id,
+      lease4,
+      lease5,
+    },
+    orders: { order1, order2, order3, openOrder },
+    disputes: { disputeOfDark, dispute1, dispute2 },
+  };
+}

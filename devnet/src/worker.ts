@@ -1,0 +1,144 @@
+/**
+ * Provider workers as child processes (`podnet-worker run`, so kill -9 is real), configured the way an operator
+ * configures one: PODNET_* environment variables.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdirSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Hex } from "viem";
+import type { LocalChain } from "./chain.js";
+import { TOKEN } from "./funds.js";
+import { ingress, waitFor } from "./net.js";
+import { repoRoot, workerBin } from "./paths.js";
+
+/** A running `podnet-worker run`. */
+export interface WorkerProcess {
+  apiUrl: string;
+  ingressUrl: string;
+  ingressPort: number;
+  dataDir: string;
+  logFile: string;
+  process: ChildProcess;
+  env: Record<string, string>;
+  /** Resolves when the process exited. */
+  exited: Promise<number | null>;
+  /** Sends `signal` (default SIGTERM), SIGKILL after 10 s, and waits for the exit; nothing when already gone. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Waits until lease `leaseId` serves a page containing `page` through the ingress; resolves with the body. */
+  waitForPage(leaseId: bigint, page: string, timeoutMs?: number): Promise<string>;
+}
+
+/**
+ * The environment of a worker on `chain`: API and ingress on 127.0.0.1, the chain polled every 100 ms and pods
+ * reconciled every second (so tests and benchmarks measure the worker, not its timers), a stake of 1,000 tokens.
+ * `extra` wins over all of it.
+ */
+export function workerEnv(
+  chain: LocalChain,
+  opts: { providerKey: Hex; dataDir: string; apiPort: number; ingressPort: number; extra?: Record<string, string> },
+): Record<string, string> {
+  return {
+    PODNET_PROVIDER_KEY: opts.providerKey,
+    PODNET_RPC_URL: chain.rpcUrl,
+    PODNET_DEPLOYMENTS_FILE: chain.deploymentsFile,
+    PODNET_DATA_DIR: opts.dataDir,
+    PODNET_API_HOST: "127.0.0.1",
+    PODNET_API_PORT: String(opts.apiPort),
+    PODNET_PUBLIC_URL: `http://127.0.0.1:${opts.apiPort}`,
+    PODNET_INGRESS_HOST: "127.0.0.1",
+    PODNET_INGRESS_PORT: String(opts.ingressPort),
+    PODNET_TCP_BIND_IP: "127.0.0.1",
+    PODNET_POLL_INTERVAL_MS: "100",
+    PODNET_RECONCILE_INTERVAL_MS: "1000",
+    PODNET_LOG_LEVEL: "debug",
+    PODNET_STAKE: String(1000n * TOKEN),
+    ...opts.extra,
+  };
+}
+
+/**
+ * `podnet-worker register` with the same environment a worker would run with. Asynchronous: a test may serve the
+ * worker's RPC through an in-process proxy, which a blocking call would starve.
+ */
+export async function registerWorker(env: Record<string, string>): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [workerBin, "register"], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
+  return stdout;
+}
+
+/** Starts `podnet-worker run` (output appended to `<data dir>/<logName>`) and waits until its API answers /health. */
+export async function startWorkerProcess(env: Record<string, string>, logName = "worker.log"): Promise<WorkerProcess> {
+  const dataDir = env.PODNET_DATA_DIR as string;
+  mkdirSync(dataDir, { recursive: true });
+  const logFile = join(dataDir, logName);
+  const out = openSync(logFile, "a");
+  const child = spawn(process.execPath, [workerBin, "run"], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", out, out],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const apiUrl = `http://127.0.0.1:${env.PODNET_API_PORT}`;
+  let exitCode: number | null | undefined;
+  void exited.then((code) => {
+    exitCode = code;
+  });
+  await waitForOrKill(child, () =>
+    waitFor(
+      "the worker's /health",
+      async () => {
+        if (exitCode !== undefined)
+          throw new Error(`worker exited with ${exitCode}: ${readFileSync(logFile, "utf8").slice(-2000)}`);
+        const response = await fetch(`${apiUrl}/health`).catch(() => undefined);
+        return response?.ok ? true : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    ),
+  );
+  const ingressPort = Number(env.PODNET_INGRESS_PORT);
+  return {
+    apiUrl,
+    ingressUrl: `http://127.0.0.1:${ingressPort}`,
+    ingressPort,
+    dataDir,
+    logFile,
+    process: child,
+    env,
+    exited,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      // A worker stuck in its shutdown must not hold up a test's or a benchmark's cleanup.
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    waitForPage(leaseId, page, timeoutMs = 60_000) {
+      return waitFor(
+        `lease ${leaseId} to serve "${page}" on port ${ingressPort}`,
+        async () => {
+          const { status, body } = await ingress(ingressPort, podHost(leaseId));
+          return status === 200 && body.includes(page) ? body : undefined;
+        },
+        { timeoutMs, intervalMs: 100 },
+      );
+    },
+  };
+}
+
+/** Runs `wait`; if it fails, the child is killed so no hung worker outlives the test. */
+async function waitForOrKill<T>(child: ChildProcess, wait: () => Promise<T>): Promise<T> {
+  try {
+    return await wait();
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+}
+
+/** The host name a worker's ingress serves lease `leaseId`'s pod under. */
+export const podHost = (leaseId: bigint) => `l${leaseId}.pods.localhost`;

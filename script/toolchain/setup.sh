@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the repository needs, from the npm registry only: Foundry (forge, anvil, cast) ships as native
+# binaries inside npm packages, solc as solc-js behind script/toolchain/solc.mjs, forge-std and OpenZeppelin as npm packages.
+# Safe to run again: it does nothing when node_modules matches package-lock.json.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 20 ]; then
+  echo "Podnet needs Node.js 20 or newer (found $(node --version))." >&2
+  exit 1
+fi
+
+# Not `npm ci`: it insists on every platform's optional binary package (forge-darwin-arm64, biome-win32-x64, ...)
+# being in the lock file, and this machine's registry does not serve those, so the lock file cannot list them.
+# `npm install --no-save` installs exactly the locked versions for this platform and never rewrites the lock.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "Installing npm packages..."
+  npm install --no-audit --no-fund --no-save
+fi
+
+for tool in forge anvil cast; do
+  if ! node_modules/.bin/$tool --version >/dev/null 2>&1; then
+    echo "node_modules/.bin/$tool does not run; reinstall with: rm -rf node_modules && npm ci" >&2
+    exit 1
+  fi
+done

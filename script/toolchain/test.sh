@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing, then checks everything. Each step prints its name and time;
+# the first failure stops the run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+export FOUNDRY_DISABLE_NIGHTLY_WARNING=1
+
+step() {
+  local name=$1
+  shift
+  echo
+  echo "==> $name"
+  local start=$SECONDS
+  "$@"
+  echo "<== $name: ok ($((SECONDS - start)) s)"
+}
+
+no_lint_findings() {
+  local out
+  out=$(forge lint contracts/src 2>&1)
+  if grep -qE '^(warning|error|note)' <<<"$out"; then
+    echo "$out"
+    echo "forge lint reported findings in contracts/src" >&2
+    return 1
+  fi
+}
+
+# CI runs the heavier fuzz/invariant profile (fuzz 1,000 runs, invariant 256 runs x depth 50).
+contracts_profile=default
+if [ "${CI:-}" = "true" ]; then contracts_profile=ci; fi
+
+step "install" bash script/toolchain/setup.sh
+step "solidity format (forge fmt --check)" forge fmt --check
+step "contracts build (forge build)" forge build
+step "contract size limits" tsx script/toolchain/check-sizes.ts
+step "solidity lint (forge lint)" no_lint_findings
+step "generated ABIs up to date" tsx script/codegen/gen-abis.ts --check
+step "pod manifest JSON Schema up to date" tsx script/codegen/gen-schema.ts --check
+step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFILE=$contracts_profile forge test
+step "gas snapshots unchanged (forge test, profile gas)" env FOUNDRY_PROFILE=gas FORGE_SNAPSHOT_CHECK=true forge test
+step "type-check (tsc --noEmit)" npm run --silent typecheck
+step "lint and format (biome check)" biome check .
+# The indexer's end-to-end test runs on embedded PGlite and on a real PostgreSQL server (the production path).
+start_postgres() {
+  PODNET_TEST_DATABASE_URL=$(bash script/toolchain/postgres.sh start)
+  export PODNET_TEST_DATABASE_URL
+  echo "PostgreSQL at $PODNET_TEST_DATABASE_URL"
+}
+if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
+  step "PostgreSQL for the indexer tests" start_postgres
+  trap 'bash script/toolchain/postgres.sh stop' EXIT
+fi
+# The worker's tests run real containers: use the Docker Engine that answers, or install and start Debian's.
+step "Docker Engine for the worker tests" bash script/toolchain/docker.sh start
+step "TypeScript and end-to-end tests (vitest)" vitest run
+echo
+echo "All checks passed."
