@@ -41,6 +41,8 @@ step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFI
 step "gas snapshots unchanged (forge test, profile gas)" env FOUNDRY_PROFILE=gas FORGE_SNAPSHOT_CHECK=true forge test
 step "type-check (tsc --noEmit)" npm run --silent typecheck
 step "lint and format (biome check)" biome check .
+# Layer rules and import cycles (.dependency-cruiser.cjs, docs/architecture.md).
+step "import rules, no cycles (dependency-cruiser)" npm run --silent check:deps
 # The indexer's end-to-end test runs on embedded PGlite and on a real PostgreSQL server (the production path).
 start_postgres() {
   PODNET_TEST_DATABASE_URL=$(bash script/toolchain/postgres.sh start)
