@@ -24,6 +24,7 @@ import {
   testImageTarball,
   tokenBalance,
   waitFor,
+  walletClient,
 } from "@podnet/devnet";
 import {
   disputeCourtAbi,
@@ -34,7 +35,7 @@ import {
   parseManifest,
   pricePerSecond,
 } from "@podnet/sdk";
-import { type Address, createWalletClient, http, keccak256, toBytes } from "viem";
+import { type Address, keccak256, toBytes } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const docker = localDocker();
@@ -229,7 +230,7 @@ describe("scenario: reverse market and dispute (three providers)", () => {
   }, 90_000);
 
   it("(e) a dispute: bond taken, the arbiter slashes part of the collateral, the publisher gets it plus the bond", async () => {
-    const { client, viemChain } = clients(market);
+    const { client } = clients(market);
     const court = market.deployment.contracts.disputeCourt.address;
     const courtParams = await client.readContract({ address: court, abi: disputeCourtAbi, functionName: "params" });
     const bond = courtParams.disputeBond;
@@ -290,7 +291,7 @@ describe("scenario: reverse market and dispute (three providers)", () => {
     expect(onChain.answered).toBe(true);
 
     const amount = lease.collateral / 3n + 1n; // ≤ collateral
-    const arbiterWallet = createWalletClient({ account: arbiter, chain: viemChain, transport: http(market.rpcUrl) });
+    const arbiterWallet = walletClient(market, arbiter);
     const t1 = await tokenBalance(market, publisher1.address);
     const receipt = await client.waitForTransactionReceipt({
       hash: await arbiterWallet.writeContract({

@@ -1,8 +1,9 @@
 /** A local chain: anvil with the contracts deployed on it, and viem clients that talk to it. */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Deployment } from "@podnet/sdk/protocol";
+import { type Deployment, withGasHeadroom } from "@podnet/sdk/protocol";
 import { type Account, createPublicClient, createTestClient, createWalletClient, http } from "viem";
+import { writeContract } from "viem/actions";
 import { foundry } from "viem/chains";
 import { startAnvil } from "./anvil.js";
 import { deployContracts } from "./deploy.js";
@@ -52,7 +53,18 @@ export function clients(chain: Pick<LocalChain, "rpcUrl">) {
   };
 }
 
-/** A wallet client of `account` on a local chain. */
+/**
+ * A wallet client of `account` on a local chain. Its contract writes (also those of `getContract` handles built on it)
+ * carry the protocol's gas headroom, as the SDK's and the worker's do: with an exact estimate, a call estimated in one
+ * second and mined in the next can run out of gas (a settlement that starts paying out) and revert.
+ */
 export function walletClient<A extends Account>(chain: Pick<LocalChain, "rpcUrl">, account: A) {
-  return createWalletClient({ account, chain: clients(chain).viemChain, transport: http(chain.rpcUrl) });
+  const { viemChain, client } = clients(chain);
+  const wallet = createWalletClient({ account, chain: viemChain, transport: http(chain.rpcUrl) });
+  return wallet.extend((base) => ({
+    writeContract: (async (args: Parameters<typeof wallet.writeContract>[0]) => {
+      const gas = args.gas ?? withGasHeadroom(await client.estimateContractGas({ ...args, account } as never));
+      return writeContract(base, { ...args, gas } as never);
+    }) as typeof wallet.writeContract,
+  }));
 }

@@ -3,8 +3,27 @@
  * two publishers, direct leases from signed quotes, the reverse market, withdrawals, closes, a dark provider and
  * two disputes. Every write goes through viem with the SDK's ABIs and waits for a successful receipt.
  */
-import { encodeAttribute, type Pricing, type Quote, quoteTypedData, type Resources } from "@podnet/sdk/protocol";
-import { type Address, type Hex, keccak256, parseEther, stringToHex } from "viem";
+import {
+  disputeCourtAbi,
+  encodeAttribute,
+  type Pricing,
+  podnetMarketAbi,
+  podnetTestTokenAbi,
+  providerRegistryAbi,
+  type Quote,
+  quoteTypedData,
+  type Resources,
+} from "@podnet/sdk/protocol";
+import {
+  type Abi,
+  type Address,
+  decodeErrorResult,
+  type Hex,
+  keccak256,
+  parseEther,
+  stringToHex,
+  type TransactionReceipt,
+} from "viem";
 import { devAccount } from "./accounts.js";
 import { clients, type LocalChain, walletClient } from "./chain.js";
 import { contractHandles, contracts } from "./contracts.js";
@@ -13,6 +32,44 @@ import { contractHandles, contracts } from "./contracts.js";
 export const podResources: Resources = { cpuMillis: 500, memoryMiB: 512, storageMiB: 1024 };
 
 const spec = (name: string): Hex => keccak256(stringToHex(name));
+
+/**
+ * Why a mined transaction reverted: the same call replayed at its own block (automine: a reverted transaction is
+ * alone in its block and changed nothing the call reads, and the replay sees the same timestamp), decoded with the
+ * contracts' ABIs. A receipt says only "reverted"; a failed scenario should say which rule refused it.
+ */
+async function revertReason(client: ReturnType<typeof clients>["client"], receipt: TransactionReceipt) {
+  const sent = await client.getTransaction({ hash: receipt.transactionHash });
+  const replayed = await client
+    .call({
+      account: sent.from,
+      to: sent.to,
+      data: sent.input,
+      value: sent.value,
+      blockNumber: receipt.blockNumber,
+    })
+    .then(
+      () => "the replay at its block succeeds",
+      (error: unknown) => {
+        const data = (error as { walk?: (fn: (e: unknown) => boolean) => unknown }).walk?.(
+          (e) => typeof (e as { data?: unknown }).data === "string",
+        ) as { data?: Hex } | undefined;
+        if (!data?.data) return (error as Error).message.split("\n")[0];
+        for (const abi of revertAbis) {
+          try {
+            const decoded = decodeErrorResult({ abi, data: data.data });
+            return `${decoded.errorName}(${(decoded.args ?? []).join(", ")})`;
+          } catch {
+            // not this contract's error
+          }
+        }
+        return `revert data ${data.data}`;
+      },
+    );
+  return `transaction ${receipt.transactionHash} (block ${receipt.blockNumber}) reverted: ${replayed}`;
+}
+
+const revertAbis: Abi[] = [podnetMarketAbi, disputeCourtAbi, providerRegistryAbi, podnetTestTokenAbi];
 
 export type ScenarioResult = Awaited<ReturnType<typeof runScenario>>;
 
@@ -34,7 +91,7 @@ export async function runScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment
 
   const tx = async (hash: Promise<Hex>) => {
     const receipt = await client.waitForTransactionReceipt({ hash: await hash });
-    if (receipt.status !== "success") throw new Error(`transaction ${receipt.transactionHash} reverted`);
+    if (receipt.status !== "success") throw new Error(await revertReason(client, receipt));
     return receipt;
   };
   const now = async () => (await client.getBlock()).timestamp;

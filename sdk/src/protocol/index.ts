@@ -60,6 +60,7 @@ export {
   settle,
   splitWithdrawal,
 } from "./escrow.js";
+export { GAS_HEADROOM_PERCENT, withGasHeadroom } from "./gas.js";
 export {
   type EligibleOrderJson,
   type EligibleOrdersResponse,

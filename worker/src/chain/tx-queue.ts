@@ -1,3 +1,4 @@
+import { withGasHeadroom } from "@podnet/sdk/protocol";
 import {
   type Abi,
   type Address,
@@ -43,17 +44,11 @@ export interface ContractCall {
   args?: readonly unknown[];
 }
 
-/**
- * Headroom on estimated gas. An estimate is exact for the state it ran against; transactions racing into the same
- * block (two providers bidding on one order) can change what a call costs, and an exact estimate then runs out of gas.
- */
-const GAS_HEADROOM_PERCENT = 130n;
-
-/** Sends a contract call through the queue with estimated gas plus headroom. */
+/** Sends a contract call through the queue with estimated gas plus the protocol's headroom (withGasHeadroom). */
 export function sendContract(chain: ChainContext, txs: TxQueue, label: string, call: ContractCall) {
   return txs.run(label, async () => {
     const gas = await chain.publicClient.estimateContractGas({ ...call, account: chain.account } as never);
-    return chain.walletClient.writeContract({ ...call, gas: (gas * GAS_HEADROOM_PERCENT) / 100n } as never);
+    return chain.walletClient.writeContract({ ...call, gas: withGasHeadroom(gas) } as never);
   });
 }
 

@@ -24,6 +24,7 @@ import {
   InvalidParameterError,
   type InvalidParameterErrorType,
 } from "../../errors.js";
+import { withGasHeadroom } from "../../protocol/index.js";
 import { type RequireWalletErrorType, requireWallet } from "./wallet.js";
 
 export type ChainTimeErrorType = GetBlockErrorType;
@@ -88,13 +89,11 @@ export async function writeAndWait<
   const { walletClient, account } = requireWallet(client, action);
   let hash: Hash;
   try {
-    // Estimated gas plus 30%: an exact estimate runs out of gas when another transaction in the same block changes
-    // what the call costs (a bid landing first, a settlement).
-    const gas = await client.publicClient.estimateContractGas({ ...call, account } as never);
+    const gas = withGasHeadroom(await client.publicClient.estimateContractGas({ ...call, account } as never));
     hash = await walletClient.writeContract({
       ...call,
       account,
-      gas: (gas * 130n) / 100n,
+      gas,
       chain: walletClient.chain ?? client.publicClient.chain ?? null,
     } as unknown as Parameters<typeof walletClient.writeContract>[0]);
   } catch (error) {
