@@ -461,6 +461,25 @@ describe("worker: refusing bad input", () => {
     expect(huge.status).toBe(413);
   });
 
+  it("refuses an open quote (no publisher): whoever saw it first could use it and burn the provider's nonce", async () => {
+    const open = await fetch(`${worker.apiUrl}${providerApiPaths.quote}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        specHash: `0x${"cd".repeat(32)}`,
+        resources: { cpuMillis: 10, memoryMiB: 8, storageMiB: 0 },
+      }),
+    });
+    expect(open.status).toBe(400);
+    expect((await body(open)).error.issues).toEqual([
+      {
+        path: "publisher",
+        message:
+          "required: this provider signs quotes bound to the publisher that will create the lease (open quotes are off)",
+      },
+    ]);
+  });
+
   it("refuses forged, stale and replayed signatures with 401", async () => {
     const path = providerApiPaths.status(leaseId);
     const mallory = devAccount(12).account;

@@ -96,6 +96,11 @@ const schema = z.strictObject({
   outOfFundsGraceSec: z.coerce.number().int().min(0).default(60),
   manifestTimeoutSec: seconds.default(900),
   quoteTtlSec: seconds.default(300),
+  /**
+   * Sign quotes that name no publisher. Off: anyone who sees an open quote can use it first and burn its nonce, so a
+   * quote request must name the publisher that will create the lease.
+   */
+  openQuotes: bool.default(false),
   maxBlobBytes: z.coerce
     .number()
     .int()

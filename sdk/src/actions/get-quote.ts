@@ -41,7 +41,7 @@ export type GetQuoteParameters = {
   policy?: QuotePolicy;
   /**
    * The account the quote is bound to. Default: the wallet account; without a wallet the quote is unbound (usable by
-   * anyone).
+   * anyone), which providers refuse unless their operator turned open quotes on (`openQuotes`): pass the publisher.
    */
   publisher?: Address;
   /** The provider API's base URL; default: the endpoint registered on chain. */

@@ -176,7 +176,11 @@ describe("quote routes", () => {
     const invalid = await errorOf(await post("{}"));
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.issues?.map((i) => i.path)).toEqual(["specHash", "resources"]);
-    const valid = { specHash: `0x${"ab".repeat(32)}`, resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 } };
+    const valid = {
+      specHash: `0x${"ab".repeat(32)}`,
+      resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 },
+      publisher: publisher.address,
+    };
     expect(await errorOf(await post(JSON.stringify(valid)))).toEqual({
       status: 503,
       body: { error: { status: 503, message: "provider: not registered or paused, not taking leases" } },

@@ -29,8 +29,9 @@ export async function attestationDocument(ctx: WorkerContext, issuedAt: number):
 }
 
 /**
- * Signs an EIP-712 quote for a pod: the registered price for its resources, valid for `quoteTtlSec`, with a fresh
- * nonce (persisted before the quote leaves, so a restart never reuses one). The resources stay reserved until the
+ * Signs an EIP-712 quote for a pod, bound to the publisher that asked (open quotes only with `openQuotes`): the
+ * registered price for its resources, valid for `quoteTtlSec`, with a fresh nonce (persisted before the quote
+ * leaves, so a restart never reuses one). The resources stay reserved until the
  * quote expires or a lease uses it, so quotes never promise more than the registered capacity.
  */
 export async function signQuote(
@@ -41,6 +42,17 @@ export async function signQuote(
   const parsed = quoteRequestSchema.safeParse(body);
   if (!parsed.success) throw HttpError.invalid(bodyIssues(parsed.error));
   const request = parsed.data;
+  // An open quote (publisher zero) can be used by whoever sees it first: a stranger who copies it from the wire and
+  // front-runs createLease burns the provider's nonce and takes the price. Bound quotes are the default.
+  if (!request.publisher && !ctx.config.openQuotes) {
+    throw HttpError.invalid([
+      {
+        path: "publisher",
+        message:
+          "required: this provider signs quotes bound to the publisher that will create the lease (open quotes are off)",
+      },
+    ]);
+  }
   if (!ctx.profile.active) throw new HttpError(503, "provider: not registered or paused, not taking leases");
   const now = ctx.chainNow();
   const short = shortfall(

@@ -20,11 +20,17 @@ export const options: OptionSpec = {
   duration: { type: "string", value: "duration", description: "price the lease for this long (default 1h)" },
   "max-price": { type: "string", value: "base units/s", description: "refuse a quote above this price per second" },
   attr: { type: "list", value: "key=value", description: "without --provider: required attribute (repeatable)" },
+  publisher: {
+    type: "string",
+    value: "address",
+    description: "bind the quote to this account (default: your key's address)",
+  },
 };
 
 export const help = `Asks a provider's API for a signed quote and checks it before showing it: the EIP-712 signature
 recovers to the provider, the quote is for this spec, resources and account, the attestation document hashes to the
-quote's attestationHash. Shows the price per second, the cost for --duration (durations: 90s, 30m, 1h, 1h30m, 2d) and
+quote's attestationHash. The quote is bound to your key's address (or --publisher); providers refuse open quotes
+unless their operator turned them on. Shows the price per second, the cost for --duration (durations: 90s, 30m, 1h, 1h30m, 2d) and
 until when the quote is valid. Nothing is signed or paid.
 
 examples:
@@ -39,6 +45,7 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
   const maxPrice = amountOption(args, "max-price");
   let provider = addressOption(stringOption(args, "provider"), "--provider");
   const attributes = attributesOption(args);
+  const publisher = addressOption(stringOption(args, "publisher"), "--publisher");
   const client = await ctx.client("optional");
   if (!provider) {
     provider = (
@@ -51,6 +58,7 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
   const quoted = await client.getQuote({
     provider,
     manifest,
+    ...(publisher ? { publisher } : {}),
     ...(maxPrice !== undefined ? { policy: { maxPricePerSecond: maxPrice } } : {}),
   });
   const cost = await client.estimateCost({ pricePerSecond: quoted.quote.pricePerSecond, seconds });

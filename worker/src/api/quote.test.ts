@@ -1,0 +1,87 @@
+import { type AttestationDocument, quoteFromResponse, quoteTypedData } from "@podnet/sdk/protocol";
+import { getAddress, recoverTypedDataAddress, zeroAddress } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { WorkerContext } from "../context.js";
+import { freshStateData } from "../store/worker-state.js";
+import { HttpError } from "./http-error.js";
+import { signQuote } from "./quote.js";
+
+// signQuote against a stub worker (no chain, no Docker): who a quote is bound to, and what a refused request leaves.
+
+const provider = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
+const publisher = getAddress("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266");
+const market = getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3");
+const chainId = 31337;
+const now = 1_800_000_000;
+const attestation = { version: 1, provider: provider.address, issuedAt: now } as unknown as AttestationDocument;
+const resources = { cpuMillis: 250, memoryMiB: 64, storageMiB: 0 };
+const specHash = `0x${"ab".repeat(32)}`;
+
+let ctx: WorkerContext;
+let saves: number;
+
+function stubWorker(config: { openQuotes?: boolean } = {}) {
+  saves = 0;
+  const data = freshStateData({ chainId, provider: provider.address, market }, 1);
+  return {
+    config: { quoteTtlSec: 300, openQuotes: false, ...config },
+    chain: { account: provider, chainId, deployment: { contracts: { podnetMarket: { address: market } } } },
+    profile: {
+      active: true,
+      capacity: { cpuMillis: 1000, memoryMiB: 1024, storageMiB: 1024 },
+      pricing: { perCpuMilli: 3n, perMemoryMiB: 2n, perStorageMiB: 1n, flat: 5n },
+    },
+    state: {
+      data,
+      saveNow: () => {
+        saves++;
+      },
+    },
+    chainNow: () => now,
+  } as unknown as WorkerContext;
+}
+
+beforeEach(() => {
+  ctx = stubWorker();
+});
+
+describe("signQuote", () => {
+  it("binds the quote to the publisher that asked, signed by the provider", async () => {
+    const response = await signQuote(ctx, { specHash, resources, publisher }, attestation);
+    const quote = quoteFromResponse(response);
+    expect(quote.publisher).toBe(publisher);
+    expect(quote.pricePerSecond).toBe(250n * 3n + 64n * 2n + 5n);
+    expect(quote.validUntil).toBe(now + 300);
+    const signer = await recoverTypedDataAddress({
+      ...quoteTypedData(quote, chainId, market),
+      signature: response.signature,
+    });
+    expect(signer).toBe(provider.address);
+    expect(ctx.state.data.quotes).toHaveLength(1);
+  });
+
+  it("refuses an open quote by default: anyone could front-run it and burn the provider's nonce", async () => {
+    const error = await signQuote(ctx, { specHash, resources }, attestation).catch((e) => e);
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error.status).toBe(400);
+    expect(error.issues).toEqual([
+      {
+        path: "publisher",
+        message:
+          "required: this provider signs quotes bound to the publisher that will create the lease (open quotes are off)",
+      },
+    ]);
+    // Nothing was spent or reserved for the refused request.
+    expect(ctx.state.data.nextQuoteNonce).toBe("1");
+    expect(ctx.state.data.quotes).toEqual([]);
+    expect(saves).toBe(0);
+  });
+
+  it("signs open quotes when the operator turned them on", async () => {
+    ctx = stubWorker({ openQuotes: true });
+    const response = await signQuote(ctx, { specHash, resources }, attestation);
+    expect(response.quote.publisher).toBe(zeroAddress);
+    expect(ctx.state.data.nextQuoteNonce).toBe("2");
+  });
+});
