@@ -116,7 +116,12 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         if (amount == 0) revert MarketZeroAmount();
         if (registry.statusOf(msg.sender) == ProviderStatus.None) revert MarketProviderNotRegistered(msg.sender);
         Stake storage s = _s.stakes[msg.sender];
-        s.free = (uint256(s.free) + amount).toUint96();
+        // Bound free + locked, not free alone: unlocking collateral moves it from locked to free, which must not
+        // overflow (a publisher's close or a ruling would revert).
+        uint256 bonded = uint256(s.free) + s.locked + amount;
+        if (bonded > type(uint96).max) revert MarketStakeTooLarge(msg.sender, bonded, type(uint96).max);
+        // forge-lint: disable-next-line(unsafe-typecast) free + amount <= bonded <= type(uint96).max
+        s.free += uint96(amount);
         if (s.jailed || s.lastHeartbeat == 0) {
             s.jailed = false;
             s.lastHeartbeat = uint40(block.timestamp);

@@ -44,6 +44,9 @@ interface IPodnetMarket {
     error MarketProviderNotActive(address provider);
     /// @notice `provider` has `free` stake but the call needs `needed`.
     error MarketInsufficientFreeStake(address provider, uint256 free, uint256 needed);
+    /// @notice Staking would take `provider`'s bonded stake (free + locked) to `bonded`, above `maxBonded`: collateral
+    ///         unlocked back into free stake must never overflow it.
+    error MarketStakeTooLarge(address provider, uint256 bonded, uint256 maxBonded);
     /// @notice `provider`'s bonded stake `bonded` is below the `minimum` this call needs.
     error MarketStakeBelowMinimum(address provider, uint256 bonded, uint256 minimum);
     /// @notice Unbonding stake cannot be withdrawn before `releaseAt`.
@@ -245,7 +248,8 @@ interface IPodnetMarket {
                                  STAKE
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Adds `amount` to the caller's free stake. The caller must be a registered provider.
+    /// @notice Adds `amount` to the caller's free stake. The caller must be a registered provider, and its bonded
+    ///         stake (free + locked) stays within uint96.
     function stake(uint256 amount) external;
 
     /// @notice Starts unbonding `amount` of free stake. A new request adds to what is already unbonding and

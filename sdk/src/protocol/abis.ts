@@ -3681,6 +3681,27 @@ export const podnetMarketAbi = [
   },
   {
     "type": "error",
+    "name": "MarketStakeTooLarge",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "bonded",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "maxBonded",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "MarketTooManyAttributes",
     "inputs": [
       {
