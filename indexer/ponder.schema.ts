@@ -33,7 +33,9 @@ export const provider = onchainTable(
     heartbeatCount: t.integer().notNull(),
     epoch: t.integer().notNull(),
     jailed: t.boolean().notNull(),
-    /** Seconds spent dark (from a last heartbeat to the stake that ended the jail), closed periods only. */
+    /** While jailed: the second from which the provider may unjail (report time plus the jail cooldown). */
+    jailedUntil: t.bigint(),
+    /** Seconds spent dark (from a last heartbeat to the unjail that ended the jail), closed periods only. */
     darkSeconds: t.bigint().notNull(),
     /** When the current dark period began (the reported last heartbeat), while jailed. */
     darkSince: t.bigint(),
@@ -173,6 +175,8 @@ export const darkReport = onchainTable("dark_report", (t) => ({
   compensationPaid: t.bigint().notNull(),
   swept: t.bigint().notNull(),
   reportedAt: t.bigint().notNull(),
+  /** The provider may unjail from this second on. */
+  jailedUntil: t.bigint().notNull(),
 }));
 
 export const dispute = onchainTable(
@@ -231,6 +235,7 @@ export const protocol = onchainTable("protocol", (t) => ({
   heartbeatThreshold: t.bigint().notNull(),
   minProviderStake: t.bigint().notNull(),
   maxBidsPerOrder: t.integer().notNull(),
+  jailCooldown: t.bigint().notNull(),
   disputeBond: t.bigint().notNull(),
   disputeAnswerWindow: t.bigint().notNull(),
   disputeRulingWindow: t.bigint().notNull(),

@@ -45,6 +45,9 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     uint16 public constant MAX_FEE_BPS = 1000;
     /// @notice Upper bound for every duration parameter.
     uint40 public constant MAX_DURATION_PARAM = 365 days;
+    /// @notice Shortest jail cooldown governance can set. Each epoch then lasts at least this long, so the uint24 epoch
+    ///         counter cannot be used up (2^24 hours is over 1,900 years).
+    uint40 public constant MIN_JAIL_COOLDOWN = 1 hours;
 
     bytes32 public constant RESOURCES_TYPEHASH =
         keccak256("Resources(uint32 cpuMillis,uint32 memoryMiB,uint32 storageMiB)");
@@ -111,7 +114,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IPodnetMarket
-    /// @dev The first stake, and a stake after a dark report, also count as a heartbeat; the latter ends the jail.
+    /// @dev The first stake also counts as a heartbeat. A stake does not end a jail: `unjail` does.
     function stake(uint256 amount) external nonReentrant {
         if (amount == 0) revert MarketZeroAmount();
         if (registry.statusOf(msg.sender) == ProviderStatus.None) revert MarketProviderNotRegistered(msg.sender);
@@ -122,9 +125,9 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         if (bonded > type(uint96).max) revert MarketStakeTooLarge(msg.sender, bonded, type(uint96).max);
         // forge-lint: disable-next-line(unsafe-typecast) free + amount <= bonded <= type(uint96).max
         s.free += uint96(amount);
-        if (s.jailed || s.lastHeartbeat == 0) {
-            s.jailed = false;
-            s.lastHeartbeat = uint40(block.timestamp);
+        if (s.lastHeartbeat == 0) {
+            // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
+            s.lastHeartbeat = uint32(block.timestamp);
             emit Heartbeat(msg.sender, uint40(block.timestamp));
         }
         emit Staked(msg.sender, amount);
@@ -165,7 +168,9 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     function heartbeat() external {
         Stake storage s = _s.stakes[msg.sender];
         if (s.lastHeartbeat == 0) revert MarketNotStaked(msg.sender);
-        s.lastHeartbeat = uint40(block.timestamp);
+        if (s.jailed) revert MarketProviderJailed(msg.sender);
+        // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
+        s.lastHeartbeat = uint32(block.timestamp);
         emit Heartbeat(msg.sender, uint40(block.timestamp));
     }
 
@@ -177,12 +182,14 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         if (s.jailed) revert MarketProviderJailed(provider);
         MarketParams memory p = _s.params;
         uint256 reportableAt = uint256(darkAt) + p.heartbeatThreshold + 1;
+        // forge-lint: disable-next-line(unsafe-typecast) jailCooldown <= 365 days
+        uint40 jailedUntil = uint40(block.timestamp + p.jailCooldown);
         if (block.timestamp < reportableAt) revert MarketProviderAlive(provider, darkAt, reportableAt);
 
         uint256 locked = s.locked;
         uint256 slashed = locked * p.darkSlashBps / LeaseMath.BPS;
         reward = slashed * p.reporterRewardBps / LeaseMath.BPS;
-        uint16 epoch = s.epoch;
+        uint24 epoch = s.epoch;
         // Each lease of this epoch later receives compensationBps of its own collateral; their sum never exceeds
         // slashed - reward, so the pool cannot run dry.
         _s.darkRecords[provider][epoch] = DarkRecord({
@@ -190,7 +197,8 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
             // forge-lint: disable-next-line(unsafe-typecast) < BPS
             compensationBps: uint16(uint256(p.darkSlashBps) * (LeaseMath.BPS - p.reporterRewardBps) / LeaseMath.BPS),
             // forge-lint: disable-next-line(unsafe-typecast) slashed - reward <= locked, a uint96
-            pool: uint96(slashed - reward)
+            pool: uint96(slashed - reward),
+            jailedUntil: jailedUntil
         });
         // forge-lint: disable-next-line(unsafe-typecast) slashed <= locked, a uint96
         s.free += uint96(locked - slashed);
@@ -198,8 +206,26 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         s.epoch = epoch + 1;
         s.jailed = true;
 
-        emit ProviderReportedDark(provider, msg.sender, epoch, darkAt, slashed, reward, locked - slashed);
+        emit ProviderReportedDark(provider, msg.sender, epoch, darkAt, slashed, reward, locked - slashed, jailedUntil);
         if (reward != 0) token.safeTransfer(msg.sender, reward);
+    }
+
+    /// @inheritdoc IPodnetMarket
+    function unjail() external {
+        Stake storage s = _s.stakes[msg.sender];
+        if (!s.jailed) revert MarketProviderNotJailed(msg.sender);
+        uint24 epoch = s.epoch;
+        // A jailed provider has been reported at least once: its last report ended epoch - 1.
+        uint256 jailedUntil = _s.darkRecords[msg.sender][epoch - 1].jailedUntil;
+        if (block.timestamp < jailedUntil) revert MarketJailCooldown(msg.sender, jailedUntil);
+        uint256 bonded = uint256(s.free) + s.locked;
+        uint256 minimum = _s.params.minProviderStake;
+        if (bonded < minimum) revert MarketStakeBelowMinimum(msg.sender, bonded, minimum);
+        s.jailed = false;
+        // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
+        s.lastHeartbeat = uint32(block.timestamp);
+        emit ProviderUnjailed(msg.sender, epoch);
+        emit Heartbeat(msg.sender, uint40(block.timestamp));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -315,7 +341,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
 
     /// @inheritdoc IPodnetMarket
     function withdraw(uint256[] calldata leaseIds) external nonReentrant returns (uint256 net) {
-        uint16 epoch = _s.stakes[msg.sender].epoch;
+        uint24 epoch = _s.stakes[msg.sender].epoch;
         uint256 gross;
         for (uint256 i; i < leaseIds.length; ++i) {
             uint256 leaseId = leaseIds[i];
@@ -333,8 +359,8 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
             if (amount == 0) continue;
             // forge-lint: disable-next-line(unsafe-typecast) amount <= balance, a uint96
             lease.balance = uint96(balance - amount);
-            // forge-lint: disable-next-line(unsafe-typecast) settledUntil <= block.timestamp
-            lease.settledAt = uint40(settledUntil);
+            // forge-lint: disable-next-line(unsafe-typecast) settledUntil <= block.timestamp, in uint32 until 2106
+            lease.settledAt = uint32(settledUntil);
             emit LeaseSettled(leaseId, amount, settledUntil);
             gross += amount;
         }
@@ -575,6 +601,9 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         if (p.heartbeatThreshold == 0 || p.heartbeatThreshold > MAX_DURATION_PARAM) {
             revert MarketInvalidParameter("heartbeatThreshold", p.heartbeatThreshold);
         }
+        if (p.jailCooldown < MIN_JAIL_COOLDOWN || p.jailCooldown > MAX_DURATION_PARAM) {
+            revert MarketInvalidParameter("jailCooldown", p.jailCooldown);
+        }
         _s.params = p;
         _s.fees.bps = p.feeBps;
         emit ParamsUpdated(p);
@@ -617,7 +646,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
 
     /// @dev The time up to which a running lease accrues: now, or its provider's last heartbeat when the provider
     ///      was reported dark since the lease started (`providerEpoch` is the provider's current epoch).
-    function _accruesUntil(Lease storage lease, uint16 providerEpoch) private view returns (uint256) {
+    function _accruesUntil(Lease storage lease, uint24 providerEpoch) private view returns (uint256) {
         if (lease.epoch == providerEpoch) return block.timestamp;
         return _s.darkRecords[lease.provider][lease.epoch].darkAt;
     }

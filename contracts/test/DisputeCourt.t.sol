@@ -1080,10 +1080,13 @@ contract DisputeCourtTest is MarketFixture {
         skip(10 minutes);
         _close(publisher);
         _reportDark();
-        // The provider comes back with fresh stake: a new epoch, no longer jailed.
+        // The provider comes back with fresh stake after its jail: a new epoch, no longer jailed.
         _fund(provider, 100 * TOKEN);
         vm.prank(provider);
         market.stake(100 * TOKEN);
+        vm.warp(market.darkRecord(provider, 0).jailedUntil);
+        vm.prank(provider);
+        market.unjail();
         assertEq(market.stakeOf(provider).epoch, 1);
 
         vm.warp(uint256(court.getDispute(disputeId).answerBy) + 1);

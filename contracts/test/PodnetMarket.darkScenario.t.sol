@@ -283,7 +283,14 @@ contract PodnetMarketDarkScenarioTest is MarketFixture {
         vm.warp(t.darkAt + p.heartbeatThreshold + 1);
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.ProviderReportedDark(
-            provider, reporter, 0, uint40(t.darkAt), t.slashed, t.reward, t.collateral - t.slashed
+            provider,
+            reporter,
+            0,
+            uint40(t.darkAt),
+            t.slashed,
+            t.reward,
+            t.collateral - t.slashed,
+            uint40(block.timestamp + p.jailCooldown)
         );
         vm.prank(reporter);
         assertEq(market.reportDark(provider), t.reward, "reward returned");

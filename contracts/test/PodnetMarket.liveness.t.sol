@@ -25,6 +25,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
     /// @dev darkSlashBps * (BPS - reporterRewardBps) / BPS with the default parameters.
     uint256 internal constant COMP_BPS = 9000;
     uint40 internal constant THRESHOLD = 1 hours;
+    uint40 internal constant JAIL_COOLDOWN = 1 days;
     uint256 internal constant COLLATERAL = uint256(PRICE) * 1 days;
 
     address internal reporter = makeAddr("reporter");
@@ -70,16 +71,33 @@ contract PodnetMarketLivenessTest is MarketFixture {
         market.closeLease(leaseId);
     }
 
+    /// @dev The jailed provider stakes `amount` more, waits out its jail cooldown and unjails.
     function _restake(uint256 amount) internal {
         _fund(provider, amount);
         vm.prank(provider);
         market.stake(amount);
+        _waitOutJail();
+        vm.prank(provider);
+        market.unjail();
+    }
+
+    function _waitOutJail() internal {
+        Stake memory s = market.stakeOf(provider);
+        uint256 jailedUntil = market.darkRecord(provider, s.epoch - 1).jailedUntil;
+        if (block.timestamp < jailedUntil) vm.warp(jailedUntil);
     }
 
     function _setParams(uint16 darkSlashBps, uint16 reporterRewardBps) internal {
         MarketParams memory p = defaultParams();
         p.darkSlashBps = darkSlashBps;
         p.reporterRewardBps = reporterRewardBps;
+        vm.prank(admin);
+        market.setParams(p);
+    }
+
+    function _setJailCooldown(uint40 cooldown) internal {
+        MarketParams memory p = market.params();
+        p.jailCooldown = cooldown;
         vm.prank(admin);
         market.setParams(p);
     }
@@ -202,16 +220,16 @@ contract PodnetMarketLivenessTest is MarketFixture {
         assertEq(market.darkRecord(provider, 0).darkAt, START_TIME + 50 minutes);
     }
 
-    function test_heartbeat_jailedProviderStaysJailed() public {
+    function test_heartbeat_revertsWhenJailed() public {
         _goDark();
-        uint256 at = block.timestamp + 10 minutes;
-        vm.warp(at);
+        uint256 darkAt = START_TIME;
+        vm.warp(block.timestamp + 10 minutes);
 
-        vm.expectEmit(true, false, false, true, address(market));
-        emit IPodnetMarket.Heartbeat(provider, uint40(at));
+        // A jailed provider's heartbeat does not count: it leaves jail through unjail.
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderJailed.selector, provider));
         _heartbeat(provider);
+        _assertLiveness(provider, darkAt, 1, true);
 
-        _assertLiveness(provider, at, 1, true);
         // Still jailed: cannot take work, cannot be reported again.
         Quote memory quote = _quote(provider, PRICE, 7);
         bytes memory signature = _sign(providerKey, quote);
@@ -219,7 +237,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
         vm.prank(publisher);
         market.createLease(quote, signature, DEPOSIT);
 
-        vm.warp(at + THRESHOLD + 1);
+        vm.warp(block.timestamp + THRESHOLD + 1);
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderJailed.selector, provider));
         _report(reporter);
     }
@@ -387,7 +405,9 @@ contract PodnetMarketLivenessTest is MarketFixture {
         uint256 reward = COLLATERAL * REWARD_BPS / BPS;
 
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.ProviderReportedDark(provider, reporter, 0, uint40(START_TIME), COLLATERAL, reward, 0);
+        emit IPodnetMarket.ProviderReportedDark(
+            provider, reporter, 0, uint40(START_TIME), COLLATERAL, reward, 0, uint40(block.timestamp + JAIL_COOLDOWN)
+        );
         _report(reporter);
     }
 
@@ -396,7 +416,9 @@ contract PodnetMarketLivenessTest is MarketFixture {
         vm.warp(START_TIME + THRESHOLD + 1);
 
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.ProviderReportedDark(provider, reporter, 0, uint40(START_TIME), 0, 0, 0);
+        emit IPodnetMarket.ProviderReportedDark(
+            provider, reporter, 0, uint40(START_TIME), 0, 0, 0, uint40(block.timestamp + JAIL_COOLDOWN)
+        );
         uint256 reward = _report(reporter);
 
         assertEq(reward, 0);
@@ -418,7 +440,16 @@ contract PodnetMarketLivenessTest is MarketFixture {
         vm.warp(START_TIME + THRESHOLD + 1);
 
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.ProviderReportedDark(provider, reporter, 0, uint40(START_TIME), slashed, reward, returned);
+        emit IPodnetMarket.ProviderReportedDark(
+            provider,
+            reporter,
+            0,
+            uint40(START_TIME),
+            slashed,
+            reward,
+            returned,
+            uint40(block.timestamp + JAIL_COOLDOWN)
+        );
         uint256 paid = _report(reporter);
 
         assertEq(paid, reward);
@@ -858,24 +889,59 @@ contract PodnetMarketLivenessTest is MarketFixture {
         assertEq(uint8(market.getBid(orderId, provider).status), uint8(BidStatus.None));
     }
 
-    function test_stake_afterReportEndsJailAndResetsHeartbeat() public {
+    /*//////////////////////////////////////////////////////////////
+                                  JAIL
+    //////////////////////////////////////////////////////////////*/
+
+    function test_reportDark_setsJailCooldown() public {
+        _goDark();
+        uint256 jailedUntil = block.timestamp + JAIL_COOLDOWN;
+        assertEq(market.darkRecord(provider, 0).jailedUntil, jailedUntil);
+    }
+
+    function test_reportDark_emitsJailedUntil() public {
+        vm.warp(START_TIME + THRESHOLD + 1);
+        vm.expectEmit(true, true, false, true, address(market));
+        emit IPodnetMarket.ProviderReportedDark(
+            provider, reporter, 0, uint40(START_TIME), 0, 0, 0, uint40(block.timestamp + JAIL_COOLDOWN)
+        );
+        _report(reporter);
+    }
+
+    function test_stake_doesNotEndJail() public {
         _lease(PRICE, DEPOSIT, 0);
         _goDark();
-        uint256 at = block.timestamp + 2 days;
-        vm.warp(at);
+        vm.warp(block.timestamp + 2 days);
         _fund(provider, 5 * TOKEN);
 
-        vm.expectEmit(true, false, false, true, address(market));
-        emit IPodnetMarket.Heartbeat(provider, uint40(at));
-        vm.expectEmit(true, false, false, true, address(market));
-        emit IPodnetMarket.Staked(provider, 5 * TOKEN);
+        vm.recordLogs();
         vm.prank(provider);
         market.stake(5 * TOKEN);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            assertTrue(logs[i].topics[0] != IPodnetMarket.Heartbeat.selector, "no Heartbeat event");
+        }
+        _assertLiveness(provider, START_TIME, 1, true);
+        _assertStake(provider, STAKE - COLLATERAL + 5 * TOKEN, 0);
+    }
+
+    function test_unjail_endsJailAndResetsHeartbeat() public {
+        _lease(PRICE, DEPOSIT, 0);
+        _goDark();
+        uint256 at = block.timestamp + JAIL_COOLDOWN;
+        vm.warp(at);
+
+        vm.expectEmit(true, false, false, true, address(market));
+        emit IPodnetMarket.ProviderUnjailed(provider, 1);
+        vm.expectEmit(true, false, false, true, address(market));
+        emit IPodnetMarket.Heartbeat(provider, uint40(at));
+        vm.prank(provider);
+        market.unjail();
 
         _assertLiveness(provider, at, 1, false);
-        _assertStake(provider, STAKE - COLLATERAL + 5 * TOKEN, 0);
+        _assertStake(provider, STAKE - COLLATERAL, 0);
 
-        // The threshold counts from the new stake.
+        // The threshold counts from the unjail.
         vm.warp(at + THRESHOLD);
         vm.expectRevert(
             abi.encodeWithSelector(IPodnetMarket.MarketProviderAlive.selector, provider, at, at + THRESHOLD + 1)
@@ -883,12 +949,98 @@ contract PodnetMarketLivenessTest is MarketFixture {
         _report(reporter);
     }
 
+    function test_unjail_revertsDuringCooldown() public {
+        _goDark();
+        uint256 jailedUntil = block.timestamp + JAIL_COOLDOWN;
+        vm.warp(jailedUntil - 1);
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketJailCooldown.selector, provider, jailedUntil));
+        vm.prank(provider);
+        market.unjail();
+        _assertLiveness(provider, START_TIME, 1, true);
+    }
+
+    function test_unjail_revertsBelowMinimumStake() public {
+        vm.prank(provider);
+        market.unstake(STAKE - 1);
+        _goDark();
+        _waitOutJail();
+        uint256 minimum = market.params().minProviderStake;
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketStakeBelowMinimum.selector, provider, 1, minimum));
+        vm.prank(provider);
+        market.unjail();
+
+        // Fresh stake up to the minimum lets it out.
+        _fund(provider, minimum - 1);
+        vm.prank(provider);
+        market.stake(minimum - 1);
+        vm.prank(provider);
+        market.unjail();
+        _assertLiveness(provider, block.timestamp, 1, false);
+    }
+
+    function test_unjail_revertsWhenNotJailed() public {
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderNotJailed.selector, provider));
+        vm.prank(provider);
+        market.unjail();
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderNotJailed.selector, stranger));
+        vm.prank(stranger);
+        market.unjail();
+    }
+
+    function test_unjail_usesCooldownInForceAtReport() public {
+        _goDark();
+        uint256 jailedUntil = block.timestamp + JAIL_COOLDOWN;
+        MarketParams memory p = defaultParams();
+        p.jailCooldown = 30 days;
+        vm.prank(admin);
+        market.setParams(p);
+        vm.warp(jailedUntil);
+        vm.prank(provider);
+        market.unjail();
+        _assertLiveness(provider, jailedUntil, 1, false);
+    }
+
+    function test_unjail_twiceReverts() public {
+        _goDark();
+        _restake(TOKEN);
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderNotJailed.selector, provider));
+        vm.prank(provider);
+        market.unjail();
+    }
+
+    /// @dev Issue 13, finding 3: the epoch was a uint16 and a stake of 1 wei ended a jail, so 65,535 self-reports
+    ///      each followed by a 1-wei re-stake wrapped the counter and made the provider unreportable forever (the
+    ///      next report overflowed). The epoch is a uint24 now and leaving jail takes the cooldown and the minimum
+    ///      stake: the provider is still reportable after 65,536 reports.
+    function test_reportDark_epochSurvivesSixtyFiveThousandReports() public {
+        // Even at the shortest cooldown governance can set, these 65,536 reports span over 15 years.
+        _setJailCooldown(uint40(market.MIN_JAIL_COOLDOWN()));
+        vm.pauseGasMetering();
+        for (uint256 i; i < 65_535; ++i) {
+            vm.warp(block.timestamp + THRESHOLD + 1);
+            vm.prank(provider);
+            market.reportDark(provider);
+            _waitOutJail();
+            vm.prank(provider);
+            market.unjail();
+        }
+        vm.resumeGasMetering();
+        assertEq(market.stakeOf(provider).epoch, 65_535);
+
+        vm.warp(block.timestamp + THRESHOLD + 1);
+        _report(stranger);
+        _assertLiveness(provider, block.timestamp - THRESHOLD - 1, 65_536, true);
+        assertEq(market.darkRecord(provider, 65_535).darkAt, block.timestamp - THRESHOLD - 1);
+    }
+
     function test_stake_afterReturnDoesNotHeartbeatAgain() public {
         _goDark();
         _restake(TOKEN);
         uint256 back = block.timestamp;
         vm.warp(back + 10 minutes);
-        _restake(TOKEN);
+        _fund(provider, TOKEN);
+        vm.prank(provider);
+        market.stake(TOKEN);
         _assertLiveness(provider, back, 1, false);
     }
 
@@ -934,7 +1086,14 @@ contract PodnetMarketLivenessTest is MarketFixture {
         vm.warp(back + THRESHOLD + 1);
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.ProviderReportedDark(
-            provider, stranger, 1, uint40(back), newCollateral, newCollateral * REWARD_BPS / BPS, 0
+            provider,
+            stranger,
+            1,
+            uint40(back),
+            newCollateral,
+            newCollateral * REWARD_BPS / BPS,
+            0,
+            uint40(block.timestamp + JAIL_COOLDOWN)
         );
         _report(stranger);
 
@@ -981,6 +1140,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
     }
 
     function test_acceptBid_revertsWhenBidVoidEvenAfterReturn() public {
+        _setJailCooldown(1 hours); // the provider is back before the order expires
         (uint256 orderId,) = _voidBidSetUp();
         _restake(TOKEN);
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderWentDark.selector, provider, 0));

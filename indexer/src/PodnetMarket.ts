@@ -28,6 +28,7 @@ ponder.on("PodnetMarket:ParamsUpdated", async ({ event, context }) => {
     heartbeatThreshold: BigInt(params.heartbeatThreshold),
     minProviderStake: params.minProviderStake,
     maxBidsPerOrder: params.maxBidsPerOrder,
+    jailCooldown: BigInt(params.jailCooldown),
   });
 });
 
@@ -45,16 +46,8 @@ ponder.on("PodnetMarket:Staked", async ({ event, context }) => {
   const { provider: address, amount } = event.args;
   const row = await context.db.find(provider, { address });
   if (!row) return;
-  await context.db.update(provider, { address }).set({
-    firstStakedAt: row.firstStakedAt ?? event.block.timestamp,
-    // A stake ends a jail: the dark period closes now.
-    jailed: false,
-    darkSince: null,
-    darkSeconds:
-      row.jailed && row.darkSince !== null
-        ? row.darkSeconds + (event.block.timestamp - row.darkSince)
-        : row.darkSeconds,
-  });
+  // A stake does not end a jail (ProviderUnjailed does).
+  await context.db.update(provider, { address }).set({ firstStakedAt: row.firstStakedAt ?? event.block.timestamp });
   await moveStake(context, event, address, { free: amount }, { kind: "staked", amount });
   await addToProtocol(context, { totalStaked: amount });
 });
@@ -87,7 +80,7 @@ ponder.on("PodnetMarket:Heartbeat", async ({ event, context }) => {
 });
 
 ponder.on("PodnetMarket:ProviderReportedDark", async ({ event, context }) => {
-  const { provider: address, reporter, epoch, darkAt, slashed, reward, returned } = event.args;
+  const { provider: address, reporter, epoch, darkAt, slashed, reward, returned, jailedUntil } = event.args;
   await context.db.insert(darkReport).values({
     id: darkReportId(address, epoch),
     provider: address,
@@ -100,10 +93,12 @@ ponder.on("PodnetMarket:ProviderReportedDark", async ({ event, context }) => {
     compensationPaid: 0n,
     swept: 0n,
     reportedAt: event.block.timestamp,
+    jailedUntil: BigInt(jailedUntil),
   });
   await context.db.update(provider, { address }).set((row) => ({
     epoch: epoch + 1,
     jailed: true,
+    jailedUntil: BigInt(jailedUntil),
     darkSince: BigInt(darkAt),
     darkReports: row.darkReports + 1,
   }));
@@ -116,6 +111,16 @@ ponder.on("PodnetMarket:ProviderReportedDark", async ({ event, context }) => {
     { kind: "slashed", amount: slashed },
   );
   await addToProtocol(context, { totalSlashed: slashed });
+});
+
+ponder.on("PodnetMarket:ProviderUnjailed", async ({ event, context }) => {
+  // The jail ends: the dark period closes now (a Heartbeat event follows and sets lastHeartbeat).
+  await context.db.update(provider, { address: event.args.provider }).set((row) => ({
+    jailed: false,
+    jailedUntil: null,
+    darkSince: null,
+    darkSeconds: row.darkSince !== null ? row.darkSeconds + (event.block.timestamp - row.darkSince) : row.darkSeconds,
+  }));
 });
 
 ponder.on("PodnetMarket:DarkPoolSwept", async ({ event, context }) => {

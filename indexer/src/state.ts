@@ -27,6 +27,7 @@ export async function createProtocolRow(context: Context) {
     heartbeatThreshold: 0n,
     minProviderStake: 0n,
     maxBidsPerOrder: 0,
+    jailCooldown: 0n,
     disputeBond: 0n,
     disputeAnswerWindow: 0n,
     disputeRulingWindow: 0n,

@@ -113,8 +113,12 @@ interface IPodnetMarket {
     error MarketNoBids(uint256 orderId);
     /// @notice The bid still stands: its order is open and not expired, or the bid won.
     error MarketBidNotReleasable(uint256 orderId, address provider);
-    /// @notice `provider` was reported dark and has not come back with fresh stake.
+    /// @notice `provider` was reported dark and has not left jail (`unjail`).
     error MarketProviderJailed(address provider);
+    /// @notice `provider` is not jailed.
+    error MarketProviderNotJailed(address provider);
+    /// @notice `provider` may leave jail from `jailedUntil` on.
+    error MarketJailCooldown(address provider, uint256 jailedUntil);
     /// @notice The bid or lease belongs to `epoch`, which ended when its provider was reported dark.
     error MarketProviderWentDark(address provider, uint256 epoch);
     /// @notice `provider` heartbeated at `lastHeartbeat`; it can be reported dark from `reportableAt` on.
@@ -211,20 +215,24 @@ interface IPodnetMarket {
     event Heartbeat(address indexed provider, uint40 at);
     /// @notice `reporter` reported `provider` dark: its leases of `epoch` end at `darkAt`; `slashed` of its locked
     ///         stake was slashed (`reward` of it to the reporter, the rest kept for compensation) and `returned` went
-    ///         back to its free stake. The provider is jailed until it stakes again.
+    ///         back to its free stake. The provider is jailed: it may `unjail` from `jailedUntil` on.
     event ProviderReportedDark(
         address indexed provider,
         address indexed reporter,
-        uint16 epoch,
+        uint24 epoch,
         uint40 darkAt,
         uint256 slashed,
         uint256 reward,
-        uint256 returned
+        uint256 returned,
+        uint40 jailedUntil
     );
+    /// @notice `provider` left jail: it takes work again in `epoch`, and its liveness counts from now (a Heartbeat
+    ///         event follows).
+    event ProviderUnjailed(address indexed provider, uint24 epoch);
     /// @notice The publisher of a dark provider's lease received `amount` of slashed stake on top of its refund.
     event CompensationPaid(uint256 indexed leaseId, address indexed publisher, uint256 amount);
     /// @notice Slashed stake of a dark epoch that no lease will claim (a void bid's reservation) went to the fees.
-    event DarkPoolSwept(address indexed provider, uint16 epoch, uint256 amount);
+    event DarkPoolSwept(address indexed provider, uint24 epoch, uint256 amount);
     /// @notice A dispute holds the lease's collateral until it is settled.
     event CollateralHeld(uint256 indexed leaseId);
     /// @notice A dispute on the lease ended: `slashed` of its collateral went to the publisher, `released` back to
@@ -263,14 +271,19 @@ interface IPodnetMarket {
                           LIVENESS AND SLASHING
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Proves the caller (a provider that has staked) is alive. One call per provider, not per lease.
+    /// @notice Proves the caller (a provider that has staked, not jailed) is alive. One call per provider, not per
+    ///         lease.
     function heartbeat() external;
 
     /// @notice Reports a provider whose last heartbeat is older than `heartbeatThreshold`. Its running leases end at
     ///         that heartbeat; `darkSlashBps` of its locked stake is slashed, `reporterRewardBps` of that paid to the
     ///         caller and the rest kept for the publishers, who receive it when their leases close; the provider is
-    ///         jailed until it stakes again. O(1): leases are settled one by one when they close.
+    ///         jailed for `jailCooldown`. O(1): leases are settled one by one when they close.
     function reportDark(address provider) external returns (uint256 reward);
+
+    /// @notice Ends the caller's jail once its cooldown is over, if its bonded stake is at least `minProviderStake`
+    ///         (`stake` first when it is not). Counts as a heartbeat: the provider takes work again in its new epoch.
+    function unjail() external;
 
     /*//////////////////////////////////////////////////////////////
                             DISPUTE HOOKS

@@ -110,7 +110,8 @@ library MarketCore {
             pricePerSecond: pricePerSecond,
             balance: deposit,
             collateral: collateral,
-            settledAt: uint40(block.timestamp),
+            // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
+            settledAt: uint32(block.timestamp),
             status: LeaseStatus.Active,
             // The epoch the provider is in now: a dark report ends this lease at the provider's last heartbeat.
             epoch: s.stakes[provider].epoch,

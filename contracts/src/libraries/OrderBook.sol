@@ -92,7 +92,8 @@ library OrderBook {
         MarketCore.lockStake(stake, msg.sender, reserved);
         bid.pricePerSecond = pricePerSecond;
         bid.reserved = reserved;
-        bid.placedAt = uint40(block.timestamp);
+        // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
+        bid.placedAt = uint32(block.timestamp);
         bid.status = BidStatus.Active;
         bid.epoch = stake.epoch;
         ++order.bidCount;

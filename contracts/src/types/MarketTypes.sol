@@ -51,18 +51,22 @@ struct Quote {
     uint256 nonce;
 }
 
-/// @notice Stake and liveness of one provider. bonded = free + locked; unbonding is on its way out.
+/// @notice Stake and liveness of one provider. bonded = free + locked (at most 2^96 - 1); unbonding is on its way out.
 /// @dev The first slot holds everything a lease or bid checks (stake, liveness, epoch), so taking work reads one slot.
+///      lastHeartbeat is a uint32 (unix seconds until 2106) so that the epoch gets a third byte.
 struct Stake {
     uint96 free;
-    /// @dev Collateral of running leases plus reservations of standing bids.
+    /// @dev Collateral of running leases, collateral of closed leases held for the dispute window or a dispute,
+    ///      plus reservations of standing bids.
     uint96 locked;
-    /// @dev Last heartbeat, or the time of the first stake (or of the stake that ended a jail).
-    uint40 lastHeartbeat;
+    /// @dev Last heartbeat, or the time of the first stake (or of the unjail that ended a jail).
+    uint32 lastHeartbeat;
     /// @dev Number of times the provider was reported dark. Leases and bids remember the epoch they were made in:
-    ///      those of an earlier epoch belong to a dark period and were slashed.
-    uint16 epoch;
-    /// @dev Reported dark and not back with fresh stake: takes no new leases or bids.
+    ///      those of an earlier epoch belong to a dark period and were slashed. Leaving jail takes a cooldown of at
+    ///      least MIN_JAIL_COOLDOWN, so 2^24 epochs cannot be used up.
+    uint24 epoch;
+    /// @dev Reported dark and not yet out through `unjail` (after the cooldown, with the minimum stake): takes no new
+    ///      leases or bids.
     bool jailed;
     uint96 unbonding;
     uint40 unbondingReleaseAt;
@@ -77,6 +81,8 @@ struct DarkRecord {
     uint16 compensationBps;
     /// @dev Slashed stake not yet paid out as compensation.
     uint96 pool;
+    /// @dev The report time plus the jail cooldown in force then: the provider may `unjail` from this second on.
+    uint40 jailedUntil;
 }
 
 enum LeaseStatus {
@@ -110,10 +116,11 @@ struct Lease {
     /// @dev Stake locked for this lease now: set at start, 0 once released on close or paid out as compensation
     ///      (a dispute keeps it past close until the ruling).
     uint96 collateral;
-    uint40 settledAt;
+    /// @dev A uint32 (unix seconds until 2106) so that the epoch fits in this slot.
+    uint32 settledAt;
     LeaseStatus status;
     /// @dev The provider's epoch when the lease started (see Stake.epoch).
-    uint16 epoch;
+    uint24 epoch;
     bytes32 specHash;
 }
 
@@ -164,10 +171,10 @@ enum BidStatus {
 struct Bid {
     uint96 pricePerSecond;
     uint96 reserved;
-    uint40 placedAt;
+    uint32 placedAt;
     BidStatus status;
     /// @dev The provider's epoch when it bid: a bid from before a dark report is void.
-    uint16 epoch;
+    uint24 epoch;
 }
 
 /// @notice Governed parameters of the market.
@@ -190,9 +197,11 @@ struct MarketParams {
     uint16 reporterRewardBps;
     /// @dev Share of a dark provider's locked stake that is slashed, in basis points (the rest returns to free).
     uint16 darkSlashBps;
-    /// @dev Least bonded stake a provider needs to place a bid or take a direct lease. A placed bid stays binding
-    ///      even if the provider's stake later falls below it: its reservation already backs the lease.
-    uint128 minProviderStake;
+    /// @dev Least bonded stake a provider needs to place a bid, take a direct lease or leave jail. A placed bid stays
+    ///      binding even if the provider's stake later falls below it: its reservation already backs the lease.
+    uint96 minProviderStake;
     /// @dev A provider whose last heartbeat is older than this (strictly) can be reported dark.
     uint40 heartbeatThreshold;
+    /// @dev How long a provider reported dark stays jailed before it may `unjail`.
+    uint40 jailCooldown;
 }

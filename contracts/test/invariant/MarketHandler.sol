@@ -112,7 +112,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         SetFee,
         Heartbeat,
         ReportDark,
-        RestakeJailed,
+        Unjail,
         CloseDarkLease,
         OpenDispute,
         AnswerDispute,
@@ -621,7 +621,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
                           LIVENESS AND SLASHING
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice A provider that has staked proves it is alive (jailed ones too: it does not end the jail).
+    /// @notice A provider that has staked and is not jailed proves it is alive.
     function heartbeat(uint256 providerSeed) external useCurrentTime {
         address p = _firstProvider(providerSeed, _hasStaked);
         if (p == address(0)) return _skip(Action.Heartbeat);
@@ -680,12 +680,23 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         ghost_tokensOut += reward;
     }
 
-    /// @notice A jailed provider stakes again, which ends the jail.
-    function restakeJailed(uint256 providerSeed, uint256 amount) external useCurrentTime {
+    /// @notice A jailed provider leaves jail: it waits out its cooldown (only if `wait`), stakes up to the minimum
+    ///         when its bonded stake fell below it (plus up to MAX_STAKE more), and unjails.
+    function unjail(uint256 providerSeed, uint256 amount, bool wait) external useCurrentTime {
         address p = _firstProvider(providerSeed, _isJailed);
-        if (p == address(0)) return _skip(Action.RestakeJailed);
-        _stake(p, _bound(amount, 1, MAX_STAKE));
-        _done(Action.RestakeJailed);
+        if (p == address(0)) return _skip(Action.Unjail);
+        Stake memory s = market.stakeOf(p);
+        uint256 jailedUntil = market.darkRecord(p, s.epoch - 1).jailedUntil;
+        if (currentTime < jailedUntil) {
+            if (!wait) return _skip(Action.Unjail);
+            _warpTo(jailedUntil);
+        }
+        uint256 minimum = market.params().minProviderStake;
+        uint256 bonded = uint256(s.free) + s.locked;
+        if (bonded < minimum) _stake(p, minimum - bonded + _bound(amount, 0, MAX_STAKE));
+        vm.prank(p);
+        market.unjail();
+        _done(Action.Unjail);
     }
 
     /// @notice Governance changes the dark slash ratio and the reporter's share; only later reports see it.
@@ -842,7 +853,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             "setFee",
             "heartbeat",
             "reportDark",
-            "restakeJailed",
+            "unjail",
             "closeDarkLease",
             "openDispute",
             "answerDispute",
@@ -1046,7 +1057,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         uint256 swept;
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].emitter == address(market) && logs[i].topics[0] == IPodnetMarket.DarkPoolSwept.selector) {
-                (, swept) = abi.decode(logs[i].data, (uint16, uint256));
+                (, swept) = abi.decode(logs[i].data, (uint24, uint256));
             }
         }
         if (swept != expected) ++ghost_sweepMismatches;
@@ -1290,8 +1301,10 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         return address(0);
     }
 
+    /// @dev Staked and not jailed: what a heartbeat needs.
     function _hasStaked(address prov) internal view returns (bool) {
-        return market.stakeOf(prov).lastHeartbeat != 0;
+        Stake memory s = market.stakeOf(prov);
+        return s.lastHeartbeat != 0 && !s.jailed;
     }
 
     function _isReportable(address prov) internal view returns (bool) {

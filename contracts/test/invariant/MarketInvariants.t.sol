@@ -56,7 +56,7 @@ contract MarketInvariantsTest is MarketFixture {
         _target(MarketHandler.warpToRunOut.selector, 1);
         _target(MarketHandler.heartbeat.selector, 2);
         _target(MarketHandler.reportDark.selector, 1);
-        _target(MarketHandler.restakeJailed.selector, 1);
+        _target(MarketHandler.unjail.selector, 1);
         _target(MarketHandler.closeDarkLease.selector, 1);
         _target(MarketHandler.setDarkParams.selector, 1);
         _target(MarketHandler.openDispute.selector, 1);

@@ -869,11 +869,16 @@ export const podnetMarketAbi = [
           },
           {
             "name": "minProviderStake",
-            "type": "uint128",
-            "internalType": "uint128"
+            "type": "uint96",
+            "internalType": "uint96"
           },
           {
             "name": "heartbeatThreshold",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "jailCooldown",
             "type": "uint40",
             "internalType": "uint40"
           }
@@ -904,6 +909,19 @@ export const podnetMarketAbi = [
         "name": "",
         "type": "uint16",
         "internalType": "uint16"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "MIN_JAIL_COOLDOWN",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint40",
+        "internalType": "uint40"
       }
     ],
     "stateMutability": "view"
@@ -1211,6 +1229,11 @@ export const podnetMarketAbi = [
             "name": "pool",
             "type": "uint96",
             "internalType": "uint96"
+          },
+          {
+            "name": "jailedUntil",
+            "type": "uint40",
+            "internalType": "uint40"
           }
         ]
       }
@@ -1312,8 +1335,8 @@ export const podnetMarketAbi = [
           },
           {
             "name": "placedAt",
-            "type": "uint40",
-            "internalType": "uint40"
+            "type": "uint32",
+            "internalType": "uint32"
           },
           {
             "name": "status",
@@ -1322,8 +1345,8 @@ export const podnetMarketAbi = [
           },
           {
             "name": "epoch",
-            "type": "uint16",
-            "internalType": "uint16"
+            "type": "uint24",
+            "internalType": "uint24"
           }
         ]
       }
@@ -1388,8 +1411,8 @@ export const podnetMarketAbi = [
           },
           {
             "name": "settledAt",
-            "type": "uint40",
-            "internalType": "uint40"
+            "type": "uint32",
+            "internalType": "uint32"
           },
           {
             "name": "status",
@@ -1398,8 +1421,8 @@ export const podnetMarketAbi = [
           },
           {
             "name": "epoch",
-            "type": "uint16",
-            "internalType": "uint16"
+            "type": "uint24",
+            "internalType": "uint24"
           },
           {
             "name": "specHash",
@@ -1809,11 +1832,16 @@ export const podnetMarketAbi = [
           },
           {
             "name": "minProviderStake",
-            "type": "uint128",
-            "internalType": "uint128"
+            "type": "uint96",
+            "internalType": "uint96"
           },
           {
             "name": "heartbeatThreshold",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "jailCooldown",
             "type": "uint40",
             "internalType": "uint40"
           }
@@ -1959,11 +1987,16 @@ export const podnetMarketAbi = [
           },
           {
             "name": "minProviderStake",
-            "type": "uint128",
-            "internalType": "uint128"
+            "type": "uint96",
+            "internalType": "uint96"
           },
           {
             "name": "heartbeatThreshold",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "jailCooldown",
             "type": "uint40",
             "internalType": "uint40"
           }
@@ -2061,13 +2094,13 @@ export const podnetMarketAbi = [
           },
           {
             "name": "lastHeartbeat",
-            "type": "uint40",
-            "internalType": "uint40"
+            "type": "uint32",
+            "internalType": "uint32"
           },
           {
             "name": "epoch",
-            "type": "uint16",
-            "internalType": "uint16"
+            "type": "uint24",
+            "internalType": "uint24"
           },
           {
             "name": "jailed",
@@ -2132,6 +2165,13 @@ export const podnetMarketAbi = [
       }
     ],
     "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "unjail",
+    "inputs": [],
+    "outputs": [],
+    "stateMutability": "nonpayable"
   },
   {
     "type": "function",
@@ -2352,9 +2392,9 @@ export const podnetMarketAbi = [
       },
       {
         "name": "epoch",
-        "type": "uint16",
+        "type": "uint24",
         "indexed": false,
-        "internalType": "uint16"
+        "internalType": "uint24"
       },
       {
         "name": "amount",
@@ -2845,11 +2885,16 @@ export const podnetMarketAbi = [
           },
           {
             "name": "minProviderStake",
-            "type": "uint128",
-            "internalType": "uint128"
+            "type": "uint96",
+            "internalType": "uint96"
           },
           {
             "name": "heartbeatThreshold",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "jailCooldown",
             "type": "uint40",
             "internalType": "uint40"
           }
@@ -2876,9 +2921,9 @@ export const podnetMarketAbi = [
       },
       {
         "name": "epoch",
-        "type": "uint16",
+        "type": "uint24",
         "indexed": false,
-        "internalType": "uint16"
+        "internalType": "uint24"
       },
       {
         "name": "darkAt",
@@ -2903,6 +2948,31 @@ export const podnetMarketAbi = [
         "type": "uint256",
         "indexed": false,
         "internalType": "uint256"
+      },
+      {
+        "name": "jailedUntil",
+        "type": "uint40",
+        "indexed": false,
+        "internalType": "uint40"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "ProviderUnjailed",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "epoch",
+        "type": "uint24",
+        "indexed": false,
+        "internalType": "uint24"
       }
     ],
     "anonymous": false
@@ -3305,6 +3375,22 @@ export const podnetMarketAbi = [
   },
   {
     "type": "error",
+    "name": "MarketJailCooldown",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "jailedUntil",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "MarketLeaseDisputed",
     "inputs": [
       {
@@ -3559,6 +3645,17 @@ export const podnetMarketAbi = [
   {
     "type": "error",
     "name": "MarketProviderNotActive",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketProviderNotJailed",
     "inputs": [
       {
         "name": "provider",
