@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IPodnetMarket} from "./interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
+import {Guarantees} from "./libraries/Guarantees.sol";
 import {LeaseMath} from "./libraries/LeaseMath.sol";
 import {MarketCore, MarketState} from "./libraries/MarketCore.sol";
 import {OrderBook} from "./libraries/OrderBook.sol";
@@ -31,7 +32,8 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @title PodnetMarket
 /// @notice Stake and liveness, direct leases from signed quotes, per-second escrow, dark-provider slashing and the
-///         dispute hooks. The reverse market runs in the OrderBook library on this contract's storage.
+///         dispute hooks. The reverse market runs in the OrderBook library and the dark reports, the jail and the
+///         dispute hooks in the Guarantees library, both on this contract's storage.
 /// @dev Governed setters and the dispute hooks are `restricted` through an OpenZeppelin AccessManager.
 contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -176,56 +178,13 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
 
     /// @inheritdoc IPodnetMarket
     function reportDark(address provider) external nonReentrant returns (uint256 reward) {
-        Stake storage s = _s.stakes[provider];
-        uint40 darkAt = s.lastHeartbeat;
-        if (darkAt == 0) revert MarketNotStaked(provider);
-        if (s.jailed) revert MarketProviderJailed(provider);
-        MarketParams memory p = _s.params;
-        uint256 reportableAt = uint256(darkAt) + p.heartbeatThreshold + 1;
-        // forge-lint: disable-next-line(unsafe-typecast) jailCooldown <= 365 days
-        uint40 jailedUntil = uint40(block.timestamp + p.jailCooldown);
-        if (block.timestamp < reportableAt) revert MarketProviderAlive(provider, darkAt, reportableAt);
-
-        uint256 locked = s.locked;
-        uint256 slashed = locked * p.darkSlashBps / LeaseMath.BPS;
-        reward = slashed * p.reporterRewardBps / LeaseMath.BPS;
-        uint24 epoch = s.epoch;
-        // Each lease of this epoch later receives compensationBps of its own collateral; their sum never exceeds
-        // slashed - reward, so the pool cannot run dry.
-        _s.darkRecords[provider][epoch] = DarkRecord({
-            darkAt: darkAt,
-            // forge-lint: disable-next-line(unsafe-typecast) < BPS
-            compensationBps: uint16(uint256(p.darkSlashBps) * (LeaseMath.BPS - p.reporterRewardBps) / LeaseMath.BPS),
-            // forge-lint: disable-next-line(unsafe-typecast) slashed - reward <= locked, a uint96
-            pool: uint96(slashed - reward),
-            jailedUntil: jailedUntil
-        });
-        // forge-lint: disable-next-line(unsafe-typecast) slashed <= locked, a uint96
-        s.free += uint96(locked - slashed);
-        s.locked = 0;
-        s.epoch = epoch + 1;
-        s.jailed = true;
-
-        emit ProviderReportedDark(provider, msg.sender, epoch, darkAt, slashed, reward, locked - slashed, jailedUntil);
+        reward = Guarantees.reportDark(_s, provider);
         if (reward != 0) token.safeTransfer(msg.sender, reward);
     }
 
     /// @inheritdoc IPodnetMarket
     function unjail() external {
-        Stake storage s = _s.stakes[msg.sender];
-        if (!s.jailed) revert MarketProviderNotJailed(msg.sender);
-        uint24 epoch = s.epoch;
-        // A jailed provider has been reported at least once: its last report ended epoch - 1.
-        uint256 jailedUntil = _s.darkRecords[msg.sender][epoch - 1].jailedUntil;
-        if (block.timestamp < jailedUntil) revert MarketJailCooldown(msg.sender, jailedUntil);
-        uint256 bonded = uint256(s.free) + s.locked;
-        uint256 minimum = _s.params.minProviderStake;
-        if (bonded < minimum) revert MarketStakeBelowMinimum(msg.sender, bonded, minimum);
-        s.jailed = false;
-        // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
-        s.lastHeartbeat = uint32(block.timestamp);
-        emit ProviderUnjailed(msg.sender, epoch);
-        emit Heartbeat(msg.sender, uint40(block.timestamp));
+        Guarantees.unjail(_s);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -238,11 +197,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         restricted
         returns (address publisher, address provider, uint96 collateral)
     {
-        Lease storage lease = _leaseOfLiveProvider(leaseId);
-        if (lease.disputed) revert MarketLeaseDisputed(leaseId);
-        lease.disputed = true;
-        emit CollateralHeld(leaseId);
-        return (lease.publisher, lease.provider, lease.collateral);
+        return Guarantees.holdCollateral(_s, leaseId);
     }
 
     /// @inheritdoc IPodnetMarket
@@ -252,33 +207,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         nonReentrant
         returns (uint256 slashed, address publisher, address provider)
     {
-        Lease storage lease = _s.leases[leaseId];
-        if (!lease.disputed) revert MarketLeaseNotDisputed(leaseId);
-        lease.disputed = false;
-        publisher = lease.publisher;
-        provider = lease.provider;
-        Stake storage s = _s.stakes[provider];
-        uint96 collateral = lease.collateral;
-        uint256 released;
-        if (lease.epoch == s.epoch) {
-            slashed = slashAmount < collateral ? slashAmount : collateral;
-            // forge-lint: disable-next-line(unsafe-typecast) slashed <= collateral, a uint96
-            uint96 remaining = collateral - uint96(slashed);
-            // forge-lint: disable-next-line(unsafe-typecast) slashed <= collateral <= s.locked
-            s.locked -= uint96(slashed);
-            if (lease.status == LeaseStatus.Closed) {
-                MarketCore.unlockStake(s, remaining);
-                released = remaining;
-                remaining = 0;
-            }
-            lease.collateral = remaining;
-        } else if (lease.status == LeaseStatus.Closed) {
-            // The provider went dark after this lease closed under dispute: the held collateral was slashed with the
-            // rest, and no dark close will pay its share, so the ruling does.
-            slashed = _compensate(lease);
-        }
-        // A lease still running when its provider went dark is compensated when it closes, whatever the ruling.
-        emit DisputeSettled(leaseId, slashed, released);
+        (slashed, publisher, provider) = Guarantees.settleDispute(_s, leaseId, slashAmount);
         if (slashed != 0) token.safeTransfer(publisher, slashed);
     }
 
@@ -376,7 +305,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     /// @inheritdoc IPodnetMarket
     function closeLease(uint256 leaseId) external nonReentrant {
         Lease storage lease = _s.leases[leaseId];
-        _requireActive(leaseId, lease.status);
+        MarketCore.requireActive(leaseId, lease.status);
         address provider = lease.provider;
         Stake storage s = _s.stakes[provider];
         bool dark = lease.epoch != s.epoch;
@@ -404,7 +333,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         uint256 released;
         if (dark) {
             // The collateral was slashed by the dark report; the publisher receives its share now.
-            compensation = _compensate(lease);
+            compensation = MarketCore.compensate(_s, lease);
         } else if (!lease.disputed) {
             MarketCore.unlockStake(s, collateral);
             released = collateral;
@@ -633,17 +562,6 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         words[nonce >> 8] = word | bit;
     }
 
-    /// @dev Pays nothing itself: takes the lease's share of its dark epoch's pool (compensationBps of its collateral)
-    ///      and marks the collateral spent. The caller transfers the amount to the publisher.
-    function _compensate(Lease storage lease) private returns (uint256 compensation) {
-        DarkRecord storage record = _s.darkRecords[lease.provider][lease.epoch];
-        compensation = uint256(lease.collateral) * record.compensationBps / LeaseMath.BPS;
-        if (compensation > record.pool) compensation = record.pool;
-        // forge-lint: disable-next-line(unsafe-typecast) compensation <= record.pool, a uint96
-        record.pool -= uint96(compensation);
-        lease.collateral = 0;
-    }
-
     /// @dev The time up to which a running lease accrues: now, or its provider's last heartbeat when the provider
     ///      was reported dark since the lease started (`providerEpoch` is the provider's current epoch).
     function _accruesUntil(Lease storage lease, uint24 providerEpoch) private view returns (uint256) {
@@ -654,7 +572,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     /// @dev Returns an active lease whose provider has not been reported dark since it started.
     function _leaseOfLiveProvider(uint256 leaseId) private view returns (Lease storage lease) {
         lease = _s.leases[leaseId];
-        _requireActive(leaseId, lease.status);
+        MarketCore.requireActive(leaseId, lease.status);
         if (lease.epoch != _s.stakes[lease.provider].epoch) revert MarketProviderWentDark(lease.provider, lease.epoch);
     }
 
@@ -667,10 +585,5 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
                 leaseId, LeaseMath.runsOutAt(lease.balance, lease.pricePerSecond, lease.settledAt)
             );
         }
-    }
-
-    function _requireActive(uint256 leaseId, LeaseStatus status) private pure {
-        if (status == LeaseStatus.None) revert MarketLeaseNotFound(leaseId);
-        if (status != LeaseStatus.Active) revert MarketLeaseNotActive(leaseId, status);
     }
 }

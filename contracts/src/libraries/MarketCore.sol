@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IPodnetMarket} from "../interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
 import {Bid, DarkRecord, Lease, LeaseStatus, MarketParams, Order, Resources, Stake} from "../types/MarketTypes.sol";
+import {LeaseMath} from "./LeaseMath.sol";
 
 /// @notice Protocol fee rate and the fees accrued under it, packed so a withdrawal reads and writes one slot.
 /// @dev `bps` mirrors MarketParams.feeBps; PodnetMarket._setParams writes both.
@@ -75,6 +76,22 @@ library MarketCore {
         if (block.timestamp > lastHeartbeat + s.params.heartbeatThreshold) {
             revert IPodnetMarket.MarketProviderSilent(provider, lastHeartbeat);
         }
+    }
+
+    function requireActive(uint256 leaseId, LeaseStatus status) internal pure {
+        if (status == LeaseStatus.None) revert IPodnetMarket.MarketLeaseNotFound(leaseId);
+        if (status != LeaseStatus.Active) revert IPodnetMarket.MarketLeaseNotActive(leaseId, status);
+    }
+
+    /// @dev Pays nothing itself: takes the lease's share of its dark epoch's pool (compensationBps of its collateral)
+    ///      and marks the collateral spent. The caller transfers the amount to the publisher.
+    function compensate(MarketState storage s, Lease storage lease) internal returns (uint256 compensation) {
+        DarkRecord storage record = s.darkRecords[lease.provider][lease.epoch];
+        compensation = uint256(lease.collateral) * record.compensationBps / LeaseMath.BPS;
+        if (compensation > record.pool) compensation = record.pool;
+        // forge-lint: disable-next-line(unsafe-typecast) compensation <= record.pool, a uint96
+        record.pool -= uint96(compensation);
+        lease.collateral = 0;
     }
 
     function lockStake(Stake storage stake, address provider, uint96 amount) internal {

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IPodnetMarket} from "../interfaces/IPodnetMarket.sol";
+import {DarkRecord, Lease, LeaseStatus, MarketParams, Stake} from "../types/MarketTypes.sol";
+import {LeaseMath} from "./LeaseMath.sol";
+import {MarketCore, MarketState} from "./MarketCore.sol";
+
+/// @title Guarantees
+/// @notice What backs a lease besides its escrow: dark reports and the jail, and the collateral a dispute holds.
+/// @dev An external library: PodnetMarket calls it by DELEGATECALL, so it runs on the market's storage (MarketState)
+///      and keeps the market under the EVM's code size limit. Token transfers stay in the market: each function
+///      returns what the market must pay. Errors and events are the market's (IPodnetMarket). The hot paths
+///      (heartbeat, leases, withdrawals) stay in the market itself.
+library Guarantees {
+    /// @dev See IPodnetMarket.reportDark. Returns the reporter's reward for the market to pay.
+    function reportDark(MarketState storage s, address provider) external returns (uint256 reward) {
+        Stake storage stake = s.stakes[provider];
+        uint40 darkAt = stake.lastHeartbeat;
+        if (darkAt == 0) revert IPodnetMarket.MarketNotStaked(provider);
+        if (stake.jailed) revert IPodnetMarket.MarketProviderJailed(provider);
+        MarketParams memory p = s.params;
+        uint256 reportableAt = uint256(darkAt) + p.heartbeatThreshold + 1;
+        if (block.timestamp < reportableAt) revert IPodnetMarket.MarketProviderAlive(provider, darkAt, reportableAt);
+        // forge-lint: disable-next-line(unsafe-typecast) jailCooldown <= 365 days
+        uint40 jailedUntil = uint40(block.timestamp + p.jailCooldown);
+
+        uint256 locked = stake.locked;
+        uint256 slashed = locked * p.darkSlashBps / LeaseMath.BPS;
+        reward = slashed * p.reporterRewardBps / LeaseMath.BPS;
+        uint24 epoch = stake.epoch;
+        // Each lease of this epoch later receives compensationBps of its own collateral; their sum never exceeds
+        // slashed - reward, so the pool cannot run dry.
+        s.darkRecords[provider][epoch] = DarkRecord({
+            darkAt: darkAt,
+            // forge-lint: disable-next-line(unsafe-typecast) < BPS
+            compensationBps: uint16(uint256(p.darkSlashBps) * (LeaseMath.BPS - p.reporterRewardBps) / LeaseMath.BPS),
+            // forge-lint: disable-next-line(unsafe-typecast) slashed - reward <= locked, a uint96
+            pool: uint96(slashed - reward),
+            jailedUntil: jailedUntil
+        });
+        // forge-lint: disable-next-line(unsafe-typecast) slashed <= locked, a uint96
+        stake.free += uint96(locked - slashed);
+        stake.locked = 0;
+        stake.epoch = epoch + 1;
+        stake.jailed = true;
+
+        emit IPodnetMarket.ProviderReportedDark(
+            provider, msg.sender, epoch, darkAt, slashed, reward, locked - slashed, jailedUntil
+        );
+    }
+
+    /// @dev See IPodnetMarket.unjail.
+    function unjail(MarketState storage s) external {
+        Stake storage stake = s.stakes[msg.sender];
+        if (!stake.jailed) revert IPodnetMarket.MarketProviderNotJailed(msg.sender);
+        uint24 epoch = stake.epoch;
+        // A jailed provider has been reported at least once: its last report ended epoch - 1.
+        uint256 jailedUntil = s.darkRecords[msg.sender][epoch - 1].jailedUntil;
+        if (block.timestamp < jailedUntil) revert IPodnetMarket.MarketJailCooldown(msg.sender, jailedUntil);
+        uint256 bonded = uint256(stake.free) + stake.locked;
+        uint256 minimum = s.params.minProviderStake;
+        if (bonded < minimum) revert IPodnetMarket.MarketStakeBelowMinimum(msg.sender, bonded, minimum);
+        stake.jailed = false;
+        // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
+        stake.lastHeartbeat = uint32(block.timestamp);
+        emit IPodnetMarket.ProviderUnjailed(msg.sender, epoch);
+        emit IPodnetMarket.Heartbeat(msg.sender, uint40(block.timestamp));
+    }
+
+    /// @dev See IPodnetMarket.holdCollateral.
+    function holdCollateral(MarketState storage s, uint256 leaseId)
+        external
+        returns (address publisher, address provider, uint96 collateral)
+    {
+        Lease storage lease = s.leases[leaseId];
+        MarketCore.requireActive(leaseId, lease.status);
+        provider = lease.provider;
+        if (lease.epoch != s.stakes[provider].epoch) {
+            revert IPodnetMarket.MarketProviderWentDark(provider, lease.epoch);
+        }
+        if (lease.disputed) revert IPodnetMarket.MarketLeaseDisputed(leaseId);
+        lease.disputed = true;
+        emit IPodnetMarket.CollateralHeld(leaseId);
+        return (lease.publisher, provider, lease.collateral);
+    }
+
+    /// @dev See IPodnetMarket.settleDispute. Returns what the market must pay the publisher (`slashed`).
+    function settleDispute(MarketState storage s, uint256 leaseId, uint256 slashAmount)
+        external
+        returns (uint256 slashed, address publisher, address provider)
+    {
+        Lease storage lease = s.leases[leaseId];
+        if (!lease.disputed) revert IPodnetMarket.MarketLeaseNotDisputed(leaseId);
+        lease.disputed = false;
+        publisher = lease.publisher;
+        provider = lease.provider;
+        Stake storage stake = s.stakes[provider];
+        uint96 collateral = lease.collateral;
+        uint256 released;
+        if (lease.epoch == stake.epoch) {
+            slashed = slashAmount < collateral ? slashAmount : collateral;
+            // forge-lint: disable-next-line(unsafe-typecast) slashed <= collateral, a uint96
+            uint96 remaining = collateral - uint96(slashed);
+            // forge-lint: disable-next-line(unsafe-typecast) slashed <= collateral <= stake.locked
+            stake.locked -= uint96(slashed);
+            if (lease.status == LeaseStatus.Closed) {
+                MarketCore.unlockStake(stake, remaining);
+                released = remaining;
+                remaining = 0;
+            }
+            lease.collateral = remaining;
+        } else if (lease.status == LeaseStatus.Closed) {
+            // The provider went dark after this lease closed under dispute: the held collateral was slashed with the
+            // rest, and no dark close will pay its share, so the ruling does.
+            slashed = MarketCore.compensate(s, lease);
+        }
+        // A lease still running when its provider went dark is compensated when it closes, whatever the ruling.
+        emit IPodnetMarket.DisputeSettled(leaseId, slashed, released);
+    }
+}
