@@ -35,11 +35,18 @@ export const provider = onchainTable(
     jailed: t.boolean().notNull(),
     /** While jailed: the second from which the provider may unjail (report time plus the jail cooldown). */
     jailedUntil: t.bigint(),
-    /** Seconds spent dark (from a last heartbeat to the unjail that ended the jail), closed periods only. */
+    /** Seconds spent dark, closed periods only: from a last heartbeat to the unjail that ended the jail, and recorded
+     *  dark gaps that were not reported. */
     darkSeconds: t.bigint().notNull(),
     /** When the current dark period began (the reported last heartbeat), while jailed. */
     darkSince: t.bigint(),
     darkReports: t.integer().notNull(),
+    /** Dark gaps recorded by late heartbeats (silent past the threshold, back before anyone reported it). */
+    darkGaps: t.integer().notNull(),
+    /** The last recorded gap, from the heartbeat before it to the late heartbeat (cleared by an unjail, as on chain). */
+    lastDarkGapId: t.text(),
+    lastDarkGapFrom: t.bigint(),
+    lastDarkGapUntil: t.bigint(),
     leasesTotal: t.integer().notNull(),
     leasesActive: t.integer().notNull(),
     disputesTotal: t.integer().notNull(),
@@ -158,6 +165,22 @@ export const stakeChange = onchainTable(
     leaseId: t.bigint(),
     orderId: t.bigint(),
     timestamp: t.bigint().notNull(),
+  }),
+  (table) => ({ providerIdx: index().on(table.provider) }),
+);
+
+/** A dark gap: a provider heartbeated later than the threshold after its previous heartbeat. It stays reportable for
+ *  the gap (its leases then end at `from`) until `reportableUntil`. */
+export const darkGap = onchainTable(
+  "dark_gap",
+  (t) => ({
+    id: t.text().primaryKey(),
+    provider: t.hex().notNull(),
+    from: t.bigint().notNull(),
+    until: t.bigint().notNull(),
+    reportableUntil: t.bigint().notNull(),
+    /** Whether a dark report then used this gap (its darkAt is `from`). */
+    reported: t.boolean().notNull(),
   }),
   (table) => ({ providerIdx: index().on(table.provider) }),
 );

@@ -169,8 +169,12 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     /// @inheritdoc IPodnetMarket
     function heartbeat() external {
         Stake storage s = _s.stakes[msg.sender];
-        if (s.lastHeartbeat == 0) revert MarketNotStaked(msg.sender);
+        uint256 last = s.lastHeartbeat;
+        if (last == 0) revert MarketNotStaked(msg.sender);
         if (s.jailed) revert MarketProviderJailed(msg.sender);
+        uint256 threshold = _s.params.heartbeatThreshold;
+        // Late: the provider was dark since `last`. Record the gap so that a report racing this heartbeat still lands.
+        if (block.timestamp > last + threshold) Guarantees.recordDarkGap(_s, msg.sender, last, threshold);
         // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
         s.lastHeartbeat = uint32(block.timestamp);
         emit Heartbeat(msg.sender, uint40(block.timestamp));

@@ -243,6 +243,125 @@ contract PodnetMarketLivenessTest is MarketFixture {
     }
 
     /*//////////////////////////////////////////////////////////////
+                               DARK GAPS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Issue 13, finding 5: a heartbeat after the threshold erased the dark period before it, so a provider could
+    ///      front-run reportDark with a heartbeat. The late heartbeat records the gap, and the provider stays reportable
+    ///      for it: its leases end at the heartbeat before the gap.
+    function test_heartbeat_lateDoesNotEraseDarkPeriod() public {
+        uint256 leaseId = _lease(PRICE, DEPOSIT, 0);
+        uint256 darkAt = START_TIME;
+        vm.warp(darkAt + 3 hours);
+        _heartbeat(provider); // front-runs the reporter
+
+        _report(stranger);
+        assertEq(market.darkRecord(provider, 0).darkAt, darkAt, "darkAt is the heartbeat before the gap");
+        _assertLiveness(provider, darkAt + 3 hours, 1, true);
+        (uint256 amount,) = market.withdrawable(leaseId);
+        assertEq(amount, 0, "the lease does not accrue across the gap");
+        uint256 before = token.balanceOf(publisher);
+        _close(publisher, leaseId);
+        assertEq(token.balanceOf(publisher) - before, DEPOSIT + COLLATERAL * COMP_BPS / BPS);
+    }
+
+    function test_heartbeat_lateRecordsDarkGap() public {
+        uint256 back = START_TIME + THRESHOLD + 1;
+        vm.warp(back);
+        vm.expectEmit(true, false, false, true, address(market));
+        emit IPodnetMarket.DarkGapRecorded(provider, uint40(START_TIME), uint40(back), uint40(back + THRESHOLD));
+        vm.expectEmit(true, false, false, true, address(market));
+        emit IPodnetMarket.Heartbeat(provider, uint40(back));
+        _heartbeat(provider);
+
+        Stake memory s = market.stakeOf(provider);
+        assertEq(s.lastHeartbeat, back, "the late heartbeat still counts from now on");
+        assertEq(s.darkGapFrom, START_TIME, "darkGapFrom");
+        assertEq(s.darkGapUntil, back, "darkGapUntil");
+    }
+
+    function test_heartbeat_atThresholdRecordsNoGap() public {
+        vm.warp(START_TIME + THRESHOLD);
+        vm.recordLogs();
+        _heartbeat(provider);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertEq(logs.length, 1, "only Heartbeat");
+        assertEq(market.stakeOf(provider).darkGapUntil, 0);
+        vm.warp(START_TIME + THRESHOLD + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IPodnetMarket.MarketProviderAlive.selector,
+                provider,
+                START_TIME + THRESHOLD,
+                START_TIME + 2 * THRESHOLD + 1
+            )
+        );
+        _report(reporter);
+    }
+
+    function test_reportDark_darkGapReportableForThresholdAfterReturn() public {
+        uint256 back = START_TIME + 2 hours;
+        vm.warp(back);
+        _heartbeat(provider);
+        vm.warp(back + THRESHOLD);
+        _heartbeat(provider); // on time after the gap: the gap stays reportable
+        uint256 snapshot = vm.snapshotState();
+        _report(reporter);
+        assertEq(market.darkRecord(provider, 0).darkAt, START_TIME);
+
+        vm.revertToState(snapshot);
+        vm.warp(back + THRESHOLD + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IPodnetMarket.MarketProviderAlive.selector, provider, back + THRESHOLD, back + 2 * THRESHOLD + 1
+            )
+        );
+        _report(reporter);
+    }
+
+    function test_reportDark_darkGapEndsLeasesTakenAfterIt() public {
+        vm.warp(START_TIME + 2 hours);
+        _heartbeat(provider); // late: the gap since START_TIME is reportable for another hour
+        uint256 leaseId = _lease(PRICE, DEPOSIT, 0);
+        vm.warp(block.timestamp + 30 minutes);
+        _report(reporter);
+        (uint256 amount,) = market.withdrawable(leaseId);
+        assertEq(amount, 0, "a lease started after darkAt earns nothing");
+        uint256 before = token.balanceOf(publisher);
+        _close(stranger, leaseId);
+        assertEq(token.balanceOf(publisher) - before, DEPOSIT + COLLATERAL * COMP_BPS / BPS);
+    }
+
+    function test_unjail_clearsDarkGap() public {
+        vm.warp(START_TIME + 2 hours);
+        _heartbeat(provider);
+        _report(reporter);
+        _waitOutJail();
+        vm.prank(provider);
+        market.unjail();
+        Stake memory s = market.stakeOf(provider);
+        assertEq(s.darkGapFrom, 0);
+        assertEq(s.darkGapUntil, 0);
+        vm.warp(block.timestamp + THRESHOLD);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IPodnetMarket.MarketProviderAlive.selector, provider, block.timestamp - THRESHOLD, block.timestamp + 1
+            )
+        );
+        _report(reporter);
+    }
+
+    function test_fuzz_heartbeat_lateAlwaysLeavesGapReportable(uint256 silence, uint256 after_) public {
+        silence = bound(silence, THRESHOLD + 1, 30 days);
+        after_ = bound(after_, 0, THRESHOLD);
+        vm.warp(START_TIME + silence);
+        _heartbeat(provider);
+        vm.warp(block.timestamp + after_);
+        _report(stranger);
+        assertEq(market.darkRecord(provider, 0).darkAt, START_TIME);
+    }
+
+    /*//////////////////////////////////////////////////////////////
                           REPORT DARK: TIMING
     //////////////////////////////////////////////////////////////*/
 

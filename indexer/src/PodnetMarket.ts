@@ -1,6 +1,7 @@
 import { ponder } from "ponder:registry";
 import {
   bid,
+  darkGap,
   darkReport,
   heartbeatDay,
   lease,
@@ -95,12 +96,23 @@ ponder.on("PodnetMarket:ProviderReportedDark", async ({ event, context }) => {
     reportedAt: event.block.timestamp,
     jailedUntil: BigInt(jailedUntil),
   });
-  await context.db.update(provider, { address }).set((row) => ({
+  const row = await context.db.find(provider, { address });
+  // A report through a recorded dark gap starts its dark period where the gap began: the gap, counted as dark time
+  // when it was recorded, is now part of the jail's period and must not count twice.
+  const throughGap = row?.lastDarkGapFrom === BigInt(darkAt) && row.lastDarkGapUntil !== null;
+  if (throughGap) {
+    await context.db.update(darkGap, { id: row.lastDarkGapId ?? "" }).set({ reported: true });
+  }
+  await context.db.update(provider, { address }).set((p) => ({
     epoch: epoch + 1,
     jailed: true,
     jailedUntil: BigInt(jailedUntil),
     darkSince: BigInt(darkAt),
-    darkReports: row.darkReports + 1,
+    darkReports: p.darkReports + 1,
+    darkSeconds:
+      throughGap && p.lastDarkGapUntil !== null && p.lastDarkGapFrom !== null
+        ? p.darkSeconds - (p.lastDarkGapUntil - p.lastDarkGapFrom)
+        : p.darkSeconds,
   }));
   // All locked stake leaves the locked bucket: `slashed` to the pool and reporter, `returned` back to free.
   await moveStake(
@@ -113,11 +125,35 @@ ponder.on("PodnetMarket:ProviderReportedDark", async ({ event, context }) => {
   await addToProtocol(context, { totalSlashed: slashed });
 });
 
+ponder.on("PodnetMarket:DarkGapRecorded", async ({ event, context }) => {
+  const { provider: address, from, until, reportableUntil } = event.args;
+  await context.db.insert(darkGap).values({
+    id: event.id,
+    provider: address,
+    from: BigInt(from),
+    until: BigInt(until),
+    reportableUntil: BigInt(reportableUntil),
+    reported: false,
+  });
+  // The provider was dark for the gap (a Heartbeat event follows and sets lastHeartbeat).
+  await context.db.update(provider, { address }).set((row) => ({
+    darkGaps: row.darkGaps + 1,
+    lastDarkGapId: event.id,
+    lastDarkGapFrom: BigInt(from),
+    lastDarkGapUntil: BigInt(until),
+    darkSeconds: row.darkSeconds + BigInt(until - from),
+  }));
+});
+
 ponder.on("PodnetMarket:ProviderUnjailed", async ({ event, context }) => {
-  // The jail ends: the dark period closes now (a Heartbeat event follows and sets lastHeartbeat).
+  // The jail ends: the dark period closes now (a Heartbeat event follows and sets lastHeartbeat). The market
+  // clears the provider's dark gap.
   await context.db.update(provider, { address: event.args.provider }).set((row) => ({
     jailed: false,
     jailedUntil: null,
+    lastDarkGapId: null,
+    lastDarkGapFrom: null,
+    lastDarkGapUntil: null,
     darkSince: null,
     darkSeconds: row.darkSince !== null ? row.darkSeconds + (event.block.timestamp - row.darkSince) : row.darkSeconds,
   }));

@@ -213,6 +213,10 @@ interface IPodnetMarket {
 
     /// @notice `provider` proved it is alive.
     event Heartbeat(address indexed provider, uint40 at);
+    /// @notice `provider` heartbeated at `until`, later than the heartbeat threshold after its heartbeat at `from`: it
+    ///         was dark in between. The heartbeat counts from now on, but the provider stays reportable for the gap (its
+    ///         leases then end at `from`) until `reportableUntil`.
+    event DarkGapRecorded(address indexed provider, uint40 from, uint40 until, uint40 reportableUntil);
     /// @notice `reporter` reported `provider` dark: its leases of `epoch` end at `darkAt`; `slashed` of its locked
     ///         stake was slashed (`reward` of it to the reporter, the rest kept for compensation) and `returned` went
     ///         back to its free stake. The provider is jailed: it may `unjail` from `jailedUntil` on.
@@ -272,11 +276,13 @@ interface IPodnetMarket {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Proves the caller (a provider that has staked, not jailed) is alive. One call per provider, not per
-    ///         lease.
+    ///         lease. A heartbeat later than `heartbeatThreshold` after the previous one does not erase the silence in
+    ///         between: it records the gap, for which the provider stays reportable for another `heartbeatThreshold`.
     function heartbeat() external;
 
-    /// @notice Reports a provider whose last heartbeat is older than `heartbeatThreshold`. Its running leases end at
-    ///         that heartbeat; `darkSlashBps` of its locked stake is slashed, `reporterRewardBps` of that paid to the
+    /// @notice Reports a provider whose last heartbeat is older than `heartbeatThreshold`, or whose last recorded dark
+    ///         gap ended at most `heartbeatThreshold` ago. Its running leases end at its last heartbeat (for a gap: the
+    ///         heartbeat before the gap); `darkSlashBps` of its locked stake is slashed, `reporterRewardBps` of that paid to the
     ///         caller and the rest kept for the publishers, who receive it when their leases close; the provider is
     ///         jailed for `jailCooldown`. O(1): leases are settled one by one when they close.
     function reportDark(address provider) external returns (uint256 reward);

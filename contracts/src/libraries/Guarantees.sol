@@ -21,7 +21,15 @@ library Guarantees {
         if (stake.jailed) revert IPodnetMarket.MarketProviderJailed(provider);
         MarketParams memory p = s.params;
         uint256 reportableAt = uint256(darkAt) + p.heartbeatThreshold + 1;
-        if (block.timestamp < reportableAt) revert IPodnetMarket.MarketProviderAlive(provider, darkAt, reportableAt);
+        if (block.timestamp < reportableAt) {
+            // Alive now, but a late heartbeat does not erase the gap before it: the gap stays reportable for another
+            // heartbeatThreshold after the heartbeat that ended it, and its leases end where the silence began.
+            uint256 gapUntil = stake.darkGapUntil;
+            if (gapUntil == 0 || block.timestamp > gapUntil + p.heartbeatThreshold) {
+                revert IPodnetMarket.MarketProviderAlive(provider, darkAt, reportableAt);
+            }
+            darkAt = stake.darkGapFrom;
+        }
         // forge-lint: disable-next-line(unsafe-typecast) jailCooldown <= 365 days
         uint40 jailedUntil = uint40(block.timestamp + p.jailCooldown);
 
@@ -64,8 +72,24 @@ library Guarantees {
         stake.jailed = false;
         // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
         stake.lastHeartbeat = uint32(block.timestamp);
+        // A gap of the epoch that just ended must not be reported again in the new one.
+        if (stake.darkGapUntil != 0) (stake.darkGapFrom, stake.darkGapUntil) = (0, 0);
         emit IPodnetMarket.ProviderUnjailed(msg.sender, epoch);
         emit IPodnetMarket.Heartbeat(msg.sender, uint40(block.timestamp));
+    }
+
+    /// @dev A heartbeat at now after `lastHeartbeat` + `threshold`: records the gap (see IPodnetMarket.heartbeat). Only
+    ///      the latest gap is kept: a new one needs a silence longer than the threshold after the previous late
+    ///      heartbeat, by which time that gap is no longer reportable.
+    function recordDarkGap(MarketState storage s, address provider, uint256 lastHeartbeat, uint256 threshold) external {
+        Stake storage stake = s.stakes[provider];
+        // forge-lint: disable-next-line(unsafe-typecast) threshold <= 365 days
+        uint40 reportableUntil = uint40(block.timestamp + threshold);
+        // forge-lint: disable-next-line(unsafe-typecast) a uint32 read from the stake
+        stake.darkGapFrom = uint32(lastHeartbeat);
+        // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
+        stake.darkGapUntil = uint32(block.timestamp);
+        emit IPodnetMarket.DarkGapRecorded(provider, stake.darkGapFrom, uint40(block.timestamp), reportableUntil);
     }
 
     /// @dev See IPodnetMarket.holdCollateral.

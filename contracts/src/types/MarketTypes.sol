@@ -70,6 +70,11 @@ struct Stake {
     bool jailed;
     uint96 unbonding;
     uint40 unbondingReleaseAt;
+    /// @dev The last dark gap a late heartbeat ended: the provider was silent from darkGapFrom (its heartbeat before
+    ///      the gap) to darkGapUntil (the late heartbeat). It stays reportable for that gap, with darkAt = darkGapFrom,
+    ///      until darkGapUntil + heartbeatThreshold. Cleared by unjail.
+    uint32 darkGapFrom;
+    uint32 darkGapUntil;
 }
 
 /// @notice What a dark report left for the leases of one provider epoch.

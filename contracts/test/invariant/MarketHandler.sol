@@ -227,6 +227,9 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     /// @notice Rulings whose slashed/released amounts or payouts differed from what the handler expected.
     uint256 public ghost_disputeMismatches;
 
+    /// @notice Dark reports made through a recorded dark gap (the provider had heartbeated late since).
+    uint256 public ghost_gapReports;
+
     /// @notice Bonds that went into / out of the court, as measured on its balance.
     uint256 public ghost_courtIn;
     uint256 public ghost_courtOut;
@@ -630,14 +633,24 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         _done(Action.Heartbeat);
     }
 
-    /// @notice The reporter or the stranger reports a staked, unjailed provider dark, first letting time pass until
-    ///         its last heartbeat is older than the threshold if it is not yet.
+    /// @notice The reporter or the stranger reports a staked, unjailed provider dark: at once when a late heartbeat
+    ///         left a dark gap that is still reportable (its leases then end where the gap began), otherwise after
+    ///         letting time pass until its last heartbeat is older than the threshold if it is not yet.
     function reportDark(uint256 providerSeed, bool byStranger) external useCurrentTime {
         address p = _firstProvider(providerSeed, _isReportable);
         if (p == address(0)) return _skip(Action.ReportDark);
         Stake memory before = market.stakeOf(p);
-        uint256 reportableAt = uint256(before.lastHeartbeat) + market.params().heartbeatThreshold + 1;
-        if (currentTime < reportableAt) _warpTo(reportableAt);
+        uint256 threshold = market.params().heartbeatThreshold;
+        uint256 reportableAt = uint256(before.lastHeartbeat) + threshold + 1;
+        uint256 darkAt = before.lastHeartbeat;
+        if (currentTime < reportableAt) {
+            if (before.darkGapUntil != 0 && currentTime <= uint256(before.darkGapUntil) + threshold) {
+                darkAt = before.darkGapFrom;
+                ++ghost_gapReports;
+            } else {
+                _warpTo(reportableAt);
+            }
+        }
 
         address by = byStranger ? stranger : reporter;
         uint256 balanceBefore = token.balanceOf(by);
@@ -646,7 +659,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         uint256 reward = token.balanceOf(by) - balanceBefore;
         Stake memory afterReport = market.stakeOf(p);
         uint256 slashed = (uint256(before.free) + before.locked) - (uint256(afterReport.free) + afterReport.locked);
-        _recordReport(p, before.lastHeartbeat, slashed, reward);
+        _recordReport(p, darkAt, slashed, reward);
         _done(Action.ReportDark);
     }
 
@@ -900,7 +913,9 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
                 ", swept: ",
                 vm.toString(ghost_totalSwept),
                 ", disputes: ",
-                vm.toString(court.disputeCount())
+                vm.toString(court.disputeCount()),
+                ", reports through a dark gap: ",
+                vm.toString(ghost_gapReports)
             )
         );
         console.log(

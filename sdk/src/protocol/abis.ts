@@ -2116,6 +2116,16 @@ export const podnetMarketAbi = [
             "name": "unbondingReleaseAt",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "darkGapFrom",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "darkGapUntil",
+            "type": "uint32",
+            "internalType": "uint32"
           }
         ]
       }
@@ -2376,6 +2386,37 @@ export const podnetMarketAbi = [
         "type": "uint256",
         "indexed": false,
         "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "DarkGapRecorded",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "from",
+        "type": "uint40",
+        "indexed": false,
+        "internalType": "uint40"
+      },
+      {
+        "name": "until",
+        "type": "uint40",
+        "indexed": false,
+        "internalType": "uint40"
+      },
+      {
+        "name": "reportableUntil",
+        "type": "uint40",
+        "indexed": false,
+        "internalType": "uint40"
       }
     ],
     "anonymous": false
