@@ -121,7 +121,13 @@ export const lease = onchainTable(
     compensation: t.bigint().notNull(),
     /** Tokens held for the lease now: deposited - paid - refunded. */
     balance: t.bigint().notNull(),
+    /** Stake locked for the lease: while it runs, then held for disputes after the close until released. */
     collateral: t.bigint().notNull(),
+    /** After the close, while collateral is held: the end of the dispute window (endedAt + disputeWindow); anyone
+     *  may release the collateral from then on unless a dispute holds it. */
+    collateralReleasableAt: t.bigint(),
+    /** When the held collateral went back to the provider (or, for a provider gone dark, was paid out). */
+    collateralReleasedAt: t.bigint(),
     epoch: t.integer().notNull(),
     /** "active" or "closed". */
     status: t.text().notNull(),
@@ -259,6 +265,7 @@ export const protocol = onchainTable("protocol", (t) => ({
   minProviderStake: t.bigint().notNull(),
   maxBidsPerOrder: t.integer().notNull(),
   jailCooldown: t.bigint().notNull(),
+  disputeWindow: t.bigint().notNull(),
   disputeBond: t.bigint().notNull(),
   disputeAnswerWindow: t.bigint().notNull(),
   disputeRulingWindow: t.bigint().notNull(),

@@ -28,7 +28,8 @@ library PodnetLaunch {
             darkSlashBps: 10_000, // a dark provider loses all of its locked collateral
             minProviderStake: 100e18,
             heartbeatThreshold: 10 minutes,
-            jailCooldown: 1 days // a provider reported dark waits a day before it may take work again
+            jailCooldown: 1 days, // a provider reported dark waits a day before it may take work again
+            disputeWindow: 2 days // a lease's collateral stays locked, and disputable, for 2 days after it ends
         });
     }
 

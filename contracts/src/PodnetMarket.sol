@@ -50,6 +50,9 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     /// @notice Shortest jail cooldown governance can set. Each epoch then lasts at least this long, so the uint24 epoch
     ///         counter cannot be used up (2^24 hours is over 1,900 years).
     uint40 public constant MIN_JAIL_COOLDOWN = 1 hours;
+    /// @notice Longest dispute window governance can set: collateral of ended leases is locked at most this long
+    ///         (plus the time a dispute opened in it takes).
+    uint40 public constant MAX_DISPUTE_WINDOW = 90 days;
 
     bytes32 public constant RESOURCES_TYPEHASH =
         keccak256("Resources(uint32 cpuMillis,uint32 memoryMiB,uint32 storageMiB)");
@@ -286,8 +289,9 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
             if (lease.status == LeaseStatus.Closed) {
                 (amount, settledUntil) = (balance, lease.endedAt);
             } else {
-                (amount, settledUntil) =
-                    LeaseMath.settle(balance, lease.pricePerSecond, lease.settledAt, _accruesUntil(lease, epoch));
+                (amount, settledUntil) = LeaseMath.settle(
+                    balance, lease.pricePerSecond, lease.settledAt, MarketCore.accruesUntil(_s, lease, epoch)
+                );
             }
             if (amount == 0) continue;
             // forge-lint: disable-next-line(unsafe-typecast) amount <= balance, a uint96
@@ -308,45 +312,14 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
 
     /// @inheritdoc IPodnetMarket
     function closeLease(uint256 leaseId) external nonReentrant {
-        Lease storage lease = _s.leases[leaseId];
-        MarketCore.requireActive(leaseId, lease.status);
-        address provider = lease.provider;
-        Stake storage s = _s.stakes[provider];
-        bool dark = lease.epoch != s.epoch;
-        uint256 balance = lease.balance;
-        (uint256 earned, uint256 endedAt) =
-            LeaseMath.settle(balance, lease.pricePerSecond, lease.settledAt, _accruesUntil(lease, s.epoch));
+        (address publisher, uint256 payout) = Guarantees.closeLease(_s, leaseId);
+        if (payout != 0) token.safeTransfer(publisher, payout);
+    }
 
-        CloseReason reason;
-        if (dark) reason = CloseReason.ProviderDark;
-        else if (earned == balance) reason = CloseReason.OutOfFunds;
-        else if (msg.sender == lease.publisher) reason = CloseReason.Publisher;
-        else if (msg.sender == provider) reason = CloseReason.Provider;
-        else revert MarketNotLeaseParty(leaseId, msg.sender);
-
-        uint256 refund = balance - earned;
-        uint96 collateral = lease.collateral;
-        // What the provider earned stays in the lease until it withdraws; the rest is refunded now.
-        // forge-lint: disable-next-line(unsafe-typecast) earned <= balance, a uint96
-        lease.balance = uint96(earned);
-        // forge-lint: disable-next-line(unsafe-typecast) endedAt <= block.timestamp
-        lease.endedAt = uint40(endedAt);
-        lease.status = LeaseStatus.Closed;
-
-        uint256 compensation;
-        uint256 released;
-        if (dark) {
-            // The collateral was slashed by the dark report; the publisher receives its share now.
-            compensation = MarketCore.compensate(_s, lease);
-        } else if (!lease.disputed) {
-            MarketCore.unlockStake(s, collateral);
-            released = collateral;
-            lease.collateral = 0;
-        }
-
-        emit LeaseClosed(leaseId, msg.sender, reason, endedAt, earned, refund, released);
-        if (compensation != 0) emit CompensationPaid(leaseId, lease.publisher, compensation);
-        if (refund + compensation != 0) token.safeTransfer(lease.publisher, refund + compensation);
+    /// @inheritdoc IPodnetMarket
+    function releaseCollateral(uint256 leaseId) external nonReentrant {
+        (address publisher, uint256 compensation) = Guarantees.releaseCollateral(_s, leaseId);
+        if (compensation != 0) token.safeTransfer(publisher, compensation);
     }
 
     /// @inheritdoc IPodnetMarket
@@ -440,7 +413,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         Lease storage lease = _s.leases[leaseId];
         if (lease.status == LeaseStatus.Closed) return (lease.balance, true);
         if (lease.status == LeaseStatus.None) return (0, false);
-        uint256 until = _accruesUntil(lease, _s.stakes[lease.provider].epoch);
+        uint256 until = MarketCore.accruesUntil(_s, lease, _s.stakes[lease.provider].epoch);
         (amount,) = LeaseMath.settle(lease.balance, lease.pricePerSecond, lease.settledAt, until);
         outOfFunds = amount == lease.balance;
     }
@@ -537,6 +510,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         if (p.jailCooldown < MIN_JAIL_COOLDOWN || p.jailCooldown > MAX_DURATION_PARAM) {
             revert MarketInvalidParameter("jailCooldown", p.jailCooldown);
         }
+        if (p.disputeWindow > MAX_DISPUTE_WINDOW) revert MarketInvalidParameter("disputeWindow", p.disputeWindow);
         _s.params = p;
         _s.fees.bps = p.feeBps;
         emit ParamsUpdated(p);
@@ -564,13 +538,6 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         uint256 word = words[nonce >> 8];
         if (word & bit != 0) revert MarketQuoteNonceUsed(provider, nonce);
         words[nonce >> 8] = word | bit;
-    }
-
-    /// @dev The time up to which a running lease accrues: now, or its provider's last heartbeat when the provider
-    ///      was reported dark since the lease started (`providerEpoch` is the provider's current epoch).
-    function _accruesUntil(Lease storage lease, uint24 providerEpoch) private view returns (uint256) {
-        if (lease.epoch == providerEpoch) return block.timestamp;
-        return _s.darkRecords[lease.provider][lease.epoch].darkAt;
     }
 
     /// @dev Returns an active lease whose provider has not been reported dark since it started.

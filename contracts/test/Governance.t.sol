@@ -111,7 +111,8 @@ contract GovernanceTest is Test {
             darkSlashBps: 5000,
             minProviderStake: uint96(500 * TOKEN),
             heartbeatThreshold: 30 minutes,
-            jailCooldown: 3 days
+            jailCooldown: 3 days,
+            disputeWindow: 1 days
         });
     }
 

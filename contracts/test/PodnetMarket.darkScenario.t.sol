@@ -305,7 +305,7 @@ contract PodnetMarketDarkScenarioTest is MarketFixture {
     /// @dev `owed`: what the lease still holds for the provider (earned up to darkAt, not yet withdrawn).
     function _expectDarkClose(Leg memory leg, address closer, uint256 darkAt, uint256 owed) internal {
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.LeaseClosed(leg.leaseId, closer, CloseReason.ProviderDark, darkAt, owed, leg.refund, 0);
+        emit IPodnetMarket.LeaseClosed(leg.leaseId, closer, CloseReason.ProviderDark, darkAt, owed, leg.refund, 0, 0);
         if (leg.compensation != 0) {
             vm.expectEmit(true, true, false, true, address(market));
             emit IPodnetMarket.CompensationPaid(leg.leaseId, leg.publisher, leg.compensation);

@@ -33,7 +33,8 @@ contract PodnetMarketGovernanceTest is MarketFixture {
             darkSlashBps: 5000,
             minProviderStake: uint96(500 * TOKEN),
             heartbeatThreshold: 30 minutes,
-            jailCooldown: 3 days
+            jailCooldown: 3 days,
+            disputeWindow: 1 days
         });
     }
 
@@ -50,6 +51,7 @@ contract PodnetMarketGovernanceTest is MarketFixture {
         assertEq(actual.darkSlashBps, expected.darkSlashBps, "darkSlashBps");
         assertEq(actual.heartbeatThreshold, expected.heartbeatThreshold, "heartbeatThreshold");
         assertEq(actual.jailCooldown, expected.jailCooldown, "jailCooldown");
+        assertEq(actual.disputeWindow, expected.disputeWindow, "disputeWindow");
     }
 
     function _expectInvalidParams(MarketParams memory p, string memory name, uint256 value) internal {
@@ -117,7 +119,8 @@ contract PodnetMarketGovernanceTest is MarketFixture {
             darkSlashBps: 10_000,
             minProviderStake: type(uint96).max,
             heartbeatThreshold: MAX_DURATION,
-            jailCooldown: MAX_DURATION
+            jailCooldown: MAX_DURATION,
+            disputeWindow: 90 days
         });
         vm.prank(admin);
         market.setParams(p);
@@ -137,7 +140,8 @@ contract PodnetMarketGovernanceTest is MarketFixture {
             darkSlashBps: 0,
             minProviderStake: 0,
             heartbeatThreshold: 1,
-            jailCooldown: 1 hours
+            jailCooldown: 1 hours,
+            disputeWindow: 0
         });
         vm.prank(admin);
         market.setParams(p);
@@ -203,6 +207,12 @@ contract PodnetMarketGovernanceTest is MarketFixture {
         MarketParams memory p = defaultParams();
         p.jailCooldown = 1 hours - 1;
         _expectInvalidParams(p, "jailCooldown", 1 hours - 1);
+    }
+
+    function test_setParams_revertsWhenDisputeWindowTooLong() public {
+        MarketParams memory p = defaultParams();
+        p.disputeWindow = 90 days + 1;
+        _expectInvalidParams(p, "disputeWindow", 90 days + 1);
     }
 
     function test_setParams_revertsWhenJailCooldownTooLong() public {
@@ -387,6 +397,7 @@ contract PodnetMarketGovernanceTest is MarketFixture {
         p.darkSlashBps = uint16(bound(p.darkSlashBps, 0, 10_000));
         p.heartbeatThreshold = uint40(bound(p.heartbeatThreshold, 1, MAX_DURATION));
         p.jailCooldown = uint40(bound(p.jailCooldown, 1 hours, MAX_DURATION));
+        p.disputeWindow = uint40(bound(p.disputeWindow, 0, 90 days));
         vm.prank(admin);
         market.setParams(p);
         _assertParams(market.params(), p);

@@ -734,7 +734,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
         uint256 refund = DEPOSIT - gross;
         uint256 compensation = COLLATERAL * COMP_BPS / BPS;
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.LeaseClosed(leaseId, stranger, CloseReason.ProviderDark, withdrawnAt, 0, refund, 0);
+        emit IPodnetMarket.LeaseClosed(leaseId, stranger, CloseReason.ProviderDark, withdrawnAt, 0, refund, 0, 0);
         _close(stranger, leaseId);
 
         assertEq(token.balanceOf(publisher), 1_000_000 * TOKEN - DEPOSIT + refund + compensation, "publisher");
@@ -790,7 +790,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
         vm.warp(block.timestamp + 1 days);
 
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.LeaseClosed(leaseId, stranger, CloseReason.ProviderDark, darkAt, owed, refund, 0);
+        emit IPodnetMarket.LeaseClosed(leaseId, stranger, CloseReason.ProviderDark, darkAt, owed, refund, 0, 0);
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.CompensationPaid(leaseId, publisher, compensation);
         _close(stranger, leaseId);
@@ -818,10 +818,10 @@ contract PodnetMarketLivenessTest is MarketFixture {
         _goDark();
 
         vm.expectEmit(true, true, false, false, address(market));
-        emit IPodnetMarket.LeaseClosed(first, publisher, CloseReason.ProviderDark, 0, 0, 0, 0);
+        emit IPodnetMarket.LeaseClosed(first, publisher, CloseReason.ProviderDark, 0, 0, 0, 0, 0);
         _close(publisher, first);
         vm.expectEmit(true, true, false, false, address(market));
-        emit IPodnetMarket.LeaseClosed(second, provider, CloseReason.ProviderDark, 0, 0, 0, 0);
+        emit IPodnetMarket.LeaseClosed(second, provider, CloseReason.ProviderDark, 0, 0, 0, 0, 0);
         _close(provider, second);
 
         uint256 perLease = DEPOSIT - uint256(PRICE) * 2 hours + COLLATERAL * COMP_BPS / BPS;
@@ -839,7 +839,9 @@ contract PodnetMarketLivenessTest is MarketFixture {
         uint256 compensation = COLLATERAL * COMP_BPS / BPS;
 
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.LeaseClosed(leaseId, stranger, CloseReason.ProviderDark, START_TIME + 1 hours, deposit, 0, 0);
+        emit IPodnetMarket.LeaseClosed(
+            leaseId, stranger, CloseReason.ProviderDark, START_TIME + 1 hours, deposit, 0, 0, 0
+        );
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.CompensationPaid(leaseId, publisher, compensation);
         _close(stranger, leaseId);
@@ -892,7 +894,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
         _close(stranger, leaseId);
     }
 
-    function test_closeLease_normalCloseUnlocksCollateral() public {
+    function test_closeLease_normalCloseUnlocksCollateralAfterWindow() public {
         uint256 leaseId = _lease(PRICE, DEPOSIT, 0);
         vm.warp(START_TIME + 30 minutes);
         vm.expectEmit(true, true, false, true, address(market));
@@ -903,26 +905,35 @@ contract PodnetMarketLivenessTest is MarketFixture {
             START_TIME + 30 minutes,
             uint256(PRICE) * 30 minutes,
             DEPOSIT - uint256(PRICE) * 30 minutes,
-            COLLATERAL
+            COLLATERAL,
+            START_TIME + 30 minutes + DISPUTE_WINDOW
         );
         _close(publisher, leaseId);
+        assertEq(market.getLease(leaseId).collateral, COLLATERAL);
+        _assertStake(provider, STAKE - COLLATERAL, COLLATERAL);
+        _releaseAfterWindow(leaseId);
         assertEq(market.getLease(leaseId).collateral, 0);
         _assertStake(provider, STAKE, 0);
 
-        // A later report slashes nothing of the closed lease.
+        // A later report slashes nothing of the released lease.
         _goDark();
         _assertStake(provider, STAKE, 0);
         assertEq(token.balanceOf(reporter), 0);
     }
 
-    function test_closeLease_leaseClosedBeforeReportIsUnaffected() public {
+    function test_closeLease_leaseClosedInWindowIsStillAtStake() public {
         uint256 closed = _lease(PRICE, DEPOSIT, 0);
         uint256 running = _lease(PRICE, DEPOSIT, 1);
         vm.warp(START_TIME + 30 minutes);
         _close(publisher, closed);
         _goDark();
-        // Only the running lease's collateral was slashed.
-        assertEq(token.balanceOf(reporter), COLLATERAL * REWARD_BPS / BPS);
+        // The closed lease's collateral is still held for its dispute window: the report slashes both.
+        assertEq(token.balanceOf(reporter), 2 * COLLATERAL * REWARD_BPS / BPS);
+        // The closed lease's publisher receives its share of the slash through releaseCollateral, at once.
+        uint256 before = token.balanceOf(publisher);
+        vm.prank(stranger);
+        market.releaseCollateral(closed);
+        assertEq(token.balanceOf(publisher) - before, COLLATERAL * COMP_BPS / BPS);
         // The closed lease still pays its owed balance to the provider, in full.
         uint256 gross = uint256(PRICE) * 30 minutes;
         assertEq(_withdraw(closed), gross - _fee(gross));
@@ -980,7 +991,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
         uint256 publisherBefore = token.balanceOf(publisher);
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.LeaseClosed(
-            leaseId, stranger, CloseReason.ProviderDark, START_TIME + 30 minutes, 0, DEPOSIT, 0
+            leaseId, stranger, CloseReason.ProviderDark, START_TIME + 30 minutes, 0, DEPOSIT, 0, 0
         );
         _close(stranger, leaseId);
         assertEq(token.balanceOf(publisher) - publisherBefore, DEPOSIT + COLLATERAL * COMP_BPS / BPS);
@@ -1189,8 +1200,10 @@ contract PodnetMarketLivenessTest is MarketFixture {
         _assertStake(provider, STAKE - COLLATERAL + TOKEN - COLLATERAL, COLLATERAL);
         assertEq(market.getLease(newLease).collateral, COLLATERAL);
 
-        // Closing the new lease normally releases its collateral.
+        // Closing the new lease normally releases its collateral after the dispute window.
         _close(publisher, newLease);
+        _assertStake(provider, STAKE - COLLATERAL + TOKEN - COLLATERAL, COLLATERAL);
+        _releaseAfterWindow(newLease);
         _assertStake(provider, STAKE - COLLATERAL + TOKEN, 0);
         assertEq(market.getLease(newLease).collateral, 0);
     }

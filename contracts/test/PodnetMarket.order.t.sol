@@ -983,6 +983,7 @@ contract PodnetMarketOrderTest is MarketFixture {
         uint256 fee2;
         uint256 net2;
         uint256 refund;
+        uint256 releasableAt;
     }
 
     function test_order_endToEnd_threeBidsLowestWinsBalancesAddUp() public {
@@ -1033,12 +1034,23 @@ contract PodnetMarketOrderTest is MarketFixture {
         skip(2 hours);
         f.gross2 = uint256(winningPrice) * 2 hours;
         f.refund = DEPOSIT - f.gross1 - f.gross2;
+        f.releasableAt = block.timestamp + DISPUTE_WINDOW;
         vm.expectEmit(true, true, true, true, address(market));
         emit IPodnetMarket.LeaseClosed(
-            f.leaseId, publisher, CloseReason.Publisher, block.timestamp, f.gross2, f.refund, f.collateral
+            f.leaseId,
+            publisher,
+            CloseReason.Publisher,
+            block.timestamp,
+            f.gross2,
+            f.refund,
+            f.collateral,
+            f.releasableAt
         );
         vm.prank(publisher);
         market.closeLease(f.leaseId);
+        // The collateral stays locked for the dispute window, then anyone releases it.
+        _assertStake(provider3, STAKE - f.collateral, f.collateral);
+        _releaseAfterWindow(f.leaseId);
         _assertStake(provider3, STAKE, 0);
 
         // The winner withdraws what the closed lease still owes it.

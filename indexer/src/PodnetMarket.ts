@@ -30,6 +30,7 @@ ponder.on("PodnetMarket:ParamsUpdated", async ({ event, context }) => {
     minProviderStake: params.minProviderStake,
     maxBidsPerOrder: params.maxBidsPerOrder,
     jailCooldown: BigInt(params.jailCooldown),
+    disputeWindow: BigInt(params.disputeWindow),
   });
 });
 
@@ -243,12 +244,12 @@ ponder.on("PodnetMarket:LeaseSettled", async ({ event, context }) => {
 });
 
 ponder.on("PodnetMarket:LeaseClosed", async ({ event, context }) => {
-  const { leaseId, closedBy, reason, endedAt, owed, refund, collateral } = event.args;
+  const { leaseId, closedBy, reason, endedAt, owed, refund, collateralHeld, releasableAt } = event.args;
   const row = await context.db.find(lease, { id: leaseId });
   if (!row) return;
   const closeReason = closeReasons[reason] ?? "none";
-  // The market zeroes a lease's collateral when it releases or compensates it; a dispute keeps it held.
-  const keepsCollateral = row.disputed && closeReason !== "provider_dark";
+  // A close no longer releases collateral: it stays locked for the dispute window (CollateralReleased later, or at
+  // once when the window is already over). A dark close paid it out as compensation (CompensationPaid).
   await context.db.update(lease, { id: leaseId }).set({
     status: "closed",
     closeReason,
@@ -256,19 +257,22 @@ ponder.on("PodnetMarket:LeaseClosed", async ({ event, context }) => {
     endedAt,
     balance: owed,
     refunded: row.refunded + refund,
-    collateral: keepsCollateral ? row.collateral : 0n,
+    collateral: collateralHeld,
+    collateralReleasableAt: collateralHeld > 0n ? releasableAt : null,
   });
   await context.db.update(provider, { address: row.provider }).set((p) => ({ leasesActive: p.leasesActive - 1 }));
-  if (collateral > 0n) {
-    await moveStake(
-      context,
-      event,
-      row.provider,
-      { locked: -collateral, free: collateral },
-      { kind: "released", amount: collateral, leaseId },
-    );
-  }
   await addToProtocol(context, { totalRefunded: refund });
+});
+
+ponder.on("PodnetMarket:CollateralReleased", async ({ event, context }) => {
+  const { leaseId, provider: address, amount } = event.args;
+  await context.db
+    .update(lease, { id: leaseId })
+    .set({ collateral: 0n, collateralReleasableAt: null, collateralReleasedAt: event.block.timestamp });
+  // 0: the provider went dark since the close; the collateral was slashed and CompensationPaid follows.
+  if (amount > 0n) {
+    await moveStake(context, event, address, { locked: -amount, free: amount }, { kind: "released", amount, leaseId });
+  }
 });
 
 ponder.on("PodnetMarket:CompensationPaid", async ({ event, context }) => {
@@ -313,10 +317,13 @@ ponder.on("PodnetMarket:DisputeSettled", async ({ event, context }) => {
   // A running lease keeps its collateral minus a live ruling's slash; a running lease of a dark epoch keeps all of
   // it (the market zeroes it only when the dark close pays the compensation). A closed lease's is released or paid.
   const remaining = row.status === "active" ? row.collateral - (live ? slashed : 0n) : 0n;
+  const closed = row.status !== "active";
   await context.db.update(lease, { id: leaseId }).set({
     disputed: false,
     collateral: remaining,
     compensation: row.compensation + slashed,
+    // A ruling on a closed lease ends its dispute hold: what is left goes back now.
+    ...(closed ? { collateralReleasableAt: null, collateralReleasedAt: event.block.timestamp } : {}),
   });
   if (live) {
     await moveStake(

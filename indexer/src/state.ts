@@ -28,6 +28,7 @@ export async function createProtocolRow(context: Context) {
     minProviderStake: 0n,
     maxBidsPerOrder: 0,
     jailCooldown: 0n,
+    disputeWindow: 0n,
     disputeBond: 0n,
     disputeAnswerWindow: 0n,
     disputeRulingWindow: 0n,

@@ -132,6 +132,12 @@ interface IPodnetMarket {
     error MarketLeaseDisputed(uint256 leaseId);
     /// @notice The lease has no open dispute.
     error MarketLeaseNotDisputed(uint256 leaseId);
+    /// @notice The lease ended and its dispute window closed at `releasableAt`: it can no longer be disputed.
+    error MarketDisputeWindowClosed(uint256 leaseId, uint256 releasableAt);
+    /// @notice The lease's collateral stays locked for disputes until `releasableAt`.
+    error MarketDisputeWindowOpen(uint256 leaseId, uint256 releasableAt);
+    /// @notice The lease is not closed or holds no collateral any more.
+    error MarketCollateralNotHeld(uint256 leaseId);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -174,7 +180,10 @@ interface IPodnetMarket {
     /// @notice `amount` of the lease's escrow was paid to its provider, who is now paid up to `settledAt`.
     event LeaseSettled(uint256 indexed leaseId, uint256 amount, uint256 settledAt);
     /// @notice The lease ended at `endedAt`. `owed` stays in escrow for the provider to withdraw, `refund` went to the
-    ///         publisher and `collateral` went back to the provider's free stake.
+    ///         publisher, and `collateralHeld` of the provider's stake stays locked for disputes until `releasableAt`
+    ///         (endedAt + disputeWindow; later if a dispute holds it), when anyone may `releaseCollateral`. Both are 0
+    ///         when nothing stays locked: a dark close (the collateral was slashed), or a window already over at the
+    ///         close (CollateralReleased follows).
     event LeaseClosed(
         uint256 indexed leaseId,
         address indexed closedBy,
@@ -182,8 +191,12 @@ interface IPodnetMarket {
         uint256 endedAt,
         uint256 owed,
         uint256 refund,
-        uint256 collateral
+        uint256 collateralHeld,
+        uint256 releasableAt
     );
+    /// @notice A closed lease's collateral left the dispute hold: `amount` went back to the provider's free stake (0
+    ///         when the provider was reported dark since, and CompensationPaid follows instead).
+    event CollateralReleased(uint256 indexed leaseId, address indexed provider, uint256 amount);
     /// @notice `provider` withdrew `gross` from its leases: `fee` to the protocol, `net` to itself.
     event ProviderWithdrew(address indexed provider, uint256 gross, uint256 fee, uint256 net);
 
@@ -295,8 +308,9 @@ interface IPodnetMarket {
                             DISPUTE HOOKS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Holds a running lease's collateral for a dispute: closing the lease no longer releases it.
-    ///         Restricted to the dispute court.
+    /// @notice Holds a lease's collateral for a dispute: a running lease, or one that ended less than
+    ///         `disputeWindow` ago and still holds collateral, of a provider not reported dark since. The collateral
+    ///         then stays locked until the dispute is settled. Restricted to the dispute court.
     function holdCollateral(uint256 leaseId) external returns (address publisher, address provider, uint96 collateral);
 
     /// @notice Ends a dispute hold: up to `slashAmount` of the lease's collateral goes to the publisher (less if the
@@ -329,12 +343,18 @@ interface IPodnetMarket {
     function withdraw(uint256[] calldata leaseIds) external returns (uint256 net);
 
     /// @notice Ends a lease: the provider keeps what it earned up to now (or up to when the funds ran out), the
-    ///         rest goes back to the publisher, and the provider's collateral is released (unless a dispute holds it).
+    ///         rest goes back to the publisher, and the provider's collateral stays locked until endedAt +
+    ///         `disputeWindow` (released at once if that time has passed and no dispute holds it).
     ///         A lease whose provider was reported dark ends at the provider's last heartbeat (or its last
     ///         withdrawal, if later) and its publisher also receives its share of the slashed collateral.
     /// @dev The publisher or provider may close any time; anyone may close a lease whose funds ran out or whose
     ///      provider was reported dark.
     function closeLease(uint256 leaseId) external;
+
+    /// @notice Releases a closed lease's collateral once its dispute window is over and no dispute holds it: back to
+    ///         the provider's free stake, or, if the provider was reported dark since (which slashed it), the
+    ///         publisher's share of the slash, at once. Anyone may call it.
+    function releaseCollateral(uint256 leaseId) external;
 
     /// @notice Cancels quote nonces of the caller: every bit set in `mask` within word `wordPos`.
     function invalidateQuoteNonces(uint256 wordPos, uint256 mask) external;

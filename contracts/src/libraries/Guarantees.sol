@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IPodnetMarket} from "../interfaces/IPodnetMarket.sol";
-import {DarkRecord, Lease, LeaseStatus, MarketParams, Stake} from "../types/MarketTypes.sol";
+import {CloseReason, DarkRecord, Lease, LeaseStatus, MarketParams, Stake} from "../types/MarketTypes.sol";
 import {LeaseMath} from "./LeaseMath.sol";
 import {MarketCore, MarketState} from "./MarketCore.sol";
 
@@ -92,18 +92,124 @@ library Guarantees {
         emit IPodnetMarket.DarkGapRecorded(provider, stake.darkGapFrom, uint40(block.timestamp), reportableUntil);
     }
 
+    /// @dev See IPodnetMarket.closeLease. Returns what the market must pay the publisher: the unspent escrow, plus its
+    ///      share of the slash when the provider was reported dark since the lease started.
+    function closeLease(MarketState storage s, uint256 leaseId) external returns (address publisher, uint256 payout) {
+        Lease storage lease = s.leases[leaseId];
+        MarketCore.requireActive(leaseId, lease.status);
+        publisher = lease.publisher;
+        Stake storage stake = s.stakes[lease.provider];
+        (CloseReason reason, uint256 endedAt, uint256 earned, uint256 refund) = _end(s, lease, leaseId, stake.epoch);
+
+        uint256 held;
+        uint256 releasableAt;
+        uint96 released;
+        if (reason == CloseReason.ProviderDark) {
+            // The collateral was slashed by the dark report; the publisher receives its share now.
+            payout = MarketCore.compensate(s, lease);
+        } else {
+            (held, releasableAt, released) = _holdForDisputes(s, lease, stake, endedAt);
+        }
+        emit IPodnetMarket.LeaseClosed(leaseId, msg.sender, reason, endedAt, earned, refund, held, releasableAt);
+        if (released != 0) emit IPodnetMarket.CollateralReleased(leaseId, lease.provider, released);
+        if (payout != 0) emit IPodnetMarket.CompensationPaid(leaseId, publisher, payout);
+        payout += refund;
+    }
+
+    /// @dev See IPodnetMarket.releaseCollateral. Returns the compensation the market must pay the publisher (for a
+    ///      provider reported dark since the lease closed), else 0.
+    function releaseCollateral(MarketState storage s, uint256 leaseId)
+        external
+        returns (address publisher, uint256 compensation)
+    {
+        Lease storage lease = s.leases[leaseId];
+        uint96 collateral = lease.collateral;
+        if (lease.status != LeaseStatus.Closed || collateral == 0) {
+            revert IPodnetMarket.MarketCollateralNotHeld(leaseId);
+        }
+        if (lease.disputed) revert IPodnetMarket.MarketLeaseDisputed(leaseId);
+        address provider = lease.provider;
+        publisher = lease.publisher;
+        Stake storage stake = s.stakes[provider];
+        if (lease.epoch == stake.epoch) {
+            uint256 releasableAt = uint256(lease.endedAt) + s.params.disputeWindow;
+            if (block.timestamp < releasableAt) revert IPodnetMarket.MarketDisputeWindowOpen(leaseId, releasableAt);
+            MarketCore.unlockStake(stake, collateral);
+            lease.collateral = 0;
+            emit IPodnetMarket.CollateralReleased(leaseId, provider, collateral);
+        } else {
+            // Reported dark since the close: the held collateral was slashed with the rest and nothing can be
+            // disputed any more, so the publisher's share is paid now, window or not.
+            compensation = MarketCore.compensate(s, lease);
+            emit IPodnetMarket.CollateralReleased(leaseId, provider, 0);
+            if (compensation != 0) emit IPodnetMarket.CompensationPaid(leaseId, publisher, compensation);
+        }
+    }
+
+    /// @dev Settles a lease that is closing and marks it closed: it accrued up to now, or up to its provider's darkAt
+    ///      when the provider was reported dark since it started (`providerEpoch` is the provider's current epoch).
+    ///      What the provider earned stays in the lease until it withdraws; the rest (`refund`) is for the publisher.
+    function _end(MarketState storage s, Lease storage lease, uint256 leaseId, uint24 providerEpoch)
+        private
+        returns (CloseReason reason, uint256 endedAt, uint256 earned, uint256 refund)
+    {
+        uint256 balance = lease.balance;
+        (earned, endedAt) = LeaseMath.settle(
+            balance, lease.pricePerSecond, lease.settledAt, MarketCore.accruesUntil(s, lease, providerEpoch)
+        );
+        if (lease.epoch != providerEpoch) reason = CloseReason.ProviderDark;
+        else if (earned == balance) reason = CloseReason.OutOfFunds;
+        else if (msg.sender == lease.publisher) reason = CloseReason.Publisher;
+        else if (msg.sender == lease.provider) reason = CloseReason.Provider;
+        else revert IPodnetMarket.MarketNotLeaseParty(leaseId, msg.sender);
+
+        refund = balance - earned;
+        // forge-lint: disable-next-line(unsafe-typecast) earned <= balance, a uint96
+        lease.balance = uint96(earned);
+        // forge-lint: disable-next-line(unsafe-typecast) endedAt <= block.timestamp
+        lease.endedAt = uint40(endedAt);
+        lease.status = LeaseStatus.Closed;
+    }
+
+    /// @dev Whatever the close reason, a live provider's collateral stays locked for disputes until the window after
+    ///      the end. A lease that ended longer ago than the window (it ran out and stood open) has nothing left to
+    ///      hold: its collateral goes back now (`released`), unless a dispute holds it.
+    function _holdForDisputes(MarketState storage s, Lease storage lease, Stake storage stake, uint256 endedAt)
+        private
+        returns (uint256 held, uint256 releasableAt, uint96 released)
+    {
+        held = lease.collateral;
+        if (held == 0) return (0, 0, 0);
+        releasableAt = endedAt + s.params.disputeWindow;
+        if (lease.disputed || block.timestamp < releasableAt) return (held, releasableAt, 0);
+        released = lease.collateral;
+        MarketCore.unlockStake(stake, released);
+        lease.collateral = 0;
+        return (0, 0, released);
+    }
+
     /// @dev See IPodnetMarket.holdCollateral.
     function holdCollateral(MarketState storage s, uint256 leaseId)
         external
         returns (address publisher, address provider, uint96 collateral)
     {
         Lease storage lease = s.leases[leaseId];
-        MarketCore.requireActive(leaseId, lease.status);
+        LeaseStatus status = lease.status;
+        if (status == LeaseStatus.None) revert IPodnetMarket.MarketLeaseNotFound(leaseId);
         provider = lease.provider;
         if (lease.epoch != s.stakes[provider].epoch) {
             revert IPodnetMarket.MarketProviderWentDark(provider, lease.epoch);
         }
         if (lease.disputed) revert IPodnetMarket.MarketLeaseDisputed(leaseId);
+        if (status == LeaseStatus.Closed) {
+            // An ended lease is disputable while its collateral is still held for the window: a close (even one that
+            // front-runs the dispute) cannot take the collateral out of reach. Once a ruling released it, no more.
+            if (lease.collateral == 0) revert IPodnetMarket.MarketCollateralNotHeld(leaseId);
+            uint256 releasableAt = uint256(lease.endedAt) + s.params.disputeWindow;
+            if (block.timestamp >= releasableAt) {
+                revert IPodnetMarket.MarketDisputeWindowClosed(leaseId, releasableAt);
+            }
+        }
         lease.disputed = true;
         emit IPodnetMarket.CollateralHeld(leaseId);
         return (lease.publisher, provider, lease.collateral);

@@ -94,6 +94,17 @@ library MarketCore {
         lease.collateral = 0;
     }
 
+    /// @dev The time up to which a running lease accrues: now, or its provider's last heartbeat when the provider
+    ///      was reported dark since the lease started (`providerEpoch` is the provider's current epoch).
+    function accruesUntil(MarketState storage s, Lease storage lease, uint24 providerEpoch)
+        internal
+        view
+        returns (uint256)
+    {
+        if (lease.epoch == providerEpoch) return block.timestamp;
+        return s.darkRecords[lease.provider][lease.epoch].darkAt;
+    }
+
     function lockStake(Stake storage stake, address provider, uint96 amount) internal {
         if (stake.free < amount) revert IPodnetMarket.MarketInsufficientFreeStake(provider, stake.free, amount);
         stake.free -= amount;

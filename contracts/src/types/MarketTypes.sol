@@ -113,13 +113,13 @@ struct Lease {
     address publisher;
     uint40 startedAt;
     uint40 endedAt;
-    /// @dev A dispute is open: the collateral stays locked even after the lease closes, until the ruling.
+    /// @dev A dispute is open: the collateral stays locked, even past the dispute window, until the ruling.
     bool disputed;
     address provider;
     uint96 pricePerSecond;
     uint96 balance;
-    /// @dev Stake locked for this lease now: set at start, 0 once released on close or paid out as compensation
-    ///      (a dispute keeps it past close until the ruling).
+    /// @dev Stake locked for this lease now: set at start; after the close it stays locked until endedAt +
+    ///      disputeWindow (or the end of a dispute), then 0 once released, slashed or paid out as compensation.
     uint96 collateral;
     /// @dev A uint32 (unix seconds until 2106) so that the epoch fits in this slot.
     uint32 settledAt;
@@ -209,4 +209,6 @@ struct MarketParams {
     uint40 heartbeatThreshold;
     /// @dev How long a provider reported dark stays jailed before it may `unjail`.
     uint40 jailCooldown;
+    /// @dev After a lease ends (endedAt), how long its collateral stays locked and its publisher may still dispute it.
+    uint40 disputeWindow;
 }

@@ -91,6 +91,17 @@ contract MarketGasTest is MarketFixture {
         vm.snapshotGasLastCall("PodnetMarket", "topUp");
     }
 
+    function test_gas_releaseCollateral() public {
+        skip(1 hours);
+        vm.prank(publisher);
+        market.closeLease(1);
+        skip(market.params().disputeWindow);
+        vm.prank(provider);
+        market.releaseCollateral(1);
+        vm.snapshotGasLastCall("PodnetMarket", "releaseCollateral");
+        assertEq(market.getLease(1).collateral, 0);
+    }
+
     function test_gas_closeLease() public {
         skip(1 hours);
         vm.prank(publisher);

@@ -119,10 +119,12 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         SlashDispute,
         DismissDispute,
         LapseDispute,
-        SetDarkParams
+        SetDarkParams,
+        ReleaseCollateral,
+        SetDisputeWindow
     }
 
-    uint256 internal constant ACTION_COUNT = 31;
+    uint256 internal constant ACTION_COUNT = 33;
     string internal constant EVIDENCE = "ipfs://bafy-evidence";
 
     /*//////////////////////////////////////////////////////////////
@@ -229,6 +231,12 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
 
     /// @notice Dark reports made through a recorded dark gap (the provider had heartbeated late since).
     uint256 public ghost_gapReports;
+    /// @notice Collateral of a live provider released back to free stake before its lease's dispute window ended.
+    uint256 public ghost_earlyReleases;
+    /// @notice Releases of held collateral after the window (at the close or by releaseCollateral), and disputes
+    ///         opened on a lease that had already ended.
+    uint256 public ghost_releases;
+    uint256 public ghost_lateDisputes;
 
     /// @notice Bonds that went into / out of the court, as measured on its balance.
     uint256 public ghost_courtIn;
@@ -726,19 +734,69 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
                                 DISPUTES
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice The publisher of an active lease of a live provider (no dispute open on it) opens a dispute, paying
-    ///         the bond.
-    function openDispute(uint256 leaseSeed) external useCurrentTime {
-        uint256 leaseId = _firstLease(leaseSeed, _isDisputable);
+    /// @notice The publisher of a lease of a live provider (no dispute open on it), running or ended within the
+    ///         dispute window, opens a dispute, paying the bond.
+    /// @param ended Whether to look first for a lease that already ended (disputable within its dispute window).
+    function openDispute(uint256 leaseSeed, bool ended) external useCurrentTime {
+        uint256 leaseId = ended ? _firstLease(leaseSeed, _isDisputableEnded) : 0;
+        if (leaseId == 0) leaseId = _firstLease(leaseSeed, _isDisputable);
         if (leaseId == 0) return _skip(Action.OpenDispute);
         address pub = market.getLease(leaseId).publisher;
         token.mint(pub, court.params().disputeBond);
         uint256 courtBefore = token.balanceOf(address(court));
+        if (market.getLease(leaseId).status == LeaseStatus.Closed) ++ghost_lateDisputes;
         vm.prank(pub);
         uint256 disputeId = court.openDispute(leaseId, EVIDENCE);
         ghost_courtIn += token.balanceOf(address(court)) - courtBefore;
         ghost_openDispute[leaseId] = disputeId;
         _done(Action.OpenDispute);
+    }
+
+    /// @notice Anyone releases the collateral a closed lease still holds: once its dispute window is over (letting
+    ///         time pass to then only if `wait`), or at once, as compensation to the publisher, when its provider was
+    ///         reported dark since.
+    function releaseCollateral(uint256 leaseSeed, uint256 callerSeed, bool wait) external useCurrentTime {
+        uint256 leaseId = _firstLease(leaseSeed, _holdsCollateral);
+        if (leaseId == 0) return _skip(Action.ReleaseCollateral);
+        Lease memory lease = market.getLease(leaseId);
+        bool dark = lease.epoch != market.stakeOf(lease.provider).epoch;
+        uint256 releasableAt = uint256(lease.endedAt) + market.params().disputeWindow;
+        if (!dark && currentTime < releasableAt) {
+            if (!wait) return _skip(Action.ReleaseCollateral);
+            _warpTo(releasableAt);
+        }
+        uint256 before = token.balanceOf(lease.publisher);
+        vm.recordLogs();
+        vm.prank(_anyone(callerSeed));
+        market.releaseCollateral(leaseId);
+        uint256 received = token.balanceOf(lease.publisher) - before;
+        if (!dark) {
+            if (received != 0) ++ghost_compensationMismatches;
+            _recordRelease(leaseId, lease.provider, lease.collateral);
+        } else {
+            // Closed in its window, then its provider went dark: the publisher's share of the slash, now.
+            uint256 expected =
+                uint256(lease.collateral) * _darkGhosts[lease.provider][lease.epoch].compensationBps / BPS;
+            if (received != expected) ++ghost_compensationMismatches;
+            if (_loggedAmount(IPodnetMarket.CompensationPaid.selector, leaseId) != expected) {
+                ++ghost_compensationMismatches;
+            }
+            _darkGhosts[lease.provider][lease.epoch].compensated += expected;
+            ghost_compensation[leaseId] += expected;
+            ghost_totalCompensation += expected;
+            ghost_darkReceipts += received;
+            ghost_tokensOut += received;
+        }
+        _done(Action.ReleaseCollateral);
+    }
+
+    /// @notice Governance changes the dispute window (0 .. 3 days here); it applies to every lease from then on.
+    function setDisputeWindow(uint256 window) external useCurrentTime {
+        MarketParams memory p = market.params();
+        p.disputeWindow = uint40(_bound(window, 0, 3 days));
+        vm.prank(admin);
+        market.setParams(p);
+        _done(Action.SetDisputeWindow);
     }
 
     /// @notice The provider answers an open dispute within the answer window.
@@ -873,7 +931,9 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             "slashDispute",
             "dismissDispute",
             "lapseDispute",
-            "setDarkParams"
+            "setDarkParams",
+            "releaseCollateral",
+            "setDisputeWindow"
         ];
         console.log("MarketHandler call summary (done / skipped as impossible):");
         uint256 done;
@@ -915,7 +975,11 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
                 ", disputes: ",
                 vm.toString(court.disputeCount()),
                 ", reports through a dark gap: ",
-                vm.toString(ghost_gapReports)
+                vm.toString(ghost_gapReports),
+                ", collateral releases: ",
+                vm.toString(ghost_releases),
+                ", disputes on ended leases: ",
+                vm.toString(ghost_lateDisputes)
             )
         );
         console.log(
@@ -1039,9 +1103,18 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             ghost_totalCompensation += expectedCompensation;
             ghost_darkReceipts += received;
             ghost_darkUnspentEscrow += expectedRefund;
-        } else if (!lease.disputed) {
-            ghost_locked[lease.provider] -= lease.collateral;
+        } else if (lease.collateral != 0 && market.getLease(leaseId).collateral == 0) {
+            // Released at once: only when the lease ended at least a dispute window ago.
+            _recordRelease(leaseId, lease.provider, lease.collateral);
         }
+    }
+
+    /// @dev A live provider's collateral left the dispute hold: it must not be before endedAt + disputeWindow.
+    function _recordRelease(uint256 leaseId, address prov, uint256 collateral) internal {
+        Lease memory lease = market.getLease(leaseId);
+        if (currentTime < uint256(lease.endedAt) + market.params().disputeWindow) ++ghost_earlyReleases;
+        ghost_locked[prov] -= collateral;
+        ++ghost_releases;
     }
 
     /// @dev The refund (escrow not accrued up to now, or up to darkAt for a dark lease) and compensation
@@ -1357,11 +1430,25 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         return lease.status == LeaseStatus.Active && lease.epoch != market.stakeOf(lease.provider).epoch;
     }
 
-    /// @dev Active, its provider live (not reported dark since it started) and no dispute open: what a dispute needs.
+    /// @dev Its provider live (not reported dark since it started), no dispute open, and either active or ended
+    ///      less than the dispute window ago with its collateral still held: what a dispute needs.
     function _isDisputable(uint256 leaseId) internal view returns (bool) {
         Lease memory lease = market.getLease(leaseId);
-        return
-            lease.status == LeaseStatus.Active && !lease.disputed && lease.epoch == market.stakeOf(lease.provider).epoch;
+        if (lease.disputed || lease.epoch != market.stakeOf(lease.provider).epoch) return false;
+        if (lease.status == LeaseStatus.Active) return true;
+        return lease.status == LeaseStatus.Closed && lease.collateral != 0
+            && currentTime < uint256(lease.endedAt) + market.params().disputeWindow;
+    }
+
+    function _isDisputableEnded(uint256 leaseId) internal view returns (bool) {
+        return market.getLease(leaseId).status == LeaseStatus.Closed && _isDisputable(leaseId);
+    }
+
+    /// @dev Closed and still holding collateral, no dispute open: releasable once the window is over (at once when
+    ///      its provider went dark since).
+    function _holdsCollateral(uint256 leaseId) internal view returns (bool) {
+        Lease memory lease = market.getLease(leaseId);
+        return lease.status == LeaseStatus.Closed && lease.collateral != 0 && !lease.disputed;
     }
 
     /// @dev Active, provider live and not out of funds: what topUp and updateLeaseSpec need.

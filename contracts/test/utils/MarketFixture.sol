@@ -46,6 +46,8 @@ abstract contract MarketFixture is Test {
 
     uint96 internal constant PRICE = 1e12; // base units per second
     uint96 internal constant DEPOSIT = uint96(PRICE) * 1 days;
+    /// @dev The launch dispute window: a closed lease's collateral stays locked this long after it ended.
+    uint40 internal constant DISPUTE_WINDOW = 2 days;
 
     function setUp() public virtual {
         vm.warp(START_TIME);
@@ -84,6 +86,14 @@ abstract contract MarketFixture is Test {
         vm.startPrank(admin);
         PodnetLaunch.wireRoles(manager, market, court, arbiter);
         vm.stopPrank();
+    }
+
+    /// @dev Waits out a closed lease's dispute window and releases its collateral (as `stranger`: anyone may).
+    function _releaseAfterWindow(uint256 leaseId) internal {
+        uint256 releasableAt = uint256(market.getLease(leaseId).endedAt) + market.params().disputeWindow;
+        if (block.timestamp < releasableAt) vm.warp(releasableAt);
+        vm.prank(stranger);
+        market.releaseCollateral(leaseId);
     }
 
     function _heartbeat(address who) internal {

@@ -881,11 +881,29 @@ export const podnetMarketAbi = [
             "name": "jailCooldown",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "disputeWindow",
+            "type": "uint40",
+            "internalType": "uint40"
           }
         ]
       }
     ],
     "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "MAX_DISPUTE_WINDOW",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint40",
+        "internalType": "uint40"
+      }
+    ],
+    "stateMutability": "view"
   },
   {
     "type": "function",
@@ -1844,6 +1862,11 @@ export const podnetMarketAbi = [
             "name": "jailCooldown",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "disputeWindow",
+            "type": "uint40",
+            "internalType": "uint40"
           }
         ]
       }
@@ -1894,6 +1917,19 @@ export const podnetMarketAbi = [
         "name": "provider",
         "type": "address",
         "internalType": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "releaseCollateral",
+    "inputs": [
+      {
+        "name": "leaseId",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "outputs": [],
@@ -1997,6 +2033,11 @@ export const podnetMarketAbi = [
           },
           {
             "name": "jailCooldown",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "disputeWindow",
             "type": "uint40",
             "internalType": "uint40"
           }
@@ -2367,6 +2408,31 @@ export const podnetMarketAbi = [
   },
   {
     "type": "event",
+    "name": "CollateralReleased",
+    "inputs": [
+      {
+        "name": "leaseId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "amount",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "CompensationPaid",
     "inputs": [
       {
@@ -2556,7 +2622,13 @@ export const podnetMarketAbi = [
         "internalType": "uint256"
       },
       {
-        "name": "collateral",
+        "name": "collateralHeld",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "releasableAt",
         "type": "uint256",
         "indexed": false,
         "internalType": "uint256"
@@ -2938,6 +3010,11 @@ export const podnetMarketAbi = [
             "name": "jailCooldown",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "disputeWindow",
+            "type": "uint40",
+            "internalType": "uint40"
           }
         ]
       }
@@ -3308,6 +3385,17 @@ export const podnetMarketAbi = [
   },
   {
     "type": "error",
+    "name": "MarketCollateralNotHeld",
+    "inputs": [
+      {
+        "name": "leaseId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "MarketDepositTooLow",
     "inputs": [
       {
@@ -3317,6 +3405,38 @@ export const podnetMarketAbi = [
       },
       {
         "name": "minimum",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketDisputeWindowClosed",
+    "inputs": [
+      {
+        "name": "leaseId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "releasableAt",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketDisputeWindowOpen",
+    "inputs": [
+      {
+        "name": "leaseId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "releasableAt",
         "type": "uint256",
         "internalType": "uint256"
       }
