@@ -76,6 +76,8 @@ export const order = onchainTable(
     bidCount: t.integer().notNull(),
     bestBidder: t.hex(),
     bestPrice: t.bigint(),
+    /** The highest standing bid price: once the order is full, a bid must beat it and evicts that bid. */
+    worstPrice: t.bigint(),
     leaseId: t.bigint(),
     createdAt: t.bigint().notNull(),
   }),
@@ -89,9 +91,12 @@ export const bid = onchainTable(
     provider: t.hex().notNull(),
     pricePerSecond: t.bigint().notNull(),
     reserved: t.bigint().notNull(),
-    /** "active", "won" or "released". */
+    /** "active", "won", "released" or "evicted" (replaced by a better bid on a full order). */
     status: t.text().notNull(),
     placedAt: t.bigint().notNull(),
+    /** Whose better bid evicted this one, and when (its provider may bid again: the row is then overwritten). */
+    evictedBy: t.hex(),
+    evictedAt: t.bigint(),
   }),
   (table) => ({
     pk: primaryKey({ columns: [table.orderId, table.provider] }),
@@ -266,6 +271,7 @@ export const protocol = onchainTable("protocol", (t) => ({
   maxBidsPerOrder: t.integer().notNull(),
   jailCooldown: t.bigint().notNull(),
   disputeWindow: t.bigint().notNull(),
+  minBidCollateralBps: t.integer().notNull(),
   disputeBond: t.bigint().notNull(),
   disputeAnswerWindow: t.bigint().notNull(),
   disputeRulingWindow: t.bigint().notNull(),

@@ -349,8 +349,8 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     }
 
     /// @inheritdoc IPodnetMarket
-    function placeBid(uint256 orderId, uint96 pricePerSecond) external {
-        OrderBook.placeBid(_s, registry, orderId, pricePerSecond);
+    function placeBid(uint256 orderId, uint96 pricePerSecond, address[] calldata standingBidders) external {
+        OrderBook.placeBid(_s, registry, orderId, pricePerSecond, standingBidders);
     }
 
     /// @inheritdoc IPodnetMarket
@@ -359,8 +359,8 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     }
 
     /// @inheritdoc IPodnetMarket
-    function finalizeOrder(uint256 orderId) external returns (uint256 leaseId) {
-        return OrderBook.finalizeOrder(_s, orderId);
+    function finalizeOrder(uint256 orderId, address[] calldata standingBidders) external returns (uint256 leaseId) {
+        return OrderBook.finalizeOrder(_s, orderId, standingBidders);
     }
 
     /// @inheritdoc IPodnetMarket
@@ -511,6 +511,9 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
             revert MarketInvalidParameter("jailCooldown", p.jailCooldown);
         }
         if (p.disputeWindow > MAX_DISPUTE_WINDOW) revert MarketInvalidParameter("disputeWindow", p.disputeWindow);
+        if (p.minBidCollateralBps > LeaseMath.BPS) {
+            revert MarketInvalidParameter("minBidCollateralBps", p.minBidCollateralBps);
+        }
         _s.params = p;
         _s.fees.bps = p.feeBps;
         emit ParamsUpdated(p);

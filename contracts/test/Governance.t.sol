@@ -112,7 +112,8 @@ contract GovernanceTest is Test {
             minProviderStake: uint96(500 * TOKEN),
             heartbeatThreshold: 30 minutes,
             jailCooldown: 3 days,
-            disputeWindow: 1 days
+            disputeWindow: 1 days,
+            minBidCollateralBps: 2500
         });
     }
 

@@ -34,7 +34,8 @@ contract PodnetMarketGovernanceTest is MarketFixture {
             minProviderStake: uint96(500 * TOKEN),
             heartbeatThreshold: 30 minutes,
             jailCooldown: 3 days,
-            disputeWindow: 1 days
+            disputeWindow: 1 days,
+            minBidCollateralBps: 2500
         });
     }
 
@@ -52,6 +53,7 @@ contract PodnetMarketGovernanceTest is MarketFixture {
         assertEq(actual.heartbeatThreshold, expected.heartbeatThreshold, "heartbeatThreshold");
         assertEq(actual.jailCooldown, expected.jailCooldown, "jailCooldown");
         assertEq(actual.disputeWindow, expected.disputeWindow, "disputeWindow");
+        assertEq(actual.minBidCollateralBps, expected.minBidCollateralBps, "minBidCollateralBps");
     }
 
     function _expectInvalidParams(MarketParams memory p, string memory name, uint256 value) internal {
@@ -120,7 +122,8 @@ contract PodnetMarketGovernanceTest is MarketFixture {
             minProviderStake: type(uint96).max,
             heartbeatThreshold: MAX_DURATION,
             jailCooldown: MAX_DURATION,
-            disputeWindow: 90 days
+            disputeWindow: 90 days,
+            minBidCollateralBps: 10_000
         });
         vm.prank(admin);
         market.setParams(p);
@@ -141,7 +144,8 @@ contract PodnetMarketGovernanceTest is MarketFixture {
             minProviderStake: 0,
             heartbeatThreshold: 1,
             jailCooldown: 1 hours,
-            disputeWindow: 0
+            disputeWindow: 0,
+            minBidCollateralBps: 0
         });
         vm.prank(admin);
         market.setParams(p);
@@ -207,6 +211,12 @@ contract PodnetMarketGovernanceTest is MarketFixture {
         MarketParams memory p = defaultParams();
         p.jailCooldown = 1 hours - 1;
         _expectInvalidParams(p, "jailCooldown", 1 hours - 1);
+    }
+
+    function test_setParams_revertsWhenMinBidCollateralAboveMax() public {
+        MarketParams memory p = defaultParams();
+        p.minBidCollateralBps = 10_001;
+        _expectInvalidParams(p, "minBidCollateralBps", 10_001);
     }
 
     function test_setParams_revertsWhenDisputeWindowTooLong() public {
@@ -398,6 +408,7 @@ contract PodnetMarketGovernanceTest is MarketFixture {
         p.heartbeatThreshold = uint40(bound(p.heartbeatThreshold, 1, MAX_DURATION));
         p.jailCooldown = uint40(bound(p.jailCooldown, 1 hours, MAX_DURATION));
         p.disputeWindow = uint40(bound(p.disputeWindow, 0, 90 days));
+        p.minBidCollateralBps = uint16(bound(p.minBidCollateralBps, 0, 10_000));
         vm.prank(admin);
         market.setParams(p);
         _assertParams(market.params(), p);

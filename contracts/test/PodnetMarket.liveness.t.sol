@@ -1280,11 +1280,19 @@ contract PodnetMarketLivenessTest is MarketFixture {
         market.acceptBid(orderId, provider);
     }
 
-    function test_finalizeOrder_revertsWhenBestBidVoid() public {
+    function test_finalizeOrder_voidBestBidFallsThrough() public {
         (uint256 orderId,) = _voidBidSetUp();
-        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderWentDark.selector, provider, 0));
+        _heartbeat(provider2);
+        // The best bid is void: the order needs the list of standing bidders to fall through.
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBidListMismatch.selector, orderId, 0, 2));
         vm.prank(stranger);
-        market.finalizeOrder(orderId);
+        market.finalizeOrder(orderId, _noBidders());
+
+        address[] memory list = new address[](2);
+        (list[0], list[1]) = provider < provider2 ? (provider, provider2) : (provider2, provider);
+        vm.prank(stranger);
+        uint256 leaseId = market.finalizeOrder(orderId, list);
+        assertEq(market.getLease(leaseId).provider, provider2);
     }
 
     function test_acceptBid_otherProviderBidStillValid() public {
@@ -1309,10 +1317,10 @@ contract PodnetMarketLivenessTest is MarketFixture {
         uint256 marketBefore = token.balanceOf(address(market));
         Stake memory stakeBefore = market.stakeOf(provider);
 
-        vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.BidReleased(orderId, provider, 0);
         vm.expectEmit(true, false, false, true, address(market));
         emit IPodnetMarket.DarkPoolSwept(provider, 0, share);
+        vm.expectEmit(true, true, false, true, address(market));
+        emit IPodnetMarket.BidReleased(orderId, provider, 0);
         vm.prank(stranger);
         market.releaseBid(orderId, provider);
 
@@ -1418,7 +1426,9 @@ contract PodnetMarketLivenessTest is MarketFixture {
         _setParams(darkSlashBps, reporterRewardBps);
         uint256 orderId = _order(PRICE, DEPOSIT, true);
         _bid(provider, orderId, price);
-        uint256 reserved = uint256(price) * 1 days;
+        // At least the collateral of a bid at half the order's maximum (minBidCollateralBps).
+        uint256 floor = uint256(PRICE) * market.params().minBidCollateralBps / BPS;
+        uint256 reserved = (price > floor ? price : floor) * 1 days;
         _goDark();
         vm.prank(publisher);
         market.cancelOrder(orderId);

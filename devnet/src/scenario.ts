@@ -243,20 +243,20 @@ export async function runScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment
   };
   // Order 1: two bids, the publisher accepts the dearer one; the loser is released by a stranger.
   const order1 = await createOrder(alice, "alice/worker.yaml", 300, [["region", "eu-west"]], false);
-  await tx(p1.market.write.placeBid([order1, 2_000_000_000_000n]));
-  await tx(p2.market.write.placeBid([order1, 3_000_000_000_000n]));
+  await tx(p1.market.write.placeBid([order1, 2_000_000_000_000n, []]));
+  await tx(p2.market.write.placeBid([order1, 3_000_000_000_000n, []]));
   await tx(alice.market.write.acceptBid([order1, p2.address]));
   const lease4 = await read.market.read.leaseCount();
   await tx(stranger.market.write.releaseBid([order1, p1.address]));
   // Order 2: auto-accept, finalized by a stranger after its deadline; order 3: a bid of p3 that goes void.
   const order2 = await createOrder(bob, "bob/cron.yaml", 120, [], true);
-  await tx(p1.market.write.placeBid([order2, 1_500_000_000_000n]));
-  await tx(p3.market.write.placeBid([order2, 2_500_000_000_000n]));
+  await tx(p1.market.write.placeBid([order2, 1_500_000_000_000n, []]));
+  await tx(p3.market.write.placeBid([order2, 2_500_000_000_000n, []]));
   const order3 = await createOrder(bob, "bob/gpu.yaml", 3000, [], false);
-  await tx(p3.market.write.placeBid([order3, 4_000_000_000_000n]));
+  await tx(p3.market.write.placeBid([order3, 4_000_000_000_000n, []]));
   await warp(130);
   await tx(p1.market.write.heartbeat());
-  await tx(stranger.market.write.finalizeOrder([order2]));
+  await tx(stranger.market.write.finalizeOrder([order2, []]));
   const lease5 = await read.market.read.leaseCount();
   await tx(stranger.market.write.releaseBid([order2, p3.address]));
 
@@ -327,7 +327,7 @@ export async function runScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment
   // ---------------------------------------------------------------- an open order for the eligible-orders API
   const { maxBidWindow } = await read.market.read.params();
   const openOrder = await createOrder(alice, "alice/long.yaml", maxBidWindow - 60, [["region", "eu-west"]], false);
-  await tx(p2.market.write.placeBid([openOrder, 2_000_000_000_000n]));
+  await tx(p2.market.write.placeBid([openOrder, 2_000_000_000_000n, []]));
 
   // Not getBlockNumber(): viem caches it for a polling interval, which could name a block before the last ones.
   const latestBlock = (await client.getBlock({ blockTag: "latest" })).number;

@@ -11,6 +11,7 @@ import {
   quoteNonceInvalidation,
   withdrawal,
 } from "ponder:schema";
+import { and, eq } from "ponder";
 import type { Address } from "viem";
 import { addToProtocol, attributeText, moveStake, PROTOCOL_ID } from "./state.js";
 
@@ -31,6 +32,7 @@ ponder.on("PodnetMarket:ParamsUpdated", async ({ event, context }) => {
     maxBidsPerOrder: params.maxBidsPerOrder,
     jailCooldown: BigInt(params.jailCooldown),
     disputeWindow: BigInt(params.disputeWindow),
+    minBidCollateralBps: params.minBidCollateralBps,
   });
 });
 
@@ -377,20 +379,19 @@ ponder.on("PodnetMarket:OrderCreated", async ({ event, context }) => {
 
 ponder.on("PodnetMarket:BidPlaced", async ({ event, context }) => {
   const { orderId, provider: address, pricePerSecond, reserved } = event.args;
-  await context.db.insert(bid).values({
-    orderId,
-    provider: address,
-    pricePerSecond,
-    reserved,
-    status: "active",
-    placedAt: event.block.timestamp,
-  });
+  const placed = { pricePerSecond, reserved, status: "active", placedAt: event.block.timestamp };
+  // A provider whose bid was evicted may bid again: its row is overwritten.
+  await context.db
+    .insert(bid)
+    .values({ orderId, provider: address, ...placed })
+    .onConflictDoUpdate({ ...placed, evictedBy: null, evictedAt: null });
   await context.db.update(order, { id: orderId }).set((row) => {
     const better = row.bestPrice === null || pricePerSecond < row.bestPrice;
     return {
       bidCount: row.bidCount + 1,
       bestBidder: better ? address : row.bestBidder,
       bestPrice: better ? pricePerSecond : row.bestPrice,
+      worstPrice: row.worstPrice === null || pricePerSecond > row.worstPrice ? pricePerSecond : row.worstPrice,
     };
   });
   await moveStake(
@@ -400,6 +401,40 @@ ponder.on("PodnetMarket:BidPlaced", async ({ event, context }) => {
     { free: -reserved, locked: reserved },
     { kind: "locked", amount: reserved, orderId },
   );
+});
+
+ponder.on("PodnetMarket:BidEvicted", async ({ event, context }) => {
+  const { orderId, provider: address, by, amount } = event.args;
+  await context.db
+    .update(bid, { orderId, provider: address })
+    .set({ status: "evicted", evictedBy: by, evictedAt: event.block.timestamp });
+  // The order's best and worst among the bids still standing (the evicting bid's BidPlaced follows), ranked as the
+  // market ranks them: price, then placement time, then address.
+  const standing = await context.db.sql
+    .select()
+    .from(bid)
+    .where(and(eq(bid.orderId, orderId), eq(bid.status, "active")));
+  standing.sort((a, b) =>
+    a.pricePerSecond !== b.pricePerSecond
+      ? Number(a.pricePerSecond - b.pricePerSecond)
+      : a.placedAt !== b.placedAt
+        ? Number(a.placedAt - b.placedAt)
+        : a.provider.toLowerCase() < b.provider.toLowerCase()
+          ? -1
+          : 1,
+  );
+  const best = standing[0];
+  const worst = standing.at(-1);
+  await context.db.update(order, { id: orderId }).set((row) => ({
+    bidCount: row.bidCount - 1,
+    bestBidder: best?.provider ?? null,
+    bestPrice: best?.pricePerSecond ?? null,
+    worstPrice: worst?.pricePerSecond ?? null,
+  }));
+  // 0: a void bid (its provider went dark), slashed with the rest; its share of the pool went to the fees.
+  if (amount > 0n) {
+    await moveStake(context, event, address, { locked: -amount, free: amount }, { kind: "evicted", amount, orderId });
+  }
 });
 
 ponder.on("PodnetMarket:OrderMatched", async ({ event, context }) => {

@@ -29,6 +29,7 @@ export async function createProtocolRow(context: Context) {
     maxBidsPerOrder: 0,
     jailCooldown: 0n,
     disputeWindow: 0n,
+    minBidCollateralBps: 0,
     disputeBond: 0n,
     disputeAnswerWindow: 0n,
     disputeRulingWindow: 0n,

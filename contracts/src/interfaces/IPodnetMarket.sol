@@ -99,8 +99,14 @@ interface IPodnetMarket {
     error MarketBidAboveMax(uint256 pricePerSecond, uint256 maxPricePerSecond);
     /// @notice `provider` already bid on the order.
     error MarketAlreadyBid(uint256 orderId, address provider);
-    /// @notice The order already has the most bids allowed.
-    error MarketTooManyBids(uint256 orderId, uint256 maxBids);
+    /// @notice The order is full and its worst standing bid, at `worstPrice`, is not worse than `pricePerSecond`.
+    error MarketBidNotBetter(uint256 orderId, uint256 pricePerSecond, uint256 worstPrice);
+    /// @notice The bidder list names `listed` bids but the order has `standing` bids: it must name every one.
+    error MarketBidListMismatch(uint256 orderId, uint256 listed, uint256 standing);
+    /// @notice The bidder list must be in strictly ascending address order; `bidder` breaks it.
+    error MarketBidListNotAscending(uint256 orderId, address bidder);
+    /// @notice No standing bid of the order can back a lease now (void, or its provider silent).
+    error MarketNoValidBid(uint256 orderId);
     /// @notice The order requires more attributes than allowed.
     error MarketTooManyAttributes(uint256 count, uint256 maxCount);
     /// @notice `provider` lacks an attribute the order requires.
@@ -223,6 +229,9 @@ interface IPodnetMarket {
     /// @notice A bid that did not win gave its reserved stake back to the provider (0 when the reservation was
     ///         slashed by a dark report).
     event BidReleased(uint256 indexed orderId, address indexed provider, uint256 amount);
+    /// @notice `by`'s better bid replaced `provider`'s, the worst on the full order; `amount` of reserved stake went
+    ///         back to `provider` (0 for a void bid, whose share of the dark pool went to the fees: DarkPoolSwept).
+    event BidEvicted(uint256 indexed orderId, address indexed provider, address indexed by, uint256 amount);
 
     /// @notice `provider` proved it is alive.
     event Heartbeat(address indexed provider, uint40 at);
@@ -374,14 +383,24 @@ interface IPodnetMarket {
         bool autoAccept
     ) external returns (uint256 orderId);
 
-    /// @notice Bids `pricePerSecond` on an open order, reserving collateral from the caller's free stake.
-    function placeBid(uint256 orderId, uint96 pricePerSecond) external;
+    /// @notice Bids `pricePerSecond` on an open order, reserving collateral from the caller's free stake: that of a bid
+    ///         at max(pricePerSecond, maxPricePerSecond * minBidCollateralBps / 10000). On a full order the bid
+    ///         replaces the worst standing one (a void bid first, else the highest price, the latest on a tie), and
+    ///         must be strictly better than it unless that bid is void.
+    /// @param standingBidders Read only when the order is full: every standing bidder of the order (the providers
+    ///        of its Active bids, from BidPlaced / BidEvicted), in strictly ascending address order. Pass an empty
+    ///        list otherwise.
+    function placeBid(uint256 orderId, uint96 pricePerSecond, address[] calldata standingBidders) external;
 
     /// @notice The publisher picks a bid; the order's deposit funds a new lease with that provider.
     function acceptBid(uint256 orderId, address provider) external returns (uint256 leaseId);
 
-    /// @notice After the bid deadline, anyone matches an auto-accept order to its lowest bid (earliest on a tie).
-    function finalizeOrder(uint256 orderId) external returns (uint256 leaseId);
+    /// @notice After the bid deadline, anyone matches an auto-accept order to its best bid (lowest, earliest on a tie)
+    ///         that can back a lease: its provider not reported dark since it bid, and alive. The tracked best bid
+    ///         when it can; otherwise the best valid one among `standingBidders`.
+    /// @param standingBidders Read only when the tracked best bid cannot back a lease: every standing bidder of the
+    ///        order, in strictly ascending address order. Pass an empty list to try the best bid alone.
+    function finalizeOrder(uint256 orderId, address[] calldata standingBidders) external returns (uint256 leaseId);
 
     /// @notice The publisher cancels an open order and gets the whole deposit back.
     function cancelOrder(uint256 orderId) external;

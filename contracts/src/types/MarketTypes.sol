@@ -152,6 +152,7 @@ struct Order {
     uint40 bidDeadline;
     OrderStatus status;
     bool autoAccept;
+    /// @dev Standing bids: placed minus evicted (releases after the order ended do not count down).
     uint8 bidCount;
     /// @dev acceptWindow in force when the order was created: a later governance change does not move its expiry.
     uint32 acceptWindow;
@@ -169,7 +170,9 @@ enum BidStatus {
     None,
     Active,
     Won,
-    Released
+    Released,
+    /// @dev Replaced by a better bid on a full order; its reservation was released and its provider may bid again.
+    Evicted
 }
 
 /// @notice A provider's bid; `reserved` is the stake set aside as collateral while the bid stands.
@@ -196,7 +199,7 @@ struct MarketParams {
     uint40 maxBidWindow;
     /// @dev After the bid deadline, how long the publisher (or anyone, with auto-accept) can still match the order.
     uint40 acceptWindow;
-    /// @dev Most bids one order takes.
+    /// @dev Most standing bids one order holds; once full, a better bid replaces the worst.
     uint8 maxBidsPerOrder;
     /// @dev Share of the slashed stake paid to whoever reports a dark provider, in basis points.
     uint16 reporterRewardBps;
@@ -211,4 +214,7 @@ struct MarketParams {
     uint40 jailCooldown;
     /// @dev After a lease ends (endedAt), how long its collateral stays locked and its publisher may still dispute it.
     uint40 disputeWindow;
+    /// @dev A bid reserves at least the collateral of a bid at this share of the order's maximum price, in basis
+    ///      points: max(price, maxPricePerSecond * minBidCollateralBps / 10000) * collateralSeconds.
+    uint16 minBidCollateralBps;
 }

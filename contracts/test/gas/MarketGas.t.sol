@@ -54,6 +54,70 @@ contract MarketGasTest is MarketFixture {
         vm.snapshotGasLastCall("PodnetMarket", "placeBid");
     }
 
+    /// @dev `count` more providers, onboarded and bidding on `orderId` at descending prices from `price`.
+    function _bidders(uint256 orderId, uint256 count, uint96 price) internal returns (address[] memory list) {
+        list = new address[](count);
+        for (uint256 i; i < count; ++i) {
+            (address p,) = makeAddrAndKey(string.concat("bidder", vm.toString(i)));
+            _onboard(p, 1000 * TOKEN);
+            _bid(p, orderId, price - uint96(i));
+            list[i] = p;
+        }
+    }
+
+    function _sorted(address[] memory list) internal pure returns (address[] memory) {
+        for (uint256 i = 1; i < list.length; ++i) {
+            address key = list[i];
+            uint256 j = i;
+            while (j > 0 && list[j - 1] > key) {
+                list[j] = list[j - 1];
+                --j;
+            }
+            list[j] = key;
+        }
+        return list;
+    }
+
+    /// @dev A bid on a full order (the launch cap, 20 bids) evicts the worst: it reads every standing bid once.
+    function test_gas_placeBid_fullOrderEvicts() public {
+        uint256 orderId = _order(PRICE, DEPOSIT, true);
+        address[] memory list = _sorted(_bidders(orderId, market.params().maxBidsPerOrder, PRICE));
+        vm.prank(provider);
+        market.placeBid(orderId, PRICE / 2, list);
+        vm.snapshotGasLastCall("PodnetMarket", "placeBid_fullOrderEvicts");
+        assertEq(market.getOrder(orderId).bestBidder, provider);
+    }
+
+    function test_gas_finalizeOrder() public {
+        uint256 orderId = _order(PRICE, DEPOSIT, true);
+        _bid(provider, orderId, PRICE);
+        _bid(provider2, orderId, PRICE - 1);
+        skip(1 hours);
+        _heartbeat(provider2);
+        vm.prank(publisher);
+        market.finalizeOrder(orderId, _noBidders());
+        vm.snapshotGasLastCall("PodnetMarket", "finalizeOrder");
+    }
+
+    /// @dev The best of 5 bidders went silent: finalizeOrder reads the 5 standing bids and matches the best valid one.
+    function test_gas_finalizeOrder_fallThrough5() public {
+        uint256 orderId = _order(PRICE, DEPOSIT, true);
+        _bid(provider, orderId, PRICE / 2);
+        address[] memory others = _bidders(orderId, 4, PRICE);
+        skip(1 hours + 1);
+        address[] memory list = new address[](5);
+        list[0] = provider;
+        for (uint256 i; i < 4; ++i) {
+            _heartbeat(others[i]);
+            list[i + 1] = others[i];
+        }
+        list = _sorted(list);
+        vm.prank(publisher);
+        uint256 leaseId = market.finalizeOrder(orderId, list);
+        vm.snapshotGasLastCall("PodnetMarket", "finalizeOrder_fallThrough5");
+        assertEq(market.getLease(leaseId).provider, others[3]);
+    }
+
     function test_gas_acceptBid() public {
         uint256 orderId = _order(PRICE, DEPOSIT, false);
         _bid(provider, orderId, PRICE);

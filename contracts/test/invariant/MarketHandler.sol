@@ -121,10 +121,11 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         LapseDispute,
         SetDarkParams,
         ReleaseCollateral,
-        SetDisputeWindow
+        SetDisputeWindow,
+        SetBidRules
     }
 
-    uint256 internal constant ACTION_COUNT = 33;
+    uint256 internal constant ACTION_COUNT = 34;
     string internal constant EVIDENCE = "ipfs://bafy-evidence";
 
     /*//////////////////////////////////////////////////////////////
@@ -231,6 +232,12 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
 
     /// @notice Dark reports made through a recorded dark gap (the provider had heartbeated late since).
     uint256 public ghost_gapReports;
+    /// @notice Bids placed on full orders (each evicted the worst standing bid), matches that fell through a best bid
+    ///         that could not back a lease, and evictions or matches that picked another bid than the handler's own
+    ///         ranking expected.
+    uint256 public ghost_evictions;
+    uint256 public ghost_fallThroughs;
+    uint256 public ghost_rankMismatches;
     /// @notice Collateral of a live provider released back to free stake before its lease's dispute window ended.
     uint256 public ghost_earlyReleases;
     /// @notice Releases of held collateral after the window (at the close or by releaseCollateral), and disputes
@@ -547,31 +554,91 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         _done(Action.CreateOrder);
     }
 
+    /// @notice A provider bids on an open order. On a full order it brings the list of standing bidders and must beat
+    ///         the worst bid (a void one first, else the highest price, the latest on a tie), which it evicts; the
+    ///         handler recomputes which bid that is and what it frees.
     function placeBid(uint256 orderSeed, uint256 providerSeed, uint256 price) external useCurrentTime {
         uint256 count = market.orderCount();
-        uint8 maxBids = market.params().maxBidsPerOrder;
         for (uint256 i; i < count; ++i) {
             uint256 orderId = (orderSeed % count + i) % count + 1;
             Order memory order = market.getOrder(orderId);
-            if (order.status != OrderStatus.Open || currentTime >= order.bidDeadline || order.bidCount >= maxBids) {
-                continue;
-            }
+            if (order.status != OrderStatus.Open || currentTime >= order.bidDeadline) continue;
             address prov = _bidderFor(orderId, order, providerSeed);
             if (prov == address(0)) continue;
-
-            uint256 free = market.stakeOf(prov).free;
-            uint256 collateralSeconds = market.params().collateralSeconds;
-            uint256 maxPrice = collateralSeconds == 0
-                ? order.maxPricePerSecond
-                : _min(order.maxPricePerSecond, free / collateralSeconds);
-            price = _bound(price, 1, maxPrice);
-            _ensureAlive(prov);
-            vm.prank(prov);
-            market.placeBid(orderId, uint96(price));
-            ghost_locked[prov] += price * collateralSeconds;
+            (address worst, uint256 highest, address[] memory list) = _roomFor(orderId, order, prov);
+            if (highest == 0) continue;
+            _placeBid(orderId, order.maxPricePerSecond, prov, _bound(price, 1, highest), worst, list);
             return _done(Action.PlaceBid);
         }
         _skip(Action.PlaceBid);
+    }
+
+    /// @dev The highest price `prov` may bid on the order (0: none): the order's maximum, below the worst standing
+    ///      bid when the order is full (unless that bid is void), and what its free stake can reserve. For a full
+    ///      order, also the bid it would evict and the list of standing bidders to pass.
+    function _roomFor(uint256 orderId, Order memory order, address prov)
+        internal
+        view
+        returns (address worst, uint256 highest, address[] memory list)
+    {
+        highest = order.maxPricePerSecond;
+        if (order.bidCount >= market.params().maxBidsPerOrder) {
+            list = _standingList(orderId);
+            for (uint256 j; j < list.length; ++j) {
+                if (worst == address(0) || _worseBid(orderId, list[j], worst)) worst = list[j];
+            }
+            Bid memory worstBid = market.getBid(orderId, worst);
+            // A live worst bid must be beaten by a strictly lower price.
+            if (worstBid.epoch == market.stakeOf(worst).epoch) highest = _min(highest, worstBid.pricePerSecond - 1);
+        }
+        uint256 collateralSeconds = market.params().collateralSeconds;
+        if (collateralSeconds != 0) highest = _min(highest, market.stakeOf(prov).free / collateralSeconds);
+    }
+
+    function _placeBid(
+        uint256 orderId,
+        uint256 maxPrice,
+        address prov,
+        uint256 price,
+        address worst,
+        address[] memory list
+    ) internal {
+        _ensureAlive(prov);
+        Bid memory evicted;
+        bool evictedVoid;
+        if (worst != address(0)) {
+            evicted = market.getBid(orderId, worst);
+            evictedVoid = evicted.epoch != market.stakeOf(worst).epoch;
+        }
+        vm.recordLogs();
+        vm.prank(prov);
+        market.placeBid(orderId, uint96(price), list);
+        ghost_locked[prov] += _reservationFor(price, maxPrice);
+        if (worst != address(0)) _recordEviction(orderId, worst, evicted, evictedVoid);
+    }
+
+    /// @dev The bid the handler expected to be evicted must be the one the market evicted; a live one gives its
+    ///      reservation back, a void one sweeps compensationBps of it from its dark pool to the fees.
+    function _recordEviction(uint256 orderId, address worst, Bid memory evicted, bool void) internal {
+        ++ghost_evictions;
+        if (market.getBid(orderId, worst).status != BidStatus.Evicted) ++ghost_rankMismatches;
+        if (!void) {
+            ghost_locked[worst] -= evicted.reserved;
+            return;
+        }
+        DarkGhost storage g = _darkGhosts[worst][evicted.epoch];
+        uint256 expected = uint256(evicted.reserved) * g.compensationBps / BPS;
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 swept;
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == address(market) && logs[i].topics[0] == IPodnetMarket.DarkPoolSwept.selector) {
+                (, swept) = abi.decode(logs[i].data, (uint24, uint256));
+            }
+        }
+        if (swept != expected) ++ghost_sweepMismatches;
+        g.swept += expected;
+        ghost_totalSwept += expected;
+        ghost_feesAccrued += expected;
     }
 
     /// @notice The publisher of a matchable order picks one of its active bids (bidding may still be open). Bids
@@ -587,13 +654,29 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         _done(Action.AcceptBid);
     }
 
-    function finalizeOrder(uint256 orderSeed, uint256 callerSeed) external useCurrentTime {
+    /// @notice Anyone finalizes an auto-accept order after its deadline. Usually its best bidder heartbeats first;
+    ///         with `silentBest` it does not, and the order falls through (the full list is always passed) to the best
+    ///         bid that can back a lease, which the handler recomputes.
+    function finalizeOrder(uint256 orderSeed, uint256 callerSeed, bool silentBest) external useCurrentTime {
         (uint256 orderId, Order memory order) = _firstOrder(orderSeed, _isFinalizable);
         if (orderId == 0) return _skip(Action.FinalizeOrder);
-        _ensureAlive(order.bestBidder);
+        address best = order.bestBidder;
+        if (!silentBest && market.getBid(orderId, best).epoch == market.stakeOf(best).epoch) _ensureAlive(best);
+        address expected = _canBack(orderId, best) ? best : address(0);
+        address[] memory list = _standingList(orderId);
+        if (expected == address(0)) {
+            for (uint256 j; j < list.length; ++j) {
+                if (!_canBack(orderId, list[j])) continue;
+                if (expected == address(0) || _betterBid(orderId, list[j], expected)) expected = list[j];
+            }
+        }
+        if (expected == address(0)) return _skip(Action.FinalizeOrder); // no bid can back a lease: it would revert
         vm.prank(_anyone(callerSeed));
-        uint256 leaseId = market.finalizeOrder(orderId);
-        _recordNewLease(leaseId, order.bestBidder, order.deposit);
+        uint256 leaseId = market.finalizeOrder(orderId, list);
+        address winner = market.getLease(leaseId).provider;
+        if (winner != expected) ++ghost_rankMismatches;
+        if (winner != best) ++ghost_fallThroughs;
+        _recordNewLease(leaseId, winner, order.deposit);
         _done(Action.FinalizeOrder);
     }
 
@@ -799,6 +882,17 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         _done(Action.SetDisputeWindow);
     }
 
+    /// @notice Governance sets the bid cap (1 .. PROVIDER_COUNT, so that orders fill up and evict here) and the
+    ///         minimum bid collateral (0 .. 100% of the collateral of a bid at the order's maximum).
+    function setBidRules(uint256 maxBids, uint256 floorBps) external useCurrentTime {
+        MarketParams memory p = market.params();
+        p.maxBidsPerOrder = uint8(_bound(maxBids, 1, PROVIDER_COUNT));
+        p.minBidCollateralBps = uint16(_bound(floorBps, 0, BPS));
+        vm.prank(admin);
+        market.setParams(p);
+        _done(Action.SetBidRules);
+    }
+
     /// @notice The provider answers an open dispute within the answer window.
     function answerDispute(uint256 disputeSeed) external useCurrentTime {
         uint256 disputeId = _firstDispute(disputeSeed, _isAnswerable);
@@ -933,7 +1027,8 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             "lapseDispute",
             "setDarkParams",
             "releaseCollateral",
-            "setDisputeWindow"
+            "setDisputeWindow",
+            "setBidRules"
         ];
         console.log("MarketHandler call summary (done / skipped as impossible):");
         uint256 done;
@@ -979,7 +1074,11 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
                 ", collateral releases: ",
                 vm.toString(ghost_releases),
                 ", disputes on ended leases: ",
-                vm.toString(ghost_lateDisputes)
+                vm.toString(ghost_lateDisputes),
+                ", evictions: ",
+                vm.toString(ghost_evictions),
+                ", fall-throughs: ",
+                vm.toString(ghost_fallThroughs)
             )
         );
         console.log(
@@ -1380,9 +1479,12 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         bytes32[] memory required = market.orderAttributes(orderId);
         for (uint256 j; j < PROVIDER_COUNT; ++j) {
             address prov = providers[(seed % PROVIDER_COUNT + j) % PROVIDER_COUNT];
-            if (market.getBid(orderId, prov).status != BidStatus.None || !registry.isActive(prov)) continue;
+            BidStatus status = market.getBid(orderId, prov).status;
+            if ((status != BidStatus.None && status != BidStatus.Evicted) || !registry.isActive(prov)) continue;
             Stake memory s = market.stakeOf(prov);
-            if (s.jailed || uint256(s.free) + s.locked < minStake || s.free < p.collateralSeconds) continue;
+            // Free stake for the smallest reservation the order allows (the floor, or a 1 wei/s bid).
+            uint256 smallest = _max(1, _bidFloor(order.maxPricePerSecond)) * p.collateralSeconds;
+            if (s.jailed || uint256(s.free) + s.locked < minStake || s.free < smallest) continue;
             (bool ok,) = registry.hasAttributes(prov, required);
             if (ok) return prov;
         }
@@ -1471,13 +1573,10 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     }
 
     /// @dev Open, not expired, auto-accept, bidding closed, and the best bid is not void.
-    function _isFinalizable(uint256 orderId, Order memory order) internal view returns (bool) {
-        if (
-            order.status != OrderStatus.Open || !order.autoAccept || currentTime < order.bidDeadline
-                || currentTime >= uint256(order.bidDeadline) + market.params().acceptWindow
-                || order.bestBidder == address(0)
-        ) return false;
-        return market.getBid(orderId, order.bestBidder).epoch == market.stakeOf(order.bestBidder).epoch;
+    /// @dev Open, not expired, auto-accept, bidding closed, with a bid (valid or not: finalize falls through).
+    function _isFinalizable(uint256, Order memory order) internal view returns (bool) {
+        return order.status == OrderStatus.Open && order.autoAccept && currentTime >= order.bidDeadline
+            && currentTime < uint256(order.bidDeadline) + market.params().acceptWindow && order.bestBidder != address(0);
     }
 
     /// @dev The first provider, starting at `seed`, with an active bid on the order from its current epoch.
@@ -1488,6 +1587,70 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             if (bid.status == BidStatus.Active && bid.epoch == market.stakeOf(prov).epoch) return prov;
         }
         return address(0);
+    }
+
+    function _noBidders() internal pure returns (address[] memory) {
+        return new address[](0);
+    }
+
+    /// @dev The least price a bid's reservation is computed at: minBidCollateralBps of the order's maximum.
+    function _bidFloor(uint256 maxPrice) internal view returns (uint256) {
+        return maxPrice * market.params().minBidCollateralBps / BPS;
+    }
+
+    /// @dev What a bid at `price` on an order at `maxPrice` reserves, recomputed here.
+    function _reservationFor(uint256 price, uint256 maxPrice) internal view returns (uint256) {
+        return _max(price, _bidFloor(maxPrice)) * market.params().collateralSeconds;
+    }
+
+    /// @dev The providers with an active bid on the order, in ascending address order.
+    function _standingList(uint256 orderId) internal view returns (address[] memory list) {
+        list = new address[](PROVIDER_COUNT);
+        uint256 n;
+        for (uint256 i; i < PROVIDER_COUNT; ++i) {
+            if (market.getBid(orderId, providers[i]).status == BidStatus.Active) list[n++] = providers[i];
+        }
+        assembly ("memory-safe") {
+            mstore(list, n)
+        }
+        for (uint256 i = 1; i < n; ++i) {
+            address key = list[i];
+            uint256 j = i;
+            while (j > 0 && list[j - 1] > key) {
+                list[j] = list[j - 1];
+                --j;
+            }
+            list[j] = key;
+        }
+    }
+
+    /// @dev Whether `a`'s bid is worse than `b`'s (evicted first): void, higher price, later, higher address.
+    function _worseBid(uint256 orderId, address a, address b) internal view returns (bool) {
+        Bid memory x = market.getBid(orderId, a);
+        Bid memory y = market.getBid(orderId, b);
+        bool xVoid = x.epoch != market.stakeOf(a).epoch;
+        bool yVoid = y.epoch != market.stakeOf(b).epoch;
+        if (xVoid != yVoid) return xVoid;
+        if (x.pricePerSecond != y.pricePerSecond) return x.pricePerSecond > y.pricePerSecond;
+        if (x.placedAt != y.placedAt) return x.placedAt > y.placedAt;
+        return a > b;
+    }
+
+    /// @dev Whether `a`'s bid is better than `b`'s (wins first): lower price, earlier, lower address.
+    function _betterBid(uint256 orderId, address a, address b) internal view returns (bool) {
+        Bid memory x = market.getBid(orderId, a);
+        Bid memory y = market.getBid(orderId, b);
+        if (x.pricePerSecond != y.pricePerSecond) return x.pricePerSecond < y.pricePerSecond;
+        if (x.placedAt != y.placedAt) return x.placedAt < y.placedAt;
+        return a < b;
+    }
+
+    /// @dev Whether `prov`'s bid can become a lease now: active, of its current epoch, its provider alive.
+    function _canBack(uint256 orderId, address prov) internal view returns (bool) {
+        Bid memory bid = market.getBid(orderId, prov);
+        Stake memory s = market.stakeOf(prov);
+        return bid.status == BidStatus.Active && bid.epoch == s.epoch
+            && currentTime <= uint256(s.lastHeartbeat) + market.params().heartbeatThreshold;
     }
 
     function _min(uint256 a, uint256 b) internal pure returns (uint256) {

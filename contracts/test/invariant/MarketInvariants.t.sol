@@ -66,6 +66,7 @@ contract MarketInvariantsTest is MarketFixture {
         _target(MarketHandler.lapseDispute.selector, 1);
         _target(MarketHandler.releaseCollateral.selector, 3);
         _target(MarketHandler.setDisputeWindow.selector, 1);
+        _target(MarketHandler.setBidRules.selector, 1);
         targetSelector(FuzzSelector({addr: address(handler), selectors: _selectors}));
         targetContract(address(handler));
     }
@@ -300,19 +301,22 @@ contract MarketInvariantsTest is MarketFixture {
         assertEq(handler.ghost_closeMismatches(), 0, "close paid publisher != unspent escrow + compensation");
         assertEq(handler.ghost_disputeMismatches(), 0, "ruling slashed/released/paid != expected");
         assertEq(handler.ghost_earlyReleases(), 0, "collateral released before the dispute window ended");
+        assertEq(handler.ghost_rankMismatches(), 0, "evicted or matched another bid than expected");
     }
 
-    /// @notice Orders and bids: an open order's best bid is its lowest active bid, a cancelled order refunded its
-    ///         whole deposit, and a matched order became a lease with the winner's price and reservation.
+    /// @notice Orders and bids: an open order's best bid is its lowest standing bid and bidCount counts the standing
+    ///         bids (evicted ones excluded), a cancelled order refunded its whole deposit, a matched order became a
+    ///         lease with the winner's price and reservation, and every eviction and fall-through match picked the
+    ///         bid the handler's own ranking expected.
     function invariant_ordersAndBids() public atHandlerTime {
         uint256 orders = market.orderCount();
-        uint256 maxBids = market.params().maxBidsPerOrder;
         uint256 acceptWindow = market.params().acceptWindow;
         for (uint256 id = 1; id <= orders; ++id) {
             Order memory order = market.getOrder(id);
             // Until it expires an open order's bids all stand; after that they may be released one by one.
             bool live = order.status == OrderStatus.Open && block.timestamp < uint256(order.bidDeadline) + acceptWindow;
-            assertLe(order.bidCount, maxBids, "too many bids");
+            // The cap can be lowered by governance under an order's count; a full order never grows, it evicts.
+            assertLe(order.bidCount, handler.PROVIDER_COUNT(), "more standing bids than bidders");
             if (order.status == OrderStatus.Cancelled) {
                 assertEq(handler.ghost_orderRefunded(id), order.deposit, "cancelled order: refund != deposit");
             } else if (order.status == OrderStatus.Matched) {
@@ -334,16 +338,17 @@ contract MarketInvariantsTest is MarketFixture {
             uint256 wins;
             for (uint256 i; i < handler.PROVIDER_COUNT(); ++i) {
                 Bid memory bid = market.getBid(id, handler.providers(i));
-                if (bid.status == BidStatus.None) continue;
+                // An evicted bid no longer stands (nor counts); its provider may have bid again since.
+                if (bid.status == BidStatus.None || bid.status == BidStatus.Evicted) continue;
                 ++bids;
                 assertLe(bid.pricePerSecond, order.maxPricePerSecond, "bid above max");
                 if (live) assertEq(uint8(bid.status), uint8(BidStatus.Active), "live order with a settled bid");
                 if (order.status == OrderStatus.Open) {
-                    assertLe(order.bestPrice, bid.pricePerSecond, "best price above a bid");
+                    assertLe(order.bestPrice, bid.pricePerSecond, "best price above a standing bid");
                 }
                 if (bid.status == BidStatus.Won) ++wins;
             }
-            assertEq(bids, order.bidCount, "bidCount != bids placed");
+            assertEq(bids, order.bidCount, "bidCount != standing bids");
             assertEq(wins, order.status == OrderStatus.Matched ? 1 : 0, "winning bids != 1 per matched order");
             if (order.status == OrderStatus.Open && order.bestBidder != address(0)) {
                 assertEq(market.getBid(id, order.bestBidder).pricePerSecond, order.bestPrice, "best price != best bid");

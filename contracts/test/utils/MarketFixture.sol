@@ -9,7 +9,15 @@ import {PodnetTestToken} from "../../src/dev/PodnetTestToken.sol";
 import {IPodnetMarket} from "../../src/interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
 import {CourtParams} from "../../src/types/CourtTypes.sol";
-import {MarketParams, Pricing, ProviderProfile, Quote, Requirements, Resources} from "../../src/types/MarketTypes.sol";
+import {
+    BidStatus,
+    MarketParams,
+    Pricing,
+    ProviderProfile,
+    Quote,
+    Requirements,
+    Resources
+} from "../../src/types/MarketTypes.sol";
 import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Test} from "forge-std/Test.sol";
@@ -188,8 +196,40 @@ abstract contract MarketFixture is Test {
         );
     }
 
+    /// @dev The standing-bidder list of placeBid and finalizeOrder when the order is not full / its best bid is valid.
+    function _noBidders() internal pure returns (address[] memory) {
+        return new address[](0);
+    }
+
+    /// @dev Every standing bidder of `orderId` among `candidates`, in ascending address order (what placeBid on a full
+    ///      order and finalizeOrder's fall-through need).
+    function _standingBidders(uint256 orderId, address[] memory candidates)
+        internal
+        view
+        returns (address[] memory list)
+    {
+        uint256 n;
+        list = new address[](candidates.length);
+        for (uint256 i; i < candidates.length; ++i) {
+            if (market.getBid(orderId, candidates[i]).status == BidStatus.Active) list[n++] = candidates[i];
+        }
+        assembly ("memory-safe") {
+            mstore(list, n)
+        }
+        // Insertion sort: a handful of addresses.
+        for (uint256 i = 1; i < n; ++i) {
+            address key = list[i];
+            uint256 j = i;
+            while (j > 0 && list[j - 1] > key) {
+                list[j] = list[j - 1];
+                --j;
+            }
+            list[j] = key;
+        }
+    }
+
     function _bid(address bidder, uint256 orderId, uint96 price) internal {
         vm.prank(bidder);
-        market.placeBid(orderId, price);
+        market.placeBid(orderId, price, _noBidders());
     }
 }

@@ -886,6 +886,11 @@ export const podnetMarketAbi = [
             "name": "disputeWindow",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "minBidCollateralBps",
+            "type": "uint16",
+            "internalType": "uint16"
           }
         ]
       }
@@ -1309,6 +1314,11 @@ export const podnetMarketAbi = [
         "name": "orderId",
         "type": "uint256",
         "internalType": "uint256"
+      },
+      {
+        "name": "standingBidders",
+        "type": "address[]",
+        "internalType": "address[]"
       }
     ],
     "outputs": [
@@ -1867,6 +1877,11 @@ export const podnetMarketAbi = [
             "name": "disputeWindow",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "minBidCollateralBps",
+            "type": "uint16",
+            "internalType": "uint16"
           }
         ]
       }
@@ -1886,6 +1901,11 @@ export const podnetMarketAbi = [
         "name": "pricePerSecond",
         "type": "uint96",
         "internalType": "uint96"
+      },
+      {
+        "name": "standingBidders",
+        "type": "address[]",
+        "internalType": "address[]"
       }
     ],
     "outputs": [],
@@ -2040,6 +2060,11 @@ export const podnetMarketAbi = [
             "name": "disputeWindow",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "minBidCollateralBps",
+            "type": "uint16",
+            "internalType": "uint16"
           }
         ]
       }
@@ -2333,6 +2358,37 @@ export const podnetMarketAbi = [
         "type": "address",
         "indexed": false,
         "internalType": "address"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "BidEvicted",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "by",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "amount",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
       }
     ],
     "anonymous": false
@@ -3015,6 +3071,11 @@ export const podnetMarketAbi = [
             "name": "disputeWindow",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "minBidCollateralBps",
+            "type": "uint16",
+            "internalType": "uint16"
           }
         ]
       }
@@ -3314,6 +3375,64 @@ export const podnetMarketAbi = [
       },
       {
         "name": "maxPricePerSecond",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketBidListMismatch",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "listed",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "standing",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketBidListNotAscending",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "bidder",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketBidNotBetter",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "pricePerSecond",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "worstPrice",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -3634,6 +3753,17 @@ export const podnetMarketAbi = [
   {
     "type": "error",
     "name": "MarketNoBids",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketNoValidBid",
     "inputs": [
       {
         "name": "orderId",
@@ -3969,22 +4099,6 @@ export const podnetMarketAbi = [
       },
       {
         "name": "maxCount",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ]
-  },
-  {
-    "type": "error",
-    "name": "MarketTooManyBids",
-    "inputs": [
-      {
-        "name": "orderId",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "maxBids",
         "type": "uint256",
         "internalType": "uint256"
       }
