@@ -15,6 +15,7 @@ import {
     LeaseStatus,
     MarketParams,
     Order,
+    PermitSignature,
     ProviderStatus,
     Quote,
     Requirements,
@@ -23,6 +24,7 @@ import {
 } from "./types/MarketTypes.sol";
 import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManaged.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -228,36 +230,32 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         nonReentrant
         returns (uint256 leaseId)
     {
-        uint96 collateral;
-        {
-            // Single fields rather than a memory copy of all parameters: cheaper on this hot path.
-            MarketParams storage p = _s.params;
-            _validateQuote(quote, deposit, p.minLeaseDuration);
-            if (!_isSignedBy(quote.provider, hashQuote(quote), signature)) {
-                revert MarketInvalidQuoteSignature(quote.provider);
-            }
-            _useQuoteNonce(quote.provider, quote.nonce);
-            Stake storage s = MarketCore.requireCanTakeWork(_s, registry, quote.provider, p.minProviderStake);
-            collateral = LeaseMath.collateralFor(quote.pricePerSecond, p.collateralSeconds).toUint96();
-            MarketCore.lockStake(s, quote.provider, collateral);
-        }
-        leaseId = MarketCore.openLease(
-            _s,
-            msg.sender,
-            quote.provider,
-            0,
-            quote.specHash,
-            quote.resources,
-            quote.pricePerSecond,
-            deposit,
-            collateral,
-            quote.attestationHash
-        );
-        token.safeTransferFrom(msg.sender, address(this), deposit);
+        return _createLease(quote, signature, deposit);
+    }
+
+    /// @inheritdoc IPodnetMarket
+    function createLeaseWithPermit(
+        Quote calldata quote,
+        bytes calldata signature,
+        uint96 deposit,
+        PermitSignature calldata permit
+    ) external nonReentrant returns (uint256 leaseId) {
+        _permit(deposit, permit);
+        return _createLease(quote, signature, deposit);
     }
 
     /// @inheritdoc IPodnetMarket
     function topUp(uint256 leaseId, uint96 amount) external nonReentrant {
+        _topUp(leaseId, amount);
+    }
+
+    /// @inheritdoc IPodnetMarket
+    function topUpWithPermit(uint256 leaseId, uint96 amount, PermitSignature calldata permit) external nonReentrant {
+        _permit(amount, permit);
+        _topUp(leaseId, amount);
+    }
+
+    function _topUp(uint256 leaseId, uint96 amount) private {
         if (amount == 0) revert MarketZeroAmount();
         Lease storage lease = _runningLease(leaseId);
         uint96 balance = (uint256(lease.balance) + amount).toUint96();
@@ -342,6 +340,24 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         Requirements calldata requirements,
         bool autoAccept
     ) external nonReentrant returns (uint256 orderId) {
+        orderId = OrderBook.createOrder(
+            _s, specHash, resources, maxPricePerSecond, deposit, bidDeadline, requirements, autoAccept
+        );
+        token.safeTransferFrom(msg.sender, address(this), deposit);
+    }
+
+    /// @inheritdoc IPodnetMarket
+    function createOrderWithPermit(
+        bytes32 specHash,
+        Resources calldata resources,
+        uint96 maxPricePerSecond,
+        uint96 deposit,
+        uint40 bidDeadline,
+        Requirements calldata requirements,
+        bool autoAccept,
+        PermitSignature calldata permit
+    ) external nonReentrant returns (uint256 orderId) {
+        _permit(deposit, permit);
         orderId = OrderBook.createOrder(
             _s, specHash, resources, maxPricePerSecond, deposit, bidDeadline, requirements, autoAccept
         );
@@ -483,6 +499,50 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     /*//////////////////////////////////////////////////////////////
                                INTERNALS
     //////////////////////////////////////////////////////////////*/
+
+    function _createLease(Quote calldata quote, bytes calldata signature, uint96 deposit)
+        private
+        returns (uint256 leaseId)
+    {
+        uint96 collateral;
+        {
+            // Single fields rather than a memory copy of all parameters: cheaper on this hot path.
+            MarketParams storage p = _s.params;
+            _validateQuote(quote, deposit, p.minLeaseDuration);
+            if (!_isSignedBy(quote.provider, hashQuote(quote), signature)) {
+                revert MarketInvalidQuoteSignature(quote.provider);
+            }
+            _useQuoteNonce(quote.provider, quote.nonce);
+            Stake storage s = MarketCore.requireCanTakeWork(_s, registry, quote.provider, p.minProviderStake);
+            collateral = LeaseMath.collateralFor(quote.pricePerSecond, p.collateralSeconds).toUint96();
+            MarketCore.lockStake(s, quote.provider, collateral);
+        }
+        leaseId = MarketCore.openLease(
+            _s,
+            msg.sender,
+            quote.provider,
+            0,
+            quote.specHash,
+            quote.resources,
+            quote.pricePerSecond,
+            deposit,
+            collateral,
+            quote.attestationHash
+        );
+        token.safeTransferFrom(msg.sender, address(this), deposit);
+    }
+
+    /// @dev Lets the market pull `value` from the caller with an EIP-2612 permit. The permit is public once sent: if
+    ///      someone submitted it first (or the token has no permit), the call goes on as long as the allowance covers
+    ///      `value`, so a front-run permit cannot make it fail.
+    function _permit(uint256 value, PermitSignature calldata permit) private {
+        try IERC20Permit(address(token))
+            .permit(msg.sender, address(this), value, permit.deadline, permit.v, permit.r, permit.s) {}
+        catch {
+            uint256 allowance = token.allowance(msg.sender, address(this));
+            if (allowance < value) revert MarketPermitFailed(msg.sender, allowance, value);
+        }
+    }
 
     function _setParams(MarketParams memory p) private {
         if (p.feeBps > MAX_FEE_BPS) revert MarketInvalidParameter("feeBps", p.feeBps);

@@ -10,6 +10,7 @@ import {
     MarketParams,
     Order,
     OrderStatus,
+    PermitSignature,
     Quote,
     Requirements,
     Resources,
@@ -61,6 +62,9 @@ interface IPodnetMarket {
     error MarketInvalidQuoteSignature(address provider);
     /// @notice `provider` has already used or cancelled `nonce`.
     error MarketQuoteNonceUsed(address provider, uint256 nonce);
+    /// @notice The permit failed (expired, wrong signature, or no permit on the token) and `owner`'s allowance for the
+    ///         market, `allowance`, does not cover `needed`.
+    error MarketPermitFailed(address owner, uint256 allowance, uint256 needed);
     /// @notice A price per second is zero.
     error MarketZeroPrice();
     /// @notice The spec hash is zero.
@@ -340,9 +344,23 @@ interface IPodnetMarket {
         external
         returns (uint256 leaseId);
 
+    /// @notice createLease in one transaction with an EIP-2612 permit of `deposit` for the market instead of an
+    ///         approval. If the permit fails (someone submitted it first, or the token has no permit) the lease is still
+    ///         created when the caller's allowance covers `deposit`.
+    function createLeaseWithPermit(
+        Quote calldata quote,
+        bytes calldata signature,
+        uint96 deposit,
+        PermitSignature calldata permit
+    ) external returns (uint256 leaseId);
+
     /// @notice Adds `amount` to a running lease's escrow. Anyone may pay; a lease that ran out of funds cannot be
     ///         revived and must be closed.
     function topUp(uint256 leaseId, uint96 amount) external;
+
+    /// @notice topUp with an EIP-2612 permit of `amount` for the market instead of an approval (see
+    ///         createLeaseWithPermit for a permit that fails).
+    function topUpWithPermit(uint256 leaseId, uint96 amount, PermitSignature calldata permit) external;
 
     /// @notice Points a running lease at a new pod spec (pod update). Only the publisher may do this.
     function updateLeaseSpec(uint256 leaseId, bytes32 specHash) external;
@@ -381,6 +399,19 @@ interface IPodnetMarket {
         uint40 bidDeadline,
         Requirements calldata requirements,
         bool autoAccept
+    ) external returns (uint256 orderId);
+
+    /// @notice createOrder with an EIP-2612 permit of `deposit` for the market instead of an approval (see
+    ///         createLeaseWithPermit for a permit that fails).
+    function createOrderWithPermit(
+        bytes32 specHash,
+        Resources calldata resources,
+        uint96 maxPricePerSecond,
+        uint96 deposit,
+        uint40 bidDeadline,
+        Requirements calldata requirements,
+        bool autoAccept,
+        PermitSignature calldata permit
     ) external returns (uint256 orderId);
 
     /// @notice Bids `pricePerSecond` on an open order, reserving collateral from the caller's free stake: that of a bid

@@ -51,6 +51,15 @@ struct Quote {
     uint256 nonce;
 }
 
+/// @notice An EIP-2612 permit of the payment token, signed by the caller for the market (spender) and the amount the
+///         call pulls (value); the *WithPermit functions submit it before pulling the tokens.
+struct PermitSignature {
+    uint256 deadline;
+    uint8 v;
+    bytes32 r;
+    bytes32 s;
+}
+
 /// @notice Stake and liveness of one provider. bonded = free + locked (at most 2^96 - 1); unbonding is on its way out.
 /// @dev The first slot holds everything a lease or bid checks (stake, liveness, epoch), so taking work reads one slot.
 ///      lastHeartbeat is a uint32 (unix seconds until 2106) so that the epoch gets a third byte.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {PermitSignature, Quote} from "../../src/types/MarketTypes.sol";
 import {MarketFixture} from "../utils/MarketFixture.sol";
 
 /// @notice Gas of the market's main calls, recorded into contracts/snapshots/*.json.
@@ -41,6 +42,86 @@ contract MarketGasTest is MarketFixture {
     function test_gas_createLease() public {
         _lease(PRICE, DEPOSIT, 1);
         vm.snapshotGasLastCall("PodnetMarket", "createLease");
+    }
+
+    /*//////////////////////////////////////////////////////////////
+               A PUBLISHER'S REAL COST: EXACT APPROVAL OR PERMIT
+    //////////////////////////////////////////////////////////////*/
+
+    bytes32 internal constant PERMIT_TYPEHASH =
+        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
+
+    function _permit(address owner, uint256 ownerKey, uint256 value) internal view returns (PermitSignature memory p) {
+        bytes32 structHash = keccak256(
+            abi.encode(PERMIT_TYPEHASH, owner, address(market), value, token.nonces(owner), block.timestamp + 1 hours)
+        );
+        (p.v, p.r, p.s) =
+            vm.sign(ownerKey, keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash)));
+        p.deadline = block.timestamp + 1 hours;
+    }
+
+    /// @dev A publisher with tokens and no allowance for the market, which has leased once before with `warmUp`.
+    function _exactPublisher(bool warmUp) internal returns (address who, uint256 key) {
+        (who, key) = makeAddrAndKey("exact publisher");
+        token.mint(who, 100 * uint256(DEPOSIT));
+        if (!warmUp) return (who, key);
+        Quote memory quote = _quote(provider, PRICE, 100);
+        quote.publisher = who;
+        bytes memory signature = _sign(providerKey, quote);
+        PermitSignature memory permit = _permit(who, key, DEPOSIT);
+        vm.prank(who);
+        market.createLeaseWithPermit(quote, signature, DEPOSIT, permit);
+    }
+
+    /// @dev What the SDK sends without permit: an approval of exactly the deposit (the allowance slot is zero before),
+    ///      then createLease, which spends the allowance back to zero.
+    function test_gas_approveExactThenCreateLease() public {
+        (address who,) = _exactPublisher(true);
+        vm.prank(who);
+        token.approve(address(market), DEPOSIT);
+        vm.snapshotGasLastCall("PodnetTestToken", "approve_exact");
+        Quote memory quote = _quote(provider, PRICE, 1);
+        quote.publisher = who;
+        bytes memory signature = _sign(providerKey, quote);
+        vm.prank(who);
+        market.createLease(quote, signature, DEPOSIT);
+        vm.snapshotGasLastCall("PodnetMarket", "createLease_exactApproval");
+        assertEq(token.allowance(who, address(market)), 0);
+    }
+
+    /// @dev The one transaction with permit, for a publisher that has used a permit before (its nonce is not zero).
+    function test_gas_createLeaseWithPermit() public {
+        (address who, uint256 key) = _exactPublisher(true);
+        Quote memory quote = _quote(provider, PRICE, 1);
+        quote.publisher = who;
+        bytes memory signature = _sign(providerKey, quote);
+        PermitSignature memory permit = _permit(who, key, DEPOSIT);
+        vm.prank(who);
+        market.createLeaseWithPermit(quote, signature, DEPOSIT, permit);
+        vm.snapshotGasLastCall("PodnetMarket", "createLeaseWithPermit");
+        assertEq(token.allowance(who, address(market)), 0);
+    }
+
+    /// @dev A publisher's very first permit also writes its permit nonce from zero.
+    function test_gas_createLeaseWithPermit_firstPermit() public {
+        (address who, uint256 key) = _exactPublisher(false);
+        Quote memory quote = _quote(provider, PRICE, 1);
+        quote.publisher = who;
+        bytes memory signature = _sign(providerKey, quote);
+        PermitSignature memory permit = _permit(who, key, DEPOSIT);
+        vm.prank(who);
+        market.createLeaseWithPermit(quote, signature, DEPOSIT, permit);
+        vm.snapshotGasLastCall("PodnetMarket", "createLeaseWithPermit_firstPermit");
+    }
+
+    function test_gas_topUpWithPermit() public {
+        (address who, uint256 key) = _exactPublisher(true);
+        uint256 leaseId = market.leaseCount();
+        skip(1 hours);
+        PermitSignature memory permit = _permit(who, key, DEPOSIT);
+        vm.prank(who);
+        market.topUpWithPermit(leaseId, DEPOSIT, permit);
+        vm.snapshotGasLastCall("PodnetMarket", "topUpWithPermit");
     }
 
     function test_gas_createOrder() public {

@@ -15,6 +15,7 @@ import {
     MarketParams,
     Order,
     OrderStatus,
+    PermitSignature,
     Pricing,
     ProviderProfile,
     ProviderStatus,
@@ -142,6 +143,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     address[PROVIDER_COUNT] public providers;
     uint256[PROVIDER_COUNT] internal providerKeys;
     address[PUBLISHER_COUNT] public publishers;
+    uint256[PUBLISHER_COUNT] internal publisherKeys;
     address public stranger;
     /// @notice Reports dark providers (so does the stranger).
     address public reporter;
@@ -236,6 +238,8 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     ///         that could not back a lease, and evictions or matches that picked another bid than the handler's own
     ///         ranking expected.
     uint256 public ghost_evictions;
+    /// @notice Leases and top-ups paid with an EIP-2612 permit.
+    uint256 public ghost_permits;
     uint256 public ghost_fallThroughs;
     uint256 public ghost_rankMismatches;
     /// @notice Collateral of a live provider released back to free stake before its lease's dispute window ended.
@@ -278,7 +282,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             _approve(providers[i]);
         }
         for (uint256 i; i < PUBLISHER_COUNT; ++i) {
-            publishers[i] = makeAddr(string.concat("inv.publisher", vm.toString(i)));
+            (publishers[i], publisherKeys[i]) = makeAddrAndKey(string.concat("inv.publisher", vm.toString(i)));
             _approve(publishers[i]);
             vm.prank(publishers[i]);
             token.approve(address(court_), type(uint256).max);
@@ -371,6 +375,8 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
                                  LEASES
     //////////////////////////////////////////////////////////////*/
 
+    /// @param publisherSeed Picks the publisher; bit 8 set: it pays with an EIP-2612 permit (createLeaseWithPermit)
+    ///        instead of its standing approval.
     /// @param openQuote Whether the quote lets anyone use it (publisher = address(0)).
     function createLease(
         uint256 providerSeed,
@@ -407,8 +413,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
 
         token.mint(pub, deposit);
         _ensureAlive(prov);
-        vm.prank(pub);
-        uint256 leaseId = market.createLease(quote, signature, uint96(deposit));
+        uint256 leaseId = _sendLease(publisherSeed, quote, signature, deposit);
 
         _recordNewLease(leaseId, prov, deposit);
         ghost_locked[prov] += price * p.collateralSeconds;
@@ -421,12 +426,21 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         if (leaseId == 0) return _skip(Action.TopUp);
         Lease memory lease = market.getLease(leaseId);
         amount = _bound(amount, 1, uint256(lease.pricePerSecond) * MAX_TOP_UP_SECONDS);
-        // Anyone may top up: one of the publishers (not necessarily the lease's) or a stranger.
+        // Anyone may top up: one of the publishers (not necessarily the lease's) or a stranger; a publisher with bit 8
+        // of the seed set pays with a permit (topUpWithPermit).
         uint256 k = payerSeed % (PUBLISHER_COUNT + 1);
         address payer = k == PUBLISHER_COUNT ? stranger : publishers[k];
         token.mint(payer, amount);
-        vm.prank(payer);
-        market.topUp(leaseId, uint96(amount));
+        if (k != PUBLISHER_COUNT && (payerSeed >> 8) & 1 == 1) {
+            PermitSignature memory permit = _permit(k, amount);
+            vm.prank(payer);
+            market.topUpWithPermit(leaseId, uint96(amount), permit);
+            _approve(payer);
+            ++ghost_permits;
+        } else {
+            vm.prank(payer);
+            market.topUp(leaseId, uint96(amount));
+        }
         ghost_deposited[leaseId] += amount;
         ghost_tokensIn += amount;
         _done(Action.TopUp);
@@ -1587,6 +1601,41 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             if (bid.status == BidStatus.Active && bid.epoch == market.stakeOf(prov).epoch) return prov;
         }
         return address(0);
+    }
+
+    /// @dev Publisher `publisherSeed % PUBLISHER_COUNT` uses the quote: with a permit when bit 8 of the seed is set.
+    function _sendLease(uint256 publisherSeed, Quote memory quote, bytes memory signature, uint256 deposit)
+        internal
+        returns (uint256 leaseId)
+    {
+        uint256 i = publisherSeed % PUBLISHER_COUNT;
+        if ((publisherSeed >> 8) & 1 == 0) {
+            vm.prank(publishers[i]);
+            return market.createLease(quote, signature, uint96(deposit));
+        }
+        PermitSignature memory permit = _permit(i, deposit);
+        vm.prank(publishers[i]);
+        leaseId = market.createLeaseWithPermit(quote, signature, uint96(deposit), permit);
+        _approve(publishers[i]); // the permit replaced the standing approval, and the lease spent it
+        ++ghost_permits;
+    }
+
+    /// @dev Publisher `i`'s EIP-2612 permit of `value` for the market, valid for a minute.
+    function _permit(uint256 i, uint256 value) internal view returns (PermitSignature memory p) {
+        address owner = publishers[i];
+        bytes32 structHash = keccak256(
+            abi.encode(
+                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
+                owner,
+                address(market),
+                value,
+                token.nonces(owner),
+                currentTime + 1 minutes
+            )
+        );
+        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
+        (p.v, p.r, p.s) = vm.sign(publisherKeys[i], digest);
+        p.deadline = currentTime + 1 minutes;
     }
 
     function _noBidders() internal pure returns (address[] memory) {
