@@ -340,10 +340,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         Requirements calldata requirements,
         bool autoAccept
     ) external nonReentrant returns (uint256 orderId) {
-        orderId = OrderBook.createOrder(
-            _s, specHash, resources, maxPricePerSecond, deposit, bidDeadline, requirements, autoAccept
-        );
-        token.safeTransferFrom(msg.sender, address(this), deposit);
+        return _createOrder(specHash, resources, maxPricePerSecond, deposit, bidDeadline, requirements, autoAccept);
     }
 
     /// @inheritdoc IPodnetMarket
@@ -358,6 +355,18 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         PermitSignature calldata permit
     ) external nonReentrant returns (uint256 orderId) {
         _permit(deposit, permit);
+        return _createOrder(specHash, resources, maxPricePerSecond, deposit, bidDeadline, requirements, autoAccept);
+    }
+
+    function _createOrder(
+        bytes32 specHash,
+        Resources calldata resources,
+        uint96 maxPricePerSecond,
+        uint96 deposit,
+        uint40 bidDeadline,
+        Requirements calldata requirements,
+        bool autoAccept
+    ) private returns (uint256 orderId) {
         orderId = OrderBook.createOrder(
             _s, specHash, resources, maxPricePerSecond, deposit, bidDeadline, requirements, autoAccept
         );

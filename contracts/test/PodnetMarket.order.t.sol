@@ -968,6 +968,16 @@ contract PodnetMarketOrderTest is MarketFixture {
         _setParams(p);
     }
 
+    /// @dev A cap of 2 bids, provider3 onboarded, and an order on which `provider` bid `first` and `provider2` then
+    ///      `second`: full.
+    function _fullOrder(uint96 first, uint96 second) internal returns (uint256 orderId) {
+        _setMaxBids(2);
+        _onboardProvider3(STAKE);
+        orderId = _order(MAX_PRICE, DEPOSIT, true);
+        _bid(provider, orderId, first);
+        _bid(provider2, orderId, second);
+    }
+
     function _everyone() internal view returns (address[] memory all) {
         all = new address[](3);
         (all[0], all[1], all[2]) = (provider, provider2, provider3);
@@ -982,11 +992,7 @@ contract PodnetMarketOrderTest is MarketFixture {
     /// @dev Issue 13, finding 2a: the bid cap counted every bid and never evicted, so a full order turned away a better
     ///      bid. A full order now replaces its worst bid with a better one.
     function test_placeBid_fullOrderEvictsWorstBid() public {
-        _setMaxBids(2);
-        _onboardProvider3(STAKE);
-        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
-        _bid(provider, orderId, MAX_PRICE);
-        _bid(provider2, orderId, PRICE);
+        uint256 orderId = _fullOrder(MAX_PRICE, PRICE);
         uint96 worstReserved = _reservation(MAX_PRICE);
 
         vm.expectEmit(true, true, true, true, address(market));
@@ -1004,11 +1010,7 @@ contract PodnetMarketOrderTest is MarketFixture {
     }
 
     function test_placeBid_fullOrderRevertsWhenNotBetterThanWorst() public {
-        _setMaxBids(2);
-        _onboardProvider3(STAKE);
-        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
-        _bid(provider, orderId, PRICE);
-        _bid(provider2, orderId, PRICE - 1);
+        uint256 orderId = _fullOrder(PRICE, PRICE - 1);
         address[] memory list = _standingBidders(orderId, _everyone());
         // An equal price does not evict: the earlier bid keeps its place.
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBidNotBetter.selector, orderId, PRICE, PRICE));
@@ -1066,11 +1068,7 @@ contract PodnetMarketOrderTest is MarketFixture {
     }
 
     function test_placeBid_revertsWhenListIncomplete() public {
-        _setMaxBids(2);
-        _onboardProvider3(STAKE);
-        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
-        _bid(provider, orderId, PRICE);
-        _bid(provider2, orderId, PRICE);
+        uint256 orderId = _fullOrder(PRICE, PRICE);
         address[] memory one = new address[](1);
         one[0] = provider;
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBidListMismatch.selector, orderId, 1, 2));
@@ -1082,11 +1080,7 @@ contract PodnetMarketOrderTest is MarketFixture {
     }
 
     function test_placeBid_revertsWhenListNotAscending() public {
-        _setMaxBids(2);
-        _onboardProvider3(STAKE);
-        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
-        _bid(provider, orderId, PRICE);
-        _bid(provider2, orderId, PRICE);
+        uint256 orderId = _fullOrder(PRICE, PRICE);
         address[] memory list = _standingBidders(orderId, _everyone());
         (list[0], list[1]) = (list[1], list[0]);
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBidListNotAscending.selector, orderId, list[1]));
@@ -1100,11 +1094,7 @@ contract PodnetMarketOrderTest is MarketFixture {
     }
 
     function test_placeBid_revertsWhenListNamesNoStandingBid() public {
-        _setMaxBids(2);
-        _onboardProvider3(STAKE);
-        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
-        _bid(provider, orderId, PRICE);
-        _bid(provider2, orderId, PRICE);
+        uint256 orderId = _fullOrder(PRICE, PRICE);
         address[] memory list = _standingBidders(orderId, _everyone());
         address impostor = list[0] < stranger ? stranger : address(1);
         if (impostor < list[0]) list[0] = impostor;
@@ -1115,11 +1105,7 @@ contract PodnetMarketOrderTest is MarketFixture {
     }
 
     function test_placeBid_evictedBidderMayBidAgain() public {
-        _setMaxBids(2);
-        _onboardProvider3(STAKE);
-        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
-        _bid(provider, orderId, MAX_PRICE);
-        _bid(provider2, orderId, PRICE);
+        uint256 orderId = _fullOrder(MAX_PRICE, PRICE);
         _bidWithList(provider3, orderId, PRICE / 2);
         // provider was evicted; it comes back lower and evicts provider2.
         _bidWithList(provider, orderId, PRICE / 4);

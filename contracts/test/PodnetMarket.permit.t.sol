@@ -6,6 +6,7 @@ import {IPodnetMarket} from "../src/interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../src/interfaces/IProviderRegistry.sol";
 import {PermitSignature, Quote} from "../src/types/MarketTypes.sol";
 import {MarketFixture} from "./utils/MarketFixture.sol";
+import {Permits} from "./utils/Permits.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
@@ -21,9 +22,6 @@ contract PlainToken is ERC20 {
 /// @notice createLeaseWithPermit, createOrderWithPermit, topUpWithPermit: one transaction with an EIP-2612 permit,
 ///         which a front-runner cannot make fail.
 contract PodnetMarketPermitTest is MarketFixture {
-    bytes32 internal constant PERMIT_TYPEHASH =
-        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
-
     address internal signer;
     uint256 internal signerKey;
 
@@ -39,10 +37,7 @@ contract PodnetMarketPermitTest is MarketFixture {
         view
         returns (PermitSignature memory p)
     {
-        bytes32 structHash =
-            keccak256(abi.encode(PERMIT_TYPEHASH, signer, spender, value, token.nonces(signer), deadline));
-        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
-        (p.v, p.r, p.s) = vm.sign(signerKey, digest);
+        (p.v, p.r, p.s) = vm.sign(signerKey, Permits.digest(token, signer, spender, value, deadline));
         p.deadline = deadline;
     }
 

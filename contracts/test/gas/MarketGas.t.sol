@@ -3,6 +3,8 @@ pragma solidity 0.8.28;
 
 import {PermitSignature, Quote} from "../../src/types/MarketTypes.sol";
 import {MarketFixture} from "../utils/MarketFixture.sol";
+import {Permits} from "../utils/Permits.sol";
+import {SortedAddresses} from "../utils/SortedAddresses.sol";
 
 /// @notice Gas of the market's main calls, recorded into contracts/snapshots/*.json.
 /// @dev Runs in the `gas` profile (isolate = true): each call below is its own transaction, so storage is cold the
@@ -48,29 +50,31 @@ contract MarketGasTest is MarketFixture {
                A PUBLISHER'S REAL COST: EXACT APPROVAL OR PERMIT
     //////////////////////////////////////////////////////////////*/
 
-    bytes32 internal constant PERMIT_TYPEHASH =
-        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
-
     function _permit(address owner, uint256 ownerKey, uint256 value) internal view returns (PermitSignature memory p) {
-        bytes32 structHash = keccak256(
-            abi.encode(PERMIT_TYPEHASH, owner, address(market), value, token.nonces(owner), block.timestamp + 1 hours)
-        );
-        (p.v, p.r, p.s) =
-            vm.sign(ownerKey, keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash)));
         p.deadline = block.timestamp + 1 hours;
+        (p.v, p.r, p.s) = vm.sign(ownerKey, Permits.digest(token, owner, address(market), value, p.deadline));
+    }
+
+    /// @dev `provider`'s signed quote for `who`, with quote nonce `nonce`.
+    function _quoteFor(address who, uint256 nonce) internal view returns (Quote memory quote, bytes memory signature) {
+        quote = _quote(provider, PRICE, nonce);
+        quote.publisher = who;
+        signature = _sign(providerKey, quote);
+    }
+
+    /// @dev `who` leases DEPOSIT from `provider` in one transaction with a permit.
+    function _leaseWithPermit(address who, uint256 key, uint256 nonce) internal {
+        (Quote memory quote, bytes memory signature) = _quoteFor(who, nonce);
+        PermitSignature memory permit = _permit(who, key, DEPOSIT);
+        vm.prank(who);
+        market.createLeaseWithPermit(quote, signature, DEPOSIT, permit);
     }
 
     /// @dev A publisher with tokens and no allowance for the market, which has leased once before with `warmUp`.
     function _exactPublisher(bool warmUp) internal returns (address who, uint256 key) {
         (who, key) = makeAddrAndKey("exact publisher");
         token.mint(who, 100 * uint256(DEPOSIT));
-        if (!warmUp) return (who, key);
-        Quote memory quote = _quote(provider, PRICE, 100);
-        quote.publisher = who;
-        bytes memory signature = _sign(providerKey, quote);
-        PermitSignature memory permit = _permit(who, key, DEPOSIT);
-        vm.prank(who);
-        market.createLeaseWithPermit(quote, signature, DEPOSIT, permit);
+        if (warmUp) _leaseWithPermit(who, key, 100);
     }
 
     /// @dev What the SDK sends without permit: an approval of exactly the deposit (the allowance slot is zero before),
@@ -80,9 +84,7 @@ contract MarketGasTest is MarketFixture {
         vm.prank(who);
         token.approve(address(market), DEPOSIT);
         vm.snapshotGasLastCall("PodnetTestToken", "approve_exact");
-        Quote memory quote = _quote(provider, PRICE, 1);
-        quote.publisher = who;
-        bytes memory signature = _sign(providerKey, quote);
+        (Quote memory quote, bytes memory signature) = _quoteFor(who, 1);
         vm.prank(who);
         market.createLease(quote, signature, DEPOSIT);
         vm.snapshotGasLastCall("PodnetMarket", "createLease_exactApproval");
@@ -92,12 +94,7 @@ contract MarketGasTest is MarketFixture {
     /// @dev The one transaction with permit, for a publisher that has used a permit before (its nonce is not zero).
     function test_gas_createLeaseWithPermit() public {
         (address who, uint256 key) = _exactPublisher(true);
-        Quote memory quote = _quote(provider, PRICE, 1);
-        quote.publisher = who;
-        bytes memory signature = _sign(providerKey, quote);
-        PermitSignature memory permit = _permit(who, key, DEPOSIT);
-        vm.prank(who);
-        market.createLeaseWithPermit(quote, signature, DEPOSIT, permit);
+        _leaseWithPermit(who, key, 1);
         vm.snapshotGasLastCall("PodnetMarket", "createLeaseWithPermit");
         assertEq(token.allowance(who, address(market)), 0);
     }
@@ -105,12 +102,7 @@ contract MarketGasTest is MarketFixture {
     /// @dev A publisher's very first permit also writes its permit nonce from zero.
     function test_gas_createLeaseWithPermit_firstPermit() public {
         (address who, uint256 key) = _exactPublisher(false);
-        Quote memory quote = _quote(provider, PRICE, 1);
-        quote.publisher = who;
-        bytes memory signature = _sign(providerKey, quote);
-        PermitSignature memory permit = _permit(who, key, DEPOSIT);
-        vm.prank(who);
-        market.createLeaseWithPermit(quote, signature, DEPOSIT, permit);
+        _leaseWithPermit(who, key, 1);
         vm.snapshotGasLastCall("PodnetMarket", "createLeaseWithPermit_firstPermit");
     }
 
@@ -146,23 +138,10 @@ contract MarketGasTest is MarketFixture {
         }
     }
 
-    function _sorted(address[] memory list) internal pure returns (address[] memory) {
-        for (uint256 i = 1; i < list.length; ++i) {
-            address key = list[i];
-            uint256 j = i;
-            while (j > 0 && list[j - 1] > key) {
-                list[j] = list[j - 1];
-                --j;
-            }
-            list[j] = key;
-        }
-        return list;
-    }
-
     /// @dev A bid on a full order (the launch cap, 20 bids) evicts the worst: it reads every standing bid once.
     function test_gas_placeBid_fullOrderEvicts() public {
         uint256 orderId = _order(PRICE, DEPOSIT, true);
-        address[] memory list = _sorted(_bidders(orderId, market.params().maxBidsPerOrder, PRICE));
+        address[] memory list = SortedAddresses.sort(_bidders(orderId, market.params().maxBidsPerOrder, PRICE));
         vm.prank(provider);
         market.placeBid(orderId, PRICE / 2, list);
         vm.snapshotGasLastCall("PodnetMarket", "placeBid_fullOrderEvicts");
@@ -192,7 +171,7 @@ contract MarketGasTest is MarketFixture {
             _heartbeat(others[i]);
             list[i + 1] = others[i];
         }
-        list = _sorted(list);
+        list = SortedAddresses.sort(list);
         vm.prank(publisher);
         uint256 leaseId = market.finalizeOrder(orderId, list);
         vm.snapshotGasLastCall("PodnetMarket", "finalizeOrder_fallThrough5");

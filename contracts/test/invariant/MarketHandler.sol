@@ -24,6 +24,8 @@ import {
     Resources,
     Stake
 } from "../../src/types/MarketTypes.sol";
+import {Permits} from "../utils/Permits.sol";
+import {SortedAddresses} from "../utils/SortedAddresses.sol";
 import {CommonBase} from "forge-std/Base.sol";
 import {StdCheats} from "forge-std/StdCheats.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
@@ -640,19 +642,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             ghost_locked[worst] -= evicted.reserved;
             return;
         }
-        DarkGhost storage g = _darkGhosts[worst][evicted.epoch];
-        uint256 expected = uint256(evicted.reserved) * g.compensationBps / BPS;
-        Vm.Log[] memory logs = vm.getRecordedLogs();
-        uint256 swept;
-        for (uint256 i; i < logs.length; ++i) {
-            if (logs[i].emitter == address(market) && logs[i].topics[0] == IPodnetMarket.DarkPoolSwept.selector) {
-                (, swept) = abi.decode(logs[i].data, (uint24, uint256));
-            }
-        }
-        if (swept != expected) ++ghost_sweepMismatches;
-        g.swept += expected;
-        ghost_totalSwept += expected;
-        ghost_feesAccrued += expected;
+        _recordSweep(worst, evicted);
     }
 
     /// @notice The publisher of a matchable order picks one of its active bids (bidding may still be open). Bids
@@ -822,9 +812,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         MarketParams memory p = market.params();
         p.darkSlashBps = uint16(_bound(slashBps, 0, BPS));
         p.reporterRewardBps = uint16(_bound(rewardBps, 0, BPS));
-        vm.prank(admin);
-        market.setParams(p);
-        _done(Action.SetDarkParams);
+        _govern(p, Action.SetDarkParams);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -891,9 +879,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     function setDisputeWindow(uint256 window) external useCurrentTime {
         MarketParams memory p = market.params();
         p.disputeWindow = uint40(_bound(window, 0, 3 days));
-        vm.prank(admin);
-        market.setParams(p);
-        _done(Action.SetDisputeWindow);
+        _govern(p, Action.SetDisputeWindow);
     }
 
     /// @notice Governance sets the bid cap (1 .. PROVIDER_COUNT, so that orders fill up and evict here) and the
@@ -902,9 +888,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         MarketParams memory p = market.params();
         p.maxBidsPerOrder = uint8(_bound(maxBids, 1, PROVIDER_COUNT));
         p.minBidCollateralBps = uint16(_bound(floorBps, 0, BPS));
-        vm.prank(admin);
-        market.setParams(p);
-        _done(Action.SetBidRules);
+        _govern(p, Action.SetBidRules);
     }
 
     /// @notice The provider answers an open dispute within the answer window.
@@ -967,9 +951,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     function setFee(uint256 feeBps) external useCurrentTime {
         MarketParams memory p = market.params();
         p.feeBps = uint16(_bound(feeBps, 0, MAX_FEE_BPS));
-        vm.prank(admin);
-        market.setParams(p);
-        _done(Action.SetFee);
+        _govern(p, Action.SetFee);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -1110,6 +1092,13 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     /*//////////////////////////////////////////////////////////////
                                INTERNALS
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev Governance (the AccessManager's admin) sets `p`.
+    function _govern(MarketParams memory p, Action action) internal {
+        vm.prank(admin);
+        market.setParams(p);
+        _done(action);
+    }
 
     function _done(Action action) internal {
         ++doneCalls[uint256(action)];
@@ -1252,6 +1241,12 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             ghost_locked[prov] -= bid.reserved;
             return;
         }
+        _recordSweep(prov, bid);
+    }
+
+    /// @dev A void bid of `prov` left the order (released or evicted; logs recorded around the call): its share of
+    ///      its dark epoch's pool, compensationBps of its reservation, must have gone to the fees.
+    function _recordSweep(address prov, Bid memory bid) internal {
         DarkGhost storage g = _darkGhosts[prov][bid.epoch];
         uint256 expected = uint256(bid.reserved) * g.compensationBps / BPS;
         Vm.Log[] memory logs = vm.getRecordedLogs();
@@ -1622,20 +1617,9 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
 
     /// @dev Publisher `i`'s EIP-2612 permit of `value` for the market, valid for a minute.
     function _permit(uint256 i, uint256 value) internal view returns (PermitSignature memory p) {
-        address owner = publishers[i];
-        bytes32 structHash = keccak256(
-            abi.encode(
-                keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"),
-                owner,
-                address(market),
-                value,
-                token.nonces(owner),
-                currentTime + 1 minutes
-            )
-        );
-        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", token.DOMAIN_SEPARATOR(), structHash));
-        (p.v, p.r, p.s) = vm.sign(publisherKeys[i], digest);
         p.deadline = currentTime + 1 minutes;
+        (p.v, p.r, p.s) =
+            vm.sign(publisherKeys[i], Permits.digest(token, publishers[i], address(market), value, p.deadline));
     }
 
     function _noBidders() internal pure returns (address[] memory) {
@@ -1662,15 +1646,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         assembly ("memory-safe") {
             mstore(list, n)
         }
-        for (uint256 i = 1; i < n; ++i) {
-            address key = list[i];
-            uint256 j = i;
-            while (j > 0 && list[j - 1] > key) {
-                list[j] = list[j - 1];
-                --j;
-            }
-            list[j] = key;
-        }
+        SortedAddresses.sort(list);
     }
 
     /// @dev Whether `a`'s bid is worse than `b`'s (evicted first): void, higher price, later, higher address.

@@ -18,6 +18,7 @@ import {
     Requirements,
     Resources
 } from "../../src/types/MarketTypes.sol";
+import {SortedAddresses} from "./SortedAddresses.sol";
 import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Test} from "forge-std/Test.sol";
@@ -216,16 +217,7 @@ abstract contract MarketFixture is Test {
         assembly ("memory-safe") {
             mstore(list, n)
         }
-        // Insertion sort: a handful of addresses.
-        for (uint256 i = 1; i < n; ++i) {
-            address key = list[i];
-            uint256 j = i;
-            while (j > 0 && list[j - 1] > key) {
-                list[j] = list[j - 1];
-                --j;
-            }
-            list[j] = key;
-        }
+        SortedAddresses.sort(list);
     }
 
     function _bid(address bidder, uint256 orderId, uint96 price) internal {
