@@ -33,11 +33,20 @@ export const provider = onchainTable(
     heartbeatCount: t.integer().notNull(),
     epoch: t.integer().notNull(),
     jailed: t.boolean().notNull(),
-    /** Seconds spent dark (from a last heartbeat to the stake that ended the jail), closed periods only. */
+    /** While jailed: the second from which the provider may unjail (report time plus the jail cooldown). */
+    jailedUntil: t.bigint(),
+    /** Seconds spent dark, closed periods only: from a last heartbeat to the unjail that ended the jail, and recorded
+     *  dark gaps that were not reported. */
     darkSeconds: t.bigint().notNull(),
     /** When the current dark period began (the reported last heartbeat), while jailed. */
     darkSince: t.bigint(),
     darkReports: t.integer().notNull(),
+    /** Dark gaps recorded by late heartbeats (silent past the threshold, back before anyone reported it). */
+    darkGaps: t.integer().notNull(),
+    /** The last recorded gap, from the heartbeat before it to the late heartbeat (cleared by an unjail, as on chain). */
+    lastDarkGapId: t.text(),
+    lastDarkGapFrom: t.bigint(),
+    lastDarkGapUntil: t.bigint(),
     leasesTotal: t.integer().notNull(),
     leasesActive: t.integer().notNull(),
     disputesTotal: t.integer().notNull(),
@@ -67,6 +76,8 @@ export const order = onchainTable(
     bidCount: t.integer().notNull(),
     bestBidder: t.hex(),
     bestPrice: t.bigint(),
+    /** The highest standing bid price: once the order is full, a bid must beat it and evicts that bid. */
+    worstPrice: t.bigint(),
     leaseId: t.bigint(),
     createdAt: t.bigint().notNull(),
   }),
@@ -80,9 +91,12 @@ export const bid = onchainTable(
     provider: t.hex().notNull(),
     pricePerSecond: t.bigint().notNull(),
     reserved: t.bigint().notNull(),
-    /** "active", "won" or "released". */
+    /** "active", "won", "released" or "evicted" (replaced by a better bid on a full order). */
     status: t.text().notNull(),
     placedAt: t.bigint().notNull(),
+    /** Whose better bid evicted this one, and when (its provider may bid again: the row is then overwritten). */
+    evictedBy: t.hex(),
+    evictedAt: t.bigint(),
   }),
   (table) => ({
     pk: primaryKey({ columns: [table.orderId, table.provider] }),
@@ -112,7 +126,13 @@ export const lease = onchainTable(
     compensation: t.bigint().notNull(),
     /** Tokens held for the lease now: deposited - paid - refunded. */
     balance: t.bigint().notNull(),
+    /** Stake locked for the lease: while it runs, then held for disputes after the close until released. */
     collateral: t.bigint().notNull(),
+    /** After the close, while collateral is held: the end of the dispute window (endedAt + disputeWindow); anyone
+     *  may release the collateral from then on unless a dispute holds it. */
+    collateralReleasableAt: t.bigint(),
+    /** When the held collateral went back to the provider (or, for a provider gone dark, was paid out). */
+    collateralReleasedAt: t.bigint(),
     epoch: t.integer().notNull(),
     /** "active" or "closed". */
     status: t.text().notNull(),
@@ -160,6 +180,22 @@ export const stakeChange = onchainTable(
   (table) => ({ providerIdx: index().on(table.provider) }),
 );
 
+/** A dark gap: a provider heartbeated later than the threshold after its previous heartbeat. It stays reportable for
+ *  the gap (its leases then end at `from`) until `reportableUntil`. */
+export const darkGap = onchainTable(
+  "dark_gap",
+  (t) => ({
+    id: t.text().primaryKey(),
+    provider: t.hex().notNull(),
+    from: t.bigint().notNull(),
+    until: t.bigint().notNull(),
+    reportableUntil: t.bigint().notNull(),
+    /** Whether a dark report then used this gap (its darkAt is `from`). */
+    reported: t.boolean().notNull(),
+  }),
+  (table) => ({ providerIdx: index().on(table.provider) }),
+);
+
 /** A dark-provider report: the slash and where it went. */
 export const darkReport = onchainTable("dark_report", (t) => ({
   id: t.text().primaryKey(),
@@ -173,6 +209,8 @@ export const darkReport = onchainTable("dark_report", (t) => ({
   compensationPaid: t.bigint().notNull(),
   swept: t.bigint().notNull(),
   reportedAt: t.bigint().notNull(),
+  /** The provider may unjail from this second on. */
+  jailedUntil: t.bigint().notNull(),
 }));
 
 export const dispute = onchainTable(
@@ -231,6 +269,9 @@ export const protocol = onchainTable("protocol", (t) => ({
   heartbeatThreshold: t.bigint().notNull(),
   minProviderStake: t.bigint().notNull(),
   maxBidsPerOrder: t.integer().notNull(),
+  jailCooldown: t.bigint().notNull(),
+  disputeWindow: t.bigint().notNull(),
+  minBidCollateralBps: t.integer().notNull(),
   disputeBond: t.bigint().notNull(),
   disputeAnswerWindow: t.bigint().notNull(),
   disputeRulingWindow: t.bigint().notNull(),

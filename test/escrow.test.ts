@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { clients, devAccount, fund, type LocalChain, startLocalChain, walletClient } from "@podnet/devnet";
 import {
+  bidReservation,
   collateralFor,
   encodeAttribute,
   isExhausted,
@@ -346,5 +347,44 @@ describe("escrow.ts against the deployed market", () => {
     const closed = await closeAndCheck(stranger, darkLeaseId);
     expect(closed.reason).toBe(closeReason.providerDark);
     expect(closed.refund).toBeGreaterThan(0n);
+  });
+
+  it("reserves for each bid the stake bidReservation predicts: at least the floor of the order's maximum", async () => {
+    const { client, wallet } = chainClients();
+    const params = await reads().params();
+    await send(provider, { functionName: "heartbeat", args: [] });
+    const maxPrice = 1_000_000_000_000n;
+    // Below the floor (1 wei/s), one unit under it, at it, above it, the maximum.
+    const floor = (maxPrice * BigInt(params.minBidCollateralBps)) / 10_000n;
+    for (const price of [1n, floor - 1n, floor, floor + 1n, maxPrice]) {
+      const block = await client.getBlock();
+      const created = await wallet(publisher).writeContract({
+        address: market(),
+        abi: podnetMarketAbi,
+        functionName: "createOrder",
+        args: [
+          keccak256(stringToHex(`escrow order ${price}`)),
+          { cpuMillis: 500, memoryMiB: 512, storageMiB: 0 },
+          maxPrice,
+          maxPrice * BigInt(params.minLeaseDuration),
+          Number(block.timestamp) + 600,
+          { minStake: 0n, attributes: [] },
+          false,
+        ],
+      });
+      await client.waitForTransactionReceipt({ hash: created });
+      const orderId = await reads().orderCount();
+      const bid = await wallet(provider).writeContract({
+        address: market(),
+        abi: podnetMarketAbi,
+        functionName: "placeBid",
+        args: [orderId, price, []],
+      });
+      await client.waitForTransactionReceipt({ hash: bid });
+      const { reserved } = await reads().getBid([orderId, provider.address]);
+      expect(reserved, `bid at ${price}`).toBe(
+        bidReservation(price, maxPrice, BigInt(params.minBidCollateralBps), BigInt(params.collateralSeconds)),
+      );
+    }
   });
 });

@@ -35,7 +35,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const providerStatuses = ["none", "active", "paused"] as const;
 const leaseStatuses = ["none", "active", "closed"] as const;
 const orderStatuses = ["none", "open", "matched", "cancelled"] as const;
-const bidStatuses = ["none", "active", "won", "released"] as const;
+const bidStatuses = ["none", "active", "won", "released", "evicted"] as const;
 const disputeStatuses = ["none", "open", "slashed", "dismissed", "lapsed"] as const;
 
 const addr = (value: string | null | undefined) => (value ? getAddress(value) : null);
@@ -79,6 +79,10 @@ type ProviderGql = {
   lastHeartbeat: string | null;
   epoch: number;
   jailed: boolean;
+  jailedUntil: string | null;
+  darkGaps: number;
+  lastDarkGapFrom: string | null;
+  lastDarkGapUntil: string | null;
   leasesTotal: number;
   leasesActive: number;
   darkReports: number;
@@ -105,6 +109,8 @@ type LeaseGql = {
   endedAt: string | null;
   settledAt: string;
   disputed: boolean;
+  collateralReleasableAt: string | null;
+  collateralReleasedAt: string | null;
 };
 type OrderGql = {
   id: string;
@@ -123,6 +129,7 @@ type OrderGql = {
   bidCount: number;
   bestBidder: string | null;
   bestPrice: string | null;
+  worstPrice: string | null;
   leaseId: string | null;
 };
 type BidGql = {
@@ -132,7 +139,9 @@ type BidGql = {
   reserved: string;
   status: string;
   placedAt: string;
+  evictedBy: string | null;
 };
+type DarkGapGql = { provider: string; from: string; until: string; reportableUntil: string; reported: boolean };
 type DarkReportGql = {
   id: string;
   provider: string;
@@ -171,6 +180,10 @@ type ProtocolGql = {
   collateralSeconds: string;
   heartbeatThreshold: string;
   minProviderStake: string;
+  maxBidsPerOrder: number;
+  jailCooldown: string;
+  disputeWindow: string;
+  minBidCollateralBps: number;
 };
 type Snapshot = {
   providers: { items: ProviderGql[] };
@@ -178,6 +191,7 @@ type Snapshot = {
   orders: { items: OrderGql[] };
   bids: { items: BidGql[] };
   darkReports: { items: DarkReportGql[] };
+  darkGaps: { items: DarkGapGql[] };
   disputes: { items: DisputeGql[] };
   protocol: ProtocolGql | null;
 };
@@ -186,18 +200,19 @@ const snapshotQuery = `{
   providers(limit: 1000) { items {
     address endpoint metadataUri encryptionKey pricePerCpuMilli pricePerMemoryMiB pricePerStorageMiB priceFlat
     capacityCpuMillis capacityMemoryMiB capacityStorageMiB attributes status registeredAt updatedAt
-    stakeFree stakeLocked stakeUnbonding unbondingReleaseAt lastHeartbeat epoch jailed
-    leasesTotal leasesActive darkReports disputesTotal disputesLost
+    stakeFree stakeLocked stakeUnbonding unbondingReleaseAt lastHeartbeat epoch jailed jailedUntil
+    darkGaps lastDarkGapFrom lastDarkGapUntil leasesTotal leasesActive darkReports disputesTotal disputesLost
   } }
   leases(limit: 1000) { items {
     id publisher provider orderId specHash pricePerSecond deposited paid refunded compensation balance collateral
-    epoch status closeReason startedAt endedAt settledAt disputed
+    epoch status closeReason startedAt endedAt settledAt disputed collateralReleasableAt collateralReleasedAt
   } }
   orders(limit: 1000) { items {
     id publisher specHash cpuMillis memoryMiB storageMiB maxPricePerSecond deposit bidDeadline autoAccept minStake
-    attributes status bidCount bestBidder bestPrice leaseId
+    attributes status bidCount bestBidder bestPrice worstPrice leaseId
   } }
-  bids(limit: 1000) { items { orderId provider pricePerSecond reserved status placedAt } }
+  bids(limit: 1000) { items { orderId provider pricePerSecond reserved status placedAt evictedBy } }
+  darkGaps(limit: 1000) { items { provider from until reportableUntil reported } }
   darkReports(limit: 1000) { items {
     id provider reporter epoch darkAt slashed reward returned compensationPaid swept
   } }
@@ -206,7 +221,7 @@ const snapshotQuery = `{
   } }
   protocol(id: "podnet") {
     providers leases orders feesAccrued feesWithdrawn treasury feeBps collateralSeconds heartbeatThreshold
-    minProviderStake
+    minProviderStake maxBidsPerOrder jailCooldown disputeWindow minBidCollateralBps
   }
 }`;
 
@@ -324,9 +339,24 @@ for (const database of databases) {
         expect(row.leasesActive, context).toBe(own.filter((l) => leaseStatuses[l.status] === "active").length);
         expect(row.darkReports, context).toBe(stake.epoch);
       }
-      // The scenario's history shows up: a paused-and-resumed provider with a new profile, and a jailed one.
+      // The scenario's history shows up: a provider reported dark that left jail with unjail after its cooldown, and
+      // two that heartbeated late after the dispute window (a dark gap each, as the market recorded it).
       const p3 = snapshot.providers.items.find((p) => addr(p.address) === scenario.providers[2]);
-      expect(p3?.jailed).toBe(true);
+      expect(p3?.jailed).toBe(false);
+      expect(p3?.epoch).toBe(1);
+      expect(p3?.jailedUntil).toBeNull();
+      for (const address of scenario.providers.slice(0, 2)) {
+        const row = snapshot.providers.items.find((p) => addr(p.address) === address);
+        const stake = await chain.market.read.stakeOf([address]);
+        expect(row?.darkGaps, address).toBeGreaterThan(0);
+        expect(big(row?.lastDarkGapFrom), address).toBe(BigInt(stake.darkGapFrom));
+        expect(big(row?.lastDarkGapUntil), address).toBe(BigInt(stake.darkGapUntil));
+        const gaps = snapshot.darkGaps.items.filter((g) => addr(g.provider) === address);
+        expect(
+          gaps.map((g) => big(g.until)),
+          address,
+        ).toContain(BigInt(stake.darkGapUntil));
+      }
     });
 
     it("indexes every lease as getLease reports it", async () => {
@@ -369,6 +399,14 @@ for (const database of databases) {
       const running = snapshot.leases.items.find((l) => BigInt(l.id) === darkDisputed);
       expect(running?.status).toBe("active");
       expect(big(running?.collateral)).toBeGreaterThan(0n);
+      // Closed leases held their collateral for the dispute window: released by a ruling (lease2, disputed after its
+      // close) or by releaseCollateral once the window was over (lease4, shortLease).
+      for (const id of [lease2, lease4, shortLease]) {
+        const row = snapshot.leases.items.find((l) => BigInt(l.id) === id);
+        expect(big(row?.collateral), `lease ${id}`).toBe(0n);
+        expect(row?.collateralReleasableAt, `lease ${id}`).toBeNull();
+        expect(big(row?.collateralReleasedAt), `lease ${id}`).toBeGreaterThan(0n);
+      }
     });
 
     it("indexes every order and bid as getOrder and getBid report them", async () => {
@@ -422,18 +460,26 @@ for (const database of databases) {
           expect(big(bidRow?.reserved), bidContext).toBe(onChainBid.reserved);
           expect(big(bidRow?.placedAt), bidContext).toBe(BigInt(onChainBid.placedAt));
         }
-        expect(snapshot.bids.items.filter((b) => BigInt(b.orderId) === id).length, context).toBe(onChain.bidCount);
+        // bidCount counts standing bids: evicted ones stay as rows.
+        const standing = snapshot.bids.items.filter((b) => BigInt(b.orderId) === id && b.status !== "evicted");
+        expect(standing.length, context).toBe(onChain.bidCount);
       }
       expect(snapshot.bids.items.length).toBe(bidsSeen.size);
       // The scenario's mix: matched by acceptBid and by finalizeOrder, cancelled, and one still open.
       const status = Object.fromEntries(snapshot.orders.items.map((o) => [o.id, o.status]));
-      const { order1, order2, order3, openOrder } = scenario.orders;
-      expect([order1, order2, order3, openOrder].map((id) => status[String(id)])).toEqual([
+      const { order1, order2, order3, fullOrder, openOrder } = scenario.orders;
+      expect([order1, order2, order3, fullOrder, openOrder].map((id) => status[String(id)])).toEqual([
         "matched",
         "matched",
         "cancelled",
+        "cancelled",
         "open",
       ]);
+      // The full order's worst bid (p1's) was evicted by p3's better one.
+      const [p1, , p3] = scenario.providers;
+      const evicted = snapshot.bids.items.find((b) => BigInt(b.orderId) === fullOrder && addr(b.provider) === p1);
+      expect(evicted?.status).toBe("evicted");
+      expect(addr(evicted?.evictedBy)).toBe(p3);
     });
 
     it("indexes dark reports whose pools match the market's dark records", async () => {
@@ -500,6 +546,10 @@ for (const database of databases) {
       expect(big(row.collateralSeconds)).toBe(BigInt(params.collateralSeconds));
       expect(big(row.heartbeatThreshold)).toBe(BigInt(params.heartbeatThreshold));
       expect(big(row.minProviderStake)).toBe(params.minProviderStake);
+      expect(row.maxBidsPerOrder).toBe(params.maxBidsPerOrder);
+      expect(big(row.jailCooldown)).toBe(BigInt(params.jailCooldown));
+      expect(big(row.disputeWindow)).toBe(BigInt(params.disputeWindow));
+      expect(row.minBidCollateralBps).toBe(params.minBidCollateralBps);
 
       const accrued = BigInt(row.feesAccrued) - BigInt(row.feesWithdrawn);
       expect(accrued).toBe(await chain.market.read.accruedFees());
@@ -576,7 +626,7 @@ for (const database of databases) {
         );
         expect(BigInt(orders[0]?.maxPricePerSecond ?? -1)).toBe(openOrder.maxPricePerSecond);
       }
-      // A provider that already bid on the order no longer sees it; a jailed one (outside the region) gets nothing.
+      // A provider that already bid on the order no longer sees it; one outside the region gets nothing.
       const p2 = scenario.providers[1] as Address;
       expect(bidStatuses[(await chain.market.read.getBid([scenario.orders.openOrder, p2])).status]).toBe("active");
       for (const address of [p2, p3]) {

@@ -18,14 +18,33 @@ import {Script} from "forge-std/Script.sol";
 ///         the timelock.
 /// @dev Environment:
 ///      DEPLOYER_PRIVATE_KEY  the deploying account (read here, so the key never appears on a command line).
-///      PAYMENT_TOKEN         the ERC-20 to pay in; unset deploys PodnetTestToken (local chains only).
-///      TREASURY              where protocol fees go; defaults to the deployer.
-///      ARBITER               the first arbiter; defaults to the deployer.
-///      GOVERNOR              proposer and executor of the timelock; defaults to the deployer.
+///      PAYMENT_TOKEN         the ERC-20 to pay in; unset deploys PodnetTestToken (local chain only).
+///      TREASURY              where protocol fees go; defaults to the deployer (local chain only).
+///      ARBITER               the first arbiter; defaults to the deployer (local chain only).
+///      GOVERNOR              proposer and executor of the timelock; defaults to the deployer (local chain only).
 ///      TIMELOCK_DELAY        seconds between scheduling and executing a governed change; defaults to 2 days.
-///      After this script only the timelock administers the AccessManager: every parameter and role change is
-///      scheduled on the timelock and executed after the delay.
+///      On any chain but anvil's (31337) the script refuses to run unless PAYMENT_TOKEN (an existing contract),
+///      TREASURY, ARBITER and GOVERNOR are set explicitly, the governor and the arbiter are not the deployer, and
+///      TIMELOCK_DELAY is at least MIN_TIMELOCK_DELAY: it never deploys the mintable test token there and never leaves
+///      the deployer in control. After this script only the timelock administers the AccessManager: every parameter
+///      and role change is scheduled on the timelock and executed after the delay.
 contract Deploy is Script {
+    /// @notice The only chain where defaults (the deployer, the test token, a short delay) are allowed.
+    uint256 public constant LOCAL_CHAIN_ID = 31_337;
+    /// @notice Shortest timelock delay on any other chain.
+    uint256 public constant MIN_TIMELOCK_DELAY = 2 days;
+
+    /// @notice `name` must be set in the environment on this chain.
+    error DeployMissingSetting(string name);
+    /// @notice On chain `chainId` the payment token must be an existing contract, not `token`.
+    error DeployNoPaymentToken(uint256 chainId, address token);
+    /// @notice `role` must not be the deployer (`deployer`) on a real chain.
+    error DeployDeployerInControl(string role, address deployer);
+    /// @notice `name` must not be the zero address.
+    error DeployZeroAddress(string name);
+    /// @notice The timelock delay `delay` is below `minimum`.
+    error DeployTimelockDelayTooShort(uint256 delay, uint256 minimum);
+
     struct Deployment {
         IERC20 token;
         AccessManager manager;
@@ -35,32 +54,72 @@ contract Deploy is Script {
         DisputeCourt court;
     }
 
+    /// @notice Who the deployment hands what to.
+    struct Config {
+        address deployer;
+        /// @dev address(0): deploy PodnetTestToken (local chain only).
+        address paymentToken;
+        address treasury;
+        address arbiter;
+        address governor;
+        uint256 timelockDelay;
+    }
+
     function run() external returns (Deployment memory d) {
         uint256 deployerKey = vm.envUint("DEPLOYER_PRIVATE_KEY");
-        address deployer = vm.addr(deployerKey);
-        address governor = vm.envOr("GOVERNOR", deployer);
-        uint256 delay = vm.envOr("TIMELOCK_DELAY", uint256(2 days));
+        Config memory c = config(vm.addr(deployerKey), block.chainid);
 
         vm.startBroadcast(deployerKey);
-        address paymentToken = vm.envOr("PAYMENT_TOKEN", address(0));
-        d.token = paymentToken == address(0) ? IERC20(address(new PodnetTestToken())) : IERC20(paymentToken);
-        d.manager = new AccessManager(deployer);
+        d.token = c.paymentToken == address(0) ? IERC20(address(new PodnetTestToken())) : IERC20(c.paymentToken);
+        d.manager = new AccessManager(c.deployer);
         d.registry = new ProviderRegistry();
         d.market = new PodnetMarket(
-            d.token,
-            IProviderRegistry(address(d.registry)),
-            address(d.manager),
-            vm.envOr("TREASURY", deployer),
-            PodnetLaunch.marketParams()
+            d.token, IProviderRegistry(address(d.registry)), address(d.manager), c.treasury, PodnetLaunch.marketParams()
         );
         d.court = new DisputeCourt(IPodnetMarket(address(d.market)), address(d.manager), PodnetLaunch.courtParams());
-        PodnetLaunch.wireRoles(d.manager, d.market, d.court, vm.envOr("ARBITER", deployer));
+        PodnetLaunch.wireRoles(d.manager, d.market, d.court, c.arbiter);
 
         address[] memory governors = new address[](1);
-        governors[0] = governor;
-        d.timelock = new TimelockController(delay, governors, governors, address(0));
+        governors[0] = c.governor;
+        d.timelock = new TimelockController(c.timelockDelay, governors, governors, address(0));
         d.manager.grantRole(d.manager.ADMIN_ROLE(), address(d.timelock), 0);
-        d.manager.renounceRole(d.manager.ADMIN_ROLE(), deployer);
+        d.manager.renounceRole(d.manager.ADMIN_ROLE(), c.deployer);
         vm.stopBroadcast();
+    }
+
+    /// @notice The configuration from the environment for chain `chainId`, checked (see `checkConfig`). On the local
+    ///         chain unset addresses default to the deployer and an unset PAYMENT_TOKEN to the test token; elsewhere
+    ///         each must be set.
+    function config(address deployer, uint256 chainId) public view returns (Config memory c) {
+        bool local = chainId == LOCAL_CHAIN_ID;
+        c.deployer = deployer;
+        c.paymentToken = local ? vm.envOr("PAYMENT_TOKEN", address(0)) : requiredAddress("PAYMENT_TOKEN");
+        c.treasury = local ? vm.envOr("TREASURY", deployer) : requiredAddress("TREASURY");
+        c.arbiter = local ? vm.envOr("ARBITER", deployer) : requiredAddress("ARBITER");
+        c.governor = local ? vm.envOr("GOVERNOR", deployer) : requiredAddress("GOVERNOR");
+        c.timelockDelay = vm.envOr("TIMELOCK_DELAY", MIN_TIMELOCK_DELAY);
+        checkConfig(c, chainId);
+    }
+
+    /// @notice Refuses, on any chain but the local one, a configuration that deploys the test token (or names a
+    ///         payment token without code), leaves the deployer governing or arbitrating, names a zero address, or
+    ///         has a timelock delay under MIN_TIMELOCK_DELAY.
+    function checkConfig(Config memory c, uint256 chainId) public view {
+        if (c.treasury == address(0)) revert DeployZeroAddress("TREASURY");
+        if (c.arbiter == address(0)) revert DeployZeroAddress("ARBITER");
+        if (c.governor == address(0)) revert DeployZeroAddress("GOVERNOR");
+        if (chainId == LOCAL_CHAIN_ID) return;
+        if (c.paymentToken.code.length == 0) revert DeployNoPaymentToken(chainId, c.paymentToken);
+        if (c.governor == c.deployer) revert DeployDeployerInControl("GOVERNOR", c.deployer);
+        if (c.arbiter == c.deployer) revert DeployDeployerInControl("ARBITER", c.deployer);
+        if (c.timelockDelay < MIN_TIMELOCK_DELAY) {
+            revert DeployTimelockDelayTooShort(c.timelockDelay, MIN_TIMELOCK_DELAY);
+        }
+    }
+
+    /// @notice The address in environment variable `name`, which must be set.
+    function requiredAddress(string memory name) public view returns (address) {
+        if (!vm.envExists(name)) revert DeployMissingSetting(name);
+        return vm.envAddress(name);
     }
 }

@@ -27,7 +27,10 @@ library PodnetLaunch {
             reporterRewardBps: 1000, // 10% of a dark provider's slashed stake to whoever reports it
             darkSlashBps: 10_000, // a dark provider loses all of its locked collateral
             minProviderStake: 100e18,
-            heartbeatThreshold: 10 minutes
+            heartbeatThreshold: 10 minutes,
+            jailCooldown: 1 days, // a provider reported dark waits a day before it may take work again
+            disputeWindow: 2 days, // a lease's collateral stays locked, and disputable, for 2 days after it ends
+            minBidCollateralBps: 5000 // a bid reserves at least the collateral of a bid at half the order's maximum
         });
     }
 

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IPodnetMarket} from "./interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
+import {Guarantees} from "./libraries/Guarantees.sol";
 import {LeaseMath} from "./libraries/LeaseMath.sol";
 import {MarketCore, MarketState} from "./libraries/MarketCore.sol";
 import {OrderBook} from "./libraries/OrderBook.sol";
@@ -14,6 +15,7 @@ import {
     LeaseStatus,
     MarketParams,
     Order,
+    PermitSignature,
     ProviderStatus,
     Quote,
     Requirements,
@@ -22,6 +24,7 @@ import {
 } from "./types/MarketTypes.sol";
 import {AccessManaged} from "@openzeppelin/contracts/access/manager/AccessManaged.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -31,7 +34,8 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 /// @title PodnetMarket
 /// @notice Stake and liveness, direct leases from signed quotes, per-second escrow, dark-provider slashing and the
-///         dispute hooks. The reverse market runs in the OrderBook library on this contract's storage.
+///         dispute hooks. The reverse market runs in the OrderBook library and the dark reports, the jail and the
+///         dispute hooks in the Guarantees library, both on this contract's storage.
 /// @dev Governed setters and the dispute hooks are `restricted` through an OpenZeppelin AccessManager.
 contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -45,6 +49,12 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     uint16 public constant MAX_FEE_BPS = 1000;
     /// @notice Upper bound for every duration parameter.
     uint40 public constant MAX_DURATION_PARAM = 365 days;
+    /// @notice Shortest jail cooldown governance can set. Each epoch then lasts at least this long, so the uint24 epoch
+    ///         counter cannot be used up (2^24 hours is over 1,900 years).
+    uint40 public constant MIN_JAIL_COOLDOWN = 1 hours;
+    /// @notice Longest dispute window governance can set: collateral of ended leases is locked at most this long
+    ///         (plus the time a dispute opened in it takes).
+    uint40 public constant MAX_DISPUTE_WINDOW = 90 days;
 
     bytes32 public constant RESOURCES_TYPEHASH =
         keccak256("Resources(uint32 cpuMillis,uint32 memoryMiB,uint32 storageMiB)");
@@ -111,15 +121,20 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc IPodnetMarket
-    /// @dev The first stake, and a stake after a dark report, also count as a heartbeat; the latter ends the jail.
+    /// @dev The first stake also counts as a heartbeat. A stake does not end a jail: `unjail` does.
     function stake(uint256 amount) external nonReentrant {
         if (amount == 0) revert MarketZeroAmount();
         if (registry.statusOf(msg.sender) == ProviderStatus.None) revert MarketProviderNotRegistered(msg.sender);
         Stake storage s = _s.stakes[msg.sender];
-        s.free = (uint256(s.free) + amount).toUint96();
-        if (s.jailed || s.lastHeartbeat == 0) {
-            s.jailed = false;
-            s.lastHeartbeat = uint40(block.timestamp);
+        // Bound free + locked, not free alone: unlocking collateral moves it from locked to free, which must not
+        // overflow (a publisher's close or a ruling would revert).
+        uint256 bonded = uint256(s.free) + s.locked + amount;
+        if (bonded > type(uint96).max) revert MarketStakeTooLarge(msg.sender, bonded, type(uint96).max);
+        // forge-lint: disable-next-line(unsafe-typecast) free + amount <= bonded <= type(uint96).max
+        s.free += uint96(amount);
+        if (s.lastHeartbeat == 0) {
+            // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
+            s.lastHeartbeat = uint32(block.timestamp);
             emit Heartbeat(msg.sender, uint40(block.timestamp));
         }
         emit Staked(msg.sender, amount);
@@ -159,42 +174,26 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     /// @inheritdoc IPodnetMarket
     function heartbeat() external {
         Stake storage s = _s.stakes[msg.sender];
-        if (s.lastHeartbeat == 0) revert MarketNotStaked(msg.sender);
-        s.lastHeartbeat = uint40(block.timestamp);
+        uint256 last = s.lastHeartbeat;
+        if (last == 0) revert MarketNotStaked(msg.sender);
+        if (s.jailed) revert MarketProviderJailed(msg.sender);
+        uint256 threshold = _s.params.heartbeatThreshold;
+        // Late: the provider was dark since `last`. Record the gap so that a report racing this heartbeat still lands.
+        if (block.timestamp > last + threshold) Guarantees.recordDarkGap(_s, msg.sender, last, threshold);
+        // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
+        s.lastHeartbeat = uint32(block.timestamp);
         emit Heartbeat(msg.sender, uint40(block.timestamp));
     }
 
     /// @inheritdoc IPodnetMarket
     function reportDark(address provider) external nonReentrant returns (uint256 reward) {
-        Stake storage s = _s.stakes[provider];
-        uint40 darkAt = s.lastHeartbeat;
-        if (darkAt == 0) revert MarketNotStaked(provider);
-        if (s.jailed) revert MarketProviderJailed(provider);
-        MarketParams memory p = _s.params;
-        uint256 reportableAt = uint256(darkAt) + p.heartbeatThreshold + 1;
-        if (block.timestamp < reportableAt) revert MarketProviderAlive(provider, darkAt, reportableAt);
-
-        uint256 locked = s.locked;
-        uint256 slashed = locked * p.darkSlashBps / LeaseMath.BPS;
-        reward = slashed * p.reporterRewardBps / LeaseMath.BPS;
-        uint16 epoch = s.epoch;
-        // Each lease of this epoch later receives compensationBps of its own collateral; their sum never exceeds
-        // slashed - reward, so the pool cannot run dry.
-        _s.darkRecords[provider][epoch] = DarkRecord({
-            darkAt: darkAt,
-            // forge-lint: disable-next-line(unsafe-typecast) < BPS
-            compensationBps: uint16(uint256(p.darkSlashBps) * (LeaseMath.BPS - p.reporterRewardBps) / LeaseMath.BPS),
-            // forge-lint: disable-next-line(unsafe-typecast) slashed - reward <= locked, a uint96
-            pool: uint96(slashed - reward)
-        });
-        // forge-lint: disable-next-line(unsafe-typecast) slashed <= locked, a uint96
-        s.free += uint96(locked - slashed);
-        s.locked = 0;
-        s.epoch = epoch + 1;
-        s.jailed = true;
-
-        emit ProviderReportedDark(provider, msg.sender, epoch, darkAt, slashed, reward, locked - slashed);
+        reward = Guarantees.reportDark(_s, provider);
         if (reward != 0) token.safeTransfer(msg.sender, reward);
+    }
+
+    /// @inheritdoc IPodnetMarket
+    function unjail() external {
+        Guarantees.unjail(_s);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -207,11 +206,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         restricted
         returns (address publisher, address provider, uint96 collateral)
     {
-        Lease storage lease = _leaseOfLiveProvider(leaseId);
-        if (lease.disputed) revert MarketLeaseDisputed(leaseId);
-        lease.disputed = true;
-        emit CollateralHeld(leaseId);
-        return (lease.publisher, lease.provider, lease.collateral);
+        return Guarantees.holdCollateral(_s, leaseId);
     }
 
     /// @inheritdoc IPodnetMarket
@@ -221,33 +216,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         nonReentrant
         returns (uint256 slashed, address publisher, address provider)
     {
-        Lease storage lease = _s.leases[leaseId];
-        if (!lease.disputed) revert MarketLeaseNotDisputed(leaseId);
-        lease.disputed = false;
-        publisher = lease.publisher;
-        provider = lease.provider;
-        Stake storage s = _s.stakes[provider];
-        uint96 collateral = lease.collateral;
-        uint256 released;
-        if (lease.epoch == s.epoch) {
-            slashed = slashAmount < collateral ? slashAmount : collateral;
-            // forge-lint: disable-next-line(unsafe-typecast) slashed <= collateral, a uint96
-            uint96 remaining = collateral - uint96(slashed);
-            // forge-lint: disable-next-line(unsafe-typecast) slashed <= collateral <= s.locked
-            s.locked -= uint96(slashed);
-            if (lease.status == LeaseStatus.Closed) {
-                MarketCore.unlockStake(s, remaining);
-                released = remaining;
-                remaining = 0;
-            }
-            lease.collateral = remaining;
-        } else if (lease.status == LeaseStatus.Closed) {
-            // The provider went dark after this lease closed under dispute: the held collateral was slashed with the
-            // rest, and no dark close will pay its share, so the ruling does.
-            slashed = _compensate(lease);
-        }
-        // A lease still running when its provider went dark is compensated when it closes, whatever the ruling.
-        emit DisputeSettled(leaseId, slashed, released);
+        (slashed, publisher, provider) = Guarantees.settleDispute(_s, leaseId, slashAmount);
         if (slashed != 0) token.safeTransfer(publisher, slashed);
     }
 
@@ -261,36 +230,32 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         nonReentrant
         returns (uint256 leaseId)
     {
-        uint96 collateral;
-        {
-            // Single fields rather than a memory copy of all parameters: cheaper on this hot path.
-            MarketParams storage p = _s.params;
-            _validateQuote(quote, deposit, p.minLeaseDuration);
-            if (!_isSignedBy(quote.provider, hashQuote(quote), signature)) {
-                revert MarketInvalidQuoteSignature(quote.provider);
-            }
-            _useQuoteNonce(quote.provider, quote.nonce);
-            Stake storage s = MarketCore.requireCanTakeWork(_s, registry, quote.provider, p.minProviderStake);
-            collateral = LeaseMath.collateralFor(quote.pricePerSecond, p.collateralSeconds).toUint96();
-            MarketCore.lockStake(s, quote.provider, collateral);
-        }
-        leaseId = MarketCore.openLease(
-            _s,
-            msg.sender,
-            quote.provider,
-            0,
-            quote.specHash,
-            quote.resources,
-            quote.pricePerSecond,
-            deposit,
-            collateral,
-            quote.attestationHash
-        );
-        token.safeTransferFrom(msg.sender, address(this), deposit);
+        return _createLease(quote, signature, deposit);
+    }
+
+    /// @inheritdoc IPodnetMarket
+    function createLeaseWithPermit(
+        Quote calldata quote,
+        bytes calldata signature,
+        uint96 deposit,
+        PermitSignature calldata permit
+    ) external nonReentrant returns (uint256 leaseId) {
+        _permit(deposit, permit);
+        return _createLease(quote, signature, deposit);
     }
 
     /// @inheritdoc IPodnetMarket
     function topUp(uint256 leaseId, uint96 amount) external nonReentrant {
+        _topUp(leaseId, amount);
+    }
+
+    /// @inheritdoc IPodnetMarket
+    function topUpWithPermit(uint256 leaseId, uint96 amount, PermitSignature calldata permit) external nonReentrant {
+        _permit(amount, permit);
+        _topUp(leaseId, amount);
+    }
+
+    function _topUp(uint256 leaseId, uint96 amount) private {
         if (amount == 0) revert MarketZeroAmount();
         Lease storage lease = _runningLease(leaseId);
         uint96 balance = (uint256(lease.balance) + amount).toUint96();
@@ -310,7 +275,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
 
     /// @inheritdoc IPodnetMarket
     function withdraw(uint256[] calldata leaseIds) external nonReentrant returns (uint256 net) {
-        uint16 epoch = _s.stakes[msg.sender].epoch;
+        uint24 epoch = _s.stakes[msg.sender].epoch;
         uint256 gross;
         for (uint256 i; i < leaseIds.length; ++i) {
             uint256 leaseId = leaseIds[i];
@@ -322,14 +287,15 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
             if (lease.status == LeaseStatus.Closed) {
                 (amount, settledUntil) = (balance, lease.endedAt);
             } else {
-                (amount, settledUntil) =
-                    LeaseMath.settle(balance, lease.pricePerSecond, lease.settledAt, _accruesUntil(lease, epoch));
+                (amount, settledUntil) = LeaseMath.settle(
+                    balance, lease.pricePerSecond, lease.settledAt, MarketCore.accruesUntil(_s, lease, epoch)
+                );
             }
             if (amount == 0) continue;
             // forge-lint: disable-next-line(unsafe-typecast) amount <= balance, a uint96
             lease.balance = uint96(balance - amount);
-            // forge-lint: disable-next-line(unsafe-typecast) settledUntil <= block.timestamp
-            lease.settledAt = uint40(settledUntil);
+            // forge-lint: disable-next-line(unsafe-typecast) settledUntil <= block.timestamp, in uint32 until 2106
+            lease.settledAt = uint32(settledUntil);
             emit LeaseSettled(leaseId, amount, settledUntil);
             gross += amount;
         }
@@ -344,45 +310,14 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
 
     /// @inheritdoc IPodnetMarket
     function closeLease(uint256 leaseId) external nonReentrant {
-        Lease storage lease = _s.leases[leaseId];
-        _requireActive(leaseId, lease.status);
-        address provider = lease.provider;
-        Stake storage s = _s.stakes[provider];
-        bool dark = lease.epoch != s.epoch;
-        uint256 balance = lease.balance;
-        (uint256 earned, uint256 endedAt) =
-            LeaseMath.settle(balance, lease.pricePerSecond, lease.settledAt, _accruesUntil(lease, s.epoch));
+        (address publisher, uint256 payout) = Guarantees.closeLease(_s, leaseId);
+        if (payout != 0) token.safeTransfer(publisher, payout);
+    }
 
-        CloseReason reason;
-        if (dark) reason = CloseReason.ProviderDark;
-        else if (earned == balance) reason = CloseReason.OutOfFunds;
-        else if (msg.sender == lease.publisher) reason = CloseReason.Publisher;
-        else if (msg.sender == provider) reason = CloseReason.Provider;
-        else revert MarketNotLeaseParty(leaseId, msg.sender);
-
-        uint256 refund = balance - earned;
-        uint96 collateral = lease.collateral;
-        // What the provider earned stays in the lease until it withdraws; the rest is refunded now.
-        // forge-lint: disable-next-line(unsafe-typecast) earned <= balance, a uint96
-        lease.balance = uint96(earned);
-        // forge-lint: disable-next-line(unsafe-typecast) endedAt <= block.timestamp
-        lease.endedAt = uint40(endedAt);
-        lease.status = LeaseStatus.Closed;
-
-        uint256 compensation;
-        uint256 released;
-        if (dark) {
-            // The collateral was slashed by the dark report; the publisher receives its share now.
-            compensation = _compensate(lease);
-        } else if (!lease.disputed) {
-            MarketCore.unlockStake(s, collateral);
-            released = collateral;
-            lease.collateral = 0;
-        }
-
-        emit LeaseClosed(leaseId, msg.sender, reason, endedAt, earned, refund, released);
-        if (compensation != 0) emit CompensationPaid(leaseId, lease.publisher, compensation);
-        if (refund + compensation != 0) token.safeTransfer(lease.publisher, refund + compensation);
+    /// @inheritdoc IPodnetMarket
+    function releaseCollateral(uint256 leaseId) external nonReentrant {
+        (address publisher, uint256 compensation) = Guarantees.releaseCollateral(_s, leaseId);
+        if (compensation != 0) token.safeTransfer(publisher, compensation);
     }
 
     /// @inheritdoc IPodnetMarket
@@ -405,6 +340,33 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         Requirements calldata requirements,
         bool autoAccept
     ) external nonReentrant returns (uint256 orderId) {
+        return _createOrder(specHash, resources, maxPricePerSecond, deposit, bidDeadline, requirements, autoAccept);
+    }
+
+    /// @inheritdoc IPodnetMarket
+    function createOrderWithPermit(
+        bytes32 specHash,
+        Resources calldata resources,
+        uint96 maxPricePerSecond,
+        uint96 deposit,
+        uint40 bidDeadline,
+        Requirements calldata requirements,
+        bool autoAccept,
+        PermitSignature calldata permit
+    ) external nonReentrant returns (uint256 orderId) {
+        _permit(deposit, permit);
+        return _createOrder(specHash, resources, maxPricePerSecond, deposit, bidDeadline, requirements, autoAccept);
+    }
+
+    function _createOrder(
+        bytes32 specHash,
+        Resources calldata resources,
+        uint96 maxPricePerSecond,
+        uint96 deposit,
+        uint40 bidDeadline,
+        Requirements calldata requirements,
+        bool autoAccept
+    ) private returns (uint256 orderId) {
         orderId = OrderBook.createOrder(
             _s, specHash, resources, maxPricePerSecond, deposit, bidDeadline, requirements, autoAccept
         );
@@ -412,8 +374,8 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     }
 
     /// @inheritdoc IPodnetMarket
-    function placeBid(uint256 orderId, uint96 pricePerSecond) external {
-        OrderBook.placeBid(_s, registry, orderId, pricePerSecond);
+    function placeBid(uint256 orderId, uint96 pricePerSecond, address[] calldata standingBidders) external {
+        OrderBook.placeBid(_s, registry, orderId, pricePerSecond, standingBidders);
     }
 
     /// @inheritdoc IPodnetMarket
@@ -422,8 +384,8 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
     }
 
     /// @inheritdoc IPodnetMarket
-    function finalizeOrder(uint256 orderId) external returns (uint256 leaseId) {
-        return OrderBook.finalizeOrder(_s, orderId);
+    function finalizeOrder(uint256 orderId, address[] calldata standingBidders) external returns (uint256 leaseId) {
+        return OrderBook.finalizeOrder(_s, orderId, standingBidders);
     }
 
     /// @inheritdoc IPodnetMarket
@@ -476,7 +438,7 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         Lease storage lease = _s.leases[leaseId];
         if (lease.status == LeaseStatus.Closed) return (lease.balance, true);
         if (lease.status == LeaseStatus.None) return (0, false);
-        uint256 until = _accruesUntil(lease, _s.stakes[lease.provider].epoch);
+        uint256 until = MarketCore.accruesUntil(_s, lease, _s.stakes[lease.provider].epoch);
         (amount,) = LeaseMath.settle(lease.balance, lease.pricePerSecond, lease.settledAt, until);
         outOfFunds = amount == lease.balance;
     }
@@ -547,6 +509,50 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
                                INTERNALS
     //////////////////////////////////////////////////////////////*/
 
+    function _createLease(Quote calldata quote, bytes calldata signature, uint96 deposit)
+        private
+        returns (uint256 leaseId)
+    {
+        uint96 collateral;
+        {
+            // Single fields rather than a memory copy of all parameters: cheaper on this hot path.
+            MarketParams storage p = _s.params;
+            _validateQuote(quote, deposit, p.minLeaseDuration);
+            if (!_isSignedBy(quote.provider, hashQuote(quote), signature)) {
+                revert MarketInvalidQuoteSignature(quote.provider);
+            }
+            _useQuoteNonce(quote.provider, quote.nonce);
+            Stake storage s = MarketCore.requireCanTakeWork(_s, registry, quote.provider, p.minProviderStake);
+            collateral = LeaseMath.collateralFor(quote.pricePerSecond, p.collateralSeconds).toUint96();
+            MarketCore.lockStake(s, quote.provider, collateral);
+        }
+        leaseId = MarketCore.openLease(
+            _s,
+            msg.sender,
+            quote.provider,
+            0,
+            quote.specHash,
+            quote.resources,
+            quote.pricePerSecond,
+            deposit,
+            collateral,
+            quote.attestationHash
+        );
+        token.safeTransferFrom(msg.sender, address(this), deposit);
+    }
+
+    /// @dev Lets the market pull `value` from the caller with an EIP-2612 permit. The permit is public once sent: if
+    ///      someone submitted it first (or the token has no permit), the call goes on as long as the allowance covers
+    ///      `value`, so a front-run permit cannot make it fail.
+    function _permit(uint256 value, PermitSignature calldata permit) private {
+        try IERC20Permit(address(token))
+            .permit(msg.sender, address(this), value, permit.deadline, permit.v, permit.r, permit.s) {}
+        catch {
+            uint256 allowance = token.allowance(msg.sender, address(this));
+            if (allowance < value) revert MarketPermitFailed(msg.sender, allowance, value);
+        }
+    }
+
     function _setParams(MarketParams memory p) private {
         if (p.feeBps > MAX_FEE_BPS) revert MarketInvalidParameter("feeBps", p.feeBps);
         if (p.unbondingDelay > MAX_DURATION_PARAM) revert MarketInvalidParameter("unbondingDelay", p.unbondingDelay);
@@ -569,6 +575,13 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         if (p.darkSlashBps > LeaseMath.BPS) revert MarketInvalidParameter("darkSlashBps", p.darkSlashBps);
         if (p.heartbeatThreshold == 0 || p.heartbeatThreshold > MAX_DURATION_PARAM) {
             revert MarketInvalidParameter("heartbeatThreshold", p.heartbeatThreshold);
+        }
+        if (p.jailCooldown < MIN_JAIL_COOLDOWN || p.jailCooldown > MAX_DURATION_PARAM) {
+            revert MarketInvalidParameter("jailCooldown", p.jailCooldown);
+        }
+        if (p.disputeWindow > MAX_DISPUTE_WINDOW) revert MarketInvalidParameter("disputeWindow", p.disputeWindow);
+        if (p.minBidCollateralBps > LeaseMath.BPS) {
+            revert MarketInvalidParameter("minBidCollateralBps", p.minBidCollateralBps);
         }
         _s.params = p;
         _s.fees.bps = p.feeBps;
@@ -599,28 +612,10 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
         words[nonce >> 8] = word | bit;
     }
 
-    /// @dev Pays nothing itself: takes the lease's share of its dark epoch's pool (compensationBps of its collateral)
-    ///      and marks the collateral spent. The caller transfers the amount to the publisher.
-    function _compensate(Lease storage lease) private returns (uint256 compensation) {
-        DarkRecord storage record = _s.darkRecords[lease.provider][lease.epoch];
-        compensation = uint256(lease.collateral) * record.compensationBps / LeaseMath.BPS;
-        if (compensation > record.pool) compensation = record.pool;
-        // forge-lint: disable-next-line(unsafe-typecast) compensation <= record.pool, a uint96
-        record.pool -= uint96(compensation);
-        lease.collateral = 0;
-    }
-
-    /// @dev The time up to which a running lease accrues: now, or its provider's last heartbeat when the provider
-    ///      was reported dark since the lease started (`providerEpoch` is the provider's current epoch).
-    function _accruesUntil(Lease storage lease, uint16 providerEpoch) private view returns (uint256) {
-        if (lease.epoch == providerEpoch) return block.timestamp;
-        return _s.darkRecords[lease.provider][lease.epoch].darkAt;
-    }
-
     /// @dev Returns an active lease whose provider has not been reported dark since it started.
     function _leaseOfLiveProvider(uint256 leaseId) private view returns (Lease storage lease) {
         lease = _s.leases[leaseId];
-        _requireActive(leaseId, lease.status);
+        MarketCore.requireActive(leaseId, lease.status);
         if (lease.epoch != _s.stakes[lease.provider].epoch) revert MarketProviderWentDark(lease.provider, lease.epoch);
     }
 
@@ -633,10 +628,5 @@ contract PodnetMarket is IPodnetMarket, EIP712, AccessManaged, ReentrancyGuardTr
                 leaseId, LeaseMath.runsOutAt(lease.balance, lease.pricePerSecond, lease.settledAt)
             );
         }
-    }
-
-    function _requireActive(uint256 leaseId, LeaseStatus status) private pure {
-        if (status == LeaseStatus.None) revert MarketLeaseNotFound(leaseId);
-        if (status != LeaseStatus.Active) revert MarketLeaseNotActive(leaseId, status);
     }
 }

@@ -266,11 +266,11 @@ contract DisputeCourtTest is MarketFixture {
         court.openDispute(99, EVIDENCE);
     }
 
-    function test_openDispute_revertsOnClosedLease() public {
+    function test_openDispute_revertsOnClosedLeaseAfterDisputeWindow() public {
         _close(publisher);
-        vm.expectRevert(
-            abi.encodeWithSelector(IPodnetMarket.MarketLeaseNotActive.selector, leaseId, LeaseStatus.Closed)
-        );
+        uint256 releasableAt = block.timestamp + DISPUTE_WINDOW;
+        vm.warp(releasableAt);
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketDisputeWindowClosed.selector, leaseId, releasableAt));
         vm.prank(publisher);
         court.openDispute(leaseId, EVIDENCE);
     }
@@ -540,7 +540,7 @@ contract DisputeCourtTest is MarketFixture {
         assertEq(uint8(lease.status), uint8(LeaseStatus.Active));
         _assertStake(STAKE - COLLATERAL, COLLATERAL - amount);
 
-        // Closing the lease now releases the remaining collateral.
+        // Closing the lease holds the remaining collateral for the dispute window, then it is released.
         skip(1 hours);
         uint256 earned = uint256(PRICE) * 1 hours;
         vm.expectEmit(true, true, true, true, address(market));
@@ -551,9 +551,12 @@ contract DisputeCourtTest is MarketFixture {
             START_TIME + 1 hours,
             earned,
             DEPOSIT - earned,
-            COLLATERAL - amount
+            COLLATERAL - amount,
+            START_TIME + 1 hours + DISPUTE_WINDOW
         );
         _close(publisher);
+        _assertStake(STAKE - COLLATERAL, COLLATERAL - amount);
+        _releaseAfterWindow(leaseId);
         _assertStake(STAKE - amount, 0);
     }
 
@@ -614,7 +617,14 @@ contract DisputeCourtTest is MarketFixture {
         // Closing under dispute releases no collateral.
         vm.expectEmit(true, true, true, true, address(market));
         emit IPodnetMarket.LeaseClosed(
-            leaseId, publisher, CloseReason.Publisher, START_TIME + 1 hours, earned, DEPOSIT - earned, 0
+            leaseId,
+            publisher,
+            CloseReason.Publisher,
+            START_TIME + 1 hours,
+            earned,
+            DEPOSIT - earned,
+            COLLATERAL,
+            START_TIME + 1 hours + DISPUTE_WINDOW
         );
         _close(publisher);
         Lease memory lease = market.getLease(leaseId);
@@ -749,12 +759,14 @@ contract DisputeCourtTest is MarketFixture {
         assertEq(afterDismiss.market, before.market);
         _assertStatus(disputeId, DisputeStatus.Dismissed);
 
-        // The lease runs on with its collateral still locked; closing it releases the collateral as usual.
+        // The lease runs on with its collateral still locked; closing it releases the collateral as usual, after
+        // the dispute window.
         Lease memory lease = market.getLease(leaseId);
         assertFalse(lease.disputed);
         assertEq(lease.collateral, COLLATERAL);
         _assertStake(STAKE - COLLATERAL, COLLATERAL);
         _close(publisher);
+        _releaseAfterWindow(leaseId);
         _assertStake(STAKE, 0);
     }
 
@@ -898,6 +910,174 @@ contract DisputeCourtTest is MarketFixture {
     }
 
     /*//////////////////////////////////////////////////////////////
+                      DISPUTES AFTER THE LEASE ENDED
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Issue 13, finding 1: closing a lease handed its collateral back at once and only running leases could be
+    ///      disputed, so a provider that heartbeated but never served closed (or front-ran the dispute with a close)
+    ///      and walked away paid. The collateral now stays locked for the dispute window after the lease ended, and
+    ///      the publisher disputes the closed lease; the ruling pays it exactly.
+    function test_openDispute_afterProviderClosedEarlyIsRuledAndPaysPublisher() public {
+        skip(1 hours);
+        _close(provider); // front-runs the publisher's dispute
+        uint256 endedAt = block.timestamp;
+        _assertStake(STAKE - COLLATERAL, COLLATERAL);
+
+        skip(1 days);
+        Balances memory before = _balances();
+        vm.expectEmit(true, false, false, true, address(market));
+        emit IPodnetMarket.CollateralHeld(leaseId);
+        vm.prank(publisher);
+        uint256 disputeId = court.openDispute(leaseId, EVIDENCE);
+        assertEq(token.balanceOf(address(court)), before.court + BOND);
+
+        skip(ANSWER_WINDOW + 1); // the provider does not answer
+        vm.expectEmit(true, false, false, true, address(market));
+        emit IPodnetMarket.DisputeSettled(leaseId, COLLATERAL / 2, COLLATERAL - COLLATERAL / 2);
+        _slash(disputeId, COLLATERAL / 2);
+
+        assertEq(token.balanceOf(publisher), before.publisher - BOND + COLLATERAL / 2 + BOND, "publisher: slash + bond");
+        assertEq(token.balanceOf(address(court)), before.court, "court");
+        assertEq(token.balanceOf(address(market)), before.market - COLLATERAL / 2, "market");
+        _assertStake(STAKE - COLLATERAL / 2, 0);
+        Lease memory lease = market.getLease(leaseId);
+        assertEq(lease.collateral, 0);
+        assertEq(lease.endedAt, endedAt);
+        assertFalse(lease.disputed);
+    }
+
+    function test_closeLease_holdsCollateralForDisputeWindow() public {
+        skip(1 hours);
+        uint256 earned = uint256(PRICE) * 1 hours;
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IPodnetMarket.LeaseClosed(
+            leaseId,
+            provider,
+            CloseReason.Provider,
+            block.timestamp,
+            earned,
+            DEPOSIT - earned,
+            COLLATERAL,
+            block.timestamp + DISPUTE_WINDOW
+        );
+        _close(provider);
+        _assertStake(STAKE - COLLATERAL, COLLATERAL);
+        assertEq(market.getLease(leaseId).collateral, COLLATERAL);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IPodnetMarket.MarketInsufficientFreeStake.selector, provider, STAKE - COLLATERAL, STAKE
+            )
+        );
+        vm.prank(provider);
+        market.unstake(STAKE);
+    }
+
+    function test_releaseCollateral_revertsDuringDisputeWindow() public {
+        _close(publisher);
+        uint256 releasableAt = block.timestamp + DISPUTE_WINDOW;
+        vm.warp(releasableAt - 1);
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketDisputeWindowOpen.selector, leaseId, releasableAt));
+        vm.prank(stranger);
+        market.releaseCollateral(leaseId);
+        vm.prank(publisher);
+        court.openDispute(leaseId, EVIDENCE); // the last second of the window
+    }
+
+    function test_releaseCollateral_afterDisputeWindowByAnyone() public {
+        _close(publisher);
+        vm.warp(block.timestamp + DISPUTE_WINDOW);
+        vm.expectEmit(true, true, false, true, address(market));
+        emit IPodnetMarket.CollateralReleased(leaseId, provider, COLLATERAL);
+        vm.prank(stranger);
+        market.releaseCollateral(leaseId);
+        _assertStake(STAKE, 0);
+        assertEq(market.getLease(leaseId).collateral, 0);
+
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketCollateralNotHeld.selector, leaseId));
+        market.releaseCollateral(leaseId);
+    }
+
+    function test_releaseCollateral_revertsOnRunningOrUnknownLease() public {
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketCollateralNotHeld.selector, leaseId));
+        market.releaseCollateral(leaseId);
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketCollateralNotHeld.selector, 99));
+        market.releaseCollateral(99);
+    }
+
+    function test_releaseCollateral_revertsWhileDisputed() public {
+        _close(publisher);
+        _open();
+        vm.warp(block.timestamp + DISPUTE_WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketLeaseDisputed.selector, leaseId));
+        market.releaseCollateral(leaseId);
+    }
+
+    function test_closeLease_releasesAtOnceWhenWindowAlreadyOver() public {
+        // The lease ran out long ago: it was disputable all along while it stood open.
+        vm.warp(START_TIME + 1 days + DISPUTE_WINDOW);
+        _heartbeat(provider);
+        vm.expectEmit(true, true, false, true, address(market));
+        emit IPodnetMarket.CollateralReleased(leaseId, provider, COLLATERAL);
+        _close(stranger);
+        _assertStake(STAKE, 0);
+        assertEq(market.getLease(leaseId).endedAt, START_TIME + 1 days);
+    }
+
+    function test_closeLease_outOfFundsWindowCountsFromEndedAt() public {
+        vm.warp(START_TIME + 1 days + 1 hours);
+        _heartbeat(provider);
+        _close(stranger);
+        uint256 releasableAt = START_TIME + 1 days + DISPUTE_WINDOW;
+        vm.warp(releasableAt - 1);
+        vm.prank(publisher);
+        uint256 disputeId = court.openDispute(leaseId, EVIDENCE);
+        assertEq(court.getDispute(disputeId).leaseId, leaseId);
+    }
+
+    function test_openDispute_onClosedLeaseOnlyOnce() public {
+        _close(provider);
+        uint256 disputeId = _open();
+        _answer(disputeId);
+        _dismiss(disputeId); // the rest of the collateral is released with the ruling
+        _assertStake(STAKE, 0);
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketCollateralNotHeld.selector, leaseId));
+        vm.prank(publisher);
+        court.openDispute(leaseId, EVIDENCE);
+    }
+
+    function test_releaseCollateral_darkProviderCompensatesPublisherAtOnce() public {
+        _close(publisher);
+        _reportDark(); // the held collateral is slashed with the rest of the locked stake
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderWentDark.selector, provider, 0));
+        vm.prank(publisher);
+        court.openDispute(leaseId, EVIDENCE);
+
+        uint256 before = token.balanceOf(publisher);
+        vm.expectEmit(true, true, false, true, address(market));
+        emit IPodnetMarket.CollateralReleased(leaseId, provider, 0);
+        vm.expectEmit(true, true, false, true, address(market));
+        emit IPodnetMarket.CompensationPaid(leaseId, publisher, COMPENSATION);
+        vm.prank(stranger);
+        market.releaseCollateral(leaseId);
+        assertEq(token.balanceOf(publisher) - before, COMPENSATION);
+        assertEq(market.getLease(leaseId).collateral, 0);
+        assertEq(market.darkRecord(provider, 0).pool, 0);
+    }
+
+    function test_fuzz_releaseCollateral_onlyAfterWindow(uint256 wait) public {
+        wait = bound(wait, 0, 2 * uint256(DISPUTE_WINDOW));
+        _close(provider);
+        uint256 releasableAt = block.timestamp + DISPUTE_WINDOW;
+        vm.warp(block.timestamp + wait);
+        if (block.timestamp < releasableAt) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IPodnetMarket.MarketDisputeWindowOpen.selector, leaseId, releasableAt)
+            );
+        }
+        market.releaseCollateral(leaseId);
+    }
+
+    /*//////////////////////////////////////////////////////////////
                          CLOSING A DISPUTED LEASE
     //////////////////////////////////////////////////////////////*/
 
@@ -908,7 +1088,14 @@ contract DisputeCourtTest is MarketFixture {
         Balances memory before = _balances();
         vm.expectEmit(true, true, true, true, address(market));
         emit IPodnetMarket.LeaseClosed(
-            leaseId, provider, CloseReason.Provider, START_TIME + 2 hours, earned, DEPOSIT - earned, 0
+            leaseId,
+            provider,
+            CloseReason.Provider,
+            START_TIME + 2 hours,
+            earned,
+            DEPOSIT - earned,
+            COLLATERAL,
+            START_TIME + 2 hours + DISPUTE_WINDOW
         );
         _close(provider);
         assertEq(token.balanceOf(publisher), before.publisher + DEPOSIT - earned);
@@ -941,7 +1128,7 @@ contract DisputeCourtTest is MarketFixture {
         // its compensation share.
         Balances memory before = _balances();
         vm.expectEmit(true, true, true, true, address(market));
-        emit IPodnetMarket.LeaseClosed(leaseId, stranger, CloseReason.ProviderDark, START_TIME, 0, DEPOSIT, 0);
+        emit IPodnetMarket.LeaseClosed(leaseId, stranger, CloseReason.ProviderDark, START_TIME, 0, DEPOSIT, 0, 0);
         vm.expectEmit(true, true, true, true, address(market));
         emit IPodnetMarket.CompensationPaid(leaseId, publisher, COMPENSATION);
         _close(stranger);
@@ -1080,10 +1267,13 @@ contract DisputeCourtTest is MarketFixture {
         skip(10 minutes);
         _close(publisher);
         _reportDark();
-        // The provider comes back with fresh stake: a new epoch, no longer jailed.
+        // The provider comes back with fresh stake after its jail: a new epoch, no longer jailed.
         _fund(provider, 100 * TOKEN);
         vm.prank(provider);
         market.stake(100 * TOKEN);
+        vm.warp(market.darkRecord(provider, 0).jailedUntil);
+        vm.prank(provider);
+        market.unjail();
         assertEq(market.stakeOf(provider).epoch, 1);
 
         vm.warp(uint256(court.getDispute(disputeId).answerBy) + 1);

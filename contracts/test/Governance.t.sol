@@ -109,8 +109,11 @@ contract GovernanceTest is Test {
             maxBidsPerOrder: 5,
             reporterRewardBps: 500,
             darkSlashBps: 5000,
-            minProviderStake: uint128(500 * TOKEN),
-            heartbeatThreshold: 30 minutes
+            minProviderStake: uint96(500 * TOKEN),
+            heartbeatThreshold: 30 minutes,
+            jailCooldown: 3 days,
+            disputeWindow: 1 days,
+            minBidCollateralBps: 2500
         });
     }
 

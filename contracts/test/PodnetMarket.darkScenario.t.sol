@@ -176,7 +176,7 @@ contract PodnetMarketDarkScenarioTest is MarketFixture {
 
         vm.warp(t0 + 200 minutes);
         _heartbeat(provider);
-        vm.warp(t0 + 270 minutes);
+        vm.warp(t0 + 260 minutes); // on time: 60 minutes after the previous one (70 would leave a dark gap)
         _heartbeat(provider);
         t.darkAt = block.timestamp;
 
@@ -283,7 +283,14 @@ contract PodnetMarketDarkScenarioTest is MarketFixture {
         vm.warp(t.darkAt + p.heartbeatThreshold + 1);
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.ProviderReportedDark(
-            provider, reporter, 0, uint40(t.darkAt), t.slashed, t.reward, t.collateral - t.slashed
+            provider,
+            reporter,
+            0,
+            uint40(t.darkAt),
+            t.slashed,
+            t.reward,
+            t.collateral - t.slashed,
+            uint40(block.timestamp + p.jailCooldown)
         );
         vm.prank(reporter);
         assertEq(market.reportDark(provider), t.reward, "reward returned");
@@ -298,7 +305,7 @@ contract PodnetMarketDarkScenarioTest is MarketFixture {
     /// @dev `owed`: what the lease still holds for the provider (earned up to darkAt, not yet withdrawn).
     function _expectDarkClose(Leg memory leg, address closer, uint256 darkAt, uint256 owed) internal {
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.LeaseClosed(leg.leaseId, closer, CloseReason.ProviderDark, darkAt, owed, leg.refund, 0);
+        emit IPodnetMarket.LeaseClosed(leg.leaseId, closer, CloseReason.ProviderDark, darkAt, owed, leg.refund, 0, 0);
         if (leg.compensation != 0) {
             vm.expectEmit(true, true, false, true, address(market));
             emit IPodnetMarket.CompensationPaid(leg.leaseId, leg.publisher, leg.compensation);
@@ -322,13 +329,13 @@ contract PodnetMarketDarkScenarioTest is MarketFixture {
     function test_darkScenario_literalAmounts() public {
         _runScenario(defaultParams());
         // Each publisher ends with its funds less what the provider earned to darkAt plus 90% of its collateral (the
-        // deposit comes back as refund except for the earned part). darkAt = t0 + 16200 s.
-        // A: 2e12/s for 16200 s; share = 90% of 2e12 * 86400 = 2e12 * 77760.
-        assertEq(token.balanceOf(pubA), PUBLISHER_FUNDS - 2e12 * 16_200 + 2e12 * 77_760, "A");
-        // B: (7e11+3)/s for 12900 s (from t0+55m); the odd 1234 of its deposit comes back.
-        assertEq(token.balanceOf(pubB), PUBLISHER_FUNDS - (7e11 + 3) * 12_900 + (7e11 + 3) * 77_760, "B");
-        // C: (1.5e12+1)/s for 8400 s (from t0+2h10m); the odd 77 of its deposit comes back.
-        assertEq(token.balanceOf(pubC), PUBLISHER_FUNDS - (1.5e12 + 1) * 8400 + (1.5e12 + 1) * 77_760, "C");
+        // deposit comes back as refund except for the earned part). darkAt = t0 + 15600 s.
+        // A: 2e12/s for 15600 s; share = 90% of 2e12 * 86400 = 2e12 * 77760.
+        assertEq(token.balanceOf(pubA), PUBLISHER_FUNDS - 2e12 * 15_600 + 2e12 * 77_760, "A");
+        // B: (7e11+3)/s for 12300 s (from t0+55m); the odd 1234 of its deposit comes back.
+        assertEq(token.balanceOf(pubB), PUBLISHER_FUNDS - (7e11 + 3) * 12_300 + (7e11 + 3) * 77_760, "B");
+        // C: (1.5e12+1)/s for 7800 s (from t0+2h10m); the odd 77 of its deposit comes back.
+        assertEq(token.balanceOf(pubC), PUBLISHER_FUNDS - (1.5e12 + 1) * 7800 + (1.5e12 + 1) * 77_760, "C");
         // Reporter: 10% of all collateral, (2e12 + 7e11 + 3 + 1.5e12 + 1) * 86400 = 4_200_000_000_004 * 86400.
         assertEq(token.balanceOf(reporter), 36_288_000_000_034_560, "reporter");
     }

@@ -31,8 +31,11 @@ contract PodnetMarketGovernanceTest is MarketFixture {
             maxBidsPerOrder: 5,
             reporterRewardBps: 500,
             darkSlashBps: 5000,
-            minProviderStake: uint128(500 * TOKEN),
-            heartbeatThreshold: 30 minutes
+            minProviderStake: uint96(500 * TOKEN),
+            heartbeatThreshold: 30 minutes,
+            jailCooldown: 3 days,
+            disputeWindow: 1 days,
+            minBidCollateralBps: 2500
         });
     }
 
@@ -48,6 +51,9 @@ contract PodnetMarketGovernanceTest is MarketFixture {
         assertEq(actual.reporterRewardBps, expected.reporterRewardBps, "reporterRewardBps");
         assertEq(actual.darkSlashBps, expected.darkSlashBps, "darkSlashBps");
         assertEq(actual.heartbeatThreshold, expected.heartbeatThreshold, "heartbeatThreshold");
+        assertEq(actual.jailCooldown, expected.jailCooldown, "jailCooldown");
+        assertEq(actual.disputeWindow, expected.disputeWindow, "disputeWindow");
+        assertEq(actual.minBidCollateralBps, expected.minBidCollateralBps, "minBidCollateralBps");
     }
 
     function _expectInvalidParams(MarketParams memory p, string memory name, uint256 value) internal {
@@ -113,8 +119,11 @@ contract PodnetMarketGovernanceTest is MarketFixture {
             maxBidsPerOrder: type(uint8).max,
             reporterRewardBps: 10_000,
             darkSlashBps: 10_000,
-            minProviderStake: type(uint128).max,
-            heartbeatThreshold: MAX_DURATION
+            minProviderStake: type(uint96).max,
+            heartbeatThreshold: MAX_DURATION,
+            jailCooldown: MAX_DURATION,
+            disputeWindow: 90 days,
+            minBidCollateralBps: 10_000
         });
         vm.prank(admin);
         market.setParams(p);
@@ -133,7 +142,10 @@ contract PodnetMarketGovernanceTest is MarketFixture {
             reporterRewardBps: 0,
             darkSlashBps: 0,
             minProviderStake: 0,
-            heartbeatThreshold: 1
+            heartbeatThreshold: 1,
+            jailCooldown: 1 hours,
+            disputeWindow: 0,
+            minBidCollateralBps: 0
         });
         vm.prank(admin);
         market.setParams(p);
@@ -193,6 +205,30 @@ contract PodnetMarketGovernanceTest is MarketFixture {
         p.maxBidsPerOrder = 0;
         _expectInvalidParams(p, "maxBidsPerOrder", 0);
         _assertParams(market.params(), defaultParams());
+    }
+
+    function test_setParams_revertsWhenJailCooldownTooShort() public {
+        MarketParams memory p = defaultParams();
+        p.jailCooldown = 1 hours - 1;
+        _expectInvalidParams(p, "jailCooldown", 1 hours - 1);
+    }
+
+    function test_setParams_revertsWhenMinBidCollateralAboveMax() public {
+        MarketParams memory p = defaultParams();
+        p.minBidCollateralBps = 10_001;
+        _expectInvalidParams(p, "minBidCollateralBps", 10_001);
+    }
+
+    function test_setParams_revertsWhenDisputeWindowTooLong() public {
+        MarketParams memory p = defaultParams();
+        p.disputeWindow = 90 days + 1;
+        _expectInvalidParams(p, "disputeWindow", 90 days + 1);
+    }
+
+    function test_setParams_revertsWhenJailCooldownTooLong() public {
+        MarketParams memory p = defaultParams();
+        p.jailCooldown = MAX_DURATION + 1;
+        _expectInvalidParams(p, "jailCooldown", uint256(MAX_DURATION) + 1);
     }
 
     function test_setParams_reportsFirstInvalidParameter() public {
@@ -370,6 +406,9 @@ contract PodnetMarketGovernanceTest is MarketFixture {
         p.reporterRewardBps = uint16(bound(p.reporterRewardBps, 0, 10_000));
         p.darkSlashBps = uint16(bound(p.darkSlashBps, 0, 10_000));
         p.heartbeatThreshold = uint40(bound(p.heartbeatThreshold, 1, MAX_DURATION));
+        p.jailCooldown = uint40(bound(p.jailCooldown, 1 hours, MAX_DURATION));
+        p.disputeWindow = uint40(bound(p.disputeWindow, 0, 90 days));
+        p.minBidCollateralBps = uint16(bound(p.minBidCollateralBps, 0, 10_000));
         vm.prank(admin);
         market.setParams(p);
         _assertParams(market.params(), p);

@@ -889,7 +889,14 @@ contract PodnetMarketLeaseTest is MarketFixture {
 
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.LeaseClosed(
-            leaseId, publisher, CloseReason.Publisher, START_TIME + 1000, owed, refund, COLLATERAL
+            leaseId,
+            publisher,
+            CloseReason.Publisher,
+            START_TIME + 1000,
+            owed,
+            refund,
+            COLLATERAL,
+            START_TIME + 1000 + DISPUTE_WINDOW
         );
         _close(publisher, leaseId);
 
@@ -899,8 +906,11 @@ contract PodnetMarketLeaseTest is MarketFixture {
         assertEq(lease.endedAt, START_TIME + 1000);
         assertEq(lease.balance, owed);
         assertEq(lease.settledAt, START_TIME, "settlement waits for withdraw");
-        _assertStake(provider, STAKE, 0);
+        // The collateral stays locked for the dispute window; then anyone may release it.
+        _assertStake(provider, STAKE - COLLATERAL, COLLATERAL);
         assertEq(token.balanceOf(address(market)), STAKE + owed);
+        _releaseAfterWindow(leaseId);
+        _assertStake(provider, STAKE, 0);
     }
 
     function test_closeLease_byProviderRefundsPublisher() public {
@@ -911,12 +921,21 @@ contract PodnetMarketLeaseTest is MarketFixture {
 
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.LeaseClosed(
-            leaseId, provider, CloseReason.Provider, START_TIME + 1000, owed, DEPOSIT - owed, COLLATERAL
+            leaseId,
+            provider,
+            CloseReason.Provider,
+            START_TIME + 1000,
+            owed,
+            DEPOSIT - owed,
+            COLLATERAL,
+            START_TIME + 1000 + DISPUTE_WINDOW
         );
         _close(provider, leaseId);
 
         assertEq(token.balanceOf(publisher), publisherBefore + DEPOSIT - owed);
         assertEq(token.balanceOf(provider), 0, "provider gets nothing until it withdraws");
+        _assertStake(provider, STAKE - COLLATERAL, COLLATERAL);
+        _releaseAfterWindow(leaseId);
         _assertStake(provider, STAKE, 0);
     }
 
@@ -945,12 +964,21 @@ contract PodnetMarketLeaseTest is MarketFixture {
 
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.LeaseClosed(
-            leaseId, stranger, CloseReason.OutOfFunds, START_TIME + 1 hours, MIN_DEPOSIT, 0, COLLATERAL
+            leaseId,
+            stranger,
+            CloseReason.OutOfFunds,
+            START_TIME + 1 hours,
+            MIN_DEPOSIT,
+            0,
+            COLLATERAL,
+            START_TIME + 1 hours + DISPUTE_WINDOW
         );
         _close(stranger, leaseId);
 
         assertEq(token.balanceOf(publisher), publisherBefore);
         assertEq(market.getLease(leaseId).endedAt, START_TIME + 1 hours);
+        _assertStake(provider, STAKE - COLLATERAL, COLLATERAL);
+        _releaseAfterWindow(leaseId);
         _assertStake(provider, STAKE, 0);
     }
 
@@ -972,7 +1000,14 @@ contract PodnetMarketLeaseTest is MarketFixture {
         vm.warp(START_TIME + 2 hours);
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.LeaseClosed(
-            leaseId, publisher, CloseReason.OutOfFunds, START_TIME + 1 hours, MIN_DEPOSIT, 0, COLLATERAL
+            leaseId,
+            publisher,
+            CloseReason.OutOfFunds,
+            START_TIME + 1 hours,
+            MIN_DEPOSIT,
+            0,
+            COLLATERAL,
+            START_TIME + 1 hours + DISPUTE_WINDOW
         );
         _close(publisher, leaseId);
     }
@@ -984,11 +1019,20 @@ contract PodnetMarketLeaseTest is MarketFixture {
 
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.LeaseClosed(
-            leaseId, stranger, CloseReason.OutOfFunds, START_TIME + 1 hours, 0, 0, COLLATERAL
+            leaseId,
+            stranger,
+            CloseReason.OutOfFunds,
+            START_TIME + 1 hours,
+            0,
+            0,
+            COLLATERAL,
+            START_TIME + 1 hours + DISPUTE_WINDOW
         );
         _close(stranger, leaseId);
-        _assertStake(provider, STAKE, 0);
+        _assertStake(provider, STAKE - COLLATERAL, COLLATERAL);
         assertEq(token.balanceOf(address(market)), STAKE + market.accruedFees());
+        _releaseAfterWindow(leaseId);
+        _assertStake(provider, STAKE, 0);
     }
 
     function test_closeLease_afterPartialWithdrawOwesOnlyTheRest() public {
@@ -1010,7 +1054,7 @@ contract PodnetMarketLeaseTest is MarketFixture {
             abi.encodeWithSelector(IPodnetMarket.MarketLeaseNotActive.selector, leaseId, LeaseStatus.Closed)
         );
         _close(provider, leaseId);
-        _assertStake(provider, STAKE, 0);
+        _assertStake(provider, STAKE - COLLATERAL, COLLATERAL);
     }
 
     function test_closeLease_revertsWhenLeaseNotFound() public {
@@ -1039,6 +1083,8 @@ contract PodnetMarketLeaseTest is MarketFixture {
         uint256 first = _lease(PRICE, DEPOSIT, 1);
         _lease(PRICE * 3, DEPOSIT * 3, 2);
         _close(publisher, first);
+        _assertStake(provider, STAKE - 4 * COLLATERAL, 4 * COLLATERAL);
+        _releaseAfterWindow(first);
         _assertStake(provider, STAKE - 3 * COLLATERAL, 3 * COLLATERAL);
     }
 
@@ -1218,6 +1264,8 @@ contract PodnetMarketLeaseTest is MarketFixture {
         _close(providerCloses ? provider : publisher, leaseId);
         vm.warp(START_TIME + elapsed + 365 days);
         net += _withdraw(provider, leaseId);
+        // A year later the dispute window is long over: the collateral goes back.
+        if (market.getLease(leaseId).collateral != 0) market.releaseCollateral(leaseId);
 
         // publisherBefore is taken after the deposit left, so what came back is the refund.
         uint256 refund = token.balanceOf(publisher) - publisherBefore;

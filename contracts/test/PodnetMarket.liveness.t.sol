@@ -25,6 +25,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
     /// @dev darkSlashBps * (BPS - reporterRewardBps) / BPS with the default parameters.
     uint256 internal constant COMP_BPS = 9000;
     uint40 internal constant THRESHOLD = 1 hours;
+    uint40 internal constant JAIL_COOLDOWN = 1 days;
     uint256 internal constant COLLATERAL = uint256(PRICE) * 1 days;
 
     address internal reporter = makeAddr("reporter");
@@ -70,16 +71,33 @@ contract PodnetMarketLivenessTest is MarketFixture {
         market.closeLease(leaseId);
     }
 
+    /// @dev The jailed provider stakes `amount` more, waits out its jail cooldown and unjails.
     function _restake(uint256 amount) internal {
         _fund(provider, amount);
         vm.prank(provider);
         market.stake(amount);
+        _waitOutJail();
+        vm.prank(provider);
+        market.unjail();
+    }
+
+    function _waitOutJail() internal {
+        Stake memory s = market.stakeOf(provider);
+        uint256 jailedUntil = market.darkRecord(provider, s.epoch - 1).jailedUntil;
+        if (block.timestamp < jailedUntil) vm.warp(jailedUntil);
     }
 
     function _setParams(uint16 darkSlashBps, uint16 reporterRewardBps) internal {
         MarketParams memory p = defaultParams();
         p.darkSlashBps = darkSlashBps;
         p.reporterRewardBps = reporterRewardBps;
+        vm.prank(admin);
+        market.setParams(p);
+    }
+
+    function _setJailCooldown(uint40 cooldown) internal {
+        MarketParams memory p = market.params();
+        p.jailCooldown = cooldown;
         vm.prank(admin);
         market.setParams(p);
     }
@@ -202,16 +220,16 @@ contract PodnetMarketLivenessTest is MarketFixture {
         assertEq(market.darkRecord(provider, 0).darkAt, START_TIME + 50 minutes);
     }
 
-    function test_heartbeat_jailedProviderStaysJailed() public {
+    function test_heartbeat_revertsWhenJailed() public {
         _goDark();
-        uint256 at = block.timestamp + 10 minutes;
-        vm.warp(at);
+        uint256 darkAt = START_TIME;
+        vm.warp(block.timestamp + 10 minutes);
 
-        vm.expectEmit(true, false, false, true, address(market));
-        emit IPodnetMarket.Heartbeat(provider, uint40(at));
+        // A jailed provider's heartbeat does not count: it leaves jail through unjail.
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderJailed.selector, provider));
         _heartbeat(provider);
+        _assertLiveness(provider, darkAt, 1, true);
 
-        _assertLiveness(provider, at, 1, true);
         // Still jailed: cannot take work, cannot be reported again.
         Quote memory quote = _quote(provider, PRICE, 7);
         bytes memory signature = _sign(providerKey, quote);
@@ -219,9 +237,128 @@ contract PodnetMarketLivenessTest is MarketFixture {
         vm.prank(publisher);
         market.createLease(quote, signature, DEPOSIT);
 
-        vm.warp(at + THRESHOLD + 1);
+        vm.warp(block.timestamp + THRESHOLD + 1);
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderJailed.selector, provider));
         _report(reporter);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                               DARK GAPS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Issue 13, finding 5: a heartbeat after the threshold erased the dark period before it, so a provider could
+    ///      front-run reportDark with a heartbeat. The late heartbeat records the gap, and the provider stays reportable
+    ///      for it: its leases end at the heartbeat before the gap.
+    function test_heartbeat_lateDoesNotEraseDarkPeriod() public {
+        uint256 leaseId = _lease(PRICE, DEPOSIT, 0);
+        uint256 darkAt = START_TIME;
+        vm.warp(darkAt + 3 hours);
+        _heartbeat(provider); // front-runs the reporter
+
+        _report(stranger);
+        assertEq(market.darkRecord(provider, 0).darkAt, darkAt, "darkAt is the heartbeat before the gap");
+        _assertLiveness(provider, darkAt + 3 hours, 1, true);
+        (uint256 amount,) = market.withdrawable(leaseId);
+        assertEq(amount, 0, "the lease does not accrue across the gap");
+        uint256 before = token.balanceOf(publisher);
+        _close(publisher, leaseId);
+        assertEq(token.balanceOf(publisher) - before, DEPOSIT + COLLATERAL * COMP_BPS / BPS);
+    }
+
+    function test_heartbeat_lateRecordsDarkGap() public {
+        uint256 back = START_TIME + THRESHOLD + 1;
+        vm.warp(back);
+        vm.expectEmit(true, false, false, true, address(market));
+        emit IPodnetMarket.DarkGapRecorded(provider, uint40(START_TIME), uint40(back), uint40(back + THRESHOLD));
+        vm.expectEmit(true, false, false, true, address(market));
+        emit IPodnetMarket.Heartbeat(provider, uint40(back));
+        _heartbeat(provider);
+
+        Stake memory s = market.stakeOf(provider);
+        assertEq(s.lastHeartbeat, back, "the late heartbeat still counts from now on");
+        assertEq(s.darkGapFrom, START_TIME, "darkGapFrom");
+        assertEq(s.darkGapUntil, back, "darkGapUntil");
+    }
+
+    function test_heartbeat_atThresholdRecordsNoGap() public {
+        vm.warp(START_TIME + THRESHOLD);
+        vm.recordLogs();
+        _heartbeat(provider);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertEq(logs.length, 1, "only Heartbeat");
+        assertEq(market.stakeOf(provider).darkGapUntil, 0);
+        vm.warp(START_TIME + THRESHOLD + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IPodnetMarket.MarketProviderAlive.selector,
+                provider,
+                START_TIME + THRESHOLD,
+                START_TIME + 2 * THRESHOLD + 1
+            )
+        );
+        _report(reporter);
+    }
+
+    function test_reportDark_darkGapReportableForThresholdAfterReturn() public {
+        uint256 back = START_TIME + 2 hours;
+        vm.warp(back);
+        _heartbeat(provider);
+        vm.warp(back + THRESHOLD);
+        _heartbeat(provider); // on time after the gap: the gap stays reportable
+        uint256 snapshot = vm.snapshotState();
+        _report(reporter);
+        assertEq(market.darkRecord(provider, 0).darkAt, START_TIME);
+
+        vm.revertToState(snapshot);
+        vm.warp(back + THRESHOLD + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IPodnetMarket.MarketProviderAlive.selector, provider, back + THRESHOLD, back + 2 * THRESHOLD + 1
+            )
+        );
+        _report(reporter);
+    }
+
+    function test_reportDark_darkGapEndsLeasesTakenAfterIt() public {
+        vm.warp(START_TIME + 2 hours);
+        _heartbeat(provider); // late: the gap since START_TIME is reportable for another hour
+        uint256 leaseId = _lease(PRICE, DEPOSIT, 0);
+        vm.warp(block.timestamp + 30 minutes);
+        _report(reporter);
+        (uint256 amount,) = market.withdrawable(leaseId);
+        assertEq(amount, 0, "a lease started after darkAt earns nothing");
+        uint256 before = token.balanceOf(publisher);
+        _close(stranger, leaseId);
+        assertEq(token.balanceOf(publisher) - before, DEPOSIT + COLLATERAL * COMP_BPS / BPS);
+    }
+
+    function test_unjail_clearsDarkGap() public {
+        vm.warp(START_TIME + 2 hours);
+        _heartbeat(provider);
+        _report(reporter);
+        _waitOutJail();
+        vm.prank(provider);
+        market.unjail();
+        Stake memory s = market.stakeOf(provider);
+        assertEq(s.darkGapFrom, 0);
+        assertEq(s.darkGapUntil, 0);
+        vm.warp(block.timestamp + THRESHOLD);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IPodnetMarket.MarketProviderAlive.selector, provider, block.timestamp - THRESHOLD, block.timestamp + 1
+            )
+        );
+        _report(reporter);
+    }
+
+    function test_fuzz_heartbeat_lateAlwaysLeavesGapReportable(uint256 silence, uint256 after_) public {
+        silence = bound(silence, THRESHOLD + 1, 30 days);
+        after_ = bound(after_, 0, THRESHOLD);
+        vm.warp(START_TIME + silence);
+        _heartbeat(provider);
+        vm.warp(block.timestamp + after_);
+        _report(stranger);
+        assertEq(market.darkRecord(provider, 0).darkAt, START_TIME);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -387,7 +524,9 @@ contract PodnetMarketLivenessTest is MarketFixture {
         uint256 reward = COLLATERAL * REWARD_BPS / BPS;
 
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.ProviderReportedDark(provider, reporter, 0, uint40(START_TIME), COLLATERAL, reward, 0);
+        emit IPodnetMarket.ProviderReportedDark(
+            provider, reporter, 0, uint40(START_TIME), COLLATERAL, reward, 0, uint40(block.timestamp + JAIL_COOLDOWN)
+        );
         _report(reporter);
     }
 
@@ -396,7 +535,9 @@ contract PodnetMarketLivenessTest is MarketFixture {
         vm.warp(START_TIME + THRESHOLD + 1);
 
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.ProviderReportedDark(provider, reporter, 0, uint40(START_TIME), 0, 0, 0);
+        emit IPodnetMarket.ProviderReportedDark(
+            provider, reporter, 0, uint40(START_TIME), 0, 0, 0, uint40(block.timestamp + JAIL_COOLDOWN)
+        );
         uint256 reward = _report(reporter);
 
         assertEq(reward, 0);
@@ -418,7 +559,16 @@ contract PodnetMarketLivenessTest is MarketFixture {
         vm.warp(START_TIME + THRESHOLD + 1);
 
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.ProviderReportedDark(provider, reporter, 0, uint40(START_TIME), slashed, reward, returned);
+        emit IPodnetMarket.ProviderReportedDark(
+            provider,
+            reporter,
+            0,
+            uint40(START_TIME),
+            slashed,
+            reward,
+            returned,
+            uint40(block.timestamp + JAIL_COOLDOWN)
+        );
         uint256 paid = _report(reporter);
 
         assertEq(paid, reward);
@@ -584,7 +734,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
         uint256 refund = DEPOSIT - gross;
         uint256 compensation = COLLATERAL * COMP_BPS / BPS;
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.LeaseClosed(leaseId, stranger, CloseReason.ProviderDark, withdrawnAt, 0, refund, 0);
+        emit IPodnetMarket.LeaseClosed(leaseId, stranger, CloseReason.ProviderDark, withdrawnAt, 0, refund, 0, 0);
         _close(stranger, leaseId);
 
         assertEq(token.balanceOf(publisher), 1_000_000 * TOKEN - DEPOSIT + refund + compensation, "publisher");
@@ -640,7 +790,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
         vm.warp(block.timestamp + 1 days);
 
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.LeaseClosed(leaseId, stranger, CloseReason.ProviderDark, darkAt, owed, refund, 0);
+        emit IPodnetMarket.LeaseClosed(leaseId, stranger, CloseReason.ProviderDark, darkAt, owed, refund, 0, 0);
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.CompensationPaid(leaseId, publisher, compensation);
         _close(stranger, leaseId);
@@ -668,10 +818,10 @@ contract PodnetMarketLivenessTest is MarketFixture {
         _goDark();
 
         vm.expectEmit(true, true, false, false, address(market));
-        emit IPodnetMarket.LeaseClosed(first, publisher, CloseReason.ProviderDark, 0, 0, 0, 0);
+        emit IPodnetMarket.LeaseClosed(first, publisher, CloseReason.ProviderDark, 0, 0, 0, 0, 0);
         _close(publisher, first);
         vm.expectEmit(true, true, false, false, address(market));
-        emit IPodnetMarket.LeaseClosed(second, provider, CloseReason.ProviderDark, 0, 0, 0, 0);
+        emit IPodnetMarket.LeaseClosed(second, provider, CloseReason.ProviderDark, 0, 0, 0, 0, 0);
         _close(provider, second);
 
         uint256 perLease = DEPOSIT - uint256(PRICE) * 2 hours + COLLATERAL * COMP_BPS / BPS;
@@ -689,7 +839,9 @@ contract PodnetMarketLivenessTest is MarketFixture {
         uint256 compensation = COLLATERAL * COMP_BPS / BPS;
 
         vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.LeaseClosed(leaseId, stranger, CloseReason.ProviderDark, START_TIME + 1 hours, deposit, 0, 0);
+        emit IPodnetMarket.LeaseClosed(
+            leaseId, stranger, CloseReason.ProviderDark, START_TIME + 1 hours, deposit, 0, 0, 0
+        );
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.CompensationPaid(leaseId, publisher, compensation);
         _close(stranger, leaseId);
@@ -742,7 +894,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
         _close(stranger, leaseId);
     }
 
-    function test_closeLease_normalCloseUnlocksCollateral() public {
+    function test_closeLease_normalCloseUnlocksCollateralAfterWindow() public {
         uint256 leaseId = _lease(PRICE, DEPOSIT, 0);
         vm.warp(START_TIME + 30 minutes);
         vm.expectEmit(true, true, false, true, address(market));
@@ -753,26 +905,35 @@ contract PodnetMarketLivenessTest is MarketFixture {
             START_TIME + 30 minutes,
             uint256(PRICE) * 30 minutes,
             DEPOSIT - uint256(PRICE) * 30 minutes,
-            COLLATERAL
+            COLLATERAL,
+            START_TIME + 30 minutes + DISPUTE_WINDOW
         );
         _close(publisher, leaseId);
+        assertEq(market.getLease(leaseId).collateral, COLLATERAL);
+        _assertStake(provider, STAKE - COLLATERAL, COLLATERAL);
+        _releaseAfterWindow(leaseId);
         assertEq(market.getLease(leaseId).collateral, 0);
         _assertStake(provider, STAKE, 0);
 
-        // A later report slashes nothing of the closed lease.
+        // A later report slashes nothing of the released lease.
         _goDark();
         _assertStake(provider, STAKE, 0);
         assertEq(token.balanceOf(reporter), 0);
     }
 
-    function test_closeLease_leaseClosedBeforeReportIsUnaffected() public {
+    function test_closeLease_leaseClosedInWindowIsStillAtStake() public {
         uint256 closed = _lease(PRICE, DEPOSIT, 0);
         uint256 running = _lease(PRICE, DEPOSIT, 1);
         vm.warp(START_TIME + 30 minutes);
         _close(publisher, closed);
         _goDark();
-        // Only the running lease's collateral was slashed.
-        assertEq(token.balanceOf(reporter), COLLATERAL * REWARD_BPS / BPS);
+        // The closed lease's collateral is still held for its dispute window: the report slashes both.
+        assertEq(token.balanceOf(reporter), 2 * COLLATERAL * REWARD_BPS / BPS);
+        // The closed lease's publisher receives its share of the slash through releaseCollateral, at once.
+        uint256 before = token.balanceOf(publisher);
+        vm.prank(stranger);
+        market.releaseCollateral(closed);
+        assertEq(token.balanceOf(publisher) - before, COLLATERAL * COMP_BPS / BPS);
         // The closed lease still pays its owed balance to the provider, in full.
         uint256 gross = uint256(PRICE) * 30 minutes;
         assertEq(_withdraw(closed), gross - _fee(gross));
@@ -830,7 +991,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
         uint256 publisherBefore = token.balanceOf(publisher);
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.LeaseClosed(
-            leaseId, stranger, CloseReason.ProviderDark, START_TIME + 30 minutes, 0, DEPOSIT, 0
+            leaseId, stranger, CloseReason.ProviderDark, START_TIME + 30 minutes, 0, DEPOSIT, 0, 0
         );
         _close(stranger, leaseId);
         assertEq(token.balanceOf(publisher) - publisherBefore, DEPOSIT + COLLATERAL * COMP_BPS / BPS);
@@ -858,24 +1019,59 @@ contract PodnetMarketLivenessTest is MarketFixture {
         assertEq(uint8(market.getBid(orderId, provider).status), uint8(BidStatus.None));
     }
 
-    function test_stake_afterReportEndsJailAndResetsHeartbeat() public {
+    /*//////////////////////////////////////////////////////////////
+                                  JAIL
+    //////////////////////////////////////////////////////////////*/
+
+    function test_reportDark_setsJailCooldown() public {
+        _goDark();
+        uint256 jailedUntil = block.timestamp + JAIL_COOLDOWN;
+        assertEq(market.darkRecord(provider, 0).jailedUntil, jailedUntil);
+    }
+
+    function test_reportDark_emitsJailedUntil() public {
+        vm.warp(START_TIME + THRESHOLD + 1);
+        vm.expectEmit(true, true, false, true, address(market));
+        emit IPodnetMarket.ProviderReportedDark(
+            provider, reporter, 0, uint40(START_TIME), 0, 0, 0, uint40(block.timestamp + JAIL_COOLDOWN)
+        );
+        _report(reporter);
+    }
+
+    function test_stake_doesNotEndJail() public {
         _lease(PRICE, DEPOSIT, 0);
         _goDark();
-        uint256 at = block.timestamp + 2 days;
-        vm.warp(at);
+        vm.warp(block.timestamp + 2 days);
         _fund(provider, 5 * TOKEN);
 
-        vm.expectEmit(true, false, false, true, address(market));
-        emit IPodnetMarket.Heartbeat(provider, uint40(at));
-        vm.expectEmit(true, false, false, true, address(market));
-        emit IPodnetMarket.Staked(provider, 5 * TOKEN);
+        vm.recordLogs();
         vm.prank(provider);
         market.stake(5 * TOKEN);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            assertTrue(logs[i].topics[0] != IPodnetMarket.Heartbeat.selector, "no Heartbeat event");
+        }
+        _assertLiveness(provider, START_TIME, 1, true);
+        _assertStake(provider, STAKE - COLLATERAL + 5 * TOKEN, 0);
+    }
+
+    function test_unjail_endsJailAndResetsHeartbeat() public {
+        _lease(PRICE, DEPOSIT, 0);
+        _goDark();
+        uint256 at = block.timestamp + JAIL_COOLDOWN;
+        vm.warp(at);
+
+        vm.expectEmit(true, false, false, true, address(market));
+        emit IPodnetMarket.ProviderUnjailed(provider, 1);
+        vm.expectEmit(true, false, false, true, address(market));
+        emit IPodnetMarket.Heartbeat(provider, uint40(at));
+        vm.prank(provider);
+        market.unjail();
 
         _assertLiveness(provider, at, 1, false);
-        _assertStake(provider, STAKE - COLLATERAL + 5 * TOKEN, 0);
+        _assertStake(provider, STAKE - COLLATERAL, 0);
 
-        // The threshold counts from the new stake.
+        // The threshold counts from the unjail.
         vm.warp(at + THRESHOLD);
         vm.expectRevert(
             abi.encodeWithSelector(IPodnetMarket.MarketProviderAlive.selector, provider, at, at + THRESHOLD + 1)
@@ -883,12 +1079,98 @@ contract PodnetMarketLivenessTest is MarketFixture {
         _report(reporter);
     }
 
+    function test_unjail_revertsDuringCooldown() public {
+        _goDark();
+        uint256 jailedUntil = block.timestamp + JAIL_COOLDOWN;
+        vm.warp(jailedUntil - 1);
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketJailCooldown.selector, provider, jailedUntil));
+        vm.prank(provider);
+        market.unjail();
+        _assertLiveness(provider, START_TIME, 1, true);
+    }
+
+    function test_unjail_revertsBelowMinimumStake() public {
+        vm.prank(provider);
+        market.unstake(STAKE - 1);
+        _goDark();
+        _waitOutJail();
+        uint256 minimum = market.params().minProviderStake;
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketStakeBelowMinimum.selector, provider, 1, minimum));
+        vm.prank(provider);
+        market.unjail();
+
+        // Fresh stake up to the minimum lets it out.
+        _fund(provider, minimum - 1);
+        vm.prank(provider);
+        market.stake(minimum - 1);
+        vm.prank(provider);
+        market.unjail();
+        _assertLiveness(provider, block.timestamp, 1, false);
+    }
+
+    function test_unjail_revertsWhenNotJailed() public {
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderNotJailed.selector, provider));
+        vm.prank(provider);
+        market.unjail();
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderNotJailed.selector, stranger));
+        vm.prank(stranger);
+        market.unjail();
+    }
+
+    function test_unjail_usesCooldownInForceAtReport() public {
+        _goDark();
+        uint256 jailedUntil = block.timestamp + JAIL_COOLDOWN;
+        MarketParams memory p = defaultParams();
+        p.jailCooldown = 30 days;
+        vm.prank(admin);
+        market.setParams(p);
+        vm.warp(jailedUntil);
+        vm.prank(provider);
+        market.unjail();
+        _assertLiveness(provider, jailedUntil, 1, false);
+    }
+
+    function test_unjail_twiceReverts() public {
+        _goDark();
+        _restake(TOKEN);
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderNotJailed.selector, provider));
+        vm.prank(provider);
+        market.unjail();
+    }
+
+    /// @dev Issue 13, finding 3: the epoch was a uint16 and a stake of 1 wei ended a jail, so 65,535 self-reports
+    ///      each followed by a 1-wei re-stake wrapped the counter and made the provider unreportable forever (the
+    ///      next report overflowed). The epoch is a uint24 now and leaving jail takes the cooldown and the minimum
+    ///      stake: the provider is still reportable after 65,536 reports.
+    function test_reportDark_epochSurvivesSixtyFiveThousandReports() public {
+        // Even at the shortest cooldown governance can set, these 65,536 reports span over 15 years.
+        _setJailCooldown(uint40(market.MIN_JAIL_COOLDOWN()));
+        vm.pauseGasMetering();
+        for (uint256 i; i < 65_535; ++i) {
+            vm.warp(block.timestamp + THRESHOLD + 1);
+            vm.prank(provider);
+            market.reportDark(provider);
+            _waitOutJail();
+            vm.prank(provider);
+            market.unjail();
+        }
+        vm.resumeGasMetering();
+        assertEq(market.stakeOf(provider).epoch, 65_535);
+
+        vm.warp(block.timestamp + THRESHOLD + 1);
+        _report(stranger);
+        _assertLiveness(provider, block.timestamp - THRESHOLD - 1, 65_536, true);
+        assertEq(market.darkRecord(provider, 65_535).darkAt, block.timestamp - THRESHOLD - 1);
+    }
+
     function test_stake_afterReturnDoesNotHeartbeatAgain() public {
         _goDark();
         _restake(TOKEN);
         uint256 back = block.timestamp;
         vm.warp(back + 10 minutes);
-        _restake(TOKEN);
+        _fund(provider, TOKEN);
+        vm.prank(provider);
+        market.stake(TOKEN);
         _assertLiveness(provider, back, 1, false);
     }
 
@@ -918,8 +1200,10 @@ contract PodnetMarketLivenessTest is MarketFixture {
         _assertStake(provider, STAKE - COLLATERAL + TOKEN - COLLATERAL, COLLATERAL);
         assertEq(market.getLease(newLease).collateral, COLLATERAL);
 
-        // Closing the new lease normally releases its collateral.
+        // Closing the new lease normally releases its collateral after the dispute window.
         _close(publisher, newLease);
+        _assertStake(provider, STAKE - COLLATERAL + TOKEN - COLLATERAL, COLLATERAL);
+        _releaseAfterWindow(newLease);
         _assertStake(provider, STAKE - COLLATERAL + TOKEN, 0);
         assertEq(market.getLease(newLease).collateral, 0);
     }
@@ -934,7 +1218,14 @@ contract PodnetMarketLivenessTest is MarketFixture {
         vm.warp(back + THRESHOLD + 1);
         vm.expectEmit(true, true, false, true, address(market));
         emit IPodnetMarket.ProviderReportedDark(
-            provider, stranger, 1, uint40(back), newCollateral, newCollateral * REWARD_BPS / BPS, 0
+            provider,
+            stranger,
+            1,
+            uint40(back),
+            newCollateral,
+            newCollateral * REWARD_BPS / BPS,
+            0,
+            uint40(block.timestamp + JAIL_COOLDOWN)
         );
         _report(stranger);
 
@@ -981,6 +1272,7 @@ contract PodnetMarketLivenessTest is MarketFixture {
     }
 
     function test_acceptBid_revertsWhenBidVoidEvenAfterReturn() public {
+        _setJailCooldown(1 hours); // the provider is back before the order expires
         (uint256 orderId,) = _voidBidSetUp();
         _restake(TOKEN);
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderWentDark.selector, provider, 0));
@@ -988,11 +1280,19 @@ contract PodnetMarketLivenessTest is MarketFixture {
         market.acceptBid(orderId, provider);
     }
 
-    function test_finalizeOrder_revertsWhenBestBidVoid() public {
+    function test_finalizeOrder_voidBestBidFallsThrough() public {
         (uint256 orderId,) = _voidBidSetUp();
-        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketProviderWentDark.selector, provider, 0));
+        _heartbeat(provider2);
+        // The best bid is void: the order needs the list of standing bidders to fall through.
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBidListMismatch.selector, orderId, 0, 2));
         vm.prank(stranger);
-        market.finalizeOrder(orderId);
+        market.finalizeOrder(orderId, _noBidders());
+
+        address[] memory list = new address[](2);
+        (list[0], list[1]) = provider < provider2 ? (provider, provider2) : (provider2, provider);
+        vm.prank(stranger);
+        uint256 leaseId = market.finalizeOrder(orderId, list);
+        assertEq(market.getLease(leaseId).provider, provider2);
     }
 
     function test_acceptBid_otherProviderBidStillValid() public {
@@ -1017,10 +1317,10 @@ contract PodnetMarketLivenessTest is MarketFixture {
         uint256 marketBefore = token.balanceOf(address(market));
         Stake memory stakeBefore = market.stakeOf(provider);
 
-        vm.expectEmit(true, true, false, true, address(market));
-        emit IPodnetMarket.BidReleased(orderId, provider, 0);
         vm.expectEmit(true, false, false, true, address(market));
         emit IPodnetMarket.DarkPoolSwept(provider, 0, share);
+        vm.expectEmit(true, true, false, true, address(market));
+        emit IPodnetMarket.BidReleased(orderId, provider, 0);
         vm.prank(stranger);
         market.releaseBid(orderId, provider);
 
@@ -1126,7 +1426,9 @@ contract PodnetMarketLivenessTest is MarketFixture {
         _setParams(darkSlashBps, reporterRewardBps);
         uint256 orderId = _order(PRICE, DEPOSIT, true);
         _bid(provider, orderId, price);
-        uint256 reserved = uint256(price) * 1 days;
+        // At least the collateral of a bid at half the order's maximum (minBidCollateralBps).
+        uint256 floor = uint256(PRICE) * market.params().minBidCollateralBps / BPS;
+        uint256 reserved = (price > floor ? price : floor) * 1 days;
         _goDark();
         vm.prank(publisher);
         market.cancelOrder(orderId);

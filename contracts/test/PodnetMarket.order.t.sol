@@ -36,8 +36,11 @@ contract PodnetMarketOrderTest is MarketFixture {
                                 HELPERS
     //////////////////////////////////////////////////////////////*/
 
+    /// @dev What a bid at `price` on an order at MAX_PRICE reserves: at least the collateral of a bid at
+    ///      minBidCollateralBps of the maximum.
     function _reservation(uint96 price) internal view returns (uint96) {
-        return price * market.params().collateralSeconds;
+        uint96 floor = uint96(uint256(MAX_PRICE) * market.params().minBidCollateralBps / 10_000);
+        return (price > floor ? price : floor) * market.params().collateralSeconds;
     }
 
     function _deadline() internal view returns (uint40) {
@@ -416,17 +419,6 @@ contract PodnetMarketOrderTest is MarketFixture {
         _bid(provider, orderId, PRICE - 1);
     }
 
-    function test_placeBid_revertsWhenTooManyBids() public {
-        MarketParams memory p = defaultParams();
-        p.maxBidsPerOrder = 1;
-        _setParams(p);
-        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
-        _bid(provider, orderId, PRICE);
-
-        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketTooManyBids.selector, orderId, 1));
-        _bid(provider2, orderId, PRICE - 1);
-    }
-
     function test_placeBid_revertsWhenProviderPaused() public {
         uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
         vm.prank(provider);
@@ -644,7 +636,7 @@ contract PodnetMarketOrderTest is MarketFixture {
         registry.pause();
         vm.warp(market.getOrder(orderId).bidDeadline);
 
-        uint256 leaseId = market.finalizeOrder(orderId);
+        uint256 leaseId = market.finalizeOrder(orderId, _noBidders());
         assertEq(market.getLease(leaseId).provider, provider);
         assertEq(market.getLease(leaseId).collateral, _reservation(PRICE));
     }
@@ -703,7 +695,7 @@ contract PodnetMarketOrderTest is MarketFixture {
         vm.expectEmit(true, true, true, true, address(market));
         emit IPodnetMarket.OrderMatched(orderId, provider2, 1, PRICE / 2, stranger);
         vm.prank(stranger);
-        uint256 leaseId = market.finalizeOrder(orderId);
+        uint256 leaseId = market.finalizeOrder(orderId, _noBidders());
 
         Lease memory lease = market.getLease(leaseId);
         assertEq(lease.provider, provider2);
@@ -724,7 +716,7 @@ contract PodnetMarketOrderTest is MarketFixture {
         _bid(provider2, orderId, PRICE);
         vm.warp(market.getOrder(orderId).bidDeadline);
 
-        uint256 leaseId = market.finalizeOrder(orderId);
+        uint256 leaseId = market.finalizeOrder(orderId, _noBidders());
 
         assertEq(market.getLease(leaseId).provider, provider);
         assertEq(uint8(market.getBid(orderId, provider2).status), uint8(BidStatus.Active));
@@ -737,7 +729,7 @@ contract PodnetMarketOrderTest is MarketFixture {
         _heartbeat(provider);
 
         vm.prank(stranger);
-        uint256 leaseId = market.finalizeOrder(orderId);
+        uint256 leaseId = market.finalizeOrder(orderId, _noBidders());
 
         assertEq(market.getLease(leaseId).provider, provider);
     }
@@ -749,7 +741,7 @@ contract PodnetMarketOrderTest is MarketFixture {
         vm.warp(deadline - 1);
 
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBiddingOpen.selector, orderId, deadline));
-        market.finalizeOrder(orderId);
+        market.finalizeOrder(orderId, _noBidders());
     }
 
     function test_finalizeOrder_revertsWhenAutoAcceptDisabled() public {
@@ -759,7 +751,7 @@ contract PodnetMarketOrderTest is MarketFixture {
 
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketAutoAcceptDisabled.selector, orderId));
         vm.prank(publisher);
-        market.finalizeOrder(orderId);
+        market.finalizeOrder(orderId, _noBidders());
     }
 
     function test_finalizeOrder_revertsWhenNoBids() public {
@@ -767,7 +759,7 @@ contract PodnetMarketOrderTest is MarketFixture {
         vm.warp(market.getOrder(orderId).bidDeadline);
 
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketNoBids.selector, orderId));
-        market.finalizeOrder(orderId);
+        market.finalizeOrder(orderId, _noBidders());
     }
 
     function test_finalizeOrder_revertsWhenOrderExpired() public {
@@ -777,17 +769,17 @@ contract PodnetMarketOrderTest is MarketFixture {
         vm.warp(expiry);
 
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketOrderExpired.selector, orderId, expiry));
-        market.finalizeOrder(orderId);
+        market.finalizeOrder(orderId, _noBidders());
     }
 
     function test_finalizeOrder_revertsWhenAlreadyMatched() public {
         uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
         _bid(provider, orderId, PRICE);
         vm.warp(market.getOrder(orderId).bidDeadline);
-        market.finalizeOrder(orderId);
+        market.finalizeOrder(orderId, _noBidders());
 
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketOrderNotOpen.selector, orderId, OrderStatus.Matched));
-        market.finalizeOrder(orderId);
+        market.finalizeOrder(orderId, _noBidders());
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -967,6 +959,320 @@ contract PodnetMarketOrderTest is MarketFixture {
     }
 
     /*//////////////////////////////////////////////////////////////
+                        FULL ORDERS AND EVICTION
+    //////////////////////////////////////////////////////////////*/
+
+    function _setMaxBids(uint8 maxBids) internal {
+        MarketParams memory p = defaultParams();
+        p.maxBidsPerOrder = maxBids;
+        _setParams(p);
+    }
+
+    /// @dev A cap of 2 bids, provider3 onboarded, and an order on which `provider` bid `first` and `provider2` then
+    ///      `second`: full.
+    function _fullOrder(uint96 first, uint96 second) internal returns (uint256 orderId) {
+        _setMaxBids(2);
+        _onboardProvider3(STAKE);
+        orderId = _order(MAX_PRICE, DEPOSIT, true);
+        _bid(provider, orderId, first);
+        _bid(provider2, orderId, second);
+    }
+
+    function _everyone() internal view returns (address[] memory all) {
+        all = new address[](3);
+        (all[0], all[1], all[2]) = (provider, provider2, provider3);
+    }
+
+    function _bidWithList(address bidder, uint256 orderId, uint96 price) internal {
+        address[] memory list = _standingBidders(orderId, _everyone());
+        vm.prank(bidder);
+        market.placeBid(orderId, price, list);
+    }
+
+    /// @dev Issue 13, finding 2a: the bid cap counted every bid and never evicted, so a full order turned away a better
+    ///      bid. A full order now replaces its worst bid with a better one.
+    function test_placeBid_fullOrderEvictsWorstBid() public {
+        uint256 orderId = _fullOrder(MAX_PRICE, PRICE);
+        uint96 worstReserved = _reservation(MAX_PRICE);
+
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IPodnetMarket.BidEvicted(orderId, provider, provider3, worstReserved);
+        vm.expectEmit(true, true, false, true, address(market));
+        emit IPodnetMarket.BidPlaced(orderId, provider3, PRICE / 2, _reservation(PRICE / 2));
+        _bidWithList(provider3, orderId, PRICE / 2);
+
+        assertEq(uint8(market.getBid(orderId, provider).status), uint8(BidStatus.Evicted));
+        _assertStake(provider, STAKE, 0);
+        Order memory order = market.getOrder(orderId);
+        assertEq(order.bidCount, 2);
+        assertEq(order.bestBidder, provider3);
+        assertEq(order.bestPrice, PRICE / 2);
+    }
+
+    function test_placeBid_fullOrderRevertsWhenNotBetterThanWorst() public {
+        uint256 orderId = _fullOrder(PRICE, PRICE - 1);
+        address[] memory list = _standingBidders(orderId, _everyone());
+        // An equal price does not evict: the earlier bid keeps its place.
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBidNotBetter.selector, orderId, PRICE, PRICE));
+        vm.prank(provider3);
+        market.placeBid(orderId, PRICE, list);
+    }
+
+    function test_placeBid_fullOrderEvictsLatestOfEqualWorst() public {
+        _setMaxBids(2);
+        _onboardProvider3(STAKE);
+        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
+        _bid(provider, orderId, PRICE);
+        skip(1);
+        _bid(provider2, orderId, PRICE);
+        _bidWithList(provider3, orderId, PRICE - 1);
+        assertEq(uint8(market.getBid(orderId, provider2).status), uint8(BidStatus.Evicted), "latest of the worst");
+        assertEq(uint8(market.getBid(orderId, provider).status), uint8(BidStatus.Active));
+    }
+
+    function test_placeBid_fullOrderEvictsVoidBidFirst() public {
+        _setMaxBids(2);
+        _onboardProvider3(STAKE);
+        vm.prank(publisher);
+        uint256 orderId = market.createOrder(
+            SPEC, defaultResources(), MAX_PRICE, DEPOSIT, uint40(START_TIME + 1 days), _requirements(0, REGION_EU), true
+        );
+        _bid(provider, orderId, PRICE / 2); // the best bid, about to become void
+        _bid(provider2, orderId, PRICE);
+        uint256 voidReserved = _reservation(PRICE / 2);
+        // provider goes silent and is reported; provider2 and provider3 stay alive.
+        vm.warp(START_TIME + 50 minutes);
+        _heartbeat(provider2);
+        _heartbeat(provider3);
+        vm.warp(START_TIME + 100 minutes);
+        _heartbeat(provider2);
+        _heartbeat(provider3);
+        vm.prank(stranger);
+        market.reportDark(provider);
+
+        // Even at the maximum price, provider3 replaces the void bid, not provider2's live one.
+        uint256 share = voidReserved * 9000 / 10_000;
+        uint256 feesBefore = market.accruedFees();
+        vm.expectEmit(true, false, false, true, address(market));
+        emit IPodnetMarket.DarkPoolSwept(provider, 0, share);
+        vm.expectEmit(true, true, true, true, address(market));
+        emit IPodnetMarket.BidEvicted(orderId, provider, provider3, 0);
+        _bidWithList(provider3, orderId, MAX_PRICE);
+
+        assertEq(uint8(market.getBid(orderId, provider).status), uint8(BidStatus.Evicted));
+        assertEq(market.accruedFees() - feesBefore, share, "the void bid's share goes to the fees");
+        Order memory order = market.getOrder(orderId);
+        assertEq(order.bestBidder, provider2, "best recomputed among the rest");
+        assertEq(order.bestPrice, PRICE);
+        assertEq(order.bidCount, 2);
+    }
+
+    function test_placeBid_revertsWhenListIncomplete() public {
+        uint256 orderId = _fullOrder(PRICE, PRICE);
+        address[] memory one = new address[](1);
+        one[0] = provider;
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBidListMismatch.selector, orderId, 1, 2));
+        vm.prank(provider3);
+        market.placeBid(orderId, PRICE / 2, one);
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBidListMismatch.selector, orderId, 0, 2));
+        vm.prank(provider3);
+        market.placeBid(orderId, PRICE / 2, _noBidders());
+    }
+
+    function test_placeBid_revertsWhenListNotAscending() public {
+        uint256 orderId = _fullOrder(PRICE, PRICE);
+        address[] memory list = _standingBidders(orderId, _everyone());
+        (list[0], list[1]) = (list[1], list[0]);
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBidListNotAscending.selector, orderId, list[1]));
+        vm.prank(provider3);
+        market.placeBid(orderId, PRICE / 2, list);
+        // A repeated bidder is not ascending either.
+        list[1] = list[0];
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBidListNotAscending.selector, orderId, list[0]));
+        vm.prank(provider3);
+        market.placeBid(orderId, PRICE / 2, list);
+    }
+
+    function test_placeBid_revertsWhenListNamesNoStandingBid() public {
+        uint256 orderId = _fullOrder(PRICE, PRICE);
+        address[] memory list = _standingBidders(orderId, _everyone());
+        address impostor = list[0] < stranger ? stranger : address(1);
+        if (impostor < list[0]) list[0] = impostor;
+        else list[1] = impostor;
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBidNotFound.selector, orderId, impostor));
+        vm.prank(provider3);
+        market.placeBid(orderId, PRICE / 2, list);
+    }
+
+    function test_placeBid_evictedBidderMayBidAgain() public {
+        uint256 orderId = _fullOrder(MAX_PRICE, PRICE);
+        _bidWithList(provider3, orderId, PRICE / 2);
+        // provider was evicted; it comes back lower and evicts provider2.
+        _bidWithList(provider, orderId, PRICE / 4);
+        assertEq(uint8(market.getBid(orderId, provider).status), uint8(BidStatus.Active));
+        assertEq(uint8(market.getBid(orderId, provider2).status), uint8(BidStatus.Evicted));
+        assertEq(market.getOrder(orderId).bestBidder, provider);
+        assertEq(market.getOrder(orderId).bidCount, 2);
+    }
+
+    function test_placeBid_notFullIgnoresList() public {
+        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
+        address[] memory junk = new address[](2);
+        (junk[0], junk[1]) = (stranger, stranger);
+        vm.prank(provider);
+        market.placeBid(orderId, PRICE, junk);
+        assertEq(market.getOrder(orderId).bidCount, 1);
+    }
+
+    function test_fuzz_placeBid_evictsTheHighestPrice(uint96[3] memory prices, uint96 newPrice) public {
+        _setMaxBids(3);
+        _onboardProvider3(STAKE);
+        (address provider4,) = makeAddrAndKey("provider4");
+        _onboard(provider4, STAKE);
+        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
+        address[3] memory bidders = [provider, provider2, provider3];
+        uint256 highest;
+        for (uint256 i; i < 3; ++i) {
+            prices[i] = uint96(bound(prices[i], 1, MAX_PRICE));
+            _bid(bidders[i], orderId, prices[i]);
+            // Equal prices: the latest placed is the worst; all placed in the same second, so the higher address.
+            if (prices[i] > prices[highest] || (prices[i] == prices[highest] && bidders[i] > bidders[highest])) {
+                highest = i;
+            }
+        }
+        newPrice = uint96(bound(newPrice, 1, MAX_PRICE));
+        address[] memory list = _standingBidders(orderId, _everyone());
+        if (newPrice >= prices[highest]) {
+            vm.expectRevert(
+                abi.encodeWithSelector(IPodnetMarket.MarketBidNotBetter.selector, orderId, newPrice, prices[highest])
+            );
+        }
+        vm.prank(provider4);
+        market.placeBid(orderId, newPrice, list);
+        if (newPrice >= prices[highest]) return;
+        assertEq(uint8(market.getBid(orderId, bidders[highest]).status), uint8(BidStatus.Evicted));
+        Order memory order = market.getOrder(orderId);
+        assertEq(order.bidCount, 3);
+        // The best bid is still the lowest standing price.
+        uint256 lowest = newPrice;
+        for (uint256 i; i < 3; ++i) {
+            if (i != highest && prices[i] < lowest) lowest = prices[i];
+        }
+        assertEq(order.bestPrice, lowest);
+        _assertStake(bidders[highest], STAKE, 0);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                          MINIMUM BID COLLATERAL
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Issue 13, finding 2b: the reservation scaled with the bid price, so a 1 wei/s bid won with 86,400 wei of
+    ///      collateral. A bid now reserves at least the collateral of a bid at minBidCollateralBps of the maximum.
+    function test_placeBid_reservesMinimumCollateral() public {
+        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
+        _bid(provider, orderId, 1);
+        uint256 floor = uint256(MAX_PRICE) * market.params().minBidCollateralBps / 10_000 * 1 days;
+        assertEq(market.getBid(orderId, provider).reserved, floor, "a 1 wei/s bid reserves the floor");
+        assertEq(floor, uint256(PRICE) * 1 days);
+        _assertStake(provider, STAKE - floor, floor);
+
+        // The winning lease is backed by that collateral.
+        vm.warp(block.timestamp + 1 hours);
+        _heartbeat(provider);
+        uint256 leaseId = market.finalizeOrder(orderId, _noBidders());
+        assertEq(market.getLease(leaseId).collateral, floor);
+        assertEq(market.getLease(leaseId).pricePerSecond, 1);
+    }
+
+    function test_placeBid_aboveFloorReservesItsOwnCollateral() public {
+        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
+        _bid(provider, orderId, PRICE + 1);
+        assertEq(market.getBid(orderId, provider).reserved, uint256(PRICE + 1) * 1 days);
+    }
+
+    function test_fuzz_placeBid_reservationNeverBelowFloor(uint96 price, uint16 floorBps) public {
+        MarketParams memory p = defaultParams();
+        p.minBidCollateralBps = uint16(bound(floorBps, 0, 10_000));
+        _setParams(p);
+        price = uint96(bound(price, 1, MAX_PRICE));
+        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
+        _bid(provider, orderId, price);
+        uint256 floor = uint256(MAX_PRICE) * p.minBidCollateralBps / 10_000;
+        uint256 expected = (price > floor ? price : floor) * uint256(p.collateralSeconds);
+        assertEq(market.getBid(orderId, provider).reserved, expected);
+        assertGe(market.getBid(orderId, provider).reserved, uint256(price) * p.collateralSeconds);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                        FINALIZE: FALL-THROUGH
+    //////////////////////////////////////////////////////////////*/
+
+    /// @dev Issue 13, finding 2c: a silent best bidder made finalizeOrder revert for everyone. It now falls through
+    ///      to the best bid that can back a lease.
+    function test_finalizeOrder_fallsThroughToBestValidBid() public {
+        _onboardProvider3(STAKE);
+        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
+        _bid(provider, orderId, PRICE / 2); // best, goes silent
+        _bid(provider2, orderId, MAX_PRICE);
+        _bid(provider3, orderId, PRICE); // best of the live ones
+        vm.warp(block.timestamp + 90 minutes); // past the 1-hour threshold
+        _heartbeat(provider2);
+        _heartbeat(provider3);
+
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketBidListMismatch.selector, orderId, 0, 3));
+        vm.prank(stranger);
+        market.finalizeOrder(orderId, _noBidders());
+
+        address[] memory list = _standingBidders(orderId, _everyone());
+        vm.prank(stranger);
+        uint256 leaseId = market.finalizeOrder(orderId, list);
+        Lease memory lease = market.getLease(leaseId);
+        assertEq(lease.provider, provider3);
+        assertEq(lease.pricePerSecond, PRICE);
+        assertEq(lease.collateral, _reservation(PRICE));
+        assertEq(market.getOrder(orderId).leaseId, leaseId);
+    }
+
+    function test_finalizeOrder_bestValidIgnoresList() public {
+        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
+        _bid(provider, orderId, PRICE);
+        vm.warp(block.timestamp + 1 hours);
+        address[] memory junk = new address[](1);
+        junk[0] = stranger;
+        vm.prank(stranger);
+        uint256 leaseId = market.finalizeOrder(orderId, junk);
+        assertEq(market.getLease(leaseId).provider, provider);
+    }
+
+    function test_finalizeOrder_revertsWhenNoValidBid() public {
+        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
+        _bid(provider, orderId, PRICE);
+        _bid(provider2, orderId, PRICE);
+        vm.warp(block.timestamp + 2 hours); // both silent
+        address[] memory list = _standingBidders(orderId, _everyone());
+        vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketNoValidBid.selector, orderId));
+        vm.prank(stranger);
+        market.finalizeOrder(orderId, list);
+    }
+
+    function test_finalizeOrder_fallThroughTieGoesToEarliest() public {
+        _onboardProvider3(STAKE);
+        uint256 orderId = _order(MAX_PRICE, DEPOSIT, true);
+        _bid(provider, orderId, PRICE / 2); // best, goes silent
+        skip(1);
+        _bid(provider3, orderId, PRICE);
+        skip(1);
+        _bid(provider2, orderId, PRICE);
+        vm.warp(block.timestamp + 90 minutes);
+        _heartbeat(provider2);
+        _heartbeat(provider3);
+        address[] memory list = _standingBidders(orderId, _everyone());
+        vm.prank(stranger);
+        uint256 leaseId = market.finalizeOrder(orderId, list);
+        assertEq(market.getLease(leaseId).provider, provider3, "the earlier of the equal bids");
+    }
+
+    /*//////////////////////////////////////////////////////////////
                               END TO END
     //////////////////////////////////////////////////////////////*/
 
@@ -983,6 +1289,7 @@ contract PodnetMarketOrderTest is MarketFixture {
         uint256 fee2;
         uint256 net2;
         uint256 refund;
+        uint256 releasableAt;
     }
 
     function test_order_endToEnd_threeBidsLowestWinsBalancesAddUp() public {
@@ -1003,7 +1310,7 @@ contract PodnetMarketOrderTest is MarketFixture {
         // Anyone finalizes at the deadline: the lowest bid wins.
         vm.warp(market.getOrder(f.orderId).bidDeadline);
         vm.prank(stranger);
-        f.leaseId = market.finalizeOrder(f.orderId);
+        f.leaseId = market.finalizeOrder(f.orderId, _noBidders());
         assertEq(market.getLease(f.leaseId).provider, provider3);
         assertEq(market.getLease(f.leaseId).pricePerSecond, winningPrice);
         uint256 matchedAt = block.timestamp;
@@ -1033,12 +1340,23 @@ contract PodnetMarketOrderTest is MarketFixture {
         skip(2 hours);
         f.gross2 = uint256(winningPrice) * 2 hours;
         f.refund = DEPOSIT - f.gross1 - f.gross2;
+        f.releasableAt = block.timestamp + DISPUTE_WINDOW;
         vm.expectEmit(true, true, true, true, address(market));
         emit IPodnetMarket.LeaseClosed(
-            f.leaseId, publisher, CloseReason.Publisher, block.timestamp, f.gross2, f.refund, f.collateral
+            f.leaseId,
+            publisher,
+            CloseReason.Publisher,
+            block.timestamp,
+            f.gross2,
+            f.refund,
+            f.collateral,
+            f.releasableAt
         );
         vm.prank(publisher);
         market.closeLease(f.leaseId);
+        // The collateral stays locked for the dispute window, then anyone releases it.
+        _assertStake(provider3, STAKE - f.collateral, f.collateral);
+        _releaseAfterWindow(f.leaseId);
         _assertStake(provider3, STAKE, 0);
 
         // The winner withdraws what the closed lease still owes it.

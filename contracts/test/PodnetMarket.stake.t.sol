@@ -5,7 +5,6 @@ import {IPodnetMarket} from "../src/interfaces/IPodnetMarket.sol";
 import {MarketParams, Stake} from "../src/types/MarketTypes.sol";
 import {MarketFixture} from "./utils/MarketFixture.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 contract PodnetMarketStakeTest is MarketFixture {
     uint256 internal constant STAKE = 1000 * TOKEN;
@@ -85,9 +84,60 @@ contract PodnetMarketStakeTest is MarketFixture {
     function test_stake_revertsAboveUint96() public {
         _register(provider);
         uint256 amount = uint256(type(uint96).max) + 1;
-        vm.expectRevert(abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 96, amount));
+        vm.expectRevert(
+            abi.encodeWithSelector(IPodnetMarket.MarketStakeTooLarge.selector, provider, amount, type(uint96).max)
+        );
         vm.prank(provider);
         market.stake(amount);
+    }
+
+    function test_stake_acceptsBondedStakeUpToUint96() public {
+        _onboard(provider, STAKE);
+        uint256 room = type(uint96).max - STAKE;
+        _fund(provider, room);
+        vm.prank(provider);
+        market.stake(room);
+        _assertStake(provider, type(uint96).max, 0, 0, 0);
+    }
+
+    /// @dev Issue 13, finding 4: free stake pushed to 2^96 - 1 next to locked collateral made unlocking that
+    ///      collateral overflow, so the publisher could not close its lease. Free + locked + amount is bounded now.
+    function test_stake_revertsWhenBondedStakeWouldOverflow() public {
+        _onboard(provider, STAKE);
+        uint256 leaseId = _lease(PRICE, DEPOSIT, 0);
+        uint256 collateral = uint256(PRICE) * market.params().collateralSeconds;
+        uint256 room = type(uint96).max - (STAKE - collateral);
+        _fund(provider, room);
+        vm.expectRevert(
+            abi.encodeWithSelector(IPodnetMarket.MarketStakeTooLarge.selector, provider, STAKE + room, type(uint96).max)
+        );
+        vm.prank(provider);
+        market.stake(room);
+
+        // What fits still goes in, and the publisher can close: unlocking the collateral cannot overflow.
+        vm.prank(provider);
+        market.stake(room - collateral);
+        _assertStake(provider, type(uint96).max - collateral, collateral, 0, 0);
+        vm.prank(publisher);
+        market.closeLease(leaseId);
+    }
+
+    function test_fuzz_stake_bondedStakeNeverExceedsUint96(uint256 first, uint256 second) public {
+        first = bound(first, 1, type(uint96).max);
+        second = bound(second, 1, type(uint96).max);
+        _onboard(provider, first);
+        _fund(provider, second);
+        if (first + second > type(uint96).max) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IPodnetMarket.MarketStakeTooLarge.selector, provider, first + second, type(uint96).max
+                )
+            );
+        }
+        vm.prank(provider);
+        market.stake(second);
+        Stake memory s = market.stakeOf(provider);
+        assertLe(uint256(s.free) + s.locked, type(uint96).max);
     }
 
     function test_stake_revertsWithoutAllowance() public {

@@ -37,7 +37,8 @@ export type DeployOptions = {
   deploymentsDir: string;
   /**
    * The environment Deploy.s.sol reads (PAYMENT_TOKEN, TREASURY, TIMELOCK_DELAY, ARBITER, GOVERNOR). Default:
-   * this process's; TIMELOCK_DELAY defaults to 60 s, so a local chain can try governed changes quickly.
+   * this process's; on chain 31337 TIMELOCK_DELAY defaults to 60 s, so a local chain can try governed changes quickly
+   * (elsewhere the script requires at least 2 days and explicit addresses).
    */
   env?: NodeJS.ProcessEnv;
   /** Print forge's output as it runs (the deploy:local command); otherwise it is kept for the error message. */
@@ -68,7 +69,12 @@ export async function deployContracts({
 
   await runForge(["script", "contracts/script/Deploy.s.sol:Deploy", "--rpc-url", rpcUrl, "--broadcast", "--slow"], {
     // The key goes through the environment, not the command line, so it never shows in a process list.
-    env: { TIMELOCK_DELAY: "60", ...env, DEPLOYER_PRIVATE_KEY: privateKey, FOUNDRY_BROADCAST: broadcastDir },
+    env: {
+      ...(chainId === LOCAL_CHAIN_ID ? { TIMELOCK_DELAY: "60" } : {}),
+      ...env,
+      DEPLOYER_PRIVATE_KEY: privateKey,
+      FOUNDRY_BROADCAST: broadcastDir,
+    },
     verbose,
   });
 

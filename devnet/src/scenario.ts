@@ -1,7 +1,9 @@
 /**
  * A scripted marketplace history on a fresh local deployment, for the indexer's end-to-end test: three providers,
- * two publishers, direct leases from signed quotes, the reverse market, withdrawals, closes, a dark provider and
- * two disputes. Every write goes through viem with the SDK's ABIs and waits for a successful receipt.
+ * two publishers, direct leases from signed quotes, the reverse market, withdrawals, closes, a dark provider, three
+ * disputes (one on a lease that had already closed), collateral released after the dispute window, late heartbeats
+ * (dark gaps), a jail left with unjail, and a bid evicted from a full order. Every write goes through viem with the
+ * SDK's ABIs and waits for a successful receipt.
  */
 import {
   disputeCourtAbi,
@@ -13,16 +15,20 @@ import {
   type Quote,
   quoteTypedData,
   type Resources,
+  timelockControllerAbi,
 } from "@podnet/sdk/protocol";
 import {
   type Abi,
   type Address,
   decodeErrorResult,
+  encodeFunctionData,
+  getContract,
   type Hex,
   keccak256,
   parseEther,
   stringToHex,
   type TransactionReceipt,
+  zeroHash,
 } from "viem";
 import { devAccount } from "./accounts.js";
 import { clients, type LocalChain, walletClient } from "./chain.js";
@@ -243,20 +249,20 @@ export async function runScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment
   };
   // Order 1: two bids, the publisher accepts the dearer one; the loser is released by a stranger.
   const order1 = await createOrder(alice, "alice/worker.yaml", 300, [["region", "eu-west"]], false);
-  await tx(p1.market.write.placeBid([order1, 2_000_000_000_000n]));
-  await tx(p2.market.write.placeBid([order1, 3_000_000_000_000n]));
+  await tx(p1.market.write.placeBid([order1, 2_000_000_000_000n, []]));
+  await tx(p2.market.write.placeBid([order1, 3_000_000_000_000n, []]));
   await tx(alice.market.write.acceptBid([order1, p2.address]));
   const lease4 = await read.market.read.leaseCount();
   await tx(stranger.market.write.releaseBid([order1, p1.address]));
   // Order 2: auto-accept, finalized by a stranger after its deadline; order 3: a bid of p3 that goes void.
   const order2 = await createOrder(bob, "bob/cron.yaml", 120, [], true);
-  await tx(p1.market.write.placeBid([order2, 1_500_000_000_000n]));
-  await tx(p3.market.write.placeBid([order2, 2_500_000_000_000n]));
+  await tx(p1.market.write.placeBid([order2, 1_500_000_000_000n, []]));
+  await tx(p3.market.write.placeBid([order2, 2_500_000_000_000n, []]));
   const order3 = await createOrder(bob, "bob/gpu.yaml", 3000, [], false);
-  await tx(p3.market.write.placeBid([order3, 4_000_000_000_000n]));
+  await tx(p3.market.write.placeBid([order3, 4_000_000_000_000n, []]));
   await warp(130);
   await tx(p1.market.write.heartbeat());
-  await tx(stranger.market.write.finalizeOrder([order2]));
+  await tx(stranger.market.write.finalizeOrder([order2, []]));
   const lease5 = await read.market.read.leaseCount();
   await tx(stranger.market.write.releaseBid([order2, p3.address]));
 
@@ -324,10 +330,50 @@ export async function runScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment
   await tx(arbiter.court.write.dismiss([dispute2]));
   await tx(p1.market.write.withdraw([[lease1.id, lease5]]));
 
+  // ---------------------------------------------------------------- after a lease ends, the jail, full orders
+  // A dispute on a lease bob already closed: its collateral is held for the dispute window, and the slash pays bob.
+  await tx(bob.court.write.openDispute([lease2.id, "ipfs://bob-evidence-after-close"]));
+  const disputeAfterClose = await read.court.read.disputeCount();
+  await tx(p2.court.write.answerDispute([disputeAfterClose, "ipfs://p2-answer-after-close"]));
+  const held = (await read.market.read.getLease([lease2.id])).collateral;
+  await tx(arbiter.court.write.slash([disputeAfterClose, held / 4n]));
+  // The dispute window passes: p1 and p2 heartbeat late (dark gaps), anyone releases what closed leases still hold,
+  // and p3, its jail cooldown over, unjails.
+  const { disputeWindow } = await read.market.read.params();
+  await warp(disputeWindow + 1);
+  await tx(p1.market.write.heartbeat());
+  await tx(p2.market.write.heartbeat());
+  await tx(stranger.market.write.releaseCollateral([lease4]));
+  await tx(stranger.market.write.releaseCollateral([shortLease.id]));
+  await tx(p3.market.write.unjail());
+  // Governance lowers the bid cap to 2 through the timelock (the deployer governs a local chain); a third, better
+  // bid then evicts the worst bid of a full order, which alice cancels.
+  const timelock = getContract({
+    address: chain.deployment.contracts.timelock.address,
+    abi: timelockControllerAbi,
+    client: { public: client, wallet: arbiter.wallet },
+  });
+  const setCap = encodeFunctionData({
+    abi: podnetMarketAbi,
+    functionName: "setParams",
+    args: [{ ...(await read.market.read.params()), maxBidsPerOrder: 2 }],
+  });
+  const salt = spec("scenario: bid cap 2");
+  const delay = await timelock.read.getMinDelay();
+  await tx(timelock.write.schedule([podnetMarket.address, 0n, setCap, zeroHash, salt, delay]));
+  await warp(Number(delay));
+  await tx(timelock.write.execute([podnetMarket.address, 0n, setCap, zeroHash, salt]));
+  const fullOrder = await createOrder(alice, "alice/full.yaml", 3000, [], false);
+  await tx(p1.market.write.placeBid([fullOrder, 3_000_000_000_000n, []]));
+  await tx(p2.market.write.placeBid([fullOrder, 2_000_000_000_000n, []]));
+  const standing = [p1.address, p2.address].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  await tx(p3.market.write.placeBid([fullOrder, 1_000_000_000_000n, standing]));
+  await tx(alice.market.write.cancelOrder([fullOrder]));
+
   // ---------------------------------------------------------------- an open order for the eligible-orders API
   const { maxBidWindow } = await read.market.read.params();
   const openOrder = await createOrder(alice, "alice/long.yaml", maxBidWindow - 60, [["region", "eu-west"]], false);
-  await tx(p2.market.write.placeBid([openOrder, 2_000_000_000_000n]));
+  await tx(p2.market.write.placeBid([openOrder, 2_000_000_000_000n, []]));
 
   // Not getBlockNumber(): viem caches it for a polling interval, which could name a block before the last ones.
   const latestBlock = (await client.getBlock({ blockTag: "latest" })).number;
@@ -345,7 +391,7 @@ export async function runScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment
       lease4,
       lease5,
     },
-    orders: { order1, order2, order3, openOrder },
-    disputes: { disputeOfDark, dispute1, dispute2 },
+    orders: { order1, order2, order3, fullOrder, openOrder },
+    disputes: { disputeOfDark, dispute1, dispute2, disputeAfterClose },
   };
 }

@@ -1,6 +1,7 @@
 import { ponder } from "ponder:registry";
 import {
   bid,
+  darkGap,
   darkReport,
   heartbeatDay,
   lease,
@@ -10,6 +11,7 @@ import {
   quoteNonceInvalidation,
   withdrawal,
 } from "ponder:schema";
+import { and, eq } from "ponder";
 import type { Address } from "viem";
 import { addToProtocol, attributeText, moveStake, PROTOCOL_ID } from "./state.js";
 
@@ -28,6 +30,9 @@ ponder.on("PodnetMarket:ParamsUpdated", async ({ event, context }) => {
     heartbeatThreshold: BigInt(params.heartbeatThreshold),
     minProviderStake: params.minProviderStake,
     maxBidsPerOrder: params.maxBidsPerOrder,
+    jailCooldown: BigInt(params.jailCooldown),
+    disputeWindow: BigInt(params.disputeWindow),
+    minBidCollateralBps: params.minBidCollateralBps,
   });
 });
 
@@ -45,16 +50,8 @@ ponder.on("PodnetMarket:Staked", async ({ event, context }) => {
   const { provider: address, amount } = event.args;
   const row = await context.db.find(provider, { address });
   if (!row) return;
-  await context.db.update(provider, { address }).set({
-    firstStakedAt: row.firstStakedAt ?? event.block.timestamp,
-    // A stake ends a jail: the dark period closes now.
-    jailed: false,
-    darkSince: null,
-    darkSeconds:
-      row.jailed && row.darkSince !== null
-        ? row.darkSeconds + (event.block.timestamp - row.darkSince)
-        : row.darkSeconds,
-  });
+  // A stake does not end a jail (ProviderUnjailed does).
+  await context.db.update(provider, { address }).set({ firstStakedAt: row.firstStakedAt ?? event.block.timestamp });
   await moveStake(context, event, address, { free: amount }, { kind: "staked", amount });
   await addToProtocol(context, { totalStaked: amount });
 });
@@ -87,7 +84,7 @@ ponder.on("PodnetMarket:Heartbeat", async ({ event, context }) => {
 });
 
 ponder.on("PodnetMarket:ProviderReportedDark", async ({ event, context }) => {
-  const { provider: address, reporter, epoch, darkAt, slashed, reward, returned } = event.args;
+  const { provider: address, reporter, epoch, darkAt, slashed, reward, returned, jailedUntil } = event.args;
   await context.db.insert(darkReport).values({
     id: darkReportId(address, epoch),
     provider: address,
@@ -100,12 +97,25 @@ ponder.on("PodnetMarket:ProviderReportedDark", async ({ event, context }) => {
     compensationPaid: 0n,
     swept: 0n,
     reportedAt: event.block.timestamp,
+    jailedUntil: BigInt(jailedUntil),
   });
-  await context.db.update(provider, { address }).set((row) => ({
+  const row = await context.db.find(provider, { address });
+  // A report through a recorded dark gap starts its dark period where the gap began: the gap, counted as dark time
+  // when it was recorded, is now part of the jail's period and must not count twice.
+  const throughGap = row?.lastDarkGapFrom === BigInt(darkAt) && row.lastDarkGapUntil !== null;
+  if (throughGap) {
+    await context.db.update(darkGap, { id: row.lastDarkGapId ?? "" }).set({ reported: true });
+  }
+  await context.db.update(provider, { address }).set((p) => ({
     epoch: epoch + 1,
     jailed: true,
+    jailedUntil: BigInt(jailedUntil),
     darkSince: BigInt(darkAt),
-    darkReports: row.darkReports + 1,
+    darkReports: p.darkReports + 1,
+    darkSeconds:
+      throughGap && p.lastDarkGapUntil !== null && p.lastDarkGapFrom !== null
+        ? p.darkSeconds - (p.lastDarkGapUntil - p.lastDarkGapFrom)
+        : p.darkSeconds,
   }));
   // All locked stake leaves the locked bucket: `slashed` to the pool and reporter, `returned` back to free.
   await moveStake(
@@ -116,6 +126,40 @@ ponder.on("PodnetMarket:ProviderReportedDark", async ({ event, context }) => {
     { kind: "slashed", amount: slashed },
   );
   await addToProtocol(context, { totalSlashed: slashed });
+});
+
+ponder.on("PodnetMarket:DarkGapRecorded", async ({ event, context }) => {
+  const { provider: address, from, until, reportableUntil } = event.args;
+  await context.db.insert(darkGap).values({
+    id: event.id,
+    provider: address,
+    from: BigInt(from),
+    until: BigInt(until),
+    reportableUntil: BigInt(reportableUntil),
+    reported: false,
+  });
+  // The provider was dark for the gap (a Heartbeat event follows and sets lastHeartbeat).
+  await context.db.update(provider, { address }).set((row) => ({
+    darkGaps: row.darkGaps + 1,
+    lastDarkGapId: event.id,
+    lastDarkGapFrom: BigInt(from),
+    lastDarkGapUntil: BigInt(until),
+    darkSeconds: row.darkSeconds + BigInt(until - from),
+  }));
+});
+
+ponder.on("PodnetMarket:ProviderUnjailed", async ({ event, context }) => {
+  // The jail ends: the dark period closes now (a Heartbeat event follows and sets lastHeartbeat). The market
+  // clears the provider's dark gap.
+  await context.db.update(provider, { address: event.args.provider }).set((row) => ({
+    jailed: false,
+    jailedUntil: null,
+    lastDarkGapId: null,
+    lastDarkGapFrom: null,
+    lastDarkGapUntil: null,
+    darkSince: null,
+    darkSeconds: row.darkSince !== null ? row.darkSeconds + (event.block.timestamp - row.darkSince) : row.darkSeconds,
+  }));
 });
 
 ponder.on("PodnetMarket:DarkPoolSwept", async ({ event, context }) => {
@@ -202,12 +246,12 @@ ponder.on("PodnetMarket:LeaseSettled", async ({ event, context }) => {
 });
 
 ponder.on("PodnetMarket:LeaseClosed", async ({ event, context }) => {
-  const { leaseId, closedBy, reason, endedAt, owed, refund, collateral } = event.args;
+  const { leaseId, closedBy, reason, endedAt, owed, refund, collateralHeld, releasableAt } = event.args;
   const row = await context.db.find(lease, { id: leaseId });
   if (!row) return;
   const closeReason = closeReasons[reason] ?? "none";
-  // The market zeroes a lease's collateral when it releases or compensates it; a dispute keeps it held.
-  const keepsCollateral = row.disputed && closeReason !== "provider_dark";
+  // A close no longer releases collateral: it stays locked for the dispute window (CollateralReleased later, or at
+  // once when the window is already over). A dark close paid it out as compensation (CompensationPaid).
   await context.db.update(lease, { id: leaseId }).set({
     status: "closed",
     closeReason,
@@ -215,19 +259,22 @@ ponder.on("PodnetMarket:LeaseClosed", async ({ event, context }) => {
     endedAt,
     balance: owed,
     refunded: row.refunded + refund,
-    collateral: keepsCollateral ? row.collateral : 0n,
+    collateral: collateralHeld,
+    collateralReleasableAt: collateralHeld > 0n ? releasableAt : null,
   });
   await context.db.update(provider, { address: row.provider }).set((p) => ({ leasesActive: p.leasesActive - 1 }));
-  if (collateral > 0n) {
-    await moveStake(
-      context,
-      event,
-      row.provider,
-      { locked: -collateral, free: collateral },
-      { kind: "released", amount: collateral, leaseId },
-    );
-  }
   await addToProtocol(context, { totalRefunded: refund });
+});
+
+ponder.on("PodnetMarket:CollateralReleased", async ({ event, context }) => {
+  const { leaseId, provider: address, amount } = event.args;
+  await context.db
+    .update(lease, { id: leaseId })
+    .set({ collateral: 0n, collateralReleasableAt: null, collateralReleasedAt: event.block.timestamp });
+  // 0: the provider went dark since the close; the collateral was slashed and CompensationPaid follows.
+  if (amount > 0n) {
+    await moveStake(context, event, address, { locked: -amount, free: amount }, { kind: "released", amount, leaseId });
+  }
 });
 
 ponder.on("PodnetMarket:CompensationPaid", async ({ event, context }) => {
@@ -272,10 +319,13 @@ ponder.on("PodnetMarket:DisputeSettled", async ({ event, context }) => {
   // A running lease keeps its collateral minus a live ruling's slash; a running lease of a dark epoch keeps all of
   // it (the market zeroes it only when the dark close pays the compensation). A closed lease's is released or paid.
   const remaining = row.status === "active" ? row.collateral - (live ? slashed : 0n) : 0n;
+  const closed = row.status !== "active";
   await context.db.update(lease, { id: leaseId }).set({
     disputed: false,
     collateral: remaining,
     compensation: row.compensation + slashed,
+    // A ruling on a closed lease ends its dispute hold: what is left goes back now.
+    ...(closed ? { collateralReleasableAt: null, collateralReleasedAt: event.block.timestamp } : {}),
   });
   if (live) {
     await moveStake(
@@ -329,20 +379,19 @@ ponder.on("PodnetMarket:OrderCreated", async ({ event, context }) => {
 
 ponder.on("PodnetMarket:BidPlaced", async ({ event, context }) => {
   const { orderId, provider: address, pricePerSecond, reserved } = event.args;
-  await context.db.insert(bid).values({
-    orderId,
-    provider: address,
-    pricePerSecond,
-    reserved,
-    status: "active",
-    placedAt: event.block.timestamp,
-  });
+  const placed = { pricePerSecond, reserved, status: "active", placedAt: event.block.timestamp };
+  // A provider whose bid was evicted may bid again: its row is overwritten.
+  await context.db
+    .insert(bid)
+    .values({ orderId, provider: address, ...placed })
+    .onConflictDoUpdate({ ...placed, evictedBy: null, evictedAt: null });
   await context.db.update(order, { id: orderId }).set((row) => {
     const better = row.bestPrice === null || pricePerSecond < row.bestPrice;
     return {
       bidCount: row.bidCount + 1,
       bestBidder: better ? address : row.bestBidder,
       bestPrice: better ? pricePerSecond : row.bestPrice,
+      worstPrice: row.worstPrice === null || pricePerSecond > row.worstPrice ? pricePerSecond : row.worstPrice,
     };
   });
   await moveStake(
@@ -352,6 +401,40 @@ ponder.on("PodnetMarket:BidPlaced", async ({ event, context }) => {
     { free: -reserved, locked: reserved },
     { kind: "locked", amount: reserved, orderId },
   );
+});
+
+ponder.on("PodnetMarket:BidEvicted", async ({ event, context }) => {
+  const { orderId, provider: address, by, amount } = event.args;
+  await context.db
+    .update(bid, { orderId, provider: address })
+    .set({ status: "evicted", evictedBy: by, evictedAt: event.block.timestamp });
+  // The order's best and worst among the bids still standing (the evicting bid's BidPlaced follows), ranked as the
+  // market ranks them: price, then placement time, then address.
+  const standing = await context.db.sql
+    .select()
+    .from(bid)
+    .where(and(eq(bid.orderId, orderId), eq(bid.status, "active")));
+  standing.sort((a, b) =>
+    a.pricePerSecond !== b.pricePerSecond
+      ? Number(a.pricePerSecond - b.pricePerSecond)
+      : a.placedAt !== b.placedAt
+        ? Number(a.placedAt - b.placedAt)
+        : a.provider.toLowerCase() < b.provider.toLowerCase()
+          ? -1
+          : 1,
+  );
+  const best = standing[0];
+  const worst = standing.at(-1);
+  await context.db.update(order, { id: orderId }).set((row) => ({
+    bidCount: row.bidCount - 1,
+    bestBidder: best?.provider ?? null,
+    bestPrice: best?.pricePerSecond ?? null,
+    worstPrice: worst?.pricePerSecond ?? null,
+  }));
+  // 0: a void bid (its provider went dark), slashed with the rest; its share of the pool went to the fees.
+  if (amount > 0n) {
+    await moveStake(context, event, address, { locked: -amount, free: amount }, { kind: "evicted", amount, orderId });
+  }
 });
 
 ponder.on("PodnetMarket:OrderMatched", async ({ event, context }) => {

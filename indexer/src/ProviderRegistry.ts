@@ -49,6 +49,7 @@ ponder.on("ProviderRegistry:ProviderRegistered", async ({ event, context }) => {
     jailed: false,
     darkSeconds: 0n,
     darkReports: 0,
+    darkGaps: 0,
     leasesTotal: 0,
     leasesActive: 0,
     disputesTotal: 0,

@@ -4,8 +4,9 @@
  * broadcast receipts (devnet's deployContracts, which every local chain of the harness uses too).
  *
  * Environment: RPC_URL (default http://127.0.0.1:8545), DEPLOYER_PRIVATE_KEY (default: anvil's first dev key,
- * accepted on chain 31337 only), DEPLOYMENTS_DIR (default deployments/), TIMELOCK_DELAY (default here: 60 s, so a
- * local chain can try governed changes quickly), and PAYMENT_TOKEN, TREASURY, ARBITER, GOVERNOR (see the forge script).
+ * accepted on chain 31337 only), DEPLOYMENTS_DIR (default deployments/), TIMELOCK_DELAY (default here: 60 s on chain
+ * 31337, so a local chain can try governed changes quickly; the script's 2 days elsewhere), and PAYMENT_TOKEN,
+ * TREASURY, ARBITER, GOVERNOR (see the forge script: required on any chain but 31337).
  */
 import { join } from "node:path";
 import { chainIdAt, deployContracts, repoRoot, startAnvil } from "@podnet/devnet";

@@ -8,8 +8,9 @@ import {IPodnetMarket} from "./IPodnetMarket.sol";
 /// @notice Disputes over leases. A publisher opens one with a bond and an evidence URI; the provider answers within
 ///         the answer window; an arbiter (a role governance grants) then rules: slash up to the lease's collateral to
 ///         the publisher (the bond returns), or dismiss (the bond goes to the provider). If no ruling comes within the
-///         ruling window, anyone can lapse the dispute and the bond returns. While a dispute is open the market holds
-///         the lease's collateral, even if the lease closes.
+///         ruling window, anyone can lapse the dispute and the bond returns. A lease can be disputed while it runs and
+///         until the market's dispute window after it ended; while a dispute is open the market holds the lease's
+///         collateral, even if the lease closes or the window passes.
 /// @dev The court holds the bonds; the collateral stays in the market, which lets only this court (AccessManager role
 ///      COURT) hold and settle it.
 interface IDisputeCourt {
@@ -74,7 +75,8 @@ interface IDisputeCourt {
                                  ACTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Opens a dispute on a running lease of the caller, taking the bond from the caller.
+    /// @notice Opens a dispute on a lease of the caller, running or ended less than the market's `disputeWindow` ago,
+    ///         taking the bond from the caller.
     function openDispute(uint256 leaseId, string calldata evidenceURI) external returns (uint256 disputeId);
 
     /// @notice The lease's provider answers, within the answer window.

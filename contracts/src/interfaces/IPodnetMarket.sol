@@ -10,6 +10,7 @@ import {
     MarketParams,
     Order,
     OrderStatus,
+    PermitSignature,
     Quote,
     Requirements,
     Resources,
@@ -44,6 +45,9 @@ interface IPodnetMarket {
     error MarketProviderNotActive(address provider);
     /// @notice `provider` has `free` stake but the call needs `needed`.
     error MarketInsufficientFreeStake(address provider, uint256 free, uint256 needed);
+    /// @notice Staking would take `provider`'s bonded stake (free + locked) to `bonded`, above `maxBonded`: collateral
+    ///         unlocked back into free stake must never overflow it.
+    error MarketStakeTooLarge(address provider, uint256 bonded, uint256 maxBonded);
     /// @notice `provider`'s bonded stake `bonded` is below the `minimum` this call needs.
     error MarketStakeBelowMinimum(address provider, uint256 bonded, uint256 minimum);
     /// @notice Unbonding stake cannot be withdrawn before `releaseAt`.
@@ -58,6 +62,9 @@ interface IPodnetMarket {
     error MarketInvalidQuoteSignature(address provider);
     /// @notice `provider` has already used or cancelled `nonce`.
     error MarketQuoteNonceUsed(address provider, uint256 nonce);
+    /// @notice The permit failed (expired, wrong signature, or no permit on the token) and `owner`'s allowance for the
+    ///         market, `allowance`, does not cover `needed`.
+    error MarketPermitFailed(address owner, uint256 allowance, uint256 needed);
     /// @notice A price per second is zero.
     error MarketZeroPrice();
     /// @notice The spec hash is zero.
@@ -96,8 +103,14 @@ interface IPodnetMarket {
     error MarketBidAboveMax(uint256 pricePerSecond, uint256 maxPricePerSecond);
     /// @notice `provider` already bid on the order.
     error MarketAlreadyBid(uint256 orderId, address provider);
-    /// @notice The order already has the most bids allowed.
-    error MarketTooManyBids(uint256 orderId, uint256 maxBids);
+    /// @notice The order is full and its worst standing bid, at `worstPrice`, is not worse than `pricePerSecond`.
+    error MarketBidNotBetter(uint256 orderId, uint256 pricePerSecond, uint256 worstPrice);
+    /// @notice The bidder list names `listed` bids but the order has `standing` bids: it must name every one.
+    error MarketBidListMismatch(uint256 orderId, uint256 listed, uint256 standing);
+    /// @notice The bidder list must be in strictly ascending address order; `bidder` breaks it.
+    error MarketBidListNotAscending(uint256 orderId, address bidder);
+    /// @notice No standing bid of the order can back a lease now (void, or its provider silent).
+    error MarketNoValidBid(uint256 orderId);
     /// @notice The order requires more attributes than allowed.
     error MarketTooManyAttributes(uint256 count, uint256 maxCount);
     /// @notice `provider` lacks an attribute the order requires.
@@ -110,8 +123,12 @@ interface IPodnetMarket {
     error MarketNoBids(uint256 orderId);
     /// @notice The bid still stands: its order is open and not expired, or the bid won.
     error MarketBidNotReleasable(uint256 orderId, address provider);
-    /// @notice `provider` was reported dark and has not come back with fresh stake.
+    /// @notice `provider` was reported dark and has not left jail (`unjail`).
     error MarketProviderJailed(address provider);
+    /// @notice `provider` is not jailed.
+    error MarketProviderNotJailed(address provider);
+    /// @notice `provider` may leave jail from `jailedUntil` on.
+    error MarketJailCooldown(address provider, uint256 jailedUntil);
     /// @notice The bid or lease belongs to `epoch`, which ended when its provider was reported dark.
     error MarketProviderWentDark(address provider, uint256 epoch);
     /// @notice `provider` heartbeated at `lastHeartbeat`; it can be reported dark from `reportableAt` on.
@@ -125,6 +142,12 @@ interface IPodnetMarket {
     error MarketLeaseDisputed(uint256 leaseId);
     /// @notice The lease has no open dispute.
     error MarketLeaseNotDisputed(uint256 leaseId);
+    /// @notice The lease ended and its dispute window closed at `releasableAt`: it can no longer be disputed.
+    error MarketDisputeWindowClosed(uint256 leaseId, uint256 releasableAt);
+    /// @notice The lease's collateral stays locked for disputes until `releasableAt`.
+    error MarketDisputeWindowOpen(uint256 leaseId, uint256 releasableAt);
+    /// @notice The lease is not closed or holds no collateral any more.
+    error MarketCollateralNotHeld(uint256 leaseId);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -167,7 +190,10 @@ interface IPodnetMarket {
     /// @notice `amount` of the lease's escrow was paid to its provider, who is now paid up to `settledAt`.
     event LeaseSettled(uint256 indexed leaseId, uint256 amount, uint256 settledAt);
     /// @notice The lease ended at `endedAt`. `owed` stays in escrow for the provider to withdraw, `refund` went to the
-    ///         publisher and `collateral` went back to the provider's free stake.
+    ///         publisher, and `collateralHeld` of the provider's stake stays locked for disputes until `releasableAt`
+    ///         (endedAt + disputeWindow; later if a dispute holds it), when anyone may `releaseCollateral`. Both are 0
+    ///         when nothing stays locked: a dark close (the collateral was slashed), or a window already over at the
+    ///         close (CollateralReleased follows).
     event LeaseClosed(
         uint256 indexed leaseId,
         address indexed closedBy,
@@ -175,8 +201,12 @@ interface IPodnetMarket {
         uint256 endedAt,
         uint256 owed,
         uint256 refund,
-        uint256 collateral
+        uint256 collateralHeld,
+        uint256 releasableAt
     );
+    /// @notice A closed lease's collateral left the dispute hold: `amount` went back to the provider's free stake (0
+    ///         when the provider was reported dark since, and CompensationPaid follows instead).
+    event CollateralReleased(uint256 indexed leaseId, address indexed provider, uint256 amount);
     /// @notice `provider` withdrew `gross` from its leases: `fee` to the protocol, `net` to itself.
     event ProviderWithdrew(address indexed provider, uint256 gross, uint256 fee, uint256 net);
 
@@ -203,25 +233,36 @@ interface IPodnetMarket {
     /// @notice A bid that did not win gave its reserved stake back to the provider (0 when the reservation was
     ///         slashed by a dark report).
     event BidReleased(uint256 indexed orderId, address indexed provider, uint256 amount);
+    /// @notice `by`'s better bid replaced `provider`'s, the worst on the full order; `amount` of reserved stake went
+    ///         back to `provider` (0 for a void bid, whose share of the dark pool went to the fees: DarkPoolSwept).
+    event BidEvicted(uint256 indexed orderId, address indexed provider, address indexed by, uint256 amount);
 
     /// @notice `provider` proved it is alive.
     event Heartbeat(address indexed provider, uint40 at);
+    /// @notice `provider` heartbeated at `until`, later than the heartbeat threshold after its heartbeat at `from`: it
+    ///         was dark in between. The heartbeat counts from now on, but the provider stays reportable for the gap (its
+    ///         leases then end at `from`) until `reportableUntil`.
+    event DarkGapRecorded(address indexed provider, uint40 from, uint40 until, uint40 reportableUntil);
     /// @notice `reporter` reported `provider` dark: its leases of `epoch` end at `darkAt`; `slashed` of its locked
     ///         stake was slashed (`reward` of it to the reporter, the rest kept for compensation) and `returned` went
-    ///         back to its free stake. The provider is jailed until it stakes again.
+    ///         back to its free stake. The provider is jailed: it may `unjail` from `jailedUntil` on.
     event ProviderReportedDark(
         address indexed provider,
         address indexed reporter,
-        uint16 epoch,
+        uint24 epoch,
         uint40 darkAt,
         uint256 slashed,
         uint256 reward,
-        uint256 returned
+        uint256 returned,
+        uint40 jailedUntil
     );
+    /// @notice `provider` left jail: it takes work again in `epoch`, and its liveness counts from now (a Heartbeat
+    ///         event follows).
+    event ProviderUnjailed(address indexed provider, uint24 epoch);
     /// @notice The publisher of a dark provider's lease received `amount` of slashed stake on top of its refund.
     event CompensationPaid(uint256 indexed leaseId, address indexed publisher, uint256 amount);
     /// @notice Slashed stake of a dark epoch that no lease will claim (a void bid's reservation) went to the fees.
-    event DarkPoolSwept(address indexed provider, uint16 epoch, uint256 amount);
+    event DarkPoolSwept(address indexed provider, uint24 epoch, uint256 amount);
     /// @notice A dispute holds the lease's collateral until it is settled.
     event CollateralHeld(uint256 indexed leaseId);
     /// @notice A dispute on the lease ended: `slashed` of its collateral went to the publisher, `released` back to
@@ -245,7 +286,8 @@ interface IPodnetMarket {
                                  STAKE
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Adds `amount` to the caller's free stake. The caller must be a registered provider.
+    /// @notice Adds `amount` to the caller's free stake. The caller must be a registered provider, and its bonded
+    ///         stake (free + locked) stays within uint96.
     function stake(uint256 amount) external;
 
     /// @notice Starts unbonding `amount` of free stake. A new request adds to what is already unbonding and
@@ -259,21 +301,29 @@ interface IPodnetMarket {
                           LIVENESS AND SLASHING
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Proves the caller (a provider that has staked) is alive. One call per provider, not per lease.
+    /// @notice Proves the caller (a provider that has staked, not jailed) is alive. One call per provider, not per
+    ///         lease. A heartbeat later than `heartbeatThreshold` after the previous one does not erase the silence in
+    ///         between: it records the gap, for which the provider stays reportable for another `heartbeatThreshold`.
     function heartbeat() external;
 
-    /// @notice Reports a provider whose last heartbeat is older than `heartbeatThreshold`. Its running leases end at
-    ///         that heartbeat; `darkSlashBps` of its locked stake is slashed, `reporterRewardBps` of that paid to the
+    /// @notice Reports a provider whose last heartbeat is older than `heartbeatThreshold`, or whose last recorded dark
+    ///         gap ended at most `heartbeatThreshold` ago. Its running leases end at its last heartbeat (for a gap: the
+    ///         heartbeat before the gap); `darkSlashBps` of its locked stake is slashed, `reporterRewardBps` of that paid to the
     ///         caller and the rest kept for the publishers, who receive it when their leases close; the provider is
-    ///         jailed until it stakes again. O(1): leases are settled one by one when they close.
+    ///         jailed for `jailCooldown`. O(1): leases are settled one by one when they close.
     function reportDark(address provider) external returns (uint256 reward);
+
+    /// @notice Ends the caller's jail once its cooldown is over, if its bonded stake is at least `minProviderStake`
+    ///         (`stake` first when it is not). Counts as a heartbeat: the provider takes work again in its new epoch.
+    function unjail() external;
 
     /*//////////////////////////////////////////////////////////////
                             DISPUTE HOOKS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Holds a running lease's collateral for a dispute: closing the lease no longer releases it.
-    ///         Restricted to the dispute court.
+    /// @notice Holds a lease's collateral for a dispute: a running lease, or one that ended less than
+    ///         `disputeWindow` ago and still holds collateral, of a provider not reported dark since. The collateral
+    ///         then stays locked until the dispute is settled. Restricted to the dispute court.
     function holdCollateral(uint256 leaseId) external returns (address publisher, address provider, uint96 collateral);
 
     /// @notice Ends a dispute hold: up to `slashAmount` of the lease's collateral goes to the publisher (less if the
@@ -294,9 +344,23 @@ interface IPodnetMarket {
         external
         returns (uint256 leaseId);
 
+    /// @notice createLease in one transaction with an EIP-2612 permit of `deposit` for the market instead of an
+    ///         approval. If the permit fails (someone submitted it first, or the token has no permit) the lease is still
+    ///         created when the caller's allowance covers `deposit`.
+    function createLeaseWithPermit(
+        Quote calldata quote,
+        bytes calldata signature,
+        uint96 deposit,
+        PermitSignature calldata permit
+    ) external returns (uint256 leaseId);
+
     /// @notice Adds `amount` to a running lease's escrow. Anyone may pay; a lease that ran out of funds cannot be
     ///         revived and must be closed.
     function topUp(uint256 leaseId, uint96 amount) external;
+
+    /// @notice topUp with an EIP-2612 permit of `amount` for the market instead of an approval (see
+    ///         createLeaseWithPermit for a permit that fails).
+    function topUpWithPermit(uint256 leaseId, uint96 amount, PermitSignature calldata permit) external;
 
     /// @notice Points a running lease at a new pod spec (pod update). Only the publisher may do this.
     function updateLeaseSpec(uint256 leaseId, bytes32 specHash) external;
@@ -306,12 +370,18 @@ interface IPodnetMarket {
     function withdraw(uint256[] calldata leaseIds) external returns (uint256 net);
 
     /// @notice Ends a lease: the provider keeps what it earned up to now (or up to when the funds ran out), the
-    ///         rest goes back to the publisher, and the provider's collateral is released (unless a dispute holds it).
+    ///         rest goes back to the publisher, and the provider's collateral stays locked until endedAt +
+    ///         `disputeWindow` (released at once if that time has passed and no dispute holds it).
     ///         A lease whose provider was reported dark ends at the provider's last heartbeat (or its last
     ///         withdrawal, if later) and its publisher also receives its share of the slashed collateral.
     /// @dev The publisher or provider may close any time; anyone may close a lease whose funds ran out or whose
     ///      provider was reported dark.
     function closeLease(uint256 leaseId) external;
+
+    /// @notice Releases a closed lease's collateral once its dispute window is over and no dispute holds it: back to
+    ///         the provider's free stake, or, if the provider was reported dark since (which slashed it), the
+    ///         publisher's share of the slash, at once. Anyone may call it.
+    function releaseCollateral(uint256 leaseId) external;
 
     /// @notice Cancels quote nonces of the caller: every bit set in `mask` within word `wordPos`.
     function invalidateQuoteNonces(uint256 wordPos, uint256 mask) external;
@@ -331,14 +401,37 @@ interface IPodnetMarket {
         bool autoAccept
     ) external returns (uint256 orderId);
 
-    /// @notice Bids `pricePerSecond` on an open order, reserving collateral from the caller's free stake.
-    function placeBid(uint256 orderId, uint96 pricePerSecond) external;
+    /// @notice createOrder with an EIP-2612 permit of `deposit` for the market instead of an approval (see
+    ///         createLeaseWithPermit for a permit that fails).
+    function createOrderWithPermit(
+        bytes32 specHash,
+        Resources calldata resources,
+        uint96 maxPricePerSecond,
+        uint96 deposit,
+        uint40 bidDeadline,
+        Requirements calldata requirements,
+        bool autoAccept,
+        PermitSignature calldata permit
+    ) external returns (uint256 orderId);
+
+    /// @notice Bids `pricePerSecond` on an open order, reserving collateral from the caller's free stake: that of a bid
+    ///         at max(pricePerSecond, maxPricePerSecond * minBidCollateralBps / 10000). On a full order the bid
+    ///         replaces the worst standing one (a void bid first, else the highest price, the latest on a tie), and
+    ///         must be strictly better than it unless that bid is void.
+    /// @param standingBidders Read only when the order is full: every standing bidder of the order (the providers
+    ///        of its Active bids, from BidPlaced / BidEvicted), in strictly ascending address order. Pass an empty
+    ///        list otherwise.
+    function placeBid(uint256 orderId, uint96 pricePerSecond, address[] calldata standingBidders) external;
 
     /// @notice The publisher picks a bid; the order's deposit funds a new lease with that provider.
     function acceptBid(uint256 orderId, address provider) external returns (uint256 leaseId);
 
-    /// @notice After the bid deadline, anyone matches an auto-accept order to its lowest bid (earliest on a tie).
-    function finalizeOrder(uint256 orderId) external returns (uint256 leaseId);
+    /// @notice After the bid deadline, anyone matches an auto-accept order to its best bid (lowest, earliest on a tie)
+    ///         that can back a lease: its provider not reported dark since it bid, and alive. The tracked best bid
+    ///         when it can; otherwise the best valid one among `standingBidders`.
+    /// @param standingBidders Read only when the tracked best bid cannot back a lease: every standing bidder of the
+    ///        order, in strictly ascending address order. Pass an empty list to try the best bid alone.
+    function finalizeOrder(uint256 orderId, address[] calldata standingBidders) external returns (uint256 leaseId);
 
     /// @notice The publisher cancels an open order and gets the whole deposit back.
     function cancelOrder(uint256 orderId) external;

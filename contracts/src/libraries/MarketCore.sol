@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IPodnetMarket} from "../interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../interfaces/IProviderRegistry.sol";
 import {Bid, DarkRecord, Lease, LeaseStatus, MarketParams, Order, Resources, Stake} from "../types/MarketTypes.sol";
+import {LeaseMath} from "./LeaseMath.sol";
 
 /// @notice Protocol fee rate and the fees accrued under it, packed so a withdrawal reads and writes one slot.
 /// @dev `bps` mirrors MarketParams.feeBps; PodnetMarket._setParams writes both.
@@ -77,6 +78,33 @@ library MarketCore {
         }
     }
 
+    function requireActive(uint256 leaseId, LeaseStatus status) internal pure {
+        if (status == LeaseStatus.None) revert IPodnetMarket.MarketLeaseNotFound(leaseId);
+        if (status != LeaseStatus.Active) revert IPodnetMarket.MarketLeaseNotActive(leaseId, status);
+    }
+
+    /// @dev Pays nothing itself: takes the lease's share of its dark epoch's pool (compensationBps of its collateral)
+    ///      and marks the collateral spent. The caller transfers the amount to the publisher.
+    function compensate(MarketState storage s, Lease storage lease) internal returns (uint256 compensation) {
+        DarkRecord storage record = s.darkRecords[lease.provider][lease.epoch];
+        compensation = uint256(lease.collateral) * record.compensationBps / LeaseMath.BPS;
+        if (compensation > record.pool) compensation = record.pool;
+        // forge-lint: disable-next-line(unsafe-typecast) compensation <= record.pool, a uint96
+        record.pool -= uint96(compensation);
+        lease.collateral = 0;
+    }
+
+    /// @dev The time up to which a running lease accrues: now, or its provider's last heartbeat when the provider
+    ///      was reported dark since the lease started (`providerEpoch` is the provider's current epoch).
+    function accruesUntil(MarketState storage s, Lease storage lease, uint24 providerEpoch)
+        internal
+        view
+        returns (uint256)
+    {
+        if (lease.epoch == providerEpoch) return block.timestamp;
+        return s.darkRecords[lease.provider][lease.epoch].darkAt;
+    }
+
     function lockStake(Stake storage stake, address provider, uint96 amount) internal {
         if (stake.free < amount) revert IPodnetMarket.MarketInsufficientFreeStake(provider, stake.free, amount);
         stake.free -= amount;
@@ -110,7 +138,8 @@ library MarketCore {
             pricePerSecond: pricePerSecond,
             balance: deposit,
             collateral: collateral,
-            settledAt: uint40(block.timestamp),
+            // forge-lint: disable-next-line(unsafe-typecast) unix seconds fit in uint32 until 2106
+            settledAt: uint32(block.timestamp),
             status: LeaseStatus.Active,
             // The epoch the provider is in now: a dark report ends this lease at the provider's last heartbeat.
             epoch: s.stakes[provider].epoch,

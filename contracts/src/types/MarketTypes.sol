@@ -51,21 +51,39 @@ struct Quote {
     uint256 nonce;
 }
 
-/// @notice Stake and liveness of one provider. bonded = free + locked; unbonding is on its way out.
+/// @notice An EIP-2612 permit of the payment token, signed by the caller for the market (spender) and the amount the
+///         call pulls (value); the *WithPermit functions submit it before pulling the tokens.
+struct PermitSignature {
+    uint256 deadline;
+    uint8 v;
+    bytes32 r;
+    bytes32 s;
+}
+
+/// @notice Stake and liveness of one provider. bonded = free + locked (at most 2^96 - 1); unbonding is on its way out.
 /// @dev The first slot holds everything a lease or bid checks (stake, liveness, epoch), so taking work reads one slot.
+///      lastHeartbeat is a uint32 (unix seconds until 2106) so that the epoch gets a third byte.
 struct Stake {
     uint96 free;
-    /// @dev Collateral of running leases plus reservations of standing bids.
+    /// @dev Collateral of running leases, collateral of closed leases held for the dispute window or a dispute,
+    ///      plus reservations of standing bids.
     uint96 locked;
-    /// @dev Last heartbeat, or the time of the first stake (or of the stake that ended a jail).
-    uint40 lastHeartbeat;
+    /// @dev Last heartbeat, or the time of the first stake (or of the unjail that ended a jail).
+    uint32 lastHeartbeat;
     /// @dev Number of times the provider was reported dark. Leases and bids remember the epoch they were made in:
-    ///      those of an earlier epoch belong to a dark period and were slashed.
-    uint16 epoch;
-    /// @dev Reported dark and not back with fresh stake: takes no new leases or bids.
+    ///      those of an earlier epoch belong to a dark period and were slashed. Leaving jail takes a cooldown of at
+    ///      least MIN_JAIL_COOLDOWN, so 2^24 epochs cannot be used up.
+    uint24 epoch;
+    /// @dev Reported dark and not yet out through `unjail` (after the cooldown, with the minimum stake): takes no new
+    ///      leases or bids.
     bool jailed;
     uint96 unbonding;
     uint40 unbondingReleaseAt;
+    /// @dev The last dark gap a late heartbeat ended: the provider was silent from darkGapFrom (its heartbeat before
+    ///      the gap) to darkGapUntil (the late heartbeat). It stays reportable for that gap, with darkAt = darkGapFrom,
+    ///      until darkGapUntil + heartbeatThreshold. Cleared by unjail.
+    uint32 darkGapFrom;
+    uint32 darkGapUntil;
 }
 
 /// @notice What a dark report left for the leases of one provider epoch.
@@ -77,6 +95,8 @@ struct DarkRecord {
     uint16 compensationBps;
     /// @dev Slashed stake not yet paid out as compensation.
     uint96 pool;
+    /// @dev The report time plus the jail cooldown in force then: the provider may `unjail` from this second on.
+    uint40 jailedUntil;
 }
 
 enum LeaseStatus {
@@ -102,18 +122,19 @@ struct Lease {
     address publisher;
     uint40 startedAt;
     uint40 endedAt;
-    /// @dev A dispute is open: the collateral stays locked even after the lease closes, until the ruling.
+    /// @dev A dispute is open: the collateral stays locked, even past the dispute window, until the ruling.
     bool disputed;
     address provider;
     uint96 pricePerSecond;
     uint96 balance;
-    /// @dev Stake locked for this lease now: set at start, 0 once released on close or paid out as compensation
-    ///      (a dispute keeps it past close until the ruling).
+    /// @dev Stake locked for this lease now: set at start; after the close it stays locked until endedAt +
+    ///      disputeWindow (or the end of a dispute), then 0 once released, slashed or paid out as compensation.
     uint96 collateral;
-    uint40 settledAt;
+    /// @dev A uint32 (unix seconds until 2106) so that the epoch fits in this slot.
+    uint32 settledAt;
     LeaseStatus status;
     /// @dev The provider's epoch when the lease started (see Stake.epoch).
-    uint16 epoch;
+    uint24 epoch;
     bytes32 specHash;
 }
 
@@ -140,6 +161,7 @@ struct Order {
     uint40 bidDeadline;
     OrderStatus status;
     bool autoAccept;
+    /// @dev Standing bids: placed minus evicted (releases after the order ended do not count down).
     uint8 bidCount;
     /// @dev acceptWindow in force when the order was created: a later governance change does not move its expiry.
     uint32 acceptWindow;
@@ -157,17 +179,19 @@ enum BidStatus {
     None,
     Active,
     Won,
-    Released
+    Released,
+    /// @dev Replaced by a better bid on a full order; its reservation was released and its provider may bid again.
+    Evicted
 }
 
 /// @notice A provider's bid; `reserved` is the stake set aside as collateral while the bid stands.
 struct Bid {
     uint96 pricePerSecond;
     uint96 reserved;
-    uint40 placedAt;
+    uint32 placedAt;
     BidStatus status;
     /// @dev The provider's epoch when it bid: a bid from before a dark report is void.
-    uint16 epoch;
+    uint24 epoch;
 }
 
 /// @notice Governed parameters of the market.
@@ -184,15 +208,22 @@ struct MarketParams {
     uint40 maxBidWindow;
     /// @dev After the bid deadline, how long the publisher (or anyone, with auto-accept) can still match the order.
     uint40 acceptWindow;
-    /// @dev Most bids one order takes.
+    /// @dev Most standing bids one order holds; once full, a better bid replaces the worst.
     uint8 maxBidsPerOrder;
     /// @dev Share of the slashed stake paid to whoever reports a dark provider, in basis points.
     uint16 reporterRewardBps;
     /// @dev Share of a dark provider's locked stake that is slashed, in basis points (the rest returns to free).
     uint16 darkSlashBps;
-    /// @dev Least bonded stake a provider needs to place a bid or take a direct lease. A placed bid stays binding
-    ///      even if the provider's stake later falls below it: its reservation already backs the lease.
-    uint128 minProviderStake;
+    /// @dev Least bonded stake a provider needs to place a bid, take a direct lease or leave jail. A placed bid stays
+    ///      binding even if the provider's stake later falls below it: its reservation already backs the lease.
+    uint96 minProviderStake;
     /// @dev A provider whose last heartbeat is older than this (strictly) can be reported dark.
     uint40 heartbeatThreshold;
+    /// @dev How long a provider reported dark stays jailed before it may `unjail`.
+    uint40 jailCooldown;
+    /// @dev After a lease ends (endedAt), how long its collateral stays locked and its publisher may still dispute it.
+    uint40 disputeWindow;
+    /// @dev A bid reserves at least the collateral of a bid at this share of the order's maximum price, in basis
+    ///      points: max(price, maxPricePerSecond * minBidCollateralBps / 10000) * collateralSeconds.
+    uint16 minBidCollateralBps;
 }

@@ -10,7 +10,7 @@ import {MarketFixture} from "../utils/MarketFixture.sol";
 ///      provider has heartbeated, the market, court, reporter and publisher hold tokens, the court has a dispute in
 ///      flight (so a bond balance and a dispute count) and the publisher an allowance for the court. Each test
 ///      measures the steady-state call.
-///      Targets: heartbeat <= 30k, reportDark <= 90k, claim (close of a dark lease) <= 90k per lease,
+///      Targets: heartbeat <= 31k, reportDark <= 90k, claim (close of a dark lease) <= 90k per lease,
 ///      openDispute <= 130k, resolve (slash or dismiss) <= 130k.
 contract GuaranteesGasTest is MarketFixture {
     string internal constant EVIDENCE = "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";

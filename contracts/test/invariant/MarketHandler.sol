@@ -15,6 +15,7 @@ import {
     MarketParams,
     Order,
     OrderStatus,
+    PermitSignature,
     Pricing,
     ProviderProfile,
     ProviderStatus,
@@ -23,6 +24,8 @@ import {
     Resources,
     Stake
 } from "../../src/types/MarketTypes.sol";
+import {Permits} from "../utils/Permits.sol";
+import {SortedAddresses} from "../utils/SortedAddresses.sol";
 import {CommonBase} from "forge-std/Base.sol";
 import {StdCheats} from "forge-std/StdCheats.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
@@ -112,17 +115,20 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         SetFee,
         Heartbeat,
         ReportDark,
-        RestakeJailed,
+        Unjail,
         CloseDarkLease,
         OpenDispute,
         AnswerDispute,
         SlashDispute,
         DismissDispute,
         LapseDispute,
-        SetDarkParams
+        SetDarkParams,
+        ReleaseCollateral,
+        SetDisputeWindow,
+        SetBidRules
     }
 
-    uint256 internal constant ACTION_COUNT = 31;
+    uint256 internal constant ACTION_COUNT = 34;
     string internal constant EVIDENCE = "ipfs://bafy-evidence";
 
     /*//////////////////////////////////////////////////////////////
@@ -139,6 +145,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     address[PROVIDER_COUNT] public providers;
     uint256[PROVIDER_COUNT] internal providerKeys;
     address[PUBLISHER_COUNT] public publishers;
+    uint256[PUBLISHER_COUNT] internal publisherKeys;
     address public stranger;
     /// @notice Reports dark providers (so does the stranger).
     address public reporter;
@@ -227,6 +234,23 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     /// @notice Rulings whose slashed/released amounts or payouts differed from what the handler expected.
     uint256 public ghost_disputeMismatches;
 
+    /// @notice Dark reports made through a recorded dark gap (the provider had heartbeated late since).
+    uint256 public ghost_gapReports;
+    /// @notice Bids placed on full orders (each evicted the worst standing bid), matches that fell through a best bid
+    ///         that could not back a lease, and evictions or matches that picked another bid than the handler's own
+    ///         ranking expected.
+    uint256 public ghost_evictions;
+    /// @notice Leases and top-ups paid with an EIP-2612 permit.
+    uint256 public ghost_permits;
+    uint256 public ghost_fallThroughs;
+    uint256 public ghost_rankMismatches;
+    /// @notice Collateral of a live provider released back to free stake before its lease's dispute window ended.
+    uint256 public ghost_earlyReleases;
+    /// @notice Releases of held collateral after the window (at the close or by releaseCollateral), and disputes
+    ///         opened on a lease that had already ended.
+    uint256 public ghost_releases;
+    uint256 public ghost_lateDisputes;
+
     /// @notice Bonds that went into / out of the court, as measured on its balance.
     uint256 public ghost_courtIn;
     uint256 public ghost_courtOut;
@@ -260,7 +284,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             _approve(providers[i]);
         }
         for (uint256 i; i < PUBLISHER_COUNT; ++i) {
-            publishers[i] = makeAddr(string.concat("inv.publisher", vm.toString(i)));
+            (publishers[i], publisherKeys[i]) = makeAddrAndKey(string.concat("inv.publisher", vm.toString(i)));
             _approve(publishers[i]);
             vm.prank(publishers[i]);
             token.approve(address(court_), type(uint256).max);
@@ -353,6 +377,8 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
                                  LEASES
     //////////////////////////////////////////////////////////////*/
 
+    /// @param publisherSeed Picks the publisher; bit 8 set: it pays with an EIP-2612 permit (createLeaseWithPermit)
+    ///        instead of its standing approval.
     /// @param openQuote Whether the quote lets anyone use it (publisher = address(0)).
     function createLease(
         uint256 providerSeed,
@@ -389,8 +415,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
 
         token.mint(pub, deposit);
         _ensureAlive(prov);
-        vm.prank(pub);
-        uint256 leaseId = market.createLease(quote, signature, uint96(deposit));
+        uint256 leaseId = _sendLease(publisherSeed, quote, signature, deposit);
 
         _recordNewLease(leaseId, prov, deposit);
         ghost_locked[prov] += price * p.collateralSeconds;
@@ -403,12 +428,21 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         if (leaseId == 0) return _skip(Action.TopUp);
         Lease memory lease = market.getLease(leaseId);
         amount = _bound(amount, 1, uint256(lease.pricePerSecond) * MAX_TOP_UP_SECONDS);
-        // Anyone may top up: one of the publishers (not necessarily the lease's) or a stranger.
+        // Anyone may top up: one of the publishers (not necessarily the lease's) or a stranger; a publisher with bit 8
+        // of the seed set pays with a permit (topUpWithPermit).
         uint256 k = payerSeed % (PUBLISHER_COUNT + 1);
         address payer = k == PUBLISHER_COUNT ? stranger : publishers[k];
         token.mint(payer, amount);
-        vm.prank(payer);
-        market.topUp(leaseId, uint96(amount));
+        if (k != PUBLISHER_COUNT && (payerSeed >> 8) & 1 == 1) {
+            PermitSignature memory permit = _permit(k, amount);
+            vm.prank(payer);
+            market.topUpWithPermit(leaseId, uint96(amount), permit);
+            _approve(payer);
+            ++ghost_permits;
+        } else {
+            vm.prank(payer);
+            market.topUp(leaseId, uint96(amount));
+        }
         ghost_deposited[leaseId] += amount;
         ghost_tokensIn += amount;
         _done(Action.TopUp);
@@ -536,31 +570,79 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         _done(Action.CreateOrder);
     }
 
+    /// @notice A provider bids on an open order. On a full order it brings the list of standing bidders and must beat
+    ///         the worst bid (a void one first, else the highest price, the latest on a tie), which it evicts; the
+    ///         handler recomputes which bid that is and what it frees.
     function placeBid(uint256 orderSeed, uint256 providerSeed, uint256 price) external useCurrentTime {
         uint256 count = market.orderCount();
-        uint8 maxBids = market.params().maxBidsPerOrder;
         for (uint256 i; i < count; ++i) {
             uint256 orderId = (orderSeed % count + i) % count + 1;
             Order memory order = market.getOrder(orderId);
-            if (order.status != OrderStatus.Open || currentTime >= order.bidDeadline || order.bidCount >= maxBids) {
-                continue;
-            }
+            if (order.status != OrderStatus.Open || currentTime >= order.bidDeadline) continue;
             address prov = _bidderFor(orderId, order, providerSeed);
             if (prov == address(0)) continue;
-
-            uint256 free = market.stakeOf(prov).free;
-            uint256 collateralSeconds = market.params().collateralSeconds;
-            uint256 maxPrice = collateralSeconds == 0
-                ? order.maxPricePerSecond
-                : _min(order.maxPricePerSecond, free / collateralSeconds);
-            price = _bound(price, 1, maxPrice);
-            _ensureAlive(prov);
-            vm.prank(prov);
-            market.placeBid(orderId, uint96(price));
-            ghost_locked[prov] += price * collateralSeconds;
+            (address worst, uint256 highest, address[] memory list) = _roomFor(orderId, order, prov);
+            if (highest == 0) continue;
+            _placeBid(orderId, order.maxPricePerSecond, prov, _bound(price, 1, highest), worst, list);
             return _done(Action.PlaceBid);
         }
         _skip(Action.PlaceBid);
+    }
+
+    /// @dev The highest price `prov` may bid on the order (0: none): the order's maximum, below the worst standing
+    ///      bid when the order is full (unless that bid is void), and what its free stake can reserve. For a full
+    ///      order, also the bid it would evict and the list of standing bidders to pass.
+    function _roomFor(uint256 orderId, Order memory order, address prov)
+        internal
+        view
+        returns (address worst, uint256 highest, address[] memory list)
+    {
+        highest = order.maxPricePerSecond;
+        if (order.bidCount >= market.params().maxBidsPerOrder) {
+            list = _standingList(orderId);
+            for (uint256 j; j < list.length; ++j) {
+                if (worst == address(0) || _worseBid(orderId, list[j], worst)) worst = list[j];
+            }
+            Bid memory worstBid = market.getBid(orderId, worst);
+            // A live worst bid must be beaten by a strictly lower price.
+            if (worstBid.epoch == market.stakeOf(worst).epoch) highest = _min(highest, worstBid.pricePerSecond - 1);
+        }
+        uint256 collateralSeconds = market.params().collateralSeconds;
+        if (collateralSeconds != 0) highest = _min(highest, market.stakeOf(prov).free / collateralSeconds);
+    }
+
+    function _placeBid(
+        uint256 orderId,
+        uint256 maxPrice,
+        address prov,
+        uint256 price,
+        address worst,
+        address[] memory list
+    ) internal {
+        _ensureAlive(prov);
+        Bid memory evicted;
+        bool evictedVoid;
+        if (worst != address(0)) {
+            evicted = market.getBid(orderId, worst);
+            evictedVoid = evicted.epoch != market.stakeOf(worst).epoch;
+        }
+        vm.recordLogs();
+        vm.prank(prov);
+        market.placeBid(orderId, uint96(price), list);
+        ghost_locked[prov] += _reservationFor(price, maxPrice);
+        if (worst != address(0)) _recordEviction(orderId, worst, evicted, evictedVoid);
+    }
+
+    /// @dev The bid the handler expected to be evicted must be the one the market evicted; a live one gives its
+    ///      reservation back, a void one sweeps compensationBps of it from its dark pool to the fees.
+    function _recordEviction(uint256 orderId, address worst, Bid memory evicted, bool void) internal {
+        ++ghost_evictions;
+        if (market.getBid(orderId, worst).status != BidStatus.Evicted) ++ghost_rankMismatches;
+        if (!void) {
+            ghost_locked[worst] -= evicted.reserved;
+            return;
+        }
+        _recordSweep(worst, evicted);
     }
 
     /// @notice The publisher of a matchable order picks one of its active bids (bidding may still be open). Bids
@@ -576,13 +658,29 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         _done(Action.AcceptBid);
     }
 
-    function finalizeOrder(uint256 orderSeed, uint256 callerSeed) external useCurrentTime {
+    /// @notice Anyone finalizes an auto-accept order after its deadline. Usually its best bidder heartbeats first;
+    ///         with `silentBest` it does not, and the order falls through (the full list is always passed) to the best
+    ///         bid that can back a lease, which the handler recomputes.
+    function finalizeOrder(uint256 orderSeed, uint256 callerSeed, bool silentBest) external useCurrentTime {
         (uint256 orderId, Order memory order) = _firstOrder(orderSeed, _isFinalizable);
         if (orderId == 0) return _skip(Action.FinalizeOrder);
-        _ensureAlive(order.bestBidder);
+        address best = order.bestBidder;
+        if (!silentBest && market.getBid(orderId, best).epoch == market.stakeOf(best).epoch) _ensureAlive(best);
+        address expected = _canBack(orderId, best) ? best : address(0);
+        address[] memory list = _standingList(orderId);
+        if (expected == address(0)) {
+            for (uint256 j; j < list.length; ++j) {
+                if (!_canBack(orderId, list[j])) continue;
+                if (expected == address(0) || _betterBid(orderId, list[j], expected)) expected = list[j];
+            }
+        }
+        if (expected == address(0)) return _skip(Action.FinalizeOrder); // no bid can back a lease: it would revert
         vm.prank(_anyone(callerSeed));
-        uint256 leaseId = market.finalizeOrder(orderId);
-        _recordNewLease(leaseId, order.bestBidder, order.deposit);
+        uint256 leaseId = market.finalizeOrder(orderId, list);
+        address winner = market.getLease(leaseId).provider;
+        if (winner != expected) ++ghost_rankMismatches;
+        if (winner != best) ++ghost_fallThroughs;
+        _recordNewLease(leaseId, winner, order.deposit);
         _done(Action.FinalizeOrder);
     }
 
@@ -621,7 +719,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
                           LIVENESS AND SLASHING
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice A provider that has staked proves it is alive (jailed ones too: it does not end the jail).
+    /// @notice A provider that has staked and is not jailed proves it is alive.
     function heartbeat(uint256 providerSeed) external useCurrentTime {
         address p = _firstProvider(providerSeed, _hasStaked);
         if (p == address(0)) return _skip(Action.Heartbeat);
@@ -630,14 +728,24 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         _done(Action.Heartbeat);
     }
 
-    /// @notice The reporter or the stranger reports a staked, unjailed provider dark, first letting time pass until
-    ///         its last heartbeat is older than the threshold if it is not yet.
+    /// @notice The reporter or the stranger reports a staked, unjailed provider dark: at once when a late heartbeat
+    ///         left a dark gap that is still reportable (its leases then end where the gap began), otherwise after
+    ///         letting time pass until its last heartbeat is older than the threshold if it is not yet.
     function reportDark(uint256 providerSeed, bool byStranger) external useCurrentTime {
         address p = _firstProvider(providerSeed, _isReportable);
         if (p == address(0)) return _skip(Action.ReportDark);
         Stake memory before = market.stakeOf(p);
-        uint256 reportableAt = uint256(before.lastHeartbeat) + market.params().heartbeatThreshold + 1;
-        if (currentTime < reportableAt) _warpTo(reportableAt);
+        uint256 threshold = market.params().heartbeatThreshold;
+        uint256 reportableAt = uint256(before.lastHeartbeat) + threshold + 1;
+        uint256 darkAt = before.lastHeartbeat;
+        if (currentTime < reportableAt) {
+            if (before.darkGapUntil != 0 && currentTime <= uint256(before.darkGapUntil) + threshold) {
+                darkAt = before.darkGapFrom;
+                ++ghost_gapReports;
+            } else {
+                _warpTo(reportableAt);
+            }
+        }
 
         address by = byStranger ? stranger : reporter;
         uint256 balanceBefore = token.balanceOf(by);
@@ -646,7 +754,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         uint256 reward = token.balanceOf(by) - balanceBefore;
         Stake memory afterReport = market.stakeOf(p);
         uint256 slashed = (uint256(before.free) + before.locked) - (uint256(afterReport.free) + afterReport.locked);
-        _recordReport(p, before.lastHeartbeat, slashed, reward);
+        _recordReport(p, darkAt, slashed, reward);
         _done(Action.ReportDark);
     }
 
@@ -680,12 +788,23 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         ghost_tokensOut += reward;
     }
 
-    /// @notice A jailed provider stakes again, which ends the jail.
-    function restakeJailed(uint256 providerSeed, uint256 amount) external useCurrentTime {
+    /// @notice A jailed provider leaves jail: it waits out its cooldown (only if `wait`), stakes up to the minimum
+    ///         when its bonded stake fell below it (plus up to MAX_STAKE more), and unjails.
+    function unjail(uint256 providerSeed, uint256 amount, bool wait) external useCurrentTime {
         address p = _firstProvider(providerSeed, _isJailed);
-        if (p == address(0)) return _skip(Action.RestakeJailed);
-        _stake(p, _bound(amount, 1, MAX_STAKE));
-        _done(Action.RestakeJailed);
+        if (p == address(0)) return _skip(Action.Unjail);
+        Stake memory s = market.stakeOf(p);
+        uint256 jailedUntil = market.darkRecord(p, s.epoch - 1).jailedUntil;
+        if (currentTime < jailedUntil) {
+            if (!wait) return _skip(Action.Unjail);
+            _warpTo(jailedUntil);
+        }
+        uint256 minimum = market.params().minProviderStake;
+        uint256 bonded = uint256(s.free) + s.locked;
+        if (bonded < minimum) _stake(p, minimum - bonded + _bound(amount, 0, MAX_STAKE));
+        vm.prank(p);
+        market.unjail();
+        _done(Action.Unjail);
     }
 
     /// @notice Governance changes the dark slash ratio and the reporter's share; only later reports see it.
@@ -693,28 +812,83 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         MarketParams memory p = market.params();
         p.darkSlashBps = uint16(_bound(slashBps, 0, BPS));
         p.reporterRewardBps = uint16(_bound(rewardBps, 0, BPS));
-        vm.prank(admin);
-        market.setParams(p);
-        _done(Action.SetDarkParams);
+        _govern(p, Action.SetDarkParams);
     }
 
     /*//////////////////////////////////////////////////////////////
                                 DISPUTES
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice The publisher of an active lease of a live provider (no dispute open on it) opens a dispute, paying
-    ///         the bond.
-    function openDispute(uint256 leaseSeed) external useCurrentTime {
-        uint256 leaseId = _firstLease(leaseSeed, _isDisputable);
+    /// @notice The publisher of a lease of a live provider (no dispute open on it), running or ended within the
+    ///         dispute window, opens a dispute, paying the bond.
+    /// @param ended Whether to look first for a lease that already ended (disputable within its dispute window).
+    function openDispute(uint256 leaseSeed, bool ended) external useCurrentTime {
+        uint256 leaseId = ended ? _firstLease(leaseSeed, _isDisputableEnded) : 0;
+        if (leaseId == 0) leaseId = _firstLease(leaseSeed, _isDisputable);
         if (leaseId == 0) return _skip(Action.OpenDispute);
         address pub = market.getLease(leaseId).publisher;
         token.mint(pub, court.params().disputeBond);
         uint256 courtBefore = token.balanceOf(address(court));
+        if (market.getLease(leaseId).status == LeaseStatus.Closed) ++ghost_lateDisputes;
         vm.prank(pub);
         uint256 disputeId = court.openDispute(leaseId, EVIDENCE);
         ghost_courtIn += token.balanceOf(address(court)) - courtBefore;
         ghost_openDispute[leaseId] = disputeId;
         _done(Action.OpenDispute);
+    }
+
+    /// @notice Anyone releases the collateral a closed lease still holds: once its dispute window is over (letting
+    ///         time pass to then only if `wait`), or at once, as compensation to the publisher, when its provider was
+    ///         reported dark since.
+    function releaseCollateral(uint256 leaseSeed, uint256 callerSeed, bool wait) external useCurrentTime {
+        uint256 leaseId = _firstLease(leaseSeed, _holdsCollateral);
+        if (leaseId == 0) return _skip(Action.ReleaseCollateral);
+        Lease memory lease = market.getLease(leaseId);
+        bool dark = lease.epoch != market.stakeOf(lease.provider).epoch;
+        uint256 releasableAt = uint256(lease.endedAt) + market.params().disputeWindow;
+        if (!dark && currentTime < releasableAt) {
+            if (!wait) return _skip(Action.ReleaseCollateral);
+            _warpTo(releasableAt);
+        }
+        uint256 before = token.balanceOf(lease.publisher);
+        vm.recordLogs();
+        vm.prank(_anyone(callerSeed));
+        market.releaseCollateral(leaseId);
+        uint256 received = token.balanceOf(lease.publisher) - before;
+        if (!dark) {
+            if (received != 0) ++ghost_compensationMismatches;
+            _recordRelease(leaseId, lease.provider, lease.collateral);
+        } else {
+            // Closed in its window, then its provider went dark: the publisher's share of the slash, now.
+            uint256 expected =
+                uint256(lease.collateral) * _darkGhosts[lease.provider][lease.epoch].compensationBps / BPS;
+            if (received != expected) ++ghost_compensationMismatches;
+            if (_loggedAmount(IPodnetMarket.CompensationPaid.selector, leaseId) != expected) {
+                ++ghost_compensationMismatches;
+            }
+            _darkGhosts[lease.provider][lease.epoch].compensated += expected;
+            ghost_compensation[leaseId] += expected;
+            ghost_totalCompensation += expected;
+            ghost_darkReceipts += received;
+            ghost_tokensOut += received;
+        }
+        _done(Action.ReleaseCollateral);
+    }
+
+    /// @notice Governance changes the dispute window (0 .. 3 days here); it applies to every lease from then on.
+    function setDisputeWindow(uint256 window) external useCurrentTime {
+        MarketParams memory p = market.params();
+        p.disputeWindow = uint40(_bound(window, 0, 3 days));
+        _govern(p, Action.SetDisputeWindow);
+    }
+
+    /// @notice Governance sets the bid cap (1 .. PROVIDER_COUNT, so that orders fill up and evict here) and the
+    ///         minimum bid collateral (0 .. 100% of the collateral of a bid at the order's maximum).
+    function setBidRules(uint256 maxBids, uint256 floorBps) external useCurrentTime {
+        MarketParams memory p = market.params();
+        p.maxBidsPerOrder = uint8(_bound(maxBids, 1, PROVIDER_COUNT));
+        p.minBidCollateralBps = uint16(_bound(floorBps, 0, BPS));
+        _govern(p, Action.SetBidRules);
     }
 
     /// @notice The provider answers an open dispute within the answer window.
@@ -777,9 +951,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     function setFee(uint256 feeBps) external useCurrentTime {
         MarketParams memory p = market.params();
         p.feeBps = uint16(_bound(feeBps, 0, MAX_FEE_BPS));
-        vm.prank(admin);
-        market.setParams(p);
-        _done(Action.SetFee);
+        _govern(p, Action.SetFee);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -842,14 +1014,17 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             "setFee",
             "heartbeat",
             "reportDark",
-            "restakeJailed",
+            "unjail",
             "closeDarkLease",
             "openDispute",
             "answerDispute",
             "slashDispute",
             "dismissDispute",
             "lapseDispute",
-            "setDarkParams"
+            "setDarkParams",
+            "releaseCollateral",
+            "setDisputeWindow",
+            "setBidRules"
         ];
         console.log("MarketHandler call summary (done / skipped as impossible):");
         uint256 done;
@@ -889,7 +1064,17 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
                 ", swept: ",
                 vm.toString(ghost_totalSwept),
                 ", disputes: ",
-                vm.toString(court.disputeCount())
+                vm.toString(court.disputeCount()),
+                ", reports through a dark gap: ",
+                vm.toString(ghost_gapReports),
+                ", collateral releases: ",
+                vm.toString(ghost_releases),
+                ", disputes on ended leases: ",
+                vm.toString(ghost_lateDisputes),
+                ", evictions: ",
+                vm.toString(ghost_evictions),
+                ", fall-throughs: ",
+                vm.toString(ghost_fallThroughs)
             )
         );
         console.log(
@@ -907,6 +1092,13 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     /*//////////////////////////////////////////////////////////////
                                INTERNALS
     //////////////////////////////////////////////////////////////*/
+
+    /// @dev Governance (the AccessManager's admin) sets `p`.
+    function _govern(MarketParams memory p, Action action) internal {
+        vm.prank(admin);
+        market.setParams(p);
+        _done(action);
+    }
 
     function _done(Action action) internal {
         ++doneCalls[uint256(action)];
@@ -1013,9 +1205,18 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             ghost_totalCompensation += expectedCompensation;
             ghost_darkReceipts += received;
             ghost_darkUnspentEscrow += expectedRefund;
-        } else if (!lease.disputed) {
-            ghost_locked[lease.provider] -= lease.collateral;
+        } else if (lease.collateral != 0 && market.getLease(leaseId).collateral == 0) {
+            // Released at once: only when the lease ended at least a dispute window ago.
+            _recordRelease(leaseId, lease.provider, lease.collateral);
         }
+    }
+
+    /// @dev A live provider's collateral left the dispute hold: it must not be before endedAt + disputeWindow.
+    function _recordRelease(uint256 leaseId, address prov, uint256 collateral) internal {
+        Lease memory lease = market.getLease(leaseId);
+        if (currentTime < uint256(lease.endedAt) + market.params().disputeWindow) ++ghost_earlyReleases;
+        ghost_locked[prov] -= collateral;
+        ++ghost_releases;
     }
 
     /// @dev The refund (escrow not accrued up to now, or up to darkAt for a dark lease) and compensation
@@ -1040,13 +1241,19 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             ghost_locked[prov] -= bid.reserved;
             return;
         }
+        _recordSweep(prov, bid);
+    }
+
+    /// @dev A void bid of `prov` left the order (released or evicted; logs recorded around the call): its share of
+    ///      its dark epoch's pool, compensationBps of its reservation, must have gone to the fees.
+    function _recordSweep(address prov, Bid memory bid) internal {
         DarkGhost storage g = _darkGhosts[prov][bid.epoch];
         uint256 expected = uint256(bid.reserved) * g.compensationBps / BPS;
         Vm.Log[] memory logs = vm.getRecordedLogs();
         uint256 swept;
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].emitter == address(market) && logs[i].topics[0] == IPodnetMarket.DarkPoolSwept.selector) {
-                (, swept) = abi.decode(logs[i].data, (uint16, uint256));
+                (, swept) = abi.decode(logs[i].data, (uint24, uint256));
             }
         }
         if (swept != expected) ++ghost_sweepMismatches;
@@ -1281,17 +1488,22 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         bytes32[] memory required = market.orderAttributes(orderId);
         for (uint256 j; j < PROVIDER_COUNT; ++j) {
             address prov = providers[(seed % PROVIDER_COUNT + j) % PROVIDER_COUNT];
-            if (market.getBid(orderId, prov).status != BidStatus.None || !registry.isActive(prov)) continue;
+            BidStatus status = market.getBid(orderId, prov).status;
+            if ((status != BidStatus.None && status != BidStatus.Evicted) || !registry.isActive(prov)) continue;
             Stake memory s = market.stakeOf(prov);
-            if (s.jailed || uint256(s.free) + s.locked < minStake || s.free < p.collateralSeconds) continue;
+            // Free stake for the smallest reservation the order allows (the floor, or a 1 wei/s bid).
+            uint256 smallest = _max(1, _bidFloor(order.maxPricePerSecond)) * p.collateralSeconds;
+            if (s.jailed || uint256(s.free) + s.locked < minStake || s.free < smallest) continue;
             (bool ok,) = registry.hasAttributes(prov, required);
             if (ok) return prov;
         }
         return address(0);
     }
 
+    /// @dev Staked and not jailed: what a heartbeat needs.
     function _hasStaked(address prov) internal view returns (bool) {
-        return market.stakeOf(prov).lastHeartbeat != 0;
+        Stake memory s = market.stakeOf(prov);
+        return s.lastHeartbeat != 0 && !s.jailed;
     }
 
     function _isReportable(address prov) internal view returns (bool) {
@@ -1329,11 +1541,25 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         return lease.status == LeaseStatus.Active && lease.epoch != market.stakeOf(lease.provider).epoch;
     }
 
-    /// @dev Active, its provider live (not reported dark since it started) and no dispute open: what a dispute needs.
+    /// @dev Its provider live (not reported dark since it started), no dispute open, and either active or ended
+    ///      less than the dispute window ago with its collateral still held: what a dispute needs.
     function _isDisputable(uint256 leaseId) internal view returns (bool) {
         Lease memory lease = market.getLease(leaseId);
-        return
-            lease.status == LeaseStatus.Active && !lease.disputed && lease.epoch == market.stakeOf(lease.provider).epoch;
+        if (lease.disputed || lease.epoch != market.stakeOf(lease.provider).epoch) return false;
+        if (lease.status == LeaseStatus.Active) return true;
+        return lease.status == LeaseStatus.Closed && lease.collateral != 0
+            && currentTime < uint256(lease.endedAt) + market.params().disputeWindow;
+    }
+
+    function _isDisputableEnded(uint256 leaseId) internal view returns (bool) {
+        return market.getLease(leaseId).status == LeaseStatus.Closed && _isDisputable(leaseId);
+    }
+
+    /// @dev Closed and still holding collateral, no dispute open: releasable once the window is over (at once when
+    ///      its provider went dark since).
+    function _holdsCollateral(uint256 leaseId) internal view returns (bool) {
+        Lease memory lease = market.getLease(leaseId);
+        return lease.status == LeaseStatus.Closed && lease.collateral != 0 && !lease.disputed;
     }
 
     /// @dev Active, provider live and not out of funds: what topUp and updateLeaseSpec need.
@@ -1356,13 +1582,10 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     }
 
     /// @dev Open, not expired, auto-accept, bidding closed, and the best bid is not void.
-    function _isFinalizable(uint256 orderId, Order memory order) internal view returns (bool) {
-        if (
-            order.status != OrderStatus.Open || !order.autoAccept || currentTime < order.bidDeadline
-                || currentTime >= uint256(order.bidDeadline) + market.params().acceptWindow
-                || order.bestBidder == address(0)
-        ) return false;
-        return market.getBid(orderId, order.bestBidder).epoch == market.stakeOf(order.bestBidder).epoch;
+    /// @dev Open, not expired, auto-accept, bidding closed, with a bid (valid or not: finalize falls through).
+    function _isFinalizable(uint256, Order memory order) internal view returns (bool) {
+        return order.status == OrderStatus.Open && order.autoAccept && currentTime >= order.bidDeadline
+            && currentTime < uint256(order.bidDeadline) + market.params().acceptWindow && order.bestBidder != address(0);
     }
 
     /// @dev The first provider, starting at `seed`, with an active bid on the order from its current epoch.
@@ -1373,6 +1596,86 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             if (bid.status == BidStatus.Active && bid.epoch == market.stakeOf(prov).epoch) return prov;
         }
         return address(0);
+    }
+
+    /// @dev Publisher `publisherSeed % PUBLISHER_COUNT` uses the quote: with a permit when bit 8 of the seed is set.
+    function _sendLease(uint256 publisherSeed, Quote memory quote, bytes memory signature, uint256 deposit)
+        internal
+        returns (uint256 leaseId)
+    {
+        uint256 i = publisherSeed % PUBLISHER_COUNT;
+        if ((publisherSeed >> 8) & 1 == 0) {
+            vm.prank(publishers[i]);
+            return market.createLease(quote, signature, uint96(deposit));
+        }
+        PermitSignature memory permit = _permit(i, deposit);
+        vm.prank(publishers[i]);
+        leaseId = market.createLeaseWithPermit(quote, signature, uint96(deposit), permit);
+        _approve(publishers[i]); // the permit replaced the standing approval, and the lease spent it
+        ++ghost_permits;
+    }
+
+    /// @dev Publisher `i`'s EIP-2612 permit of `value` for the market, valid for a minute.
+    function _permit(uint256 i, uint256 value) internal view returns (PermitSignature memory p) {
+        p.deadline = currentTime + 1 minutes;
+        (p.v, p.r, p.s) =
+            vm.sign(publisherKeys[i], Permits.digest(token, publishers[i], address(market), value, p.deadline));
+    }
+
+    function _noBidders() internal pure returns (address[] memory) {
+        return new address[](0);
+    }
+
+    /// @dev The least price a bid's reservation is computed at: minBidCollateralBps of the order's maximum.
+    function _bidFloor(uint256 maxPrice) internal view returns (uint256) {
+        return maxPrice * market.params().minBidCollateralBps / BPS;
+    }
+
+    /// @dev What a bid at `price` on an order at `maxPrice` reserves, recomputed here.
+    function _reservationFor(uint256 price, uint256 maxPrice) internal view returns (uint256) {
+        return _max(price, _bidFloor(maxPrice)) * market.params().collateralSeconds;
+    }
+
+    /// @dev The providers with an active bid on the order, in ascending address order.
+    function _standingList(uint256 orderId) internal view returns (address[] memory list) {
+        list = new address[](PROVIDER_COUNT);
+        uint256 n;
+        for (uint256 i; i < PROVIDER_COUNT; ++i) {
+            if (market.getBid(orderId, providers[i]).status == BidStatus.Active) list[n++] = providers[i];
+        }
+        assembly ("memory-safe") {
+            mstore(list, n)
+        }
+        SortedAddresses.sort(list);
+    }
+
+    /// @dev Whether `a`'s bid is worse than `b`'s (evicted first): void, higher price, later, higher address.
+    function _worseBid(uint256 orderId, address a, address b) internal view returns (bool) {
+        Bid memory x = market.getBid(orderId, a);
+        Bid memory y = market.getBid(orderId, b);
+        bool xVoid = x.epoch != market.stakeOf(a).epoch;
+        bool yVoid = y.epoch != market.stakeOf(b).epoch;
+        if (xVoid != yVoid) return xVoid;
+        if (x.pricePerSecond != y.pricePerSecond) return x.pricePerSecond > y.pricePerSecond;
+        if (x.placedAt != y.placedAt) return x.placedAt > y.placedAt;
+        return a > b;
+    }
+
+    /// @dev Whether `a`'s bid is better than `b`'s (wins first): lower price, earlier, lower address.
+    function _betterBid(uint256 orderId, address a, address b) internal view returns (bool) {
+        Bid memory x = market.getBid(orderId, a);
+        Bid memory y = market.getBid(orderId, b);
+        if (x.pricePerSecond != y.pricePerSecond) return x.pricePerSecond < y.pricePerSecond;
+        if (x.placedAt != y.placedAt) return x.placedAt < y.placedAt;
+        return a < b;
+    }
+
+    /// @dev Whether `prov`'s bid can become a lease now: active, of its current epoch, its provider alive.
+    function _canBack(uint256 orderId, address prov) internal view returns (bool) {
+        Bid memory bid = market.getBid(orderId, prov);
+        Stake memory s = market.stakeOf(prov);
+        return bid.status == BidStatus.Active && bid.epoch == s.epoch
+            && currentTime <= uint256(s.lastHeartbeat) + market.params().heartbeatThreshold;
     }
 
     function _min(uint256 a, uint256 b) internal pure returns (uint256) {

@@ -9,7 +9,16 @@ import {PodnetTestToken} from "../../src/dev/PodnetTestToken.sol";
 import {IPodnetMarket} from "../../src/interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
 import {CourtParams} from "../../src/types/CourtTypes.sol";
-import {MarketParams, Pricing, ProviderProfile, Quote, Requirements, Resources} from "../../src/types/MarketTypes.sol";
+import {
+    BidStatus,
+    MarketParams,
+    Pricing,
+    ProviderProfile,
+    Quote,
+    Requirements,
+    Resources
+} from "../../src/types/MarketTypes.sol";
+import {SortedAddresses} from "./SortedAddresses.sol";
 import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Test} from "forge-std/Test.sol";
@@ -46,6 +55,8 @@ abstract contract MarketFixture is Test {
 
     uint96 internal constant PRICE = 1e12; // base units per second
     uint96 internal constant DEPOSIT = uint96(PRICE) * 1 days;
+    /// @dev The launch dispute window: a closed lease's collateral stays locked this long after it ended.
+    uint40 internal constant DISPUTE_WINDOW = 2 days;
 
     function setUp() public virtual {
         vm.warp(START_TIME);
@@ -84,6 +95,14 @@ abstract contract MarketFixture is Test {
         vm.startPrank(admin);
         PodnetLaunch.wireRoles(manager, market, court, arbiter);
         vm.stopPrank();
+    }
+
+    /// @dev Waits out a closed lease's dispute window and releases its collateral (as `stranger`: anyone may).
+    function _releaseAfterWindow(uint256 leaseId) internal {
+        uint256 releasableAt = uint256(market.getLease(leaseId).endedAt) + market.params().disputeWindow;
+        if (block.timestamp < releasableAt) vm.warp(releasableAt);
+        vm.prank(stranger);
+        market.releaseCollateral(leaseId);
     }
 
     function _heartbeat(address who) internal {
@@ -178,8 +197,31 @@ abstract contract MarketFixture is Test {
         );
     }
 
+    /// @dev The standing-bidder list of placeBid and finalizeOrder when the order is not full / its best bid is valid.
+    function _noBidders() internal pure returns (address[] memory) {
+        return new address[](0);
+    }
+
+    /// @dev Every standing bidder of `orderId` among `candidates`, in ascending address order (what placeBid on a full
+    ///      order and finalizeOrder's fall-through need).
+    function _standingBidders(uint256 orderId, address[] memory candidates)
+        internal
+        view
+        returns (address[] memory list)
+    {
+        uint256 n;
+        list = new address[](candidates.length);
+        for (uint256 i; i < candidates.length; ++i) {
+            if (market.getBid(orderId, candidates[i]).status == BidStatus.Active) list[n++] = candidates[i];
+        }
+        assembly ("memory-safe") {
+            mstore(list, n)
+        }
+        SortedAddresses.sort(list);
+    }
+
     function _bid(address bidder, uint256 orderId, uint96 price) internal {
         vm.prank(bidder);
-        market.placeBid(orderId, price);
+        market.placeBid(orderId, price, _noBidders());
     }
 }

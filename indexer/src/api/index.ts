@@ -61,7 +61,8 @@ app.get(indexerApiRoutes.eligibleOrders.pattern, async (c) => {
     .from(schema.order)
     .where(and(eq(schema.order.status, "open"), gt(schema.order.bidDeadline, BigInt(now))));
   const bids = await db.select().from(schema.bid).where(eq(schema.bid.provider, address));
-  const alreadyBid = new Set(bids.map((b) => b.orderId));
+  // An evicted bid no longer stands: its provider may bid on the order again.
+  const alreadyBid = new Set(bids.filter((b) => b.status !== "evicted").map((b) => b.orderId));
   const body: EligibleOrdersResponse = { orders: eligibleOrders(row, open, alreadyBid, await marketRules(), now) };
   return c.json(body);
 });
@@ -79,6 +80,7 @@ async function marketRules(): Promise<MarketRules> {
     collateralSeconds: row.collateralSeconds,
     heartbeatThreshold: row.heartbeatThreshold,
     maxBidsPerOrder: row.maxBidsPerOrder,
+    minBidCollateralBps: BigInt(row.minBidCollateralBps),
   };
 }
 

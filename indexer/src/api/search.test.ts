@@ -14,6 +14,7 @@ const rules: MarketRules = {
   collateralSeconds: 10n,
   heartbeatThreshold: 600n,
   maxBidsPerOrder: 3,
+  minBidCollateralBps: 0n,
 };
 
 function providerRow(overrides: Partial<ProviderRow> = {}): ProviderRow {
@@ -123,6 +124,7 @@ describe("eligibleOrders", () => {
     attributes: ["region=eu-west"],
     bidDeadline: BigInt(now + 60),
     bidCount: 0,
+    worstPrice: null,
   };
 
   it("lists open orders the provider meets, at its own price", () => {
@@ -152,5 +154,19 @@ describe("eligibleOrders", () => {
     expect(eligibleOrders(providerRow({ stakeFree: 12_659n }), [order], new Set(), rules, now)).toEqual([]);
     expect(eligibleOrders(providerRow({ stakeFree: 12_660n }), [order], new Set(), rules, now)).toHaveLength(1);
     expect(eligibleOrders(row, [{ ...order, bidCount: 3 }], new Set(), rules, now)).toEqual([]);
+  });
+
+  it("takes a full order when the price beats its worst standing bid (the bid would evict it)", () => {
+    const row = providerRow();
+    const full = { ...order, bidCount: 3 };
+    expect(eligibleOrders(row, [{ ...full, worstPrice: 1266n }], new Set(), rules, now)).toEqual([]);
+    expect(eligibleOrders(row, [{ ...full, worstPrice: 1267n }], new Set(), rules, now)).toHaveLength(1);
+  });
+
+  it("needs free stake for at least the minimum bid collateral", () => {
+    // Half of the order's maximum (10,000 / 2 = 5,000 > 1,266) x 10 s.
+    const floored = { ...rules, minBidCollateralBps: 5000n };
+    expect(eligibleOrders(providerRow({ stakeFree: 49_999n }), [order], new Set(), floored, now)).toEqual([]);
+    expect(eligibleOrders(providerRow({ stakeFree: 50_000n }), [order], new Set(), floored, now)).toHaveLength(1);
   });
 });

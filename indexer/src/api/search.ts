@@ -1,7 +1,7 @@
 // Ranking of providers for a pod, and the orders a provider may bid on. Pure functions over indexed rows, priced
 // with the SDK's one pricing rule.
 import {
-  collateralFor,
+  bidReservation,
   type EligibleOrderJson,
   pricePerSecond,
   type Resources,
@@ -43,6 +43,8 @@ export type ProviderRow = {
 export type OrderRow = {
   id: bigint;
   bidCount: number;
+  /** The highest standing bid price: a full order takes a bid only below it (void bids aside). */
+  worstPrice: bigint | null;
   cpuMillis: number;
   memoryMiB: number;
   storageMiB: number;
@@ -132,6 +134,7 @@ export type MarketRules = {
   collateralSeconds: bigint;
   heartbeatThreshold: bigint;
   maxBidsPerOrder: number;
+  minBidCollateralBps: bigint;
 };
 
 /** Whether the provider may take work now, as the market checks it: active, not jailed, heartbeat fresh. */
@@ -146,8 +149,10 @@ export function canTakeWork(row: ProviderRow, rules: MarketRules, now: number): 
 
 /**
  * Open orders the provider could bid on now at its listed price, mirroring PodnetMarket.placeBid: the provider can
- * take work; the order has room for a bid; capacity, attributes, bonded stake (the order's and the protocol's
- * minimum), the price within the maximum, and free stake for the bid's reservation.
+ * take work; the order has room for a bid, or is full and the price beats its worst standing bid (which the bid would
+ * evict; a void worst bid, which any price evicts, is not known here); capacity, attributes, bonded stake (the
+ * order's and the protocol's minimum), the price within the maximum, and free stake for the bid's reservation (at
+ * least the minimum bid collateral).
  */
 export function eligibleOrders(
   row: ProviderRow,
@@ -159,14 +164,18 @@ export function eligibleOrders(
   if (!canTakeWork(row, rules, now)) return [];
   const bonded = row.stakeFree + row.stakeLocked;
   return orders
-    .filter((o) => !alreadyBid.has(o.id) && o.bidCount < rules.maxBidsPerOrder)
+    .filter((o) => !alreadyBid.has(o.id))
     .map((o) => {
       const resources = { cpuMillis: o.cpuMillis, memoryMiB: o.memoryMiB, storageMiB: o.storageMiB };
       return { o, resources, price: pricePerSecond(pricingOf(row), resources) };
     })
+    .filter(({ o, price }) => o.bidCount < rules.maxBidsPerOrder || (o.worstPrice !== null && price < o.worstPrice))
     .filter(({ o, resources, price }) => fits(row, resources) && price <= o.maxPricePerSecond)
     .filter(({ o }) => bonded >= o.minStake && bonded >= rules.minProviderStake)
-    .filter(({ price }) => row.stakeFree >= collateralFor(price, rules.collateralSeconds))
+    .filter(
+      ({ o, price }) =>
+        row.stakeFree >= bidReservation(price, o.maxPricePerSecond, rules.minBidCollateralBps, rules.collateralSeconds),
+    )
     .filter(({ o }) => o.attributes.every((a) => row.attributes.includes(a)))
     .sort((a, b) => (a.o.bidDeadline < b.o.bidDeadline ? -1 : 1))
     .map(({ o, price }) => ({

@@ -31,7 +31,8 @@ export async function finalizeOrder(
     address: addresses(client).market,
     abi: podnetMarketAbi,
     functionName: "finalizeOrder",
-    args: [params.orderId],
+    // No standing-bidder list: the best bid alone (the market falls through to the next valid bid only with the list).
+    args: [params.orderId, []],
   });
   return matchedLease("finalizeOrder", receipt);
 }

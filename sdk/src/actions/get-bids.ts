@@ -8,8 +8,11 @@ export type GetBidsParameters = {
   orderId: bigint;
 };
 
-/** A bid's state: `active` can still win, `won` became the lease, `released` gave its stake back. */
-export type BidStatus = "active" | "won" | "released";
+/**
+ * A bid's state: `active` can still win, `won` became the lease, `released` gave its stake back, `evicted` was
+ * replaced by a better bid on a full order (its stake went back; its provider may bid again).
+ */
+export type BidStatus = "active" | "won" | "released" | "evicted";
 
 export type OrderBid = {
   provider: Address;
@@ -23,7 +26,7 @@ export type OrderBid = {
 
 export type GetBidsReturnType = OrderBid[];
 
-const statuses = ["none", "active", "won", "released"] as const;
+const statuses = ["none", "active", "won", "released", "evicted"] as const;
 
 export type GetBidsErrorType = GetContractEventsErrorType | ReadContractErrorType | ErrorType;
 

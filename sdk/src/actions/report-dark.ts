@@ -23,8 +23,8 @@ export type ReportDarkErrorType = WriteAndWaitErrorType | ContractErrorType | Er
 
 /**
  * Reports a provider that stopped heartbeating (anyone may, and earns the reporter reward): its running leases end
- * at its last heartbeat, part of its locked stake is slashed for its publishers, and it is jailed until it stakes
- * again.
+ * at its last heartbeat, part of its locked stake is slashed for its publishers, and it is jailed for the market's
+ * jail cooldown (it leaves with `unjail`, holding at least the minimum stake).
  *
  * @throws {ContractError} `MarketProviderAlive` (with the time it becomes reportable) when it is not dark.
  * @example

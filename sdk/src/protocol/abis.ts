@@ -869,18 +869,46 @@ export const podnetMarketAbi = [
           },
           {
             "name": "minProviderStake",
-            "type": "uint128",
-            "internalType": "uint128"
+            "type": "uint96",
+            "internalType": "uint96"
           },
           {
             "name": "heartbeatThreshold",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "jailCooldown",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "disputeWindow",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "minBidCollateralBps",
+            "type": "uint16",
+            "internalType": "uint16"
           }
         ]
       }
     ],
     "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "MAX_DISPUTE_WINDOW",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint40",
+        "internalType": "uint40"
+      }
+    ],
+    "stateMutability": "view"
   },
   {
     "type": "function",
@@ -904,6 +932,19 @@ export const podnetMarketAbi = [
         "name": "",
         "type": "uint16",
         "internalType": "uint16"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "MIN_JAIL_COOLDOWN",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint40",
+        "internalType": "uint40"
       }
     ],
     "stateMutability": "view"
@@ -1100,6 +1141,121 @@ export const podnetMarketAbi = [
   },
   {
     "type": "function",
+    "name": "createLeaseWithPermit",
+    "inputs": [
+      {
+        "name": "quote",
+        "type": "tuple",
+        "internalType": "struct Quote",
+        "components": [
+          {
+            "name": "provider",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "publisher",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "specHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "resources",
+            "type": "tuple",
+            "internalType": "struct Resources",
+            "components": [
+              {
+                "name": "cpuMillis",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "memoryMiB",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "storageMiB",
+                "type": "uint32",
+                "internalType": "uint32"
+              }
+            ]
+          },
+          {
+            "name": "pricePerSecond",
+            "type": "uint96",
+            "internalType": "uint96"
+          },
+          {
+            "name": "validUntil",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "attestationHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "nonce",
+            "type": "uint256",
+            "internalType": "uint256"
+          }
+        ]
+      },
+      {
+        "name": "signature",
+        "type": "bytes",
+        "internalType": "bytes"
+      },
+      {
+        "name": "deposit",
+        "type": "uint96",
+        "internalType": "uint96"
+      },
+      {
+        "name": "permit",
+        "type": "tuple",
+        "internalType": "struct PermitSignature",
+        "components": [
+          {
+            "name": "deadline",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "v",
+            "type": "uint8",
+            "internalType": "uint8"
+          },
+          {
+            "name": "r",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "s",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          }
+        ]
+      }
+    ],
+    "outputs": [
+      {
+        "name": "leaseId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "createOrder",
     "inputs": [
       {
@@ -1178,6 +1334,111 @@ export const podnetMarketAbi = [
   },
   {
     "type": "function",
+    "name": "createOrderWithPermit",
+    "inputs": [
+      {
+        "name": "specHash",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "resources",
+        "type": "tuple",
+        "internalType": "struct Resources",
+        "components": [
+          {
+            "name": "cpuMillis",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "memoryMiB",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "storageMiB",
+            "type": "uint32",
+            "internalType": "uint32"
+          }
+        ]
+      },
+      {
+        "name": "maxPricePerSecond",
+        "type": "uint96",
+        "internalType": "uint96"
+      },
+      {
+        "name": "deposit",
+        "type": "uint96",
+        "internalType": "uint96"
+      },
+      {
+        "name": "bidDeadline",
+        "type": "uint40",
+        "internalType": "uint40"
+      },
+      {
+        "name": "requirements",
+        "type": "tuple",
+        "internalType": "struct Requirements",
+        "components": [
+          {
+            "name": "minStake",
+            "type": "uint128",
+            "internalType": "uint128"
+          },
+          {
+            "name": "attributes",
+            "type": "bytes32[]",
+            "internalType": "bytes32[]"
+          }
+        ]
+      },
+      {
+        "name": "autoAccept",
+        "type": "bool",
+        "internalType": "bool"
+      },
+      {
+        "name": "permit",
+        "type": "tuple",
+        "internalType": "struct PermitSignature",
+        "components": [
+          {
+            "name": "deadline",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "v",
+            "type": "uint8",
+            "internalType": "uint8"
+          },
+          {
+            "name": "r",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "s",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          }
+        ]
+      }
+    ],
+    "outputs": [
+      {
+        "name": "orderId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "darkRecord",
     "inputs": [
       {
@@ -1211,6 +1472,11 @@ export const podnetMarketAbi = [
             "name": "pool",
             "type": "uint96",
             "internalType": "uint96"
+          },
+          {
+            "name": "jailedUntil",
+            "type": "uint40",
+            "internalType": "uint40"
           }
         ]
       }
@@ -1268,6 +1534,11 @@ export const podnetMarketAbi = [
         "name": "orderId",
         "type": "uint256",
         "internalType": "uint256"
+      },
+      {
+        "name": "standingBidders",
+        "type": "address[]",
+        "internalType": "address[]"
       }
     ],
     "outputs": [
@@ -1312,8 +1583,8 @@ export const podnetMarketAbi = [
           },
           {
             "name": "placedAt",
-            "type": "uint40",
-            "internalType": "uint40"
+            "type": "uint32",
+            "internalType": "uint32"
           },
           {
             "name": "status",
@@ -1322,8 +1593,8 @@ export const podnetMarketAbi = [
           },
           {
             "name": "epoch",
-            "type": "uint16",
-            "internalType": "uint16"
+            "type": "uint24",
+            "internalType": "uint24"
           }
         ]
       }
@@ -1388,8 +1659,8 @@ export const podnetMarketAbi = [
           },
           {
             "name": "settledAt",
-            "type": "uint40",
-            "internalType": "uint40"
+            "type": "uint32",
+            "internalType": "uint32"
           },
           {
             "name": "status",
@@ -1398,8 +1669,8 @@ export const podnetMarketAbi = [
           },
           {
             "name": "epoch",
-            "type": "uint16",
-            "internalType": "uint16"
+            "type": "uint24",
+            "internalType": "uint24"
           },
           {
             "name": "specHash",
@@ -1809,13 +2080,28 @@ export const podnetMarketAbi = [
           },
           {
             "name": "minProviderStake",
-            "type": "uint128",
-            "internalType": "uint128"
+            "type": "uint96",
+            "internalType": "uint96"
           },
           {
             "name": "heartbeatThreshold",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "jailCooldown",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "disputeWindow",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "minBidCollateralBps",
+            "type": "uint16",
+            "internalType": "uint16"
           }
         ]
       }
@@ -1835,6 +2121,11 @@ export const podnetMarketAbi = [
         "name": "pricePerSecond",
         "type": "uint96",
         "internalType": "uint96"
+      },
+      {
+        "name": "standingBidders",
+        "type": "address[]",
+        "internalType": "address[]"
       }
     ],
     "outputs": [],
@@ -1866,6 +2157,19 @@ export const podnetMarketAbi = [
         "name": "provider",
         "type": "address",
         "internalType": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "releaseCollateral",
+    "inputs": [
+      {
+        "name": "leaseId",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "outputs": [],
@@ -1959,13 +2263,28 @@ export const podnetMarketAbi = [
           },
           {
             "name": "minProviderStake",
-            "type": "uint128",
-            "internalType": "uint128"
+            "type": "uint96",
+            "internalType": "uint96"
           },
           {
             "name": "heartbeatThreshold",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "jailCooldown",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "disputeWindow",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "minBidCollateralBps",
+            "type": "uint16",
+            "internalType": "uint16"
           }
         ]
       }
@@ -2061,13 +2380,13 @@ export const podnetMarketAbi = [
           },
           {
             "name": "lastHeartbeat",
-            "type": "uint40",
-            "internalType": "uint40"
+            "type": "uint32",
+            "internalType": "uint32"
           },
           {
             "name": "epoch",
-            "type": "uint16",
-            "internalType": "uint16"
+            "type": "uint24",
+            "internalType": "uint24"
           },
           {
             "name": "jailed",
@@ -2083,6 +2402,16 @@ export const podnetMarketAbi = [
             "name": "unbondingReleaseAt",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "darkGapFrom",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "darkGapUntil",
+            "type": "uint32",
+            "internalType": "uint32"
           }
         ]
       }
@@ -2122,6 +2451,51 @@ export const podnetMarketAbi = [
   },
   {
     "type": "function",
+    "name": "topUpWithPermit",
+    "inputs": [
+      {
+        "name": "leaseId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "amount",
+        "type": "uint96",
+        "internalType": "uint96"
+      },
+      {
+        "name": "permit",
+        "type": "tuple",
+        "internalType": "struct PermitSignature",
+        "components": [
+          {
+            "name": "deadline",
+            "type": "uint256",
+            "internalType": "uint256"
+          },
+          {
+            "name": "v",
+            "type": "uint8",
+            "internalType": "uint8"
+          },
+          {
+            "name": "r",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "s",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          }
+        ]
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "treasury",
     "inputs": [],
     "outputs": [
@@ -2132,6 +2506,13 @@ export const podnetMarketAbi = [
       }
     ],
     "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "unjail",
+    "inputs": [],
+    "outputs": [],
+    "stateMutability": "nonpayable"
   },
   {
     "type": "function",
@@ -2248,6 +2629,37 @@ export const podnetMarketAbi = [
   },
   {
     "type": "event",
+    "name": "BidEvicted",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "by",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "amount",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "BidPlaced",
     "inputs": [
       {
@@ -2317,6 +2729,31 @@ export const podnetMarketAbi = [
   },
   {
     "type": "event",
+    "name": "CollateralReleased",
+    "inputs": [
+      {
+        "name": "leaseId",
+        "type": "uint256",
+        "indexed": true,
+        "internalType": "uint256"
+      },
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "amount",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "CompensationPaid",
     "inputs": [
       {
@@ -2342,6 +2779,37 @@ export const podnetMarketAbi = [
   },
   {
     "type": "event",
+    "name": "DarkGapRecorded",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "from",
+        "type": "uint40",
+        "indexed": false,
+        "internalType": "uint40"
+      },
+      {
+        "name": "until",
+        "type": "uint40",
+        "indexed": false,
+        "internalType": "uint40"
+      },
+      {
+        "name": "reportableUntil",
+        "type": "uint40",
+        "indexed": false,
+        "internalType": "uint40"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "DarkPoolSwept",
     "inputs": [
       {
@@ -2352,9 +2820,9 @@ export const podnetMarketAbi = [
       },
       {
         "name": "epoch",
-        "type": "uint16",
+        "type": "uint24",
         "indexed": false,
-        "internalType": "uint16"
+        "internalType": "uint24"
       },
       {
         "name": "amount",
@@ -2475,7 +2943,13 @@ export const podnetMarketAbi = [
         "internalType": "uint256"
       },
       {
-        "name": "collateral",
+        "name": "collateralHeld",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "releasableAt",
         "type": "uint256",
         "indexed": false,
         "internalType": "uint256"
@@ -2845,13 +3319,28 @@ export const podnetMarketAbi = [
           },
           {
             "name": "minProviderStake",
-            "type": "uint128",
-            "internalType": "uint128"
+            "type": "uint96",
+            "internalType": "uint96"
           },
           {
             "name": "heartbeatThreshold",
             "type": "uint40",
             "internalType": "uint40"
+          },
+          {
+            "name": "jailCooldown",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "disputeWindow",
+            "type": "uint40",
+            "internalType": "uint40"
+          },
+          {
+            "name": "minBidCollateralBps",
+            "type": "uint16",
+            "internalType": "uint16"
           }
         ]
       }
@@ -2876,9 +3365,9 @@ export const podnetMarketAbi = [
       },
       {
         "name": "epoch",
-        "type": "uint16",
+        "type": "uint24",
         "indexed": false,
-        "internalType": "uint16"
+        "internalType": "uint24"
       },
       {
         "name": "darkAt",
@@ -2903,6 +3392,31 @@ export const podnetMarketAbi = [
         "type": "uint256",
         "indexed": false,
         "internalType": "uint256"
+      },
+      {
+        "name": "jailedUntil",
+        "type": "uint40",
+        "indexed": false,
+        "internalType": "uint40"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "ProviderUnjailed",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "epoch",
+        "type": "uint24",
+        "indexed": false,
+        "internalType": "uint24"
       }
     ],
     "anonymous": false
@@ -3133,6 +3647,64 @@ export const podnetMarketAbi = [
   },
   {
     "type": "error",
+    "name": "MarketBidListMismatch",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "listed",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "standing",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketBidListNotAscending",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "bidder",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketBidNotBetter",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "pricePerSecond",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "worstPrice",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "MarketBidNotFound",
     "inputs": [
       {
@@ -3197,6 +3769,17 @@ export const podnetMarketAbi = [
   },
   {
     "type": "error",
+    "name": "MarketCollateralNotHeld",
+    "inputs": [
+      {
+        "name": "leaseId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "MarketDepositTooLow",
     "inputs": [
       {
@@ -3206,6 +3789,38 @@ export const podnetMarketAbi = [
       },
       {
         "name": "minimum",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketDisputeWindowClosed",
+    "inputs": [
+      {
+        "name": "leaseId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "releasableAt",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketDisputeWindowOpen",
+    "inputs": [
+      {
+        "name": "leaseId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "releasableAt",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -3305,6 +3920,22 @@ export const podnetMarketAbi = [
   },
   {
     "type": "error",
+    "name": "MarketJailCooldown",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "jailedUntil",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "MarketLeaseDisputed",
     "inputs": [
       {
@@ -3387,6 +4018,17 @@ export const podnetMarketAbi = [
   {
     "type": "error",
     "name": "MarketNoBids",
+    "inputs": [
+      {
+        "name": "orderId",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketNoValidBid",
     "inputs": [
       {
         "name": "orderId",
@@ -3526,6 +4168,27 @@ export const podnetMarketAbi = [
   },
   {
     "type": "error",
+    "name": "MarketPermitFailed",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "allowance",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "needed",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "MarketProviderAlive",
     "inputs": [
       {
@@ -3559,6 +4222,17 @@ export const podnetMarketAbi = [
   {
     "type": "error",
     "name": "MarketProviderNotActive",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MarketProviderNotJailed",
     "inputs": [
       {
         "name": "provider",
@@ -3681,6 +4355,27 @@ export const podnetMarketAbi = [
   },
   {
     "type": "error",
+    "name": "MarketStakeTooLarge",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "bonded",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "maxBonded",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "MarketTooManyAttributes",
     "inputs": [
       {
@@ -3690,22 +4385,6 @@ export const podnetMarketAbi = [
       },
       {
         "name": "maxCount",
-        "type": "uint256",
-        "internalType": "uint256"
-      }
-    ]
-  },
-  {
-    "type": "error",
-    "name": "MarketTooManyBids",
-    "inputs": [
-      {
-        "name": "orderId",
-        "type": "uint256",
-        "internalType": "uint256"
-      },
-      {
-        "name": "maxBids",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -4545,6 +5224,19 @@ export const podnetTestTokenAbi = [
   },
   {
     "type": "function",
+    "name": "DOMAIN_SEPARATOR",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "allowance",
     "inputs": [
       {
@@ -4625,6 +5317,49 @@ export const podnetTestTokenAbi = [
   },
   {
     "type": "function",
+    "name": "eip712Domain",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "fields",
+        "type": "bytes1",
+        "internalType": "bytes1"
+      },
+      {
+        "name": "name",
+        "type": "string",
+        "internalType": "string"
+      },
+      {
+        "name": "version",
+        "type": "string",
+        "internalType": "string"
+      },
+      {
+        "name": "chainId",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "verifyingContract",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "salt",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "extensions",
+        "type": "uint256[]",
+        "internalType": "uint256[]"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "mint",
     "inputs": [
       {
@@ -4653,6 +5388,68 @@ export const podnetTestTokenAbi = [
       }
     ],
     "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "nonces",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "permit",
+    "inputs": [
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "spender",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "value",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "deadline",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "v",
+        "type": "uint8",
+        "internalType": "uint8"
+      },
+      {
+        "name": "r",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "s",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
   },
   {
     "type": "function",
@@ -4760,6 +5557,12 @@ export const podnetTestTokenAbi = [
   },
   {
     "type": "event",
+    "name": "EIP712DomainChanged",
+    "inputs": [],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "Transfer",
     "inputs": [
       {
@@ -4782,6 +5585,33 @@ export const podnetTestTokenAbi = [
       }
     ],
     "anonymous": false
+  },
+  {
+    "type": "error",
+    "name": "ECDSAInvalidSignature",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "ECDSAInvalidSignatureLength",
+    "inputs": [
+      {
+        "name": "length",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ECDSAInvalidSignatureS",
+    "inputs": [
+      {
+        "name": "s",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
   },
   {
     "type": "error",
@@ -4866,6 +5696,65 @@ export const podnetTestTokenAbi = [
         "name": "spender",
         "type": "address",
         "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC2612ExpiredSignature",
+    "inputs": [
+      {
+        "name": "deadline",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ERC2612InvalidSigner",
+    "inputs": [
+      {
+        "name": "signer",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "owner",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidAccountNonce",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "currentNonce",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InvalidShortString",
+    "inputs": []
+  },
+  {
+    "type": "error",
+    "name": "StringTooLong",
+    "inputs": [
+      {
+        "name": "str",
+        "type": "string",
+        "internalType": "string"
       }
     ]
   }

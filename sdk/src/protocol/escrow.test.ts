@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   BPS,
+  bidReservation,
   collateralFor,
   escrowFor,
   feeOf,
@@ -88,6 +89,16 @@ describe("LeaseMath mirrors", () => {
     expect(feeOf(UINT96_MAX * 1000n, 1000n)).toBe((UINT96_MAX * 1000n) / 10n);
     expect(collateralFor(1_000_000_000_000n, 86_400n)).toBe(86_400_000_000_000_000n);
     expect(collateralFor(UINT96_MAX, UINT40_MAX)).toBe(UINT96_MAX * UINT40_MAX);
+  });
+
+  it("bidReservation reserves at least the collateral of a bid at minBidCollateralBps of the maximum", () => {
+    const max = 2_000_000_000_000n;
+    expect(bidReservation(1n, max, 5000n, 86_400n)).toBe(collateralFor(max / 2n, 86_400n));
+    expect(bidReservation(max / 2n + 1n, max, 5000n, 86_400n)).toBe(collateralFor(max / 2n + 1n, 86_400n));
+    expect(bidReservation(1n, max, 0n, 86_400n)).toBe(86_400n);
+    expect(bidReservation(1n, max, BPS, 86_400n)).toBe(collateralFor(max, 86_400n));
+    // The floor rounds down, as the contract's integer division does.
+    expect(bidReservation(1n, 3n, 5000n, 10n)).toBe(10n);
   });
 
   it("agrees with a second-by-second model of the escrow on every small lease", () => {

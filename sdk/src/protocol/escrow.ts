@@ -62,6 +62,21 @@ export function collateralFor(pricePerSecond: bigint, collateralSeconds: bigint)
 }
 
 /**
+ * Stake a bid at `pricePerSecond` reserves on an order whose maximum is `maxPricePerSecond`: the collateral of a bid
+ * at `minBidCollateralBps` of the maximum at least, so that a bid far below the maximum still backs the lease it may
+ * win. The reservation becomes the lease's collateral. Mirrors `OrderBook.placeBid`.
+ */
+export function bidReservation(
+  pricePerSecond: bigint,
+  maxPricePerSecond: bigint,
+  minBidCollateralBps: bigint,
+  collateralSeconds: bigint,
+): bigint {
+  const floor = (maxPricePerSecond * minBidCollateralBps) / BPS;
+  return collateralFor(pricePerSecond > floor ? pricePerSecond : floor, collateralSeconds);
+}
+
+/**
  * The escrow that pays for `seconds` of a lease at `pricePerSecond`: what `LeaseMath.settle` owes for that span, so a
  * deposit of this much runs out exactly `seconds` after it starts.
  */

@@ -46,6 +46,7 @@ export {
 } from "./errors.js";
 export {
   BPS,
+  bidReservation,
   collateralFor,
   escrowFor,
   feeOf,

@@ -57,7 +57,8 @@ export async function considerOrder(ctx: WorkerContext, order: OrderCreatedArgs)
       address: ctx.chain.deployment.contracts.podnetMarket.address,
       abi: podnetMarketAbi,
       functionName: "placeBid",
-      args: [order.orderId, price],
+      // No standing-bidder list: a bid on a full order reverts (MarketBidListMismatch) instead of evicting.
+      args: [order.orderId, price, []],
     });
     const bid = state.data.bids[orderId];
     if (bid?.status === "pending") bid.status = "placed";
@@ -110,7 +111,8 @@ export async function finalizeWonOrders(ctx: WorkerContext, tried: Set<string>):
         address: ctx.chain.deployment.contracts.podnetMarket.address,
         abi: podnetMarketAbi,
         functionName: "finalizeOrder",
-        args: [BigInt(bid.orderId)],
+        // No standing-bidder list: only this provider's own best bid can be matched (no fall-through needed).
+        args: [BigInt(bid.orderId), []],
       });
       ctx.log.info("finalized an auto-accept order this provider won", { orderId: bid.orderId });
     } catch (error) {

@@ -107,9 +107,10 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
     }
     case "ProviderReportedDark": {
       if (!self(ctx, event.args.provider)) return;
-      ctx.log.error("this provider was reported dark: its leases ended and it is jailed until it stakes again", {
+      ctx.log.error("this provider was reported dark: its leases ended and it is jailed (unjail from jailedUntil on)", {
         darkAt: event.args.darkAt,
         slashed: event.args.slashed,
+        jailedUntil: event.args.jailedUntil,
       });
       return;
     }
