@@ -83,21 +83,26 @@ export async function startWorkerProcess(env: Record<string, string>, logName = 
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const apiUrl = `http://127.0.0.1:${env.PODNET_API_PORT}`;
-  let exitCode: number | null | undefined;
-  void exited.then((code) => {
-    exitCode = code;
+  let started = false;
+  // A worker that refuses to start says why and exits: fail with its words at once, not after the timeout.
+  const exitedEarly = exited.then((code) => {
+    if (!started) throw new Error(`worker exited with ${code}: ${readFileSync(logFile, "utf8").slice(-2000)}`);
   });
+  exitedEarly.catch(() => undefined);
   await waitForOrKill(child, () =>
-    waitFor(
-      "the worker's /health",
-      async () => {
-        if (exitCode !== undefined)
-          throw new Error(`worker exited with ${exitCode}: ${readFileSync(logFile, "utf8").slice(-2000)}`);
-        const response = await fetch(`${apiUrl}/health`).catch(() => undefined);
-        return response?.ok ? true : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 100 },
-    ),
+    Promise.race([
+      waitFor(
+        "the worker's /health",
+        async () => {
+          const response = await fetch(`${apiUrl}/health`).catch(() => undefined);
+          return response?.ok ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      ).then(() => {
+        started = true;
+      }),
+      exitedEarly,
+    ]),
   );
   const ingressPort = Number(env.PODNET_INGRESS_PORT);
   return {
