@@ -232,6 +232,10 @@ beforeAll(async () => {
       // Every part of the sandbox must be enforced here: a machine without them fails at the worker's start.
       PODNET_REQUIRE_SANDBOX: "true",
       PODNET_LEASE_DISK_ALLOWANCE: "24",
+      // Blobs go as soon as their last lease ended (the default keeps them 10 minutes for a redeploy).
+      PODNET_BLOB_RETENTION_SEC: "0",
+      // What a real provider has: no source host exempt from the public-address rule.
+      PODNET_PRIVATE_SOURCE_HOSTS: "[]",
     },
   });
   provider = P.address;

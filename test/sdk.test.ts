@@ -138,8 +138,6 @@ beforeAll(async () => {
   const common = {
     capacity: { cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 },
     attributes: ["region=eu"],
-    // The providers serve each other's blobs on loopback here; a real provider fetches only from public addresses.
-    env: { PODNET_PRIVATE_SOURCE_HOSTS: JSON.stringify(["127.0.0.1"]) },
   };
   [A, B] = await Promise.all([
     devnet.startProvider({ index: 7, ...common, pricing: PRICING_A }),

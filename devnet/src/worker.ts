@@ -31,7 +31,8 @@ export interface WorkerProcess {
 
 /**
  * The environment of a worker on `chain`: API and ingress on 127.0.0.1, the chain polled every 100 ms and pods
- * reconciled every second (so tests and benchmarks measure the worker, not its timers), a stake of 1,000 tokens.
+ * reconciled every second (so tests and benchmarks measure the worker, not its timers), a stake of 1,000 tokens,
+ * blob sources on 127.0.0.1 allowed (the other local providers).
  * `extra` wins over all of it.
  */
 export function workerEnv(
@@ -53,6 +54,8 @@ export function workerEnv(
     PODNET_RECONCILE_INTERVAL_MS: "1000",
     PODNET_LOG_LEVEL: "debug",
     PODNET_STAKE: String(1000n * TOKEN),
+    // A local marketplace: providers serve each other's blobs on loopback (a real one fetches only public sources).
+    PODNET_PRIVATE_SOURCE_HOSTS: JSON.stringify(["127.0.0.1"]),
     ...opts.extra,
   };
 }

@@ -111,6 +111,8 @@ const schema = z.strictObject({
    * the unpacked size of its images.
    */
   leaseDiskAllowance: z.coerce.number().int().min(1).default(2048),
+  /** Seconds a blob stays after the last lease that used it ended (then it is deleted). */
+  blobRetentionSec: z.coerce.number().int().min(0).default(600),
   /** What pods may reach besides their own network: `public` (the internet, not private ranges) or `none`. */
   podEgress: z.enum(["public", "none"]).default("public"),
   /**

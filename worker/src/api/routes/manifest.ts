@@ -96,6 +96,8 @@ export function manifestRoutes({ ctx, auth }: ApiDeps) {
       }
     }
     for (const [cid, urls] of Object.entries(upload.data.sources)) {
+      // A blob stored here is never fetched: its sources do not matter.
+      if (ctx.blobs.has(cid)) continue;
       urls.forEach((url, i) => {
         // Never echo the URL: it may carry credentials.
         const host = new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase();
