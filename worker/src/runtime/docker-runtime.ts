@@ -8,6 +8,7 @@
  */
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
+import type { AttestationDocument } from "@podnet/sdk/protocol";
 import type Dockerode from "dockerode";
 import type { Address, Hex } from "viem";
 import {
@@ -75,23 +76,14 @@ export interface RuntimeContainer {
   createdAt: number;
 }
 
-/** The engine, as the attestation document describes it. */
-export interface RuntimeInfo {
-  version: string;
-  os: string;
-  arch: string;
-  /** cgroup version and driver, e.g. `v1 cgroupfs`. */
-  cgroup: string;
-  kernel: string;
-  /** runc's version as the engine reports it (`docker version` components). */
-  runc: string | null;
-  storageDriver: string;
+/** The engine: what the attestation document's `runtime` states about it, and what the sandbox status reads. */
+export type RuntimeInfo = Omit<AttestationDocument["runtime"], "kind"> & {
   /** The file system under the storage driver (`Backing Filesystem`), when the engine reports one. */
   backingFilesystem: string | null;
   dockerRootDir: string;
   /** The engine's security options (`docker info`): seccomp profile or null, AppArmor profile or null, userns, rootless. */
   security: { seccomp: string | null; apparmor: string | null; userns: boolean; rootless: boolean };
-}
+};
 
 /** Options of {@link DockerRuntime.logs}. */
 export interface LogOptions {
@@ -320,15 +312,21 @@ export class DockerRuntime {
       if (used.has(image.Id)) continue;
       for (const tag of image.RepoTags ?? []) {
         if (keep.has(tag) || (only !== undefined && !only.has(tag))) continue;
-        try {
-          await this.#docker.getImage(tag).remove();
-          removed.push(tag);
-        } catch (error) {
-          if (dockerStatus(error) !== 404 && dockerStatus(error) !== 409) throw error;
-        }
+        if (await this.#removeImage(tag)) removed.push(tag);
       }
     }
     return removed;
+  }
+
+  /** Removes an image by reference; false when a container still uses it (409) or it is gone (404). */
+  async #removeImage(ref: string): Promise<boolean> {
+    try {
+      await this.#docker.getImage(ref).remove();
+      return true;
+    } catch (error) {
+      if (dockerStatus(error) !== 404 && dockerStatus(error) !== 409) throw error;
+      return false;
+    }
   }
 
   /** The id of a local image (by id or tag), or undefined when the engine does not have it. */
@@ -351,13 +349,7 @@ export class DockerRuntime {
         removed.push(ref);
         continue;
       }
-      if (used.has(id)) continue;
-      try {
-        await this.#docker.getImage(ref).remove();
-        removed.push(ref);
-      } catch (error) {
-        if (dockerStatus(error) !== 404 && dockerStatus(error) !== 409) throw error;
-      }
+      if (!used.has(id) && (await this.#removeImage(ref))) removed.push(ref);
     }
     return removed;
   }

@@ -60,6 +60,8 @@ export class PodFirewall {
   readonly chains: { input: string; forward: string; pod: string };
   readonly #opts: PodFirewallOptions;
   readonly #run: IptablesRunner;
+  /** Subnets whose rules this process installed or found: every pod start asks, iptables need not answer each time. */
+  readonly #known = new Set<string>();
 
   constructor(opts: PodFirewallOptions) {
     const p8 = opts.provider.slice(2, 10).toUpperCase();
@@ -115,11 +117,14 @@ export class PodFirewall {
 
   /** Adds a pod subnet's rules unless they are there (checked by its last rule, added last). */
   async addSubnet(subnet: string): Promise<void> {
+    if (this.#known.has(subnet)) return;
     const rules = this.subnetRules(subnet);
-    if (await this.#run(["-C", ...(rules.at(-1) as string[])])) return;
-    for (const rule of rules) {
-      if (!(await this.#run(["-C", ...rule]))) await this.#must(["-A", ...rule]);
+    if (!(await this.#run(["-C", ...(rules.at(-1) as string[])]))) {
+      for (const rule of rules) {
+        if (!(await this.#run(["-C", ...rule]))) await this.#must(["-A", ...rule]);
+      }
     }
+    this.#known.add(subnet);
   }
 
   /** The pod subnets that have rules now (from the forward chain). */
@@ -130,6 +135,7 @@ export class PodFirewall {
 
   /** Removes a pod subnet's rules (each one that is there). */
   async removeSubnet(subnet: string): Promise<void> {
+    this.#known.delete(subnet);
     for (const rule of this.subnetRules(subnet)) {
       while (await this.#run(["-D", ...rule])) {
         // A rule added twice (two workers racing) goes entirely.
