@@ -199,9 +199,11 @@ describe("sdk: quotes", () => {
     const ok = await alice.getQuote({
       provider: A.address,
       manifest: manifest(),
-      policy: { maxPricePerSecond: listed, runtimes: ["docker"] },
+      // The test engine runs with userns-remap (script/toolchain/docker.sh), and the attestation says so.
+      policy: { maxPricePerSecond: listed, runtimes: ["docker"], requireUserns: true },
     });
     expect(ok.quote.pricePerSecond).toBe(listed);
+    expect(ok.attestation.sandbox.userns).toBe(true);
   });
 });
 
