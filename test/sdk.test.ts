@@ -135,7 +135,10 @@ beforeAll(async () => {
     })(),
   ]);
   chain = devnet.chain;
-  const common = { capacity: { cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 }, attributes: ["region=eu"] };
+  const common = {
+    capacity: { cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 },
+    attributes: ["region=eu"],
+  };
   [A, B] = await Promise.all([
     devnet.startProvider({ index: 7, ...common, pricing: PRICING_A }),
     devnet.startProvider({ index: 8, ...common, pricing: PRICING_B }),
@@ -196,9 +199,11 @@ describe("sdk: quotes", () => {
     const ok = await alice.getQuote({
       provider: A.address,
       manifest: manifest(),
-      policy: { maxPricePerSecond: listed, runtimes: ["docker"] },
+      // The test engine runs with userns-remap (script/toolchain/docker.sh), and the attestation says so.
+      policy: { maxPricePerSecond: listed, runtimes: ["docker"], requireUserns: true },
     });
     expect(ok.quote.pricePerSecond).toBe(listed);
+    expect(ok.attestation.sandbox.userns).toBe(true);
   });
 });
 

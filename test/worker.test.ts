@@ -23,6 +23,7 @@ import {
   sandboxHostConfig,
   saveImage,
   sealTestImage,
+  startDnsServer,
   tokenBalance,
   type WorkerProcess,
   waitFor,
@@ -51,6 +52,8 @@ let alice: Publisher;
 let bob: Publisher;
 const blobs: Record<string, { cid: string; key: Uint8Array; ciphertext: Uint8Array }> = {};
 let tcpPort: number;
+/** Serves the TXT records that prove custom hosts (`_podnet-lease.<host>`). */
+let dns: Awaited<ReturnType<typeof startDnsServer>>;
 
 /** GET through this worker's ingress with a Host header. */
 const ingress = (host: string, path = "/") => ingressGet(worker.ingressPort, host, path);
@@ -106,6 +109,8 @@ beforeAll(async () => {
   blobs.secret = sealBlob(new TextEncoder().encode(SECRET));
   for (const image of [blobs.v1, blobs.v2]) devnet.untagBlobOnStop(image.cid);
   tcpPort = await freePort();
+  dns = await startDnsServer();
+  devnet.onStop("stop the DNS server", () => dns.close());
   ({
     address: provider,
     encryptionKey,
@@ -120,6 +125,7 @@ beforeAll(async () => {
       PODNET_OUT_OF_FUNDS_GRACE_SEC: "5",
       PODNET_MANIFEST_TIMEOUT_SEC: "300",
       PODNET_TCP_PORT_RANGE: JSON.stringify([tcpPort, tcpPort]),
+      PODNET_DNS_SERVERS: JSON.stringify([dns.address]),
     },
   }));
   alice = await fundedPublisher(chain, 2);
@@ -304,7 +310,7 @@ describe("worker: a pod's life", () => {
 });
 
 describe("worker: TCP ports and custom hosts", () => {
-  it("maps a TCP port to an allocated host port and routes a custom host, both shown in the status", async () => {
+  it("maps a TCP port to an allocated host port and routes a proven custom host, both shown in the status", async () => {
     const manifest: PodManifestInput = {
       version: 1,
       containers: [{ name: "api", image: `blob:${blobs.v1?.cid}`, resources: { cpuMillis: 100, memoryMiB: 32 } }],
@@ -315,7 +321,10 @@ describe("worker: TCP ports and custom hosts", () => {
     };
     const { leaseId } = await deploy(bob, manifest);
     await serving(leaseId, "hello v1");
-    expect((await ingress("shop.example.test")).body).toContain("hello v1");
+    dns.setTxt("_podnet-lease.shop.example.test", [`lease=31337:${leaseId}`]);
+    await waitFor("the proven custom host to be routed", async () =>
+      (await ingress("shop.example.test")).body.includes("hello v1") ? true : undefined,
+    );
     const status = await body(await bob.signedFetch(worker.apiUrl, provider, providerApiPaths.status(leaseId)));
     expect(status.tcp).toEqual([{ container: "api", port: 8080, replica: 0, hostPort: tcpPort }]);
     expect(status.http.map((h: { host: string }) => h.host)).toEqual(
@@ -325,7 +334,7 @@ describe("worker: TCP ports and custom hosts", () => {
     const direct = await fetch(`http://127.0.0.1:${tcpPort}/`);
     expect(await direct.text()).toContain("hello v1");
 
-    // Another lease asking for the same custom host does not get it: first come, first served.
+    // Another lease asking for the same custom host does not get it: the DNS proof names the first lease.
     const second = await deploy(alice, {
       ...manifest,
       containers: [{ ...(manifest.containers[0] as object), resources: { cpuMillis: 101, memoryMiB: 32 } }],

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { HDAccount } from "viem/accounts";
 import { type LocalChain, startLocalChain } from "./chain.js";
 import { type CleanupStep, runCleanup } from "./cleanup.js";
-import { localDocker, removeProviderLeftovers, untagImages } from "./docker.js";
+import { localDocker, removeProviderFirewall, removeProviderLeftovers, untagImages } from "./docker.js";
 import { type Indexer, type IndexerOptions, startIndexer } from "./indexer.js";
 import { type ProviderOptions, type RunningProvider, startProvider } from "./provider.js";
 import { type PublisherClientOptions, publisherClient } from "./publisher.js";
@@ -90,6 +90,10 @@ export class Devnet {
       [
         "remove the pods",
         () => Promise.all(this.providers.map((p) => removeProviderLeftovers(this.docker, p.address))),
+      ],
+      [
+        "remove the pods' firewall rules",
+        () => Promise.all(this.providers.map((p) => removeProviderFirewall(p.address))),
       ],
       ["untag the blob images", () => untagImages(this.docker, this.imageTags)],
       ...this.extraSteps,

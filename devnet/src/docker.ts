@@ -2,6 +2,8 @@
  * The local Docker Engine as the harness sees it: a client, the objects a provider's worker made (found by their
  * labels) and their removal, and the sandbox every pod container must carry.
  */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import Dockerode from "dockerode";
 import type { Address } from "viem";
 
@@ -32,6 +34,27 @@ export async function removeProviderLeftovers(docker: Dockerode, provider: Addre
   await Promise.all(containers.map((c) => quietly(docker.getContainer(c.Id).remove({ force: true, v: true }))));
   await Promise.all(networks.map((n) => quietly(docker.getNetwork(n.Id).remove())));
   await Promise.all(volumes.map((v) => quietly(docker.getVolume(v.Name).remove())));
+}
+
+/**
+ * Removes the iptables chains a provider's worker installed (worker/src/runtime/firewall.ts: PODNET-<p8>-IN, -FWD,
+ * -POD and their jumps). Best effort: nothing to do, or no root, is not an error.
+ */
+export async function removeProviderFirewall(provider: Address): Promise<void> {
+  const run = (args: string[]) =>
+    promisify(execFile)("iptables", ["-w", ...args]).then(
+      () => true,
+      () => false,
+    );
+  const p8 = provider.slice(2, 10).toUpperCase();
+  const [input, forward, pod] = ["IN", "FWD", "POD"].map((suffix) => `PODNET-${p8}-${suffix}`) as [
+    string,
+    string,
+    string,
+  ];
+  while (await run(["-D", "INPUT", "-j", input])) {}
+  while (await run(["-D", "DOCKER-USER", "-j", forward])) {}
+  for (const chain of [input, forward, pod]) if (await run(["-F", chain])) await run(["-X", chain]);
 }
 
 /** The containers (running or not) of lease `leaseId` of `provider`. */

@@ -12,11 +12,13 @@ export { type CleanupStep, cleanupOnSignal, cleanupState, runCleanup } from "./c
 export { contractHandles, contracts, readMarket } from "./contracts.js";
 export { type DeployOptions, deployContracts } from "./deploy.js";
 export { Devnet, type DevnetOptions } from "./devnet.js";
+export { type DnsServer, startDnsServer } from "./dns.js";
 export {
   leaseContainers,
   localDocker,
   providerLabel,
   providerObjects,
+  removeProviderFirewall,
   removeProviderLeftovers,
   sandboxHostConfig,
   untagImages,

@@ -31,7 +31,8 @@ export interface WorkerProcess {
 
 /**
  * The environment of a worker on `chain`: API and ingress on 127.0.0.1, the chain polled every 100 ms and pods
- * reconciled every second (so tests and benchmarks measure the worker, not its timers), a stake of 1,000 tokens.
+ * reconciled every second (so tests and benchmarks measure the worker, not its timers), a stake of 1,000 tokens,
+ * blob sources on 127.0.0.1 allowed (the other local providers).
  * `extra` wins over all of it.
  */
 export function workerEnv(
@@ -53,6 +54,8 @@ export function workerEnv(
     PODNET_RECONCILE_INTERVAL_MS: "1000",
     PODNET_LOG_LEVEL: "debug",
     PODNET_STAKE: String(1000n * TOKEN),
+    // A local marketplace: providers serve each other's blobs on loopback (a real one fetches only public sources).
+    PODNET_PRIVATE_SOURCE_HOSTS: JSON.stringify(["127.0.0.1"]),
     ...opts.extra,
   };
 }
@@ -83,21 +86,26 @@ export async function startWorkerProcess(env: Record<string, string>, logName = 
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const apiUrl = `http://127.0.0.1:${env.PODNET_API_PORT}`;
-  let exitCode: number | null | undefined;
-  void exited.then((code) => {
-    exitCode = code;
+  let started = false;
+  // A worker that refuses to start says why and exits: fail with its words at once, not after the timeout.
+  const exitedEarly = exited.then((code) => {
+    if (!started) throw new Error(`worker exited with ${code}: ${readFileSync(logFile, "utf8").slice(-2000)}`);
   });
+  exitedEarly.catch(() => undefined);
   await waitForOrKill(child, () =>
-    waitFor(
-      "the worker's /health",
-      async () => {
-        if (exitCode !== undefined)
-          throw new Error(`worker exited with ${exitCode}: ${readFileSync(logFile, "utf8").slice(-2000)}`);
-        const response = await fetch(`${apiUrl}/health`).catch(() => undefined);
-        return response?.ok ? true : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 100 },
-    ),
+    Promise.race([
+      waitFor(
+        "the worker's /health",
+        async () => {
+          const response = await fetch(`${apiUrl}/health`).catch(() => undefined);
+          return response?.ok ? true : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      ).then(() => {
+        started = true;
+      }),
+      exitedEarly,
+    ]),
   );
   const ingressPort = Number(env.PODNET_INGRESS_PORT);
   return {

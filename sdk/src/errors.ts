@@ -104,6 +104,7 @@ export type QuoteCheck =
   | "validUntil"
   | "policy.maxPricePerSecond"
   | "policy.requireTee"
+  | "policy.requireUserns"
   | "policy.runtimes";
 
 export type QuoteVerificationErrorType = QuoteVerificationError & { name: "QuoteVerificationError" };

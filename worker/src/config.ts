@@ -106,6 +106,30 @@ const schema = z.strictObject({
     .int()
     .min(1)
     .default(2 * 1024 ** 3),
+  /**
+   * MiB of disk a lease gets for free on top of its paid storageMiB: bounds the blobs its publisher may upload and
+   * the unpacked size of its images.
+   */
+  leaseDiskAllowance: z.coerce.number().int().min(1).default(2048),
+  /** Seconds a blob stays after the last lease that used it ended (then it is deleted). */
+  blobRetentionSec: z.coerce.number().int().min(0).default(600),
+  /** What pods may reach besides their own network: `public` (the internet, not private ranges) or `none`. */
+  podEgress: z.enum(["public", "none"]).default("public"),
+  /**
+   * Refuse to start unless every part of the pod sandbox is enforced (user namespaces, disk quotas, the egress
+   * firewall). Off: the worker starts and reports what is not enforced in /health, the attestation and its log.
+   */
+  requireSandbox: bool.default(false),
+  /**
+   * Blob-source hosts fetched from although they are not public: only for a local marketplace whose providers serve
+   * each other on loopback (the demo, tests). Every other source must resolve to public addresses only.
+   */
+  privateSourceHosts: z.array(z.string().max(253)).max(16).default([]),
+  /** DNS servers (`ip` or `ip:port`) custom-host proofs are looked up with; empty: the system's resolver. */
+  dnsServers: z
+    .array(z.string().regex(/^[0-9a-fA-F.:[\]]+$/, "must be ip or ip:port"))
+    .max(8)
+    .default([]),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 
@@ -126,7 +150,15 @@ const envName = (field: string) => `PODNET_${field.replace(/([a-z0-9])([A-Z])/g,
 const flagName = (field: string) => `--${field.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()}`;
 const fields = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
 // Nested values (pricing, capacity, ...) arrive as JSON in env vars and flags.
-const jsonFields = new Set(["pricing", "capacity", "attributes", "bidding", "tcpPortRange"]);
+const jsonFields = new Set([
+  "pricing",
+  "capacity",
+  "attributes",
+  "bidding",
+  "tcpPortRange",
+  "dnsServers",
+  "privateSourceHosts",
+]);
 
 export class ConfigError extends Error {
   override name = "ConfigError";

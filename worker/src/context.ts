@@ -5,7 +5,9 @@ import type { WorkerConfig } from "./config.js";
 import type { Logger } from "./log.js";
 import type { ProviderProfile } from "./market/provider-profile.js";
 import type { Metrics } from "./metrics.js";
+import type { HostProofs } from "./pods/host-proofs.js";
 import type { DockerRuntime } from "./runtime/docker-runtime.js";
+import type { SandboxStatus } from "./runtime/sandbox.js";
 import type { BlobStore } from "./store/blob-store.js";
 import type { ManifestStore } from "./store/manifest-store.js";
 import type { WorkerState } from "./store/worker-state.js";
@@ -18,6 +20,10 @@ export interface WorkerContext {
   manifests: ManifestStore;
   blobs: BlobStore;
   runtime: DockerRuntime;
+  /** What of the pod sandbox this machine enforces (found at start). */
+  sandbox: SandboxStatus;
+  /** Custom hosts proven by DNS, and their checks. */
+  hostProofs: HostProofs;
   txs: TxQueue;
   log: Logger;
   metrics: Metrics;

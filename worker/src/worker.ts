@@ -15,10 +15,14 @@ import { applyChainEvents } from "./market/events.js";
 import { MoneyLoop } from "./market/money.js";
 import { readProfile } from "./market/provider-profile.js";
 import { createMetrics } from "./metrics.js";
+import { HostProofs } from "./pods/host-proofs.js";
 import { Reconciler } from "./pods/reconciler.js";
 import { RouteTable } from "./pods/routes.js";
-import { assertTmpfs } from "./pods/secrets.js";
+import { assertSecretsDir } from "./pods/secrets.js";
 import { DockerRuntime } from "./runtime/docker-runtime.js";
+import { PodFirewall } from "./runtime/firewall.js";
+import { rootfsQuotaDriver, type SandboxStatus, sandboxStatus } from "./runtime/sandbox.js";
+import { volumeQuotasAvailable } from "./runtime/volume-quota.js";
 import { BlobStore } from "./store/blob-store.js";
 import { ManifestStore } from "./store/manifest-store.js";
 import { WorkerState } from "./store/worker-state.js";
@@ -43,13 +47,8 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   const chain = await connectChain(config);
   const docker = new Dockerode({ socketPath: config.dockerSocket });
-  const runtime = new DockerRuntime({ docker, provider: chain.account.address, tcpBindIp: config.tcpBindIp });
-  try {
-    await runtime.ping();
-  } catch (error) {
-    throw new Error(`dockerSocket: no Docker Engine answers at ${config.dockerSocket} (${(error as Error).message})`);
-  }
-  assertTmpfs(config.secretsDir);
+  const { runtime, sandbox } = await sandboxedRuntime(config, docker, chain.account.address, log);
+  assertSecretsDir(config.secretsDir);
   const encryption = deriveEncryptionKeyPair(config.providerKey);
   const profile = await readProfile(chain);
   if (!profile.registered) {
@@ -66,7 +65,8 @@ export async function startWorker(
     chain.deployment.deployBlock,
   );
   const metrics = createMetrics();
-  const routes = new RouteTable(config.ingressDomain);
+  const hostProofs = new HostProofs({ state, chainId: chain.chainId, servers: config.dnsServers, log });
+  const routes = new RouteTable(config.ingressDomain, (host, leaseId) => hostProofs.holds(host, leaseId));
   let reconciler: Reconciler | undefined;
   let follower: ChainFollower | undefined;
   const ctx: WorkerContext = {
@@ -74,8 +74,10 @@ export async function startWorker(
     chain,
     state,
     manifests: new ManifestStore(config.dataDir),
-    blobs: new BlobStore(config.dataDir, config.maxBlobBytes),
+    blobs: new BlobStore(config.dataDir, config.maxBlobBytes, config.privateSourceHosts),
     runtime,
+    sandbox,
+    hostProofs,
     txs: new TxQueue(chain, log),
     log,
     metrics,
@@ -143,6 +145,56 @@ export async function startWorker(
       state.saveNow();
     },
   };
+}
+
+/**
+ * The Docker runtime with every part of the pod sandbox this machine can enforce: the egress firewall (installed and
+ * restored for the pod networks that exist), root file system and volume quotas where the storage driver allows them;
+ * and the status of each part. What is not enforced is logged, and with `requireSandbox` it stops the start.
+ */
+async function sandboxedRuntime(
+  config: WorkerConfig,
+  docker: Dockerode,
+  provider: `0x${string}`,
+  log: Logger,
+): Promise<{ runtime: DockerRuntime; sandbox: SandboxStatus }> {
+  const probe = new DockerRuntime({ docker, provider });
+  try {
+    await probe.ping();
+  } catch (error) {
+    throw new Error(`dockerSocket: no Docker Engine answers at ${config.dockerSocket} (${(error as Error).message})`);
+  }
+  const info = await probe.info();
+  const firewall = new PodFirewall({ provider, pool: config.podNetworkPool, egress: config.podEgress });
+  let firewallOk = await firewall.available();
+  if (firewallOk) {
+    try {
+      await firewall.install();
+    } catch (error) {
+      log.warn("egress firewall not installed", { error: (error as Error).message });
+      firewallOk = false;
+    }
+  }
+  const rootfs = rootfsQuotaDriver(info);
+  const volumes = rootfs === "btrfs" && (await volumeQuotasAvailable(info.dockerRootDir));
+  const sandbox = sandboxStatus(info, {
+    firewall: firewallOk,
+    volumeQuota: volumes,
+    publicEgress: config.podEgress === "public",
+  });
+  for (const part of sandbox.notEnforced) log.warn("sandbox: not enforced", { part });
+  if (config.requireSandbox && sandbox.notEnforced.length > 0) {
+    throw new Error(`requireSandbox: not enforced on this machine: ${sandbox.notEnforced.join("; ")}`);
+  }
+  const runtime = new DockerRuntime({
+    docker,
+    provider,
+    tcpBindIp: config.tcpBindIp,
+    ...(firewallOk ? { firewall } : {}),
+    quotas: { ...(rootfs ? { rootfs } : {}), volumes },
+  });
+  if (firewallOk) await runtime.restoreFirewall();
+  return { runtime, sandbox };
 }
 
 function listen(start: (ready: () => void) => Server): Promise<Server> {

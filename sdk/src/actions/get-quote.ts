@@ -31,6 +31,8 @@ export type QuotePolicy = {
   requireTee?: boolean;
   /** Accepted `attestation.runtime.kind` values, e.g. `["docker"]`. */
   runtimes?: readonly string[];
+  /** Refuse machines whose attestation does not state user namespaces (root in a pod would be root on the host). */
+  requireUserns?: boolean;
 };
 
 export type GetQuoteParameters = {
@@ -217,6 +219,9 @@ async function verifyQuote(
     fail("policy.maxPricePerSecond", `price ${quote.pricePerSecond} is above ${policy.maxPricePerSecond}`);
   }
   if (policy.requireTee && !attestation.tee) fail("policy.requireTee", "the attestation carries no TEE evidence");
+  if (policy.requireUserns && attestation.sandbox?.userns !== true) {
+    fail("policy.requireUserns", "the attestation does not state user namespaces (root in a pod is root on the host)");
+  }
   if (policy.runtimes && !policy.runtimes.includes(attestation.runtime?.kind)) {
     fail("policy.runtimes", `runtime ${attestation.runtime?.kind} is not one of ${policy.runtimes.join(", ")}`);
   }

@@ -6,6 +6,7 @@ export {
   providerRegistryAbi,
   timelockControllerAbi,
 } from "./abis.js";
+export { isLocalHostName, isPublicAddress, parseIPv4 } from "./addresses.js";
 export { type ApiErrorBody, apiErrorBody, apiErrorBodySchema, parseApiErrorBody } from "./api-error.js";
 export { type ApiRoute, apiRoute, type HttpMethod, type PathArgs } from "./api-route.js";
 export { decodeAttribute, encodeAttribute } from "./attributes.js";
@@ -74,6 +75,7 @@ export {
   DEFAULT_PIDS_LIMIT,
   formatPath,
   MAX_MANIFEST_BYTES,
+  MAX_NOFILE,
   MAX_SECRET_FILE_BYTES,
   ManifestError,
   type ManifestErrorType,
@@ -81,12 +83,14 @@ export {
   manifestBlobs,
   manifestHash,
   manifestResources,
+  PIDS_PER_MEMORY_MIB,
   type PodContainer,
   type PodManifest,
   type PodManifestInput,
   type PodVolume,
   parseManifest,
   podManifestJsonSchema,
+  registryHost,
 } from "./manifest.js";
 export { isValidPricePerSecond, pricePerSecond } from "./pricing.js";
 export {

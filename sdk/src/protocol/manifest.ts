@@ -1,5 +1,6 @@
 import { type Hex, keccak256, stringToBytes } from "viem";
 import { z } from "zod";
+import { isLocalHostName } from "./addresses.js";
 import { canonicalJson } from "./canonical-json.js";
 import { isContentId } from "./content-id.js";
 import { PodnetError } from "./errors.js";
@@ -18,8 +19,15 @@ import type { Resources } from "./types.js";
 export const MAX_MANIFEST_BYTES = 64 * 1024;
 /** Largest decrypted secret file, in bytes. */
 export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
-/** Processes per container when the manifest does not say. */
+/** Processes per container when the manifest does not say; also what any container may have whatever its memory. */
 export const DEFAULT_PIDS_LIMIT = 256;
+/**
+ * Processes a container may have per MiB of memory beyond {@link DEFAULT_PIDS_LIMIT}: every process costs the host
+ * kernel memory, so processes are priced through the memory the lease pays for.
+ */
+export const PIDS_PER_MEMORY_MIB = 16;
+/** Most open files (`ulimits.nofile`) a container may ask for. */
+export const MAX_NOFILE = 65536;
 
 const UINT32_MAX = 2 ** 32 - 1;
 
@@ -36,7 +44,21 @@ const image = z
   .refine(
     (ref) => REGISTRY_IMAGE.test(ref) || (ref.startsWith("blob:") && isContentId(ref.slice(5))),
     "must be a registry image pinned by digest (name@sha256:<64 hex>) or an encrypted image blob (blob:<content id>)",
+  )
+  .refine(
+    (ref) => ref.startsWith("blob:") || !isLocalHostName(registryHost(ref) ?? ""),
+    "must not name a registry on loopback or a private address (the provider would fetch from its own network)",
   );
+
+/** The registry host of an image reference (`host[:port]/...`, without the port), or undefined for Docker Hub. */
+export function registryHost(ref: string): string | undefined {
+  const slash = ref.indexOf("/");
+  if (slash < 0) return undefined;
+  const first = ref.slice(0, slash);
+  // Docker's rule: the first component is a registry when it has a dot or a port, or is localhost.
+  if (!first.includes(".") && !first.includes(":") && first !== "localhost") return undefined;
+  return first.replace(/:\d+$/, "");
+}
 
 const blobId = z.string().refine(isContentId, "must be a content id (CIDv1, raw, sha2-256)");
 
@@ -87,6 +109,10 @@ const container = z.strictObject({
   env: z.record(envName, z.string().max(32 * 1024)).default({}),
   resources,
   mounts: z.array(mount).max(16).default([]),
+  /** Process limits beyond the defaults; `nofile` caps open files (default 4096). */
+  ulimits: z.strictObject({ nofile: z.int().min(64).max(MAX_NOFILE) }).optional(),
+  /** Mount the image's file system read-only (writes only to volumes). */
+  readOnlyRootfs: z.boolean().optional(),
 });
 
 const sizedVolume = { name, sizeMiB: z.int().min(1).max(UINT32_MAX) };
@@ -155,6 +181,13 @@ const manifestShape = z
     );
     const volumes = new Map(manifest.volumes.map((v) => [v.name, v]));
     manifest.containers.forEach((c, ci) => {
+      const allowed = Math.max(DEFAULT_PIDS_LIMIT, PIDS_PER_MEMORY_MIB * c.resources.memoryMiB);
+      if (c.resources.pids > allowed) {
+        issue(
+          ["containers", ci, "resources", "pids"],
+          `${c.resources.pids} processes need ${Math.ceil(c.resources.pids / PIDS_PER_MEMORY_MIB)} MiB of memory (${PIDS_PER_MEMORY_MIB} per MiB beyond ${DEFAULT_PIDS_LIMIT}); this container has ${c.resources.memoryMiB}`,
+        );
+      }
       duplicates(
         c.mounts,
         (m) => m.path,

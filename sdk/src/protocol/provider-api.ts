@@ -35,8 +35,44 @@ export interface AttestationDocument {
   version: 1;
   provider: Address;
   worker: { name: string; version: string };
-  runtime: { kind: "docker"; version: string; os: string; arch: string; cgroup: string; kernel: string };
-  sandbox: { privileged: false; hostNetwork: false; hostPaths: false; devices: false; capabilities: "none" };
+  runtime: {
+    kind: "docker";
+    version: string;
+    os: string;
+    arch: string;
+    /** cgroup version and driver, e.g. `v1 cgroupfs`. */
+    cgroup: string;
+    kernel: string;
+    /** runc's version as the engine reports it, or null when it does not. */
+    runc: string | null;
+    /** The engine's storage driver (`btrfs`, `overlay2`, ...). */
+    storageDriver: string;
+  };
+  /**
+   * The pod sandbox. The first five hold for every pod (the worker sets them, the manifest cannot); the rest is what
+   * the engine and the worker found they enforce on this machine, from `docker info` and the worker's own checks.
+   */
+  sandbox: {
+    privileged: false;
+    hostNetwork: false;
+    hostPaths: false;
+    devices: false;
+    capabilities: "none";
+    /** Pods run in a user namespace: root in a pod is not root on the host. */
+    userns: boolean;
+    /** The engine's seccomp profile, or null when none is applied. */
+    seccomp: string | null;
+    /** The engine's AppArmor profile, or null. */
+    apparmor: string | null;
+    /** Root file systems and volumes are capped at the sizes the manifest pays for. */
+    diskQuota: boolean;
+    /** Pods cannot reach the host, private ranges, link-local (cloud metadata) or other pods. */
+    egressFirewall: boolean;
+    /** Pods may reach the public internet. */
+    publicEgress: boolean;
+    /** What of the above is not enforced here, in words (empty when everything is). */
+    notEnforced: string[];
+  };
   tee: null | { kind: string; evidence: string };
   issuedAt: number;
 }

@@ -48,7 +48,7 @@ beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), "podnet-api-"));
   dockerDown = undefined;
   ctx = {
-    config: { dataDir, maxBlobBytes: 4096, ingressPort: 8080, podNetworkPrefix: 24 },
+    config: { dataDir, maxBlobBytes: 4096, ingressPort: 8080, podNetworkPrefix: 24, leaseDiskAllowance: 2048 },
     chain: {
       account: provider,
       chainId,
@@ -56,7 +56,15 @@ beforeEach(() => {
       publicClient: { readContract: async ({ args }: { args: [bigint] }) => getLease(args[0]) },
     },
     state: {
-      data: { cursor: 5, leases: {}, events: { "7": [{ at: 1, type: "manifest", message: "received" }] } },
+      data: {
+        cursor: 5,
+        leases: {
+          "7": { id: "7", status: "active", resources: { cpuMillis: 100, memoryMiB: 64, storageMiB: 0 } },
+        },
+        leaseBlobs: {},
+        events: { "7": [{ at: 1, type: "manifest", message: "received" }] },
+      },
+      save: () => undefined,
     },
     blobs: new BlobStore(dataDir, 4096),
     runtime: {
@@ -64,7 +72,25 @@ beforeEach(() => {
         if (dockerDown) throw new Error(dockerDown);
       },
       listContainers: async () => [],
-      info: async () => ({ version: "27.0.0", os: "linux", arch: "x86_64", cgroup: "2", kernel: "6.1.0" }),
+      info: async () => ({
+        version: "27.0.0",
+        os: "linux",
+        arch: "x86_64",
+        cgroup: "2",
+        kernel: "6.1.0",
+        runc: "1.1.5",
+        storageDriver: "btrfs",
+      }),
+    },
+    sandbox: {
+      userns: true,
+      seccomp: "default",
+      apparmor: null,
+      rootfsQuota: true,
+      volumeQuota: true,
+      egressFirewall: true,
+      publicEgress: true,
+      notEnforced: [],
     },
     metrics: createMetrics(),
     log: createLogger("error", () => undefined),

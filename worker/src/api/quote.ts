@@ -17,12 +17,36 @@ export const WORKER_VERSION = "0.1.0";
 /** What this worker states about its machine; its hash goes into every quote it signs. */
 export async function attestationDocument(ctx: WorkerContext, issuedAt: number): Promise<AttestationDocument> {
   const info = await ctx.runtime.info();
+  const { sandbox } = ctx;
   return {
     version: 1,
     provider: ctx.chain.account.address,
     worker: { name: "podnet-worker", version: WORKER_VERSION },
-    runtime: { kind: "docker", ...info },
-    sandbox: { privileged: false, hostNetwork: false, hostPaths: false, devices: false, capabilities: "none" },
+    runtime: {
+      kind: "docker",
+      version: info.version,
+      os: info.os,
+      arch: info.arch,
+      cgroup: info.cgroup,
+      kernel: info.kernel,
+      runc: info.runc,
+      storageDriver: info.storageDriver,
+    },
+    // Measured at the worker's start (docker info and its own checks), not a constant: see runtime/sandbox.ts.
+    sandbox: {
+      privileged: false,
+      hostNetwork: false,
+      hostPaths: false,
+      devices: false,
+      capabilities: "none",
+      userns: sandbox.userns,
+      seccomp: sandbox.seccomp,
+      apparmor: sandbox.apparmor,
+      diskQuota: sandbox.rootfsQuota && sandbox.volumeQuota,
+      egressFirewall: sandbox.egressFirewall,
+      publicEgress: sandbox.publicEgress,
+      notEnforced: sandbox.notEnforced,
+    },
     tee: null,
     issuedAt,
   };

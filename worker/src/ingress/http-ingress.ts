@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, request, type Server, type ServerRe
 import { connect } from "node:net";
 import type { Metrics } from "../metrics.js";
 import type { RouteTable } from "../pods/routes.js";
+import { narrowCookies } from "./cookies.js";
 
 /**
  * The pods' HTTP ingress: routes a request by its Host header to a replica of the pod that serves that host
@@ -55,6 +56,8 @@ function forward(routes: RouteTable, metrics: Metrics, req: IncomingMessage, res
     },
     (answer) => {
       metrics.ingressRequests.inc({ status: String(answer.statusCode ?? 0) });
+      const cookies = answer.headers["set-cookie"];
+      if (cookies) answer.headers["set-cookie"] = narrowCookies(cookies, req.headers.host ?? "");
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     },

@@ -3,6 +3,7 @@ import type { WorkerContext } from "../context.js";
 import type { RuntimeContainer } from "../runtime/docker-runtime.js";
 import type { StoredManifest } from "../store/manifest-store.js";
 import type { LeaseRecord } from "../store/worker-state.js";
+import { collectBlobs } from "./blob-collection.js";
 import { collectUnusedImages, ensureImage } from "./images.js";
 import type { RouteTable } from "./routes.js";
 import { removeSecrets, writeSecrets } from "./secrets.js";
@@ -69,6 +70,11 @@ export class Reconciler {
       await collectUnusedImages(this.ctx).catch((error) =>
         this.ctx.log.warn("image collection failed", { error: (error as Error).message }),
       );
+      try {
+        collectBlobs(this.ctx);
+      } catch (error) {
+        this.ctx.log.warn("blob collection failed", { error: (error as Error).message });
+      }
     }
   }
 
@@ -132,6 +138,8 @@ export class Reconciler {
           ctx.manifests.remove(leaseId);
           this.releasePorts(leaseId);
           releaseSubnet(ctx.state, leaseId);
+          ctx.hostProofs.release(leaseId);
+          collectBlobs(ctx);
         }
         if (actual.length > 0) {
           ctx.state.recordEvent(
@@ -151,7 +159,7 @@ export class Reconciler {
     const expected = manifest.containers.length * manifest.replicas;
     const healthy = current.length === expected && current.every((c) => c.state === "running");
     if (healthy && stale.length === 0) {
-      this.setRoutes(leaseId, manifest, current);
+      await this.setRoutes(leaseId, manifest, current);
       this.markRunning(leaseId, desired);
       return;
     }
@@ -180,7 +188,7 @@ export class Reconciler {
         networkSubnet,
       }),
     );
-    this.setRoutes(leaseId, manifest, containers);
+    await this.setRoutes(leaseId, manifest, containers);
     // Docker restarts a crashing process by itself (restart policy); the publisher must see it as failing, not running.
     const down = containers.filter((c) => c.state !== "running");
     if (down.length > 0) {
@@ -208,7 +216,8 @@ export class Reconciler {
     this.ctx.state.recordEvent(leaseId, "running", `pod running spec ${desired.specHash}`);
   }
 
-  private setRoutes(leaseId: string, manifest: PodManifest, containers: RuntimeContainer[]) {
+  private async setRoutes(leaseId: string, manifest: PodManifest, containers: RuntimeContainer[]) {
+    await this.ctx.hostProofs.refresh(leaseId, manifest);
     this.routes.set(leaseId, manifest, (container, port) =>
       containers
         .filter((c) => c.container === container && c.httpPorts[port] !== undefined)

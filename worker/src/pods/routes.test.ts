@@ -20,9 +20,12 @@ const targetsOf =
   (container: string, port: number) =>
     Array.from({ length: replicas }, (_, r) => `127.0.0.1:${base + port + container.length * 1000 + r}`);
 
+/** Every custom host is proven for every lease (the proof itself is host-proofs.ts's business). */
+const proven = () => true;
+
 describe("RouteTable", () => {
   it("generates l<id>.<domain> for the first HTTP expose and l<id>-<container>-<port>.<domain> for each", () => {
-    const routes = new RouteTable(DOMAIN);
+    const routes = new RouteTable(DOMAIN, proven);
     const m = manifest([
       { container: "web", port: 80 },
       { container: "web", port: 8080 },
@@ -49,7 +52,7 @@ describe("RouteTable", () => {
   });
 
   it("serves nothing for a pod without HTTP exposes", () => {
-    const routes = new RouteTable(DOMAIN);
+    const routes = new RouteTable(DOMAIN, proven);
     const m = parseManifest({
       version: 1,
       containers: [{ name: "db", image: IMAGE, resources: { cpuMillis: 100, memoryMiB: 64 } }],
@@ -62,7 +65,7 @@ describe("RouteTable", () => {
   });
 
   it("round-robins across the replicas of a route", () => {
-    const routes = new RouteTable(DOMAIN);
+    const routes = new RouteTable(DOMAIN, proven);
     routes.set("3", manifest([{ container: "web", port: 80 }]), () => [
       "127.0.0.1:1001",
       "127.0.0.1:1002",
@@ -83,7 +86,7 @@ describe("RouteTable", () => {
   });
 
   it("resolves Host headers with a port or in upper case, and nothing for unknown or missing hosts", () => {
-    const routes = new RouteTable(DOMAIN);
+    const routes = new RouteTable(DOMAIN, proven);
     routes.set("9", manifest([{ container: "web", port: 80, host: "app.example.com" }]), () => ["127.0.0.1:4000"]);
     expect(routes.resolve("L9.Pods.LocalHost:8080")).toBe("127.0.0.1:4000");
     expect(routes.resolve("APP.EXAMPLE.COM:443")).toBe("127.0.0.1:4000");
@@ -94,39 +97,38 @@ describe("RouteTable", () => {
   });
 
   it("resolves nothing for a route whose pod has no replica listening", () => {
-    const routes = new RouteTable(DOMAIN);
+    const routes = new RouteTable(DOMAIN, proven);
     routes.set("4", manifest([{ container: "web", port: 80 }]), () => []);
     expect(routes.hostsOf("4")).toContain("l4.pods.localhost");
     expect(routes.resolve("l4.pods.localhost")).toBeUndefined();
   });
 
-  it("gives a custom host to the first lease that asks, and to the next one only once the first is gone", () => {
-    const routes = new RouteTable(DOMAIN);
+  it("routes a custom host only to the lease its DNS proof names, and moves it when the proof does", () => {
+    let holder = "1";
+    const routes = new RouteTable(DOMAIN, (host, leaseId) => host === "shop.example.com" && leaseId === holder);
     const custom = { container: "web", port: 80, host: "shop.example.com" };
     routes.set("1", manifest([custom]), () => ["127.0.0.1:1111"]);
     routes.set("2", manifest([custom]), () => ["127.0.0.1:2222"]);
     expect(routes.hostsOf("1")).toContain("shop.example.com");
-    expect(routes.hostsOf("2")).not.toContain("shop.example.com");
     expect(routes.hostsOf("2")).toEqual(["l2.pods.localhost", "l2-web-80.pods.localhost"]);
     expect(routes.resolve("shop.example.com")).toBe("127.0.0.1:1111");
 
-    // The holder setting its routes again keeps the host.
-    routes.set("1", manifest([custom]), () => ["127.0.0.1:1112"]);
-    expect(routes.resolve("shop.example.com")).toBe("127.0.0.1:1112");
-    routes.set("2", manifest([custom]), () => ["127.0.0.1:2222"]);
-    expect(routes.resolve("shop.example.com")).toBe("127.0.0.1:1112");
-
-    routes.remove("1");
-    // Removal alone does not hand the host over ...
+    // The proof now names lease 2: once both set their routes again, lease 2 serves it.
+    holder = "2";
+    routes.set("1", manifest([custom]), () => ["127.0.0.1:1111"]);
     expect(routes.resolve("shop.example.com")).toBeUndefined();
-    // ... the next time lease 2's routes are set, it gets it.
     routes.set("2", manifest([custom]), () => ["127.0.0.1:2222"]);
-    expect(routes.hostsOf("2")).toContain("shop.example.com");
     expect(routes.resolve("shop.example.com")).toBe("127.0.0.1:2222");
   });
 
-  it("does not let a custom host under the ingress domain take or delete another lease's route", () => {
+  it("routes no custom host without a proof", () => {
     const routes = new RouteTable(DOMAIN);
+    routes.set("1", manifest([{ container: "web", port: 80, host: "shop.example.com" }]), () => ["127.0.0.1:1111"]);
+    expect(routes.resolve("shop.example.com")).toBeUndefined();
+  });
+
+  it("does not let a custom host under the ingress domain take or delete another lease's route", () => {
+    const routes = new RouteTable(DOMAIN, proven);
     // Lease 7 asks for the generated name of lease 8 before lease 8 exists: names under the domain are not given out.
     const squatter = manifest([{ container: "web", port: 80, host: "l8.pods.localhost" }]);
     routes.set("7", squatter, () => ["127.0.0.1:7777"]);
@@ -150,7 +152,7 @@ describe("RouteTable", () => {
   });
 
   it("removes the custom hosts a lease holds along with its generated ones", () => {
-    const routes = new RouteTable(DOMAIN);
+    const routes = new RouteTable(DOMAIN, proven);
     routes.set("7", manifest([{ container: "web", port: 80, host: "shop.example.test" }]), () => ["127.0.0.1:7777"]);
     expect(routes.resolve("shop.example.test")).toBe("127.0.0.1:7777");
     routes.remove("7");
@@ -159,7 +161,7 @@ describe("RouteTable", () => {
   });
 
   it("replaces a lease's routes on set and drops them all on remove", () => {
-    const routes = new RouteTable(DOMAIN);
+    const routes = new RouteTable(DOMAIN, proven);
     routes.set(
       "5",
       manifest([

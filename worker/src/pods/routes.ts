@@ -10,13 +10,18 @@ export interface HttpRoute {
 
 /**
  * Host name → pod, for the ingress. Every HTTP expose gets `l<lease>-<container>-<port>.<domain>`, the first one also
- * `l<lease>.<domain>`, and a custom `host` from the manifest when no other lease holds it (first come, first served).
+ * `l<lease>.<domain>`, and a custom `host` from the manifest once `hostProven` says the lease holds it (a DNS proof,
+ * see host-proofs.ts).
  */
 export class RouteTable {
   private readonly byHost = new Map<string, HttpRoute & { next: number }>();
   private readonly hostsByLease = new Map<string, string[]>();
 
-  constructor(private readonly domain: string) {}
+  constructor(
+    private readonly domain: string,
+    /** Whether a custom host belongs to a lease; default: no custom host is routed. */
+    private readonly hostProven: (host: string, leaseId: string) => boolean = () => false,
+  ) {}
 
   hostsFor(leaseId: string, manifest: PodManifest): { host: string; container: string; port: number }[] {
     const hosts: { host: string; container: string; port: number }[] = [];
@@ -24,9 +29,8 @@ export class RouteTable {
       if (i === 0) hosts.push({ host: `l${leaseId}.${this.domain}`, container: e.container, port: e.port });
       hosts.push({ host: `l${leaseId}-${e.container}-${e.port}.${this.domain}`, container: e.container, port: e.port });
       // Names under the ingress domain are the provider's to hand out (l<lease>...): a manifest cannot claim them.
-      if (e.host && e.host !== this.domain && !e.host.endsWith(`.${this.domain}`)) {
-        const holder = this.byHost.get(e.host);
-        if (!holder || holder.leaseId === leaseId) hosts.push({ host: e.host, container: e.container, port: e.port });
+      if (e.host && e.host !== this.domain && !e.host.endsWith(`.${this.domain}`) && this.hostProven(e.host, leaseId)) {
+        hosts.push({ host: e.host, container: e.container, port: e.port });
       }
     });
     return hosts;

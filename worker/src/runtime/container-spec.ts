@@ -42,6 +42,8 @@ export interface PodPlan {
 export interface VolumeSpec {
   name: string;
   labels: Record<string, string>;
+  /** The manifest's size limit. */
+  sizeMiB: number;
 }
 
 /** Docker's HostConfig plus the fields @types/dockerode lacks. */
@@ -57,6 +59,8 @@ export const STOP_TIMEOUT_SECONDS = 5;
  * than dockerd or the worker (each pod is already capped by its own memory limit).
  */
 export const POD_OOM_SCORE_ADJ = 500;
+/** Open files per container when the manifest sets no `ulimits.nofile`. */
+export const DEFAULT_NOFILE = 4096;
 
 /** The key of a TCP expose in {@link PodPlan.tcpHostPorts}. */
 export function tcpPortKey(container: string, port: number, replica: number): string {
@@ -111,11 +115,16 @@ export function planVolumes(provider: Address, plan: PodPlan): VolumeSpec[] {
         [LABELS.replica]: String(replica),
       };
       if (volume.type === "persistent") {
-        volumes.push({ name: persistentVolumeName(provider, plan.leaseId, volume.name, replica), labels });
+        volumes.push({
+          name: persistentVolumeName(provider, plan.leaseId, volume.name, replica),
+          labels,
+          sizeMiB: volume.sizeMiB,
+        });
       } else if (volume.type === "empty") {
         volumes.push({
           name: emptyVolumeName(provider, pod, volume.name, replica),
           labels: { ...labels, [LABELS.spec]: plan.specHash.toLowerCase() },
+          sizeMiB: volume.sizeMiB,
         });
       }
     }
@@ -130,6 +139,8 @@ export interface ContainerSpecOptions {
   network: string;
   /** Host address TCP exposes are published on. */
   tcpBindIp: string;
+  /** The root file system's size limit (`--storage-opt size=`); undefined where the engine cannot enforce one. */
+  rootfsBytes?: number | undefined;
 }
 
 /** The Docker create options of one replica of one container of the plan. */
@@ -137,7 +148,7 @@ export function containerSpec(
   plan: PodPlan,
   container: PodContainer,
   replica: number,
-  { provider, network, tcpBindIp }: ContainerSpecOptions,
+  { provider, network, tcpBindIp, rootfsBytes }: ContainerSpecOptions,
 ): ContainerSpec {
   const { manifest } = plan;
   const image = plan.images[container.name];
@@ -214,6 +225,15 @@ export function containerSpec(
       // Equal to Memory: no swap on top of the paid-for memory.
       MemorySwap: memory,
       PidsLimit: container.resources.pids,
+      // Open files: the manifest's figure, else a default well below the host's, so no pod exhausts the file table.
+      Ulimits: [
+        {
+          Name: "nofile",
+          Soft: container.ulimits?.nofile ?? DEFAULT_NOFILE,
+          Hard: container.ulimits?.nofile ?? DEFAULT_NOFILE,
+        },
+      ],
+      ...(rootfsBytes !== undefined ? { StorageOpt: { size: String(rootfsBytes) } } : {}),
       CapDrop: ["ALL"],
       CapAdd: [],
       Privileged: false,
@@ -225,7 +245,7 @@ export function containerSpec(
       RestartPolicy: { Name: "unless-stopped" },
       LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
       Init: false,
-      ReadonlyRootfs: false,
+      ReadonlyRootfs: container.readOnlyRootfs ?? false,
       Devices: [],
       DeviceCgroupRules: [],
       IpcMode: "private",

@@ -8,6 +8,7 @@
  */
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
+import type { AttestationDocument } from "@podnet/sdk/protocol";
 import type Dockerode from "dockerode";
 import type { Address, Hex } from "viem";
 import {
@@ -19,6 +20,7 @@ import {
   validatePlan,
 } from "./container-spec.js";
 import { dockerMessage, dockerStatus, jsonLines, KeyedLock, mapLimit, unless404 } from "./docker-util.js";
+import type { PodFirewall } from "./firewall.js";
 import { loadImageTarball } from "./image-load.js";
 import { demuxLogs, type LogRecord } from "./logs.js";
 import {
@@ -31,6 +33,7 @@ import {
   providerLabels,
 } from "./names.js";
 import { type ContainerStats, containerUsage, type RawStats } from "./stats.js";
+import { limitVolume } from "./volume-quota.js";
 
 /** Construction options of {@link DockerRuntime}. */
 export interface DockerRuntimeOptions {
@@ -39,6 +42,14 @@ export interface DockerRuntimeOptions {
   provider: Address;
   /** Host address raw TCP exposes are published on. Default `0.0.0.0` (every interface). */
   tcpBindIp?: string;
+  /** The pod egress firewall; every pod network's subnet gets its rules. None: pods' traffic is not filtered. */
+  firewall?: PodFirewall;
+  /**
+   * How disk quotas are enforced: `rootfs` names the storage driver whose `--storage-opt size=` caps a container's root
+   * file system (btrfs counts the image in it, overlay2 on XFS only the writes), `volumes` whether volumes get btrfs
+   * qgroup limits. Left out: no quotas.
+   */
+  quotas?: { rootfs?: "btrfs" | "overlay2"; volumes?: boolean };
 }
 
 /** One container of a pod as Docker reports it. */
@@ -65,15 +76,14 @@ export interface RuntimeContainer {
   createdAt: number;
 }
 
-/** The engine, as the attestation document describes it. */
-export interface RuntimeInfo {
-  version: string;
-  os: string;
-  arch: string;
-  /** cgroup version and driver, e.g. `v1 cgroupfs`. */
-  cgroup: string;
-  kernel: string;
-}
+/** The engine: what the attestation document's `runtime` states about it, and what the sandbox status reads. */
+export type RuntimeInfo = Omit<AttestationDocument["runtime"], "kind"> & {
+  /** The file system under the storage driver (`Backing Filesystem`), when the engine reports one. */
+  backingFilesystem: string | null;
+  dockerRootDir: string;
+  /** The engine's security options (`docker info`): seccomp profile or null, AppArmor profile or null, userns, rootless. */
+  security: { seccomp: string | null; apparmor: string | null; userns: boolean; rootless: boolean };
+};
 
 /** Options of {@link DockerRuntime.logs}. */
 export interface LogOptions {
@@ -105,11 +115,17 @@ export class DockerRuntime {
   readonly #provider: Address;
   readonly #tcpBindIp: string;
   readonly #locks = new KeyedLock();
+  readonly #firewall: PodFirewall | undefined;
+  readonly #quotas: NonNullable<DockerRuntimeOptions["quotas"]>;
+  /** Image id → size in bytes: a btrfs root file system quota counts the image. Ids never change their content. */
+  readonly #imageSizes = new Map<string, number>();
 
-  constructor({ docker, provider, tcpBindIp = "0.0.0.0" }: DockerRuntimeOptions) {
+  constructor({ docker, provider, tcpBindIp = "0.0.0.0", firewall, quotas = {} }: DockerRuntimeOptions) {
     this.#docker = docker;
     this.#provider = provider.toLowerCase() as Address;
     this.#tcpBindIp = tcpBindIp;
+    this.#firewall = firewall;
+    this.#quotas = quotas;
     // Throws now, not on the first reconcile tick, when the address is malformed.
     namePrefix(this.#provider);
   }
@@ -124,12 +140,31 @@ export class DockerRuntime {
     const [version, info] = await Promise.all([this.#docker.version(), this.#docker.info()]);
     const cgroupVersion = (info as { CgroupVersion?: string }).CgroupVersion ?? "1";
     const cgroupDriver = (info as { CgroupDriver?: string }).CgroupDriver ?? "unknown";
+    const components = (version as { Components?: { Name: string; Version: string }[] }).Components ?? [];
+    const options: string[] = (info as { SecurityOptions?: string[] }).SecurityOptions ?? [];
+    const option = (name: string) => options.find((o) => o.split(",").includes(`name=${name}`));
+    const profile = (name: string) => {
+      const found = option(name);
+      if (found === undefined) return null;
+      return /(?:^|,)profile=([^,]+)/.exec(found)?.[1] ?? "default";
+    };
     return {
       version: version.Version,
       os: version.Os,
       arch: version.Arch,
       cgroup: `v${cgroupVersion} ${cgroupDriver}`,
       kernel: version.KernelVersion,
+      runc: components.find((c) => c.Name === "runc")?.Version ?? null,
+      storageDriver: info.Driver,
+      backingFilesystem:
+        ((info.DriverStatus ?? []) as [string, string][]).find(([key]) => key === "Backing Filesystem")?.[1] ?? null,
+      dockerRootDir: info.DockerRootDir,
+      security: {
+        seccomp: profile("seccomp"),
+        apparmor: profile("apparmor"),
+        userns: option("userns") !== undefined,
+        rootless: option("rootless") !== undefined,
+      },
     };
   }
 
@@ -167,11 +202,21 @@ export class DockerRuntime {
     return this.#locks.run(leaseKey(plan.leaseId), async () => {
       const network = await this.#ensureNetwork(plan.leaseId, plan.networkSubnet);
       await this.#ensureVolumes(plan.leaseId, planVolumes(this.#provider, plan));
+      const rootfsBytes: Record<string, number> = {};
+      for (const container of plan.manifest.containers) {
+        const bytes = await this.#rootfsQuota(plan.images[container.name] as string, container.resources.storageMiB);
+        if (bytes !== undefined) rootfsBytes[container.name] = bytes;
+      }
       const specs: ContainerSpec[] = [];
       for (let replica = 0; replica < plan.manifest.replicas; replica++) {
         for (const container of plan.manifest.containers) {
           specs.push(
-            containerSpec(plan, container, replica, { provider: this.#provider, network, tcpBindIp: this.#tcpBindIp }),
+            containerSpec(plan, container, replica, {
+              provider: this.#provider,
+              network,
+              tcpBindIp: this.#tcpBindIp,
+              rootfsBytes: rootfsBytes[container.name],
+            }),
           );
         }
       }
@@ -191,13 +236,33 @@ export class DockerRuntime {
     await mapLimit(ids, PARALLEL_CALLS, (id) => this.#removeContainer(id));
   }
 
+  /**
+   * Puts the firewall rules of every pod network of this provider back (after a reboot emptied the tables) and drops
+   * the rules of subnets whose network is gone (removed while the worker was down).
+   */
+  async restoreFirewall(): Promise<void> {
+    if (!this.#firewall) return;
+    const networks = await this.#docker.listNetworks({
+      filters: { label: labelFilter(providerLabels(this.#provider)) },
+    });
+    const subnets = new Set(networks.flatMap((network) => network.IPAM?.Config?.[0]?.Subnet ?? []));
+    for (const subnet of subnets) await this.#firewall.addSubnet(subnet);
+    for (const subnet of await this.#firewall.installedSubnets()) {
+      if (!subnets.has(subnet)) await this.#firewall.removeSubnet(subnet);
+    }
+  }
+
   /** Removes everything of a lease: its containers of every spec, its network and its volumes. */
   async removePod(leaseId: bigint): Promise<void> {
     await this.#locks.run(leaseKey(leaseId), async () => {
       const labels = leaseLabels(this.#provider, leaseId);
       await this.removeContainers((await this.#listRaw({ leaseId })).map((info) => info.Id));
       const networks = await this.#docker.listNetworks({ filters: { label: labelFilter(labels) } });
-      await mapLimit(networks, PARALLEL_CALLS, (network) => this.#removeNetwork(network.Id));
+      await mapLimit(networks, PARALLEL_CALLS, async (network) => {
+        await this.#removeNetwork(network.Id);
+        const subnet = network.IPAM?.Config?.[0]?.Subnet;
+        if (subnet && this.#firewall) await this.#firewall.removeSubnet(subnet);
+      });
       const { Volumes: volumes } = await this.#docker.listVolumes({ filters: { label: labelFilter(labels) } });
       await mapLimit(volumes ?? [], PARALLEL_CALLS, (volume) => this.#removeVolume(volume.Name));
     });
@@ -225,8 +290,8 @@ export class DockerRuntime {
    *
    * @returns the image id (`sha256:...`).
    */
-  loadImage(tar: NodeJS.ReadableStream | AsyncIterable<Uint8Array>, tag: string): Promise<string> {
-    return loadImageTarball(this.#docker, tar, tag);
+  loadImage(tar: NodeJS.ReadableStream | AsyncIterable<Uint8Array>, tag: string, maxBytes?: number): Promise<string> {
+    return loadImageTarball(this.#docker, tar, tag, maxBytes);
   }
 
   /**
@@ -247,15 +312,21 @@ export class DockerRuntime {
       if (used.has(image.Id)) continue;
       for (const tag of image.RepoTags ?? []) {
         if (keep.has(tag) || (only !== undefined && !only.has(tag))) continue;
-        try {
-          await this.#docker.getImage(tag).remove();
-          removed.push(tag);
-        } catch (error) {
-          if (dockerStatus(error) !== 404 && dockerStatus(error) !== 409) throw error;
-        }
+        if (await this.#removeImage(tag)) removed.push(tag);
       }
     }
     return removed;
+  }
+
+  /** Removes an image by reference; false when a container still uses it (409) or it is gone (404). */
+  async #removeImage(ref: string): Promise<boolean> {
+    try {
+      await this.#docker.getImage(ref).remove();
+      return true;
+    } catch (error) {
+      if (dockerStatus(error) !== 404 && dockerStatus(error) !== 409) throw error;
+      return false;
+    }
   }
 
   /** The id of a local image (by id or tag), or undefined when the engine does not have it. */
@@ -265,12 +336,32 @@ export class DockerRuntime {
   }
 
   /**
+   * Removes registry images (by reference) that no container uses; the ones in use stay.
+   * @returns the references removed.
+   */
+  async removeUnusedPulls(refs: readonly string[]): Promise<string[]> {
+    if (refs.length === 0) return [];
+    const used = new Set((await this.#docker.listContainers({ all: true })).map((c) => c.ImageID));
+    const removed: string[] = [];
+    for (const ref of refs) {
+      const id = await this.hasImage(ref);
+      if (id === undefined) {
+        removed.push(ref);
+        continue;
+      }
+      if (!used.has(id) && (await this.#removeImage(ref))) removed.push(ref);
+    }
+    return removed;
+  }
+
+  /**
    * Pulls a registry image pinned by digest (`name@sha256:<64 hex>`) unless it is already present. Only digests:
-   * a tag can be moved under a running lease, a digest cannot.
+   * a tag can be moved under a running lease, a digest cannot. The pull is cut off once its layers' download sizes
+   * add up past `maxBytes`, and an image that unpacks larger is removed again.
    *
    * @returns the image id (`sha256:...`).
    */
-  async pullImage(ref: string): Promise<string> {
+  async pullImage(ref: string, maxBytes: number = Number.MAX_SAFE_INTEGER): Promise<string> {
     if (!/^[^@\s]+@sha256:[0-9a-f]{64}$/.test(ref)) throw new Error(`refusing to pull ${ref}: not pinned by digest`);
     const present = await this.hasImage(ref);
     if (present !== undefined) return present;
@@ -280,13 +371,32 @@ export class DockerRuntime {
     } catch (error) {
       throw new Error(`pulling ${ref}: ${dockerMessage(error)}`);
     }
-    for await (const message of jsonLines(output)) {
-      if (message.error !== undefined || message.errorDetail !== undefined) {
-        throw new Error(`pulling ${ref}: ${message.errorDetail?.message ?? message.error}`);
+    const layers = new Map<string, number>();
+    try {
+      for await (const message of jsonLines(output)) {
+        if (message.error !== undefined || message.errorDetail !== undefined) {
+          throw new Error(`pulling ${ref}: ${message.errorDetail?.message ?? message.error}`);
+        }
+        const total = (message as { progressDetail?: { total?: number }; id?: string }).progressDetail?.total;
+        const layer = (message as { id?: string }).id;
+        if (layer !== undefined && typeof total === "number") layers.set(layer, total);
+        const sum = [...layers.values()].reduce((a, b) => a + b, 0);
+        if (sum > maxBytes) throw new Error(`pulling ${ref}: larger than ${maxBytes} bytes, what this lease may use`);
       }
+    } finally {
+      // Closing the stream cancels a pull still running on the daemon.
+      (output as { destroy?: () => void }).destroy?.();
     }
     const id = await this.hasImage(ref);
     if (id === undefined) throw new Error(`pulling ${ref}: the engine reported success but has no such image`);
+    const { Size } = await this.#docker.getImage(id).inspect();
+    if (Size > maxBytes) {
+      await this.#docker
+        .getImage(ref)
+        .remove()
+        .catch(() => undefined);
+      throw new Error(`pulling ${ref}: unpacks to ${Size} bytes, more than the ${maxBytes} this lease may use`);
+    }
     return id;
   }
 
@@ -382,6 +492,11 @@ export class DockerRuntime {
     if (network === undefined) {
       throw new Error(`network ${name} exists but was not created by this worker (labels differ); remove it by hand`);
     }
+    const used = network.IPAM?.Config?.[0]?.Subnet;
+    if (this.#firewall) {
+      if (!used) throw new Error(`network ${name}: no subnet to firewall`);
+      await this.#firewall.addSubnet(used);
+    }
     for (const duplicate of duplicates)
       await this.#docker
         .getNetwork(duplicate.Id)
@@ -403,6 +518,30 @@ export class DockerRuntime {
     const names = new Set((ours ?? []).map((volume) => volume.Name));
     const foreign = volumes.filter((volume) => !names.has(volume.name)).map((volume) => volume.name);
     if (foreign.length > 0) throw new Error(`volumes ${foreign.join(", ")} exist but were not created by this worker`);
+    if (!this.#quotas.volumes) return;
+    await mapLimit(volumes, PARALLEL_CALLS, async (volume) => {
+      const { Mountpoint } = await this.#docker.getVolume(volume.name).inspect();
+      await limitVolume(Mountpoint, volume.sizeMiB);
+    });
+  }
+
+  /**
+   * The `--storage-opt size=` of a container's root file system, or undefined without root file system quotas. btrfs
+   * counts the image's own bytes in the limit, overlay2 only what the container writes; a little room is added either
+   * way for the file system's metadata and the files Docker itself puts there.
+   */
+  async #rootfsQuota(image: string, storageMiB: number): Promise<number | undefined> {
+    if (this.#quotas.rootfs === undefined) return undefined;
+    const slack = 2 * 1024 * 1024;
+    const paid = storageMiB * 1024 * 1024;
+    if (this.#quotas.rootfs === "overlay2") return paid + slack;
+    let size = this.#imageSizes.get(image);
+    if (size === undefined) {
+      const info = await this.#docker.getImage(image).inspect();
+      size = info.Size;
+      this.#imageSizes.set(image, size);
+    }
+    return size + paid + slack;
   }
 
   /**

@@ -1,21 +1,20 @@
 /**
  * `docker load` of a publisher's `docker save` tarball, made safe for a shared engine.
  *
- * A tarball names the tags it wants (`RepoTags` in manifest.json, the legacy `repositories` file) and `docker load`
- * applies them, silently moving a tag that already points elsewhere. A publisher could thereby repoint another pod's
- * tag at their own image. So the tarball is rewritten on its way to the daemon: tags stripped, exactly one image
- * required, and only then tagged with the name the worker chose. Nothing is buffered but manifest.json: the rest
- * streams through, and a bad tarball aborts the upload before the daemon has loaded anything (it reads the whole
- * archive before it imports).
+ * A tarball names the tags it wants and `docker load` applies them, silently moving a tag that already points
+ * elsewhere: a publisher could repoint another pod's image. So the tarball is rebuilt on its way to the daemon by
+ * {@link rewriteImageArchive} (no tag in any spelling, clean names, no OCI index, bounded size), exactly one image is
+ * required, and only then is it tagged with the name the worker chose. Afterwards every tag on the engine that now
+ * points at the loaded image is checked against a snapshot taken before: a tag that moved there is put back and the
+ * load fails. Nothing is buffered but manifest.json, and a bad tarball aborts the upload before the daemon has loaded
+ * anything (it reads the whole archive before it imports).
  */
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type Dockerode from "dockerode";
-import { type Header, type Pack, extract as tarExtract, pack as tarPack } from "tar-stream";
+import { pack as tarPack } from "tar-stream";
 import { dockerMessage, jsonLines } from "./docker-util.js";
-
-/** manifest.json lists images and layer paths; anything near this size is not a one-image tarball. */
-const MAX_MANIFEST_JSON_BYTES = 1024 * 1024;
+import { ImageArchiveError, rewriteImageArchive } from "./image-archive.js";
 
 /** A docker reference `name[:tag]` split the way the tag endpoint wants it. */
 export function splitReference(reference: string): { repo: string; tag: string } {
@@ -31,27 +30,34 @@ export function splitReference(reference: string): { repo: string; tag: string }
 /**
  * Loads a `docker save` tarball (plain or gzip) holding exactly one image and tags it `tag`.
  *
+ * @param maxBytes most bytes the image may take unpacked (what the lease may use for it).
  * @returns the image id (`sha256:...`).
- * @throws {Error} for a tarball that is not a docker save archive, holds no or several images, or that the daemon
- *   refuses (its `errorDetail` message).
+ * @throws {Error} for a tarball that breaks the archive rules (the message names the entry), holds no or several
+ *   images, moved a tag on the engine, or that the daemon refuses (its `errorDetail` message).
  */
 export async function loadImageTarball(
   docker: Dockerode,
   tar: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
   tag: string,
+  maxBytes: number = Number.MAX_SAFE_INTEGER,
 ): Promise<string> {
   const target = splitReference(tag);
   const upload = tarPack();
   const abort = new AbortController();
   let tarError: Error | undefined;
-  const rewriting = rewriteTarball(decompressed(tar as AsyncIterable<Uint8Array>), upload).catch((error: unknown) => {
-    tarError = new Error(`not a loadable docker save tarball: ${error instanceof Error ? error.message : error}`);
+  const before = await tagTargets(docker);
+  const rewriting = rewriteImageArchive(decompressed(tar as AsyncIterable<Uint8Array>, maxBytes), upload, {
+    maxBytes,
+  }).catch((error: unknown) => {
+    const reason = error instanceof ImageArchiveError ? error.message : `archive: ${(error as Error).message ?? error}`;
+    tarError = new Error(`not a loadable docker save archive: ${reason}`);
     // Cut the upload short: the daemon only imports a complete archive, so nothing gets loaded.
     abort.abort(tarError);
     upload.destroy();
   });
 
   const ids = new Set<string>();
+  let named = false;
   try {
     const output = await docker.loadImage(upload as unknown as NodeJS.ReadableStream, {
       quiet: true,
@@ -63,6 +69,8 @@ export async function loadImageTarball(
       }
       const loaded = /^Loaded image ID: (sha256:[0-9a-f]{64})\s*$/.exec(message.stream ?? "");
       if (loaded?.[1] !== undefined) ids.add(loaded[1]);
+      // "Loaded image: name:tag" means the daemon applied a tag from the archive: the rewrite must make that impossible.
+      if (/^Loaded image: /.test(message.stream ?? "")) named = true;
     }
   } catch (error) {
     if (tarError !== undefined) throw tarError;
@@ -73,6 +81,10 @@ export async function loadImageTarball(
     await rewriting;
   }
   if (tarError !== undefined) throw tarError;
+  const moved = await restoreMovedTags(docker, before);
+  if (moved.length > 0 || named) {
+    throw new Error(`docker load moved tags ${moved.join(", ") || "(named by the archive)"}; restored, image refused`);
+  }
   const [id, ...others] = [...ids];
   if (id === undefined || others.length > 0) {
     throw new Error(`docker load reported ${ids.size} images, expected exactly one`);
@@ -81,8 +93,42 @@ export async function loadImageTarball(
   return id;
 }
 
-/** The tarball's bytes, gunzipped when they start with the gzip magic number (`docker save | gzip`). */
-async function* decompressed(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+/** Every tag on the engine and the image it points at. */
+async function tagTargets(docker: Dockerode): Promise<Map<string, string>> {
+  const targets = new Map<string, string>();
+  for (const image of await docker.listImages()) {
+    for (const tag of image.RepoTags ?? []) if (tag !== "<none>:<none>") targets.set(tag, image.Id);
+  }
+  return targets;
+}
+
+/**
+ * Puts back every tag that points somewhere new since `before` was taken, when the new target is an image created
+ * in the meantime by this load (a tag another process moved to an older image is not ours to touch).
+ * @returns the tags that had moved.
+ */
+async function restoreMovedTags(docker: Dockerode, before: Map<string, string>): Promise<string[]> {
+  const known = new Set(before.values());
+  const moved: string[] = [];
+  for (const [tag, id] of await tagTargets(docker)) {
+    if (before.get(tag) === id || known.has(id)) continue;
+    moved.push(tag);
+    const previous = before.get(tag);
+    if (previous !== undefined) await docker.getImage(previous).tag(splitReference(tag));
+    else
+      await docker
+        .getImage(tag)
+        .remove({ noprune: true })
+        .catch(() => undefined);
+  }
+  return moved;
+}
+
+/**
+ * The tarball's bytes, gunzipped when they start with the gzip magic number (`docker save | gzip`), cut off past
+ * `maxBytes` plus room for tar headers so a gzip bomb never inflates further than the archive rules would accept.
+ */
+async function* decompressed(source: AsyncIterable<Uint8Array>, maxBytes: number): AsyncGenerator<Uint8Array> {
   const iterator = source[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let headBytes = 0;
@@ -102,74 +148,11 @@ async function* decompressed(source: AsyncIterable<Uint8Array>): AsyncGenerator<
     return;
   }
   // pipeline destroys the gunzip stream with the source's error, so iterating it rejects instead of hanging.
-  yield* pipeline(Readable.from(rest), createGunzip(), () => {});
-}
-
-/** Copies a docker save archive into `out` without its tags; rejects unless it holds exactly one image. */
-async function rewriteTarball(source: AsyncIterable<Uint8Array>, out: Pack): Promise<void> {
-  const extract = tarExtract();
-  const feeding = new Promise<void>((resolve, reject) => {
-    pipeline(Readable.from(source), extract, (error) => (error ? reject(error) : resolve()));
-  });
-  // Surfaced through the entry loop below; avoid an unhandled rejection when the loop throws first.
-  feeding.catch(() => {});
-  let sawManifest = false;
-  for await (const entry of extract) {
-    const name = entry.header.name.replace(/^\.\//, "");
-    if (name === "repositories") {
-      // Legacy tag file: dropped (docker reads manifest.json when both exist).
-      entry.resume();
-      continue;
-    }
-    if (name === "manifest.json") {
-      const rewritten = withoutTags(await readAll(entry as AsyncIterable<Uint8Array>, MAX_MANIFEST_JSON_BYTES));
-      await writeEntry(out, { ...entry.header, size: rewritten.length }, rewritten);
-      sawManifest = true;
-      continue;
-    }
-    await writeEntry(out, { ...entry.header }, entry as unknown as NodeJS.ReadableStream);
+  let inflated = 0;
+  const limit = maxBytes + 64 * 1024 * 1024;
+  for await (const chunk of pipeline(Readable.from(rest), createGunzip(), () => {})) {
+    inflated += (chunk as Buffer).length;
+    if (inflated > limit) throw new ImageArchiveError(`archive: inflates past ${maxBytes} bytes`);
+    yield chunk as Buffer;
   }
-  await feeding;
-  if (!sawManifest) throw new Error("no manifest.json (only docker save archives are accepted)");
-  out.finalize();
-}
-
-/** manifest.json with every image's `RepoTags` emptied; throws unless it lists exactly one image. */
-function withoutTags(bytes: Buffer): Buffer {
-  let images: unknown;
-  try {
-    images = JSON.parse(bytes.toString("utf8"));
-  } catch {
-    throw new Error("manifest.json is not JSON");
-  }
-  if (!Array.isArray(images)) throw new Error("manifest.json is not a list of images");
-  if (images.length !== 1) throw new Error(`the archive holds ${images.length} images, expected exactly one`);
-  const [image] = images as unknown[];
-  if (typeof image !== "object" || image === null) throw new Error("manifest.json entry is not an object");
-  return Buffer.from(JSON.stringify([{ ...image, RepoTags: [] }]));
-}
-
-async function readAll(entry: AsyncIterable<Uint8Array>, limit: number): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of entry) {
-    size += chunk.length;
-    if (size > limit) throw new Error(`manifest.json is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-function writeEntry(out: Pack, header: Header, content: Buffer | NodeJS.ReadableStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (Buffer.isBuffer(content)) {
-      out.entry(header, content, (error) => (error ? reject(error) : resolve()));
-      return;
-    }
-    const sink = out.entry(header, (error) => (error ? reject(error) : resolve()));
-    // streamx throws an 'error' nobody listens to: a truncated entry fails both ends, so both need a listener.
-    sink.on("error", reject);
-    content.on("error", reject);
-    content.pipe(sink);
-  });
 }

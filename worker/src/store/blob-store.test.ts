@@ -163,7 +163,7 @@ describe("BlobStore", () => {
 
   describe("fetch", () => {
     it("fetches a missing blob from a source that serves the right bytes", async () => {
-      const store = new BlobStore(dir, 1 << 20);
+      const store = new BlobStore(dir, 1 << 20, ["127.0.0.1"]);
       const { cid, ciphertext } = sealed(50_000);
       const base = await serve((_req, res) => res.end(ciphertext));
       await store.fetch(cid, [`${base}/v1/blobs/${cid}`]);
@@ -171,20 +171,21 @@ describe("BlobStore", () => {
       expect(tmpFiles()).toEqual([]);
     });
 
-    it("refuses a source that serves other bytes with 502 naming the source", async () => {
-      const store = new BlobStore(dir, 1 << 20);
+    it("refuses a source that serves other bytes with 502 naming the source by its position", async () => {
+      const store = new BlobStore(dir, 1 << 20, ["127.0.0.1"]);
       const { cid } = sealed(1000);
       const base = await serve((_req, res) => res.end(sealed(1000).ciphertext));
       const source = `${base}/evil`;
       const error = await refusal(store.fetch(cid, [source]));
       expect(error.status).toBe(502);
-      expect(error.message).toContain(`${source}: blob ${cid}: content hashes to`);
+      expect(error.message).toContain(`source 1: content hashes to`);
+      expect(error.message).not.toContain(source);
       expect(store.has(cid)).toBe(false);
       expect(await tmpFilesLater()).toEqual([]);
     });
 
     it("moves on to the next source when one fails, and names every failure when all do", async () => {
-      const store = new BlobStore(dir, 1 << 20);
+      const store = new BlobStore(dir, 1 << 20, ["127.0.0.1"]);
       const { cid, ciphertext } = sealed(2000);
       let goodHits = 0;
       const bad = await serve((_req, res) => res.writeHead(404).end("no"));
@@ -204,12 +205,12 @@ describe("BlobStore", () => {
       const error = await refusal(store.fetch(other, [`${bad}/a`, `${bad}/b`]));
       expect(error.status).toBe(502);
       expect(error.message).toBe(
-        `blob ${other}: not stored here and no source served it (${bad}/a: HTTP 404; ${bad}/b: HTTP 404)`,
+        `blob ${other}: not stored here and no source served it (source 1: HTTP 404; source 2: HTTP 404)`,
       );
     });
 
     it("fails with 502 when there is no source at all", async () => {
-      const store = new BlobStore(dir, 1000);
+      const store = new BlobStore(dir, 1000, ["127.0.0.1"]);
       const cid = sealed(10).cid;
       const error = await refusal(store.fetch(cid, []));
       expect(error.status).toBe(502);
@@ -217,18 +218,36 @@ describe("BlobStore", () => {
     });
 
     it("does not follow redirects", async () => {
-      const store = new BlobStore(dir, 1 << 20);
+      const store = new BlobStore(dir, 1 << 20, ["127.0.0.1"]);
       const { cid, ciphertext } = sealed(100);
       const good = await serve((_req, res) => res.end(ciphertext));
       const redirect = await serve((_req, res) => res.writeHead(302, { location: `${good}/blob` }).end());
       const error = await refusal(store.fetch(cid, [`${redirect}/r`]));
       expect(error.status).toBe(502);
-      expect(error.message).toContain(`${redirect}/r: `);
+      expect(error.message).toContain("source 1: HTTP 302");
       expect(existsSync(store.path(cid))).toBe(false);
     });
 
+    it("fetches nothing from a source on loopback or a private address unless the operator allowed its host", async () => {
+      const store = new BlobStore(dir, 1 << 20);
+      const { cid, ciphertext } = sealed(100);
+      let hits = 0;
+      const base = await serve((_req, res) => {
+        hits++;
+        res.end(ciphertext);
+      });
+      const withCredentials = base.replace("http://", "http://user:pa55word@");
+      const error = await refusal(
+        store.fetch(cid, [`${withCredentials}/b`, "http://10.0.0.1/b", "http://localhost:1/b"]),
+      );
+      expect(error.message).toContain("source 1: refused: not a public address");
+      expect(error.message).toContain("source 2: refused: not a public address");
+      expect(error.message).not.toContain("pa55word");
+      expect(hits).toBe(0);
+    });
+
     it("refuses a source serving more than the limit", async () => {
-      const store = new BlobStore(dir, 1000);
+      const store = new BlobStore(dir, 1000, ["127.0.0.1"]);
       const { cid, ciphertext } = sealed(5000);
       const base = await serve((_req, res) => res.end(ciphertext));
       const error = await refusal(store.fetch(cid, [`${base}/big`]));

@@ -4,13 +4,15 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   renameSync,
   rmSync,
   statSync,
 } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { ContentHasher } from "@podnet/sdk/protocol";
+import { ContentHasher, isContentId } from "@podnet/sdk/protocol";
+import { fetchPublic } from "../net/public-fetch.js";
 
 /** A blob upload or fetch that was refused; `status` is the HTTP status to answer with. */
 export class BlobError extends Error {
@@ -35,6 +37,8 @@ export class BlobStore {
   constructor(
     dataDir: string,
     private readonly maxBytes: number,
+    /** Source hosts fetched from although they are not public (`privateSourceHosts`: a local marketplace). */
+    private readonly privateSourceHosts: readonly string[] = [],
   ) {
     this.dir = join(dataDir, "blobs");
     this.tmp = join(this.dir, "tmp");
@@ -58,8 +62,30 @@ export class BlobStore {
     return createReadStream(this.path(cid));
   }
 
-  /** Stores `body` as `cid`; refuses it when its hash differs or it is larger than the limit. */
-  async write(cid: string, body: AsyncIterable<Uint8Array>): Promise<{ created: boolean; bytes: number }> {
+  /** Content ids of every stored blob with its size and last change (ms). */
+  list(): { cid: string; bytes: number; modifiedAt: number }[] {
+    return readdirSync(this.dir)
+      .filter((name) => isContentId(name))
+      .map((cid) => {
+        const info = statSync(this.path(cid));
+        return { cid, bytes: info.size, modifiedAt: info.mtimeMs };
+      });
+  }
+
+  /** Deletes a stored blob (nothing when it is gone already). */
+  remove(cid: string) {
+    rmSync(this.path(cid), { force: true });
+  }
+
+  /**
+   * Stores `body` as `cid`; refuses it when its hash differs or it is larger than the limit (`maxBytes` when given
+   * and smaller than the store's own).
+   */
+  async write(
+    cid: string,
+    body: AsyncIterable<Uint8Array>,
+    limit: number = this.maxBytes,
+  ): Promise<{ created: boolean; bytes: number }> {
     if (this.has(cid)) {
       // Content addressing makes the stored copy identical. The body is still read to the end (and dropped) so the
       // client's upload completes instead of being cut off mid-stream; clients should HEAD /v1/blobs/<cid> first.
@@ -71,7 +97,7 @@ export class BlobStore {
     const tmpFile = join(this.tmp, `${cid}.${process.pid}.${Math.random().toString(36).slice(2)}`);
     const hasher = new ContentHasher();
     let bytes = 0;
-    const maxBytes = this.maxBytes;
+    const maxBytes = Math.min(limit, this.maxBytes);
     // Opened here, not by the stream: a stream opens its file asynchronously, so a body refused on its first chunk
     // would create the file only after the cleanup below had run, leaving it behind in tmp/.
     const fd = openSync(tmpFile, "w", 0o600);
@@ -99,19 +125,22 @@ export class BlobStore {
 
   /**
    * Fetches a missing blob from the first source that serves the right bytes (another provider's blob endpoint, an
-   * IPFS gateway). Every source is checked by hash, so an untrusted source can waste time but not inject content.
+   * IPFS gateway). Every source is checked by hash, so an untrusted source can waste time but not inject content;
+   * only public addresses are contacted (no requests into the provider's network), and a failure names a source by
+   * its position, never by its URL, which may carry credentials.
    */
   async fetch(cid: string, sources: string[]): Promise<void> {
     if (this.has(cid)) return;
     const failures: string[] = [];
-    for (const source of sources) {
+    for (const [index, source] of sources.entries()) {
       try {
-        const response = await fetch(source, { signal: AbortSignal.timeout(10 * 60_000), redirect: "error" });
-        if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
-        await this.write(cid, response.body as unknown as AsyncIterable<Uint8Array>);
+        const response = await fetchPublic(source, AbortSignal.timeout(10 * 60_000), this.privateSourceHosts);
+        await this.write(cid, response);
         return;
       } catch (error) {
-        failures.push(`${source}: ${(error as Error).message}`);
+        const reason =
+          error instanceof BlobError ? error.message.replace(`blob ${cid}: `, "") : (error as Error).message;
+        failures.push(`source ${index + 1}: ${reason}`);
       }
     }
     throw new BlobError(

@@ -45,6 +45,8 @@ describe("WorkerState", () => {
       tcpPorts: {},
       subnets: {},
       images: {},
+      leaseBlobs: {},
+      hosts: {},
       lastWithdrawAt: 0,
       events: {},
       disputes: {},

@@ -86,6 +86,10 @@ export interface WorkerStateData {
   subnets: Record<string, number>;
   /** Decrypted image tags this worker loaded → when a pod last needed them (ms): what its image collector may remove. */
   images: Record<string, number>;
+  /** Lease id → content id → bytes of the blobs its publisher uploaded: what the lease's upload allowance counts. */
+  leaseBlobs: Record<string, Record<string, number>>;
+  /** Custom host → the lease whose DNS proof routes it, and when the proof was last checked (ms). */
+  hosts: Record<string, { leaseId: string; checkedAt: number }>;
   lastWithdrawAt: number;
   events: Record<string, LeaseEvent[]>;
   disputes: Record<string, DisputeRecord>;
@@ -109,6 +113,8 @@ export function freshStateData(
     tcpPorts: {},
     subnets: {},
     images: {},
+    leaseBlobs: {},
+    hosts: {},
     lastWithdrawAt: 0,
     events: {},
     disputes: {},
@@ -145,6 +151,8 @@ export class WorkerState {
       data.subnets ??= {};
       data.images ??= {};
       data.disputes ??= {};
+      data.leaseBlobs ??= {};
+      data.hosts ??= {};
       return new WorkerState(file, data);
     }
     const state = new WorkerState(file, freshStateData(identity, startBlock));

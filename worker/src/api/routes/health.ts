@@ -25,6 +25,8 @@ export function healthRoutes({ ctx, ingressRoutes }: ApiDeps) {
           cursor: ctx.state.data.cursor,
         },
         docker,
+        // What of the pod sandbox is enforced here; `notEnforced` names every part that is not.
+        sandbox: ctx.sandbox,
         leases: Object.values(ctx.state.data.leases).filter((l) => l.status === "active").length,
         routes: ingressRoutes.size,
       },

@@ -2,6 +2,8 @@ import {
   bodyIssues,
   DecryptionError,
   decodeWrappedKey,
+  decryptStream,
+  isLocalHostName,
   ManifestError,
   manifestBlobs,
   manifestHash,
@@ -14,6 +16,7 @@ import {
 import { Hono } from "hono";
 import { fitsWithin } from "../../market/capacity.js";
 import { ensureLeaseRecord } from "../../market/events.js";
+import { secretsBudget, secretsSize } from "../../pods/secrets.js";
 import { usableAddresses } from "../../pods/subnets.js";
 import { parseJson, readText } from "../body.js";
 import type { ApiDeps } from "../deps.js";
@@ -76,15 +79,42 @@ export function manifestRoutes({ ctx, auth }: ApiDeps) {
         });
         continue;
       }
+      let key: Uint8Array | undefined;
       try {
-        unwrapKey(decodeWrappedKey(wrapped), ctx.encryption.privateKey).fill(0);
+        key = unwrapKey(decodeWrappedKey(wrapped), ctx.encryption.privateKey);
       } catch (error) {
         if (!(error instanceof DecryptionError)) throw error;
         issues.push({ path: `keys.${cid}`, message: "cannot be unwrapped with this provider's encryption key" });
       }
+      // A blob stored here (maybe another tenant's) is used only with a key that opens it.
+      if (key && ctx.blobs.has(cid) && !(await opens(ctx.blobs.read(cid), key))) {
+        issues.push({ path: `keys.${cid}`, message: "the content key does not open this blob" });
+      }
+      key?.fill(0);
       if (!ctx.blobs.has(cid) && (upload.data.sources[cid] ?? []).length === 0) {
         issues.push({ path: `sources.${cid}`, message: "blob not uploaded here and no source given" });
       }
+    }
+    for (const [cid, urls] of Object.entries(upload.data.sources)) {
+      // A blob stored here is never fetched: its sources do not matter.
+      if (ctx.blobs.has(cid)) continue;
+      urls.forEach((url, i) => {
+        // Never echo the URL: it may carry credentials.
+        const host = new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase();
+        if (isLocalHostName(host) && !ctx.config.privateSourceHosts.includes(host)) {
+          issues.push({
+            path: `sources.${cid}[${i}]`,
+            message: "must be on a public address (not loopback or private)",
+          });
+        }
+      });
+    }
+    const secrets = secretsSize(manifest, (cid) => (ctx.blobs.has(cid) ? ctx.blobs.size(cid) : undefined));
+    if (secrets > secretsBudget(manifest)) {
+      issues.push({
+        path: "volumes",
+        message: `secret files take ${secrets} bytes of memory (tmpfs), more than the pod's memory of ${secretsBudget(manifest)} bytes`,
+      });
     }
     if (issues.length > 0) throw HttpError.invalid(issues);
     ctx.manifests.put({
@@ -101,4 +131,17 @@ export function manifestRoutes({ ctx, auth }: ApiDeps) {
   });
 
   return app;
+}
+
+/** Whether `key` authenticates the first chunk of the blob read from `stream` (closed either way). */
+async function opens(stream: NodeJS.ReadableStream & { destroy(): void }, key: Uint8Array): Promise<boolean> {
+  try {
+    for await (const _ of decryptStream(stream as AsyncIterable<Uint8Array>, key)) break;
+    return true;
+  } catch (error) {
+    if (error instanceof DecryptionError) return false;
+    throw error;
+  } finally {
+    stream.destroy();
+  }
 }

@@ -1,0 +1,149 @@
+/**
+ * The pods' egress firewall, owned by the worker (iptables, filter table). Docker isolates bridge networks from each
+ * other but lets a pod reach everything else: the host on its network's gateway address (the worker API, the ingress,
+ * a local RPC node, anything listening on 0.0.0.0), the provider's LAN and the cloud metadata service. Per provider:
+ *
+ *   INPUT       -> PODNET-<p8>-IN    per pod subnet: replies to connections the host opened pass, the rest is dropped
+ *   DOCKER-USER -> PODNET-<p8>-FWD   per pod subnet: its own network passes, everything else goes through ...-POD
+ *                  PODNET-<p8>-POD   replies pass; private, loopback, link-local (169.254.0.0/16, cloud metadata),
+ *                                    CGNAT, multicast and reserved ranges and the pod pool are dropped; the public
+ *                                    internet passes unless `podEgress` is `none`
+ *
+ * The base chains are (re)installed at start, so a reboot's empty tables are restored before any pod runs; a pod
+ * subnet's rules are added when its network is made and removed with it. DOCKER-USER is the chain Docker leaves to
+ * the operator: Docker jumps to it first from FORWARD and never flushes it, even across its own restarts.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { Address } from "viem";
+
+const exec = promisify(execFile);
+
+/** Destinations no pod may reach: RFC 1918, loopback, link-local (incl. metadata), CGNAT, multicast, reserved. */
+export const BLOCKED_RANGES = [
+  "0.0.0.0/8",
+  "10.0.0.0/8",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.0.0.0/24",
+  "192.168.0.0/16",
+  "198.18.0.0/15",
+  "224.0.0.0/4",
+  "240.0.0.0/4",
+] as const;
+
+const ESTABLISHED = ["-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED"];
+
+/** Runs one iptables command; resolves with whether it succeeded (a `-C` that finds nothing "fails"). */
+export type IptablesRunner = (args: string[]) => Promise<boolean>;
+
+const iptables: IptablesRunner = (args) =>
+  exec("iptables", ["-w", ...args]).then(
+    () => true,
+    () => false,
+  );
+
+/** Options of {@link PodFirewall}. */
+export interface PodFirewallOptions {
+  provider: Address;
+  /** The pod network pool (CIDR): dropped as a destination even when it is not a private range. */
+  pool: string;
+  /** `public`: pods reach the internet; `none`: nothing outside their own network. */
+  egress: "public" | "none";
+  run?: IptablesRunner;
+}
+
+/** One provider's pod firewall; see the module comment for the chains. */
+export class PodFirewall {
+  readonly chains: { input: string; forward: string; pod: string };
+  readonly #opts: PodFirewallOptions;
+  readonly #run: IptablesRunner;
+  /** Subnets whose rules this process installed or found: every pod start asks, iptables need not answer each time. */
+  readonly #known = new Set<string>();
+
+  constructor(opts: PodFirewallOptions) {
+    const p8 = opts.provider.slice(2, 10).toUpperCase();
+    this.chains = { input: `PODNET-${p8}-IN`, forward: `PODNET-${p8}-FWD`, pod: `PODNET-${p8}-POD` };
+    this.#opts = opts;
+    this.#run = opts.run ?? iptables;
+  }
+
+  /** Whether iptables can be driven here (root, the binary, Docker's DOCKER-USER chain). */
+  async available(): Promise<boolean> {
+    return this.#run(["-n", "-L", "DOCKER-USER"]);
+  }
+
+  /**
+   * Creates the chains and their jumps when missing and refills the policy chain (so a changed `podEgress` takes
+   * effect at the next start). Idempotent.
+   * @throws {Error} naming the iptables command that failed.
+   */
+  async install(): Promise<void> {
+    const { input, forward, pod } = this.chains;
+    for (const chain of [input, forward, pod]) {
+      if (!(await this.#run(["-n", "-L", chain]))) await this.#must(["-N", chain]);
+    }
+    for (const [parent, chain] of [
+      ["INPUT", input],
+      ["DOCKER-USER", forward],
+    ] as const) {
+      if (!(await this.#run(["-C", parent, "-j", chain]))) await this.#must(["-I", parent, "1", "-j", chain]);
+    }
+    await this.#must(["-F", pod]);
+    for (const rule of this.policyRules()) await this.#must(["-A", pod, ...rule]);
+  }
+
+  /** The policy chain's rules, in order (without the chain name). */
+  policyRules(): string[][] {
+    const rules = [[...ESTABLISHED, "-j", "RETURN"]];
+    for (const range of BLOCKED_RANGES) rules.push(["-d", range, "-j", "DROP"]);
+    rules.push(["-d", this.#opts.pool, "-j", "DROP"]);
+    if (this.#opts.egress === "none") rules.push(["-j", "DROP"]);
+    return rules;
+  }
+
+  /** The rules of one pod subnet, as `[chain, ...rule]`, in the order they are added. */
+  subnetRules(subnet: string): string[][] {
+    const { input, forward, pod } = this.chains;
+    return [
+      [forward, "-s", subnet, "-d", subnet, "-j", "RETURN"],
+      [forward, "-s", subnet, "-j", pod],
+      [input, "-s", subnet, ...ESTABLISHED, "-j", "RETURN"],
+      [input, "-s", subnet, "-j", "DROP"],
+    ];
+  }
+
+  /** Adds a pod subnet's rules unless they are there (checked by its last rule, added last). */
+  async addSubnet(subnet: string): Promise<void> {
+    if (this.#known.has(subnet)) return;
+    const rules = this.subnetRules(subnet);
+    if (!(await this.#run(["-C", ...(rules.at(-1) as string[])]))) {
+      for (const rule of rules) {
+        if (!(await this.#run(["-C", ...rule]))) await this.#must(["-A", ...rule]);
+      }
+    }
+    this.#known.add(subnet);
+  }
+
+  /** The pod subnets that have rules now (from the forward chain). */
+  async installedSubnets(): Promise<string[]> {
+    const { stdout } = await exec("iptables", ["-w", "-S", this.chains.forward]).catch(() => ({ stdout: "" }));
+    return [...new Set([...stdout.matchAll(/ -s (\S+) /g)].map((match) => match[1] as string))];
+  }
+
+  /** Removes a pod subnet's rules (each one that is there). */
+  async removeSubnet(subnet: string): Promise<void> {
+    this.#known.delete(subnet);
+    for (const rule of this.subnetRules(subnet)) {
+      while (await this.#run(["-D", ...rule])) {
+        // A rule added twice (two workers racing) goes entirely.
+      }
+    }
+  }
+
+  async #must(args: string[]): Promise<void> {
+    if (!(await this.#run(args))) throw new Error(`firewall: iptables ${args.join(" ")} failed`);
+  }
+}
