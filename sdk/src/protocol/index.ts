@@ -129,4 +129,9 @@ export {
   verifyRequest,
 } from "./request-signing.js";
 export { podnetRoles } from "./roles.js";
+export {
+  type ReadStandingBiddersParameters,
+  readStandingBidders,
+  standingBidderList,
+} from "./standing-bidders.js";
 export type { Pricing, Quote, Resources } from "./types.js";
