@@ -71,6 +71,13 @@ export {
   type SearchResultJson,
 } from "./indexer-api.js";
 export {
+  type DarkReportability,
+  darkGapReportableUntil,
+  darkReportability,
+  isDarkGapReportable,
+  type StakeLiveness,
+} from "./liveness.js";
+export {
   canonicalManifest,
   DEFAULT_PIDS_LIMIT,
   formatPath,
