@@ -3,7 +3,7 @@ import type { ChainFollower } from "./chain/follower.js";
 import type { TxQueue } from "./chain/tx-queue.js";
 import type { WorkerConfig } from "./config.js";
 import type { Logger } from "./log.js";
-import type { ProviderProfile } from "./market/provider-profile.js";
+import type { MarketParams, ProviderProfile } from "./market/provider-profile.js";
 import type { Metrics } from "./metrics.js";
 import type { HostProofs } from "./pods/host-proofs.js";
 import type { DockerRuntime } from "./runtime/docker-runtime.js";
@@ -29,6 +29,8 @@ export interface WorkerContext {
   metrics: Metrics;
   follower: ChainFollower;
   profile: ProviderProfile;
+  /** The market's governed parameters (read at start, replaced on ParamsUpdated). */
+  params: MarketParams;
   /** The provider's X25519 key pair (derived from its Ethereum key): unwraps publishers' content keys. */
   encryption: { privateKey: Uint8Array; publicKey: Uint8Array };
   /** Chain time in seconds: the newest block's timestamp (wall time before the first block is seen). */

@@ -13,7 +13,7 @@ import { createIngress } from "./ingress/http-ingress.js";
 import { createLogger, type Logger } from "./log.js";
 import { applyChainEvents } from "./market/events.js";
 import { MoneyLoop } from "./market/money.js";
-import { readProfile } from "./market/provider-profile.js";
+import { readMarketParams, readProfile } from "./market/provider-profile.js";
 import { createMetrics } from "./metrics.js";
 import { HostProofs } from "./pods/host-proofs.js";
 import { Reconciler } from "./pods/reconciler.js";
@@ -58,6 +58,7 @@ export async function startWorker(
       "encryption key: the key registered on chain is not derived from this provider key; run `podnet-worker register` to update it",
     );
   }
+  const params = await readMarketParams(chain);
   const contracts = chain.deployment.contracts;
   const state = WorkerState.open(
     config.dataDir,
@@ -85,6 +86,7 @@ export async function startWorker(
       return follower as ChainFollower;
     },
     profile,
+    params,
     encryption,
     chainNow: () => follower?.now() ?? Math.floor(Date.now() / 1000),
     reconcileLease: (leaseId) => (reconciler ? reconciler.lease(leaseId) : Promise.resolve()),

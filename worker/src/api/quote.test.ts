@@ -38,6 +38,7 @@ function stubWorker(config: { openQuotes?: boolean } = {}) {
         saves++;
       },
     },
+    params: { heartbeatThreshold: 600 },
     chainNow: () => now,
   } as unknown as WorkerContext;
 }
@@ -83,5 +84,28 @@ describe("signQuote", () => {
     const response = await signQuote(ctx, { specHash, resources }, attestation);
     expect(response.quote.publisher).toBe(zeroAddress);
     expect(ctx.state.data.nextQuoteNonce).toBe("2");
+  });
+
+  it("refuses to quote (503, naming the dark gap) while a dark gap of its own is still reportable", async () => {
+    // A late heartbeat 100 s ago ended a silence; with a 600 s threshold the gap is reportable for 500 s more.
+    ctx.state.data.liveness.darkGap = { from: now - 2000, until: now - 100 };
+    const error = await signQuote(ctx, { specHash, resources, publisher }, attestation).catch((e) => e);
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error.status).toBe(503);
+    expect(error.message).toMatch(/dark gap/);
+    expect(error.message).toContain(String(now - 100 + 600));
+    expect(ctx.state.data.nextQuoteNonce).toBe("1");
+    expect(ctx.state.data.quotes).toEqual([]);
+    // A gap past the window (until + threshold < now) no longer stops quotes.
+    ctx.state.data.liveness.darkGap = { from: now - 2000, until: now - 601 };
+    const response = await signQuote(ctx, { specHash, resources, publisher }, attestation);
+    expect(response.quote.nonce).toBe("1");
+  });
+
+  it("refuses to quote (503) while jailed after a dark report", async () => {
+    ctx.state.data.liveness.jailedUntil = now + 3600;
+    const error = await signQuote(ctx, { specHash, resources, publisher }, attestation).catch((e) => e);
+    expect(error.status).toBe(503);
+    expect(error.message).toMatch(/jailed/);
   });
 });

@@ -10,6 +10,7 @@ import {
 import { zeroAddress } from "viem";
 import type { WorkerContext } from "../context.js";
 import { committedResources, freeResources, shortfall } from "../market/capacity.js";
+import { notTakingWorkReason } from "../market/liveness.js";
 import { HttpError } from "./http-error.js";
 
 export const WORKER_VERSION = "0.1.0";
@@ -56,7 +57,8 @@ export async function attestationDocument(ctx: WorkerContext, issuedAt: number):
  * Signs an EIP-712 quote for a pod, bound to the publisher that asked (open quotes only with `openQuotes`): the
  * registered price for its resources, valid for `quoteTtlSec`, with a fresh nonce (persisted before the quote
  * leaves, so a restart never reuses one). The resources stay reserved until the
- * quote expires or a lease uses it, so quotes never promise more than the registered capacity.
+ * quote expires or a lease uses it, so quotes never promise more than the registered capacity. None while the
+ * provider is jailed or its own dark gap is still reportable (503 naming why).
  */
 export async function signQuote(
   ctx: WorkerContext,
@@ -79,6 +81,9 @@ export async function signQuote(
   }
   if (!ctx.profile.active) throw new HttpError(503, "provider: not registered or paused, not taking leases");
   const now = ctx.chainNow();
+  // Jailed, or a dark gap anyone may still report: a lease taken now could end at the gap's start (see liveness.ts).
+  const away = notTakingWorkReason(ctx, now);
+  if (away) throw new HttpError(503, `provider: not taking leases now: ${away}`);
   const short = shortfall(
     request.resources,
     freeResources(ctx.profile.capacity, committedResources(ctx.state.data, now)),

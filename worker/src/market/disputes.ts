@@ -15,6 +15,10 @@ import type { DisputeRecord } from "../store/worker-state.js";
  * publicly on its API; the on-chain URI carries the document's keccak256 as its fragment, so anyone can check the
  * document they fetch is the one the provider committed to. The document holds no secret: the event log is what the
  * publisher already sees, and container states and image references are not confidential.
+ *
+ * Closed leases are answered the same way: the court accepts disputes on a lease that ended within the market's
+ * dispute window (its collateral is still held), and the lease record, its event log and its last manifest's hash
+ * outlive the pod.
  */
 export async function answerDisputes(ctx: WorkerContext, now: number): Promise<void> {
   for (const dispute of Object.values(ctx.state.data.disputes)) {
@@ -79,8 +83,11 @@ async function evidenceDocument(ctx: WorkerContext, dispute: DisputeRecord) {
           pricePerSecond: lease.pricePerSecond,
           startedAt: lease.startedAt,
           status: lease.status,
-          /** The newest manifest the publisher sent for the lease (none: it never sent one). */
-          manifestSpecHash: ctx.manifests.list(dispute.leaseId)[0]?.specHash ?? null,
+          /** When it ended (a closed lease stays disputable for the market's dispute window); null while it runs. */
+          closedAt: lease.closedAt ?? null,
+          /** The newest manifest the publisher sent for the lease (none: it never sent one). A closed lease's
+           *  manifests are deleted with its pod; the lease record keeps the hash. */
+          manifestSpecHash: ctx.manifests.list(dispute.leaseId)[0]?.specHash ?? lease.manifestSpecHash ?? null,
         }
       : null,
     containers: containers.map((c) => ({

@@ -68,11 +68,56 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       lease.status = "closed";
       lease.closedAt = Number(event.args.endedAt);
       lease.owed = event.args.owed.toString();
+      // Held for the dispute window after the end; the money loop releases it from releasableAt on (collateral.ts).
+      if (event.args.collateralHeld > 0n) {
+        lease.collateral = {
+          held: event.args.collateralHeld.toString(),
+          releasableAt: Number(event.args.releasableAt),
+        };
+      }
       state.recordEvent(id, "closed", `lease closed (reason ${event.args.reason}), refund ${event.args.refund}`);
       state.save();
       void ctx.reconcileLease(id).catch(() => undefined);
       return;
     }
+    case "CollateralReleased": {
+      const lease = state.data.leases[event.args.leaseId.toString()];
+      if (!lease?.collateral) return;
+      delete lease.collateral;
+      state.save();
+      return;
+    }
+    case "DisputeSettled": {
+      // A ruling on a closed lease releases what it did not slash: nothing stays held. (A ruling on a running lease
+      // leaves its collateral with it; LeaseClosed records it later.)
+      const lease = state.data.leases[event.args.leaseId.toString()];
+      if (lease?.status !== "closed" || !lease.collateral) return;
+      delete lease.collateral;
+      state.save();
+      return;
+    }
+    case "DarkGapRecorded": {
+      if (!self(ctx, event.args.provider)) return;
+      state.data.liveness.darkGap = { from: Number(event.args.from), until: Number(event.args.until) };
+      state.save();
+      ctx.log.warn("a late heartbeat recorded a dark gap: no quotes or bids while it is reportable", {
+        from: event.args.from,
+        until: event.args.until,
+        reportableUntil: event.args.reportableUntil,
+      });
+      return;
+    }
+    case "ProviderUnjailed": {
+      if (!self(ctx, event.args.provider)) return;
+      // The market clears the gap of the ended epoch with the jail.
+      state.data.liveness = {};
+      state.save();
+      ctx.log.info("this provider left jail", { epoch: event.args.epoch });
+      return;
+    }
+    case "ParamsUpdated":
+      ctx.params = { ...event.args.params };
+      return;
     case "OrderCreated":
       await considerOrder(ctx, event.args);
       return;
@@ -107,11 +152,12 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
     }
     case "ProviderReportedDark": {
       if (!self(ctx, event.args.provider)) return;
-      ctx.log.error("this provider was reported dark: its leases ended and it is jailed (unjail from jailedUntil on)", {
-        darkAt: event.args.darkAt,
-        slashed: event.args.slashed,
-        jailedUntil: event.args.jailedUntil,
-      });
+      state.data.liveness.jailedUntil = Number(event.args.jailedUntil);
+      state.save();
+      ctx.log.error(
+        "this provider was reported dark: its leases ended and it is jailed; from jailedUntil on, run `podnet-worker register` (tops the stake up to the minimum if needed and calls unjail)",
+        { darkAt: event.args.darkAt, slashed: event.args.slashed, jailedUntil: event.args.jailedUntil },
+      );
       return;
     }
     case "DisputeOpened": {

@@ -3,6 +3,7 @@ import { parseEventLogs } from "viem";
 import { revertName, sendContract } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
 import { finalizeWonOrders } from "./bidding.js";
+import { releaseHeldCollateral } from "./collateral.js";
 import { answerDisputes } from "./disputes.js";
 
 /**
@@ -11,6 +12,7 @@ import { answerDisputes } from "./disputes.js";
  * - a lease whose escrow ran dry is torn down after `outOfFundsGraceSec` and closed (pods never run for free long);
  * - a lease whose manifest never came is closed after `manifestTimeoutSec`, so its publisher gets the rest back;
  * - disputes on its leases are answered with an evidence document within the court's window (market/disputes.ts);
+ * - the collateral of its closed leases is released once their dispute window is over (market/collateral.ts);
  * - earnings are withdrawn in one batch every `withdrawIntervalSec` (one transaction for all leases).
  */
 export class MoneyLoop {
@@ -23,11 +25,7 @@ export class MoneyLoop {
   constructor(private readonly ctx: WorkerContext) {}
 
   async start() {
-    const params = await this.ctx.chain.publicClient.readContract({
-      address: this.market,
-      abi: podnetMarketAbi,
-      functionName: "params",
-    });
+    const { params } = this.ctx;
     const stake = await this.ctx.chain.publicClient.readContract({
       address: this.market,
       abi: podnetMarketAbi,
@@ -61,6 +59,7 @@ export class MoneyLoop {
       await this.endUnpaidLeases(now);
       await finalizeWonOrders(this.ctx, this.finalizeTried);
       await answerDisputes(this.ctx, now);
+      await releaseHeldCollateral(this.ctx, now);
       await this.withdraw(now);
     } finally {
       this.busy = false;

@@ -65,3 +65,14 @@ export async function readStake(chain: ChainContext) {
     args: [chain.account.address],
   });
 }
+
+/** The market's governed parameters (`params()`): thresholds, windows, bid caps. */
+export type MarketParams = Awaited<ReturnType<typeof readMarketParams>>;
+
+export async function readMarketParams(chain: ChainContext) {
+  return chain.publicClient.readContract({
+    address: chain.deployment.contracts.podnetMarket.address,
+    abi: podnetMarketAbi,
+    functionName: "params",
+  });
+}

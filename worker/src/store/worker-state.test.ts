@@ -50,6 +50,7 @@ describe("WorkerState", () => {
       lastWithdrawAt: 0,
       events: {},
       disputes: {},
+      liveness: {},
     };
     expect(state.data).toEqual(expected);
     expect(onDisk()).toEqual(expected);

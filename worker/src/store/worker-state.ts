@@ -27,6 +27,13 @@ export interface LeaseRecord {
   owed?: string;
   /** Set when the worker itself decided to end the lease (out of funds, no manifest) so it is not decided twice. */
   ending?: "out-of-funds" | "no-manifest";
+  /** The spec hash of the newest manifest the publisher sent (kept after the close, when the manifests are gone). */
+  manifestSpecHash?: Hex;
+  /**
+   * Collateral the market still holds for a closed lease (LeaseClosed's collateralHeld): the worker calls
+   * `releaseCollateral` from `releasableAt` on (unless a dispute holds it). Gone once released (by anyone) or ruled.
+   */
+  collateral?: { held: string; releasableAt: number };
 }
 
 export interface BidRecord {
@@ -54,6 +61,14 @@ export interface DisputeRecord {
   status: "open" | "answered" | "missed" | "ruled";
   /** The URI the worker answered with: its evidence document, with the document's keccak256 as the fragment. */
   answerURI?: string;
+}
+
+/** What the chain said about this provider's liveness: the dark gap it may still be reported for, its jail. */
+export interface LivenessRecord {
+  /** The last dark gap a late heartbeat recorded (DarkGapRecorded): silent from `from` to `until`. */
+  darkGap?: { from: number; until: number };
+  /** Reported dark (ProviderReportedDark) and not yet out with `unjail`: may unjail from this chain time on. */
+  jailedUntil?: number;
 }
 
 export interface QuoteReservation {
@@ -93,6 +108,7 @@ export interface WorkerStateData {
   lastWithdrawAt: number;
   events: Record<string, LeaseEvent[]>;
   disputes: Record<string, DisputeRecord>;
+  liveness: LivenessRecord;
 }
 
 const MAX_EVENTS_PER_LEASE = 100;
@@ -118,6 +134,7 @@ export function freshStateData(
     lastWithdrawAt: 0,
     events: {},
     disputes: {},
+    liveness: {},
   };
 }
 
@@ -153,6 +170,7 @@ export class WorkerState {
       data.disputes ??= {};
       data.leaseBlobs ??= {};
       data.hosts ??= {};
+      data.liveness ??= {};
       return new WorkerState(file, data);
     }
     const state = new WorkerState(file, freshStateData(identity, startBlock));

@@ -125,6 +125,8 @@ export function manifestRoutes({ ctx, auth }: ApiDeps) {
       sources: upload.data.sources,
       receivedAt: Date.now(),
     });
+    // Kept with the lease: its manifests go when it closes, a dispute within the window after that still asks.
+    record.manifestSpecHash = specHash;
     ctx.state.recordEvent(leaseId.toString(), "manifest", `manifest for spec ${specHash} received`);
     void ctx.reconcileLease(leaseId.toString()).catch(() => undefined);
     return c.json({ leaseId: leaseId.toString(), specHash, status: providerApiRoutes.status.path(leaseId) }, 202);

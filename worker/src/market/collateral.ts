@@ -1,0 +1,66 @@
+import { podnetMarketAbi } from "@podnet/sdk/protocol";
+import { revertName, sendContract } from "../chain/tx-queue.js";
+import type { WorkerContext } from "../context.js";
+
+/**
+ * Gives back the collateral of this provider's closed leases once the dispute window after their end is over. The
+ * market keeps a closed lease's collateral locked until `endedAt + disputeWindow` (LeaseClosed's `releasableAt`) so
+ * its publisher can still dispute it, and then anyone may call `releaseCollateral`; the provider is the one that
+ * wants it. What is pending lives in the state (`lease.collateral`), so a restarted worker still releases it.
+ *
+ * A lease with a dispute not yet ruled is skipped: the dispute holds the collateral, and its ruling releases what the
+ * arbiter did not slash (DisputeSettled). A release someone else made first (MarketCollateralNotHeld) is done.
+ */
+export async function releaseHeldCollateral(ctx: WorkerContext, now: number): Promise<void> {
+  const { state } = ctx;
+  const retryAt = retries(ctx);
+  const disputed = new Set(
+    Object.values(state.data.disputes)
+      .filter((d) => d.status !== "ruled")
+      .map((d) => d.leaseId),
+  );
+  for (const lease of Object.values(state.data.leases)) {
+    const held = lease.collateral;
+    if (lease.status !== "closed" || !held || now < held.releasableAt || disputed.has(lease.id)) continue;
+    if (now < (retryAt.get(lease.id) ?? 0)) continue;
+    try {
+      await sendContract(ctx.chain, ctx.txs, `releaseCollateral ${lease.id}`, {
+        address: ctx.chain.deployment.contracts.podnetMarket.address,
+        abi: podnetMarketAbi,
+        functionName: "releaseCollateral",
+        args: [BigInt(lease.id)],
+      });
+      // The CollateralReleased event clears the record; until the follower sees it, do not send again.
+      delete lease.collateral;
+      ctx.log.info("collateral released", { leaseId: lease.id, amount: held.held });
+    } catch (error) {
+      const name = revertName(error);
+      if (name === "MarketCollateralNotHeld") {
+        // Released already (by anyone, or by a ruling): nothing is held any more.
+        delete lease.collateral;
+        ctx.log.debug("collateral already released", { leaseId: lease.id });
+      } else if (name === "MarketLeaseDisputed" || name === "MarketDisputeWindowOpen") {
+        // A dispute the follower has not reached yet, or a clock ahead of the chain: try again on a later tick.
+        ctx.log.debug("collateral not releasable yet", { leaseId: lease.id, reason: name });
+        retryAt.set(lease.id, now + RETRY_SEC);
+      } else {
+        ctx.log.warn("releaseCollateral failed", { leaseId: lease.id, error: name });
+        retryAt.set(lease.id, now + RETRY_SEC);
+      }
+    }
+    state.save();
+  }
+}
+
+/** Chain seconds before a release that failed is tried again (the money loop ticks every second). */
+const RETRY_SEC = 30;
+const retryTimes = new WeakMap<WorkerContext, Map<string, number>>();
+
+function retries(ctx: WorkerContext): Map<string, number> {
+  let map = retryTimes.get(ctx);
+  if (!map) {
+    map = new Map();
+    retryTimes.set(ctx, map);
+  }
+  return map;
+}
