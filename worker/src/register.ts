@@ -5,17 +5,18 @@ import {
   providerRegistryAbi,
 } from "@podnet/sdk/protocol";
 import { erc20Abi } from "viem";
-import { connectChain } from "./chain/connect.js";
+import { type ChainContext, connectChain } from "./chain/connect.js";
 import { apiEndpoint, attributeFromText, type WorkerConfig } from "./config.js";
-import { readProfile, readStake } from "./market/provider-profile.js";
+import { readMarketParams, readProfile, readStake } from "./market/provider-profile.js";
 
 /**
  * `podnet-worker register`: makes the chain match the config. Registers the provider (or updates its profile when
- * endpoint, key, prices, capacity or attributes differ), then stakes what is missing up to `stake`. Safe to repeat.
+ * endpoint, key, prices, capacity or attributes differ), then stakes what is missing up to `stake` and, after a dark
+ * report, leaves the jail once its cooldown is over (`ensureStake`). Safe to repeat.
  */
 export async function registerProvider(config: WorkerConfig, say: (line: string) => void = console.log) {
   const chain = await connectChain(config);
-  const { podnetMarket, providerRegistry, paymentToken } = chain.deployment.contracts;
+  const { providerRegistry } = chain.deployment.contracts;
   const wanted = {
     endpoint: apiEndpoint(config),
     metadataURI: config.metadataURI,
@@ -57,36 +58,77 @@ export async function registerProvider(config: WorkerConfig, say: (line: string)
       say("profile already up to date");
     }
   }
+  await ensureStake(chain, config, say);
+}
+
+/**
+ * The stake step of `register`: tops the bonded stake up to `stake` and, for a provider jailed by a dark report,
+ * leaves the jail with `unjail` once its cooldown is over (re-staking alone does not end a jail). `unjail` needs the
+ * market's `minProviderStake` bonded, so a jailed provider is topped up to that at least. Before the cooldown is over
+ * it throws, naming when it ends (the top-up is done already).
+ */
+export async function ensureStake(
+  chain: ChainContext,
+  config: Pick<WorkerConfig, "stake">,
+  say: (line: string) => void = console.log,
+) {
+  const { podnetMarket, paymentToken } = chain.deployment.contracts;
+  const send = async (label: string, hash: Promise<`0x${string}`>) => {
+    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash: await hash });
+    if (receipt.status !== "success") throw new Error(`${label}: transaction reverted`);
+    say(`${label}: ${receipt.transactionHash}`);
+  };
+  const write = chain.walletClient.writeContract;
   const stake = await readStake(chain);
   const bonded = stake.free + stake.locked;
-  if (bonded >= config.stake && !stake.jailed) {
-    say(`stake: ${bonded} bonded (wanted ${config.stake})`);
-    return;
+  let wanted = config.stake;
+  if (stake.jailed) {
+    const { minProviderStake } = await readMarketParams(chain);
+    if (minProviderStake > wanted) wanted = minProviderStake;
   }
-  // A jailed provider returns by staking again (any amount): top up at least 1 base unit.
-  const missing = bonded >= config.stake ? 1n : config.stake - bonded;
-  const balance = await chain.publicClient.readContract({
-    address: paymentToken.address,
-    abi: erc20Abi,
-    functionName: "balanceOf",
-    args: [chain.account.address],
-  });
-  if (balance < missing) {
-    throw new Error(`stake: ${missing} more base units needed, the provider's wallet holds ${balance}`);
-  }
-  await send(
-    "approved",
-    write({
+  if (bonded >= wanted) {
+    say(`stake: ${bonded} bonded (wanted ${wanted})`);
+  } else {
+    const missing = wanted - bonded;
+    const balance = await chain.publicClient.readContract({
       address: paymentToken.address,
-      abi: podnetTestTokenAbi,
-      functionName: "approve",
-      args: [podnetMarket.address, missing],
-    }),
-  );
-  await send(
-    "staked",
-    write({ address: podnetMarket.address, abi: podnetMarketAbi, functionName: "stake", args: [missing] }),
-  );
+      abi: erc20Abi,
+      functionName: "balanceOf",
+      args: [chain.account.address],
+    });
+    if (balance < missing) {
+      throw new Error(`stake: ${missing} more base units needed, the provider's wallet holds ${balance}`);
+    }
+    await send(
+      "approved",
+      write({
+        address: paymentToken.address,
+        abi: podnetTestTokenAbi,
+        functionName: "approve",
+        args: [podnetMarket.address, missing],
+      }),
+    );
+    await send(
+      "staked",
+      write({ address: podnetMarket.address, abi: podnetMarketAbi, functionName: "stake", args: [missing] }),
+    );
+  }
+  if (!stake.jailed) return;
+  // The jail of the last dark report, which ended epoch - 1.
+  const record = await chain.publicClient.readContract({
+    address: podnetMarket.address,
+    abi: podnetMarketAbi,
+    functionName: "darkRecord",
+    args: [chain.account.address, BigInt(stake.epoch) - 1n],
+  });
+  const now = Number((await chain.publicClient.getBlock()).timestamp);
+  const jailedUntil = Number(record.jailedUntil);
+  if (now < jailedUntil) {
+    throw new Error(
+      `jailed: this provider was reported dark and may unjail from ${jailedUntil} (chain time, in ${jailedUntil - now} s); run \`podnet-worker register\` again then`,
+    );
+  }
+  await send("unjailed", write({ address: podnetMarket.address, abi: podnetMarketAbi, functionName: "unjail" }));
 }
 
 const big = (_key: string, value: unknown) => (typeof value === "bigint" ? value.toString() : value);
