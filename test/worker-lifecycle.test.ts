@@ -1,10 +1,11 @@
 /**
  * The worker's market and money duties and its crash behaviour, end to end on real parts: the bid engine with
- * capacity reservations, a lease whose manifest never comes, a lease that runs out of funds, kill -9 in the middle of
- * provisioning, and a restart of the Docker Engine itself.
+ * capacity reservations, a lease whose manifest never comes, a lease that runs out of funds, no work during its own
+ * reportable dark gap, collateral released after the dispute window, a dark report and unjail, kill -9 in the middle
+ * of provisioning, and a restart of the Docker Engine itself.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -18,7 +19,9 @@ import {
   localDocker,
   type Publisher,
   podHost,
+  publisherClient,
   type RunningProvider,
+  registerWorker,
   repoRoot,
   type SealedBlob,
   sealTestImage,
@@ -26,8 +29,10 @@ import {
   type TcpProxy,
   type WorkerProcess,
   waitFor,
+  walletClient,
 } from "@podnet/devnet";
 import {
+  disputeCourtAbi,
   encodeAttribute,
   manifestHash,
   manifestResources,
@@ -35,8 +40,9 @@ import {
   parseManifest,
   podnetMarketAbi,
   pricePerSecond,
+  providerApiPaths,
 } from "@podnet/sdk/protocol";
-import { type Address, type Hex, parseEventLogs } from "viem";
+import { type Address, type Hex, keccak256, parseEventLogs, toBytes } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const docker = localDocker();
@@ -194,14 +200,6 @@ describe("bid engine", () => {
     const podManifest = manifest({ cpuMillis });
     return { ...(await openOrder(podManifest, { attributes })), podManifest };
   };
-  const bidOf = (orderId: bigint) =>
-    clients(chain).client.readContract({
-      address: market(),
-      abi: podnetMarketAbi,
-      functionName: "getBid",
-      args: [orderId, provider],
-    });
-
   it("bids its price on a matching order; the accepted bid becomes a serving pod", async () => {
     const order = await createOrder(500);
     const bid = await waitFor("a bid", async () => {
@@ -289,6 +287,193 @@ describe("money", () => {
     expect(closed.args.refund).toBe(0n);
     await waitFor("the pod to be gone", async () => ((await containersOf(leaseId)).length === 0 ? true : undefined));
     expect((await hostGet(podHost(leaseId))).status).toBe(404);
+  });
+});
+
+/** The order's bid of this provider (status 0: none, 1: active, 3: released). */
+const bidOf = (orderId: bigint) =>
+  clients(chain).client.readContract({
+    address: market(),
+    abi: podnetMarketAbi,
+    functionName: "getBid",
+    args: [orderId, provider],
+  });
+
+/** Asks the worker for a quote for `manifest()` as alice; the status and the error message, if any. */
+async function askQuote() {
+  const parsed = parseManifest(manifest());
+  const response = await fetch(`${worker.apiUrl}${providerApiPaths.quote}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      specHash: manifestHash(parsed),
+      resources: manifestResources(parsed),
+      publisher: alice.address,
+    }),
+  });
+  const json = (await response.json()) as { error?: { message?: string } };
+  return { status: response.status, message: String(json.error?.message ?? "") };
+}
+
+const readMarket = <T>(functionName: string, args: readonly unknown[] = []) =>
+  clients(chain).client.readContract({
+    address: market(),
+    abi: podnetMarketAbi,
+    functionName,
+    args,
+  } as never) as Promise<T>;
+
+describe("dark gaps, held collateral, disputes on closed leases, jail", () => {
+  let disputedLeaseId: bigint;
+
+  it("signs no quote and places no bid while its own dark gap is reportable, and takes work again after it", async () => {
+    const { client } = clients(chain);
+    const from = await client.getBlockNumber();
+    // Longer than the heartbeat threshold: the worker's next heartbeat is late and records a dark gap.
+    await warp(601);
+    const gap = await waitFor("the worker's dark gap", async () => {
+      const [log] = await client.getContractEvents({
+        address: market(),
+        abi: podnetMarketAbi,
+        eventName: "DarkGapRecorded",
+        args: { provider },
+        fromBlock: from,
+      });
+      return log;
+    });
+    const refused = await waitFor("the quote to be refused", async () => {
+      const answer = await askQuote();
+      return answer.status === 503 ? answer : undefined;
+    });
+    expect(refused.message).toMatch(/dark gap/);
+    expect(refused.message).toContain(String(gap.args.reportableUntil));
+    const { orderId, receipt } = await openOrder(manifest({ cpuMillis: 100 }));
+    await workerSaw(receipt.blockNumber);
+    expect((await bidOf(orderId)).status).toBe(0);
+    const log = readFileSync(join(P.env.PODNET_DATA_DIR as string, "worker.log"), "utf8");
+    expect(log).toMatch(new RegExp(`"msg":"not bidding","orderId":"${orderId}","reason":"dark gap`));
+    // Heartbeats on time past darkGapUntil + heartbeatThreshold: the gap is no longer reportable, quotes resume.
+    await warp(301);
+    await warp(301);
+    expect(Number((await client.getBlock()).timestamp)).toBeGreaterThan(Number(gap.args.reportableUntil));
+    await waitFor("quotes again", async () => ((await askQuote()).status === 200 ? true : undefined));
+  });
+
+  it("answers a dispute on a lease that already ended, with evidence of what the lease ran", async () => {
+    const podManifest = manifest();
+    const { leaseId } = await alice.lease(worker.apiUrl, podManifest, 3600n);
+    await send(leaseId, podManifest);
+    await serving(leaseId);
+    await publisherWrite("closeLease", [leaseId]);
+    await waitFor("the pod to be gone", async () => ((await containersOf(leaseId)).length === 0 ? true : undefined));
+    const pub = publisherClient(chain, alice.account, {
+      blobCacheDir: mkdtempSync(join(tmpdir(), "podnet-life-sdk-")),
+    });
+    const { disputeId } = await pub.openDispute({ leaseId, evidenceURI: "ipfs://evidence/closed-lease.json" });
+    const { client } = clients(chain);
+    const answered = await waitFor("the worker to answer the dispute", async () => {
+      const [log] = await client.getContractEvents({
+        address: chain.deployment.contracts.disputeCourt.address,
+        abi: disputeCourtAbi,
+        eventName: "DisputeAnswered",
+        args: { disputeId },
+        fromBlock: 0n,
+      });
+      return log;
+    });
+    const [url, fragment] = (answered.args.evidenceURI as string).split("#");
+    const text = await (await fetch(url as string)).text();
+    expect(fragment).toBe(`keccak256=${keccak256(toBytes(text))}`);
+    const doc = JSON.parse(text);
+    const lease = await readMarket<{ endedAt: number }>("getLease", [leaseId]);
+    expect(doc.lease).toMatchObject({
+      status: "closed",
+      closedAt: lease.endedAt,
+      manifestSpecHash: manifestHash(podManifest),
+    });
+    expect(doc.containers).toEqual([]);
+    expect(doc.events.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(["closed", "dispute-opened"]),
+    );
+    disputedLeaseId = leaseId;
+  });
+
+  it("releases the collateral its closed leases held once the dispute window is over, not a disputed one's", async () => {
+    const { client } = clients(chain);
+    const closes = await client.getContractEvents({
+      address: market(),
+      abi: podnetMarketAbi,
+      eventName: "LeaseClosed",
+      fromBlock: 0n,
+    });
+    const held = [];
+    for (const close of closes) {
+      const lease = await readMarket<{ provider: Address; collateral: bigint }>("getLease", [close.args.leaseId]);
+      if (lease.provider === provider && (close.args.collateralHeld as bigint) > 0n) held.push(close);
+    }
+    // The earlier tests closed leases by the publisher, by the worker (no manifest) and out of funds.
+    expect(held.length).toBeGreaterThanOrEqual(4);
+    for (const close of held) {
+      const lease = await readMarket<{ collateral: bigint }>("getLease", [close.args.leaseId]);
+      expect(lease.collateral).toBe(close.args.collateralHeld);
+    }
+    const last = Math.max(...held.map((c) => Number(c.args.releasableAt)));
+    const now = Number((await client.getBlock()).timestamp);
+    const from = await client.getBlockNumber();
+    await warp(last - now + 1);
+    const free = held.filter((c) => c.args.leaseId !== disputedLeaseId);
+    expect(free).toHaveLength(held.length - 1);
+    for (const close of free) {
+      const released = await waitFor(`lease ${close.args.leaseId}'s collateral released`, async () => {
+        const [log] = await client.getContractEvents({
+          address: market(),
+          abi: podnetMarketAbi,
+          eventName: "CollateralReleased",
+          args: { leaseId: close.args.leaseId },
+          fromBlock: from,
+        });
+        return log;
+      });
+      expect(released.args.amount).toBe(close.args.collateralHeld);
+      const tx = await client.getTransaction({ hash: released.transactionHash });
+      expect(tx.from.toLowerCase()).toBe(provider.toLowerCase());
+      expect((await readMarket<{ collateral: bigint }>("getLease", [close.args.leaseId])).collateral).toBe(0n);
+    }
+    // The dispute still holds the disputed lease's collateral: the worker left it alone.
+    const disputed = held.find((c) => c.args.leaseId === disputedLeaseId);
+    const disputedLease = await readMarket<{ collateral: bigint; disputed: boolean }>("getLease", [disputedLeaseId]);
+    expect(disputedLease.disputed).toBe(true);
+    expect(disputedLease.collateral).toBe(disputed?.args.collateralHeld);
+  });
+
+  it("reported dark for its gap: jailed, no quotes; register refuses before the cooldown, then unjails", async () => {
+    const { client, testClient } = clients(chain);
+    // The 2-day warp of the previous test left a reportable dark gap: a stranger reports it.
+    const stranger = await fundedPublisher(chain, 7);
+    const hash = await walletClient(chain, stranger.account).writeContract({
+      address: market(),
+      abi: podnetMarketAbi,
+      functionName: "reportDark",
+      args: [provider],
+    });
+    expect((await client.waitForTransactionReceipt({ hash })).status).toBe("success");
+    const jailed = await waitFor("the quote to be refused for the jail", async () => {
+      const answer = await askQuote();
+      return answer.status === 503 && /jailed/.test(answer.message) ? answer : undefined;
+    });
+    expect(jailed.message).toMatch(/podnet-worker register/);
+    await expect(registerWorker(P.env)).rejects.toThrow(/jailed: .* may unjail from \d+/);
+    expect((await readMarket<{ jailed: boolean }>("stakeOf", [provider])).jailed).toBe(true);
+
+    const params = await readMarket<{ jailCooldown: number }>("params");
+    await testClient.increaseTime({ seconds: params.jailCooldown + 1 });
+    await testClient.mine({ blocks: 1 });
+    const out = await registerWorker(P.env);
+    expect(out).toMatch(/unjailed: 0x/);
+    const stake = await readMarket<{ jailed: boolean; darkGapUntil: number }>("stakeOf", [provider]);
+    expect(stake.jailed).toBe(false);
+    expect(stake.darkGapUntil).toBe(0);
+    await waitFor("quotes again", async () => ((await askQuote()).status === 200 ? true : undefined));
   });
 });
 
