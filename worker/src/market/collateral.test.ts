@@ -85,6 +85,20 @@ describe("held collateral", () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("judges the window with the disputeWindow in force, as the market does (a governance change moves it)", async () => {
+    const endedAt = stub.now;
+    await applyChainEvents(stub.ctx, [closed(1n, endedAt, 864_000n)]);
+    await applyChainEvents(stub.ctx, [
+      event("ParamsUpdated", { params: { ...stubParams, disputeWindow: stubParams.disputeWindow + 3600 } }),
+    ]);
+    stub.now = endedAt + stubParams.disputeWindow;
+    await releaseHeldCollateral(stub.ctx, stub.now);
+    expect(sent).toEqual([]);
+    stub.now += 3600;
+    await releaseHeldCollateral(stub.ctx, stub.now);
+    expect(sent.map((c) => c.functionName)).toEqual(["releaseCollateral"]);
+  });
+
   it("records nothing when the close released it already (held 0)", async () => {
     await applyChainEvents(stub.ctx, [closed(1n, stub.now - stubParams.disputeWindow - 5, 0n)]);
     expect(stub.ctx.state.data.leases["1"]?.status).toBe("closed");

@@ -4,9 +4,9 @@ import type { WorkerContext } from "../context.js";
 
 /**
  * Gives back the collateral of this provider's closed leases once the dispute window after their end is over. The
- * market keeps a closed lease's collateral locked until `endedAt + disputeWindow` (LeaseClosed's `releasableAt`) so
- * its publisher can still dispute it, and then anyone may call `releaseCollateral`; the provider is the one that
- * wants it. What is pending lives in the state (`lease.collateral`), so a restarted worker still releases it.
+ * market keeps a closed lease's collateral locked until `endedAt + disputeWindow` (LeaseClosed's `releasableAt`; the
+ * window in force, so a governance change moves it) so its publisher can still dispute it, and then anyone may call
+ * `releaseCollateral`; the provider is the one that wants it. What is pending lives in the state (`lease.collateral`), so a restarted worker still releases it.
  *
  * A lease with a dispute not yet ruled is skipped: the dispute holds the collateral, and its ruling releases what the
  * arbiter did not slash (DisputeSettled). A release someone else made first (MarketCollateralNotHeld) is done.
@@ -21,7 +21,10 @@ export async function releaseHeldCollateral(ctx: WorkerContext, now: number): Pr
   );
   for (const lease of Object.values(state.data.leases)) {
     const held = lease.collateral;
-    if (lease.status !== "closed" || !held || now < held.releasableAt || disputed.has(lease.id)) continue;
+    if (lease.status !== "closed" || !held || disputed.has(lease.id)) continue;
+    // The market judges with the window in force, not the one at the close (governance may have changed it).
+    const releasableAt = (lease.closedAt ?? 0) + Number(ctx.params.disputeWindow);
+    if (now < releasableAt) continue;
     if (now < (retryAt.get(lease.id) ?? 0)) continue;
     try {
       await sendContract(ctx.chain, ctx.txs, `releaseCollateral ${lease.id}`, {

@@ -30,8 +30,9 @@ export interface LeaseRecord {
   /** The spec hash of the newest manifest the publisher sent (kept after the close, when the manifests are gone). */
   manifestSpecHash?: Hex;
   /**
-   * Collateral the market still holds for a closed lease (LeaseClosed's collateralHeld): the worker calls
-   * `releaseCollateral` from `releasableAt` on (unless a dispute holds it). Gone once released (by anyone) or ruled.
+   * Collateral the market still holds for a closed lease (LeaseClosed's collateralHeld and releasableAt): the worker
+   * calls `releaseCollateral` from closedAt + the disputeWindow in force on (unless a dispute holds it). Gone once
+   * released (by anyone) or ruled.
    */
   collateral?: { held: string; releasableAt: number };
 }
