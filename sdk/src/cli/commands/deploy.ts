@@ -14,6 +14,7 @@ import {
   amountOption,
   attributesOption,
   durationOption,
+  fundingLine,
   nextSteps,
   podArgument,
   podEndpoints,
@@ -166,7 +167,8 @@ async function direct(
   ctx.out.progress(`quote ✓ ${price} base units/s from ${provider}`);
   const deposit = opts.deposit ?? (await client.estimateCost({ pricePerSecond: price, seconds: opts.seconds })).total;
   const created = await client.createLease({ quote: quoted.quote, signature: quoted.signature, deposit });
-  if (created.approveTxHash) ctx.out.progress(`approved the market to take ${deposit} (tx ${created.approveTxHash})`);
+  const funded = fundingLine(created, deposit, token);
+  if (funded) ctx.out.progress(funded);
   ctx.out.progress(
     `lease ${created.leaseId} created (tx ${created.txHash}): ${formatAmount(deposit, token)} escrowed, about ${formatDuration(fundedSeconds(deposit, price))}`,
   );
@@ -210,6 +212,8 @@ async function viaMarket(
     autoAccept: opts.autoAccept,
   });
   const { orderId } = order;
+  const funded = fundingLine(order, deposit, token);
+  if (funded) ctx.out.progress(funded);
   ctx.out.progress(
     `order ${orderId} created (tx ${order.txHash}): ${formatAmount(deposit, token)} escrowed, bids until ${formatTime(order.bidDeadline)}`,
   );

@@ -1,8 +1,9 @@
 /**
- * The SDK pays the market with one transaction when the token takes EIP-2612 permits, and with an exact approval
- * otherwise, on real anvil chains: one with the test token (ERC20Permit), one whose payment token is a plain ERC-20
+ * SDK actions against the market on real anvil chains, without workers. The SDK pays the market with one transaction
+ * when the token takes EIP-2612 permits, and with an exact approval otherwise, on two chains: one with the test token (ERC20Permit), one whose payment token is a plain ERC-20
  * (PlainToken of contracts/test/PodnetMarket.permit.t.sol, deployed from forge's output). Providers are registered and
- * staked on chain and sign their quotes here: no worker, no Docker.
+ * staked on chain and sign their quotes (and place their bids) here: no worker, no Docker. finalizeOrder brings the
+ * order's standing-bidder list, so an order whose best bidder went silent is matched to the next bid.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,6 +32,7 @@ import {
   type Quote,
   quoteTypedData,
   readPermitDomain,
+  readStandingBidders,
 } from "@podnet/sdk";
 import { type Address, decodeFunctionData, erc20Abi, type Hash, type Hex, keccak256, stringToHex } from "viem";
 import type { HDAccount } from "viem/accounts";
@@ -84,7 +86,7 @@ async function startPlainTokenChain(): Promise<LocalChain> {
 }
 
 /** Registers and stakes `provider` on `chain`. */
-async function listProvider(chain: LocalChain) {
+async function listProvider(chain: LocalChain, provider: HDAccount = devAccount(1).account) {
   const { client } = clients(chain);
   const wallet = walletClient(chain, provider);
   const stake = 1000n * TOKEN;
@@ -305,6 +307,62 @@ describe("the SDK with a permit token", () => {
     expect((await r.nonce(account)) - nonce).toBe(2);
     expect(await calledFunction(chain, created.txHash)).toBe("createLease");
     expect(await r.allowance(account.address)).toBe(0n);
+  });
+});
+
+describe("finalizeOrder", () => {
+  it("passes the standing bidders, so an order whose best bidder went silent is matched to the next bid", async () => {
+    const chain = permitChain;
+    const { client, testClient } = clients(chain);
+    const market = chain.deployment.contracts.podnetMarket.address;
+    const second = devAccount(6).account;
+    await listProvider(chain, second);
+    const { account, sdk } = await newPublisher(chain, 7);
+    const maxPrice = 2n * price;
+    const order = await sdk.createOrder({
+      manifest,
+      maxPricePerSecond: maxPrice,
+      deposit: maxPrice * 3600n,
+      bidWindowSeconds: 60,
+      autoAccept: true,
+    });
+    const bid = async (from: HDAccount, bidPrice: bigint) => {
+      const standing = await readStandingBidders(client, {
+        market,
+        orderId: order.orderId,
+        fromBlock: BigInt(chain.deployment.contracts.podnetMarket.blockNumber),
+      });
+      const hash = await walletClient(chain, from).writeContract({
+        address: market,
+        abi: podnetMarketAbi,
+        functionName: "placeBid",
+        args: [order.orderId, bidPrice, standing],
+      });
+      expect((await client.waitForTransactionReceipt({ hash })).status).toBe("success");
+    };
+    await bid(provider, price); // the best bid
+    await bid(second, price + 1n);
+    // The best bidder goes silent past the heartbeat threshold; the second heartbeats just before the match.
+    const { heartbeatThreshold } = await client.readContract({
+      address: market,
+      abi: podnetMarketAbi,
+      functionName: "params",
+    });
+    await testClient.increaseTime({ seconds: Number(heartbeatThreshold) + 60 });
+    await testClient.mine({ blocks: 1 });
+    const beat = await walletClient(chain, second).writeContract({
+      address: market,
+      abi: podnetMarketAbi,
+      functionName: "heartbeat",
+    });
+    await client.waitForTransactionReceipt({ hash: beat });
+
+    const matched = await sdk.finalizeOrder({ orderId: order.orderId });
+    expect(matched.provider).toBe(second.address);
+    expect(matched.pricePerSecond).toBe(price + 1n);
+    const lease = await sdk.getLease({ leaseId: matched.leaseId });
+    expect(lease.provider).toBe(second.address);
+    expect(lease.publisher).toBe(account.address);
   });
 });
 
