@@ -261,6 +261,24 @@ describe("the SDK with a permit token", () => {
     expect(await r.allowance(account.address)).toBe(0n);
   });
 
+  it("createOrder with a short bid window on a chain that mined nothing for a while (permit: no block before it)", async () => {
+    const chain = permitChain;
+    const { sdk } = await newPublisher(chain, 8);
+    // anvil mines only on transactions: the newest block is now seconds old, the next one will carry the clock's time.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const order = await sdk.createOrder({
+      manifest,
+      maxPricePerSecond: price,
+      deposit: price * 3600n,
+      bidWindowSeconds: 2,
+    });
+    expect(order.funding).toBe("permit");
+    const block = await clients(chain).client.getBlock({
+      blockNumber: (await clients(chain).client.getTransactionReceipt({ hash: order.txHash })).blockNumber,
+    });
+    expect(order.bidDeadline).toBeGreaterThan(Number(block.timestamp));
+  });
+
   it("uses the plain function when the allowance already covers the amount, and detects permit once per client", async () => {
     const chain = permitChain;
     const { account, sdk } = await newPublisher(chain, 4);

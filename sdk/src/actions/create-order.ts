@@ -19,10 +19,10 @@ import {
 import {
   addresses,
   type ChainTimeErrorType,
-  chainTime,
   type Funding,
   type FundMarketCallErrorType,
   fundMarketCall,
+  nextBlockTime,
   uint96,
   type WriteAndWaitErrorType,
   writeAndWait,
@@ -42,7 +42,7 @@ export type CreateOrderParameters = {
   maxPricePerSecond: bigint;
   /** Escrowed now, moved to the lease when a bid is accepted; at least maxPricePerSecond × the minimum duration. */
   deposit: bigint;
-  /** How long providers may bid, from the newest block's time (at most the market's maxBidWindow). */
+  /** How long providers may bid, from the next block's time (at most the market's maxBidWindow). */
   bidWindowSeconds: number;
   requirements?: OrderRequirements;
   /** Let anyone match the order to the lowest bid after the bid window (default false: the publisher picks). */
@@ -118,7 +118,7 @@ export async function createOrder(client: PodnetClient, params: CreateOrderParam
     approve: params.approve ?? true,
     permit: params.permit ?? true,
   });
-  const bidDeadline = (await chainTime(client)) + params.bidWindowSeconds;
+  const bidDeadline = (await nextBlockTime(client)) + params.bidWindowSeconds;
   const args = [
     specHash,
     resources,

@@ -81,6 +81,22 @@ export async function chainTime(client: PodnetClient): Promise<number> {
 }
 
 /**
+ * The earliest time the next transaction can be mined at, for deadlines it must not already be past: the newest
+ * block's time, the pending block's (anvil, geth), or the clock, whichever is latest. A chain that mines only on
+ * transactions (anvil) has a newest block as old as its last transaction, and the next block carries the current time.
+ */
+export async function nextBlockTime(client: PodnetClient): Promise<number> {
+  const [latest, pending] = await Promise.all([
+    chainTime(client),
+    client.publicClient
+      .getBlock({ blockTag: "pending" })
+      .then((block) => Number(block.timestamp))
+      .catch(() => 0),
+  ]);
+  return Math.max(latest, pending, Math.floor(Date.now() / 1000));
+}
+
+/**
  * Sends a contract write from the wallet account and waits for a successful receipt. A revert (at gas estimation, or
  * mined) becomes a {@link ContractError} with the custom error's name.
  */
@@ -183,7 +199,7 @@ export function tokenPermitDomain(client: PodnetClient, owner: Address): Promise
 /**
  * Makes sure the market can pull `amount` from the wallet in the call that follows: nothing when the allowance covers
  * it; else, with `permit` (default) and a token that takes EIP-2612 permits, a permit for exactly `amount` signed by
- * the wallet (valid {@link PERMIT_VALIDITY_SECONDS} from chain time) for the `*WithPermit` function; else an exact
+ * the wallet (valid {@link PERMIT_VALIDITY_SECONDS} from the next block's time) for the `*WithPermit` function; else an exact
  * approval (`approve` false: {@link InsufficientAllowanceError} instead of either).
  */
 export async function fundMarketCall(
@@ -216,7 +232,7 @@ export async function fundMarketCall(
         functionName: "nonces",
         args: [address],
       }),
-      chainTime(client),
+      nextBlockTime(client),
     ]);
     const deadline = BigInt(now + PERMIT_VALIDITY_SECONDS);
     const signature = await walletClient.signTypedData({

@@ -62,6 +62,8 @@ interface Leased {
   pricePerSecond: bigint;
   deposit: bigint;
   txHash: Hash;
+  /** How the deposit was paid for (createLease or createOrder): allowance, permit or approve. */
+  funding: "allowance" | "permit" | "approve";
   orderId?: bigint;
 }
 
@@ -116,6 +118,7 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
       deposit: leased.deposit,
       runsOutAt: lease.runsOutAt,
       txHash: leased.txHash,
+      funding: leased.funding,
       specHash: deployed.specHash,
       blobs: deployed.blobs,
       uploads: deployed.uploads,
@@ -172,7 +175,14 @@ async function direct(
   ctx.out.progress(
     `lease ${created.leaseId} created (tx ${created.txHash}): ${formatAmount(deposit, token)} escrowed, about ${formatDuration(fundedSeconds(deposit, price))}`,
   );
-  return { leaseId: created.leaseId, provider, pricePerSecond: price, deposit, txHash: created.txHash };
+  return {
+    leaseId: created.leaseId,
+    provider,
+    pricePerSecond: price,
+    deposit,
+    txHash: created.txHash,
+    funding: created.funding,
+  };
 }
 
 async function viaMarket(
@@ -295,6 +305,7 @@ async function viaMarket(
     pricePerSecond: leased.pricePerSecond,
     deposit,
     txHash: leased.txHash ?? order.txHash,
+    funding: order.funding,
     orderId,
   };
 }

@@ -38,7 +38,7 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
   const funded = fundingLine(topped, amount, token);
   if (funded) ctx.out.progress(funded);
   const after = await client.getLease({ leaseId });
-  ctx.out.result({ leaseId, amount, balance, runsOutAt: after.runsOutAt, txHash }, () =>
+  ctx.out.result({ leaseId, amount, balance, runsOutAt: after.runsOutAt, txHash, funding: topped.funding }, () =>
     fields([
       ["lease", leaseId.toString()],
       ["added", formatAmount(amount, token)],
