@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   buildTestImage,
+  clients,
   Devnet,
   devAccount,
   type Indexer,
@@ -133,6 +134,11 @@ beforeAll(async () => {
 
 afterAll(() => devnet?.stop());
 
+/** How many transactions the publisher's account has sent (its nonce), read from the chain. */
+function transactionCount() {
+  return clients(chain).client.getTransactionCount({ address: publisher.account.address });
+}
+
 describe("podnet CLI: a publisher's first pod", () => {
   let leaseId: string;
   let image: string;
@@ -208,10 +214,17 @@ describe("podnet CLI: a publisher's first pod", () => {
     expect(human.stdout).toMatch(/^valid until +\d{4}-\d\d-\d\d /m);
   });
 
-  it("deploy: quote, lease, upload, run; prints the lease and the pod's URL", async () => {
+  it("deploy: quote, lease (one transaction: a permit), upload, run; prints the lease and the pod's URL", async () => {
+    const nonceBefore = await transactionCount();
+    const balanceBefore = await tokenBalance(chain, publisher.account.address);
     const run = await podnet(["deploy", "pod.yaml", "--duration", "1h", "--json"]);
     expect(run.code, run.stderr).toBe(0);
     const deployed = JSON.parse(run.stdout);
+    // The publisher had approved nothing: the lease is one createLeaseWithPermit, exactly the deposit taken.
+    expect((await transactionCount()) - nonceBefore).toBe(1);
+    expect(deployed.funding).toBe("permit");
+    expect(balanceBefore - (await tokenBalance(chain, publisher.account.address))).toBe(BigInt(deployed.deposit));
+    expect(run.stderr).toMatch(/^signed a permit for exactly \d+ \(.*\) \(no approval transaction\)$/m);
     leaseId = deployed.leaseId;
     expect(leaseId).toMatch(/^\d+$/);
     expect(deployed.provider).toBe(provider.address);
@@ -268,9 +281,14 @@ describe("podnet CLI: a publisher's first pod", () => {
     expect(page).toEqual({ status: 200, body: PAGE_V2 });
   });
 
-  it("top-up --duration adds that long at the lease's price", async () => {
+  it("top-up --duration adds that long at the lease's price, in one transaction", async () => {
     const lease = (await podnetJson(["status", leaseId])).lease;
+    const nonceBefore = await transactionCount();
+    const balanceBefore = await tokenBalance(chain, publisher.account.address);
     const topped = await podnetJson(["top-up", leaseId, "--duration", "10m"]);
+    expect((await transactionCount()) - nonceBefore).toBe(1);
+    expect(topped.funding).toBe("permit");
+    expect(balanceBefore - (await tokenBalance(chain, publisher.account.address))).toBe(BigInt(topped.amount));
     expect(topped.amount).toBe((BigInt(lease.pricePerSecond) * 600n).toString());
     expect(BigInt(topped.balance)).toBeGreaterThan(BigInt(lease.balance));
     expect(topped.runsOutAt).toBe(lease.runsOutAt + 600);
@@ -306,8 +324,12 @@ describe("podnet CLI: a publisher's first pod", () => {
   });
 
   it("deploy --market: an order, the provider's bid, accepted; the image is already at the provider", async () => {
+    const nonceBefore = await transactionCount();
     const run = await podnet(["deploy", "pod.yaml", "--market", "--bid-window", "4s", "--duration", "15m"]);
     expect(run.code, run.stderr).toBe(0);
+    // createOrderWithPermit, then acceptBid: no approval transaction.
+    expect((await transactionCount()) - nonceBefore).toBe(2);
+    expect(run.stderr).toMatch(/^signed a permit for exactly \d+ /m);
     // Human output: the lease, the URL and what to run next.
     const marketLease = /^lease +(\d+)$/m.exec(run.stdout)?.[1] as string;
     expect(marketLease).toMatch(/^\d+$/);

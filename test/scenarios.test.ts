@@ -3,8 +3,9 @@
  * workers as child processes on the real Docker Engine, publishers on `createPodnetClient`. Every token amount is
  * computed here from the chain's parameters and state read beforehand, never taken from the answer being checked.
  *
- * Two chains: the reverse market and the dispute run on one with three providers; the dark provider runs alone on
- * its own, so warping that chain's time past the heartbeat threshold silences no other worker.
+ * Two chains: the reverse market and the disputes run on one with four providers (E closes leases that get no manifest
+ * after 2 s: a provider closing a lease early); the dark provider runs alone on its own, so warping that chain's time
+ * past the heartbeat threshold silences no other worker.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,9 +34,11 @@ import {
   type PodnetClientWithActions,
   type Pricing,
   parseManifest,
+  podnetMarketAbi,
+  podnetTestTokenAbi,
   pricePerSecond,
 } from "@podnet/sdk";
-import { type Address, keccak256, toBytes } from "viem";
+import { type Address, keccak256, parseEventLogs, toBytes } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const docker = localDocker();
@@ -65,6 +68,8 @@ let A: RunningProvider;
 let B: RunningProvider;
 let C: RunningProvider;
 let D: RunningProvider;
+/** Closes a lease that got no manifest after 2 s (PODNET_MANIFEST_TIMEOUT_SEC): a provider ending a lease early. */
+let E: RunningProvider;
 let tarball: string;
 
 function webManifest(image: string): PodManifestInput {
@@ -100,6 +105,7 @@ interface LeaseRaw {
   epoch: number;
 }
 interface StakeRaw {
+  free: bigint;
   locked: bigint;
   lastHeartbeat: number;
   epoch: number;
@@ -129,7 +135,7 @@ beforeAll(async () => {
   market = marketNet.chain;
   darkChain = darkNet.chain;
   const eu = ["region=eu"];
-  [A, B, C, D] = await Promise.all([
+  [A, B, C, D, E] = await Promise.all([
     marketNet.startProvider({ index: 13, capacity, attributes: eu, pricing: PRICING_A }),
     marketNet.startProvider({ index: 14, capacity, attributes: eu, pricing: PRICING_B }),
     marketNet.startProvider({ index: 15, capacity, attributes: ["region=us"], pricing: PRICING_C }),
@@ -140,6 +146,14 @@ beforeAll(async () => {
       pricing: PRICING_D,
       // Heartbeat every second, so its last heartbeat falls after its leases started and they accrue until then.
       env: { PODNET_HEARTBEAT_INTERVAL_SEC: "1" },
+    }),
+    // region=ap: it does not bid on (b)'s region=eu order.
+    marketNet.startProvider({
+      index: 20,
+      capacity,
+      attributes: ["region=ap"],
+      pricing: PRICING_D,
+      env: { PODNET_MANIFEST_TIMEOUT_SEC: "2" },
     }),
   ]);
   await Promise.all([
@@ -322,6 +336,137 @@ describe("scenario: reverse market and dispute (three providers)", () => {
       { timeoutMs: 20_000, intervalMs: 200 },
     );
   }, 90_000);
+
+  it("(f) the provider closes a lease early; the publisher disputes it inside the window, the ruling pays it exactly", async () => {
+    const { client } = clients(market);
+    const marketAddress = market.deployment.contracts.podnetMarket.address;
+    const court = market.deployment.contracts.disputeCourt.address;
+    const params = await readMarket<MarketParams & { disputeWindow: number }>(market, "params");
+    const courtParams = await client.readContract({ address: court, abi: disputeCourtAbi, functionName: "params" });
+    const bond = courtParams.disputeBond;
+
+    // A direct lease from E; no manifest follows, so E's worker closes it after 2 s (reason Provider).
+    const image = await pub.prepareImage({ tarball });
+    marketNet.untagBlobOnStop(image.cid);
+    const quoted = await pub.getQuote({ provider: E.address, manifest: webManifest(image.image) });
+    const price = quoted.quote.pricePerSecond;
+    const deposit = price * HOUR;
+    const afterFunding = await (async () => {
+      const created = await pub.createLease({ ...quoted, deposit });
+      return { leaseId: created.leaseId, balance: await tokenBalance(market, publisher1.address) };
+    })();
+    const leaseId = afterFunding.leaseId;
+    const opened = await readMarket<LeaseRaw>(market, "getLease", [leaseId]);
+    expect(opened.collateral).toBe(price * BigInt(params.collateralSeconds));
+
+    const closed = await waitFor(
+      "E to close the lease",
+      async () => {
+        const [log] = await client.getContractEvents({
+          address: marketAddress,
+          abi: podnetMarketAbi,
+          eventName: "LeaseClosed",
+          args: { leaseId },
+          fromBlock: 0n,
+          strict: true,
+        });
+        return log;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    const endedAt = closed.args.endedAt;
+    // Closed by the provider, early: paid for startedAt..endedAt, the rest refunded, the collateral held.
+    expect(closed.args.closedBy).toBe(E.address);
+    expect(closed.args.reason).toBe(2); // CloseReason.Provider
+    expect(endedAt).toBeLessThan(BigInt(opened.startedAt) + HOUR);
+    const owed = price * (endedAt - BigInt(opened.startedAt));
+    expect(closed.args.owed).toBe(owed);
+    expect(closed.args.refund).toBe(deposit - owed);
+    expect(closed.args.collateralHeld).toBe(opened.collateral);
+    const releasableAt = endedAt + BigInt(params.disputeWindow);
+    expect(closed.args.releasableAt).toBe(releasableAt);
+    expect(await tokenBalance(market, publisher1.address)).toBe(afterFunding.balance + deposit - owed);
+    const held = await readMarket<LeaseRaw>(market, "getLease", [leaseId]);
+    expect(held.status).toBe(2); // Closed
+    expect(held.collateral).toBe(opened.collateral);
+
+    // The collateral cannot leave before the window ends.
+    const release = () =>
+      client.simulateContract({
+        address: marketAddress,
+        abi: podnetMarketAbi,
+        functionName: "releaseCollateral",
+        args: [leaseId],
+        account: E.address,
+      });
+    await expect(release()).rejects.toThrow(/MarketDisputeWindowOpen/);
+
+    // The publisher disputes the closed lease inside the window; E's worker answers, the arbiter rules.
+    const t0 = await tokenBalance(market, publisher1.address);
+    const dispute = await pub.openDispute({ leaseId, evidenceURI: "ipfs://evidence/closed-early.json" });
+    expect(dispute.bond).toBe(bond);
+    expect(await tokenBalance(market, publisher1.address)).toBe(t0 - bond);
+    await waitFor(
+      "E's worker to answer the dispute",
+      async () =>
+        (
+          await client.readContract({
+            address: court,
+            abi: disputeCourtAbi,
+            functionName: "getDispute",
+            args: [dispute.disputeId],
+          })
+        ).answered || undefined,
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+
+    const collateral = held.collateral;
+    const amount = collateral / 2n + 3n; // less than the collateral: the rest goes back to E's free stake
+    const receipt = await client.waitForTransactionReceipt({
+      hash: await walletClient(market, arbiter).writeContract({
+        address: court,
+        abi: disputeCourtAbi,
+        functionName: "slash",
+        args: [dispute.disputeId, amount],
+      }),
+    });
+    expect(receipt.status).toBe("success");
+    // Each transaction is its own block on anvil: the state just before the ruling and just after it.
+    const at = (blockNumber: bigint) => ({
+      balance: (who: Address) =>
+        client.readContract({
+          address: market.deployment.contracts.paymentToken.address,
+          abi: podnetTestTokenAbi,
+          functionName: "balanceOf",
+          args: [who],
+          blockNumber,
+        }),
+      stake: () =>
+        client.readContract({
+          address: marketAddress,
+          abi: podnetMarketAbi,
+          functionName: "stakeOf",
+          args: [E.address],
+          blockNumber,
+        }),
+    });
+    const before = at(receipt.blockNumber - 1n);
+    const now = at(receipt.blockNumber);
+    const [settled] = parseEventLogs({ abi: podnetMarketAbi, eventName: "DisputeSettled", logs: receipt.logs });
+    expect(settled?.args).toEqual({ leaseId, slashed: amount, released: collateral - amount });
+    // The publisher: the slashed amount plus its bond back, to the base unit; the court keeps nothing of it.
+    expect((await now.balance(publisher1.address)) - (await before.balance(publisher1.address))).toBe(amount + bond);
+    expect((await before.balance(court)) - (await now.balance(court))).toBe(bond);
+    expect((await before.balance(marketAddress)) - (await now.balance(marketAddress))).toBe(amount);
+    // A ruling on a closed lease ends the hold: the slash leaves E's stake, the rest is free again, nothing stays held.
+    const [stakeBefore, stakeAfter] = [await before.stake(), await now.stake()];
+    expect(stakeBefore.locked).toBeGreaterThanOrEqual(collateral);
+    expect(stakeAfter.locked).toBe(stakeBefore.locked - collateral);
+    expect(stakeAfter.free).toBe(stakeBefore.free + collateral - amount);
+    const after = await readMarket<LeaseRaw>(market, "getLease", [leaseId]);
+    expect(after.collateral).toBe(0n);
+    await expect(release()).rejects.toThrow(/MarketCollateralNotHeld/);
+  }, 120_000);
 });
 
 describe("scenario: a provider goes dark (own chain)", () => {

@@ -15,6 +15,7 @@ import {
   type Quote,
   quoteTypedData,
   type Resources,
+  readStandingBidders,
   timelockControllerAbi,
 } from "@podnet/sdk/protocol";
 import {
@@ -105,6 +106,9 @@ export async function runScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment
     await testClient.increaseTime({ seconds });
     await testClient.mine({ blocks: 1 });
   };
+  /** The list placeBid and finalizeOrder take, read from the chain as the SDK and the worker read it. */
+  const standingBidders = (orderId: bigint) =>
+    readStandingBidders(client, { market: podnetMarket.address, orderId, fromBlock: BigInt(podnetMarket.blockNumber) });
 
   const arbiter = actor(0);
   const [p1, p2, p3] = [actor(1), actor(2), actor(3)];
@@ -262,7 +266,7 @@ export async function runScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment
   await tx(p3.market.write.placeBid([order3, 4_000_000_000_000n, []]));
   await warp(130);
   await tx(p1.market.write.heartbeat());
-  await tx(stranger.market.write.finalizeOrder([order2, []]));
+  await tx(stranger.market.write.finalizeOrder([order2, await standingBidders(order2)]));
   const lease5 = await read.market.read.leaseCount();
   await tx(stranger.market.write.releaseBid([order2, p3.address]));
 
@@ -366,8 +370,7 @@ export async function runScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment
   const fullOrder = await createOrder(alice, "alice/full.yaml", 3000, [], false);
   await tx(p1.market.write.placeBid([fullOrder, 3_000_000_000_000n, []]));
   await tx(p2.market.write.placeBid([fullOrder, 2_000_000_000_000n, []]));
-  const standing = [p1.address, p2.address].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
-  await tx(p3.market.write.placeBid([fullOrder, 1_000_000_000_000n, standing]));
+  await tx(p3.market.write.placeBid([fullOrder, 1_000_000_000_000n, await standingBidders(fullOrder)]));
   await tx(alice.market.write.cancelOrder([fullOrder]));
 
   // ---------------------------------------------------------------- an open order for the eligible-orders API

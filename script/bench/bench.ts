@@ -9,15 +9,18 @@
  * SDK exactly as in docs/sdk.md.
  *
  * 1. docker-run floor: create + start of the same image with a published port -> first 200 (what any provider needs).
- * 2. order -> serving, direct: getQuote -> createLease -> deployPod -> the ingress answers 200, --samples times.
+ * 2. order -> serving, direct: getQuote -> createLease -> deployPod -> the ingress answers 200, --samples times. The
+ *    publisher approved nothing: the SDK pays each deposit with a permit (createLeaseWithPermit, one transaction);
+ *    one more, untimed lease is paid with an exact approval (permit: false) for the gas table.
  * 3. order -> serving, market: createOrder -> both providers bid -> acceptBid -> deployPod -> 200, --samples times.
  *    The bid window is excluded: the publisher accepts as soon as both eligible providers have bid instead of
  *    waiting for the window (600 s) to end; the time the providers take to bid is included.
  * 4. reconcile: --pods pods on A, kill -9 of A's worker, restart -> /health, and -> every pod serving again.
  * 5. indexer lag: heartbeats of seeded providers, mined block -> visible in GraphQL (--lag samples).
  * 6. search: GET /search with varied resources and attributes (--search requests) at that many providers.
- * 7. the dark path: B's worker killed, the chain warped past the heartbeat threshold, reportDark, and B's last lease
- *    closed by the reporter (the publisher's compensation claim).
+ * 7. the dark path: B's worker killed (A's too, its work done), the chain warped past the heartbeat threshold,
+ *    reportDark, and B's last lease closed by the reporter (the publisher's compensation claim); then the chain warped
+ *    past the dispute window: releaseCollateral of a closed lease, and B's unjail.
  * 8. gas per operation: every transaction of the run after seeding (workers', publishers', reporter's), decoded by
  *    selector and grouped by function, gasUsed from the receipts.
  *
@@ -35,16 +38,24 @@ import {
   Devnet,
   devAccount,
   ensureGas,
-  fund,
   fundedPublisher,
   type LocalChain,
+  mint,
   type Publisher,
   readMarket,
   runCleanup,
   saveImage,
   TOKEN,
+  walletClient,
 } from "@podnet/devnet";
-import { DARK_CLAIM, GAS_ORDER, gasByOperation } from "@podnet/devnet/bench/gas";
+import {
+  CREATE_AFTER_APPROVE,
+  DARK_CLAIM,
+  EXACT_APPROVE,
+  FIRST_LEASES,
+  GAS_ORDER,
+  gasByOperation,
+} from "@podnet/devnet/bench/gas";
 import {
   agent,
   type BenchProvider,
@@ -69,9 +80,11 @@ import {
   type PodManifestInput,
   type PodnetClientWithActions,
   parseManifest,
+  podnetMarketAbi,
   pricePerSecond,
   sealBlob,
 } from "@podnet/sdk";
+import type { Hex } from "viem";
 import type { HDAccount } from "viem/accounts";
 
 const IMAGE_TAG = "podnet-bench/market:1";
@@ -93,6 +106,8 @@ const FLOOR_RUNS = 10;
 const GOALS = { leaseToServingMs: 1_000, lagP95Ms: 2_000, searchP95Ms: 50 };
 /** Whole-transaction gas targets of the contracts' issues (docs/gas.md measures them in isolation). */
 const GAS_GOALS: Record<string, number> = {
+  // A publisher's whole cost of a direct lease: createLeaseWithPermit alone (issue 13).
+  createLeaseWithPermit: 200_000,
   createLease: 180_000,
   placeBid: 100_000,
   acceptBid: 180_000,
@@ -100,7 +115,7 @@ const GAS_GOALS: Record<string, number> = {
   "withdraw (10 leases)": 250_000,
   closeLease: 80_000,
   [DARK_CLAIM]: 90_000,
-  heartbeat: 30_000,
+  heartbeat: 31_000,
   reportDark: 90_000,
   openDispute: 130_000,
 };
@@ -122,6 +137,8 @@ type World = {
   /** The first block after the seeded history: the gas table counts from here. */
   runFromBlock: bigint;
   seeded: number;
+  /** Transactions whose gas row is not their function's name (see devnet/src/bench/gas.ts). */
+  named: Map<Hex, string>;
 };
 
 /**
@@ -192,6 +209,19 @@ async function measureDirect(w: World, count: number): Promise<DirectSample[]> {
     await removed(w.A, leaseId);
   }
   return samples;
+}
+
+/**
+ * One more lease on A, untimed, paid without a permit (`permit: false`: an exact approval, then createLease), so the
+ * gas table has the path of a token without permits at the same steady state as the direct samples; closed at once.
+ */
+async function exactApprovalLease(w: World) {
+  const manifest = podManifestInput(w.image);
+  const quoted = await w.podnet.getQuote({ provider: w.A.address, manifest });
+  const created = await w.podnet.createLease({ ...quoted, deposit: quoted.quote.pricePerSecond * HOUR, permit: false });
+  if (created.approveTxHash) w.named.set(created.approveTxHash, EXACT_APPROVE);
+  w.named.set(created.txHash, CREATE_AFTER_APPROVE);
+  await w.podnet.closeLease({ leaseId: created.leaseId });
 }
 
 // ---------------------------------------------------------------- 3. market
@@ -277,6 +307,9 @@ async function measureReconcile(p: Provider, pods: number) {
 // ---------------------------------------------------------------- 7. dark provider
 
 async function darkProvider(w: World, openLease: bigint) {
+  // A's worker is done too: after the warps below, its next heartbeat would be late and record a dark gap (about 58k
+  // gas), which is the time warp's doing, not a provider's steady state, in the heartbeat row.
+  await w.A.worker.stop("SIGKILL");
   await w.B.worker.stop("SIGKILL");
   const { client, testClient } = clients(w.chain);
   const params = await readMarket<{ heartbeatThreshold: number }>(w.chain, "params");
@@ -296,6 +329,33 @@ async function darkProvider(w: World, openLease: bigint) {
       `the reporter: refund ${closed.refund} + compensation ${closed.compensation} to the publisher`,
   );
   return { reportTx: report.txHash, claimTx: closed.txHash };
+}
+
+/**
+ * The chain warped past the dispute window (and B's jail cooldown), the last step of the run: the collateral of A's
+ * first lease, held since its close, is released (anyone may), and B, its worker gone, leaves jail with its remaining
+ * stake.
+ */
+async function afterTheWindows(w: World, closedLease: bigint) {
+  const { client, testClient } = clients(w.chain);
+  const params = await readMarket<{ disputeWindow: number; jailCooldown: number }>(w.chain, "params");
+  await testClient.increaseTime({ seconds: Math.max(params.disputeWindow, params.jailCooldown) + 1 });
+  await testClient.mine({ blocks: 1 });
+  const market = w.chain.deployment.contracts.podnetMarket.address;
+  const release = await walletClient(w.chain, devAccount(ACCOUNTS.reporter).account).writeContract({
+    address: market,
+    abi: podnetMarketAbi,
+    functionName: "releaseCollateral",
+    args: [closedLease],
+  });
+  await client.waitForTransactionReceipt({ hash: release });
+  const unjail = await walletClient(w.chain, devAccount(ACCOUNTS.providerB).account).writeContract({
+    address: market,
+    abi: podnetMarketAbi,
+    functionName: "unjail",
+  });
+  await client.waitForTransactionReceipt({ hash: unjail });
+  progress(`after the dispute window: lease ${closedLease}'s collateral released; B unjailed`);
 }
 
 // ---------------------------------------------------------------- report
@@ -453,19 +513,25 @@ async function main() {
     const B = await startProvider(devnet, "B", sealed, podPublishers);
     progress(`workers of A ${A.address} and B ${B.address} registered, staked and running`);
 
+    // No standing approval: the SDK pays each lease, order and top-up with a permit (or an exact approval).
     const publisher = devAccount(ACCOUNTS.publisher).account;
-    await fund(chain, publisher, 1_000_000n * TOKEN);
+    await mint(chain, publisher, 1_000_000n * TOKEN);
     const podnet = sdkClient(devnet, publisher);
     const { image, cid } = await podnet.prepareImage({ tarball });
     devnet.untagBlobOnStop(cid);
-    const w: World = { devnet, chain, A, B, podnet, image, runFromBlock, seeded: seeded.length };
+    const named = new Map<Hex, string>();
+    const w: World = { devnet, chain, A, B, podnet, image, runFromBlock, seeded: seeded.length, named };
 
     // Warm-up, not timed: the publisher's image reaches A (upload) and B (fetched from A), each worker loads it,
-    // and the reconcile publishers' blob reaches A.
+    // and the reconcile publishers' blob reaches A. These are each provider's first lease: their own gas row.
+    let warmUpLeaseA = 0n;
     for (const p of [A, B]) {
       const manifest = podManifestInput(image);
       const quoted = await podnet.getQuote({ provider: p.address, manifest });
-      const { leaseId } = await podnet.createLease({ ...quoted, deposit: quoted.quote.pricePerSecond * HOUR });
+      const created = await podnet.createLease({ ...quoted, deposit: quoted.quote.pricePerSecond * HOUR });
+      const { leaseId } = created;
+      named.set(created.txHash, FIRST_LEASES);
+      if (p === A) warmUpLeaseA = leaseId;
       const { blobs } = await podnet.deployPod({ leaseId, manifest });
       await servingAt(p, leaseId);
       await podnet.closeLease({ leaseId });
@@ -480,6 +546,7 @@ async function main() {
 
     console.log(`2. order -> serving, direct, ${options.samples} leases`);
     const direct = await measureDirect(w, options.samples);
+    await exactApprovalLease(w);
     console.log(`3. order -> serving, market, ${options.samples} orders`);
     const market = await measureMarket(w, options.samples);
     const lastMarketLease = (market.at(-1) as MarketSample).leaseId;
@@ -499,8 +566,11 @@ async function main() {
     console.log("7. provider B goes dark");
     const dark = await darkProvider(w, lastMarketLease);
 
+    named.set(dark.claimTx, DARK_CLAIM);
+    await afterTheWindows(w, warmUpLeaseA);
+
     console.log("8. gas per operation");
-    const gas = await gasByOperation(chain, runFromBlock, dark.claimTx);
+    const gas = await gasByOperation(chain, runFromBlock, named);
 
     const table = report(
       {

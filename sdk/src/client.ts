@@ -1,7 +1,7 @@
 import type { Address, PublicClient, WalletClient } from "viem";
 import { BlobCache, DEFAULT_BLOB_CACHE_DIR, type SelfEncryptionKey } from "./blob-cache.js";
 import { type ErrorType, InvalidParameterError, type InvalidParameterErrorType } from "./errors.js";
-import type { Deployment } from "./protocol/index.js";
+import type { Deployment, PermitDomain } from "./protocol/index.js";
 
 // The client alone: its configuration and `extend`, no action. Every action imports `PodnetClient` from here, so this
 // module must never import an action (that is what decorators/podnet.ts and create-podnet-client.ts do).
@@ -32,8 +32,14 @@ export type PodnetClient = {
   indexerUrl?: string;
   blobCache: BlobCache;
   fetch: typeof globalThis.fetch;
-  /** Memos shared by every copy of the client: the blob cache key per wallet account. */
-  readonly state: { selfKeys: Map<Address, Promise<SelfEncryptionKey>> };
+  /**
+   * Memos shared by every copy of the client: the blob cache key per wallet account, and per token whether it takes
+   * EIP-2612 permits (its domain, or null), read once.
+   */
+  readonly state: {
+    selfKeys: Map<Address, Promise<SelfEncryptionKey>>;
+    permitDomains: Map<Address, Promise<PermitDomain | null>>;
+  };
 };
 
 /**
@@ -100,7 +106,7 @@ export function createPodnetBaseClient(config: PodnetClientConfig): PodnetBaseCl
     ...(config.indexerUrl ? { indexerUrl: config.indexerUrl } : {}),
     blobCache: new BlobCache(config.blobCacheDir ?? DEFAULT_BLOB_CACHE_DIR),
     fetch: config.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-    state: { selfKeys: new Map() },
+    state: { selfKeys: new Map(), permitDomains: new Map() },
   };
   return Object.assign(client, { extend: extendFrom(client) }) as PodnetBaseClient;
 }

@@ -89,6 +89,16 @@ contract GuaranteesGasTest is MarketFixture {
         assertEq(market.stakeOf(provider).locked, 0);
     }
 
+    /// @dev A provider reported dark leaves jail after the cooldown, with its remaining free stake.
+    function test_gas_unjail() public {
+        _reportDark();
+        vm.warp(market.darkRecord(provider, 0).jailedUntil);
+        vm.prank(provider);
+        market.unjail();
+        vm.snapshotGasLastCall("PodnetMarket", "unjail");
+        assertFalse(market.stakeOf(provider).jailed);
+    }
+
     function test_gas_reportDark_10leases() public {
         _leases(10);
         vm.warp(uint256(market.stakeOf(provider).lastHeartbeat) + market.params().heartbeatThreshold + 1);

@@ -116,6 +116,25 @@ contract MarketGasTest is MarketFixture {
         vm.snapshotGasLastCall("PodnetMarket", "topUpWithPermit");
     }
 
+    /// @dev An order in one transaction with a permit, from a publisher that has used a permit before.
+    function test_gas_createOrderWithPermit() public {
+        (address who, uint256 key) = _exactPublisher(true);
+        PermitSignature memory permit = _permit(who, key, DEPOSIT);
+        vm.prank(who);
+        market.createOrderWithPermit(
+            SPEC,
+            defaultResources(),
+            PRICE,
+            DEPOSIT,
+            uint40(block.timestamp + 1 hours),
+            _requirements(0, REGION_EU),
+            true,
+            permit
+        );
+        vm.snapshotGasLastCall("PodnetMarket", "createOrderWithPermit");
+        assertEq(token.allowance(who, address(market)), 0);
+    }
+
     function test_gas_createOrder() public {
         _order(PRICE, DEPOSIT, true);
         vm.snapshotGasLastCall("PodnetMarket", "createOrder");

@@ -10,8 +10,9 @@ import {
 import { podnetMarketAbi, type Quote } from "../protocol/index.js";
 import {
   addresses,
-  type EnsureAllowanceErrorType,
-  ensureAllowance,
+  type Funding,
+  type FundMarketCallErrorType,
+  fundMarketCall,
   uint96,
   type WriteAndWaitErrorType,
   writeAndWait,
@@ -23,14 +24,24 @@ export type CreateLeaseParameters = {
   signature: Hex;
   /** Tokens escrowed for the lease; at least pricePerSecond × the market's minimum lease duration. */
   deposit: bigint;
-  /** Approve the market for the deposit when its allowance is short (default true). */
+  /**
+   * Let the market take the deposit when its allowance is short (default true): with a permit, else an exact
+   * approval. False: {@link InsufficientAllowanceError} instead.
+   */
   approve?: boolean;
+  /** Use an EIP-2612 permit when the token takes them (default true); false approves exactly the deposit instead. */
+  permit?: boolean;
 };
 
 export type CreateLeaseReturnType = {
   leaseId: bigint;
   txHash: Hash;
-  /** The approval sent first, if the allowance was short. */
+  /**
+   * How the deposit was paid for: the allowance covered it (`createLease`), a permit (`createLeaseWithPermit`, this
+   * one transaction) or an exact approval sent first (`approveTxHash`, then `createLease`).
+   */
+  funding: Funding["kind"];
+  /** The approval sent first, if the allowance was short and the token takes no permit. */
   approveTxHash?: Hash;
   pricePerSecond: bigint;
   deposit: bigint;
@@ -40,14 +51,15 @@ export type CreateLeaseReturnType = {
 
 export type CreateLeaseErrorType =
   | InvalidParameterErrorType
-  | EnsureAllowanceErrorType
+  | FundMarketCallErrorType
   | WriteAndWaitErrorType
   | ContractErrorType
   | ErrorType;
 
 /**
- * Starts a lease from a provider's signed quote: approves the market for `deposit` if needed, sends `createLease`
- * and waits for it to be mined. The lease is usable at the provider as soon as this returns.
+ * Starts a lease from a provider's signed quote and waits for it to be mined. When the market's allowance is short it
+ * signs an EIP-2612 permit for exactly `deposit` and sends `createLeaseWithPermit` (one transaction), or, for a token
+ * without permits, approves exactly `deposit` first and sends `createLease`. The lease is usable at the provider as soon as this returns.
  *
  * @throws {InsufficientBalanceError} when the wallet holds less than `deposit`.
  * @throws {ContractError} with the market's error name, e.g. `MarketQuoteExpired`, `MarketDepositTooLow`.
@@ -59,13 +71,24 @@ export async function createLease(client: PodnetClient, params: CreateLeaseParam
   const deposit = uint96("deposit", params.deposit);
   if (!params.quote || !params.signature) throw new InvalidParameterError("quote", "quote and signature are required");
   const { market } = addresses(client);
-  const { approveTxHash } = await ensureAllowance(client, "createLease", market, deposit, params.approve ?? true);
-  const receipt = await writeAndWait(client, "createLease", {
-    address: market,
-    abi: podnetMarketAbi,
-    functionName: "createLease",
-    args: [params.quote, params.signature, deposit],
+  const funding = await fundMarketCall(client, "createLease", deposit, {
+    approve: params.approve ?? true,
+    permit: params.permit ?? true,
   });
+  const receipt =
+    funding.kind === "permit"
+      ? await writeAndWait(client, "createLease", {
+          address: market,
+          abi: podnetMarketAbi,
+          functionName: "createLeaseWithPermit",
+          args: [params.quote, params.signature, deposit, funding.permit],
+        })
+      : await writeAndWait(client, "createLease", {
+          address: market,
+          abi: podnetMarketAbi,
+          functionName: "createLease",
+          args: [params.quote, params.signature, deposit],
+        });
   const [created] = parseEventLogs({ abi: podnetMarketAbi, eventName: "LeaseCreated", logs: receipt.logs });
   if (!created) {
     throw new ContractError(
@@ -79,7 +102,8 @@ export async function createLease(client: PodnetClient, params: CreateLeaseParam
   return {
     leaseId: created.args.leaseId,
     txHash: receipt.transactionHash,
-    ...(approveTxHash ? { approveTxHash } : {}),
+    funding: funding.kind,
+    ...(funding.kind === "approve" ? { approveTxHash: funding.approveTxHash } : {}),
     pricePerSecond: created.args.pricePerSecond,
     deposit: created.args.deposit,
     collateral: created.args.collateral,

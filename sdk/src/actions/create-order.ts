@@ -19,9 +19,10 @@ import {
 import {
   addresses,
   type ChainTimeErrorType,
-  chainTime,
-  type EnsureAllowanceErrorType,
-  ensureAllowance,
+  type Funding,
+  type FundMarketCallErrorType,
+  fundMarketCall,
+  nextBlockTime,
   uint96,
   type WriteAndWaitErrorType,
   writeAndWait,
@@ -41,13 +42,18 @@ export type CreateOrderParameters = {
   maxPricePerSecond: bigint;
   /** Escrowed now, moved to the lease when a bid is accepted; at least maxPricePerSecond × the minimum duration. */
   deposit: bigint;
-  /** How long providers may bid, from the newest block's time (at most the market's maxBidWindow). */
+  /** How long providers may bid, from the next block's time (at most the market's maxBidWindow). */
   bidWindowSeconds: number;
   requirements?: OrderRequirements;
   /** Let anyone match the order to the lowest bid after the bid window (default false: the publisher picks). */
   autoAccept?: boolean;
-  /** Approve the market for the deposit when its allowance is short (default true). */
+  /**
+   * Let the market take the deposit when its allowance is short (default true): with a permit, else an exact
+   * approval. False: {@link InsufficientAllowanceError} instead.
+   */
   approve?: boolean;
+  /** Use an EIP-2612 permit when the token takes them (default true); false approves exactly the deposit instead. */
+  permit?: boolean;
 };
 
 export type CreateOrderReturnType = {
@@ -57,13 +63,17 @@ export type CreateOrderReturnType = {
   /** Unix seconds. */
   bidDeadline: number;
   txHash: Hash;
+  /** How the deposit was paid for: the allowance (`createOrder`), a permit (`createOrderWithPermit`) or an approval. */
+  funding: Funding["kind"];
+  /** The approval sent first, if the allowance was short and the token takes no permit. */
+  approveTxHash?: Hash;
 };
 
 /** `ErrorType` includes encodeAttribute's refusal of an attribute that does not fit on chain. */
 export type CreateOrderErrorType =
   | ManifestErrorType
   | InvalidParameterErrorType
-  | EnsureAllowanceErrorType
+  | FundMarketCallErrorType
   | ChainTimeErrorType
   | WriteAndWaitErrorType
   | ContractErrorType
@@ -71,7 +81,8 @@ export type CreateOrderErrorType =
 
 /**
  * Asks providers to bid for a pod (reverse market): escrows `deposit` and publishes the spec hash, resources, price
- * cap and requirements. Providers' workers bid on their own; follow with `getBids` and `acceptBid`, or
+ * cap and requirements (a short allowance is covered by a permit for exactly the deposit, `createOrderWithPermit` in
+ * one transaction, or for a token without permits by an exact approval first). Providers' workers bid on their own; follow with `getBids` and `acceptBid`, or
  * `waitForLease` for an auto-accept order.
  *
  * @throws {ContractError} e.g. `MarketInvalidBidDeadline`, `MarketDepositTooLow`.
@@ -103,14 +114,34 @@ export async function createOrder(client: PodnetClient, params: CreateOrderParam
     throw new InvalidParameterError("requirements.minStake", `must be in 0..2^128-1, got ${minStake}`);
   }
   const { market } = addresses(client);
-  await ensureAllowance(client, "createOrder", market, deposit, params.approve ?? true);
-  const bidDeadline = (await chainTime(client)) + params.bidWindowSeconds;
-  const receipt = await writeAndWait(client, "createOrder", {
-    address: market,
-    abi: podnetMarketAbi,
-    functionName: "createOrder",
-    args: [specHash, resources, maxPrice, deposit, bidDeadline, { minStake, attributes }, params.autoAccept ?? false],
+  const funding = await fundMarketCall(client, "createOrder", deposit, {
+    approve: params.approve ?? true,
+    permit: params.permit ?? true,
   });
+  const bidDeadline = (await nextBlockTime(client)) + params.bidWindowSeconds;
+  const args = [
+    specHash,
+    resources,
+    maxPrice,
+    deposit,
+    bidDeadline,
+    { minStake, attributes },
+    params.autoAccept ?? false,
+  ] as const;
+  const receipt =
+    funding.kind === "permit"
+      ? await writeAndWait(client, "createOrder", {
+          address: market,
+          abi: podnetMarketAbi,
+          functionName: "createOrderWithPermit",
+          args: [...args, funding.permit],
+        })
+      : await writeAndWait(client, "createOrder", {
+          address: market,
+          abi: podnetMarketAbi,
+          functionName: "createOrder",
+          args,
+        });
   const [created] = parseEventLogs({ abi: podnetMarketAbi, eventName: "OrderCreated", logs: receipt.logs });
   if (!created) {
     throw new ContractError(
@@ -121,5 +152,13 @@ export async function createOrder(client: PodnetClient, params: CreateOrderParam
       receipt.transactionHash,
     );
   }
-  return { orderId: created.args.orderId, specHash, resources, bidDeadline, txHash: receipt.transactionHash };
+  return {
+    orderId: created.args.orderId,
+    specHash,
+    resources,
+    bidDeadline,
+    txHash: receipt.transactionHash,
+    funding: funding.kind,
+    ...(funding.kind === "approve" ? { approveTxHash: funding.approveTxHash } : {}),
+  };
 }

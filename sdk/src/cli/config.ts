@@ -243,7 +243,7 @@ export class Context {
       deployment: undefined as unknown as Deployment,
       blobCache: new BlobCache(this.settings.blobCache.value),
       fetch: (input, init) => globalThis.fetch(input, init),
-      state: { selfKeys: new Map() },
+      state: { selfKeys: new Map(), permitDomains: new Map() },
     };
   }
 

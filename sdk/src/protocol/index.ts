@@ -99,6 +99,17 @@ export {
   podManifestJsonSchema,
   registryHost,
 } from "./manifest.js";
+export {
+  erc20PermitAbi,
+  type PermitDomain,
+  type PermitMessage,
+  type PermitSignature,
+  permitSignature,
+  permitTypedData,
+  permitTypes,
+  type ReadPermitDomainParameters,
+  readPermitDomain,
+} from "./permit.js";
 export { isValidPricePerSecond, pricePerSecond } from "./pricing.js";
 export {
   type AttestationDocument,

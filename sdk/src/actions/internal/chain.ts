@@ -8,6 +8,7 @@ import {
   type GetBlockErrorType,
   type Hash,
   type ReadContractErrorType,
+  type SignTypedDataErrorType,
   type TransactionReceipt,
   type WaitForTransactionReceiptErrorType,
   type WriteContractErrorType,
@@ -24,7 +25,15 @@ import {
   InvalidParameterError,
   type InvalidParameterErrorType,
 } from "../../errors.js";
-import { withGasHeadroom } from "../../protocol/index.js";
+import {
+  erc20PermitAbi,
+  type PermitDomain,
+  type PermitSignature,
+  permitSignature,
+  permitTypedData,
+  readPermitDomain,
+  withGasHeadroom,
+} from "../../protocol/index.js";
 import { type RequireWalletErrorType, requireWallet } from "./wallet.js";
 
 export type ChainTimeErrorType = GetBlockErrorType;
@@ -44,6 +53,8 @@ export type EnsureAllowanceErrorType =
   | RequireWalletErrorType
   | ReadContractErrorType
   | WriteAndWaitErrorType;
+
+export type FundMarketCallErrorType = EnsureAllowanceErrorType | GetBlockErrorType | SignTypedDataErrorType;
 
 export type Uint96ErrorType = InvalidParameterErrorType;
 
@@ -67,6 +78,22 @@ export function fromBlock(client: PodnetClient): bigint {
 export async function chainTime(client: PodnetClient): Promise<number> {
   const block = await client.publicClient.getBlock({ blockTag: "latest" });
   return Number(block.timestamp);
+}
+
+/**
+ * The earliest time the next transaction can be mined at, for deadlines it must not already be past: the newest
+ * block's time, the pending block's (anvil, geth), or the clock, whichever is latest. A chain that mines only on
+ * transactions (anvil) has a newest block as old as its last transaction, and the next block carries the current time.
+ */
+export async function nextBlockTime(client: PodnetClient): Promise<number> {
+  const [latest, pending] = await Promise.all([
+    chainTime(client),
+    client.publicClient
+      .getBlock({ blockTag: "pending" })
+      .then((block) => Number(block.timestamp))
+      .catch(() => 0),
+  ]);
+  return Math.max(latest, pending, Math.floor(Date.now() / 1000));
 }
 
 /**
@@ -139,6 +166,83 @@ export async function ensureAllowance(
     args: [spender, amount],
   });
   return { approveTxHash: receipt.transactionHash };
+}
+
+/** How long a permit the SDK signs stays valid, from the newest block's time: it is used at once. */
+export const PERMIT_VALIDITY_SECONDS = 600;
+
+/**
+ * How a market call that pulls tokens is paid for: the allowance already covers it (the plain function), an EIP-2612
+ * permit signed for exactly the amount (the `*WithPermit` function, one transaction), or an exact approval sent first
+ * (the plain function after it).
+ */
+export type Funding =
+  | { kind: "allowance" }
+  | { kind: "permit"; permit: PermitSignature }
+  | { kind: "approve"; approveTxHash: Hash };
+
+/**
+ * Whether the deployment's payment token takes EIP-2612 permits (its domain) or not (null), read once per client and
+ * token ({@link readPermitDomain}). A failed read is not remembered.
+ */
+export function tokenPermitDomain(client: PodnetClient, owner: Address): Promise<PermitDomain | null> {
+  const { token } = addresses(client);
+  let domain = client.state.permitDomains.get(token);
+  if (!domain) {
+    domain = readPermitDomain(client.publicClient, { token, owner, chainId: client.deployment.chainId });
+    client.state.permitDomains.set(token, domain);
+    domain.catch(() => client.state.permitDomains.delete(token));
+  }
+  return domain;
+}
+
+/**
+ * Makes sure the market can pull `amount` from the wallet in the call that follows: nothing when the allowance covers
+ * it; else, with `permit` (default) and a token that takes EIP-2612 permits, a permit for exactly `amount` signed by
+ * the wallet (valid {@link PERMIT_VALIDITY_SECONDS} from the next block's time) for the `*WithPermit` function; else an exact
+ * approval (`approve` false: {@link InsufficientAllowanceError} instead of either).
+ */
+export async function fundMarketCall(
+  client: PodnetClient,
+  action: string,
+  amount: bigint,
+  { approve = true, permit = true }: { approve?: boolean; permit?: boolean } = {},
+): Promise<Funding> {
+  if (amount <= 0n) throw new InvalidParameterError("amount", `must be positive, got ${amount}`);
+  const { walletClient, account, address } = requireWallet(client, action);
+  const { token, market } = addresses(client);
+  const [balance, allowance] = await Promise.all([
+    client.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [address] }),
+    client.publicClient.readContract({
+      address: token,
+      abi: erc20Abi,
+      functionName: "allowance",
+      args: [address, market],
+    }),
+  ]);
+  if (balance < amount) throw new InsufficientBalanceError(address, balance, amount);
+  if (allowance >= amount) return { kind: "allowance" };
+  if (!approve) throw new InsufficientAllowanceError(address, market, allowance, amount);
+  const domain = permit ? await tokenPermitDomain(client, address) : null;
+  if (domain) {
+    const [nonce, now] = await Promise.all([
+      client.publicClient.readContract({
+        address: token,
+        abi: erc20PermitAbi,
+        functionName: "nonces",
+        args: [address],
+      }),
+      nextBlockTime(client),
+    ]);
+    const deadline = BigInt(now + PERMIT_VALIDITY_SECONDS);
+    const signature = await walletClient.signTypedData({
+      account,
+      ...permitTypedData(domain, { owner: address, spender: market, value: amount, nonce, deadline }),
+    });
+    return { kind: "permit", permit: permitSignature(signature, deadline) };
+  }
+  const { approveTxHash } = await ensureAllowance(client, action, market, amount, true);
+  return approveTxHash ? { kind: "approve", approveTxHash } : { kind: "allowance" };
 }
 
 /** Validates a uint96 token amount parameter. */

@@ -14,6 +14,7 @@ import {
   amountOption,
   attributesOption,
   durationOption,
+  fundingLine,
   nextSteps,
   podArgument,
   podEndpoints,
@@ -61,6 +62,8 @@ interface Leased {
   pricePerSecond: bigint;
   deposit: bigint;
   txHash: Hash;
+  /** How the deposit was paid for (createLease or createOrder): allowance, permit or approve. */
+  funding: "allowance" | "permit" | "approve";
   orderId?: bigint;
 }
 
@@ -115,6 +118,7 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
       deposit: leased.deposit,
       runsOutAt: lease.runsOutAt,
       txHash: leased.txHash,
+      funding: leased.funding,
       specHash: deployed.specHash,
       blobs: deployed.blobs,
       uploads: deployed.uploads,
@@ -166,11 +170,19 @@ async function direct(
   ctx.out.progress(`quote ✓ ${price} base units/s from ${provider}`);
   const deposit = opts.deposit ?? (await client.estimateCost({ pricePerSecond: price, seconds: opts.seconds })).total;
   const created = await client.createLease({ quote: quoted.quote, signature: quoted.signature, deposit });
-  if (created.approveTxHash) ctx.out.progress(`approved the market to take ${deposit} (tx ${created.approveTxHash})`);
+  const funded = fundingLine(created, deposit, token);
+  if (funded) ctx.out.progress(funded);
   ctx.out.progress(
     `lease ${created.leaseId} created (tx ${created.txHash}): ${formatAmount(deposit, token)} escrowed, about ${formatDuration(fundedSeconds(deposit, price))}`,
   );
-  return { leaseId: created.leaseId, provider, pricePerSecond: price, deposit, txHash: created.txHash };
+  return {
+    leaseId: created.leaseId,
+    provider,
+    pricePerSecond: price,
+    deposit,
+    txHash: created.txHash,
+    funding: created.funding,
+  };
 }
 
 async function viaMarket(
@@ -210,6 +222,8 @@ async function viaMarket(
     autoAccept: opts.autoAccept,
   });
   const { orderId } = order;
+  const funded = fundingLine(order, deposit, token);
+  if (funded) ctx.out.progress(funded);
   ctx.out.progress(
     `order ${orderId} created (tx ${order.txHash}): ${formatAmount(deposit, token)} escrowed, bids until ${formatTime(order.bidDeadline)}`,
   );
@@ -291,6 +305,7 @@ async function viaMarket(
     pricePerSecond: leased.pricePerSecond,
     deposit,
     txHash: leased.txHash ?? order.txHash,
+    funding: order.funding,
     orderId,
   };
 }

@@ -1,5 +1,5 @@
 /** Helpers shared by the commands: pod.yaml arguments, provider choice, amounts with the token, pod summaries. */
-import { type Address, getAddress, isAddress } from "viem";
+import { type Address, getAddress, type Hash, isAddress } from "viem";
 import type { FoundProvider } from "../../actions/find-providers.js";
 import type { GetPodStatusReturnType } from "../../actions/get-pod-status.js";
 import type { PodnetClientWithActions } from "../../create-podnet-client.js";
@@ -153,4 +153,19 @@ export async function interruptibleWait<T>(ctx: Context, leaseId: bigint, wait: 
   } finally {
     ctx.graceful = false;
   }
+}
+
+/**
+ * The progress line of how a payment to the market was covered (the SDK's `funding`): a permit in the same
+ * transaction, an exact approval sent first, or nothing to say when the allowance already covered it.
+ */
+export function fundingLine(
+  paid: { funding: "allowance" | "permit" | "approve"; approveTxHash?: Hash },
+  amount: bigint,
+  token: TokenInfo | undefined,
+): string | undefined {
+  if (paid.funding === "permit")
+    return `signed a permit for exactly ${formatAmount(amount, token)} (no approval transaction)`;
+  if (paid.funding === "approve") return `approved the market to take exactly ${amount} (tx ${paid.approveTxHash})`;
+  return undefined;
 }

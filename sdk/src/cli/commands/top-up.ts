@@ -3,15 +3,16 @@ import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
 import type { Context } from "../config.js";
 import { fields } from "../output.js";
 import { formatAmount, formatDuration, formatTime, parseId } from "../units.js";
-import { amountOption, durationOption, stringOption, tokenOrUndefined } from "./shared.js";
+import { amountOption, durationOption, fundingLine, stringOption, tokenOrUndefined } from "./shared.js";
 
 export const options: OptionSpec = {
   amount: { type: "string", value: "base units", description: "add exactly this much" },
   duration: { type: "string", value: "duration", description: "or add this long at the lease's price" },
 };
 
-export const help = `Adds funds to a running lease's escrow (approving the market for the amount when needed). A lease
-whose funds already ran out cannot be revived: close it and deploy again.
+export const help = `Adds funds to a running lease's escrow: one transaction with a permit for exactly the amount when
+the token takes them, else an exact approval first. A lease whose funds already ran out cannot be revived:
+close it and deploy again.
 
 examples:
   podnet top-up 7 --duration 24h
@@ -32,9 +33,12 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
   ctx.out.progress(
     `adding ${formatAmount(amount, token)} to lease ${leaseId} (about ${formatDuration(fundedSeconds(amount, before.pricePerSecond))})`,
   );
-  const { balance, txHash } = await client.topUp({ leaseId, amount });
+  const topped = await client.topUp({ leaseId, amount });
+  const { balance, txHash } = topped;
+  const funded = fundingLine(topped, amount, token);
+  if (funded) ctx.out.progress(funded);
   const after = await client.getLease({ leaseId });
-  ctx.out.result({ leaseId, amount, balance, runsOutAt: after.runsOutAt, txHash }, () =>
+  ctx.out.result({ leaseId, amount, balance, runsOutAt: after.runsOutAt, txHash, funding: topped.funding }, () =>
     fields([
       ["lease", leaseId.toString()],
       ["added", formatAmount(amount, token)],
