@@ -24,10 +24,10 @@ describe("cli: setContainerImage", () => {
 containers:
   - name: a # first
     image: &img "registry.example/a@sha256:${"1".repeat(64)}"
-    resources: {cpuMillis: 1, memoryMiB: 4}
+    resources: {cpuMillis: 1, memoryMiB: 6}
   - name: b
     image: *img # shares a's image
-    resources: {cpuMillis: 1, memoryMiB: 4}
+    resources: {cpuMillis: 1, memoryMiB: 6}
 `;
     const b = setContainerImage(yaml, "pod.yaml", "b", image).text;
     expect(b).toContain(`    image: ${image} # shares a's image`);

@@ -277,7 +277,17 @@ describe("parseManifest errors", () => {
       }),
     );
     expect(zero.path).toBe("containers[0].resources.memoryMiB");
-    expect(zero.message).toMatch(/too small/i);
+    expect(zero.message).toMatch(/at least 6/i);
+  });
+
+  it("refuses memory below the 6 MiB the Docker Engine can run (a lease for it could never start)", () => {
+    const tiny = issue(
+      withContainer((c) => {
+        c.resources.memoryMiB = 5;
+      }),
+    );
+    expect(tiny.path).toBe("containers[0].resources.memoryMiB");
+    expect(tiny.message).toMatch(/6/);
   });
 
   it("refuses images that are not pinned by digest or are not a valid blob id", () => {
@@ -377,7 +387,7 @@ describe("parseManifest errors", () => {
     const containers = Array.from({ length: 17 }, (_, i) => ({
       name: `c${i}`,
       image: `blob:${cid}`,
-      resources: { cpuMillis: 1, memoryMiB: 4 },
+      resources: { cpuMillis: 1, memoryMiB: 6 },
     }));
     const tooMany = issue({ version: 1, containers });
     expect(tooMany.path).toBe("containers");
@@ -390,7 +400,7 @@ describe("parseManifest errors", () => {
       name: `c${i}`,
       image: `blob:${cid}`,
       env: { BIG: "v".repeat(30 * 1024) },
-      resources: { cpuMillis: 1, memoryMiB: 4 },
+      resources: { cpuMillis: 1, memoryMiB: 6 },
     }));
     const found = issue({ version: 1, containers });
     expect(found.path).toBe("manifest");
@@ -451,9 +461,9 @@ describe("manifestBlobs", () => {
     const m = parseManifest({
       version: 1,
       containers: [
-        { name: "a", image: `blob:${cid}`, resources: { cpuMillis: 1, memoryMiB: 4 } },
-        { name: "b", image: `blob:${cid}`, resources: { cpuMillis: 1, memoryMiB: 4 } },
-        { name: "c", image: `nginx@${digest}`, resources: { cpuMillis: 1, memoryMiB: 4 } },
+        { name: "a", image: `blob:${cid}`, resources: { cpuMillis: 1, memoryMiB: 6 } },
+        { name: "b", image: `blob:${cid}`, resources: { cpuMillis: 1, memoryMiB: 6 } },
+        { name: "c", image: `nginx@${digest}`, resources: { cpuMillis: 1, memoryMiB: 6 } },
       ],
       volumes: [
         {

@@ -81,11 +81,18 @@ const relativeFilePath = z
 
 const port = z.int().min(1).max(65535);
 
+/** The Docker Engine refuses a memory limit under 6 MB ("Minimum memory limit allowed is 6MB"). */
+export const MIN_MEMORY_MIB = 6;
+
 const resources = z.strictObject({
   /** CPU in thousandths of a core; becomes the container's NanoCpus. */
   cpuMillis: z.int().min(1).max(UINT32_MAX),
-  /** Memory limit in MiB (no swap on top). */
-  memoryMiB: z.int().min(4).max(UINT32_MAX),
+  /** Memory limit in MiB (no swap on top). At least Docker's floor: the engine refuses a smaller limit, so a lease
+   *  for less could never start. */
+  memoryMiB: z
+    .int()
+    .min(MIN_MEMORY_MIB, `must be at least ${MIN_MEMORY_MIB} (the smallest memory limit the Docker Engine runs)`)
+    .max(UINT32_MAX),
   /** Writable-layer storage in MiB, paid for on chain. */
   storageMiB: z.int().min(0).max(UINT32_MAX).default(0),
   /** Process limit. Not priced, but always set so a fork bomb stays inside its pod. */
