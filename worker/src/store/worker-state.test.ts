@@ -84,6 +84,23 @@ describe("WorkerState", () => {
     expect(reopened.data.nextQuoteNonce).toBe("1");
   });
 
+  it("starts lastLeaseId of an older state file at its own newest lease", () => {
+    const first = open(10);
+    const lease = (id: string) => ({
+      id,
+      publisher: identity.provider,
+      orderId: "0",
+      specHash: `0x${"ab".repeat(32)}` as const,
+      resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 },
+      pricePerSecond: "1",
+      startedAt: 1,
+      status: "active" as const,
+    });
+    first.data.leases = { "9": lease("9"), "10": lease("10"), "2": lease("2") };
+    first.saveNow();
+    expect(open(10).data.lastLeaseId).toBe("10");
+  });
+
   it.each([
     ["chainId", { ...identity, chainId: 1 }],
     ["provider", { ...identity, provider: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC" as const }],

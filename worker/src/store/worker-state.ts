@@ -173,6 +173,12 @@ export class WorkerState {
       data.leaseBlobs ??= {};
       data.hosts ??= {};
       data.liveness ??= {};
+      // A state written before lastLeaseId: its own newest lease is a lower bound of what the follower has seen.
+      if (data.lastLeaseId === undefined) {
+        let newest = 0n;
+        for (const id of Object.keys(data.leases)) if (BigInt(id) > newest) newest = BigInt(id);
+        if (newest > 0n) data.lastLeaseId = newest.toString();
+      }
       return new WorkerState(file, data);
     }
     const state = new WorkerState(file, freshStateData(identity, startBlock));
