@@ -101,6 +101,19 @@ const schema = z.strictObject({
    * quote request must name the publisher that will create the lease.
    */
   openQuotes: bool.default(false),
+  /**
+   * Per source address (IPv6: per /64): a token bucket for the anonymous routes (quotes, attestation, blob downloads,
+   * health, metrics, dispute evidence), and for signed requests that are refused; 429 with Retry-After when empty.
+   * `quotesPerSecond`: quotes the whole worker signs per second (503 with Retry-After beyond). 0 turns either off
+   * (a benchmark on loopback).
+   */
+  apiRateLimit: z
+    .strictObject({
+      perSecond: z.coerce.number().min(0).default(10),
+      burst: z.coerce.number().int().min(1).default(100),
+      quotesPerSecond: z.coerce.number().min(0).default(50),
+    })
+    .default({ perSecond: 10, burst: 100, quotesPerSecond: 50 }),
   maxBlobBytes: z.coerce
     .number()
     .int()
@@ -151,6 +164,7 @@ const flagName = (field: string) => `--${field.replace(/([a-z0-9])([A-Z])/g, "$1
 const fields = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
 // Nested values (pricing, capacity, ...) arrive as JSON in env vars and flags.
 const jsonFields = new Set([
+  "apiRateLimit",
   "pricing",
   "capacity",
   "attributes",

@@ -5,6 +5,7 @@ import {
   NonceCache,
   REQUEST_MAX_SKEW_SECONDS,
   RequestAuthError,
+  readRequestHeaders,
   requestHeaders,
   requestTypedData,
   type SignedRequestFields,
@@ -258,6 +259,30 @@ describe("requestTypedData", () => {
     // One field off (the path) and the same signature no longer verifies.
     const tampered = new Headers(headers);
     expect(await refusal(tampered, { ...request, path: "/v1/leases/7/manifest" })).toContain("does not match");
+  });
+});
+
+describe("readRequestHeaders", () => {
+  it("returns the stated headers without recovering anything, refusing what verifyRequest refuses cheaply", async () => {
+    const headers = await signed();
+    expect(readRequestHeaders(headers, { now })).toEqual({
+      signer: publisher.address,
+      timestamp: now,
+      nonce: headers.get(requestHeaders.nonce),
+      signature: headers.get(requestHeaders.signature),
+    });
+    // A stated signer that did not sign is only found out by verifyRequest.
+    const claimed = new Headers(headers);
+    claimed.set(requestHeaders.signer, other.address);
+    expect(readRequestHeaders(claimed, { now }).signer).toBe(other.address);
+    const stale = () => readRequestHeaders(headers, { now: now + REQUEST_MAX_SKEW_SECONDS + 1 });
+    expect(stale).toThrow(RequestAuthError);
+    expect(() => readRequestHeaders(headers, { now, notBefore: now + 1 })).toThrow(
+      /signed before the provider restarted/,
+    );
+    const noNonce = new Headers(headers);
+    noNonce.delete(requestHeaders.nonce);
+    expect(() => readRequestHeaders(noNonce, { now })).toThrow(`${requestHeaders.nonce}: missing`);
   });
 });
 

@@ -118,8 +118,17 @@ export class RequestAuthError extends PodnetError {
   }
 }
 
+/**
+ * Where a verifier records the nonces it accepted: `claim` records `signer:nonce` and answers false when it was
+ * already used. {@link NonceCache} is the in-memory one; the worker's store also bounds and indexes it and persists a
+ * high-water mark across restarts.
+ */
+export interface RequestNonces {
+  claim(signer: Address, nonce: Hex, timestamp: number, now: number): boolean;
+}
+
 /** Remembers nonces for as long as their timestamps are acceptable, so each signed request works once. */
-export class NonceCache {
+export class NonceCache implements RequestNonces {
   private readonly seen = new Map<string, number>();
 
   /** Records `signer:nonce`; false when it was already used. */
@@ -136,26 +145,38 @@ export class NonceCache {
   }
 }
 
-export interface VerifyRequestOptions {
-  chainId: number;
-  nonces: NonceCache;
+/** Options of {@link readRequestHeaders}. */
+export interface RequestHeaderOptions {
   now?: number;
   /** Requests signed before this unix time are refused: a restarted provider has lost its nonce memory. */
   notBefore?: number;
 }
 
+export interface VerifyRequestOptions extends RequestHeaderOptions {
+  chainId: number;
+  nonces: RequestNonces;
+}
+
+/** The signature headers of a request, checked for form and freshness (see {@link readRequestHeaders}). */
+export interface SignedRequestHeaders {
+  /** As the request states it: not yet proven by the signature. */
+  signer: Address;
+  timestamp: number;
+  nonce: Hex;
+  signature: Hex;
+}
+
 /**
- * Checks a signed request and returns the signer. The nonce is claimed only when everything else holds, so a
- * forged request cannot burn a publisher's nonce.
+ * The cheap part of {@link verifyRequest}: the four headers are present and well formed and the timestamp is fresh.
+ * Nothing is recovered, so a verifier can refuse what fails here (or whose stated signer cannot be the one it wants)
+ * before it pays for a signature recovery or reads a body.
  *
- * @throws {RequestAuthError} naming the header or the reason: missing headers, stale or future timestamp,
- *   replayed nonce, or a signature that does not recover to the signer.
+ * @throws {RequestAuthError} naming the header and the reason.
  */
-export async function verifyRequest(
+export function readRequestHeaders(
   headers: { get(name: string): string | null | undefined },
-  request: SignedRequestFields,
-  options: VerifyRequestOptions,
-): Promise<Address> {
+  options: RequestHeaderOptions = {},
+): SignedRequestHeaders {
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const read = (name: string) => {
     const value = headers.get(name);
@@ -183,6 +204,23 @@ export async function verifyRequest(
     throw new RequestAuthError(`${requestHeaders.nonce}: must be 32 bytes of hex`);
   }
   if (!isHex(signature, { strict: true })) throw new RequestAuthError(`${requestHeaders.signature}: not hex`);
+  return { signer, timestamp, nonce, signature };
+}
+
+/**
+ * Checks a signed request and returns the signer. The nonce is claimed only when everything else holds, so a
+ * forged request cannot burn a publisher's nonce.
+ *
+ * @throws {RequestAuthError} naming the header or the reason: missing headers, stale or future timestamp,
+ *   replayed nonce, or a signature that does not recover to the signer.
+ */
+export async function verifyRequest(
+  headers: { get(name: string): string | null | undefined },
+  request: SignedRequestFields,
+  options: VerifyRequestOptions,
+): Promise<Address> {
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const { signer, timestamp, nonce, signature } = readRequestHeaders(headers, { ...options, now });
   let recovered: Address;
   try {
     recovered = await recoverTypedDataAddress({

@@ -19,7 +19,8 @@ import type { Reconciler } from "../pods/reconciler.js";
 import { RouteTable } from "../pods/routes.js";
 import { BlobStore } from "../store/blob-store.js";
 import { createApi } from "./app.js";
-import { MAX_JSON_BODY } from "./body.js";
+import { MAX_JSON_BODY, MAX_QUOTE_BODY } from "./body.js";
+import type { ApiLimits } from "./rate-limit.js";
 
 // The provider API composed from its route modules, against a stub worker: no chain, no Docker. What needs them
 // (provisioning, pod status with containers, logs) is covered end to end by test/worker.test.ts.
@@ -34,6 +35,8 @@ const cid = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
 let dataDir: string;
 let ctx: WorkerContext;
 let dockerDown: string | undefined;
+/** getLease calls the API made (eth_call on a real chain). */
+let chainReads: bigint[];
 
 /** Leases as the market's getLease returns them: 7 is the publisher's with this provider, 8 another provider's. */
 function getLease(id: bigint) {
@@ -47,24 +50,39 @@ function getLease(id: bigint) {
 beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), "podnet-api-"));
   dockerDown = undefined;
+  chainReads = [];
   ctx = {
     config: { dataDir, maxBlobBytes: 4096, ingressPort: 8080, podNetworkPrefix: 24, leaseDiskAllowance: 2048 },
     chain: {
       account: provider,
       chainId,
       deployment: { contracts: { podnetMarket: { address: otherProvider } } },
-      publicClient: { readContract: async ({ args }: { args: [bigint] }) => getLease(args[0]) },
+      publicClient: {
+        readContract: async ({ args }: { args: [bigint] }) => {
+          chainReads.push(args[0]);
+          return getLease(args[0]);
+        },
+      },
     },
     state: {
       data: {
         cursor: 5,
         leases: {
-          "7": { id: "7", status: "active", resources: { cpuMillis: 100, memoryMiB: 64, storageMiB: 0 } },
+          "7": {
+            id: "7",
+            publisher: publisher.address,
+            specHash: `0x${"ab".repeat(32)}`,
+            status: "active",
+            resources: { cpuMillis: 100, memoryMiB: 64, storageMiB: 0 },
+          },
         },
+        bids: {},
+        nextQuoteNonce: "1",
         leaseBlobs: {},
         events: { "7": [{ at: 1, type: "manifest", message: "received" }] },
       },
       save: () => undefined,
+      saveNow: () => undefined,
     },
     blobs: new BlobStore(dataDir, 4096),
     runtime: {
@@ -101,16 +119,39 @@ beforeEach(() => {
 
 afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
-function api() {
+function api(limits?: ApiLimits) {
   const reconciler = { desired: () => undefined, phases: new Map() } as unknown as Reconciler;
-  return createApi(ctx, reconciler, new RouteTable("pods.localhost"));
+  return createApi(ctx, reconciler, new RouteTable("pods.localhost"), limits);
 }
 
-/** A request signed by `account` (the publisher by default), as the SDK sends it. */
-async function signed(path: string, init: { method?: string; body?: string } = {}, account = publisher) {
+/** A request signed by `account` (the publisher by default), as the SDK sends it; `at` moves its timestamp. */
+async function signed(
+  path: string,
+  init: { method?: string; body?: string } = {},
+  account = publisher,
+  at = Math.floor(Date.now() / 1000),
+) {
   const method = init.method ?? "GET";
-  const headers = await signRequest(account, chainId, { provider: provider.address, method, path, body: init.body });
+  const fields = { provider: provider.address, method, path, body: init.body };
+  const headers = await signRequest(account, chainId, fields, at);
   return new Request(`http://provider.test${path}`, { method, headers, body: init.body });
+}
+
+/** An endless body of 64 KiB chunks, generated as it is pulled; `pulled()` says how many bytes were read. */
+function endlessBody() {
+  let pulled = 0;
+  const chunk = new Uint8Array(64 * 1024).fill(0x7b);
+  // highWaterMark 0: nothing is pulled before the reader asks.
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        pulled += chunk.length;
+        controller.enqueue(chunk);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, pulled: () => pulled };
 }
 
 async function errorOf(response: Response) {
@@ -192,10 +233,10 @@ describe("quote routes", () => {
     const app = api();
     const post = (body: string, headers: Record<string, string> = {}) =>
       app.request(providerApiPaths.quote, { method: "POST", body, headers });
-    expect(await errorOf(await post("{", { "content-length": String(MAX_JSON_BODY + 1) }))).toEqual({
+    expect(await errorOf(await post("{", { "content-length": String(MAX_QUOTE_BODY + 1) }))).toEqual({
       status: 413,
       body: {
-        error: { status: 413, message: `body: ${MAX_JSON_BODY + 1} bytes is over the limit of ${MAX_JSON_BODY}` },
+        error: { status: 413, message: `body: ${MAX_QUOTE_BODY + 1} bytes is over the limit of ${MAX_QUOTE_BODY}` },
       },
     });
     expect((await errorOf(await post("{"))).body.error.message).toBe("body: not valid JSON");
@@ -313,5 +354,130 @@ describe("dispute routes", () => {
       "application/json",
       '{"a": 1}',
     ]);
+  });
+});
+
+describe("hostile callers", () => {
+  it("cuts a chunked body without a length off at the route's limit", async () => {
+    const body = endlessBody();
+    const response = await api().request(providerApiPaths.quote, {
+      method: "POST",
+      body: body.stream,
+      duplex: "half",
+    } as RequestInit);
+    expect(await errorOf(response.clone())).toEqual({
+      status: 413,
+      body: { error: { status: 413, message: `body: over the limit of ${MAX_QUOTE_BODY} bytes` } },
+    });
+    expect(body.pulled()).toBeLessThanOrEqual(MAX_QUOTE_BODY + 128 * 1024);
+  });
+
+  it("closes the connection after answering a GET that came with a body", async () => {
+    const app = api();
+    const withBody = await app.request(providerApiPaths.attestation, { headers: { "transfer-encoding": "chunked" } });
+    expect([withBody.status, withBody.headers.get("connection")]).toEqual([200, "close"]);
+    const plain = await app.request(providerApiPaths.attestation);
+    expect(plain.headers.get("connection")).toBeNull();
+  });
+
+  it("refuses a manifest from a stranger before reading its body, and a forged one after reading at most the limit", async () => {
+    const path = providerApiPaths.manifest(7n);
+    const stranger_ = await signed(path, { method: "PUT", body: "{}" }, stranger);
+    const body = endlessBody();
+    const refused = await api().request(new Request(stranger_, { body: body.stream, duplex: "half" } as RequestInit));
+    expect((await errorOf(refused)).status).toBe(403);
+    expect(body.pulled()).toBe(0);
+    expect(chainReads).toEqual([]);
+    const forged = await signed(path, { method: "PUT", body: "{}" });
+    const big = endlessBody();
+    const cut = await api().request(new Request(forged, { body: big.stream, duplex: "half" } as RequestInit));
+    expect((await errorOf(cut)).status).toBe(413);
+    expect(big.pulled()).toBeLessThanOrEqual(MAX_JSON_BODY + 128 * 1024);
+  });
+
+  it("costs an unknown signer no chain read, and a publisher one per lease while the lease is unchanged", async () => {
+    const app = api();
+    expect((await app.request(await signed(providerApiPaths.status(7n), {}, stranger))).status).toBe(403);
+    // The follower has seen lease 8 created for another provider: answered from the worker's own records.
+    ctx.state.data.lastLeaseId = "8";
+    expect((await errorOf(await app.request(await signed(providerApiPaths.status(8n))))).status).toBe(404);
+    expect(chainReads).toEqual([]);
+    for (let i = 0; i < 3; i++) expect((await app.request(await signed(providerApiPaths.events(7n)))).status).toBe(200);
+    expect(chainReads).toEqual([7n]);
+    // The follower applies a change to the lease: the cached chain view lapses.
+    (ctx.state.data.leases["7"] as { specHash: string }).specHash = `0x${"cd".repeat(32)}`;
+    expect((await app.request(await signed(providerApiPaths.events(7n)))).status).toBe(200);
+    expect(chainReads).toEqual([7n, 7n]);
+  });
+
+  it("refuses a replay after a restart, even one signed ahead of the clock", async () => {
+    const at = Math.floor(Date.now() / 1000) + 30;
+    const request = await signed(providerApiPaths.events(7n), {}, publisher, at);
+    expect((await api().request(request.clone())).status).toBe(200);
+    expect((await api().request(request.clone())).status).toBe(401);
+    const restarted = await errorOf(await api().request(request.clone()));
+    expect(restarted).toEqual({
+      status: 401,
+      body: { error: { status: 401, message: "x-podnet-timestamp: signed before the provider restarted, sign again" } },
+    });
+  });
+
+  it("rate-limits anonymous routes per source with Retry-After, and signed routes only for refused requests", async () => {
+    const app = api({ rateLimit: { perSecond: 1, burst: 5 }, quotesPerSecond: 0 });
+    for (let i = 0; i < 5; i++) expect((await app.request(providerApiPaths.attestation)).status).toBe(200);
+    const limited = await app.request(providerApiPaths.health);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect((await errorOf(limited)).body.error.message).toMatch(/^rate limit: too many requests from this address/);
+
+    const publisherApp = api({ rateLimit: { perSecond: 1, burst: 5 }, quotesPerSecond: 0 });
+    for (let i = 0; i < 10; i++) {
+      expect((await publisherApp.request(await signed(providerApiPaths.events(7n)))).status).toBe(200);
+    }
+    for (let i = 0; i < 5; i++) {
+      expect((await publisherApp.request(await signed(providerApiPaths.events(7n), {}, stranger))).status).toBe(403);
+    }
+    expect((await publisherApp.request(await signed(providerApiPaths.events(7n)))).status).toBe(429);
+  });
+
+  it("caps the quotes the whole worker signs per second, whoever asks (503 with Retry-After)", async () => {
+    Object.assign(ctx, {
+      profile: {
+        active: true,
+        capacity: { cpuMillis: 1000, memoryMiB: 1024, storageMiB: 1024 },
+        pricing: { perCpuMilli: 1n, perMemoryMiB: 1n, perStorageMiB: 1n, flat: 0n },
+      },
+      params: { heartbeatThreshold: 600 },
+      chainNow: () => Math.floor(Date.now() / 1000),
+      config: { ...ctx.config, quoteTtlSec: 300 },
+    });
+    (ctx.state.data as { liveness?: object }).liveness = {};
+    const app = api({ rateLimit: { perSecond: 0, burst: 1 }, quotesPerSecond: 2 });
+    const ask = () =>
+      app.request(providerApiPaths.quote, {
+        method: "POST",
+        body: JSON.stringify({
+          specHash: `0x${"ab".repeat(32)}`,
+          resources: { cpuMillis: 10, memoryMiB: 10, storageMiB: 0 },
+          publisher: publisher.address,
+        }),
+      });
+    expect([(await ask()).status, (await ask()).status]).toEqual([200, 200]);
+    const refused = await ask();
+    expect([refused.status, refused.headers.get("retry-after")]).toEqual([503, "1"]);
+    expect((await errorOf(refused)).body.error.message).toBe(
+      "quotes: this provider signs at most 2 a second, retry in 1 s",
+    );
+  });
+
+  it("leaves the state untouched when a blob upload is refused", async () => {
+    const path = providerApiPaths.leaseBlob(7n, cid);
+    const before = JSON.stringify(ctx.state.data);
+    const tooBig = await signed(path, { method: "PUT" });
+    const response = await api().request(
+      new Request(tooBig, { body: endlessBody().stream, duplex: "half" } as RequestInit),
+    );
+    expect((await errorOf(response)).status).toBe(413);
+    expect(JSON.stringify(ctx.state.data)).toBe(before);
   });
 });

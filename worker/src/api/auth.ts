@@ -1,52 +1,156 @@
-import { NonceCache, podnetMarketAbi, RequestAuthError, verifyRequest } from "@podnet/sdk/protocol";
+import {
+  podnetMarketAbi,
+  RequestAuthError,
+  readRequestHeaders,
+  requestHeaders,
+  type SignedRequestHeaders,
+  verifyRequest,
+} from "@podnet/sdk/protocol";
 import type { Context } from "hono";
 import { type Address, isAddressEqual } from "viem";
 import type { WorkerContext } from "../context.js";
+import { NonceStoreFull, RequestNonceStore } from "../store/request-nonces.js";
 import { HttpError } from "./http-error.js";
+import { LeaseCache } from "./lease-cache.js";
+
+/** Lease ids of the API: a positive decimal that fits in a uint64. */
+const LEASE_ID = /^[1-9]\d{0,18}$/;
+
+/** A lease as the market's `getLease` returns it. */
+export type ChainLease = Awaited<ReturnType<typeof readChainLease>>;
+
+function readChainLease(ctx: WorkerContext, leaseId: bigint) {
+  return ctx.chain.publicClient.readContract({
+    address: ctx.chain.deployment.contracts.podnetMarket.address,
+    abi: podnetMarketAbi,
+    functionName: "getLease",
+    args: [leaseId],
+  });
+}
+
+/** A signed lease request that passed every check: who signed it, and the lease as the chain has it. */
+export interface AuthorizedRequest {
+  signer: Address;
+  leaseId: bigint;
+  lease: ChainLease;
+  /** The body the signature covers, when the route asked for it. */
+  body?: string;
+}
 
 /**
  * Publisher authentication: every lease route is signed by the lease's publisher (see the SDK's request signing).
  * Stale, replayed, forged or pre-restart signatures are 401; a valid signer who does not own the lease is 403; a
  * lease this provider does not hold is 404 (so nobody learns about other providers' leases from here).
+ *
+ * The checks run cheapest first, so a stranger costs little: the headers' form and freshness, then what the worker
+ * already knows (its own leases and their publishers, from the chain events it followed: a stated signer who is not
+ * the publisher is refused before any signature recovery or body read; a lease id the follower saw go to another
+ * provider is refused without an `eth_call`), then the body (bounded), then one signature recovery, then the lease on
+ * chain (cached, see {@link LeaseCache}), and last the nonce is claimed, so a refused request burns nothing and only
+ * accepted requests enter the nonce store.
  */
 export class PublisherAuth {
-  private readonly nonces = new NonceCache();
-  /** Signatures made before this worker started are refused: its nonce memory started empty. */
-  private readonly notBefore = Math.floor(Date.now() / 1000) - 1;
+  private readonly nonces: RequestNonceStore;
+  private readonly leases = new LeaseCache<ChainLease>();
 
-  constructor(private readonly ctx: WorkerContext) {}
-
-  /** Verifies the request signature; `body` is what the signature covers (undefined for bodiless requests). */
-  async signer(c: Context, body?: Uint8Array | string): Promise<Address> {
-    const url = new URL(c.req.url);
-    try {
-      return await verifyRequest(
-        c.req.raw.headers,
-        { provider: this.ctx.chain.account.address, method: c.req.method, path: url.pathname + url.search, body },
-        { chainId: this.ctx.chain.chainId, nonces: this.nonces, notBefore: this.notBefore },
-      );
-    } catch (error) {
-      if (error instanceof RequestAuthError) throw new HttpError(401, error.reason);
-      throw error;
-    }
+  constructor(private readonly ctx: WorkerContext) {
+    this.nonces = RequestNonceStore.open(ctx.config.dataDir);
   }
 
-  /** The lease as the chain has it now, after checking it is this provider's and `signer` is its publisher. */
-  async ownedLease(leaseIdText: string, signer: Address) {
-    if (!/^[1-9]\d{0,18}$/.test(leaseIdText)) throw new HttpError(400, `leaseId: "${leaseIdText}" is not a lease id`);
+  /**
+   * Authorizes the signed request `c` for the lease in its `:id` parameter. `readBody` reads the body the signature
+   * covers (after the cheap checks); `fresh` reads the lease from the chain even when a cached copy is current (the
+   * manifest route: a spec update may have been mined a moment ago).
+   */
+  async authorize(
+    c: Context,
+    opts: { readBody?: () => Promise<string>; fresh?: boolean } = {},
+  ): Promise<AuthorizedRequest> {
+    const leaseIdText = c.req.param("id") ?? "";
+    if (!LEASE_ID.test(leaseIdText)) throw new HttpError(400, `leaseId: "${leaseIdText}" is not a lease id`);
     const leaseId = BigInt(leaseIdText);
-    const lease = await this.ctx.chain.publicClient.readContract({
-      address: this.ctx.chain.deployment.contracts.podnetMarket.address,
-      abi: podnetMarketAbi,
-      functionName: "getLease",
-      args: [leaseId],
-    });
+    const now = Math.floor(Date.now() / 1000);
+    const { notBefore } = this.nonces;
+    const stated = unauthorized(() => readRequestHeaders(c.req.raw.headers, { now, notBefore }));
+    this.refuseKnownStrangers(leaseId, stated.signer);
+    const body = opts.readBody ? await opts.readBody() : undefined;
+    const url = new URL(c.req.url);
+    const signer = await unauthorized(() =>
+      verifyRequest(
+        c.req.raw.headers,
+        { provider: this.ctx.chain.account.address, method: c.req.method, path: url.pathname + url.search, body },
+        // Only looks: the nonce is claimed below, once the request is authorized, so a refusal stores nothing.
+        { chainId: this.ctx.chain.chainId, now, notBefore, nonces: { claim: (s, n) => !this.nonces.has(s, n) } },
+      ),
+    );
+    const lease = await this.chainLease(leaseId, opts.fresh ?? false);
     if (lease.status === 0 || !isAddressEqual(lease.provider, this.ctx.chain.account.address)) {
       throw new HttpError(404, `lease ${leaseId}: not a lease of this provider`);
     }
     if (!isAddressEqual(lease.publisher, signer)) {
       throw new HttpError(403, `lease ${leaseId}: ${signer} is not its publisher`);
     }
-    return { leaseId, lease };
+    this.claim(signer, stated, now);
+    return body === undefined ? { signer, leaseId, lease } : { signer, leaseId, lease, body };
   }
+
+  /**
+   * Refuses from the worker's own records, with no recovery and no chain read: a lease of this provider whose
+   * publisher is not the stated signer (403), or a lease id the follower has seen created for another provider (404).
+   */
+  private refuseKnownStrangers(leaseId: bigint, stated: Address) {
+    const record = this.ctx.state.data.leases[leaseId.toString()];
+    if (record) {
+      if (!isAddressEqual(record.publisher, stated)) {
+        throw new HttpError(403, `lease ${leaseId}: ${stated} is not its publisher`);
+      }
+      return;
+    }
+    const newest = this.ctx.state.data.lastLeaseId;
+    // Every LeaseCreated up to the follower's cursor went through the worker: one not in its records is not its own.
+    // A newer id may be a lease made a block ago (the publisher sends its manifest right away): the chain answers.
+    if (newest !== undefined && leaseId <= BigInt(newest)) {
+      throw new HttpError(404, `lease ${leaseId}: not a lease of this provider`);
+    }
+  }
+
+  /** The lease from the cache while the worker's record of it is unchanged, else from the chain. */
+  private async chainLease(leaseId: bigint, fresh: boolean) {
+    const id = leaseId.toString();
+    const record = this.ctx.state.data.leases[id];
+    const stamp = record ? `${record.status}:${record.specHash}` : "unknown";
+    const cached = fresh ? undefined : this.leases.get(id, stamp);
+    if (cached) return cached;
+    const lease = await readChainLease(this.ctx, leaseId);
+    // A lease id that does not exist yet is not remembered: it may be created in the next block.
+    if (lease.status !== 0) this.leases.set(id, lease, stamp);
+    return lease;
+  }
+
+  private claim(signer: Address, stated: SignedRequestHeaders, now: number) {
+    let fresh: boolean;
+    try {
+      fresh = this.nonces.claim(signer, stated.nonce, stated.timestamp, now);
+    } catch (error) {
+      if (error instanceof NonceStoreFull) throw HttpError.later(503, error.message, error.retryAfterSeconds);
+      throw error;
+    }
+    if (!fresh) throw new HttpError(401, `${requestHeaders.nonce}: already used (replayed request)`);
+  }
+}
+
+/** Runs a request-signing check, turning its refusal into a 401 naming the header and the reason. */
+function unauthorized<T>(check: () => T): T {
+  try {
+    const result = check();
+    if (result instanceof Promise) return result.catch(rethrow) as T;
+    return result;
+  } catch (error) {
+    return rethrow(error);
+  }
+}
+
+function rethrow(error: unknown): never {
+  if (error instanceof RequestAuthError) throw new HttpError(401, error.reason);
+  throw error;
 }

@@ -2,6 +2,7 @@ import type { WorkerContext } from "../context.js";
 import type { Reconciler } from "../pods/reconciler.js";
 import type { RouteTable } from "../pods/routes.js";
 import type { PublisherAuth } from "./auth.js";
+import type { ApiLimits } from "./rate-limit.js";
 
 /** What the provider API's route modules (routes/*.ts) are built from; createApi makes one for all of them. */
 export interface ApiDeps {
@@ -11,4 +12,5 @@ export interface ApiDeps {
   ingressRoutes: RouteTable;
   /** Shared by every signed route: its nonce memory is what refuses a request replayed to another route. */
   auth: PublisherAuth;
+  limits: ApiLimits;
 }

@@ -11,6 +11,7 @@ import { zeroAddress } from "viem";
 import type { WorkerContext } from "../context.js";
 import { committedResources, freeResources, shortfall } from "../market/capacity.js";
 import { notTakingWorkReason } from "../market/liveness.js";
+import type { QuoteNonces } from "../store/quote-nonces.js";
 import { HttpError } from "./http-error.js";
 
 export const WORKER_VERSION = "0.1.0";
@@ -55,15 +56,22 @@ export async function attestationDocument(ctx: WorkerContext, issuedAt: number):
 
 /**
  * Signs an EIP-712 quote for a pod, bound to the publisher that asked (open quotes only with `openQuotes`): the
- * registered price for its resources, valid for `quoteTtlSec`, with a fresh nonce (persisted before the quote
- * leaves, so a restart never reuses one). The resources stay reserved until the
- * quote expires or a lease uses it, so quotes never promise more than the registered capacity. None while the
- * provider is jailed or its own dark gap is still reportable (503 naming why).
+ * registered price for its resources, valid for `quoteTtlSec`, with a fresh nonce (reserved on disk before the quote
+ * leaves, so a restart never reuses one). A quote reserves nothing: anyone may ask for one, so a reservation would let
+ * one caller lock the whole capacity without paying. It is refused (409, naming the resource) when running leases and
+ * open bids leave too little; a lease made from it is checked again when its manifest arrives, and of two leases that
+ * do not both fit, the one made later is refused. None while the provider is jailed or its own dark gap is still
+ * reportable (503 naming why).
  */
 export async function signQuote(
   ctx: WorkerContext,
   body: unknown,
   attestation: AttestationDocument,
+  issuance: {
+    nonces: QuoteNonces;
+    /** Throws when the worker may not sign another quote now (its global quote rate); the last check. */
+    mayIssue?: () => void;
+  },
 ): Promise<QuoteResponse> {
   const parsed = quoteRequestSchema.safeParse(body);
   if (!parsed.success) throw HttpError.invalid(bodyIssues(parsed.error));
@@ -84,15 +92,11 @@ export async function signQuote(
   // Jailed, or a dark gap anyone may still report: a lease taken now could end at the gap's start (see liveness.ts).
   const away = notTakingWorkReason(ctx, now);
   if (away) throw new HttpError(503, `provider: not taking leases now: ${away}`);
-  const short = shortfall(
-    request.resources,
-    freeResources(ctx.profile.capacity, committedResources(ctx.state.data, now)),
-  );
+  const short = shortfall(request.resources, freeResources(ctx.profile.capacity, committedResources(ctx.state.data)));
   if (short) throw new HttpError(409, `resources: ${short}`);
   const price = pricePerSecond(ctx.profile.pricing, request.resources);
   if (price === 0n) throw new HttpError(503, "provider: its registered pricing is zero for these resources");
-  const nonce = BigInt(ctx.state.data.nextQuoteNonce);
-  ctx.state.data.nextQuoteNonce = (nonce + 1n).toString();
+  issuance.mayIssue?.();
   const quote = {
     provider: ctx.chain.account.address,
     publisher: (request.publisher as `0x${string}` | undefined) ?? zeroAddress,
@@ -101,21 +105,12 @@ export async function signQuote(
     pricePerSecond: price,
     validUntil: now + ctx.config.quoteTtlSec,
     attestationHash: attestationHash(attestation),
-    nonce,
+    nonce: issuance.nonces.take(),
   };
-  ctx.state.data.quotes = ctx.state.data.quotes.filter((q) => q.validUntil >= now);
-  ctx.state.data.quotes.push({
-    nonce: nonce.toString(),
-    specHash: quote.specHash,
-    publisher: quote.publisher,
-    resources: quote.resources,
-    validUntil: quote.validUntil,
-  });
-  ctx.state.saveNow();
   const market = ctx.chain.deployment.contracts.podnetMarket.address;
   const signature = await ctx.chain.account.signTypedData(quoteTypedData(quote, ctx.chain.chainId, market));
   return {
-    quote: { ...quote, pricePerSecond: price.toString(), nonce: nonce.toString() },
+    quote: { ...quote, pricePerSecond: price.toString(), nonce: quote.nonce.toString() },
     signature,
     attestation,
     chainId: ctx.chain.chainId,

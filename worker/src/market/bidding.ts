@@ -41,10 +41,7 @@ export async function considerOrder(ctx: WorkerContext, order: OrderCreatedArgs)
   const price = bidPrice(ctx, order.resources);
   if (price === 0n) return skip("zero price");
   if (price > order.maxPricePerSecond) return skip(`price ${price} above the order's ${order.maxPricePerSecond}`);
-  const short = shortfall(
-    order.resources,
-    freeResources(ctx.profile.capacity, committedResources(state.data, ctx.chainNow())),
-  );
+  const short = shortfall(order.resources, freeResources(ctx.profile.capacity, committedResources(state.data)));
   if (short) return skip(`no capacity (${short})`);
 
   state.data.bids[orderId] = {

@@ -1,13 +1,7 @@
 import type { Resources } from "@podnet/sdk/protocol";
 import { describe, expect, it } from "vitest";
-import {
-  type BidRecord,
-  freshStateData,
-  type LeaseRecord,
-  type QuoteReservation,
-  type WorkerStateData,
-} from "../store/worker-state.js";
-import { committedResources, fitsWithin, freeResources, shortfall, zeroResources } from "./capacity.js";
+import { type BidRecord, freshStateData, type LeaseRecord, type WorkerStateData } from "../store/worker-state.js";
+import { committedResources, fitsWithin, freeResources, leaseShortfall, shortfall, zeroResources } from "./capacity.js";
 
 const ADDRESS = "0x1111111111111111111111111111111111111111" as const;
 const HASH = `0x${"ab".repeat(32)}` as const;
@@ -36,20 +30,16 @@ function bid(orderId: string, resources: Resources, status: BidRecord["status"])
   return { orderId, resources, pricePerSecond: "1", bidDeadline: NOW + 60, status };
 }
 
-function quote(nonce: string, resources: Resources, validUntil: number): QuoteReservation {
-  return { nonce, specHash: HASH, publisher: ADDRESS, resources, validUntil };
-}
-
-function state(parts: Partial<Pick<WorkerStateData, "leases" | "bids" | "quotes">>): WorkerStateData {
+function state(parts: Partial<Pick<WorkerStateData, "leases" | "bids">>): WorkerStateData {
   return { ...freshStateData({ chainId: 31337, provider: ADDRESS, market: ADDRESS }, 0), ...parts };
 }
 
 describe("committedResources", () => {
   it("is zero for a fresh state", () => {
-    expect(committedResources(state({}), NOW)).toEqual(zeroResources());
+    expect(committedResources(state({}))).toEqual(zeroResources());
   });
 
-  it("counts active leases, pending and placed bids and unexpired quotes, and nothing else", () => {
+  it("counts active leases and pending and placed bids, and nothing else (quotes reserve nothing)", () => {
     const s = state({
       leases: {
         "1": lease("1", res(1, 10, 100), "active"),
@@ -62,16 +52,32 @@ describe("committedResources", () => {
         "12": bid("12", res(32, 320, 3200), "done"),
         "13": bid("13", res(64, 640, 6400), "lost"),
       },
-      quotes: [
-        quote("1", res(128, 1280, 12800), NOW + 1),
-        quote("2", res(256, 2560, 25600), NOW), // valid through its last second
-        quote("3", res(512, 5120, 51200), NOW - 1),
-      ],
     });
-    // 1 + 4 (leases) + 8 + 16 (bids) + 128 + 256 (quotes)
-    expect(committedResources(s, NOW)).toEqual(res(413, 4130, 41300));
-    // A second later the quote valid until NOW has expired too.
-    expect(committedResources(s, NOW + 1)).toEqual(res(157, 1570, 15700));
+    // 1 + 4 (leases) + 8 + 16 (bids)
+    expect(committedResources(s)).toEqual(res(29, 290, 2900));
+  });
+});
+
+describe("leaseShortfall", () => {
+  const capacity = res(1000, 1000, 1000);
+
+  it("lets the lease made first keep its place: later leases and closed ones do not count, open bids do", () => {
+    const s = state({
+      leases: {
+        "5": lease("5", res(600, 100, 0), "active"),
+        "6": lease("6", res(600, 100, 0), "active"),
+        "2": lease("2", res(900, 900, 900), "closed"),
+      },
+      bids: { "10": bid("10", res(100, 100, 0), "placed"), "11": bid("11", res(900, 0, 0), "lost") },
+    });
+    expect(leaseShortfall(s, capacity, s.leases["5"] as LeaseRecord)).toBeUndefined();
+    expect(leaseShortfall(s, capacity, s.leases["6"] as LeaseRecord)).toBe("cpuMillis: 600 wanted, 300 free");
+    // Ids compare as numbers, not as text ("10" < "9" as text).
+    const t = state({
+      leases: { "9": lease("9", res(600, 0, 0), "active"), "10": lease("10", res(600, 0, 0), "active") },
+    });
+    expect(leaseShortfall(t, capacity, t.leases["9"] as LeaseRecord)).toBeUndefined();
+    expect(leaseShortfall(t, capacity, t.leases["10"] as LeaseRecord)).toBe("cpuMillis: 600 wanted, 400 free");
   });
 });
 

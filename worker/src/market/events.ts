@@ -20,23 +20,17 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
   switch (event.eventName) {
     case "LeaseCreated": {
       const a = event.args;
-      if (!self(ctx, a.provider)) return;
       const id = a.leaseId.toString();
+      if (!self(ctx, a.provider)) {
+        noteLeaseId(ctx, a.leaseId);
+        return;
+      }
       await recordLease(ctx, a, event.blockNumber);
+      // After the record: the API takes an id up to lastLeaseId that it has no record of for another provider's.
+      noteLeaseId(ctx, a.leaseId);
       if (a.orderId !== 0n) {
         const bid = state.data.bids[a.orderId.toString()];
         if (bid) bid.status = "done";
-      } else {
-        // The quote this lease used no longer needs its reservation: the lease now holds the capacity.
-        const i = state.data.quotes.findIndex(
-          (q) =>
-            q.specHash === a.specHash &&
-            q.resources.cpuMillis === a.resources.cpuMillis &&
-            q.resources.memoryMiB === a.resources.memoryMiB &&
-            q.resources.storageMiB === a.resources.storageMiB &&
-            (isAddressEqual(q.publisher, a.publisher) || /^0x0+$/.test(q.publisher)),
-        );
-        if (i !== -1) state.data.quotes.splice(i, 1);
       }
       await refreshRunsOut(ctx, id);
       state.save();
@@ -243,6 +237,12 @@ async function recordLease(ctx: WorkerContext, a: LeaseCreatedArgs, blockNumber:
     `lease started at ${a.pricePerSecond} per second, waiting for the manifest`,
   );
   ctx.metrics.leasesCreated.inc();
+}
+
+/** Remembers the newest lease id created on chain (see WorkerStateData.lastLeaseId); replays change nothing. */
+function noteLeaseId(ctx: WorkerContext, leaseId: bigint) {
+  const known = ctx.state.data.lastLeaseId;
+  if (known === undefined || leaseId > BigInt(known)) ctx.state.data.lastLeaseId = leaseId.toString();
 }
 
 /**

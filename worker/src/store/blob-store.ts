@@ -89,10 +89,14 @@ export class BlobStore {
     if (this.has(cid)) {
       // Content addressing makes the stored copy identical. The body is still read to the end (and dropped) so the
       // client's upload completes instead of being cut off mid-stream; clients should HEAD /v1/blobs/<cid> first.
-      for await (const _ of body) {
-        // discard
+      // Only as far as the stored size, though: a longer body cannot be this blob.
+      const size = this.size(cid);
+      let bytes = 0;
+      for await (const chunk of body) {
+        bytes += chunk.length;
+        if (bytes > size) throw new BlobError(`blob ${cid}: stored here with ${size} bytes, the body is longer`, 413);
       }
-      return { created: false, bytes: this.size(cid) };
+      return { created: false, bytes: size };
     }
     const tmpFile = join(this.tmp, `${cid}.${process.pid}.${Math.random().toString(36).slice(2)}`);
     const hasher = new ContentHasher();

@@ -40,7 +40,6 @@ describe("WorkerState", () => {
       cursor: 1234,
       leases: {},
       bids: {},
-      quotes: [],
       nextQuoteNonce: "1",
       tcpPorts: {},
       subnets: {},
@@ -74,6 +73,32 @@ describe("WorkerState", () => {
     expect(again.data.cursor).toBe(99);
     expect(again.data.tcpPorts).toEqual({ "5:db:5432": 30001 });
     expect(again.data.bids["3"]?.status).toBe("placed");
+  });
+
+  it("drops the quote reservations of a state file written before quotes stopped reserving capacity", () => {
+    open(10);
+    const old = { ...onDisk(), quotes: [{ nonce: "1", resources: { cpuMillis: 4000, memoryMiB: 1, storageMiB: 0 } }] };
+    writeFileSync(stateFile(), JSON.stringify(old));
+    const reopened = open(10);
+    expect("quotes" in reopened.data).toBe(false);
+    expect(reopened.data.nextQuoteNonce).toBe("1");
+  });
+
+  it("starts lastLeaseId of an older state file at its own newest lease", () => {
+    const first = open(10);
+    const lease = (id: string) => ({
+      id,
+      publisher: identity.provider,
+      orderId: "0",
+      specHash: `0x${"ab".repeat(32)}` as const,
+      resources: { cpuMillis: 1, memoryMiB: 1, storageMiB: 0 },
+      pricePerSecond: "1",
+      startedAt: 1,
+      status: "active" as const,
+    });
+    first.data.leases = { "9": lease("9"), "10": lease("10"), "2": lease("2") };
+    first.saveNow();
+    expect(open(10).data.lastLeaseId).toBe("10");
   });
 
   it.each([

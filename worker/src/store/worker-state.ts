@@ -72,14 +72,6 @@ export interface LivenessRecord {
   jailedUntil?: number;
 }
 
-export interface QuoteReservation {
-  nonce: string;
-  specHash: Hex;
-  publisher: Address;
-  resources: Resources;
-  validUntil: number;
-}
-
 export interface LeaseEvent {
   at: number;
   type: string;
@@ -93,9 +85,17 @@ export interface WorkerStateData {
   market: Address;
   /** Next block to read events from. */
   cursor: number;
+  /**
+   * The newest lease id the follower has seen created (for any provider): a lease id up to it that is not in `leases`
+   * belongs to another provider, which the API can answer without asking the chain.
+   */
+  lastLeaseId?: string;
   leases: Record<string, LeaseRecord>;
   bids: Record<string, BidRecord>;
-  quotes: QuoteReservation[];
+  /**
+   * The first quote nonce not reserved yet. Nonces are reserved in blocks (store/quote-nonces.ts): a restart continues
+   * after the block in use and never signs a nonce twice.
+   */
   nextQuoteNonce: string;
   tcpPorts: Record<string, number>;
   /** Lease id (or `blocked:<index>`) → index of its pod network subnet in the worker's pool. */
@@ -125,7 +125,6 @@ export function freshStateData(
     cursor: startBlock,
     leases: {},
     bids: {},
-    quotes: [],
     nextQuoteNonce: "1",
     tcpPorts: {},
     subnets: {},
@@ -165,6 +164,8 @@ export class WorkerState {
           );
         }
       }
+      // Quote reservations of earlier versions: quotes reserve nothing any more (see market/capacity.ts).
+      delete (data as { quotes?: unknown }).quotes;
       // Fields added after a state file was written start empty.
       data.subnets ??= {};
       data.images ??= {};
@@ -172,6 +173,12 @@ export class WorkerState {
       data.leaseBlobs ??= {};
       data.hosts ??= {};
       data.liveness ??= {};
+      // A state written before lastLeaseId: its own newest lease is a lower bound of what the follower has seen.
+      if (data.lastLeaseId === undefined) {
+        let newest = 0n;
+        for (const id of Object.keys(data.leases)) if (BigInt(id) > newest) newest = BigInt(id);
+        if (newest > 0n) data.lastLeaseId = newest.toString();
+      }
       return new WorkerState(file, data);
     }
     const state = new WorkerState(file, freshStateData(identity, startBlock));

@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import { isContentId, providerApiRoutes } from "@podnet/sdk/protocol";
 import { Hono } from "hono";
 import { ensureLeaseRecord } from "../../market/events.js";
+import { markBodyRead } from "../body.js";
 import type { ApiDeps } from "../deps.js";
 import { HttpError } from "../http-error.js";
 
@@ -21,33 +22,29 @@ export function blobRoutes({ ctx, auth }: ApiDeps) {
   // The signature covers the path (lease and content id), not the body: the content id already pins every byte,
   // and the client can sign before streaming a multi-gigabyte image.
   app.on(providerApiRoutes.leaseBlob.method, providerApiRoutes.leaseBlob.pattern, async (c) => {
-    const signer = await auth.signer(c);
     const cid = blobId(c.req.param("cid"));
-    const { leaseId, lease } = await auth.ownedLease(c.req.param("id"), signer);
-    if (lease.status !== 1) throw new HttpError(409, `lease ${c.req.param("id")}: not active`);
-    // Each lease may store what the provider gives for free plus the storage it pays for, whatever the blob count.
-    ctx.state.data.leaseBlobs[leaseId.toString()] ??= {};
-    const uploads = ctx.state.data.leaseBlobs[leaseId.toString()] as Record<string, number>;
+    const { leaseId, lease } = await auth.authorize(c);
+    if (lease.status !== 1) throw new HttpError(409, `lease ${leaseId}: not active`);
     const record = await ensureLeaseRecord(ctx, leaseId);
     if (!record) throw new HttpError(404, `lease ${leaseId}: not a lease of this provider`);
+    // Each lease may store what the provider gives for free plus the storage it pays for, whatever the blob count.
+    const uploads = ctx.state.data.leaseBlobs[leaseId.toString()] ?? {};
     const allowance = (ctx.config.leaseDiskAllowance + record.resources.storageMiB) * 1024 * 1024;
     const used = Object.entries(uploads).reduce((sum, [other, bytes]) => (other === cid ? sum : sum + bytes), 0);
-    const limit = Math.min(ctx.config.maxBlobBytes, allowance - used);
+    const limit = Math.max(Math.min(ctx.config.maxBlobBytes, allowance - used), 0);
     const declared = Number(c.req.header("content-length") ?? "0");
     if (declared > limit && !ctx.blobs.has(cid)) {
       throw new HttpError(
         413,
-        `body: ${declared} bytes is over what lease ${leaseId} may still upload (${Math.max(limit, 0)} of ${allowance} bytes)`,
+        `body: ${declared} bytes is over what lease ${leaseId} may still upload (${limit} of ${allowance} bytes)`,
       );
     }
     if (!c.req.raw.body) throw new HttpError(400, "body: empty");
-    const result = await ctx.blobs.write(
-      cid,
-      c.req.raw.body as unknown as AsyncIterable<Uint8Array>,
-      Math.max(limit, 0),
-    );
+    // Counted as it streams in (a chunked body declares no length): cut off with 413 past the limit.
+    const result = await ctx.blobs.write(cid, c.req.raw.body as unknown as AsyncIterable<Uint8Array>, limit);
+    markBodyRead(c);
     if (result.created) {
-      uploads[cid] = result.bytes;
+      ctx.state.data.leaseBlobs[leaseId.toString()] = { ...uploads, [cid]: result.bytes };
       ctx.state.save();
     }
     return c.json({ cid, bytes: result.bytes, created: result.created }, result.created ? 201 : 200);

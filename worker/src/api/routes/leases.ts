@@ -13,7 +13,7 @@ export function leaseRoutes({ ctx, reconciler, ingressRoutes, auth }: ApiDeps) {
   const app = new Hono();
 
   app.on(providerApiRoutes.status.method, providerApiRoutes.status.pattern, async (c) => {
-    const { leaseId, lease } = await auth.ownedLease(c.req.param("id"), await auth.signer(c));
+    const { leaseId, lease } = await auth.authorize(c);
     const id = leaseId.toString();
     const record = ctx.state.data.leases[id];
     const containers = (await ctx.runtime.listContainers()).filter((x) => x.leaseId === leaseId);
@@ -51,13 +51,13 @@ export function leaseRoutes({ ctx, reconciler, ingressRoutes, auth }: ApiDeps) {
   });
 
   app.on(providerApiRoutes.events.method, providerApiRoutes.events.pattern, async (c) => {
-    const { leaseId } = await auth.ownedLease(c.req.param("id"), await auth.signer(c));
+    const { leaseId } = await auth.authorize(c);
     const body: PodEventsResponse = { events: ctx.state.data.events[leaseId.toString()] ?? [] };
     return c.json(body);
   });
 
   app.on(providerApiRoutes.usage.method, providerApiRoutes.usage.pattern, async (c) => {
-    const { leaseId } = await auth.ownedLease(c.req.param("id"), await auth.signer(c));
+    const { leaseId } = await auth.authorize(c);
     const containers = (await ctx.runtime.listContainers()).filter(
       (x) => x.leaseId === leaseId && x.state === "running",
     );
@@ -72,7 +72,7 @@ export function leaseRoutes({ ctx, reconciler, ingressRoutes, auth }: ApiDeps) {
   });
 
   app.on(providerApiRoutes.logs.method, providerApiRoutes.logs.pattern, async (c) => {
-    const { leaseId } = await auth.ownedLease(c.req.param("id"), await auth.signer(c));
+    const { leaseId } = await auth.authorize(c);
     const name = c.req.query("container");
     const replica = Number(c.req.query("replica") ?? "0");
     const tailText = c.req.query("tail") ?? "100";

@@ -14,7 +14,7 @@ import {
   unwrapKey,
 } from "@podnet/sdk/protocol";
 import { Hono } from "hono";
-import { fitsWithin } from "../../market/capacity.js";
+import { fitsWithin, leaseShortfall } from "../../market/capacity.js";
 import { ensureLeaseRecord } from "../../market/events.js";
 import { secretsBudget, secretsSize } from "../../pods/secrets.js";
 import { usableAddresses } from "../../pods/subnets.js";
@@ -30,11 +30,11 @@ export function manifestRoutes({ ctx, auth }: ApiDeps) {
   const app = new Hono();
 
   app.on(providerApiRoutes.manifest.method, providerApiRoutes.manifest.pattern, async (c) => {
-    const text = await readText(c);
-    const signer = await auth.signer(c, text);
-    const { leaseId, lease } = await auth.ownedLease(c.req.param("id"), signer);
+    // The body is read only after the cheap checks of the signature headers and bounded while it streams in; the
+    // lease is read from the chain afresh, since a spec update may have been mined a moment ago.
+    const { leaseId, lease, body } = await auth.authorize(c, { readBody: () => readText(c), fresh: true });
     if (lease.status !== 1) throw new HttpError(409, `lease ${leaseId}: not active`);
-    const upload = manifestUploadSchema.safeParse(parseJson(text));
+    const upload = manifestUploadSchema.safeParse(parseJson(body ?? ""));
     if (!upload.success) throw HttpError.invalid(bodyIssues(upload.error));
     let manifest: ReturnType<typeof parseManifest>;
     try {
@@ -51,6 +51,16 @@ export function manifestRoutes({ ctx, auth }: ApiDeps) {
     }
     const record = await ensureLeaseRecord(ctx, leaseId);
     if (!record) throw new HttpError(404, `lease ${leaseId}: not a lease of this provider`);
+    // Quotes reserve nothing, so leases can be made for more than the capacity: the lease made first keeps its place.
+    if (!record.manifestSpecHash && ctx.manifests.list(record.id).length === 0) {
+      const short = leaseShortfall(ctx.state.data, ctx.profile.capacity, record);
+      if (short) {
+        throw new HttpError(
+          409,
+          `resources: ${short}: leases made before lease ${leaseId} hold the rest of this provider's capacity; close lease ${leaseId} to get back what is left of its deposit`,
+        );
+      }
+    }
     const needs = manifestResources(manifest);
     if (!fitsWithin(needs, record.resources)) {
       throw HttpError.invalid([
