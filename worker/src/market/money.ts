@@ -2,6 +2,7 @@ import { podnetMarketAbi } from "@podnet/sdk/protocol";
 import { parseEventLogs } from "viem";
 import { revertName, sendContract } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
+import type { LeaseRecord } from "../store/worker-state.js";
 import { finalizeWonOrders } from "./bidding.js";
 import { releaseHeldCollateral } from "./collateral.js";
 import { answerDisputes } from "./disputes.js";
@@ -20,6 +21,8 @@ export class MoneyLoop {
   private busy = false;
   private lastHeartbeatAt = 0;
   private readonly finalizeTried = new Set<string>();
+  /** Leases whose run-out the chain could not confirm (logged once per outage). */
+  private readonly unproven = new Set<string>();
   heartbeatIntervalSec = 0;
 
   constructor(private readonly ctx: WorkerContext) {}
@@ -96,6 +99,9 @@ export class MoneyLoop {
         ctx.manifests.list(lease.id).length === 0 && now >= lease.startedAt + ctx.config.manifestTimeoutSec;
       const outOfFunds = lease.runsOutAt !== undefined && now >= lease.runsOutAt + ctx.config.outOfFundsGraceSec;
       if (!noManifest && !outOfFunds) continue;
+      // What the state says about the escrow may be stale (a top-up the follower has not seen: an RPC outage, a
+      // reorg): a pod is torn down for its funds only when the chain confirms they ran out.
+      if (!lease.ending && !noManifest && !(await this.provenOutOfFunds(lease))) continue;
       if (!lease.ending) {
         lease.ending = outOfFunds ? "out-of-funds" : "no-manifest";
         ctx.state.recordEvent(
@@ -122,6 +128,38 @@ export class MoneyLoop {
         // Someone else closed it first: the LeaseClosed event will update the state.
         if (name !== "MarketLeaseNotActive") ctx.log.warn("closeLease failed", { leaseId: lease.id, error: name });
       }
+    }
+  }
+
+  /**
+   * Reads the lease's run-out time and the newest block again; true only when the chain itself says the escrow ran
+   * dry more than `outOfFundsGraceSec` ago (block time, not the worker's estimate). The cached time is updated (a
+   * top-up moves it). A read that fails proves nothing: the pod is kept and the check comes back next tick.
+   */
+  private async provenOutOfFunds(lease: LeaseRecord): Promise<boolean> {
+    const { ctx } = this;
+    try {
+      const [runsOutAt, block] = await Promise.all([
+        ctx.chain.publicClient.readContract({
+          address: this.market,
+          abi: podnetMarketAbi,
+          functionName: "leaseRunsOutAt",
+          args: [BigInt(lease.id)],
+        }),
+        ctx.chain.publicClient.getBlock({ blockTag: "latest" }),
+      ]);
+      lease.runsOutAt = Number(runsOutAt);
+      this.unproven.delete(lease.id);
+      return Number(block.timestamp) >= lease.runsOutAt + ctx.config.outOfFundsGraceSec;
+    } catch (error) {
+      if (!this.unproven.has(lease.id)) {
+        this.unproven.add(lease.id);
+        ctx.log.warn("escrow looks spent but the chain cannot confirm it now: pod kept", {
+          leaseId: lease.id,
+          error: (error as Error).message.split("\n")[0],
+        });
+      }
+      return false;
     }
   }
 

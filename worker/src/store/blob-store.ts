@@ -127,14 +127,20 @@ export class BlobStore {
    * Fetches a missing blob from the first source that serves the right bytes (another provider's blob endpoint, an
    * IPFS gateway). Every source is checked by hash, so an untrusted source can waste time but not inject content;
    * only public addresses are contacted (no requests into the provider's network), and a failure names a source by
-   * its position, never by its URL, which may carry credentials.
+   * its position, never by its URL, which may carry credentials. `signal` stops the fetch (the caller's deadline).
    */
-  async fetch(cid: string, sources: string[]): Promise<void> {
+  async fetch(cid: string, sources: string[], signal?: AbortSignal): Promise<void> {
     if (this.has(cid)) return;
     const failures: string[] = [];
     for (const [index, source] of sources.entries()) {
+      if (signal?.aborted) break;
       try {
-        const response = await fetchPublic(source, AbortSignal.timeout(10 * 60_000), this.privateSourceHosts);
+        const deadline = AbortSignal.timeout(10 * 60_000);
+        const response = await fetchPublic(
+          source,
+          signal ? AbortSignal.any([signal, deadline]) : deadline,
+          this.privateSourceHosts,
+        );
         await this.write(cid, response);
         return;
       } catch (error) {
