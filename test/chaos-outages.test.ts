@@ -134,20 +134,25 @@ afterAll(() => devnet?.stop());
 describe("reconcile isolation", () => {
   it("(a) a lease fetching from a trickling source stalls no other: a killed pod serves again within 5 s", async () => {
     const { leaseId: b } = await servingLease(3600n);
+    // Two slow leases: as many as the worker fetches images for at once, so they hold every download slot.
     const slow = manifest(slowImage.cid);
-    const { leaseId: a } = await alice.lease(worker.apiUrl, slow, 3600n);
-    const sent = await alice.sendManifest(
-      worker.apiUrl,
-      provider,
-      P.encryptionKey,
-      a,
-      slow,
-      { [slowImage.cid]: slowImage.key },
-      { [slowImage.cid]: [trickle.url] },
-    );
-    expect(sent.status, await sent.clone().text()).toBe(202);
-    await waitFor("the worker to fetch from the trickling source", async () =>
-      trickle.bytesSent > 0 ? true : undefined,
+    const slowLeases: bigint[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { leaseId } = await alice.lease(worker.apiUrl, slow, 3600n);
+      const sent = await alice.sendManifest(
+        worker.apiUrl,
+        provider,
+        P.encryptionKey,
+        leaseId,
+        slow,
+        { [slowImage.cid]: slowImage.key },
+        { [slowImage.cid]: [trickle.url] },
+      );
+      expect(sent.status, await sent.clone().text()).toBe(202);
+      slowLeases.push(leaseId);
+    }
+    await waitFor("the worker to fetch from the trickling source twice", async () =>
+      trickle.openRequests >= 2 && trickle.bytesSent > 0 ? true : undefined,
     );
     const passesBefore = await reconcilePasses();
 
@@ -164,11 +169,11 @@ describe("reconcile isolation", () => {
       intervalMs: 50,
     });
     const recoveryMs = performance.now() - killedAt;
-    console.log(`killed pod serving again after ${Math.round(recoveryMs)} ms (lease ${a} still trickling)`);
+    console.log(`killed pod serving again after ${Math.round(recoveryMs)} ms (leases ${slowLeases} still trickling)`);
     expect(recoveryMs).toBeLessThan(5000);
 
-    // The slow fetch is still under way (it did not just fail fast), and passes went on being measured meanwhile.
-    expect(trickle.openRequests).toBeGreaterThan(0);
+    // The slow fetches are still under way (they did not just fail fast), and passes went on being measured meanwhile.
+    expect(trickle.openRequests).toBe(2);
     await waitFor("more reconcile passes measured", async () =>
       (await reconcilePasses()) >= passesBefore + 2 ? true : undefined,
     );
@@ -178,8 +183,21 @@ describe("reconcile isolation", () => {
 describe("RPC outage", () => {
   it("(b) two minutes cut off from the chain: no pod removed, all serving, /health says so, catches up after", async () => {
     const { client, testClient } = clients(devnet.chain);
-    // Its escrow runs dry during the outage, from what the worker last read; the publisher tops it up meanwhile.
-    const { leaseId: c, deposit } = await servingLease(45n);
+    const market = devnet.chain.deployment.contracts.podnetMarket.address;
+    // Its escrow runs dry 30 s into the outage, from what the worker last read; the publisher tops it up meanwhile.
+    const { leaseId: c, deposit } = await servingLease(600n);
+    const runsOutAt = await client.readContract({
+      address: market,
+      abi: podnetMarketAbi,
+      functionName: "leaseRunsOutAt",
+      args: [c],
+    });
+    await testClient.increaseTime({ seconds: Number(runsOutAt) - Number((await client.getBlock()).timestamp) - 30 });
+    await testClient.mine({ blocks: 1 });
+    const warped = await client.getBlockNumber();
+    await waitFor("the worker to see the warped block", async () =>
+      BigInt((await health()).json.chain.cursor) > warped ? true : undefined,
+    );
     const before = await podContainers();
     expect(before.length).toBe(serving.length);
     expect(before.every((pod) => pod.state === "running")).toBe(true);
@@ -226,7 +244,7 @@ describe("RPC outage", () => {
     expect(events.events.map((e: { type: string }) => e.type)).toContain("topped-up");
     await waitFor("a heartbeat after the outage", async () => {
       const stake = await client.readContract({
-        address: devnet.chain.deployment.contracts.podnetMarket.address,
+        address: market,
         abi: podnetMarketAbi,
         functionName: "stakeOf",
         args: [provider],

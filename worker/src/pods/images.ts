@@ -66,6 +66,17 @@ export async function ensureImage(
 }
 
 /**
+ * Whether `image` is ready here without fetching anything: a registry image already pulled, a blob image already
+ * loaded whose encrypted blob is stored (its key proof then reads one local chunk). Such images skip the queue of
+ * slow image work, so a lease restarting a container never waits behind another lease's download.
+ */
+export async function imageIsLocal(ctx: WorkerContext, image: string): Promise<boolean> {
+  if (!image.startsWith("blob:")) return (await ctx.runtime.hasImage(image)) !== undefined;
+  const cid = image.slice(5);
+  return ctx.blobs.has(cid) && (await ctx.runtime.hasImage(blobImageTag(cid))) !== undefined;
+}
+
+/**
  * Checks that the lease's wrapped key opens blob `cid`: the blob's first chunk must authenticate under it (a wrong key
  * fails there, after reading at most one chunk).
  * The blob is fetched first when missing; `signal` stops that fetch (a source that trickles must not hold it forever).

@@ -4,7 +4,7 @@ import type { RuntimeContainer } from "../runtime/docker-runtime.js";
 import type { StoredManifest } from "../store/manifest-store.js";
 import type { LeaseRecord } from "../store/worker-state.js";
 import { collectBlobs } from "./blob-collection.js";
-import { collectUnusedImages, ensureImage } from "./images.js";
+import { collectUnusedImages, ensureImage, imageIsLocal } from "./images.js";
 import type { RouteTable } from "./routes.js";
 import { removeSecrets, writeSecrets } from "./secrets.js";
 import { leaseSubnet, parsePool, poolStart, releaseSubnet, type SubnetPool, skipSubnet } from "./subnets.js";
@@ -363,24 +363,30 @@ export class Reconciler {
     const controller = new AbortController();
     const timeoutSec = ctx.config.imageFetchTimeoutSec;
     const job: ImageJob = { specHash: desired.specHash, controller, settled: Promise.resolve() };
-    job.settled = this.imageSlots
-      .run(async () => {
-        const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutSec * 1000)]);
-        const images: Record<string, string> = {};
-        for (const c of desired.manifest.containers) {
-          images[c.name] = await untilAborted(
-            ensureImage(ctx, desired, c.image, signal),
-            signal,
-            () =>
-              new Error(
-                controller.signal.aborted
-                  ? `image ${c.image}: no longer needed`
-                  : `image ${c.image}: not ready within imageFetchTimeoutSec (${timeoutSec} s): a slow source or registry`,
-              ),
-          );
-        }
-        return images;
-      })
+    const prepare = async () => {
+      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutSec * 1000)]);
+      const images: Record<string, string> = {};
+      for (const c of desired.manifest.containers) {
+        images[c.name] = await untilAborted(
+          ensureImage(ctx, desired, c.image, signal),
+          signal,
+          () =>
+            new Error(
+              controller.signal.aborted
+                ? `image ${c.image}: no longer needed`
+                : `image ${c.image}: not ready within imageFetchTimeoutSec (${timeoutSec} s): a slow source or registry`,
+            ),
+        );
+      }
+      return images;
+    };
+    const local = async () => {
+      for (const c of desired.manifest.containers) if (!(await imageIsLocal(ctx, c.image))) return false;
+      return true;
+    };
+    // Images already here need no slot: the slots are for downloads, which may take long.
+    job.settled = local()
+      .then((ready) => (ready ? prepare() : this.imageSlots.run(prepare)))
       .then(
         (images) => {
           job.outcome = { images };
