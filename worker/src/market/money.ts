@@ -23,6 +23,7 @@ export class MoneyLoop {
   private readonly finalizeTried = new Set<string>();
   /** Leases whose run-out the chain could not confirm (logged once per outage). */
   private readonly unproven = new Set<string>();
+  private lastTickError: string | undefined;
   heartbeatIntervalSec = 0;
 
   constructor(private readonly ctx: WorkerContext) {}
@@ -39,7 +40,17 @@ export class MoneyLoop {
     this.heartbeatIntervalSec =
       this.ctx.config.heartbeatIntervalSec || Math.max(1, Math.floor(Number(params.heartbeatThreshold) / 3));
     const tick = async () => {
-      await this.tick().catch((error) => this.ctx.log.warn("money tick failed", { error: (error as Error).message }));
+      await this.tick().then(
+        () => {
+          this.lastTickError = undefined;
+        },
+        (error) => {
+          // Once per kind of failure, not once a second through an outage.
+          const message = (error as Error).message;
+          if (message !== this.lastTickError) this.ctx.log.warn("money tick failed", { error: message });
+          this.lastTickError = message;
+        },
+      );
       this.timer = setTimeout(tick, 1000);
     };
     this.timer = setTimeout(tick, 0);
@@ -58,12 +69,20 @@ export class MoneyLoop {
     this.busy = true;
     try {
       const now = this.ctx.chainNow();
-      await this.heartbeat(now);
-      await this.endUnpaidLeases(now);
-      await finalizeWonOrders(this.ctx, this.finalizeTried);
-      await answerDisputes(this.ctx, now);
-      await releaseHeldCollateral(this.ctx, now);
-      await this.withdraw(now);
+      // Each duty on its own: an RPC error in one (a heartbeat during an outage) must not skip the others.
+      const duties: [string, () => Promise<unknown>][] = [
+        ["heartbeat", () => this.heartbeat(now)],
+        ["end unpaid leases", () => this.endUnpaidLeases(now)],
+        ["finalize won orders", () => finalizeWonOrders(this.ctx, this.finalizeTried)],
+        ["answer disputes", () => answerDisputes(this.ctx, now)],
+        ["release collateral", () => releaseHeldCollateral(this.ctx, now)],
+        ["withdraw", () => this.withdraw(now)],
+      ];
+      const failed: string[] = [];
+      for (const [name, duty] of duties) {
+        await duty().catch((error) => failed.push(`${name}: ${(error as Error).message.split("\n")[0]}`));
+      }
+      if (failed.length > 0) throw new Error(failed.join("; "));
     } finally {
       this.busy = false;
     }
