@@ -7,7 +7,7 @@ import { ChainFollower, REORG_REPLAY_BLOCKS } from "./follower.js";
 const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** A follower on a stub chain whose head the test sets (number and hash) or takes down. */
-function setup() {
+function setup(stallSec = 60) {
   let head = { number: 200n, hash: "0xa200", parentHash: "0xa199" };
   let down = false;
   const logsFrom: bigint[] = [];
@@ -36,7 +36,7 @@ function setup() {
   const follower = new ChainFollower(context, state, quiet, async () => undefined, {
     pollIntervalMs: 5,
     confirmations: 0,
-    stallSec: 60,
+    stallSec,
     onReorg: (from) => reorgs.push(from),
   });
   return {
@@ -77,6 +77,18 @@ describe("ChainFollower", () => {
     await until(() => t.state.data.cursor === 202);
     expect(t.logsFrom).toContain(202n - REORG_REPLAY_BLOCKS);
     expect(t.follower.reorgs).toBe(1);
+    t.follower.stop();
+  });
+
+  it("reports the chain stalled when no new block came for stallSec, and ok once one comes", async () => {
+    const t = setup(1);
+    t.follower.start();
+    await t.follower.caughtUpTo(200n);
+    expect(t.follower.chainState).toBe("ok");
+    await until(() => t.follower.chainState === "stalled");
+    expect(t.follower.headAgeSec).toBeGreaterThanOrEqual(1);
+    t.setHead({ number: 201n, hash: "0xa201", parentHash: "0xa200" });
+    await until(() => t.follower.chainState === "ok");
     t.follower.stop();
   });
 
