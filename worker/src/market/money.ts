@@ -151,25 +151,25 @@ export class MoneyLoop {
   }
 
   /**
-   * Reads the lease's run-out time and the newest block again; true only when the chain itself says the escrow ran
-   * dry more than `outOfFundsGraceSec` ago (block time, not the worker's estimate). The cached time is updated (a
-   * top-up moves it). A read that fails proves nothing: the pod is kept and the check comes back next tick.
+   * Reads the lease's run-out time from the chain again (a top-up the follower has not seen yet moves it) and updates
+   * the cached one; true only when that read worked, the chain is not stalled, and chain time is past the run-out plus
+   * `outOfFundsGraceSec`. Chain time is the newest block's timestamp plus the wall time since (a dev chain mines only
+   * on demand); while blocks stop coming nobody can top up, so a stalled chain proves nothing either. A read that fails
+   * proves nothing: the pod is kept and the check comes back next tick.
    */
   private async provenOutOfFunds(lease: LeaseRecord): Promise<boolean> {
     const { ctx } = this;
     try {
-      const [runsOutAt, block] = await Promise.all([
-        ctx.chain.publicClient.readContract({
-          address: this.market,
-          abi: podnetMarketAbi,
-          functionName: "leaseRunsOutAt",
-          args: [BigInt(lease.id)],
-        }),
-        ctx.chain.publicClient.getBlock({ blockTag: "latest" }),
-      ]);
+      const runsOutAt = await ctx.chain.publicClient.readContract({
+        address: this.market,
+        abi: podnetMarketAbi,
+        functionName: "leaseRunsOutAt",
+        args: [BigInt(lease.id)],
+      });
       lease.runsOutAt = Number(runsOutAt);
       this.unproven.delete(lease.id);
-      return Number(block.timestamp) >= lease.runsOutAt + ctx.config.outOfFundsGraceSec;
+      if (ctx.follower.chainState === "stalled") return false;
+      return ctx.chainNow() >= lease.runsOutAt + ctx.config.outOfFundsGraceSec;
     } catch (error) {
       if (!this.unproven.has(lease.id)) {
         this.unproven.add(lease.id);
