@@ -62,6 +62,15 @@ export class BlobStore {
     return createReadStream(this.path(cid));
   }
 
+  /** The stored blob's size, or undefined when it is not (or no longer) stored. */
+  private storedSize(cid: string): number | undefined {
+    try {
+      return statSync(this.path(cid)).size;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Content ids of every stored blob with its size and last change (ms). */
   list(): { cid: string; bytes: number; modifiedAt: number }[] {
     return readdirSync(this.dir)
@@ -86,13 +95,15 @@ export class BlobStore {
     body: AsyncIterable<Uint8Array>,
     limit: number = this.maxBytes,
   ): Promise<{ created: boolean; bytes: number }> {
-    if (this.has(cid)) {
+    const stored = this.storedSize(cid);
+    if (stored !== undefined) {
       // Content addressing makes the stored copy identical. The body is still read to the end (and dropped) so the
       // client's upload completes instead of being cut off mid-stream; clients should HEAD /v1/blobs/<cid> first.
+      // The size is taken first: blob collection may delete the file while the body streams in.
       for await (const _ of body) {
         // discard
       }
-      return { created: false, bytes: this.size(cid) };
+      return { created: false, bytes: stored };
     }
     const tmpFile = join(this.tmp, `${cid}.${process.pid}.${Math.random().toString(36).slice(2)}`);
     const hasher = new ContentHasher();
