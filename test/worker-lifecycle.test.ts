@@ -1,11 +1,10 @@
 /**
  * The worker's market and money duties and its crash behaviour, end to end on real parts: the bid engine with
  * capacity reservations, a lease whose manifest never comes, a lease that runs out of funds, no work during its own
- * reportable dark gap, collateral released after the dispute window, a dark report and unjail, kill -9 in the middle
- * of provisioning, and a restart of the Docker Engine itself.
+ * reportable dark gap, collateral released after the dispute window, a dark report and unjail, and kill -9 in the
+ * middle of provisioning. (Outages of the chain and of the Docker Engine: test/chaos-outages.test.ts.)
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -22,7 +21,6 @@ import {
   publisherClient,
   type RunningProvider,
   registerWorker,
-  repoRoot,
   type SealedBlob,
   sealTestImage,
   startTcpProxy,
@@ -534,19 +532,5 @@ describe("crashes", () => {
     const list = await containersOf(leaseId);
     expect(list).toHaveLength(6);
     expect(new Set(list.map((c) => c.Names[0])).size).toBe(6);
-  });
-
-  it("brings pods back after the Docker Engine restarts", async () => {
-    if (!existsSync("/tmp/podnet-dockerd.pid")) {
-      console.warn(
-        "skipped: the Docker Engine was not started by script/toolchain/docker.sh, so the test may not restart it",
-      );
-      return;
-    }
-    execFileSync("bash", ["script/toolchain/docker.sh", "restart"], { cwd: repoRoot, stdio: "pipe" });
-    await serving(leaseId, 120_000);
-    const list = await containersOf(leaseId);
-    expect(list).toHaveLength(6);
-    expect(list.every((c) => c.State === "running")).toBe(true);
   });
 });

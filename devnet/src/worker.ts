@@ -52,6 +52,8 @@ export function workerEnv(
     PODNET_TCP_BIND_IP: "127.0.0.1",
     PODNET_POLL_INTERVAL_MS: "100",
     PODNET_RECONCILE_INTERVAL_MS: "1000",
+    // anvil mines only when a transaction comes: a quiet dev chain is not a stalled one.
+    PODNET_CHAIN_STALL_SEC: "0",
     PODNET_LOG_LEVEL: "debug",
     PODNET_STAKE: String(1000n * TOKEN),
     // A local marketplace: providers serve each other's blobs on loopback (a real one fetches only public sources).

@@ -90,6 +90,17 @@ const schema = z.strictObject({
   pollIntervalMs: z.coerce.number().int().min(20).default(1000),
   confirmations: z.coerce.number().int().min(0).default(0),
   reconcileIntervalMs: z.coerce.number().int().min(100).default(5000),
+  /** Leases a reconcile pass works on at once. */
+  reconcileConcurrency: z.coerce.number().int().min(1).max(256).default(8),
+  /** A lease's images (blob fetch, decryption and load, registry pull) must be ready within this, else it fails. */
+  imageFetchTimeoutSec: seconds.default(900),
+  /**
+   * The teardown guard: a reconcile pass stops pods without a reason the chain confirms (their lease unknown to the
+   * chain) only while they are at most this share of the pods (at least one); past it, none, and it logs an error.
+   */
+  maxUnconfirmedTeardownShare: z.coerce.number().min(0).max(1).default(0.1),
+  /** Seconds without a new block after which /health reports the chain as stalled (0: never; dev chains mine on demand). */
+  chainStallSec: z.coerce.number().int().min(0).default(300),
   withdrawIntervalSec: seconds.default(3600),
   /** 0 = a third of the market's heartbeat threshold. */
   heartbeatIntervalSec: z.coerce.number().int().min(0).default(0),

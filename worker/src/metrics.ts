@@ -58,6 +58,46 @@ export function createMetrics() {
       registers: [registry],
     }),
     heartbeats: new Counter({ name: `${prefix}heartbeats_total`, help: "Heartbeats sent", registers: [registry] }),
+    reconcileLeaseTimeouts: new Counter({
+      name: `${prefix}reconcile_lease_timeouts_total`,
+      help: "Lease reconciles a pass stopped waiting for (still running in the background)",
+      registers: [registry],
+    }),
+    reconcileFailedPasses: new Gauge({
+      name: `${prefix}reconcile_failed_passes`,
+      help: "Reconcile passes failed in a row (Docker unreachable)",
+      registers: [registry],
+    }),
+    teardownsDeferred: new Counter({
+      name: `${prefix}teardowns_deferred_total`,
+      help: "Pod stops put off because the chain could not confirm the lease is unpaid",
+      registers: [registry],
+    }),
+    teardownsRefused: new Counter({
+      name: `${prefix}teardowns_refused_total`,
+      help: "Pod stops the teardown guard refused (too many without a confirmed on-chain reason)",
+      registers: [registry],
+    }),
+    chainReachable: new Gauge({
+      name: `${prefix}chain_reachable`,
+      help: "1 while the RPC answers, 0 while it does not",
+      registers: [registry],
+    }),
+    chainHeadAgeSeconds: new Gauge({
+      name: `${prefix}chain_head_age_seconds`,
+      help: "Seconds since the worker saw a new block",
+      registers: [registry],
+    }),
+    chainReorgs: new Counter({
+      name: `${prefix}chain_reorgs_total`,
+      help: "Reorganisations noticed (events replayed)",
+      registers: [registry],
+    }),
+    dockerReachable: new Gauge({
+      name: `${prefix}docker_reachable`,
+      help: "1 while the Docker Engine answers, 0 while it does not",
+      registers: [registry],
+    }),
   };
 }
 

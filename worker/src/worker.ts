@@ -97,6 +97,8 @@ export async function startWorker(
   follower = new ChainFollower(chain, state, log, (events) => applyChainEvents(ctx, events), {
     pollIntervalMs: config.pollIntervalMs,
     confirmations: config.confirmations,
+    stallSec: config.chainStallSec,
+    onReorg: () => metrics.chainReorgs.inc(),
   });
   follower.start();
   const head = await chain.publicClient.getBlockNumber();

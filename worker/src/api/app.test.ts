@@ -112,7 +112,14 @@ beforeEach(() => {
     },
     metrics: createMetrics(),
     log: createLogger("error", () => undefined),
-    follower: { healthy: true, head: { number: 10n } },
+    follower: {
+      healthy: true,
+      chainState: "ok",
+      head: { number: 10n },
+      headAgeSec: 1,
+      consecutiveFailures: 0,
+      reorgs: 0,
+    },
     profile: { active: false },
   } as unknown as WorkerContext;
 });
@@ -120,7 +127,12 @@ beforeEach(() => {
 afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function api(limits?: ApiLimits) {
-  const reconciler = { desired: () => undefined, phases: new Map() } as unknown as Reconciler;
+  const reconciler = {
+    desired: () => undefined,
+    phases: new Map(),
+    failedPasses: 0,
+    guard: { deferred: 0, refused: 0 },
+  } as unknown as Reconciler;
   return createApi(ctx, reconciler, new RouteTable("pods.localhost"), limits);
 }
 
@@ -218,7 +230,26 @@ describe("health routes", () => {
     dockerDown = "connect ENOENT /var/run/docker.sock";
     const degraded = await api().request(providerApiPaths.health);
     expect(degraded.status).toBe(503);
-    expect(await degraded.json()).toMatchObject({ status: "degraded", docker: dockerDown });
+    expect(await degraded.json()).toMatchObject({ status: "degraded", degraded: ["docker"], docker: dockerDown });
+  });
+
+  it("answers while the chain is unreachable, naming the chain as degraded", async () => {
+    Object.assign(ctx.follower, {
+      healthy: false,
+      chainState: "unreachable",
+      consecutiveFailures: 3,
+      lastError: "down",
+    });
+    const response = await api().request(providerApiPaths.health);
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({
+      status: "degraded",
+      degraded: ["chain"],
+      chain: { state: "unreachable", reachable: false, failures: 3, lastError: "down", cursor: 5 },
+      docker: "ok",
+    });
+    const metrics = await (await api().request(providerApiPaths.metrics)).text();
+    expect(metrics).toMatch(/^podnet_worker_chain_reachable 0$/m);
   });
 
   it("serves Prometheus metrics", async () => {

@@ -12,7 +12,19 @@ export interface FollowerOptions {
   confirmations: number;
   /** Blocks per eth_getLogs call; public RPCs cap ranges. */
   batchBlocks?: number;
+  /** Seconds without a new block after which the chain counts as stalled (0: never). */
+  stallSec?: number;
+  /** Called when a reorg was detected, with the block the follower replays from. */
+  onReorg?: (replayFrom: bigint) => void;
 }
+
+/** How the chain looks from here: `unreachable` (the last poll failed), `stalled` (no new block for `stallSec`). */
+export type ChainState = "ok" | "unreachable" | "stalled";
+
+/** Blocks replayed after a reorg: the handlers set state, so replaying more than was reorged is harmless. */
+export const REORG_REPLAY_BLOCKS = 64n;
+/** Heads remembered (number → hash) to notice a reorg. */
+const REMEMBERED_HEADS = 256;
 
 /**
  * Follows the market's, registry's and dispute court's events from the persisted cursor. The cursor moves only after a batch was
@@ -27,6 +39,12 @@ export class ChainFollower {
   private failures = 0;
   private wake: (() => void) | undefined;
   private readonly waiters: { block: bigint; resolve: () => void }[] = [];
+  /** Hashes of the heads seen, to notice when the chain replaced one (a reorg). */
+  private readonly heads = new Map<bigint, string>();
+  /** Wall time (ms) of the last poll that reached the chain, and the last error when it did not. */
+  lastReachedAt = 0;
+  lastError: string | undefined;
+  reorgs = 0;
 
   constructor(
     private readonly chain: ChainContext,
@@ -71,6 +89,24 @@ export class ChainFollower {
     return this.failures === 0;
   }
 
+  /** Polls that failed in a row (0 when the chain answers). */
+  get consecutiveFailures() {
+    return this.failures;
+  }
+
+  /** Seconds since a new block was seen (0 before the first). */
+  get headAgeSec() {
+    return this.head.seenAt === 0 ? 0 : Math.floor((Date.now() - this.head.seenAt) / 1000);
+  }
+
+  /** The chain as the worker sees it now (reported by /health and the metrics). */
+  get chainState(): ChainState {
+    if (this.failures > 0) return "unreachable";
+    const stall = this.options.stallSec ?? 0;
+    if (stall > 0 && this.headAgeSec >= stall) return "stalled";
+    return "ok";
+  }
+
   private async loop() {
     while (this.running) {
       try {
@@ -78,8 +114,11 @@ export class ChainFollower {
         if (this.failures > 0)
           this.log.info("chain reachable again, following resumed", { cursor: this.state.data.cursor });
         this.failures = 0;
+        this.lastReachedAt = Date.now();
+        this.lastError = undefined;
       } catch (error) {
         this.failures++;
+        this.lastError = (error as Error).message.split("\n")[0];
         if (this.failures === 1 || this.failures % 10 === 0) {
           this.log.warn("chain unreachable, backing off", {
             error: (error as Error).message.split("\n")[0],
@@ -99,6 +138,7 @@ export class ChainFollower {
   private async poll() {
     const client = this.chain.publicClient;
     const latest = await client.getBlock({ blockTag: "latest" });
+    this.checkReorg(latest);
     if (latest.number !== this.head.number || this.head.seenAt === 0) {
       this.head = { number: latest.number, timestamp: Number(latest.timestamp), seenAt: Date.now() };
     }
@@ -118,6 +158,46 @@ export class ChainFollower {
       this.state.data.cursor = Number(toBlock + 1n);
       this.state.saveNow();
     }
+    this.resolveWaiters();
+  }
+
+  /**
+   * Notices a reorg: the new head, or its parent, has another hash than the one seen at that height, or the chain got
+   * shorter. The cursor then goes back {@link REORG_REPLAY_BLOCKS} and the events are handled again (idempotent). What
+   * a reorged-out event did to the state is not undone here: the reconciler confirms every teardown on chain first.
+   */
+  private checkReorg(latest: { number: bigint; hash: string | null; parentHash: string }) {
+    const seenHere = this.heads.get(latest.number);
+    const seenParent = this.heads.get(latest.number - 1n);
+    const replaced =
+      (seenHere !== undefined && seenHere !== latest.hash) ||
+      (seenParent !== undefined && seenParent !== latest.parentHash) ||
+      (this.head.number > 0n && latest.number < this.head.number);
+    if (replaced) {
+      this.reorgs++;
+      const cursor = BigInt(this.state.data.cursor);
+      const top = cursor < latest.number + 1n ? cursor : latest.number + 1n;
+      const start = BigInt(this.chain.deployment.deployBlock);
+      const from = top - REORG_REPLAY_BLOCKS > start ? top - REORG_REPLAY_BLOCKS : start;
+      this.log.warn("chain reorganised: replaying recent events", {
+        head: latest.number,
+        seenHash: seenHere ?? seenParent,
+        replayFrom: from,
+      });
+      this.heads.clear();
+      this.state.data.cursor = Number(from);
+      this.state.saveNow();
+      this.options.onReorg?.(from);
+    }
+    if (latest.hash) this.heads.set(latest.number, latest.hash);
+    if (this.heads.size > REMEMBERED_HEADS) {
+      for (const number of this.heads.keys()) {
+        if (number < latest.number - BigInt(REMEMBERED_HEADS)) this.heads.delete(number);
+      }
+    }
+  }
+
+  private resolveWaiters() {
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       const waiter = this.waiters[i] as { block: bigint; resolve: () => void };
       if (BigInt(this.state.data.cursor) > waiter.block) {

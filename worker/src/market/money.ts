@@ -2,6 +2,7 @@ import { podnetMarketAbi } from "@podnet/sdk/protocol";
 import { parseEventLogs } from "viem";
 import { revertName, sendContract } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
+import type { LeaseRecord } from "../store/worker-state.js";
 import { finalizeWonOrders } from "./bidding.js";
 import { releaseHeldCollateral } from "./collateral.js";
 import { answerDisputes } from "./disputes.js";
@@ -20,6 +21,9 @@ export class MoneyLoop {
   private busy = false;
   private lastHeartbeatAt = 0;
   private readonly finalizeTried = new Set<string>();
+  /** Leases whose run-out the chain could not confirm (logged once per outage). */
+  private readonly unproven = new Set<string>();
+  private lastTickError: string | undefined;
   heartbeatIntervalSec = 0;
 
   constructor(private readonly ctx: WorkerContext) {}
@@ -36,7 +40,17 @@ export class MoneyLoop {
     this.heartbeatIntervalSec =
       this.ctx.config.heartbeatIntervalSec || Math.max(1, Math.floor(Number(params.heartbeatThreshold) / 3));
     const tick = async () => {
-      await this.tick().catch((error) => this.ctx.log.warn("money tick failed", { error: (error as Error).message }));
+      await this.tick().then(
+        () => {
+          this.lastTickError = undefined;
+        },
+        (error) => {
+          // Once per kind of failure, not once a second through an outage.
+          const message = (error as Error).message;
+          if (message !== this.lastTickError) this.ctx.log.warn("money tick failed", { error: message });
+          this.lastTickError = message;
+        },
+      );
       this.timer = setTimeout(tick, 1000);
     };
     this.timer = setTimeout(tick, 0);
@@ -55,12 +69,20 @@ export class MoneyLoop {
     this.busy = true;
     try {
       const now = this.ctx.chainNow();
-      await this.heartbeat(now);
-      await this.endUnpaidLeases(now);
-      await finalizeWonOrders(this.ctx, this.finalizeTried);
-      await answerDisputes(this.ctx, now);
-      await releaseHeldCollateral(this.ctx, now);
-      await this.withdraw(now);
+      // Each duty on its own: an RPC error in one (a heartbeat during an outage) must not skip the others.
+      const duties: [string, () => Promise<unknown>][] = [
+        ["heartbeat", () => this.heartbeat(now)],
+        ["end unpaid leases", () => this.endUnpaidLeases(now)],
+        ["finalize won orders", () => finalizeWonOrders(this.ctx, this.finalizeTried)],
+        ["answer disputes", () => answerDisputes(this.ctx, now)],
+        ["release collateral", () => releaseHeldCollateral(this.ctx, now)],
+        ["withdraw", () => this.withdraw(now)],
+      ];
+      const failed: string[] = [];
+      for (const [name, duty] of duties) {
+        await duty().catch((error) => failed.push(`${name}: ${(error as Error).message.split("\n")[0]}`));
+      }
+      if (failed.length > 0) throw new Error(failed.join("; "));
     } finally {
       this.busy = false;
     }
@@ -96,6 +118,9 @@ export class MoneyLoop {
         ctx.manifests.list(lease.id).length === 0 && now >= lease.startedAt + ctx.config.manifestTimeoutSec;
       const outOfFunds = lease.runsOutAt !== undefined && now >= lease.runsOutAt + ctx.config.outOfFundsGraceSec;
       if (!noManifest && !outOfFunds) continue;
+      // What the state says about the escrow may be stale (a top-up the follower has not seen: an RPC outage, a
+      // reorg): a pod is torn down for its funds only when the chain confirms they ran out.
+      if (!lease.ending && !noManifest && !(await this.provenOutOfFunds(lease))) continue;
       if (!lease.ending) {
         lease.ending = outOfFunds ? "out-of-funds" : "no-manifest";
         ctx.state.recordEvent(
@@ -122,6 +147,38 @@ export class MoneyLoop {
         // Someone else closed it first: the LeaseClosed event will update the state.
         if (name !== "MarketLeaseNotActive") ctx.log.warn("closeLease failed", { leaseId: lease.id, error: name });
       }
+    }
+  }
+
+  /**
+   * Reads the lease's run-out time from the chain again (a top-up the follower has not seen yet moves it) and updates
+   * the cached one; true only when that read worked, the chain is not stalled, and chain time is past the run-out plus
+   * `outOfFundsGraceSec`. Chain time is the newest block's timestamp plus the wall time since (a dev chain mines only
+   * on demand); while blocks stop coming nobody can top up, so a stalled chain proves nothing either. A read that fails
+   * proves nothing: the pod is kept and the check comes back next tick.
+   */
+  private async provenOutOfFunds(lease: LeaseRecord): Promise<boolean> {
+    const { ctx } = this;
+    try {
+      const runsOutAt = await ctx.chain.publicClient.readContract({
+        address: this.market,
+        abi: podnetMarketAbi,
+        functionName: "leaseRunsOutAt",
+        args: [BigInt(lease.id)],
+      });
+      lease.runsOutAt = Number(runsOutAt);
+      this.unproven.delete(lease.id);
+      if (ctx.follower.chainState === "stalled") return false;
+      return ctx.chainNow() >= lease.runsOutAt + ctx.config.outOfFundsGraceSec;
+    } catch (error) {
+      if (!this.unproven.has(lease.id)) {
+        this.unproven.add(lease.id);
+        ctx.log.warn("escrow looks spent but the chain cannot confirm it now: pod kept", {
+          leaseId: lease.id,
+          error: (error as Error).message.split("\n")[0],
+        });
+      }
+      return false;
     }
   }
 

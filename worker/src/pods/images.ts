@@ -51,8 +51,13 @@ export function imageBudget(ctx: WorkerContext, leaseId: string): number {
  * Concurrent requests for one image share one load, but a blob image goes only to a lease that first proved it holds
  * the content key: the decrypted image is cached for whoever can decrypt the blob, not for whoever names it.
  */
-export async function ensureImage(ctx: WorkerContext, stored: StoredManifest, image: string): Promise<string> {
-  if (image.startsWith("blob:")) await proveContentKey(ctx, stored, image.slice(5));
+export async function ensureImage(
+  ctx: WorkerContext,
+  stored: StoredManifest,
+  image: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  if (image.startsWith("blob:")) await proveContentKey(ctx, stored, image.slice(5), signal);
   const pending = inFlight.get(image);
   if (pending) return pending;
   const work = resolveImage(ctx, stored, image).finally(() => inFlight.delete(image));
@@ -61,14 +66,31 @@ export async function ensureImage(ctx: WorkerContext, stored: StoredManifest, im
 }
 
 /**
+ * Whether `image` is ready here without fetching anything: a registry image already pulled, a blob image already
+ * loaded whose encrypted blob is stored (its key proof then reads one local chunk). Such images skip the queue of
+ * slow image work, so a lease restarting a container never waits behind another lease's download.
+ */
+export async function imageIsLocal(ctx: WorkerContext, image: string): Promise<boolean> {
+  if (!image.startsWith("blob:")) return (await ctx.runtime.hasImage(image)) !== undefined;
+  const cid = image.slice(5);
+  return ctx.blobs.has(cid) && (await ctx.runtime.hasImage(blobImageTag(cid))) !== undefined;
+}
+
+/**
  * Checks that the lease's wrapped key opens blob `cid`: the blob's first chunk must authenticate under it (a wrong key
  * fails there, after reading at most one chunk).
+ * The blob is fetched first when missing; `signal` stops that fetch (a source that trickles must not hold it forever).
  * @throws {Error} naming the blob when the key is missing or does not open it.
  */
-async function proveContentKey(ctx: WorkerContext, stored: StoredManifest, cid: string): Promise<void> {
+async function proveContentKey(
+  ctx: WorkerContext,
+  stored: StoredManifest,
+  cid: string,
+  signal?: AbortSignal,
+): Promise<void> {
   const wrapped = stored.keys[cid];
   if (!wrapped) throw new Error(`image blob ${cid}: no content key was sent for it`);
-  await ctx.blobs.fetch(cid, stored.sources[cid] ?? []);
+  await ctx.blobs.fetch(cid, stored.sources[cid] ?? [], signal);
   const key = unwrapKey(decodeWrappedKey(wrapped), ctx.encryption.privateKey);
   const stream = ctx.blobs.read(cid);
   try {

@@ -4,44 +4,97 @@ import type { RuntimeContainer } from "../runtime/docker-runtime.js";
 import type { StoredManifest } from "../store/manifest-store.js";
 import type { LeaseRecord } from "../store/worker-state.js";
 import { collectBlobs } from "./blob-collection.js";
-import { collectUnusedImages, ensureImage } from "./images.js";
+import { collectUnusedImages, ensureImage, imageIsLocal } from "./images.js";
 import type { RouteTable } from "./routes.js";
 import { removeSecrets, writeSecrets } from "./secrets.js";
 import { leaseSubnet, parsePool, poolStart, releaseSubnet, type SubnetPool, skipSubnet } from "./subnets.js";
+import { type StopVerdict, TeardownGuard } from "./teardown-guard.js";
 
 const RETRY_AFTER_FAILURE_MS = 5000;
 const IMAGE_COLLECTION_INTERVAL_MS = 60_000;
+/**
+ * A pass waits this long for one lease, then goes on without it: the lease's work continues, and later passes skip the
+ * lease until it is done. One hung Docker call or slow lease must not hold every other lease's restart.
+ */
+export const LEASE_WAIT_MS = 30_000;
+/** How long a reconcile waits for its images before it lets them come in the background. */
+const INLINE_IMAGE_WAIT_MS = 1000;
+/** Image fetches, decryptions, loads and pulls at once (they are the slow, bandwidth-bound part). */
+const IMAGE_JOBS_AT_ONCE = 2;
+/** Longest pause between passes while Docker does not answer (the interval doubles up to it). */
+const MAX_BACKOFF_MS = 10_000;
+
+/** The images of one lease's spec being made ready in the background, and their outcome once settled. */
+interface ImageJob {
+  specHash: string;
+  controller: AbortController;
+  outcome?: { images: Record<string, string> } | { error: Error };
+  settled: Promise<void>;
+}
+
+/** How a reconcile was asked for: by a pass (with the pass's decision on stopping the pod) or by an event. */
+interface LeaseRun {
+  actual?: RuntimeContainer[];
+  periodic?: boolean;
+  /** The pass's stop decision for this lease (the guard weighed it against the other stops of the pass). */
+  stop?: { allowed: boolean; verdict: StopVerdict };
+}
 
 /**
  * Drives Docker (actual state: containers labelled with this provider, lease and spec) towards the desired state
  * (active leases and the manifests stored for them). Every step is idempotent and container names are deterministic,
  * so a restarted worker adopts what runs, creates what is missing, removes what nobody pays for, and a second pass
- * (or a concurrent one) never duplicates a container. Work on one lease is serialised; leases proceed in parallel.
+ * (or a concurrent one) never duplicates a container. Work on one lease is serialised; leases proceed in parallel,
+ * `reconcileConcurrency` at a time, and a pass never waits on one lease for more than {@link LEASE_WAIT_MS}. Images
+ * are made ready in the background ({@link IMAGE_JOBS_AT_ONCE} at a time, each within `imageFetchTimeoutSec`), so a
+ * slow registry or a trickling blob source holds only its own lease. A pod is removed only for a reason the chain
+ * confirms ({@link TeardownGuard}).
  */
 export class Reconciler {
   readonly phases = new Map<string, PodPhase>();
+  readonly guard: TeardownGuard;
   private readonly queues = new Map<string, Promise<void>>();
   private readonly failedAt = new Map<string, number>();
+  private readonly imageJobs = new Map<string, ImageJob>();
+  private readonly imageSlots: Slots;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private lastImageCollection = Date.now();
   private readonly pool: SubnetPool;
+  /** Passes that failed in a row (Docker unreachable): the interval backs off meanwhile. */
+  failedPasses = 0;
 
   constructor(
     private readonly ctx: WorkerContext,
     private readonly routes: RouteTable,
   ) {
     this.pool = parsePool(ctx.config.podNetworkPool, ctx.config.podNetworkPrefix);
+    this.guard = new TeardownGuard(ctx);
+    this.imageSlots = new Slots(IMAGE_JOBS_AT_ONCE);
   }
 
   start() {
     this.running = true;
     const tick = async () => {
       if (!this.running) return;
-      await this.pass().catch((error) =>
-        this.ctx.log.warn("reconcile pass failed", { error: (error as Error).message }),
-      );
-      if (this.running) this.timer = setTimeout(tick, this.ctx.config.reconcileIntervalMs);
+      try {
+        await this.pass();
+        if (this.failedPasses > 0) this.ctx.log.info("reconcile passes work again", { failed: this.failedPasses });
+        this.failedPasses = 0;
+      } catch (error) {
+        this.failedPasses++;
+        if (this.failedPasses === 1 || this.failedPasses % 10 === 0) {
+          this.ctx.log.warn("reconcile pass failed, backing off; pods are left as they are", {
+            error: (error as Error).message,
+            failures: this.failedPasses,
+          });
+        }
+      }
+      this.ctx.metrics.reconcileFailedPasses.set(this.failedPasses);
+      const interval = this.ctx.config.reconcileIntervalMs;
+      const delay =
+        this.failedPasses === 0 ? interval : Math.min(MAX_BACKOFF_MS, interval * 2 ** (this.failedPasses - 1));
+      if (this.running) this.timer = setTimeout(tick, Math.max(interval, delay));
     };
     void tick();
   }
@@ -49,22 +102,37 @@ export class Reconciler {
   stop() {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    for (const job of this.imageJobs.values()) job.controller.abort();
   }
 
-  /** One full pass over every lease the state or Docker knows; resolves when all are done. */
+  /**
+   * One full pass over every lease the state or Docker knows. Leases already busy (a reconcile from an event, a slow
+   * one from an earlier pass) are skipped; the others run `reconcileConcurrency` at a time, each waited for at most
+   * {@link LEASE_WAIT_MS}. The pass's duration is recorded whatever happens.
+   */
   async pass(): Promise<void> {
     const started = performance.now();
+    try {
+      await this.passOnce();
+    } finally {
+      this.ctx.metrics.reconcileSeconds.observe((performance.now() - started) / 1000);
+    }
+  }
+
+  private async passOnce(): Promise<void> {
     const actual = await this.ctx.runtime.listContainers();
     const byLease = new Map<string, RuntimeContainer[]>();
     for (const c of actual) {
       const id = c.leaseId.toString();
       byLease.set(id, [...(byLease.get(id) ?? []), c]);
     }
-    const ids = new Set([...byLease.keys(), ...this.activeLeaseIds()]);
-    await Promise.all([...ids].map((id) => this.lease(id, byLease.get(id) ?? [], true)));
+    const ids = [...new Set([...byLease.keys(), ...this.activeLeaseIds()])].filter((id) => !this.queues.has(id));
+    const stops = await this.stopDecisions(byLease);
+    await eachAtMost(ids, this.ctx.config.reconcileConcurrency, (id) =>
+      this.waitAtMost(id, this.lease(id, { actual: byLease.get(id) ?? [], periodic: true, stop: stops.get(id) })),
+    );
     this.ctx.metrics.containersRunning.set(actual.filter((c) => c.state === "running").length);
     this.ctx.metrics.leasesActive.set(this.activeLeaseIds().length);
-    this.ctx.metrics.reconcileSeconds.observe((performance.now() - started) / 1000);
     if (Date.now() - this.lastImageCollection > IMAGE_COLLECTION_INTERVAL_MS) {
       this.lastImageCollection = Date.now();
       await collectUnusedImages(this.ctx).catch((error) =>
@@ -78,13 +146,51 @@ export class Reconciler {
     }
   }
 
+  /**
+   * The pass's decision on every pod that nobody wants any more (its lease closed, ending or unknown): each verdict
+   * read from the chain, then the guard's limit on stops the chain does not confirm.
+   */
+  private async stopDecisions(byLease: Map<string, RuntimeContainer[]>) {
+    const candidates = [...byLease.keys()].filter((id) => !this.queues.has(id) && this.unwanted(id));
+    const verdicts = new Map<string, StopVerdict>();
+    await eachAtMost(candidates, this.ctx.config.reconcileConcurrency, async (id) => {
+      verdicts.set(id, await this.guard.verdictWithin(id, this.ctx.state.data.leases[id]));
+    });
+    const allowed = this.guard.allowedStops(verdicts, byLease.size);
+    const decisions = new Map<string, { allowed: boolean; verdict: StopVerdict }>();
+    for (const [id, verdict] of verdicts) decisions.set(id, { allowed: allowed.has(id), verdict });
+    return decisions;
+  }
+
+  /** Waits for a lease's reconcile for at most {@link LEASE_WAIT_MS}; past that the pass goes on without it. */
+  private async waitAtMost(leaseId: string, work: Promise<void>) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), LEASE_WAIT_MS);
+    });
+    // The lease's own failure is recorded by lease(); here only its duration matters.
+    const done = work.catch(() => undefined).then(() => "done" as const);
+    const outcome = await Promise.race([done, late]);
+    clearTimeout(timer);
+    if (outcome === "late") {
+      this.ctx.metrics.reconcileLeaseTimeouts.inc();
+      this.ctx.log.warn("lease reconcile is slow: the pass goes on without it", { leaseId, waitedMs: LEASE_WAIT_MS });
+    }
+  }
+
+  /** Whether lease `leaseId`'s pod should stop: its lease is closed, ending, or unknown to this worker. */
+  private unwanted(leaseId: string) {
+    const lease = this.ctx.state.data.leases[leaseId];
+    return !(lease?.status === "active" && !lease.ending);
+  }
+
   /** Reconciles one lease now (after the ones already queued for it). */
-  lease(leaseId: string, actual?: RuntimeContainer[], periodic = false): Promise<void> {
+  lease(leaseId: string, run: LeaseRun = {}): Promise<void> {
     const previous = this.queues.get(leaseId) ?? Promise.resolve();
     const next = previous.then(async () => {
       const containers =
-        actual ?? (await this.ctx.runtime.listContainers()).filter((c) => c.leaseId.toString() === leaseId);
-      await this.reconcileLease(leaseId, containers, periodic);
+        run.actual ?? (await this.ctx.runtime.listContainers()).filter((c) => c.leaseId.toString() === leaseId);
+      await this.reconcileLease(leaseId, containers, run);
     });
     const settled = next.catch((error) => {
       this.ctx.metrics.reconcileErrors.inc();
@@ -116,8 +222,9 @@ export class Reconciler {
     return this.ctx.manifests.get(lease.id, lease.specHash) ?? this.ctx.manifests.list(lease.id)[0];
   }
 
-  private async reconcileLease(leaseId: string, actual: RuntimeContainer[], periodic: boolean) {
+  private async reconcileLease(leaseId: string, actual: RuntimeContainer[], run: LeaseRun) {
     const { ctx } = this;
+    const periodic = run.periodic ?? false;
     const lease = ctx.state.data.leases[leaseId];
     const desired = this.desired(lease);
     if (!desired) {
@@ -129,8 +236,11 @@ export class Reconciler {
         }
         return;
       }
-      // Nobody pays for this pod (closed, ending, or unknown to this provider): remove everything it had.
+      // Nobody pays for this pod (closed, ending, or unknown to this provider): remove everything it had, once the
+      // chain confirms it (volumes hold the publisher's data; a pod is never stopped on a guess).
       if (actual.length > 0 || this.phases.get(leaseId)?.phase !== "stopped") {
+        if (!(await this.mayStop(leaseId, lease, run))) return;
+        this.cancelImages(leaseId);
         this.routes.remove(leaseId);
         await ctx.runtime.removePod(BigInt(leaseId));
         removeSecrets(ctx, leaseId);
@@ -169,12 +279,13 @@ export class Reconciler {
         this.phases.set(leaseId, { phase: "provisioning", since: Date.now() });
       }
     }
+    const images = await this.images(leaseId, desired);
+    // Still fetching: the image job queues this lease again when it is done; the running pod (if any) is untouched.
+    if (!images) return;
     // Fixed host ports cannot be held by the old and the new pod at once: TCP pods are replaced old-first.
     if (stale.length > 0 && manifest.expose.tcp.length > 0) {
       await ctx.runtime.removeStaleSpecs(BigInt(leaseId), specHash);
     }
-    const images: Record<string, string> = {};
-    for (const c of manifest.containers) images[c.name] = await ensureImage(ctx, desired, c.image);
     const secretDirs = await writeSecrets(ctx, desired);
     const tcpHostPorts = this.tcpPorts(leaseId, manifest);
     const containers = await this.withSubnet(leaseId, (networkSubnet) =>
@@ -204,6 +315,100 @@ export class Reconciler {
     }
     this.failedAt.delete(leaseId);
     this.markRunning(leaseId, desired);
+  }
+
+  /**
+   * Whether the pod of `leaseId` may be stopped now. A pass brings its decision (weighed by the guard against the
+   * pass's other stops); an event or the money loop asks the chain here, and leaves a stop the chain does not confirm
+   * to the next pass, where the guard sees it with the others.
+   */
+  private async mayStop(leaseId: string, lease: LeaseRecord | undefined, run: LeaseRun): Promise<boolean> {
+    const decision = run.stop ?? { allowed: false, verdict: await this.guard.verdictWithin(leaseId, lease) };
+    const { verdict } = decision;
+    if (verdict.action === "stop" && (decision.allowed || verdict.confirmed)) return true;
+    if (verdict.action === "defer") this.guard.countDeferred();
+    return false;
+  }
+
+  /**
+   * The local image of each container of `desired`, or undefined while they are still being made ready. The work runs
+   * as a background job (a slot of {@link IMAGE_JOBS_AT_ONCE}, `imageFetchTimeoutSec` at most) that queues the lease
+   * again when it settles; a reconcile waits for it only {@link INLINE_IMAGE_WAIT_MS}, so images already present cost
+   * no extra round.
+   * @throws the job's error (the reconcile fails and is retried like any other failure).
+   */
+  private async images(leaseId: string, desired: StoredManifest): Promise<Record<string, string> | undefined> {
+    let job = this.imageJobs.get(leaseId);
+    if (job && job.specHash !== desired.specHash) {
+      this.cancelImages(leaseId);
+      job = undefined;
+    }
+    if (!job) {
+      // A fresh job is waited for a moment (images already present are ready at once); one that is still running
+      // from an earlier reconcile is not: it queues the lease itself when it settles.
+      job = this.startImageJob(leaseId, desired);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([job.settled, new Promise((resolve) => (timer = setTimeout(resolve, INLINE_IMAGE_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
+    const { outcome } = job;
+    if (!outcome) return undefined;
+    this.imageJobs.delete(leaseId);
+    if ("error" in outcome) throw outcome.error;
+    return outcome.images;
+  }
+
+  private startImageJob(leaseId: string, desired: StoredManifest): ImageJob {
+    const { ctx } = this;
+    const controller = new AbortController();
+    const timeoutSec = ctx.config.imageFetchTimeoutSec;
+    const job: ImageJob = { specHash: desired.specHash, controller, settled: Promise.resolve() };
+    const prepare = async () => {
+      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutSec * 1000)]);
+      const images: Record<string, string> = {};
+      for (const c of desired.manifest.containers) {
+        images[c.name] = await untilAborted(
+          ensureImage(ctx, desired, c.image, signal),
+          signal,
+          () =>
+            new Error(
+              controller.signal.aborted
+                ? `image ${c.image}: no longer needed`
+                : `image ${c.image}: not ready within imageFetchTimeoutSec (${timeoutSec} s): a slow source or registry`,
+            ),
+        );
+      }
+      return images;
+    };
+    const local = async () => {
+      for (const c of desired.manifest.containers) if (!(await imageIsLocal(ctx, c.image))) return false;
+      return true;
+    };
+    // Images already here need no slot: the slots are for downloads, which may take long.
+    job.settled = local()
+      .then((ready) => (ready ? prepare() : this.imageSlots.run(prepare)))
+      .then(
+        (images) => {
+          job.outcome = { images };
+        },
+        (error: Error) => {
+          job.outcome = { error };
+        },
+      )
+      .then(() => {
+        // Not picked up by a waiting reconcile: queue the lease so its pod is created (or its failure recorded) now.
+        if (this.running && this.imageJobs.get(leaseId) === job && !controller.signal.aborted) {
+          void this.lease(leaseId).catch(() => undefined);
+        }
+      });
+    this.imageJobs.set(leaseId, job);
+    return job;
+  }
+
+  /** Stops the lease's image job, if any (its pod is going, or its spec changed). */
+  private cancelImages(leaseId: string) {
+    this.imageJobs.get(leaseId)?.controller.abort();
+    this.imageJobs.delete(leaseId);
   }
 
   private markRunning(leaseId: string, desired: StoredManifest) {
@@ -277,4 +482,57 @@ export class Reconciler {
       if (key.startsWith(`${leaseId}:`)) delete this.ctx.state.data.tcpPorts[key];
     }
   }
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function eachAtMost<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** A counting semaphore: `run` waits for one of `size` slots. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const wake = this.waiting.shift();
+      if (wake) wake();
+      else this.free++;
+    }
+  }
+}
+
+/** `work`, or the error of `reason()` as soon as `signal` aborts (work that ignores the signal is left behind). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal, reason: () => Error): Promise<T> {
+  if (signal.aborted) return Promise.reject(reason());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(reason());
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }

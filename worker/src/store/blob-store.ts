@@ -62,6 +62,15 @@ export class BlobStore {
     return createReadStream(this.path(cid));
   }
 
+  /** The stored blob's size, or undefined when it is not (or no longer) stored. */
+  private storedSize(cid: string): number | undefined {
+    try {
+      return statSync(this.path(cid)).size;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Content ids of every stored blob with its size and last change (ms). */
   list(): { cid: string; bytes: number; modifiedAt: number }[] {
     return readdirSync(this.dir)
@@ -86,17 +95,18 @@ export class BlobStore {
     body: AsyncIterable<Uint8Array>,
     limit: number = this.maxBytes,
   ): Promise<{ created: boolean; bytes: number }> {
-    if (this.has(cid)) {
+    const stored = this.storedSize(cid);
+    if (stored !== undefined) {
       // Content addressing makes the stored copy identical. The body is still read to the end (and dropped) so the
       // client's upload completes instead of being cut off mid-stream; clients should HEAD /v1/blobs/<cid> first.
-      // Only as far as the stored size, though: a longer body cannot be this blob.
-      const size = this.size(cid);
+      // Only as far as the stored size, though: a longer body cannot be this blob. The size is taken first: blob
+      // collection may delete the file while the body streams in.
       let bytes = 0;
       for await (const chunk of body) {
         bytes += chunk.length;
-        if (bytes > size) throw new BlobError(`blob ${cid}: stored here with ${size} bytes, the body is longer`, 413);
+        if (bytes > stored) throw new BlobError(`blob ${cid}: stored here with ${stored} bytes, the body is longer`, 413);
       }
-      return { created: false, bytes: size };
+      return { created: false, bytes: stored };
     }
     const tmpFile = join(this.tmp, `${cid}.${process.pid}.${Math.random().toString(36).slice(2)}`);
     const hasher = new ContentHasher();
@@ -131,14 +141,20 @@ export class BlobStore {
    * Fetches a missing blob from the first source that serves the right bytes (another provider's blob endpoint, an
    * IPFS gateway). Every source is checked by hash, so an untrusted source can waste time but not inject content;
    * only public addresses are contacted (no requests into the provider's network), and a failure names a source by
-   * its position, never by its URL, which may carry credentials.
+   * its position, never by its URL, which may carry credentials. `signal` stops the fetch (the caller's deadline).
    */
-  async fetch(cid: string, sources: string[]): Promise<void> {
+  async fetch(cid: string, sources: string[], signal?: AbortSignal): Promise<void> {
     if (this.has(cid)) return;
     const failures: string[] = [];
     for (const [index, source] of sources.entries()) {
+      if (signal?.aborted) break;
       try {
-        const response = await fetchPublic(source, AbortSignal.timeout(10 * 60_000), this.privateSourceHosts);
+        const deadline = AbortSignal.timeout(10 * 60_000);
+        const response = await fetchPublic(
+          source,
+          signal ? AbortSignal.any([signal, deadline]) : deadline,
+          this.privateSourceHosts,
+        );
         await this.write(cid, response);
         return;
       } catch (error) {

@@ -195,12 +195,20 @@ export class WorkerState {
     this.save();
   }
 
-  /** Saves soon, coalescing bursts of changes into one write. */
+  /** Why the last write of the state failed (a full disk), until a write works again. */
+  saveError: string | undefined;
+
+  /** Saves soon, coalescing bursts of changes into one write. A failed write (a full disk) is retried every 5 s. */
   save() {
     if (this.saveTimer) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
-      this.saveNow();
+      try {
+        this.saveNow();
+      } catch {
+        // saveError says why (/health reports it); the worker goes on, its pods too.
+        setTimeout(() => this.save(), 5000).unref();
+      }
     }, 100);
   }
 
@@ -210,6 +218,12 @@ export class WorkerState {
       clearTimeout(this.saveTimer);
       this.saveTimer = undefined;
     }
-    writeFileAtomic(this.file, JSON.stringify(this.data));
+    try {
+      writeFileAtomic(this.file, JSON.stringify(this.data));
+      this.saveError = undefined;
+    } catch (error) {
+      this.saveError = (error as Error).message;
+      throw error;
+    }
   }
 }

@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import type { Logger } from "../log.js";
+import type { WorkerState } from "../store/worker-state.js";
+import type { ChainContext } from "./connect.js";
+import { ChainFollower, REORG_REPLAY_BLOCKS } from "./follower.js";
+
+const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** A follower on a stub chain whose head the test sets (number and hash) or takes down. */
+function setup(stallSec = 60) {
+  let head = { number: 200n, hash: "0xa200", parentHash: "0xa199" };
+  let down = false;
+  const logsFrom: bigint[] = [];
+  const context = {
+    deployment: {
+      deployBlock: 10,
+      contracts: {
+        podnetMarket: { address: "0x1" },
+        providerRegistry: { address: "0x2" },
+        disputeCourt: { address: "0x3" },
+      },
+    },
+    publicClient: {
+      getBlock: async () => {
+        if (down) throw new Error("fetch failed\nmore details");
+        return { ...head, timestamp: 1000n };
+      },
+      getLogs: async ({ fromBlock }: { fromBlock: bigint }) => {
+        logsFrom.push(fromBlock);
+        return [];
+      },
+    },
+  } as unknown as ChainContext;
+  const state = { data: { cursor: 150 }, saveNow: () => undefined } as unknown as WorkerState;
+  const reorgs: bigint[] = [];
+  const follower = new ChainFollower(context, state, quiet, async () => undefined, {
+    pollIntervalMs: 5,
+    confirmations: 0,
+    stallSec,
+    onReorg: (from) => reorgs.push(from),
+  });
+  return {
+    follower,
+    state,
+    reorgs,
+    logsFrom,
+    setHead: (h: typeof head) => {
+      head = h;
+    },
+    setDown: (value: boolean) => {
+      down = value;
+    },
+  };
+}
+
+const until = async (check: () => boolean) => {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+describe("ChainFollower", () => {
+  it("replays recent events when the head it saw was replaced (a reorg), and only then", async () => {
+    const t = setup();
+    t.follower.start();
+    await t.follower.caughtUpTo(200n);
+    expect(t.state.data.cursor).toBe(201);
+    t.setHead({ number: 201n, hash: "0xa201", parentHash: "0xa200" });
+    await t.follower.caughtUpTo(201n);
+    expect(t.reorgs).toEqual([]);
+    // Block 201 is replaced by another one at the same height.
+    t.setHead({ number: 201n, hash: "0xb201", parentHash: "0xa200" });
+    await until(() => t.reorgs.length === 1);
+    expect(t.reorgs).toEqual([202n - REORG_REPLAY_BLOCKS]);
+    await until(() => t.state.data.cursor === 202);
+    expect(t.logsFrom).toContain(202n - REORG_REPLAY_BLOCKS);
+    expect(t.follower.reorgs).toBe(1);
+    t.follower.stop();
+  });
+
+  it("reports the chain stalled when no new block came for stallSec, and ok once one comes", async () => {
+    const t = setup(1);
+    t.follower.start();
+    await t.follower.caughtUpTo(200n);
+    expect(t.follower.chainState).toBe("ok");
+    await until(() => t.follower.chainState === "stalled");
+    expect(t.follower.headAgeSec).toBeGreaterThanOrEqual(1);
+    t.setHead({ number: 201n, hash: "0xa201", parentHash: "0xa200" });
+    await until(() => t.follower.chainState === "ok");
+    t.follower.stop();
+  });
+
+  it("reports the chain unreachable while polls fail, and ok again after", async () => {
+    const t = setup();
+    t.follower.start();
+    await t.follower.caughtUpTo(200n);
+    expect(t.follower.chainState).toBe("ok");
+    t.setDown(true);
+    await until(() => t.follower.chainState === "unreachable");
+    expect(t.follower.lastError).toBe("fetch failed");
+    expect(t.follower.consecutiveFailures).toBeGreaterThan(0);
+    t.setDown(false);
+    await until(() => t.follower.chainState === "ok");
+    expect(t.follower.lastError).toBeUndefined();
+    t.follower.stop();
+  });
+});
