@@ -7,7 +7,7 @@ import { type ApiErrorBody, apiErrorBody, type ManifestIssue } from "@podnet/sdk
  */
 export class HttpError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 502 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 502 | 503,
     message: string,
     readonly issues?: ManifestIssue[],
   ) {
