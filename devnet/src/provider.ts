@@ -30,6 +30,8 @@ export type ProviderOptions = {
   ingressPort?: number;
   /** More PODNET_* settings; they win over everything above. */
   env?: Record<string, string>;
+  /** The worker's open-file limit (soft and hard); default: this process'. */
+  nofile?: number;
 };
 
 /** A provider whose worker runs. */
@@ -85,9 +87,9 @@ export async function startProvider(chain: LocalChain, opts: ProviderOptions): P
     encryptionKey: deriveEncryptionKeyPair(privateKey).publicKeyHex,
     label: providerLabel(account.address),
     env,
-    worker: await startWorkerProcess(env),
+    worker: await startWorkerProcess(env, "worker.log", opts.nofile),
     async restart(logName) {
-      provider.worker = await startWorkerProcess(env, logName);
+      provider.worker = await startWorkerProcess(env, logName, opts.nofile);
       return provider.worker;
     },
   };
