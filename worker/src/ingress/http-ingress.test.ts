@@ -59,12 +59,15 @@ function rawClient() {
 
 /** An upstream that answers upgrades with 101 and echoes; it counts the connections it holds open. */
 async function echoUpgradeServer() {
-  const held = { open: 0 };
+  const held = { open: 0, received: "" };
   const server = createServer((_req, res) => res.writeHead(426).end());
   server.on("upgrade", (_req: IncomingMessage, socket: Socket) => {
     held.open++;
     socket.on("close", () => held.open--);
     socket.on("error", () => undefined);
+    socket.on("data", (chunk: Buffer) => {
+      held.received += chunk.toString();
+    });
     socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
     socket.pipe(socket);
   });
@@ -464,5 +467,54 @@ describe("createIngress", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     client.destroy();
     await withTimeout(podClosed, "the pod's connection closed after the client left");
+  });
+
+  it("survives clients that reset upgrades it refuses (no unhandled socket error)", async () => {
+    const { port } = await echoUpgradeServer();
+    routes.set("1", manifest, () => [`127.0.0.1:${port}`]);
+    await ingressWith({ maxUpgradesPerLease: 1 });
+    const first = rawClient();
+    first.client.write(UPGRADE);
+    await withTimeout(new Promise<void>((resolve) => first.client.once("data", () => resolve())), "the first upgrade");
+    const errors: unknown[] = [];
+    const onError = (error: unknown) => errors.push(error);
+    process.on("uncaughtException", onError);
+    try {
+      for (let i = 0; i < 50; i++) {
+        const { client } = rawClient();
+        // Refused (over the cap, or an unknown host), and reset before the refusal is written.
+        client.write(i % 2 === 0 ? UPGRADE : UPGRADE.replace(HOST, "nobody.example"), () => client.resetAndDestroy());
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      process.off("uncaughtException", onError);
+    }
+    expect(errors).toEqual([]);
+    const { port: plain } = { port: await listen(createServer((_req, res) => res.end("still here"))) };
+    routes.set("2", manifest, () => [`127.0.0.1:${plain}`]);
+    expect((await send("l2.pods.localhost")).body).toBe("still here");
+  });
+
+  it("closes both sides of an upgraded connection when the client ends its side", async () => {
+    const { port, held } = await echoUpgradeServer();
+    routes.set("1", manifest, () => [`127.0.0.1:${port}`]);
+    const { client, state } = rawClient();
+    client.write(UPGRADE);
+    await withTimeout(
+      (async () => {
+        while (!state.received.includes("\r\n\r\n")) await new Promise((resolve) => setTimeout(resolve, 10));
+      })(),
+      "the 101",
+    );
+    expect(held.open).toBe(1);
+    client.end("last words");
+    await withTimeout(
+      (async () => {
+        while (held.open > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      })(),
+      "the pod's side closed after the client's FIN",
+    );
+    // What the client sent before it left still reached the pod.
+    expect(held.received).toContain("last words");
   });
 });

@@ -68,6 +68,9 @@ function pipeUpgrade(
   socket: Socket,
   head: Buffer,
 ) {
+  // The HTTP server stops watching an upgraded socket: without a listener of our own, a client resetting it (even one
+  // being refused) would be an unhandled 'error' and take the whole worker down.
+  socket.on("error", () => socket.destroy());
   const route = routes.route(req.headers.host);
   if (!route) {
     socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
@@ -114,8 +117,16 @@ function pipeUpgrade(
       .join("\r\n");
     upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers}\r\n\r\n`);
     upstream.write(head);
-    upstream.pipe(socket);
-    socket.pipe(upstream);
+    // One side ending ends the pipe: what it sent is flushed to the other side, then both are closed. (The HTTP
+    // server's sockets allow half-open connections; left half-open, a client gone with a FIN would keep both
+    // descriptors for as long as the pod keeps its side open.)
+    for (const [from, to] of [
+      [upstream, socket],
+      [socket, upstream],
+    ] as const) {
+      from.pipe(to, { end: false });
+      from.once("end", () => to.end(close));
+    }
   });
 }
 
