@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { budgetFileDescriptors, openFileCount, openFileLimits } from "./fd-budget.js";
 import { StreamSlots } from "./stream-slots.js";
@@ -46,5 +48,40 @@ describe("StreamSlots", () => {
     expect(slots.open("a")).toBe(1);
     expect(slots.open()).toBe(2);
     expect("release" in slots.take("c")).toBe(true);
+  });
+});
+
+/** Whether this process may raise hard limits (CAP_SYS_RESOURCE, bit 24 of CapEff): root outside a locked container. */
+function maySetHardLimits(): boolean {
+  const capEff = /CapEff:\s+([0-9a-f]+)/.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+  return capEff !== undefined && (BigInt(`0x${capEff}`) & (1n << 24n)) !== 0n;
+}
+
+describe("raiseOpenFileLimit", () => {
+  it("raises the limit past the hard one when allowed, and otherwise says what is short and how to fix it", () => {
+    // A child started with a limit of 1,024 (soft and hard), as a provider's shell might give it.
+    const script = `
+      import { raiseOpenFileLimit, openFileLimits } from ${JSON.stringify(new URL("./fd-budget.ts", import.meta.url).pathname)};
+      const before = openFileLimits();
+      const raised = raiseOpenFileLimit(8192);
+      console.log(JSON.stringify({ before, raised, after: openFileLimits() }));
+    `;
+    const out = execFileSync(
+      "/bin/sh",
+      ["-c", 'ulimit -n 1024 && exec "$0" --import tsx --input-type=module -e "$1"', process.execPath, script],
+      { encoding: "utf8" },
+    );
+    const { before, raised, after } = JSON.parse(out);
+    expect(before).toEqual({ soft: 1024, hard: 1024 });
+    if (maySetHardLimits()) {
+      expect(raised).toEqual({ limit: 8192 });
+      expect(after).toEqual({ soft: 8192, hard: 8192 });
+    } else {
+      expect(raised).toEqual({
+        limit: 1024,
+        shortBy: "open-file limit 1024 < nofile 8192 (raise the hard limit: ulimit -Hn, LimitNOFILE=, or run as root)",
+      });
+      expect(after).toEqual(before);
+    }
   });
 });
