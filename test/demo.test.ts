@@ -1,10 +1,19 @@
 /**
  * The main job, as a newcomer runs it: `npm run demo` (here with --once: it checks its own pod with curl, then stops)
- * must end with a URL serving the demo page and leave no container, network or volume behind.
+ * must end with a URL serving the demo page and leave no container, network or volume behind, even when an earlier
+ * demo was killed and left its own.
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { devAccount, localDocker, providerObjects, repoRoot } from "@podnet/devnet";
+import {
+  buildTestImage,
+  devAccount,
+  localDocker,
+  plantProviderLeftovers,
+  providerObjects,
+  repoRoot,
+} from "@podnet/devnet";
+import type { Address } from "viem";
 import { describe, expect, it } from "vitest";
 
 const docker = localDocker();
@@ -23,12 +32,17 @@ async function demoObjects() {
 
 describe("npm run demo", () => {
   it("deploys a pod through the reverse market, prints a URL that serves the page, and cleans up", async () => {
-    expect(await demoObjects()).toBe(0);
-    const { stdout } = await promisify(execFile)("bash", ["script/dev/demo.sh", "--once"], {
+    // What a demo killed before its cleanup leaves (a Docker Engine restart even starts the container again): the
+    // demo removes it first instead of failing on it.
+    await buildTestImage(docker, "podnet-test/web:leftover", { page: "left over" });
+    const planted = await plantProviderLeftovers(docker, demoProviders[0] as Address, "podnet-test/web:leftover");
+    const { stdout, stderr } = await promisify(execFile)("bash", ["script/dev/demo.sh", "--once"], {
       cwd: repoRoot,
       encoding: "utf8",
       timeout: 240_000,
     });
+    expect(stderr).toContain("provider A: removed 1 container, 1 network, 1 volume left by an earlier demo");
+    await expect(docker.getContainer(planted.container).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect(stdout).toMatch(/pod URL +http:\/\/l\d+\.pods\.localhost:\d+\//);
     expect(stdout).toContain("/graphql");
     expect(await demoObjects()).toBe(0);

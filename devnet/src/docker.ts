@@ -26,14 +26,40 @@ export async function providerObjects(docker: Dockerode, provider: Address) {
   return { containers, networks, volumes: volumes.Volumes ?? [] };
 }
 
-/** Removes every container, network and volume a test provider left behind (the acceptance asks for none). */
-export async function removeProviderLeftovers(docker: Dockerode, provider: Address): Promise<void> {
+/** How many objects {@link removeProviderLeftovers} removed. */
+export type LeftoverCounts = { containers: number; networks: number; volumes: number };
+
+/**
+ * Removes every container (running or not, whatever its restart policy), network and volume labelled with
+ * `provider`: what a test provider leaves behind at its end (the acceptance asks for none), and what a run that was
+ * killed left, which a Docker Engine restart even starts again.
+ */
+export async function removeProviderLeftovers(docker: Dockerode, provider: Address): Promise<LeftoverCounts> {
   const { containers, networks, volumes } = await providerObjects(docker, provider);
-  const quietly = (removal: Promise<unknown>) => removal.catch(() => undefined);
+  const removed = (removals: Promise<unknown>[]) =>
+    Promise.all(
+      removals.map((r) =>
+        r.then(
+          () => 1,
+          () => 0,
+        ),
+      ),
+    ).then((done) => done.reduce((a, b) => a + b, 0));
   // Containers first: a network or volume in use cannot go.
-  await Promise.all(containers.map((c) => quietly(docker.getContainer(c.Id).remove({ force: true, v: true }))));
-  await Promise.all(networks.map((n) => quietly(docker.getNetwork(n.Id).remove())));
-  await Promise.all(volumes.map((v) => quietly(docker.getVolume(v.Name).remove())));
+  const containerCount = await removed(
+    containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })),
+  );
+  const networkCount = await removed(networks.map((n) => docker.getNetwork(n.Id).remove()));
+  const volumeCount = await removed(volumes.map((v) => docker.getVolume(v.Name).remove()));
+  return { containers: containerCount, networks: networkCount, volumes: volumeCount };
+}
+
+/** "2 containers, 1 network" (nothing for zero counts); "" when nothing was removed. */
+export function describeLeftovers(counts: LeftoverCounts): string {
+  return Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${n} ${n === 1 ? kind.slice(0, -1) : kind}`)
+    .join(", ");
 }
 
 /**
@@ -89,4 +115,25 @@ export function sandboxHostConfig(limits: { cpuMillis: number; memoryMiB: number
     CapDrop: ["ALL"],
     Privileged: false,
   };
+}
+
+/**
+ * Objects as a worker of `provider` killed mid-run leaves them, for tests of the cleanup at start: a running
+ * container with a pod's labels and restart policy (a Docker Engine restart starts it again), a network and a volume.
+ * `image` must exist locally (a test image).
+ */
+export async function plantProviderLeftovers(docker: Dockerode, provider: Address, image: string) {
+  const [key, value] = providerLabel(provider).split("=") as [string, string];
+  const labels = { [key]: value, "podnet.lease": "1", "podnet.spec": "0xleftover" };
+  const name = `podnet-leftover-${provider.slice(2, 10).toLowerCase()}`;
+  const container = await docker.createContainer({
+    Image: image,
+    name,
+    Labels: labels,
+    HostConfig: { RestartPolicy: { Name: "unless-stopped" } },
+  });
+  await container.start();
+  const network = await docker.createNetwork({ Name: name, Labels: labels });
+  const volume = (await docker.createVolume({ Name: name, Labels: labels })) as unknown as { name: string };
+  return { container: container.id, network: network.id, volume: volume.name };
 }

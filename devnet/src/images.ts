@@ -23,6 +23,8 @@ export interface TestImageOptions {
   page?: string;
   /** Files to add, absolute path in the image → content; replaces `page`. */
   files?: Record<string, string>;
+  /** Paths among `files` made executable (CGI scripts for busybox httpd's `/www/cgi-bin/`). */
+  executables?: string[];
 }
 
 /**
@@ -47,6 +49,7 @@ export async function buildTestImage(docker: Dockerode, tag: string, opts: TestI
   for (const [path, content] of [...contextFiles].sort(([a], [b]) => a.localeCompare(b))) {
     hash.update(`\0${path}\0${content.length}\0`).update(content);
   }
+  for (const path of [...(opts.executables ?? [])].sort()) hash.update(`\0x\0${path}`);
   const contentHash = hash.digest("hex");
   const existing = await docker
     .getImage(tag)
@@ -68,7 +71,10 @@ export async function buildTestImage(docker: Dockerode, tag: string, opts: TestI
   const context = pack();
   context.entry({ name: "Dockerfile", mode: 0o644 }, dockerfile);
   context.entry({ name: "busybox", mode: 0o755 }, busybox);
-  for (const [path, content] of contextFiles) context.entry({ name: path, mode: 0o644 }, content);
+  const executable = new Set((opts.executables ?? []).map((path) => `files${path}`));
+  for (const [path, content] of contextFiles) {
+    context.entry({ name: path, mode: executable.has(path) ? 0o755 : 0o644 }, content);
+  }
   context.finalize();
 
   const output = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {

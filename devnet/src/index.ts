@@ -14,8 +14,11 @@ export { type DeployOptions, deployContracts } from "./deploy.js";
 export { Devnet, type DevnetOptions } from "./devnet.js";
 export { type DnsServer, startDnsServer } from "./dns.js";
 export {
+  describeLeftovers,
+  type LeftoverCounts,
   leaseContainers,
   localDocker,
+  plantProviderLeftovers,
   providerLabel,
   providerObjects,
   removeProviderFirewall,

@@ -7,7 +7,13 @@ import type { Address, Hex } from "viem";
 import type { HDAccount } from "viem/accounts";
 import { devAccount } from "./accounts.js";
 import type { LocalChain } from "./chain.js";
-import { providerLabel } from "./docker.js";
+import {
+  describeLeftovers,
+  localDocker,
+  providerLabel,
+  removeProviderFirewall,
+  removeProviderLeftovers,
+} from "./docker.js";
 import { fund, TOKEN } from "./funds.js";
 import { freePort } from "./net.js";
 import { registerWorker, startWorkerProcess, type WorkerProcess, workerEnv } from "./worker.js";
@@ -30,6 +36,8 @@ export type ProviderOptions = {
   ingressPort?: number;
   /** More PODNET_* settings; they win over everything above. */
   env?: Record<string, string>;
+  /** The worker's open-file limit (soft and hard); default: this process'. */
+  nofile?: number;
 };
 
 /** A provider whose worker runs. */
@@ -44,6 +52,11 @@ export interface RunningProvider {
   label: string;
   /** The worker's environment, for a restart with the same settings. */
   env: Record<string, string>;
+  /**
+   * What an earlier run with this account had left on the Docker Engine and was removed before the worker started
+   * (e.g. "1 container, 1 network"); "" when nothing was.
+   */
+  leftoversRemoved: string;
   /** The running worker; {@link RunningProvider.restart} replaces it. */
   worker: WorkerProcess;
   /** Starts the worker again (after a stop or kill -9) with the same environment, logging to `logName`. */
@@ -60,9 +73,16 @@ export function pricingEnv(pricing: Pricing): string {
   });
 }
 
-/** Funds (gas when needed, 10,000 tokens), registers and starts a provider worker for anvil dev account `index`. */
+/**
+ * Funds (gas when needed, 10,000 tokens), registers and starts a provider worker for anvil dev account `index`.
+ * First it removes what an earlier run of the same account left behind (killed before its cleanup: containers that
+ * a Docker Engine restart brought back, networks, volumes, firewall chains): the account is this run's alone (one per
+ * test file, the demo's own), and a leftover would otherwise take a pod's name, subnet or port.
+ */
 export async function startProvider(chain: LocalChain, opts: ProviderOptions): Promise<RunningProvider> {
   const { account, privateKey } = devAccount(opts.index);
+  const leftoversRemoved = describeLeftovers(await removeProviderLeftovers(localDocker(), account.address));
+  await removeProviderFirewall(account.address);
   await fund(chain, account, 10_000n * TOKEN);
   const env = workerEnv(chain, {
     providerKey: privateKey,
@@ -84,10 +104,11 @@ export async function startProvider(chain: LocalChain, opts: ProviderOptions): P
     privateKey,
     encryptionKey: deriveEncryptionKeyPair(privateKey).publicKeyHex,
     label: providerLabel(account.address),
+    leftoversRemoved,
     env,
-    worker: await startWorkerProcess(env),
+    worker: await startWorkerProcess(env, "worker.log", opts.nofile),
     async restart(logName) {
-      provider.worker = await startWorkerProcess(env, logName);
+      provider.worker = await startWorkerProcess(env, logName, opts.nofile);
       return provider.worker;
     },
   };

@@ -75,13 +75,25 @@ export async function registerWorker(env: Record<string, string>): Promise<strin
   return stdout;
 }
 
-/** Starts `podnet-worker run` (output appended to `<data dir>/<logName>`) and waits until its API answers /health. */
-export async function startWorkerProcess(env: Record<string, string>, logName = "worker.log"): Promise<WorkerProcess> {
+/**
+ * Starts `podnet-worker run` (output appended to `<data dir>/<logName>`) and waits until its API answers /health.
+ * `nofile` starts it with that open-file limit (soft and hard), as a provider's machine might have.
+ */
+export async function startWorkerProcess(
+  env: Record<string, string>,
+  logName = "worker.log",
+  nofile?: number,
+): Promise<WorkerProcess> {
   const dataDir = env.PODNET_DATA_DIR as string;
   mkdirSync(dataDir, { recursive: true });
   const logFile = join(dataDir, logName);
   const out = openSync(logFile, "a");
-  const child = spawn(process.execPath, [workerBin, "run"], {
+  // Through sh for the limit: `exec` keeps the pid, so signals and /proc/<pid> are the worker's own.
+  const [command, args] =
+    nofile === undefined
+      ? [process.execPath, [workerBin, "run"]]
+      : ["/bin/sh", ["-c", `ulimit -n ${Math.floor(nofile)} && exec "$0" "$@"`, process.execPath, workerBin, "run"]];
+  const child = spawn(command, args, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ["ignore", out, out],

@@ -81,6 +81,9 @@ async function main() {
         ingressPort: await preferredPort(8080 + devnet.providers.length),
         env: { PODNET_LOG_LEVEL: "info", PODNET_POLL_INTERVAL_MS: "250" },
       });
+      if (started.leftoversRemoved) {
+        step(`${p.name}: removed ${started.leftoversRemoved} left by an earlier demo that did not finish its cleanup`);
+      }
       step(`${p.name} ${started.address} registered, staked and running (API ${started.worker.apiUrl})`);
     }
 

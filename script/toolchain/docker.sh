@@ -8,8 +8,8 @@
 #                                      `userns-remap` (root in a pod is not root on the host), both in
 #                                      /etc/docker/daemon.json; a running dockerd without them is restarted with them
 #                                      (its images stay in the old data-root: load or build them again). Then it uses the
-#                                      engine that answers or starts dockerd in the background (log:
-#                                      /tmp/podnet-dockerd.log). Why btrfs and not overlay2 on XFS with pquota: the
+#                                      engine that answers or starts dockerd in the background, in a session of its own
+#                                      so a Ctrl-C to the caller does not reach it (log: /tmp/podnet-dockerd.log). Why btrfs and not overlay2 on XFS with pquota: the
 #                                      kernels of these machines are built without XFS quota support. Not root: uses the engine that answers and says which
 #                                      parts of the sandbox it lacks (the worker reports them too).
 #   script/toolchain/docker.sh stop    stops a dockerd this script started (a user's own engine is left alone)
@@ -101,14 +101,19 @@ start_dockerd() {
     systemctl start docker 2>/dev/null; then
     :
   else
+    # A dockerd that was killed (-9, a crash) leaves its pid file, and the next one refuses to start on it.
+    if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then rm -f /var/run/docker.pid; fi
     # Only stdin, stdout and stderr go along: a lock the caller holds (flock on an inherited fd) must not live on in
-    # dockerd and block everyone else for as long as the engine runs.
+    # dockerd and block everyone else for as long as the engine runs. And its own session (setsid): a Ctrl-C in the
+    # terminal goes to the caller's whole process group (the demo, its workers), and dockerd, which handles SIGINT
+    # itself, would shut down while the demo is still removing its containers. (The subshell is not a group leader,
+    # so setsid does not fork and $! stays dockerd's pid.)
     (
       for fd in /proc/$BASHPID/fd/*; do
         fd=${fd##*/}
         [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
       done
-      exec nohup dockerd >"$log" 2>&1
+      exec setsid dockerd </dev/null >"$log" 2>&1
     ) &
     echo $! >"$pidfile"
   fi

@@ -207,6 +207,30 @@ describe("loadConfig", () => {
     ).not.toThrow();
   });
 
+  it("reads the listener limits and trusted proxies, refusing an entry that is not an address or range", () => {
+    const config = loadConfig({
+      env: {
+        PODNET_PROVIDER_KEY: KEY,
+        PODNET_TRUSTED_PROXIES: '["10.0.0.0/8", "::1"]',
+        PODNET_HTTP_HEADERS_TIMEOUT_MS: "5000",
+        PODNET_INGRESS_MAX_UPGRADES_PER_LEASE: "50",
+      },
+    });
+    expect(config).toMatchObject({
+      trustedProxies: ["10.0.0.0/8", "::1"],
+      httpHeadersTimeoutMs: 5000,
+      ingressMaxUpgradesPerLease: 50,
+      nofile: 65_536,
+      maxLogFollowsPerLease: 4,
+    });
+    expect(failure({ env: { PODNET_PROVIDER_KEY: KEY, PODNET_TRUSTED_PROXIES: '["lb.example"]' } })).toBe(
+      'trustedProxies.0: "lb.example" is not an IP address or CIDR range (PODNET_TRUSTED_PROXIES)',
+    );
+    expect(failure({ env: { PODNET_PROVIDER_KEY: KEY, PODNET_NOFILE: "100" } })).toMatch(
+      /^nofile: .*\(PODNET_NOFILE\)$/,
+    );
+  });
+
   it("knows acronym fields by their natural flag and variable names", () => {
     const fromFlag = loadConfig({
       env: { PODNET_PROVIDER_KEY: KEY },

@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { encodeAttribute } from "@podnet/sdk/protocol";
 import { type Hex, isHex } from "viem";
 import { z } from "zod";
+import { TrustedProxies } from "./net/forwarded.js";
 import { parsePool } from "./pods/subnets.js";
 
 /**
@@ -155,6 +156,39 @@ const schema = z.strictObject({
     .max(8)
     .default([]),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  // Listener limits (net/http-limits.ts, net/fd-budget.ts, ingress/http-ingress.ts): what slow, idle or numerous
+  // peers can hold of the API and the ingress.
+  /** Open-file limit the worker raises itself to at start (past the hard limit only as root); then budgeted. */
+  nofile: z.coerce.number().int().min(1024).max(1_048_576).default(65_536),
+  /** Most API connections at once (lowered to fit the descriptor budget). */
+  apiMaxConnections: z.coerce.number().int().min(1).default(1024),
+  /** Most ingress connections at once, upgraded ones included (lowered to fit the descriptor budget). */
+  ingressMaxConnections: z.coerce.number().int().min(1).default(8192),
+  /** Request headers must be complete this long after a connection's first byte (slowloris). */
+  httpHeadersTimeoutMs: z.coerce.number().int().min(100).default(10_000),
+  /** A connection with a request in flight and no traffic for this long is closed. */
+  httpIdleTimeoutMs: z.coerce.number().int().min(100).default(60_000),
+  /** Connecting to a pod, and each wait for its next bytes, past which the ingress answers 504. */
+  ingressUpstreamTimeoutMs: z.coerce.number().int().min(100).default(60_000),
+  /** An upgraded (WebSocket) connection with no traffic either way for this long is closed. */
+  ingressUpgradeIdleTimeoutMs: z.coerce.number().int().min(100).default(300_000),
+  /** Upgraded connections one lease's pods may hold at once. */
+  ingressMaxUpgradesPerLease: z.coerce.number().int().min(1).default(1000),
+  /** Log-follow streams (`logs?follow=true`) one lease may have open at once. */
+  maxLogFollowsPerLease: z.coerce.number().int().min(1).default(4),
+  /** Peers (IPs or CIDR ranges) whose X-Forwarded-For is believed: a load balancer in front. Default: nobody. */
+  trustedProxies: z
+    .array(
+      z.string().superRefine((entry, ctx) => {
+        try {
+          new TrustedProxies([entry]);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message.replace(/^trustedProxies: /, "") });
+        }
+      }),
+    )
+    .max(64)
+    .default([]),
 });
 
 /** "key=value" as the bytes32 the registry stores. */
@@ -183,6 +217,7 @@ const jsonFields = new Set([
   "tcpPortRange",
   "dnsServers",
   "privateSourceHosts",
+  "trustedProxies",
 ]);
 
 export class ConfigError extends Error {

@@ -1,9 +1,12 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** Prometheus metrics of one worker, served at GET /metrics. One registry per worker so tests can run several. */
 export function createMetrics() {
   const registry = new Registry();
   const prefix = "podnet_worker_";
+  // process_open_fds, process_max_fds, process_resident_memory_bytes, event loop lag: what an operator watches when
+  // the listeners are under load (the descriptor budget, net/fd-budget.ts).
+  collectDefaultMetrics({ register: registry });
   return {
     registry,
     leasesActive: new Gauge({
@@ -50,6 +53,17 @@ export function createMetrics() {
       name: `${prefix}ingress_requests_total`,
       help: "Requests through the pod ingress",
       labelNames: ["status"],
+      registers: [registry],
+    }),
+    ingressUpgraded: new Gauge({
+      name: `${prefix}ingress_upgraded_connections`,
+      help: "Upgraded (WebSocket and the like) connections the ingress is piping now",
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: `${prefix}connections_refused_total`,
+      help: "Connections a listener closed at once: over its connection cap, or an upgrade over its pod's cap",
+      labelNames: ["listener", "reason"],
       registers: [registry],
     }),
     withdrawnWei: new Counter({

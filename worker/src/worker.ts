@@ -15,6 +15,8 @@ import { applyChainEvents } from "./market/events.js";
 import { MoneyLoop } from "./market/money.js";
 import { readMarketParams, readProfile } from "./market/provider-profile.js";
 import { createMetrics } from "./metrics.js";
+import { httpServerOptions, limitServer } from "./net/http-limits.js";
+import { listenerLimits } from "./net/listeners.js";
 import { HostProofs } from "./pods/host-proofs.js";
 import { Reconciler } from "./pods/reconciler.js";
 import { RouteTable } from "./pods/routes.js";
@@ -45,6 +47,8 @@ export async function startWorker(
   config: WorkerConfig,
   log: Logger = createLogger(config.logLevel),
 ): Promise<RunningWorker> {
+  // First: the open-file limit is raised before the chain, Docker and the listeners take descriptors from it.
+  const limits = listenerLimits(config, log);
   const chain = await connectChain(config);
   const docker = new Dockerode({ socketPath: config.dockerSocket });
   const { runtime, sandbox } = await sandboxedRuntime(config, docker, chain.account.address, log);
@@ -105,10 +109,23 @@ export async function startWorker(
   await follower.caughtUpTo(head - BigInt(config.confirmations));
   reconciler = new Reconciler(ctx, routes);
   const api = createApi(ctx, reconciler, routes);
-  const apiServer = await listen(
-    (ready) => serve({ fetch: api.fetch, hostname: config.apiHost, port: config.apiPort }, ready) as Server,
+  const apiServer = limitServer(
+    await listen(
+      (ready) =>
+        serve(
+          {
+            fetch: api.fetch,
+            hostname: config.apiHost,
+            port: config.apiPort,
+            serverOptions: httpServerOptions(limits.api),
+          },
+          ready,
+        ) as Server,
+    ),
+    limits.api,
   );
-  const ingress = createIngress(routes, metrics);
+  apiServer.on("drop", () => metrics.connectionsRefused.inc({ listener: "api", reason: "connections" }));
+  const ingress = createIngress(routes, metrics, limits.ingress);
   await new Promise<void>((resolve, reject) => {
     ingress.once("error", reject);
     ingress.listen(config.ingressPort, config.ingressHost, () => resolve());

@@ -29,3 +29,24 @@ export function writeReportDoc(page: string, table: string, keep: string): void 
   writeFileSync(file, `${previous.slice(0, start)}${table}\n\n${previous.slice(end)}`);
   console.log(`Wrote ${file}`);
 }
+
+/**
+ * Writes `content` into docs/`page` between `<!-- <name> -->` and `<!-- /<name> -->`, appending that section at the
+ * end of the page the first time: one benchmark's figures, the page's other sections (and other benchmarks') as they
+ * are.
+ */
+export function writeDocSection(page: string, name: string, content: string): void {
+  const file = join(repoRoot, "docs", page);
+  const previous = readFileSync(file, "utf8");
+  const open = `<!-- ${name} -->`;
+  const close = `<!-- /${name} -->`;
+  const start = previous.indexOf(open);
+  const end = previous.indexOf(close);
+  const section = `${open}\n${content.trim()}\n${close}`;
+  const next =
+    start >= 0 && end > start
+      ? `${previous.slice(0, start)}${section}${previous.slice(end + close.length)}`
+      : `${previous.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+  console.log(`Wrote ${file}`);
+}

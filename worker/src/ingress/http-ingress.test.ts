@@ -3,8 +3,9 @@ import { type AddressInfo, connect, type Socket } from "node:net";
 import { parseManifest } from "@podnet/sdk/protocol";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createMetrics, type Metrics } from "../metrics.js";
+import { TrustedProxies } from "../net/forwarded.js";
 import { RouteTable } from "../pods/routes.js";
-import { createIngress } from "./http-ingress.js";
+import { createIngress, defaultIngressOptions, type IngressOptions } from "./http-ingress.js";
 
 const DOMAIN = "pods.localhost";
 const HOST = `l1.${DOMAIN}`;
@@ -32,6 +33,48 @@ beforeEach(async () => {
   metrics = createMetrics();
   ingressPort = await listen(createIngress(routes, metrics));
 });
+
+/** Replaces the ingress of this test with one built with `options`. */
+async function ingressWith(options: Partial<IngressOptions>): Promise<void> {
+  ingressPort = await listen(createIngress(routes, metrics, options));
+}
+
+/** A raw TCP client of the ingress: what it received so far, and a promise of its close. */
+function rawClient() {
+  const client = connect(ingressPort, "127.0.0.1");
+  sockets.push(client);
+  const state = { received: "", closedAt: 0 };
+  client.on("data", (chunk: Buffer) => {
+    state.received += chunk.toString();
+  });
+  client.on("error", () => undefined);
+  const closed = new Promise<void>((resolve) =>
+    client.on("close", () => {
+      state.closedAt = Date.now();
+      resolve();
+    }),
+  );
+  return { client, state, closed };
+}
+
+/** An upstream that answers upgrades with 101 and echoes; it counts the connections it holds open. */
+async function echoUpgradeServer() {
+  const held = { open: 0, received: "" };
+  const server = createServer((_req, res) => res.writeHead(426).end());
+  server.on("upgrade", (_req: IncomingMessage, socket: Socket) => {
+    held.open++;
+    socket.on("close", () => held.open--);
+    socket.on("error", () => undefined);
+    socket.on("data", (chunk: Buffer) => {
+      held.received += chunk.toString();
+    });
+    socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+    socket.pipe(socket);
+  });
+  return { port: await listen(server), held };
+}
+
+const UPGRADE = `GET / HTTP/1.1\r\nHost: ${HOST}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n`;
 
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.destroy();
@@ -127,7 +170,8 @@ describe("createIngress", () => {
 
     expect(seen?.headers.host).toBe(`${HOST}:${ingressPort}`);
     expect(seen?.headers["x-forwarded-host"]).toBe(`${HOST}:${ingressPort}`);
-    expect(seen?.headers["x-forwarded-for"]).toBe("10.0.0.1, 127.0.0.1");
+    // The client's own X-Forwarded-For is not believed (it trusts no proxy): the pod sees the client's address.
+    expect(seen?.headers["x-forwarded-for"]).toBe("127.0.0.1");
     expect(seen?.headers["x-custom"]).toBe("yes");
     expect(await ingressCount("201")).toBe(1);
   });
@@ -268,5 +312,209 @@ describe("createIngress", () => {
     client.write("GET / HTTP/1.1\r\nHost: nobody.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
     await withTimeout(closed, "the ingress closing the connection");
     expect(received).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+  });
+
+  it("drops a client's forwarding headers and believes them only from a trusted proxy", async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const upstream = await listen(
+      createServer((req, res) => {
+        seen.push(req.headers);
+        res.end();
+      }),
+    );
+    routes.set("1", manifest, () => [`127.0.0.1:${upstream}`]);
+    const spoofed = {
+      "x-forwarded-for": "203.0.113.9",
+      "x-real-ip": "203.0.113.9",
+      forwarded: "for=203.0.113.9",
+      "x-forwarded-proto": "https",
+    };
+    expect((await send(HOST, { headers: spoofed })).status).toBe(200);
+    expect(seen[0]?.["x-forwarded-for"]).toBe("127.0.0.1");
+    for (const name of ["x-real-ip", "forwarded", "x-forwarded-proto"]) expect(seen[0]).not.toHaveProperty(name);
+
+    // Behind a proxy the operator trusts (here: loopback), the chain is kept and the proxy appended.
+    await ingressWith({ trustedProxies: new TrustedProxies(["127.0.0.0/8"]) });
+    expect((await send(HOST, { headers: spoofed })).status).toBe(200);
+    expect(seen[1]?.["x-forwarded-for"]).toBe("203.0.113.9, 127.0.0.1");
+    expect(seen[1]?.["x-forwarded-proto"]).toBe("https");
+  });
+
+  it("rewrites the forwarding headers of an upgrade request too", async () => {
+    let upgradeHeaders: IncomingHttpHeaders | undefined;
+    const server = createServer();
+    server.on("upgrade", (req: IncomingMessage, socket: Socket) => {
+      upgradeHeaders = req.headers;
+      socket.end("HTTP/1.1 101 Switching Protocols\r\n\r\n");
+    });
+    const port = await listen(server);
+    routes.set("1", manifest, () => [`127.0.0.1:${port}`]);
+    const { client, closed } = rawClient();
+    client.write(
+      `GET / HTTP/1.1\r\nHost: ${HOST}\r\nConnection: Upgrade\r\nUpgrade: echo\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n`,
+    );
+    await withTimeout(closed, "the upgraded connection to end");
+    expect(upgradeHeaders?.["x-forwarded-for"]).toBe("127.0.0.1");
+  });
+
+  it("cuts a client that trickles its request headers (slowloris) at the header deadline", async () => {
+    await ingressWith({ limits: { ...defaultIngressOptions().limits, headersTimeoutMs: 600 } });
+    const { client, state, closed } = rawClient();
+    const started = Date.now();
+    const trickle = setInterval(() => client.write("X-Slow: a\r\n"), 100);
+    client.write(`GET / HTTP/1.1\r\nHost: ${HOST}\r\n`);
+    await withTimeout(closed, "the ingress cutting the slow client", 4_000).finally(() => clearInterval(trickle));
+    // Steady bytes do not buy time: the deadline counts from the first byte.
+    expect(state.closedAt - started).toBeLessThan(2_500);
+  });
+
+  it("closes an upgraded connection that stays idle, on both sides", async () => {
+    const { port, held } = await echoUpgradeServer();
+    routes.set("1", manifest, () => [`127.0.0.1:${port}`]);
+    await ingressWith({ upgradeIdleTimeoutMs: 400 });
+    const { client, state, closed } = rawClient();
+    client.write(UPGRADE);
+    await withTimeout(
+      new Promise<void>((resolve) => client.once("data", () => resolve())),
+      "the 101 through the ingress",
+    );
+    expect(state.received).toMatch(/^HTTP\/1\.1 101/);
+    // Traffic keeps it open past the deadline ...
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      client.write(`ping-${i}`);
+    }
+    expect(state.closedAt).toBe(0);
+    // ... silence closes it.
+    await withTimeout(closed, "the ingress closing the idle upgraded connection", 3_000);
+    await withTimeout(
+      (async () => {
+        while (held.open > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      })(),
+      "the pod's side to close too",
+    );
+  });
+
+  it("refuses upgrades past a lease's cap with 503, and takes new ones once one closed", async () => {
+    const { port, held } = await echoUpgradeServer();
+    routes.set("1", manifest, () => [`127.0.0.1:${port}`]);
+    await ingressWith({ maxUpgradesPerLease: 2 });
+    const open = [rawClient(), rawClient()];
+    for (const c of open) c.client.write(UPGRADE);
+    await withTimeout(
+      (async () => {
+        while (held.open < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+      })(),
+      "two upgrades through",
+    );
+    const third = rawClient();
+    third.client.write(UPGRADE);
+    await withTimeout(third.closed, "the third upgrade refused");
+    expect(third.state.received).toMatch(/^HTTP\/1\.1 503 /);
+    expect(held.open).toBe(2);
+
+    open[0]?.client.destroy();
+    await withTimeout(
+      (async () => {
+        while (held.open > 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      })(),
+      "the first upgrade closed",
+    );
+    const fourth = rawClient();
+    fourth.client.write(UPGRADE);
+    await withTimeout(
+      new Promise<void>((resolve) => fourth.client.once("data", () => resolve())),
+      "the fourth upgrade's answer",
+    );
+    expect(fourth.state.received).toMatch(/^HTTP\/1\.1 101/);
+  });
+
+  it("answers 504 when the pod accepts but does not answer in time", async () => {
+    const silent = await listen(createServer(() => undefined));
+    routes.set("1", manifest, () => [`127.0.0.1:${silent}`]);
+    await ingressWith({ upstreamTimeoutMs: 300 });
+    const answer = await withTimeout(send(HOST), "the ingress giving up on the pod");
+    expect(answer.status).toBe(504);
+    expect(answer.body).toMatch(/^pod did not answer: no answer within 0\.3 s/);
+  });
+
+  it("closes connections beyond its cap at once", async () => {
+    await ingressWith({ limits: { ...defaultIngressOptions().limits, maxConnections: 2 } });
+    const held = [rawClient(), rawClient()];
+    for (const c of held) c.client.write(`GET / HTTP/1.1\r\nHost: ${HOST}\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const extra = rawClient();
+    await withTimeout(extra.closed, "the connection over the cap closed");
+    expect(extra.state.received).toBe("");
+    for (const c of held) expect(c.state.closedAt).toBe(0);
+    const { values } = await metrics.connectionsRefused.get();
+    expect(values.find((v) => v.labels.reason === "connections")?.value).toBe(1);
+  });
+
+  it("releases the pod's connection when the client goes away mid-request", async () => {
+    let podSocketClosed: () => void = () => {};
+    const podClosed = new Promise<void>((resolve) => {
+      podSocketClosed = resolve;
+    });
+    const upstream = await listen(
+      createServer((req) => {
+        req.socket.on("close", () => podSocketClosed());
+      }),
+    );
+    routes.set("1", manifest, () => [`127.0.0.1:${upstream}`]);
+    const { client } = rawClient();
+    client.write(`GET / HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    client.destroy();
+    await withTimeout(podClosed, "the pod's connection closed after the client left");
+  });
+
+  it("survives clients that reset upgrades it refuses (no unhandled socket error)", async () => {
+    const { port } = await echoUpgradeServer();
+    routes.set("1", manifest, () => [`127.0.0.1:${port}`]);
+    await ingressWith({ maxUpgradesPerLease: 1 });
+    const first = rawClient();
+    first.client.write(UPGRADE);
+    await withTimeout(new Promise<void>((resolve) => first.client.once("data", () => resolve())), "the first upgrade");
+    const errors: unknown[] = [];
+    const onError = (error: unknown) => errors.push(error);
+    process.on("uncaughtException", onError);
+    try {
+      for (let i = 0; i < 50; i++) {
+        const { client } = rawClient();
+        // Refused (over the cap, or an unknown host), and reset before the refusal is written.
+        client.write(i % 2 === 0 ? UPGRADE : UPGRADE.replace(HOST, "nobody.example"), () => client.resetAndDestroy());
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      process.off("uncaughtException", onError);
+    }
+    expect(errors).toEqual([]);
+    const { port: plain } = { port: await listen(createServer((_req, res) => res.end("still here"))) };
+    routes.set("2", manifest, () => [`127.0.0.1:${plain}`]);
+    expect((await send("l2.pods.localhost")).body).toBe("still here");
+  });
+
+  it("closes both sides of an upgraded connection when the client ends its side", async () => {
+    const { port, held } = await echoUpgradeServer();
+    routes.set("1", manifest, () => [`127.0.0.1:${port}`]);
+    const { client, state } = rawClient();
+    client.write(UPGRADE);
+    await withTimeout(
+      (async () => {
+        while (!state.received.includes("\r\n\r\n")) await new Promise((resolve) => setTimeout(resolve, 10));
+      })(),
+      "the 101",
+    );
+    expect(held.open).toBe(1);
+    client.end("last words");
+    await withTimeout(
+      (async () => {
+        while (held.open > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      })(),
+      "the pod's side closed after the client's FIN",
+    );
+    // What the client sent before it left still reached the pod.
+    expect(held.received).toContain("last words");
   });
 });

@@ -1,43 +1,142 @@
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import type { Metrics } from "../metrics.js";
+import { forwardingHeaders, TrustedProxies } from "../net/forwarded.js";
+import { type HttpLimits, httpServerOptions, limitServer } from "../net/http-limits.js";
 import type { RouteTable } from "../pods/routes.js";
 import { narrowCookies } from "./cookies.js";
+
+/** How the ingress bounds what a client or a pod can hold (config: `ingress*`, `http*`, `trustedProxies`). */
+export interface IngressOptions {
+  /** The listener's connection cap and deadlines (net/http-limits.ts). */
+  limits: HttpLimits;
+  /** Connecting to the pod, and each wait for the pod's next bytes; past it a request gets 504. */
+  upstreamTimeoutMs: number;
+  /** An upgraded connection with no traffic either way for this long is closed (both sides). */
+  upgradeIdleTimeoutMs: number;
+  /** Upgraded connections one lease's pods may hold at once; more get 503 (one tenant cannot take every descriptor). */
+  maxUpgradesPerLease: number;
+  /** Peers whose X-Forwarded-For is believed (net/forwarded.ts). */
+  trustedProxies: TrustedProxies;
+}
+
+export const defaultIngressOptions = (): IngressOptions => ({
+  limits: { maxConnections: 4096, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 },
+  upstreamTimeoutMs: 60_000,
+  upgradeIdleTimeoutMs: 300_000,
+  maxUpgradesPerLease: 1000,
+  trustedProxies: new TrustedProxies([]),
+});
 
 /**
  * The pods' HTTP ingress: routes a request by its Host header to a replica of the pod that serves that host
  * (round robin), streaming bodies both ways; WebSocket and other upgrades are piped as raw TCP. Unknown hosts get a
- * 404 naming the host; a pod that does not answer gets a 502.
+ * 404 naming the host; a pod that does not answer gets a 502, one that stalls a 504. Connections are capped, slow
+ * headers and idle sockets cut, upgraded connections capped per lease and closed when idle (see {@link IngressOptions}).
  */
-export function createIngress(routes: RouteTable, metrics: Metrics): Server {
-  const server = createServer((req, res) => forward(routes, metrics, req, res));
-  server.on("upgrade", (req, socket, head) => {
-    const target = routes.resolve(req.headers.host);
-    if (!target) {
-      socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
-      return;
-    }
-    const [host, port] = target.split(":") as [string, string];
-    const upstream = connect(Number(port), host, () => {
-      const headers = Object.entries(req.headers)
-        .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : v}`)
-        .join("\r\n");
-      upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers}\r\n\r\n`);
-      upstream.write(head);
-      upstream.pipe(socket);
-      socket.pipe(upstream);
-    });
-    const close = () => {
-      upstream.destroy();
-      socket.destroy();
-    };
-    upstream.on("error", close);
-    socket.on("error", close);
-  });
+export function createIngress(routes: RouteTable, metrics: Metrics, options: Partial<IngressOptions> = {}): Server {
+  const opts = { ...defaultIngressOptions(), ...options };
+  const server = limitServer(
+    createServer(httpServerOptions(opts.limits), (req, res) => forward(routes, metrics, opts, req, res)),
+    opts.limits,
+  );
+  server.on("drop", () => metrics.connectionsRefused.inc({ listener: "ingress", reason: "connections" }));
+  const upgrades = new Map<string, number>();
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
+    pipeUpgrade(routes, metrics, opts, upgrades, req, socket, head),
+  );
   return server;
 }
 
-function forward(routes: RouteTable, metrics: Metrics, req: IncomingMessage, res: ServerResponse) {
+/** Request headers for the pod: the client's, with the forwarding headers the ingress vouches for. */
+function upstreamHeaders(req: IncomingMessage, opts: IngressOptions): Record<string, string | string[]> {
+  const headers: Record<string, string | string[] | undefined> = {
+    ...req.headers,
+    ...forwardingHeaders(req.socket.remoteAddress, req.headers, opts.trustedProxies),
+    "x-forwarded-host": req.headers.host ?? "",
+  };
+  for (const [name, value] of Object.entries(headers)) if (value === undefined) delete headers[name];
+  return headers as Record<string, string | string[]>;
+}
+
+function pipeUpgrade(
+  routes: RouteTable,
+  metrics: Metrics,
+  opts: IngressOptions,
+  upgrades: Map<string, number>,
+  req: IncomingMessage,
+  socket: Socket,
+  head: Buffer,
+) {
+  // The HTTP server stops watching an upgraded socket: without a listener of our own, a client resetting it (even one
+  // being refused) would be an unhandled 'error' and take the whole worker down.
+  socket.on("error", () => socket.destroy());
+  const route = routes.route(req.headers.host);
+  if (!route) {
+    socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+    return;
+  }
+  const held = upgrades.get(route.leaseId) ?? 0;
+  if (held >= opts.maxUpgradesPerLease) {
+    metrics.connectionsRefused.inc({ listener: "ingress", reason: "upgrades-per-lease" });
+    socket.end(
+      `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nthis pod holds ${held} upgraded connections, its most\n`,
+    );
+    return;
+  }
+  upgrades.set(route.leaseId, held + 1);
+  metrics.ingressUpgraded.inc();
+  const [host, port] = route.target.split(":") as [string, string];
+  const upstream = connect(Number(port), host);
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    const left = (upgrades.get(route.leaseId) ?? 1) - 1;
+    if (left > 0) upgrades.set(route.leaseId, left);
+    else upgrades.delete(route.leaseId);
+    metrics.ingressUpgraded.dec();
+    upstream.destroy();
+    socket.destroy();
+  };
+  // Until the pod answers, the upstream deadline applies; afterwards the (longer) idle deadline. Traffic either way
+  // touches both sockets (one reads, the other writes), so either one's timer going off means the pipe is idle.
+  for (const side of [socket, upstream]) {
+    side.setTimeout(opts.upstreamTimeoutMs);
+    side.on("timeout", close);
+    side.on("error", close);
+    side.on("close", close);
+  }
+  upstream.once("data", () => {
+    socket.setTimeout(opts.upgradeIdleTimeoutMs);
+    upstream.setTimeout(opts.upgradeIdleTimeoutMs);
+  });
+  upstream.once("connect", () => {
+    const headers = Object.entries(upstreamHeaders(req, opts))
+      .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : v}`)
+      .join("\r\n");
+    upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers}\r\n\r\n`);
+    upstream.write(head);
+    // One side ending ends the pipe: what it sent is flushed to the other side, then both are closed. (The HTTP
+    // server's sockets allow half-open connections; left half-open, a client gone with a FIN would keep both
+    // descriptors for as long as the pod keeps its side open.)
+    for (const [from, to] of [
+      [upstream, socket],
+      [socket, upstream],
+    ] as const) {
+      from.pipe(to, { end: false });
+      from.once("end", () => to.end(close));
+    }
+  });
+}
+
+function forward(
+  routes: RouteTable,
+  metrics: Metrics,
+  opts: IngressOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
   const target = routes.resolve(req.headers.host);
   if (!target) {
     metrics.ingressRequests.inc({ status: "404" });
@@ -45,14 +144,14 @@ function forward(routes: RouteTable, metrics: Metrics, req: IncomingMessage, res
     return;
   }
   const [host, port] = target.split(":") as [string, string];
-  const forwardedFor = [req.headers["x-forwarded-for"], req.socket.remoteAddress].filter(Boolean).join(", ");
   const upstream = request(
     {
       host,
       port: Number(port),
       method: req.method,
       path: req.url,
-      headers: { ...req.headers, "x-forwarded-for": forwardedFor, "x-forwarded-host": req.headers.host ?? "" },
+      headers: upstreamHeaders(req, opts),
+      timeout: opts.upstreamTimeoutMs,
     },
     (answer) => {
       metrics.ingressRequests.inc({ status: String(answer.statusCode ?? 0) });
@@ -62,10 +161,25 @@ function forward(routes: RouteTable, metrics: Metrics, req: IncomingMessage, res
       answer.pipe(res);
     },
   );
+  let timedOut = false;
+  upstream.on("timeout", () => {
+    timedOut = true;
+    upstream.destroy(new Error(`no answer within ${opts.upstreamTimeoutMs / 1000} s`));
+  });
   upstream.on("error", (error) => {
-    metrics.ingressRequests.inc({ status: "502" });
-    if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
-    res.end(`pod did not answer: ${error.message}\n`);
+    const status = timedOut ? 504 : 502;
+    if (!res.headersSent) {
+      metrics.ingressRequests.inc({ status: String(status) });
+      res.writeHead(status, { "content-type": "text/plain" });
+      res.end(`pod did not answer: ${error.message}\n`);
+    } else {
+      // Headers went out already: the client learns of the failure by the connection closing early.
+      res.destroy();
+    }
+  });
+  // A client that goes away releases the pod's connection too, instead of leaving it open until the pod answers.
+  res.on("close", () => {
+    if (!res.writableFinished) upstream.destroy();
   });
   req.pipe(upstream);
 }

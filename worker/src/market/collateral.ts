@@ -26,6 +26,8 @@ export async function releaseHeldCollateral(ctx: WorkerContext, now: number): Pr
     const releasableAt = (lease.closedAt ?? 0) + Number(ctx.params.disputeWindow);
     if (now < releasableAt) continue;
     if (now < (retryAt.get(lease.id) ?? 0)) continue;
+    // The lease's own logger: every record of this release carries `lease` (docs/worker.md, Logs).
+    const log = ctx.log.child({ lease: lease.id });
     try {
       await sendContract(ctx.chain, ctx.txs, `releaseCollateral ${lease.id}`, {
         address: ctx.chain.deployment.contracts.podnetMarket.address,
@@ -35,19 +37,19 @@ export async function releaseHeldCollateral(ctx: WorkerContext, now: number): Pr
       });
       // The CollateralReleased event clears the record; until the follower sees it, do not send again.
       delete lease.collateral;
-      ctx.log.info("collateral released", { leaseId: lease.id, amount: held.held });
+      log.info("collateral released", { amount: held.held });
     } catch (error) {
       const name = revertName(error);
       if (name === "MarketCollateralNotHeld") {
         // Released already (by anyone, or by a ruling): nothing is held any more.
         delete lease.collateral;
-        ctx.log.debug("collateral already released", { leaseId: lease.id });
+        log.debug("collateral already released");
       } else if (name === "MarketLeaseDisputed" || name === "MarketDisputeWindowOpen") {
         // A dispute the follower has not reached yet, or a clock ahead of the chain: try again on a later tick.
-        ctx.log.debug("collateral not releasable yet", { leaseId: lease.id, reason: name });
+        log.debug("collateral not releasable yet", { reason: name });
         retryAt.set(lease.id, now + RETRY_SEC);
       } else {
-        ctx.log.warn("releaseCollateral failed", { leaseId: lease.id, error: name });
+        log.warn("releaseCollateral failed", { error: name });
         retryAt.set(lease.id, now + RETRY_SEC);
       }
     }

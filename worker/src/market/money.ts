@@ -141,11 +141,12 @@ export class MoneyLoop {
           functionName: "closeLease",
           args: [BigInt(lease.id)],
         });
-        ctx.log.info("lease closed by the provider", { leaseId: lease.id, reason: lease.ending });
+        ctx.log.child({ lease: lease.id }).info("lease closed by the provider", { reason: lease.ending });
       } catch (error) {
         const name = revertName(error);
         // Someone else closed it first: the LeaseClosed event will update the state.
-        if (name !== "MarketLeaseNotActive") ctx.log.warn("closeLease failed", { leaseId: lease.id, error: name });
+        if (name !== "MarketLeaseNotActive")
+          ctx.log.child({ lease: lease.id }).warn("closeLease failed", { error: name });
       }
     }
   }

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { encodeErrorResult, getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { WorkerContext } from "../context.js";
+import type { Logger } from "../log.js";
 import { freshStateData } from "../store/worker-state.js";
 import type { MarketParams } from "./provider-profile.js";
 
@@ -57,8 +58,19 @@ export function stubWorker(): StubWorker {
     bidPlaced: {},
     readCalls: [],
   };
-  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => {
-    stub.logs.push({ level, message, ...(fields ? { fields } : {}) });
+  // Records every line; a child logger's bindings are merged into its lines' fields, as pino writes them.
+  const logger = (bindings: Record<string, unknown>): Logger => {
+    const at = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+      const all = { ...bindings, ...fields };
+      stub.logs.push({ level, message, ...(Object.keys(all).length > 0 ? { fields: all } : {}) });
+    };
+    return {
+      debug: at("debug"),
+      info: at("info"),
+      warn: at("warn"),
+      error: at("error"),
+      child: (more) => logger({ ...bindings, ...more }),
+    };
   };
   const publicClient = {
     readContract: async ({ functionName, args = [] }: { functionName: string; args?: readonly unknown[] }) => {
@@ -115,7 +127,7 @@ export function stubWorker(): StubWorker {
     },
     state,
     txs: {},
-    log: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
+    log: logger({}),
     metrics: { bidsPlaced: { inc: () => undefined } },
     profile: {
       registered: true,

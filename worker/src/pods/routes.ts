@@ -65,13 +65,18 @@ export class RouteTable {
 
   /** The next replica for a request's Host header (round robin), or undefined when no pod serves that host. */
   resolve(hostHeader: string | undefined): string | undefined {
+    return this.route(hostHeader)?.target;
+  }
+
+  /** Like {@link resolve}, with the lease whose pod serves the host (the ingress counts upgrades per lease). */
+  route(hostHeader: string | undefined): { leaseId: string; target: string } | undefined {
     if (!hostHeader) return undefined;
     const host = hostHeader.replace(/:\d+$/, "").toLowerCase();
     const route = this.byHost.get(host);
     if (!route || route.targets.length === 0) return undefined;
-    const target = route.targets[route.next % route.targets.length];
+    const target = route.targets[route.next % route.targets.length] as string;
     route.next++;
-    return target;
+    return { leaseId: route.leaseId, target };
   }
 
   hostsOf(leaseId: string): string[] {

@@ -1,6 +1,7 @@
 /**
- * The Docker runtime against the real engine (script/toolchain/docker.sh start). Every run uses a random provider address, so
- * its names and labels never meet another run's; afterAll removes everything carrying that provider's label.
+ * The Docker runtime against the real engine (script/toolchain/docker.sh start). Its objects carry this file's own
+ * provider address: beforeAll removes what a killed earlier run left (containers with a restart policy come back after
+ * an engine restart), afterAll everything this run made.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -27,7 +28,8 @@ import { demuxLogs } from "./logs.js";
 import { containerName, LABELS, labelFilter, leaseLabels, networkName } from "./names.js";
 
 const docker = new Dockerode();
-const provider = getAddress(`0x${randomBytes(20).toString("hex")}`) as Address;
+/** This file's own provider address (no worker, test or demo uses it): its label marks what this file made. */
+const provider = getAddress("0x00000000000000000000000000000000d0c4e27e") as Address;
 const runtime = new DockerRuntime({ docker, provider, tcpBindIp: "127.0.0.1" });
 const run = randomBytes(4).toString("hex");
 const TEST_IMAGE = "podnet-test/busybox:runtime";
@@ -91,6 +93,7 @@ async function logText(containerId: string): Promise<string> {
 
 beforeAll(async () => {
   await runtime.ping();
+  await removeProviderLeftovers(docker, provider);
   imageId = await buildTestImage(docker, TEST_IMAGE);
   // 0755 like the worker's own volume directories: with userns-remap the pod's root is not the host's root, so a
   // 0700 directory of the host's root would be closed to it (the worker keeps the directories above it at 0700).

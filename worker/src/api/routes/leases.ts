@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import {
   type PodEventsResponse,
   type PodStatusResponse,
@@ -5,12 +6,17 @@ import {
   providerApiRoutes,
 } from "@podnet/sdk/protocol";
 import { Hono } from "hono";
+import { currentFdBudget } from "../../net/fd-budget.js";
+import { StreamSlots } from "../../net/stream-slots.js";
 import type { ApiDeps } from "../deps.js";
 import { HttpError } from "../http-error.js";
 
 /** A lease's pod as its publisher sees it: GET /v1/leases/:id (status), .../events, .../usage and .../logs. */
 export function leaseRoutes({ ctx, reconciler, ingressRoutes, auth }: ApiDeps) {
   const app = new Hono();
+  // Each follow holds an API connection and a Docker connection for as long as the client stays: capped per lease and
+  // in total (a quarter of the descriptors kept for Docker, net/fd-budget.ts).
+  const follows = new StreamSlots(ctx.config.maxLogFollowsPerLease, currentFdBudget(ctx.config).logFollows);
 
   app.on(providerApiRoutes.status.method, providerApiRoutes.status.pattern, async (c) => {
     const { leaseId, lease } = await auth.authorize(c);
@@ -87,7 +93,12 @@ export function leaseRoutes({ ctx, reconciler, ingressRoutes, auth }: ApiDeps) {
       candidates.sort((a, b) => b.createdAt - a.createdAt)[0];
     if (!target)
       throw new HttpError(404, `container: no container ${name ?? ""} (replica ${replica}) in lease ${leaseId}`);
+    const slot = follow ? follows.take(`lease ${leaseId}`) : { release: () => undefined };
+    if ("refused" in slot) throw new HttpError(429, `follow: ${slot.refused}; close one first`);
+    // A quiet container may print nothing for minutes: a follow is exempt from the API's idle deadline.
+    if (follow) (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket.setTimeout(0);
     const abort = new AbortController();
+    abort.signal.addEventListener("abort", slot.release);
     const lines = ctx.runtime.logs(target.id, { tail: Number(tailText), follow, signal: abort.signal });
     const iterator = lines[Symbol.asyncIterator]();
     const encoder = new TextEncoder();
@@ -95,9 +106,12 @@ export function leaseRoutes({ ctx, reconciler, ingressRoutes, auth }: ApiDeps) {
       async pull(controller) {
         try {
           const { value, done } = await iterator.next();
-          if (done) controller.close();
-          else controller.enqueue(encoder.encode(`${JSON.stringify(value)}\n`));
+          if (done) {
+            slot.release();
+            controller.close();
+          } else controller.enqueue(encoder.encode(`${JSON.stringify(value)}\n`));
         } catch {
+          slot.release();
           controller.close();
         }
       },
