@@ -168,7 +168,14 @@ beforeAll(() => {
     },
     metrics: createMetrics(),
     log: createLogger("error", () => undefined),
-    follower: { healthy: true, head: { number: 10n } },
+    follower: {
+      healthy: true,
+      chainState: "ok",
+      head: { number: 10n },
+      headAgeSec: 1,
+      consecutiveFailures: 0,
+      reorgs: 0,
+    },
     profile: {
       active: true,
       registered: true,
@@ -180,7 +187,12 @@ beforeAll(() => {
     chainNow: () => Math.floor(Date.now() / 1000),
     reconcileLease: async () => undefined,
   } as unknown as WorkerContext;
-  const reconciler = { desired: () => undefined, phases: new Map() } as unknown as Reconciler;
+  const reconciler = {
+    desired: () => undefined,
+    phases: new Map(),
+    failedPasses: 0,
+    guard: { deferred: 0, refused: 0 },
+  } as unknown as Reconciler;
   // No rate limits: they answer 429 to a fuzzer that asks this fast, and it is the routes behind them under test.
   app = createApi(ctx, reconciler, new RouteTable("pods.localhost"), {
     rateLimit: { perSecond: 0, burst: 1 },

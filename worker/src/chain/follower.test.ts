@@ -4,7 +4,13 @@ import type { WorkerState } from "../store/worker-state.js";
 import type { ChainContext } from "./connect.js";
 import { ChainFollower, REORG_REPLAY_BLOCKS } from "./follower.js";
 
-const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const quiet: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => quiet,
+};
 
 /** A follower on a stub chain whose head the test sets (number and hash) or takes down. */
 function setup(stallSec = 60) {

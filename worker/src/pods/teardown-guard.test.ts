@@ -17,7 +17,14 @@ let logged: ({ level: string; msg: string } & Record<string, unknown>)[];
 const keepingLogger = (): Logger => {
   const at = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
     logged.push({ level, msg, ...fields });
-  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+  const logger: Logger = {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    child: () => logger,
+  };
+  return logger;
 };
 let ctx: WorkerContext;
 

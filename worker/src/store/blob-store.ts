@@ -104,7 +104,8 @@ export class BlobStore {
       let bytes = 0;
       for await (const chunk of body) {
         bytes += chunk.length;
-        if (bytes > stored) throw new BlobError(`blob ${cid}: stored here with ${stored} bytes, the body is longer`, 413);
+        if (bytes > stored)
+          throw new BlobError(`blob ${cid}: stored here with ${stored} bytes, the body is longer`, 413);
       }
       return { created: false, bytes: stored };
     }
