@@ -1,7 +1,8 @@
 /**
  * `npm run deploy:local` against a real anvil: the deployment file is written and valid, `cast call` answers on
  * every address, and the SDK's protocol layer (EIP-712 quote, pricing rule, ABIs) agrees with the deployed contracts
- * through a full register → stake → signed quote → lease round trip.
+ * through a full register → stake → signed quote → lease round trip; an app vault created through the deployed
+ * factory accepts (ERC-1271) a provider-API request its controller signed with the SDK's request typed data.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -9,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bin, clients, devAccount, freePort, repoRoot, startAnvil, walletClient } from "@podnet/devnet";
 import {
+  appVaultAbi,
+  appVaultFactoryAbi,
   type Deployment,
   encodeAttribute,
   hashQuote,
@@ -22,12 +25,14 @@ import {
   type Quote,
   quoteTypedData,
   type Resources,
+  requestTypedData,
 } from "@podnet/sdk";
-import { keccak256, parseEther, stringToHex } from "viem";
+import { concat, hashStruct, hashTypedData, keccak256, parseEther, stringToHex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const providerAccount = devAccount(1).account;
 const publisherAccount = devAccount(2).account;
+const controllerAccount = devAccount(3).account;
 
 let rpcUrl: string;
 let stopAnvil: () => void;
@@ -62,7 +67,7 @@ describe("deploy:local", () => {
   });
 
   it("answers cast call on every deployed address", () => {
-    const { paymentToken, accessManager, timelock, providerRegistry, podnetMarket, disputeCourt } =
+    const { paymentToken, accessManager, timelock, providerRegistry, podnetMarket, disputeCourt, appVaultFactory } =
       deployment.contracts;
     expect(cast("call", paymentToken.address, "symbol()(string)")).toBe('"tPOD"');
     expect(cast("call", podnetMarket.address, "token()(address)")).toBe(paymentToken.address);
@@ -72,6 +77,10 @@ describe("deploy:local", () => {
     expect(cast("call", disputeCourt.address, "authority()(address)")).toBe(accessManager.address);
     expect(cast("call", providerRegistry.address, "providerCount()(uint256)")).toBe("0");
     expect(cast("call", timelock.address, "getMinDelay()(uint256)")).toBe("60");
+    expect(cast("call", appVaultFactory.address, "market()(address)")).toBe(podnetMarket.address);
+    expect(cast("call", appVaultFactory.address, "court()(address)")).toBe(disputeCourt.address);
+    const implementation = cast("call", appVaultFactory.address, "implementation()(address)");
+    expect(cast("call", implementation, "factory()(address)")).toBe(appVaultFactory.address);
   });
 
   it("leaves governance to the timelock and wires the court and arbiter roles", () => {
@@ -210,5 +219,57 @@ describe("SDK protocol layer against the deployed contracts", () => {
       args: [providerAccount.address, 42n],
     });
     expect(used).toBe(true);
+  });
+});
+
+describe("AppVault against the SDK's request signing", () => {
+  it("accepts a provider-API request signed by the app's controller, and nobody else's", async () => {
+    const { client } = clients({ rpcUrl });
+    const owner = walletClient({ rpcUrl }, publisherAccount);
+    const { appVaultFactory } = deployment.contracts;
+    const salt = keccak256(stringToHex("deploy-local app"));
+    const vault = await client.readContract({
+      address: appVaultFactory.address,
+      abi: appVaultFactoryAbi,
+      functionName: "predictApp",
+      args: [publisherAccount.address, salt],
+    });
+    const hash = await owner.writeContract({
+      address: appVaultFactory.address,
+      abi: appVaultFactoryAbi,
+      functionName: "createApp",
+      args: [
+        salt,
+        keccak256(stringToHex("pod.yaml")),
+        keccak256(stringToHex("app.yaml")),
+        { maxPricePerSecond: 10n ** 12n, maxDepositPerLease: 10n ** 17n, maxInstances: 2 },
+        [controllerAccount.address],
+      ],
+    });
+    expect((await client.waitForTransactionReceipt({ hash })).status).toBe("success");
+
+    const block = await client.getBlock();
+    const typedData = requestTypedData(
+      31337,
+      { provider: providerAccount.address, method: "GET", path: "/v1/leases/1/logs" },
+      Number(block.timestamp),
+      keccak256(stringToHex("nonce")),
+    );
+    const digest = hashTypedData(typedData);
+    const structHash = hashStruct({ data: typedData.message, primaryType: "Request", types: typedData.types });
+    const isValid = (signature: `0x${string}`) =>
+      client.readContract({
+        address: vault,
+        abi: appVaultAbi,
+        functionName: "isValidSignature",
+        args: [digest, signature],
+      });
+
+    const byController = await controllerAccount.signTypedData(typedData);
+    expect(await isValid(concat([byController, structHash]))).toBe("0x1626ba7e");
+    // Without the struct hash the vault cannot tell a request from any other message: refused.
+    expect(await isValid(byController)).toBe("0xffffffff");
+    const byStranger = await devAccount(4).account.signTypedData(typedData);
+    expect(await isValid(concat([byStranger, structHash]))).toBe("0xffffffff");
   });
 });

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {AppVaultFactory} from "../src/AppVaultFactory.sol";
 import {DisputeCourt} from "../src/DisputeCourt.sol";
 import {PodnetMarket} from "../src/PodnetMarket.sol";
 import {ProviderRegistry} from "../src/ProviderRegistry.sol";
 import {PodnetTestToken} from "../src/dev/PodnetTestToken.sol";
+import {IDisputeCourt} from "../src/interfaces/IDisputeCourt.sol";
 import {IPodnetMarket} from "../src/interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../src/interfaces/IProviderRegistry.sol";
 import {PodnetLaunch} from "./PodnetLaunch.sol";
@@ -14,8 +16,9 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Script} from "forge-std/Script.sol";
 
 /// @notice Deploys Podnet: AccessManager, TimelockController, ProviderRegistry, PodnetMarket and DisputeCourt with the
-///         launch parameters, wires the roles (both in `PodnetLaunch`), and hands the AccessManager's admin role to
-///         the timelock.
+///         launch parameters, wires the roles (both in `PodnetLaunch`), hands the AccessManager's admin role to the
+///         timelock, and deploys the AppVaultFactory (ungoverned: each app belongs to its owner) on the market and
+///         court.
 /// @dev Environment:
 ///      DEPLOYER_PRIVATE_KEY  the deploying account (read here, so the key never appears on a command line).
 ///      PAYMENT_TOKEN         the ERC-20 to pay in; unset deploys PodnetTestToken (local chain only).
@@ -52,6 +55,8 @@ contract Deploy is Script {
         ProviderRegistry registry;
         PodnetMarket market;
         DisputeCourt court;
+        /// @dev Its constructor creates the AppVault implementation (`implementation()`).
+        AppVaultFactory vaultFactory;
     }
 
     /// @notice Who the deployment hands what to.
@@ -84,6 +89,7 @@ contract Deploy is Script {
         d.timelock = new TimelockController(c.timelockDelay, governors, governors, address(0));
         d.manager.grantRole(d.manager.ADMIN_ROLE(), address(d.timelock), 0);
         d.manager.renounceRole(d.manager.ADMIN_ROLE(), c.deployer);
+        d.vaultFactory = new AppVaultFactory(IPodnetMarket(address(d.market)), IDisputeCourt(address(d.court)));
         vm.stopBroadcast();
     }
 

@@ -2,6 +2,8 @@
 pragma solidity 0.8.28;
 
 import {Deploy} from "../script/Deploy.s.sol";
+import {AppVault} from "../src/AppVault.sol";
+import {AppVaultFactory} from "../src/AppVaultFactory.sol";
 import {PodnetLaunch} from "../script/PodnetLaunch.sol";
 import {DisputeCourt} from "../src/DisputeCourt.sol";
 import {PodnetMarket} from "../src/PodnetMarket.sol";
@@ -48,6 +50,7 @@ contract GovernanceTest is Test {
     ProviderRegistry internal registry;
     PodnetMarket internal market;
     DisputeCourt internal court;
+    AppVaultFactory internal vaultFactory;
     Deploy internal script;
 
     uint256 internal saltNonce;
@@ -72,6 +75,7 @@ contract GovernanceTest is Test {
         registry = d.registry;
         market = d.market;
         court = d.court;
+        vaultFactory = d.vaultFactory;
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -238,6 +242,17 @@ contract GovernanceTest is Test {
         assertTrue(_isMember(PodnetRoles.ARBITER, arbiter));
         assertFalse(_isMember(PodnetRoles.ARBITER, deployer));
         assertFalse(_isMember(PodnetRoles.COURT, deployer));
+    }
+
+    /// @dev The app vault factory sits on the deployed market and court; nothing about it is governed (each app
+    ///      belongs to its owner), so the deploy leaves no role on it.
+    function test_deploy_createsAppVaultFactory() public view {
+        assertEq(address(vaultFactory.market()), address(market));
+        assertEq(address(vaultFactory.court()), address(court));
+        AppVault implementation = AppVault(vaultFactory.implementation());
+        assertEq(implementation.factory(), address(vaultFactory));
+        assertEq(address(implementation.token()), address(token));
+        assertEq(implementation.owner(), address(0));
     }
 
     function test_deploy_launchParams() public view {

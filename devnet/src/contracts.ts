@@ -1,19 +1,29 @@
 /** The contracts of a local chain as viem contract handles (`.read`, and `.write` with a wallet). */
-import { disputeCourtAbi, podnetMarketAbi, podnetTestTokenAbi, providerRegistryAbi } from "@podnet/sdk/protocol";
+import {
+  appVaultFactoryAbi,
+  disputeCourtAbi,
+  podnetMarketAbi,
+  podnetTestTokenAbi,
+  providerRegistryAbi,
+} from "@podnet/sdk/protocol";
 import { type Abi, getContract } from "viem";
 import { clients, type LocalChain } from "./chain.js";
 
-/** The four contracts' handles for `client`: reads only with a public client, writes too with a wallet. */
+/**
+ * The contracts' handles for `client`: reads only with a public client, writes too with a wallet. An app's vault is
+ * `getContract({ address, abi: appVaultAbi, client })` for the address `vaultFactory` created.
+ */
 export function contractHandles<C extends Parameters<typeof getContract>[0]["client"]>(
   deployment: LocalChain["deployment"],
   client: C,
 ) {
-  const { paymentToken, providerRegistry, podnetMarket, disputeCourt } = deployment.contracts;
+  const { paymentToken, providerRegistry, podnetMarket, disputeCourt, appVaultFactory } = deployment.contracts;
   return {
     token: getContract({ address: paymentToken.address, abi: podnetTestTokenAbi, client }),
     registry: getContract({ address: providerRegistry.address, abi: providerRegistryAbi, client }),
     market: getContract({ address: podnetMarket.address, abi: podnetMarketAbi, client }),
     court: getContract({ address: disputeCourt.address, abi: disputeCourtAbi, client }),
+    vaultFactory: getContract({ address: appVaultFactory.address, abi: appVaultFactoryAbi, client }),
   };
 }
 

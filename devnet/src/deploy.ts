@@ -26,6 +26,7 @@ const keyOf: Record<string, string> = {
   ProviderRegistry: "providerRegistry",
   PodnetMarket: "podnetMarket",
   DisputeCourt: "disputeCourt",
+  AppVaultFactory: "appVaultFactory",
 };
 
 /** Options of {@link deployContracts}. */

@@ -15,6 +15,8 @@ const contracts = {
   providerRegistryAbi: "ProviderRegistry.sol/ProviderRegistry.json",
   podnetMarketAbi: "PodnetMarket.sol/PodnetMarket.json",
   disputeCourtAbi: "DisputeCourt.sol/DisputeCourt.json",
+  appVaultAbi: "AppVault.sol/AppVault.json",
+  appVaultFactoryAbi: "AppVaultFactory.sol/AppVaultFactory.json",
   podnetTestTokenAbi: "PodnetTestToken.sol/PodnetTestToken.json",
   accessManagerAbi: "AccessManager.sol/AccessManager.json",
   timelockControllerAbi: "TimelockController.sol/TimelockController.json",

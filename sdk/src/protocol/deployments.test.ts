@@ -16,6 +16,11 @@ const valid = {
     },
     podnetMarket: { name: "PodnetMarket", address: "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9", blockNumber: 4 },
     disputeCourt: { name: "DisputeCourt", address: "0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9", blockNumber: 5 },
+    appVaultFactory: {
+      name: "AppVaultFactory",
+      address: "0x2279B7A0a67DB372996a5FaB50D91eAA73d2eBe6",
+      blockNumber: 9,
+    },
   },
 };
 
@@ -32,6 +37,11 @@ describe("parseDeployment", () => {
     const { podnetMarket: _, ...withoutMarket } = valid.contracts;
     expect(() => parseDeployment({ ...valid, contracts: withoutMarket })).toThrow(
       "deployment: contracts.podnetMarket is missing",
+    );
+    // A deployment from before the app vault (redeploy with `npm run deploy:local`).
+    const { appVaultFactory: __, ...withoutFactory } = valid.contracts;
+    expect(() => parseDeployment({ ...valid, contracts: withoutFactory })).toThrow(
+      "deployment: contracts.appVaultFactory is missing",
     );
     expect(() =>
       parseDeployment({

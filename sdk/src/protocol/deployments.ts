@@ -8,6 +8,8 @@ export const contractNames = [
   "providerRegistry",
   "podnetMarket",
   "disputeCourt",
+  /** Creates apps (AppVault clones); the vault implementation is its `implementation()`. */
+  "appVaultFactory",
 ] as const;
 export type ContractName = (typeof contractNames)[number];
 

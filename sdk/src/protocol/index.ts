@@ -1,5 +1,7 @@
 export {
   accessManagerAbi,
+  appVaultAbi,
+  appVaultFactoryAbi,
   disputeCourtAbi,
   podnetMarketAbi,
   podnetTestTokenAbi,
