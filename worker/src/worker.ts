@@ -4,6 +4,7 @@ import { serve } from "@hono/node-server";
 import { deriveEncryptionKeyPair } from "@podnet/sdk/protocol";
 import Dockerode from "dockerode";
 import { createApi } from "./api/app.js";
+import { signatureRecoveryKind } from "./api/signature-recovery.js";
 import { connectChain } from "./chain/connect.js";
 import { ChainFollower } from "./chain/follower.js";
 import { TxQueue } from "./chain/tx-queue.js";
@@ -144,6 +145,7 @@ export async function startWorker(
     api: `http://${config.apiHost}:${apiPort}`,
     ingress: `http://${config.ingressHost}:${ingressPort}`,
     leases: Object.values(state.data.leases).filter((l) => l.status === "active").length,
+    signatureRecovery: signatureRecoveryKind,
   });
   return {
     ctx,
