@@ -52,7 +52,14 @@ beforeEach(() => {
   dockerDown = undefined;
   chainReads = [];
   ctx = {
-    config: { dataDir, maxBlobBytes: 4096, ingressPort: 8080, podNetworkPrefix: 24, leaseDiskAllowance: 2048 },
+    config: {
+      dataDir,
+      maxBlobBytes: 4096,
+      ingressPort: 8080,
+      podNetworkPrefix: 24,
+      leaseDiskAllowance: 2048,
+      trustedProxies: [],
+    },
     chain: {
       account: provider,
       chainId,
