@@ -50,10 +50,11 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   // First: the open-file limit is raised before the chain, Docker and the listeners take descriptors from it.
   const limits = listenerLimits(config, log);
+  // Before the sandbox: a refused secrets directory must not leave the firewall chains installed behind it.
+  assertSecretsDir(config.secretsDir);
   const chain = await connectChain(config);
   const docker = new Dockerode({ socketPath: config.dockerSocket });
   const { runtime, sandbox } = await sandboxedRuntime(config, docker, chain.account.address, log);
-  assertSecretsDir(config.secretsDir);
   const encryption = deriveEncryptionKeyPair(config.providerKey);
   const profile = await readProfile(chain);
   if (!profile.registered) {
