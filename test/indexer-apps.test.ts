@@ -202,7 +202,19 @@ describe("the app the deployment's factory created", () => {
       BigInt(app.returnedTotal),
     );
     expect(app.events.items.map((e) => e.kind)).toEqual(
-      expect.arrayContaining(["created", "funded", "slot_replaced", "lease_top_up", "slot_cleared", "withdrawn"]),
+      expect.arrayContaining([
+        "created",
+        "funded",
+        "slot_replaced",
+        "lease_deposit",
+        "lease_top_up",
+        "lease_refund",
+        "slot_cleared",
+        "order_deposit",
+        "lease_matched",
+        "order_refund",
+        "withdrawn",
+      ]),
     );
   });
 
@@ -220,17 +232,26 @@ describe("the app the deployment's factory created", () => {
   it("has the chain's slots, and the leases in them link to the app", async () => {
     const { app } = await graphql<{ app: AppGql }>(indexer, appQuery(scenario.vault));
     const vault = getContract({ address: scenario.vault, abi: appVaultAbi, client: clients(chain).client });
-    const { leaseA, leaseB, leaseC } = scenario.leases;
+    const { leaseA, leaseB, leaseC, leaseD } = scenario.leases;
     for (const slot of [0, 1, 2]) {
       const row = app.slots.items.find((s) => s.slot === slot);
       expect(BigInt(row?.leaseId ?? 0), `slot ${slot}`).toBe(await vault.read.leaseOf([BigInt(slot)]));
     }
+    expect(app.slots.items.find((s) => s.slot === 0)?.lease?.status).toBe("active");
     expect(app.slots.items.find((s) => s.slot === 1)?.lease?.status).toBe("closed");
     const { leases } = await graphql<{ leases: { items: { id: string; app: string | null }[] } }>(
       indexer,
       `{ leases(where: { app: "${lower(scenario.vault)}" }) { items { id app } } }`,
     );
-    expect(leases.items.map((l) => BigInt(l.id)).sort()).toEqual([leaseA, leaseB, leaseC]);
+    expect(leases.items.map((l) => BigInt(l.id)).sort()).toEqual([leaseA, leaseB, leaseC, leaseD]);
+    const { orders } = await graphql<{ orders: { items: { id: string; status: string }[] } }>(
+      indexer,
+      `{ orders(where: { app: "${lower(scenario.vault)}" }) { items { id status } } }`,
+    );
+    expect(orders.items.map((o) => [BigInt(o.id), o.status]).sort()).toEqual([
+      [scenario.orders.matchedOrder, "matched"],
+      [scenario.orders.cancelledOrder, "cancelled"],
+    ]);
   });
 
   it("answers GET /apps/:address with its slots' leases, as the chain has them", async () => {
@@ -239,6 +260,7 @@ describe("the app the deployment's factory created", () => {
     const { client } = clients(chain);
     const market = contracts(chain).market;
     const lease = await market.read.getLease([scenario.leases.leaseC]);
+    const leaseD = await market.read.getLease([scenario.leases.leaseD]);
     expect(body).toMatchObject({
       vault: lower(scenario.vault),
       owner: lower(scenario.owner),
@@ -247,8 +269,18 @@ describe("the app the deployment's factory created", () => {
       balance: (await contracts(chain).token.read.balanceOf([scenario.vault])).toString(),
       limits: { maxInstances: 2 },
     });
-    // Slot 0 was cleared; slot 1 holds lease C, which its provider closed.
+    // Slot 0 was cleared, then filled from an order (lease D); slot 1 holds lease C, which its provider closed.
     expect(body.slots).toEqual([
+      expect.objectContaining({
+        slot: 0,
+        lease: expect.objectContaining({
+          leaseId: scenario.leases.leaseD.toString(),
+          provider: lower(leaseD.provider),
+          status: "active",
+          closeReason: null,
+          pricePerSecond: leaseD.pricePerSecond.toString(),
+        }),
+      }),
       expect.objectContaining({
         slot: 1,
         lease: expect.objectContaining({

@@ -406,7 +406,8 @@ export type AppScenarioResult = Awaited<ReturnType<typeof runAppScenario>>;
  * An app vault's history, for the indexer's app tests: two providers of its own (dev accounts 10 and 11) register,
  * stake and heartbeat; an owner (12) creates an app with a controller (13); a funder (14) funds it and a stranger
  * (15) sends it tokens directly (no Funded event); the controller fills two slots from signed quotes, tops one up,
- * replaces the other (closing its lease), clears the first; the owner adds a controller, removes the first, lowers
+ * replaces the other (closing its lease), clears the first, fills it again from an order, cancels another order; the
+ * owner adds a controller, removes the first, lowers
  * the limits, withdraws and starts an ownership transfer; a provider closes the lease still in a slot. Runs on a fresh
  * chain or after {@link runScenario} (its accounts are its own).
  */
@@ -520,6 +521,19 @@ export async function runAppScenario(chain: Pick<LocalChain, "rpcUrl" | "deploym
   const leaseC = await fillSlot(1n, leaseB, pa, 3600n);
   // Scale down: slot 0 empties, lease A closes.
   await tx(vaultAs(controller).write.clearSlot([0n, leaseA]));
+  // The reverse market: an order matched into slot 0 (lease D), and an order cancelled (its deposit comes back).
+  const order = async () => {
+    const deadline = Number(await now()) + 300;
+    const requirements = { minStake: parseEther("100"), attributes: [] };
+    await tx(vaultAs(controller).write.createOrder([podResources, maxPrice, maxPrice * 3600n, deadline, requirements]));
+    return await read.market.read.orderCount();
+  };
+  const matchedOrder = await order();
+  await tx(pa.market.write.placeBid([matchedOrder, priceA, []]));
+  await tx(vaultAs(controller).write.acceptBid([matchedOrder, pa.address, 0n, 0n]));
+  const leaseD = await read.market.read.leaseCount();
+  const cancelledOrder = await order();
+  await tx(vaultAs(controller).write.cancelOrder([cancelledOrder]));
 
   // ---------------------------------------------------------------- the owner's changes
   await tx(vaultAs(owner).write.setController([controller2.address, true]));
@@ -546,7 +560,8 @@ export async function runAppScenario(chain: Pick<LocalChain, "rpcUrl" | "deploym
     stranger: stranger.address,
     salt,
     specHash,
-    leases: { leaseA, leaseB, leaseC },
+    leases: { leaseA, leaseB, leaseC, leaseD },
+    orders: { matchedOrder, cancelledOrder },
     amounts: { funded, directTransfer, withdrawn },
   };
 }
