@@ -303,6 +303,40 @@ describe("the app the deployment's factory created", () => {
   });
 });
 
+describe("the GraphQL examples of docs/indexer.md", () => {
+  it("answer: an app with its relations, by owner, by controller, its leases, a lease's app", async () => {
+    const vault = lower(scenario.vault);
+    const data = await graphql<{
+      app: { events: { items: { kind: string }[] }; slots: { items: { lease: { provider: string } | null }[] } };
+      apps: { items: { vault: string }[] };
+      appControllers: { items: { app: string }[] };
+      leases: { items: { id: string }[] };
+      lease: { publisher: string; parentApp: { vault: string; owner: string } | null };
+    }>(
+      indexer,
+      `{
+        app(vault: "${vault}") {
+          owner pendingOwner specHash configHash maxPricePerSecond maxDepositPerLease maxInstances balance balanceBlock
+          controllers { items { controller enabled } }
+          slots { items { slot leaseId updatedBy lease { provider status closeReason pricePerSecond balance } } }
+          events(orderBy: "id", orderDirection: "desc", limit: 20) { items { kind amount account slot leaseId timestamp } }
+        }
+        apps(where: { owner: "${lower(scenario.owner)}" }) { items { vault specHash balance } }
+        appControllers(where: { controller: "${lower(scenario.controllers.current)}", enabled: true }) { items { app } }
+        leases(where: { app: "${vault}" }) { items { id provider status startedAt endedAt } }
+        lease(id: "${scenario.leases.leaseD}") { publisher parentApp { vault owner } }
+      }`,
+    );
+    // Newest first: the provider's close of lease C refunded the vault last.
+    expect(data.app.events.items[0]?.kind).toBe("lease_refund");
+    expect(data.app.slots.items.filter((s) => s.lease !== null)).toHaveLength(2);
+    expect(data.apps.items.map((a) => a.vault)).toEqual([vault]);
+    expect(data.appControllers.items).toEqual([{ app: vault }]);
+    expect(data.leases.items).toHaveLength(4);
+    expect(data.lease).toEqual({ publisher: vault, parentApp: { vault, owner: lower(scenario.owner) } });
+  });
+});
+
 describe("another factory's AppCreated and vault (hostile)", () => {
   it("creates no app: only the deployment's factory's vault is indexed", async () => {
     const { apps } = await graphql<{ apps: { items: { vault: string }[] } }>(indexer, "{ apps { items { vault } } }");
