@@ -213,6 +213,9 @@ describe("the app the deployment's factory created", () => {
         "order_deposit",
         "lease_matched",
         "order_refund",
+        "dispute_bond",
+        "dispute_bond_returned",
+        "compensation",
         "withdrawn",
       ]),
     );

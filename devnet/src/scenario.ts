@@ -407,7 +407,7 @@ export type AppScenarioResult = Awaited<ReturnType<typeof runAppScenario>>;
  * stake and heartbeat; an owner (12) creates an app with a controller (13); a funder (14) funds it and a stranger
  * (15) sends it tokens directly (no Funded event); the controller fills two slots from signed quotes, tops one up,
  * replaces the other (closing its lease), clears the first, fills it again from an order, cancels another order; the
- * owner adds a controller, removes the first, lowers
+ * owner disputes the order's lease and the arbiter slashes; the owner adds a controller, removes the first, lowers
  * the limits, withdraws and starts an ownership transfer; a provider closes the lease still in a slot. Runs on a fresh
  * chain or after {@link runScenario} (its accounts are its own).
  */
@@ -481,7 +481,8 @@ export async function runAppScenario(chain: Pick<LocalChain, "rpcUrl" | "deploym
   const vaultAs = (who: Actor) =>
     getContract({ address: vault, abi: appVaultAbi, client: { public: client, wallet: who.wallet } });
 
-  const funded = maxPrice * 20_000n;
+  // Leases and orders, plus the court's dispute bond (10 tokens on a local deployment).
+  const funded = maxPrice * 20_000n + parseEther("20");
   await tx(funder.token.write.mint([funder.address, funded]));
   await tx(funder.token.write.approve([vault, funded]));
   await tx(vaultAs(funder).write.fund([funded]));
@@ -534,6 +535,14 @@ export async function runAppScenario(chain: Pick<LocalChain, "rpcUrl" | "deploym
   const leaseD = await read.market.read.leaseCount();
   const cancelledOrder = await order();
   await tx(vaultAs(controller).write.cancelOrder([cancelledOrder]));
+  // The owner disputes lease D through the vault (the vault pays the bond); the arbiter (dev account 0 on a local
+  // deployment) slashes half its collateral: the slash and the bond come back to the vault.
+  await tx(vaultAs(owner).write.openDispute([leaseD, "ipfs://app-evidence"]));
+  const dispute = await read.court.read.disputeCount();
+  await tx(pa.court.write.answerDispute([dispute, "ipfs://app-provider-answer"]));
+  const arbiter = await actor(0);
+  const { collateral } = await read.market.read.getLease([leaseD]);
+  await tx(arbiter.court.write.slash([dispute, collateral / 2n]));
 
   // ---------------------------------------------------------------- the owner's changes
   await tx(vaultAs(owner).write.setController([controller2.address, true]));
@@ -562,6 +571,7 @@ export async function runAppScenario(chain: Pick<LocalChain, "rpcUrl" | "deploym
     specHash,
     leases: { leaseA, leaseB, leaseC, leaseD },
     orders: { matchedOrder, cancelledOrder },
+    dispute,
     amounts: { funded, directTransfer, withdrawn },
   };
 }
