@@ -319,7 +319,13 @@ describe("blob routes", () => {
     const bytes = new TextEncoder().encode("shared ciphertext");
     const id = contentId(bytes);
     // Stored for lease 6 (e.g. by the same publisher's earlier lease), not yet for lease 7.
-    await ctx.blobs.write(id, [bytes], 4096);
+    await ctx.blobs.write(
+      id,
+      (async function* () {
+        yield bytes;
+      })(),
+      4096,
+    );
     ctx.state.data.leaseBlobs["6"] = { [id]: bytes.length };
     const request = await signed(providerApiPaths.leaseBlob(7n, id), { method: "PUT" });
     const answer = await app.request(new Request(request, { body: bytes }));
