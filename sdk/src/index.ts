@@ -166,6 +166,14 @@ export {
   waitForPod,
 } from "./actions/wait-for-pod.js";
 export {
+  AppYamlError,
+  type AppYamlErrorType,
+  appYamlTemplate,
+  MAX_APP_YAML_BYTES,
+  parseAppYaml,
+  setAppYamlTarget,
+} from "./app-yaml.js";
+export {
   BLOB_CACHE_KEY_MESSAGE,
   BlobCache,
   type BlobCacheEntry,
@@ -241,7 +249,9 @@ export {
   type PodSpecErrorType,
   type PodSpecIssue,
   parsePodSpec,
+  parseYamlFile,
   podSpecTemplate,
+  type YamlFileRules,
 } from "./pod-spec.js";
 // The protocol layer (ABIs, pricing, EIP-712 quotes, manifest schema and hash, request signing, encryption, content
 // ids): also importable alone as "@podnet/sdk/protocol".
