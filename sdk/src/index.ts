@@ -31,9 +31,6 @@ export {
   type CreateAppParameters,
   type CreateAppReturnType,
   createApp,
-  type PredictAppAddressErrorType,
-  type PredictAppAddressParameters,
-  predictAppAddress,
 } from "./actions/create-app.js";
 export {
   type CreateLeaseErrorType,
@@ -162,6 +159,12 @@ export {
   type OpenDisputeReturnType,
   openDispute,
 } from "./actions/open-dispute.js";
+export {
+  type PredictAppAddressErrorType,
+  type PredictAppAddressParameters,
+  type PredictAppAddressReturnType,
+  predictAppAddress,
+} from "./actions/predict-app-address.js";
 export {
   type PrepareImageErrorType,
   type PrepareImageParameters,

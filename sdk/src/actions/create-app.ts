@@ -1,4 +1,4 @@
-import { type Address, type Hash, type Hex, isHex, parseEventLogs, type ReadContractErrorType } from "viem";
+import { type Address, type Hash, type Hex, isHex, parseEventLogs } from "viem";
 import type { PodnetClient } from "../client.js";
 import {
   ContractError,
@@ -106,28 +106,4 @@ export async function createApp(client: PodnetClient, params: CreateAppParameter
     );
   }
   return { vault: created.args.vault, txHash: receipt.transactionHash };
-}
-
-export type PredictAppAddressParameters = {
-  /** Default: the wallet account. */
-  owner?: Address;
-  salt: Hex;
-};
-
-export type PredictAppAddressErrorType = InvalidParameterErrorType | ReadContractErrorType | ErrorType;
-
-/**
- * The address of the app `owner` creates (or created) with `salt`, from the factory: known before the app exists.
- *
- * @example
- * const vault = await client.predictAppAddress({ salt: keccak256(toBytes("web")) });
- */
-export async function predictAppAddress(client: PodnetClient, params: PredictAppAddressParameters): Promise<Address> {
-  const owner = params.owner ?? requireWallet(client, "predictAppAddress").address;
-  return client.publicClient.readContract({
-    address: appFactory(client).address,
-    abi: appVaultFactoryAbi,
-    functionName: "predictApp",
-    args: [vaultAddress(owner), bytes32("salt", params.salt)],
-  });
 }

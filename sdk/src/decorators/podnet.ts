@@ -1,17 +1,10 @@
-import type { Address } from "viem";
 // The decorator that binds every publisher action to a client, like viem's `publicActions`. It imports every action,
 // so no action may import it (or a module that does): actions only know `PodnetClient` from ../client.ts.
 import { type AcceptBidParameters, type AcceptBidReturnType, acceptBid } from "../actions/accept-bid.js";
 import { type CancelOrderParameters, type CancelOrderReturnType, cancelOrder } from "../actions/cancel-order.js";
 import { type ClearAppSlotParameters, type ClearAppSlotReturnType, clearAppSlot } from "../actions/clear-app-slot.js";
 import { type CloseLeaseParameters, type CloseLeaseReturnType, closeLease } from "../actions/close-lease.js";
-import {
-  type CreateAppParameters,
-  type CreateAppReturnType,
-  createApp,
-  type PredictAppAddressParameters,
-  predictAppAddress,
-} from "../actions/create-app.js";
+import { type CreateAppParameters, type CreateAppReturnType, createApp } from "../actions/create-app.js";
 import { type CreateLeaseParameters, type CreateLeaseReturnType, createLease } from "../actions/create-lease.js";
 import { type CreateOrderParameters, type CreateOrderReturnType, createOrder } from "../actions/create-order.js";
 import { type DeployPodParameters, type DeployPodReturnType, deployPod } from "../actions/deploy-pod.js";
@@ -39,6 +32,11 @@ import { type GetPodUsageParameters, type GetPodUsageReturnType, getPodUsage } f
 import { type GetProviderParameters, type GetProviderReturnType, getProvider } from "../actions/get-provider.js";
 import { type GetQuoteParameters, type GetQuoteReturnType, getQuote } from "../actions/get-quote.js";
 import { type OpenDisputeParameters, type OpenDisputeReturnType, openDispute } from "../actions/open-dispute.js";
+import {
+  type PredictAppAddressParameters,
+  type PredictAppAddressReturnType,
+  predictAppAddress,
+} from "../actions/predict-app-address.js";
 import { type PrepareImageParameters, type PrepareImageReturnType, prepareImage } from "../actions/prepare-image.js";
 import {
   type PrepareSecretParameters,
@@ -103,7 +101,7 @@ export type PodnetActions = {
   setAppLimits: (params: SetAppLimitsParameters) => Promise<SetAppLimitsReturnType>;
   setAppSpec: (params: SetAppSpecParameters) => Promise<SetAppSpecReturnType>;
   withdrawFromApp: (params: WithdrawFromAppParameters) => Promise<WithdrawFromAppReturnType>;
-  predictAppAddress: (params: PredictAppAddressParameters) => Promise<Address>;
+  predictAppAddress: (params: PredictAppAddressParameters) => Promise<PredictAppAddressReturnType>;
 };
 
 /**
