@@ -16,6 +16,7 @@ import {
   fund,
   type LocalChain,
   mint,
+  publisherClient,
   repoRoot,
   startLocalChain,
   TOKEN,
@@ -26,6 +27,7 @@ import {
   appConfigHash,
   appVaultAbi,
   appVaultFactoryAbi,
+  ContractError,
   encodeAttribute,
   manifestHash,
   parseAppYaml,
@@ -153,6 +155,13 @@ describe("podnet app", () => {
     const text = readFileSync(join(work, "my-app", "app.yaml"), "utf8");
     expect(text).toContain("# How the autoscaler runs this app");
     expect(parseAppYaml(text).instances.target).toBe(2);
+    // Never overwritten: a second run refuses and leaves both files as they are.
+    const pod = readFileSync(join(work, "my-app", "pod.yaml"), "utf8");
+    const again = await podnet(["init", "my-app", "--app"]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/my-app\/app\.yaml: already exists; not overwriting it/);
+    expect(readFileSync(join(work, "my-app", "app.yaml"), "utf8")).toBe(text);
+    expect(readFileSync(join(work, "my-app", "pod.yaml"), "utf8")).toBe(pod);
   });
 
   it("create refuses an app.yaml whose limits a vault cannot hold, naming the field, sending nothing", async () => {
@@ -263,6 +272,24 @@ describe("podnet app", () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^app +0x/);
     expect(human.stdout).toContain("SLOT  LEASE");
+  });
+
+  it("decodes the vault's reverts for a controller: a stale compare-and-swap, an owner-only call", async () => {
+    const asController = publisherClient(chain, controller, { blobCacheDir: join(work, "blobs") });
+    const balance = await tokenBalance(chain, vault);
+    const stale = await asController.clearAppSlot({ vault, slot: 0, leaseId: leaseId + 1n }).catch((e) => e);
+    expect(stale).toBeInstanceOf(ContractError);
+    expect(stale).toMatchObject({ errorName: "VaultSlotMismatch", args: [0n, leaseId + 1n, leaseId] });
+    expect(stale.message).toBe(
+      `clearSlot: reverted with VaultSlotMismatch(0, ${leaseId + 1n}, ${leaseId}): slot 0 holds lease ${leaseId}, not ${leaseId + 1n}: someone changed it first`,
+    );
+    const notOwner = await asController.withdrawFromApp({ vault, amount: 1n }).catch((e) => e);
+    expect(notOwner).toMatchObject({ errorName: "VaultNotOwner", args: [controller.address] });
+    expect(notOwner.message).toMatch(/: 0x[0-9a-fA-F]{40} is not the app's owner$/);
+    expect(await tokenBalance(chain, vault)).toBe(balance);
+    expect(await read().readContract({ address: vault, abi: appVaultAbi, functionName: "leaseOf", args: [0n] })).toBe(
+      leaseId,
+    );
   });
 
   it("scale writes the target to app.yaml, records its hash and raises maxInstances", async () => {
