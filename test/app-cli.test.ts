@@ -49,6 +49,7 @@ const FUNDED = 200_000_000n;
 const DEPOSIT = 86_400_000n; // the template's funding.depositPerLease
 const PRICE = 500n; // the provider's quote, under the template's price.maxPerInstance (1000)
 const WITHDRAWN = 1_000_000n;
+const ORDER_DEPOSIT = 10_000_000n;
 
 let chain: LocalChain;
 let work: string;
@@ -328,7 +329,25 @@ describe("podnet app", () => {
     expect(await tokenBalance(chain, owner.account.address)).toBe(before + WITHDRAWN);
   });
 
-  it("destroy closes the lease, zeroes the limits and withdraws everything; again, it does nothing", async () => {
+  it("destroy closes the lease, cancels the open order, zeroes the limits and withdraws everything; again, it does nothing", async () => {
+    // A controller's open order on the reverse market: its deposit sits in the market until destroy cancels it.
+    const { client } = clients(chain);
+    const block = await client.getBlock();
+    const ordered = await walletClient(chain, controller).writeContract({
+      address: vault,
+      abi: appVaultAbi,
+      functionName: "createOrder",
+      args: [
+        { cpuMillis: 250, memoryMiB: 128, storageMiB: 0 },
+        PRICE,
+        ORDER_DEPOSIT,
+        Number(block.timestamp) + 120,
+        { minStake: 0n, attributes: [] },
+      ],
+    });
+    const orderReceipt = await client.waitForTransactionReceipt({ hash: ordered });
+    const [order] = parseEventLogs({ abi: podnetMarketAbi, eventName: "OrderCreated", logs: orderReceipt.logs });
+    const orderId = order?.args.orderId as bigint;
     const before = await tokenBalance(chain, owner.account.address);
     const inVault = await tokenBalance(chain, vault);
     const done = await podnetJson(["app", "destroy", vault]);
@@ -344,12 +363,13 @@ describe("podnet app", () => {
     expect(done).toMatchObject({
       limitsZeroed: true,
       clearedSlots: [{ slot: 0, leaseId: leaseId.toString(), closed: true, refund: refund.toString() }],
-      cancelledOrders: [],
-      withdrawn: (inVault + refund).toString(),
+      cancelledOrders: [{ orderId: orderId.toString(), refund: ORDER_DEPOSIT.toString() }],
+      withdrawn: (inVault + refund + ORDER_DEPOSIT).toString(),
       to: owner.account.address,
     });
     expect(await tokenBalance(chain, vault)).toBe(0n);
-    expect(await tokenBalance(chain, owner.account.address)).toBe(before + inVault + refund);
+    expect(await tokenBalance(chain, owner.account.address)).toBe(before + inVault + refund + ORDER_DEPOSIT);
+    expect(await read().readContract({ address: vault, abi: appVaultAbi, functionName: "openOrders" })).toBe(0n);
     expect(await readVault("limits")).toEqual({ maxPricePerSecond: 0n, maxDepositPerLease: 0n, maxInstances: 0 });
 
     const nonce = await ownerNonce();
