@@ -36,7 +36,7 @@ step "contracts build (forge build)" forge build
 step "contract size limits" tsx script/toolchain/check-sizes.ts
 step "solidity lint (forge lint)" no_lint_findings
 step "generated ABIs up to date" tsx script/codegen/gen-abis.ts --check
-step "pod manifest JSON Schema up to date" tsx script/codegen/gen-schema.ts --check
+step "JSON Schemas of pod.yaml and app.yaml up to date" tsx script/codegen/gen-schema.ts --check
 step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFILE=$contracts_profile forge test
 step "gas snapshots unchanged (forge test, profile gas)" env FOUNDRY_PROFILE=gas FORGE_SNAPSHOT_CHECK=true forge test
 step "type-check (tsc --noEmit)" npm run --silent typecheck

@@ -35,6 +35,12 @@ const examples: [PodnetError, string, string][] = [
     "MANIFEST",
     "pod.yaml:1:10 version: bad",
   ],
+  [new sdk.AppConfigError([{ path: "instances.min", message: "bad" }]), "APP_CONFIG", "instances.min: bad"],
+  [
+    new sdk.AppYamlError("app.yaml", [{ path: "instances.min", message: "bad", line: 3, column: 3 }]),
+    "APP_CONFIG",
+    "app.yaml:3:3 instances.min: bad",
+  ],
   [new sdk.DecryptionError("blob: bad magic"), "DECRYPTION", "blob: bad magic"],
   [new sdk.RequestAuthError("x-podnet-nonce: missing"), "REQUEST_AUTH", "x-podnet-nonce: missing"],
   [

@@ -15,11 +15,23 @@ export {
   cancelOrder,
 } from "./actions/cancel-order.js";
 export {
+  type ClearAppSlotErrorType,
+  type ClearAppSlotParameters,
+  type ClearAppSlotReturnType,
+  clearAppSlot,
+} from "./actions/clear-app-slot.js";
+export {
   type CloseLeaseErrorType,
   type CloseLeaseParameters,
   type CloseLeaseReturnType,
   closeLease,
 } from "./actions/close-lease.js";
+export {
+  type CreateAppErrorType,
+  type CreateAppParameters,
+  type CreateAppReturnType,
+  createApp,
+} from "./actions/create-app.js";
 export {
   type CreateLeaseErrorType,
   type CreateLeaseParameters,
@@ -41,6 +53,12 @@ export {
   deployPod,
 } from "./actions/deploy-pod.js";
 export {
+  type DestroyAppErrorType,
+  type DestroyAppParameters,
+  type DestroyAppReturnType,
+  destroyApp,
+} from "./actions/destroy-app.js";
+export {
   costOf,
   type EstimateCostErrorType,
   type EstimateCostParameters,
@@ -60,6 +78,19 @@ export {
   type FoundProvider,
   findProviders,
 } from "./actions/find-providers.js";
+export {
+  type FundAppErrorType,
+  type FundAppParameters,
+  type FundAppReturnType,
+  fundApp,
+} from "./actions/fund-app.js";
+export {
+  type AppSlot,
+  type GetAppErrorType,
+  type GetAppParameters,
+  type GetAppReturnType,
+  getApp,
+} from "./actions/get-app.js";
 export {
   type GetBalanceErrorType,
   type GetBalanceParameters,
@@ -129,6 +160,12 @@ export {
   openDispute,
 } from "./actions/open-dispute.js";
 export {
+  type PredictAppAddressErrorType,
+  type PredictAppAddressParameters,
+  type PredictAppAddressReturnType,
+  predictAppAddress,
+} from "./actions/predict-app-address.js";
+export {
   type PrepareImageErrorType,
   type PrepareImageParameters,
   type PrepareImageReturnType,
@@ -146,6 +183,30 @@ export {
   type ReportDarkReturnType,
   reportDark,
 } from "./actions/report-dark.js";
+export {
+  type SetAppConfigErrorType,
+  type SetAppConfigParameters,
+  type SetAppConfigReturnType,
+  setAppConfig,
+} from "./actions/set-app-config.js";
+export {
+  type SetAppControllerErrorType,
+  type SetAppControllerParameters,
+  type SetAppControllerReturnType,
+  setAppController,
+} from "./actions/set-app-controller.js";
+export {
+  type SetAppLimitsErrorType,
+  type SetAppLimitsParameters,
+  type SetAppLimitsReturnType,
+  setAppLimits,
+} from "./actions/set-app-limits.js";
+export {
+  type SetAppSpecErrorType,
+  type SetAppSpecParameters,
+  type SetAppSpecReturnType,
+  setAppSpec,
+} from "./actions/set-app-spec.js";
 export { type TopUpErrorType, type TopUpParameters, type TopUpReturnType, topUp } from "./actions/top-up.js";
 export {
   type UpdatePodErrorType,
@@ -165,6 +226,20 @@ export {
   type WaitForPodReturnType,
   waitForPod,
 } from "./actions/wait-for-pod.js";
+export {
+  type WithdrawFromAppErrorType,
+  type WithdrawFromAppParameters,
+  type WithdrawFromAppReturnType,
+  withdrawFromApp,
+} from "./actions/withdraw-from-app.js";
+export {
+  AppYamlError,
+  type AppYamlErrorType,
+  appYamlTemplate,
+  MAX_APP_YAML_BYTES,
+  parseAppYaml,
+  setAppYamlTarget,
+} from "./app-yaml.js";
 export {
   BLOB_CACHE_KEY_MESSAGE,
   BlobCache,
@@ -241,7 +316,9 @@ export {
   type PodSpecErrorType,
   type PodSpecIssue,
   parsePodSpec,
+  parseYamlFile,
   podSpecTemplate,
+  type YamlFileRules,
 } from "./pod-spec.js";
 // The protocol layer (ABIs, pricing, EIP-712 quotes, manifest schema and hash, request signing, encryption, content
 // ids): also importable alone as "@podnet/sdk/protocol".

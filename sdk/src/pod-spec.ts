@@ -64,6 +64,37 @@ const PLAIN_DECIMAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
  * const specHash = manifestHash(manifest);
  */
 export function parsePodSpec(text: string, fileName = "pod.yaml"): PodManifest {
+  return parseYamlFile(text, {
+    root: "manifest",
+    maxBytes: MAX_POD_SPEC_BYTES,
+    validate: parseManifest,
+    issuesOf: (error) => (error instanceof ManifestError ? error.issues : undefined),
+    fail: (issues) => {
+      throw new PodSpecError(fileName, issues);
+    },
+  });
+}
+
+/** How {@link parseYamlFile} reads one kind of file (pod.yaml, app.yaml). */
+export interface YamlFileRules<T> {
+  /** How issues about the whole file name it: `manifest`, `config`. */
+  root: string;
+  /** Largest file read, in bytes. */
+  maxBytes: number;
+  /** Validates the plain value the YAML holds. */
+  validate: (input: unknown) => T;
+  /** The issues of a validation error (paths as `formatPath` writes them), or undefined for any other error. */
+  issuesOf: (error: unknown) => ManifestIssue[] | undefined;
+  /** Throws the file's error for `issues` (sorted by line and column). */
+  fail: (issues: PodSpecIssue[]) => never;
+}
+
+/**
+ * Reads a YAML 1.2 file under pod.yaml's rules (size cap, no custom tags, string keys, plain decimal integers, at most
+ * 100 aliases resolved, so a "billion laughs" file is refused) and validates it, every issue with a line and column.
+ */
+export function parseYamlFile<T>(text: string, rules: YamlFileRules<T>): T {
+  const { root } = rules;
   const lineCounter = new LineCounter();
   const at = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
@@ -71,12 +102,12 @@ export function parsePodSpec(text: string, fileName = "pod.yaml"): PodManifest {
   };
   const fail = (issues: PodSpecIssue[]): never => {
     issues.sort((a, b) => a.line - b.line || a.column - b.column);
-    throw new PodSpecError(fileName, issues);
+    return rules.fail(issues);
   };
 
   const size = new TextEncoder().encode(text).length;
-  if (size > MAX_POD_SPEC_BYTES) {
-    fail([{ path: "manifest", message: `is ${size} bytes, the limit is ${MAX_POD_SPEC_BYTES}`, line: 1, column: 1 }]);
+  if (size > rules.maxBytes) {
+    fail([{ path: root, message: `is ${size} bytes, the limit is ${rules.maxBytes}`, line: 1, column: 1 }]);
   }
 
   const doc = parseDocument(text, {
@@ -92,29 +123,30 @@ export function parsePodSpec(text: string, fileName = "pod.yaml"): PodManifest {
     const byLine = new Map<number, PodSpecIssue>();
     for (const e of doc.errors) {
       const where = at(e.pos[0]);
-      if (!byLine.has(where.line)) byLine.set(where.line, { path: "manifest", message: e.message, ...where });
+      if (!byLine.has(where.line)) byLine.set(where.line, { path: root, message: e.message, ...where });
     }
     fail([...byLine.values()]);
   }
   const version = doc.directives?.yaml.version;
   if (doc.directives?.yaml.explicit && version !== "1.2") {
-    fail([{ path: "manifest", message: `YAML ${version} is not supported: remove the %YAML directive`, ...at(0) }]);
+    fail([{ path: root, message: `YAML ${version} is not supported: remove the %YAML directive`, ...at(0) }]);
   }
 
-  const issues = lint(doc);
+  const issues = lint(doc, root);
   if (issues.length > 0) fail(issues.map((i) => ({ path: i.path, message: i.message, ...at(i.offset) })));
 
   let input: unknown;
   try {
     input = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    fail([{ path: "manifest", message: (error as Error).message, ...at(0) }]);
+    fail([{ path: root, message: (error as Error).message, ...at(0) }]);
   }
   try {
-    return parseManifest(input);
+    return rules.validate(input);
   } catch (error) {
-    if (!(error instanceof ManifestError)) throw error;
-    return fail(error.issues.map((i) => ({ ...i, ...at(locate(doc, i)) })));
+    const found = rules.issuesOf(error);
+    if (!found) throw error;
+    return fail(found.map((i) => ({ ...i, ...at(locate(doc, i, root)) })));
   }
 }
 
@@ -124,15 +156,16 @@ interface LintIssue {
   offset: number;
 }
 
-const tagMessage = (tag: string) => `tag ${tag} is not allowed: a pod.yaml holds plain YAML values only`;
+const tagMessage = (tag: string) => `tag ${tag} is not allowed: the file holds plain YAML values only`;
 
 /** What YAML would accept but a pod.yaml does not: custom tags, non-string keys, integers in other notations. */
-function lint(doc: Document.Parsed): LintIssue[] {
+function lint(doc: Document.Parsed, root: string): LintIssue[] {
   const issues: LintIssue[] = [];
   // `offset` is where the issue is reported: the key of a map entry, like schema issues.
   const walk = (node: Node | null | undefined, path: (string | number)[], offset: number) => {
     if (!node) return;
-    const issue = (message: string, where = offset) => issues.push({ path: formatPath(path), message, offset: where });
+    const issue = (message: string, where = offset) =>
+      issues.push({ path: formatPath(path, root), message, offset: where });
     if (isAlias(node)) {
       // The anchored node is walked where it is defined.
       if (!node.resolve(doc)) issue(`alias *${node.source} has no anchor before it`);
@@ -178,11 +211,11 @@ function lint(doc: Document.Parsed): LintIssue[] {
  * The source offset of an issue: the key of the field its path names (the item, for a list element), or the nearest
  * parent the file has when the field is missing. An unknown key is located at the key itself.
  */
-function locate(doc: Document.Parsed, issue: ManifestIssue): number {
-  const root = doc.contents as ParsedNode | null;
-  let node: Node | null | undefined = root;
-  let offset = root?.range[0] ?? 0;
-  let rest = issue.path === "manifest" ? "" : issue.path;
+function locate(doc: Document.Parsed, issue: ManifestIssue, root: string): number {
+  const top = doc.contents as ParsedNode | null;
+  let node: Node | null | undefined = top;
+  let offset = top?.range[0] ?? 0;
+  let rest = issue.path === root ? "" : issue.path;
   let first = true;
   while (node) {
     if (isAlias(node)) {

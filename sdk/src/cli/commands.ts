@@ -86,6 +86,48 @@ export const commands: CommandInfo[] = [
     load: () => import("./commands/balance.js"),
   },
   {
+    name: "app create",
+    args: "[--dir d] [--controller addr]",
+    summary: "create an autoscaled app's vault from pod.yaml and app.yaml",
+    load: () => import("./commands/app.js").then((m) => m.appCreate),
+  },
+  {
+    name: "app fund",
+    args: "<vault> <amount>",
+    summary: "add tokens to an app's balance",
+    load: () => import("./commands/app.js").then((m) => m.appFund),
+  },
+  {
+    name: "app status",
+    args: "<vault> [--dir d]",
+    summary: "an app's balance, limits, controllers and instance slots",
+    load: () => import("./commands/app.js").then((m) => m.appStatus),
+  },
+  {
+    name: "app scale",
+    args: "<vault> <n> [--dir d]",
+    summary: "set the app's instance target (app.yaml and chain)",
+    load: () => import("./commands/app.js").then((m) => m.appScale),
+  },
+  {
+    name: "app update",
+    args: "<vault> [--dir d]",
+    summary: "record a changed pod.yaml or app.yaml on chain",
+    load: () => import("./commands/app.js").then((m) => m.appUpdate),
+  },
+  {
+    name: "app withdraw",
+    args: "<vault> <amount|all>",
+    summary: "take tokens out of an app's balance",
+    load: () => import("./commands/app.js").then((m) => m.appWithdraw),
+  },
+  {
+    name: "app destroy",
+    args: "<vault>",
+    summary: "close an app's leases and orders, withdraw its whole balance",
+    load: () => import("./commands/app.js").then((m) => m.appDestroy),
+  },
+  {
     name: "key new",
     args: "",
     summary: "create a key in an encrypted keystore",

@@ -2,10 +2,13 @@
 // so no action may import it (or a module that does): actions only know `PodnetClient` from ../client.ts.
 import { type AcceptBidParameters, type AcceptBidReturnType, acceptBid } from "../actions/accept-bid.js";
 import { type CancelOrderParameters, type CancelOrderReturnType, cancelOrder } from "../actions/cancel-order.js";
+import { type ClearAppSlotParameters, type ClearAppSlotReturnType, clearAppSlot } from "../actions/clear-app-slot.js";
 import { type CloseLeaseParameters, type CloseLeaseReturnType, closeLease } from "../actions/close-lease.js";
+import { type CreateAppParameters, type CreateAppReturnType, createApp } from "../actions/create-app.js";
 import { type CreateLeaseParameters, type CreateLeaseReturnType, createLease } from "../actions/create-lease.js";
 import { type CreateOrderParameters, type CreateOrderReturnType, createOrder } from "../actions/create-order.js";
 import { type DeployPodParameters, type DeployPodReturnType, deployPod } from "../actions/deploy-pod.js";
+import { type DestroyAppParameters, type DestroyAppReturnType, destroyApp } from "../actions/destroy-app.js";
 import { type EstimateCostParameters, type EstimateCostReturnType, estimateCost } from "../actions/estimate-cost.js";
 import {
   type FinalizeOrderParameters,
@@ -17,6 +20,8 @@ import {
   type FindProvidersReturnType,
   findProviders,
 } from "../actions/find-providers.js";
+import { type FundAppParameters, type FundAppReturnType, fundApp } from "../actions/fund-app.js";
+import { type GetAppParameters, type GetAppReturnType, getApp } from "../actions/get-app.js";
 import { type GetBalanceParameters, type GetBalanceReturnType, getBalance } from "../actions/get-balance.js";
 import { type GetBidsParameters, type GetBidsReturnType, getBids } from "../actions/get-bids.js";
 import { type GetLeaseParameters, type GetLeaseReturnType, getLease } from "../actions/get-lease.js";
@@ -27,6 +32,11 @@ import { type GetPodUsageParameters, type GetPodUsageReturnType, getPodUsage } f
 import { type GetProviderParameters, type GetProviderReturnType, getProvider } from "../actions/get-provider.js";
 import { type GetQuoteParameters, type GetQuoteReturnType, getQuote } from "../actions/get-quote.js";
 import { type OpenDisputeParameters, type OpenDisputeReturnType, openDispute } from "../actions/open-dispute.js";
+import {
+  type PredictAppAddressParameters,
+  type PredictAppAddressReturnType,
+  predictAppAddress,
+} from "../actions/predict-app-address.js";
 import { type PrepareImageParameters, type PrepareImageReturnType, prepareImage } from "../actions/prepare-image.js";
 import {
   type PrepareSecretParameters,
@@ -34,10 +44,23 @@ import {
   prepareSecret,
 } from "../actions/prepare-secret.js";
 import { type ReportDarkParameters, type ReportDarkReturnType, reportDark } from "../actions/report-dark.js";
+import { type SetAppConfigParameters, type SetAppConfigReturnType, setAppConfig } from "../actions/set-app-config.js";
+import {
+  type SetAppControllerParameters,
+  type SetAppControllerReturnType,
+  setAppController,
+} from "../actions/set-app-controller.js";
+import { type SetAppLimitsParameters, type SetAppLimitsReturnType, setAppLimits } from "../actions/set-app-limits.js";
+import { type SetAppSpecParameters, type SetAppSpecReturnType, setAppSpec } from "../actions/set-app-spec.js";
 import { type TopUpParameters, type TopUpReturnType, topUp } from "../actions/top-up.js";
 import { type UpdatePodParameters, type UpdatePodReturnType, updatePod } from "../actions/update-pod.js";
 import { type WaitForLeaseParameters, type WaitForLeaseReturnType, waitForLease } from "../actions/wait-for-lease.js";
 import { type WaitForPodParameters, type WaitForPodReturnType, waitForPod } from "../actions/wait-for-pod.js";
+import {
+  type WithdrawFromAppParameters,
+  type WithdrawFromAppReturnType,
+  withdrawFromApp,
+} from "../actions/withdraw-from-app.js";
 import type { PodnetClient } from "../client.js";
 
 /** Every action, bound to a client (`client.getQuote(params)` is `getQuote(client, params)`). */
@@ -68,6 +91,17 @@ export type PodnetActions = {
   getBalance: (params?: GetBalanceParameters) => Promise<GetBalanceReturnType>;
   openDispute: (params: OpenDisputeParameters) => Promise<OpenDisputeReturnType>;
   reportDark: (params: ReportDarkParameters) => Promise<ReportDarkReturnType>;
+  clearAppSlot: (params: ClearAppSlotParameters) => Promise<ClearAppSlotReturnType>;
+  createApp: (params: CreateAppParameters) => Promise<CreateAppReturnType>;
+  destroyApp: (params: DestroyAppParameters) => Promise<DestroyAppReturnType>;
+  fundApp: (params: FundAppParameters) => Promise<FundAppReturnType>;
+  getApp: (params: GetAppParameters) => Promise<GetAppReturnType>;
+  setAppConfig: (params: SetAppConfigParameters) => Promise<SetAppConfigReturnType>;
+  setAppController: (params: SetAppControllerParameters) => Promise<SetAppControllerReturnType>;
+  setAppLimits: (params: SetAppLimitsParameters) => Promise<SetAppLimitsReturnType>;
+  setAppSpec: (params: SetAppSpecParameters) => Promise<SetAppSpecReturnType>;
+  withdrawFromApp: (params: WithdrawFromAppParameters) => Promise<WithdrawFromAppReturnType>;
+  predictAppAddress: (params: PredictAppAddressParameters) => Promise<PredictAppAddressReturnType>;
 };
 
 /**
@@ -108,5 +142,16 @@ export function podnetActions(client: PodnetClient): PodnetActions {
     getBalance: (params) => getBalance(client, params),
     openDispute: (params) => openDispute(client, params),
     reportDark: (params) => reportDark(client, params),
+    clearAppSlot: (params) => clearAppSlot(client, params),
+    createApp: (params) => createApp(client, params),
+    destroyApp: (params) => destroyApp(client, params),
+    fundApp: (params) => fundApp(client, params),
+    getApp: (params) => getApp(client, params),
+    setAppConfig: (params) => setAppConfig(client, params),
+    setAppController: (params) => setAppController(client, params),
+    setAppLimits: (params) => setAppLimits(client, params),
+    setAppSpec: (params) => setAppSpec(client, params),
+    withdrawFromApp: (params) => withdrawFromApp(client, params),
+    predictAppAddress: (params) => predictAppAddress(client, params),
   };
 }

@@ -9,6 +9,7 @@
 export type PodnetErrorCode =
   // The protocol layer.
   | "MANIFEST"
+  | "APP_CONFIG"
   | "DECRYPTION"
   | "REQUEST_AUTH"
   // The SDK.

@@ -11,6 +11,24 @@ export {
 export { isLocalHostName, isPublicAddress, parseIPv4 } from "./addresses.js";
 export { type ApiErrorBody, apiErrorBody, apiErrorBodySchema, parseApiErrorBody } from "./api-error.js";
 export { type ApiRoute, apiRoute, type HttpMethod, type PathArgs } from "./api-route.js";
+export {
+  type AppConfig,
+  AppConfigError,
+  type AppConfigErrorType,
+  type AppConfigInput,
+  type AppHealthCheck,
+  type AppLimits,
+  appConfigHash,
+  appConfigJson,
+  appConfigJsonSchema,
+  appConfigLimits,
+  canonicalAppConfig,
+  MAX_APP_AMOUNT,
+  MAX_APP_CONFIG_BYTES,
+  MAX_APP_INSTANCES,
+  parseAppConfig,
+  parseDurationText,
+} from "./app-config.js";
 export { decodeAttribute, encodeAttribute } from "./attributes.js";
 export { canonicalJson } from "./canonical-json.js";
 export { ContentHasher, contentId, isContentId, parseContentId, verifyContentId } from "./content-id.js";

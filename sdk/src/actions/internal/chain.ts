@@ -197,7 +197,7 @@ export function tokenPermitDomain(client: PodnetClient, owner: Address): Promise
 }
 
 /**
- * Makes sure the market can pull `amount` from the wallet in the call that follows: nothing when the allowance covers
+ * Makes sure the market (or `spender`) can pull `amount` from the wallet in the call that follows: nothing when the allowance covers
  * it; else, with `permit` (default) and a token that takes EIP-2612 permits, a permit for exactly `amount` signed by
  * the wallet (valid {@link PERMIT_VALIDITY_SECONDS} from the next block's time) for the `*WithPermit` function; else an exact
  * approval (`approve` false: {@link InsufficientAllowanceError} instead of either).
@@ -206,11 +206,21 @@ export async function fundMarketCall(
   client: PodnetClient,
   action: string,
   amount: bigint,
-  { approve = true, permit = true }: { approve?: boolean; permit?: boolean } = {},
+  {
+    approve = true,
+    permit = true,
+    spender: target,
+  }: {
+    approve?: boolean;
+    permit?: boolean;
+    /** Who pulls the tokens (default the market; an app vault for `fundApp`). */
+    spender?: Address;
+  } = {},
 ): Promise<Funding> {
   if (amount <= 0n) throw new InvalidParameterError("amount", `must be positive, got ${amount}`);
   const { walletClient, account, address } = requireWallet(client, action);
-  const { token, market } = addresses(client);
+  const { token } = addresses(client);
+  const market = target ?? addresses(client).market;
   const [balance, allowance] = await Promise.all([
     client.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [address] }),
     client.publicClient.readContract({
