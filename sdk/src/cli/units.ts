@@ -4,36 +4,24 @@
  * arithmetic).
  */
 import { formatUnits } from "viem";
+import { parseDurationText } from "../protocol/index.js";
 import { UsageError } from "./args.js";
 
 const UNIT_SECONDS = { d: 86_400n, h: 3_600n, m: 60n, s: 1n } as const;
-const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 
 /**
- * `1h`, `30m`, `3600s`, `1h30m`, `2d`, or a bare number of seconds (`3600`) → seconds. Zero is refused.
+ * `1h`, `30m`, `3600s`, `1h30m`, `2d`, or a bare number of seconds (`3600`) → seconds (the protocol's duration
+ * grammar, the one app.yaml uses). Zero is refused.
  *
  * @param what names the flag in errors (`--duration`).
  */
 export function parseDuration(text: string, what: string): bigint {
-  const trimmed = text.trim();
-  let seconds: bigint | undefined;
-  if (/^\d+$/.test(trimmed)) seconds = BigInt(trimmed);
-  else {
-    const match = trimmed === "" ? null : DURATION.exec(trimmed);
-    if (match) {
-      const [, d, h, m, s] = match;
-      seconds =
-        BigInt(d ?? 0) * UNIT_SECONDS.d +
-        BigInt(h ?? 0) * UNIT_SECONDS.h +
-        BigInt(m ?? 0) * UNIT_SECONDS.m +
-        BigInt(s ?? 0) * UNIT_SECONDS.s;
-    }
-  }
+  const seconds = parseDurationText(text);
   if (seconds === undefined) {
     throw new UsageError(`${what}: "${text}" is not a duration (e.g. 90s, 30m, 1h, 1h30m, 2d, or seconds)`);
   }
-  if (seconds <= 0n) throw new UsageError(`${what}: must be longer than 0 seconds`);
-  return seconds;
+  if (seconds <= 0) throw new UsageError(`${what}: must be longer than 0 seconds`);
+  return BigInt(seconds);
 }
 
 /** A whole number of token base units (`1000000`, `1_000_000`); decimals and exponents are refused. */
