@@ -1,10 +1,11 @@
 import {
   type Address,
   concat,
+  encodeAbiParameters,
   getAddress,
   type Hex,
-  hashDomain,
   keccak256,
+  parseAbiParameters,
   parseSignature,
   recoverAddress,
   recoverTypedDataAddress,
@@ -23,11 +24,9 @@ import {
   REQUEST_MAX_SKEW_SECONDS,
   RequestAuthError,
   readRequestHeaders,
-  requestDomain,
   requestHeaders,
   requestStructHash,
   requestTypedData,
-  requestTypes,
   type SignedRequestFields,
   signRequest,
   type VerifyRequestOptions,
@@ -344,17 +343,14 @@ describe("erc1271RequestCheck (a contract publisher: AppVault.isValidSignature)"
     const typedData = requestTypedData(chainId, request, headers.timestamp, headers.nonce);
     const structHash = requestStructHash(typedData);
     // What the vault rebuilds: keccak256("\x19\x01" ‖ requestDomainSeparator ‖ structHash).
-    const domainSeparator = hashDomain({
-      domain: requestDomain(chainId),
-      types: {
-        EIP712Domain: [
-          { name: "name", type: "string" },
-          { name: "version", type: "string" },
-          { name: "chainId", type: "uint256" },
-        ],
-        ...requestTypes,
-      },
-    });
+    const domainSeparator = keccak256(
+      encodeAbiParameters(parseAbiParameters("bytes32, bytes32, bytes32, uint256"), [
+        keccak256(stringToBytes("EIP712Domain(string name,string version,uint256 chainId)")),
+        keccak256(stringToBytes("Podnet Provider API")),
+        keccak256(stringToBytes("1")),
+        BigInt(chainId),
+      ]),
+    );
     expect(check.hash).toBe(keccak256(concat(["0x1901", domainSeparator, structHash])));
     expect(size(check.signature)).toBe(97);
     expect(slice(check.signature, 65)).toBe(structHash);
