@@ -153,6 +153,14 @@ describe("a lease published by an AppVault", () => {
     });
     expect((await refusal(sent)).status).toBe(403);
     expect((await fetch(`${worker.apiUrl}${providerApiPaths.blob(image.cid)}`, { method: "HEAD" })).status).toBe(404);
+    // The vault's refusal of this key is remembered: its next manifest is refused before its body is read (a body
+    // past the route's limit gets 403, not 413).
+    const big = JSON.stringify({ manifest: "x".repeat(1024 * 1024), keys: {} });
+    const oversized = await hostile.signedFetch(worker.apiUrl, provider, providerApiPaths.manifest(leaseId), {
+      method: "PUT",
+      body: big,
+    });
+    expect((await refusal(oversized)).status).toBe(403);
   });
 
   it("refuses a controller of another app", async () => {

@@ -113,15 +113,19 @@ export class PublisherAuth {
 
   /**
    * Refuses from the worker's own records, with no recovery and no `eth_call`: a lease of this provider whose publisher
-   * is not the stated signer and has no code (403; the code answer is cached per publisher), or a lease id the
-   * follower has seen created for another provider (404).
+   * is not the stated signer and has no code (403; the code answer is cached per publisher) or is a contract that
+   * refused that signer moments ago (403, the cached verdict), or a lease id the follower has seen created for another
+   * provider (404).
    */
   private async refuseKnownStrangers(leaseId: bigint, stated: Address) {
     const record = this.ctx.state.data.leases[leaseId.toString()];
     if (record) {
-      if (!isAddressEqual(record.publisher, stated) && !(await this.contracts.isContract(record.publisher))) {
+      if (isAddressEqual(record.publisher, stated)) return;
+      if (!(await this.contracts.isContract(record.publisher))) {
         throw new HttpError(403, `lease ${leaseId}: ${stated} is not its publisher`);
       }
+      const refusal = this.contracts.knownRefusal(record.publisher, stated);
+      if (refusal) throw notVouched(leaseId, stated, record.publisher, refusal.reason);
       return;
     }
     const newest = this.ctx.state.data.lastLeaseId;
@@ -150,9 +154,7 @@ export class PublisherAuth {
     const verdict = await this.contracts.vouches(publisher, signer, () =>
       unauthorized(() => erc1271RequestCheck(chainId, request, stated)),
     );
-    if (!verdict.vouched) {
-      throw new HttpError(403, `lease ${leaseId}: ${signer} is not its publisher ${publisher}: ${verdict.reason}`);
-    }
+    if (!verdict.vouched) throw notVouched(leaseId, signer, publisher, verdict.reason);
   }
 
   /** The lease from the cache while the worker's record of it is unchanged, else from the chain. */
@@ -178,6 +180,10 @@ export class PublisherAuth {
     }
     if (!fresh) throw new HttpError(401, `${requestHeaders.nonce}: already used (replayed request)`);
   }
+}
+
+function notVouched(leaseId: bigint, signer: Address, publisher: Address, reason: string) {
+  return new HttpError(403, `lease ${leaseId}: ${signer} is not its publisher ${publisher}: ${reason}`);
 }
 
 /** Runs a request-signing check, turning its refusal into a 401 naming the header and the reason. */

@@ -154,9 +154,13 @@ describe("ContractPublishers", () => {
     expect(calls.isValidSignature).toBe(1);
     expect((await p.vouches(vault, controller.address, () => check, t0 + 10_000)).vouched).toBe(false);
     expect(calls.isValidSignature).toBe(2);
-    // Refusals are remembered as long: a refused key asking again costs no call.
+    // Refusals are remembered as long: a refused key asking again costs no call, and the auth can refuse a request
+    // naming it before reading its body.
     expect((await p.vouches(vault, controller.address, () => check, t0 + 10_001)).vouched).toBe(false);
     expect(calls.isValidSignature).toBe(2);
+    expect(p.knownRefusal(vault, controller.address, t0 + 10_001)?.reason).toMatch(/not an owner or controller/);
+    expect(p.knownRefusal(vault, controller.address, t0 + 20_000)).toBeUndefined();
+    expect(p.knownRefusal(vault, owner.address, t0)).toBeUndefined();
     const restore = await vaultAsOwner.write.setController([controller.address, true]);
     await clients(chain).client.waitForTransactionReceipt({ hash: restore });
   });

@@ -44,8 +44,10 @@ export const CONTRACT_PUBLISHER_DEFAULTS = {
   maxInFlight: 16,
 } as const satisfies Required<ContractPublisherOptions>;
 
-/** Why a contract publisher did not vouch for a signer; shown to the caller. */
-export type ContractVerdict = { vouched: true } | { vouched: false; reason: string };
+/** A refusal says why (shown to the caller). */
+export type ContractRefusal = { vouched: false; reason: string };
+/** Whether a contract publisher vouches for a signer. */
+export type ContractVerdict = { vouched: true } | ContractRefusal;
 
 /**
  * Leases whose publisher is a contract (an app's AppVault): the keys it acts through (the app's owner and
@@ -83,13 +85,22 @@ export class ContractPublishers {
   }
 
   /**
+   * The refusal remembered for (publisher, signer), if any: lets the auth refuse a request that names a refused signer
+   * before it reads the body or recovers the signature (whoever sends it, that signer is not let in).
+   */
+  knownRefusal(publisher: Address, signer: Address, nowMs = Date.now()): ContractRefusal | undefined {
+    const verdict = this.verdicts.settled(verdictKey(publisher, signer), nowMs);
+    return verdict?.vouched === false ? verdict : undefined;
+  }
+
+  /**
    * Whether contract `publisher` vouches for `signer` (whose signature the caller has already recovered): the
    * cached verdict for the pair when it is fresh, else `isValidSignature` with `check()`.
    *
    * @throws {HttpError} 503 when too many ERC-1271 calls are in flight; the RPC's own errors (not a revert) as they come.
    */
   vouches(publisher: Address, signer: Address, check: () => Erc1271RequestCheck, nowMs = Date.now()) {
-    const key = `${publisher.toLowerCase()}:${signer.toLowerCase()}`;
+    const key = verdictKey(publisher, signer);
     const cached = this.verdicts.get(key, nowMs);
     if (cached) return cached;
     if (this.inFlight >= this.options.maxInFlight) {
@@ -127,12 +138,22 @@ export class ContractPublishers {
   }
 }
 
+function verdictKey(publisher: Address, signer: Address) {
+  return `${publisher.toLowerCase()}:${signer.toLowerCase()}`;
+}
+
 /**
  * Promises by key until their deadline, least recently used out first past `maxEntries`. A promise that rejects is
  * dropped at once, so an RPC failure is asked again next time rather than remembered.
  */
 class ExpiringCache<T> {
-  private readonly entries = new Map<string, { value: Promise<T>; until: number }>();
+  private readonly entries = new Map<string, { value: Promise<T>; until: number; settled?: T }>();
+
+  /** The value stored for `key` once its promise resolved, while fresh. */
+  settled(key: string, nowMs: number): T | undefined {
+    const entry = this.entries.get(key);
+    return entry && nowMs < entry.until ? entry.settled : undefined;
+  }
 
   get(key: string, nowMs: number): Promise<T> | undefined {
     const entry = this.entries.get(key);
@@ -145,12 +166,17 @@ class ExpiringCache<T> {
   }
 
   set(key: string, value: Promise<T>, until: number, maxEntries: number) {
-    const entry = { value, until };
+    const entry: { value: Promise<T>; until: number; settled?: T } = { value, until };
     this.entries.delete(key);
     this.entries.set(key, entry);
-    value.catch(() => {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-    });
+    value.then(
+      (settled) => {
+        entry.settled = settled;
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+      },
+    );
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= maxEntries) break;
       this.entries.delete(oldest);
