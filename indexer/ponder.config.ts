@@ -6,8 +6,16 @@
 // .ponder/pglite).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { disputeCourtAbi, parseDeployment, podnetMarketAbi, providerRegistryAbi } from "@podnet/sdk/protocol";
-import { createConfig } from "ponder";
+import {
+  appVaultAbi,
+  appVaultFactoryAbi,
+  disputeCourtAbi,
+  parseDeployment,
+  podnetMarketAbi,
+  providerRegistryAbi,
+} from "@podnet/sdk/protocol";
+import { createConfig, factory } from "ponder";
+import { getAbiItem } from "viem";
 
 const chainId = Number(process.env.CHAIN_ID ?? 31337);
 // Ponder loads this file through vite-node, where import.meta.url works but import.meta.dirname does not.
@@ -17,7 +25,7 @@ const deployment = parseDeployment(JSON.parse(readFileSync(deploymentsFile, "utf
 if (deployment.chainId !== chainId) {
   throw new Error(`${deploymentsFile} is for chain ${deployment.chainId}, not CHAIN_ID ${chainId}`);
 }
-const { providerRegistry, podnetMarket, disputeCourt } = deployment.contracts;
+const { providerRegistry, podnetMarket, disputeCourt, appVaultFactory } = deployment.contracts;
 const isLocal = chainId === 31337;
 
 export default createConfig({
@@ -51,6 +59,24 @@ export default createConfig({
       abi: disputeCourtAbi,
       address: disputeCourt.address,
       startBlock: disputeCourt.blockNumber,
+    },
+    AppVaultFactory: {
+      chain: "podnet",
+      abi: appVaultFactoryAbi,
+      address: appVaultFactory.address,
+      startBlock: appVaultFactory.blockNumber,
+    },
+    // Every vault the deployment's factory created, found from its AppCreated events. Only that factory's address
+    // counts: another contract emitting the same event (another factory, or a fake one) adds no vault.
+    AppVault: {
+      chain: "podnet",
+      abi: appVaultAbi,
+      address: factory({
+        address: appVaultFactory.address,
+        event: getAbiItem({ abi: appVaultFactoryAbi, name: "AppCreated" }),
+        parameter: "vault",
+      }),
+      startBlock: appVaultFactory.blockNumber,
     },
   },
 });

@@ -1,6 +1,6 @@
 // Every Podnet contract event, as tables. Amounts are exact integers (token base units, as bigint/numeric),
 // times are unix seconds. Table names are snake_case, exports camelCase (Ponder convention).
-import { index, onchainTable, primaryKey } from "ponder";
+import { index, onchainTable, primaryKey, relations } from "ponder";
 
 /** A provider: its registry profile, its stake as the market holds it, and its liveness and history. */
 export const provider = onchainTable(
@@ -80,8 +80,14 @@ export const order = onchainTable(
     worstPrice: t.bigint(),
     leaseId: t.bigint(),
     createdAt: t.bigint().notNull(),
+    /** The app (vault address) whose order this is, when the publisher is an indexed app vault. */
+    app: t.hex(),
   }),
-  (table) => ({ statusIdx: index().on(table.status), publisherIdx: index().on(table.publisher) }),
+  (table) => ({
+    statusIdx: index().on(table.status),
+    publisherIdx: index().on(table.publisher),
+    appIdx: index().on(table.app),
+  }),
 );
 
 export const bid = onchainTable(
@@ -144,11 +150,14 @@ export const lease = onchainTable(
     settledAt: t.bigint().notNull(),
     attestationHash: t.hex().notNull(),
     disputed: t.boolean().notNull(),
+    /** The app (vault address) this lease belongs to, when the publisher is an indexed app vault. */
+    app: t.hex(),
   }),
   (table) => ({
     providerIdx: index().on(table.provider),
     publisherIdx: index().on(table.publisher),
     statusIdx: index().on(table.status),
+    appIdx: index().on(table.app),
   }),
 );
 
@@ -287,4 +296,125 @@ export const quoteNonceInvalidation = onchainTable("quote_nonce_invalidation", (
   wordPos: t.bigint().notNull(),
   mask: t.bigint().notNull(),
   timestamp: t.bigint().notNull(),
+}));
+
+// ---------------------------------------------------------------- app vaults (the autoscaler's apps)
+
+/** An app: an AppVault created by the deployment's AppVaultFactory (vaults of any other factory are not indexed). */
+export const app = onchainTable(
+  "app",
+  (t) => ({
+    /** The vault's address (as indexed: lowercase). */
+    vault: t.hex().primaryKey(),
+    owner: t.hex().notNull(),
+    /** Named by transferOwnership until it accepts (or another transfer replaces it). */
+    pendingOwner: t.hex(),
+    salt: t.hex().notNull(),
+    specHash: t.hex().notNull(),
+    configHash: t.hex().notNull(),
+    maxPricePerSecond: t.bigint().notNull(),
+    maxDepositPerLease: t.bigint().notNull(),
+    maxInstances: t.integer().notNull(),
+    /** The payment token (the vault's token()), read once when the app is created. */
+    token: t.hex().notNull(),
+    /** The payment token's balanceOf(vault) at the end of `balanceBlock`: read from the chain, not summed from
+     *  flows, because tokens sent to a vault directly count too and no event of ours announces them. */
+    balance: t.bigint().notNull(),
+    /** The block the balance was last read at: the last block in which an event moved the app's money. */
+    balanceBlock: t.bigint().notNull(),
+    /** Sum of Funded amounts. */
+    fundedTotal: t.bigint().notNull(),
+    /** Sum of Withdrawn amounts. */
+    withdrawnTotal: t.bigint().notNull(),
+    /** Paid into the market and the court: lease deposits and top-ups, order deposits, dispute bonds. */
+    spentTotal: t.bigint().notNull(),
+    /** Paid back by the market: refunds of closed leases and cancelled orders, compensation. */
+    returnedTotal: t.bigint().notNull(),
+    createdBlock: t.bigint().notNull(),
+    createdAt: t.bigint().notNull(),
+    createdTransaction: t.hex().notNull(),
+  }),
+  (table) => ({ ownerIdx: index().on(table.owner) }),
+);
+
+/** A controller of an app (an autoscaler's key) as last set; a removed one stays with enabled = false. */
+export const appController = onchainTable(
+  "app_controller",
+  (t) => ({
+    app: t.hex().notNull(),
+    controller: t.hex().notNull(),
+    enabled: t.boolean().notNull(),
+    updatedBlock: t.bigint().notNull(),
+    updatedAt: t.bigint().notNull(),
+  }),
+  (table) => ({
+    pk: primaryKey({ columns: [table.app, table.controller] }),
+    controllerIdx: index().on(table.controller),
+  }),
+);
+
+/** An instance slot of an app that was ever filled: the lease it holds now (null once cleared). */
+export const appSlot = onchainTable(
+  "app_slot",
+  (t) => ({
+    app: t.hex().notNull(),
+    slot: t.integer().notNull(),
+    leaseId: t.bigint(),
+    /** The controller (or owner) of the last replaceSlot, acceptBid or clearSlot. */
+    updatedBy: t.hex().notNull(),
+    updatedBlock: t.bigint().notNull(),
+    updatedAt: t.bigint().notNull(),
+  }),
+  (table) => ({ pk: primaryKey({ columns: [table.app, table.slot] }) }),
+);
+
+/** Everything that happened to an app, in chain order (`id` is Ponder's event id, which sorts so). */
+export const appEvent = onchainTable(
+  "app_event",
+  (t) => ({
+    id: t.text().primaryKey(),
+    app: t.hex().notNull(),
+    /** created, funded, withdrawn, slot_replaced, slot_cleared, controller_set, limits_set, spec_updated,
+     *  config_updated, ownership_transfer_started, ownership_transferred; and from the market and the court:
+     *  lease_deposit (a direct lease), lease_matched (a lease from an order: no money moves), lease_top_up,
+     *  lease_refund, compensation, order_deposit, order_refund, dispute_bond, dispute_bond_returned. */
+    kind: t.text().notNull(),
+    /** Token base units that moved, for the money kinds; null otherwise. */
+    amount: t.bigint(),
+    /** The other party: funder, withdrawal recipient, controller, new owner, slot updater. */
+    account: t.hex(),
+    slot: t.integer(),
+    leaseId: t.bigint(),
+    /** The lease a replaceSlot closed or the slot held before. */
+    previousLeaseId: t.bigint(),
+    orderId: t.bigint(),
+    blockNumber: t.bigint().notNull(),
+    timestamp: t.bigint().notNull(),
+    transactionHash: t.hex().notNull(),
+  }),
+  (table) => ({ appIdx: index().on(table.app) }),
+);
+
+export const appRelations = relations(app, ({ many }) => ({
+  controllers: many(appController),
+  slots: many(appSlot),
+  events: many(appEvent),
+  leases: many(lease),
+  orders: many(order),
+}));
+export const appControllerRelations = relations(appController, ({ one }) => ({
+  parentApp: one(app, { fields: [appController.app], references: [app.vault] }),
+}));
+export const appSlotRelations = relations(appSlot, ({ one }) => ({
+  parentApp: one(app, { fields: [appSlot.app], references: [app.vault] }),
+  lease: one(lease, { fields: [appSlot.leaseId], references: [lease.id] }),
+}));
+export const appEventRelations = relations(appEvent, ({ one }) => ({
+  parentApp: one(app, { fields: [appEvent.app], references: [app.vault] }),
+}));
+export const leaseRelations = relations(lease, ({ one }) => ({
+  parentApp: one(app, { fields: [lease.app], references: [app.vault] }),
+}));
+export const orderRelations = relations(order, ({ one }) => ({
+  parentApp: one(app, { fields: [order.app], references: [app.vault] }),
 }));

@@ -21,8 +21,8 @@ const CONTENT_LABEL = "podnet.test-image";
 export interface TestImageOptions {
   /** The page the image serves (`/www/index.html`); default {@link DEFAULT_TEST_PAGE}. */
   page?: string;
-  /** Files to add, absolute path in the image → content; replaces `page`. */
-  files?: Record<string, string>;
+  /** Files to add, absolute path in the image → content (text or bytes); replaces `page`. */
+  files?: Record<string, string | Uint8Array>;
   /** Paths among `files` made executable (CGI scripts for busybox httpd's `/www/cgi-bin/`). */
   executables?: string[];
 }

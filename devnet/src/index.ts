@@ -60,5 +60,11 @@ export { bin, repoRoot, workerBin } from "./paths.js";
 export { createScratchDatabase } from "./postgres.js";
 export { type ProviderOptions, pricingEnv, type RunningProvider, startProvider } from "./provider.js";
 export { body, fundedPublisher, Publisher, type PublisherClientOptions, publisherClient } from "./publisher.js";
-export { podResources, runScenario, type ScenarioResult } from "./scenario.js";
+export {
+  type AppScenarioResult,
+  podResources,
+  runAppScenario,
+  runScenario,
+  type ScenarioResult,
+} from "./scenario.js";
 export { podHost, registerWorker, startWorkerProcess, type WorkerProcess, workerEnv } from "./worker.js";

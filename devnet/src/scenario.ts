@@ -6,6 +6,7 @@
  * SDK's ABIs and waits for a successful receipt.
  */
 import {
+  appVaultAbi,
   disputeCourtAbi,
   encodeAttribute,
   type Pricing,
@@ -76,7 +77,7 @@ async function revertReason(client: ReturnType<typeof clients>["client"], receip
   return `transaction ${receipt.transactionHash} (block ${receipt.blockNumber}) reverted: ${replayed}`;
 }
 
-const revertAbis: Abi[] = [podnetMarketAbi, disputeCourtAbi, providerRegistryAbi, podnetTestTokenAbi];
+const revertAbis: Abi[] = [podnetMarketAbi, disputeCourtAbi, providerRegistryAbi, podnetTestTokenAbi, appVaultAbi];
 
 export type ScenarioResult = Awaited<ReturnType<typeof runScenario>>;
 
@@ -396,5 +397,181 @@ export async function runScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment
     },
     orders: { order1, order2, order3, fullOrder, openOrder },
     disputes: { disputeOfDark, dispute1, dispute2, disputeAfterClose },
+  };
+}
+
+export type AppScenarioResult = Awaited<ReturnType<typeof runAppScenario>>;
+
+/**
+ * An app vault's history, for the indexer's app tests: two providers of its own (dev accounts 10 and 11) register,
+ * stake and heartbeat; an owner (12) creates an app with a controller (13); a funder (14) funds it and a stranger
+ * (15) sends it tokens directly (no Funded event); the controller fills two slots from signed quotes, tops one up,
+ * replaces the other (closing its lease), clears the first, fills it again from an order, cancels another order; the
+ * owner disputes the order's lease and the arbiter slashes; the owner adds a controller, removes the first, lowers
+ * the limits, withdraws and starts an ownership transfer; a provider closes the lease still in a slot. Runs on a fresh
+ * chain or after {@link runScenario} (its accounts are its own).
+ */
+export async function runAppScenario(chain: Pick<LocalChain, "rpcUrl" | "deployment">) {
+  const { viemChain, client, testClient } = clients(chain);
+  const { podnetMarket, appVaultFactory } = chain.deployment.contracts;
+  const read = contracts(chain);
+  const tx = async (hash: Promise<Hex>) => {
+    const receipt = await client.waitForTransactionReceipt({ hash: await hash });
+    if (receipt.status !== "success") throw new Error(await revertReason(client, receipt));
+    return receipt;
+  };
+  const now = async () => (await client.getBlock({ blockTag: "latest" })).timestamp;
+  const warp = async (seconds: number) => {
+    await testClient.increaseTime({ seconds });
+    await testClient.mine({ blocks: 1 });
+  };
+  const actor = async (index: number) => {
+    const wallet = walletClient(chain, devAccount(index).account);
+    const address = wallet.account.address;
+    // anvil funds only dev accounts 0-9.
+    if ((await client.getBalance({ address })) === 0n)
+      await testClient.setBalance({ address, value: parseEther("100") });
+    return { address, wallet, ...contractHandles(chain.deployment, { public: client, wallet }) };
+  };
+  type Actor = Awaited<ReturnType<typeof actor>>;
+
+  const pa = await actor(10);
+  const pb = await actor(11);
+  const owner = await actor(12);
+  const controller = await actor(13);
+  const funder = await actor(14);
+  const stranger = await actor(15);
+  const controller2 = await actor(16);
+  const nextOwner = await actor(17);
+  const funds = parseEther("10000");
+  for (const [i, p] of [pa, pb].entries()) {
+    await tx(
+      p.registry.write.register([
+        {
+          endpoint: `https://app-provider-${i}.example:8443`,
+          metadataURI: "",
+          encryptionKey: spec(`x25519:app-provider-${i}`),
+          pricing: {
+            perCpuMilli: 1_000_000_000n * BigInt(i + 1),
+            perMemoryMiB: 1_000_000_000n,
+            perStorageMiB: 10_000_000n,
+            flat: 100_000_000_000n,
+          },
+          capacity: { cpuMillis: 8000, memoryMiB: 16384, storageMiB: 100_000 },
+          attributes: [encodeAttribute("region", "eu-west")],
+        },
+      ]),
+    );
+    await tx(p.token.write.mint([p.address, funds]));
+    await tx(p.token.write.approve([podnetMarket.address, funds]));
+    await tx(p.market.write.stake([parseEther("1000")]));
+    await tx(p.market.write.heartbeat());
+  }
+
+  // ---------------------------------------------------------------- the app
+  const specHash = spec("app/web.yaml");
+  const configHash = spec("app/app.yaml");
+  const salt = spec("app scenario: web");
+  const priceA = await read.registry.read.priceFor([pa.address, podResources]);
+  // Provider B lists twice A's CPU price: its price is the app's cap.
+  const maxPrice = await read.registry.read.priceFor([pb.address, podResources]);
+  const limits = { maxPricePerSecond: maxPrice, maxDepositPerLease: maxPrice * 7200n, maxInstances: 3 };
+  const vault = await read.vaultFactory.read.predictApp([owner.address, salt]);
+  await tx(owner.vaultFactory.write.createApp([salt, specHash, configHash, limits, [controller.address]]));
+  const vaultAs = (who: Actor) =>
+    getContract({ address: vault, abi: appVaultAbi, client: { public: client, wallet: who.wallet } });
+
+  // Leases and orders, plus the court's dispute bond (10 tokens on a local deployment).
+  const funded = maxPrice * 20_000n + parseEther("20");
+  await tx(funder.token.write.mint([funder.address, funded]));
+  await tx(funder.token.write.approve([vault, funded]));
+  await tx(vaultAs(funder).write.fund([funded]));
+  // Tokens sent straight to the vault count in its balance, though no Funded event says so.
+  const directTransfer = 12_345n;
+  await tx(stranger.token.write.mint([stranger.address, directTransfer]));
+  await tx(stranger.token.write.transfer([vault, directTransfer]));
+
+  let nonce = 0n;
+  const signedQuote = async (provider: Actor) => {
+    const quote: Quote = {
+      provider: provider.address,
+      publisher: vault,
+      specHash,
+      resources: podResources,
+      pricePerSecond: await read.registry.read.priceFor([provider.address, podResources]),
+      validUntil: Number(await now()) + 600,
+      attestationHash: spec("attestation:app/web.yaml"),
+      nonce: ++nonce,
+    };
+    const signature = await provider.wallet.signTypedData(quoteTypedData(quote, viemChain.id, podnetMarket.address));
+    return { quote, signature };
+  };
+  const fillSlot = async (slot: bigint, expected: bigint, provider: Actor, seconds: bigint) => {
+    const { quote, signature } = await signedQuote(provider);
+    await tx(vaultAs(controller).write.replaceSlot([slot, expected, quote, signature, quote.pricePerSecond * seconds]));
+    return await read.market.read.leaseCount();
+  };
+
+  const leaseA = await fillSlot(0n, 0n, pa, 3600n);
+  const leaseB = await fillSlot(1n, 0n, pb, 3600n);
+  await tx(vaultAs(controller).write.topUp([0n, leaseA, priceA * 600n]));
+  await warp(120);
+  await tx(pa.market.write.heartbeat());
+  await tx(pb.market.write.heartbeat());
+  // Failover of slot 1: lease B closes (its refund comes back to the vault), lease C takes the slot.
+  const leaseC = await fillSlot(1n, leaseB, pa, 3600n);
+  // Scale down: slot 0 empties, lease A closes.
+  await tx(vaultAs(controller).write.clearSlot([0n, leaseA]));
+  // The reverse market: an order matched into slot 0 (lease D), and an order cancelled (its deposit comes back).
+  const order = async () => {
+    const deadline = Number(await now()) + 300;
+    const requirements = { minStake: parseEther("100"), attributes: [] };
+    await tx(vaultAs(controller).write.createOrder([podResources, maxPrice, maxPrice * 3600n, deadline, requirements]));
+    return await read.market.read.orderCount();
+  };
+  const matchedOrder = await order();
+  await tx(pa.market.write.placeBid([matchedOrder, priceA, []]));
+  await tx(vaultAs(controller).write.acceptBid([matchedOrder, pa.address, 0n, 0n]));
+  const leaseD = await read.market.read.leaseCount();
+  const cancelledOrder = await order();
+  await tx(vaultAs(controller).write.cancelOrder([cancelledOrder]));
+  // The owner disputes lease D through the vault (the vault pays the bond); the arbiter (dev account 0 on a local
+  // deployment) slashes half its collateral: the slash and the bond come back to the vault.
+  await tx(vaultAs(owner).write.openDispute([leaseD, "ipfs://app-evidence"]));
+  const dispute = await read.court.read.disputeCount();
+  await tx(pa.court.write.answerDispute([dispute, "ipfs://app-provider-answer"]));
+  const arbiter = await actor(0);
+  const { collateral } = await read.market.read.getLease([leaseD]);
+  await tx(arbiter.court.write.slash([dispute, collateral / 2n]));
+
+  // ---------------------------------------------------------------- the owner's changes
+  await tx(vaultAs(owner).write.setController([controller2.address, true]));
+  await tx(vaultAs(owner).write.setController([controller.address, false]));
+  const lowered = { maxPricePerSecond: maxPrice, maxDepositPerLease: maxPrice * 3600n, maxInstances: 2 };
+  await tx(vaultAs(owner).write.setLimits([lowered]));
+  await tx(vaultAs(owner).write.setConfig([spec("app/app-v2.yaml")]));
+  const withdrawn = maxPrice * 1000n;
+  await tx(vaultAs(owner).write.withdraw([owner.address, withdrawn]));
+  await tx(vaultAs(owner).write.transferOwnership([nextOwner.address]));
+  // The provider closes the lease still in slot 1: the slot keeps it, closed, until a controller replaces it.
+  await warp(60);
+  await tx(pa.market.write.closeLease([leaseC]));
+
+  const latestBlock = (await client.getBlock({ blockTag: "latest" })).number;
+  return {
+    latestBlock,
+    vault,
+    factory: appVaultFactory.address,
+    owner: owner.address,
+    nextOwner: nextOwner.address,
+    controllers: { removed: controller.address, current: controller2.address },
+    providers: [pa.address, pb.address] as Address[],
+    stranger: stranger.address,
+    salt,
+    specHash,
+    leases: { leaseA, leaseB, leaseC, leaseD },
+    orders: { matchedOrder, cancelledOrder },
+    dispute,
+    amounts: { funded, directTransfer, withdrawn },
   };
 }

@@ -88,11 +88,14 @@ export async function startWorkerProcess(
   mkdirSync(dataDir, { recursive: true });
   const logFile = join(dataDir, logName);
   const out = openSync(logFile, "a");
+  // PODNET_WORKER_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it stops (where a bench's time goes).
+  const profile = process.env.PODNET_WORKER_CPU_PROF;
+  const node = profile ? [`--cpu-prof`, `--cpu-prof-dir=${profile}`, workerBin, "run"] : [workerBin, "run"];
   // Through sh for the limit: `exec` keeps the pid, so signals and /proc/<pid> are the worker's own.
   const [command, args] =
     nofile === undefined
-      ? [process.execPath, [workerBin, "run"]]
-      : ["/bin/sh", ["-c", `ulimit -n ${Math.floor(nofile)} && exec "$0" "$@"`, process.execPath, workerBin, "run"]];
+      ? [process.execPath, node]
+      : ["/bin/sh", ["-c", `ulimit -n ${Math.floor(nofile)} && exec "$0" "$@"`, process.execPath, ...node]];
   const child = spawn(command, args, {
     cwd: repoRoot,
     env: { ...process.env, ...env },

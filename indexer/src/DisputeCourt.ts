@@ -1,5 +1,6 @@
-import { ponder } from "ponder:registry";
+import { type Context, ponder } from "ponder:registry";
 import { dispute, protocol, provider } from "ponder:schema";
+import { type EventInfo, findApp, recordAppEvent } from "./apps.js";
 import { PROTOCOL_ID } from "./state.js";
 
 ponder.on("DisputeCourt:CourtParamsUpdated", async ({ event, context }) => {
@@ -26,6 +27,10 @@ ponder.on("DisputeCourt:DisputeOpened", async ({ event, context }) => {
     openedAt: event.block.timestamp,
   });
   await context.db.update(provider, { address: a.provider }).set((row) => ({ disputesTotal: row.disputesTotal + 1 }));
+  // An app's owner opens disputes through its vault, which pays the bond.
+  if (a.bond > 0n && (await findApp(context, a.publisher))) {
+    await recordAppEvent(context, event, a.publisher, { kind: "dispute_bond", amount: a.bond, leaseId: a.leaseId });
+  }
 });
 
 ponder.on("DisputeCourt:DisputeAnswered", async ({ event, context }) => {
@@ -42,6 +47,7 @@ ponder.on("DisputeCourt:DisputeSlashed", async ({ event, context }) => {
     closedAt: event.block.timestamp,
   });
   await context.db.update(provider, { address: row.provider }).set((p) => ({ disputesLost: p.disputesLost + 1 }));
+  await bondReturned(context, event, row);
 });
 
 ponder.on("DisputeCourt:DisputeDismissed", async ({ event, context }) => {
@@ -51,10 +57,22 @@ ponder.on("DisputeCourt:DisputeDismissed", async ({ event, context }) => {
 });
 
 ponder.on("DisputeCourt:DisputeLapsed", async ({ event, context }) => {
-  await context.db
+  const row = await context.db
     .update(dispute, { id: event.args.disputeId })
     .set({ status: "lapsed", closedAt: event.block.timestamp });
+  await bondReturned(context, event, row);
 });
+
+/** A slash or a lapse pays the bond back to the publisher (a dismissal pays it to the provider). */
+async function bondReturned(context: Context, event: EventInfo, row: typeof dispute.$inferSelect) {
+  if (row.bond > 0n && (await findApp(context, row.publisher))) {
+    await recordAppEvent(context, event, row.publisher, {
+      kind: "dispute_bond_returned",
+      amount: row.bond,
+      leaseId: row.leaseId,
+    });
+  }
+}
 
 ponder.on("DisputeCourt:AuthorityUpdated", async ({ event, context }) => {
   await context.db.update(protocol, { id: PROTOCOL_ID }).set({ courtAuthority: event.args.authority });

@@ -13,6 +13,7 @@ import {
 } from "ponder:schema";
 import { and, eq } from "ponder";
 import type { Address } from "viem";
+import { findApp, recordAppEvent } from "./apps.js";
 import { addToProtocol, attributeText, moveStake, PROTOCOL_ID } from "./state.js";
 
 /** CloseReason enum of the contracts, by value. */
@@ -185,6 +186,7 @@ ponder.on("PodnetMarket:QuoteNoncesInvalidated", async ({ event, context }) => {
 ponder.on("PodnetMarket:LeaseCreated", async ({ event, context }) => {
   const a = event.args;
   const providerRow = await context.db.find(provider, { address: a.provider });
+  const appRow = await findApp(context, a.publisher);
   await context.db.insert(lease).values({
     id: a.leaseId,
     publisher: a.publisher,
@@ -207,7 +209,18 @@ ponder.on("PodnetMarket:LeaseCreated", async ({ event, context }) => {
     settledAt: event.block.timestamp,
     attestationHash: a.attestationHash,
     disputed: false,
+    app: appRow?.vault ?? null,
   });
+  // A direct lease's deposit left the app's vault; a matched order's left it with the order.
+  if (appRow) {
+    await recordAppEvent(context, event, appRow.vault, {
+      kind: a.orderId === 0n ? "lease_deposit" : "lease_matched",
+      amount: a.orderId === 0n ? a.deposit : undefined,
+      account: a.provider,
+      leaseId: a.leaseId,
+      orderId: a.orderId === 0n ? undefined : a.orderId,
+    });
+  }
   await context.db.update(provider, { address: a.provider }).set((row) => ({
     leasesTotal: row.leasesTotal + 1,
     leasesActive: row.leasesActive + 1,
@@ -226,8 +239,12 @@ ponder.on("PodnetMarket:LeaseCreated", async ({ event, context }) => {
 });
 
 ponder.on("PodnetMarket:LeaseToppedUp", async ({ event, context }) => {
-  const { leaseId, amount, balance } = event.args;
+  const { leaseId, payer, amount, balance } = event.args;
   await context.db.update(lease, { id: leaseId }).set((row) => ({ deposited: row.deposited + amount, balance }));
+  // Anyone may top a lease up: only a top-up the vault paid is the app's money.
+  if (await findApp(context, payer)) {
+    await recordAppEvent(context, event, payer, { kind: "lease_top_up", amount, leaseId });
+  }
   await addToProtocol(context, { totalDeposited: amount });
 });
 
@@ -264,6 +281,9 @@ ponder.on("PodnetMarket:LeaseClosed", async ({ event, context }) => {
   });
   await context.db.update(provider, { address: row.provider }).set((p) => ({ leasesActive: p.leasesActive - 1 }));
   await addToProtocol(context, { totalRefunded: refund });
+  if (row.app !== null && refund > 0n) {
+    await recordAppEvent(context, event, row.app, { kind: "lease_refund", amount: refund, leaseId, account: closedBy });
+  }
 });
 
 ponder.on("PodnetMarket:CollateralReleased", async ({ event, context }) => {
@@ -286,6 +306,9 @@ ponder.on("PodnetMarket:CompensationPaid", async ({ event, context }) => {
     .update(darkReport, { id: darkReportId(row.provider, row.epoch) })
     .set((r) => ({ compensationPaid: r.compensationPaid + amount }));
   await addToProtocol(context, { totalCompensation: amount });
+  if (row.app !== null && amount > 0n) {
+    await recordAppEvent(context, event, row.app, { kind: "compensation", amount, leaseId });
+  }
 });
 
 ponder.on("PodnetMarket:ProviderWithdrew", async ({ event, context }) => {
@@ -351,12 +374,17 @@ ponder.on("PodnetMarket:DisputeSettled", async ({ event, context }) => {
       .set((r) => ({ compensationPaid: r.compensationPaid + slashed }));
     await addToProtocol(context, { totalCompensation: slashed });
   }
+  // The slashed collateral went to the publisher.
+  if (row.app !== null && slashed > 0n) {
+    await recordAppEvent(context, event, row.app, { kind: "compensation", amount: slashed, leaseId });
+  }
 });
 
 // ---------------------------------------------------------------- reverse market
 
 ponder.on("PodnetMarket:OrderCreated", async ({ event, context }) => {
   const a = event.args;
+  const appRow = await findApp(context, a.publisher);
   await context.db.insert(order).values({
     id: a.orderId,
     publisher: a.publisher,
@@ -373,8 +401,16 @@ ponder.on("PodnetMarket:OrderCreated", async ({ event, context }) => {
     status: "open",
     bidCount: 0,
     createdAt: event.block.timestamp,
+    app: appRow?.vault ?? null,
   });
   await addToProtocol(context, { orders: 1, totalDeposited: a.deposit });
+  if (appRow) {
+    await recordAppEvent(context, event, appRow.vault, {
+      kind: "order_deposit",
+      amount: a.deposit,
+      orderId: a.orderId,
+    });
+  }
 });
 
 ponder.on("PodnetMarket:BidPlaced", async ({ event, context }) => {
@@ -444,8 +480,11 @@ ponder.on("PodnetMarket:OrderMatched", async ({ event, context }) => {
 });
 
 ponder.on("PodnetMarket:OrderCancelled", async ({ event, context }) => {
-  await context.db.update(order, { id: event.args.orderId }).set({ status: "cancelled" });
-  await addToProtocol(context, { totalRefunded: event.args.refund });
+  const { orderId, refund } = event.args;
+  const row = await context.db.update(order, { id: orderId }).set({ status: "cancelled" });
+  await addToProtocol(context, { totalRefunded: refund });
+  if (row.app !== null)
+    await recordAppEvent(context, event, row.app, { kind: "order_refund", amount: refund, orderId });
 });
 
 ponder.on("PodnetMarket:BidReleased", async ({ event, context }) => {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A Docker Engine for the worker's tests, the demo and the benchmarks, set up the way a provider runs one.
 #   script/toolchain/docker.sh start   as root: installs what is missing from Debian (docker.io, busybox-static which
-#                                      test images are built from, btrfs-progs, iptables), then sets up the pod sandbox
+#                                      test images are built from, gcc + libc6-dev for bench:api's static keep-alive
+#                                      pod server, btrfs-progs, iptables), then sets up the pod sandbox
 #                                      once (idempotent): dockerd's data-root on a btrfs file system with quotas
 #                                      (qgroups; a loop-mounted file), storage driver btrfs, so `--storage-opt size=`
 #                                      caps a pod's root file system and the worker caps volumes with qgroups; and
@@ -45,6 +46,7 @@ install_packages() {
   command -v dockerd >/dev/null 2>&1 || wanted+=(docker.io)
   command -v docker >/dev/null 2>&1 || wanted+=(docker.io)
   [ -x /bin/busybox ] || wanted+=(busybox-static)
+  command -v cc >/dev/null 2>&1 || wanted+=(gcc libc6-dev)
   command -v mkfs.btrfs >/dev/null 2>&1 || wanted+=(btrfs-progs)
   command -v iptables >/dev/null 2>&1 || wanted+=(iptables)
   [ ${#wanted[@]} -eq 0 ] && return

@@ -78,14 +78,21 @@ export class ProviderApiError extends PodnetError {
     readonly issues: ManifestIssue[],
     readonly method: string,
     readonly url: string,
-    options?: Pick<PodnetErrorParameters, "cause">,
+    options?: Pick<PodnetErrorParameters, "cause"> & {
+      /** The provider's Retry-After (429: too many requests from this caller; 503: busy), in seconds. */
+      retryAfterSeconds?: number;
+    },
   ) {
     super("PROVIDER_API", `provider API ${method} ${url}: ${status === 0 ? "" : `${status} `}${apiMessage}`, {
       ...options,
       docsPath,
       ...(issues.length > 0 ? { metaMessages: issues.map((i) => `${i.path}: ${i.message}`) } : {}),
     });
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
+
+  /** Seconds the provider asked the caller to wait (its Retry-After header), when it sent one. */
+  readonly retryAfterSeconds: number | undefined;
 }
 
 /** Names of the checks {@link getQuote} applies to a provider's answer. */

@@ -4,6 +4,7 @@ import { serve } from "@hono/node-server";
 import { deriveEncryptionKeyPair } from "@podnet/sdk/protocol";
 import Dockerode from "dockerode";
 import { createApi } from "./api/app.js";
+import { signatureRecoveryKind } from "./api/signature-recovery.js";
 import { connectChain } from "./chain/connect.js";
 import { ChainFollower } from "./chain/follower.js";
 import { TxQueue } from "./chain/tx-queue.js";
@@ -49,10 +50,11 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   // First: the open-file limit is raised before the chain, Docker and the listeners take descriptors from it.
   const limits = listenerLimits(config, log);
+  // Before the sandbox: a refused secrets directory must not leave the firewall chains installed behind it.
+  assertSecretsDir(config.secretsDir);
   const chain = await connectChain(config);
   const docker = new Dockerode({ socketPath: config.dockerSocket });
   const { runtime, sandbox } = await sandboxedRuntime(config, docker, chain.account.address, log);
-  assertSecretsDir(config.secretsDir);
   const encryption = deriveEncryptionKeyPair(config.providerKey);
   const profile = await readProfile(chain);
   if (!profile.registered) {
@@ -144,6 +146,7 @@ export async function startWorker(
     api: `http://${config.apiHost}:${apiPort}`,
     ingress: `http://${config.ingressHost}:${ingressPort}`,
     leases: Object.values(state.data.leases).filter((l) => l.status === "active").length,
+    signatureRecovery: signatureRecoveryKind,
   });
   return {
     ctx,

@@ -1,11 +1,12 @@
-// HTTP API of the indexer: GraphQL over every table, ranked provider search, and the open orders a provider can
-// bid on. Ponder itself serves /health, /ready, /status and /metrics.
+// HTTP API of the indexer: GraphQL over every table, ranked provider search, the open orders a provider can
+// bid on, and an app vault with its slots' leases. Ponder itself serves /health, /ready, /status and /metrics.
 import { db } from "ponder:api";
 import schema from "ponder:schema";
 import { type EligibleOrdersResponse, indexerApiRoutes, type SearchResponse } from "@podnet/sdk/protocol";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { and, asc, eq, graphql, gt, gte, lte, sql } from "ponder";
+import { and, asc, eq, graphql, gt, gte, inArray, isNotNull, lte, sql } from "ponder";
+import { appResponse } from "./apps.js";
 import { errorResponse, noSuchRoute } from "./errors.js";
 import { eligibleOrders, type MarketRules, type SearchQuery, searchProviders } from "./search.js";
 import { parseAddressParam, parseSearchQuery } from "./validate.js";
@@ -64,6 +65,30 @@ app.get(indexerApiRoutes.eligibleOrders.pattern, async (c) => {
   // An evicted bid no longer stands: its provider may bid on the order again.
   const alreadyBid = new Set(bids.filter((b) => b.status !== "evicted").map((b) => b.orderId));
   const body: EligibleOrdersResponse = { orders: eligibleOrders(row, open, alreadyBid, await marketRules(), now) };
+  return c.json(body);
+});
+
+app.get(indexerApiRoutes.app.pattern, async (c) => {
+  const address = parseAddressParam(c.req.param("address"));
+  const [row] = await db.select().from(schema.app).where(eq(schema.app.vault, address));
+  if (!row) throw new HTTPException(404, { message: `${address} is not an app vault of this deployment` });
+  const controllers = await db
+    .select()
+    .from(schema.appController)
+    .where(and(eq(schema.appController.app, row.vault), eq(schema.appController.enabled, true)));
+  const slots = await db
+    .select()
+    .from(schema.appSlot)
+    .where(and(eq(schema.appSlot.app, row.vault), isNotNull(schema.appSlot.leaseId)));
+  const leaseIds = slots.flatMap((slot) => (slot.leaseId === null ? [] : [slot.leaseId]));
+  const leases =
+    leaseIds.length === 0 ? [] : await db.select().from(schema.lease).where(inArray(schema.lease.id, leaseIds));
+  const body = appResponse(
+    row,
+    controllers.map((controller) => controller.controller),
+    slots,
+    leases,
+  );
   return c.json(body);
 });
 

@@ -66,6 +66,9 @@ export {
 } from "./escrow.js";
 export { GAS_HEADROOM_PERCENT, withGasHeadroom } from "./gas.js";
 export {
+  type AppResponse,
+  type AppSlotJson,
+  type AppSlotLeaseJson,
   type EligibleOrderJson,
   type EligibleOrdersResponse,
   indexerApiRoutes,

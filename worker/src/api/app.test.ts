@@ -55,7 +55,14 @@ beforeEach(() => {
   chainReads = [];
   codeReads = [];
   ctx = {
-    config: { dataDir, maxBlobBytes: 4096, ingressPort: 8080, podNetworkPrefix: 24, leaseDiskAllowance: 2048 },
+    config: {
+      dataDir,
+      maxBlobBytes: 4096,
+      ingressPort: 8080,
+      podNetworkPrefix: 24,
+      leaseDiskAllowance: 2048,
+      trustedProxies: [],
+    },
     chain: {
       account: provider,
       chainId,
@@ -313,6 +320,26 @@ describe("blob routes", () => {
     expect(new Uint8Array(await download.arrayBuffer())).toEqual(bytes);
     const head = await app.request(providerApiPaths.blob(id), { method: "HEAD" });
     expect([head.status, head.headers.get("content-length")]).toEqual([200, String(bytes.length)]);
+  });
+
+  it("records a blob another lease stored as this lease's upload too, so collecting the other's keeps it", async () => {
+    const app = api();
+    const bytes = new TextEncoder().encode("shared ciphertext");
+    const id = contentId(bytes);
+    // Stored for lease 6 (e.g. by the same publisher's earlier lease), not yet for lease 7.
+    await ctx.blobs.write(
+      id,
+      (async function* () {
+        yield bytes;
+      })(),
+      4096,
+    );
+    ctx.state.data.leaseBlobs["6"] = { [id]: bytes.length };
+    const request = await signed(providerApiPaths.leaseBlob(7n, id), { method: "PUT" });
+    const answer = await app.request(new Request(request, { body: bytes }));
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ cid: id, bytes: bytes.length, created: false });
+    expect(ctx.state.data.leaseBlobs["7"]).toEqual({ [id]: bytes.length });
   });
 
   it("refuses bytes that do not hash to the content id, a bad id, and someone else's lease", async () => {

@@ -1,6 +1,7 @@
 import { apiErrorBody, providerApiRoutes } from "@podnet/sdk/protocol";
 import { Hono, type MiddlewareHandler } from "hono";
 import type { WorkerContext } from "../context.js";
+import { TrustedProxies } from "../net/forwarded.js";
 import type { Reconciler } from "../pods/reconciler.js";
 import type { RouteTable } from "../pods/routes.js";
 import { BlobError } from "../store/blob-store.js";
@@ -35,6 +36,7 @@ export function createApi(
   const app = new Hono();
   const deps: ApiDeps = { ctx, reconciler, ingressRoutes, auth: new PublisherAuth(ctx), limits };
   const limiter = new SourceRateLimiter(limits.rateLimit);
+  const trusted = new TrustedProxies(ctx.config.trustedProxies);
 
   // Registered before the routes are mounted, so it wraps every one of them.
   app.use(async (c, next) => {
@@ -58,12 +60,12 @@ export function createApi(
   // pinging Docker for everyone. Signed routes: only refusals cost a token, and a source out of tokens is refused
   // before its signature is looked at; a publisher using its own lease is never slowed down.
   const anonymous: MiddlewareHandler = async (c, next) => {
-    const wait = limiter.take(sourceOf(c));
+    const wait = limiter.take(sourceOf(c, trusted));
     if (wait !== undefined) throw tooMany(wait);
     await next();
   };
   const signed: MiddlewareHandler = async (c, next) => {
-    const source = sourceOf(c);
+    const source = sourceOf(c, trusted);
     const wait = limiter.waitOf(source);
     if (wait !== undefined) throw tooMany(wait);
     try {

@@ -15,6 +15,7 @@ import { NonceStoreFull, RequestNonceStore } from "../store/request-nonces.js";
 import { type ContractPublisherOptions, ContractPublishers } from "./contract-publishers.js";
 import { HttpError } from "./http-error.js";
 import { LeaseCache } from "./lease-cache.js";
+import { recoverAddressNative } from "./signature-recovery.js";
 
 /** Lease ids of the API: a positive decimal that fits in a uint64. */
 const LEASE_ID = /^[1-9]\d{0,18}$/;
@@ -98,7 +99,13 @@ export class PublisherAuth {
         c.req.raw.headers,
         request,
         // Only looks: the nonce is claimed below, once the request is authorized, so a refusal stores nothing.
-        { chainId: this.ctx.chain.chainId, now, notBefore, nonces: { claim: (s, n) => !this.nonces.has(s, n) } },
+        {
+          chainId: this.ctx.chain.chainId,
+          now,
+          notBefore,
+          nonces: { claim: (s, n) => !this.nonces.has(s, n) },
+          ...(recoverAddressNative ? { recoverAddress: recoverAddressNative } : {}),
+        },
       ),
     );
     const lease = await this.chainLease(leaseId, opts.fresh ?? false);

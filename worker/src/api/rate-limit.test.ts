@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SourceRateLimiter, sourceKey } from "./rate-limit.js";
+import { TrustedProxies } from "../net/forwarded.js";
+import { SourceRateLimiter, sourceKey, sourceOf } from "./rate-limit.js";
 
 describe("SourceRateLimiter", () => {
   it("lets a burst through, then one request per 1/perSecond, per source", () => {
@@ -56,5 +57,29 @@ describe("sourceKey", () => {
     expect(sourceKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
     expect(sourceKey("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
     expect(sourceKey("::1")).toBe("0:0:0:0::/64");
+  });
+});
+
+describe("sourceOf", () => {
+  const request = (peer: string, forwardedFor?: string) =>
+    ({
+      env: { incoming: { socket: { remoteAddress: peer } } },
+      req: { header: (name: string) => (name.toLowerCase() === "x-forwarded-for" ? forwardedFor : undefined) },
+    }) as unknown as Parameters<typeof sourceOf>[0];
+  const proxy = new TrustedProxies(["10.0.0.0/8"]);
+
+  it("is the peer for anyone not a trusted proxy, whatever X-Forwarded-For says", () => {
+    expect(sourceOf(request("203.0.113.9", "198.51.100.1"), proxy)).toBe("203.0.113.9");
+    expect(sourceOf(request("203.0.113.9", "198.51.100.2"), proxy)).toBe("203.0.113.9");
+    expect(sourceOf(request("203.0.113.9", "198.51.100.1"), new TrustedProxies([]))).toBe("203.0.113.9");
+  });
+
+  it("is the client a trusted proxy forwards for, so clients behind a load balancer get buckets of their own", () => {
+    expect(sourceOf(request("10.0.0.5", "198.51.100.1"), proxy)).toBe("198.51.100.1");
+    expect(sourceOf(request("10.0.0.5", "198.51.100.2"), proxy)).toBe("198.51.100.2");
+    // A client prepending addresses of its own cannot pick its bucket: the right-most untrusted hop is the client.
+    expect(sourceOf(request("10.0.0.5", "192.0.2.77, 198.51.100.1"), proxy)).toBe("198.51.100.1");
+    expect(sourceOf(request("10.0.0.5", "2001:db8:1:2::7"), proxy)).toBe("2001:db8:1:2::/64");
+    expect(sourceOf(request("10.0.0.5"), proxy)).toBe("10.0.0.5");
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Context } from "hono";
 import type { WorkerConfig } from "../config.js";
+import { clientAddress, type TrustedProxies } from "../net/forwarded.js";
 
 /** A token bucket: `perSecond` tokens flow in up to `burst`; each request takes one. `perSecond` 0 turns it off. */
 export interface RateLimit {
@@ -87,12 +88,16 @@ export class SourceRateLimiter {
 }
 
 /**
- * Who is asking, for rate limits: the peer address of the connection (never a header a client can set). IPv4 and
- * IPv4-mapped addresses as they are; IPv6 by its /64, what one host or one customer usually holds. Requests that did
- * not come through a socket (tests calling `app.request`) share one source.
+ * Who is asking, for rate limits: the peer address of the connection, or, when the peer is one of the operator's
+ * `trustedProxies` (a load balancer), the client it forwards for (`clientAddress`: the right-most X-Forwarded-For hop
+ * that is not itself trusted), so clients behind the proxy do not share one bucket. From anyone else the header is
+ * ignored: a client cannot pick its own bucket. IPv4 and IPv4-mapped addresses as they are; IPv6 by its /64, what one
+ * host or one customer usually holds. Requests that did not come through a socket (tests calling `app.request`)
+ * share one source.
  */
-export function sourceOf(c: Context): string {
-  const address = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
+export function sourceOf(c: Context, trusted: TrustedProxies): string {
+  const peer = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress;
+  const address = clientAddress(peer, c.req.header("x-forwarded-for"), trusted);
   return address ? sourceKey(address) : "local";
 }
 

@@ -1,23 +1,16 @@
 import { podnetMarketAbi } from "@podnet/sdk/protocol";
 import { getAddress, type Hex, zeroAddress } from "viem";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { ContractCall } from "../chain/tx-queue.js";
 import { considerOrder, finalizeWonOrders } from "./bidding.js";
-import { revertError, type StubWorker, stubProvider, stubWorker } from "./stub-worker.js";
+import { revertError, type StubWorker, stubProvider, stubTransactions, stubWorker } from "./stub-worker.js";
 
 // The bid engine against a stub chain: what it sends to placeBid/finalizeOrder, and how it takes a refusal.
 
-const sent: ContractCall[] = [];
-let refuse: ((call: ContractCall) => Promise<Error | undefined>) | undefined;
+const { sent } = stubTransactions;
 
 vi.mock("../chain/tx-queue.js", async (importOriginal) => ({
   ...(await importOriginal<typeof import("../chain/tx-queue.js")>()),
-  sendContract: async (_chain: unknown, _txs: unknown, _label: string, call: ContractCall) => {
-    const error = await refuse?.(call);
-    if (error) throw error;
-    sent.push(call);
-    return { logs: [] };
-  },
+  sendContract: (await import("./stub-worker.js")).stubSendContract,
 }));
 
 const low = getAddress("0x0000000000000000000000000000000000000a11");
@@ -42,8 +35,6 @@ function order(orderId: bigint, over: Partial<Parameters<typeof considerOrder>[1
 }
 
 beforeEach(() => {
-  sent.length = 0;
-  refuse = undefined;
   stub = stubWorker();
 });
 
@@ -63,7 +54,7 @@ describe("placeBid", () => {
   it("takes a full order that its price does not beat (MarketBidNotBetter) as a bid not placed, not an error", async () => {
     stub.bidPlaced["6"] = [low, high];
     stub.reads.getBid = () => ({ status: ACTIVE });
-    refuse = async (call) =>
+    stubTransactions.refuse = async (call) =>
       call.functionName === "placeBid"
         ? revertError(podnetMarketAbi, "MarketBidNotBetter", [6n, 1000n, 900n])
         : undefined;
@@ -80,7 +71,7 @@ describe("placeBid", () => {
     stub.bidPlaced["7"] = [low];
     stub.reads.getBid = () => ({ status: ACTIVE });
     let tries = 0;
-    refuse = async () => {
+    stubTransactions.refuse = async () => {
       tries++;
       if (tries > 1) return undefined;
       stub.bidPlaced["7"] = [low, high]; // a rival's bid landed first

@@ -2,26 +2,19 @@ import { podnetMarketAbi } from "@podnet/sdk/protocol";
 import { getAddress } from "viem";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChainEvent } from "../chain/follower.js";
-import type { ContractCall } from "../chain/tx-queue.js";
 import type { LeaseRecord } from "../store/worker-state.js";
 import { releaseHeldCollateral } from "./collateral.js";
 import { applyChainEvents } from "./events.js";
-import { revertError, type StubWorker, stubParams, stubProvider, stubWorker } from "./stub-worker.js";
+import { revertError, type StubWorker, stubParams, stubProvider, stubTransactions, stubWorker } from "./stub-worker.js";
 
 // Collateral a closed lease leaves held for the dispute window: recorded from LeaseClosed, released by the worker
 // once releasable (never while a dispute holds it), forgotten once released by anyone.
 
-const sent: ContractCall[] = [];
-let refuse: ((call: ContractCall) => Promise<Error | undefined>) | undefined;
+const { sent } = stubTransactions;
 
 vi.mock("../chain/tx-queue.js", async (importOriginal) => ({
   ...(await importOriginal<typeof import("../chain/tx-queue.js")>()),
-  sendContract: async (_chain: unknown, _txs: unknown, _label: string, call: ContractCall) => {
-    const error = await refuse?.(call);
-    if (error) throw error;
-    sent.push(call);
-    return { logs: [] };
-  },
+  sendContract: (await import("./stub-worker.js")).stubSendContract,
 }));
 
 const publisher = getAddress("0x70997970c51812dc3a010c7d01b50e0d17dc79c8");
@@ -56,8 +49,6 @@ const closed = (leaseId: bigint, endedAt: number, held: bigint) =>
   });
 
 beforeEach(() => {
-  sent.length = 0;
-  refuse = undefined;
   stub = stubWorker();
   stub.ctx.state.data.leases["1"] = activeLease("1");
 });
@@ -135,7 +126,7 @@ describe("held collateral", () => {
   it("takes a release someone else made first (MarketCollateralNotHeld) as done", async () => {
     await applyChainEvents(stub.ctx, [closed(1n, stub.now, 864_000n)]);
     stub.now += stubParams.disputeWindow;
-    refuse = () => revertError(podnetMarketAbi, "MarketCollateralNotHeld", [1n]);
+    stubTransactions.refuse = () => revertError(podnetMarketAbi, "MarketCollateralNotHeld", [1n]);
     await releaseHeldCollateral(stub.ctx, stub.now);
     expect(stub.ctx.state.data.leases["1"]?.collateral).toBeUndefined();
     expect(stub.logs.filter((l) => l.level === "warn")).toEqual([]);
@@ -144,10 +135,10 @@ describe("held collateral", () => {
   it("waits for a dispute opened by the publisher before the worker saw it (MarketLeaseDisputed), then tries again", async () => {
     await applyChainEvents(stub.ctx, [closed(1n, stub.now, 864_000n)]);
     stub.now += stubParams.disputeWindow;
-    refuse = () => revertError(podnetMarketAbi, "MarketLeaseDisputed", [1n]);
+    stubTransactions.refuse = () => revertError(podnetMarketAbi, "MarketLeaseDisputed", [1n]);
     await releaseHeldCollateral(stub.ctx, stub.now);
     expect(stub.ctx.state.data.leases["1"]?.collateral?.held).toBe("864000");
-    refuse = undefined;
+    stubTransactions.refuse = undefined;
     await releaseHeldCollateral(stub.ctx, stub.now + 60);
     expect(sent.map((c) => c.functionName)).toEqual(["releaseCollateral"]);
   });

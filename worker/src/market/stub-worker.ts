@@ -1,13 +1,19 @@
 /**
  * Test support (no production module imports it): a WorkerContext over a stub chain, for the market modules' unit
  * tests. Contract reads answer from `reads` by function name; `BidPlaced` logs come from `bidPlaced`; every log line
- * is kept in `logs`. Writes go through `sendContract`, which the tests mock.
+ * is kept in `logs`. Writes go through `sendContract`, which the tests mock with {@link stubSendContract}:
+ *
+ *   vi.mock("../chain/tx-queue.js", async (importOriginal) => ({
+ *     ...(await importOriginal<typeof import("../chain/tx-queue.js")>()),
+ *     sendContract: (await import("./stub-worker.js")).stubSendContract,
+ *   }));
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeErrorResult, getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import type { ContractCall } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
 import type { Logger } from "../log.js";
 import { freshStateData } from "../store/worker-state.js";
@@ -49,7 +55,23 @@ export interface StubWorker {
   readCalls: string[];
 }
 
+/** What the mocked `sendContract` sent, and how it refuses a call (set per test); `stubWorker()` empties both. */
+export const stubTransactions: {
+  sent: ContractCall[];
+  refuse: ((call: ContractCall) => Promise<Error | undefined>) | undefined;
+} = { sent: [], refuse: undefined };
+
+/** The market tests' `sendContract`: throws what `stubTransactions.refuse` returns for the call, else records it. */
+export async function stubSendContract(_chain: unknown, _txs: unknown, _label: string, call: ContractCall) {
+  const error = await stubTransactions.refuse?.(call);
+  if (error) throw error;
+  stubTransactions.sent.push(call);
+  return { logs: [] };
+}
+
 export function stubWorker(): StubWorker {
+  stubTransactions.sent.length = 0;
+  stubTransactions.refuse = undefined;
   const stub: StubWorker = {
     ctx: undefined as unknown as WorkerContext,
     logs: [],

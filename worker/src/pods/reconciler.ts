@@ -427,7 +427,8 @@ export class Reconciler {
       containers
         .filter((c) => c.container === container && c.httpPorts[port] !== undefined)
         .sort((a, b) => a.replica - b.replica)
-        .map((c) => `127.0.0.1:${c.httpPorts[port]}`),
+        // Straight to the container on its lease network; its published port (through Docker's proxy) otherwise.
+        .map((c) => (c.address ? `${c.address}:${port}` : `127.0.0.1:${c.httpPorts[port]}`)),
     );
   }
 

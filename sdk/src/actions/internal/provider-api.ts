@@ -27,16 +27,72 @@ export interface ProviderRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * A provider that answers 429 (this caller asks too often) or 503 (busy) with a Retry-After is asked again after that
+ * long, up to this many times: a burst of status polls or a quote during another publisher's burst should not fail a
+ * deploy. A longer wait than {@link MAX_RETRY_WAIT_SECONDS}, or a body that cannot be sent twice (a streamed upload),
+ * is the caller's to decide: the error carries `retryAfterSeconds`.
+ */
+export const PROVIDER_RETRIES = 3;
+export const MAX_RETRY_WAIT_SECONDS = 10;
+
+/** Retry-After as seconds (delay-seconds or an HTTP date); undefined when absent or unreadable. */
+export function retryAfterSeconds(value: string | null, nowMs = Date.now()): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  // An HTTP date names its day and month ("Thu, 03 Dec 2026 07:00:03 GMT"); Date.parse would also take "-1".
+  const at = /^[A-Za-z]{3}, /.test(value.trim()) ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 /** A provider endpoint from the registry, without a trailing slash. */
 export function baseUrl(endpoint: string): string {
   return endpoint.replace(/\/+$/, "");
 }
 
 /**
- * Calls a provider API route. Publisher routes are signed with `signRequest` through the wallet client. Anything but
- * a 2xx becomes a {@link ProviderApiError} with the API's error body (`ApiErrorBody`: `{error: {status, message, issues}}`).
+ * Calls a provider API route. Publisher routes are signed with `signRequest` through the wallet client (a fresh
+ * signature, so a fresh nonce, per attempt). 429 and 503 with a short Retry-After are retried (see
+ * {@link PROVIDER_RETRIES}). Anything else but a 2xx becomes a {@link ProviderApiError} with the API's error body
+ * (`ApiErrorBody`: `{error: {status, message, issues}}`).
  */
 export async function providerFetch(
+  client: PodnetClient,
+  action: string,
+  target: { provider: Address; endpoint: string },
+  request: ProviderRequest,
+): Promise<Response> {
+  const replayable = !(request.unsignedBody instanceof ReadableStream);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await providerFetchOnce(client, action, target, request);
+    } catch (error) {
+      const wait = error instanceof ProviderApiError ? error.retryAfterSeconds : undefined;
+      const busy = error instanceof ProviderApiError && (error.status === 429 || error.status === 503);
+      if (!busy || wait === undefined || wait > MAX_RETRY_WAIT_SECONDS || attempt >= PROVIDER_RETRIES || !replayable) {
+        throw error;
+      }
+      await sleep(wait * 1000, request.signal);
+    }
+  }
+}
+
+async function providerFetchOnce(
   client: PodnetClient,
   action: string,
   target: { provider: Address; endpoint: string },
@@ -111,5 +167,8 @@ async function apiError(response: Response, method: string, url: string): Promis
       issues = error.issues ?? [];
     }
   }
-  return new ProviderApiError(response.status, message, issues, method, url);
+  const retryAfter = retryAfterSeconds(response.headers.get("retry-after"));
+  return new ProviderApiError(response.status, message, issues, method, url, {
+    ...(retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter }),
+  });
 }

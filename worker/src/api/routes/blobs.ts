@@ -43,7 +43,9 @@ export function blobRoutes({ ctx, auth }: ApiDeps) {
     // Counted as it streams in (a chunked body declares no length): cut off with 413 past the limit.
     const result = await ctx.blobs.write(cid, c.req.raw.body as unknown as AsyncIterable<Uint8Array>, limit);
     markBodyRead(c);
-    if (result.created) {
+    // Also when another lease stored it first: this lease's upload must keep the blob alive after the other ends
+    // (blob collection counts uploads per lease), and it counts against this lease's allowance like its own.
+    if (uploads[cid] !== result.bytes) {
       ctx.state.data.leaseBlobs[leaseId.toString()] = { ...uploads, [cid]: result.bytes };
       ctx.state.save();
     }

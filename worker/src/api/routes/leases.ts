@@ -10,6 +10,7 @@ import { currentFdBudget } from "../../net/fd-budget.js";
 import { StreamSlots } from "../../net/stream-slots.js";
 import type { ApiDeps } from "../deps.js";
 import { HttpError } from "../http-error.js";
+import { LeaseContainers } from "../lease-containers.js";
 
 /** A lease's pod as its publisher sees it: GET /v1/leases/:id (status), .../events, .../usage and .../logs. */
 export function leaseRoutes({ ctx, reconciler, ingressRoutes, auth }: ApiDeps) {
@@ -17,12 +18,14 @@ export function leaseRoutes({ ctx, reconciler, ingressRoutes, auth }: ApiDeps) {
   // Each follow holds an API connection and a Docker connection for as long as the client stays: capped per lease and
   // in total (a quarter of the descriptors kept for Docker, net/fd-budget.ts).
   const follows = new StreamSlots(ctx.config.maxLogFollowsPerLease, currentFdBudget(ctx.config).logFollows);
+  const leaseContainers = new LeaseContainers((leaseId) => ctx.runtime.listContainers({ leaseId }));
 
   app.on(providerApiRoutes.status.method, providerApiRoutes.status.pattern, async (c) => {
     const { leaseId, lease } = await auth.authorize(c);
     const id = leaseId.toString();
     const record = ctx.state.data.leases[id];
-    const containers = (await ctx.runtime.listContainers()).filter((x) => x.leaseId === leaseId);
+    // Docker lists just this lease's containers (a label filter), at most once a second (lease-containers.ts).
+    const containers = await leaseContainers.of(leaseId);
     const stored = reconciler.desired(record);
     const ingressBase = `:${ctx.config.ingressPort}`;
     const body: PodStatusResponse = {
@@ -64,9 +67,7 @@ export function leaseRoutes({ ctx, reconciler, ingressRoutes, auth }: ApiDeps) {
 
   app.on(providerApiRoutes.usage.method, providerApiRoutes.usage.pattern, async (c) => {
     const { leaseId } = await auth.authorize(c);
-    const containers = (await ctx.runtime.listContainers()).filter(
-      (x) => x.leaseId === leaseId && x.state === "running",
-    );
+    const containers = (await ctx.runtime.listContainers({ leaseId })).filter((x) => x.state === "running");
     const usage = await Promise.all(
       containers.map(async (x) => {
         const s = await ctx.runtime.stats(x.id);
