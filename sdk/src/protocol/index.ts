@@ -156,15 +156,21 @@ export {
 export { type ProviderApiRoute, providerApiPaths, providerApiRoutes } from "./provider-api-routes.js";
 export { hashQuote, quoteDomain, quoteTypedData, quoteTypes } from "./quote.js";
 export {
+  ERC1271_MAGIC_VALUE,
+  type Erc1271RequestCheck,
+  erc1271RequestCheck,
+  erc1271RequestSignature,
   NonceCache,
   REQUEST_MAX_SKEW_SECONDS,
   RequestAuthError,
   type RequestAuthErrorType,
   type RequestHeaderOptions,
   type RequestNonces,
+  type RequestTypedData,
   readRequestHeaders,
   requestDomain,
   requestHeaders,
+  requestStructHash,
   requestTypedData,
   requestTypes,
   type SignedRequestFields,

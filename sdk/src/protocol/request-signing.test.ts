@@ -1,12 +1,31 @@
-import { type Address, getAddress, type Hex, keccak256, recoverTypedDataAddress, stringToBytes } from "viem";
+import {
+  type Address,
+  concat,
+  encodeAbiParameters,
+  getAddress,
+  type Hex,
+  keccak256,
+  parseAbiParameters,
+  parseSignature,
+  recoverAddress,
+  recoverTypedDataAddress,
+  serializeCompactSignature,
+  signatureToCompactSignature,
+  size,
+  slice,
+  stringToBytes,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import {
+  erc1271RequestCheck,
+  erc1271RequestSignature,
   NonceCache,
   REQUEST_MAX_SKEW_SECONDS,
   RequestAuthError,
   readRequestHeaders,
   requestHeaders,
+  requestStructHash,
   requestTypedData,
   type SignedRequestFields,
   signRequest,
@@ -310,5 +329,67 @@ describe("NonceCache", () => {
     expect(cache.claim(publisher.address, mixed, now, now)).toBe(true);
     expect(cache.claim(publisher.address.toLowerCase() as Address, mixed.toLowerCase() as Hex, now, now)).toBe(false);
     expect(cache.claim(publisher.address.toUpperCase().replace("0X", "0x") as Address, mixed, now, now)).toBe(false);
+  });
+});
+
+describe("erc1271RequestCheck (a contract publisher: AppVault.isValidSignature)", () => {
+  async function stated(fields: SignedRequestFields = request, account = publisher) {
+    return readRequestHeaders(await signed(fields, now, account), { now });
+  }
+
+  it("asks for the request's EIP-712 digest with the signature followed by its struct hash", async () => {
+    const headers = await stated();
+    const check = erc1271RequestCheck(chainId, request, headers);
+    const typedData = requestTypedData(chainId, request, headers.timestamp, headers.nonce);
+    const structHash = requestStructHash(typedData);
+    // What the vault rebuilds: keccak256("\x19\x01" ‖ requestDomainSeparator ‖ structHash).
+    const domainSeparator = keccak256(
+      encodeAbiParameters(parseAbiParameters("bytes32, bytes32, bytes32, uint256"), [
+        keccak256(stringToBytes("EIP712Domain(string name,string version,uint256 chainId)")),
+        keccak256(stringToBytes("Podnet Provider API")),
+        keccak256(stringToBytes("1")),
+        BigInt(chainId),
+      ]),
+    );
+    expect(check.hash).toBe(keccak256(concat(["0x1901", domainSeparator, structHash])));
+    expect(size(check.signature)).toBe(97);
+    expect(slice(check.signature, 65)).toBe(structHash);
+    expect(await recoverAddress({ hash: check.hash, signature: slice(check.signature, 0, 65) })).toBe(
+      publisher.address,
+    );
+  });
+
+  it("binds the bundle to the request: another path, body or provider gives another digest and struct hash", async () => {
+    const headers = await stated();
+    const check = erc1271RequestCheck(chainId, request, headers);
+    for (const changed of [
+      { ...request, path: "/v1/leases/8/manifest?dry=1" },
+      { ...request, body: '{"manifest":{"x":1}}' },
+      { ...request, provider: otherProvider },
+    ]) {
+      const moved = erc1271RequestCheck(chainId, changed, headers);
+      expect(moved.hash).not.toBe(check.hash);
+      expect(slice(moved.signature, 65)).not.toBe(slice(check.signature, 65));
+    }
+  });
+
+  it("writes v as 27/28 and expands a compact signature, as OpenZeppelin's ECDSA wants", async () => {
+    const headers = await stated();
+    const structHash = `0x${"cd".repeat(32)}` as Hex;
+    const expected = erc1271RequestSignature(headers.signature, structHash);
+    const parsed = parseSignature(headers.signature);
+    const lowV = concat([slice(headers.signature, 0, 64), parsed.yParity === 1 ? "0x01" : "0x00"]);
+    expect(erc1271RequestSignature(lowV, structHash)).toBe(expected);
+    const compact = serializeCompactSignature(signatureToCompactSignature(parsed));
+    expect(erc1271RequestSignature(compact, structHash)).toBe(expected);
+    expect([27, 28]).toContain(Number.parseInt(expected.slice(130, 132), 16));
+  });
+
+  it("refuses a signature of any other length, naming the header", () => {
+    for (const signature of ["0x", `0x${"11".repeat(66)}`, `0x${"11".repeat(63)}`] as Hex[]) {
+      expect(() => erc1271RequestSignature(signature, `0x${"cd".repeat(32)}`)).toThrow(
+        `${requestHeaders.signature}: must be a 65-byte (r, s, v) or 64-byte compact signature`,
+      );
+    }
   });
 });

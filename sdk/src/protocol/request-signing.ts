@@ -1,14 +1,21 @@
 import {
   type Address,
   bytesToHex,
+  compactSignatureToSignature,
+  concat,
   getAddress,
   type Hex,
+  hashStruct,
   hashTypedData,
   isAddress,
   isHex,
   keccak256,
   type LocalAccount,
+  parseCompactSignature,
+  parseSignature,
   recoverAddress,
+  serializeSignature,
+  size,
 } from "viem";
 import { PodnetError } from "./errors.js";
 
@@ -20,6 +27,10 @@ import { PodnetError } from "./errors.js";
  *
  * Typed data (not a personal_sign string) so any viem account, hardware wallet or JSON-RPC signer can sign it and
  * show the user what they sign.
+ *
+ * A lease whose publisher is a contract (an app's AppVault) is used by the keys the contract vouches for (the app's
+ * owner and controllers): such a key signs the same typed data as any publisher, and the verifier asks the contract
+ * with ERC-1271 (`isValidSignature(digest, signature ‖ structHash)`, see {@link erc1271RequestCheck}).
  */
 
 /** How far a request's timestamp may be from the provider's clock, in seconds. */
@@ -85,6 +96,67 @@ export function requestTypedData(chainId: number, request: SignedRequestFields, 
     },
   } as const;
 }
+
+/** The typed data of one request, as {@link requestTypedData} builds it. */
+export type RequestTypedData = ReturnType<typeof requestTypedData>;
+
+/** The EIP-712 struct hash of a request's typed data (`hashStruct(Request)`): what an AppVault rebuilds the digest from. */
+export function requestStructHash(typedData: RequestTypedData): Hex {
+  return hashStruct({ data: typedData.message, primaryType: typedData.primaryType, types: typedData.types });
+}
+
+/**
+ * The ERC-1271 signature bundle an AppVault's `isValidSignature` takes for a provider-API request: the signer's
+ * 65-byte ECDSA signature (r, s, v with v 27 or 28) followed by the request's 32-byte struct hash. The vault rebuilds
+ * the digest from the request domain and the struct hash, so the bundle proves the key signed a provider-API request
+ * and nothing else (never a token permit). A 64-byte compact signature (EIP-2098) is expanded first.
+ *
+ * @throws {RequestAuthError} naming `x-podnet-signature` when the signature is not 64 or 65 bytes.
+ */
+export function erc1271RequestSignature(signature: Hex, structHash: Hex): Hex {
+  let full: Hex;
+  try {
+    const bytes = size(signature);
+    if (bytes === 64) full = serializeSignature(compactSignatureToSignature(parseCompactSignature(signature)));
+    else if (bytes === 65) full = serializeSignature(parseSignature(signature));
+    else throw new Error("length");
+  } catch {
+    throw new RequestAuthError(`${requestHeaders.signature}: must be a 65-byte (r, s, v) or 64-byte compact signature`);
+  }
+  return concat([full, structHash]);
+}
+
+/** What a contract publisher is asked for one request: `isValidSignature(hash, signature)` (ERC-1271). */
+export interface Erc1271RequestCheck {
+  /** The EIP-712 digest of the request (request domain, `Request` struct). */
+  hash: Hex;
+  /** The signer's signature followed by the request's struct hash ({@link erc1271RequestSignature}). */
+  signature: Hex;
+}
+
+/**
+ * The arguments of the ERC-1271 call that asks a contract publisher (an AppVault) whether the key that signed this
+ * request acts for it, built from the same typed data {@link signRequest} signs.
+ *
+ * @example
+ * const { hash, signature } = erc1271RequestCheck(31337, request, readRequestHeaders(headers));
+ * const magic = await publicClient.readContract({ address: vault, abi: appVaultAbi, functionName: "isValidSignature", args: [hash, signature] });
+ * // magic === ERC1271_MAGIC_VALUE: the signer is the app's owner or one of its controllers
+ */
+export function erc1271RequestCheck(
+  chainId: number,
+  request: SignedRequestFields,
+  stated: Pick<SignedRequestHeaders, "timestamp" | "nonce" | "signature">,
+): Erc1271RequestCheck {
+  const typedData = requestTypedData(chainId, request, stated.timestamp, stated.nonce);
+  return {
+    hash: hashTypedData(typedData),
+    signature: erc1271RequestSignature(stated.signature, requestStructHash(typedData)),
+  };
+}
+
+/** What `isValidSignature` returns for a valid signature (ERC-1271: its own selector). */
+export const ERC1271_MAGIC_VALUE = "0x1626ba7e" as const;
 
 /**
  * Signs a provider API request and returns the headers to send with it.

@@ -37,6 +37,8 @@ let ctx: WorkerContext;
 let dockerDown: string | undefined;
 /** getLease calls the API made (eth_call on a real chain). */
 let chainReads: bigint[];
+/** getCode calls the API made (eth_getCode: is a lease's publisher a contract?). */
+let codeReads: Address[];
 
 /** Leases as the market's getLease returns them: 7 is the publisher's with this provider, 8 another provider's. */
 function getLease(id: bigint) {
@@ -51,6 +53,7 @@ beforeEach(() => {
   dataDir = mkdtempSync(join(tmpdir(), "podnet-api-"));
   dockerDown = undefined;
   chainReads = [];
+  codeReads = [];
   ctx = {
     config: {
       dataDir,
@@ -68,6 +71,11 @@ beforeEach(() => {
         readContract: async ({ args }: { args: [bigint] }) => {
           chainReads.push(args[0]);
           return getLease(args[0]);
+        },
+        // The publisher here is an account without code; contract publishers are test/vault-signing.test.ts's.
+        getCode: async ({ address }: { address: Address }) => {
+          codeReads.push(address);
+          return undefined;
         },
       },
     },
@@ -453,9 +461,13 @@ describe("hostile callers", () => {
     expect(big.pulled()).toBeLessThanOrEqual(MAX_JSON_BODY + 128 * 1024);
   });
 
-  it("costs an unknown signer no chain read, and a publisher one per lease while the lease is unchanged", async () => {
+  it("costs an unknown signer no eth_call, and a publisher one per lease while the lease is unchanged", async () => {
     const app = api();
-    expect((await app.request(await signed(providerApiPaths.status(7n), {}, stranger))).status).toBe(403);
+    for (let i = 0; i < 3; i++) {
+      expect((await app.request(await signed(providerApiPaths.status(7n), {}, stranger))).status).toBe(403);
+    }
+    // Whether the publisher is a contract (which could vouch for the stranger) is asked once, then remembered.
+    expect(codeReads).toEqual([publisher.address]);
     // The follower has seen lease 8 created for another provider: answered from the worker's own records.
     ctx.state.data.lastLeaseId = "8";
     expect((await errorOf(await app.request(await signed(providerApiPaths.status(8n))))).status).toBe(404);

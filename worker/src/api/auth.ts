@@ -1,8 +1,10 @@
 import {
+  erc1271RequestCheck,
   podnetMarketAbi,
   RequestAuthError,
   readRequestHeaders,
   requestHeaders,
+  type SignedRequestFields,
   type SignedRequestHeaders,
   verifyRequest,
 } from "@podnet/sdk/protocol";
@@ -10,6 +12,7 @@ import type { Context } from "hono";
 import { type Address, isAddressEqual } from "viem";
 import type { WorkerContext } from "../context.js";
 import { NonceStoreFull, RequestNonceStore } from "../store/request-nonces.js";
+import { type ContractPublisherOptions, ContractPublishers } from "./contract-publishers.js";
 import { HttpError } from "./http-error.js";
 import { LeaseCache } from "./lease-cache.js";
 import { recoverAddressNative } from "./signature-recovery.js";
@@ -39,23 +42,32 @@ export interface AuthorizedRequest {
 }
 
 /**
- * Publisher authentication: every lease route is signed by the lease's publisher (see the SDK's request signing).
- * Stale, replayed, forged or pre-restart signatures are 401; a valid signer who does not own the lease is 403; a
- * lease this provider does not hold is 404 (so nobody learns about other providers' leases from here).
+ * Publisher authentication: every lease route is signed by the lease's publisher (see the SDK's request signing), or,
+ * when the publisher is a contract (an app's AppVault), by a key the contract vouches for with ERC-1271 (the app's
+ * owner or a controller; see {@link ContractPublishers}). Stale, replayed, forged or pre-restart signatures are 401; a
+ * valid signer who does not own the lease (nor is vouched for by its contract publisher) is 403; a lease this provider
+ * does not hold is 404 (so nobody learns about other providers' leases from here).
  *
  * The checks run cheapest first, so a stranger costs little: the headers' form and freshness, then what the worker
  * already knows (its own leases and their publishers, from the chain events it followed: a stated signer who is not
- * the publisher is refused before any signature recovery or body read; a lease id the follower saw go to another
- * provider is refused without an `eth_call`), then the body (bounded), then one signature recovery, then the lease on
- * chain (cached, see {@link LeaseCache}), and last the nonce is claimed, so a refused request burns nothing and only
- * accepted requests enter the nonce store.
+ * the publisher is refused before any signature recovery or body read, unless the publisher has code (one cached
+ * `eth_getCode` per publisher); a lease id the follower saw go to another provider is refused without an `eth_call`),
+ * then the body (bounded), then one signature recovery and the nonce's freshness, then the lease on chain (cached, see
+ * {@link LeaseCache}), then for a signer who is not the publisher the contract's `isValidSignature` (cached per
+ * publisher and signer), and last the nonce is claimed, so a refused request burns nothing and only accepted requests
+ * enter the nonce store.
  */
 export class PublisherAuth {
   private readonly nonces: RequestNonceStore;
   private readonly leases = new LeaseCache<ChainLease>();
+  private readonly contracts: ContractPublishers;
 
-  constructor(private readonly ctx: WorkerContext) {
+  constructor(
+    private readonly ctx: WorkerContext,
+    contractOptions: ContractPublisherOptions = {},
+  ) {
     this.nonces = RequestNonceStore.open(ctx.config.dataDir);
+    this.contracts = new ContractPublishers(ctx.chain.publicClient, contractOptions);
   }
 
   /**
@@ -73,13 +85,19 @@ export class PublisherAuth {
     const now = Math.floor(Date.now() / 1000);
     const { notBefore } = this.nonces;
     const stated = unauthorized(() => readRequestHeaders(c.req.raw.headers, { now, notBefore }));
-    this.refuseKnownStrangers(leaseId, stated.signer);
+    await this.refuseKnownStrangers(leaseId, stated.signer);
     const body = opts.readBody ? await opts.readBody() : undefined;
     const url = new URL(c.req.url);
+    const request: SignedRequestFields = {
+      provider: this.ctx.chain.account.address,
+      method: c.req.method,
+      path: url.pathname + url.search,
+      body,
+    };
     const signer = await unauthorized(() =>
       verifyRequest(
         c.req.raw.headers,
-        { provider: this.ctx.chain.account.address, method: c.req.method, path: url.pathname + url.search, body },
+        request,
         // Only looks: the nonce is claimed below, once the request is authorized, so a refusal stores nothing.
         {
           chainId: this.ctx.chain.chainId,
@@ -94,23 +112,27 @@ export class PublisherAuth {
     if (lease.status === 0 || !isAddressEqual(lease.provider, this.ctx.chain.account.address)) {
       throw new HttpError(404, `lease ${leaseId}: not a lease of this provider`);
     }
-    if (!isAddressEqual(lease.publisher, signer)) {
-      throw new HttpError(403, `lease ${leaseId}: ${signer} is not its publisher`);
-    }
+    if (!isAddressEqual(lease.publisher, signer))
+      await this.requireVouched(leaseId, lease.publisher, signer, request, stated);
     this.claim(signer, stated, now);
     return body === undefined ? { signer, leaseId, lease } : { signer, leaseId, lease, body };
   }
 
   /**
-   * Refuses from the worker's own records, with no recovery and no chain read: a lease of this provider whose
-   * publisher is not the stated signer (403), or a lease id the follower has seen created for another provider (404).
+   * Refuses from the worker's own records, with no recovery and no `eth_call`: a lease of this provider whose publisher
+   * is not the stated signer and has no code (403; the code answer is cached per publisher) or is a contract that
+   * refused that signer moments ago (403, the cached verdict), or a lease id the follower has seen created for another
+   * provider (404).
    */
-  private refuseKnownStrangers(leaseId: bigint, stated: Address) {
+  private async refuseKnownStrangers(leaseId: bigint, stated: Address) {
     const record = this.ctx.state.data.leases[leaseId.toString()];
     if (record) {
-      if (!isAddressEqual(record.publisher, stated)) {
+      if (isAddressEqual(record.publisher, stated)) return;
+      if (!(await this.contracts.isContract(record.publisher))) {
         throw new HttpError(403, `lease ${leaseId}: ${stated} is not its publisher`);
       }
+      const refusal = this.contracts.knownRefusal(record.publisher, stated);
+      if (refusal) throw notVouched(leaseId, stated, record.publisher, refusal.reason);
       return;
     }
     const newest = this.ctx.state.data.lastLeaseId;
@@ -119,6 +141,27 @@ export class PublisherAuth {
     if (newest !== undefined && leaseId <= BigInt(newest)) {
       throw new HttpError(404, `lease ${leaseId}: not a lease of this provider`);
     }
+  }
+
+  /**
+   * A signer who is not the lease's publisher is let in only when the publisher is a contract that vouches for it
+   * (ERC-1271 on the request's digest and the signature followed by the request's struct hash).
+   */
+  private async requireVouched(
+    leaseId: bigint,
+    publisher: Address,
+    signer: Address,
+    request: SignedRequestFields,
+    stated: SignedRequestHeaders,
+  ) {
+    if (!(await this.contracts.isContract(publisher))) {
+      throw new HttpError(403, `lease ${leaseId}: ${signer} is not its publisher`);
+    }
+    const chainId = this.ctx.chain.chainId;
+    const verdict = await this.contracts.vouches(publisher, signer, () =>
+      unauthorized(() => erc1271RequestCheck(chainId, request, stated)),
+    );
+    if (!verdict.vouched) throw notVouched(leaseId, signer, publisher, verdict.reason);
   }
 
   /** The lease from the cache while the worker's record of it is unchanged, else from the chain. */
@@ -144,6 +187,10 @@ export class PublisherAuth {
     }
     if (!fresh) throw new HttpError(401, `${requestHeaders.nonce}: already used (replayed request)`);
   }
+}
+
+function notVouched(leaseId: bigint, signer: Address, publisher: Address, reason: string) {
+  return new HttpError(403, `lease ${leaseId}: ${signer} is not its publisher ${publisher}: ${reason}`);
 }
 
 /** Runs a request-signing check, turning its refusal into a 401 naming the header and the reason. */

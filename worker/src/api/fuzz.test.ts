@@ -124,6 +124,8 @@ beforeAll(() => {
       deployment: { contracts: { podnetMarket: { address: market } }, deployBlock: 1 },
       publicClient: {
         readContract: async ({ args }: { args: [bigint] }) => getLease(args[0]),
+        // Every publisher here is an account without code: ERC-1271 is test/vault-signing.test.ts's.
+        getCode: async () => undefined,
         getContractEvents: async () => [],
       },
     },
