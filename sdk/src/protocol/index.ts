@@ -168,6 +168,7 @@ export {
   type RequestNonces,
   type RequestTypedData,
   readRequestHeaders,
+  requestDigest,
   requestDomain,
   requestHeaders,
   requestStructHash,

@@ -4,6 +4,8 @@ import {
   encodeAbiParameters,
   getAddress,
   type Hex,
+  hashStruct,
+  hashTypedData,
   keccak256,
   parseAbiParameters,
   parseSignature,
@@ -24,6 +26,7 @@ import {
   REQUEST_MAX_SKEW_SECONDS,
   RequestAuthError,
   readRequestHeaders,
+  requestDigest,
   requestHeaders,
   requestStructHash,
   requestTypedData,
@@ -233,6 +236,31 @@ describe("signRequest / verifyRequest", () => {
     expect(stale).toContain(requestHeaders.timestamp);
     expect(await verifyRequest(headers, request, opts)).toBe(publisher.address);
     expect(await refusal(headers, request, opts)).toContain("already used");
+  });
+});
+
+describe("requestStructHash / requestDigest (hand-encoded)", () => {
+  it("equal viem's hashStruct / hashTypedData on varied requests", () => {
+    const methods = ["GET", "put", "PoSt", "HEAD", "DELETE", "ünïcode", ""];
+    for (let i = 0; i < 300; i++) {
+      const seed = keccak256(stringToBytes(`case ${i}`));
+      const path = `/v1/leases/${BigInt(seed) % 10n ** BigInt(i % 30)}${i % 3 === 0 ? `?q=${seed.slice(2, 2 + (i % 60))}` : ""}${"é".repeat(i % 5)}`;
+      const typedData = requestTypedData(
+        [1, 31337, 8453, 2 ** 40][i % 4] as number,
+        {
+          provider: getAddress(`0x${seed.slice(26)}`),
+          method: methods[i % methods.length] as string,
+          path,
+          ...(i % 2 === 0 ? { body: seed.repeat(i % 7) } : {}),
+        },
+        [0, 1, 1_800_000_000, 2 ** 53 - 1][i % 4] as number,
+        keccak256(seed),
+      );
+      expect(requestStructHash(typedData)).toBe(
+        hashStruct({ data: typedData.message, primaryType: typedData.primaryType, types: typedData.types }),
+      );
+      expect(requestDigest(typedData.domain.chainId, typedData)).toBe(hashTypedData(typedData));
+    }
   });
 });
 

@@ -3,19 +3,21 @@ import {
   bytesToHex,
   compactSignatureToSignature,
   concat,
+  domainSeparator,
   getAddress,
   type Hex,
-  hashStruct,
-  hashTypedData,
+  hexToBytes,
   isAddress,
   isHex,
   keccak256,
   type LocalAccount,
+  numberToHex,
   parseCompactSignature,
   parseSignature,
   recoverAddress,
   serializeSignature,
   size,
+  stringToBytes,
 } from "viem";
 import { PodnetError } from "./errors.js";
 
@@ -100,9 +102,50 @@ export function requestTypedData(chainId: number, request: SignedRequestFields, 
 /** The typed data of one request, as {@link requestTypedData} builds it. */
 export type RequestTypedData = ReturnType<typeof requestTypedData>;
 
-/** The EIP-712 struct hash of a request's typed data (`hashStruct(Request)`): what an AppVault rebuilds the digest from. */
+const REQUEST_TYPEHASH = hexToBytes(
+  keccak256(
+    stringToBytes(
+      "Request(address provider,string method,string path,bytes32 bodyHash,uint64 timestamp,bytes32 nonce)",
+    ),
+  ),
+);
+const domainSeparators = new Map<number, Uint8Array>();
+
+/**
+ * The EIP-712 struct hash of a request's typed data (`hashStruct(Request)`): what an AppVault rebuilds the digest from.
+ * Encoded by hand, word by word, rather than through viem's generic `hashStruct`: a provider computes it for every
+ * signed request, and the generic path (type parsing, ABI encoding, checks) cost about 0.9 ms of the ~1 ms a request's
+ * verification took (`npm run bench:api` profile). The test checks it against viem's on random requests.
+ */
 export function requestStructHash(typedData: RequestTypedData): Hex {
-  return hashStruct({ data: typedData.message, primaryType: typedData.primaryType, types: typedData.types });
+  const m = typedData.message;
+  if (!isAddress(m.provider, { strict: false }))
+    throw new RequestAuthError(`provider: "${m.provider}" is not an address`);
+  if (m.timestamp < 0n || m.timestamp >= 2n ** 64n) throw new RequestAuthError("timestamp: out of uint64 range");
+  const words = new Uint8Array(32 * 7);
+  words.set(REQUEST_TYPEHASH, 0);
+  words.set(hexToBytes(m.provider), 32 + 12);
+  words.set(hexToBytes(keccak256(stringToBytes(m.method))), 64);
+  words.set(hexToBytes(keccak256(stringToBytes(m.path))), 96);
+  words.set(hexToBytes(m.bodyHash, { size: 32 }), 128);
+  words.set(hexToBytes(numberToHex(m.timestamp, { size: 32 })), 160);
+  words.set(hexToBytes(m.nonce, { size: 32 }), 192);
+  return keccak256(words);
+}
+
+/** The EIP-712 digest a request signature signs: `keccak256(0x1901 ‖ domainSeparator ‖ structHash)`. */
+export function requestDigest(chainId: number, typedData: RequestTypedData): Hex {
+  let separator = domainSeparators.get(chainId);
+  if (!separator) {
+    separator = hexToBytes(domainSeparator({ domain: requestDomain(chainId) }));
+    domainSeparators.set(chainId, separator);
+  }
+  const bytes = new Uint8Array(66);
+  bytes[0] = 0x19;
+  bytes[1] = 0x01;
+  bytes.set(separator, 2);
+  bytes.set(hexToBytes(requestStructHash(typedData)), 34);
+  return keccak256(bytes);
 }
 
 /**
@@ -150,7 +193,7 @@ export function erc1271RequestCheck(
 ): Erc1271RequestCheck {
   const typedData = requestTypedData(chainId, request, stated.timestamp, stated.nonce);
   return {
-    hash: hashTypedData(typedData),
+    hash: requestDigest(chainId, typedData),
     signature: erc1271RequestSignature(stated.signature, requestStructHash(typedData)),
   };
 }
@@ -301,7 +344,7 @@ export async function verifyRequest(
   const { signer, timestamp, nonce, signature } = readRequestHeaders(headers, { ...options, now });
   let recovered: Address;
   try {
-    const digest = hashTypedData(requestTypedData(options.chainId, request, timestamp, nonce));
+    const digest = requestDigest(options.chainId, requestTypedData(options.chainId, request, timestamp, nonce));
     recovered = options.recoverAddress
       ? await options.recoverAddress(digest, signature)
       : await recoverAddress({ hash: digest, signature });
