@@ -13,11 +13,12 @@ import { join } from "node:path";
 import {
   clients,
   devAccount,
-  fund,
   type LocalChain,
+  listProvider,
   mint,
   publisherClient,
   repoRoot,
+  signedQuote,
   startLocalChain,
   TOKEN,
   tokenBalance,
@@ -28,16 +29,12 @@ import {
   appVaultAbi,
   appVaultFactoryAbi,
   ContractError,
-  encodeAttribute,
   manifestHash,
   parseAppYaml,
   parsePodSpec,
   podnetMarketAbi,
-  providerRegistryAbi,
-  type Quote,
-  quoteTypedData,
 } from "@podnet/sdk";
-import { type Address, type Hex, keccak256, parseEventLogs, stringToBytes, stringToHex } from "viem";
+import { type Address, type Hex, keccak256, parseEventLogs, stringToBytes } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const podnetBin = join(repoRoot, "sdk", "bin", "podnet.mjs");
@@ -119,32 +116,7 @@ beforeAll(async () => {
     PODNET_PUBLISHER_KEY: owner.privateKey,
   };
   // A provider registered and staked on chain, whose signed quote the controller leases from (no worker needed).
-  const stake = 10n ** 24n;
-  await fund(chain, provider, stake);
-  const { client } = clients(chain);
-  const register = await walletClient(chain, provider).writeContract({
-    address: chain.deployment.contracts.providerRegistry.address,
-    abi: providerRegistryAbi,
-    functionName: "register",
-    args: [
-      {
-        endpoint: "https://provider.example:8443",
-        metadataURI: "",
-        encryptionKey: keccak256(stringToHex("x25519:provider")),
-        pricing: { perCpuMilli: 1n, perMemoryMiB: 1n, perStorageMiB: 1n, flat: 0n },
-        capacity: { cpuMillis: 64_000, memoryMiB: 65_536, storageMiB: 1_000_000 },
-        attributes: [encodeAttribute("region", "local")],
-      },
-    ],
-  });
-  await client.waitForTransactionReceipt({ hash: register });
-  const staked = await walletClient(chain, provider).writeContract({
-    address: chain.deployment.contracts.podnetMarket.address,
-    abi: podnetMarketAbi,
-    functionName: "stake",
-    args: [stake],
-  });
-  await client.waitForTransactionReceipt({ hash: staked });
+  await listProvider(chain, provider, { stake: 10n ** 24n });
 }, 180_000);
 
 afterAll(() => chain?.stop());
@@ -226,20 +198,13 @@ describe("podnet app", () => {
 
   it("status shows the balance, limits, controllers and the lease a controller placed in slot 0", async () => {
     const { client } = clients(chain);
-    const block = await client.getBlock();
-    const quote: Quote = {
-      provider: provider.address,
+    const { quote, signature } = await signedQuote(chain, provider, {
       publisher: vault,
       specHash: (await readVault("specHash")) as Hex,
       resources: { cpuMillis: 250, memoryMiB: 128, storageMiB: 0 },
       pricePerSecond: PRICE,
-      validUntil: Number(block.timestamp) + 600,
-      attestationHash: keccak256(stringToHex("attestation")),
       nonce: 1n,
-    };
-    const signature = await walletClient(chain, provider).signTypedData(
-      quoteTypedData(quote, 31337, chain.deployment.contracts.podnetMarket.address),
-    );
+    });
     const hash = await walletClient(chain, controller).writeContract({
       address: vault,
       abi: appVaultAbi,

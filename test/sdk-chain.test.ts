@@ -13,27 +13,18 @@ import {
   deployContracts,
   devAccount,
   freePort,
-  fund,
   type LocalChain,
+  listProvider,
   mint,
   publisherClient,
   repoRoot,
+  signedQuote,
   startAnvil,
   startLocalChain,
   TOKEN,
   walletClient,
 } from "@podnet/devnet";
-import {
-  contentId,
-  encodeAttribute,
-  erc20PermitAbi,
-  podnetMarketAbi,
-  providerRegistryAbi,
-  type Quote,
-  quoteTypedData,
-  readPermitDomain,
-  readStandingBidders,
-} from "@podnet/sdk";
+import { contentId, erc20PermitAbi, podnetMarketAbi, readPermitDomain, readStandingBidders } from "@podnet/sdk";
 import { type Address, decodeFunctionData, erc20Abi, type Hash, type Hex, keccak256, stringToHex } from "viem";
 import type { HDAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -86,55 +77,24 @@ async function startPlainTokenChain(): Promise<LocalChain> {
 }
 
 /** Registers and stakes `provider` on `chain`. */
-async function listProvider(chain: LocalChain, provider: HDAccount = devAccount(1).account) {
-  const { client } = clients(chain);
-  const wallet = walletClient(chain, provider);
-  const stake = 1000n * TOKEN;
-  await fund(chain, provider, stake);
-  const registered = await wallet.writeContract({
-    address: chain.deployment.contracts.providerRegistry.address,
-    abi: providerRegistryAbi,
-    functionName: "register",
-    args: [
-      {
-        endpoint: "https://provider.example:8443",
-        metadataURI: "",
-        encryptionKey: keccak256(stringToHex("x25519")),
-        pricing: { perCpuMilli: 1n, perMemoryMiB: 1n, perStorageMiB: 1n, flat: 1n },
-        capacity: { cpuMillis: 64_000, memoryMiB: 65_536, storageMiB: 1_000_000 },
-        attributes: [encodeAttribute("region", "local")],
-      },
-    ],
+async function listTestProvider(chain: LocalChain, account: HDAccount = provider) {
+  await listProvider(chain, account, {
+    stake: 1000n * TOKEN,
+    encryptionKey: keccak256(stringToHex("x25519")),
+    pricing: { perCpuMilli: 1n, perMemoryMiB: 1n, perStorageMiB: 1n, flat: 1n },
   });
-  await client.waitForTransactionReceipt({ hash: registered });
-  const staked = await wallet.writeContract({
-    address: chain.deployment.contracts.podnetMarket.address,
-    abi: podnetMarketAbi,
-    functionName: "stake",
-    args: [stake],
-  });
-  await client.waitForTransactionReceipt({ hash: staked });
 }
 
 let quoteNonce = 0n;
 /** A quote from `provider` for `publisher`, signed as the worker signs it. */
-async function signedQuote(chain: LocalChain, publisher: Address) {
-  const { client } = clients(chain);
-  const block = await client.getBlock();
-  const quote: Quote = {
-    provider: provider.address,
+async function signedQuoteFor(chain: LocalChain, publisher: Address) {
+  return signedQuote(chain, provider, {
     publisher,
     specHash: keccak256(stringToHex(`permit pod ${++quoteNonce}`)),
     resources,
     pricePerSecond: price,
-    validUntil: Number(block.timestamp) + 600,
-    attestationHash: keccak256(stringToHex("attestation")),
     nonce: quoteNonce,
-  };
-  const signature = await walletClient(chain, provider).signTypedData(
-    quoteTypedData(quote, 31337, chain.deployment.contracts.podnetMarket.address),
-  );
-  return { quote, signature };
+  });
 }
 
 /** A publisher holding `tokens` and no allowance, with its SDK client. */
@@ -166,7 +126,7 @@ function reads(chain: LocalChain) {
 
 beforeAll(async () => {
   [permitChain, plainChain] = await Promise.all([startLocalChain(join(dir, "permit")), startPlainTokenChain()]);
-  await Promise.all([listProvider(permitChain), listProvider(plainChain)]);
+  await Promise.all([listTestProvider(permitChain), listTestProvider(plainChain)]);
 }, 180_000);
 afterAll(() => {
   permitChain?.stop();
@@ -216,7 +176,7 @@ describe("the SDK with a permit token", () => {
       await r.balance(account.address),
       await r.balance(market),
     ];
-    const { quote, signature } = await signedQuote(chain, account.address);
+    const { quote, signature } = await signedQuoteFor(chain, account.address);
     const created = await sdk.createLease({ quote, signature, deposit });
     expect(created.funding).toBe("permit");
     expect(created.approveTxHash).toBeUndefined();
@@ -232,7 +192,7 @@ describe("the SDK with a permit token", () => {
     const chain = permitChain;
     const { account, sdk } = await newPublisher(chain, 3);
     const r = reads(chain);
-    const { quote, signature } = await signedQuote(chain, account.address);
+    const { quote, signature } = await signedQuoteFor(chain, account.address);
     const { leaseId } = await sdk.createLease({ quote, signature, deposit });
 
     const amount = price * 600n + 1n;
@@ -295,7 +255,7 @@ describe("the SDK with a permit token", () => {
     const readSpy = vi.spyOn(sdk.publicClient, "readContract");
 
     const nonce = await r.nonce(account);
-    const { quote, signature } = await signedQuote(chain, account.address);
+    const { quote, signature } = await signedQuoteFor(chain, account.address);
     const created = await sdk.createLease({ quote, signature, deposit });
     expect(created.funding).toBe("allowance");
     expect((await r.nonce(account)) - nonce).toBe(1);
@@ -303,7 +263,7 @@ describe("the SDK with a permit token", () => {
     expect(await r.allowance(account.address)).toBe(5n);
 
     // Short now (5 left): two more permits, and the token's permit support is read only once.
-    const second = await signedQuote(chain, account.address);
+    const second = await signedQuoteFor(chain, account.address);
     expect((await sdk.createLease({ ...second, deposit })).funding).toBe("permit");
     expect((await sdk.topUp({ leaseId: created.leaseId, amount: price * 60n })).funding).toBe("permit");
     const separatorReads = readSpy.mock.calls.filter(
@@ -318,7 +278,7 @@ describe("the SDK with a permit token", () => {
     const { account, sdk } = await newPublisher(chain, 5);
     const r = reads(chain);
     const nonce = await r.nonce(account);
-    const { quote, signature } = await signedQuote(chain, account.address);
+    const { quote, signature } = await signedQuoteFor(chain, account.address);
     const created = await sdk.createLease({ quote, signature, deposit, permit: false });
     expect(created.funding).toBe("approve");
     expect(created.approveTxHash).toBeDefined();
@@ -334,7 +294,7 @@ describe("finalizeOrder", () => {
     const { client, testClient } = clients(chain);
     const market = chain.deployment.contracts.podnetMarket.address;
     const second = devAccount(6).account;
-    await listProvider(chain, second);
+    await listTestProvider(chain, second);
     const { account, sdk } = await newPublisher(chain, 7);
     const maxPrice = 2n * price;
     const order = await sdk.createOrder({
@@ -393,7 +353,7 @@ describe("the SDK with a token without permit", () => {
     let nonce = await r.nonce(account);
     const balance = await r.balance(account.address);
     const marketBefore = await r.balance(market);
-    const { quote, signature } = await signedQuote(chain, account.address);
+    const { quote, signature } = await signedQuoteFor(chain, account.address);
     const created = await sdk.createLease({ quote, signature, deposit });
     expect(created.funding).toBe("approve");
     expect(await calledFunction(chain, created.approveTxHash as Hash)).toBe("approve");

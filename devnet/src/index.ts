@@ -46,6 +46,7 @@ export {
   startIndexer,
   waitForIndexedBlock,
 } from "./indexer.js";
+export { type ListingOptions, listProvider, signedQuote } from "./listing.js";
 export {
   canListen,
   freePort,
