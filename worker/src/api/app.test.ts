@@ -13,14 +13,12 @@ import { type Address, getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { WorkerContext } from "../context.js";
-import { createLogger } from "../log.js";
-import { createMetrics } from "../metrics.js";
-import type { Reconciler } from "../pods/reconciler.js";
 import { RouteTable } from "../pods/routes.js";
 import { BlobStore } from "../store/blob-store.js";
 import { createApi } from "./app.js";
 import { MAX_JSON_BODY, MAX_QUOTE_BODY } from "./body.js";
 import type { ApiLimits } from "./rate-limit.js";
+import { stubContextBase, stubEngineInfo, stubReconciler } from "./stub-context.js";
 
 // The provider API composed from its route modules, against a stub worker: no chain, no Docker. What needs them
 // (provisioning, pod status with containers, logs) is covered end to end by test/worker.test.ts.
@@ -105,36 +103,9 @@ beforeEach(() => {
         if (dockerDown) throw new Error(dockerDown);
       },
       listContainers: async () => [],
-      info: async () => ({
-        version: "27.0.0",
-        os: "linux",
-        arch: "x86_64",
-        cgroup: "2",
-        kernel: "6.1.0",
-        runc: "1.1.5",
-        storageDriver: "btrfs",
-      }),
+      info: stubEngineInfo,
     },
-    sandbox: {
-      userns: true,
-      seccomp: "default",
-      apparmor: null,
-      rootfsQuota: true,
-      volumeQuota: true,
-      egressFirewall: true,
-      publicEgress: true,
-      notEnforced: [],
-    },
-    metrics: createMetrics(),
-    log: createLogger("error", () => undefined),
-    follower: {
-      healthy: true,
-      chainState: "ok",
-      head: { number: 10n },
-      headAgeSec: 1,
-      consecutiveFailures: 0,
-      reorgs: 0,
-    },
+    ...stubContextBase(),
     profile: { active: false },
   } as unknown as WorkerContext;
 });
@@ -142,12 +113,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function api(limits?: ApiLimits) {
-  const reconciler = {
-    desired: () => undefined,
-    phases: new Map(),
-    failedPasses: 0,
-    guard: { deferred: 0, refused: 0 },
-  } as unknown as Reconciler;
+  const reconciler = stubReconciler();
   return createApi(ctx, reconciler, new RouteTable("pods.localhost"), limits);
 }
 

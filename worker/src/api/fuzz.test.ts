@@ -21,15 +21,13 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config.js";
 import type { WorkerContext } from "../context.js";
-import { createLogger } from "../log.js";
-import { createMetrics } from "../metrics.js";
-import type { Reconciler } from "../pods/reconciler.js";
 import { RouteTable } from "../pods/routes.js";
 import { BlobStore } from "../store/blob-store.js";
 import { ManifestStore } from "../store/manifest-store.js";
 import { WorkerState } from "../store/worker-state.js";
 import { createApi } from "./app.js";
 import { MAX_JSON_BODY } from "./body.js";
+import { stubContextBase, stubEngineInfo, stubReconciler } from "./stub-context.js";
 
 /**
  * Property-based fuzzing (fast-check) of every route of the provider API's table, against the real Hono app with the
@@ -134,15 +132,7 @@ beforeAll(() => {
     blobs,
     runtime: {
       ping: async () => undefined,
-      info: async () => ({
-        version: "27.0.0",
-        os: "linux",
-        arch: "x86_64",
-        cgroup: "2",
-        kernel: "6.1.0",
-        runc: "1.1.5",
-        storageDriver: "btrfs",
-      }),
+      info: stubEngineInfo,
       listContainers: async () => [container],
       stats: async () => ({
         cpuNanos: 1n,
@@ -158,26 +148,7 @@ beforeAll(() => {
         yield { stream: "stderr", text: "done" };
       },
     },
-    sandbox: {
-      userns: true,
-      seccomp: "default",
-      apparmor: null,
-      rootfsQuota: true,
-      volumeQuota: true,
-      egressFirewall: true,
-      publicEgress: true,
-      notEnforced: [],
-    },
-    metrics: createMetrics(),
-    log: createLogger("error", () => undefined),
-    follower: {
-      healthy: true,
-      chainState: "ok",
-      head: { number: 10n },
-      headAgeSec: 1,
-      consecutiveFailures: 0,
-      reorgs: 0,
-    },
+    ...stubContextBase(),
     profile: {
       active: true,
       registered: true,
@@ -189,12 +160,7 @@ beforeAll(() => {
     chainNow: () => Math.floor(Date.now() / 1000),
     reconcileLease: async () => undefined,
   } as unknown as WorkerContext;
-  const reconciler = {
-    desired: () => undefined,
-    phases: new Map(),
-    failedPasses: 0,
-    guard: { deferred: 0, refused: 0 },
-  } as unknown as Reconciler;
+  const reconciler = stubReconciler();
   // No rate limits: they answer 429 to a fuzzer that asks this fast, and it is the routes behind them under test.
   app = createApi(ctx, reconciler, new RouteTable("pods.localhost"), {
     rateLimit: { perSecond: 0, burst: 1 },
