@@ -1,7 +1,8 @@
 /**
  * A tiny program to test the image pipeline with (the autoscaler daemon is built the same way): an HTTP server that
  * reports what it sees from inside its container. `--secret <file>` names a file it reads and reports by hash only;
- * `--port` (default 8080) where it listens. It imports viem to prove npm dependencies are bundled.
+ * `--port` (default 8080) where it listens; `--probe <url>` a URL it fetches and reports (the app beside it, as the
+ * autoscaler would). It imports viem to prove npm dependencies are bundled.
  */
 import { createHash } from "node:crypto";
 import { lookup } from "node:dns/promises";
@@ -12,7 +13,7 @@ import { parseArgs } from "node:util";
 import { keccak256, toHex } from "viem";
 
 const { values } = parseArgs({
-  options: { secret: { type: "string" }, port: { type: "string", default: "8080" } },
+  options: { secret: { type: "string" }, port: { type: "string", default: "8080" }, probe: { type: "string" } },
   strict: true,
 });
 
@@ -52,6 +53,13 @@ async function report() {
     tmpWrite: errorCode(() => writeFileSync(`/tmp/probe-${process.pid}`, "x")),
     localhost: (await lookup("localhost", { family: 4 }).catch((e: Error) => ({ address: e.message }))).address,
     keccak: keccak256(toHex("podnet")),
+    probe:
+      values.probe === undefined
+        ? undefined
+        : await fetch(values.probe).then(
+            async (r) => `${r.status} ${(await r.text()).slice(0, 200)}`,
+            (e: Error) => `error ${e.message}`,
+          ),
     files: listRootfs().sort(),
   };
 }
