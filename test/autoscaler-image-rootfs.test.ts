@@ -2,11 +2,12 @@
  * The sidecar image's root file system, without Docker: which host files `ldd`'s answer lets into the image (hostile
  * answers refused with the offending path), the planned file list, and a tar that is the same bytes for the same inputs.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { extract, type Header } from "tar-stream";
 import { describe, expect, it } from "vitest";
+import { bundleEntry } from "../autoscaler/image/bundle.js";
 import { parseLddOutput } from "../autoscaler/image/ldd.js";
 import { planRootfs, writeRootfsTar } from "../autoscaler/image/rootfs.js";
 
@@ -185,5 +186,27 @@ describe("autoscaler image: the root file system", () => {
     await expect(writeRootfsTar(entries)).rejects.toThrow(
       `rootfs: ${directory} (for ${directory}) is not a regular file`,
     );
+  });
+});
+
+describe("autoscaler image: the bundle", () => {
+  it("inlines npm dependencies into one ES module", async () => {
+    const dir = mkdtempSync(join(import.meta.dirname, ".bundle-"));
+    try {
+      writeFileSync(join(dir, "main.ts"), 'import { keccak256 } from "viem";\nconsole.log(keccak256("0x"));\n');
+      const bundle = await bundleEntry(join(dir, "main.ts"));
+      const code = Buffer.from(bundle.code).toString();
+      expect(code).not.toMatch(/from\s*"viem"/);
+      expect(bundle.inputs.some((input) => input.includes("node_modules/viem/"))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a native addon, naming it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-bundle-"));
+    writeFileSync(join(dir, "addon.node"), "\x7fELF");
+    writeFileSync(join(dir, "main.js"), 'import addon from "./addon.node";\nconsole.log(addon);\n');
+    await expect(bundleEntry(join(dir, "main.js"))).rejects.toThrow('native addon "./addon.node"');
   });
 });

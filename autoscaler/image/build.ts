@@ -19,7 +19,14 @@ function autoscalerVersion(): string {
   return typeof version === "string" && version !== "" ? version : "dev";
 }
 
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+const size = (bytes: number) =>
+  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+
+/** A path as the user would type it: relative when inside the current folder. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith("..") ? path : rel;
+}
 
 async function main() {
   const { values } = parseArgs({
@@ -31,16 +38,17 @@ async function main() {
     strict: true,
   });
   const entry = values.entry as string;
-  if (!existsSync(entry)) throw new Error(`--entry: ${entry} does not exist`);
+  if (!existsSync(entry)) {
+    throw new Error(`--entry: ${entry} does not exist (build another program with --entry <file>)`);
+  }
   const built = await buildNodeImage({ entry, tag: values.tag as string, out: values.out as string });
   console.log(`image     ${built.tag} (${built.imageId})`);
-  console.log(`layer     ${built.diffId}  ${mib(built.layerBytes)} unpacked, ${built.files.length} paths`);
-  console.log(`bundle    ${mib(built.bundleBytes)} at /app/main.js`);
-  if (built.tarball)
-    console.log(`tarball   ${relative(process.cwd(), built.tarball.path)}  ${mib(built.tarball.bytes)}`);
+  console.log(`layer     ${built.diffId}  ${size(built.layerBytes)} unpacked, ${built.files.length} paths`);
+  console.log(`bundle    ${size(built.bundleBytes)} at /app/main.js`);
+  if (built.tarball) console.log(`tarball   ${shown(built.tarball.path)}  ${size(built.tarball.bytes)}`);
   console.log(`built in  ${(built.elapsedMs / 1000).toFixed(1)} s`);
   console.log(
-    `next      podnet image add ${built.tarball ? relative(process.cwd(), built.tarball.path) : built.tag} --set pod.yaml --container autoscaler`,
+    `next      podnet image add ${built.tarball ? shown(built.tarball.path) : built.tag} --set pod.yaml --container autoscaler`,
   );
 }
 

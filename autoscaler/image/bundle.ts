@@ -2,6 +2,7 @@
  * Bundles a Node entry file and everything it imports into one ES module with esbuild, so the image needs no
  * node_modules. Native addons (`.node` files) cannot live in a bundle; they are refused by name.
  */
+import { dirname, resolve } from "node:path";
 import { build, type Plugin } from "esbuild";
 
 /** Node builtins that bundled CommonJS code reaches through `require`: an ES module has no `require` of its own. */
@@ -28,17 +29,21 @@ const refuseNativeAddons: Plugin = {
 export interface Bundle {
   /** The bundled ES module. */
   code: Uint8Array;
-  /** The source files bundled, relative to the working directory, sorted. */
+  /** The source files bundled, relative to the entry's folder, sorted. */
   inputs: string[];
 }
 
 /**
  * Bundles `entry` for Node 20 (ES module, every dependency inlined, not minified so stack traces stay readable).
- * esbuild's output depends only on the inputs, so the same sources give the same bytes.
+ * esbuild's output depends only on the inputs and the working directory (its comments name each source by a path
+ * relative to it), so the working directory is the entry's folder: the same sources give the same bytes wherever the
+ * checkout is and whichever folder the build was started from.
  */
 export async function bundleEntry(entry: string): Promise<Bundle> {
+  const absoluteEntry = resolve(entry);
   const result = await build({
-    entryPoints: [entry],
+    absWorkingDir: dirname(absoluteEntry),
+    entryPoints: [absoluteEntry],
     bundle: true,
     platform: "node",
     target: "node20",
