@@ -8,6 +8,8 @@
  */
 import { createHash } from "node:crypto";
 import { mkdtempSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -137,7 +139,7 @@ describe("autoscaler image: as a sidecar in a pod", () => {
         {
           name: "autoscaler",
           image: sample.image,
-          args: ["--secret", "/run/secrets/controller-key", "--probe", "http://web:8080/"],
+          args: ["--secret", "/run/secrets/controller-key"],
           resources: { cpuMillis: 250, memoryMiB: 128, pids: 64 },
           readOnlyRootfs: true,
           mounts: [
@@ -166,7 +168,11 @@ describe("autoscaler image: as a sidecar in a pod", () => {
     const sidecarHost = `l${leaseId}-autoscaler-8080.pods.localhost`;
     expect(status.http.map((h) => h.host)).toEqual(expect.arrayContaining([podHost(leaseId), sidecarHost]));
 
-    const answer = await ingress(provider.worker.ingressPort, sidecarHost);
+    const answer = await ingress(
+      provider.worker.ingressPort,
+      sidecarHost,
+      `/?probe=${encodeURIComponent("http://web:8080/")}`,
+    );
     expect(answer.status, answer.body).toBe(200);
     report = JSON.parse(answer.body) as SampleReport;
     expect(report.node).toBe(process.version);
@@ -198,5 +204,31 @@ describe("autoscaler image: as a sidecar in a pod", () => {
     expect(image.RootFS.Layers).toEqual([built.diffId]);
     expect(info.HostConfig.ReadonlyRootfs).toBe(true);
     expect(info.HostConfig.CapDrop).toEqual(["ALL"]);
+  });
+
+  it("cannot reach the host: a devnet's chain RPC, even listening on every address, is out of its reach", async () => {
+    // A stand-in for anvil or the indexer bound to 0.0.0.0 on the provider's machine (the devnet's anvil binds
+    // 127.0.0.1, which inside the pod is the pod itself).
+    const rpc = createServer((_request, response) => response.end("rpc here"));
+    await new Promise<void>((resolve) => rpc.listen(0, "0.0.0.0", resolve));
+    try {
+      const port = (rpc.address() as AddressInfo).port;
+      const [sidecar] = (await leaseContainers(docker, provider.address, leaseId)).filter(
+        (c) => c.Labels["podnet.container"] === "autoscaler",
+      );
+      const networks = (await docker.getContainer(sidecar?.Id as string).inspect()).NetworkSettings.Networks;
+      const gateway = Object.values(networks)[0]?.Gateway as string;
+      const url = `http://${gateway}:${port}/`;
+      // The host reaches the server at the pod network's gateway: the listener is there.
+      expect(await (await fetch(url)).text()).toBe("rpc here");
+      const answer = await ingress(
+        provider.worker.ingressPort,
+        `l${leaseId}-autoscaler-8080.pods.localhost`,
+        `/?probe=${encodeURIComponent(url)}`,
+      );
+      expect((JSON.parse(answer.body) as SampleReport).probe).toMatch(/^error /);
+    } finally {
+      rpc.close();
+    }
   });
 });

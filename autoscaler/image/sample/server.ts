@@ -1,8 +1,9 @@
 /**
  * A tiny program to test the image pipeline with (the autoscaler daemon is built the same way): an HTTP server that
  * reports what it sees from inside its container. `--secret <file>` names a file it reads and reports by hash only;
- * `--port` (default 8080) where it listens; `--probe <url>` a URL it fetches and reports (the app beside it, as the
- * autoscaler would). It imports viem to prove npm dependencies are bundled.
+ * `--port` (default 8080) where it listens. `?probe=<url>` makes it fetch that URL and report the answer or the
+ * error: what the pod can reach (the app beside it, a chain RPC). A test program only: it fetches any URL it is given.
+ * It imports viem to prove npm dependencies are bundled.
  */
 import { createHash } from "node:crypto";
 import { lookup } from "node:dns/promises";
@@ -13,7 +14,7 @@ import { parseArgs } from "node:util";
 import { keccak256, toHex } from "viem";
 
 const { values } = parseArgs({
-  options: { secret: { type: "string" }, port: { type: "string", default: "8080" }, probe: { type: "string" } },
+  options: { secret: { type: "string" }, port: { type: "string", default: "8080" } },
   strict: true,
 });
 
@@ -37,7 +38,7 @@ function errorCode(action: () => void): string {
   }
 }
 
-async function report() {
+async function report(probe: string | null) {
   let secretSha256: string | undefined;
   const secretRead = errorCode(() => {
     if (values.secret === undefined) throw Object.assign(new Error("no --secret"), { code: "NO_SECRET_ARG" });
@@ -54,9 +55,9 @@ async function report() {
     localhost: (await lookup("localhost", { family: 4 }).catch((e: Error) => ({ address: e.message }))).address,
     keccak: keccak256(toHex("podnet")),
     probe:
-      values.probe === undefined
+      probe === null
         ? undefined
-        : await fetch(values.probe).then(
+        : await fetch(probe, { signal: AbortSignal.timeout(3000) }).then(
             async (r) => `${r.status} ${(await r.text()).slice(0, 200)}`,
             (e: Error) => `error ${e.message}`,
           ),
@@ -64,8 +65,9 @@ async function report() {
   };
 }
 
-createServer((_request, response) => {
-  report().then(
+createServer((request, response) => {
+  const probe = new URL(request.url ?? "/", "http://sample").searchParams.get("probe");
+  report(probe).then(
     (body) => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body)),
     (error: Error) => response.writeHead(500).end(error.message),
   );
