@@ -24,6 +24,7 @@ import {
   type RunningProvider,
   TOKEN,
   testImageTarball,
+  waitFor,
 } from "@podnet/devnet";
 import type { PodManifestInput, PodnetClientWithActions } from "@podnet/sdk";
 import { keccak256, toHex } from "viem";
@@ -168,12 +169,19 @@ describe("autoscaler image: as a sidecar in a pod", () => {
     const sidecarHost = `l${leaseId}-autoscaler-8080.pods.localhost`;
     expect(status.http.map((h) => h.host)).toEqual(expect.arrayContaining([podHost(leaseId), sidecarHost]));
 
-    const answer = await ingress(
-      provider.worker.ingressPort,
-      sidecarHost,
-      `/?probe=${encodeURIComponent("http://web:8080/")}`,
+    // "running" means the container started; node takes a moment more to listen.
+    const answer = await waitFor(
+      `the sidecar of lease ${leaseId} to answer`,
+      async () => {
+        const got = await ingress(
+          provider.worker.ingressPort,
+          sidecarHost,
+          `/?probe=${encodeURIComponent("http://web:8080/")}`,
+        );
+        return got.status === 200 ? got : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
     );
-    expect(answer.status, answer.body).toBe(200);
     report = JSON.parse(answer.body) as SampleReport;
     expect(report.node).toBe(process.version);
     expect(report.keccak).toBe(keccak256(toHex("podnet")));
