@@ -351,6 +351,20 @@ describe("NonceCache", () => {
     expect(cache.claim(publisher.address, nonce, now, now)).toBe(false);
   });
 
+  it("forgets nonces once expired, oldest first, and keeps every live one", () => {
+    const cache = new NonceCache();
+    const nonceOf = (i: number) => keccak256(stringToBytes(`nonce ${i}`));
+    for (let i = 0; i < 20_000; i++) expect(cache.claim(publisher.address, nonceOf(i), now + (i % 2), now)).toBe(true);
+    expect(cache.size).toBe(20_000);
+    // Past the even ones' expiry, not the odd ones': the first claim drops the leading expired entry only up to a live one.
+    const later = now + REQUEST_MAX_SKEW_SECONDS + 1;
+    expect(cache.claim(publisher.address, nonceOf(1), now + 1, later)).toBe(false);
+    expect(cache.size).toBe(19_999);
+    // Once all are expired, one claim forgets them all.
+    cache.claim(other.address, nonce, later + 2, later + 2);
+    expect(cache.size).toBe(1);
+  });
+
   it("ignores the case of the signer and the nonce", () => {
     const cache = new NonceCache();
     const mixed = `0x${"aB".repeat(32)}` as Hex;

@@ -249,15 +249,28 @@ export class NonceCache implements RequestNonces {
 
   /** Records `signer:nonce`; false when it was already used. */
   claim(signer: Address, nonce: Hex, timestamp: number, now: number): boolean {
-    if (this.seen.size > 10_000) this.prune(now);
+    this.prune(now);
     const key = `${signer.toLowerCase()}:${nonce.toLowerCase()}`;
     if (this.seen.has(key)) return false;
     this.seen.set(key, timestamp + REQUEST_MAX_SKEW_SECONDS);
     return true;
   }
 
+  /** Nonces remembered. */
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /**
+   * Forgets expired nonces from the oldest claimed, stopping at the first one still live: claims arrive in about
+   * timestamp order, so this costs what it deletes (a scan of the whole map per claim made a flood quadratic). An
+   * expired entry claimed after a live one waits for that one: only memory, never a replay (its timestamp is refused).
+   */
   private prune(now: number) {
-    for (const [key, expires] of this.seen) if (expires < now) this.seen.delete(key);
+    for (const [key, expires] of this.seen) {
+      if (expires >= now) break;
+      this.seen.delete(key);
+    }
   }
 }
 
