@@ -60,7 +60,8 @@ export async function ensureImage(
   if (image.startsWith("blob:")) await proveContentKey(ctx, stored, image.slice(5), signal);
   const pending = inFlight.get(image);
   if (pending) return pending;
-  const work = resolveImage(ctx, stored, image).finally(() => inFlight.delete(image));
+  // A load another lease's job started is shared: its deadline, not this one's, bounds it.
+  const work = resolveImage(ctx, stored, image, signal).finally(() => inFlight.delete(image));
   inFlight.set(image, work);
   return work;
 }
@@ -106,14 +107,19 @@ async function proveContentKey(
   }
 }
 
-async function resolveImage(ctx: WorkerContext, stored: StoredManifest, image: string): Promise<string> {
+async function resolveImage(
+  ctx: WorkerContext,
+  stored: StoredManifest,
+  image: string,
+  signal?: AbortSignal,
+): Promise<string> {
   if (!image.startsWith("blob:")) {
     ctx.state.data.images[image] = Date.now();
     ctx.state.save();
     const present = await ctx.runtime.hasImage(image);
     if (present) return present;
     await assertPublicRegistry(image);
-    return ctx.runtime.pullImage(image, imageBudget(ctx, stored.leaseId));
+    return ctx.runtime.pullImage(image, imageBudget(ctx, stored.leaseId), signal);
   }
   const cid = image.slice(5);
   const tag = blobImageTag(cid);
@@ -123,7 +129,7 @@ async function resolveImage(ctx: WorkerContext, stored: StoredManifest, image: s
   if (present) return present;
   const key = unwrapKey(decodeWrappedKey(stored.keys[cid] as string), ctx.encryption.privateKey);
   const plaintext = Readable.from(decryptStream(ctx.blobs.read(cid), key));
-  const id = await ctx.runtime.loadImage(plaintext, tag, imageBudget(ctx, stored.leaseId));
+  const id = await ctx.runtime.loadImage(plaintext, tag, imageBudget(ctx, stored.leaseId), signal);
   ctx.log.info("image loaded from encrypted blob", { cid, image: id });
   return id;
 }

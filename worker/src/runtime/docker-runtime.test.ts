@@ -540,6 +540,23 @@ describe("DockerRuntime", () => {
       expect(await runtime.hasImage(`podnet-test/absent-${run}:x`)).toBeUndefined();
     });
 
+    it("stops a load whose archive stops arriving when its job's deadline passes, loading nothing", async () => {
+      const tag = `podnet-test/stalled-${run}:v1`;
+      // Half the archive, then nothing more, ever: a source or a decryption that hangs.
+      async function* stalled() {
+        yield saved.subarray(0, Math.floor(saved.length / 2));
+        await new Promise(() => undefined);
+      }
+      const started = Date.now();
+      // As the worker feeds it: a stream over the decryption of the stored blob.
+      const source = Readable.from(stalled());
+      await expect(runtime.loadImage(source, tag, undefined, AbortSignal.timeout(1_000))).rejects.toThrow(
+        /docker load of .* stopped/,
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(await runtime.hasImage(tag)).toBeUndefined();
+    });
+
     it("rejects corrupt, truncated, multi-image and tag-less archives", async () => {
       const tag = `podnet-test/rejected-${run}:v1`;
       await expect(runtime.loadImage(Readable.from([randomBytes(4096)]), tag)).rejects.toThrow(/not a loadable/);

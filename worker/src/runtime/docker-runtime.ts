@@ -296,8 +296,13 @@ export class DockerRuntime {
    *
    * @returns the image id (`sha256:...`).
    */
-  loadImage(tar: NodeJS.ReadableStream | AsyncIterable<Uint8Array>, tag: string, maxBytes?: number): Promise<string> {
-    return loadImageTarball(this.#docker, tar, tag, maxBytes);
+  loadImage(
+    tar: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
+    tag: string,
+    maxBytes?: number,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    return loadImageTarball(this.#docker, tar, tag, maxBytes, signal);
   }
 
   /**
@@ -367,13 +372,14 @@ export class DockerRuntime {
    *
    * @returns the image id (`sha256:...`).
    */
-  async pullImage(ref: string, maxBytes: number = Number.MAX_SAFE_INTEGER): Promise<string> {
+  async pullImage(ref: string, maxBytes: number = Number.MAX_SAFE_INTEGER, signal?: AbortSignal): Promise<string> {
     if (!/^[^@\s]+@sha256:[0-9a-f]{64}$/.test(ref)) throw new Error(`refusing to pull ${ref}: not pinned by digest`);
     const present = await this.hasImage(ref);
     if (present !== undefined) return present;
     let output: NodeJS.ReadableStream;
     try {
-      output = await this.#docker.pull(ref);
+      // The image job's deadline cancels the request (and with it the pull on the daemon).
+      output = await this.#docker.pull(ref, signal ? { abortSignal: signal } : {});
     } catch (error) {
       throw new Error(`pulling ${ref}: ${dockerMessage(error)}`);
     }

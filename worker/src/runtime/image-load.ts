@@ -40,17 +40,29 @@ export async function loadImageTarball(
   tar: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
   tag: string,
   maxBytes: number = Number.MAX_SAFE_INTEGER,
+  signal?: AbortSignal,
 ): Promise<string> {
   const target = splitReference(tag);
+  if (signal?.aborted) throw new Error(`docker load of ${tag} stopped: ${String(signal.reason)}`);
   const upload = tarPack();
   const abort = new AbortController();
   let tarError: Error | undefined;
+  // The image job's deadline: a daemon that stops reading (or a source that stops producing) must not hold the job
+  // and its image slot forever. The upload is cut like a bad archive's, so nothing gets loaded.
+  const onAbort = () => {
+    tarError ??= new Error(`docker load of ${tag} stopped: ${String(signal?.reason)}`);
+    abort.abort(tarError);
+    upload.destroy();
+    // The rewriter may be waiting on the source itself: a stream is destroyed so that wait ends too.
+    (tar as { destroy?: (error?: Error) => void }).destroy?.(tarError);
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
   const before = await tagTargets(docker);
   const rewriting = rewriteImageArchive(decompressed(tar as AsyncIterable<Uint8Array>, maxBytes), upload, {
     maxBytes,
   }).catch((error: unknown) => {
     const reason = error instanceof ImageArchiveError ? error.message : `archive: ${(error as Error).message ?? error}`;
-    tarError = new Error(`not a loadable docker save archive: ${reason}`);
+    tarError ??= new Error(`not a loadable docker save archive: ${reason}`);
     // Cut the upload short: the daemon only imports a complete archive, so nothing gets loaded.
     abort.abort(tarError);
     upload.destroy();
@@ -76,9 +88,13 @@ export async function loadImageTarball(
     if (tarError !== undefined) throw tarError;
     throw error instanceof Error && error.message.startsWith("docker load") ? error : new Error(dockerMessage(error));
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     // Whatever happened to the request, do not leave the rewriter blocked on a stream nobody reads.
     upload.destroy();
-    await rewriting;
+    // After a deadline, a source that cannot be destroyed may never settle the rewriter: it is left behind.
+    await (signal?.aborted
+      ? Promise.race([rewriting, new Promise((resolve) => setTimeout(resolve, 1_000))])
+      : rewriting);
   }
   if (tarError !== undefined) throw tarError;
   const moved = await restoreMovedTags(docker, before);
