@@ -1,0 +1,267 @@
+/**
+ * The autoscaler end to end on real parts: anvil with the real contracts, the indexer, three provider workers on a
+ * real Docker Engine and the `podnet-autoscaler` daemon as a child process with its own controller key. An app with
+ * target 2 comes up on two distinct providers; provider A dies (worker SIGKILLed, its pods stopped) and the
+ * autoscaler replaces that slot on C while the healthy instance stays untouched; the old lease is closed by the
+ * replacement; the vault's balance equals, to the base unit, what was funded minus deposits and top-ups plus
+ * refunds, from the chain's own events.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type AutoscalerProcess,
+  Devnet,
+  devAccount,
+  ensureGas,
+  killProvider,
+  localDocker,
+  mint,
+  type RunningProvider,
+  startAutoscalerProcess,
+  TOKEN,
+  testImageTarball,
+  waitFor,
+} from "@podnet/devnet";
+import type { PodnetClientWithActions } from "@podnet/sdk";
+import {
+  appConfigHash,
+  appConfigLimits,
+  appVaultAbi,
+  manifestHash,
+  type PodManifestInput,
+  parseAppConfig,
+  parseManifest,
+  podnetMarketAbi,
+} from "@podnet/sdk/protocol";
+import { type Address, erc20Abi, keccak256, stringToHex } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const PAGE = "hello from an autoscaled app";
+// A and B list the same price; C costs more, so it is only picked when A or B cannot take the instance.
+const CHEAP = { perCpuMilli: 3n, perMemoryMiB: 2n, perStorageMiB: 0n, flat: 0n }; // 250*3 + 64*2 = 878/s
+const DEAR = { perCpuMilli: 3n, perMemoryMiB: 3n, perStorageMiB: 0n, flat: 50n }; // 992/s
+const FUNDED = 50_000_000n;
+
+const owner = devAccount(33).account;
+const controller = devAccount(34);
+
+let devnet: Devnet;
+let dir: string;
+let providers: RunningProvider[];
+let ownerClient: PodnetClientWithActions;
+let vault: Address;
+let autoscaler: AutoscalerProcess | undefined;
+let manifest: PodManifestInput;
+
+type Status = {
+  desired: number;
+  problems: string[];
+  instances: { slot: number; leaseId: string; provider: Address; hostUrl: string | null; health: string }[];
+};
+
+async function status(): Promise<Status> {
+  return (await (await fetch(`${autoscaler?.statusUrl}/status`)).json()) as Status;
+}
+
+/** Waits until the autoscaler reports `count` healthy instances matching `check`. */
+function waitHealthy(count: number, check: (s: Status) => boolean = () => true, timeoutMs = 150_000) {
+  return waitFor(
+    `${count} healthy instances`,
+    async () => {
+      const s = await status().catch(() => undefined);
+      const healthy = s?.instances.filter((i) => i.health === "healthy") ?? [];
+      return s && healthy.length === count && check(s) ? s : undefined;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
+}
+
+async function vaultSlots(): Promise<bigint[]> {
+  const app = await ownerClient.getApp({ vault });
+  return app.slots.map((s) => s.leaseId);
+}
+
+/** The vault's balance from the chain's events: funded − deposits − top-ups + refunds + compensations − withdrawn. */
+async function balanceFromEvents(): Promise<bigint> {
+  const { publicClient, deployment } = ownerClient;
+  const market = deployment.contracts.podnetMarket;
+  const fromBlock = BigInt(market.blockNumber);
+  const [funded, withdrawn, created, toppedUp, compensated] = await Promise.all([
+    publicClient.getContractEvents({ address: vault, abi: appVaultAbi, eventName: "Funded", fromBlock }),
+    publicClient.getContractEvents({ address: vault, abi: appVaultAbi, eventName: "Withdrawn", fromBlock }),
+    publicClient.getContractEvents({
+      address: market.address,
+      abi: podnetMarketAbi,
+      eventName: "LeaseCreated",
+      args: { publisher: vault },
+      fromBlock,
+    }),
+    publicClient.getContractEvents({
+      address: market.address,
+      abi: podnetMarketAbi,
+      eventName: "LeaseToppedUp",
+      args: { payer: vault },
+      fromBlock,
+    }),
+    publicClient.getContractEvents({
+      address: market.address,
+      abi: podnetMarketAbi,
+      eventName: "CompensationPaid",
+      args: { publisher: vault },
+      fromBlock,
+    }),
+  ]);
+  const ours = new Set(created.map((log) => log.args.leaseId as bigint));
+  const closed = await publicClient.getContractEvents({
+    address: market.address,
+    abi: podnetMarketAbi,
+    eventName: "LeaseClosed",
+    fromBlock,
+  });
+  const sum = (values: (bigint | undefined)[]) => values.reduce<bigint>((total, v) => total + (v ?? 0n), 0n);
+  return (
+    sum(funded.map((l) => l.args.amount)) -
+    sum(withdrawn.map((l) => l.args.amount)) -
+    sum(created.map((l) => l.args.deposit)) -
+    sum(toppedUp.map((l) => l.args.amount)) +
+    sum(closed.filter((l) => ours.has(l.args.leaseId as bigint)).map((l) => l.args.refund)) +
+    sum(compensated.map((l) => l.args.amount))
+  );
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "podnet-autoscaler-"));
+  const docker = localDocker();
+  let tarball = "";
+  await Promise.all([
+    Devnet.start({ dir }).then((started) => {
+      devnet = started;
+    }),
+    testImageTarball(docker, "podnet-test/autoscaler:1", join(dir, "app.tar"), { page: PAGE }).then((path) => {
+      tarball = path;
+    }),
+  ]);
+  providers = await Promise.all([
+    devnet.startProvider({ index: 30, pricing: CHEAP }),
+    devnet.startProvider({ index: 31, pricing: CHEAP }),
+    devnet.startProvider({ index: 32, pricing: DEAR }),
+  ]);
+  await devnet.startIndexer({ schema: "autoscaler" });
+
+  // The autoscaler's blob cache holds the app's content keys wrapped to the controller's own key only.
+  const dataDir = join(dir, "autoscaler");
+  mkdirSync(dataDir, { recursive: true });
+  const controllerClient = devnet.publisherClient(controller.account, { blobCacheDir: join(dataDir, "blobs") });
+  const image = await controllerClient.prepareImage({ tarball });
+  devnet.untagBlobOnStop(image.cid);
+  manifest = {
+    version: 1,
+    containers: [
+      {
+        name: "web",
+        image: image.image,
+        command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
+        resources: { cpuMillis: 250, memoryMiB: 64, pids: 64 },
+      },
+    ],
+    expose: { http: [{ container: "web", port: 8080 }] },
+  };
+  const appYaml = {
+    version: 1,
+    instances: { min: 2, target: 2, maxPerProvider: 1 },
+    price: { maxPerInstance: "1000" },
+    placement: { topK: 2 },
+    // The market wants a deposit for 10 minutes at least (minLeaseDuration): 600 s at the cap.
+    funding: { depositPerLease: "600000", keepFunded: "600s" },
+    health: { type: "http", path: "/", interval: 1, timeout: 1, failuresBeforeReplace: 3 },
+  };
+  writeFileSync(join(dir, "pod.yaml"), JSON.stringify(manifest, null, 2));
+  writeFileSync(join(dir, "app.yaml"), JSON.stringify(appYaml, null, 2));
+  const config = parseAppConfig(appYaml);
+
+  await mint(devnet.chain, owner, FUNDED);
+  await ensureGas(devnet.chain, controller.account.address);
+  ownerClient = devnet.publisherClient(owner);
+  ({ vault } = await ownerClient.createApp({
+    salt: keccak256(stringToHex("autoscaler e2e")),
+    specHash: manifestHash(parseManifest(manifest)),
+    configHash: appConfigHash(config),
+    limits: appConfigLimits(config),
+    controllers: [controller.account.address],
+  }));
+  await ownerClient.fundApp({ vault, amount: FUNDED });
+
+  const keyFile = join(dir, "controller.key");
+  writeFileSync(keyFile, `${controller.privateKey}\n`, { mode: 0o600 });
+  autoscaler = await startAutoscalerProcess({
+    PODNET_AUTOSCALER_RPC_URL: devnet.chain.rpcUrl,
+    PODNET_AUTOSCALER_DEPLOYMENTS_FILE: devnet.chain.deploymentsFile,
+    PODNET_AUTOSCALER_INDEXER_URL: devnet.indexer?.url as string,
+    PODNET_AUTOSCALER_CONTROLLER_KEY_FILE: keyFile,
+    PODNET_AUTOSCALER_VAULT: vault,
+    PODNET_AUTOSCALER_APP_YAML: join(dir, "app.yaml"),
+    PODNET_AUTOSCALER_POD_YAML: join(dir, "pod.yaml"),
+    PODNET_AUTOSCALER_DATA_DIR: dataDir,
+    PODNET_AUTOSCALER_RECONCILE_INTERVAL_SEC: "1",
+    PODNET_AUTOSCALER_STARTUP_GRACE_SEC: "120",
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await autoscaler?.stop();
+  await devnet?.stop();
+});
+
+describe("autoscaler", () => {
+  let first: Status;
+
+  it("brings an app with target 2 up on two distinct providers, serving through their ingress", async () => {
+    first = await waitHealthy(2);
+    const leases = first.instances.map((i) => BigInt(i.leaseId));
+    expect(new Set(first.instances.map((i) => i.provider)).size).toBe(2);
+    // The cheaper two: C is dearer and only a fallback.
+    expect(first.instances.map((i) => i.provider).sort()).toEqual(
+      [providers[0]?.address, providers[1]?.address].sort(),
+    );
+    expect((await vaultSlots()).sort()).toEqual(leases.sort());
+    for (const instance of first.instances) {
+      const provider = providers.find((p) => p.address === instance.provider) as RunningProvider;
+      await provider.worker.waitForPage(BigInt(instance.leaseId), PAGE);
+      expect(instance.hostUrl).toContain(`l${instance.leaseId}.`);
+    }
+    expect(first.problems).toEqual([]);
+  }, 200_000);
+
+  it("replaces the instance of a dead provider on C, leaves the healthy one alone, closes the old lease", async () => {
+    const dead = first.instances[0] as Status["instances"][number];
+    const kept = first.instances[1] as Status["instances"][number];
+    const A = providers.find((p) => p.address === dead.provider) as RunningProvider;
+    const C = providers[2] as RunningProvider;
+    expect(await killProvider(devnet.docker, A)).toBeGreaterThan(0);
+
+    const after = await waitHealthy(2, (s) => s.instances.some((i) => i.provider === C.address));
+    const replacement = after.instances.find((i) => i.provider === C.address) as Status["instances"][number];
+    expect(replacement.slot).toBe(dead.slot);
+    await C.worker.waitForPage(BigInt(replacement.leaseId), PAGE);
+    // The healthy instance kept its slot and lease.
+    expect(after.instances.find((i) => i.slot === kept.slot)?.leaseId).toBe(kept.leaseId);
+    const slots = await vaultSlots();
+    expect(slots.map(String).sort()).toEqual([kept.leaseId, replacement.leaseId].sort());
+    const old = await ownerClient.getLease({ leaseId: BigInt(dead.leaseId) });
+    expect(old.status).toBe("closed");
+  }, 200_000);
+
+  it("keeps the vault's balance equal to funded - deposits - top-ups + refunds, to the base unit", async () => {
+    await autoscaler?.stop();
+    const onChain = await ownerClient.publicClient.readContract({
+      address: ownerClient.deployment.contracts.paymentToken.address,
+      abi: erc20Abi,
+      functionName: "balanceOf",
+      args: [vault],
+    });
+    expect(onChain).toBe(await balanceFromEvents());
+    expect(onChain).toBeLessThan(FUNDED);
+    expect(onChain).toBeGreaterThan(FUNDED - 10n * TOKEN);
+  });
+});
