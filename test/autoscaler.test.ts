@@ -6,7 +6,7 @@
  * replacement; the vault's balance equals, to the base unit, what was funded minus deposits and top-ups plus
  * refunds, from the chain's own events.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,7 +23,7 @@ import {
   testImageTarball,
   waitFor,
 } from "@podnet/devnet";
-import type { PodnetClientWithActions } from "@podnet/sdk";
+import { BlobCache, type BlobCacheEntry, deriveSelfEncryptionKey, type PodnetClientWithActions } from "@podnet/sdk";
 import {
   appConfigHash,
   appConfigLimits,
@@ -35,6 +35,7 @@ import {
   podnetMarketAbi,
 } from "@podnet/sdk/protocol";
 import { type Address, erc20Abi, keccak256, stringToHex } from "viem";
+import type { HDAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const PAGE = "hello from an autoscaled app";
@@ -45,6 +46,8 @@ const FUNDED = 50_000_000n;
 
 const owner = devAccount(33).account;
 const controller = devAccount(34);
+/** A second autoscaler's key, for the race. */
+const controller2 = devAccount(35);
 
 let devnet: Devnet;
 let dir: string;
@@ -52,6 +55,8 @@ let providers: RunningProvider[];
 let ownerClient: PodnetClientWithActions;
 let vault: Address;
 let autoscaler: AutoscalerProcess | undefined;
+let autoscaler2: AutoscalerProcess | undefined;
+let autoscalerEnv: Record<string, string>;
 let manifest: PodManifestInput;
 
 type Status = {
@@ -60,8 +65,8 @@ type Status = {
   instances: { slot: number; leaseId: string; provider: Address; hostUrl: string | null; health: string }[];
 };
 
-async function status(): Promise<Status> {
-  return (await (await fetch(`${autoscaler?.statusUrl}/status`)).json()) as Status;
+async function status(of = autoscaler): Promise<Status> {
+  return (await (await fetch(`${of?.statusUrl}/status`)).json()) as Status;
 }
 
 /** Waits until the autoscaler reports `count` healthy instances matching `check`. */
@@ -80,6 +85,16 @@ function waitHealthy(count: number, check: (s: Status) => boolean = () => true, 
 async function vaultSlots(): Promise<bigint[]> {
   const app = await ownerClient.getApp({ vault });
   return app.slots.map((s) => s.leaseId);
+}
+
+async function onChainMoneyMatches(): Promise<boolean> {
+  const onChain = await ownerClient.publicClient.readContract({
+    address: ownerClient.deployment.contracts.paymentToken.address,
+    abi: erc20Abi,
+    functionName: "balanceOf",
+    args: [vault],
+  });
+  return onChain === (await balanceFromEvents());
 }
 
 /** The vault's balance from the chain's events: funded − deposits − top-ups + refunds + compensations − withdrawn. */
@@ -171,7 +186,8 @@ beforeAll(async () => {
     version: 1,
     instances: { min: 2, target: 2, maxPerProvider: 1 },
     price: { maxPerInstance: "1000" },
-    placement: { topK: 2 },
+    // The cheapest candidate first, every time: which provider takes which slot is then known in advance.
+    placement: { topK: 1 },
     // The market wants a deposit for 10 minutes at least (minLeaseDuration): 600 s at the cap.
     funding: { depositPerLease: "600000", keepFunded: "600s" },
     health: { type: "http", path: "/", interval: 1, timeout: 1, failuresBeforeReplace: 3 },
@@ -188,13 +204,16 @@ beforeAll(async () => {
     specHash: manifestHash(parseManifest(manifest)),
     configHash: appConfigHash(config),
     limits: appConfigLimits(config),
-    controllers: [controller.account.address],
+    controllers: [controller.account.address, controller2.account.address],
   }));
   await ownerClient.fundApp({ vault, amount: FUNDED });
 
   const keyFile = join(dir, "controller.key");
   writeFileSync(keyFile, `${controller.privateKey}\n`, { mode: 0o600 });
-  autoscaler = await startAutoscalerProcess({
+  writeFileSync(join(dir, "controller2.key"), `${controller2.privateKey}\n`, { mode: 0o600 });
+  await ensureGas(devnet.chain, controller2.account.address);
+  await shareBlob(image.cid, join(dataDir, "blobs"), join(dir, "autoscaler2", "blobs"));
+  autoscalerEnv = {
     PODNET_AUTOSCALER_RPC_URL: devnet.chain.rpcUrl,
     PODNET_AUTOSCALER_DEPLOYMENTS_FILE: devnet.chain.deploymentsFile,
     PODNET_AUTOSCALER_INDEXER_URL: devnet.indexer?.url as string,
@@ -205,10 +224,45 @@ beforeAll(async () => {
     PODNET_AUTOSCALER_DATA_DIR: dataDir,
     PODNET_AUTOSCALER_RECONCILE_INTERVAL_SEC: "1",
     PODNET_AUTOSCALER_STARTUP_GRACE_SEC: "120",
-  });
+  };
+  autoscaler = await startAutoscalerProcess(autoscalerEnv);
 }, 300_000);
 
+/**
+ * Gives the second controller the app's image: the ciphertext copied, the content key re-sealed to its own cache key
+ * (the key is open only in this process, as when an owner hands an app to another autoscaler).
+ */
+async function shareBlob(cid: string, fromDir: string, toDir: string) {
+  const sign = (account: HDAccount) => (message: string) => account.signMessage({ message });
+  const [self1, self2] = await Promise.all([
+    deriveSelfEncryptionKey(sign(controller.account)),
+    deriveSelfEncryptionKey(sign(controller2.account)),
+  ]);
+  const from = new BlobCache(fromDir);
+  const to = new BlobCache(toDir);
+  const key = from.contentKey(cid, self1);
+  await to.write(createReadStream(from.path(cid)));
+  to.put({ ...(from.get(cid) as BlobCacheEntry), ...to.seal(key, self2), sources: [] });
+  key.fill(0);
+}
+
+/** Leases of the app that are active on chain now. */
+async function activeLeases(): Promise<bigint[]> {
+  const market = ownerClient.deployment.contracts.podnetMarket;
+  const created = await ownerClient.publicClient.getContractEvents({
+    address: market.address,
+    abi: podnetMarketAbi,
+    eventName: "LeaseCreated",
+    args: { publisher: vault },
+    fromBlock: BigInt(market.blockNumber),
+  });
+  const ids = created.map((log) => log.args.leaseId as bigint);
+  const leases = await Promise.all(ids.map((leaseId) => ownerClient.getLease({ leaseId })));
+  return leases.filter((l) => l.status === "active").map((l) => l.leaseId);
+}
+
 afterAll(async () => {
+  await autoscaler2?.stop();
   await autoscaler?.stop();
   await devnet?.stop();
 });
@@ -264,4 +318,74 @@ describe("autoscaler", () => {
     expect(onChain).toBeLessThan(FUNDED);
     expect(onChain).toBeGreaterThan(FUNDED - 10n * TOKEN);
   });
+
+  it("restarted mid-replacement (SIGKILL right after replaceSlot), still runs exactly 2 instances", async () => {
+    autoscaler = await startAutoscalerProcess(autoscalerEnv, "autoscaler-2.log");
+    const before = await waitHealthy(2);
+    const D = await devnet.startProvider({ index: 29, pricing: DEAR });
+    const B = providers.find((p) => before.instances.some((i) => i.provider === p.address && p !== providers[2]));
+    expect(B).toBeDefined();
+    const log = (autoscaler as AutoscalerProcess).logFile;
+    const placedLines = () =>
+      readFileSync(log, "utf8")
+        .split("\n")
+        .filter((l) => l.includes('"slot placed"')).length;
+    const placedBefore = placedLines();
+    await killProvider(devnet.docker, B as RunningProvider);
+    // The moment the replacement lease exists on chain, before or while its manifest goes out: kill -9.
+    await waitFor("the replacement's replaceSlot", async () => (placedLines() > placedBefore ? true : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 20,
+    });
+    await autoscaler?.stop("SIGKILL");
+    autoscaler = await startAutoscalerProcess(autoscalerEnv, "autoscaler-3.log");
+    const after = await waitHealthy(2, (s) => s.instances.some((i) => i.provider === D.address));
+    expect(new Set(after.instances.map((i) => i.provider))).toEqual(new Set([providers[2]?.address, D.address]));
+    expect((await activeLeases()).map(String).sort()).toEqual(after.instances.map((i) => i.leaseId).sort());
+    expect((await vaultSlots()).filter((l) => l !== 0n)).toHaveLength(2);
+  }, 240_000);
+
+  it("two autoscalers racing for the same empty slot never run a third lease", async () => {
+    autoscaler2 = await startAutoscalerProcess({
+      ...autoscalerEnv,
+      PODNET_AUTOSCALER_CONTROLLER_KEY_FILE: join(dir, "controller2.key"),
+      PODNET_AUTOSCALER_DATA_DIR: join(dir, "autoscaler2"),
+      // Passes five times a second: it sees the emptied slot while the first autoscaler is still filling it.
+      PODNET_AUTOSCALER_RECONCILE_INTERVAL_SEC: "0.2",
+    });
+    await waitHealthy(2, () => true, 60_000);
+    const [victim] = (await ownerClient.getApp({ vault })).slots.filter((s) => s.leaseId !== 0n);
+    // The owner empties a slot: both autoscalers see it empty in their next pass and both try to fill it.
+    const { request } = await ownerClient.publicClient.simulateContract({
+      address: vault,
+      abi: appVaultAbi,
+      functionName: "clearSlot",
+      args: [BigInt(victim?.slot ?? 0), victim?.leaseId ?? 0n],
+      account: owner,
+    });
+    const cleared = await devnet.publisherClient(owner).walletClient?.writeContract(request);
+    await ownerClient.publicClient.waitForTransactionReceipt({ hash: cleared as `0x${string}` });
+    let most = 0;
+    const refilled = await waitFor(
+      "the cleared slot refilled",
+      async () => {
+        const active = await activeLeases();
+        most = Math.max(most, active.length);
+        const slots = (await vaultSlots()).filter((l) => l !== 0n);
+        return slots.length === 2 && !slots.includes(victim?.leaseId ?? 0n) ? slots : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    await waitHealthy(2, (s) => s.instances.every((i) => refilled.map(String).includes(i.leaseId)), 60_000);
+    expect(most).toBeLessThanOrEqual(2);
+    expect((await activeLeases()).map(String).sort()).toEqual(refilled.map(String).sort());
+    expect(await status(autoscaler2)).toMatchObject({ desired: 2 });
+    // A lost race is recognised as one (VaultSlotMismatch: re-read, never retried with another quote), not taken for a
+    // provider's refusal.
+    for (const file of [autoscaler?.logFile, autoscaler2?.logFile]) {
+      expect(readFileSync(file as string, "utf8")).not.toContain("reverted with the following signature");
+    }
+    await Promise.all([autoscaler?.stop(), autoscaler2?.stop()]);
+    expect(await onChainMoneyMatches()).toBe(true);
+  }, 200_000);
 });

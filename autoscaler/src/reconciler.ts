@@ -415,7 +415,9 @@ export class Reconciler {
       args: args as never,
       account,
     });
-    const hash: Hex = await this.o.walletClient.writeContract(request as never);
+    // simulateContract narrows request.abi to the function: give the errors back, so a revert at send time (another
+    // controller's transaction mined in between) is still decoded as VaultSlotMismatch, not an anonymous selector.
+    const hash: Hex = await this.o.walletClient.writeContract({ ...request, abi: vaultCallAbi } as never);
     const receipt = await this.o.publicClient.waitForTransactionReceipt({ hash });
     if (receipt.status !== "success") throw new Error(`${functionName} reverted (${hash})`);
     return receipt;
