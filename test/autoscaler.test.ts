@@ -61,6 +61,7 @@ let manifest: PodManifestInput;
 
 type Status = {
   desired: number;
+  lastPass: string | null;
   problems: string[];
   instances: { slot: number; leaseId: string; provider: Address; hostUrl: string | null; health: string }[];
 };
@@ -388,4 +389,58 @@ describe("autoscaler", () => {
     await Promise.all([autoscaler?.stop(), autoscaler2?.stop()]);
     expect(await onChainMoneyMatches()).toBe(true);
   }, 200_000);
+
+  it("reports an app it cannot place (empty balance, a price cap no provider meets) and leases nothing", async () => {
+    const cases = [
+      { name: "unfunded", maxPerInstance: "1000", fund: 0n, problem: /slot 0: cannot place \(balance: / },
+      { name: "too cheap", maxPerInstance: "100", fund: 10_000_000n, problem: /slot 0: cannot place \(no provider: / },
+    ];
+    for (const c of cases) {
+      const appYaml = {
+        version: 1,
+        instances: { min: 1, target: 1 },
+        price: { maxPerInstance: c.maxPerInstance },
+        funding: { depositPerLease: "600000", keepFunded: c.maxPerInstance === "100" ? "1h" : "600s" },
+        health: { type: "http", path: "/" },
+      };
+      const config = parseAppConfig(appYaml);
+      const file = join(dir, `app-${c.name.replace(" ", "-")}.yaml`);
+      writeFileSync(file, JSON.stringify(appYaml));
+      const { vault: other } = await ownerClient.createApp({
+        salt: keccak256(stringToHex(`autoscaler e2e ${c.name}`)),
+        specHash: manifestHash(parseManifest(manifest)),
+        configHash: appConfigHash(config),
+        limits: appConfigLimits(config),
+        controllers: [controller.account.address],
+      });
+      if (c.fund > 0n) {
+        await mint(devnet.chain, owner, c.fund);
+        await ownerClient.fundApp({ vault: other, amount: c.fund });
+      }
+      const balance = (await ownerClient.getApp({ vault: other })).balance;
+      const scaler = await startAutoscalerProcess({
+        ...autoscalerEnv,
+        PODNET_AUTOSCALER_VAULT: other,
+        PODNET_AUTOSCALER_APP_YAML: file,
+        PODNET_AUTOSCALER_DATA_DIR: join(dir, `autoscaler-${c.name.replace(" ", "-")}`),
+      });
+      try {
+        const reported = await waitFor(
+          `${c.name}: a cannot-place report`,
+          async () => {
+            const s = await status(scaler);
+            return s.lastPass && s.problems.length > 0 ? s : undefined;
+          },
+          { timeoutMs: 30_000, intervalMs: 200 },
+        );
+        expect(reported.problems.join("\n")).toMatch(c.problem);
+        expect(reported.instances).toEqual([]);
+      } finally {
+        await scaler.stop();
+      }
+      const app = await ownerClient.getApp({ vault: other });
+      expect(app.slots.map((s) => s.leaseId)).toEqual([0n]);
+      expect(app.balance).toBe(balance);
+    }
+  }, 120_000);
 });
