@@ -313,6 +313,11 @@ export class Reconciler {
       this.o.log.warn("cannot place", { slot: plan.slot, why });
       return { why };
     };
+    // An empty slot is paid from the balance alone (no refund of an old lease comes first): asking providers for quotes
+    // the vault cannot pay would only burn their quote budget every pass.
+    if (plan.expectedLease === 0n && app.balance < deposit) {
+      return fail(`balance: the app's balance ${app.balance} does not cover a deposit of ${deposit}`);
+    }
     let found: FoundProvider[];
     try {
       found = await this.o.client.findProviders({
