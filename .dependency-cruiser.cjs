@@ -58,13 +58,13 @@ module.exports = {
       comment: "sdk, worker and indexer are separate deployables; only the protocol layer is shared.",
       severity: "error",
       from: { path: "^(sdk|worker|indexer)/" },
-      to: { path: "^(sdk|worker|indexer)/", pathNot: ["^$1/", "^sdk/src/protocol/"] },
+      to: { path: "^(sdk|worker|indexer|autoscaler)/", pathNot: ["^$1/", "^sdk/src/protocol/"] },
     },
     {
       name: "only-tests-use-the-harness",
       comment: "Production code of the packages never imports devnet; a package's own tests may.",
       severity: "error",
-      from: { path: "^(sdk|worker|indexer)/", pathNot: "\\.test\\.ts$" },
+      from: { path: "^(sdk|worker|indexer|autoscaler)/", pathNot: "\\.test\\.ts$" },
       to: { path: "^devnet/" },
     },
     {
@@ -73,6 +73,14 @@ module.exports = {
       severity: "error",
       from: { pathNot: "\\.test\\.ts$" },
       to: { path: "\\.test\\.ts$" },
+    },
+    {
+      name: "autoscaler-is-a-publisher",
+      comment:
+        "The autoscaler acts for an app as a publisher does: through the SDK (actions and protocol), never the worker's or the indexer's code.",
+      severity: "error",
+      from: { path: "^autoscaler/" },
+      to: { path: "^(worker|indexer)/" },
     },
     {
       name: "actions-do-not-bind",

@@ -5,8 +5,10 @@
  * owns a whole local marketplace and stops it in one call. The benchmarks' building blocks are its subpaths
  * `@podnet/devnet/bench/<module>` (pods, seed, history, stats, gas, report).
  */
+
 export { ANVIL_DEPLOYER_KEY, ANVIL_MNEMONIC, devAccount } from "./accounts.js";
 export { chainIdAt, LOCAL_CHAIN_ID, type StartAnvilOptions, startAnvil, waitForChain } from "./anvil.js";
+export { type AutoscalerProcess, autoscalerBin, killProvider, startAutoscalerProcess } from "./autoscaler.js";
 export { clients, type LocalChain, startLocalChain, walletClient } from "./chain.js";
 export { type CleanupStep, cleanupOnSignal, cleanupState, runCleanup } from "./cleanup.js";
 export { contractHandles, contracts, readMarket } from "./contracts.js";

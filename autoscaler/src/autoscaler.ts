@@ -1,0 +1,136 @@
+import { readFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import { createPodnetClient, type PodnetClientWithActions } from "@podnet/sdk";
+import { parseDeployment } from "@podnet/sdk/protocol";
+import { createPublicClient, createWalletClient, defineChain, http, type PublicClient, type WalletClient } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import type { AutoscalerConfig } from "./config.js";
+import { createLogger } from "./log.js";
+import { createMetrics } from "./metrics.js";
+import { type AppStatus, Reconciler } from "./reconciler.js";
+import { StateStore } from "./state.js";
+import { statusApi } from "./status-api.js";
+
+export interface RunningAutoscaler {
+  /** The status endpoint's base URL. */
+  statusUrl: string;
+  status(): AppStatus;
+  /** Asks for a reconcile pass now (after the one running, if any). */
+  trigger(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the autoscaler: the SDK client as the app's controller (blob cache in `<dataDir>/blobs`, content keys
+ * wrapped to the controller's own key), the reconcile loop, the prober on app.yaml's health interval, and the status
+ * endpoint.
+ */
+export async function startAutoscaler(config: AutoscalerConfig): Promise<RunningAutoscaler> {
+  const log = createLogger(config.logLevel);
+  const deployment = parseDeployment(JSON.parse(readFileSync(config.deploymentsFile, "utf8")));
+  const chain = defineChain({
+    id: deployment.chainId,
+    name: `chain-${deployment.chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [config.rpcUrl] } },
+  });
+  const publicClient = createPublicClient({ chain, transport: http(config.rpcUrl), pollingInterval: 250 });
+  const chainId = await publicClient.getChainId();
+  if (chainId !== deployment.chainId) {
+    throw new Error(`deploymentsFile is for chain ${deployment.chainId}, but ${config.rpcUrl} serves chain ${chainId}`);
+  }
+  const walletClient = createWalletClient({
+    account: privateKeyToAccount(config.controllerKey),
+    chain,
+    transport: http(config.rpcUrl),
+  }) as WalletClient;
+  const client: PodnetClientWithActions = createPodnetClient({
+    publicClient: publicClient as PublicClient,
+    walletClient,
+    deployment,
+    indexerUrl: config.indexerUrl,
+    blobCacheDir: join(config.dataDir, "blobs"),
+  });
+  const store = new StateStore(config.dataDir, config.vault);
+  const metrics = createMetrics();
+  const reconciler = new Reconciler({
+    client,
+    publicClient: publicClient as PublicClient,
+    walletClient,
+    vault: config.vault,
+    appYaml: config.appYaml,
+    podYaml: config.podYaml,
+    store,
+    metrics,
+    log,
+    startupGraceSec: config.startupGraceSec,
+    avoidFailedProviderSec: config.avoidFailedProviderSec,
+  });
+
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let passTimer: NodeJS.Timeout | undefined;
+  let probeTimer: NodeJS.Timeout | undefined;
+
+  // One pass at a time: a trigger during a pass runs one more pass right after it, never two at once.
+  const runPass = (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    clearTimeout(passTimer);
+    running = reconciler
+      .pass()
+      .catch((error) => log.error("reconcile pass failed", { error: (error as Error).message }))
+      .finally(() => {
+        running = undefined;
+        if (stopped) return;
+        if (again) {
+          again = false;
+          void runPass();
+        } else passTimer = setTimeout(runPass, config.reconcileIntervalSec * 1000);
+      });
+    return running;
+  };
+  const probeLoop = async () => {
+    if (stopped) return;
+    try {
+      if (await reconciler.probeAll()) runPass();
+    } catch (error) {
+      log.error("probe round failed", { error: (error as Error).message });
+    }
+    if (!stopped) probeTimer = setTimeout(probeLoop, (reconciler.config?.health.interval ?? 1) * 1000);
+  };
+
+  const api = statusApi(() => reconciler.currentStatus(), metrics);
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: api.fetch, hostname: config.statusHost, port: config.statusPort }, () =>
+      resolve(s as Server),
+    ) as Server;
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info("autoscaler started", {
+    vault: config.vault,
+    controller: walletClient.account?.address,
+    status: `http://${config.statusHost}:${port}`,
+  });
+  void runPass();
+  void probeLoop();
+
+  return {
+    statusUrl: `http://${config.statusHost}:${port}`,
+    status: () => reconciler.currentStatus(),
+    trigger: () => void runPass(),
+    async stop() {
+      stopped = true;
+      clearTimeout(passTimer);
+      clearTimeout(probeTimer);
+      await running;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

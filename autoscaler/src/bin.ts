@@ -1,0 +1,45 @@
+// The podnet-autoscaler daemon's entry point (run with tsx, or bundled into the sidecar image): reads the
+// configuration, starts the autoscaler and stops it on SIGINT/SIGTERM. It exports nothing.
+import { startAutoscaler } from "./autoscaler.js";
+import { ConfigError, describeConfig, loadConfig } from "./config.js";
+
+const usage = `podnet-autoscaler: keeps an app's instances alive across providers, paid from its AppVault
+
+  podnet-autoscaler run     [--flag value ...]   reconcile the app until stopped; status on --status-port
+  podnet-autoscaler config  [--flag value ...]   print the effective configuration (no key)
+
+Settings come from PODNET_AUTOSCALER_<SETTING> environment variables or flags (--vault 0x…). The controller key:
+--controller-key-file or PODNET_AUTOSCALER_CONTROLLER_KEY, never a flag. See docs/autoscaler.md.`;
+
+async function main(argv: string[]) {
+  const [command, ...rest] = argv;
+  if (!command || command === "--help" || command === "help") {
+    console.log(usage);
+    return;
+  }
+  const config = loadConfig({ argv: rest });
+  switch (command) {
+    case "config":
+      console.log(JSON.stringify(describeConfig(config), null, 2));
+      return;
+    case "run": {
+      const autoscaler = await startAutoscaler(config);
+      const shutdown = async () => {
+        await autoscaler.stop();
+        process.exit(0);
+      };
+      process.once("SIGINT", shutdown);
+      process.once("SIGTERM", shutdown);
+      return;
+    }
+    default:
+      throw new ConfigError(`${command}: unknown command\n\n${usage}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  console.error(
+    error instanceof ConfigError ? `config error:\n${error.message}` : `error: ${(error as Error).message}`,
+  );
+  process.exit(error instanceof ConfigError ? 2 : 1);
+});

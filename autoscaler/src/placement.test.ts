@@ -1,0 +1,199 @@
+import type { FoundProvider } from "@podnet/sdk";
+import { parseAppConfig } from "@podnet/sdk/protocol";
+import { type Address, getAddress } from "viem";
+import { describe, expect, it } from "vitest";
+import { desiredInstances, filterCandidates, judgeInstance, quoteOrder, topUpAmount } from "./placement.js";
+
+const addr = (n: number) => getAddress(`0x${n.toString(16).padStart(40, "0")}`) as Address;
+
+function found(n: number, over: Partial<FoundProvider> = {}): FoundProvider {
+  return {
+    address: addr(n),
+    endpoint: `http://127.0.0.1:${7000 + n}`,
+    pricePerSecond: 100n,
+    uptimeBps: 10_000,
+    stakeFree: 1000n,
+    stakeLocked: 0n,
+    lastHeartbeat: 1,
+    disputesLost: 0,
+    attributes: ["region=eu"],
+    ...over,
+  };
+}
+
+const config = (placement: Record<string, unknown> = {}, target = 2) =>
+  parseAppConfig({
+    version: 1,
+    instances: { min: 0, target, maxPerProvider: 1 },
+    price: { maxPerInstance: "1000" },
+    placement,
+    funding: { depositPerLease: "100000000", keepFunded: "60s" },
+    health: { type: "http", path: "/" },
+  });
+
+const filter = (list: FoundProvider[], over: Partial<Parameters<typeof filterCandidates>[0]> = {}) =>
+  filterCandidates({
+    found: list,
+    placement: config().placement,
+    maxPricePerSecond: 1000n,
+    maxPerProvider: 1,
+    keptProviders: [],
+    avoid: new Set(),
+    ...over,
+  });
+
+describe("filterCandidates", () => {
+  it("keeps the indexer's order and drops nobody that meets every rule", () => {
+    const result = filter([found(3), found(1), found(2)]);
+    expect(result.candidates.map((c) => c.address)).toEqual([addr(3), addr(1), addr(2)]);
+    expect(result.excluded).toEqual([]);
+  });
+
+  it("re-checks the owner's rules instead of trusting the indexer", () => {
+    const placement = config({
+      attributes: ["region=eu"],
+      denyProviders: [addr(2)],
+      minFreeStake: "500",
+      minUptimeBps: 9000,
+    }).placement;
+    const result = filter(
+      [
+        found(1, { pricePerSecond: 1001n }),
+        found(2),
+        found(3, { attributes: ["region=us"] }),
+        found(4, { stakeFree: 499n }),
+        found(5, { uptimeBps: 8999 }),
+        found(6),
+      ],
+      { placement },
+    );
+    expect(result.candidates.map((c) => c.address)).toEqual([addr(6)]);
+    expect(result.excluded).toEqual([
+      { provider: addr(1), reason: "price-above-cap" },
+      { provider: addr(2), reason: "denied" },
+      { provider: addr(3), reason: "missing-attribute" },
+      { provider: addr(4), reason: "stake-too-low" },
+      { provider: addr(5), reason: "uptime-too-low" },
+    ]);
+  });
+
+  it("takes only allowed providers when an allow list is given (addresses in any case)", () => {
+    const placement = config({ allowProviders: [addr(2)] }).placement;
+    const lower = { ...found(2), address: addr(2).toLowerCase() as Address };
+    const result = filter([found(1), lower], { placement });
+    expect(result.candidates).toEqual([lower]);
+    expect(result.excluded).toEqual([{ provider: addr(1), reason: "not-allowed" }]);
+  });
+
+  it("spreads instances: a provider holding maxPerProvider kept instances is full", () => {
+    const result = filter([found(1), found(2), found(3)], { keptProviders: [addr(1)] });
+    expect(result.candidates.map((c) => c.address)).toEqual([addr(2), addr(3)]);
+    const two = filter([found(1), found(2)], { keptProviders: [addr(1), addr(1)], maxPerProvider: 3 });
+    expect(two.candidates.map((c) => c.address)).toEqual([addr(1), addr(2)]);
+  });
+
+  it("avoids a provider an instance just failed on, and lists a provider once", () => {
+    const result = filter([found(1), found(1), found(2)], { avoid: new Set([addr(1).toLowerCase()]) });
+    expect(result.candidates.map((c) => c.address)).toEqual([addr(2)]);
+    expect(result.excluded).toEqual([{ provider: addr(1), reason: "failed-here" }]);
+  });
+});
+
+describe("quoteOrder", () => {
+  it("shuffles only the top K and keeps the rest as ranked fallbacks", () => {
+    const list = [1, 2, 3, 4, 5];
+    // random() = 0 swaps each element with the first: [1,2,3] -> [2,3,1].
+    expect(quoteOrder(list, 3, () => 0)).toEqual([2, 3, 1, 4, 5]);
+    expect(quoteOrder(list, 3, () => 0.999)).toEqual([1, 2, 3, 4, 5]);
+    expect(quoteOrder(list, 1, () => 0)).toEqual(list);
+    expect(quoteOrder([], 3)).toEqual([]);
+  });
+
+  it("picks every top-K provider first about equally often", () => {
+    const counts = new Map<number, number>();
+    let seed = 1;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return (seed - 1) / 2147483646;
+    };
+    for (let i = 0; i < 3000; i++) {
+      const first = quoteOrder([1, 2, 3, 4], 3, random)[0] as number;
+      counts.set(first, (counts.get(first) ?? 0) + 1);
+    }
+    expect(counts.get(4)).toBeUndefined();
+    for (const k of [1, 2, 3]) expect(counts.get(k)).toBeGreaterThan(850);
+  });
+});
+
+describe("desiredInstances", () => {
+  it("is the target within the vault's maxInstances", () => {
+    expect(desiredInstances(config({}, 3), 2)).toBe(2);
+    expect(desiredInstances(config({}, 2), 5)).toBe(2);
+    expect(desiredInstances(config({}, 0), 5)).toBe(0);
+  });
+});
+
+describe("judgeInstance", () => {
+  const healthy = {
+    leaseStatus: "active" as const,
+    outOfFunds: false,
+    providerDark: false,
+    consecutiveFailures: 0,
+    everHealthy: true,
+    ageSeconds: 100,
+  };
+  const rules = { failuresBeforeReplace: 3 };
+
+  it("keeps a healthy instance and one that failed fewer than N probes", () => {
+    expect(judgeInstance(healthy, rules, 60)).toEqual({ replace: false, health: "healthy" });
+    expect(judgeInstance({ ...healthy, consecutiveFailures: 2 }, rules, 60)).toEqual({
+      replace: false,
+      health: "failing",
+    });
+  });
+
+  it("replaces after N consecutive failures", () => {
+    expect(judgeInstance({ ...healthy, consecutiveFailures: 3 }, rules, 60)).toEqual({
+      replace: true,
+      reason: "probes-failed",
+    });
+  });
+
+  it("takes the chain's verdicts before any probe", () => {
+    expect(judgeInstance({ ...healthy, leaseStatus: "closed" }, rules, 60)).toMatchObject({ reason: "lease-closed" });
+    expect(judgeInstance({ ...healthy, outOfFunds: true }, rules, 60)).toMatchObject({ reason: "out-of-funds" });
+    expect(judgeInstance({ ...healthy, providerDark: true }, rules, 60)).toMatchObject({ reason: "provider-dark" });
+  });
+
+  it("does not count probes of a starting pod until its grace is over", () => {
+    const starting = { ...healthy, everHealthy: false, consecutiveFailures: 10, ageSeconds: 30 };
+    expect(judgeInstance(starting, rules, 60)).toEqual({ replace: false, health: "starting" });
+    expect(judgeInstance({ ...starting, ageSeconds: 61 }, rules, 60)).toMatchObject({ reason: "never-started" });
+  });
+});
+
+describe("topUpAmount", () => {
+  const base = {
+    pricePerSecond: 10n,
+    unspent: 1000n,
+    keepFundedSeconds: 100,
+    maxDepositPerLease: 10_000n,
+    appBalance: 1_000_000n,
+  };
+
+  it("is 0 while the lease is funded for keepFunded", () => {
+    expect(topUpAmount(base)).toBe(0n);
+    expect(topUpAmount({ ...base, unspent: 2000n })).toBe(0n);
+  });
+
+  it("brings a lease running low to twice keepFunded", () => {
+    expect(topUpAmount({ ...base, unspent: 999n })).toBe(1001n);
+  });
+
+  it("never leaves more unspent than the vault allows, nor spends more than the balance", () => {
+    expect(topUpAmount({ ...base, unspent: 500n, maxDepositPerLease: 1200n })).toBe(700n);
+    expect(topUpAmount({ ...base, unspent: 500n, appBalance: 42n })).toBe(42n);
+    expect(topUpAmount({ ...base, unspent: 500n, appBalance: 0n })).toBe(0n);
+    expect(topUpAmount({ ...base, unspent: 1500n, maxDepositPerLease: 1200n, keepFundedSeconds: 200 })).toBe(0n);
+  });
+});

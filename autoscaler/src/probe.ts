@@ -1,0 +1,69 @@
+import { request } from "node:http";
+import { connect } from "node:net";
+import type { AppHealthCheck } from "@podnet/sdk/protocol";
+import type { ProbeResult } from "./state.js";
+
+/**
+ * Health probes through the provider's ingress, as app.yaml's `health` says: an HTTP GET of `path` on the pod's
+ * route (2xx or 3xx is healthy), or a TCP connect to the pod's published port.
+ */
+
+/**
+ * Where a host name connects: `*.localhost` names are loopback by definition (RFC 6761), which the system resolver
+ * does not always know; a local marketplace routes its pods as `l<lease>.pods.localhost`.
+ */
+function connectHost(hostname: string): string {
+  return hostname === "localhost" || hostname.endsWith(".localhost") ? "127.0.0.1" : hostname;
+}
+
+export function probeHttp(url: string, path: string, timeoutMs: number): Promise<ProbeResult> {
+  const target = new URL(url);
+  return new Promise((resolve) => {
+    const at = Date.now();
+    const req = request(
+      {
+        host: connectHost(target.hostname),
+        port: target.port || (target.protocol === "https:" ? 443 : 80),
+        path,
+        method: "GET",
+        headers: { host: target.host },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        resolve({ at, ok: status >= 200 && status < 400, detail: `HTTP ${status}` });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on("error", (error) => resolve({ at, ok: false, detail: error.message }));
+    req.end();
+  });
+}
+
+export function probeTcp(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const at = Date.now();
+    const socket = connect({ host: connectHost(host), port, timeout: timeoutMs });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve({ at, ok: true, detail: "connected" });
+    });
+    socket.once("timeout", () => socket.destroy(new Error(`no connection within ${timeoutMs} ms`)));
+    socket.once("error", (error) => resolve({ at, ok: false, detail: error.message }));
+  });
+}
+
+/** Probes one instance; `target` is what its pod's status said (null: not known yet, a failed probe). */
+export async function probeInstance(
+  health: AppHealthCheck,
+  target: { httpUrl: string | null; tcp: { host: string; port: number } | null },
+): Promise<ProbeResult> {
+  const timeoutMs = health.timeout * 1000;
+  if (health.type === "http") {
+    if (!target.httpUrl) return { at: Date.now(), ok: false, detail: "no HTTP route known yet" };
+    return probeHttp(target.httpUrl, health.path, timeoutMs);
+  }
+  if (!target.tcp) return { at: Date.now(), ok: false, detail: `port ${health.port} not published yet` };
+  return probeTcp(target.tcp.host, target.tcp.port, timeoutMs);
+}

@@ -1,0 +1,98 @@
+/**
+ * The autoscaler daemon as an operator runs it (`podnet-autoscaler run`, configured by environment only), and a
+ * provider's sudden death (its worker SIGKILLed, its pods stopped): what the autoscaler tests and benchmarks use.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type Dockerode from "dockerode";
+import type { Address } from "viem";
+import { providerLabel } from "./docker.js";
+import { freePort, waitFor } from "./net.js";
+import { repoRoot } from "./paths.js";
+import type { RunningProvider } from "./provider.js";
+
+/** The autoscaler's command line, spawned with `node` so `kill -9` hits the daemon itself. */
+export const autoscalerBin = join(repoRoot, "autoscaler", "bin", "podnet-autoscaler.mjs");
+
+export interface AutoscalerProcess {
+  statusUrl: string;
+  logFile: string;
+  process: ChildProcess;
+  env: Record<string, string>;
+  exited: Promise<number | null>;
+  /** Sends `signal` (default SIGTERM; SIGKILL after 10 s) and waits for the exit; nothing when already gone. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts `podnet-autoscaler run` with `env` (PODNET_AUTOSCALER_*; a free status port unless given), logging to
+ * `<dataDir>/<logName>`, and waits until its status endpoint answers.
+ */
+export async function startAutoscalerProcess(
+  env: Record<string, string>,
+  logName = "autoscaler.log",
+): Promise<AutoscalerProcess> {
+  const dataDir = env.PODNET_AUTOSCALER_DATA_DIR as string;
+  mkdirSync(dataDir, { recursive: true });
+  const full = { PODNET_AUTOSCALER_STATUS_PORT: String(await freePort()), ...env };
+  const logFile = join(dataDir, logName);
+  const out = openSync(logFile, "a");
+  const child = spawn(process.execPath, [autoscalerBin, "run"], {
+    cwd: repoRoot,
+    env: { ...process.env, ...full },
+    stdio: ["ignore", out, out],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const statusUrl = `http://127.0.0.1:${full.PODNET_AUTOSCALER_STATUS_PORT}`;
+  let started = false;
+  const exitedEarly = exited.then((code) => {
+    if (!started) throw new Error(`autoscaler exited with ${code}: ${readFileSync(logFile, "utf8").slice(-2000)}`);
+  });
+  exitedEarly.catch(() => undefined);
+  try {
+    await Promise.race([
+      waitFor(
+        "the autoscaler's /status",
+        async () => ((await fetch(`${statusUrl}/status`).catch(() => undefined))?.ok ? true : undefined),
+        { timeoutMs: 60_000, intervalMs: 100 },
+      ).then(() => {
+        started = true;
+      }),
+      exitedEarly,
+    ]);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+  return {
+    statusUrl,
+    logFile,
+    process: child,
+    env: full,
+    exited,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * A provider dies at once: its worker gets SIGKILL (no shutdown, no goodbye on chain) and its pods' containers are
+ * stopped, so nothing it ran answers any more. Returns the containers stopped.
+ */
+export async function killProvider(
+  docker: Dockerode,
+  provider: Pick<RunningProvider, "address" | "worker">,
+): Promise<number> {
+  await provider.worker.stop("SIGKILL");
+  const containers = await docker.listContainers({
+    filters: { label: [providerLabel(provider.address as Address)], status: ["running"] },
+  });
+  await Promise.all(containers.map((c) => docker.getContainer(c.Id).stop({ t: 0 })));
+  return containers.length;
+}
