@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   body,
+  clients,
   Devnet,
   fundedPublisher,
   localDocker,
@@ -19,6 +20,7 @@ import {
   type RunningProvider,
   type SealedBlob,
   sealTestImage,
+  waitFor,
 } from "@podnet/devnet";
 import {
   manifestHash,
@@ -293,6 +295,17 @@ describe("chaos: anonymous quotes", () => {
     const { error } = await body(refused);
     expect(refused.status, error.message).toBe(409);
     expect(error.message).toMatch(/cpuMillis: 1900 wanted, 1650 free/);
+    // Nothing will free the room by itself: the worker closes the refused lease, and Mallory gets the rest back.
+    const { client } = clients(devnet.chain);
+    await waitFor("the worker to close the refused lease", async () => {
+      const lease = await client.readContract({
+        address: devnet.chain.deployment.contracts.podnetMarket.address,
+        abi: podnetMarketAbi,
+        functionName: "getLease",
+        args: [late],
+      });
+      return lease.status === 1 ? undefined : lease;
+    });
     // Alice's pod keeps serving.
     await P.worker.waitForPage(leaseId, PAGE, 5_000);
   });

@@ -117,18 +117,21 @@ export class MoneyLoop {
       const noManifest =
         ctx.manifests.list(lease.id).length === 0 && now >= lease.startedAt + ctx.config.manifestTimeoutSec;
       const outOfFunds = lease.runsOutAt !== undefined && now >= lease.runsOutAt + ctx.config.outOfFundsGraceSec;
-      if (!noManifest && !outOfFunds) continue;
+      const noRoom = lease.refusedAt !== undefined && ctx.manifests.list(lease.id).length === 0;
+      if (!noManifest && !outOfFunds && !noRoom) continue;
       // What the state says about the escrow may be stale (a top-up the follower has not seen: an RPC outage, a
       // reorg): a pod is torn down for its funds only when the chain confirms they ran out.
-      if (!lease.ending && !noManifest && !(await this.provenOutOfFunds(lease))) continue;
+      if (!lease.ending && !noManifest && !noRoom && !(await this.provenOutOfFunds(lease))) continue;
       if (!lease.ending) {
-        lease.ending = outOfFunds ? "out-of-funds" : "no-manifest";
+        lease.ending = noRoom ? "no-room" : outOfFunds ? "out-of-funds" : "no-manifest";
         ctx.state.recordEvent(
           lease.id,
           lease.ending,
-          outOfFunds
-            ? "escrow ran out: pod torn down, lease closing"
-            : "no manifest arrived in time: lease closing, the rest is refunded",
+          noRoom
+            ? "no room for this lease (leases made before it hold the capacity): lease closing, the rest is refunded"
+            : outOfFunds
+              ? "escrow ran out: pod torn down, lease closing"
+              : "no manifest arrived in time: lease closing, the rest is refunded",
         );
         ctx.state.saveNow();
         // Tear down before closing: the pod stops being served even if the close transaction is slow.

@@ -26,7 +26,12 @@ export interface LeaseRecord {
   /** Owed to the provider at close and not yet withdrawn. */
   owed?: string;
   /** Set when the worker itself decided to end the lease (out of funds, no manifest) so it is not decided twice. */
-  ending?: "out-of-funds" | "no-manifest";
+  ending?: "out-of-funds" | "no-manifest" | "no-room";
+  /**
+   * Chain time its first manifest was refused because leases made before it hold the capacity (409): the worker
+   * closes it at its next money pass, so the publisher gets the rest of the deposit back without having to.
+   */
+  refusedAt?: number;
   /** The spec hash of the newest manifest the publisher sent (kept after the close, when the manifests are gone). */
   manifestSpecHash?: Hex;
   /**

@@ -55,9 +55,12 @@ export function manifestRoutes({ ctx, auth }: ApiDeps) {
     if (!record.manifestSpecHash && ctx.manifests.list(record.id).length === 0) {
       const short = leaseShortfall(ctx.state.data, ctx.profile.capacity, record);
       if (short) {
+        // Nothing frees room by itself: the money loop closes the lease (the rest of its deposit goes back).
+        record.refusedAt ??= ctx.chainNow();
+        ctx.state.save();
         throw new HttpError(
           409,
-          `resources: ${short}: leases made before lease ${leaseId} hold the rest of this provider's capacity; close lease ${leaseId} to get back what is left of its deposit`,
+          `resources: ${short}: leases made before lease ${leaseId} hold the rest of this provider's capacity; the provider closes lease ${leaseId}, which returns what is left of its deposit`,
         );
       }
     }
