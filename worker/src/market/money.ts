@@ -114,10 +114,11 @@ export class MoneyLoop {
     const { ctx } = this;
     for (const lease of Object.values(ctx.state.data.leases)) {
       if (lease.status !== "active") continue;
-      const noManifest =
-        ctx.manifests.list(lease.id).length === 0 && now >= lease.startedAt + ctx.config.manifestTimeoutSec;
+      // Read once per lease and tick: the manifest store lists a directory.
+      const manifestless = ctx.manifests.list(lease.id).length === 0;
+      const noManifest = manifestless && now >= lease.startedAt + ctx.config.manifestTimeoutSec;
       const outOfFunds = lease.runsOutAt !== undefined && now >= lease.runsOutAt + ctx.config.outOfFundsGraceSec;
-      const noRoom = lease.refusedAt !== undefined && ctx.manifests.list(lease.id).length === 0;
+      const noRoom = manifestless && lease.refusedAt !== undefined;
       if (!noManifest && !outOfFunds && !noRoom) continue;
       // What the state says about the escrow may be stale (a top-up the follower has not seen: an RPC outage, a
       // reorg): a pod is torn down for its funds only when the chain confirms they ran out.
