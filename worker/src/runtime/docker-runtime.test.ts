@@ -283,6 +283,46 @@ describe("DockerRuntime", () => {
     await runtime.removePod(leaseId);
   });
 
+  it("recovers when the network it resolved is removed under it (a racer dropping a duplicate)", async () => {
+    const leaseId = 17n;
+    const pod = manifest({
+      containers: [{ name: "a", image: REGISTRY_REF, command: ["sleep", "3600"], resources: small }],
+    });
+    // The race seen in CI, made deterministic: between resolving the lease's network and creating its container on
+    // it, a concurrent worker removed that network as its duplicate; the lease's network is another one. Docker then
+    // creates the container on the gone network's id and refuses to start it ("network <id> not found"). Only the
+    // interleaving is injected; every call still goes to the real engine.
+    let swapped = false;
+    const racing = new Proxy(docker, {
+      get(target, key, receiver) {
+        if (key !== "createContainer") return Reflect.get(target, key, receiver);
+        return async (options: Dockerode.ContainerCreateOptions) => {
+          if (!swapped) {
+            swapped = true;
+            // Two creates racing both succeed (Docker's duplicate check is not atomic); here done on purpose.
+            await target.createNetwork({
+              Name: networkName(provider, leaseId),
+              CheckDuplicate: false,
+              Labels: leaseLabels(provider, leaseId),
+            });
+            await target.getNetwork(options.HostConfig?.NetworkMode as string).remove();
+          }
+          return target.createContainer(options);
+        };
+      },
+    });
+    const racer = new DockerRuntime({ docker: racing, provider });
+    const containers = await racer.ensurePod(plan(leaseId, "vanished-network", pod));
+    expect(swapped).toBe(true);
+    expect(containers.map((c) => c.state)).toEqual(["running"]);
+    const networks = await docker.listNetworks({ filters: { label: labelFilter(leaseLabels(provider, leaseId)) } });
+    expect(networks).toHaveLength(1);
+    const info = await docker.getContainer(byName(containers, "a").id).inspect();
+    expect(Object.values(info.NetworkSettings.Networks).map((n) => n.NetworkID)).toEqual([networks[0]?.Id]);
+    expect(await leaseContainers(leaseId)).toHaveLength(1);
+    await runtime.removePod(leaseId);
+  });
+
   it("resumes after a crash: adopts containers created but never started", async () => {
     const leaseId = 3n;
     const pod = manifest({

@@ -106,6 +106,8 @@ export interface LogOptions {
 
 /** Docker calls in flight at once for one pod: overlaps round trips without flooding the daemon. */
 const PARALLEL_CALLS = 4;
+/** How many times a pod is brought up again after the network it resolved was removed by a concurrent worker. */
+const NETWORK_RACE_ATTEMPTS = 3;
 /** How long removing a network waits for the daemon to release endpoints of just-removed containers. */
 const NETWORK_REMOVE_ATTEMPTS = 10;
 
@@ -206,35 +208,48 @@ export class DockerRuntime {
       }),
     );
     return this.#locks.run(leaseKey(plan.leaseId), async () => {
-      const network = await this.#ensureNetwork(plan.leaseId, plan.networkSubnet);
-      await this.#ensureVolumes(plan.leaseId, planVolumes(this.#provider, plan));
-      const rootfsBytes: Record<string, number> = {};
-      for (const container of plan.manifest.containers) {
-        const bytes = await this.#rootfsQuota(plan.images[container.name] as string, container.resources.storageMiB);
-        if (bytes !== undefined) rootfsBytes[container.name] = bytes;
-      }
-      const specs: ContainerSpec[] = [];
-      for (let replica = 0; replica < plan.manifest.replicas; replica++) {
-        for (const container of plan.manifest.containers) {
-          specs.push(
-            containerSpec(plan, container, replica, {
-              provider: this.#provider,
-              network,
-              tcpBindIp: this.#tcpBindIp,
-              rootfsBytes: rootfsBytes[container.name],
-            }),
-          );
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#ensurePodOnce(plan);
+        } catch (error) {
+          // A concurrent worker removed the network this one resolved (its duplicate of the lease's network, created
+          // in the same instant): containers made on it cannot start. Resolve the network again and build the specs
+          // anew; containers on the gone network differ in config and are replaced.
+          if (attempt >= NETWORK_RACE_ATTEMPTS || !/network \S+ not found/.test((error as Error).message)) throw error;
         }
       }
-      const existing = new Map<string, Existing>();
-      for (const info of await this.#listRaw({ leaseId: plan.leaseId, specHash: plan.specHash })) {
-        const name = info.Names[0]?.replace(/^\//, "");
-        if (name !== undefined)
-          existing.set(name, { id: info.Id, state: info.State, config: info.Labels[LABELS.config] });
-      }
-      await mapLimit(specs, PARALLEL_CALLS, (spec) => this.#ensureContainer(spec, existing.get(spec.name)));
-      return this.listContainers({ leaseId: plan.leaseId, specHash: plan.specHash });
     });
+  }
+
+  async #ensurePodOnce(plan: PodPlan): Promise<RuntimeContainer[]> {
+    const network = await this.#ensureNetwork(plan.leaseId, plan.networkSubnet);
+    await this.#ensureVolumes(plan.leaseId, planVolumes(this.#provider, plan));
+    const rootfsBytes: Record<string, number> = {};
+    for (const container of plan.manifest.containers) {
+      const bytes = await this.#rootfsQuota(plan.images[container.name] as string, container.resources.storageMiB);
+      if (bytes !== undefined) rootfsBytes[container.name] = bytes;
+    }
+    const specs: ContainerSpec[] = [];
+    for (let replica = 0; replica < plan.manifest.replicas; replica++) {
+      for (const container of plan.manifest.containers) {
+        specs.push(
+          containerSpec(plan, container, replica, {
+            provider: this.#provider,
+            network,
+            tcpBindIp: this.#tcpBindIp,
+            rootfsBytes: rootfsBytes[container.name],
+          }),
+        );
+      }
+    }
+    const existing = new Map<string, Existing>();
+    for (const info of await this.#listRaw({ leaseId: plan.leaseId, specHash: plan.specHash })) {
+      const name = info.Names[0]?.replace(/^\//, "");
+      if (name !== undefined)
+        existing.set(name, { id: info.Id, state: info.State, config: info.Labels[LABELS.config] });
+    }
+    await mapLimit(specs, PARALLEL_CALLS, (spec) => this.#ensureContainer(spec, existing.get(spec.name)));
+    return this.listContainers({ leaseId: plan.leaseId, specHash: plan.specHash });
   }
 
   /** Force-removes containers (running or not) with their anonymous volumes; ids already gone are ignored. */
@@ -463,10 +478,6 @@ export class DockerRuntime {
   }
 
   /**
-   * The lease's network id, created when missing. Docker does not guarantee unique network names (two concurrent
-   * creates can both succeed), so when several exist every worker picks the same one, the oldest, and drops the rest.
-   */
-  /**
    * Creates the lease's network ahead of its pod (idempotent): done when a lease starts, it takes network creation
    * off the path from manifest to serving pod.
    */
@@ -474,6 +485,10 @@ export class DockerRuntime {
     return this.#locks.run(leaseKey(leaseId), () => this.#ensureNetwork(leaseId, subnet));
   }
 
+  /**
+   * The lease's network id, created when missing. Docker does not guarantee unique network names (two concurrent
+   * creates can both succeed), so when several exist every worker picks the same one, the oldest, and drops the rest.
+   */
   async #ensureNetwork(leaseId: bigint, subnet?: string): Promise<string> {
     const name = networkName(this.#provider, leaseId);
     const labels = leaseLabels(this.#provider, leaseId);
