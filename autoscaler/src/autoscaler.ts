@@ -130,6 +130,9 @@ export async function startAutoscaler(config: AutoscalerConfig): Promise<Running
       clearTimeout(passTimer);
       clearTimeout(probeTimer);
       await running;
+      // An order nobody follows would hold its deposit until someone cancels it: a stopping autoscaler gives it back
+      // (a killed one finds it in state.json at its next start and follows it).
+      await reconciler.cancelOrders().catch((error) => log.error("orders not cancelled", { error: `${error}` }));
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -39,6 +39,23 @@ export function createMetrics() {
       help: "Lease top-ups sent from the app's balance",
       registers: [registry],
     }),
+    scaleDowns: new Counter({
+      name: "podnet_autoscaler_scale_downs_total",
+      help: "Surplus slots the autoscaler tried to clear, by result (cleared, raced, failed)",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
+    specUpdates: new Counter({
+      name: "podnet_autoscaler_spec_updates_total",
+      help: "Running leases moved to the app's new spec (rolling update)",
+      registers: [registry],
+    }),
+    orders: new Counter({
+      name: "podnet_autoscaler_orders_total",
+      help: "Reverse-market orders of the app by event (created, accepted, cancelled)",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
     passSeconds: new Histogram({
       name: "podnet_autoscaler_reconcile_seconds",
       help: "Duration of a reconcile pass",

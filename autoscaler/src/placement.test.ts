@@ -2,7 +2,17 @@ import type { FoundProvider } from "@podnet/sdk";
 import { parseAppConfig } from "@podnet/sdk/protocol";
 import { type Address, getAddress } from "viem";
 import { describe, expect, it } from "vitest";
-import { desiredInstances, filterCandidates, judgeInstance, quoteOrder, topUpAmount } from "./placement.js";
+import {
+  desiredInstances,
+  filterCandidates,
+  judgeInstance,
+  nextSpecUpdate,
+  orderStep,
+  pickBid,
+  quoteOrder,
+  scaleDownSlots,
+  topUpAmount,
+} from "./placement.js";
 
 const addr = (n: number) => getAddress(`0x${n.toString(16).padStart(40, "0")}`) as Address;
 
@@ -195,5 +205,103 @@ describe("topUpAmount", () => {
     expect(topUpAmount({ ...base, unspent: 500n, appBalance: 42n })).toBe(42n);
     expect(topUpAmount({ ...base, unspent: 500n, appBalance: 0n })).toBe(0n);
     expect(topUpAmount({ ...base, unspent: 1500n, maxDepositPerLease: 1200n, keepFundedSeconds: 200 })).toBe(0n);
+  });
+});
+
+describe("scaleDownSlots", () => {
+  const surplus = (slot: number, healthy = true) => ({ slot, leaseId: BigInt(100 + slot), healthy });
+
+  it("clears every lease at or above the target, highest slot first, when the lower slots are healthy", () => {
+    const clear = scaleDownSlots({ desired: 1, healthyBelow: 1, surplus: [surplus(1), surplus(2)] });
+    expect(clear.map((c) => c.slot)).toEqual([2, 1]);
+  });
+
+  it("never takes the app below its target: keeps the lowest healthy surplus while a lower slot is not healthy", () => {
+    expect(
+      scaleDownSlots({ desired: 2, healthyBelow: 1, surplus: [surplus(2), surplus(3)] }).map((c) => c.slot),
+    ).toEqual([3]);
+    expect(scaleDownSlots({ desired: 1, healthyBelow: 0, surplus: [surplus(1)] })).toEqual([]);
+  });
+
+  it("clears an unhealthy surplus lease at once (it serves nobody)", () => {
+    expect(scaleDownSlots({ desired: 1, healthyBelow: 0, surplus: [surplus(1, false)] }).map((c) => c.slot)).toEqual([
+      1,
+    ]);
+  });
+
+  it("clears everything for a target of 0", () => {
+    expect(scaleDownSlots({ desired: 0, healthyBelow: 0, surplus: [surplus(0), surplus(1)] })).toHaveLength(2);
+  });
+});
+
+describe("nextSpecUpdate", () => {
+  const NEW = "0xaa";
+  const OLD = "0xbb";
+  const inst = (slot: number, leaseSpec: string, over: Partial<{ updating: boolean; healthy: boolean }> = {}) => ({
+    slot,
+    leaseId: BigInt(slot + 1),
+    leaseSpec,
+    updating: false,
+    healthy: true,
+    ...over,
+  });
+
+  it("updates the lowest slot on the old spec, one at a time", () => {
+    expect(nextSpecUpdate([inst(1, OLD), inst(0, OLD)], NEW)?.slot).toBe(0);
+    expect(nextSpecUpdate([inst(0, OLD, { updating: true }), inst(1, OLD)], NEW)).toBeUndefined();
+  });
+
+  it("waits until the updated instance probes healthy before the next", () => {
+    expect(nextSpecUpdate([inst(0, NEW, { healthy: false }), inst(1, OLD)], NEW)).toBeUndefined();
+    expect(nextSpecUpdate([inst(0, NEW), inst(1, OLD)], NEW)?.slot).toBe(1);
+  });
+
+  it("does nothing when every lease holds the vault's spec (case-insensitive)", () => {
+    expect(nextSpecUpdate([inst(0, "0xAA"), inst(1, NEW)], NEW)).toBeUndefined();
+  });
+});
+
+describe("pickBid", () => {
+  const bid = (n: number, price: bigint, status = "active") => ({ provider: addr(n), pricePerSecond: price, status });
+  const base = {
+    maxPricePerSecond: 1000n,
+    maxPerProvider: 1,
+    keptProviders: [] as Address[],
+    avoid: new Set<string>(),
+  };
+
+  it("passes over a denied provider's bid, however cheap, and takes the next eligible one", () => {
+    const { bid: picked, passedOver } = pickBid({
+      ...base,
+      bids: [bid(1, 10n), bid(2, 500n)],
+      placement: config({ denyProviders: [addr(1)] }).placement,
+    });
+    expect(picked?.provider).toBe(addr(2));
+    expect(passedOver).toEqual([{ provider: addr(1), reason: "denied" }]);
+  });
+
+  it("takes none when only excluded or inactive bids are left", () => {
+    const { bid: picked, passedOver } = pickBid({
+      ...base,
+      keptProviders: [addr(3)],
+      bids: [bid(1, 10n, "evicted"), bid(2, 2000n), bid(3, 20n)],
+      placement: config({ allowProviders: [addr(2), addr(3)] }).placement,
+    });
+    expect(picked).toBeUndefined();
+    expect(passedOver.map((p) => p.reason)).toEqual(["price-above-cap", "provider-full"]);
+    expect(
+      pickBid({ ...base, bids: [bid(4, 1n)], placement: config({ allowProviders: [addr(2)] }).placement }).bid,
+    ).toBeUndefined();
+  });
+});
+
+describe("orderStep", () => {
+  it("waits for the bid window, then accepts the best eligible bid or cancels", () => {
+    const at = (now: number, hasEligibleBid: boolean, slotNeedsFilling = true) =>
+      orderStep({ slotNeedsFilling, now, bidDeadline: 100, hasEligibleBid });
+    expect(at(99, true)).toBe("wait");
+    expect(at(100, true)).toBe("accept");
+    expect(at(100, false)).toBe("cancel");
+    expect(at(50, true, false)).toBe("cancel");
   });
 });

@@ -172,3 +172,109 @@ export function topUpAmount(input: {
 export function lower(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }
+
+/** A lease in a slot at or above the desired count (the owner lowered instances.target or maxInstances). */
+export type SurplusInstance = { slot: number; leaseId: bigint; healthy: boolean };
+
+/**
+ * The surplus leases to clear now, highest slot first. An unhealthy one serves nobody: it goes at once. A healthy one
+ * goes only while the healthy instances left stay at or above `desired`, so a scale-down never takes the app below
+ * its target while a lower slot is still empty or starting; the rest follow in a later pass.
+ */
+export function scaleDownSlots(input: {
+  desired: number;
+  /** Healthy instances in the slots below `desired`. */
+  healthyBelow: number;
+  surplus: readonly SurplusInstance[];
+}): SurplusInstance[] {
+  const ordered = [...input.surplus].sort((a, b) => b.slot - a.slot);
+  let healthyLeft = input.healthyBelow + ordered.filter((s) => s.healthy).length;
+  const clear: SurplusInstance[] = [];
+  for (const instance of ordered) {
+    if (!instance.healthy) {
+      clear.push(instance);
+    } else if (healthyLeft - 1 >= input.desired) {
+      clear.push(instance);
+      healthyLeft--;
+    }
+  }
+  return clear;
+}
+
+/** A running instance as the spec rollout sees it. */
+export type RolloutInstance = {
+  slot: number;
+  leaseId: bigint;
+  /** The spec hash its lease holds on chain. */
+  leaseSpec: string;
+  /** Its last spec update has not been confirmed by the provider and a probe since. */
+  updating: boolean;
+  healthy: boolean;
+};
+
+/**
+ * The next instance to move to the vault's spec, one at a time (rolling): none while one is mid-update or while an
+ * instance on the new spec has not answered a probe yet; otherwise the lowest slot whose lease holds another spec.
+ * An unhealthy instance on the old spec is left to the replacement rules (its successor gets the new spec anyway).
+ */
+export function nextSpecUpdate(instances: readonly RolloutInstance[], specHash: string): RolloutInstance | undefined {
+  const current = (i: RolloutInstance) => i.leaseSpec.toLowerCase() === specHash.toLowerCase();
+  if (instances.some((i) => i.updating || (current(i) && !i.healthy))) return undefined;
+  return [...instances].sort((a, b) => a.slot - b.slot).find((i) => !current(i) && i.healthy);
+}
+
+/** A bid on the app's fallback order (from `getBids`). */
+export type OrderBidFacts = { provider: Address; pricePerSecond: bigint; status: string };
+
+/**
+ * The bid to accept into a slot: the cheapest active bid (earliest on a tie: `bids` comes in the market's ranking)
+ * from a provider app.yaml's rules allow, as for a quote (allow/deny lists, price cap, avoided providers,
+ * maxPerProvider). Anyone who meets the order's on-chain requirements can bid, so a denied provider's bid is simply
+ * passed over, however cheap.
+ */
+export function pickBid(input: {
+  bids: readonly OrderBidFacts[];
+  placement: AppConfig["placement"];
+  maxPricePerSecond: bigint;
+  maxPerProvider: number;
+  keptProviders: readonly Address[];
+  avoid: ReadonlySet<string>;
+}): { bid?: OrderBidFacts; passedOver: { provider: Address; reason: Exclusion }[] } {
+  const allow = new Set(input.placement.allowProviders.map(key));
+  const deny = new Set(input.placement.denyProviders.map(key));
+  const passedOver: { provider: Address; reason: Exclusion }[] = [];
+  for (const bid of input.bids) {
+    if (bid.status !== "active") continue;
+    const id = key(bid.provider);
+    const there = input.keptProviders.filter((p) => key(p) === id).length;
+    let reason: Exclusion | undefined;
+    if (allow.size > 0 && !allow.has(id)) reason = "not-allowed";
+    else if (deny.has(id)) reason = "denied";
+    else if (input.avoid.has(id)) reason = "failed-here";
+    else if (bid.pricePerSecond > input.maxPricePerSecond) reason = "price-above-cap";
+    else if (there >= input.maxPerProvider) reason = "provider-full";
+    if (reason) passedOver.push({ provider: bid.provider, reason });
+    else return { bid, passedOver };
+  }
+  return { passedOver };
+}
+
+/** What to do with the app's open fallback order for a slot this pass. */
+export type OrderStep = "wait" | "accept" | "cancel";
+
+/**
+ * The step for an open order: bids are taken only once its bid window closed (the cheapest of all bids wins, not the
+ * first); then the best eligible bid is accepted, or, when there is none, the order is cancelled (its deposit returns
+ * to the app) and the next pass tries quotes again. An order the slot no longer needs is cancelled at once.
+ */
+export function orderStep(input: {
+  slotNeedsFilling: boolean;
+  /** Chain time, unix seconds. */
+  now: number;
+  bidDeadline: number;
+  hasEligibleBid: boolean;
+}): OrderStep {
+  if (!input.slotNeedsFilling) return "cancel";
+  if (input.now < input.bidDeadline) return "wait";
+  return input.hasEligibleBid ? "accept" : "cancel";
+}

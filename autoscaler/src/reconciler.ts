@@ -1,14 +1,20 @@
 import { readFileSync } from "node:fs";
 import {
+  acceptAppBid,
+  cancelAppOrder,
+  createAppOrder,
   type FoundProvider,
   type GetAppReturnType,
   type GetLeaseReturnType,
+  getBids,
   type PodnetClientWithActions,
   parseAppYaml,
   parsePodSpec,
+  updateAppLeaseSpec,
 } from "@podnet/sdk";
 import {
   type AppConfig,
+  appBidWindowSeconds,
   appConfigHash,
   appVaultAbi,
   darkReportability,
@@ -27,9 +33,23 @@ import {
 } from "viem";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
-import { desiredInstances, filterCandidates, judgeInstance, lower, quoteOrder, topUpAmount } from "./placement.js";
+import {
+  desiredInstances,
+  filterCandidates,
+  judgeInstance,
+  lower,
+  nextSpecUpdate,
+  orderStep,
+  pickBid,
+  quoteOrder,
+  type RolloutInstance,
+  type SurplusInstance,
+  scaleDownSlots,
+  topUpAmount,
+} from "./placement.js";
 import { probeInstance } from "./probe.js";
-import type { InstanceRecord, StateStore } from "./state.js";
+import { clearSurplus, errorNameOf, lostSlotRace } from "./slot-writes.js";
+import type { InstanceRecord, OrderRecord, StateStore } from "./state.js";
 
 /**
  * The reconcile loop: one pass at a time compares what app.yaml wants (within the vault's limits and balance) with
@@ -80,6 +100,9 @@ export interface ReconcilerOptions {
 /** The vault's ABI with the market's errors, so a revert from inside the market (through the vault) is decoded. */
 const vaultCallAbi = [...appVaultAbi, ...podnetMarketAbi.filter((item) => item.type === "error")] as const;
 
+/** `OrderStatus.Open` in the market's enum (None, Open, Matched, Cancelled). */
+const ORDER_OPEN = 1;
+
 type SlotPlan = { slot: number; expectedLease: bigint; reason: string; failedProvider?: Address };
 
 export class Reconciler {
@@ -128,15 +151,21 @@ export class Reconciler {
         );
       }
       this.o.metrics.desired.set(desired);
-      const instances = await this.survey(app, desired, config, problems);
+      const instances = await this.survey(app, desired, config);
       const plans = instances.plans;
       // A spec the vault does not have would only get quotes the vault refuses: place nothing, keep what runs.
       const canPlace = !problems.some((p) => p.startsWith("spec:"));
-      for (const plan of canPlace ? plans : []) {
-        const outcome = await this.place(plan, app, config, manifest, instances.kept);
+      const filling = canPlace ? plans : [];
+      // Orders for slots this pass does not fill (filled meanwhile, scaled away, spec changed) give their deposit back.
+      await this.cancelOrders((order) => !filling.some((plan) => plan.slot === order.slot), "slot not to be filled");
+      const chainNow = filling.length > 0 ? Number((await this.o.publicClient.getBlock()).timestamp) : 0;
+      for (const plan of filling) {
+        const outcome = await this.fill(plan, app, config, manifest, instances.kept, chainNow);
         if (outcome.placed) instances.kept.push(outcome.placed);
-        else problems.push(`slot ${plan.slot}: cannot place (${outcome.why})`);
+        else problems.push(`slot ${plan.slot}: ${outcome.problem}`);
       }
+      if (canPlace) await this.rollSpec(instances.running, app.specHash);
+      await this.scaleDown(instances.surplus, instances.healthyBelow, desired);
       this.publishStatus(app, desired, problems);
     } finally {
       end();
@@ -145,16 +174,25 @@ export class Reconciler {
   }
 
   /** Reads every slot below `desired`, judges its instance, tops healthy ones up; returns the slots to (re)fill. */
-  private async survey(app: GetAppReturnType, desired: number, config: AppConfig, problems: string[]) {
+  private async survey(app: GetAppReturnType, desired: number, config: AppConfig) {
     const plans: SlotPlan[] = [];
     const kept: Address[] = [];
+    const surplus: SurplusInstance[] = [];
+    const running: RolloutInstance[] = [];
+    let healthyBelow = 0;
     const state = this.o.store.state;
     const inSlots = new Set<string>();
     let balance = app.balance;
     for (const { slot, leaseId } of app.slots) {
       if (leaseId !== 0n) inSlots.add(leaseId.toString());
       if (slot >= desired) {
-        if (leaseId !== 0n) problems.push(`slot ${slot}: lease ${leaseId} runs above the target (scale-down not done)`);
+        // Above the target (the owner lowered it, or the vault's maxInstances): cleared by scaleDown, still probed
+        // meanwhile so that a healthy one stays while the lower slots are not serving yet.
+        if (leaseId !== 0n) {
+          const record =
+            state.instances[leaseId.toString()] ?? (await this.adopt(slot, await this.o.client.getLease({ leaseId })));
+          surplus.push({ slot, leaseId, healthy: this.serving(record, config) });
+        }
         continue;
       }
       if (leaseId === 0n) {
@@ -183,11 +221,74 @@ export class Reconciler {
         continue;
       }
       kept.push(lease.provider);
+      const healthy = this.serving(record, config);
+      if (healthy) {
+        healthyBelow++;
+        delete record.specUpdate;
+      }
+      running.push({ slot, leaseId, leaseSpec: lease.specHash, updating: !record.manifestSent, healthy });
       balance -= await this.topUp(slot, lease, config, app, balance);
     }
     // Records of leases no longer in any slot (replaced by us or another autoscaler, cleared by the owner).
     for (const id of Object.keys(state.instances)) if (!inSlots.has(id)) delete state.instances[id];
-    return { plans, kept };
+    return { plans, kept, surplus, running, healthyBelow };
+  }
+
+  /** The instance answers its probes (it served, and fewer than N probes failed since). */
+  private serving(record: InstanceRecord, config: AppConfig): boolean {
+    return (
+      record.manifestSent && record.everHealthy && record.consecutiveFailures < config.health.failuresBeforeReplace
+    );
+  }
+
+  /** Scale-down: clears surplus slots (highest first, never below the target's healthy count); see scaleDownSlots. */
+  private async scaleDown(surplus: SurplusInstance[], healthyBelow: number, desired: number): Promise<void> {
+    const targets = scaleDownSlots({ desired, healthyBelow, surplus });
+    if (targets.length === 0) return;
+    for (const outcome of await clearSurplus(this.o.client, this.o.vault, targets, this.o.log)) {
+      this.o.metrics.scaleDowns.inc({ result: outcome.result });
+      if (outcome.result === "cleared") delete this.o.store.state.instances[outcome.leaseId.toString()];
+    }
+    this.o.store.save();
+  }
+
+  /**
+   * Rolling spec update after the owner's setSpec: moves one instance at a time to the vault's spec
+   * (`updateLeaseSpec` through the vault, then the new manifest with `deployPod`), the next only once the updated one
+   * answered a probe (nextSpecUpdate). The lease and its slot stay: no new lease, no deposit.
+   */
+  private async rollSpec(running: RolloutInstance[], specHash: Hex): Promise<void> {
+    const next = nextSpecUpdate(running, specHash);
+    const record = next && this.o.store.state.instances[next.leaseId.toString()];
+    if (!next || !record) return;
+    try {
+      const { txHash } = await updateAppLeaseSpec(this.o.client, {
+        vault: this.o.vault,
+        slot: next.slot,
+        leaseId: next.leaseId,
+      });
+      // From here the instance counts as starting again: the rollout waits for it to answer on the new spec, and one
+      // that never does is replaced after the startup grace (its successor runs the new spec).
+      Object.assign(record, {
+        specUpdate: specHash,
+        manifestSent: false,
+        everHealthy: false,
+        consecutiveFailures: 0,
+        since: Date.now(),
+      });
+      this.o.store.save();
+      this.o.metrics.specUpdates.inc();
+      this.o.log.info("lease moved to the new spec", {
+        slot: next.slot,
+        lease: record.leaseId,
+        spec: specHash,
+        tx: txHash,
+      });
+      await this.sendManifest(record);
+    } catch (error) {
+      const why = lostSlotRace(error) ? "raced: the slot changed first" : (error as Error).message.split("\n")[0];
+      this.o.log.warn("spec update failed", { slot: next.slot, lease: record.leaseId, why });
+    }
   }
 
   /** A lease in a slot this autoscaler knows nothing about: placed by another autoscaler, or by us before a restart. */
@@ -298,7 +399,7 @@ export class Reconciler {
     config: AppConfig,
     manifest: PodManifest,
     kept: Address[],
-  ): Promise<{ placed?: Address; why: string }> {
+  ): Promise<{ placed?: Address; why: string; fallback?: boolean }> {
     const state = this.o.store.state;
     const now = Date.now();
     if (plan.failedProvider && this.o.avoidFailedProviderSec > 0) {
@@ -308,10 +409,11 @@ export class Reconciler {
     // app.yaml's numbers within the vault's limits: the chain refuses anything above them anyway.
     const cap = lower(config.price.maxPerInstance, app.limits.maxPricePerSecond);
     const deposit = lower(config.funding.depositPerLease, app.limits.maxDepositPerLease);
-    const fail = (why: string) => {
+    // fallback: no provider quoted (none found, or every one refused): the reverse market may still find one.
+    const fail = (why: string, fallback = false) => {
       this.o.metrics.placementFailures.inc({ reason: why.split(":")[0] });
       this.o.log.warn("cannot place", { slot: plan.slot, why });
-      return { why };
+      return { why, fallback };
     };
     // An empty slot is paid from the balance alone (no refund of an old lease comes first): asking providers for quotes
     // the vault cannot pay would only burn their quote budget every pass.
@@ -329,7 +431,7 @@ export class Reconciler {
         limit: 100,
       });
     } catch (error) {
-      return fail(`indexer: ${(error as Error).message}`);
+      return fail(`indexer: ${(error as Error).message}`, true);
     }
     const { candidates, excluded } = filterCandidates({
       found,
@@ -341,7 +443,7 @@ export class Reconciler {
     });
     if (candidates.length === 0) {
       const reasons = excluded.map((e) => `${e.provider} ${e.reason}`).join(", ");
-      return fail(`no provider: ${found.length} found${reasons ? `, excluded: ${reasons}` : ""}`);
+      return fail(`no provider: ${found.length} found${reasons ? `, excluded: ${reasons}` : ""}`, true);
     }
     const refusals: string[] = [];
     for (const candidate of quoteOrder(candidates, config.placement.topK, this.o.random)) {
@@ -376,37 +478,212 @@ export class Reconciler {
         continue;
       }
       const [replaced] = parseEventLogs({ abi: appVaultAbi, eventName: "SlotReplaced", logs: receipt.logs });
-      const leaseId = replaced?.args.newLease as bigint;
-      const record: InstanceRecord = {
-        slot: plan.slot,
-        leaseId: leaseId.toString(),
-        provider: candidate.address,
-        endpoint: quoted.provider.endpoint,
-        httpUrl: null,
-        tcp: null,
-        manifestSent: false,
-        since: Date.now(),
-        everHealthy: false,
-        consecutiveFailures: 0,
-        lastProbe: null,
-      };
-      // Recorded before the manifest goes out: a crash now leaves a known lease whose manifest the next pass sends.
-      this.o.store.state.instances[record.leaseId] = record;
-      if (plan.expectedLease !== 0n) delete this.o.store.state.instances[plan.expectedLease.toString()];
-      this.o.store.save();
-      this.o.metrics.replacements.inc({ reason: plan.reason });
-      this.o.log.info("slot placed", {
-        slot: plan.slot,
-        lease: record.leaseId,
-        replaced: plan.expectedLease.toString(),
-        provider: candidate.address,
-        reason: plan.reason,
+      await this.placed(plan, replaced?.args.newLease as bigint, candidate.address, quoted.provider.endpoint, {
         tx: receipt.transactionHash,
       });
-      await this.sendManifest(record);
       return { placed: candidate.address, why: "" };
     }
-    return fail(`no quote: ${refusals.join("; ")}`);
+    return fail(`no quote: ${refusals.join("; ")}`, true);
+  }
+
+  /** Records a lease just put into a slot, then sends its manifest. */
+  private async placed(
+    plan: SlotPlan,
+    leaseId: bigint,
+    provider: Address,
+    endpoint: string,
+    fields: Record<string, unknown>,
+  ): Promise<void> {
+    const record: InstanceRecord = {
+      slot: plan.slot,
+      leaseId: leaseId.toString(),
+      provider,
+      endpoint,
+      httpUrl: null,
+      tcp: null,
+      manifestSent: false,
+      since: Date.now(),
+      everHealthy: false,
+      consecutiveFailures: 0,
+      lastProbe: null,
+    };
+    // Recorded before the manifest goes out: a crash now leaves a known lease whose manifest the next pass sends.
+    this.o.store.state.instances[record.leaseId] = record;
+    if (plan.expectedLease !== 0n) delete this.o.store.state.instances[plan.expectedLease.toString()];
+    this.o.store.save();
+    this.o.metrics.replacements.inc({ reason: plan.reason });
+    this.o.log.info("slot placed", {
+      slot: plan.slot,
+      lease: record.leaseId,
+      replaced: plan.expectedLease.toString(),
+      provider,
+      reason: plan.reason,
+      ...fields,
+    });
+    await this.sendManifest(record);
+  }
+
+  /**
+   * Fills one slot: through the app's open order for it when there is one (reverse market), else with direct quotes
+   * (`place`); when no provider quotes, an order is opened through the vault for the next passes to follow.
+   */
+  private async fill(
+    plan: SlotPlan,
+    app: GetAppReturnType,
+    config: AppConfig,
+    manifest: PodManifest,
+    kept: Address[],
+    chainNow: number,
+  ): Promise<{ placed?: Address; problem: string }> {
+    const open = Object.values(this.o.store.state.orders).find((order) => order.slot === plan.slot);
+    if (open) return this.followOrder(open, plan, config, app, kept, chainNow);
+    const outcome = await this.place(plan, app, config, manifest, kept);
+    if (outcome.placed) return { placed: outcome.placed, problem: "" };
+    if (!outcome.fallback) return { problem: `cannot place (${outcome.why})` };
+    return { problem: `cannot place (${outcome.why}); ${await this.openOrder(plan, app, config, manifest)}` };
+  }
+
+  /** Opens an order through the vault for a slot no provider quoted; recorded in the state before anything else. */
+  private async openOrder(
+    plan: SlotPlan,
+    app: GetAppReturnType,
+    config: AppConfig,
+    manifest: PodManifest,
+  ): Promise<string> {
+    const deposit = lower(config.funding.depositPerLease, app.limits.maxDepositPerLease);
+    try {
+      const created = await createAppOrder(this.o.client, {
+        vault: this.o.vault,
+        manifest,
+        maxPricePerSecond: lower(config.price.maxPerInstance, app.limits.maxPricePerSecond),
+        deposit,
+        bidWindowSeconds: appBidWindowSeconds(config),
+        attributes: config.placement.attributes,
+      });
+      const order: OrderRecord = {
+        orderId: created.orderId.toString(),
+        slot: plan.slot,
+        bidDeadline: created.bidDeadline,
+        deposit: deposit.toString(),
+      };
+      this.o.store.state.orders[order.orderId] = order;
+      this.o.store.save();
+      this.o.metrics.orders.inc({ result: "created" });
+      this.o.log.info("order created", { slot: plan.slot, order: order.orderId, bidDeadline: order.bidDeadline });
+      return `order ${order.orderId} open for bids until ${new Date(order.bidDeadline * 1000).toISOString()}`;
+    } catch (error) {
+      const why = errorNameOf(error) ?? (error as Error).message.split("\n")[0];
+      this.o.log.warn("order not created", { slot: plan.slot, why });
+      return `no order either (${why})`;
+    }
+  }
+
+  /**
+   * Follows the slot's open order: waits out its bid window, then accepts the cheapest bid app.yaml allows into the
+   * slot (`acceptBid` with the lease this pass read: compare-and-swap) or cancels it (deposit back to the app).
+   */
+  private async followOrder(
+    order: OrderRecord,
+    plan: SlotPlan,
+    config: AppConfig,
+    app: GetAppReturnType,
+    kept: Address[],
+    chainNow: number,
+  ): Promise<{ placed?: Address; problem: string }> {
+    const orderId = BigInt(order.orderId);
+    const onChain = await this.o.publicClient.readContract({
+      address: this.o.client.deployment.contracts.podnetMarket.address,
+      abi: podnetMarketAbi,
+      functionName: "getOrder",
+      args: [orderId],
+    });
+    // Matched (by us before a crash: its lease is in the slot and adopted) or cancelled: nothing left to follow.
+    if (onChain.status !== ORDER_OPEN) {
+      delete this.o.store.state.orders[order.orderId];
+      this.o.store.save();
+      return { problem: `order ${order.orderId} is no longer open; placing again next pass` };
+    }
+    const bids = await getBids(this.o.client, { orderId });
+    const { bid, passedOver } = pickBid({
+      bids,
+      placement: config.placement,
+      maxPricePerSecond: lower(config.price.maxPerInstance, app.limits.maxPricePerSecond),
+      maxPerProvider: config.instances.maxPerProvider,
+      keptProviders: kept,
+      avoid: new Set(Object.keys(this.o.store.state.avoid)),
+    });
+    const step = orderStep({
+      slotNeedsFilling: true,
+      now: chainNow,
+      bidDeadline: order.bidDeadline,
+      hasEligibleBid: bid !== undefined,
+    });
+    const until = new Date(order.bidDeadline * 1000).toISOString();
+    if (step === "wait") return { problem: `waiting for bids on order ${order.orderId} until ${until}` };
+    const passed = passedOver.map((p) => `${p.provider} ${p.reason}`).join(", ");
+    if (step === "cancel" || !bid) {
+      await this.cancelOrder(order, "no eligible bid");
+      this.o.metrics.placementFailures.inc({ reason: "no bid" });
+      return {
+        problem: `cannot place (no bid: order ${order.orderId} got ${bids.length}${passed ? `, passed over: ${passed}` : ""})`,
+      };
+    }
+    try {
+      const matched = await acceptAppBid(this.o.client, {
+        vault: this.o.vault,
+        orderId,
+        provider: bid.provider,
+        slot: plan.slot,
+        expectedLease: plan.expectedLease,
+      });
+      delete this.o.store.state.orders[order.orderId];
+      this.o.metrics.orders.inc({ result: "accepted" });
+      const provider = await this.o.client.getProvider({ address: matched.provider });
+      await this.placed(plan, matched.leaseId, matched.provider, provider.endpoint, {
+        order: order.orderId,
+        tx: matched.txHash,
+      });
+      return { placed: matched.provider, problem: "" };
+    } catch (error) {
+      // Another controller changed the slot: keep the order; the next pass cancels it if the slot is no longer ours.
+      if (lostSlotRace(error)) return { problem: "cannot place (raced: another controller changed the slot first)" };
+      const why = errorNameOf(error) ?? (error as Error).message.split("\n")[0];
+      await this.cancelOrder(order, `bid not accepted: ${why}`);
+      return { problem: `cannot place (bid of ${bid.provider} not accepted: ${why})` };
+    }
+  }
+
+  /** Cancels the app's open orders that `which` selects (all of them when the autoscaler stops). */
+  async cancelOrders(which: (order: OrderRecord) => boolean = () => true, why = "stopping"): Promise<void> {
+    for (const order of Object.values(this.o.store.state.orders)) if (which(order)) await this.cancelOrder(order, why);
+  }
+
+  private async cancelOrder(order: OrderRecord, why: string): Promise<void> {
+    try {
+      const { refund, txHash } = await cancelAppOrder(this.o.client, {
+        vault: this.o.vault,
+        orderId: BigInt(order.orderId),
+      });
+      this.o.metrics.orders.inc({ result: "cancelled" });
+      this.o.log.info("order cancelled", {
+        order: order.orderId,
+        slot: order.slot,
+        why,
+        refund: `${refund}`,
+        tx: txHash,
+      });
+    } catch (error) {
+      // Not open any more (matched or cancelled by another controller): nothing to give back. Else retried next pass.
+      if (errorNameOf(error) !== "MarketOrderNotOpen") {
+        this.o.log.warn("order not cancelled", {
+          order: order.orderId,
+          error: (error as Error).message.split("\n")[0],
+        });
+        return;
+      }
+    }
+    delete this.o.store.state.orders[order.orderId];
+    this.o.store.save();
   }
 
   /** Simulates, then sends a vault call as the controller and waits for it; reverts surface before any gas is spent. */

@@ -29,6 +29,19 @@ export interface InstanceRecord {
   everHealthy: boolean;
   consecutiveFailures: number;
   lastProbe: ProbeResult | null;
+  /** The spec this lease was moved to by a rollout (`updateLeaseSpec`), until it probes healthy on it. */
+  specUpdate?: string;
+}
+
+/** An order the autoscaler opened through the vault for a slot no provider quoted (reverse market). */
+export interface OrderRecord {
+  /** Decimal string (orders are uint256). */
+  orderId: string;
+  slot: number;
+  /** Unix seconds (chain time) when bidding closes. */
+  bidDeadline: number;
+  /** The deposit it holds, decimal string: refunded to the app by a cancel. */
+  deposit: string;
 }
 
 export interface AutoscalerState {
@@ -38,6 +51,11 @@ export interface AutoscalerState {
   instances: Record<string, InstanceRecord>;
   /** Provider (lowercase) → unix ms until which it is not picked. */
   avoid: Record<string, number>;
+  /**
+   * Open orders by order id. Written before anything else happens after the order's transaction mined, so a restart
+   * finds it and follows it (accept a bid or cancel), never leaving its deposit in an order nobody watches.
+   */
+  orders: Record<string, OrderRecord>;
 }
 
 export class StateStore {
@@ -55,7 +73,8 @@ export class StateStore {
     try {
       text = readFileSync(this.file, "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { version: 1, vault, instances: {}, avoid: {} };
+      if ((error as NodeJS.ErrnoException).code === "ENOENT")
+        return { version: 1, vault, instances: {}, avoid: {}, orders: {} };
       throw error;
     }
     const parsed = JSON.parse(text) as AutoscalerState;
@@ -64,6 +83,8 @@ export class StateStore {
     if (parsed.vault.toLowerCase() !== vault.toLowerCase()) {
       throw new Error(`${this.file} belongs to app ${parsed.vault}, not ${vault}: give each app its own dataDir`);
     }
+    // Files written before orders were recorded have none.
+    parsed.orders ??= {};
     return parsed;
   }
 

@@ -3,11 +3,23 @@
 // each is also exported as a standalone function taking the client first.
 
 export {
+  type AcceptAppBidErrorType,
+  type AcceptAppBidParameters,
+  type AcceptAppBidReturnType,
+  acceptAppBid,
+} from "./actions/accept-app-bid.js";
+export {
   type AcceptBidErrorType,
   type AcceptBidParameters,
   type AcceptBidReturnType,
   acceptBid,
 } from "./actions/accept-bid.js";
+export {
+  type CancelAppOrderErrorType,
+  type CancelAppOrderParameters,
+  type CancelAppOrderReturnType,
+  cancelAppOrder,
+} from "./actions/cancel-app-order.js";
 export {
   type CancelOrderErrorType,
   type CancelOrderParameters,
@@ -32,6 +44,12 @@ export {
   type CreateAppReturnType,
   createApp,
 } from "./actions/create-app.js";
+export {
+  type CreateAppOrderErrorType,
+  type CreateAppOrderParameters,
+  type CreateAppOrderReturnType,
+  createAppOrder,
+} from "./actions/create-app-order.js";
 export {
   type CreateLeaseErrorType,
   type CreateLeaseParameters,
@@ -208,6 +226,12 @@ export {
   setAppSpec,
 } from "./actions/set-app-spec.js";
 export { type TopUpErrorType, type TopUpParameters, type TopUpReturnType, topUp } from "./actions/top-up.js";
+export {
+  type UpdateAppLeaseSpecErrorType,
+  type UpdateAppLeaseSpecParameters,
+  type UpdateAppLeaseSpecReturnType,
+  updateAppLeaseSpec,
+} from "./actions/update-app-lease-spec.js";
 export {
   type UpdatePodErrorType,
   type UpdatePodParameters,

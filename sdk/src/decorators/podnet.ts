@@ -1,10 +1,22 @@
 // The decorator that binds every publisher action to a client, like viem's `publicActions`. It imports every action,
 // so no action may import it (or a module that does): actions only know `PodnetClient` from ../client.ts.
+
+import { type AcceptAppBidParameters, type AcceptAppBidReturnType, acceptAppBid } from "../actions/accept-app-bid.js";
 import { type AcceptBidParameters, type AcceptBidReturnType, acceptBid } from "../actions/accept-bid.js";
+import {
+  type CancelAppOrderParameters,
+  type CancelAppOrderReturnType,
+  cancelAppOrder,
+} from "../actions/cancel-app-order.js";
 import { type CancelOrderParameters, type CancelOrderReturnType, cancelOrder } from "../actions/cancel-order.js";
 import { type ClearAppSlotParameters, type ClearAppSlotReturnType, clearAppSlot } from "../actions/clear-app-slot.js";
 import { type CloseLeaseParameters, type CloseLeaseReturnType, closeLease } from "../actions/close-lease.js";
 import { type CreateAppParameters, type CreateAppReturnType, createApp } from "../actions/create-app.js";
+import {
+  type CreateAppOrderParameters,
+  type CreateAppOrderReturnType,
+  createAppOrder,
+} from "../actions/create-app-order.js";
 import { type CreateLeaseParameters, type CreateLeaseReturnType, createLease } from "../actions/create-lease.js";
 import { type CreateOrderParameters, type CreateOrderReturnType, createOrder } from "../actions/create-order.js";
 import { type DeployPodParameters, type DeployPodReturnType, deployPod } from "../actions/deploy-pod.js";
@@ -53,6 +65,11 @@ import {
 import { type SetAppLimitsParameters, type SetAppLimitsReturnType, setAppLimits } from "../actions/set-app-limits.js";
 import { type SetAppSpecParameters, type SetAppSpecReturnType, setAppSpec } from "../actions/set-app-spec.js";
 import { type TopUpParameters, type TopUpReturnType, topUp } from "../actions/top-up.js";
+import {
+  type UpdateAppLeaseSpecParameters,
+  type UpdateAppLeaseSpecReturnType,
+  updateAppLeaseSpec,
+} from "../actions/update-app-lease-spec.js";
 import { type UpdatePodParameters, type UpdatePodReturnType, updatePod } from "../actions/update-pod.js";
 import { type WaitForLeaseParameters, type WaitForLeaseReturnType, waitForLease } from "../actions/wait-for-lease.js";
 import { type WaitForPodParameters, type WaitForPodReturnType, waitForPod } from "../actions/wait-for-pod.js";
@@ -92,6 +109,10 @@ export type PodnetActions = {
   openDispute: (params: OpenDisputeParameters) => Promise<OpenDisputeReturnType>;
   reportDark: (params: ReportDarkParameters) => Promise<ReportDarkReturnType>;
   clearAppSlot: (params: ClearAppSlotParameters) => Promise<ClearAppSlotReturnType>;
+  acceptAppBid: (params: AcceptAppBidParameters) => Promise<AcceptAppBidReturnType>;
+  cancelAppOrder: (params: CancelAppOrderParameters) => Promise<CancelAppOrderReturnType>;
+  createAppOrder: (params: CreateAppOrderParameters) => Promise<CreateAppOrderReturnType>;
+  updateAppLeaseSpec: (params: UpdateAppLeaseSpecParameters) => Promise<UpdateAppLeaseSpecReturnType>;
   createApp: (params: CreateAppParameters) => Promise<CreateAppReturnType>;
   destroyApp: (params: DestroyAppParameters) => Promise<DestroyAppReturnType>;
   fundApp: (params: FundAppParameters) => Promise<FundAppReturnType>;
@@ -143,6 +164,10 @@ export function podnetActions(client: PodnetClient): PodnetActions {
     openDispute: (params) => openDispute(client, params),
     reportDark: (params) => reportDark(client, params),
     clearAppSlot: (params) => clearAppSlot(client, params),
+    acceptAppBid: (params) => acceptAppBid(client, params),
+    cancelAppOrder: (params) => cancelAppOrder(client, params),
+    createAppOrder: (params) => createAppOrder(client, params),
+    updateAppLeaseSpec: (params) => updateAppLeaseSpec(client, params),
     createApp: (params) => createApp(client, params),
     destroyApp: (params) => destroyApp(client, params),
     fundApp: (params) => fundApp(client, params),

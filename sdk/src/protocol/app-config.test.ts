@@ -2,10 +2,12 @@ import { keccak256, stringToBytes } from "viem";
 import { describe, expect, it } from "vitest";
 import {
   AppConfigError,
+  appBidWindowSeconds,
   appConfigHash,
   appConfigJsonSchema,
   appConfigLimits,
   canonicalAppConfig,
+  DEFAULT_BID_WINDOW_SECONDS,
   MAX_APP_CONFIG_BYTES,
   parseAppConfig,
 } from "./app-config.js";
@@ -191,6 +193,21 @@ describe("appConfigHash", () => {
     expect(appConfigHash(minimal())).toBe(keccak256(stringToBytes(canonical)));
     // A change to the canonical form changes every app's config hash on chain: it must be deliberate.
     expect(appConfigHash(minimal())).toBe("0xaf02d519b23ec027b5e30b5ea994dabe9bd3b0fb86bd63acbb64714a7d4991ec");
+  });
+
+  it("leaves placement.bidWindow out while it is the default: older configs keep their hash", () => {
+    const pinned = appConfigHash(minimal());
+    const explicit = changed((c) => {
+      c.placement = { bidWindow: "30s" };
+    });
+    expect(appConfigHash(explicit)).toBe(pinned);
+    expect(appBidWindowSeconds(parseAppConfig(minimal()))).toBe(DEFAULT_BID_WINDOW_SECONDS);
+    const longer = changed((c) => {
+      c.placement = { bidWindow: "2m" };
+    });
+    expect(appBidWindowSeconds(parseAppConfig(longer))).toBe(120);
+    expect(appConfigHash(longer)).not.toBe(pinned);
+    expect(() => parseAppConfig(changed((c) => (c.placement = { bidWindow: "1s" })))).toThrow(/placement\.bidWindow/);
   });
 
   it("is the same for every way of writing the same config", () => {

@@ -21,6 +21,8 @@ import { formatPath, type ManifestIssue } from "./manifest.js";
 export const MAX_APP_CONFIG_BYTES = 16 * 1024;
 /** Most instance slots an app may ask for: the vault's `maxInstances` is a uint16, and scanning slots costs reads. */
 export const MAX_APP_INSTANCES = 1000;
+/** The bid window of an autoscaler's fallback order when app.yaml's `placement.bidWindow` is absent, seconds. */
+export const DEFAULT_BID_WINDOW_SECONDS = 30;
 /** Largest amount a vault limit can hold (uint96). */
 export const MAX_APP_AMOUNT = (1n << 96n) - 1n;
 
@@ -185,6 +187,14 @@ const appConfigShape = z
         minUptimeBps: count(0, 10_000).default(0),
         /** Pick at random among the best `topK` candidates, so autoscalers of many apps do not pile onto one provider. */
         topK: count(1, 100).default(3),
+        /**
+         * How long providers may bid when no provider quotes directly and the autoscaler falls back to an order
+         * (reverse market). Absent means {@link DEFAULT_BID_WINDOW_SECONDS}; the default is left out of the canonical
+         * form (so configs written before this field hash as they did, and an explicit 30s hashes like none).
+         */
+        bidWindow: duration(5, 86_400)
+          .optional()
+          .transform((seconds) => (seconds === DEFAULT_BID_WINDOW_SECONDS ? undefined : seconds)),
       })
       .default(() => ({
         attributes: [],
@@ -193,6 +203,7 @@ const appConfigShape = z
         minFreeStake: 0n,
         minUptimeBps: 0,
         topK: 3,
+        bidWindow: undefined,
       })),
     funding: z.strictObject({
       /** The first deposit of each lease, token base units (the vault's maxDepositPerLease). */
@@ -330,6 +341,11 @@ export function appConfigLimits(config: AppConfig): AppLimits {
     maxDepositPerLease: config.funding.depositPerLease,
     maxInstances: config.instances.target,
   };
+}
+
+/** The bid window, in seconds, of the order an autoscaler creates when no provider quotes (reverse market). */
+export function appBidWindowSeconds(config: AppConfig): number {
+  return config.placement.bidWindow ?? DEFAULT_BID_WINDOW_SECONDS;
 }
 
 /** JSON Schema (draft 2020-12) of the app.yaml an owner writes, for editors and other languages. */
