@@ -108,6 +108,8 @@ type SlotPlan = { slot: number; expectedLease: bigint; reason: string; failedPro
 export class Reconciler {
   private status: AppStatus;
   private heartbeatThreshold: bigint | undefined;
+  /** Slot → unix ms before which no new order is opened for it (its last one got no bid it could take). */
+  private readonly orderBackoff = new Map<number, number>();
   /** The app.yaml of the last pass, for the prober between passes. */
   config: AppConfig | undefined;
 
@@ -540,6 +542,11 @@ export class Reconciler {
     const outcome = await this.place(plan, app, config, manifest, kept);
     if (outcome.placed) return { placed: outcome.placed, problem: "" };
     if (!outcome.fallback) return { problem: `cannot place (${outcome.why})` };
+    // An order nobody could win was just cancelled: not one more every bid window (each costs the controller gas).
+    const backoff = this.orderBackoff.get(plan.slot) ?? 0;
+    if (backoff > Date.now()) {
+      return { problem: `cannot place (${outcome.why}); no new order before ${new Date(backoff).toISOString()}` };
+    }
     return { problem: `cannot place (${outcome.why}); ${await this.openOrder(plan, app, config, manifest)}` };
   }
 
@@ -623,6 +630,7 @@ export class Reconciler {
     const passed = passedOver.map((p) => `${p.provider} ${p.reason}`).join(", ");
     if (step === "cancel" || !bid) {
       await this.cancelOrder(order, "no eligible bid");
+      this.orderBackoff.set(plan.slot, Date.now() + 4 * appBidWindowSeconds(config) * 1000);
       this.o.metrics.placementFailures.inc({ reason: "no bid" });
       return {
         problem: `cannot place (no bid: order ${order.orderId} got ${bids.length}${passed ? `, passed over: ${passed}` : ""})`,
