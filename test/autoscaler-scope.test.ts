@@ -437,6 +437,7 @@ describe("autoscaler scope", () => {
       limits: appConfigLimits(parseAppConfig(config)),
       controllers: [controller.account.address],
     });
+    await mint(devnet.chain, owner, 1_000_000n);
     await ownerClient.fundApp({ vault: nobid, amount: 1_000_000n });
     const scaler = await startAutoscalerProcess(
       {

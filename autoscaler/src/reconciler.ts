@@ -160,7 +160,12 @@ export class Reconciler {
       const filling = canPlace ? plans : [];
       // Orders for slots this pass does not fill (filled meanwhile, scaled away, spec changed) give their deposit back.
       await this.cancelOrders((order) => !filling.some((plan) => plan.slot === order.slot), "slot not to be filled");
-      const chainNow = filling.length > 0 ? Number((await this.o.publicClient.getBlock()).timestamp) : 0;
+      // The next block's time, as the market will see it: a dev chain mines only on transactions, so its latest block
+      // can be minutes old while nobody sends any (an order's bid window would then never seem to close).
+      const chainNow =
+        filling.length > 0
+          ? Math.max(Number((await this.o.publicClient.getBlock()).timestamp), Math.floor(Date.now() / 1000))
+          : 0;
       for (const plan of filling) {
         const outcome = await this.fill(plan, app, config, manifest, instances.kept, chainNow);
         if (outcome.placed) instances.kept.push(outcome.placed);
