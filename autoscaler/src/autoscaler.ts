@@ -10,6 +10,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { AutoscalerConfig } from "./config.js";
 import { createLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
+import { type ProbeLoop, startProbeLoop } from "./probe-loop.js";
 import { type AppStatus, Reconciler } from "./reconciler.js";
 import { StateStore } from "./state.js";
 import { statusApi } from "./status-api.js";
@@ -74,7 +75,6 @@ export async function startAutoscaler(config: AutoscalerConfig): Promise<Running
   let running: Promise<void> | undefined;
   let again = false;
   let passTimer: NodeJS.Timeout | undefined;
-  let probeTimer: NodeJS.Timeout | undefined;
 
   // One pass at a time: a trigger during a pass runs one more pass right after it, never two at once.
   const runPass = (): Promise<void> => {
@@ -96,15 +96,6 @@ export async function startAutoscaler(config: AutoscalerConfig): Promise<Running
       });
     return running;
   };
-  const probeLoop = async () => {
-    if (stopped) return;
-    try {
-      if (await reconciler.probeAll()) runPass();
-    } catch (error) {
-      log.error("probe round failed", { error: (error as Error).message });
-    }
-    if (!stopped) probeTimer = setTimeout(probeLoop, (reconciler.config?.health.interval ?? 1) * 1000);
-  };
 
   const api = statusApi(() => reconciler.currentStatus(), metrics);
   const server = await new Promise<Server>((resolve) => {
@@ -119,7 +110,14 @@ export async function startAutoscaler(config: AutoscalerConfig): Promise<Running
     status: `http://${config.statusHost}:${port}`,
   });
   void runPass();
-  void probeLoop();
+  const probes: ProbeLoop = startProbeLoop({
+    intervalMs: () => (reconciler.config?.health.interval ?? 1) * 1000,
+    // An instance that just crossed failuresBeforeReplace starts a pass at once, not at the next pass tick.
+    round: async () => {
+      if (await reconciler.probeAll()) runPass();
+    },
+    onError: (error) => log.error("probe round failed", { error: error.message }),
+  });
 
   return {
     statusUrl: `http://${config.statusHost}:${port}`,
@@ -128,7 +126,7 @@ export async function startAutoscaler(config: AutoscalerConfig): Promise<Running
     async stop() {
       stopped = true;
       clearTimeout(passTimer);
-      clearTimeout(probeTimer);
+      probes.stop();
       await running;
       // An order nobody follows would hold its deposit until someone cancels it: a stopping autoscaler gives it back
       // (a killed one finds it in state.json at its next start and follows it).

@@ -2,13 +2,14 @@
  * The autoscaler daemon as an operator runs it (`podnet-autoscaler run`, configured by environment only), and a
  * provider's sudden death (its worker SIGKILLed, its pods stopped): what the autoscaler tests and benchmarks use.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, openSync, readFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type Dockerode from "dockerode";
 import type { Address } from "viem";
+import { startDaemon } from "./daemon.js";
 import { providerLabel } from "./docker.js";
-import { freePort, waitFor } from "./net.js";
+import { freePort } from "./net.js";
 import { repoRoot } from "./paths.js";
 import type { RunningProvider } from "./provider.js";
 
@@ -37,48 +38,16 @@ export async function startAutoscalerProcess(
   mkdirSync(dataDir, { recursive: true });
   const full = { PODNET_AUTOSCALER_STATUS_PORT: String(await freePort()), ...env };
   const logFile = join(dataDir, logName);
-  const out = openSync(logFile, "a");
-  const child = spawn(process.execPath, [autoscalerBin, "run"], {
-    cwd: repoRoot,
-    env: { ...process.env, ...full },
-    stdio: ["ignore", out, out],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const statusUrl = `http://127.0.0.1:${full.PODNET_AUTOSCALER_STATUS_PORT}`;
-  let started = false;
-  const exitedEarly = exited.then((code) => {
-    if (!started) throw new Error(`autoscaler exited with ${code}: ${readFileSync(logFile, "utf8").slice(-2000)}`);
-  });
-  exitedEarly.catch(() => undefined);
-  try {
-    await Promise.race([
-      waitFor(
-        "the autoscaler's /status",
-        async () => ((await fetch(`${statusUrl}/status`).catch(() => undefined))?.ok ? true : undefined),
-        { timeoutMs: 60_000, intervalMs: 100 },
-      ).then(() => {
-        started = true;
-      }),
-      exitedEarly,
-    ]);
-  } catch (error) {
-    child.kill("SIGKILL");
-    throw error;
-  }
-  return {
-    statusUrl,
-    logFile,
-    process: child,
+  const daemon = await startDaemon({
+    name: "autoscaler",
+    command: process.execPath,
+    args: [autoscalerBin, "run"],
     env: full,
-    exited,
-    async stop(signal: NodeJS.Signals = "SIGTERM") {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+    logFile,
+    readyUrl: `${statusUrl}/status`,
+  });
+  return { statusUrl, logFile, env: full, ...daemon };
 }
 
 /**

@@ -2,12 +2,13 @@
  * Provider workers as child processes (`podnet-worker run`, so kill -9 is real), configured the way an operator
  * configures one: PODNET_* environment variables.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdirSync, openSync, readFileSync } from "node:fs";
+import { type ChildProcess, execFile } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Hex } from "viem";
 import type { LocalChain } from "./chain.js";
+import { startDaemon } from "./daemon.js";
 import { TOKEN } from "./funds.js";
 import { ingress, waitFor } from "./net.js";
 import { repoRoot, workerBin } from "./paths.js";
@@ -87,7 +88,6 @@ export async function startWorkerProcess(
   const dataDir = env.PODNET_DATA_DIR as string;
   mkdirSync(dataDir, { recursive: true });
   const logFile = join(dataDir, logName);
-  const out = openSync(logFile, "a");
   // PODNET_WORKER_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it stops (where a bench's time goes).
   const profile = process.env.PODNET_WORKER_CPU_PROF;
   const node = profile ? [`--cpu-prof`, `--cpu-prof-dir=${profile}`, workerBin, "run"] : [workerBin, "run"];
@@ -96,34 +96,8 @@ export async function startWorkerProcess(
     nofile === undefined
       ? [process.execPath, node]
       : ["/bin/sh", ["-c", `ulimit -n ${Math.floor(nofile)} && exec "$0" "$@"`, process.execPath, ...node]];
-  const child = spawn(command, args, {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", out, out],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const apiUrl = `http://127.0.0.1:${env.PODNET_API_PORT}`;
-  let started = false;
-  // A worker that refuses to start says why and exits: fail with its words at once, not after the timeout.
-  const exitedEarly = exited.then((code) => {
-    if (!started) throw new Error(`worker exited with ${code}: ${readFileSync(logFile, "utf8").slice(-2000)}`);
-  });
-  exitedEarly.catch(() => undefined);
-  await waitForOrKill(child, () =>
-    Promise.race([
-      waitFor(
-        "the worker's /health",
-        async () => {
-          const response = await fetch(`${apiUrl}/health`).catch(() => undefined);
-          return response?.ok ? true : undefined;
-        },
-        { timeoutMs: 60_000, intervalMs: 100 },
-      ).then(() => {
-        started = true;
-      }),
-      exitedEarly,
-    ]),
-  );
+  const daemon = await startDaemon({ name: "worker", command, args, env, logFile, readyUrl: `${apiUrl}/health` });
   const ingressPort = Number(env.PODNET_INGRESS_PORT);
   return {
     apiUrl,
@@ -131,17 +105,8 @@ export async function startWorkerProcess(
     ingressPort,
     dataDir,
     logFile,
-    process: child,
     env,
-    exited,
-    async stop(signal: NodeJS.Signals = "SIGTERM") {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      // A worker stuck in its shutdown must not hold up a test's or a benchmark's cleanup.
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    ...daemon,
     waitForPage(leaseId, page, timeoutMs = 60_000) {
       return waitFor(
         `lease ${leaseId} to serve "${page}" on port ${ingressPort}`,
@@ -153,16 +118,6 @@ export async function startWorkerProcess(
       );
     },
   };
-}
-
-/** Runs `wait`; if it fails, the child is killed so no hung worker outlives the test. */
-async function waitForOrKill<T>(child: ChildProcess, wait: () => Promise<T>): Promise<T> {
-  try {
-    return await wait();
-  } catch (error) {
-    child.kill("SIGKILL");
-    throw error;
-  }
 }
 
 /** The host name a worker's ingress serves lease `leaseId`'s pod under. */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--samples N] [--providers N] [--pods N] [--lag N] [--search N] [--no-doc] [--keep-logs]`: the
+ * `npm run bench -- [--samples N] [--providers N] [--pods N] [--lag N] [--search N] [--kills N] [--no-doc] [--keep-logs]`: the
  * marketplace's headline figures from one run on real parts, printed as one markdown table and written to
  * docs/benchmarks.md (unless --no-doc).
  *
@@ -23,6 +23,10 @@
  *    past the dispute window: releaseCollateral of a closed lease, and B's unjail.
  * 8. gas per operation: every transaction of the run after seeding (workers', publishers', reporter's), decoded by
  *    selector and grouped by function, gasUsed from the receipts.
+ * 9. autoscaler failover (after the gas table, so the app's transactions are not in it): 4 more workers, an AppVault
+ *    app with target 1 kept by the `podnet-autoscaler` daemon; --kills times (default 5; 0 skips it) the worker
+ *    hosting the instance is SIGKILLed (its pods stopped) and timed until the replacement serves through its
+ *    provider's ingress (devnet/src/bench/failover.ts; on its own: `npm run bench:failover`).
  *
  * Everything it starts is stopped on exit, error or Ctrl-C: workers, pods and networks, floor containers, indexer,
  * anvil and the temp dir (kept with --keep-logs).
@@ -48,6 +52,7 @@ import {
   TOKEN,
   walletClient,
 } from "@podnet/devnet";
+import { type FailoverResult, failoverRows, failoverSetup, measureFailover } from "@podnet/devnet/bench/failover";
 import {
   CREATE_AFTER_APPROVE,
   DARK_CLAIM,
@@ -370,6 +375,7 @@ type Results = {
   lag: Summary;
   search: Summary & { meanResults: number };
   gas: Map<string, number[]>;
+  failover: FailoverResult | undefined;
 };
 
 function report(r: Results, machine: string, command: string, loadAtStart: string): string {
@@ -405,6 +411,7 @@ function report(r: Results, machine: string, command: string, loadAtStart: strin
     `- Marketplace: ${fmt(r.seeded)} seeded providers + the two workers (A lists 25% above B), the indexer on PGlite`,
     "- Pods: 250 mCPU / 64 MiB, a busybox httpd image sent as an encrypted blob (uploaded once, before the timed runs);" +
       ` the reconcile pods 10 mCPU / 8 MiB`,
+    ...(r.failover ? [failoverSetup(r.failover)] : []),
     "",
     "| measure | value | goal | |",
     "|---|---|---|---|",
@@ -418,6 +425,7 @@ function report(r: Results, machine: string, command: string, loadAtStart: strin
     `| reconcile: restart -> all ${n} pods serving through the ingress; containers after | ${fmt(r.reconcile.allServingMs)} ms; ${r.reconcile.containers} | ${n} containers | ${met(r.reconcile.containers === n)} |`,
     `| indexer lag, mined block -> GraphQL, p50 / p95 / max (${r.lag.n} heartbeats) | ${ms(r.lag)} | p95 <= ${fmt(GOALS.lagP95Ms)} ms | ${met(r.lag.p95 <= GOALS.lagP95Ms)} |`,
     `| /search at ${fmt(r.seeded + 2)} providers, p50 / p95 / max (${r.search.n} requests, ${fmt(r.search.meanResults, 1)} results each on average) | ${fmt(r.search.p50, 1)} / ${fmt(r.search.p95, 1)} / ${fmt(r.search.max, 1)} ms | p95 <= ${GOALS.searchP95Ms} ms | ${met(r.search.p95 <= GOALS.searchP95Ms)} |`,
+    ...(r.failover ? failoverRows(r.failover) : []),
     ...gasRows,
   ].join("\n");
 }
@@ -430,6 +438,7 @@ type Options = {
   pods: number;
   lag: number;
   search: number;
+  kills: number;
   doc: boolean;
   keepLogs: boolean;
 };
@@ -442,6 +451,7 @@ function parseOptions(): Options {
       pods: { type: "string", default: "20" },
       lag: { type: "string", default: "30" },
       search: { type: "string", default: "200" },
+      kills: { type: "string", default: "5" },
       "no-doc": { type: "boolean", default: false },
       "keep-logs": { type: "boolean", default: false },
     },
@@ -461,6 +471,7 @@ function parseOptions(): Options {
     // Every lag sample is a heartbeat of a different seeded provider.
     lag: count("lag", values.lag, 1, providers),
     search: count("search", values.search, 1, 100_000),
+    kills: count("kills", values.kills, 0, 1_000),
     doc: !values["no-doc"],
     keepLogs: values["keep-logs"],
   };
@@ -572,6 +583,12 @@ async function main() {
     console.log("8. gas per operation");
     const gas = await gasByOperation(chain, runFromBlock, named);
 
+    let failover: FailoverResult | undefined;
+    if (options.kills > 0) {
+      console.log(`9. autoscaler failover, ${options.kills} kills`);
+      failover = await measureFailover(devnet, { kills: options.kills, progress });
+    }
+
     const table = report(
       {
         options,
@@ -583,6 +600,7 @@ async function main() {
         lag: summarize(lags),
         search: { ...summarize(search.latencies), meanResults: search.meanResults },
         gas,
+        failover,
       },
       await machineWithDocker(),
       command,
