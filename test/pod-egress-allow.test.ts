@@ -10,7 +10,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { connect, createServer, type Server } from "node:net";
 import { promisify } from "node:util";
-import { buildTestImage, localDocker } from "@podnet/devnet";
+import { buildTestImage, localDocker, removeProviderFirewall } from "@podnet/devnet";
 import { type Address, getAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BLOCKED_RANGES, PodFirewall, parseEgressAllowEntry } from "../worker/src/runtime/firewall.js";
@@ -120,15 +120,7 @@ afterAll(async () => {
       .catch(() => undefined);
   if (firewall) {
     await firewall.removeSubnet(subnet);
-    const { input, forward, pod, host } = firewall.chains;
-    for (const [parent, chain] of [
-      ["INPUT", input],
-      ["DOCKER-USER", forward],
-    ]) {
-      await run("iptables", ["-w", "-D", parent as string, "-j", chain as string]).catch(() => undefined);
-    }
-    for (const chain of [input, forward, pod, host]) await run("iptables", ["-w", "-F", chain]).catch(() => undefined);
-    for (const chain of [input, forward, pod, host]) await run("iptables", ["-w", "-X", chain]).catch(() => undefined);
+    await removeProviderFirewall(provider);
   }
   for (const id of networks)
     await docker
