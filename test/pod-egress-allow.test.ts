@@ -26,7 +26,9 @@ const networks: string[] = [];
 let containerId: string | undefined;
 let firewall: PodFirewall;
 let subnet: string;
+/** The allowed address: a host address outside the pod pool (a "services" bridge gateway). */
 let gateway: string;
+/** The pod network's own gateway: another address of the host. */
 let otherGateway: string;
 let allowed: { port: number; connections: () => number };
 let sameIpOtherPort: { port: number; connections: () => number };
@@ -87,8 +89,10 @@ const iptablesRules = async (chain: string) =>
   (await run("iptables", ["-w", "-S", chain]).catch(() => ({ stdout: "" }))).stdout.split("\n").filter(Boolean);
 
 beforeAll(async () => {
-  ({ subnet, gateway } = await network(`podnet-egress-allow-${suffix}`));
-  ({ gateway: otherGateway } = await network(`podnet-egress-other-${suffix}`));
+  // The pods' network (the pool), and a "services" bridge whose gateway address on the host is where a devnet's
+  // services would listen: the allowed pair is there, outside the pool, as the worker's config requires.
+  ({ subnet, gateway: otherGateway } = await network(`podnet-egress-allow-${suffix}`));
+  ({ gateway } = await network(`podnet-egress-services-${suffix}`));
   allowed = await listener(gateway);
   sameIpOtherPort = await listener(gateway);
   otherIpSamePort = await listener(otherGateway, allowed.port);
@@ -145,7 +149,7 @@ describe("podEgressAllow on the real firewall", () => {
     expect(sameIpOtherPort.connections()).toBe(before);
   }, 60_000);
 
-  it("keeps the same port on another host address closed", async () => {
+  it("keeps the same port on another host address (the pod network's own gateway) closed", async () => {
     const before = otherIpSamePort.connections();
     expect(await fromPod(otherGateway, allowed.port)).not.toContain("host-service");
     expect(otherIpSamePort.connections()).toBe(before);

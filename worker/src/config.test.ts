@@ -50,6 +50,9 @@ describe("loadConfig", () => {
     const env = (list: string[]) => ({ PODNET_PROVIDER_KEY: KEY, PODNET_POD_EGRESS_ALLOW: JSON.stringify(list) });
     expect(failure({ env: env(["10.0.0.0/8:80"]) })).toMatch(/^podEgressAllow\.0: .*is not ipv4:port/m);
     expect(failure({ env: env(["169.254.169.254:80"]) })).toMatch(/^podEgressAllow\.0: .*cannot be allowed/m);
+    expect(failure({ env: env(["10.201.3.1:8545"]) })).toMatch(
+      /^podEgressAllow\.0: "10\.201\.3\.1:8545" is inside podNetworkPool 10\.200\.0\.0\/14/m,
+    );
     expect(failure({ env: env(["172.17.0.1:8545", "172.17.0.1:8545"]) })).toMatch(
       /^podEgressAllow: lists an ip:port twice/m,
     );

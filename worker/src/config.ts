@@ -336,11 +336,22 @@ export function loadConfig({ argv = [], env = process.env, cwd = process.cwd() }
     throw new ConfigError(lines.join("\n"));
   }
   const config = result.data as WorkerConfig;
+  let pool: ReturnType<typeof parsePool>;
   try {
-    parsePool(config.podNetworkPool, config.podNetworkPrefix);
+    pool = parsePool(config.podNetworkPool, config.podNetworkPrefix);
   } catch (error) {
     throw new ConfigError(`${(error as Error).message} (${origin.podNetworkPool ?? "default"})`);
   }
+  // An opening inside the pod pool would reach some tenant's pod, or a pod network's gateway: never what is meant.
+  const poolSize = 2 ** (32 - pool.poolPrefix);
+  config.podEgressAllow.forEach(({ ip, port }, i) => {
+    const address = ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+    if (address >= pool.base && address < pool.base + poolSize) {
+      throw new ConfigError(
+        `podEgressAllow.${i}: "${ip}:${port}" is inside podNetworkPool ${config.podNetworkPool} (pods and their gateways) (${origin.podEgressAllow})`,
+      );
+    }
+  });
   if (config.deploymentsFile && !isAbsolute(config.deploymentsFile)) {
     config.deploymentsFile = resolve(cwd, config.deploymentsFile);
   }
