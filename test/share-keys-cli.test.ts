@@ -64,7 +64,7 @@ beforeAll(async () => {
       "volumes:",
       "  - type: secret",
       "    name: creds",
-      "    files: [{ path: db-url, blob: " + cid + " }]",
+      `    files: [{ path: db-url, blob: ${cid} }]`,
       "",
     ].join("\n"),
   );
