@@ -6,7 +6,7 @@
  * replacement; the vault's balance equals, to the base unit, what was funded minus deposits and top-ups plus
  * refunds, from the chain's own events.
  */
-import { createReadStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,7 +23,7 @@ import {
   testImageTarball,
   waitFor,
 } from "@podnet/devnet";
-import { BlobCache, type BlobCacheEntry, deriveSelfEncryptionKey, type PodnetClientWithActions } from "@podnet/sdk";
+import { BlobCache, deriveSelfEncryptionKey, type PodnetClientWithActions, shareBlobKeys } from "@podnet/sdk";
 import {
   appConfigHash,
   appConfigLimits,
@@ -230,8 +230,9 @@ beforeAll(async () => {
 }, 300_000);
 
 /**
- * Gives the second controller the app's image: the ciphertext copied, the content key re-sealed to its own cache key
- * (the key is open only in this process, as when an owner hands an app to another autoscaler).
+ * Gives the second controller the app's image with the product path (`podnet app share-keys`' function): the
+ * ciphertext copied, the content key sealed to the second controller's cache key, as an owner hands an app to
+ * another autoscaler.
  */
 async function shareBlob(cid: string, fromDir: string, toDir: string) {
   const sign = (account: HDAccount) => (message: string) => account.signMessage({ message });
@@ -239,12 +240,13 @@ async function shareBlob(cid: string, fromDir: string, toDir: string) {
     deriveSelfEncryptionKey(sign(controller.account)),
     deriveSelfEncryptionKey(sign(controller2.account)),
   ]);
-  const from = new BlobCache(fromDir);
-  const to = new BlobCache(toDir);
-  const key = from.contentKey(cid, self1);
-  await to.write(createReadStream(from.path(cid)));
-  to.put({ ...(from.get(cid) as BlobCacheEntry), ...to.seal(key, self2), sources: [] });
-  key.fill(0);
+  await shareBlobKeys({
+    from: new BlobCache(fromDir),
+    self: self1,
+    to: toDir,
+    recipient: self2.publicKeyHex,
+    cids: [cid],
+  });
 }
 
 /** Leases of the app that are active on chain now. */

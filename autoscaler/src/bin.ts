@@ -1,12 +1,18 @@
 // The podnet-autoscaler daemon's entry point (run with tsx, or bundled into the sidecar image): reads the
 // configuration, starts the autoscaler and stops it on SIGINT/SIGTERM. It exports nothing.
+
+import { deriveSelfEncryptionKey } from "@podnet/sdk";
+import { privateKeyToAccount } from "viem/accounts";
 import { startAutoscaler } from "./autoscaler.js";
-import { ConfigError, describeConfig, loadConfig } from "./config.js";
+import { ConfigError, describeConfig, loadConfig, loadControllerKey } from "./config.js";
 
 const usage = `podnet-autoscaler: keeps an app's instances alive across providers, paid from its AppVault
 
   podnet-autoscaler run     [--flag value ...]   reconcile the app until stopped; status on --status-port
   podnet-autoscaler config  [--flag value ...]   print the effective configuration (no key)
+  podnet-autoscaler key     [--controller-key-file F]
+                            print the controller's blob cache key (X25519, public), the --recipient of
+                            \`podnet app share-keys\`; needs only the controller key
 
 Settings come from PODNET_AUTOSCALER_<SETTING> environment variables or flags (--vault 0x…). The controller key:
 --controller-key-file or PODNET_AUTOSCALER_CONTROLLER_KEY, never a flag. See docs/autoscaler.md.`;
@@ -15,6 +21,13 @@ async function main(argv: string[]) {
   const [command, ...rest] = argv;
   if (!command || command === "--help" || command === "help") {
     console.log(usage);
+    return;
+  }
+  if (command === "key") {
+    // The controller's own cache key: derived from a signature, so only the key's holder can compute it.
+    const account = privateKeyToAccount(loadControllerKey({ argv: rest }));
+    const self = await deriveSelfEncryptionKey((message) => account.signMessage({ message }));
+    console.log(self.publicKeyHex);
     return;
   }
   const config = loadConfig({ argv: rest });

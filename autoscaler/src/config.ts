@@ -142,6 +142,31 @@ export function loadConfig({
   };
 }
 
+/**
+ * The controller key alone, from the same sources as {@link loadConfig} (`--controller-key-file`,
+ * PODNET_AUTOSCALER_CONTROLLER_KEY_FILE or PODNET_AUTOSCALER_CONTROLLER_KEY): `podnet-autoscaler key` needs no vault.
+ */
+export function loadControllerKey({ argv = [], env = process.env, cwd = process.cwd() }: ConfigSources = {}): Hex {
+  const flags = parseFlags(argv);
+  const other = Object.keys(flags).filter((f) => f !== "controllerKeyFile");
+  if (other.length > 0) throw new ConfigError(`${flagName(other[0] as string)}: not used by this command`);
+  const file = flags.controllerKeyFile ?? (env[envName("controllerKeyFile")] || undefined);
+  const inline = env[envName("controllerKey")] || undefined;
+  if (file !== undefined && inline !== undefined) {
+    throw new ConfigError(`controllerKey: give ${envName("controllerKey")} or a controllerKeyFile, not both`);
+  }
+  if (file !== undefined) return readKeyFile(resolve(cwd, file));
+  if (inline === undefined) {
+    throw new ConfigError(
+      `controllerKey: required (set ${envName("controllerKeyFile")}, --controller-key-file or ${envName("controllerKey")})`,
+    );
+  }
+  if (!privateKey.safeParse(inline).success) {
+    throw new ConfigError(`controllerKey: must be a 0x-prefixed 32-byte private key (${envName("controllerKey")})`);
+  }
+  return inline as Hex;
+}
+
 function readKeyFile(file: string): Hex {
   let text: string;
   try {

@@ -73,14 +73,14 @@ export async function removeProviderFirewall(provider: Address): Promise<void> {
       () => false,
     );
   const p8 = provider.slice(2, 10).toUpperCase();
-  const [input, forward, pod] = ["IN", "FWD", "POD"].map((suffix) => `PODNET-${p8}-${suffix}`) as [
+  // HOST (podEgressAllow) is jumped to from IN: IN is flushed before HOST is deleted.
+  const [input, forward, pod, host] = ["IN", "FWD", "POD", "HOST"].map((suffix) => `PODNET-${p8}-${suffix}`) as [
+    string,
     string,
     string,
     string,
   ];
-  while (await run(["-D", "INPUT", "-j", input])) {}
-  while (await run(["-D", "DOCKER-USER", "-j", forward])) {}
-  for (const chain of [input, forward, pod]) if (await run(["-F", chain])) await run(["-X", chain]);
+  for (const chain of [input, forward, pod, host]) if (await run(["-F", chain])) await run(["-X", chain]);
 }
 
 /** The containers (running or not) of lease `leaseId` of `provider`. */

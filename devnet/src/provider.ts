@@ -34,6 +34,11 @@ export type ProviderOptions = {
   apiPort?: number;
   /** Default: like `apiPort`. */
   ingressPort?: number;
+  /**
+   * `ip:port` pairs pods of this provider may reach on the host (PODNET_POD_EGRESS_ALLOW, docs/worker.md "Egress
+   * allow-list"): e.g. the devnet's chain and indexer, for an autoscaler sidecar. Default: none.
+   */
+  podEgressAllow?: string[];
   /** More PODNET_* settings; they win over everything above. */
   env?: Record<string, string>;
   /** The worker's open-file limit (soft and hard); default: this process'. */
@@ -93,6 +98,7 @@ export async function startProvider(chain: LocalChain, opts: ProviderOptions): P
       ...(opts.pricing ? { PODNET_PRICING: pricingEnv(opts.pricing) } : {}),
       ...(opts.attributes ? { PODNET_ATTRIBUTES: JSON.stringify(opts.attributes) } : {}),
       ...(opts.capacity ? { PODNET_CAPACITY: JSON.stringify(opts.capacity) } : {}),
+      ...(opts.podEgressAllow ? { PODNET_POD_EGRESS_ALLOW: JSON.stringify(opts.podEgressAllow) } : {}),
       ...opts.env,
     },
   });

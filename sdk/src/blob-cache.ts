@@ -225,7 +225,11 @@ export class BlobCache {
       return unwrapKey(decodeWrappedKey(entry.keyForSelf), self.privateKey);
     } catch (error) {
       if (error instanceof DecryptionError) {
-        throw new BlobCacheError(`blob ${cid}: its content key does not open (${error.message})`, { cause: error });
+        // Names the file: a tampered or truncated entry is found and removed by hand.
+        throw new BlobCacheError(
+          `${join(this.dir, INDEX_FILE)}: blob ${cid}: its content key does not open (${error.message}); the entry was altered or sealed to another key`,
+          { cause: error },
+        );
       }
       throw error;
     }

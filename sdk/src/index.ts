@@ -347,3 +347,9 @@ export {
 // The protocol layer (ABIs, pricing, EIP-712 quotes, manifest schema and hash, request signing, encryption, content
 // ids): also importable alone as "@podnet/sdk/protocol".
 export * from "./protocol/index.js";
+export {
+  parseRecipientKey,
+  type ShareBlobKeysParameters,
+  type SharedBlob,
+  shareBlobKeys,
+} from "./share-blob-keys.js";

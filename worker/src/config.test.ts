@@ -34,6 +34,30 @@ function failure(sources: Parameters<typeof loadConfig>[0]): string {
 }
 
 describe("loadConfig", () => {
+  it("takes podEgressAllow as JSON ip:port pairs, empty by default, refusing anything wider with the field named", () => {
+    expect(loadConfig({ env: { PODNET_PROVIDER_KEY: KEY }, cwd: dir }).podEgressAllow).toEqual([]);
+    const config = loadConfig({
+      env: {
+        PODNET_PROVIDER_KEY: KEY,
+        PODNET_POD_EGRESS_ALLOW: JSON.stringify(["172.17.0.1:8545", "172.17.0.1:42069"]),
+      },
+      cwd: dir,
+    });
+    expect(config.podEgressAllow).toEqual([
+      { ip: "172.17.0.1", port: 8545 },
+      { ip: "172.17.0.1", port: 42069 },
+    ]);
+    const env = (list: string[]) => ({ PODNET_PROVIDER_KEY: KEY, PODNET_POD_EGRESS_ALLOW: JSON.stringify(list) });
+    expect(failure({ env: env(["10.0.0.0/8:80"]) })).toMatch(/^podEgressAllow\.0: .*is not ipv4:port/m);
+    expect(failure({ env: env(["169.254.169.254:80"]) })).toMatch(/^podEgressAllow\.0: .*cannot be allowed/m);
+    expect(failure({ env: env(["10.201.3.1:8545"]) })).toMatch(
+      /^podEgressAllow\.0: "10\.201\.3\.1:8545" is inside podNetworkPool 10\.200\.0\.0\/14/m,
+    );
+    expect(failure({ env: env(["172.17.0.1:8545", "172.17.0.1:8545"]) })).toMatch(
+      /^podEgressAllow: lists an ip:port twice/m,
+    );
+  });
+
   it("fills in every default when only the key is given", () => {
     const config = loadConfig({ argv: [], env: { PODNET_PROVIDER_KEY: KEY }, cwd: dir });
     expect(config.providerKey).toBe(KEY);

@@ -6,6 +6,7 @@ import { type Hex, isHex } from "viem";
 import { z } from "zod";
 import { TrustedProxies } from "./net/forwarded.js";
 import { parsePool } from "./pods/subnets.js";
+import { parseEgressAllowEntry } from "./runtime/firewall.js";
 
 /**
  * Worker configuration. Sources, later ones winning: defaults < JSON file (`--config`, PODNET_WORKER_CONFIG) <
@@ -141,6 +142,28 @@ const schema = z.strictObject({
   /** What pods may reach besides their own network: `public` (the internet, not private ranges) or `none`. */
   podEgress: z.enum(["public", "none"]).default("public"),
   /**
+   * `ip:port` pairs (IPv4, TCP) pods may reach although the egress firewall drops the host and private ranges: a dev or
+   * ops opening for a service pods must reach on the provider's side (a devnet's chain RPC and indexer for an
+   * autoscaler sidecar). Each is one address and one port; every pod of this provider can reach them. Empty: none.
+   */
+  podEgressAllow: z
+    .array(
+      z.string().transform((text, ctx) => {
+        try {
+          return parseEgressAllowEntry(text);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    )
+    .max(16)
+    .refine(
+      (entries) => new Set(entries.map((e) => `${e.ip}:${e.port}`)).size === entries.length,
+      "lists an ip:port twice",
+    )
+    .default([]),
+  /**
    * Refuse to start unless every part of the pod sandbox is enforced (user namespaces, disk quotas, the egress
    * firewall). Off: the worker starts and reports what is not enforced in /health, the attestation and its log.
    */
@@ -217,6 +240,7 @@ const jsonFields = new Set([
   "tcpPortRange",
   "dnsServers",
   "privateSourceHosts",
+  "podEgressAllow",
   "trustedProxies",
 ]);
 
@@ -312,11 +336,22 @@ export function loadConfig({ argv = [], env = process.env, cwd = process.cwd() }
     throw new ConfigError(lines.join("\n"));
   }
   const config = result.data as WorkerConfig;
+  let pool: ReturnType<typeof parsePool>;
   try {
-    parsePool(config.podNetworkPool, config.podNetworkPrefix);
+    pool = parsePool(config.podNetworkPool, config.podNetworkPrefix);
   } catch (error) {
     throw new ConfigError(`${(error as Error).message} (${origin.podNetworkPool ?? "default"})`);
   }
+  // An opening inside the pod pool would reach some tenant's pod, or a pod network's gateway: never what is meant.
+  const poolSize = 2 ** (32 - pool.poolPrefix);
+  config.podEgressAllow.forEach(({ ip, port }, i) => {
+    const address = ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+    if (address >= pool.base && address < pool.base + poolSize) {
+      throw new ConfigError(
+        `podEgressAllow.${i}: "${ip}:${port}" is inside podNetworkPool ${config.podNetworkPool} (pods and their gateways) (${origin.podEgressAllow})`,
+      );
+    }
+  });
   if (config.deploymentsFile && !isAbsolute(config.deploymentsFile)) {
     config.deploymentsFile = resolve(cwd, config.deploymentsFile);
   }

@@ -189,7 +189,12 @@ async function sandboxedRuntime(
     throw new Error(`dockerSocket: no Docker Engine answers at ${config.dockerSocket} (${(error as Error).message})`);
   }
   const info = await probe.info();
-  const firewall = new PodFirewall({ provider, pool: config.podNetworkPool, egress: config.podEgress });
+  const firewall = new PodFirewall({
+    provider,
+    pool: config.podNetworkPool,
+    egress: config.podEgress,
+    allow: config.podEgressAllow,
+  });
   let firewallOk = await firewall.available();
   if (firewallOk) {
     try {

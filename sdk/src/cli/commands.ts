@@ -128,6 +128,12 @@ export const commands: CommandInfo[] = [
     load: () => import("./commands/app.js").then((m) => m.appDestroy),
   },
   {
+    name: "app share-keys",
+    args: "--recipient <x25519-key> --out <dir> [--dir d]",
+    summary: "seal the app's content keys to an autoscaler's key, into its blob cache",
+    load: () => import("./commands/share-keys.js").then((m) => m.appShareKeys),
+  },
+  {
     name: "key new",
     args: "",
     summary: "create a key in an encrypted keystore",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BLOCKED_RANGES, PodFirewall } from "./firewall.js";
+import { BLOCKED_RANGES, PodFirewall, parseEgressAllowEntry } from "./firewall.js";
 
 /** An in-memory iptables: chains of rules, answering -N, -L, -C, -A, -I, -D and -F like the real one. */
 function fakeIptables() {
@@ -77,5 +77,74 @@ describe("PodFirewall", () => {
     await firewall.removeSubnet("10.200.1.0/24");
     expect(ipt.chains.get("PODNET-70997970-FWD")).toEqual([]);
     expect(ipt.chains.get("PODNET-70997970-IN")).toEqual([]);
+  });
+
+  it("opens exactly the allowed ip:port pairs, before the drops, and closes them when the list empties", async () => {
+    const ipt = fakeIptables();
+    const allow = [parseEgressAllowEntry("172.17.0.1:8545"), parseEgressAllowEntry("10.0.0.7:42069")];
+    const firewall = new PodFirewall({ provider, pool: "10.200.0.0/14", egress: "none", allow, run: ipt.run });
+    await firewall.install();
+    await firewall.install();
+    expect(ipt.chains.get("PODNET-70997970-HOST")).toEqual([
+      "-p tcp -d 172.17.0.1/32 --dport 8545 -j ACCEPT",
+      "-p tcp -d 10.0.0.7/32 --dport 42069 -j ACCEPT",
+    ]);
+    expect(ipt.chains.get("PODNET-70997970-IN")).toEqual(["-s 10.200.0.0/14 -j PODNET-70997970-HOST"]);
+    const policy = ipt.chains.get("PODNET-70997970-POD") ?? [];
+    expect(policy.slice(0, 3)).toEqual([
+      "-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+      "-p tcp -d 172.17.0.1/32 --dport 8545 -j RETURN",
+      "-p tcp -d 10.0.0.7/32 --dport 42069 -j RETURN",
+    ]);
+    // Nothing else passes: the private range the entry sits in is still dropped, and so is the rest with egress none.
+    expect(policy).toContain("-d 10.0.0.0/8 -j DROP");
+    expect(policy.at(-1)).toBe("-j DROP");
+    // A subnet's rules come after the jump: the allow-list is looked at first, then the subnet's drop.
+    await firewall.addSubnet("10.200.1.0/24");
+    expect(ipt.chains.get("PODNET-70997970-IN")).toEqual([
+      "-s 10.200.0.0/14 -j PODNET-70997970-HOST",
+      "-s 10.200.1.0/24 -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
+      "-s 10.200.1.0/24 -j DROP",
+    ]);
+
+    const closed = new PodFirewall({ provider, pool: "10.200.0.0/14", egress: "none", run: ipt.run });
+    await closed.install();
+    expect(ipt.chains.get("PODNET-70997970-HOST")).toEqual([]);
+    expect(ipt.chains.get("PODNET-70997970-IN")).not.toContain("-s 10.200.0.0/14 -j PODNET-70997970-HOST");
+    expect(ipt.chains.get("PODNET-70997970-POD")?.join("\n")).not.toContain("--dport");
+  });
+
+  it("installs no host chain without an allow-list", async () => {
+    const ipt = fakeIptables();
+    await new PodFirewall({ provider, pool: "10.200.0.0/14", egress: "public", run: ipt.run }).install();
+    expect(ipt.chains.has("PODNET-70997970-HOST")).toBe(false);
+    expect(ipt.chains.get("PODNET-70997970-IN")).toEqual([]);
+  });
+});
+
+describe("parseEgressAllowEntry", () => {
+  it("takes one IPv4 address and one TCP port", () => {
+    expect(parseEgressAllowEntry("172.17.0.1:8545")).toEqual({ ip: "172.17.0.1", port: 8545 });
+    expect(parseEgressAllowEntry("203.0.113.9:1")).toEqual({ ip: "203.0.113.9", port: 1 });
+  });
+
+  it("refuses names, ranges, IPv6, bad octets and ports, and addresses no service is meant by", () => {
+    for (const bad of [
+      "localhost:8545",
+      "172.17.0.0/16:8545",
+      "172.17.0.1:8545-8600",
+      "172.17.0.1",
+      "[::1]:8545",
+      "172.17.0.256:8545",
+      "172.017.0.1:8545",
+      "172.17.0.1:0",
+      "172.17.0.1:65536",
+      " 172.17.0.1:8545",
+    ]) {
+      expect(() => parseEgressAllowEntry(bad), bad).toThrow(/is not ipv4:port|not an IPv4 address|port must be/);
+    }
+    for (const never of ["0.0.0.0:8545", "169.254.169.254:80", "224.0.0.1:5353", "255.255.255.255:9"]) {
+      expect(() => parseEgressAllowEntry(never), never).toThrow(/cannot be allowed/);
+    }
   });
 });

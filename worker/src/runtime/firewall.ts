@@ -8,6 +8,8 @@
  *                  PODNET-<p8>-POD   replies pass; private, loopback, link-local (169.254.0.0/16, cloud metadata),
  *                                    CGNAT, multicast and reserved ranges and the pod pool are dropped; the public
  *                                    internet passes unless `podEgress` is `none`
+ *   ...-IN      -> PODNET-<p8>-HOST  only with `podEgressAllow`: from the pod pool, TCP to exactly the listed
+ *                                    ip:port pairs on the host is accepted; the same pairs pass ...-POD when forwarded
  *
  * The base chains are (re)installed at start, so a reboot's empty tables are restored before any pod runs; a pod
  * subnet's rules are added when its network is made and removed with it. DOCKER-USER is the chain Docker leaves to
@@ -45,6 +47,46 @@ const iptables: IptablesRunner = (args) =>
     () => false,
   );
 
+/** One `ip:port` pods may reach although the policy drops its range (TCP only). */
+export interface EgressAllowEntry {
+  ip: string;
+  port: number;
+}
+
+/** Ranges an allow-list entry may not name: "any address", link-local (cloud metadata), multicast, reserved. */
+const NEVER_ALLOWED: readonly [number, number][] = [
+  [0x00000000, 8], // 0.0.0.0/8: "this host" / any address
+  [0xa9fe0000, 16], // 169.254.0.0/16: link-local, the cloud metadata service
+  [0xe0000000, 4], // 224.0.0.0/4: multicast
+  [0xf0000000, 4], // 240.0.0.0/4: reserved, broadcast
+];
+
+const IPV4_PORT = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/;
+
+/**
+ * Parses one `podEgressAllow` entry: an IPv4 literal and a TCP port (`172.17.0.1:8545`). Names, CIDR ranges, port
+ * ranges, IPv6 and addresses no service can be meant by (any, link-local/metadata, multicast, reserved) are refused
+ * with the reason: the opening is one address and one port, never more.
+ * @throws {Error} saying what is wrong with the entry.
+ */
+export function parseEgressAllowEntry(text: string): EgressAllowEntry {
+  const match = IPV4_PORT.exec(text);
+  if (!match) throw new Error(`"${text}" is not ipv4:port (one IPv4 address and one TCP port, e.g. 172.17.0.1:8545)`);
+  const octets = match.slice(1, 5).map((o) => (o.length > 1 && o.startsWith("0") ? Number.NaN : Number(o)));
+  if (octets.some((o) => !(o >= 0 && o <= 255))) throw new Error(`"${text}": not an IPv4 address`);
+  const port = Number(match[5]);
+  if (!(port >= 1 && port <= 65535)) throw new Error(`"${text}": port must be 1 to 65535`);
+  const value = octets.reduce((acc, o) => acc * 256 + o, 0);
+  for (const [base, bits] of NEVER_ALLOWED) {
+    if (Math.floor(value / 2 ** (32 - bits)) === Math.floor(base / 2 ** (32 - bits))) {
+      throw new Error(
+        `"${text}": any-address, link-local (metadata), multicast and reserved addresses cannot be allowed`,
+      );
+    }
+  }
+  return { ip: octets.join("."), port };
+}
+
 /** Options of {@link PodFirewall}. */
 export interface PodFirewallOptions {
   provider: Address;
@@ -52,12 +94,17 @@ export interface PodFirewallOptions {
   pool: string;
   /** `public`: pods reach the internet; `none`: nothing outside their own network. */
   egress: "public" | "none";
+  /**
+   * `ip:port` pairs (TCP) pods may reach on the host or a private network although the policy drops them: an operator's
+   * explicit opening (a devnet's chain and indexer). Empty: none. With `egress: none` they stay open too.
+   */
+  allow?: readonly EgressAllowEntry[];
   run?: IptablesRunner;
 }
 
 /** One provider's pod firewall; see the module comment for the chains. */
 export class PodFirewall {
-  readonly chains: { input: string; forward: string; pod: string };
+  readonly chains: { input: string; forward: string; pod: string; host: string };
   readonly #opts: PodFirewallOptions;
   readonly #run: IptablesRunner;
   /** Subnets whose rules this process installed or found: every pod start asks, iptables need not answer each time. */
@@ -65,7 +112,12 @@ export class PodFirewall {
 
   constructor(opts: PodFirewallOptions) {
     const p8 = opts.provider.slice(2, 10).toUpperCase();
-    this.chains = { input: `PODNET-${p8}-IN`, forward: `PODNET-${p8}-FWD`, pod: `PODNET-${p8}-POD` };
+    this.chains = {
+      input: `PODNET-${p8}-IN`,
+      forward: `PODNET-${p8}-FWD`,
+      pod: `PODNET-${p8}-POD`,
+      host: `PODNET-${p8}-HOST`,
+    };
     this.#opts = opts;
     this.#run = opts.run ?? iptables;
   }
@@ -93,11 +145,53 @@ export class PodFirewall {
     }
     await this.#must(["-F", pod]);
     for (const rule of this.policyRules()) await this.#must(["-A", pod, ...rule]);
+    await this.#installHostAllow();
+  }
+
+  /**
+   * The host side of the allow-list: its own chain, refilled at every start, jumped to first from ...-IN for the pod
+   * pool. With an empty list the jump goes (a removed entry closes at the next start) and the chain stays empty.
+   */
+  async #installHostAllow(): Promise<void> {
+    const { input, host } = this.chains;
+    const jump = [input, "-s", this.#opts.pool, "-j", host];
+    const allow = this.#opts.allow ?? [];
+    if (!(await this.#run(["-n", "-L", host]))) {
+      if (allow.length === 0) return;
+      await this.#must(["-N", host]);
+    }
+    await this.#must(["-F", host]);
+    if (allow.length === 0) {
+      while (await this.#run(["-D", ...jump])) {
+        // Every copy goes.
+      }
+      return;
+    }
+    for (const rule of this.hostAllowRules()) await this.#must(["-A", host, ...rule]);
+    if (!(await this.#run(["-C", ...jump]))) await this.#must(["-I", input, "1", "-s", this.#opts.pool, "-j", host]);
+  }
+
+  /** The allow-list's rules in ...-HOST: exactly one address and one TCP port each. */
+  hostAllowRules(): string[][] {
+    return (this.#opts.allow ?? []).map(({ ip, port }) => [
+      "-p",
+      "tcp",
+      "-d",
+      `${ip}/32`,
+      "--dport",
+      String(port),
+      "-j",
+      "ACCEPT",
+    ]);
   }
 
   /** The policy chain's rules, in order (without the chain name). */
   policyRules(): string[][] {
     const rules = [[...ESTABLISHED, "-j", "RETURN"]];
+    // The operator's explicit openings go before the drops; RETURN hands them back to Docker's own forwarding rules.
+    for (const { ip, port } of this.#opts.allow ?? []) {
+      rules.push(["-p", "tcp", "-d", `${ip}/32`, "--dport", String(port), "-j", "RETURN"]);
+    }
     for (const range of BLOCKED_RANGES) rules.push(["-d", range, "-j", "DROP"]);
     rules.push(["-d", this.#opts.pool, "-j", "DROP"]);
     if (this.#opts.egress === "none") rules.push(["-j", "DROP"]);
