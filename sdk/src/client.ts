@@ -22,7 +22,19 @@ export type PodnetClientConfig = {
   blobCacheDir?: string;
   /** fetch for provider APIs and the indexer (default: the global fetch). */
   fetch?: typeof globalThis.fetch;
+  /**
+   * How long a provider has to answer a request (its status line and headers) before the call fails with a
+   * ProviderApiError, in ms (default {@link DEFAULT_PROVIDER_TIMEOUT_MS}). Blob uploads are not bounded by it (their
+   * duration depends on the size); a caller's `signal` may end any call sooner.
+   */
+  providerTimeoutMs?: number;
 };
+
+/**
+ * A hung or hostile provider that accepts the connection and never answers would otherwise hold a deploy, a status
+ * poll or an autoscaler's placement for minutes (the HTTP client's own header timeout is 300 s).
+ */
+export const DEFAULT_PROVIDER_TIMEOUT_MS = 30_000;
 
 /** What every action receives: the configuration plus the blob cache and per-client memos. */
 export type PodnetClient = {
@@ -32,6 +44,8 @@ export type PodnetClient = {
   indexerUrl?: string;
   blobCache: BlobCache;
   fetch: typeof globalThis.fetch;
+  /** See {@link PodnetClientConfig.providerTimeoutMs}. */
+  providerTimeoutMs: number;
   /**
    * Memos shared by every copy of the client: the blob cache key per wallet account, and per token whether it takes
    * EIP-2612 permits (its domain, or null), read once.
@@ -62,6 +76,7 @@ const baseFields: Record<keyof PodnetClient | "extend", true> = {
   indexerUrl: true,
   blobCache: true,
   fetch: true,
+  providerTimeoutMs: true,
   state: true,
   extend: true,
 };
@@ -99,6 +114,13 @@ export function createPodnetBaseClient(config: PodnetClientConfig): PodnetBaseCl
       `is on chain ${chainId}, the deployment is on chain ${config.deployment.chainId}`,
     );
   }
+  const providerTimeoutMs = config.providerTimeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
+  if (!Number.isSafeInteger(providerTimeoutMs) || providerTimeoutMs <= 0) {
+    throw new InvalidParameterError(
+      "providerTimeoutMs",
+      `must be a positive whole number of ms, got ${providerTimeoutMs}`,
+    );
+  }
   const client: PodnetClient = {
     publicClient: config.publicClient,
     ...(config.walletClient ? { walletClient: config.walletClient } : {}),
@@ -106,6 +128,7 @@ export function createPodnetBaseClient(config: PodnetClientConfig): PodnetBaseCl
     ...(config.indexerUrl ? { indexerUrl: config.indexerUrl } : {}),
     blobCache: new BlobCache(config.blobCacheDir ?? DEFAULT_BLOB_CACHE_DIR),
     fetch: config.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    providerTimeoutMs,
     state: { selfKeys: new Map(), permitDomains: new Map() },
   };
   return Object.assign(client, { extend: extendFrom(client) }) as PodnetBaseClient;

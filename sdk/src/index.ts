@@ -275,6 +275,7 @@ export {
 export {
   type CreatePodnetBaseClientErrorType,
   createPodnetBaseClient,
+  DEFAULT_PROVIDER_TIMEOUT_MS,
   type PodnetBaseClient,
   type PodnetClient,
   type PodnetClientConfig,

@@ -19,7 +19,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { BlobCache } from "../blob-cache.js";
-import type { PodnetClient } from "../client.js";
+import { DEFAULT_PROVIDER_TIMEOUT_MS, type PodnetClient } from "../client.js";
 import { createPodnetClient, type PodnetClientWithActions } from "../create-podnet-client.js";
 import { type Deployment, parseDeployment } from "../protocol/index.js";
 import type { OptionSpec } from "./args.js";
@@ -243,6 +243,7 @@ export class Context {
       deployment: undefined as unknown as Deployment,
       blobCache: new BlobCache(this.settings.blobCache.value),
       fetch: (input, init) => globalThis.fetch(input, init),
+      providerTimeoutMs: DEFAULT_PROVIDER_TIMEOUT_MS,
       state: { selfKeys: new Map(), permitDomains: new Map() },
     };
   }

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { createPublicClient, createWalletClient, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
@@ -100,5 +101,85 @@ describe("providerFetch: 429 and 503 with Retry-After", () => {
     expect(retryAfterSeconds(null, now)).toBeUndefined();
     expect(retryAfterSeconds("soon", now)).toBeUndefined();
     expect(retryAfterSeconds("-1", now)).toBeUndefined();
+  });
+});
+
+describe("providerFetch: a provider that never answers", () => {
+  /** A real TCP server that accepts connections and then says nothing: a hung or hostile provider. */
+  async function silentServer(): Promise<{ endpoint: string; close: () => Promise<void> }> {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      endpoint: `http://127.0.0.1:${port}`,
+      close: () =>
+        new Promise((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  function realClient(providerTimeoutMs?: number) {
+    const transport = http("http://127.0.0.1:9");
+    return createPodnetBaseClient({
+      publicClient: createPublicClient({ chain: foundry, transport }),
+      deployment: { chainId: 31337, contracts: {} } as unknown as Deployment,
+      blobCacheDir: "/nonexistent",
+      ...(providerTimeoutMs !== undefined ? { providerTimeoutMs } : {}),
+    });
+  }
+
+  it("gives up after the client's providerTimeoutMs with an error naming the wait", async () => {
+    const silent = await silentServer();
+    try {
+      const started = Date.now();
+      const error = await providerFetch(
+        realClient(300),
+        "test",
+        { provider, endpoint: silent.endpoint },
+        {
+          method: "GET",
+          path: "/v1/leases/7",
+        },
+      ).catch((e) => e);
+      expect(error).toBeInstanceOf(ProviderApiError);
+      expect(error).toMatchObject({ status: 0 });
+      expect((error as Error).message).toMatch(/no answer within 300 ms/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("still lets the caller's own signal abort first", async () => {
+    const silent = await silentServer();
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error("user gave up")), 50);
+      const error = await providerFetch(
+        realClient(10_000),
+        "test",
+        { provider, endpoint: silent.endpoint },
+        {
+          method: "GET",
+          path: "/v1/leases/7",
+          signal: controller.signal,
+        },
+      ).catch((e) => e);
+      expect((error as Error).message).toBe("user gave up");
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("refuses a providerTimeoutMs that is not a positive integer", () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => realClient(bad), String(bad)).toThrow(/providerTimeoutMs/);
+    }
   });
 });

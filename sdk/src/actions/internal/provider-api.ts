@@ -114,20 +114,29 @@ async function providerFetchOnce(
       }),
     );
   }
+  // The provider has providerTimeoutMs to answer (status line and headers), except for streamed uploads, whose
+  // duration is the upload's; the body that follows (a log follow, an event stream) is not bounded by it.
+  const streamed = request.unsignedBody instanceof ReadableStream;
+  const deadline = streamed ? undefined : new AbortController();
+  const timer = deadline && setTimeout(() => deadline.abort(new Error("provider timeout")), client.providerTimeoutMs);
+  const signals = [request.signal, deadline?.signal].filter((signal) => signal !== undefined);
   let response: Response;
   try {
     response = await client.fetch(url, {
       method: request.method,
       headers,
       body: body ?? (request.unsignedBody as RequestInit["body"]),
-      signal: request.signal,
-      ...(request.unsignedBody instanceof ReadableStream ? { duplex: "half" } : {}),
+      signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+      ...(streamed ? { duplex: "half" } : {}),
     } as RequestInit);
   } catch (error) {
     if (request.signal?.aborted) throw error;
-    throw new ProviderApiError(0, `unreachable (${(error as Error).message})`, [], request.method, url, {
-      cause: error,
-    });
+    const reason = deadline?.signal.aborted
+      ? `no answer within ${client.providerTimeoutMs} ms`
+      : `unreachable (${(error as Error).message})`;
+    throw new ProviderApiError(0, reason, [], request.method, url, { cause: error });
+  } finally {
+    clearTimeout(timer);
   }
   if (!response.ok) throw await apiError(response, request.method, url);
   return response;
