@@ -7,6 +7,7 @@ import { createPodnetClient, type PodnetClientWithActions } from "@podnet/sdk";
 import { parseDeployment } from "@podnet/sdk/protocol";
 import { createPublicClient, createWalletClient, defineChain, http, type PublicClient, type WalletClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { seedBlobCache } from "./blob-seed.js";
 import type { AutoscalerConfig } from "./config.js";
 import { createLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
@@ -39,6 +40,13 @@ export async function startAutoscaler(config: AutoscalerConfig): Promise<Running
     rpcUrls: { default: { http: [config.rpcUrl] } },
   });
   const publicClient = createPublicClient({ chain, transport: http(config.rpcUrl), pollingInterval: 250 });
+  if (config.blobSeedDir !== undefined) {
+    const seeded = await seedBlobCache({ from: config.blobSeedDir, to: join(config.dataDir, "blobs") });
+    log.info("blob cache seeded", { from: config.blobSeedDir, ...seeded });
+    for (const [cid, reason] of Object.entries(seeded.missing)) {
+      log.error("blob has no ciphertext: deploying it will fail", { cid, reason });
+    }
+  }
   const chainId = await publicClient.getChainId();
   if (chainId !== deployment.chainId) {
     throw new Error(`deploymentsFile is for chain ${deployment.chainId}, but ${config.rpcUrl} serves chain ${chainId}`);
@@ -69,6 +77,7 @@ export async function startAutoscaler(config: AutoscalerConfig): Promise<Running
     log,
     startupGraceSec: config.startupGraceSec,
     avoidFailedProviderSec: config.avoidFailedProviderSec,
+    localhostAddress: config.localhostAddress,
   });
 
   let stopped = false;

@@ -34,6 +34,17 @@ describe("autoscaler config", () => {
     expect(config.controllerKey).toBe(KEY);
   });
 
+  it("takes the sidecar's settings: a blob seed folder (resolved) and where *.localhost connects", () => {
+    const config = load(base, ["--blob-seed-dir=seed", "--localhost-address", "172.17.0.1"]);
+    expect(config.blobSeedDir).toBe("/srv/app/seed");
+    expect(config.localhostAddress).toBe("172.17.0.1");
+    expect(load(base).blobSeedDir).toBeUndefined();
+    expect(load(base).localhostAddress).toBe("127.0.0.1");
+    expect(failure(() => load(base, ["--localhost-address", "pods.example"]))).toMatch(
+      /^localhostAddress: .*\(--localhost-address\)/,
+    );
+  });
+
   it("names the bad field and where it came from", () => {
     expect(failure(() => load({ ...base, PODNET_AUTOSCALER_VAULT: "0x12" }))).toMatch(
       /^vault: must be a 0x-prefixed 20-byte address \(PODNET_AUTOSCALER_VAULT\)/,

@@ -35,6 +35,18 @@ const schema = z.strictObject({
    * State (instances, probes) and the blob cache: the app's content keys, wrapped to the controller's own key only.
    */
   dataDir: z.string().default(join(homedir(), ".podnet-autoscaler")),
+  /**
+   * A read-only blob cache to start from (a secret volume in the sidecar: `index.json`, the content keys sealed to
+   * the controller's own key by `podnet app share-keys`, and any ciphertext small enough to ship). Copied into
+   * `<dataDir>/blobs` at start; a blob whose ciphertext is not there is fetched from the URLs its entry lists and kept
+   * only when it hashes to its content id. Unset: the cache is used as it is.
+   */
+  blobSeedDir: z.string().min(1).optional(),
+  /**
+   * Where `*.localhost` host names (a devnet's `l<lease>.pods.localhost` routes) connect when probing; in a pod,
+   * 127.0.0.1 is the pod itself. Default 127.0.0.1.
+   */
+  localhostAddress: z.ipv4().default("127.0.0.1"),
   statusHost: z.string().default("127.0.0.1"),
   /** The status endpoint (`GET /status`, `/metrics`); 0 picks a free port. */
   statusPort: port.default(7090),
@@ -139,6 +151,7 @@ export function loadConfig({
     appYaml: path(rest.appYaml),
     podYaml: path(rest.podYaml),
     dataDir: path(rest.dataDir),
+    ...(rest.blobSeedDir === undefined ? {} : { blobSeedDir: path(rest.blobSeedDir) }),
   };
 }
 

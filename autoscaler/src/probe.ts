@@ -10,19 +10,26 @@ import type { ProbeResult } from "./state.js";
 
 /**
  * Where a host name connects: `*.localhost` names are loopback by definition (RFC 6761), which the system resolver
- * does not always know; a local marketplace routes its pods as `l<lease>.pods.localhost`.
+ * does not always know; a local marketplace routes its pods as `l<lease>.pods.localhost`. `localhostAddress` (config
+ * `localhostAddress`, default 127.0.0.1) is where such names go instead: in a pod, loopback is the pod itself, and a
+ * devnet's ingresses listen on a host bridge address (docs/autoscaler-sidecar.md).
  */
-function connectHost(hostname: string): string {
-  return hostname === "localhost" || hostname.endsWith(".localhost") ? "127.0.0.1" : hostname;
+export function connectHost(hostname: string, localhostAddress = "127.0.0.1"): string {
+  return hostname === "localhost" || hostname.endsWith(".localhost") ? localhostAddress : hostname;
 }
 
-export function probeHttp(url: string, path: string, timeoutMs: number): Promise<ProbeResult> {
+export function probeHttp(
+  url: string,
+  path: string,
+  timeoutMs: number,
+  localhostAddress?: string,
+): Promise<ProbeResult> {
   const target = new URL(url);
   return new Promise((resolve) => {
     const at = Date.now();
     const req = request(
       {
-        host: connectHost(target.hostname),
+        host: connectHost(target.hostname, localhostAddress),
         port: target.port || (target.protocol === "https:" ? 443 : 80),
         path,
         method: "GET",
@@ -41,10 +48,15 @@ export function probeHttp(url: string, path: string, timeoutMs: number): Promise
   });
 }
 
-export function probeTcp(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+export function probeTcp(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  localhostAddress?: string,
+): Promise<ProbeResult> {
   return new Promise((resolve) => {
     const at = Date.now();
-    const socket = connect({ host: connectHost(host), port, timeout: timeoutMs });
+    const socket = connect({ host: connectHost(host, localhostAddress), port, timeout: timeoutMs });
     socket.once("connect", () => {
       socket.destroy();
       resolve({ at, ok: true, detail: "connected" });
@@ -58,12 +70,13 @@ export function probeTcp(host: string, port: number, timeoutMs: number): Promise
 export async function probeInstance(
   health: AppHealthCheck,
   target: { httpUrl: string | null; tcp: { host: string; port: number } | null },
+  localhostAddress?: string,
 ): Promise<ProbeResult> {
   const timeoutMs = health.timeout * 1000;
   if (health.type === "http") {
     if (!target.httpUrl) return { at: Date.now(), ok: false, detail: "no HTTP route known yet" };
-    return probeHttp(target.httpUrl, health.path, timeoutMs);
+    return probeHttp(target.httpUrl, health.path, timeoutMs, localhostAddress);
   }
   if (!target.tcp) return { at: Date.now(), ok: false, detail: `port ${health.port} not published yet` };
-  return probeTcp(target.tcp.host, target.tcp.port, timeoutMs);
+  return probeTcp(target.tcp.host, target.tcp.port, timeoutMs, localhostAddress);
 }

@@ -94,6 +94,8 @@ export interface ReconcilerOptions {
   log: Logger;
   startupGraceSec: number;
   avoidFailedProviderSec: number;
+  /** Where `*.localhost` probe targets connect (config `localhostAddress`); default 127.0.0.1. */
+  localhostAddress?: string;
   random?: () => number;
 }
 
@@ -728,7 +730,7 @@ export class Reconciler {
       records.map(async (record) => {
         if (!record.manifestSent) return;
         if (!record.httpUrl && !record.tcp) await this.refreshRoutes(record);
-        const result = await probeInstance(config.health, record);
+        const result = await probeInstance(config.health, record, this.o.localhostAddress);
         record.lastProbe = result;
         this.o.metrics.probes.inc({ result: result.ok ? "ok" : "failed" });
         if (result.ok) {

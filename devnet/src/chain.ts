@@ -20,14 +20,15 @@ export interface LocalChain {
 
 /**
  * anvil on a free port, then the contracts deployed the way `npm run deploy:local` does (60 s timelock), with the
- * deployment file and anvil's log in `dir`. `anvilArgs`: e.g. a larger block gas limit.
+ * deployment file and anvil's log in `dir`. `anvilArgs`: e.g. a larger block gas limit. `host`: the address anvil
+ * listens on and `rpcUrl` names (default 127.0.0.1; a bridge address makes it reachable from pods, see Devnet's `host`).
  */
 export async function startLocalChain(
   dir: string,
-  { anvilArgs = [] }: { anvilArgs?: string[] } = {},
+  { anvilArgs = [], host }: { anvilArgs?: string[]; host?: string } = {},
 ): Promise<LocalChain> {
   mkdirSync(dir, { recursive: true });
-  const anvil = await startAnvil({ port: await freePort(), logFile: join(dir, "anvil.log"), args: anvilArgs });
+  const anvil = await startAnvil({ host, port: await freePort(), logFile: join(dir, "anvil.log"), args: anvilArgs });
   try {
     const { deployment, file } = await deployContracts({
       rpcUrl: anvil.rpcUrl,

@@ -21,6 +21,12 @@ export type DevnetOptions = {
   anvilArgs?: string[];
   /** Remove `dir` on stop (the demo and benchmarks do; tests keep theirs, logs included, for a failure's story). */
   removeDir?: boolean;
+  /**
+   * The address anvil, the indexer and the workers' APIs and ingresses listen on and register (default 127.0.0.1).
+   * Inside a pod 127.0.0.1 is the pod itself: a host bridge address outside the pod pool (docker0's 172.17.0.1)
+   * lets a pod reach them through the workers' `podEgressAllow` (an autoscaler sidecar; docs/autoscaler-sidecar.md).
+   */
+  host?: string;
 };
 
 /** A local marketplace; start one with {@link Devnet.start}. */
@@ -38,17 +44,20 @@ export class Devnet {
     readonly dir: string,
     readonly chain: LocalChain,
     private readonly removeDir: boolean,
+    /** Where its services listen and are registered ({@link DevnetOptions.host}). */
+    readonly host: string,
   ) {}
 
   /** anvil with the contracts deployed (the deployment in `<dir>/chain`). */
-  static async start({ dir, anvilArgs, removeDir = false }: DevnetOptions): Promise<Devnet> {
-    const chain = await startLocalChain(join(dir, "chain"), { anvilArgs });
-    return new Devnet(dir, chain, removeDir);
+  static async start({ dir, anvilArgs, removeDir = false, host = "127.0.0.1" }: DevnetOptions): Promise<Devnet> {
+    const chain = await startLocalChain(join(dir, "chain"), { anvilArgs, host });
+    return new Devnet(dir, chain, removeDir, host);
   }
 
   /** Funds, registers and runs a provider (data dir `<dir>/provider-<index>` unless given); stopped with the devnet. */
   async startProvider(opts: Omit<ProviderOptions, "dataDir"> & { dataDir?: string }): Promise<RunningProvider> {
     const provider = await startProvider(this.chain, {
+      host: this.host,
       ...opts,
       dataDir: opts.dataDir ?? join(this.dir, `provider-${opts.index}`),
     });
@@ -58,7 +67,12 @@ export class Devnet {
 
   /** Starts the indexer on this chain (log and PGlite in `<dir>/indexer`) and waits until it is ready. */
   async startIndexer(opts: Omit<IndexerOptions, "chain">): Promise<Indexer> {
-    this.indexer = await startIndexer({ chain: this.chain, dir: join(this.dir, "indexer"), ...opts });
+    this.indexer = await startIndexer({
+      chain: this.chain,
+      dir: join(this.dir, "indexer"),
+      host: this.host,
+      ...opts,
+    });
     return this.indexer;
   }
 

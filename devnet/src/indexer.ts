@@ -19,6 +19,8 @@ export type IndexerOptions = {
   dir?: string;
   /** Default: a free port. */
   port?: number;
+  /** The address it listens on and its `url` names; default 127.0.0.1. */
+  host?: string;
 };
 
 /** A started indexer. */
@@ -36,7 +38,14 @@ export type Indexer = {
 export type PonderStatus = Record<string, { id: number; block: { number: number; timestamp: number } }>;
 
 /** Spawns `ponder start` without waiting for it (a benchmark times its catch-up); see {@link startIndexer}. */
-export async function spawnIndexer({ chain, databaseUrl, schema, dir, port }: IndexerOptions): Promise<Indexer> {
+export async function spawnIndexer({
+  chain,
+  databaseUrl,
+  schema,
+  dir,
+  port,
+  host = "127.0.0.1",
+}: IndexerOptions): Promise<Indexer> {
   const workDir = dir ?? mkdtempSync(join(tmpdir(), "podnet-indexer-"));
   mkdirSync(workDir, { recursive: true });
   const listenPort = port ?? (await freePort());
@@ -56,7 +65,7 @@ export async function spawnIndexer({ chain, databaseUrl, schema, dir, port }: In
   // The ponder binary is hoisted to the root node_modules by the npm workspace.
   const child: ChildProcess = spawn(
     bin("ponder"),
-    ["start", "--schema", schema, "--port", String(listenPort)],
+    ["start", "--schema", schema, "--port", String(listenPort), "--hostname", host],
     // Its own process group, so that stop() also ends anything ponder spawns.
     { cwd: join(repoRoot, "indexer"), env, stdio: ["ignore", log, log], detached: true },
   );
@@ -90,7 +99,7 @@ export async function spawnIndexer({ chain, databaseUrl, schema, dir, port }: In
     clearTimeout(timer);
     process.off("exit", killOnExit);
   };
-  return { url: `http://127.0.0.1:${listenPort}`, logFile, process: child, logTail, stop };
+  return { url: `http://${host}:${listenPort}`, logFile, process: child, logTail, stop };
 }
 
 /** Starts the indexer on a local chain and waits until it answers /ready (caught up with the chain's history). */

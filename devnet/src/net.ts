@@ -105,21 +105,23 @@ export type IngressGetOptions = {
   agent?: Agent;
   /** Gives up on a request that takes longer (it then fails like a refused connection). */
   timeoutMs?: number;
+  /** The address the ingress listens on; default 127.0.0.1. */
+  address?: string;
 };
 
 /**
- * GET 127.0.0.1:`port``path` with a Host header (a worker's ingress routes by it; none for a plain published port).
+ * GET 127.0.0.1:`port``path` (or `address`:`port`) with a Host header (a worker's ingress routes by it; none for a plain published port).
  * Rejects when nothing answers.
  */
 export function ingress(
   port: number,
   host: string | undefined,
   path = "/",
-  { agent, timeoutMs }: IngressGetOptions = {},
+  { agent, timeoutMs, address = "127.0.0.1" }: IngressGetOptions = {},
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: "127.0.0.1", port, path, headers: host ? { host } : {}, agent, timeout: timeoutMs },
+      { host: address, port, path, headers: host ? { host } : {}, agent, timeout: timeoutMs },
       (res) => {
         let body = "";
         res.setEncoding("utf8");

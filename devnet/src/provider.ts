@@ -30,6 +30,8 @@ export type ProviderOptions = {
   attributes?: string[];
   /** Listed capacity (PODNET_CAPACITY); default: the worker's. */
   capacity?: Resources;
+  /** Where the API and the ingress listen and the API is registered (default 127.0.0.1; see Devnet's `host`). */
+  host?: string;
   /** Default: a free port below the ephemeral range, where Docker assigns the pods' published host ports. */
   apiPort?: number;
   /** Default: like `apiPort`. */
@@ -92,6 +94,7 @@ export async function startProvider(chain: LocalChain, opts: ProviderOptions): P
   const env = workerEnv(chain, {
     providerKey: privateKey,
     dataDir: opts.dataDir,
+    host: opts.host,
     apiPort: opts.apiPort ?? (await freePort()),
     ingressPort: opts.ingressPort ?? (await freePort()),
     extra: {

@@ -18,6 +18,8 @@ export interface WorkerProcess {
   apiUrl: string;
   ingressUrl: string;
   ingressPort: number;
+  /** The address the ingress listens on (PODNET_INGRESS_HOST). */
+  ingressHost: string;
   dataDir: string;
   logFile: string;
   process: ChildProcess;
@@ -38,17 +40,26 @@ export interface WorkerProcess {
  */
 export function workerEnv(
   chain: LocalChain,
-  opts: { providerKey: Hex; dataDir: string; apiPort: number; ingressPort: number; extra?: Record<string, string> },
+  opts: {
+    providerKey: Hex;
+    dataDir: string;
+    /** The address the API and the ingress listen on and the API is registered at; default 127.0.0.1. */
+    host?: string;
+    apiPort: number;
+    ingressPort: number;
+    extra?: Record<string, string>;
+  },
 ): Record<string, string> {
+  const host = opts.host ?? "127.0.0.1";
   return {
     PODNET_PROVIDER_KEY: opts.providerKey,
     PODNET_RPC_URL: chain.rpcUrl,
     PODNET_DEPLOYMENTS_FILE: chain.deploymentsFile,
     PODNET_DATA_DIR: opts.dataDir,
-    PODNET_API_HOST: "127.0.0.1",
+    PODNET_API_HOST: host,
     PODNET_API_PORT: String(opts.apiPort),
-    PODNET_PUBLIC_URL: `http://127.0.0.1:${opts.apiPort}`,
-    PODNET_INGRESS_HOST: "127.0.0.1",
+    PODNET_PUBLIC_URL: `http://${host}:${opts.apiPort}`,
+    PODNET_INGRESS_HOST: host,
     PODNET_INGRESS_PORT: String(opts.ingressPort),
     PODNET_TCP_BIND_IP: "127.0.0.1",
     PODNET_POLL_INTERVAL_MS: "100",
@@ -58,7 +69,7 @@ export function workerEnv(
     PODNET_LOG_LEVEL: "debug",
     PODNET_STAKE: String(1000n * TOKEN),
     // A local marketplace: providers serve each other's blobs on loopback (a real one fetches only public sources).
-    PODNET_PRIVATE_SOURCE_HOSTS: JSON.stringify(["127.0.0.1"]),
+    PODNET_PRIVATE_SOURCE_HOSTS: JSON.stringify([...new Set(["127.0.0.1", host])]),
     ...opts.extra,
   };
 }
@@ -96,12 +107,15 @@ export async function startWorkerProcess(
     nofile === undefined
       ? [process.execPath, node]
       : ["/bin/sh", ["-c", `ulimit -n ${Math.floor(nofile)} && exec "$0" "$@"`, process.execPath, ...node]];
-  const apiUrl = `http://127.0.0.1:${env.PODNET_API_PORT}`;
+  const host = env.PODNET_API_HOST ?? "127.0.0.1";
+  const apiUrl = `http://${host}:${env.PODNET_API_PORT}`;
   const daemon = await startDaemon({ name: "worker", command, args, env, logFile, readyUrl: `${apiUrl}/health` });
   const ingressPort = Number(env.PODNET_INGRESS_PORT);
+  const ingressHost = env.PODNET_INGRESS_HOST ?? "127.0.0.1";
   return {
     apiUrl,
-    ingressUrl: `http://127.0.0.1:${ingressPort}`,
+    ingressUrl: `http://${ingressHost}:${ingressPort}`,
+    ingressHost,
     ingressPort,
     dataDir,
     logFile,
@@ -111,7 +125,7 @@ export async function startWorkerProcess(
       return waitFor(
         `lease ${leaseId} to serve "${page}" on port ${ingressPort}`,
         async () => {
-          const { status, body } = await ingress(ingressPort, podHost(leaseId));
+          const { status, body } = await ingress(ingressPort, podHost(leaseId), "/", { address: ingressHost });
           return status === 200 && body.includes(page) ? body : undefined;
         },
         { timeoutMs, intervalMs: 100 },

@@ -1,0 +1,37 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectHost, probeHttp } from "./probe.js";
+
+// A listener on another loopback address stands in for a devnet's ingress on a host bridge address, as seen from a
+// pod (where 127.0.0.1 is the pod itself).
+let server: Server;
+let port: number;
+
+beforeAll(async () => {
+  server = createServer((request, response) =>
+    response.writeHead(request.headers.host?.startsWith("l7.") ? 200 : 404).end(),
+  );
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.2", resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(() => server.close());
+
+describe("probe: *.localhost targets", () => {
+  it("connect to localhostAddress, keeping the route's Host header", async () => {
+    const result = await probeHttp(`http://l7.pods.localhost:${port}/`, "/", 2_000, "127.0.0.2");
+    expect(result).toMatchObject({ ok: true, detail: "HTTP 200" });
+  });
+
+  it("connect to 127.0.0.1 by default, which does not reach the listener", async () => {
+    const result = await probeHttp(`http://l7.pods.localhost:${port}/`, "/", 2_000);
+    expect(result.ok).toBe(false);
+    expect(result.detail).toContain("ECONNREFUSED");
+  });
+
+  it("leave other host names alone", () => {
+    expect(connectHost("provider.example", "172.17.0.1")).toBe("provider.example");
+    expect(connectHost("localhost", "172.17.0.1")).toBe("172.17.0.1");
+  });
+});
