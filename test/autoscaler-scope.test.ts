@@ -23,6 +23,7 @@ import {
   startAutoscalerProcess,
   testImageTarball,
   waitFor,
+  webAppManifest,
 } from "@podnet/devnet";
 import { type PodnetClientWithActions, parseAppYaml } from "@podnet/sdk";
 import {
@@ -231,20 +232,8 @@ beforeAll(async () => {
   ];
   devnet.untagBlobOnStop(v1.cid);
   devnet.untagBlobOnStop(v2.cid);
-  const pod = (image: string): PodManifestInput => ({
-    version: 1,
-    containers: [
-      {
-        name: "web",
-        image,
-        command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
-        resources: { cpuMillis: 250, memoryMiB: 64, pids: 64 },
-      },
-    ],
-    expose: { http: [{ container: "web", port: 8080 }] },
-  });
-  manifest = pod(v1.image);
-  manifest2 = pod(v2.image);
+  manifest = webAppManifest(v1.image);
+  manifest2 = webAppManifest(v2.image);
   writeFileSync(join(dir, "pod.yaml"), JSON.stringify(manifest, null, 2));
   // Only the cheap pair A, B is placed on directly: C signs no quote and D is kept for the fallback app.
   const config = appYaml({ target: 2, placement: { denyProviders: [C.address, D.address] } });

@@ -30,6 +30,7 @@ import {
   TOKEN,
   testImageTarball,
   waitFor,
+  webAppManifest,
 } from "@podnet/devnet";
 import {
   BlobCache,
@@ -189,18 +190,7 @@ beforeAll(async () => {
   ownerClient = devnet.publisherClient(owner);
   const app = await ownerClient.prepareImage({ tarball: appTarball });
   devnet.untagBlobOnStop(app.cid);
-  const appManifest: PodManifestInput = {
-    version: 1,
-    containers: [
-      {
-        name: "web",
-        image: app.image,
-        command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
-        resources: { cpuMillis: 250, memoryMiB: 64, pids: 64 },
-      },
-    ],
-    expose: { http: [{ container: "web", port: 8080 }] },
-  };
+  const appManifest = webAppManifest(app.image);
   const appYaml = {
     version: 1,
     instances: { min: 1, target: 1, maxPerProvider: 1 },

@@ -22,6 +22,7 @@ import {
   TOKEN,
   testImageTarball,
   waitFor,
+  webAppManifest,
 } from "@podnet/devnet";
 import { BlobCache, deriveSelfEncryptionKey, type PodnetClientWithActions, shareBlobKeys } from "@podnet/sdk";
 import {
@@ -171,18 +172,7 @@ beforeAll(async () => {
   const controllerClient = devnet.publisherClient(controller.account, { blobCacheDir: join(dataDir, "blobs") });
   const image = await controllerClient.prepareImage({ tarball });
   devnet.untagBlobOnStop(image.cid);
-  manifest = {
-    version: 1,
-    containers: [
-      {
-        name: "web",
-        image: image.image,
-        command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
-        resources: { cpuMillis: 250, memoryMiB: 64, pids: 64 },
-      },
-    ],
-    expose: { http: [{ container: "web", port: 8080 }] },
-  };
+  manifest = webAppManifest(image.image);
   const appYaml = {
     version: 1,
     instances: { min: 2, target: 2, maxPerProvider: 1 },

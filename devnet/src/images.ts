@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
-import { sealBlob } from "@podnet/sdk/protocol";
+import { type PodManifestInput, sealBlob } from "@podnet/sdk/protocol";
 import type Dockerode from "dockerode";
 import { pack } from "tar-stream";
 
@@ -145,4 +145,23 @@ async function* jsonLines(stream: NodeJS.ReadableStream): AsyncGenerator<Progres
     }
   }
   if (buffered.trim() !== "") yield JSON.parse(buffered) as ProgressMessage;
+}
+
+/**
+ * The one-container web app the autoscaler tests and the failover bench deploy: the test image's busybox httpd on
+ * port 8080 (its page in /www), 250 mCPU / 64 MiB, exposed over HTTP. `image` is a sealed blob reference.
+ */
+export function webAppManifest(image: string): PodManifestInput {
+  return {
+    version: 1,
+    containers: [
+      {
+        name: "web",
+        image,
+        command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
+        resources: { cpuMillis: 250, memoryMiB: 64, pids: 64 },
+      },
+    ],
+    expose: { http: [{ container: "web", port: 8080 }] },
+  };
 }

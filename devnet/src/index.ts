@@ -38,6 +38,7 @@ export {
   sealTestImage,
   type TestImageOptions,
   testImageTarball,
+  webAppManifest,
 } from "./images.js";
 export {
   graphql,

@@ -8,20 +8,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PodnetClientWithActions } from "@podnet/sdk";
-import {
-  appConfigHash,
-  appConfigLimits,
-  manifestHash,
-  type PodManifestInput,
-  parseAppConfig,
-  parseManifest,
-} from "@podnet/sdk/protocol";
+import { appConfigHash, appConfigLimits, manifestHash, parseAppConfig, parseManifest } from "@podnet/sdk/protocol";
 import { type Address, keccak256, stringToHex } from "viem";
 import { devAccount } from "../accounts.js";
 import { type AutoscalerProcess, killProvider, startAutoscalerProcess } from "../autoscaler.js";
 import type { Devnet } from "../devnet.js";
 import { ensureGas, mint } from "../funds.js";
-import { testImageTarball } from "../images.js";
+import { testImageTarball, webAppManifest } from "../images.js";
 import type { RunningProvider } from "../provider.js";
 import { podHost } from "../worker.js";
 import { docker, httpGet } from "./pods.js";
@@ -114,18 +107,7 @@ export async function measureFailover(devnet: Devnet, o: FailoverOptions): Promi
   const controllerClient = devnet.publisherClient(controller.account, { blobCacheDir: join(dataDir, "blobs") });
   const image = await controllerClient.prepareImage({ tarball });
   devnet.untagBlobOnStop(image.cid);
-  const manifest: PodManifestInput = {
-    version: 1,
-    containers: [
-      {
-        name: "web",
-        image: image.image,
-        command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
-        resources: { cpuMillis: 250, memoryMiB: 64, pids: 64 },
-      },
-    ],
-    expose: { http: [{ container: "web", port: 8080 }] },
-  };
+  const manifest = webAppManifest(image.image);
   const appYaml = {
     version: 1,
     instances: { min: 1, target: 1, maxPerProvider: 1 },
