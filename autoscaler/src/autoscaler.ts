@@ -12,9 +12,10 @@ import type { AutoscalerConfig } from "./config.js";
 import { createLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { type ProbeLoop, startProbeLoop } from "./probe-loop.js";
-import { type AppStatus, Reconciler } from "./reconciler.js";
+import { Reconciler } from "./reconciler.js";
 import { StateStore } from "./state.js";
 import { statusApi } from "./status-api.js";
+import type { AppStatus } from "./status-wire.js";
 
 export interface RunningAutoscaler {
   /** The status endpoint's base URL. */
@@ -66,6 +67,7 @@ export async function startAutoscaler(config: AutoscalerConfig): Promise<Running
   const store = new StateStore(config.dataDir, config.vault);
   const metrics = createMetrics();
   const reconciler = new Reconciler({
+    chainId,
     client,
     publicClient: publicClient as PublicClient,
     walletClient,

@@ -50,6 +50,7 @@ import {
 import { probeInstance } from "./probe.js";
 import { clearSurplus, errorNameOf, lostSlotRace } from "./slot-writes.js";
 import type { InstanceRecord, OrderRecord, StateStore } from "./state.js";
+import type { AppStatus, InstanceHealth, InstanceStatus } from "./status-wire.js";
 
 /**
  * The reconcile loop: one pass at a time compares what app.yaml wants (within the vault's limits and balance) with
@@ -57,30 +58,6 @@ import type { InstanceRecord, OrderRecord, StateStore } from "./state.js";
  * their own slot (compare-and-swap on the vault, which closes the old lease in the same transaction), sends the
  * manifest with the content keys re-wrapped to the new provider, tops leases up. Healthy instances are not touched.
  */
-
-export type InstanceHealth = "healthy" | "starting" | "failing" | "replacing";
-
-/** One row of `GET /status`: what [App DNS] reads. */
-export interface InstanceStatus {
-  slot: number;
-  leaseId: string;
-  provider: Address;
-  /** The pod's HTTP route through the provider's ingress, when known. */
-  hostUrl: string | null;
-  tcp: { host: string; port: number } | null;
-  health: InstanceHealth;
-  lastProbe: { at: string; ok: boolean; detail: string } | null;
-}
-
-export interface AppStatus {
-  vault: Address;
-  desired: number;
-  instances: InstanceStatus[];
-  /** Why the app is not where app.yaml wants it (cannot place, spec mismatch, ...); empty when it is. */
-  problems: string[];
-  /** ISO time of the last finished pass. */
-  lastPass: string | null;
-}
 
 export interface ReconcilerOptions {
   client: PodnetClientWithActions;
@@ -96,6 +73,8 @@ export interface ReconcilerOptions {
   avoidFailedProviderSec: number;
   /** Where `*.localhost` probe targets connect (config `localhostAddress`); default 127.0.0.1. */
   localhostAddress?: string;
+  /** The chain's id, for the status (host proofs name `lease=<chainId>:<leaseId>`). */
+  chainId: number;
   random?: () => number;
 }
 
@@ -116,7 +95,7 @@ export class Reconciler {
   config: AppConfig | undefined;
 
   constructor(private readonly o: ReconcilerOptions) {
-    this.status = { vault: o.vault, desired: 0, instances: [], problems: [], lastPass: null };
+    this.status = { vault: o.vault, chainId: o.chainId, desired: 0, instances: [], problems: [], lastPass: null };
   }
 
   currentStatus(): AppStatus {
@@ -748,7 +727,8 @@ export class Reconciler {
   }
 
   private publishStatus(app: GetAppReturnType, desired: number, problems: string[]) {
-    this.status = { vault: app.vault, desired, instances: [], problems, lastPass: new Date().toISOString() };
+    const lastPass = new Date().toISOString();
+    this.status = { vault: app.vault, chainId: this.o.chainId, desired, instances: [], problems, lastPass };
     this.refreshHealth();
   }
 
@@ -768,6 +748,7 @@ export class Reconciler {
           provider: record.provider,
           hostUrl: record.httpUrl,
           tcp: record.tcp,
+          ingress: record.ingress ?? null,
           health: state,
           lastProbe: record.lastProbe && { ...record.lastProbe, at: new Date(record.lastProbe.at).toISOString() },
         };

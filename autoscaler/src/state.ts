@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Address } from "viem";
+import type { IngressAddress } from "./status-wire.js";
 
 /**
  * What the autoscaler remembers between passes and restarts, in `<dataDir>/state.json`: per lease it placed or
@@ -20,6 +21,8 @@ export interface InstanceRecord {
   endpoint: string;
   /** The pod's HTTP route through the provider's ingress (from its status), once known. */
   httpUrl: string | null;
+  /** The provider's ingress address from the registry, when it published one (what `podnet-dns` answers). */
+  ingress?: IngressAddress | null;
   /** The TCP endpoint probed for a `tcp` health check, once known. */
   tcp: { host: string; port: number } | null;
   /** The manifest reached the provider (set after deployPod returned, or seen in the pod's status). */

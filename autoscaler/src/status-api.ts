@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { Metrics } from "./metrics.js";
-import type { AppStatus } from "./reconciler.js";
+import type { AppStatus } from "./status-wire.js";
 
 /**
  * The autoscaler's HTTP API: `GET /status`, the app's instances and their health (what [App DNS] reads to route to
