@@ -19,6 +19,10 @@ export const provider = onchainTable(
     capacityStorageMiB: t.integer().notNull(),
     /** Attributes as "key=value" strings. */
     attributes: t.text().array().notNull(),
+    /** Where the provider's HTTP ingress listens (`setIngress`): IPv4/IPv6 text, empty when it published none. */
+    ingressAddresses: t.text().array().notNull(),
+    /** The ingress port; 0 when it published none. */
+    ingressPort: t.integer().notNull(),
     /** "active" or "paused" in the registry. */
     status: t.text().notNull(),
     registeredAt: t.bigint().notNull(),

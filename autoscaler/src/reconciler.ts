@@ -18,6 +18,7 @@ import {
   appConfigHash,
   appVaultAbi,
   darkReportability,
+  type IngressAddress,
   manifestHash,
   type PodManifest,
   podnetMarketAbi,
@@ -49,7 +50,7 @@ import {
 } from "./placement.js";
 import { probeInstance } from "./probe.js";
 import { clearSurplus, errorNameOf, lostSlotRace } from "./slot-writes.js";
-import type { InstanceRecord, OrderRecord, StateStore } from "./state.js";
+import { type InstanceRecord, newInstanceRecord, type OrderRecord, type StateStore } from "./state.js";
 import type { AppStatus, InstanceHealth, InstanceStatus } from "./status-wire.js";
 
 /**
@@ -81,6 +82,9 @@ export interface ReconcilerOptions {
 /** The vault's ABI with the market's errors, so a revert from inside the market (through the vault) is decoded. */
 const vaultCallAbi = [...appVaultAbi, ...podnetMarketAbi.filter((item) => item.type === "error")] as const;
 
+/** How long a provider's published ingress address is used before it is read again. */
+const INGRESS_TTL_MS = 30_000;
+
 /** `OrderStatus.Open` in the market's enum (None, Open, Matched, Cancelled). */
 const ORDER_OPEN = 1;
 
@@ -89,6 +93,8 @@ type SlotPlan = { slot: number; expectedLease: bigint; reason: string; failedPro
 export class Reconciler {
   private status: AppStatus;
   private heartbeatThreshold: bigint | undefined;
+  /** Provider (lowercase) → its published ingress address and when it was read. */
+  private readonly ingressCache = new Map<string, { ingress: IngressAddress | null; at: number }>();
   /** Slot → unix ms before which no new order is opened for it (its last one got no bid it could take). */
   private readonly orderBackoff = new Map<number, number>();
   /** The app.yaml of the last pass, for the prober between passes. */
@@ -154,6 +160,7 @@ export class Reconciler {
       }
       if (canPlace) await this.rollSpec(instances.running, app.specHash);
       await this.scaleDown(instances.surplus, instances.healthyBelow, desired);
+      await this.refreshIngresses();
       this.publishStatus(app, desired, problems);
     } finally {
       end();
@@ -282,19 +289,9 @@ export class Reconciler {
   /** A lease in a slot this autoscaler knows nothing about: placed by another autoscaler, or by us before a restart. */
   private async adopt(slot: number, lease: GetLeaseReturnType): Promise<InstanceRecord> {
     const provider = await this.o.client.getProvider({ address: lease.provider }).catch(() => undefined);
-    const record: InstanceRecord = {
-      slot,
-      leaseId: lease.leaseId.toString(),
-      provider: lease.provider,
-      endpoint: provider?.endpoint ?? "",
-      httpUrl: null,
-      tcp: null,
-      manifestSent: false,
-      since: Date.now(),
-      everHealthy: false,
-      consecutiveFailures: 0,
-      lastProbe: null,
-    };
+    const record = newInstanceRecord(slot, lease.leaseId, lease.provider, provider?.endpoint ?? "");
+    if (provider) this.ingressCache.set(lease.provider.toLowerCase(), { ingress: provider.ingress, at: Date.now() });
+    record.ingress = provider?.ingress ?? null;
     this.o.store.state.instances[record.leaseId] = record;
     this.o.log.info("adopted lease", { slot, lease: record.leaseId, provider: lease.provider });
     if (lease.status === "active") await this.refreshRoutes(record);
@@ -333,6 +330,31 @@ export class Reconciler {
       this.o.publicClient.getBlock(),
     ]);
     return darkReportability(stake, this.heartbeatThreshold, block.timestamp).reportable;
+  }
+
+  /**
+   * Copies each provider's published ingress address (the registry's `getIngress`, read at most every
+   * {@link INGRESS_TTL_MS}) onto its instances, for the status App DNS answers from. A failed read keeps the last one.
+   */
+  private async refreshIngresses(now = Date.now()): Promise<void> {
+    const records = Object.values(this.o.store.state.instances);
+    const providers = [...new Set(records.map((record) => record.provider.toLowerCase()))];
+    await Promise.all(
+      providers.map(async (provider) => {
+        const cached = this.ingressCache.get(provider);
+        if (cached && now - cached.at < INGRESS_TTL_MS) return;
+        try {
+          const { ingress } = await this.o.client.getProvider({ address: provider as Address });
+          this.ingressCache.set(provider, { ingress, at: now });
+        } catch (error) {
+          this.o.log.debug("provider ingress unreadable", { provider, error: (error as Error).message });
+        }
+      }),
+    );
+    for (const record of records) {
+      const cached = this.ingressCache.get(record.provider.toLowerCase());
+      if (cached) record.ingress = cached.ingress;
+    }
   }
 
   /** Sends the manifest (content keys re-wrapped to the provider by the SDK's deployPod); failures retry next pass. */
@@ -482,19 +504,7 @@ export class Reconciler {
     endpoint: string,
     fields: Record<string, unknown>,
   ): Promise<void> {
-    const record: InstanceRecord = {
-      slot: plan.slot,
-      leaseId: leaseId.toString(),
-      provider,
-      endpoint,
-      httpUrl: null,
-      tcp: null,
-      manifestSent: false,
-      since: Date.now(),
-      everHealthy: false,
-      consecutiveFailures: 0,
-      lastProbe: null,
-    };
+    const record = newInstanceRecord(plan.slot, leaseId, provider, endpoint);
     // Recorded before the manifest goes out: a crash now leaves a known lease whose manifest the next pass sends.
     this.o.store.state.instances[record.leaseId] = record;
     if (plan.expectedLease !== 0n) delete this.o.store.state.instances[plan.expectedLease.toString()];

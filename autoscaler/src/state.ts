@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { IngressAddress } from "@podnet/sdk/protocol";
 import type { Address } from "viem";
-import type { IngressAddress } from "./status-wire.js";
 
 /**
  * What the autoscaler remembers between passes and restarts, in `<dataDir>/state.json`: per lease it placed or
@@ -34,6 +34,23 @@ export interface InstanceRecord {
   lastProbe: ProbeResult | null;
   /** The spec this lease was moved to by a rollout (`updateLeaseSpec`), until it probes healthy on it. */
   specUpdate?: string;
+}
+
+/** The record of a lease just put into `slot` (placed or adopted): nothing known of it yet but where it runs. */
+export function newInstanceRecord(slot: number, leaseId: bigint, provider: Address, endpoint: string): InstanceRecord {
+  return {
+    slot,
+    leaseId: leaseId.toString(),
+    provider,
+    endpoint,
+    httpUrl: null,
+    tcp: null,
+    manifestSent: false,
+    since: Date.now(),
+    everHealthy: false,
+    consecutiveFailures: 0,
+    lastProbe: null,
+  };
 }
 
 /** An order the autoscaler opened through the vault for a slot no provider quoted (reverse market). */

@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import type { IngressAddress } from "@podnet/sdk/protocol";
 import { type Address, getAddress, isAddress } from "viem";
 import { z } from "zod";
 
@@ -10,13 +11,6 @@ import { z } from "zod";
 
 export type InstanceHealth = "healthy" | "starting" | "failing" | "replacing";
 
-/** Where a provider's ingress listens, as it published in the registry (`ProviderRegistry.setIngress`). */
-export interface IngressAddress {
-  /** IPv4 and IPv6 addresses in text form. */
-  addresses: string[];
-  port: number;
-}
-
 /** One row of `GET /status`. */
 export interface InstanceStatus {
   slot: number;
@@ -25,7 +19,7 @@ export interface InstanceStatus {
   /** The pod's HTTP route through the provider's ingress, when known. */
   hostUrl: string | null;
   tcp: { host: string; port: number } | null;
-  /** The provider's published ingress address; null when it published none. */
+  /** Where the provider's ingress listens, as it published in the registry; null when it published none. */
   ingress: IngressAddress | null;
   health: InstanceHealth;
   lastProbe: { at: string; ok: boolean; detail: string } | null;

@@ -16,6 +16,8 @@ contract ProviderRegistry is IProviderRegistry {
     uint256 public constant MAX_STRING_LENGTH = 256;
     /// @notice Most attributes one provider lists.
     uint256 public constant MAX_ATTRIBUTES = 32;
+    /// @notice Most ingress addresses (IPv4 and IPv6 together) one provider publishes: a DNS answer stays small.
+    uint256 public constant MAX_INGRESS_ADDRESSES = 8;
 
     bytes7 private constant HTTP_SCHEME = "http://";
     bytes8 private constant HTTPS_SCHEME = "https://";
@@ -33,6 +35,14 @@ contract ProviderRegistry is IProviderRegistry {
 
     mapping(address provider => Record) private _records;
     mapping(address provider => mapping(bytes32 attribute => bool)) private _hasAttribute;
+
+    struct Ingress {
+        bytes4[] ipv4;
+        bytes16[] ipv6;
+        uint16 port;
+    }
+
+    mapping(address provider => Ingress) private _ingress;
     address[] private _providers;
 
     /*//////////////////////////////////////////////////////////////
@@ -102,6 +112,32 @@ contract ProviderRegistry is IProviderRegistry {
         emit ProviderResumed(msg.sender);
     }
 
+    /// @inheritdoc IProviderRegistry
+    function setIngress(bytes4[] calldata ipv4, bytes16[] calldata ipv6, uint16 port) external {
+        if (_records[msg.sender].status == ProviderStatus.None) revert RegistryNotRegistered(msg.sender);
+        uint256 count = ipv4.length + ipv6.length;
+        if (count > MAX_INGRESS_ADDRESSES) revert RegistryTooManyIngressAddresses(count, MAX_INGRESS_ADDRESSES);
+        if ((count == 0) != (port == 0)) revert RegistryInvalidIngressPort(port);
+        // O(n^2) duplicate check over at most 8 addresses: cheaper than marking them in storage.
+        for (uint256 i; i < ipv4.length; ++i) {
+            if (ipv4[i] == bytes4(0)) revert RegistryInvalidIngressAddress(i);
+            for (uint256 j; j < i; ++j) {
+                if (ipv4[j] == ipv4[i]) revert RegistryInvalidIngressAddress(i);
+            }
+        }
+        for (uint256 i; i < ipv6.length; ++i) {
+            if (ipv6[i] == bytes16(0)) revert RegistryInvalidIngressAddress(ipv4.length + i);
+            for (uint256 j; j < i; ++j) {
+                if (ipv6[j] == ipv6[i]) revert RegistryInvalidIngressAddress(ipv4.length + i);
+            }
+        }
+        Ingress storage stored = _ingress[msg.sender];
+        stored.ipv4 = ipv4;
+        stored.ipv6 = ipv6;
+        stored.port = port;
+        emit ProviderIngressSet(msg.sender, ipv4, ipv6, port);
+    }
+
     /*//////////////////////////////////////////////////////////////
                                  VIEWS
     //////////////////////////////////////////////////////////////*/
@@ -144,6 +180,16 @@ contract ProviderRegistry is IProviderRegistry {
         Record storage record = _records[provider];
         if (record.status == ProviderStatus.None) revert RegistryNotRegistered(provider);
         return PricingMath.pricePerSecond(record.profile.pricing, resources);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function getIngress(address provider)
+        external
+        view
+        returns (bytes4[] memory ipv4, bytes16[] memory ipv6, uint16 port)
+    {
+        Ingress storage stored = _ingress[provider];
+        return (stored.ipv4, stored.ipv6, stored.port);
     }
 
     /// @inheritdoc IProviderRegistry

@@ -569,6 +569,117 @@ contract ProviderRegistryTest is MarketFixture {
     function test_constants() public view {
         assertEq(registry.MAX_STRING_LENGTH(), 256);
         assertEq(registry.MAX_ATTRIBUTES(), 32);
+        assertEq(registry.MAX_INGRESS_ADDRESSES(), 8);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                                INGRESS
+    //////////////////////////////////////////////////////////////*/
+
+    function _v4(uint256 count) internal pure returns (bytes4[] memory list) {
+        list = new bytes4[](count);
+        for (uint256 i; i < count; ++i) {
+            list[i] = bytes4(uint32(0xcb007100 + i + 1)); // 203.0.113.<i+1>
+        }
+    }
+
+    function _v6(uint256 count) internal pure returns (bytes16[] memory list) {
+        list = new bytes16[](count);
+        for (uint256 i; i < count; ++i) {
+            list[i] = bytes16(uint128(0x20010db8000000000000000000000000) + uint128(i + 1)); // 2001:db8::<i+1>
+        }
+    }
+
+    function _assertIngress(address who, bytes4[] memory ipv4, bytes16[] memory ipv6, uint16 port) internal view {
+        (bytes4[] memory storedV4, bytes16[] memory storedV6, uint16 storedPort) = registry.getIngress(who);
+        assertEq(storedV4.length, ipv4.length, "ipv4 count");
+        for (uint256 i; i < ipv4.length; ++i) {
+            assertEq(storedV4[i], ipv4[i], "ipv4");
+        }
+        assertEq(storedV6.length, ipv6.length, "ipv6 count");
+        for (uint256 i; i < ipv6.length; ++i) {
+            assertEq(storedV6[i], ipv6[i], "ipv6");
+        }
+        assertEq(storedPort, port, "port");
+    }
+
+    function test_setIngress_storesReplacesAndEmits() public {
+        _register(provider);
+        _assertIngress(provider, _v4(0), _v6(0), 0);
+
+        vm.expectEmit(true, false, false, true, address(registry));
+        emit IProviderRegistry.ProviderIngressSet(provider, _v4(2), _v6(1), 443);
+        vm.prank(provider);
+        registry.setIngress(_v4(2), _v6(1), 443);
+        _assertIngress(provider, _v4(2), _v6(1), 443);
+
+        // A shorter list replaces the whole set, nothing of the old one stays.
+        vm.prank(provider);
+        registry.setIngress(_v4(1), _v6(0), 80);
+        _assertIngress(provider, _v4(1), _v6(0), 80);
+
+        // Withdrawn: empty lists and port 0.
+        vm.expectEmit(true, false, false, true, address(registry));
+        emit IProviderRegistry.ProviderIngressSet(provider, _v4(0), _v6(0), 0);
+        vm.prank(provider);
+        registry.setIngress(_v4(0), _v6(0), 0);
+        _assertIngress(provider, _v4(0), _v6(0), 0);
+    }
+
+    function test_setIngress_worksWhilePausedAndIsPerProvider() public {
+        _register(provider);
+        vm.prank(provider);
+        registry.pause();
+        vm.prank(provider);
+        registry.setIngress(_v4(8), _v6(0), 8080);
+        _assertIngress(provider, _v4(8), _v6(0), 8080);
+        _assertIngress(publisher, _v4(0), _v6(0), 0);
+    }
+
+    function test_setIngress_revertsWhenNotRegistered() public {
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.RegistryNotRegistered.selector, provider));
+        vm.prank(provider);
+        registry.setIngress(_v4(1), _v6(0), 80);
+    }
+
+    function test_setIngress_revertsWhenTooManyAddresses() public {
+        _register(provider);
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.RegistryTooManyIngressAddresses.selector, 9, 8));
+        vm.prank(provider);
+        registry.setIngress(_v4(5), _v6(4), 80);
+    }
+
+    function test_setIngress_revertsOnPortWithoutAddressesAndAddressesWithoutPort() public {
+        _register(provider);
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.RegistryInvalidIngressPort.selector, uint16(80)));
+        vm.prank(provider);
+        registry.setIngress(_v4(0), _v6(0), 80);
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.RegistryInvalidIngressPort.selector, uint16(0)));
+        vm.prank(provider);
+        registry.setIngress(_v4(1), _v6(0), 0);
+    }
+
+    function test_setIngress_revertsOnZeroOrRepeatedAddress() public {
+        _register(provider);
+        bytes4[] memory v4 = _v4(3);
+        v4[2] = v4[0];
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.RegistryInvalidIngressAddress.selector, 2));
+        vm.prank(provider);
+        registry.setIngress(v4, _v6(0), 80);
+
+        bytes16[] memory v6 = _v6(2);
+        v6[1] = bytes16(0);
+        // Indexes count IPv4 first, then IPv6.
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.RegistryInvalidIngressAddress.selector, 3));
+        vm.prank(provider);
+        registry.setIngress(_v4(2), v6, 80);
+
+        v4 = _v4(1);
+        v4[0] = bytes4(0);
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.RegistryInvalidIngressAddress.selector, 0));
+        vm.prank(provider);
+        registry.setIngress(v4, _v6(0), 80);
+        _assertIngress(provider, _v4(0), _v6(0), 0);
     }
 
     /*//////////////////////////////////////////////////////////////

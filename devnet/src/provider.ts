@@ -37,6 +37,12 @@ export type ProviderOptions = {
   /** Default: like `apiPort`. */
   ingressPort?: number;
   /**
+   * An address of the ingress's own (e.g. 127.0.0.3; default `host`), published in the registry as the provider's
+   * ingress (PODNET_PUBLIC_INGRESS_ADDRESSES), so App DNS answers it: give each provider its own loopback address on
+   * one shared `ingressPort`, as providers on different machines all serve port 80.
+   */
+  publishedIngressAddress?: string;
+  /**
    * `ip:port` pairs pods of this provider may reach on the host (PODNET_POD_EGRESS_ALLOW, docs/worker.md "Egress
    * allow-list"): e.g. the devnet's chain and indexer, for an autoscaler sidecar. Default: none.
    */
@@ -102,6 +108,12 @@ export async function startProvider(chain: LocalChain, opts: ProviderOptions): P
       ...(opts.attributes ? { PODNET_ATTRIBUTES: JSON.stringify(opts.attributes) } : {}),
       ...(opts.capacity ? { PODNET_CAPACITY: JSON.stringify(opts.capacity) } : {}),
       ...(opts.podEgressAllow ? { PODNET_POD_EGRESS_ALLOW: JSON.stringify(opts.podEgressAllow) } : {}),
+      ...(opts.publishedIngressAddress
+        ? {
+            PODNET_INGRESS_HOST: opts.publishedIngressAddress,
+            PODNET_PUBLIC_INGRESS_ADDRESSES: JSON.stringify([opts.publishedIngressAddress]),
+          }
+        : {}),
       ...opts.env,
     },
   });

@@ -1,6 +1,6 @@
 import { ponder } from "ponder:registry";
 import { provider } from "ponder:schema";
-import type { Pricing, Resources } from "@podnet/sdk/protocol";
+import { decodeIngress, type Pricing, type Resources } from "@podnet/sdk/protocol";
 import type { Hex } from "viem";
 import { addToProtocol, attributeText, createProtocolRow } from "./state.js";
 
@@ -37,6 +37,8 @@ ponder.on("ProviderRegistry:ProviderRegistered", async ({ event, context }) => {
   await context.db.insert(provider).values({
     address: event.args.provider,
     ...profileColumns(event.args),
+    ingressAddresses: [],
+    ingressPort: 0,
     status: "active",
     registeredAt: event.block.timestamp,
     updatedAt: event.block.timestamp,
@@ -71,4 +73,11 @@ ponder.on("ProviderRegistry:ProviderPaused", async ({ event, context }) => {
 
 ponder.on("ProviderRegistry:ProviderResumed", async ({ event, context }) => {
   await context.db.update(provider, { address: event.args.provider }).set({ status: "active" });
+});
+
+ponder.on("ProviderRegistry:ProviderIngressSet", async ({ event, context }) => {
+  const ingress = decodeIngress(event.args.ipv4, event.args.ipv6, event.args.port);
+  await context.db
+    .update(provider, { address: event.args.provider })
+    .set({ ingressAddresses: ingress?.addresses ?? [], ingressPort: ingress?.port ?? 0 });
 });

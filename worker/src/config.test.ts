@@ -58,6 +58,23 @@ describe("loadConfig", () => {
     );
   });
 
+  it("takes publicIngressAddresses as a JSON list of IPs, refusing names, repeats and more than 8", () => {
+    const env = (list: unknown) => ({
+      PODNET_PROVIDER_KEY: KEY,
+      PODNET_PUBLIC_INGRESS_ADDRESSES: JSON.stringify(list),
+    });
+    const config = loadConfig({ env: { ...env(["203.0.113.7", "2001:db8::7"]), PODNET_PUBLIC_INGRESS_PORT: "443" } });
+    expect(config.publicIngressAddresses).toEqual(["203.0.113.7", "2001:db8::7"]);
+    expect(config.publicIngressPort).toBe(443);
+    expect(loadConfig({ env: { PODNET_PROVIDER_KEY: KEY } }).publicIngressAddresses).toEqual([]);
+    expect(failure({ env: env(["pods.example.com"]) })).toMatch(
+      /^publicIngressAddresses: .*"pods\.example\.com" is not an IPv4 or IPv6 address/m,
+    );
+    expect(failure({ env: env(["203.0.113.7", "203.0.113.7"]) })).toMatch(/^publicIngressAddresses: .*listed twice/m);
+    const nine = [...Array(9).keys()].map((i) => `203.0.113.${i + 1}`);
+    expect(failure({ env: env(nine) })).toMatch(/^publicIngressAddresses: /m);
+  });
+
   it("fills in every default when only the key is given", () => {
     const config = loadConfig({ argv: [], env: { PODNET_PROVIDER_KEY: KEY }, cwd: dir });
     expect(config.providerKey).toBe(KEY);

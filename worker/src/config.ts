@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { encodeAttribute } from "@podnet/sdk/protocol";
+import { encodeAttribute, encodeIngress, MAX_INGRESS_ADDRESSES } from "@podnet/sdk/protocol";
 import { type Hex, isHex } from "viem";
 import { z } from "zod";
 import { TrustedProxies } from "./net/forwarded.js";
@@ -50,6 +50,24 @@ const schema = z.strictObject({
     .string()
     .regex(/^([a-z0-9-]+\.)*[a-z0-9-]+$/, "must be a lowercase DNS name")
     .default("pods.localhost"),
+  /**
+   * The public addresses (IPv4/IPv6, at most 8) clients reach the ingress on, published in the registry by `register`
+   * (`setIngress`) so App DNS can answer them for the apps this provider runs. Empty: none published (a published
+   * one is withdrawn).
+   */
+  publicIngressAddresses: z
+    .array(z.string().max(64))
+    .max(MAX_INGRESS_ADDRESSES)
+    .superRefine((addresses, ctx) => {
+      try {
+        encodeIngress({ addresses, port: 80 });
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+      }
+    })
+    .default([]),
+  /** The port published with them: what clients connect to (a port forward or proxy in front); default ingressPort. */
+  publicIngressPort: port.optional(),
   tcpBindIp: z.ipv4().default("0.0.0.0"),
   tcpPortRange: z
     .tuple([port, port])
@@ -236,6 +254,7 @@ const jsonFields = new Set([
   "pricing",
   "capacity",
   "attributes",
+  "publicIngressAddresses",
   "bidding",
   "tcpPortRange",
   "dnsServers",

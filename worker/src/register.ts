@@ -1,5 +1,7 @@
 import {
+  decodeIngress,
   deriveEncryptionKeyPair,
+  encodeIngress,
   podnetMarketAbi,
   podnetTestTokenAbi,
   providerRegistryAbi,
@@ -58,7 +60,49 @@ export async function registerProvider(config: WorkerConfig, say: (line: string)
       say("profile already up to date");
     }
   }
+  await ensurePublicIngress(chain, config, say);
   await ensureStake(chain, config, say);
+}
+
+/** The `register` step that publishes `publicIngressAddresses` (or withdraws a published ingress) when it differs. */
+async function ensurePublicIngress(
+  chain: ChainContext,
+  config: Pick<WorkerConfig, "publicIngressAddresses" | "publicIngressPort" | "ingressPort">,
+  say: (line: string) => void,
+) {
+  const registry = chain.deployment.contracts.providerRegistry.address;
+  const [ipv4, ipv6, port] = await chain.publicClient.readContract({
+    address: registry,
+    abi: providerRegistryAbi,
+    functionName: "getIngress",
+    args: [chain.account.address],
+  });
+  const current = decodeIngress(ipv4, ipv6, port);
+  const wanted =
+    config.publicIngressAddresses.length === 0
+      ? null
+      : encodeIngress({
+          addresses: config.publicIngressAddresses,
+          port: config.publicIngressPort ?? config.ingressPort,
+        });
+  const wantedText = wanted && decodeIngress(wanted.ipv4, wanted.ipv6, wanted.port);
+  if (JSON.stringify(current) === JSON.stringify(wantedText)) {
+    if (current) say(`ingress already published: ${current.addresses.join(", ")} port ${current.port}`);
+    return;
+  }
+  const hash = await chain.walletClient.writeContract({
+    address: registry,
+    abi: providerRegistryAbi,
+    functionName: "setIngress",
+    args: [wanted?.ipv4 ?? [], wanted?.ipv6 ?? [], wanted?.port ?? 0],
+  });
+  const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error("ingress: transaction reverted");
+  say(
+    wantedText
+      ? `ingress published: ${wantedText.addresses.join(", ")} port ${wantedText.port}: ${hash}`
+      : `ingress withdrawn: ${hash}`,
+  );
 }
 
 /**

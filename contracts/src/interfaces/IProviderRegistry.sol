@@ -31,6 +31,12 @@ interface IProviderRegistry {
     error RegistryInvalidAttribute(uint256 index, bytes32 attribute);
     /// @notice The provider is not in the status this call needs.
     error RegistryWrongStatus(address provider, ProviderStatus status);
+    /// @notice More ingress addresses than MAX_INGRESS_ADDRESSES.
+    error RegistryTooManyIngressAddresses(uint256 count, uint256 maxCount);
+    /// @notice Ingress address number `index` (IPv4 first, then IPv6) is all zeros or repeats an earlier one.
+    error RegistryInvalidIngressAddress(uint256 index);
+    /// @notice The port is zero while addresses are given, or nonzero while none are.
+    error RegistryInvalidIngressPort(uint16 port);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -56,6 +62,9 @@ interface IProviderRegistry {
         Resources capacity,
         bytes32[] attributes
     );
+    /// @notice A provider published where its HTTP ingress listens (empty lists and port 0: it withdrew it). App DNS
+    ///         answers these addresses for the apps the provider runs.
+    event ProviderIngressSet(address indexed provider, bytes4[] ipv4, bytes16[] ipv6, uint16 port);
     /// @notice A provider stopped taking new leases and bids. Running leases go on.
     event ProviderPaused(address indexed provider);
     /// @notice A paused provider takes new work again.
@@ -78,6 +87,11 @@ interface IProviderRegistry {
 
     /// @notice Lets a paused caller take new work again.
     function resume() external;
+
+    /// @notice Publishes (replaces) where the caller's HTTP ingress listens: IPv4 and IPv6 addresses and one port.
+    ///         Empty lists with port 0 withdraw it. Whether an address is public is for the reader to judge (App
+    ///         DNS ignores private ones by default); the registry only keeps the list small and well formed.
+    function setIngress(bytes4[] calldata ipv4, bytes16[] calldata ipv6, uint16 port) external;
 
     /*//////////////////////////////////////////////////////////////
                                  VIEWS
@@ -103,6 +117,12 @@ interface IProviderRegistry {
 
     /// @notice The provider's listed price per second for `resources`.
     function priceFor(address provider, Resources calldata resources) external view returns (uint256);
+
+    /// @notice Where the provider's HTTP ingress listens (empty with port 0 when it published none).
+    function getIngress(address provider)
+        external
+        view
+        returns (bytes4[] memory ipv4, bytes16[] memory ipv6, uint16 port);
 
     /// @notice Number of providers ever registered.
     function providerCount() external view returns (uint256);

@@ -7,7 +7,14 @@ import {
   NotFoundError,
   type NotFoundErrorType,
 } from "../errors.js";
-import { decodeAttribute, type Pricing, providerRegistryAbi, type Resources } from "../protocol/index.js";
+import {
+  decodeAttribute,
+  decodeIngress,
+  type IngressAddress,
+  type Pricing,
+  providerRegistryAbi,
+  type Resources,
+} from "../protocol/index.js";
 import { addresses } from "./internal/chain.js";
 
 export type GetProviderParameters = {
@@ -30,6 +37,8 @@ export type GetProviderReturnType = {
   /** `key=value` attributes, e.g. `region=eu`. */
   attributes: string[];
   status: ProviderStatus;
+  /** Where its HTTP ingress listens (`setIngress`), what App DNS answers for its pods; null when it published none. */
+  ingress: IngressAddress | null;
   /** Unix seconds. */
   registeredAt: number;
   updatedAt: number;
@@ -38,8 +47,8 @@ export type GetProviderReturnType = {
 export type GetProviderErrorType = InvalidParameterErrorType | NotFoundErrorType | ReadContractErrorType | ErrorType;
 
 /**
- * Reads a provider's listing from the ProviderRegistry: endpoint, encryption key, pricing, capacity, attributes and
- * status.
+ * Reads a provider's listing from the ProviderRegistry: endpoint, encryption key, pricing, capacity, attributes,
+ * status and published ingress address.
  *
  * @throws {NotFoundError} when the address never registered.
  * @example
@@ -51,12 +60,21 @@ export async function getProvider(client: PodnetClient, params: GetProviderParam
     throw new InvalidParameterError("address", `not an address: ${params.address}`);
   }
   const address = getAddress(params.address);
-  const [profile, status, registeredAt, updatedAt] = await client.publicClient.readContract({
-    address: addresses(client).registry,
-    abi: providerRegistryAbi,
-    functionName: "getProvider",
-    args: [address],
-  });
+  const registry = addresses(client).registry;
+  const [[profile, status, registeredAt, updatedAt], [ipv4, ipv6, port]] = await Promise.all([
+    client.publicClient.readContract({
+      address: registry,
+      abi: providerRegistryAbi,
+      functionName: "getProvider",
+      args: [address],
+    }),
+    client.publicClient.readContract({
+      address: registry,
+      abi: providerRegistryAbi,
+      functionName: "getIngress",
+      args: [address],
+    }),
+  ]);
   if (status === 0) throw new NotFoundError("provider", address, "not registered");
   return {
     address,
@@ -75,6 +93,7 @@ export async function getProvider(client: PodnetClient, params: GetProviderParam
       return `${key}=${value}`;
     }),
     status: status === 1 ? "active" : "paused",
+    ingress: decodeIngress(ipv4, ipv6, port),
     registeredAt,
     updatedAt,
   };

@@ -16,6 +16,19 @@ export const providerRegistryAbi = [
   },
   {
     "type": "function",
+    "name": "MAX_INGRESS_ADDRESSES",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "MAX_STRING_LENGTH",
     "inputs": [],
     "outputs": [
@@ -23,6 +36,35 @@ export const providerRegistryAbi = [
         "name": "",
         "type": "uint256",
         "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "getIngress",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "ipv4",
+        "type": "bytes4[]",
+        "internalType": "bytes4[]"
+      },
+      {
+        "name": "ipv6",
+        "type": "bytes16[]",
+        "internalType": "bytes16[]"
+      },
+      {
+        "name": "port",
+        "type": "uint16",
+        "internalType": "uint16"
       }
     ],
     "stateMutability": "view"
@@ -353,6 +395,29 @@ export const providerRegistryAbi = [
   },
   {
     "type": "function",
+    "name": "setIngress",
+    "inputs": [
+      {
+        "name": "ipv4",
+        "type": "bytes4[]",
+        "internalType": "bytes4[]"
+      },
+      {
+        "name": "ipv6",
+        "type": "bytes16[]",
+        "internalType": "bytes16[]"
+      },
+      {
+        "name": "port",
+        "type": "uint16",
+        "internalType": "uint16"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "statusOf",
     "inputs": [
       {
@@ -453,6 +518,37 @@ export const providerRegistryAbi = [
     ],
     "outputs": [],
     "stateMutability": "nonpayable"
+  },
+  {
+    "type": "event",
+    "name": "ProviderIngressSet",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "ipv4",
+        "type": "bytes4[]",
+        "indexed": false,
+        "internalType": "bytes4[]"
+      },
+      {
+        "name": "ipv6",
+        "type": "bytes16[]",
+        "indexed": false,
+        "internalType": "bytes16[]"
+      },
+      {
+        "name": "port",
+        "type": "uint16",
+        "indexed": false,
+        "internalType": "uint16"
+      }
+    ],
+    "anonymous": false
   },
   {
     "type": "event",
@@ -724,6 +820,28 @@ export const providerRegistryAbi = [
   },
   {
     "type": "error",
+    "name": "RegistryInvalidIngressAddress",
+    "inputs": [
+      {
+        "name": "index",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "RegistryInvalidIngressPort",
+    "inputs": [
+      {
+        "name": "port",
+        "type": "uint16",
+        "internalType": "uint16"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "RegistryMetadataURITooLong",
     "inputs": [
       {
@@ -752,6 +870,22 @@ export const providerRegistryAbi = [
   {
     "type": "error",
     "name": "RegistryTooManyAttributes",
+    "inputs": [
+      {
+        "name": "count",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "maxCount",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "RegistryTooManyIngressAddresses",
     "inputs": [
       {
         "name": "count",

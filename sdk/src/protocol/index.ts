@@ -95,6 +95,7 @@ export {
   type SearchResponse,
   type SearchResultJson,
 } from "./indexer-api.js";
+export { decodeIngress, encodeIngress, type IngressAddress, MAX_INGRESS_ADDRESSES, parseIPv6 } from "./ingress.js";
 export {
   type DarkReportability,
   darkGapReportableUntil,
