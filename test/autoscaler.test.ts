@@ -6,11 +6,12 @@
  * replacement; the vault's balance equals, to the base unit, what was funded minus deposits and top-ups plus
  * refunds, from the chain's own events.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type AutoscalerProcess,
+  createAutoscaledApp,
   Devnet,
   devAccount,
   ensureGas,
@@ -166,56 +167,30 @@ beforeAll(async () => {
   ]);
   await devnet.startIndexer({ schema: "autoscaler" });
 
-  // The autoscaler's blob cache holds the app's content keys wrapped to the controller's own key only.
-  const dataDir = join(dir, "autoscaler");
-  mkdirSync(dataDir, { recursive: true });
-  const controllerClient = devnet.publisherClient(controller.account, { blobCacheDir: join(dataDir, "blobs") });
-  const image = await controllerClient.prepareImage({ tarball });
-  devnet.untagBlobOnStop(image.cid);
-  manifest = webAppManifest(image.image);
-  const appYaml = {
-    version: 1,
-    instances: { min: 2, target: 2, maxPerProvider: 1 },
-    price: { maxPerInstance: "1000" },
-    // The cheapest candidate first, every time: which provider takes which slot is then known in advance.
-    placement: { topK: 1 },
-    // The market wants a deposit for 10 minutes at least (minLeaseDuration): 600 s at the cap.
-    funding: { depositPerLease: "600000", keepFunded: "600s" },
-    health: { type: "http", path: "/", interval: 1, timeout: 1, failuresBeforeReplace: 3 },
-  };
-  writeFileSync(join(dir, "pod.yaml"), JSON.stringify(manifest, null, 2));
-  writeFileSync(join(dir, "app.yaml"), JSON.stringify(appYaml, null, 2));
-  const config = parseAppConfig(appYaml);
-
-  await mint(devnet.chain, owner, FUNDED);
-  await ensureGas(devnet.chain, controller.account.address);
-  ownerClient = devnet.publisherClient(owner);
-  ({ vault } = await ownerClient.createApp({
-    salt: keccak256(stringToHex("autoscaler e2e")),
-    specHash: manifestHash(parseManifest(manifest)),
-    configHash: appConfigHash(config),
-    limits: appConfigLimits(config),
-    controllers: [controller.account.address, controller2.account.address],
-  }));
-  await ownerClient.fundApp({ vault, amount: FUNDED });
-
-  const keyFile = join(dir, "controller.key");
-  writeFileSync(keyFile, `${controller.privateKey}\n`, { mode: 0o600 });
+  const app = await createAutoscaledApp(devnet, {
+    dir,
+    owner,
+    controller,
+    otherControllers: [controller2.account.address],
+    tarball,
+    manifest: webAppManifest,
+    appYaml: {
+      version: 1,
+      instances: { min: 2, target: 2, maxPerProvider: 1 },
+      price: { maxPerInstance: "1000" },
+      // The cheapest candidate first, every time: which provider takes which slot is then known in advance.
+      placement: { topK: 1 },
+      // The market wants a deposit for 10 minutes at least (minLeaseDuration): 600 s at the cap.
+      funding: { depositPerLease: "600000", keepFunded: "600s" },
+      health: { type: "http", path: "/", interval: 1, timeout: 1, failuresBeforeReplace: 3 },
+    },
+    funded: FUNDED,
+    salt: "autoscaler e2e",
+  });
+  ({ vault, ownerClient, manifest, env: autoscalerEnv } = app);
   writeFileSync(join(dir, "controller2.key"), `${controller2.privateKey}\n`, { mode: 0o600 });
   await ensureGas(devnet.chain, controller2.account.address);
-  await shareBlob(image.cid, join(dataDir, "blobs"), join(dir, "autoscaler2", "blobs"));
-  autoscalerEnv = {
-    PODNET_AUTOSCALER_RPC_URL: devnet.chain.rpcUrl,
-    PODNET_AUTOSCALER_DEPLOYMENTS_FILE: devnet.chain.deploymentsFile,
-    PODNET_AUTOSCALER_INDEXER_URL: devnet.indexer?.url as string,
-    PODNET_AUTOSCALER_CONTROLLER_KEY_FILE: keyFile,
-    PODNET_AUTOSCALER_VAULT: vault,
-    PODNET_AUTOSCALER_APP_YAML: join(dir, "app.yaml"),
-    PODNET_AUTOSCALER_POD_YAML: join(dir, "pod.yaml"),
-    PODNET_AUTOSCALER_DATA_DIR: dataDir,
-    PODNET_AUTOSCALER_RECONCILE_INTERVAL_SEC: "1",
-    PODNET_AUTOSCALER_STARTUP_GRACE_SEC: "120",
-  };
+  await shareBlob(app.imageCid, join(app.dataDir, "blobs"), join(dir, "autoscaler2", "blobs"));
   autoscaler = await startAutoscalerProcess(autoscalerEnv);
 }, 300_000);
 
