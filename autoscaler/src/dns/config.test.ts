@@ -21,6 +21,8 @@ describe("podnet-dns configuration", () => {
     expect(config.ingressPort).toBe(80);
     expect(config.allowPrivateAddresses).toBe(false);
     expect(config.records[0]).toMatchObject({ name: "www.apps.example.org", value: "web.apps.example.org" });
+    // What loadDnsConfig returns is what startDnsServer takes: the same, not parsed a second time.
+    expect(parseDnsConfig(config)).toBe(config);
   });
 
   it("names the bad field", () => {

@@ -20,6 +20,8 @@ const hostName = z
 const appName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be one DNS label: a-z, 0-9 and -");
 const ip = z.string().refine((value) => isIP(value) !== 0, "must be an IPv4 or IPv6 address");
 const ttl = z.number().int().min(0).max(604_800);
+/** SOA timers are 32-bit seconds (expire is often two weeks, beyond a TTL's week). */
+const seconds = z.number().int().min(0).max(2_147_483_647);
 /** Strings of a TXT record: each at most 255 bytes (the wire limit of one character-string). */
 const txtString = z.string().refine((value) => Buffer.byteLength(value) <= 255, "must be at most 255 bytes");
 
@@ -59,9 +61,9 @@ const schema = z.strictObject({
         .string()
         .transform((value) => value.replace("@", "."))
         .pipe(hostName),
-      refresh: ttl.default(3600),
-      retry: ttl.default(600),
-      expire: ttl.default(1_209_600),
+      refresh: seconds.default(3600),
+      retry: seconds.default(600),
+      expire: seconds.default(1_209_600),
       /** How long resolvers cache "no such name / no such record" (RFC 2308's negative TTL). */
       minimum: ttl.default(30),
     })
@@ -125,8 +127,12 @@ export class DnsConfigError extends Error {
   override name = "DnsConfigError";
 }
 
+/** The configurations {@link parseDnsConfig} returned: given again, they are not parsed twice. */
+const parsed = new WeakSet<object>();
+
 /** Validates a configuration object; throws a {@link DnsConfigError} naming every bad field. */
 export function parseDnsConfig(input: unknown): DnsConfig {
+  if (typeof input === "object" && input !== null && parsed.has(input)) return input as DnsConfig;
   const result = schema.safeParse(input);
   if (!result.success) {
     throw new DnsConfigError(
@@ -171,7 +177,9 @@ export function parseDnsConfig(input: unknown): DnsConfig {
   });
   if (problems.length > 0) throw new DnsConfigError([...new Set(problems)].join("\n"));
   const mname = config.soa.mname ?? (config.nameservers[0] as { name: string }).name;
-  return { ...config, records, soa: { ...config.soa, mname } };
+  const done: DnsConfig = { ...config, records, soa: { ...config.soa, mname } };
+  parsed.add(done);
+  return done;
 }
 
 /** Reads and validates the JSON configuration file at `path`. */
