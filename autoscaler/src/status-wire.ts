@@ -89,8 +89,28 @@ export async function fetchAppStatus(url: string, timeoutMs = 2000): Promise<App
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   const length = Number(response.headers.get("content-length") ?? 0);
   if (length > MAX_STATUS_BYTES) throw new Error(`${url}: body of ${length} bytes is over ${MAX_STATUS_BYTES}`);
-  const text = await response.text();
-  if (text.length > MAX_STATUS_BYTES) throw new Error(`${url}: body is over ${MAX_STATUS_BYTES} bytes`);
+  // Read with a running count: `response.text()` would buffer an endless body (no content-length) without limit, and
+  // the timeout does not stop a body that keeps coming.
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  try {
+    for (;;) {
+      const next = await reader?.read();
+      if (!next || next.done) break;
+      size += next.value.byteLength;
+      if (size > MAX_STATUS_BYTES) {
+        await reader?.cancel();
+        throw new Error(`${url}: body is over ${MAX_STATUS_BYTES} bytes`);
+      }
+      chunks.push(next.value);
+    }
+  } catch (error) {
+    throw new Error(
+      (error as Error).message.startsWith(url) ? (error as Error).message : `${url}: ${(error as Error).message}`,
+    );
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
   try {
     return parseAppStatus(JSON.parse(text));
   } catch (error) {

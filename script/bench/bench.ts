@@ -28,6 +28,10 @@
  *    hosting the instance is SIGKILLed (its pods stopped) and timed until the replacement serves through its
  *    provider's ingress (devnet/src/bench/failover.ts; on its own: `npm run bench:failover`).
  *
+ * 10. app DNS: the `podnet-dns` child process answering an app zone from a real /status: queries/s over UDP from one
+ *    dnsperf process, and p50 / p99 latency at 2,000 queries/s (devnet/src/bench/dns.ts; on its own:
+ *    `npm run bench:dns`).
+ *
  * Everything it starts is stopped on exit, error or Ctrl-C: workers, pods and networks, floor containers, indexer,
  * anvil and the temp dir (kept with --keep-logs).
  */
@@ -52,6 +56,7 @@ import {
   TOKEN,
   walletClient,
 } from "@podnet/devnet";
+import { type DnsResult, dnsRows, measureDns } from "@podnet/devnet/bench/dns";
 import { type FailoverResult, failoverRows, failoverSetup, measureFailover } from "@podnet/devnet/bench/failover";
 import {
   CREATE_AFTER_APPROVE,
@@ -376,6 +381,7 @@ type Results = {
   search: Summary & { meanResults: number };
   gas: Map<string, number[]>;
   failover: FailoverResult | undefined;
+  dns: DnsResult;
 };
 
 function report(r: Results, machine: string, command: string, loadAtStart: string): string {
@@ -426,6 +432,7 @@ function report(r: Results, machine: string, command: string, loadAtStart: strin
     `| indexer lag, mined block -> GraphQL, p50 / p95 / max (${r.lag.n} heartbeats) | ${ms(r.lag)} | p95 <= ${fmt(GOALS.lagP95Ms)} ms | ${met(r.lag.p95 <= GOALS.lagP95Ms)} |`,
     `| /search at ${fmt(r.seeded + 2)} providers, p50 / p95 / max (${r.search.n} requests, ${fmt(r.search.meanResults, 1)} results each on average) | ${fmt(r.search.p50, 1)} / ${fmt(r.search.p95, 1)} / ${fmt(r.search.max, 1)} ms | p95 <= ${GOALS.searchP95Ms} ms | ${met(r.search.p95 <= GOALS.searchP95Ms)} |`,
     ...(r.failover ? failoverRows(r.failover) : []),
+    ...dnsRows(r.dns),
     ...gasRows,
   ].join("\n");
 }
@@ -589,6 +596,9 @@ async function main() {
       failover = await measureFailover(devnet, { kills: options.kills, progress });
     }
 
+    console.log("10. app DNS (podnet-dns)");
+    const dns = await measureDns({ progress });
+
     const table = report(
       {
         options,
@@ -601,6 +611,7 @@ async function main() {
         search: { ...summarize(search.latencies), meanResults: search.meanResults },
         gas,
         failover,
+        dns,
       },
       await machineWithDocker(),
       command,

@@ -55,6 +55,8 @@ if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
 fi
 # The worker's tests run real containers: use the Docker Engine that answers, or install and start Debian's.
 step "Docker Engine for the worker tests" bash script/toolchain/docker.sh start
+# podnet-dns is tested with a real client (dig) and benchmarked with dnsperf.
+step "DNS tools (dig, dnsperf)" bash script/toolchain/dns-tools.sh
 step "TypeScript and end-to-end tests (vitest)" vitest run
 echo
 echo "All checks passed."

@@ -85,6 +85,7 @@ export {
   splitWithdrawal,
 } from "./escrow.js";
 export { GAS_HEADROOM_PERCENT, withGasHeadroom } from "./gas.js";
+export { proofName, proofValue } from "./host-proof.js";
 export {
   type AppResponse,
   type AppSlotJson,

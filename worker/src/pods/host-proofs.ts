@@ -1,5 +1,5 @@
 import { Resolver } from "node:dns/promises";
-import type { PodManifest } from "@podnet/sdk/protocol";
+import { type PodManifest, proofName, proofValue } from "@podnet/sdk/protocol";
 import type { Logger } from "../log.js";
 import type { WorkerState } from "../store/worker-state.js";
 
@@ -8,16 +8,12 @@ import type { WorkerState } from "../store/worker-state.js";
  * holding `lease=<chainId>:<leaseId>`. Without it, whoever asked first would get any name (first come, first served),
  * including a name another tenant uses elsewhere. A proof is kept in the worker's state, so a restart routes the
  * host at once; it is checked again every {@link PROOF_TTL_MS}, and a record that is gone (the answer names no such
- * lease) takes the host away. A lookup that fails (timeout, server failure) keeps what was proven.
+ * lease) takes the host away. A lookup that fails (timeout, server failure) keeps what was proven. The name and value
+ * of a proof are the protocol layer's (`proofName`, `proofValue` in host-proof.ts): podnet-dns publishes them.
  */
 export const PROOF_TTL_MS = 10 * 60_000;
 /** How soon a host without a proof is looked up again: the publisher may be adding the record right now. */
 export const UNPROVEN_RETRY_MS = 2_000;
-
-/** The TXT name that proves `host`. */
-export const proofName = (host: string) => `_podnet-lease.${host}`;
-/** The TXT value that gives `host` to lease `leaseId` of chain `chainId`. */
-export const proofValue = (chainId: number, leaseId: string) => `lease=${chainId}:${leaseId}`;
 
 /** Options of {@link HostProofs}. */
 export interface HostProofsOptions {

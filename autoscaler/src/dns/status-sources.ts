@@ -1,0 +1,105 @@
+import type { Logger } from "../log.js";
+import { type AppStatus, fetchAppStatus } from "../status-wire.js";
+
+/**
+ * The apps' status URLs, polled in the background: each URL on its own timer, one request in flight per URL, its
+ * last good answer kept until it is `staleAfterMs` old. Nothing here is awaited by a DNS answer; after every poll
+ * (good or bad) `onPoll` lets the server rebuild its snapshot from {@link StatusSources.fresh}.
+ */
+
+export interface StatusSourcesOptions {
+  apps: { name: string; statusUrls: string[] }[];
+  pollIntervalMs: number;
+  timeoutMs: number;
+  staleAfterMs: number;
+  onPoll: () => void;
+  log: Logger;
+  /** How a status is fetched; default {@link fetchAppStatus} (size and time limits, validation). */
+  fetchStatus?: (url: string, timeoutMs: number) => Promise<AppStatus>;
+}
+
+interface Source {
+  app: string;
+  url: string;
+  good?: { status: AppStatus; at: number };
+  /** The last failure's message, so a failure is logged when it starts or changes, not every poll. */
+  failing?: string;
+  timer?: NodeJS.Timeout;
+  inFlight?: Promise<void>;
+}
+
+export class StatusSources {
+  readonly #sources: Source[];
+  readonly #opts: StatusSourcesOptions;
+  #stopped = false;
+
+  constructor(opts: StatusSourcesOptions) {
+    this.#opts = opts;
+    this.#sources = opts.apps.flatMap((app) => app.statusUrls.map((url) => ({ app: app.name, url })));
+  }
+
+  /** Polls every URL now and then every `pollIntervalMs`; resolves when the first round is done. */
+  async start(): Promise<void> {
+    await this.pollAll();
+    for (const source of this.#sources) this.#schedule(source);
+  }
+
+  /** Polls every URL once now (waits for a poll already in flight instead of starting a second one). */
+  async pollAll(): Promise<void> {
+    await Promise.all(this.#sources.map((source) => this.#poll(source)));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const source of this.#sources) clearTimeout(source.timer);
+  }
+
+  /** Each app's statuses that are not stale at `now`; an app whose every URL is stale is missing. */
+  fresh(now = Date.now()): Map<string, AppStatus[]> {
+    const byApp = new Map<string, AppStatus[]>();
+    for (const source of this.#sources) {
+      if (!source.good || now - source.good.at > this.#opts.staleAfterMs) continue;
+      const list = byApp.get(source.app) ?? [];
+      list.push(source.good.status);
+      byApp.set(source.app, list);
+    }
+    return byApp;
+  }
+
+  #schedule(source: Source): void {
+    if (this.#stopped) return;
+    source.timer = setTimeout(() => {
+      this.#poll(source).finally(() => this.#schedule(source));
+    }, this.#opts.pollIntervalMs);
+    source.timer.unref();
+  }
+
+  #poll(source: Source): Promise<void> {
+    source.inFlight ??= this.#fetch(source).finally(() => {
+      source.inFlight = undefined;
+      if (!this.#stopped) this.#opts.onPoll();
+    });
+    return source.inFlight;
+  }
+
+  async #fetch(source: Source): Promise<void> {
+    const { log, timeoutMs, fetchStatus = fetchAppStatus } = this.#opts;
+    try {
+      const status = await fetchStatus(source.url, timeoutMs);
+      source.good = { status, at: Date.now() };
+      if (source.failing !== undefined) log.info("status URL answers again", { app: source.app, url: source.url });
+      source.failing = undefined;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (source.failing !== message) {
+        log.warn("status URL failed; its last good answer is kept until stale", {
+          app: source.app,
+          url: source.url,
+          error: message,
+          lastGoodAt: source.good ? new Date(source.good.at).toISOString() : null,
+        });
+      }
+      source.failing = message;
+    }
+  }
+}
