@@ -95,6 +95,7 @@ export {
   type SearchResponse,
   type SearchResultJson,
 } from "./indexer-api.js";
+export { isProbeRequest, POD_STATE_HEADER, PROBE_HEADER, PROBE_HEADER_VALUE } from "./ingress.js";
 export {
   type DarkReportability,
   darkGapReportableUntil,
@@ -106,6 +107,7 @@ export {
   canonicalManifest,
   DEFAULT_PIDS_LIMIT,
   formatPath,
+  MAX_IDLE_SECONDS,
   MAX_MANIFEST_BYTES,
   MAX_NOFILE,
   MAX_SECRET_FILE_BYTES,
