@@ -53,6 +53,8 @@ describe("npm run bench", () => {
         "10",
         "--kills",
         "1",
+        "--wakes",
+        "3",
         "--no-doc",
       ],
       { cwd: repoRoot, encoding: "utf8", timeout: 330_000, maxBuffer: 16 * 2 ** 20 },
@@ -75,6 +77,9 @@ describe("npm run bench", () => {
     // The app's instance was replaced on another provider and served there; the split comes from the autoscaler.
     expect(row(stdout, "failover: kill -9")).toMatch(latency);
     expect(row(stdout, "failover, medians")).toMatch(/^[\d,]+ \/ [\d,]+ \/ [\d,]+ \/ [\d,]+ \/ [\d,]+ \/ [\d,]+ ms$/);
+    // The scale-to-zero pod slept and woke three times, every request answered.
+    expect(row(stdout, "scale-to-zero: failed requests in 3 wakes")).toBe("0");
+    expect(row(stdout, "scale-to-zero cold start")).toMatch(latency);
     expect(stdout).not.toMatch(/reverted/);
     expect(await leftovers()).toEqual([]);
   }, 390_000);

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { PROBE_HEADER, PROBE_HEADER_VALUE } from "@podnet/sdk/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectHost, probeHttp } from "./probe.js";
 
@@ -9,9 +10,14 @@ let server: Server;
 let port: number;
 
 beforeAll(async () => {
-  server = createServer((request, response) =>
-    response.writeHead(request.headers.host?.startsWith("l7.") ? 200 : 404).end(),
-  );
+  server = createServer((request, response) => {
+    // Stands in for an ingress whose pod sleeps: only a request marked as a probe is answered without waking it.
+    if (request.headers.host?.startsWith("l8.")) {
+      response.writeHead(request.headers[PROBE_HEADER] === PROBE_HEADER_VALUE ? 204 : 503).end();
+      return;
+    }
+    response.writeHead(request.headers.host?.startsWith("l7.") ? 200 : 404).end();
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.2", resolve));
   port = (server.address() as AddressInfo).port;
 });
@@ -28,6 +34,11 @@ describe("probe: *.localhost targets", () => {
     const result = await probeHttp(`http://l7.pods.localhost:${port}/`, "/", 2_000);
     expect(result.ok).toBe(false);
     expect(result.detail).toContain("ECONNREFUSED");
+  });
+
+  it("mark themselves with the probe header (an ingress answers them for a sleeping pod without waking it)", async () => {
+    const result = await probeHttp(`http://l8.pods.localhost:${port}/`, "/", 2_000, "127.0.0.2");
+    expect(result).toMatchObject({ ok: true, detail: "HTTP 204" });
   });
 
   it("leave other host names alone", () => {

@@ -1,11 +1,12 @@
 import { request } from "node:http";
 import { connect } from "node:net";
-import type { AppHealthCheck } from "@podnet/sdk/protocol";
+import { type AppHealthCheck, PROBE_HEADER, PROBE_HEADER_VALUE } from "@podnet/sdk/protocol";
 import type { ProbeResult } from "./state.js";
 
 /**
  * Health probes through the provider's ingress, as app.yaml's `health` says: an HTTP GET of `path` on the pod's
- * route (2xx or 3xx is healthy), or a TCP connect to the pod's published port.
+ * route (2xx or 3xx is healthy), or a TCP connect to the pod's published port. HTTP probes carry the protocol's probe
+ * header (protocol/ingress.ts), so they never keep a scale-to-zero pod awake nor wake it.
  */
 
 /**
@@ -33,7 +34,9 @@ export function probeHttp(
         port: target.port || (target.protocol === "https:" ? 443 : 80),
         path,
         method: "GET",
-        headers: { host: target.host },
+        // Marked as a probe: the ingress neither counts it as activity of a scale-to-zero pod nor wakes a sleeping
+        // one for it (it answers 204 itself: the provider is up and the pod wakes on the next real request).
+        headers: { host: target.host, [PROBE_HEADER]: PROBE_HEADER_VALUE },
         timeout: timeoutMs,
       },
       (res) => {

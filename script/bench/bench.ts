@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--samples N] [--providers N] [--pods N] [--lag N] [--search N] [--kills N] [--no-doc] [--keep-logs]`: the
+ * `npm run bench -- [--samples N] [--providers N] [--pods N] [--lag N] [--search N] [--kills N] [--wakes N] [--no-doc] [--keep-logs]`: the
  * marketplace's headline figures from one run on real parts, printed as one markdown table and written to
  * docs/benchmarks.md (unless --no-doc).
  *
@@ -18,6 +18,9 @@
  * 4. reconcile: --pods pods on A, kill -9 of A's worker, restart -> /health, and -> every pod serving again.
  * 5. indexer lag: heartbeats of seeded providers, mined block -> visible in GraphQL (--lag samples).
  * 6. search: GET /search with varied resources and attributes (--search requests) at that many providers.
+ * 6b. scale-to-zero on A: one pod with `scaleToZero: {idleSeconds: 1}` put to sleep and woken by a GET --wakes times
+ *    (default 100; 0 skips it), each cold start timed from the request sent to the stopped pod to its 200, next to the
+ *    docker-run floor of step 1 (devnet/src/bench/wake.ts; on its own: `npm run bench:wake`).
  * 7. the dark path: B's worker killed (A's too, its work done), the chain warped past the heartbeat threshold,
  *    reportDark, and B's last lease closed by the reporter (the publisher's compensation claim); then the chain warped
  *    past the dispute window: releaseCollateral of a closed lease, and B's unjail.
@@ -85,6 +88,7 @@ import {
 import { machineWithDocker, writeReportDoc } from "@podnet/devnet/bench/report";
 import { BLOCK_GAS_LIMIT, measureLag, measureSearch, seedChain, seedProviders } from "@podnet/devnet/bench/seed";
 import { fmt, load1, median, met, now, progressLog, type Summary, summarize, until } from "@podnet/devnet/bench/stats";
+import { measureWakes, type WakeResult, wakeRows } from "@podnet/devnet/bench/wake";
 import {
   manifestResources,
   type PodManifestInput,
@@ -382,6 +386,7 @@ type Results = {
   gas: Map<string, number[]>;
   failover: FailoverResult | undefined;
   dns: DnsResult;
+  wakes: WakeResult | undefined;
 };
 
 function report(r: Results, machine: string, command: string, loadAtStart: string): string {
@@ -431,6 +436,7 @@ function report(r: Results, machine: string, command: string, loadAtStart: strin
     `| reconcile: restart -> all ${n} pods serving through the ingress; containers after | ${fmt(r.reconcile.allServingMs)} ms; ${r.reconcile.containers} | ${n} containers | ${met(r.reconcile.containers === n)} |`,
     `| indexer lag, mined block -> GraphQL, p50 / p95 / max (${r.lag.n} heartbeats) | ${ms(r.lag)} | p95 <= ${fmt(GOALS.lagP95Ms)} ms | ${met(r.lag.p95 <= GOALS.lagP95Ms)} |`,
     `| /search at ${fmt(r.seeded + 2)} providers, p50 / p95 / max (${r.search.n} requests, ${fmt(r.search.meanResults, 1)} results each on average) | ${fmt(r.search.p50, 1)} / ${fmt(r.search.p95, 1)} / ${fmt(r.search.max, 1)} ms | p95 <= ${GOALS.searchP95Ms} ms | ${met(r.search.p95 <= GOALS.searchP95Ms)} |`,
+    ...(r.wakes ? wakeRows(r.wakes, r.floor.length) : []),
     ...(r.failover ? failoverRows(r.failover) : []),
     ...dnsRows(r.dns),
     ...gasRows,
@@ -446,6 +452,7 @@ type Options = {
   lag: number;
   search: number;
   kills: number;
+  wakes: number;
   doc: boolean;
   keepLogs: boolean;
 };
@@ -459,6 +466,7 @@ function parseOptions(): Options {
       lag: { type: "string", default: "30" },
       search: { type: "string", default: "200" },
       kills: { type: "string", default: "5" },
+      wakes: { type: "string", default: "100" },
       "no-doc": { type: "boolean", default: false },
       "keep-logs": { type: "boolean", default: false },
     },
@@ -479,6 +487,7 @@ function parseOptions(): Options {
     lag: count("lag", values.lag, 1, providers),
     search: count("search", values.search, 1, 100_000),
     kills: count("kills", values.kills, 0, 1_000),
+    wakes: count("wakes", values.wakes, 0, 10_000),
     doc: !values["no-doc"],
     keepLogs: values["keep-logs"],
   };
@@ -581,6 +590,13 @@ async function main() {
     const search = await measureSearch(indexer, options.search);
     progress(`search p50 ${fmt(median(search.latencies), 1)} ms`);
 
+    let wakes: WakeResult | undefined;
+    if (options.wakes > 0) {
+      console.log(`6b. scale-to-zero, ${options.wakes} wakes`);
+      wakes = await measureWakes(A, podPublishers[0] as Publisher, options.wakes);
+      progress(`cold start p50 ${fmt(summarize(wakes.samples).p50)} ms, ${wakes.failed} failed requests`);
+    }
+
     console.log("7. provider B goes dark");
     const dark = await darkProvider(w, lastMarketLease);
 
@@ -612,6 +628,7 @@ async function main() {
         gas,
         failover,
         dns,
+        wakes,
       },
       await machineWithDocker(),
       command,

@@ -211,6 +211,11 @@ const schema = z.strictObject({
   httpIdleTimeoutMs: z.coerce.number().int().min(100).default(60_000),
   /** Connecting to a pod, and each wait for its next bytes, past which the ingress answers 504. */
   ingressUpstreamTimeoutMs: z.coerce.number().int().min(100).default(60_000),
+  /**
+   * Scale-to-zero: how long a request for a sleeping pod is held while its containers start and its port starts
+   * accepting; past it the request gets 503 with Retry-After.
+   */
+  ingressWakeTimeoutMs: z.coerce.number().int().min(100).default(30_000),
   /** An upgraded (WebSocket) connection with no traffic either way for this long is closed. */
   ingressUpgradeIdleTimeoutMs: z.coerce.number().int().min(100).default(300_000),
   /** Upgraded connections one lease's pods may hold at once. */

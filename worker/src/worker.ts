@@ -21,6 +21,7 @@ import { listenerLimits } from "./net/listeners.js";
 import { HostProofs } from "./pods/host-proofs.js";
 import { Reconciler } from "./pods/reconciler.js";
 import { RouteTable } from "./pods/routes.js";
+import { ScaleToZero } from "./pods/scale-to-zero.js";
 import { assertSecretsDir } from "./pods/secrets.js";
 import { DockerRuntime } from "./runtime/docker-runtime.js";
 import { PodFirewall } from "./runtime/firewall.js";
@@ -127,7 +128,8 @@ export async function startWorker(
     limits.api,
   );
   apiServer.on("drop", () => metrics.connectionsRefused.inc({ listener: "api", reason: "connections" }));
-  const ingress = createIngress(routes, metrics, limits.ingress);
+  const scaleToZero = new ScaleToZero(ctx, reconciler, routes, config.ingressWakeTimeoutMs);
+  const ingress = createIngress(routes, metrics, limits.ingress, scaleToZero);
   await new Promise<void>((resolve, reject) => {
     ingress.once("error", reject);
     ingress.listen(config.ingressPort, config.ingressHost, () => resolve());
@@ -136,6 +138,7 @@ export async function startWorker(
   // creates can take the API's or the ingress' port in the meantime.
   await reconciler.pass();
   reconciler.start();
+  scaleToZero.start();
   const money = new MoneyLoop(ctx);
   await money.start();
   const apiPort = (apiServer.address() as AddressInfo).port;
@@ -157,6 +160,7 @@ export async function startWorker(
     async stop() {
       follower?.stop();
       reconciler?.stop();
+      scaleToZero.stop();
       money.stop();
       await Promise.all([
         new Promise((resolve) => apiServer.close(resolve)),

@@ -47,6 +47,13 @@ export async function waitForPod(client: PodnetClient, params: WaitForPodParamet
       if (status.status === "closed") throw new PodFailedError(params.leaseId, "the lease has ended");
       const spec = status.specHash.toLowerCase();
       const current = status.containers.filter((c) => c.specHash.toLowerCase() === spec);
+      // A scale-to-zero pod may fall asleep before the first look: stopped and kept, it is as ready as a running one.
+      const asleep =
+        status.pod.phase === "asleep" &&
+        status.manifestSpecHash?.toLowerCase() === spec &&
+        current.length > 0 &&
+        current.length === status.containers.length;
+      if (asleep) return status;
       if (
         status.pod.phase === "running" &&
         status.manifestSpecHash?.toLowerCase() === spec &&

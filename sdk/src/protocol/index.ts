@@ -97,6 +97,7 @@ export {
   type SearchResultJson,
 } from "./indexer-api.js";
 export { decodeIngress, encodeIngress, type IngressAddress, MAX_INGRESS_ADDRESSES, parseIPv6 } from "./ingress.js";
+export { isProbeRequest, POD_STATE_HEADER, PROBE_HEADER, PROBE_HEADER_VALUE } from "./ingress-headers.js";
 export {
   type DarkReportability,
   darkGapReportableUntil,
@@ -108,6 +109,7 @@ export {
   canonicalManifest,
   DEFAULT_PIDS_LIMIT,
   formatPath,
+  MAX_IDLE_SECONDS,
   MAX_MANIFEST_BYTES,
   MAX_NOFILE,
   MAX_SECRET_FILE_BYTES,

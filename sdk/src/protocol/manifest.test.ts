@@ -433,6 +433,43 @@ describe("parseManifest errors", () => {
   });
 });
 
+describe("scaleToZero", () => {
+  const web = (): Json => ({ ...minimal(), expose: { http: [{ container: "web", port: 8080 }] } });
+
+  it("is optional: without it the canonical form and the spec hash are the ones of before (golden above)", () => {
+    expect(parseManifest(web()).scaleToZero).toBeUndefined();
+    expect(canonicalManifest(parseManifest(web()))).not.toContain("scaleToZero");
+  });
+
+  it("is part of the spec hash when given", () => {
+    const sleepy = { ...web(), scaleToZero: { idleSeconds: 60 } };
+    expect(parseManifest(sleepy).scaleToZero).toEqual({ idleSeconds: 60 });
+    expect(manifestHash(sleepy)).not.toBe(manifestHash(web()));
+    expect(manifestHash(sleepy)).not.toBe(manifestHash({ ...web(), scaleToZero: { idleSeconds: 61 } }));
+  });
+
+  it("accepts 1 s to a day of idle time, whole seconds only, naming the field otherwise", () => {
+    expect(parseManifest({ ...web(), scaleToZero: { idleSeconds: 1 } }).scaleToZero?.idleSeconds).toBe(1);
+    expect(parseManifest({ ...web(), scaleToZero: { idleSeconds: 86_400 } }).scaleToZero?.idleSeconds).toBe(86_400);
+    for (const idleSeconds of [0, -1, 86_401, 1.5, "60"]) {
+      expect(issue({ ...web(), scaleToZero: { idleSeconds } }).path).toBe("scaleToZero.idleSeconds");
+    }
+    expect(issue({ ...web(), scaleToZero: {} }).path).toBe("scaleToZero.idleSeconds");
+    expect(issue({ ...web(), scaleToZero: { idleSeconds: 5, warm: true } }).path).toBe("scaleToZero");
+  });
+
+  it("refuses a pod with raw TCP exposes (a TCP connection cannot wake it) or with no HTTP expose", () => {
+    const tcp = {
+      ...web(),
+      expose: { http: [{ container: "web", port: 8080 }], tcp: [{ container: "web", port: 5432 }] },
+    };
+    const found = issue({ ...tcp, scaleToZero: { idleSeconds: 5 } });
+    expect(found.path).toBe("scaleToZero");
+    expect(found.message).toContain("expose.tcp");
+    expect(issue({ ...minimal(), scaleToZero: { idleSeconds: 5 } }).message).toContain("expose.http");
+  });
+});
+
 describe("manifestResources", () => {
   it("sums containers and sized volumes, times the replicas", () => {
     const m = parseManifest({

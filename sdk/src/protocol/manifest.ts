@@ -157,6 +157,18 @@ const expose = z.strictObject({
     .default([]),
 });
 
+/** Longest idle time scale-to-zero accepts: a day (a pod idle longer might as well be a closed lease). */
+export const MAX_IDLE_SECONDS = 86_400;
+
+/**
+ * Scale-to-zero: the provider stops the pod's containers after `idleSeconds` without a request through its ingress
+ * and starts them again on the next one. Left out: the pod always runs (and the manifest hashes as it did before the
+ * option existed: absent members are not part of the canonical JSON).
+ */
+const scaleToZero = z.strictObject({
+  idleSeconds: z.int().min(1).max(MAX_IDLE_SECONDS),
+});
+
 const manifestShape = z
   .strictObject({
     version: z.literal(1),
@@ -165,6 +177,7 @@ const manifestShape = z
     volumes: z.array(volume).max(16).default([]),
     // A function, so each parse gets its own arrays: zod copies an object default only shallowly.
     expose: expose.default(() => ({ http: [], tcp: [] })),
+    scaleToZero: scaleToZero.optional(),
   })
   .superRefine((manifest, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
@@ -214,6 +227,16 @@ const manifestShape = z
         (e) => `${e.container}:${e.port}`,
         (i) => ["expose", kind, i, "port"],
       );
+    }
+    // A sleeping pod is woken by an HTTP request its ingress holds; a raw TCP connection goes straight to a host port
+    // Docker publishes, which nobody answers while the container is stopped, so such a pod could never wake.
+    if (manifest.scaleToZero) {
+      if (manifest.expose.tcp.length > 0) {
+        issue(["scaleToZero"], "cannot be used with expose.tcp (a raw TCP connection cannot wake a sleeping pod)");
+      }
+      if (manifest.expose.http.length === 0) {
+        issue(["scaleToZero"], "needs an expose.http port (only an HTTP request through the ingress wakes a pod)");
+      }
     }
     // Not `duplicates` over a filtered list: the issue must carry the index in `expose.http` itself.
     const hosts = new Set<string>();

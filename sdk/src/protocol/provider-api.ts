@@ -143,6 +143,8 @@ export type PodPhase =
   | { phase: "waiting-manifest" }
   | { phase: "provisioning"; since: number }
   | { phase: "running"; since: number }
+  /** Scale-to-zero: the containers are stopped (kept) since `since` (unix seconds); the next request wakes them. */
+  | { phase: "asleep"; since: number }
   | { phase: "failed"; reason: string; at: number }
   | { phase: "stopped"; reason?: string };
 

@@ -1,9 +1,11 @@
 import { Agent, createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
+import { isProbeRequest, POD_STATE_HEADER } from "@podnet/sdk/protocol";
 import type { Metrics } from "../metrics.js";
 import { forwardingHeaders, TrustedProxies } from "../net/forwarded.js";
 import { type HttpLimits, httpServerOptions, limitServer } from "../net/http-limits.js";
 import type { RouteTable } from "../pods/routes.js";
+import type { PodSleep } from "../pods/scale-to-zero.js";
 import { narrowCookies } from "./cookies.js";
 
 /** How the ingress bounds what a client or a pod can hold (config: `ingress*`, `http*`, `trustedProxies`). */
@@ -12,6 +14,8 @@ export interface IngressOptions {
   limits: HttpLimits;
   /** Connecting to the pod, and each wait for the pod's next bytes; past it a request gets 504. */
   upstreamTimeoutMs: number;
+  /** Scale-to-zero: how long a request for a sleeping pod is held while the pod wakes; past it 503 + Retry-After. */
+  wakeTimeoutMs: number;
   /** An upgraded connection with no traffic either way for this long is closed (both sides). */
   upgradeIdleTimeoutMs: number;
   /** Upgraded connections one lease's pods may hold at once; more get 503 (one tenant cannot take every descriptor). */
@@ -23,6 +27,7 @@ export interface IngressOptions {
 export const defaultIngressOptions = (): IngressOptions => ({
   limits: { maxConnections: 4096, headersTimeoutMs: 10_000, idleTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 },
   upstreamTimeoutMs: 60_000,
+  wakeTimeoutMs: 30_000,
   upgradeIdleTimeoutMs: 300_000,
   maxUpgradesPerLease: 1000,
   trustedProxies: new TrustedProxies([]),
@@ -34,23 +39,105 @@ export const defaultIngressOptions = (): IngressOptions => ({
  * 404 naming the host; a pod that does not answer gets a 502, one that stalls a 504. Connections are capped, slow
  * headers and idle sockets cut, upgraded connections capped per lease and closed when idle (see {@link IngressOptions}).
  */
-export function createIngress(routes: RouteTable, metrics: Metrics, options: Partial<IngressOptions> = {}): Server {
+export function createIngress(
+  routes: RouteTable,
+  metrics: Metrics,
+  options: Partial<IngressOptions> = {},
+  /** Scale-to-zero (pods/scale-to-zero.ts); without it every pod is taken as awake. */
+  sleep?: PodSleep,
+): Server {
   const opts = { ...defaultIngressOptions(), ...options };
   // Connections to the pods are kept open between requests (most recently used first, so idle ones age out), instead
   // of a TCP handshake per request; the agent is the ingress' own and its sockets go when the ingress closes.
   const agent = new Agent({ keepAlive: true, scheduling: "lifo", maxFreeSockets: 256 });
   const counted = countedByStatus(metrics);
   const server = limitServer(
-    createServer(httpServerOptions(opts.limits), (req, res) => forward(routes, counted, opts, agent, req, res)),
+    createServer(httpServerOptions(opts.limits), (req, res) => {
+      const leaseId = sleep ? routes.leaseFor(req.headers.host) : undefined;
+      if (!sleep || leaseId === undefined) {
+        forward(routes, counted, opts, agent, req, res);
+        return;
+      }
+      const probe = isProbeRequest(req.headers);
+      // A probe is not activity: it must neither keep a pod awake nor wake it.
+      if (!probe) res.once("close", sleep.begin(leaseId));
+      if (!sleep.asleep(leaseId)) {
+        forward(routes, counted, opts, agent, req, res);
+        return;
+      }
+      if (probe) {
+        // The provider is up and the pod wakes on the next request: healthy, and all a stranger learns is "asleep".
+        counted(204);
+        res.writeHead(204, { [POD_STATE_HEADER]: "asleep" }).end();
+        return;
+      }
+      wakeThen(sleep, leaseId, opts, res, () => forward(routes, counted, opts, agent, req, res), counted);
+    }),
     opts.limits,
   );
   server.on("close", () => agent.destroy());
   server.on("drop", () => metrics.connectionsRefused.inc({ listener: "ingress", reason: "connections" }));
   const upgrades = new Map<string, number>();
-  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
-    pipeUpgrade(routes, metrics, opts, upgrades, req, socket, head),
-  );
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const leaseId = sleep ? routes.leaseFor(req.headers.host) : undefined;
+    if (!sleep || leaseId === undefined) {
+      pipeUpgrade(routes, metrics, opts, upgrades, req, socket, head);
+      return;
+    }
+    // An open WebSocket is activity for as long as it stays open: the pod stays awake under it.
+    socket.once("close", sleep.begin(leaseId));
+    if (!sleep.asleep(leaseId)) {
+      pipeUpgrade(routes, metrics, opts, upgrades, req, socket, head);
+      return;
+    }
+    socket.on("error", () => socket.destroy());
+    withinWakeTimeout(sleep.wake(leaseId), opts.wakeTimeoutMs).then(
+      () => pipeUpgrade(routes, metrics, opts, upgrades, req, socket, head),
+      (error: Error) =>
+        socket.end(
+          `HTTP/1.1 503 Service Unavailable\r\nretry-after: ${RETRY_AFTER_SEC}\r\nconnection: close\r\n\r\npod did not wake: ${error.message}\n`,
+        ),
+    );
+  });
   return server;
+}
+
+/** Seconds a client is told to wait (Retry-After) after a pod did not wake in time. */
+const RETRY_AFTER_SEC = 5;
+
+/**
+ * Holds a request for a sleeping pod until it woke (one wake for all concurrent requests), then `then()` forwards it;
+ * past `wakeTimeoutMs`, or when the pod does not start, the client gets 503 with Retry-After (the next request tries
+ * again). The request body waits in the socket meanwhile.
+ */
+function wakeThen(
+  sleep: PodSleep,
+  leaseId: string,
+  opts: IngressOptions,
+  res: ServerResponse,
+  then: () => void,
+  counted: (status: number) => void,
+) {
+  withinWakeTimeout(sleep.wake(leaseId), opts.wakeTimeoutMs).then(
+    () => {
+      if (!res.destroyed) then();
+    },
+    (error: Error) => {
+      if (res.headersSent || res.destroyed) return;
+      counted(503);
+      res
+        .writeHead(503, { "content-type": "text/plain", "retry-after": String(RETRY_AFTER_SEC) })
+        .end(`pod did not wake: ${error.message}\n`);
+    },
+  );
+}
+
+function withinWakeTimeout(wake: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not ready within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  return Promise.race([wake, late]).finally(() => clearTimeout(timer));
 }
 
 /** The ingress' request counter by answer status, one labelled child per status (the label lookup is per request). */

@@ -35,6 +35,14 @@ function state(parts: Partial<Pick<WorkerStateData, "leases" | "bids">>): Worker
 }
 
 describe("committedResources", () => {
+  it("keeps a sleeping (scale-to-zero) pod's resources reserved: asleep frees no capacity, so none is oversold", () => {
+    const s = state({ leases: { "1": lease("1", res(1, 10, 100), "active") } });
+    const awake = committedResources(s);
+    s.asleep["1"] = { specHash: HASH, since: NOW };
+    expect(committedResources(s)).toEqual(awake);
+    expect(leaseShortfall(s, res(1, 10, 100), lease("2", res(1, 1, 1), "active"))).toMatch(/cpuMillis/);
+  });
+
   it("is zero for a fresh state", () => {
     expect(committedResources(state({}))).toEqual(zeroResources());
   });

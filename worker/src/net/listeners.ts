@@ -35,6 +35,7 @@ export function listenerLimits(config: WorkerConfig, log: Logger): ListenerLimit
     ingress: {
       limits: { maxConnections: budget.ingressConnections, ...deadlines },
       upstreamTimeoutMs: config.ingressUpstreamTimeoutMs,
+      wakeTimeoutMs: config.ingressWakeTimeoutMs,
       upgradeIdleTimeoutMs: config.ingressUpgradeIdleTimeoutMs,
       maxUpgradesPerLease: config.ingressMaxUpgradesPerLease,
       trustedProxies: new TrustedProxies(config.trustedProxies),

@@ -1,4 +1,5 @@
 import type { PodManifest, PodPhase } from "@podnet/sdk/protocol";
+import type { Hex } from "viem";
 import type { WorkerContext } from "../context.js";
 import type { RuntimeContainer } from "../runtime/docker-runtime.js";
 import type { StoredManifest } from "../store/manifest-store.js";
@@ -11,6 +12,11 @@ import { leaseSubnet, parsePool, poolStart, releaseSubnet, type SubnetPool, skip
 import { type StopVerdict, TeardownGuard } from "./teardown-guard.js";
 
 const RETRY_AFTER_FAILURE_MS = 5000;
+/**
+ * Scale-to-zero: the seconds a sleeping pod's processes get after SIGTERM before SIGKILL. Short: the pod has been idle
+ * for its idleSeconds, and a request arriving meanwhile waits for the stop before the wake.
+ */
+const SLEEP_STOP_TIMEOUT_SEC = 1;
 const IMAGE_COLLECTION_INTERVAL_MS = 60_000;
 /**
  * A pass waits this long for one lease, then goes on without it: the lease's work continues, and later passes skip the
@@ -186,13 +192,12 @@ export class Reconciler {
 
   /** Reconciles one lease now (after the ones already queued for it). */
   lease(leaseId: string, run: LeaseRun = {}): Promise<void> {
-    const previous = this.queues.get(leaseId) ?? Promise.resolve();
-    const next = previous.then(async () => {
+    const next = this.queued(leaseId, async () => {
       const containers =
         run.actual ?? (await this.ctx.runtime.listContainers()).filter((c) => c.leaseId.toString() === leaseId);
       await this.reconcileLease(leaseId, containers, run);
     });
-    const settled = next.catch((error) => {
+    next.catch((error) => {
       this.ctx.metrics.reconcileErrors.inc();
       this.failedAt.set(leaseId, Date.now());
       const reason = (error as Error).message;
@@ -203,11 +208,85 @@ export class Reconciler {
         this.ctx.log.warn("pod reconcile failed", { leaseId, error: reason });
       }
     });
+    return next;
+  }
+
+  /** Runs `work` after everything already queued for the lease (reconciles, sleeps, wakes: one at a time per lease). */
+  private queued<T>(leaseId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(leaseId) ?? Promise.resolve();
+    const next = previous.then(work);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
     this.queues.set(leaseId, settled);
     void settled.then(() => {
       if (this.queues.get(leaseId) === settled) this.queues.delete(leaseId);
     });
     return next;
+  }
+
+  /**
+   * Scale-to-zero: puts the lease's running pod to sleep, if `stillIdle()` says so once the lease's earlier work is
+   * done (a request may have come meanwhile). "Asleep" is recorded before the containers stop, so a request arriving
+   * during the stop waits for a wake instead of reaching a dying container, and a restarted worker keeps it asleep.
+   *
+   * @returns whether the pod went to sleep.
+   */
+  sleep(leaseId: string, stillIdle: () => boolean): Promise<boolean> {
+    return this.queued(leaseId, async () => {
+      const { ctx } = this;
+      const desired = this.desired(ctx.state.data.leases[leaseId]);
+      if (!desired?.manifest.scaleToZero || this.phases.get(leaseId)?.phase !== "running" || !stillIdle()) return false;
+      const since = Date.now();
+      ctx.state.data.asleep[leaseId] = { specHash: desired.specHash, since };
+      ctx.state.save();
+      this.phases.set(leaseId, { phase: "asleep", since: Math.floor(since / 1000) });
+      await ctx.runtime.stopPod(BigInt(leaseId), desired.specHash, SLEEP_STOP_TIMEOUT_SEC);
+      const idle = desired.manifest.scaleToZero.idleSeconds;
+      ctx.state.recordEvent(leaseId, "slept", `pod stopped after ${idle} s without requests (scale-to-zero)`);
+      ctx.log.info("pod asleep", { leaseId, idleSeconds: idle });
+      return true;
+    });
+  }
+
+  /**
+   * Scale-to-zero: starts a sleeping pod's containers and routes the ingress to where they run now. Nothing to do when
+   * the pod is awake. On failure the pod stays marked asleep (the reconcile loop leaves it alone) so the next request
+   * tries again.
+   *
+   * @throws when a container does not start.
+   */
+  wake(leaseId: string): Promise<void> {
+    return this.queued(leaseId, async () => {
+      const { ctx } = this;
+      const asleep = ctx.state.data.asleep[leaseId];
+      const desired = this.desired(ctx.state.data.leases[leaseId]);
+      if (!asleep || !desired) return;
+      const started = performance.now();
+      let containers: RuntimeContainer[];
+      try {
+        containers = await ctx.runtime.startPod(BigInt(leaseId), asleep.specHash);
+        const down = containers.filter((c) => c.state !== "running");
+        if (containers.length === 0) throw new Error("its containers are gone");
+        if (down.length > 0) throw new Error(`${down.map((c) => `container ${c.container} is ${c.state}`).join(", ")}`);
+      } catch (error) {
+        const reason = (error as Error).message;
+        ctx.state.recordEvent(leaseId, "wake-failed", `pod did not start on a request: ${reason}`);
+        ctx.log.warn("pod did not wake", { leaseId, error: reason });
+        throw error;
+      }
+      await this.setRoutes(leaseId, desired.manifest, containers);
+      delete ctx.state.data.asleep[leaseId];
+      const ms = Math.round(performance.now() - started);
+      ctx.state.recordEvent(leaseId, "woke", `pod started on a request in ${ms} ms (scale-to-zero)`);
+      this.phases.set(leaseId, { phase: "running", since: Math.floor(Date.now() / 1000) });
+    });
+  }
+
+  /** Whether the lease's pod sleeps (scale-to-zero). */
+  isAsleep(leaseId: string): boolean {
+    return this.ctx.state.data.asleep[leaseId] !== undefined;
   }
 
   private activeLeaseIds() {
@@ -242,6 +321,11 @@ export class Reconciler {
         if (!(await this.mayStop(leaseId, lease, run))) return;
         this.cancelImages(leaseId);
         this.routes.remove(leaseId);
+        // A sleeping pod's stopped containers go like running ones.
+        if (ctx.state.data.asleep[leaseId]) {
+          delete ctx.state.data.asleep[leaseId];
+          ctx.state.save();
+        }
         await ctx.runtime.removePod(BigInt(leaseId));
         removeSecrets(ctx, leaseId);
         if (lease?.status !== "active") {
@@ -267,6 +351,7 @@ export class Reconciler {
     const current = actual.filter((c) => c.specHash.toLowerCase() === specHash.toLowerCase());
     const stale = actual.filter((c) => c.specHash.toLowerCase() !== specHash.toLowerCase());
     const expected = manifest.containers.length * manifest.replicas;
+    if (await this.keptAsleep(leaseId, specHash, manifest, current, stale, expected)) return;
     const healthy = current.length === expected && current.every((c) => c.state === "running");
     if (healthy && stale.length === 0) {
       await this.setRoutes(leaseId, manifest, current);
@@ -315,6 +400,42 @@ export class Reconciler {
     }
     this.failedAt.delete(leaseId);
     this.markRunning(leaseId, desired);
+  }
+
+  /**
+   * Scale-to-zero: whether the lease's pod sleeps and stays so. Its stopped containers are not a crash: they are left
+   * stopped (any a dockerd restart brought up are stopped again) and routed, so the ingress knows the host and wakes
+   * the pod on a request. A pod asleep on an older spec, or missing containers, is woken for good (rebuilt as usual).
+   */
+  private async keptAsleep(
+    leaseId: string,
+    specHash: Hex,
+    manifest: PodManifest,
+    current: RuntimeContainer[],
+    stale: RuntimeContainer[],
+    expected: number,
+  ): Promise<boolean> {
+    const { ctx } = this;
+    const asleep = ctx.state.data.asleep[leaseId];
+    if (!asleep) return false;
+    if (
+      !manifest.scaleToZero ||
+      asleep.specHash.toLowerCase() !== specHash.toLowerCase() ||
+      stale.length > 0 ||
+      current.length !== expected
+    ) {
+      delete ctx.state.data.asleep[leaseId];
+      ctx.state.save();
+      return false;
+    }
+    if (current.some((c) => c.state === "running" || c.state === "restarting")) {
+      await ctx.runtime.stopPod(BigInt(leaseId), specHash, SLEEP_STOP_TIMEOUT_SEC);
+    }
+    await this.setRoutes(leaseId, manifest, current);
+    if (this.phases.get(leaseId)?.phase !== "asleep") {
+      this.phases.set(leaseId, { phase: "asleep", since: Math.floor(asleep.since / 1000) });
+    }
+    return true;
   }
 
   /**

@@ -79,6 +79,22 @@ export class RouteTable {
     return { leaseId: route.leaseId, target };
   }
 
+  /** The lease whose pod serves a request's Host header, whether or not it has a replica to forward to now. */
+  leaseFor(hostHeader: string | undefined): string | undefined {
+    if (!hostHeader) return undefined;
+    return this.byHost.get(hostHeader.replace(/:\d+$/, "").toLowerCase())?.leaseId;
+  }
+
+  /** Every replica address of a lease's routes (each once). */
+  targetsOf(leaseId: string): string[] {
+    const targets = new Set<string>();
+    for (const host of this.hostsByLease.get(leaseId) ?? []) {
+      const route = this.byHost.get(host);
+      if (route?.leaseId === leaseId) for (const target of route.targets) targets.add(target);
+    }
+    return [...targets];
+  }
+
   hostsOf(leaseId: string): string[] {
     return this.hostsByLease.get(leaseId) ?? [];
   }

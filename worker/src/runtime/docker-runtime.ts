@@ -273,6 +273,51 @@ export class DockerRuntime {
     }
   }
 
+  /**
+   * Scale-to-zero: stops the lease's running containers of `specHash`, keeping them (and their network, volumes and
+   * firewall rules) for {@link startPod}. Their processes get `stopTimeoutSec` after SIGTERM, then SIGKILL. The restart
+   * policy (`unless-stopped`) leaves a stopped container stopped, across a dockerd restart too.
+   */
+  async stopPod(leaseId: bigint, specHash: Hex, stopTimeoutSec: number): Promise<void> {
+    await this.#locks.run(leaseKey(leaseId), async () => {
+      const running = (await this.#listRaw({ leaseId, specHash })).filter((info) => info.State !== "exited");
+      await mapLimit(running, PARALLEL_CALLS, async (info) => {
+        try {
+          await this.#docker.getContainer(info.Id).stop({ t: stopTimeoutSec });
+        } catch (error) {
+          // 304: already stopped.
+          if (dockerStatus(error) !== 304) throw new Error(`stopping container ${info.Id}: ${dockerMessage(error)}`);
+        }
+      });
+    });
+  }
+
+  /**
+   * Scale-to-zero: starts the lease's stopped containers of `specHash` again, all at once (they were made by
+   * {@link ensurePod} and kept by {@link stopPod}).
+   *
+   * @returns the containers of this spec as they run now: Docker may give a container another address on its network,
+   *   and a published port another host port, so routes must be built from this answer.
+   * @throws when a container is missing or does not start.
+   */
+  async startPod(leaseId: bigint, specHash: Hex): Promise<RuntimeContainer[]> {
+    return this.#locks.run(leaseKey(leaseId), async () => {
+      const stopped = (await this.#listRaw({ leaseId, specHash })).filter((info) => info.State !== "running");
+      await Promise.all(
+        stopped.map(async (info) => {
+          try {
+            await this.#docker.getContainer(info.Id).start();
+          } catch (error) {
+            if (dockerStatus(error) !== 304) {
+              throw new Error(`starting container ${info.Names[0]?.replace(/^\//, "")}: ${dockerMessage(error)}`);
+            }
+          }
+        }),
+      );
+      return this.listContainers({ leaseId, specHash });
+    });
+  }
+
   /** Removes everything of a lease: its containers of every spec, its network and its volumes. */
   async removePod(leaseId: bigint): Promise<void> {
     await this.#locks.run(leaseKey(leaseId), async () => {

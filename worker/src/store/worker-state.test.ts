@@ -47,6 +47,7 @@ describe("WorkerState", () => {
       leaseBlobs: {},
       hosts: {},
       lastWithdrawAt: 0,
+      asleep: {},
       events: {},
       disputes: {},
       liveness: {},

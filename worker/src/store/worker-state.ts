@@ -112,6 +112,11 @@ export interface WorkerStateData {
   /** Custom host → the lease whose DNS proof routes it, and when the proof was last checked (ms). */
   hosts: Record<string, { leaseId: string; checkedAt: number }>;
   lastWithdrawAt: number;
+  /**
+   * Scale-to-zero: lease id → the spec whose containers sleep (stopped, kept) and since when (ms). The reconciler
+   * leaves such containers stopped, across a worker restart too; the ingress starts them on the next request.
+   */
+  asleep: Record<string, { specHash: Hex; since: number }>;
   events: Record<string, LeaseEvent[]>;
   disputes: Record<string, DisputeRecord>;
   liveness: LivenessRecord;
@@ -137,6 +142,7 @@ export function freshStateData(
     leaseBlobs: {},
     hosts: {},
     lastWithdrawAt: 0,
+    asleep: {},
     events: {},
     disputes: {},
     liveness: {},
@@ -178,6 +184,7 @@ export class WorkerState {
       data.leaseBlobs ??= {};
       data.hosts ??= {};
       data.liveness ??= {};
+      data.asleep ??= {};
       // A state written before lastLeaseId: its own newest lease is a lower bound of what the follower has seen.
       if (data.lastLeaseId === undefined) {
         let newest = 0n;

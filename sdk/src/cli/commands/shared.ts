@@ -114,6 +114,8 @@ export function phaseText(pod: GetPodStatusReturnType["pod"]): string {
   switch (pod.phase) {
     case "running":
       return `running since ${at(pod.since)}`;
+    case "asleep":
+      return `asleep since ${at(pod.since)} (scale-to-zero: the next request wakes it)`;
     case "provisioning":
       return `provisioning since ${at(pod.since)}`;
     case "failed":
