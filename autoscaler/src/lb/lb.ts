@@ -61,6 +61,7 @@ export async function startLoadBalancer(options: LbOptions, deps: { logger?: Log
     trusted: new TrustedProxies(config.trustedProxies),
     metrics,
     logger,
+    cursor: 0,
   };
   const server = createServer(
     {
