@@ -473,6 +473,43 @@ describe("podnet-lb", () => {
   });
 });
 
+describe("podnet-lb upgrades", () => {
+  it("passes an Upgrade (WebSocket) connection through both ways, with the instance's Host", async () => {
+    const a = await startInstance("a");
+    let upgradeHost: string | undefined;
+    a.server.on("upgrade", (req: IncomingMessage, socket: Socket) => {
+      upgradeHost = req.headers.host;
+      socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+      socket.on("data", (chunk) => socket.write(`echo:${chunk}`));
+      // An HTTP server's sockets are half-open capable: an upgraded one must end its side when the peer ends.
+      socket.on("end", () => socket.end());
+      socket.on("error", () => socket.destroy());
+    });
+    const status = await startStatus(appStatus([row(a.hostUrl)]));
+    const lb = await startLb(status.url);
+    const socket = connect(lb.port, "127.0.0.1");
+    cleanups.push(() => void socket.destroy());
+    let text = "";
+    socket.on("data", (chunk) => {
+      text += chunk.toString();
+    });
+    socket.write("GET /ws HTTP/1.1\r\nHost: victim.example\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+    await until(() => text.includes("\r\n\r\n"));
+    expect(text).toMatch(/^HTTP\/1\.1 101/);
+    socket.write("ping");
+    await until(() => text.includes("echo:ping"));
+    expect(upgradeHost).toBe(`127.0.0.1:${a.port}`);
+  });
+});
+
+async function until(check: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await sleep(20);
+  }
+}
+
 describe("podnet-lb configuration", () => {
   it("names the bad field and where it came from", () => {
     expect(() => parseLbConfig({ statusUrls: ["ftp://x/status"] })).toThrow(/^statusUrls\.0: /);

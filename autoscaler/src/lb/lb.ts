@@ -1,11 +1,13 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { createLogger, type Logger } from "../log.js";
 import { type LbConfig, type LbOptions, parseLbConfig } from "./config.js";
 import { TrustedProxies } from "./headers.js";
 import { type Backend, InstanceSource } from "./instances.js";
 import { createLbMetrics, type LbMetrics } from "./metrics.js";
 import { proxyRequest } from "./proxy.js";
+import { proxyUpgrade } from "./upgrade.js";
 
 /**
  * podnet-lb: one stable HTTP address in front of an app's instances. It reads the instances from the autoscalers'
@@ -73,6 +75,13 @@ export async function startLoadBalancer(options: LbOptions, deps: { logger?: Log
     },
     (req, res) => proxyRequest(ctx, req, res),
   );
+  // Upgraded connections leave the HTTP server's books (closeAllConnections does not see them): kept here for stop().
+  const upgraded = new Set<Duplex>();
+  server.on("upgrade", (req, socket, head) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
+    proxyUpgrade(ctx, req, socket, head);
+  });
   server.maxConnections = config.maxConnections;
   // With no 'timeout' listener, Node destroys a client socket idle this long.
   server.timeout = config.idleTimeoutMs;
@@ -106,6 +115,7 @@ export async function startLoadBalancer(options: LbOptions, deps: { logger?: Log
       source.stop();
       const closed = Promise.all([close(server), metricsServer ? close(metricsServer) : undefined]);
       server.closeAllConnections();
+      for (const socket of upgraded) socket.destroy();
       metricsServer?.closeAllConnections();
       await closed;
     },
