@@ -227,9 +227,9 @@ describe("App DNS", () => {
     const kept = serving.instances[1] as AppStatus["instances"][number];
     const deadAddress = addressOf(dead.provider);
     const killedAt = Date.now();
-    expect(await killProvider(devnet.docker, providers.find((p) => p.address === dead.provider) as RunningProvider)).toBe(
-      1,
-    );
+    expect(
+      await killProvider(devnet.docker, providers.find((p) => p.address === dead.provider) as RunningProvider),
+    ).toBe(1);
     await waitFor(
       `dig to stop answering ${deadAddress}`,
       async () => ((await dig(NAME, "A")).includes(deadAddress) ? undefined : true),
