@@ -30,6 +30,13 @@ describe("probe: *.localhost targets", () => {
     expect(result).toMatchObject({ ok: true, detail: "HTTP 200" });
   });
 
+  it("go to the provider's published ingress address and port when it published one (what App DNS answers)", async () => {
+    // The route names another port on loopback; the published address is where clients (and probes) connect.
+    const ingress = { addresses: ["127.0.0.2"], port };
+    const result = await probeHttp("http://l7.pods.localhost:1/", "/", 2_000, undefined, ingress);
+    expect(result).toMatchObject({ ok: true, detail: "HTTP 200" });
+  });
+
   it("connect to 127.0.0.1 by default, which does not reach the listener", async () => {
     const result = await probeHttp(`http://l7.pods.localhost:${port}/`, "/", 2_000);
     expect(result.ok).toBe(false);

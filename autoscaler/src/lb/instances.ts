@@ -1,5 +1,5 @@
 import { Agent } from "node:http";
-import { connectHost } from "../probe.js";
+import { routeTarget } from "../probe.js";
 import { type AppStatus, fetchAppStatus, type InstanceStatus, routableInstances } from "../status-wire.js";
 
 /**
@@ -44,16 +44,8 @@ export function backendTarget(
   localhostAddress: string,
 ): { hostUrl: string; hostHeader: string; connectHost: string; connectPort: number } | null {
   if (!instance.hostUrl) return null;
-  const url = new URL(instance.hostUrl);
-  if (url.protocol !== "http:") return null;
-  const port = Number(url.port || 80);
-  const published = instance.ingress?.addresses[0];
-  return {
-    hostUrl: instance.hostUrl,
-    hostHeader: url.host,
-    connectHost: published !== undefined ? published : connectHost(url.hostname, localhostAddress),
-    connectPort: published !== undefined ? (instance.ingress?.port ?? port) : port,
-  };
+  if (new URL(instance.hostUrl).protocol !== "http:") return null;
+  return { hostUrl: instance.hostUrl, ...routeTarget(instance.hostUrl, instance.ingress, localhostAddress) };
 }
 
 export class InstanceSource {
