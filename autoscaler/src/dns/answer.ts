@@ -26,16 +26,18 @@ export interface AnswerOptions {
 
 /** The answers of one snapshot: keep one per {@link Zone}, drop it with the snapshot. */
 export class AnswerCache {
-  readonly #answers = new Map<string, Buffer>();
+  readonly #answers = new Map<string, Buffer[]>();
+  /** Which rotation of a multi-address answer goes out next (one counter for every name: a strict round robin). */
+  turn = 0;
   constructor(
     readonly zone: Zone,
     readonly options: AnswerOptions,
   ) {}
 
-  get(key: string): Buffer | undefined {
+  get(key: string): Buffer[] | undefined {
     return this.#answers.get(key);
   }
-  set(key: string, value: Buffer): void {
+  set(key: string, value: Buffer[]): void {
     if (this.#answers.size >= MAX_CACHED) this.#answers.clear();
     this.#answers.set(key, value);
   }
@@ -77,11 +79,12 @@ export function answerQuery(cache: AnswerCache, query: Buffer, transport: "udp" 
   }
   const limit = transport === "tcp" ? TCP_MAX : opt ? clamp(opt.udpPayloadSize ?? 512, 512, maxUdpPayload) : 512;
   const key = `${question.name}\0${question.type}\0${question.class}\0${opt ? 1 : 0}\0${limit}`;
-  let answer = cache.get(key);
-  if (!answer) {
-    answer = resolve(cache.zone, question, opt !== undefined, limit, maxUdpPayload);
-    cache.set(key, answer);
+  let variants = cache.get(key);
+  if (!variants) {
+    variants = resolveRotations(cache.zone, question, opt !== undefined, limit, maxUdpPayload);
+    cache.set(key, variants);
   }
+  const answer = variants.length === 1 ? (variants[0] as Buffer) : (variants[cache.turn++ % variants.length] as Buffer);
   const out = Buffer.from(answer);
   out.writeUInt16BE(id, 0);
   out.writeUInt16BE(out.readUInt16BE(2) | rd, 2);
@@ -113,8 +116,31 @@ function bare(id: number, opcode: number, rd: number, rcode: number): Buffer {
   return out;
 }
 
-/** Builds the answer to one question with id 0 and RD clear; truncated (TC, no records) when over `limit`. */
-function resolve(zone: Zone, question: Question, edns: boolean, limit: number, maxUdpPayload: number): Buffer {
+/**
+ * The answers to one question: one, or for an A/AAAA set of n addresses n of them, each starting at the next address
+ * (sent in turn, so clients that take the first address spread over the instances, as with BIND's round robin).
+ */
+function resolveRotations(zone: Zone, question: Question, edns: boolean, limit: number, maxUdpPayload: number) {
+  const first = resolve(zone, question, edns, limit, maxUdpPayload, 0);
+  const variants = [first.answer];
+  for (let rotation = 1; rotation < first.rotations; rotation++) {
+    variants.push(resolve(zone, question, edns, limit, maxUdpPayload, rotation).answer);
+  }
+  return variants;
+}
+
+/**
+ * Builds the answer to one question with id 0 and RD clear, its address set rotated by `rotation`; truncated (TC, no
+ * records) when over `limit`. `rotations`: how many distinct rotations the answer has.
+ */
+function resolve(
+  zone: Zone,
+  question: Question,
+  edns: boolean,
+  limit: number,
+  maxUdpPayload: number,
+  rotation: number,
+): { answer: Buffer; rotations: number } {
   const name = question.name.toLowerCase().replace(/\.$/, "");
   const additionals = edns ? [ednsRecord(maxUdpPayload)] : [];
   const reply = (rcode: number, sections: Partial<Packet> = {}, authoritative = true) => ({
@@ -128,6 +154,7 @@ function resolve(zone: Zone, question: Question, edns: boolean, limit: number, m
     additionals: [...(sections.additionals ?? []), ...additionals],
   });
   let response: Packet;
+  let rotations = 1;
   if ((question.class !== "IN" && question.class !== "ANY") || !zone.contains(name)) {
     // Not ours (or CHAOS `version.bind`): no AA, nothing about the zone.
     response = reply(RCODE.REFUSED, {}, false);
@@ -135,29 +162,39 @@ function resolve(zone: Zone, question: Question, edns: boolean, limit: number, m
     // Zone transfers are not offered: every node builds the zone itself from the same configuration.
     response = reply(RCODE.REFUSED);
   } else {
-    response = lookupAnswer(zone, question, name, reply);
+    ({ response, rotations } = lookupAnswer(zone, question, name, reply, rotation));
   }
   const full = encode(response);
-  if (full.length <= limit) return full;
+  if (full.length <= limit) return { answer: full, rotations };
   // Over the requester's limit: say so and send nothing else, so a spoofed small query never gets a big answer.
-  if (limit === TCP_MAX) return encode(reply(RCODE.SERVFAIL));
-  return encode({ ...reply(response.flags ? response.flags & 0xf : 0), flags: (response.flags ?? 0) | TC });
+  if (limit === TCP_MAX) return { answer: encode(reply(RCODE.SERVFAIL)), rotations: 1 };
+  const truncated = encode({ ...reply(response.flags ? response.flags & 0xf : 0), flags: (response.flags ?? 0) | TC });
+  return { answer: truncated, rotations: 1 };
 }
 
 type Reply = (rcode: number, sections?: Partial<Packet>, authoritative?: boolean) => Packet;
 
-function lookupAnswer(zone: Zone, question: Question, name: string, reply: Reply): Packet {
+function lookupAnswer(
+  zone: Zone,
+  question: Question,
+  name: string,
+  reply: Reply,
+  rotation: number,
+): { response: Packet; rotations: number } {
+  const once = (response: Packet) => ({ response, rotations: 1 });
   const owner = question.name.replace(/\.$/, "");
   const negative = () => ({
     authorities: [rr(zone.origin, "SOA", zone.negativeTtl, zone.soa)],
   });
   const node = zone.lookup(name);
-  if (!node) return reply(RCODE.NXDOMAIN, negative());
+  if (!node) return once(reply(RCODE.NXDOMAIN, negative()));
   if ((question.type as string) === "ANY") {
     // RFC 8482: one small synthesized record instead of everything at the name (ANY feeds amplification attacks).
-    return reply(RCODE.NOERROR, {
-      answers: [{ type: "HINFO", name: owner, ttl: zone.soa.minimum, data: { cpu: "RFC8482", os: "" } } as Answer],
-    });
+    return once(
+      reply(RCODE.NOERROR, {
+        answers: [{ type: "HINFO", name: owner, ttl: zone.soa.minimum, data: { cpu: "RFC8482", os: "" } } as Answer],
+      }),
+    );
   }
   const answers: Answer[] = [];
   let atOwner = owner;
@@ -171,16 +208,19 @@ function lookupAnswer(zone: Zone, question: Question, name: string, reply: Reply
     const next = zone.contains(target) ? zone.lookup(target) : undefined;
     if (!next) {
       // Out of the zone: the resolver follows it. A dangling in-zone target: NXDOMAIN with the CNAME (RFC 6604).
-      return zone.contains(target)
-        ? reply(RCODE.NXDOMAIN, { answers, ...negative() })
-        : reply(RCODE.NOERROR, { answers });
+      return once(
+        zone.contains(target) ? reply(RCODE.NXDOMAIN, { answers, ...negative() }) : reply(RCODE.NOERROR, { answers }),
+      );
     }
     atOwner = target;
     current = next;
   }
   const rrset = current.get(question.type as RecordType);
-  if (!rrset) return reply(RCODE.NOERROR, { answers, ...(answers.length === 0 ? negative() : {}) });
-  answers.push(...records(atOwner, rrset.type, rrset.ttl, rrset.data));
+  if (!rrset) return once(reply(RCODE.NOERROR, { answers, ...(answers.length === 0 ? negative() : {}) }));
+  const rotates = rrset.type === "A" || rrset.type === "AAAA";
+  const shift = rotates ? rotation % rrset.data.length : 0;
+  const data = [...rrset.data.slice(shift), ...rrset.data.slice(0, shift)];
+  answers.push(...records(atOwner, rrset.type, rrset.ttl, data));
   const additionals: Answer[] = [];
   if (rrset.type === "NS") {
     // Glue: the addresses of nameservers inside the zone, so a resolver need not ask again.
@@ -192,7 +232,7 @@ function lookupAnswer(zone: Zone, question: Question, name: string, reply: Reply
       }
     }
   }
-  return reply(RCODE.NOERROR, { answers, additionals });
+  return { response: reply(RCODE.NOERROR, { answers, additionals }), rotations: rotates ? rrset.data.length : 1 };
 }
 
 const rr = (name: string, type: string, ttl: number, data: unknown) =>

@@ -236,6 +236,28 @@ describe("podnet-dns records from status URLs", () => {
     ]);
   });
 
+  it("rotates an app's addresses from one answer to the next (clients that take the first spread over instances)", async () => {
+    const status = track(
+      await startStatusServer(
+        appStatus([
+          instance("1", "healthy", ["127.0.0.2"]),
+          instance("2", "healthy", ["127.0.0.3"]),
+          instance("3", "healthy", ["127.0.0.4"]),
+        ]),
+      ),
+    );
+    const dns = track(await startDnsServer({ config: baseConfig(status.url), log: quiet }));
+    const firsts = new Map<string, number>();
+    for (let i = 0; i < 30; i++) {
+      const { answer } = await udpQuery(dns.port, `web.${ZONE}`);
+      const data = answer.answers?.map((rr) => String(rr.data)) ?? [];
+      expect([...data].sort()).toEqual(["127.0.0.2", "127.0.0.3", "127.0.0.4"]);
+      firsts.set(data[0] as string, (firsts.get(data[0] as string) ?? 0) + 1);
+    }
+    // Every address leads equally often: a strict rotation.
+    expect([...firsts.values()]).toEqual([10, 10, 10]);
+  });
+
   it("keeps answering at once while a status URL hangs, answers junk or an endless body", async () => {
     const status = track(await startStatusServer(appStatus([instance("1", "healthy", ["127.0.0.2"])])));
     const dns = track(await startDnsServer({ config: baseConfig(status.url, { statusTimeoutMs: 500 }), log: quiet }));
