@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { getAddress, type Hex, isAddress, isHex } from "viem";
 import { z } from "zod";
+import { configNames, readConfigSources } from "./config-sources.js";
 
 /**
  * Autoscaler configuration, like the worker's: defaults < environment (PODNET_AUTOSCALER_*) < command-line flags
@@ -64,8 +65,8 @@ export type AutoscalerConfig = Omit<z.output<typeof schema>, "controllerKey" | "
 };
 
 const fields = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
-const envName = (field: string) => `PODNET_AUTOSCALER_${field.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
-const flagName = (field: string) => `--${field.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()}`;
+const names = configNames("AUTOSCALER");
+const { envName, flagName } = names;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -77,27 +78,20 @@ export interface ConfigSources {
   cwd?: string;
 }
 
-/** Splits `--flag value` / `--flag=value`; unknown flags are errors, not silently ignored. */
-function parseFlags(argv: string[]): Record<string, string> {
-  const flags: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (!arg.startsWith("--")) throw new ConfigError(`${arg}: unexpected argument`);
-    const eq = arg.indexOf("=");
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined || (eq === -1 && value.startsWith("--"))) throw new ConfigError(`${flag}: needs a value`);
-    const field = fields.find((f) => flagName(f) === flag);
-    if (!field) throw new ConfigError(`${flag}: unknown flag`);
+/** The raw settings from the environment and flags (flags win); unknown flags are errors, not silently ignored. */
+function readSources(argv: string[], env: NodeJS.ProcessEnv) {
+  return readConfigSources({
+    fields,
+    names,
+    argv,
+    env,
+    fail: (message) => new ConfigError(message),
     // A key on the command line is visible to every user of the machine (ps): refuse it.
-    if (field === "controllerKey") {
-      throw new ConfigError(
-        `${flag}: not accepted on the command line; use --controller-key-file or ${envName(field)}`,
-      );
-    }
-    flags[field] = value;
-  }
-  return flags;
+    refuseFlag: (field, flag) =>
+      field === "controllerKey"
+        ? `${flag}: not accepted on the command line; use --controller-key-file or ${envName(field)}`
+        : undefined,
+  });
 }
 
 /** Reads and validates the configuration from the environment and flags. */
@@ -106,20 +100,7 @@ export function loadConfig({
   env = process.env,
   cwd = process.cwd(),
 }: ConfigSources = {}): AutoscalerConfig {
-  const flags = parseFlags(argv);
-  const merged: Record<string, unknown> = {};
-  const origin: Record<string, string> = {};
-  for (const field of fields) {
-    const value = env[envName(field)];
-    if (value !== undefined && value !== "") {
-      merged[field] = value;
-      origin[field] = envName(field);
-    }
-  }
-  for (const [field, value] of Object.entries(flags)) {
-    merged[field] = value;
-    origin[field] = flagName(field);
-  }
+  const { merged, origin } = readSources(argv, env);
   const result = schema.safeParse(merged);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
@@ -160,10 +141,11 @@ export function loadConfig({
  * PODNET_AUTOSCALER_CONTROLLER_KEY_FILE or PODNET_AUTOSCALER_CONTROLLER_KEY): `podnet-autoscaler key` needs no vault.
  */
 export function loadControllerKey({ argv = [], env = process.env, cwd = process.cwd() }: ConfigSources = {}): Hex {
-  const flags = parseFlags(argv);
+  // Flags only here (no environment): the variables are read below.
+  const { merged: flags } = readSources(argv, {});
   const other = Object.keys(flags).filter((f) => f !== "controllerKeyFile");
   if (other.length > 0) throw new ConfigError(`${flagName(other[0] as string)}: not used by this command`);
-  const file = flags.controllerKeyFile ?? (env[envName("controllerKeyFile")] || undefined);
+  const file = (flags.controllerKeyFile as string | undefined) ?? (env[envName("controllerKeyFile")] || undefined);
   const inline = env[envName("controllerKey")] || undefined;
   if (file !== undefined && inline !== undefined) {
     throw new ConfigError(`controllerKey: give ${envName("controllerKey")} or a controllerKeyFile, not both`);

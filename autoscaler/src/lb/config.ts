@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { configNames, readConfigSources } from "../config-sources.js";
 
 /**
  * podnet-lb's configuration: defaults < environment (PODNET_LB_*) < command-line flags (`--status-urls …`), or one
@@ -78,8 +79,8 @@ export class LbConfigError extends Error {
 }
 
 const fields = Object.keys(lbConfigSchema.shape);
-const envName = (field: string) => `PODNET_LB_${field.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;
-const flagName = (field: string) => `--${field.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()}`;
+const names = configNames("LB");
+const { envName, flagName } = names;
 
 /** Validates options given in code; throws an {@link LbConfigError} naming every bad field. */
 export function parseLbConfig(input: unknown, origin: Record<string, string> = {}): LbConfig {
@@ -101,27 +102,13 @@ export function loadLbConfig({
   argv?: string[];
   env?: NodeJS.ProcessEnv;
 } = {}): LbConfig {
-  const merged: Record<string, unknown> = {};
-  const origin: Record<string, string> = {};
-  for (const field of fields) {
-    const value = env[envName(field)];
-    if (value !== undefined && value !== "") {
-      merged[field] = value;
-      origin[field] = envName(field);
-    }
-  }
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (!arg.startsWith("--")) throw new LbConfigError(`${arg}: unexpected argument`);
-    const eq = arg.indexOf("=");
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    const field = fields.find((f) => flagName(f) === flag);
-    if (!field) throw new LbConfigError(`${flag}: unknown flag`);
-    if (value === undefined || (eq === -1 && value.startsWith("--"))) throw new LbConfigError(`${flag}: needs a value`);
-    merged[field] = value;
-    origin[field] = flag;
-  }
+  const { merged, origin } = readConfigSources({
+    fields,
+    names,
+    argv,
+    env,
+    fail: (message) => new LbConfigError(message),
+  });
   if (merged.statusUrls === undefined) {
     throw new LbConfigError(`statusUrls: required (set ${envName("statusUrls")} or ${flagName("statusUrls")})`);
   }
