@@ -186,6 +186,8 @@ beforeAll(async () => {
     },
     funded: FUNDED,
     salt: "autoscaler e2e",
+    // The first test expects the cheaper A and B: C must not be the only one searchable when the first pass runs.
+    searchable: providers.map((p) => p.address),
   });
   ({ vault, ownerClient, manifest, env: autoscalerEnv } = app);
   writeFileSync(join(dir, "controller2.key"), `${controller2.privateKey}\n`, { mode: 0o600 });

@@ -10,6 +10,7 @@ import {
   appConfigHash,
   appConfigLimits,
   manifestHash,
+  manifestResources,
   type PodManifestInput,
   parseAppConfig,
   parseManifest,
@@ -18,6 +19,7 @@ import { type Address, type Hex, keccak256, stringToHex } from "viem";
 import type { HDAccount } from "viem/accounts";
 import type { Devnet } from "./devnet.js";
 import { ensureGas, mint } from "./funds.js";
+import { waitFor } from "./net.js";
 
 export interface AutoscaledAppOptions {
   /** Where pod.yaml, app.yaml, the key file and the autoscaler's data dir (`autoscaler/`) go. */
@@ -35,6 +37,11 @@ export interface AutoscaledAppOptions {
   funded: bigint;
   /** The vault's salt (hashed): one per app on a chain. */
   salt: string;
+  /**
+   * Providers the indexer's search must list (registered, staked, a fresh heartbeat, indexed) before this returns:
+   * a test that expects the cheapest ones picked must not start the autoscaler while one is not searchable yet.
+   */
+  searchable?: Address[];
 }
 
 export interface AutoscaledApp {
@@ -87,5 +94,22 @@ export async function createAutoscaledApp(devnet: Devnet, opts: AutoscaledAppOpt
     PODNET_AUTOSCALER_RECONCILE_INTERVAL_SEC: "1",
     PODNET_AUTOSCALER_STARTUP_GRACE_SEC: "120",
   };
+  if (opts.searchable?.length) {
+    const resources = manifestResources(parseManifest(manifest));
+    const wanted = opts.searchable.map((address) => address.toLowerCase());
+    const searcher = devnet.publisherClient(opts.owner, { indexerUrl: devnet.indexer?.url as string });
+    await waitFor(
+      `the indexer's search to list ${wanted.length} providers`,
+      async () => {
+        const found = await searcher.findProviders({ resources });
+        const listed = new Set(found.map((p) => p.address.toLowerCase()));
+        const missing = wanted.filter((address) => !listed.has(address));
+        // Thrown, so a timeout names who was missing and what the search did list.
+        if (missing.length > 0) throw new Error(`missing ${missing.join(", ")}; listed ${[...listed].join(", ")}`);
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+  }
   return { vault, ownerClient, manifest, imageCid: image.cid, dataDir, env };
 }
