@@ -364,6 +364,7 @@ describe("addon tokens", () => {
       body: { name: "more", scopes: ["listing"], expiresIn: 3600 },
     });
     expect(mint.status).toBe(403);
+    expect(await errorOf(mint)).toMatch(/tokens cannot manage tokens/);
     expect((await call("/admin/v1/tokens", { bearer: token })).status).toBe(403);
     expect((await call(`/admin/v1/tokens/${id}`, { method: "DELETE", bearer: token })).status).toBe(403);
     const revoked = await call(`/admin/v1/tokens/${id}`, { method: "DELETE", ...session });
