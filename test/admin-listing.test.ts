@@ -22,7 +22,7 @@ import { readProfile } from "../worker/src/market/provider-profile.js";
 import { RouteTable } from "../worker/src/pods/routes.js";
 
 const ORIGIN = "http://127.0.0.1:7071";
-const provider = devAccount(7);
+const provider = devAccount(63);
 const dir = mkdtempSync(join(tmpdir(), "podnet-admin-chain-"));
 let chain: LocalChain;
 let ctx: WorkerContext;

@@ -50,7 +50,8 @@ const schema = z.strictObject({
    */
   adminEnabled: bool.default(true),
   adminHost: z.string().default("127.0.0.1"),
-  adminPort: port.default(7071),
+  /** 0: any free port (the devnet's workers); the worker writes the origin it got to `<dataDir>/admin/origin`. */
+  adminPort: z.coerce.number().int().min(0).max(65535).default(7071),
   adminAllowPublic: bool.default(false),
   /** The URL the console is reached at, if not loopback on adminPort (a TLS proxy): the only origin it accepts. */
   adminUrl: z.url({ protocol: /^https?$/ }).optional(),

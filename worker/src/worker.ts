@@ -5,6 +5,7 @@ import { deriveEncryptionKeyPair } from "@podnet/sdk/protocol";
 import Dockerode from "dockerode";
 import { createAdminApi } from "./admin/app.js";
 import { loopbackOrigins } from "./admin/deps.js";
+import { writeAdminOrigin } from "./admin/origin-file.js";
 import { createApi } from "./api/app.js";
 import { signatureRecoveryKind } from "./api/signature-recovery.js";
 import { connectChain } from "./chain/connect.js";
@@ -133,6 +134,7 @@ export async function startWorker(
   );
   apiServer.on("drop", () => metrics.connectionsRefused.inc({ listener: "api", reason: "connections" }));
   const adminServer = config.adminEnabled ? await listenAdmin(ctx, reconciler, routes, limits.api) : undefined;
+  if (adminServer) writeAdminOrigin(config.dataDir, adminOrigins(config, adminServer)[0] as string);
   const scaleToZero = new ScaleToZero(ctx, reconciler, routes, config.ingressWakeTimeoutMs);
   const ingress = createIngress(routes, metrics, limits.ingress, scaleToZero);
   await new Promise<void>((resolve, reject) => {

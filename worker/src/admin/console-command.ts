@@ -1,5 +1,6 @@
 import type { WorkerConfig } from "../config.js";
 import { loopbackOrigins } from "./deps.js";
+import { readAdminOrigin } from "./origin-file.js";
 import { createSignInLink } from "./sign-in-links.js";
 
 /**
@@ -10,7 +11,12 @@ import { createSignInLink } from "./sign-in-links.js";
 export function consoleLink(config: WorkerConfig, nowMs = Date.now()): string {
   if (!config.adminEnabled) throw new Error("adminEnabled: the admin API is off in this configuration");
   const token = createSignInLink(config.dataDir, config.adminLinkTtlSec, nowMs);
-  const origin = config.adminUrl ? new URL(config.adminUrl).origin : loopbackOrigins(config.adminPort)[0];
+  const origin = config.adminUrl
+    ? new URL(config.adminUrl).origin
+    : config.adminPort !== 0
+      ? loopbackOrigins(config.adminPort)[0]
+      : readAdminOrigin(config.dataDir);
+  if (!origin) throw new Error("adminPort is 0 and no worker has written its admin origin yet: start the worker first");
   const minutes = Math.round(config.adminLinkTtlSec / 60);
   return `Open this link within ${minutes} min to sign in to the worker's console (it works once):\n\n  ${origin}/admin/sign-in#token=${token}\n`;
 }
