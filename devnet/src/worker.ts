@@ -62,6 +62,8 @@ export function workerEnv(
     PODNET_INGRESS_HOST: host,
     PODNET_INGRESS_PORT: String(opts.ingressPort),
     PODNET_TCP_BIND_IP: "127.0.0.1",
+    // Many workers on one machine: each admin API on a free loopback port (written to <dataDir>/admin/origin).
+    PODNET_ADMIN_PORT: "0",
     PODNET_POLL_INTERVAL_MS: "100",
     PODNET_RECONCILE_INTERVAL_MS: "1000",
     // anvil mines only when a transaction comes: a quiet dev chain is not a stalled one.

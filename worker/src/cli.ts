@@ -1,3 +1,4 @@
+import { consoleLink } from "./admin/console-command.js";
 import { ConfigError, describeConfig, loadConfig } from "./config.js";
 import { registerProvider } from "./register.js";
 import { startWorker } from "./worker.js";
@@ -6,6 +7,7 @@ const usage = `podnet-worker: the Podnet provider daemon
 
   podnet-worker run       [--config file.json] [--flag value ...]   follow the chain, run pods, serve the API
   podnet-worker register  [--config file.json] [--flag value ...]   register/update the provider and stake
+  podnet-worker console   [--config file.json] [--flag value ...]   print a one-time sign-in link for the console
   podnet-worker config    [--config file.json] [--flag value ...]   print the effective configuration (no key)
 
 Every setting can come from the JSON config file, from PODNET_<SETTING> environment variables or from flags
@@ -22,6 +24,9 @@ async function main(argv: string[]) {
   switch (command) {
     case "config":
       console.log(JSON.stringify(describeConfig(config), null, 2));
+      return;
+    case "console":
+      console.log(consoleLink(config));
       return;
     case "register":
       await registerProvider(config);

@@ -75,6 +75,26 @@ describe("loadConfig", () => {
     expect(failure({ env: env(nine) })).toMatch(/^publicIngressAddresses: /m);
   });
 
+  it("serves the admin API on loopback only unless adminAllowPublic says otherwise", () => {
+    const defaults = loadConfig({ env: { PODNET_PROVIDER_KEY: KEY } });
+    expect(defaults).toMatchObject({
+      adminEnabled: true,
+      adminHost: "127.0.0.1",
+      adminPort: 7071,
+      adminAllowPublic: false,
+    });
+    expect(defaults.adminSessionTtlSec).toBe(12 * 3600);
+    for (const host of ["0.0.0.0", "::", "192.168.1.5", "example.com"]) {
+      expect(failure({ env: { PODNET_PROVIDER_KEY: KEY, PODNET_ADMIN_HOST: host } })).toMatch(
+        /^adminHost: ".*" is not a loopback address.*\(PODNET_ADMIN_HOST\)$/,
+      );
+    }
+    const env = { PODNET_PROVIDER_KEY: KEY, PODNET_ADMIN_HOST: "0.0.0.0" };
+    expect(loadConfig({ env: { ...env, PODNET_ADMIN_ALLOW_PUBLIC: "true" } }).adminHost).toBe("0.0.0.0");
+    expect(loadConfig({ env: { ...env, PODNET_ADMIN_ENABLED: "false" } }).adminEnabled).toBe(false);
+    expect(loadConfig({ env: { PODNET_PROVIDER_KEY: KEY, PODNET_ADMIN_HOST: "::1" } }).adminHost).toBe("::1");
+  });
+
   it("fills in every default when only the key is given", () => {
     const config = loadConfig({ argv: [], env: { PODNET_PROVIDER_KEY: KEY }, cwd: dir });
     expect(config.providerKey).toBe(KEY);

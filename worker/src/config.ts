@@ -43,6 +43,32 @@ const schema = z.strictObject({
   apiPort: port.default(7070),
   /** The URL publishers reach the API on; registered on chain as the provider's endpoint. */
   publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * The admin API and console (docs/console.md): its own listener, on loopback by default. It can pause the listing
+   * and mint addon tokens, so it is never exposed by accident: a non-loopback `adminHost` is refused unless
+   * `adminAllowPublic` says so (then put TLS in front and set `adminUrl`).
+   */
+  adminEnabled: bool.default(true),
+  adminHost: z.string().default("127.0.0.1"),
+  /** 0: any free port (the devnet's workers); the worker writes the origin it got to `<dataDir>/admin/origin`. */
+  adminPort: z.coerce.number().int().min(0).max(65535).default(7071),
+  adminAllowPublic: bool.default(false),
+  /** The URL the console is reached at, if not loopback on adminPort (a TLS proxy): the only origin it accepts. */
+  adminUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** How long a console session lasts after sign-in (absolute, not sliding). */
+  adminSessionTtlSec: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 24 * 3600)
+    .default(12 * 3600),
+  /** How long a link printed by `podnet-worker console` may be used. */
+  adminLinkTtlSec: z.coerce
+    .number()
+    .int()
+    .min(30)
+    .max(24 * 3600)
+    .default(600),
   ingressHost: z.string().default("0.0.0.0"),
   ingressPort: port.default(8080),
   /** Pods get `l<lease>.<ingressDomain>` host names; *.localhost resolves to 127.0.0.1 in browsers and curl. */
@@ -376,11 +402,21 @@ export function loadConfig({ argv = [], env = process.env, cwd = process.cwd() }
       );
     }
   });
+  if (config.adminEnabled && !config.adminAllowPublic && !isLoopbackHost(config.adminHost)) {
+    throw new ConfigError(
+      `adminHost: "${config.adminHost}" is not a loopback address; the admin API can pause the listing and mint tokens, so set adminAllowPublic: true to serve it there (behind TLS, with adminUrl) (${origin.adminHost ?? "default"})`,
+    );
+  }
   if (config.deploymentsFile && !isAbsolute(config.deploymentsFile)) {
     config.deploymentsFile = resolve(cwd, config.deploymentsFile);
   }
   config.dataDir = resolve(cwd, config.dataDir);
   return config;
+}
+
+/** 127.0.0.0/8, ::1 or localhost: reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /** The configuration as safe to print: the key is replaced by a marker. */

@@ -3,6 +3,9 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { deriveEncryptionKeyPair } from "@podnet/sdk/protocol";
 import Dockerode from "dockerode";
+import { createAdminApi } from "./admin/app.js";
+import { loopbackOrigins } from "./admin/deps.js";
+import { writeAdminOrigin } from "./admin/origin-file.js";
 import { createApi } from "./api/app.js";
 import { signatureRecoveryKind } from "./api/signature-recovery.js";
 import { connectChain } from "./chain/connect.js";
@@ -37,6 +40,8 @@ export interface RunningWorker {
   money: MoneyLoop;
   apiUrl: string;
   ingressUrl: string;
+  /** The admin API's loopback URL, when `adminEnabled`. */
+  adminUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -128,6 +133,8 @@ export async function startWorker(
     limits.api,
   );
   apiServer.on("drop", () => metrics.connectionsRefused.inc({ listener: "api", reason: "connections" }));
+  const adminServer = config.adminEnabled ? await listenAdmin(ctx, reconciler, routes, limits.api) : undefined;
+  if (adminServer) writeAdminOrigin(config.dataDir, adminOrigins(config, adminServer)[0] as string);
   const scaleToZero = new ScaleToZero(ctx, reconciler, routes, config.ingressWakeTimeoutMs);
   const ingress = createIngress(routes, metrics, limits.ingress, scaleToZero);
   await new Promise<void>((resolve, reject) => {
@@ -148,6 +155,7 @@ export async function startWorker(
     chainId: chain.chainId,
     api: `http://${config.apiHost}:${apiPort}`,
     ingress: `http://${config.ingressHost}:${ingressPort}`,
+    ...(adminServer ? { admin: adminOrigins(config, adminServer)[0] } : {}),
     leases: Object.values(state.data.leases).filter((l) => l.status === "active").length,
     signatureRecovery: signatureRecoveryKind,
   });
@@ -157,6 +165,7 @@ export async function startWorker(
     money,
     apiUrl: `http://127.0.0.1:${apiPort}`,
     ingressUrl: `http://127.0.0.1:${ingressPort}`,
+    ...(adminServer ? { adminUrl: `http://127.0.0.1:${(adminServer.address() as AddressInfo).port}` } : {}),
     async stop() {
       follower?.stop();
       reconciler?.stop();
@@ -164,15 +173,59 @@ export async function startWorker(
       money.stop();
       await Promise.all([
         new Promise((resolve) => apiServer.close(resolve)),
+        new Promise((resolve) => (adminServer ? adminServer.close(resolve) : resolve(undefined))),
         new Promise((resolve) => {
           ingress.close(resolve);
           ingress.closeAllConnections();
         }),
       ]);
       apiServer.closeAllConnections?.();
+      adminServer?.closeAllConnections?.();
       state.saveNow();
     },
   };
+}
+
+/**
+ * The admin API on its own listener (`adminHost`:`adminPort`), so the provider API's public port never serves it and a
+ * firewall rule or a bind address keeps it private. Same slow-peer limits as the API.
+ */
+async function listenAdmin(
+  ctx: WorkerContext,
+  reconciler: Reconciler,
+  routes: RouteTable,
+  limits: ReturnType<typeof listenerLimits>["api"],
+): Promise<Server> {
+  let server: Server | undefined;
+  const admin = createAdminApi({
+    ctx,
+    reconciler,
+    ingressRoutes: routes,
+    origins: () => adminOrigins(ctx.config, server),
+  });
+  server = limitServer(
+    await listen(
+      (ready) =>
+        serve(
+          {
+            fetch: admin.fetch,
+            hostname: ctx.config.adminHost,
+            port: ctx.config.adminPort,
+            serverOptions: httpServerOptions(limits),
+          },
+          ready,
+        ) as Server,
+    ),
+    limits,
+  );
+  return server;
+}
+
+/** `adminUrl`'s origin, or the loopback origins on the port the admin listener got. */
+function adminOrigins(config: WorkerConfig, server: Server | undefined): string[] {
+  if (config.adminUrl) return [new URL(config.adminUrl).origin];
+  const port = (server?.address() as AddressInfo | null)?.port ?? config.adminPort;
+  return loopbackOrigins(port);
 }
 
 /**

@@ -19,48 +19,8 @@ export function healthRoutes({ ctx, ingressRoutes, reconciler }: ApiDeps) {
   const app = new Hono();
 
   app.on(providerApiRoutes.health.method, providerApiRoutes.health.pattern, async (c) => {
-    const docker = await dockerStatus(ctx);
-    const chainState = ctx.follower.chainState;
-    const disk = diskStatus(ctx);
-    const degraded = [
-      ...(chainState === "ok" ? [] : ["chain"]),
-      ...(docker === "ok" ? [] : ["docker"]),
-      ...(disk.ok ? [] : ["disk"]),
-      ...(reconciler.failedPasses > 0 ? ["reconcile"] : []),
-    ];
-    updateGauges(ctx, docker === "ok");
-    return c.json(
-      {
-        status: degraded.length === 0 ? "ok" : "degraded",
-        degraded,
-        provider: ctx.chain.account.address,
-        chainId: ctx.chain.chainId,
-        chain: {
-          state: chainState,
-          reachable: ctx.follower.healthy,
-          healthy: ctx.follower.healthy,
-          head: ctx.follower.head.number.toString(),
-          cursor: ctx.state.data.cursor,
-          headAgeSec: ctx.follower.headAgeSec,
-          failures: ctx.follower.consecutiveFailures,
-          ...(ctx.follower.lastError ? { lastError: ctx.follower.lastError } : {}),
-          reorgs: ctx.follower.reorgs,
-        },
-        docker,
-        disk,
-        reconcile: {
-          failedPasses: reconciler.failedPasses,
-          // Pod stops put off while the chain could not confirm them, and stops the teardown guard refused.
-          teardownsDeferred: reconciler.guard.deferred,
-          teardownsRefused: reconciler.guard.refused,
-        },
-        // What of the pod sandbox is enforced here; `notEnforced` names every part that is not.
-        sandbox: ctx.sandbox,
-        leases: Object.values(ctx.state.data.leases).filter((l) => l.status === "active").length,
-        routes: ingressRoutes.size,
-      },
-      degraded.length === 0 ? 200 : 503,
-    );
+    const report = await healthReport({ ctx, ingressRoutes, reconciler });
+    return c.json(report, report.degraded.length === 0 ? 200 : 503);
   });
 
   app.on(providerApiRoutes.metrics.method, providerApiRoutes.metrics.pattern, async (c) => {
@@ -70,6 +30,56 @@ export function healthRoutes({ ctx, ingressRoutes, reconciler }: ApiDeps) {
   });
 
   return app;
+}
+
+/**
+ * What /health answers (and the admin overview shows): each part of the worker and whether it is degraded. From what
+ * the worker already knows, no chain call.
+ */
+export async function healthReport({
+  ctx,
+  ingressRoutes,
+  reconciler,
+}: Pick<ApiDeps, "ctx" | "ingressRoutes" | "reconciler">) {
+  const docker = await dockerStatus(ctx);
+  const chainState = ctx.follower.chainState;
+  const disk = diskStatus(ctx);
+  const degraded = [
+    ...(chainState === "ok" ? [] : ["chain"]),
+    ...(docker === "ok" ? [] : ["docker"]),
+    ...(disk.ok ? [] : ["disk"]),
+    ...(reconciler.failedPasses > 0 ? ["reconcile"] : []),
+  ];
+  updateGauges(ctx, docker === "ok");
+  return {
+    status: degraded.length === 0 ? "ok" : "degraded",
+    degraded,
+    provider: ctx.chain.account.address,
+    chainId: ctx.chain.chainId,
+    chain: {
+      state: chainState,
+      reachable: ctx.follower.healthy,
+      healthy: ctx.follower.healthy,
+      head: ctx.follower.head.number.toString(),
+      cursor: ctx.state.data.cursor,
+      headAgeSec: ctx.follower.headAgeSec,
+      failures: ctx.follower.consecutiveFailures,
+      ...(ctx.follower.lastError ? { lastError: ctx.follower.lastError } : {}),
+      reorgs: ctx.follower.reorgs,
+    },
+    docker,
+    disk,
+    reconcile: {
+      failedPasses: reconciler.failedPasses,
+      // Pod stops put off while the chain could not confirm them, and stops the teardown guard refused.
+      teardownsDeferred: reconciler.guard.deferred,
+      teardownsRefused: reconciler.guard.refused,
+    },
+    // What of the pod sandbox is enforced here; `notEnforced` names every part that is not.
+    sandbox: ctx.sandbox,
+    leases: Object.values(ctx.state.data.leases).filter((l) => l.status === "active").length,
+    routes: ingressRoutes.size,
+  };
 }
 
 /** "ok", or why Docker does not answer. */

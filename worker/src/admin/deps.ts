@@ -1,0 +1,22 @@
+import type { WorkerContext } from "../context.js";
+import type { Reconciler } from "../pods/reconciler.js";
+import type { RouteTable } from "../pods/routes.js";
+
+/** What the admin API is built from. */
+export interface AdminDeps {
+  ctx: WorkerContext;
+  reconciler: Reconciler;
+  ingressRoutes: RouteTable;
+  /**
+   * The console's origins (scheme://host:port) requests may come from and name in Host: `adminUrl`, or the loopback
+   * addresses on the admin port. A function: the port is known only once the listener is bound.
+   */
+  origins: () => string[];
+  /** Milliseconds since the epoch; tests move it. */
+  now?: () => number;
+}
+
+/** The loopback origins of a port: what a browser on the worker's machine (or an SSH tunnel) uses. */
+export function loopbackOrigins(port: number) {
+  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
+}
