@@ -1,3 +1,4 @@
+import type { AdminEventBus } from "./admin/event-bus.js";
 import type { ChainContext } from "./chain/connect.js";
 import type { ChainFollower } from "./chain/follower.js";
 import type { TxQueue } from "./chain/tx-queue.js";
@@ -26,6 +27,8 @@ export interface WorkerContext {
   hostProofs: HostProofs;
   txs: TxQueue;
   log: Logger;
+  /** What changed, for the console's live updates and addons (admin/event-bus.ts). */
+  adminEvents: AdminEventBus;
   metrics: Metrics;
   follower: ChainFollower;
   profile: ProviderProfile;

@@ -5,6 +5,7 @@ import { deriveEncryptionKeyPair } from "@podnet/sdk/protocol";
 import Dockerode from "dockerode";
 import { createAdminApi } from "./admin/app.js";
 import { loopbackOrigins } from "./admin/deps.js";
+import { AdminEventBus } from "./admin/event-bus.js";
 import { writeAdminOrigin } from "./admin/origin-file.js";
 import { createApi } from "./api/app.js";
 import { signatureRecoveryKind } from "./api/signature-recovery.js";
@@ -93,6 +94,7 @@ export async function startWorker(
     hostProofs,
     txs: new TxQueue(chain, log),
     log,
+    adminEvents: new AdminEventBus(),
     metrics,
     get follower() {
       return follower as ChainFollower;

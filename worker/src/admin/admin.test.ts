@@ -126,6 +126,10 @@ async function signIn(): Promise<{ cookie: string; csrf: string; id: string }> {
   return { cookie: `podnet_admin=${id}`, csrf: csrfToken, id };
 }
 
+function createToken(session: { cookie: string; csrf: string }, body: unknown) {
+  return call("/admin/v1/tokens", { method: "POST", cookie: session.cookie, csrf: session.csrf, body });
+}
+
 async function errorOf(res: Response) {
   return ((await res.json()) as ApiErrorBody).error.message;
 }
@@ -345,10 +349,6 @@ describe("CSRF", () => {
 });
 
 describe("addon tokens", () => {
-  async function createToken(session: { cookie: string; csrf: string }, body: unknown) {
-    return call("/admin/v1/tokens", { method: "POST", cookie: session.cookie, csrf: session.csrf, body });
-  }
-
   it("a token reads with its scope, is refused without it, cannot make tokens, and is refused once revoked", async () => {
     const session = await signIn();
     const res = await createToken(session, { name: "alerts", scopes: ["read"], expiresIn: 3600 });
@@ -424,6 +424,54 @@ describe("addon tokens", () => {
     }
     const list = await call("/admin/v1/tokens", { cookie: session.cookie });
     expect(await list.json()).toEqual({ tokens: [] });
+  });
+});
+
+describe("event stream", () => {
+  /** Reads SSE chunks from `res` until `until` matches what was read, or 2 s pass. */
+  async function readUntil(res: Response, until: RegExp) {
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const deadline = Date.now() + 2000;
+    while (!until.test(text) && Date.now() < deadline) {
+      const chunk = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), 100))]);
+      if (chunk?.value) text += decoder.decode(chunk.value);
+      if (chunk?.done) break;
+    }
+    await reader.cancel();
+    return text;
+  }
+
+  it("streams the asked topics' events to a session, in order, and no other topic", async () => {
+    const session = await signIn();
+    const res = await call("/admin/v1/events?topics=leases,alerts", { cookie: session.cookie });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
+    setTimeout(() => {
+      ctx.adminEvents.publish("usage", { cpuMillis: 5 });
+      ctx.adminEvents.publish("leases", { leaseId: "7", phase: "running" });
+      ctx.adminEvents.publish("alerts", { kind: "heartbeat-late" });
+    }, 20);
+    const text = await readUntil(res, /event: alerts/);
+    expect(text).toMatch(/event: ready\ndata: \{"topics":\["leases","alerts"\]\}/);
+    expect(text).toMatch(/event: leases\ndata: \{"at":\d+,"leaseId":"7","phase":"running"\}\nid: \d+/);
+    expect(text).not.toContain("usage");
+    expect(text.indexOf("event: leases")).toBeLessThan(text.indexOf("event: alerts"));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ctx.adminEvents.listenerCount).toBe(0);
+  });
+
+  it("names an unknown topic, and refuses a token without the read scope and a stranger", async () => {
+    const session = await signIn();
+    const bad = await call("/admin/v1/events?topics=leases,secrets", { cookie: session.cookie });
+    expect(bad.status).toBe(400);
+    expect(await errorOf(bad)).toMatch(/topics: unknown topic "secrets"/);
+    const created = await createToken(session, { name: "pauser", scopes: ["listing"], expiresIn: 3600 });
+    const { token } = (await created.json()) as { token: string };
+    expect((await call("/admin/v1/events", { bearer: token })).status).toBe(403);
+    expect((await call("/admin/v1/events")).status).toBe(401);
+    expect(ctx.adminEvents.listenerCount).toBe(0);
   });
 });
 

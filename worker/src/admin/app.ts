@@ -6,6 +6,7 @@ import { HttpError } from "../api/http-error.js";
 import { SourceRateLimiter, sourceOf } from "../api/rate-limit.js";
 import { TrustedProxies } from "../net/forwarded.js";
 import type { AdminDeps } from "./deps.js";
+import { eventStream } from "./events-route.js";
 import { AdminGuard, CSRF_HEADER, callerOf, SESSION_COOKIE } from "./guard.js";
 import { setListing } from "./listing.js";
 import { leaseList, overview } from "./overview.js";
@@ -154,6 +155,7 @@ export function createAdminApi(deps: AdminDeps) {
 
   app.get("/admin/v1/overview", guard.require("read"), async (c) => c.json(await overview(deps)));
   app.get("/admin/v1/leases", guard.require("read"), (c) => c.json({ leases: leaseList(deps) }));
+  app.get("/admin/v1/events", guard.require("read"), eventStream(ctx.adminEvents, { count: 0 }));
 
   for (const action of ["pause", "resume"] as const) {
     app.post(`/admin/v1/listing/${action}`, guard.require("listing"), async (c) =>

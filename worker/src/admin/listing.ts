@@ -17,6 +17,7 @@ export async function setListing(ctx: WorkerContext, action: "pause" | "resume")
     });
     await ctx.refreshProfile();
     ctx.log.info(`listing ${action}d from the admin API`, { tx: receipt.transactionHash });
+    ctx.adminEvents.publish("overview", { listing: ctx.profile.active ? "active" : "paused" });
     return {
       tx: receipt.transactionHash,
       block: receipt.blockNumber.toString(),

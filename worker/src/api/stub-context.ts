@@ -1,3 +1,4 @@
+import { AdminEventBus } from "../admin/event-bus.js";
 /**
  * Test support (no production module imports it): the parts of a WorkerContext and a Reconciler the API's unit tests
  * share and never vary: a Docker Engine that answers `info`, a fully enforced sandbox, a healthy follower at block 10,
@@ -34,6 +35,7 @@ export function stubContextBase() {
       notEnforced: [],
     },
     metrics: createMetrics(),
+    adminEvents: new AdminEventBus(),
     log: createLogger("error", () => undefined),
     follower: {
       healthy: true,
