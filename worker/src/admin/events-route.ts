@@ -30,7 +30,7 @@ export function eventStream(bus: AdminEventBus, open: { count: number }) {
   return (c: Context) => {
     const topics = parseTopics(c.req.query("topics"));
     if (open.count >= MAX_EVENT_STREAMS) {
-      throw new HttpError(503, `events: ${MAX_EVENT_STREAMS} streams are open; close one`, 5);
+      throw HttpError.later(503, `events: ${MAX_EVENT_STREAMS} streams are open; close one`, 5);
     }
     open.count++;
     return streamSSE(c, async (stream) => {
