@@ -1,6 +1,7 @@
 import type { WorkerContext } from "../context.js";
 import type { Reconciler } from "../pods/reconciler.js";
 import type { RouteTable } from "../pods/routes.js";
+import type { ConsoleAssets } from "./console-assets.js";
 
 /** What the admin API is built from. */
 export interface AdminDeps {
@@ -12,6 +13,8 @@ export interface AdminDeps {
    * addresses on the admin port. A function: the port is known only once the listener is bound.
    */
   origins: () => string[];
+  /** The console's files, read once (tests and the bench build many admin apps from one). */
+  assets?: ConsoleAssets;
   /** Milliseconds since the epoch; tests move it. */
   now?: () => number;
 }
