@@ -296,6 +296,20 @@ describe("sessions", () => {
     });
   });
 
+  it("does not rate-limit a signed-out console loading its pages: only wrong credentials cost", async () => {
+    // The console asks GET /session on every load; signed out, that is a 401 with no credential guessed.
+    for (let i = 0; i < 15; i++) expect((await call("/admin/v1/session")).status).toBe(401);
+    const res = await call("/admin/v1/sign-in/link", { method: "POST", body: { token: linkToken() } });
+    expect(res.status).toBe(200);
+    // A forged cookie is a guess: those still cost, and the 11th in a row waits.
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      statuses.push((await call("/admin/v1/overview", { cookie: `podnet_admin=${"D".repeat(43)}` })).status);
+    }
+    expect(statuses.slice(0, 9).every((s) => s === 401)).toBe(true);
+    expect(statuses[10]).toBe(429);
+  });
+
   it("refuses a forged cookie and no cookie", async () => {
     expect((await call("/admin/v1/overview", { cookie: `podnet_admin=${"C".repeat(43)}` })).status).toBe(401);
     expect((await call("/admin/v1/overview", { cookie: "podnet_admin=" })).status).toBe(401);

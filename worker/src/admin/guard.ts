@@ -18,7 +18,9 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /**
  * The admin API's checks, in order, for every request:
  * 1. Host: the request must name one of the console's origins (a DNS-rebinding page on another name is refused).
- * 2. A source refused too often (sign-in attempts, bad cookies or tokens) waits: 429 with Retry-After.
+ * 2. A source refused too often (sign-in attempts, bad cookies or tokens) waits: 429 with Retry-After. A request
+ *    with no credential at all guesses nothing (a signed-out console asks GET /session on every load): it is refused
+ *    at no cost.
  * 3. A state-changing request without a bearer token must come from the console's own origin (Origin header).
  * Then each route asks for a scope: a bearer token must hold it; a session holds every scope but must send its CSRF
  * token in `x-csrf-token` on state-changing requests (synchronizer token: bound to the session, compared in constant
@@ -47,6 +49,7 @@ export class AdminGuard {
       throw HttpError.later(429, `rate limit: too many refused requests from this address, retry in ${wait} s`, wait);
     }
     let refused = false;
+    const presented = c.req.header("authorization") !== undefined || getCookie(c, SESSION_COOKIE) !== undefined;
     try {
       if (!SAFE_METHODS.has(c.req.method) && !c.req.header("authorization")) {
         const origin = c.req.header("origin");
@@ -60,9 +63,9 @@ export class AdminGuard {
       refused = error instanceof HttpError && (error.status === 401 || error.status === 403);
       throw error;
     } finally {
-      // Refusals cost the source a token; a caller using its own session or token is never slowed down.
-      // A sign-in attempt has paid already (signInAttempt).
-      if (refused && !c.get("signInAttempt" as never)) this.limiter.take(source);
+      // Refusals of a credential cost the source a token; a caller using its own session or token is never slowed
+      // down. A sign-in attempt has paid already (signInAttempt).
+      if (refused && presented && !c.get("signInAttempt" as never)) this.limiter.take(source);
     }
   };
 
