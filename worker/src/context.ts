@@ -4,6 +4,7 @@ import type { ChainFollower } from "./chain/follower.js";
 import type { TxQueue } from "./chain/tx-queue.js";
 import type { WorkerConfig } from "./config.js";
 import type { Logger } from "./log.js";
+import type { OpenOrders } from "./market/open-orders.js";
 import type { MarketParams, ProviderProfile } from "./market/provider-profile.js";
 import type { Metrics } from "./metrics.js";
 import type { HostProofs } from "./pods/host-proofs.js";
@@ -30,6 +31,8 @@ export interface WorkerContext {
   /** What changed, for the console's live updates and addons (admin/event-bus.ts). */
   adminEvents: AdminEventBus;
   metrics: Metrics;
+  /** The open orders seen on chain, until their bidding closes: what the bidder addon bids on (market/open-orders.ts). */
+  openOrders: OpenOrders;
   follower: ChainFollower;
   profile: ProviderProfile;
   /** The market's governed parameters (read at start, replaced on ParamsUpdated). */

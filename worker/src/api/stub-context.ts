@@ -7,6 +7,7 @@ import { AdminEventBus } from "../admin/event-bus.js";
  */
 import type { WorkerContext } from "../context.js";
 import { createLogger } from "../log.js";
+import { OpenOrders } from "../market/open-orders.js";
 import { createMetrics } from "../metrics.js";
 import type { Reconciler } from "../pods/reconciler.js";
 
@@ -36,6 +37,7 @@ export function stubContextBase() {
     },
     metrics: createMetrics(),
     adminEvents: new AdminEventBus(),
+    openOrders: new OpenOrders(),
     log: createLogger("error", () => undefined),
     follower: {
       healthy: true,

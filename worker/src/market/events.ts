@@ -2,7 +2,8 @@ import { podnetMarketAbi } from "@podnet/sdk/protocol";
 import { isAddressEqual } from "viem";
 import type { ChainEvent } from "../chain/follower.js";
 import type { WorkerContext } from "../context.js";
-import { considerOrder, releaseBid } from "./bidding.js";
+import { releaseBid } from "./bidding.js";
+import { openOrderJson } from "./open-orders.js";
 
 /**
  * Applies followed chain events to the worker's state. Each handler sets state from the event (never adds to it), so
@@ -113,18 +114,24 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       ctx.params = { ...event.args.params };
       return;
     case "OrderCreated":
-      await considerOrder(ctx, event.args);
+      // The worker does not decide prices: it keeps the order for the bidder addon (or the console) until its
+      // bidding closes and tells them it is there; a bid comes back through POST /admin/v1/bids.
+      if (ctx.openOrders.add(event.args, ctx.chainNow())) {
+        ctx.adminEvents.publish("orders", openOrderJson(event.args, ctx.profile.pricing));
+      }
       return;
     case "BidPlaced": {
       if (!self(ctx, event.args.provider)) return;
       const bid = state.data.bids[event.args.orderId.toString()];
       if (bid && bid.status === "pending") bid.status = "placed";
       state.save();
+      ctx.adminEvents.publish("bids", { orderId: event.args.orderId.toString() });
       return;
     }
     case "OrderMatched":
     case "OrderCancelled": {
       const orderId = event.args.orderId.toString();
+      ctx.openOrders.remove(orderId);
       const bid = state.data.bids[orderId];
       if (!bid || bid.status === "done") return;
       const won = event.eventName === "OrderMatched" && self(ctx, event.args.provider);
@@ -135,6 +142,7 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
         await releaseBid(ctx, orderId);
       }
       state.save();
+      ctx.adminEvents.publish("bids", { orderId, status: bid.status });
       return;
     }
     case "BidReleased": {
@@ -142,6 +150,7 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       const bid = state.data.bids[event.args.orderId.toString()];
       if (bid) bid.status = "done";
       state.save();
+      ctx.adminEvents.publish("bids", { orderId: event.args.orderId.toString(), status: "done" });
       return;
     }
     case "ProviderReportedDark": {

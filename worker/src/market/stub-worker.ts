@@ -13,10 +13,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeErrorResult, getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { AdminEventBus } from "../admin/event-bus.js";
 import type { ContractCall } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
 import type { Logger } from "../log.js";
 import { freshStateData } from "../store/worker-state.js";
+import { OpenOrders } from "./open-orders.js";
 import type { MarketParams } from "./provider-profile.js";
 
 export const stubProvider = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
@@ -151,6 +153,8 @@ export function stubWorker(): StubWorker {
     txs: {},
     log: logger({}),
     metrics: { bidsPlaced: { inc: () => undefined } },
+    adminEvents: new AdminEventBus(),
+    openOrders: new OpenOrders(),
     profile: {
       registered: true,
       active: true,
