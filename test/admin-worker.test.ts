@@ -49,7 +49,7 @@ describe("admin API of a running worker", () => {
     expect(link?.[1]).toBe(`${origin}/admin/sign-in`);
     const token = link?.[2] as string;
     const page = await fetch(link?.[1] as string);
-    expect(page.headers.get("content-security-policy")).toMatch(/script-src 'sha256-/);
+    expect(page.headers.get("content-security-policy")).toMatch(/script-src 'self' 'sha256-/);
 
     const signIn = (t: string) =>
       fetch(`${origin}/admin/v1/sign-in/link`, {

@@ -7,6 +7,7 @@
  */
 
 export { ANVIL_DEPLOYER_KEY, ANVIL_MNEMONIC, devAccount } from "./accounts.js";
+export { CHROMIUM, launchChromium } from "./browser.js";
 export { chainIdAt, LOCAL_CHAIN_ID, type StartAnvilOptions, startAnvil, waitForChain } from "./anvil.js";
 export { type AutoscaledApp, type AutoscaledAppOptions, createAutoscaledApp } from "./autoscaled-app.js";
 export { type AutoscalerProcess, autoscalerBin, killProvider, startAutoscalerProcess } from "./autoscaler.js";

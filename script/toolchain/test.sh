@@ -56,7 +56,7 @@ fi
 # The worker's tests run real containers: use the Docker Engine that answers, or install and start Debian's.
 step "Docker Engine for the worker tests" bash script/toolchain/docker.sh start
 # podnet-dns is tested with a real client (dig) and benchmarked with dnsperf.
-step "DNS tools (dig, dnsperf)" bash script/toolchain/dns-tools.sh
+step "Debian tools (dig, dnsperf, chromium)" bash script/toolchain/debian-tools.sh
 step "TypeScript and end-to-end tests (vitest)" vitest run
 echo
 echo "All checks passed."

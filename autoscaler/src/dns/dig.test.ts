@@ -1,4 +1,4 @@
-// podnet-dns asked by a real client: Debian's `dig` (bind9-dnsutils, installed by script/toolchain/dns-tools.sh in
+// podnet-dns asked by a real client: Debian's `dig` (bind9-dnsutils, installed by script/toolchain/debian-tools.sh in
 // `npm test`), over UDP and TCP, with answers from a real HTTP server serving an autoscaler's /status JSON.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -424,6 +425,50 @@ describe("addon tokens", () => {
     }
     const list = await call("/admin/v1/tokens", { cookie: session.cookie });
     expect(await list.json()).toEqual({ tokens: [] });
+  });
+});
+
+describe("console pages", () => {
+  it("serves one shell for every view, its one inline script (the import map) pinned by a CSP hash", async () => {
+    for (const path of ["/admin", "/admin/", "/admin/sign-in"]) {
+      const res = await call(path);
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      const csp = res.headers.get("content-security-policy") ?? "";
+      const map = /<script type="importmap">(.*?)<\/script>/.exec(html)?.[1] as string;
+      const hash = createHash("sha256").update(map).digest("base64");
+      expect(csp).toContain(`script-src 'self' 'sha256-${hash}'`);
+      expect(csp).toMatch(/default-src 'none'/);
+      expect(csp).toMatch(/frame-ancestors 'none'/);
+      // Every module the map names is served here: no CDN.
+      for (const url of Object.values(JSON.parse(map).imports) as string[]) {
+        expect(url).toMatch(/^\/admin\/assets\/vendor\//);
+        const asset = await call(url);
+        expect(asset.status).toBe(200);
+        expect(asset.headers.get("content-type")).toMatch(/^text\/javascript/);
+      }
+    }
+  });
+
+  it("serves only allowlisted files: no traversal, no source maps or config, 304 on a matching ETag", async () => {
+    const app = await call("/admin/assets/app.js");
+    expect(app.status).toBe(200);
+    expect(app.headers.get("cache-control")).toBe("no-cache");
+    const etag = app.headers.get("etag") as string;
+    const again = await admin.request("http://127.0.0.1:7071/admin/assets/app.js", {
+      headers: { "if-none-match": etag },
+    });
+    expect(again.status).toBe(304);
+    for (const path of [
+      "/admin/assets/../../package.json",
+      "/admin/assets/%2e%2e/%2e%2e/package.json",
+      "/admin/assets/tsconfig.json",
+      "/admin/assets/index.html",
+      "/admin/assets/vendor/../../src/admin/secrets.ts",
+      "/admin/assets/app.js.map",
+    ]) {
+      expect((await call(path)).status, path).toBe(404);
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { SourceRateLimiter, sourceOf } from "../api/rate-limit.js";
 import { TrustedProxies } from "../net/forwarded.js";
 import { registerAddonRoutes } from "./addon-routes.js";
 import { registerBidRoutes } from "./bid-routes.js";
+import { ConsoleAssets } from "./console-assets.js";
 import type { AdminDeps } from "./deps.js";
 import { eventStream } from "./events-route.js";
 import { AdminGuard, CSRF_HEADER, callerOf, SESSION_COOKIE } from "./guard.js";
@@ -15,7 +16,6 @@ import { leaseList, overview } from "./overview.js";
 import { ADMIN_SCOPES, type AdminScope, adminScopeNames, isAdminScope } from "./scopes.js";
 import { AdminSessions } from "./sessions.js";
 import { redeemSignInLink } from "./sign-in-links.js";
-import { signInPage } from "./sign-in-page.js";
 import { SiweSignIn } from "./siwe.js";
 import { AdminTokens } from "./tokens.js";
 
@@ -32,7 +32,8 @@ const MAX_TOKEN_LIFETIME_SEC = 365 * 24 * 3600;
  * The worker's admin API (docs/console.md), served on its own listener (`adminHost`:`adminPort`, loopback by
  * default): sign-in by a one-time link from `podnet-worker console` or by an EIP-4361 message signed with the provider
  * key, cookie sessions with a CSRF token, scoped revocable tokens for addons, the overview and lease list the console
- * shows, and pausing or resuming the listing. Every answer is JSON; errors use the provider API's error body.
+ * shows, and pausing or resuming the listing; and the console's pages (console-assets.ts). Every API answer is JSON;
+ * errors use the provider API's error body.
  */
 export function createAdminApi(deps: AdminDeps) {
   const { ctx } = deps;
@@ -52,6 +53,7 @@ export function createAdminApi(deps: AdminDeps) {
     () => ({ address: ctx.chain.account.address, chainId: ctx.chain.chainId, origins: deps.origins() }),
     now,
   );
+  const assets = deps.assets ?? new ConsoleAssets();
   const app = new Hono();
 
   app.onError((error, c) => {
@@ -66,7 +68,8 @@ export function createAdminApi(deps: AdminDeps) {
   app.use(async (c, next) => {
     await next();
     // Nothing the admin API answers may be cached by a browser or a proxy, nor framed by another page.
-    c.res.headers.set("cache-control", "no-store");
+    // The console's files may be kept, but are checked again (ETag) on every load, so an upgrade shows at once.
+    c.res.headers.set("cache-control", c.req.path.startsWith("/admin/assets/") ? "no-cache" : "no-store");
     c.res.headers.set("x-frame-options", "DENY");
     c.res.headers.set("x-content-type-options", "nosniff");
   });
@@ -93,7 +96,9 @@ export function createAdminApi(deps: AdminDeps) {
     return c.json({ via, expiresAt: session.expiresAt, csrfToken: session.csrf });
   };
 
-  app.get("/admin/sign-in", (c) => signInPage(c));
+  // The console's pages: one shell for every view (the router is in the browser), and its allowlisted files.
+  for (const path of ["/admin", "/admin/", "/admin/sign-in"]) app.get(path, assets.page);
+  app.get("/admin/assets/*", assets.file);
 
   app.post("/admin/v1/sign-in/link", guard.signInAttempt, async (c) => {
     const body = await jsonBody(c);

@@ -2,6 +2,7 @@ import type { WorkerContext } from "../context.js";
 import type { Reconciler } from "../pods/reconciler.js";
 import type { RouteTable } from "../pods/routes.js";
 import type { AddonSupervisor } from "./addon-supervisor.js";
+import type { ConsoleAssets } from "./console-assets.js";
 import type { AdminTokens } from "./tokens.js";
 
 /** What the admin API is built from. */
@@ -18,6 +19,8 @@ export interface AdminDeps {
   tokens?: AdminTokens;
   /** The addons the worker runs, for GET /admin/v1/addons; none when absent. */
   addons?: AddonSupervisor;
+  /** The console's files, read once (tests and the bench build many admin apps from one). */
+  assets?: ConsoleAssets;
   /** Milliseconds since the epoch; tests move it. */
   now?: () => number;
 }

@@ -1,0 +1,271 @@
+/**
+ * The provider console in a real Chromium (Debian's, driven by playwright-core) against a real worker process on a
+ * devnet chain with a real pod on Docker: sign-in with a wallet (a wrong signature refused) and with a one-time link,
+ * the overview, a running lease with live usage and its logs, pausing and resuming the listing (the registry changes
+ * on chain), withdrawing (the provider's token balance grows), every page rendered, and an expired session refused.
+ * Each page's screenshot is saved under `.test-output/console/` (docs/console.md shows copies).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  clients,
+  Devnet,
+  devAccount,
+  launchChromium,
+  mint,
+  publisherClient,
+  type RunningProvider,
+  repoRoot,
+  TOKEN,
+  testImageTarball,
+  tokenBalance,
+  webAppManifest,
+} from "@podnet/devnet";
+import { providerRegistryAbi } from "@podnet/sdk/protocol";
+import Dockerode from "dockerode";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Hex, LocalAccount } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { consoleLink } from "../worker/src/admin/console-command.js";
+import { readAdminOrigin } from "../worker/src/admin/origin-file.js";
+import type { WorkerConfig } from "../worker/src/config.js";
+
+const SHOTS = join(repoRoot, ".test-output", "console");
+const SESSION_TTL_SEC = 60;
+const LOG_LINE = "console-e2e: pod started";
+const docker = new Dockerode();
+const publisherAccount = devAccount(71).account;
+const stranger = devAccount(72).account;
+
+let dir: string;
+let devnet: Devnet;
+let provider: RunningProvider;
+let browser: Browser;
+let origin: string;
+let leaseId: bigint;
+/** Signed in before the pod was deployed: expired by the last test. */
+let earlyContext: BrowserContext;
+let earlyExpiresAt: number;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "podnet-console-"));
+  mkdirSync(SHOTS, { recursive: true });
+  let tarball = "";
+  await Promise.all([
+    Devnet.start({ dir }).then((started) => {
+      devnet = started;
+    }),
+    testImageTarball(docker, "podnet-test/console:1", join(dir, "console.tar")).then((t) => {
+      tarball = t;
+    }),
+  ]);
+  provider = await devnet.startProvider({
+    index: 70,
+    env: { PODNET_ADMIN_SESSION_TTL_SEC: String(SESSION_TTL_SEC), PODNET_USAGE_SAMPLE_SEC: "1" },
+  });
+  origin = readAdminOrigin(provider.worker.dataDir) as string;
+  browser = await launchChromium();
+  earlyContext = await browser.newContext();
+  const early = await earlyContext.newPage();
+  await signInWithLink(early);
+  earlyExpiresAt = await early.evaluate(async () => (await (await fetch("/admin/v1/session")).json()).expiresAt);
+
+  // A real lease with a pod that writes a line to its log, then serves.
+  await mint(devnet.chain, publisherAccount, 1_000_000n * TOKEN);
+  const alice = publisherClient(devnet.chain, publisherAccount, { blobCacheDir: join(dir, "blobs") });
+  const image = await alice.prepareImage({ tarball });
+  devnet.untagBlobOnStop(image.cid);
+  const manifest = webAppManifest(image.image);
+  const web = manifest.containers[0] as { command?: string[] };
+  web.command = ["sh", "-c", `echo '${LOG_LINE}'; exec httpd -f -p 8080 -h /www`];
+  const quoted = await alice.getQuote({ provider: provider.address, manifest });
+  const lease = await alice.createLease({ ...quoted, deposit: quoted.quote.pricePerSecond * 3600n });
+  leaseId = lease.leaseId;
+  await alice.deployPod({ leaseId, manifest });
+  await alice.waitForPod({ leaseId, timeoutMs: 60_000, intervalMs: 200 });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await devnet?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function workerConfig(): WorkerConfig {
+  return {
+    adminEnabled: true,
+    dataDir: provider.worker.dataDir,
+    adminLinkTtlSec: 600,
+    adminPort: 0,
+  } as WorkerConfig;
+}
+
+async function signInWithLink(page: Page) {
+  const link = /(http:\/\/\S+#token=[\w-]+)/.exec(consoleLink(workerConfig()))?.[1] as string;
+  await page.goto(link);
+  await page.waitForSelector("[data-page=Overview][data-ready=yes]");
+}
+
+/** A browser wallet (EIP-1193) whose key lives in this test process: the page asks, Node signs. */
+async function withWallet(context: BrowserContext, offered: LocalAccount, signer: LocalAccount) {
+  await context.exposeFunction("podnetTestSign", (hex: Hex) => signer.signMessage({ message: { raw: hex } }));
+  await context.addInitScript((address: string) => {
+    const w = window as unknown as { ethereum: unknown; podnetTestSign: (hex: string) => Promise<string> };
+    w.ethereum = {
+      request: async ({ method, params }: { method: string; params?: string[] }) => {
+        if (method === "eth_requestAccounts") return [address];
+        if (method === "personal_sign") return w.podnetTestSign(params?.[0] as string);
+        throw new Error(`unsupported ${method}`);
+      },
+    };
+  }, offered.address);
+}
+
+async function open(page: Page, view: string, pageTitle: string) {
+  await page.goto(`${origin}/admin#/${view}`);
+  await page.waitForSelector(`[data-page="${pageTitle}"][data-ready=yes]`);
+}
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function confirmAction(page: Page, testid: string, fields: Record<string, string> = {}) {
+  await page.click(`[data-testid=${testid}]`);
+  for (const [name, value] of Object.entries(fields)) await page.fill(`[role=dialog] input[name=${name}]`, value);
+  await page.click(`[data-testid=${testid}-confirm]`);
+  const result = page.locator(`[data-testid=${testid}-result]`);
+  await result.waitFor();
+  return result.textContent();
+}
+
+async function registryActive() {
+  const status = await clients(devnet.chain).client.readContract({
+    address: devnet.chain.deployment.contracts.providerRegistry.address,
+    abi: providerRegistryAbi,
+    functionName: "statusOf",
+    args: [provider.address],
+  });
+  return status;
+}
+
+describe("console sign-in", () => {
+  it("refuses a signature from another key, and a wallet offering another account; no session is opened", async () => {
+    for (const [offered, signer] of [
+      [provider.account, stranger],
+      [stranger, stranger],
+    ] as const) {
+      const context = await browser.newContext();
+      await withWallet(context, offered, signer);
+      const page = await context.newPage();
+      await page.goto(`${origin}/admin`);
+      await page.click("[data-testid=sign-in-wallet]");
+      const error = await page.locator("[data-testid=sign-in-error]").textContent();
+      expect(error).toMatch(/address|signature/i);
+      expect((await context.cookies()).filter((c) => c.name === "podnet_admin")).toEqual([]);
+      expect(await page.evaluate(async () => (await fetch("/admin/v1/overview")).status)).toBe(401);
+      await shot(page, "sign-in-refused");
+      await context.close();
+    }
+  });
+
+  it("signs in with the provider's wallet (EIP-4361) and shows the overview", async () => {
+    const context = await browser.newContext();
+    await withWallet(context, provider.account, provider.account);
+    const page = await context.newPage();
+    await page.goto(`${origin}/admin`);
+    await shot(page, "sign-in");
+    await page.click("[data-testid=sign-in-wallet]");
+    await page.waitForSelector("[data-page=Overview][data-ready=yes]");
+    expect(await page.locator("[data-testid=listing]").textContent()).toContain("active");
+    expect(await page.locator("[data-testid=leases-count]").textContent()).toContain("1");
+    await page.waitForSelector("[data-testid=live][data-live=yes]");
+    await shot(page, "overview");
+    await context.close();
+  });
+});
+
+describe("console with a running lease", () => {
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    context = await browser.newContext({ acceptDownloads: true });
+    page = await context.newPage();
+    await signInWithLink(page);
+  });
+
+  afterAll(() => context?.close());
+
+  it("lists the running lease, shows live usage without a reload, and opens its logs", async () => {
+    await open(page, "leases", "Leases");
+    const row = page.locator(`[data-lease="${leaseId}"]`);
+    await expect.poll(() => row.textContent()).toContain("running");
+    await shot(page, "leases");
+
+    await open(page, "capacity", "Capacity");
+    // The sampler publishes every second here: the figure on the page changes while the page stays loaded.
+    const sampled = page.locator("p.muted");
+    const first = await sampled.textContent();
+    await expect.poll(() => sampled.textContent(), { timeout: 15_000 }).not.toBe(first);
+    expect(await page.locator("[data-testid=usage-memoryMiB]").textContent()).toMatch(/\d+ MiB in use/);
+    await shot(page, "capacity");
+
+    await open(page, `leases/${leaseId}`, `Lease #${leaseId}`);
+    expect(await page.locator("[data-testid=lease-logs]").textContent()).toContain(LOG_LINE);
+    expect(await page.locator("[data-testid=lease-events]").textContent()).toMatch(/running/);
+    await shot(page, "lease");
+  });
+
+  it("pauses and resumes the listing: the registry changes on chain", async () => {
+    await open(page, "overview", "Overview");
+    expect(await registryActive()).toBe(1);
+    expect(await confirmAction(page, "pause")).toMatch(/transaction 0x[0-9a-f]{64}/);
+    expect(await registryActive()).toBe(2);
+    await expect.poll(() => page.locator("[data-testid=listing]").textContent()).toContain("paused");
+    await shot(page, "overview-paused");
+    expect(await confirmAction(page, "resume")).toMatch(/transaction 0x[0-9a-f]{64}/);
+    expect(await registryActive()).toBe(1);
+    await expect.poll(() => page.locator("[data-testid=listing]").textContent()).toContain("active");
+  });
+
+  it("withdraws: the provider's token balance grows, and the earnings page shows it", async () => {
+    await open(page, "overview", "Overview");
+    const before = await tokenBalance(devnet.chain, provider.address);
+    expect(await confirmAction(page, "withdraw")).toMatch(/Withdrew .* net/);
+    const after = await tokenBalance(devnet.chain, provider.address);
+    expect(after).toBeGreaterThan(before);
+    await open(page, "earnings", "Earnings");
+    expect(await page.locator("[data-testid=earnings-net]").textContent()).not.toMatch(/^0 /);
+    const download = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=earnings-csv]")]);
+    const csv = await download[0].path().then((p) => import("node:fs").then((fs) => fs.readFileSync(p, "utf8")));
+    expect(csv.split("\n")[0]).toMatch(/start.*gross.*fee.*net/);
+    await shot(page, "earnings");
+  });
+
+  it("renders the bids, disputes, alerts and addons pages", async () => {
+    for (const [view, title] of [
+      ["market", "Bids and orders"],
+      ["disputes", "Disputes and dark reports"],
+      ["alerts", "Alerts"],
+      ["addons", "Addons and tokens"],
+    ] as const) {
+      await open(page, view, title);
+      await shot(page, view);
+    }
+    expect(await page.locator("[data-testid=addons-table]").textContent()).toContain("bidder");
+  });
+});
+
+describe("console session expiry", () => {
+  it("refuses an expired session: the page falls back to sign-in", async () => {
+    const page = earlyContext.pages()[0] as Page;
+    const wait = earlyExpiresAt - Date.now() + 500;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    expect(await page.evaluate(async () => (await fetch("/admin/v1/overview")).status)).toBe(401);
+    await page.goto(`${origin}/admin#/leases`);
+    await page.waitForSelector("[data-page=sign-in]");
+    await earlyContext.close();
+  }, 90_000);
+});
