@@ -1,3 +1,4 @@
+import type { AdminAlerts } from "./admin/alerts.js";
 import type { AdminEventBus } from "./admin/event-bus.js";
 import type { ChainContext } from "./chain/connect.js";
 import type { ChainFollower } from "./chain/follower.js";
@@ -30,6 +31,8 @@ export interface WorkerContext {
   log: Logger;
   /** What changed, for the console's live updates and addons (admin/event-bus.ts). */
   adminEvents: AdminEventBus;
+  /** What needs the provider's attention (admin/alerts.ts). */
+  alerts: AdminAlerts;
   metrics: Metrics;
   /** The open orders seen on chain, until their bidding closes: what the bidder addon bids on (market/open-orders.ts). */
   openOrders: OpenOrders;

@@ -4,6 +4,7 @@ import { serve } from "@hono/node-server";
 import { deriveEncryptionKeyPair } from "@podnet/sdk/protocol";
 import Dockerode from "dockerode";
 import { AddonSupervisor, configuredAddons } from "./admin/addon-supervisor.js";
+import { AdminAlerts, ALERT_WATCH_MS, watchAlerts } from "./admin/alerts.js";
 import { createAdminApi } from "./admin/app.js";
 import { loopbackOrigins } from "./admin/deps.js";
 import { AdminEventBus } from "./admin/event-bus.js";
@@ -88,6 +89,7 @@ export async function startWorker(
   const routes = new RouteTable(config.ingressDomain, (host, leaseId) => hostProofs.holds(host, leaseId));
   let reconciler: Reconciler | undefined;
   let follower: ChainFollower | undefined;
+  const adminEvents = new AdminEventBus();
   const ctx: WorkerContext = {
     config,
     chain,
@@ -99,7 +101,8 @@ export async function startWorker(
     hostProofs,
     txs: new TxQueue(chain, log),
     log,
-    adminEvents: new AdminEventBus(),
+    adminEvents,
+    alerts: new AdminAlerts(adminEvents),
     metrics,
     openOrders: new OpenOrders(),
     get follower() {
@@ -166,6 +169,8 @@ export async function startWorker(
   const money = new MoneyLoop(ctx);
   await money.start();
   addons.start(addonSpecs);
+  const alertWatch = setInterval(() => void watchAlerts(ctx, reconciler.phases), ALERT_WATCH_MS);
+  void watchAlerts(ctx, reconciler.phases);
   const apiPort = (apiServer.address() as AddressInfo).port;
   const ingressPort = (ingress.address() as AddressInfo).port;
   log.info("worker started", {
@@ -186,6 +191,7 @@ export async function startWorker(
     ...(adminServer ? { adminUrl: `http://127.0.0.1:${(adminServer.address() as AddressInfo).port}` } : {}),
     addons,
     async stop() {
+      clearInterval(alertWatch);
       await addons.stop();
       follower?.stop();
       reconciler?.stop();

@@ -6,6 +6,7 @@ import { HttpError } from "../api/http-error.js";
 import { SourceRateLimiter, sourceOf } from "../api/rate-limit.js";
 import { TrustedProxies } from "../net/forwarded.js";
 import { registerAddonRoutes } from "./addon-routes.js";
+import { registerAlertRoutes } from "./alerts.js";
 import { registerBidRoutes } from "./bid-routes.js";
 import { ConsoleAssets } from "./console-assets.js";
 import type { AdminDeps } from "./deps.js";
@@ -166,6 +167,7 @@ export function createAdminApi(deps: AdminDeps) {
 
   registerBidRoutes(app, deps, guard);
   registerAddonRoutes(app, deps, guard);
+  registerAlertRoutes(app, deps, guard);
 
   for (const action of ["pause", "resume"] as const) {
     app.post(`/admin/v1/listing/${action}`, guard.require("listing"), async (c) =>

@@ -1,3 +1,4 @@
+import { AdminAlerts } from "../admin/alerts.js";
 import { AdminEventBus } from "../admin/event-bus.js";
 /**
  * Test support (no production module imports it): the parts of a WorkerContext and a Reconciler the API's unit tests
@@ -37,6 +38,7 @@ export function stubContextBase() {
     },
     metrics: createMetrics(),
     adminEvents: new AdminEventBus(),
+    alerts: new AdminAlerts(new AdminEventBus()),
     openOrders: new OpenOrders(),
     log: createLogger("error", () => undefined),
     follower: {

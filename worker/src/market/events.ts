@@ -1,5 +1,6 @@
 import { podnetMarketAbi } from "@podnet/sdk/protocol";
 import { isAddressEqual } from "viem";
+import { alertOnLeaseClosed } from "../admin/alerts.js";
 import type { ChainEvent } from "../chain/follower.js";
 import type { WorkerContext } from "../context.js";
 import { releaseBid } from "./bidding.js";
@@ -60,6 +61,7 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       const id = event.args.leaseId.toString();
       const lease = state.data.leases[id];
       if (!lease || lease.status === "closed") return;
+      const podDeployed = ctx.manifests.get(id, lease.specHash) !== undefined;
       lease.status = "closed";
       lease.closedAt = Number(event.args.endedAt);
       lease.owed = event.args.owed.toString();
@@ -72,6 +74,7 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       }
       state.recordEvent(id, "closed", `lease closed (reason ${event.args.reason}), refund ${event.args.refund}`);
       state.save();
+      alertOnLeaseClosed(ctx, id, event.args.closedBy, event.args.reason, podDeployed);
       void ctx.reconcileLease(id).catch(() => undefined);
       return;
     }

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeErrorResult, getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { AdminAlerts } from "../admin/alerts.js";
 import { AdminEventBus } from "../admin/event-bus.js";
 import type { ContractCall } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
@@ -130,6 +131,7 @@ export function stubWorker(): StubWorker {
       state.data.events[leaseId] = list;
     },
   };
+  const bus = new AdminEventBus();
   stub.ctx = {
     config: {
       dataDir,
@@ -153,7 +155,8 @@ export function stubWorker(): StubWorker {
     txs: {},
     log: logger({}),
     metrics: { bidsPlaced: { inc: () => undefined } },
-    adminEvents: new AdminEventBus(),
+    adminEvents: bus,
+    alerts: new AdminAlerts(bus, () => stub.now),
     openOrders: new OpenOrders(),
     profile: {
       registered: true,
