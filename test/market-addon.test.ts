@@ -130,7 +130,8 @@ describe("the bidder addon", () => {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect((await addons())[0]).toMatchObject({ running: false, pid: null, restarts: 0 });
     expect(await provider.worker.waitForPage(won.leaseId, PAGE)).toContain(PAGE);
-    expect((await (await fetch(`${provider.worker.apiUrl}/health`)).json()).status).toBe("ok");
+    const health = (await (await fetch(`${provider.worker.apiUrl}/health`)).json()) as { status: string };
+    expect(health.status).toBe("ok");
 
     // A direct lease needs no addon: quoted, created, deployed and served.
     const quoted = await pub.getQuote({ provider: provider.address, manifest });
