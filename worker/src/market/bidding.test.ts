@@ -87,12 +87,11 @@ describe("placeBid", () => {
 
   it("places no bid while its own dark gap is still reportable, and says why", async () => {
     stub.ctx.state.data.liveness.darkGap = { from: stub.now - 1000, until: stub.now - 100 };
-    await bidOnOrder(stub.ctx, order(8n), PRICE);
+    const outcome = await bidOnOrder(stub.ctx, order(8n), PRICE);
     expect(sent).toHaveLength(0);
     expect(stub.ctx.state.data.bids["8"]).toBeUndefined();
-    const line = stub.logs.find((l) => l.message === "not bidding");
-    expect(line?.level).toBe("info");
-    expect(String(line?.fields?.reason)).toMatch(/dark gap/);
+    expect(outcome).toMatchObject({ placed: false, refusal: { status: 409, field: "orderId" } });
+    expect(JSON.stringify(outcome)).toMatch(/not taking work: dark gap/);
     // Once the gap is past the market's window (darkGapUntil + heartbeatThreshold), it bids again.
     stub.now += 600;
     await bidOnOrder(stub.ctx, order(9n), PRICE);
@@ -101,9 +100,9 @@ describe("placeBid", () => {
 
   it("places no bid while jailed", async () => {
     stub.ctx.state.data.liveness.jailedUntil = stub.now + 10;
-    await bidOnOrder(stub.ctx, order(10n), PRICE);
+    const outcome = await bidOnOrder(stub.ctx, order(10n), PRICE);
     expect(sent).toHaveLength(0);
-    expect(String(stub.logs.find((l) => l.message === "not bidding")?.fields?.reason)).toMatch(/jailed/);
+    expect(JSON.stringify(outcome)).toMatch(/not taking work: provider jailed/);
   });
 });
 

@@ -58,9 +58,8 @@ export async function bidOnOrder(ctx: WorkerContext, order: OpenOrder, price: bi
   const orderId = order.orderId.toString();
   const refusal = bidRefusal(ctx, order, price);
   if (refusal) {
-    // Info when the provider is away: an operator must see why a healthy-looking worker stopped bidding.
-    const level = notTakingWorkReason(ctx) ? "info" : "debug";
-    log[level]("not bidding", { orderId, reason: `${refusal.field}: ${refusal.reason}` });
+    // Debug: the caller gets the reason; why a worker away takes no order is logged at info when it sees the order.
+    log.debug("bid refused", { orderId, reason: `${refusal.field}: ${refusal.reason}` });
     return { placed: false, refusal };
   }
   state.data.bids[orderId] = {

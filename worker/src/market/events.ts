@@ -4,6 +4,7 @@ import { alertOnLeaseClosed } from "../admin/alerts.js";
 import type { ChainEvent } from "../chain/follower.js";
 import type { WorkerContext } from "../context.js";
 import { releaseBid } from "./bidding.js";
+import { notTakingWorkReason } from "./liveness.js";
 import { openOrderJson } from "./open-orders.js";
 
 /**
@@ -121,6 +122,9 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       // bidding closes and tells them it is there; a bid comes back through POST /admin/v1/bids.
       if (ctx.openOrders.add(event.args, ctx.chainNow())) {
         ctx.adminEvents.publish("orders", openOrderJson(event.args, ctx.profile.pricing));
+        // Not debug: an operator must see why a healthy-looking worker stopped bidding, whatever the addon does.
+        const away = notTakingWorkReason(ctx);
+        if (away) ctx.log.info("not bidding", { orderId: event.args.orderId.toString(), reason: away });
       }
       return;
     case "BidPlaced": {

@@ -166,7 +166,7 @@ export function stubWorker(): StubWorker {
       attributes: [],
     },
     params: { ...stubParams },
-    manifests: { list: () => [] },
+    manifests: { list: () => [], get: () => undefined },
     runtime: { listContainers: async () => [] },
     chainNow: () => stub.now,
     reconcileLease: async () => undefined,
