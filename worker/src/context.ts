@@ -1,4 +1,4 @@
-import type { AdminAlerts } from "./admin/alerts.js";
+import type { AdminAlerts } from "./admin/alert-store.js";
 import type { AdminEventBus } from "./admin/event-bus.js";
 import type { ChainContext } from "./chain/connect.js";
 import type { ChainFollower } from "./chain/follower.js";

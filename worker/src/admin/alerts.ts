@@ -3,75 +3,10 @@ import type { Hono } from "hono";
 import type { WorkerContext } from "../context.js";
 import { readStake } from "../market/provider-profile.js";
 import type { AdminDeps } from "./deps.js";
-import type { AdminEventBus } from "./event-bus.js";
 import type { AdminGuard } from "./guard.js";
 
-export type AlertKind = "lease-closed" | "heartbeat-late" | "low-gas" | "pod-failing";
-
-export interface Alert {
-  id: string;
-  kind: AlertKind;
-  severity: "warning" | "critical";
-  message: string;
-  /** Unix seconds. */
-  since: number;
-  leaseId?: string;
-  clearedAt?: number;
-}
-
-/** Alerts kept: the open ones and the newest cleared ones up to this many in all. */
-export const MAX_ALERTS = 200;
 /** How often the watch reads the heartbeat, the gas balance and the pods' phases. */
 export const ALERT_WATCH_MS = 15_000;
-
-/**
- * What needs the provider's attention (GET /admin/v1/alerts, topic "alerts", the alert-webhooks addon): an alert is
- * raised once per condition (its key) and cleared when the condition is gone; a lease closed under a running pod is
- * raised and stays (it is an event, not a condition). In memory: a restarted worker raises what still holds at its
- * first watch.
- */
-export class AdminAlerts {
-  private readonly alerts = new Map<string, Alert>();
-  private seq = 0;
-
-  constructor(
-    private readonly bus: AdminEventBus,
-    private readonly nowSec: () => number = () => Math.floor(Date.now() / 1000),
-  ) {}
-
-  /** Raises the alert for `key` unless it is open already (then only its message follows the condition). */
-  raise(key: string, alert: Omit<Alert, "id" | "since" | "clearedAt">) {
-    const open = this.alerts.get(key);
-    if (open && open.clearedAt === undefined) {
-      open.message = alert.message;
-      open.severity = alert.severity;
-      return;
-    }
-    if (open) this.alerts.delete(key);
-    const raised: Alert = { id: `${++this.seq}-${key}`, since: this.nowSec(), ...alert };
-    this.alerts.set(key, raised);
-    this.trim();
-    this.bus.publish("alerts", { alert: { ...raised } });
-  }
-
-  clear(key: string) {
-    const open = this.alerts.get(key);
-    if (!open || open.clearedAt !== undefined) return;
-    open.clearedAt = this.nowSec();
-    this.bus.publish("alerts", { alert: { ...open } });
-  }
-
-  list(): Alert[] {
-    return [...this.alerts.values()].map((a) => ({ ...a })).sort((a, b) => b.since - a.since);
-  }
-
-  private trim() {
-    for (const [key, alert] of this.alerts) {
-      if (this.alerts.size <= MAX_ALERTS) return;
-      if (alert.clearedAt !== undefined || this.alerts.size > 2 * MAX_ALERTS) this.alerts.delete(key);
-    }
-  }
-}
 
 const closeReasons = ["none", "the publisher", "the provider", "out of funds", "the provider was reported dark"];
 

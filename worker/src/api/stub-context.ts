@@ -1,4 +1,4 @@
-import { AdminAlerts } from "../admin/alerts.js";
+import { AdminAlerts } from "../admin/alert-store.js";
 import { AdminEventBus } from "../admin/event-bus.js";
 /**
  * Test support (no production module imports it): the parts of a WorkerContext and a Reconciler the API's unit tests

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeErrorResult, getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { AdminAlerts } from "../admin/alerts.js";
+import { AdminAlerts } from "../admin/alert-store.js";
 import { AdminEventBus } from "../admin/event-bus.js";
 import type { ContractCall } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
