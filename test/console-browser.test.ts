@@ -69,7 +69,9 @@ beforeAll(async () => {
   earlyContext = await browser.newContext();
   const early = await earlyContext.newPage();
   await signInWithLink(early);
-  earlyExpiresAt = await early.evaluate(async () => (await (await fetch("/admin/v1/session")).json()).expiresAt);
+  earlyExpiresAt = await early.evaluate(
+    async () => ((await (await fetch("/admin/v1/session")).json()) as { expiresAt: number }).expiresAt,
+  );
 
   // A real lease with a pod that writes a line to its log, then serves.
   await mint(devnet.chain, publisherAccount, 1_000_000n * TOKEN);
@@ -111,7 +113,7 @@ async function signInWithLink(page: Page) {
 async function withWallet(context: BrowserContext, offered: LocalAccount, signer: LocalAccount) {
   await context.exposeFunction("podnetTestSign", (hex: Hex) => signer.signMessage({ message: { raw: hex } }));
   await context.addInitScript((address: string) => {
-    const w = window as unknown as { ethereum: unknown; podnetTestSign: (hex: string) => Promise<string> };
+    const w = globalThis as unknown as { ethereum: unknown; podnetTestSign: (hex: string) => Promise<string> };
     w.ethereum = {
       request: async ({ method, params }: { method: string; params?: string[] }) => {
         if (method === "eth_requestAccounts") return [address];

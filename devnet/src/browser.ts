@@ -10,7 +10,9 @@ export const CHROMIUM = process.env.PODNET_CHROMIUM ?? "/usr/bin/chromium";
  */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM}: no Chromium; run script/toolchain/browser.sh (Debian's chromium) or set PODNET_CHROMIUM`);
+    throw new Error(
+      `${CHROMIUM}: no Chromium; run script/toolchain/browser.sh (Debian's chromium) or set PODNET_CHROMIUM`,
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM,
