@@ -18,10 +18,13 @@ const priceBps = BigInt(process.env.PODNET_BIDDER_PRICE_BPS ?? "10000");
 const client = AddonClient.fromEnv();
 /** Orders this run has bid on or decided to skip: a reconnect reads every open order again. */
 const handled = new Set<string>();
+const MAX_HANDLED = 100_000;
 
 async function consider(order: OpenOrder) {
   if (handled.has(order.orderId)) return;
   handled.add(order.orderId);
+  // Bounded: the oldest ids go first (their bidding closed long ago; the worker refuses a second bid anyway).
+  if (handled.size > MAX_HANDLED) handled.delete(handled.values().next().value as string);
   const price = (BigInt(order.listPricePerSecond) * priceBps) / 10_000n;
   if (price === 0n || price > BigInt(order.maxPricePerSecond)) {
     addonLog("debug", "not bidding", { orderId: order.orderId, pricePerSecond: price.toString(), reason: "price" });
