@@ -148,11 +148,17 @@ export async function startWorker(
   // Addons talk to the worker only through the admin API: without it, none runs (the bidder neither).
   const adminTokens = new AdminTokens(config.dataDir);
   let adminServer: Server | undefined;
-  const addons = new AddonSupervisor(adminTokens, () => addonAdminUrl(config, adminServer as Server), log, {
-    restart: config.addons.restart,
-    delayMs: config.addons.restartDelayMs,
-    maxDelayMs: config.addons.maxRestartDelayMs,
-  });
+  const addons = new AddonSupervisor(
+    adminTokens,
+    () => addonAdminUrl(config, adminServer as Server),
+    log,
+    {
+      restart: config.addons.restart,
+      delayMs: config.addons.restartDelayMs,
+      maxDelayMs: config.addons.maxRestartDelayMs,
+    },
+    () => adminEvents.publish("overview", { addons: true }),
+  );
   const addonSpecs = config.adminEnabled ? configuredAddons(config) : [];
   if (config.adminEnabled) adminServer = await listenAdmin(ctx, reconciler, routes, limits.api, adminTokens, addons);
   if (adminServer) writeAdminOrigin(config.dataDir, adminOrigins(config, adminServer)[0] as string);

@@ -77,6 +77,8 @@ export class AddonSupervisor {
     private readonly adminUrl: () => string,
     private readonly log: Logger,
     private readonly policy: RestartPolicy,
+    /** Called when an addon starts or exits (the worker publishes topic "overview": the console's addons page). */
+    private readonly onChange: () => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -136,6 +138,7 @@ export class AddonSupervisor {
     a.startedAt = this.now();
     const log = this.log.child({ addon: spec.name });
     log.info("addon started", { pid: child.pid, scopes: spec.scopes });
+    this.onChange();
     for (const stream of [child.stdout, child.stderr]) {
       if (stream) createInterface({ input: stream }).on("line", (line) => forwardLine(log, line));
     }
@@ -160,6 +163,7 @@ export class AddonSupervisor {
     a.lastExit = { code, signal, at };
     const ranMs = at - (a.startedAt ?? at);
     a.failuresInARow = ranMs >= STABLE_RUN_MS ? 1 : a.failuresInARow + 1;
+    this.onChange();
     if (this.stopping) return;
     if (!this.policy.restart) {
       log.warn("addon exited; not restarting it (addons.restart: false)", { code, signal });
