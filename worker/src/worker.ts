@@ -103,7 +103,13 @@ export async function startWorker(
     txs: new TxQueue(chain, log),
     log,
     adminEvents,
-    alerts: new AdminAlerts(adminEvents),
+    alerts: new AdminAlerts(adminEvents, undefined, {
+      load: () => state.data.alerts ?? {},
+      save: (alerts) => {
+        state.data.alerts = alerts;
+        state.save();
+      },
+    }),
     metrics,
     openOrders: new OpenOrders(),
     get follower() {

@@ -11,8 +11,10 @@ import { createLogger } from "../log.js";
 import { type StubWorker, stubProvider, stubWorker } from "../market/stub-worker.js";
 import { RouteTable } from "../pods/routes.js";
 import { AddonSupervisor, configuredAddons } from "./addon-supervisor.js";
+import { AdminAlerts, type Alert } from "./alert-store.js";
 import { alertOnLeaseClosed, watchAlerts } from "./alerts.js";
 import { createAdminApi } from "./app.js";
+import { AdminEventBus } from "./event-bus.js";
 import { AdminTokens } from "./tokens.js";
 
 // Alerts against a stub chain, and the alert-webhooks addon for real: a child process started by the supervisor,
@@ -94,6 +96,24 @@ describe("alerts", () => {
       ["lease-closed", "6", "warning"],
       ["lease-closed", "7", "critical"],
     ]);
+  });
+});
+
+describe("alert persistence", () => {
+  it("keeps alerts across a restart (the state file), so an open one stays open and a lease closure is not lost", () => {
+    let saved: Record<string, Alert> = {};
+    const persistence = { load: () => structuredClone(saved), save: (a: Record<string, Alert>) => (saved = a) };
+    const before = new AdminAlerts(new AdminEventBus(), () => 100, persistence);
+    before.raise("lease-closed:6", { kind: "lease-closed", severity: "warning", message: "closed", leaseId: "6" });
+    before.raise("low-gas", { kind: "low-gas", severity: "warning", message: "low" });
+    before.clear("low-gas");
+    const after = new AdminAlerts(new AdminEventBus(), () => 200, persistence);
+    expect(after.list()).toEqual(before.list());
+    // A condition raised again after its clear is a new alert with a new id.
+    after.raise("low-gas", { kind: "low-gas", severity: "warning", message: "low again" });
+    const ids = after.list().map((a) => a.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(after.list().find((a) => a.kind === "low-gas")).toMatchObject({ since: 200, message: "low again" });
   });
 });
 
