@@ -5,6 +5,7 @@ export default defineConfig({
     include: [
       "sdk/src/**/*.test.ts",
       "worker/src/**/*.test.ts",
+      "worker/console/**/*.test.js",
       "autoscaler/src/**/*.test.ts",
       "indexer/src/**/*.test.ts",
       "indexer/bin/**/*.test.ts",

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cleanupOnSignal, Devnet, devAccount, launchChromium, mint, TOKEN } from "@podnet/devnet";
 import { createLeases, measurePageLoads, newSignedInPage } from "@podnet/devnet/bench/console";
-import { fmt, load1, met, summarize } from "@podnet/devnet/bench/stats";
+import { fmt, load1, met, summarize, until } from "@podnet/devnet/bench/stats";
 import { consoleLink } from "../../worker/src/admin/console-command.js";
 import { readAdminOrigin } from "../../worker/src/admin/origin-file.js";
 import type { WorkerConfig } from "../../worker/src/config.js";
@@ -56,19 +56,29 @@ async function main() {
     await mint(devnet.chain, publisher, 1_000_000n * TOKEN);
     console.log(`Creating ${leases} leases on chain`);
     const ids = await createLeases(devnet.chain, provider, publisher, leases, join(dir, "blobs"));
-    // The worker has seen every lease once its leases page lists them all.
+    // The worker records each lease as its event arrives; the pages are timed once it has all of them (its public
+    // /health counts them), not while it is still catching up.
+    const caughtUp = Date.now();
+    await until(
+      `the worker to record ${leases} leases`,
+      async () => {
+        // A worker busy catching up may answer slowly or 503 (degraded): both count as not yet.
+        const health = await fetch(`${provider.worker.apiUrl}/health`, { signal: AbortSignal.timeout(5000) })
+          .then((r) => r.json() as Promise<{ leases?: number }>)
+          .catch(() => undefined);
+        return (health?.leases ?? 0) >= leases ? true : undefined;
+      },
+      { timeoutMs: 600_000, intervalMs: 500 },
+    );
+    console.log(
+      `  the worker recorded all ${leases} leases ${fmt((Date.now() - caughtUp) / 1000)} s after the last one`,
+    );
     const origin = readAdminOrigin(provider.worker.dataDir) as string;
     const config = { adminEnabled: true, dataDir: provider.worker.dataDir, adminLinkTtlSec: 600, adminPort: 0 };
     const link = /(http:\/\/\S+#token=[\w-]+)/.exec(consoleLink(config as WorkerConfig))?.[1] as string;
     const browser = await launchChromium();
     closeBrowser = () => browser.close();
     const page = await newSignedInPage(browser, link);
-    for (let seen = 0; seen < leases; ) {
-      seen = await page.evaluate(
-        async () => ((await (await fetch("/admin/v1/leases")).json()) as { leases: unknown[] }).leases.length,
-      );
-      if (seen < leases) await new Promise((r) => setTimeout(r, 250));
-    }
     console.log(`Timing each page ${runs} times (load ${loadAtStart} at start)`);
     const results = await measurePageLoads(page, origin, runs, ids[0] as bigint);
     console.log("");

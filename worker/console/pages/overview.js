@@ -69,21 +69,42 @@ export function OverviewPage() {
   </${Page}>`;
 }
 
-/** Update pricing, attributes or capacity: a registry transaction; empty fields stay as they are. */
+/** Update pricing, capacity or attributes: one registry transaction; empty fields stay as they are. */
 function PricingForm() {
-  const fields = [
-    { name: "perCpuMilli", label: "Per CPU millicore per second (base units)" },
-    { name: "perMemoryMiB", label: "Per MiB of memory per second (base units)" },
-    { name: "perStorageMiB", label: "Per MiB of storage per second (base units)" },
-    { name: "flat", label: "Flat per pod per second (base units)" },
+  const pricing = [
+    { name: "perCpuMilli", label: "Price per CPU millicore per second (base units)" },
+    { name: "perMemoryMiB", label: "Price per MiB of memory per second (base units)" },
+    { name: "perStorageMiB", label: "Price per MiB of storage per second (base units)" },
+    { name: "flat", label: "Flat price per pod per second (base units)" },
   ];
-  return html`<h2>Pricing</h2><div class="actions">
+  const capacity = [
+    { name: "cpuMillis", label: "Capacity: CPU millicores" },
+    { name: "memoryMiB", label: "Capacity: memory MiB" },
+    { name: "storageMiB", label: "Capacity: storage MiB" },
+  ];
+  /** The fields of `group` that were filled in, or undefined when none was. */
+  const filled = (input, group, convert = (v) => v) => {
+    const entries = group.filter((f) => (input[f.name] ?? "") !== "").map((f) => [f.name, convert(input[f.name])]);
+    return entries.length ? Object.fromEntries(entries) : undefined;
+  };
+  return html`<h2>Listing</h2><div class="actions">
     <${ActionButton} testid="pricing" label="Update pricing" tone="secondary"
       confirm="Update the registered prices (a registry transaction). Running leases keep their price."
-      fields=${fields}
-      run=${(input) => {
-        const pricing = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== ""));
-        return send("PUT", "/listing", { pricing });
-      }} />
+      fields=${pricing}
+      run=${(input) => send("PUT", "/listing", { pricing: filled(input, pricing) })} />
+    <${ActionButton} testid="capacity" label="Update capacity" tone="secondary"
+      confirm="Update the registered capacity (a registry transaction). Running leases keep what they hold."
+      fields=${capacity}
+      run=${(input) => send("PUT", "/listing", { capacity: filled(input, capacity, Number) })} />
+    <${ActionButton} testid="attributes" label="Update attributes" tone="secondary"
+      confirm="Replace the listed attributes (key=value, comma-separated; e.g. region=eu, gpu=none)."
+      fields=${[{ name: "attributes", label: "Attributes" }]}
+      run=${(input) =>
+        send("PUT", "/listing", {
+          attributes: (input.attributes ?? "")
+            .split(",")
+            .map((a) => a.trim())
+            .filter(Boolean),
+        })} />
   </div>`;
 }

@@ -466,6 +466,7 @@ describe("console pages", () => {
       "/admin/assets/index.html",
       "/admin/assets/vendor/../../src/admin/secrets.ts",
       "/admin/assets/app.js.map",
+      "/admin/assets/format.test.js",
     ]) {
       expect((await call(path)).status, path).toBe(404);
     }

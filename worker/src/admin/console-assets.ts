@@ -76,7 +76,8 @@ export class ConsoleAssets {
   constructor() {
     for (const file of walk(CONSOLE_DIR)) {
       const rel = relative(CONSOLE_DIR, file).split(sep).join("/");
-      if (rel === "index.html" || rel.endsWith(".json") || rel.endsWith(".d.ts")) continue;
+      // The shell is served by page(); tests and configs are not for browsers.
+      if (rel === "index.html" || rel.endsWith(".json") || rel.endsWith(".test.js")) continue;
       this.assets.set(`/admin/assets/${rel}`, asset(file));
     }
     const imports: Record<string, string> = {};
