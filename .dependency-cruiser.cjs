@@ -83,6 +83,14 @@ module.exports = {
       to: { path: "^(worker|indexer)/" },
     },
     {
+      name: "addons-are-outside-the-trusted-core",
+      comment:
+        "An addon (worker/src/addons/) is a separate process that talks to the worker only through the admin API: it imports its own folder and npm packages, never the worker's code (the key, the state, the runtime).",
+      severity: "error",
+      from: { path: "^worker/src/addons/" },
+      to: { path: "^worker/", pathNot: "^worker/src/addons/" },
+    },
+    {
       name: "actions-do-not-bind",
       comment:
         "Actions take the client as a parameter; the decorator imports them all, so an action importing the decorator, createPodnetClient or the package root would close a cycle through every action.",

@@ -34,6 +34,34 @@ function failure(sources: Parameters<typeof loadConfig>[0]): string {
 }
 
 describe("loadConfig", () => {
+  it("starts the bidder addon by default; addons and alertMinGasWei from JSON, bad ones refused with the field", () => {
+    const defaults = loadConfig({ env: { PODNET_PROVIDER_KEY: KEY }, cwd: dir });
+    expect(defaults.addons).toEqual({ bidder: true, restart: true, restartDelayMs: 1000, maxRestartDelayMs: 60_000 });
+    expect(defaults.alertMinGasWei).toBe(10n ** 16n);
+    const config = loadConfig({
+      env: {
+        PODNET_PROVIDER_KEY: KEY,
+        PODNET_ADDONS: JSON.stringify({ restart: false, alertWebhooks: { url: "https://hooks.example/x" } }),
+        PODNET_ALERT_MIN_GAS_WEI: "5",
+      },
+      cwd: dir,
+    });
+    expect(config.addons).toMatchObject({
+      bidder: true,
+      restart: false,
+      alertWebhooks: { url: "https://hooks.example/x" },
+    });
+    expect(config.alertMinGasWei).toBe(5n);
+    expect(failure({ env: { PODNET_PROVIDER_KEY: KEY, PODNET_ADDONS: JSON.stringify({ biddr: true }) } })).toMatch(
+      /^addons: .*"biddr"/,
+    );
+    expect(
+      failure({
+        env: { PODNET_PROVIDER_KEY: KEY, PODNET_ADDONS: JSON.stringify({ alertWebhooks: { url: "ftp://x" } }) },
+      }),
+    ).toMatch(/^addons\.alertWebhooks\.url: /);
+  });
+
   it("takes podEgressAllow as JSON ip:port pairs, empty by default, refusing anything wider with the field named", () => {
     expect(loadConfig({ env: { PODNET_PROVIDER_KEY: KEY }, cwd: dir }).podEgressAllow).toEqual([]);
     const config = loadConfig({

@@ -130,6 +130,25 @@ const schema = z.strictObject({
       priceBps: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     })
     .default({ enabled: true, priceBps: 10_000 }),
+  /**
+   * Addons the worker starts as child processes, outside its trusted core (docs/console.md, Addons): `bidder` (on;
+   * off with `bidding.enabled: false` too), `alertWebhooks` (off; POSTs each new alert to `url`, signed with the secret
+   * in `secretFile`, mode 0600, or PODNET_ALERT_WEBHOOK_SECRET). An addon that exits is restarted after `restartDelayMs`,
+   * doubled per exit in a row up to `maxRestartDelayMs`; `restart: false` leaves it stopped.
+   */
+  addons: z
+    .strictObject({
+      bidder: bool.default(true),
+      alertWebhooks: z
+        .strictObject({ url: z.url({ protocol: /^https?$/ }), secretFile: z.string().optional() })
+        .optional(),
+      restart: bool.default(true),
+      restartDelayMs: z.coerce.number().int().min(10).default(1000),
+      maxRestartDelayMs: z.coerce.number().int().min(10).default(60_000),
+    })
+    .default({ bidder: true, restart: true, restartDelayMs: 1000, maxRestartDelayMs: 60_000 }),
+  /** Alert below this provider ETH balance, in wei: the worker pays gas for heartbeats, bids and claims. */
+  alertMinGasWei: amount.default(10n ** 16n),
   dataDir: z.string().default(join(homedir(), ".podnet-worker")),
   /** Decrypted secrets live here only; it must be a tmpfs so they never reach a disk. */
   secretsDir: z.string().default("/dev/shm/podnet"),
@@ -287,6 +306,7 @@ const jsonFields = new Set([
   "attributes",
   "publicIngressAddresses",
   "bidding",
+  "addons",
   "tcpPortRange",
   "dnsServers",
   "privateSourceHosts",

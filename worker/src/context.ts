@@ -1,9 +1,11 @@
+import type { AdminAlerts } from "./admin/alert-store.js";
 import type { AdminEventBus } from "./admin/event-bus.js";
 import type { ChainContext } from "./chain/connect.js";
 import type { ChainFollower } from "./chain/follower.js";
 import type { TxQueue } from "./chain/tx-queue.js";
 import type { WorkerConfig } from "./config.js";
 import type { Logger } from "./log.js";
+import type { OpenOrders } from "./market/open-orders.js";
 import type { MarketParams, ProviderProfile } from "./market/provider-profile.js";
 import type { Metrics } from "./metrics.js";
 import type { HostProofs } from "./pods/host-proofs.js";
@@ -29,7 +31,11 @@ export interface WorkerContext {
   log: Logger;
   /** What changed, for the console's live updates and addons (admin/event-bus.ts). */
   adminEvents: AdminEventBus;
+  /** What needs the provider's attention (admin/alerts.ts). */
+  alerts: AdminAlerts;
   metrics: Metrics;
+  /** The open orders seen on chain, until their bidding closes: what the bidder addon bids on (market/open-orders.ts). */
+  openOrders: OpenOrders;
   follower: ChainFollower;
   profile: ProviderProfile;
   /** The market's governed parameters (read at start, replaced on ParamsUpdated). */

@@ -3,10 +3,14 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { deriveEncryptionKeyPair } from "@podnet/sdk/protocol";
 import Dockerode from "dockerode";
+import { AddonSupervisor, configuredAddons } from "./admin/addon-supervisor.js";
+import { AdminAlerts } from "./admin/alert-store.js";
+import { ALERT_WATCH_MS, watchAlerts } from "./admin/alerts.js";
 import { createAdminApi } from "./admin/app.js";
 import { loopbackOrigins } from "./admin/deps.js";
 import { AdminEventBus } from "./admin/event-bus.js";
 import { writeAdminOrigin } from "./admin/origin-file.js";
+import { AdminTokens } from "./admin/tokens.js";
 import { createApi } from "./api/app.js";
 import { signatureRecoveryKind } from "./api/signature-recovery.js";
 import { connectChain } from "./chain/connect.js";
@@ -18,6 +22,7 @@ import { createIngress } from "./ingress/http-ingress.js";
 import { createLogger, type Logger } from "./log.js";
 import { applyChainEvents } from "./market/events.js";
 import { MoneyLoop } from "./market/money.js";
+import { OpenOrders } from "./market/open-orders.js";
 import { readMarketParams, readProfile } from "./market/provider-profile.js";
 import { createMetrics } from "./metrics.js";
 import { httpServerOptions, limitServer } from "./net/http-limits.js";
@@ -43,6 +48,8 @@ export interface RunningWorker {
   ingressUrl: string;
   /** The admin API's loopback URL, when `adminEnabled`. */
   adminUrl?: string;
+  /** The addons it runs (admin/addon-supervisor.ts). */
+  addons: AddonSupervisor;
   stop(): Promise<void>;
 }
 
@@ -83,6 +90,7 @@ export async function startWorker(
   const routes = new RouteTable(config.ingressDomain, (host, leaseId) => hostProofs.holds(host, leaseId));
   let reconciler: Reconciler | undefined;
   let follower: ChainFollower | undefined;
+  const adminEvents = new AdminEventBus();
   const ctx: WorkerContext = {
     config,
     chain,
@@ -94,8 +102,16 @@ export async function startWorker(
     hostProofs,
     txs: new TxQueue(chain, log),
     log,
-    adminEvents: new AdminEventBus(),
+    adminEvents,
+    alerts: new AdminAlerts(adminEvents, undefined, {
+      load: () => state.data.alerts ?? {},
+      save: (alerts) => {
+        state.data.alerts = alerts;
+        state.save();
+      },
+    }),
     metrics,
+    openOrders: new OpenOrders(),
     get follower() {
       return follower as ChainFollower;
     },
@@ -135,7 +151,22 @@ export async function startWorker(
     limits.api,
   );
   apiServer.on("drop", () => metrics.connectionsRefused.inc({ listener: "api", reason: "connections" }));
-  const adminServer = config.adminEnabled ? await listenAdmin(ctx, reconciler, routes, limits.api) : undefined;
+  // Addons talk to the worker only through the admin API: without it, none runs (the bidder neither).
+  const adminTokens = new AdminTokens(config.dataDir);
+  let adminServer: Server | undefined;
+  const addons = new AddonSupervisor(
+    adminTokens,
+    () => addonAdminUrl(config, adminServer as Server),
+    log,
+    {
+      restart: config.addons.restart,
+      delayMs: config.addons.restartDelayMs,
+      maxDelayMs: config.addons.maxRestartDelayMs,
+    },
+    () => adminEvents.publish("overview", { addons: true }),
+  );
+  const addonSpecs = config.adminEnabled ? configuredAddons(config) : [];
+  if (config.adminEnabled) adminServer = await listenAdmin(ctx, reconciler, routes, limits.api, adminTokens, addons);
   if (adminServer) writeAdminOrigin(config.dataDir, adminOrigins(config, adminServer)[0] as string);
   const scaleToZero = new ScaleToZero(ctx, reconciler, routes, config.ingressWakeTimeoutMs);
   const ingress = createIngress(routes, metrics, limits.ingress, scaleToZero);
@@ -150,6 +181,9 @@ export async function startWorker(
   scaleToZero.start();
   const money = new MoneyLoop(ctx);
   await money.start();
+  addons.start(addonSpecs);
+  const alertWatch = setInterval(() => void watchAlerts(ctx, reconciler.phases), ALERT_WATCH_MS);
+  void watchAlerts(ctx, reconciler.phases);
   const apiPort = (apiServer.address() as AddressInfo).port;
   const ingressPort = (ingress.address() as AddressInfo).port;
   log.info("worker started", {
@@ -168,7 +202,10 @@ export async function startWorker(
     apiUrl: `http://127.0.0.1:${apiPort}`,
     ingressUrl: `http://127.0.0.1:${ingressPort}`,
     ...(adminServer ? { adminUrl: `http://127.0.0.1:${(adminServer.address() as AddressInfo).port}` } : {}),
+    addons,
     async stop() {
+      clearInterval(alertWatch);
+      await addons.stop();
       follower?.stop();
       reconciler?.stop();
       scaleToZero.stop();
@@ -197,12 +234,16 @@ async function listenAdmin(
   reconciler: Reconciler,
   routes: RouteTable,
   limits: ReturnType<typeof listenerLimits>["api"],
+  tokens: AdminTokens,
+  addons: AddonSupervisor,
 ): Promise<Server> {
   let server: Server | undefined;
   const admin = createAdminApi({
     ctx,
     reconciler,
     ingressRoutes: routes,
+    tokens,
+    addons,
     origins: () => adminOrigins(ctx.config, server),
   });
   server = limitServer(
@@ -221,6 +262,13 @@ async function listenAdmin(
     limits,
   );
   return server;
+}
+
+/** Where an addon on this machine reaches the admin API: `adminUrl` when set (the only origin it accepts), else loopback. */
+function addonAdminUrl(config: WorkerConfig, server: Server): string {
+  if (config.adminUrl) return new URL(config.adminUrl).origin;
+  const port = (server.address() as AddressInfo).port;
+  return config.adminHost.includes(":") ? `http://[::1]:${port}` : `http://127.0.0.1:${port}`;
 }
 
 /** `adminUrl`'s origin, or the loopback origins on the port the admin listener got. */

@@ -5,6 +5,9 @@ import { deleteCookie, setCookie } from "hono/cookie";
 import { HttpError } from "../api/http-error.js";
 import { SourceRateLimiter, sourceOf } from "../api/rate-limit.js";
 import { TrustedProxies } from "../net/forwarded.js";
+import { registerAddonRoutes } from "./addon-routes.js";
+import { registerAlertRoutes } from "./alerts.js";
+import { registerBidRoutes } from "./bid-routes.js";
 import { ConsoleAssets } from "./console-assets.js";
 import type { AdminDeps } from "./deps.js";
 import { eventStream } from "./events-route.js";
@@ -37,7 +40,7 @@ export function createAdminApi(deps: AdminDeps) {
   const { ctx } = deps;
   const now = deps.now ?? Date.now;
   const sessions = new AdminSessions(ctx.config.adminSessionTtlSec, now);
-  const tokens = new AdminTokens(ctx.config.dataDir, now);
+  const tokens = deps.tokens ?? new AdminTokens(ctx.config.dataDir, now);
   const trusted = new TrustedProxies(ctx.config.trustedProxies);
   const guard = new AdminGuard(
     sessions,
@@ -161,6 +164,10 @@ export function createAdminApi(deps: AdminDeps) {
   app.get("/admin/v1/overview", guard.require("read"), async (c) => c.json(await overview(deps)));
   app.get("/admin/v1/leases", guard.require("read"), (c) => c.json({ leases: leaseList(deps) }));
   app.get("/admin/v1/events", guard.require("read"), eventStream(ctx.adminEvents, { count: 0 }));
+
+  registerBidRoutes(app, deps, guard);
+  registerAddonRoutes(app, deps, guard);
+  registerAlertRoutes(app, deps, guard);
 
   for (const action of ["pause", "resume"] as const) {
     app.post(`/admin/v1/listing/${action}`, guard.require("listing"), async (c) =>

@@ -1,7 +1,9 @@
 import type { WorkerContext } from "../context.js";
 import type { Reconciler } from "../pods/reconciler.js";
 import type { RouteTable } from "../pods/routes.js";
+import type { AddonSupervisor } from "./addon-supervisor.js";
 import type { ConsoleAssets } from "./console-assets.js";
+import type { AdminTokens } from "./tokens.js";
 
 /** What the admin API is built from. */
 export interface AdminDeps {
@@ -13,6 +15,10 @@ export interface AdminDeps {
    * addresses on the admin port. A function: the port is known only once the listener is bound.
    */
   origins: () => string[];
+  /** The worker's token store, shared with the addon supervisor (which mints its children's tokens); else a new one. */
+  tokens?: AdminTokens;
+  /** The addons the worker runs, for GET /admin/v1/addons; none when absent. */
+  addons?: AddonSupervisor;
   /** The console's files, read once (tests and the bench build many admin apps from one). */
   assets?: ConsoleAssets;
   /** Milliseconds since the epoch; tests move it. */

@@ -5,12 +5,12 @@
  * token can never mint another token or widen its own scopes.
  */
 export const ADMIN_SCOPES = {
-  /** Read the worker's state: overview, leases (and later capacity, earnings, bids, disputes, alerts). */
+  /** Read the worker's state: overview, leases, open orders, bids, alerts, addons, events and the console's pages. */
   read: "read the worker's status, leases and market state",
   /** Pause and resume the provider's listing in the registry (a transaction from the provider's key). */
   listing: "pause and resume the provider's listing on chain",
-  /** Reserved for the bidder addon: place and cancel bids on orders. No route uses it yet. */
-  bids: "place and cancel bids on orders (the bidder addon; no route yet)",
+  /** The bidder addon: place bids on open orders (POST /admin/v1/bids); the worker checks every rule. */
+  bids: "place bids on open orders (the bidder addon)",
   /** Reserved: stop a lease's pod with a reason. No route uses it yet. */
   "leases:stop": "stop a lease's pod with a reason (no route yet)",
 } as const;

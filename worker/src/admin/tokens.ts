@@ -13,6 +13,8 @@ export interface StoredToken {
   createdAt: number;
   /** Milliseconds since the epoch; the token is refused from then on. */
   expiresAt: number;
+  /** Minted for an addon the worker runs (addons/supervisor.ts): in memory only, revoked when the addon exits. */
+  spawned?: true;
 }
 
 /** What the API shows of a token: everything but its hash. */
@@ -44,8 +46,16 @@ export class AdminTokens {
     for (const token of stored) this.tokens.set(token.hash, token);
   }
 
-  /** Creates a token; the returned `token` is shown once and not kept. */
-  create(name: string, scopes: AdminScope[], expiresInSec: number): { token: string; info: TokenInfo } {
+  /**
+   * Creates a token; the returned `token` is shown once and not kept. A `spawned` token (an addon the worker starts)
+   * is never written to the file: it lives as long as its process, and a restarted worker mints a new one.
+   */
+  create(
+    name: string,
+    scopes: AdminScope[],
+    expiresInSec: number,
+    { spawned = false } = {},
+  ): { token: string; info: TokenInfo } {
     this.prune();
     if (this.tokens.size >= MAX_TOKENS) throw new Error(`at most ${MAX_TOKENS} tokens: revoke one first`);
     const token = newSecret();
@@ -57,9 +67,10 @@ export class AdminTokens {
       hash: secretHash(token),
       createdAt: now,
       expiresAt: now + expiresInSec * 1000,
+      ...(spawned ? { spawned: true as const } : {}),
     };
     this.tokens.set(stored.hash, stored);
-    this.save();
+    if (!spawned) this.save();
     return { token, info: infoOf(stored) };
   }
 
@@ -100,7 +111,8 @@ export class AdminTokens {
   }
 
   private save() {
-    writePrivateFile(this.path, `${JSON.stringify({ tokens: [...this.tokens.values()] }, null, 2)}\n`);
+    const kept = [...this.tokens.values()].filter((t) => !t.spawned);
+    writePrivateFile(this.path, `${JSON.stringify({ tokens: kept }, null, 2)}\n`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { AdminAlerts } from "../admin/alert-store.js";
 import { AdminEventBus } from "../admin/event-bus.js";
 /**
  * Test support (no production module imports it): the parts of a WorkerContext and a Reconciler the API's unit tests
@@ -7,6 +8,7 @@ import { AdminEventBus } from "../admin/event-bus.js";
  */
 import type { WorkerContext } from "../context.js";
 import { createLogger } from "../log.js";
+import { OpenOrders } from "../market/open-orders.js";
 import { createMetrics } from "../metrics.js";
 import type { Reconciler } from "../pods/reconciler.js";
 
@@ -36,6 +38,8 @@ export function stubContextBase() {
     },
     metrics: createMetrics(),
     adminEvents: new AdminEventBus(),
+    alerts: new AdminAlerts(new AdminEventBus()),
+    openOrders: new OpenOrders(),
     log: createLogger("error", () => undefined),
     follower: {
       healthy: true,

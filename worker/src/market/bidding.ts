@@ -1,49 +1,67 @@
-import { podnetMarketAbi, pricePerSecond, type Resources, readStandingBidders } from "@podnet/sdk/protocol";
-import { type Hex, isAddressEqual } from "viem";
+import { podnetMarketAbi, readStandingBidders } from "@podnet/sdk/protocol";
+import { isAddressEqual } from "viem";
 import { revertName, sendContract } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
+import type { BidRecord } from "../store/worker-state.js";
 import { committedResources, freeResources, shortfall } from "./capacity.js";
 import { notTakingWorkReason } from "./liveness.js";
+import type { OpenOrder } from "./open-orders.js";
 
-interface OrderCreatedArgs {
-  orderId: bigint;
-  publisher: `0x${string}`;
-  specHash: Hex;
-  resources: Resources;
-  maxPricePerSecond: bigint;
-  bidDeadline: number;
-  autoAccept: boolean;
-  requirements: { minStake: bigint; attributes: readonly Hex[] };
+/** Why a bid is not placed: the request field it concerns, the reason, and the HTTP status the admin API answers. */
+export interface BidRefusal {
+  status: 400 | 404 | 409;
+  field: "orderId" | "pricePerSecond";
+  reason: string;
 }
 
-/** The price this provider bids for `resources`: its registered price scaled by the bid strategy. */
-export function bidPrice(ctx: WorkerContext, resources: Resources): bigint {
-  return (pricePerSecond(ctx.profile.pricing, resources) * BigInt(ctx.config.bidding.priceBps)) / 10_000n;
+export type BidOutcome = { placed: true; bid: BidRecord } | { placed: false; refusal: BidRefusal };
+
+/**
+ * Why this provider may not bid `price` on `order` now, or undefined when it may: it is active and taking work (not
+ * jailed, no reportable dark gap of its own: liveness.ts), has not bid on the order yet, bidding is still open, the
+ * order's attributes are all among its own, the price is nonzero and within the order's maximum, and the resources fit
+ * in the capacity not promised to leases and other bids.
+ */
+export function bidRefusal(ctx: WorkerContext, order: OpenOrder, price: bigint): BidRefusal | undefined {
+  const { profile, state } = ctx;
+  const orderId = order.orderId.toString();
+  const refuse = (field: BidRefusal["field"], reason: string, status: BidRefusal["status"] = 409): BidRefusal => ({
+    status,
+    field,
+    reason,
+  });
+  if (!profile.registered || !profile.active) return refuse("orderId", "this provider is not registered and active");
+  const away = notTakingWorkReason(ctx);
+  if (away) return refuse("orderId", `this provider is not taking work: ${away}`);
+  if (state.data.bids[orderId]) return refuse("orderId", `order ${orderId}: this provider has bid on it already`);
+  if (order.bidDeadline <= ctx.chainNow()) return refuse("orderId", `order ${orderId}: bidding closed`);
+  const missing = order.requirements.attributes.find((a) => !profile.attributes.includes(a));
+  if (missing)
+    return refuse("orderId", `order ${orderId} requires the attribute ${missing}, which this provider lacks`);
+  if (price <= 0n) return refuse("pricePerSecond", "must be above zero", 400);
+  if (price > order.maxPricePerSecond) {
+    return refuse("pricePerSecond", `${price} is above the order's maximum of ${order.maxPricePerSecond}`);
+  }
+  const short = shortfall(order.resources, freeResources(profile.capacity, committedResources(state.data)));
+  if (short) return refuse("orderId", `order ${orderId} does not fit in the free capacity (${short})`);
+  return undefined;
 }
 
 /**
- * Bids on an open order when this provider qualifies: bidding enabled, active, the order's attributes all among its
- * own, the price within the order's maximum, and the resources within free capacity; not while jailed or while a dark
- * gap of its own is still reportable (see liveness.ts). The capacity is reserved before the transaction is sent (so
- * two orders arriving together cannot both take the last of it) and given back if the bid fails or loses.
+ * Bids `price` on an open order when {@link bidRefusal} allows it. The capacity is reserved (a pending bid) before the
+ * transaction is sent, with no await between the checks and the reservation, so two bids arriving together cannot
+ * both take the last of it; it is given back if the transaction fails. The pricing decision is the caller's: the
+ * bidder addon (addons/bidder.ts) or the provider in the console.
  */
-export async function considerOrder(ctx: WorkerContext, order: OrderCreatedArgs): Promise<void> {
+export async function bidOnOrder(ctx: WorkerContext, order: OpenOrder, price: bigint): Promise<BidOutcome> {
   const { state, log } = ctx;
   const orderId = order.orderId.toString();
-  if (!ctx.config.bidding.enabled || !ctx.profile.active || state.data.bids[orderId]) return;
-  const skip = (reason: string) => log.debug("not bidding", { orderId, reason });
-  if (order.bidDeadline <= ctx.chainNow()) return skip("bidding closed");
-  const away = notTakingWorkReason(ctx);
-  // Not debug: an operator must see why a healthy-looking worker stopped bidding.
-  if (away) return log.info("not bidding", { orderId, reason: away });
-  const missing = order.requirements.attributes.find((a) => !ctx.profile.attributes.includes(a));
-  if (missing) return skip(`missing attribute ${missing}`);
-  const price = bidPrice(ctx, order.resources);
-  if (price === 0n) return skip("zero price");
-  if (price > order.maxPricePerSecond) return skip(`price ${price} above the order's ${order.maxPricePerSecond}`);
-  const short = shortfall(order.resources, freeResources(ctx.profile.capacity, committedResources(state.data)));
-  if (short) return skip(`no capacity (${short})`);
-
+  const refusal = bidRefusal(ctx, order, price);
+  if (refusal) {
+    // Debug: the caller gets the reason; why a worker away takes no order is logged at info when it sees the order.
+    log.debug("bid refused", { orderId, reason: `${refusal.field}: ${refusal.reason}` });
+    return { placed: false, refusal };
+  }
   state.data.bids[orderId] = {
     orderId,
     resources: { ...order.resources },
@@ -62,26 +80,30 @@ export async function considerOrder(ctx: WorkerContext, order: OrderCreatedArgs)
         args: [order.orderId, price, standingBidders],
       }),
     );
-    const bid = state.data.bids[orderId];
-    if (bid?.status === "pending") bid.status = "placed";
+    const bid = state.data.bids[orderId] as BidRecord;
+    if (bid.status === "pending") bid.status = "placed";
     ctx.metrics.bidsPlaced.inc();
     log.info("bid placed", { orderId, pricePerSecond: price });
+    state.save();
+    ctx.adminEvents.publish("bids", { orderId, status: bid.status });
+    return { placed: true, bid: { ...bid } };
   } catch (error) {
     // The bid is not on chain, so nothing stays reserved.
     delete state.data.bids[orderId];
+    state.save();
     const name = revertName(error);
     if (name === "MarketBidNotBetter") {
       // An outcome of the auction, not a fault: the order holds its maximum of bids and this price beats none.
-      log.info("bid not placed", {
-        orderId,
-        pricePerSecond: price,
-        reason: "the order is full and this price is not better than its worst standing bid",
-      });
-    } else {
-      log.warn("bid failed", { orderId, error: name });
+      const reason = "the order is full and this price is not better than its worst standing bid";
+      log.info("bid not placed", { orderId, pricePerSecond: price, reason });
+      return { placed: false, refusal: { status: 409, field: "pricePerSecond", reason } };
     }
+    log.warn("bid failed", { orderId, error: name });
+    return {
+      placed: false,
+      refusal: { status: 409, field: "orderId", reason: `the market refused the bid (${name})` },
+    };
   }
-  state.save();
 }
 
 /** Reverts that mean the standing-bidder list was stale when the transaction ran (another bid or release came first). */

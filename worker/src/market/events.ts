@@ -1,8 +1,11 @@
 import { podnetMarketAbi } from "@podnet/sdk/protocol";
 import { isAddressEqual } from "viem";
+import { alertOnLeaseClosed } from "../admin/alerts.js";
 import type { ChainEvent } from "../chain/follower.js";
 import type { WorkerContext } from "../context.js";
-import { considerOrder, releaseBid } from "./bidding.js";
+import { releaseBid } from "./bidding.js";
+import { notTakingWorkReason } from "./liveness.js";
+import { openOrderJson } from "./open-orders.js";
 
 /**
  * Applies followed chain events to the worker's state. Each handler sets state from the event (never adds to it), so
@@ -59,6 +62,7 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       const id = event.args.leaseId.toString();
       const lease = state.data.leases[id];
       if (!lease || lease.status === "closed") return;
+      const podDeployed = ctx.manifests.get(id, lease.specHash) !== undefined;
       lease.status = "closed";
       lease.closedAt = Number(event.args.endedAt);
       lease.owed = event.args.owed.toString();
@@ -71,6 +75,7 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       }
       state.recordEvent(id, "closed", `lease closed (reason ${event.args.reason}), refund ${event.args.refund}`);
       state.save();
+      alertOnLeaseClosed(ctx, id, event.args.closedBy, event.args.reason, podDeployed);
       void ctx.reconcileLease(id).catch(() => undefined);
       return;
     }
@@ -113,18 +118,27 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       ctx.params = { ...event.args.params };
       return;
     case "OrderCreated":
-      await considerOrder(ctx, event.args);
+      // The worker does not decide prices: it keeps the order for the bidder addon (or the console) until its
+      // bidding closes and tells them it is there; a bid comes back through POST /admin/v1/bids.
+      if (ctx.openOrders.add(event.args, ctx.chainNow())) {
+        ctx.adminEvents.publish("orders", openOrderJson(event.args, ctx.profile.pricing));
+        // Not debug: an operator must see why a healthy-looking worker stopped bidding, whatever the addon does.
+        const away = notTakingWorkReason(ctx);
+        if (away) ctx.log.info("not bidding", { orderId: event.args.orderId.toString(), reason: away });
+      }
       return;
     case "BidPlaced": {
       if (!self(ctx, event.args.provider)) return;
       const bid = state.data.bids[event.args.orderId.toString()];
       if (bid && bid.status === "pending") bid.status = "placed";
       state.save();
+      ctx.adminEvents.publish("bids", { orderId: event.args.orderId.toString() });
       return;
     }
     case "OrderMatched":
     case "OrderCancelled": {
       const orderId = event.args.orderId.toString();
+      ctx.openOrders.remove(orderId);
       const bid = state.data.bids[orderId];
       if (!bid || bid.status === "done") return;
       const won = event.eventName === "OrderMatched" && self(ctx, event.args.provider);
@@ -135,6 +149,7 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
         await releaseBid(ctx, orderId);
       }
       state.save();
+      ctx.adminEvents.publish("bids", { orderId, status: bid.status });
       return;
     }
     case "BidReleased": {
@@ -142,6 +157,7 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       const bid = state.data.bids[event.args.orderId.toString()];
       if (bid) bid.status = "done";
       state.save();
+      ctx.adminEvents.publish("bids", { orderId: event.args.orderId.toString(), status: "done" });
       return;
     }
     case "ProviderReportedDark": {

@@ -13,10 +13,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeErrorResult, getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { AdminAlerts } from "../admin/alert-store.js";
+import { AdminEventBus } from "../admin/event-bus.js";
 import type { ContractCall } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
 import type { Logger } from "../log.js";
 import { freshStateData } from "../store/worker-state.js";
+import { OpenOrders } from "./open-orders.js";
 import type { MarketParams } from "./provider-profile.js";
 
 export const stubProvider = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
@@ -128,6 +131,7 @@ export function stubWorker(): StubWorker {
       state.data.events[leaseId] = list;
     },
   };
+  const bus = new AdminEventBus();
   stub.ctx = {
     config: {
       dataDir,
@@ -151,6 +155,9 @@ export function stubWorker(): StubWorker {
     txs: {},
     log: logger({}),
     metrics: { bidsPlaced: { inc: () => undefined } },
+    adminEvents: bus,
+    alerts: new AdminAlerts(bus, () => stub.now),
+    openOrders: new OpenOrders(),
     profile: {
       registered: true,
       active: true,
@@ -159,7 +166,7 @@ export function stubWorker(): StubWorker {
       attributes: [],
     },
     params: { ...stubParams },
-    manifests: { list: () => [] },
+    manifests: { list: () => [], get: () => undefined },
     runtime: { listContainers: async () => [] },
     chainNow: () => stub.now,
     reconcileLease: async () => undefined,

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Resources } from "@podnet/sdk/protocol";
 import type { Address, Hex } from "viem";
+import type { Alert } from "../admin/alert-store.js";
 import { writeFileAtomic } from "./atomic-file.js";
 
 /**
@@ -96,6 +97,8 @@ export interface WorkerStateData {
    */
   lastLeaseId?: string;
   leases: Record<string, LeaseRecord>;
+  /** Open and recent alerts by condition key (admin/alert-store.ts); absent in state files of earlier versions. */
+  alerts?: Record<string, Alert>;
   bids: Record<string, BidRecord>;
   /**
    * The first quote nonce not reserved yet. Nonces are reserved in blocks (store/quote-nonces.ts): a restart continues
