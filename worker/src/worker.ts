@@ -7,6 +7,7 @@ import { createAdminApi } from "./admin/app.js";
 import { loopbackOrigins } from "./admin/deps.js";
 import { AdminEventBus } from "./admin/event-bus.js";
 import { writeAdminOrigin } from "./admin/origin-file.js";
+import { UsageSampler } from "./admin/usage-sampler.js";
 import { createApi } from "./api/app.js";
 import { signatureRecoveryKind } from "./api/signature-recovery.js";
 import { connectChain } from "./chain/connect.js";
@@ -135,7 +136,9 @@ export async function startWorker(
     limits.api,
   );
   apiServer.on("drop", () => metrics.connectionsRefused.inc({ listener: "api", reason: "connections" }));
-  const adminServer = config.adminEnabled ? await listenAdmin(ctx, reconciler, routes, limits.api) : undefined;
+  // The pods' live use for the console's capacity page: sampled only with the admin API on.
+  const usage = config.adminEnabled ? new UsageSampler(ctx) : undefined;
+  const adminServer = usage ? await listenAdmin(ctx, reconciler, routes, limits.api, usage) : undefined;
   if (adminServer) writeAdminOrigin(config.dataDir, adminOrigins(config, adminServer)[0] as string);
   const scaleToZero = new ScaleToZero(ctx, reconciler, routes, config.ingressWakeTimeoutMs);
   const ingress = createIngress(routes, metrics, limits.ingress, scaleToZero);
@@ -148,6 +151,7 @@ export async function startWorker(
   await reconciler.pass();
   reconciler.start();
   scaleToZero.start();
+  usage?.start();
   const money = new MoneyLoop(ctx);
   await money.start();
   const apiPort = (apiServer.address() as AddressInfo).port;
@@ -173,6 +177,7 @@ export async function startWorker(
       reconciler?.stop();
       scaleToZero.stop();
       money.stop();
+      usage?.stop();
       await Promise.all([
         new Promise((resolve) => apiServer.close(resolve)),
         new Promise((resolve) => (adminServer ? adminServer.close(resolve) : resolve(undefined))),
@@ -197,12 +202,14 @@ async function listenAdmin(
   reconciler: Reconciler,
   routes: RouteTable,
   limits: ReturnType<typeof listenerLimits>["api"],
+  usage: UsageSampler,
 ): Promise<Server> {
   let server: Server | undefined;
   const admin = createAdminApi({
     ctx,
     reconciler,
     ingressRoutes: routes,
+    usage,
     origins: () => adminOrigins(ctx.config, server),
   });
   server = limitServer(

@@ -1,6 +1,8 @@
 import type { WorkerContext } from "../context.js";
 import type { Reconciler } from "../pods/reconciler.js";
 import type { RouteTable } from "../pods/routes.js";
+import type { AdminGuard } from "./guard.js";
+import type { UsageSampler } from "./usage-sampler.js";
 
 /** What the admin API is built from. */
 export interface AdminDeps {
@@ -14,6 +16,13 @@ export interface AdminDeps {
   origins: () => string[];
   /** Milliseconds since the epoch; tests move it. */
   now?: () => number;
+  /** The pods' live CPU and memory use (started and stopped by the worker); without it, usage is unknown. */
+  usage?: UsageSampler;
+}
+
+/** What a module of admin routes is built from: the admin API's deps and its guard (scopes, CSRF). */
+export interface AdminRouteDeps extends AdminDeps {
+  guard: AdminGuard;
 }
 
 /** The loopback origins of a port: what a browser on the worker's machine (or an SSH tunnel) uses. */

@@ -5,14 +5,16 @@
  * token can never mint another token or widen its own scopes.
  */
 export const ADMIN_SCOPES = {
-  /** Read the worker's state: overview, leases (and later capacity, earnings, bids, disputes, alerts). */
-  read: "read the worker's status, leases and market state",
-  /** Pause and resume the provider's listing in the registry (a transaction from the provider's key). */
-  listing: "pause and resume the provider's listing on chain",
+  /** Read the worker's state: overview, capacity, leases and their logs, earnings, disputes (and bids, alerts). */
+  read: "read the worker's status, capacity, leases, logs, earnings and disputes",
+  /** Pause, resume and edit (prices, capacity, attributes) the provider's listing in the registry. */
+  listing: "pause, resume and edit the provider's listing on chain",
+  /** Move the provider's money: withdraw earnings, stake and unstake (transactions from the provider's key). */
+  money: "withdraw earnings, stake and unstake",
   /** Reserved for the bidder addon: place and cancel bids on orders. No route uses it yet. */
   bids: "place and cancel bids on orders (the bidder addon; no route yet)",
-  /** Reserved: stop a lease's pod with a reason. No route uses it yet. */
-  "leases:stop": "stop a lease's pod with a reason (no route yet)",
+  /** Stop a lease: tear its pod down and close it on chain, with a reason its publisher reads. */
+  "leases:stop": "stop a lease's pod and close the lease, with a reason",
 } as const;
 
 export type AdminScope = keyof typeof ADMIN_SCOPES;
