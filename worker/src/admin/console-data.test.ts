@@ -296,6 +296,41 @@ describe("admin API: leases", () => {
     }
   });
 
+  it("merges the pod's containers' logs by time, the newest `tail` lines, while the chain is down", async () => {
+    const bearer = await tokenWith("read");
+    const asked: { id: string; tail: number | undefined }[] = [];
+    const records: Record<string, { stream: "stdout" | "stderr"; text: string }[]> = {
+      a: [
+        { stream: "stdout", text: "2026-06-10T12:00:01.000000001Z web one\n" },
+        { stream: "stderr", text: "2026-06-10T12:00:03.5Z web three\n" },
+      ],
+      b: [{ stream: "stdout", text: "2026-06-10T12:00:02Z db two\r\n" }],
+    };
+    containers = [
+      { id: "a", leaseId: 7n, container: "web", replica: 0, state: "running" },
+      { id: "b", leaseId: 7n, container: "db", replica: 1, state: "exited" },
+    ];
+    ctx.runtime.logs = async function* (id: string, options: { tail?: number } = {}) {
+      asked.push({ id, tail: options.tail });
+      yield* (records[id] ?? []).slice(-(options.tail ?? 0));
+    } as never;
+    const res = await call("/admin/v1/leases/7/logs?tail=2", { bearer });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      lines: [
+        { container: "db", replica: 1, stream: "stdout", at: Date.parse("2026-06-10T12:00:02Z"), text: "db two" },
+        { container: "web", replica: 0, stream: "stderr", at: Date.parse("2026-06-10T12:00:03.5Z"), text: "web three" },
+      ],
+    });
+    expect(asked).toEqual([
+      { id: "a", tail: 2 },
+      { id: "b", tail: 2 },
+    ]);
+    // Without tail: the newest 200.
+    await call("/admin/v1/leases/7/logs", { bearer });
+    expect(asked.at(-1)?.tail).toBe(200);
+  });
+
   it("refuses a bad log tail with 400 naming tail", async () => {
     const bearer = await tokenWith("read");
     for (const tail of ["0", "5001", "abc", "-1", "1.5", "1e3", ""]) {
