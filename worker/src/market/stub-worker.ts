@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeErrorResult, getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { AdminEventBus } from "../admin/event-bus.js";
 import type { ContractCall } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
 import type { Logger } from "../log.js";
@@ -150,6 +151,7 @@ export function stubWorker(): StubWorker {
     state,
     txs: {},
     log: logger({}),
+    adminEvents: new AdminEventBus(),
     metrics: { bidsPlaced: { inc: () => undefined } },
     profile: {
       registered: true,
