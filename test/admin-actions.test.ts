@@ -27,6 +27,7 @@ import { keccak256, parseEventLogs, stringToHex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAdminApi } from "../worker/src/admin/app.js";
 import { consoleLink } from "../worker/src/admin/console-command.js";
+import { tokenInfo } from "../worker/src/admin/token-info.js";
 import { stubContextBase, stubReconciler } from "../worker/src/api/stub-context.js";
 import { connectChain } from "../worker/src/chain/connect.js";
 import { TxQueue } from "../worker/src/chain/tx-queue.js";
@@ -179,6 +180,12 @@ describe("admin API: money actions on chain", () => {
     expect(await nonce()).toBe(nonce0);
 
     const money = await bearerWith("money", "read");
+    // What the overview answers as `token` (its other parts need Docker: admin-worker.test.ts reads it whole).
+    expect(await tokenInfo(ctx)).toEqual({
+      address: chain.deployment.contracts.paymentToken.address,
+      symbol: expect.any(String),
+      decimals: 18,
+    });
     const events: string[] = [];
     ctx.adminEvents.subscribe((e) => events.push(e.topic));
     const res = await send("POST", "/admin/v1/withdraw", money);

@@ -88,6 +88,7 @@ describe("admin API of a running worker", () => {
     expect(await overview.json()).toMatchObject({
       provider: provider.address,
       registration: { registered: true, status: "active" },
+      token: { address: chain.deployment.contracts.paymentToken.address, decimals: 18 },
       health: { docker: "ok" },
     });
 
