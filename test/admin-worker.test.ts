@@ -182,5 +182,10 @@ describe("admin API of a running worker", () => {
     expect(await leaseContainers(docker, provider.address, leaseId)).toEqual([]);
     const onChain = await readMarket<{ status: number }>(chain, "getLease", [leaseId]);
     expect(onChain.status).toBe(2);
+    // The image the test built (the worker's own copy of the pod's image goes with its image collector).
+    await docker
+      .getImage("podnet-test/admin-web:v1")
+      .remove({ noprune: true })
+      .catch(() => undefined);
   }, 240_000);
 });

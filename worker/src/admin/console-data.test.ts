@@ -12,7 +12,7 @@ import type { LeaseRecord, WithdrawalRecord, WorkerStateData } from "../store/wo
 import { createAdminApi } from "./app.js";
 import { consoleLink } from "./console-command.js";
 import { bucketStart, earningsReport } from "./earnings.js";
-import { UsageSampler } from "./usage-sampler.js";
+import { USAGE_SAMPLE_CONCURRENCY, UsageSampler } from "./usage-sampler.js";
 
 // The console's data routes and the input checks of its actions, against a stub worker: no chain (every transaction
 // the stub would send is counted, and must stay 0 for refused input), no Docker. The actions on a real chain are
@@ -228,7 +228,7 @@ describe("admin API: capacity and live usage", () => {
   });
 
   it("samples at most USAGE_SAMPLE_CONCURRENCY containers at once, and skips a container gone meanwhile", async () => {
-    containers = Array.from({ length: 50 }, (_, i) => ({
+    containers = Array.from({ length: 100 }, (_, i) => ({
       id: `c${i}`,
       leaseId: BigInt(i),
       container: "web",
@@ -246,8 +246,8 @@ describe("admin API: capacity and live usage", () => {
       return { cpuNanos: 0n, memoryBytes: 2 ** 20 } as never;
     };
     const sample = await usage.sample();
-    expect(most).toBe(8);
-    expect(Object.keys(sample.leases)).toHaveLength(49);
+    expect(most).toBe(USAGE_SAMPLE_CONCURRENCY);
+    expect(Object.keys(sample.leases)).toHaveLength(99);
     expect(sample.leases["3"]).toBeUndefined();
   });
 });

@@ -479,8 +479,8 @@ export class DockerRuntime {
   }
 
   /**
-   * One stats reading of a container without Docker's second sample (`one-shot`): it answers at once where
-   * {@link stats} waits about a second. Its CPU figure is the cumulative `cpuNanos` (`cpuPercent` means nothing here):
+   * One stats reading of a container without Docker's second sample (`one-shot`; engines that still wait about a
+   * second for it, as the one `npm run bench:usage` measured, answer as fast as {@link stats}). Its CPU figure is the cumulative `cpuNanos` (`cpuPercent` means nothing here):
    * a rate comes from two readings (the admin API's usage sampler).
    */
   async sampleStats(containerId: string): Promise<ContainerStats> {
