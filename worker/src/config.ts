@@ -69,6 +69,12 @@ const schema = z.strictObject({
     .min(30)
     .max(24 * 3600)
     .default(600),
+  /**
+   * How often the admin API samples the pods' live CPU and memory use (`docker stats`, one-shot) while a console or
+   * addon follows GET /admin/v1/events; when nobody listens, once a minute at most (a sample costs a Docker call per
+   * running container).
+   */
+  usageSampleSec: z.coerce.number().int().min(1).max(3600).default(5),
   ingressHost: z.string().default("0.0.0.0"),
   ingressPort: port.default(8080),
   /** Pods get `l<lease>.<ingressDomain>` host names; *.localhost resolves to 127.0.0.1 in browsers and curl. */

@@ -11,6 +11,7 @@ import { loopbackOrigins } from "./admin/deps.js";
 import { AdminEventBus } from "./admin/event-bus.js";
 import { writeAdminOrigin } from "./admin/origin-file.js";
 import { AdminTokens } from "./admin/tokens.js";
+import { UsageSampler } from "./admin/usage-sampler.js";
 import { createApi } from "./api/app.js";
 import { signatureRecoveryKind } from "./api/signature-recovery.js";
 import { connectChain } from "./chain/connect.js";
@@ -166,7 +167,9 @@ export async function startWorker(
     () => adminEvents.publish("overview", { addons: true }),
   );
   const addonSpecs = config.adminEnabled ? configuredAddons(config) : [];
-  if (config.adminEnabled) adminServer = await listenAdmin(ctx, reconciler, routes, limits.api, adminTokens, addons);
+  // The pods' live use for the console's capacity page: sampled only with the admin API on.
+  const usage = config.adminEnabled ? new UsageSampler(ctx) : undefined;
+  if (usage) adminServer = await listenAdmin(ctx, reconciler, routes, limits.api, adminTokens, addons, usage);
   if (adminServer) writeAdminOrigin(config.dataDir, adminOrigins(config, adminServer)[0] as string);
   const scaleToZero = new ScaleToZero(ctx, reconciler, routes, config.ingressWakeTimeoutMs);
   const ingress = createIngress(routes, metrics, limits.ingress, scaleToZero);
@@ -179,6 +182,7 @@ export async function startWorker(
   await reconciler.pass();
   reconciler.start();
   scaleToZero.start();
+  usage?.start();
   const money = new MoneyLoop(ctx);
   await money.start();
   addons.start(addonSpecs);
@@ -210,6 +214,7 @@ export async function startWorker(
       reconciler?.stop();
       scaleToZero.stop();
       money.stop();
+      usage?.stop();
       await Promise.all([
         new Promise((resolve) => apiServer.close(resolve)),
         new Promise((resolve) => (adminServer ? adminServer.close(resolve) : resolve(undefined))),
@@ -236,6 +241,7 @@ async function listenAdmin(
   limits: ReturnType<typeof listenerLimits>["api"],
   tokens: AdminTokens,
   addons: AddonSupervisor,
+  usage: UsageSampler,
 ): Promise<Server> {
   let server: Server | undefined;
   const admin = createAdminApi({
@@ -244,6 +250,7 @@ async function listenAdmin(
     ingressRoutes: routes,
     tokens,
     addons,
+    usage,
     origins: () => adminOrigins(ctx.config, server),
   });
   server = limitServer(

@@ -46,7 +46,9 @@ beforeEach(() => {
     chain: {
       account: provider,
       chainId,
-      deployment: { contracts: { podnetMarket: { address: provider.address } } },
+      deployment: {
+        contracts: { podnetMarket: { address: provider.address }, paymentToken: { address: stranger.address } },
+      },
       publicClient: {
         readContract: async () => ({ free: 5n, locked: 2n, unbonding: 1n, jailed: false, lastHeartbeat: 100n }),
       },
@@ -54,6 +56,7 @@ beforeEach(() => {
     state: {
       data: {
         cursor: 5,
+        lastWithdrawAt: 0,
         liveness: {},
         leases: {
           "7": {
@@ -282,7 +285,7 @@ describe("sessions", () => {
     });
     expect(body.version).toMatch(/^\d+\.\d+\.\d+/);
     const leases = await call("/admin/v1/leases", { cookie });
-    expect(await leases.json()).toEqual({
+    expect(await leases.json()).toMatchObject({
       leases: [
         {
           id: "7",

@@ -8,12 +8,19 @@ import { TrustedProxies } from "../net/forwarded.js";
 import { registerAddonRoutes } from "./addon-routes.js";
 import { registerAlertRoutes } from "./alerts.js";
 import { registerBidRoutes } from "./bid-routes.js";
+import { capacityRoutes } from "./capacity.js";
 import { ConsoleAssets } from "./console-assets.js";
 import type { AdminDeps } from "./deps.js";
+import { disputeRoutes } from "./disputes.js";
+import { earningsRoutes } from "./earnings.js";
 import { eventStream } from "./events-route.js";
 import { AdminGuard, CSRF_HEADER, callerOf, SESSION_COOKIE } from "./guard.js";
+import { jsonBody } from "./json-body.js";
+import { leaseRoutes } from "./leases.js";
 import { setListing } from "./listing.js";
-import { leaseList, overview } from "./overview.js";
+import { listingUpdateRoutes } from "./listing-update.js";
+import { moneyRoutes } from "./money-actions.js";
+import { overview } from "./overview.js";
 import { ADMIN_SCOPES, type AdminScope, adminScopeNames, isAdminScope } from "./scopes.js";
 import { AdminSessions } from "./sessions.js";
 import { redeemSignInLink } from "./sign-in-links.js";
@@ -162,7 +169,12 @@ export function createAdminApi(deps: AdminDeps) {
   });
 
   app.get("/admin/v1/overview", guard.require("read"), async (c) => c.json(await overview(deps)));
-  app.get("/admin/v1/leases", guard.require("read"), (c) => c.json({ leases: leaseList(deps) }));
+  app.route("/", leaseRoutes({ ...deps, guard }));
+  app.route("/", capacityRoutes({ ...deps, guard }));
+  app.route("/", earningsRoutes({ ...deps, guard }));
+  app.route("/", disputeRoutes({ ...deps, guard }));
+  app.route("/", moneyRoutes({ ...deps, guard }));
+  app.route("/", listingUpdateRoutes({ ...deps, guard }));
   app.get("/admin/v1/events", guard.require("read"), eventStream(ctx.adminEvents, { count: 0 }));
 
   registerBidRoutes(app, deps, guard);
@@ -175,19 +187,6 @@ export function createAdminApi(deps: AdminDeps) {
     );
   }
   return app;
-}
-
-async function jsonBody(c: Context): Promise<Record<string, unknown>> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new HttpError(400, "body: must be a JSON object");
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new HttpError(400, "body: must be a JSON object");
-  }
-  return body as Record<string, unknown>;
 }
 
 /** A token request's fields, or 400 naming the first bad one. */

@@ -4,7 +4,7 @@ import { bidOnOrder } from "../market/bidding.js";
 import { openOrderJson } from "../market/open-orders.js";
 import type { AdminDeps } from "./deps.js";
 import type { AdminGuard } from "./guard.js";
-import { jsonObjectBody } from "./request-body.js";
+import { jsonBody } from "./json-body.js";
 
 /** Decimal digits of a uint256 at most: a longer price cannot be a price. */
 const MAX_AMOUNT_DIGITS = 78;
@@ -25,7 +25,7 @@ export function registerBidRoutes(app: Hono, { ctx }: AdminDeps, guard: AdminGua
   );
 
   app.post("/admin/v1/bids", guard.require("bids"), async (c) => {
-    const { orderId, pricePerSecond } = await jsonObjectBody(c);
+    const { orderId, pricePerSecond } = await jsonBody(c);
     if (typeof orderId !== "string" || !/^\d{1,78}$/.test(orderId)) {
       throw new HttpError(400, "orderId: must be an order id as a decimal string");
     }

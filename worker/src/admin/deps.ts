@@ -3,7 +3,9 @@ import type { Reconciler } from "../pods/reconciler.js";
 import type { RouteTable } from "../pods/routes.js";
 import type { AddonSupervisor } from "./addon-supervisor.js";
 import type { ConsoleAssets } from "./console-assets.js";
+import type { AdminGuard } from "./guard.js";
 import type { AdminTokens } from "./tokens.js";
+import type { UsageSampler } from "./usage-sampler.js";
 
 /** What the admin API is built from. */
 export interface AdminDeps {
@@ -23,6 +25,13 @@ export interface AdminDeps {
   assets?: ConsoleAssets;
   /** Milliseconds since the epoch; tests move it. */
   now?: () => number;
+  /** The pods' live CPU and memory use (started and stopped by the worker); without it, usage is unknown. */
+  usage?: UsageSampler;
+}
+
+/** What a module of admin routes is built from: the admin API's deps and its guard (scopes, CSRF). */
+export interface AdminRouteDeps extends AdminDeps {
+  guard: AdminGuard;
 }
 
 /** The loopback origins of a port: what a browser on the worker's machine (or an SSH tunnel) uses. */

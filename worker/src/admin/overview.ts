@@ -3,6 +3,7 @@ import { healthReport } from "../api/routes/health.js";
 import { notTakingWorkReason } from "../market/liveness.js";
 import { readStake } from "../market/provider-profile.js";
 import type { AdminDeps } from "./deps.js";
+import { tokenInfo } from "./token-info.js";
 
 /** The worker package's version (package.json two levels up from src/admin and from dist/admin alike). */
 export const workerVersion: string = createRequire(import.meta.url)("../../package.json").version;
@@ -14,7 +15,7 @@ export const workerVersion: string = createRequire(import.meta.url)("../../packa
  * stake is null with the reason and the rest still answers.
  */
 export async function overview({ ctx, reconciler, ingressRoutes }: AdminDeps) {
-  const health = await healthReport({ ctx, reconciler, ingressRoutes });
+  const [health, token] = await Promise.all([healthReport({ ctx, reconciler, ingressRoutes }), tokenInfo(ctx)]);
   const now = ctx.chainNow();
   let stake: Record<string, string | number | boolean> | null = null;
   let stakeError: string | undefined;
@@ -37,6 +38,7 @@ export async function overview({ ctx, reconciler, ingressRoutes }: AdminDeps) {
     version: workerVersion,
     provider: ctx.chain.account.address,
     chainId: ctx.chain.chainId,
+    token,
     registration: {
       registered: profile.registered,
       status: !profile.registered ? "none" : profile.active ? "active" : "paused",
@@ -66,18 +68,4 @@ export async function overview({ ctx, reconciler, ingressRoutes }: AdminDeps) {
     leases: health.leases,
     sandbox: health.sandbox,
   };
-}
-
-/** GET /admin/v1/leases: the active leases with their publisher, price and the reconciler's phase for their pod. */
-export function leaseList({ ctx, reconciler }: AdminDeps) {
-  return Object.values(ctx.state.data.leases)
-    .filter((lease) => lease.status === "active")
-    .map((lease) => ({
-      id: lease.id,
-      publisher: lease.publisher,
-      pricePerSecond: lease.pricePerSecond,
-      startedAt: lease.startedAt,
-      runsOutAt: lease.runsOutAt ?? null,
-      phase: reconciler.phases.get(lease.id)?.phase ?? "pending",
-    }));
 }

@@ -5,14 +5,16 @@
  * token can never mint another token or widen its own scopes.
  */
 export const ADMIN_SCOPES = {
-  /** Read the worker's state: overview, leases, open orders, bids, alerts, addons, events and the console's pages. */
-  read: "read the worker's status, leases and market state",
-  /** Pause and resume the provider's listing in the registry (a transaction from the provider's key). */
-  listing: "pause and resume the provider's listing on chain",
+  /** Read the worker's state: overview, capacity, leases and their logs, earnings, disputes, orders, bids, alerts, addons, events. */
+  read: "read the worker's status, capacity, leases, logs, earnings, disputes, market state and alerts",
+  /** Pause, resume and edit (prices, capacity, attributes) the provider's listing in the registry. */
+  listing: "pause, resume and edit the provider's listing on chain",
+  /** Move the provider's money: withdraw earnings, stake and unstake (transactions from the provider's key). */
+  money: "withdraw earnings, stake and unstake",
   /** The bidder addon: place bids on open orders (POST /admin/v1/bids); the worker checks every rule. */
   bids: "place bids on open orders (the bidder addon)",
-  /** Reserved: stop a lease's pod with a reason. No route uses it yet. */
-  "leases:stop": "stop a lease's pod with a reason (no route yet)",
+  /** Stop a lease: tear its pod down and close it on chain, with a reason its publisher reads. */
+  "leases:stop": "stop a lease's pod and close the lease, with a reason",
 } as const;
 
 export type AdminScope = keyof typeof ADMIN_SCOPES;

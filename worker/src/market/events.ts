@@ -37,6 +37,7 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       }
       await refreshRunsOut(ctx, id);
       state.save();
+      ctx.adminEvents.publish("leases", { leaseId: id, status: "active" });
       void ctx.reconcileLease(id).catch(() => undefined);
       return;
     }
@@ -51,10 +52,14 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
     case "LeaseToppedUp":
     case "LeaseSettled": {
       const id = event.args.leaseId.toString();
-      if (state.data.leases[id]?.status === "active") {
+      const lease = state.data.leases[id];
+      if (lease?.status === "active") {
+        // Set from the event, not added: a replayed batch changes nothing.
+        if (event.eventName === "LeaseSettled") lease.settledAt = Number(event.args.settledAt);
         await refreshRunsOut(ctx, id);
         if (event.eventName === "LeaseToppedUp") state.recordEvent(id, "topped-up", `${event.args.amount} added`);
         state.save();
+        ctx.adminEvents.publish("leases", { leaseId: id, runsOutAt: lease.runsOutAt ?? null });
       }
       return;
     }
@@ -76,6 +81,7 @@ async function applyChainEvent(ctx: WorkerContext, event: ChainEvent): Promise<v
       state.recordEvent(id, "closed", `lease closed (reason ${event.args.reason}), refund ${event.args.refund}`);
       state.save();
       alertOnLeaseClosed(ctx, id, event.args.closedBy, event.args.reason, podDeployed);
+      ctx.adminEvents.publish("leases", { leaseId: id, status: "closed" });
       void ctx.reconcileLease(id).catch(() => undefined);
       return;
     }

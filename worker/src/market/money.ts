@@ -1,11 +1,11 @@
 import { podnetMarketAbi } from "@podnet/sdk/protocol";
-import { parseEventLogs } from "viem";
 import { revertName, sendContract } from "../chain/tx-queue.js";
 import type { WorkerContext } from "../context.js";
 import type { LeaseRecord } from "../store/worker-state.js";
 import { finalizeWonOrders } from "./bidding.js";
 import { releaseHeldCollateral } from "./collateral.js";
 import { answerDisputes } from "./disputes.js";
+import { withdrawEarnings } from "./withdrawal.js";
 
 /**
  * The worker's money duties, checked every few seconds against chain time:
@@ -119,7 +119,8 @@ export class MoneyLoop {
       const noManifest = manifestless && now >= lease.startedAt + ctx.config.manifestTimeoutSec;
       const outOfFunds = lease.runsOutAt !== undefined && now >= lease.runsOutAt + ctx.config.outOfFundsGraceSec;
       const noRoom = manifestless && lease.refusedAt !== undefined;
-      if (!noManifest && !outOfFunds && !noRoom) continue;
+      // A lease already ending (the provider stopped it from the console, or a close that failed) is closed again.
+      if (!noManifest && !outOfFunds && !noRoom && !lease.ending) continue;
       // What the state says about the escrow may be stale (a top-up the follower has not seen: an RPC outage, a
       // reorg): a pod is torn down for its funds only when the chain confirms they ran out.
       if (!lease.ending && !noManifest && !noRoom && !(await this.provenOutOfFunds(lease))) continue;
@@ -195,29 +196,11 @@ export class MoneyLoop {
 
   /** Withdraws the earnings of every active lease and every closed lease still owing. Returns the net amount. */
   async withdrawNow(): Promise<bigint> {
-    const { ctx } = this;
-    const leases = Object.values(ctx.state.data.leases).filter(
-      (l) => l.status === "active" || (l.owed !== undefined && l.owed !== "0"),
-    );
-    ctx.state.data.lastWithdrawAt = ctx.chainNow();
-    ctx.state.save();
-    if (leases.length === 0) return 0n;
     try {
-      const receipt = await sendContract(ctx.chain, ctx.txs, `withdraw ${leases.length} leases`, {
-        address: this.market,
-        abi: podnetMarketAbi,
-        functionName: "withdraw",
-        args: [leases.map((l) => BigInt(l.id))],
-      });
-      for (const lease of leases) if (lease.status === "closed") lease.owed = "0";
-      ctx.state.save();
-      const [withdrew] = parseEventLogs({ abi: podnetMarketAbi, eventName: "ProviderWithdrew", logs: receipt.logs });
-      const net = withdrew?.args.net ?? 0n;
-      ctx.metrics.withdrawnWei.inc(Number(net));
-      ctx.log.info("withdrew earnings", { leases: leases.length, net });
-      return net;
+      const withdrawal = await withdrawEarnings(this.ctx);
+      return BigInt(withdrawal?.net ?? 0);
     } catch (error) {
-      ctx.log.warn("withdraw failed", { error: revertName(error) });
+      this.ctx.log.warn("withdraw failed", { error: revertName(error) });
       return 0n;
     }
   }

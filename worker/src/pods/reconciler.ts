@@ -6,6 +6,7 @@ import type { StoredManifest } from "../store/manifest-store.js";
 import type { LeaseRecord } from "../store/worker-state.js";
 import { collectBlobs } from "./blob-collection.js";
 import { collectUnusedImages, ensureImage, imageIsLocal } from "./images.js";
+import { PhaseMap } from "./phase-map.js";
 import type { RouteTable } from "./routes.js";
 import { removeSecrets, writeSecrets } from "./secrets.js";
 import { leaseSubnet, parsePool, poolStart, releaseSubnet, type SubnetPool, skipSubnet } from "./subnets.js";
@@ -57,7 +58,7 @@ interface LeaseRun {
  * confirms ({@link TeardownGuard}).
  */
 export class Reconciler {
-  readonly phases = new Map<string, PodPhase>();
+  readonly phases: Map<string, PodPhase>;
   readonly guard: TeardownGuard;
   private readonly queues = new Map<string, Promise<void>>();
   private readonly failedAt = new Map<string, number>();
@@ -76,6 +77,7 @@ export class Reconciler {
   ) {
     this.pool = parsePool(ctx.config.podNetworkPool, ctx.config.podNetworkPrefix);
     this.guard = new TeardownGuard(ctx);
+    this.phases = new PhaseMap((leaseId, phase) => ctx.adminEvents.publish("leases", { leaseId, phase: phase.phase }));
     this.imageSlots = new Slots(IMAGE_JOBS_AT_ONCE);
   }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { WorkerState, type WorkerStateData } from "./worker-state.js";
+import { MAX_WITHDRAWALS, WorkerState, type WorkerStateData } from "./worker-state.js";
 
 const identity = {
   chainId: 31337,
@@ -51,9 +51,35 @@ describe("WorkerState", () => {
       events: {},
       disputes: {},
       liveness: {},
+      withdrawals: [],
     };
     expect(state.data).toEqual(expected);
     expect(onDisk()).toEqual(expected);
+  });
+
+  it("keeps the newest withdrawals, at most MAX_WITHDRAWALS, across a reopen", () => {
+    const state = open();
+    const withdrawal = (i: number) => ({
+      at: i,
+      tx: `0x${i.toString(16).padStart(64, "0")}` as const,
+      gross: "10",
+      fee: "1",
+      net: "9",
+      leases: 1,
+    });
+    for (let i = 1; i <= MAX_WITHDRAWALS + 2; i++) state.recordWithdrawal(withdrawal(i));
+    expect(state.data.withdrawals).toHaveLength(MAX_WITHDRAWALS);
+    expect(state.data.withdrawals[0]?.at).toBe(3);
+    expect(state.data.withdrawals.at(-1)?.at).toBe(MAX_WITHDRAWALS + 2);
+    state.saveNow();
+    expect(open().data.withdrawals).toHaveLength(MAX_WITHDRAWALS);
+  });
+
+  it("opens a state file written before withdrawals were recorded with none", () => {
+    const state = open();
+    const { withdrawals: _, ...older } = state.data;
+    writeFileSync(stateFile(), JSON.stringify(older));
+    expect(open().data.withdrawals).toEqual([]);
   });
 
   it("reads its state back on reopen, ignoring the start block", () => {

@@ -27,12 +27,17 @@ export interface LeaseRecord {
   /** Owed to the provider at close and not yet withdrawn. */
   owed?: string;
   /** Set when the worker itself decided to end the lease (out of funds, no manifest) so it is not decided twice. */
-  ending?: "out-of-funds" | "no-manifest" | "no-room";
+  ending?: "out-of-funds" | "no-manifest" | "no-room" | "stopped-by-provider";
   /**
    * Chain time its first manifest was refused because leases made before it hold the capacity (409): the worker
    * closes it at its next money pass, so the publisher gets the rest of the deposit back without having to.
    */
   refusedAt?: number;
+  /**
+   * Chain time the provider is paid up to (the market's settledAt, from LeaseSettled): what it may still withdraw
+   * accrued after it. Unknown for leases recorded before the worker followed it: the last withdrawal stands in.
+   */
+  settledAt?: number;
   /** The spec hash of the newest manifest the publisher sent (kept after the close, when the manifests are gone). */
   manifestSpecHash?: Hex;
   /**
@@ -76,6 +81,19 @@ export interface LivenessRecord {
   darkGap?: { from: number; until: number };
   /** Reported dark (ProviderReportedDark) and not yet out with `unjail`: may unjail from this chain time on. */
   jailedUntil?: number;
+}
+
+/** One withdrawal of the provider's earnings (ProviderWithdrew), for the console's earnings page. */
+export interface WithdrawalRecord {
+  /** Wall time of the receipt, unix seconds. */
+  at: number;
+  tx: Hex;
+  /** Token base units, decimal strings. */
+  gross: string;
+  fee: string;
+  net: string;
+  /** Leases the transaction withdrew from. */
+  leases: number;
 }
 
 export interface LeaseEvent {
@@ -123,9 +141,13 @@ export interface WorkerStateData {
   events: Record<string, LeaseEvent[]>;
   disputes: Record<string, DisputeRecord>;
   liveness: LivenessRecord;
+  /** The newest withdrawals, oldest first, at most {@link MAX_WITHDRAWALS}. */
+  withdrawals: WithdrawalRecord[];
 }
 
 const MAX_EVENTS_PER_LEASE = 100;
+/** Withdrawals kept: hourly ones (the default `withdrawIntervalSec`) for more than a year. */
+export const MAX_WITHDRAWALS = 10_000;
 
 /** What a worker knows before it followed any block: nothing but who it is and where it starts reading. */
 export function freshStateData(
@@ -149,6 +171,7 @@ export function freshStateData(
     events: {},
     disputes: {},
     liveness: {},
+    withdrawals: [],
   };
 }
 
@@ -188,6 +211,7 @@ export class WorkerState {
       data.hosts ??= {};
       data.liveness ??= {};
       data.asleep ??= {};
+      data.withdrawals ??= [];
       // A state written before lastLeaseId: its own newest lease is a lower bound of what the follower has seen.
       if (data.lastLeaseId === undefined) {
         let newest = 0n;
@@ -207,6 +231,14 @@ export class WorkerState {
     list.push({ at, type, message });
     if (list.length > MAX_EVENTS_PER_LEASE) list.splice(0, list.length - MAX_EVENTS_PER_LEASE);
     this.data.events[leaseId] = list;
+    this.save();
+  }
+
+  /** Records a withdrawal, keeping the newest {@link MAX_WITHDRAWALS}. */
+  recordWithdrawal(withdrawal: WithdrawalRecord) {
+    const list = this.data.withdrawals;
+    list.push(withdrawal);
+    if (list.length > MAX_WITHDRAWALS) list.splice(0, list.length - MAX_WITHDRAWALS);
     this.save();
   }
 

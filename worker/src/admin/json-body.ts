@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { HttpError } from "../api/http-error.js";
 
-/** The request's JSON object body, or 400. */
-export async function jsonObjectBody(c: Context): Promise<Record<string, unknown>> {
+/** The request's JSON object body, or 400 `body: must be a JSON object`. */
+export async function jsonBody(c: Context): Promise<Record<string, unknown>> {
   let body: unknown;
   try {
     body = await c.req.json();
