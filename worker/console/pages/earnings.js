@@ -63,7 +63,11 @@ function EarningsChart({ buckets }) {
         width,
         height: 240,
         series: [{}, { label: "net", stroke: "#2456c7", fill: "rgba(36,86,199,0.12)", width: 2 }],
-        axes: [{}, { size: 70 }],
+        // uPlot's default labels round small amounts to 0: three significant digits instead.
+        axes: [
+          {},
+          { size: 80, values: (_, ticks) => ticks.map((v) => (v === 0 ? "0" : Number(v.toPrecision(3)).toString())) },
+        ],
         scales: { x: { time: true } },
       },
       [buckets.map((b) => b.start), buckets.map((b) => units(b.net))],
