@@ -4,7 +4,7 @@
  * lands on the earnings page), stakes and unstakes (stakeOf changes), a `listing` token changes the prices in the
  * registry, and a `leases:stop` token ends a lease on chain with its reason in the journal. Hostile input first: each
  * refusal is checked to have sent no transaction (the provider's nonce) and changed nothing on chain. The input checks
- * in detail are worker/src/admin/console-data.test.ts's.
+ * in detail are worker/src/admin/console-data.test.ts's. Pausing and resuming the listing is the last describe.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -314,5 +314,33 @@ describe("admin API: listing edits and stopping a lease on chain", () => {
     expect(
       await message(await send("POST", `/admin/v1/leases/${leaseId}/stop`, stopper, { reason: "again" }), 409),
     ).toBe(`lease ${leaseId}: already ending (stopped-by-provider)`);
+  });
+});
+
+describe("admin API: pausing and resuming the listing on chain", () => {
+  const registryStatus = () =>
+    read().readContract({
+      address: chain.deployment.contracts.providerRegistry.address,
+      abi: providerRegistryAbi,
+      functionName: "statusOf",
+      args: [provider.account.address],
+    });
+
+  it("a session pauses and resumes; pausing twice answers the registry's revert; a listing token does it too", async () => {
+    expect(await registryStatus()).toBe(1);
+    const paused = await send("POST", "/admin/v1/listing/pause", session);
+    expect(paused.status).toBe(200);
+    expect(await paused.json()).toMatchObject({ status: "paused", tx: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+    expect(await registryStatus()).toBe(2);
+
+    expect(await message(await send("POST", "/admin/v1/listing/pause", session), 409)).toBe(
+      "pause: RegistryWrongStatus",
+    );
+    expect(await registryStatus()).toBe(2);
+
+    const resumed = await send("POST", "/admin/v1/listing/resume", await bearerWith("listing"));
+    expect(resumed.status).toBe(200);
+    expect(await resumed.json()).toMatchObject({ status: "active" });
+    expect(await registryStatus()).toBe(1);
   });
 });

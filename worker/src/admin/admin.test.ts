@@ -16,7 +16,7 @@ import { consoleLink } from "./console-command.js";
 import { linksDir } from "./sign-in-links.js";
 
 // The admin API's authentication against a stub worker (no chain, no Docker): every attack on sign-in, sessions,
-// CSRF and tokens. Pausing the listing for real is admin-listing.test.ts's (anvil and the contracts).
+// CSRF and tokens. Pausing the listing and the money actions for real are test/admin-actions.test.ts's (anvil and the contracts).
 
 const provider = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
 const stranger = privateKeyToAccount("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a");
