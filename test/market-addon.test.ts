@@ -19,9 +19,10 @@ import {
   TOKEN,
   testImageTarball,
   waitFor,
+  webAppManifest,
   workerBin,
 } from "@podnet/devnet";
-import { manifestResources, type PodManifestInput, parseManifest, pricePerSecond } from "@podnet/sdk";
+import { manifestResources, parseManifest, pricePerSecond } from "@podnet/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAdminOrigin } from "../worker/src/admin/origin-file.js";
 
@@ -77,20 +78,8 @@ async function addons(): Promise<AddonStatus[]> {
   return ((await res.json()) as { addons: AddonStatus[] }).addons;
 }
 
-function webManifest(image: string): PodManifestInput {
-  return {
-    version: 1,
-    containers: [
-      {
-        name: "web",
-        image,
-        command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
-        resources: { cpuMillis: 100, memoryMiB: 32, pids: 64 },
-      },
-    ],
-    expose: { http: [{ container: "web", port: 8080 }] },
-  };
-}
+/** The test image's web server, small enough for the providers' test capacity. */
+const webManifest = (image: string) => webAppManifest(image, { cpuMillis: 100, memoryMiB: 32, pids: 64 });
 
 describe("the bidder addon", () => {
   it("bids from its own process; killed and not restarted, the worker still runs and serves every pod", async () => {

@@ -26,11 +26,11 @@ import {
   tokenBalance,
   waitFor,
   walletClient,
+  webAppManifest,
 } from "@podnet/devnet";
 import {
   disputeCourtAbi,
   manifestResources,
-  type PodManifestInput,
   type PodnetClientWithActions,
   type Pricing,
   parseManifest,
@@ -72,20 +72,8 @@ let D: RunningProvider;
 let E: RunningProvider;
 let tarball: string;
 
-function webManifest(image: string): PodManifestInput {
-  return {
-    version: 1,
-    containers: [
-      {
-        name: "web",
-        image,
-        command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
-        resources: { cpuMillis: 100, memoryMiB: 32, pids: 64 },
-      },
-    ],
-    expose: { http: [{ container: "web", port: 8080 }] },
-  };
-}
+/** The test image's web server, small enough for the providers' test capacity. */
+const webManifest = (image: string) => webAppManifest(image, { cpuMillis: 100, memoryMiB: 32, pids: 64 });
 
 interface MarketParams {
   collateralSeconds: number;

@@ -149,9 +149,13 @@ async function* jsonLines(stream: NodeJS.ReadableStream): AsyncGenerator<Progres
 
 /**
  * The one-container web app the autoscaler tests and the failover bench deploy: the test image's busybox httpd on
- * port 8080 (its page in /www), 250 mCPU / 64 MiB, exposed over HTTP. `image` is a sealed blob reference.
+ * port 8080 (its page in /www), 250 mCPU / 64 MiB unless `resources` says otherwise, exposed over HTTP. `image` is a
+ * sealed blob reference.
  */
-export function webAppManifest(image: string): PodManifestInput {
+export function webAppManifest(
+  image: string,
+  resources: { cpuMillis: number; memoryMiB: number; pids: number } = { cpuMillis: 250, memoryMiB: 64, pids: 64 },
+): PodManifestInput {
   return {
     version: 1,
     containers: [
@@ -159,7 +163,7 @@ export function webAppManifest(image: string): PodManifestInput {
         name: "web",
         image,
         command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
-        resources: { cpuMillis: 250, memoryMiB: 64, pids: 64 },
+        resources,
       },
     ],
     expose: { http: [{ container: "web", port: 8080 }] },
