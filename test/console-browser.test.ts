@@ -124,6 +124,25 @@ async function withWallet(context: BrowserContext, offered: LocalAccount, signer
   }, offered.address);
 }
 
+/**
+ * Waits for the sign-in view. Generous: in a loaded CI run this once took over 30 s (cause not found); on failure the
+ * error carries what the page showed and the status of the session request, for the next reader.
+ */
+async function signInView(page: Page) {
+  try {
+    await page.waitForSelector("[data-page=sign-in]", { timeout: 90_000 });
+  } catch (error) {
+    const shown = await page
+      .locator("body")
+      .textContent()
+      .catch(() => "(no body)");
+    const status = await page
+      .evaluate(async () => (await fetch("/admin/v1/session")).status)
+      .catch((e: Error) => e.message);
+    throw new Error(`no sign-in view: the page shows ${JSON.stringify(shown)}; GET /session: ${status}; ${error}`);
+  }
+}
+
 async function open(page: Page, view: string, pageTitle: string) {
   await page.goto(`${origin}/admin#/${view}`);
   await page.waitForSelector(`[data-page="${pageTitle}"][data-ready=yes]`);
@@ -162,6 +181,7 @@ describe("console sign-in", () => {
       await withWallet(context, offered, signer);
       const page = await context.newPage();
       await page.goto(`${origin}/admin`);
+      await signInView(page);
       await page.click("[data-testid=sign-in-wallet]");
       const error = await page.locator("[data-testid=sign-in-error]").textContent();
       expect(error).toMatch(/address|signature/i);
@@ -170,13 +190,14 @@ describe("console sign-in", () => {
       await shot(page, "sign-in-refused");
       await context.close();
     }
-  });
+  }, 240_000);
 
   it("signs in with the provider's wallet (EIP-4361) and shows the overview", async () => {
     const context = await browser.newContext();
     await withWallet(context, provider.account, provider.account);
     const page = await context.newPage();
     await page.goto(`${origin}/admin`);
+    await signInView(page);
     await shot(page, "sign-in");
     await page.click("[data-testid=sign-in-wallet]");
     await page.waitForSelector("[data-page=Overview][data-ready=yes]");
@@ -185,7 +206,7 @@ describe("console sign-in", () => {
     await page.waitForSelector("[data-testid=live][data-live=yes]");
     await shot(page, "overview");
     await context.close();
-  });
+  }, 120_000);
 });
 
 describe("console with a running lease", () => {
