@@ -11,7 +11,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { createAdminApi } from "../../worker/src/admin/app.js";
 import { consoleLink } from "../../worker/src/admin/console-command.js";
 import type { UsageSampler } from "../../worker/src/admin/usage-sampler.js";
-import { stubContextBase, stubReconciler } from "../../worker/src/api/stub-context.js";
+import { stubAdminConfig, stubContextBase, stubReconciler } from "../../worker/src/api/stub-context.js";
 import type { WorkerConfig } from "../../worker/src/config.js";
 import type { WorkerContext } from "../../worker/src/context.js";
 import { RouteTable } from "../../worker/src/pods/routes.js";
@@ -52,14 +52,7 @@ const withdrawals = Array.from({ length: MAX_WITHDRAWALS }, (_, i) => ({
 }));
 const ctx = {
   ...stubContextBase(),
-  config: {
-    dataDir,
-    trustedProxies: [],
-    adminEnabled: true,
-    adminPort: 7071,
-    adminSessionTtlSec: 3600,
-    adminLinkTtlSec: 600,
-  },
+  config: stubAdminConfig(dataDir),
   chain: { account, chainId: 31337, deployment: { contracts: {} } },
   state: {
     data: { leases, bids: {}, events: {}, disputes: {}, liveness: {}, withdrawals, lastWithdrawAt: now - 600 },

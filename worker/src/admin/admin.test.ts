@@ -6,7 +6,7 @@ import type { ApiErrorBody } from "@podnet/sdk/protocol";
 import { privateKeyToAccount } from "viem/accounts";
 import { createSiweMessage } from "viem/siwe";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { stubContextBase, stubReconciler } from "../api/stub-context.js";
+import { stubAdminConfig, stubContextBase, stubReconciler } from "../api/stub-context.js";
 import type { WorkerConfig } from "../config.js";
 import type { WorkerContext } from "../context.js";
 import { createLogger } from "../log.js";
@@ -35,14 +35,7 @@ beforeEach(() => {
   clock = Date.UTC(2026, 0, 1);
   logLines = [];
   ctx = {
-    config: {
-      dataDir,
-      trustedProxies: [],
-      adminEnabled: true,
-      adminPort: 7071,
-      adminSessionTtlSec: SESSION_TTL_SEC,
-      adminLinkTtlSec: 600,
-    },
+    config: stubAdminConfig(dataDir, SESSION_TTL_SEC),
     chain: {
       account: provider,
       chainId,

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { ApiErrorBody } from "@podnet/sdk/protocol";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { stubContextBase, stubReconciler } from "../api/stub-context.js";
+import { stubAdminConfig, stubContextBase, stubReconciler } from "../api/stub-context.js";
 import type { WorkerConfig } from "../config.js";
 import type { WorkerContext } from "../context.js";
 import { RouteTable } from "../pods/routes.js";
@@ -96,14 +96,7 @@ beforeEach(() => {
     return "0x01";
   };
   ctx = {
-    config: {
-      dataDir,
-      trustedProxies: [],
-      adminEnabled: true,
-      adminPort: 7071,
-      adminSessionTtlSec: 3600,
-      adminLinkTtlSec: 600,
-    },
+    config: stubAdminConfig(dataDir),
     chain: {
       account: provider,
       chainId: 31337,

@@ -61,3 +61,15 @@ export function stubReconciler(): Reconciler {
     guard: { deferred: 0, refused: 0 },
   } as unknown as Reconciler;
 }
+
+/** A worker config with the admin API on (loopback port 7071, 1 h sessions, 10 min links) over `dataDir`. */
+export function stubAdminConfig(dataDir: string, sessionTtlSec = 3600) {
+  return {
+    dataDir,
+    trustedProxies: [],
+    adminEnabled: true,
+    adminPort: 7071,
+    adminSessionTtlSec: sessionTtlSec,
+    adminLinkTtlSec: 600,
+  };
+}
