@@ -72,6 +72,11 @@ interface IndexFile {
   blobs: Record<string, BlobCacheEntry>;
 }
 
+/** A {@link BlobCache.write} stream longer than its `maxBytes`. */
+export class BlobSizeError extends BlobCacheError {
+  override name = "BlobSizeError";
+}
+
 /** The X25519 key pair that protects content keys in the cache. */
 export interface SelfEncryptionKey {
   privateKey: Uint8Array;
@@ -138,9 +143,14 @@ export class BlobCache {
 
   /**
    * Writes ciphertext (e.g. {@link encryptStream}'s output) to the cache while hashing it, then renames it to its
-   * content id. Memory stays at one chunk whatever the size.
+   * content id. Memory stays at one chunk whatever the size. With `expectCid`, bytes that hash to anything else are
+   * refused and nothing is kept (an untrusted upload never lands under another blob's name); with `maxBytes`, a
+   * longer stream is refused as it passes the limit.
    */
-  async write(ciphertext: AsyncIterable<Uint8Array>): Promise<{ cid: string; size: number }> {
+  async write(
+    ciphertext: AsyncIterable<Uint8Array>,
+    options: { expectCid?: string; maxBytes?: number } = {},
+  ): Promise<{ cid: string; size: number }> {
     this.ensureDir();
     const tmp = join(this.dir, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
     const hasher = new ContentHasher();
@@ -148,8 +158,11 @@ export class BlobCache {
     const file = await open(tmp, "w", 0o600);
     try {
       for await (const chunk of ciphertext) {
-        hasher.update(chunk);
         size += chunk.length;
+        if (options.maxBytes !== undefined && size > options.maxBytes) {
+          throw new BlobSizeError(`more than ${options.maxBytes} bytes`);
+        }
+        hasher.update(chunk);
         let written = 0;
         while (written < chunk.length) {
           const { bytesWritten } = await file.write(chunk, written, chunk.length - written);
@@ -159,6 +172,9 @@ export class BlobCache {
       await file.sync();
       await file.close();
       const cid = hasher.digest();
+      if (options.expectCid !== undefined && cid !== options.expectCid) {
+        throw new BlobCacheError(`the bytes hash to ${cid}, not ${options.expectCid}; refused`);
+      }
       renameSync(tmp, join(this.dir, cid));
       return { cid, size };
     } catch (error) {

@@ -268,6 +268,7 @@ export {
   BLOB_CACHE_KEY_MESSAGE,
   BlobCache,
   type BlobCacheEntry,
+  BlobSizeError,
   DEFAULT_BLOB_CACHE_DIR,
   deriveSelfEncryptionKey,
   type SelfEncryptionKey,
@@ -336,6 +337,22 @@ export {
   saveKeystoreFile,
 } from "./keystore.js";
 export {
+  checkHandoverIssuedAt,
+  HANDOVER_MAX_FUTURE_SECONDS,
+  type HandoverBlobKey,
+  type HandoverBundle,
+  type HandoverFields,
+  type HandoverRecord,
+  handoverBlobIndexHash,
+  handoverDomain,
+  handoverHashes,
+  handoverTypedData,
+  handoverTypes,
+  parseHandoverBundle,
+  recoverHandoverSigner,
+  signHandoverBundle,
+} from "./network-handover-bundle.js";
+export {
   MAX_POD_SPEC_BYTES,
   PodSpecError,
   type PodSpecErrorType,
@@ -350,7 +367,9 @@ export {
 export * from "./protocol/index.js";
 export {
   parseRecipientKey,
+  type SealedBlobKey,
   type ShareBlobKeysParameters,
   type SharedBlob,
+  sealBlobKeys,
   shareBlobKeys,
 } from "./share-blob-keys.js";

@@ -55,41 +55,71 @@ export async function shareBlobKeys(params: ShareBlobKeysParameters): Promise<Sh
   if (resolve(params.to) === resolve(params.from.dir)) {
     throw new InvalidParameterError("to", `${params.to} is the owner's own blob cache; give the recipient's directory`);
   }
+  const sealed = sealBlobKeys({ from: params.from, self: params.self, recipient, cids: params.cids });
+  const to = new BlobCache(params.to);
+  const shared: SharedBlob[] = [];
+  for (const blob of sealed) {
+    const entry = params.from.get(blob.cid);
+    if (!entry) throw new BlobCacheError(`blob ${blob.cid} is not in ${params.from.dir}`);
+    const copied = await to.write(createReadStream(params.from.path(blob.cid)));
+    if (copied.cid !== blob.cid) {
+      to.remove(copied.cid);
+      throw new BlobCacheError(
+        `${params.from.path(blob.cid)}: the ciphertext does not hash to its content id (it hashes to ${copied.cid}); refused`,
+      );
+    }
+    to.put({
+      cid: blob.cid,
+      size: copied.size,
+      kind: blob.kind,
+      keyForSelf: blob.key,
+      selfKey: params.recipient.toLowerCase() as Hex,
+      sources: [...entry.sources],
+      createdAt: entry.createdAt,
+    });
+    shared.push({ cid: blob.cid, kind: blob.kind, size: copied.size });
+  }
+  return shared;
+}
+
+/** One blob's content key sealed to a recipient: what a recipient's blob cache entry or an app handover carries. */
+export interface SealedBlobKey {
+  cid: string;
+  kind: "image" | "secret";
+  /** Ciphertext bytes, as the owner's cache records them. */
+  size: number;
+  /** The content key wrapped to the recipient (base64url of {@link wrapKey}'s output). */
+  key: string;
+}
+
+/**
+ * Opens each blob's content key with the owner's own key and seals it to `recipient` (the one rule of re-wrapping,
+ * used by {@link shareBlobKeys} and by the network handover). Every key is opened first, so a blob the owner's cache
+ * lacks or a tampered entry is refused before anything is sealed; each open key is zeroed once sealed.
+ *
+ * @throws {BlobCacheError} when a blob is not cached or its content key does not open (naming the index file).
+ */
+export function sealBlobKeys(params: {
+  from: BlobCache;
+  self: SelfEncryptionKey;
+  recipient: Uint8Array;
+  cids: readonly string[];
+}): SealedBlobKey[] {
   const { from, self } = params;
   for (const cid of params.cids) {
     if (!from.has(cid)) throw new BlobCacheError(`blob ${cid} is not in ${from.dir}`);
-    // Opens (and at once forgets) every key first: a tampered entry is refused before anything is copied.
     from.contentKey(cid, self).fill(0);
   }
-  const to = new BlobCache(params.to);
-  const shared: SharedBlob[] = [];
-  for (const cid of params.cids) {
+  return params.cids.map((cid) => {
     const entry = from.get(cid);
     if (!entry) throw new BlobCacheError(`blob ${cid} is not in ${from.dir}`);
-    const copied = await to.write(createReadStream(from.path(cid)));
-    if (copied.cid !== cid) {
-      to.remove(copied.cid);
-      throw new BlobCacheError(
-        `${from.path(cid)}: the ciphertext does not hash to its content id (it hashes to ${copied.cid}); refused`,
-      );
-    }
     const key = from.contentKey(cid, self);
     try {
-      to.put({
-        cid,
-        size: copied.size,
-        kind: entry.kind,
-        keyForSelf: encodeWrappedKey(wrapKey(key, recipient)),
-        selfKey: params.recipient.toLowerCase() as Hex,
-        sources: [...entry.sources],
-        createdAt: entry.createdAt,
-      });
+      return { cid, kind: entry.kind, size: entry.size, key: encodeWrappedKey(wrapKey(key, params.recipient)) };
     } finally {
       key.fill(0);
     }
-    shared.push({ cid, kind: entry.kind, size: copied.size });
-  }
-  return shared;
+  });
 }
 
 /** The recipient's X25519 public key as bytes; refuses what {@link wrapKey} cannot seal to. */
