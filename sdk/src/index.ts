@@ -337,6 +337,14 @@ export {
   saveKeystoreFile,
 } from "./keystore.js";
 export {
+  type HandAppToNetworkErrorType,
+  type HandAppToNetworkParameters,
+  type HandAppToNetworkReturnType,
+  type HandoverResult,
+  handAppToNetwork,
+  type NetworkNode,
+} from "./network-handover.js";
+export {
   checkHandoverIssuedAt,
   HANDOVER_MAX_FUTURE_SECONDS,
   type HandoverBlobKey,
