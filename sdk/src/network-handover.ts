@@ -1,13 +1,14 @@
 import { createReadStream, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { type Address, getAddress, type Hex, isAddress } from "viem";
+import { type Address, getAddress, type Hex } from "viem";
 import { getApp } from "./actions/get-app.js";
 import { providerFetch, providerJson } from "./actions/internal/provider-api.js";
 import { requestSigner, requireWallet, selfEncryptionKey } from "./actions/internal/wallet.js";
 import type { PodnetClient } from "./client.js";
 import { type ErrorType, InvalidParameterError, ProviderApiError } from "./errors.js";
 import { handoverHashes, signHandoverBundle } from "./network-handover-bundle.js";
+import { autoscalerNetworkAbi } from "./protocol/index.js";
 import { parseRecipientKey, sealBlobKeys } from "./share-blob-keys.js";
 
 /** An autoscaler node as the owner hands an app to it: its address, API endpoint and registered X25519 key. */
@@ -175,13 +176,26 @@ async function nodeHas(
 }
 
 /**
- * The network's live nodes with their profiles, read on chain: `liveNodes()` then `getNode()` of each.
+ * The network's live nodes with their profiles, read on chain: `liveNodes()` then `getNode()` of each, in the
+ * network's order.
  * TODO(lead, at merge): replace with the network-node branch's `getLiveAutoscalerNodes` action.
  */
-async function readLiveNodes(client: PodnetClient): Promise<NetworkNode[]> {
-  void isAddress;
-  throw new InvalidParameterError(
-    "nodes",
-    `no AutoscalerNetwork in this deployment (chain ${client.deployment.chainId}); give nodes`,
+export async function readLiveNodes(client: PodnetClient): Promise<NetworkNode[]> {
+  const network = client.deployment.contracts.autoscalerNetwork.address;
+  const live = await client.publicClient.readContract({
+    address: network,
+    abi: autoscalerNetworkAbi,
+    functionName: "liveNodes",
+  });
+  return Promise.all(
+    live.map(async (address) => {
+      const info = await client.publicClient.readContract({
+        address: network,
+        abi: autoscalerNetworkAbi,
+        functionName: "getNode",
+        args: [address],
+      });
+      return { address: getAddress(address), endpoint: info.profile.endpoint, encryptionKey: info.profile.encryptionKey };
+    }),
   );
 }

@@ -87,7 +87,7 @@ export const commands: CommandInfo[] = [
   },
   {
     name: "app create",
-    args: "[--dir d] [--controller addr]",
+    args: "[--dir d] [--controller addr] [--network]",
     summary: "create an autoscaled app's vault from pod.yaml and app.yaml",
     load: () => import("./commands/app.js").then((m) => m.appCreate),
   },
@@ -132,6 +132,12 @@ export const commands: CommandInfo[] = [
     args: "--recipient <x25519-key> --out <dir> [--dir d]",
     summary: "seal the app's content keys to an autoscaler's key, into its blob cache",
     load: () => import("./commands/share-keys.js").then((m) => m.appShareKeys),
+  },
+  {
+    name: "app hand-over",
+    args: "<vault> [--dir d]",
+    summary: "hand a network-mode app to every live autoscaler node (again)",
+    load: () => import("./commands/network.js").then((m) => m.appHandOver),
   },
   {
     name: "key new",

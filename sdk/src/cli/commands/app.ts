@@ -24,6 +24,15 @@ import { CliError } from "../errors.js";
 import { fields, table } from "../output.js";
 import { readPodFile, writeFileAtomic } from "../pod-file.js";
 import { formatAmount, formatTime, parseAmount, parseCount } from "../units.js";
+import {
+  handOverAndReport,
+  handoverSummary,
+  networkOptions,
+  networkServing,
+  networkTermsFromArgs,
+  networkTermsText,
+  setNetworkTerms,
+} from "./network.js";
 import { addressOption, fundingLine, listOption, stringOption, tokenOrUndefined } from "./shared.js";
 
 const dirOption: OptionSpec = {
@@ -112,17 +121,25 @@ export const appCreate: CommandModule = {
     },
     controller: { type: "list", value: "address", description: "a controller (autoscaler key); repeatable" },
     "dry-run": { type: "boolean", description: "print the address, hashes and limits without creating anything" },
+    ...networkOptions,
   },
   help: `Creates the app's vault from pod.yaml and app.yaml in --dir: spec hash = the manifest's hash, config hash =
 app.yaml's canonical hash, limits from app.yaml (maxInstances = instances.target, maxPricePerSecond =
 price.maxPerInstance, maxDepositPerLease = funding.depositPerLease). Prints the vault's address, which is
 fixed by your address and --name before the vault exists. Fund it next with podnet app fund.
 
+With --network the app is served by the autoscaler network: after creating the vault, setNetworkTerms
+(every live node may act as its controller, paid --fee-per-replacement per lease it places, at most
+--max-fees-per-day per UTC day), then the app is handed to every live node (content keys wrapped to each
+node's key; see podnet app hand-over).
+
 examples:
   podnet app create --dir my-app --controller 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+  podnet app create --dir my-app --network --fee-per-replacement 1000000 --max-fees-per-day 10000000
   podnet app create --dir my-app --dry-run`,
   async run(ctx, args) {
     positionals(args, "app create", 0);
+    const terms = networkTermsFromArgs(args);
     const files = readAppFiles(ctx, args);
     const name = appName(args, files.dir);
     const controllers = listOption(args, "controller").map((c) => addressOption(c, "--controller") as Address);
@@ -138,6 +155,7 @@ examples:
       configHash: files.configHash,
       limits: files.limits,
       controllers,
+      ...(terms ? { network: terms } : {}),
     };
     const human = (txHash?: string) =>
       fields([
@@ -146,7 +164,13 @@ examples:
         ["spec", files.specHash],
         ["config", files.configHash],
         ["limits", limitsText(files.limits, token)],
-        ["controllers", controllers.length > 0 ? controllers.join(", ") : "none (podnet app status shows how to add)"],
+        [
+          "controllers",
+          controllers.length > 0 || terms
+            ? [...controllers, ...(terms ? ["every live network node"] : [])].join(", ")
+            : "none (podnet app status shows how to add)",
+        ],
+        ["network", terms ? networkTermsText(terms, token) : undefined],
         ["tx", txHash],
       ]);
     if (args.options["dry-run"] === true) {
@@ -164,7 +188,18 @@ examples:
       limits: files.limits,
       controllers,
     });
-    ctx.out.result({ ...plan, txHash }, () => `${human(txHash)}\n\nnext:\n  podnet app fund ${vault} <amount>`);
+    if (!terms) {
+      ctx.out.result({ ...plan, txHash }, () => `${human(txHash)}\n\nnext:\n  podnet app fund ${vault} <amount>`);
+      return;
+    }
+    ctx.out.progress("network mode: setNetworkTerms");
+    const termsTxHash = await setNetworkTerms(client, vault, terms);
+    const handover = await handOverAndReport(ctx, client, vault, files.dir);
+    ctx.out.result(
+      { ...plan, txHash, networkTxHash: termsTxHash, handover },
+      () =>
+        `${human(txHash)}\n${fields([["handed to", handoverSummary(handover)]])}\n\nnext:\n  podnet app fund ${vault} <amount>`,
+    );
   },
 };
 
@@ -219,6 +254,7 @@ example:
     const client = await ctx.client("optional");
     const token = await tokenOrUndefined(ctx);
     const app = await client.getApp({ vault });
+    const network = await networkServing(client, vault);
     const slots = await Promise.all(
       app.slots.map(async ({ slot, leaseId }) => {
         if (leaseId === 0n) return { slot, leaseId, lease: null };
@@ -243,7 +279,7 @@ example:
           limits: sameLimits(files.limits, app.limits),
         }
       : undefined;
-    const data = { ...app, slots, ...(inSync ? { files: inSync } : {}) };
+    const data = { ...app, slots, ...(inSync ? { files: inSync } : {}), ...(network ? { network } : {}) };
     ctx.out.result(data, () => {
       const sync = (ok: boolean) => (ok ? "matches the chain" : "differs from the chain: podnet app update");
       const head = fields([
@@ -254,6 +290,16 @@ example:
         ["config", `${app.configHash}${inSync ? ` (app.yaml ${sync(inSync.config)})` : ""}`],
         ["limits", `${limitsText(app.limits, token)}${inSync && !inSync.limits ? " (app.yaml asks for others)" : ""}`],
         ["controllers", app.controllers.length > 0 ? app.controllers.join(", ") : "none"],
+        [
+          "network",
+          network
+            ? `${networkTermsText(network.terms, token)}; ${
+                network.servedBy
+                  ? `served by ${network.servedBy.node} (${network.servedBy.endpoint})`
+                  : "no live node serves it now"
+              }`
+            : undefined,
+        ],
         ["open orders", app.openOrders.toString()],
       ]);
       const rows = slots.map((s) =>
