@@ -5,17 +5,29 @@
  * wrapped to that node only, bundle.json last), and every hostile request is refused with a 4xx naming the field,
  * leaving the node's disk byte for byte as it was.
  */
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
-import { clients, devAccount, type LocalChain, publisherClient, startLocalChain } from "@podnet/devnet";
+import {
+  clients,
+  devAccount,
+  type LocalChain,
+  mint,
+  publisherClient,
+  repoRoot,
+  startLocalChain,
+  walletClient,
+} from "@podnet/devnet";
 import {
   appConfigHash,
   appConfigLimits,
+  appVaultAbi,
   appYamlTemplate,
+  autoscalerNetworkAbi,
   BlobCache,
   decryptBytes,
   deriveEncryptionKeyPair,
@@ -30,15 +42,17 @@ import {
   signHandoverBundle,
   signRequest,
 } from "@podnet/sdk";
-import { type Address, getAddress, keccak256, stringToBytes } from "viem";
+import { type Address, erc20Abi, getAddress, keccak256, stringToBytes } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appLayout } from "../autoscaler/src/network/handover/app-layout.js";
 import { handoverRoutes } from "../autoscaler/src/network/handover/routes.js";
+import { servingNode } from "../sdk/src/cli/commands/network.js";
 
 const owner = devAccount(5);
 const stranger = devAccount(7);
 const secrets = ["postgres://app:correct-horse@db/app", "api-token-0123456789"];
 const MAX_BLOB = 4096;
+const podnetBin = join(repoRoot, "sdk", "bin", "podnet.mjs");
 
 interface Node {
   address: Address;
@@ -382,4 +396,159 @@ describe("handing an app to the network", () => {
       /^vault: .* was not created by/,
     );
   });
+});
+
+describe("podnet app create --network, hand-over and status, on nodes registered on chain", () => {
+  let env: Record<string, string>;
+  let work: string;
+
+  function podnet(args: string[]) {
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [podnetBin, ...args], { cwd: work, env });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr.on("data", (chunk) => {
+        stderr += chunk;
+      });
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  /** Registers a node on the AutoscalerNetwork with its test server's URL and X25519 key, staking the minimum. */
+  async function register(node: Node, index: number) {
+    const { client } = clients(chain);
+    const account = devAccount(index).account;
+    const network = chain.deployment.contracts.autoscalerNetwork.address;
+    const { minStake } = await client.readContract({
+      address: network,
+      abi: autoscalerNetworkAbi,
+      functionName: "params",
+    });
+    await mint(chain, account, minStake);
+    const wallet = walletClient(chain, account);
+    const approve = await wallet.writeContract({
+      address: chain.deployment.contracts.paymentToken.address,
+      abi: erc20Abi,
+      functionName: "approve",
+      args: [network, minStake],
+    });
+    await client.waitForTransactionReceipt({ hash: approve });
+    const hash = await wallet.writeContract({
+      address: network,
+      abi: autoscalerNetworkAbi,
+      functionName: "register",
+      args: [
+        {
+          endpoint: node.url,
+          encryptionKey: node.key.publicKeyHex,
+          dnsIpv4: "0x7f000001",
+          dnsIpv6: `0x${"00".repeat(16)}`,
+        },
+        minStake,
+      ],
+    });
+    expect((await client.waitForTransactionReceipt({ hash })).status).toBe("success");
+  }
+
+  beforeAll(async () => {
+    work = join(dir, "cli");
+    mkdirSync(join(work, "home"), { recursive: true });
+    mkdirSync(join(work, "net-app"));
+    writeFileSync(join(work, "net-app", "pod.yaml"), podYaml);
+    writeFileSync(join(work, "net-app", "app.yaml"), appYaml);
+    env = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: join(work, "home"),
+      PODNET_RPC_URL: chain.rpcUrl,
+      PODNET_DEPLOYMENTS_FILE: chain.deploymentsFile,
+      PODNET_PUBLISHER_KEY: owner.privateKey,
+      PODNET_BLOB_CACHE: join(dir, "owner-blobs"),
+    };
+    await register(nodeA, 8);
+    await register(nodeB, 9);
+  }, 120_000);
+
+  it("refuses bad network flags naming the flag, creating nothing", async () => {
+    const { client } = clients(chain);
+    const nonce = await client.getTransactionCount({ address: owner.account.address });
+    const cases: [string[], RegExp][] = [
+      [["--fee-per-replacement", "5"], /--fee-per-replacement: only with --network/],
+      [["--max-fees-per-day", "5"], /--max-fees-per-day: only with --network/],
+      [["--network", "--fee-per-replacement", "5"], /--max-fees-per-day: required with --fee-per-replacement/],
+      [
+        ["--network", "--fee-per-replacement", "5", "--max-fees-per-day", "4"],
+        /--max-fees-per-day: 4 is below --fee-per-replacement 5/,
+      ],
+      [
+        ["--network", "--fee-per-replacement", "1.5", "--max-fees-per-day", "4"],
+        /--fee-per-replacement: "1.5" is not a whole number/,
+      ],
+      [["--network", "--max-fees-per-day", `${1n << 96n}`], /--max-fees-per-day: \d+ is more than a vault holds/],
+    ];
+    for (const [flags, message] of cases) {
+      const run = await podnet(["app", "create", "--dir", "net-app", ...flags]);
+      expect(run.stderr).toMatch(message);
+      expect(run.code).toBe(2);
+    }
+    expect(await client.getTransactionCount({ address: owner.account.address })).toBe(nonce);
+  }, 60_000);
+
+  it("create --network sets the terms and hands the app to every live node; status says which serves it", async () => {
+    const created = await podnet([
+      "app",
+      "create",
+      "--dir",
+      "net-app",
+      "--network",
+      "--fee-per-replacement",
+      "10",
+      "--max-fees-per-day",
+      "100",
+      "--json",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const out = JSON.parse(created.stdout);
+    const vault2 = out.vault as Address;
+    expect(out.handover).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ node: nodeA.address, ok: true }),
+        expect.objectContaining({ node: nodeB.address, ok: true }),
+      ]),
+    );
+    const terms = await clients(chain).client.readContract({
+      address: vault2,
+      abi: appVaultAbi,
+      functionName: "networkTerms",
+    });
+    expect(terms).toEqual({ enabled: true, feePerReplacement: 10n, maxFeesPerDay: 100n });
+    for (const node of [nodeA, nodeB]) {
+      const layout = appLayout(node.dataDir, vault2);
+      expect(JSON.parse(readFileSync(layout.bundle, "utf8")).vault).toBe(vault2);
+      expect(new BlobCache(layout.blobs).contentKey(cids[0] as string, node.key)).toHaveLength(32);
+    }
+
+    const expected = servingNode(vault2, [nodeA.address, nodeB.address]);
+    const served = expected === nodeA.address ? nodeA : nodeB;
+    const status = await podnet(["app", "status", vault2, "--json"]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout).network).toEqual({
+      terms: { enabled: true, feePerReplacement: "10", maxFeesPerDay: "100" },
+      servedBy: { node: served.address, endpoint: served.url },
+    });
+    const human = await podnet(["app", "status", vault2]);
+    expect(human.stdout).toContain(`served by ${served.address} (${served.url})`);
+
+    const again = await podnet(["app", "hand-over", vault2, "--dir", "net-app", "--json"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).nodes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ node: nodeA.address, ok: true, uploaded: [] }),
+        expect.objectContaining({ node: nodeB.address, ok: true, uploaded: [] }),
+      ]),
+    );
+  }, 120_000);
 });

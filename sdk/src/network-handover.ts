@@ -195,7 +195,11 @@ export async function readLiveNodes(client: PodnetClient): Promise<NetworkNode[]
         functionName: "getNode",
         args: [address],
       });
-      return { address: getAddress(address), endpoint: info.profile.endpoint, encryptionKey: info.profile.encryptionKey };
+      return {
+        address: getAddress(address),
+        endpoint: info.profile.endpoint,
+        encryptionKey: info.profile.encryptionKey,
+      };
     }),
   );
 }

@@ -127,7 +127,6 @@ export function handoverRoutes(deps: HandoverDeps): Hono {
     if (declared !== undefined && Number(declared) > maxBlobBytes) {
       throw new Refusal(413, `body: ${declared} bytes is over this node's blob limit of ${maxBlobBytes}`);
     }
-    await requireFactoryApp(vault);
     let signer: Address;
     try {
       // The signature covers the path (vault and content id), not the body: the content id pins every byte.
@@ -140,6 +139,8 @@ export function handoverRoutes(deps: HandoverDeps): Hono {
       if (error instanceof RequestAuthError) throw new Refusal(403, error.message);
       throw error;
     }
+    // After the signature (cheap, local): an anonymous request costs the node no log scan.
+    await requireFactoryApp(vault);
     const { owner } = await reads.vaultState(vault);
     if (signer.toLowerCase() !== owner.toLowerCase()) {
       throw new Refusal(403, `x-podnet-signer: ${signer} is not the owner of ${vault} (${owner})`);

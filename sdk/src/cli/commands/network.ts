@@ -164,7 +164,11 @@ export async function networkServing(
   client: PodnetClientWithActions,
   vault: Address,
 ): Promise<{ terms: NetworkTermsInput; servedBy?: { node: Address; endpoint: string } } | undefined> {
-  const terms = await client.publicClient.readContract({ address: vault, abi: appVaultAbi, functionName: "networkTerms" });
+  const terms = await client.publicClient.readContract({
+    address: vault,
+    abi: appVaultAbi,
+    functionName: "networkTerms",
+  });
   if (!terms.enabled) return undefined;
   const nodes = await readLiveNodes(client);
   const node = servingNode(
