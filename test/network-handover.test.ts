@@ -155,6 +155,17 @@ async function bundleFor(
   );
 }
 
+/** Network mode on for `app` (owner only), as `podnet app create --network` does. */
+async function setTerms(app: Address) {
+  const hash = await walletClient(chain, owner.account).writeContract({
+    address: app,
+    abi: appVaultAbi,
+    functionName: "setNetworkTerms",
+    args: [{ enabled: true, feePerReplacement: 0n, maxFeesPerDay: 0n }],
+  });
+  expect((await clients(chain).client.waitForTransactionReceipt({ hash })).status).toBe("success");
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-network-handover-"));
   chain = await startLocalChain(join(dir, "chain"));
@@ -185,6 +196,7 @@ beforeAll(async () => {
     configHash: appConfigHash(config),
     limits: appConfigLimits(config),
   }));
+  await setTerms(vault);
   nodeA = await startNode(8);
   nodeB = await startNode(9);
 }, 180_000);
@@ -379,6 +391,36 @@ describe("handing an app to the network", () => {
       /^cid: status 400/,
     );
   });
+
+  it("refuses an app of the factory whose owner did not opt it into network mode", async () => {
+    const config = parseAppYaml(appYaml);
+    const { vault: plain } = await ownerClient.createApp({
+      salt: keccak256(stringToBytes("not in network mode")),
+      specHash: manifestHash(parsePodSpec(podYaml)),
+      configHash: appConfigHash(config),
+      limits: appConfigLimits(config),
+    });
+    const bundle = await bundleFor(nodeA);
+    const forPlain = await signHandoverBundle(
+      owner.account,
+      31337,
+      { vault: plain, node: nodeA.address, podYaml, appYaml, blobs: bundle.blobs },
+      bundle.issuedAt,
+    );
+    await refused(
+      nodeA,
+      () => putBundle(nodeA, forPlain, `/v1/apps/${plain}/bundle`),
+      409,
+      /^vault: 0x[0-9a-fA-F]{40} is not in network mode/,
+    );
+    const bytes = readFileSync(ownerClient.blobCache.path(cids[0] as string));
+    await refused(
+      nodeA,
+      () => putBlob(nodeA, cids[0] as string, bytes, owner.account, plain),
+      409,
+      /^vault: .* is not in network mode/,
+    );
+  }, 60_000);
 
   it("refuses a vault the deployment's factory did not create", async () => {
     const notAnApp = chain.deployment.contracts.podnetMarket.address;

@@ -8,7 +8,7 @@ import { requestSigner, requireWallet, selfEncryptionKey } from "./actions/inter
 import type { PodnetClient } from "./client.js";
 import { type ErrorType, InvalidParameterError, ProviderApiError } from "./errors.js";
 import { handoverHashes, signHandoverBundle } from "./network-handover-bundle.js";
-import { autoscalerNetworkAbi } from "./protocol/index.js";
+import { appVaultAbi, autoscalerNetworkAbi } from "./protocol/index.js";
 import { parseRecipientKey, sealBlobKeys } from "./share-blob-keys.js";
 
 /** An autoscaler node as the owner hands an app to it: its address, API endpoint and registered X25519 key. */
@@ -41,8 +41,8 @@ export type HandAppToNetworkErrorType = InvalidParameterError | ErrorType;
  * node lacks (signed requests as the owner), and PUTs a bundle signed by the owner for that node
  * (network-handover-bundle.ts). A node that fails does not stop the others: the result says which got it.
  *
- * Checked before any node is contacted: the wallet owns the vault, pod.yaml and app.yaml hash to the vault's spec and
- * config hashes, and the owner's cache opens every blob's key.
+ * Checked before any node is contacted: the wallet owns the vault, the vault is in network mode, pod.yaml and app.yaml
+ * hash to the vault's spec and config hashes, and the owner's cache opens every blob's key.
  *
  * @throws {InvalidParameterError} naming `vault`, `dir` or `nodes` when the app cannot be handed over at all.
  * @example
@@ -71,6 +71,15 @@ export async function handAppToNetwork(
   const app = await getApp(client, { vault: params.vault });
   if (app.owner.toLowerCase() !== owner.toLowerCase()) {
     throw new InvalidParameterError("vault", `${app.vault} is owned by ${app.owner}, not by this wallet (${owner})`);
+  }
+  const terms = await client.publicClient.readContract({
+    address: app.vault,
+    abi: appVaultAbi,
+    functionName: "networkTerms",
+  });
+  if (!terms.enabled) {
+    // Every node refuses such an app: said once here instead of once per node.
+    throw new InvalidParameterError("vault", `${app.vault} is not in network mode (setNetworkTerms first)`);
   }
   if (hashes.specHash !== app.specHash) {
     throw new InvalidParameterError(

@@ -141,10 +141,11 @@ export function handoverRoutes(deps: HandoverDeps): Hono {
     }
     // After the signature (cheap, local): an anonymous request costs the node no log scan.
     await requireFactoryApp(vault);
-    const { owner } = await reads.vaultState(vault);
+    const { owner, networkMode } = await reads.vaultState(vault);
     if (signer.toLowerCase() !== owner.toLowerCase()) {
       throw new Refusal(403, `x-podnet-signer: ${signer} is not the owner of ${vault} (${owner})`);
     }
+    requireNetworkMode(vault, networkMode);
     const cache = new BlobCache(appLayout(deps.dataDir, vault).blobs);
     if (existsSync(cache.path(cid))) {
       return c.json({ cid, bytes: statSync(cache.path(cid)).size, created: false }, 200);
@@ -194,6 +195,7 @@ export function handoverRoutes(deps: HandoverDeps): Hono {
       if (signed.signer.toLowerCase() !== chain.owner.toLowerCase()) {
         throw new Refusal(403, `signature: signed by ${signed.signer}, not by the vault's owner ${chain.owner}`);
       }
+      requireNetworkMode(vault, chain.networkMode);
       if (signed.specHash !== chain.specHash) {
         throw new Refusal(409, `podYaml: hashes to ${signed.specHash}, the vault's specHash is ${chain.specHash}`);
       }
@@ -257,6 +259,13 @@ export function handoverRoutes(deps: HandoverDeps): Hono {
     return c.json(apiErrorBody(500, "internal error"), 500);
   });
   return app;
+}
+
+/** A node keeps only apps the network may serve: anyone can create a vault, only its owner can opt it in. */
+function requireNetworkMode(vault: Address, enabled: boolean): void {
+  if (!enabled) {
+    throw new Refusal(409, `vault: ${vault} is not in network mode (its owner sets it with setNetworkTerms first)`);
+  }
 }
 
 function replayCheck(bundle: HandoverBundle, now: number, held: HandoverRecord | undefined): void {

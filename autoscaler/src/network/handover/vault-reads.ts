@@ -32,11 +32,16 @@ export class VaultReads {
     return found;
   }
 
-  /** The vault's owner and the hashes its leases and controllers go by, read now. */
-  async vaultState(vault: Address): Promise<{ owner: Address; specHash: Hex; configHash: Hex }> {
+  /** The vault's owner, the hashes its leases and controllers go by, and whether it is in network mode, read now. */
+  async vaultState(vault: Address): Promise<{ owner: Address; specHash: Hex; configHash: Hex; networkMode: boolean }> {
     const read = <const name extends "owner" | "specHash" | "configHash">(functionName: name) =>
       this.client.readContract({ address: vault, abi: appVaultAbi, functionName });
-    const [owner, specHash, configHash] = await Promise.all([read("owner"), read("specHash"), read("configHash")]);
-    return { owner, specHash, configHash };
+    const [owner, specHash, configHash, terms] = await Promise.all([
+      read("owner"),
+      read("specHash"),
+      read("configHash"),
+      this.client.readContract({ address: vault, abi: appVaultAbi, functionName: "networkTerms" }),
+    ]);
+    return { owner, specHash, configHash, networkMode: terms.enabled };
   }
 }

@@ -18,7 +18,7 @@ import { addressOption, stringOption } from "./shared.js";
 
 const MAX_UINT96 = (1n << 96n) - 1n;
 
-export const networkOptions: Record<string, OptionSpec> = {
+export const networkOptions: OptionSpec = {
   network: {
     type: "boolean",
     description: "network mode: every live autoscaler node may serve the app; hands the app to them",
