@@ -368,6 +368,25 @@ describe("handing an app to the network", () => {
     );
   });
 
+  it("refuses a bundle when a stored ciphertext was altered on the node's disk since its upload", async () => {
+    const path = join(appLayout(nodeB.dataDir, vault).blobs, cids[0] as string);
+    const good = readFileSync(path);
+    writeFileSync(path, Buffer.concat([good.subarray(0, -1), Buffer.from([good[good.length - 1] ^ 1])]));
+    try {
+      await refused(
+        nodeB,
+        async () => putBundle(nodeB, await bundleFor(nodeB)),
+        409,
+        /^blobs\[0\]\.cid: the stored ciphertext does not hash to \S+; upload it again/,
+      );
+    } finally {
+      // The owner's next hand-over finds it missing (HEAD) and uploads it again.
+      const healed = await handAppToNetwork(ownerClient, { vault, dir: join(dir, "app"), nodes: [nodeB.profile] });
+      expect(healed).toMatchObject([{ ok: true, uploaded: [cids[0]] }]);
+      expect(readFileSync(path).equals(good)).toBe(true);
+    }
+  });
+
   it("refuses path traversal in :vault and :cid", async () => {
     await refused(
       nodeA,

@@ -78,17 +78,40 @@ function cidParam(text: string): string {
   return text;
 }
 
-/** Hashes a stored ciphertext file: the bundle accepts only blobs that are what their content id says. */
-async function fileContentId(path: string): Promise<string> {
-  const hasher = new ContentHasher();
-  for await (const chunk of createReadStream(path)) hasher.update(chunk as Uint8Array);
-  return hasher.digest();
+/**
+ * Whether stored ciphertext files still are what their content id says. An upload is hashed as it streams in and kept
+ * under its cid only when it matches; a file is hashed again only when its size or modification time changed since it
+ * was last found good (a bundle sent again must not re-read gigabytes each time).
+ */
+class VerifiedBlobs {
+  private readonly good = new Map<string, string>();
+
+  private static stamp(path: string): string {
+    const stat = statSync(path);
+    return `${stat.size}:${stat.mtimeMs}`;
+  }
+
+  /** Records a file just written under its verified content id. */
+  add(path: string): void {
+    this.good.set(path, VerifiedBlobs.stamp(path));
+  }
+
+  async matches(path: string, cid: string): Promise<boolean> {
+    const stamp = VerifiedBlobs.stamp(path);
+    if (this.good.get(path) === stamp) return true;
+    const hasher = new ContentHasher();
+    for await (const chunk of createReadStream(path)) hasher.update(chunk as Uint8Array);
+    if (hasher.digest() !== cid) return false;
+    this.good.set(path, stamp);
+    return true;
+  }
 }
 
 export function handoverRoutes(deps: HandoverDeps): Hono {
   const app = new Hono();
   const reads = new VaultReads(deps.publicClient, deps.deployment);
   const nonces = new NonceCache();
+  const verified = new VerifiedBlobs();
   const chainId = deps.deployment.chainId;
   const maxBlobBytes = deps.maxBlobBytes ?? DEFAULT_MAX_HANDOVER_BLOB_BYTES;
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
@@ -111,11 +134,14 @@ export function handoverRoutes(deps: HandoverDeps): Hono {
     }
   }
 
-  app.on(["HEAD", "GET"], "/v1/apps/:vault/blobs/:cid", (c) => {
+  app.on(["HEAD", "GET"], "/v1/apps/:vault/blobs/:cid", async (c) => {
     const vault = vaultParam(c.req.param("vault"));
     const cid = cidParam(c.req.param("cid"));
     const path = new BlobCache(appLayout(deps.dataDir, vault).blobs).path(cid);
-    if (!existsSync(path)) return c.json(apiErrorBody(404, `cid: ${cid} is not here`), 404);
+    // An altered file counts as missing, so the owner's next hand-over uploads it again.
+    if (!existsSync(path) || !(await verified.matches(path, cid))) {
+      return c.json(apiErrorBody(404, `cid: ${cid} is not here`), 404);
+    }
     // Presence only: the ciphertext is served by providers, not by nodes.
     return c.body(null, 200, { "content-length": String(statSync(path).size) });
   });
@@ -147,7 +173,7 @@ export function handoverRoutes(deps: HandoverDeps): Hono {
     }
     requireNetworkMode(vault, networkMode);
     const cache = new BlobCache(appLayout(deps.dataDir, vault).blobs);
-    if (existsSync(cache.path(cid))) {
+    if (existsSync(cache.path(cid)) && (await verified.matches(cache.path(cid), cid))) {
       return c.json({ cid, bytes: statSync(cache.path(cid)).size, created: false }, 200);
     }
     if (!c.req.raw.body) throw new Refusal(400, "body: empty");
@@ -157,6 +183,7 @@ export function handoverRoutes(deps: HandoverDeps): Hono {
         expectCid: cid,
         maxBytes: maxBlobBytes,
       });
+      verified.add(cache.path(cid));
       return c.json({ cid, bytes: written.size, created: true }, 201);
     } catch (error) {
       if (error instanceof BlobSizeError) {
@@ -207,7 +234,7 @@ export function handoverRoutes(deps: HandoverDeps): Hono {
       }
       const layout = appLayout(deps.dataDir, vault);
       const cache = new BlobCache(layout.blobs);
-      await checkBlobs(bundle, signed.podBlobs, cache, deps.encryptionKey);
+      await checkBlobs(bundle, signed.podBlobs, cache, deps.encryptionKey, verified);
       const record: HandoverRecord = {
         vault,
         chainId,
@@ -288,6 +315,7 @@ async function checkBlobs(
   podBlobs: string[],
   cache: BlobCache,
   key: HandoverDeps["encryptionKey"],
+  verified: VerifiedBlobs,
 ): Promise<void> {
   const listed = new Set(bundle.blobs.map((b) => b.cid));
   for (const cid of podBlobs) {
@@ -310,7 +338,7 @@ async function checkBlobs(
     if (!existsSync(path)) {
       throw new Refusal(409, `blobs[${i}].cid: ${blob.cid} was not uploaded (PUT /v1/apps/<vault>/blobs/${blob.cid})`);
     }
-    if ((await fileContentId(path)) !== blob.cid) {
+    if (!(await verified.matches(path, blob.cid))) {
       throw new Refusal(409, `blobs[${i}].cid: the stored ciphertext does not hash to ${blob.cid}; upload it again`);
     }
     const size = statSync(path).size;
