@@ -7,7 +7,7 @@ import { foundry } from "viem/chains";
 import { afterAll, describe, expect, it } from "vitest";
 import { prepareImage } from "./actions/prepare-image.js";
 import { prepareSecret } from "./actions/prepare-secret.js";
-import { BLOB_CACHE_KEY_MESSAGE, BlobCache, deriveSelfEncryptionKey } from "./blob-cache.js";
+import { BLOB_CACHE_KEY_MESSAGE, BlobCache, BlobSizeError, deriveSelfEncryptionKey } from "./blob-cache.js";
 import { createPodnetClient } from "./create-podnet-client.js";
 import { BlobCacheError, InvalidParameterError, WalletRequiredError } from "./errors.js";
 import { contentId, type Deployment, decryptBytes, generateContentKey } from "./protocol/index.js";
@@ -96,6 +96,26 @@ describe("BlobCache", () => {
     expect(readdirSync(cache.dir).filter((f) => f.startsWith(".tmp"))).toEqual([]);
     cache.remove(cid);
     expect(cache.has(cid)).toBe(false);
+  });
+
+  it("write with expectCid keeps nothing that hashes to another id; with maxBytes refuses a longer stream", async () => {
+    const cache = new BlobCache(tempDir());
+    const bytes = new TextEncoder().encode("ciphertext");
+    const other = contentId(new TextEncoder().encode("something else"));
+    async function* stream(...chunks: Uint8Array[]) {
+      yield* chunks;
+    }
+    await expect(cache.write(stream(bytes), { expectCid: other })).rejects.toThrow(
+      new BlobCacheError(`the bytes hash to ${contentId(bytes)}, not ${other}; refused`),
+    );
+    await expect(cache.write(stream(bytes, bytes), { maxBytes: bytes.length + 1 })).rejects.toBeInstanceOf(
+      BlobSizeError,
+    );
+    expect(readdirSync(cache.dir)).toEqual([]);
+    expect(await cache.write(stream(bytes), { expectCid: contentId(bytes), maxBytes: bytes.length })).toEqual({
+      cid: contentId(bytes),
+      size: bytes.length,
+    });
   });
 
   it("refuses to open a key sealed by another wallet, and names a corrupt index", async () => {
