@@ -371,7 +371,9 @@ describe("handing an app to the network", () => {
   it("refuses a bundle when a stored ciphertext was altered on the node's disk since its upload", async () => {
     const path = join(appLayout(nodeB.dataDir, vault).blobs, cids[0] as string);
     const good = readFileSync(path);
-    writeFileSync(path, Buffer.concat([good.subarray(0, -1), Buffer.from([good[good.length - 1] ^ 1])]));
+    const altered = Buffer.from(good);
+    altered.writeUInt8(altered.readUInt8(altered.length - 1) ^ 1, altered.length - 1);
+    writeFileSync(path, altered);
     try {
       await refused(
         nodeB,
