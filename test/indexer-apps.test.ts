@@ -484,7 +484,7 @@ describe("an app in network mode and the autoscaler nodes", () => {
     const response = await fetch(`${indexer.url}${indexerApiRoutes.networkNodes.path()}`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as NetworkNodesResponse;
-    expect({ period: body.heartbeatPeriod, window: body.livenessWindow }).toEqual({ period: 60, window: 150 });
+    expect({ period: body.heartbeatPeriod, window: body.livenessWindow }).toEqual({ period: 60, window: 90 });
     const network = getContract({
       address: chain.deployment.contracts.autoscalerNetwork.address,
       abi: autoscalerNetworkAbi,
