@@ -202,6 +202,53 @@ export {
   reportDark,
 } from "./actions/report-dark.js";
 export {
+  type RegisterAutoscalerNodeErrorType,
+  type RegisterAutoscalerNodeParameters,
+  type RegisterAutoscalerNodeReturnType,
+  registerAutoscalerNode,
+} from "./actions/register-autoscaler-node.js";
+export {
+  type AutoscalerHeartbeatErrorType,
+  type AutoscalerHeartbeatReturnType,
+  autoscalerHeartbeat,
+} from "./actions/autoscaler-heartbeat.js";
+export {
+  type ExitAutoscalerNodeErrorType,
+  type ExitAutoscalerNodeReturnType,
+  exitAutoscalerNode,
+} from "./actions/exit-autoscaler-node.js";
+export {
+  type WithdrawAutoscalerNodeStakeErrorType,
+  type WithdrawAutoscalerNodeStakeReturnType,
+  withdrawAutoscalerNodeStake,
+} from "./actions/withdraw-autoscaler-node-stake.js";
+export {
+  type GetAutoscalerNodeErrorType,
+  type GetAutoscalerNodeParameters,
+  type GetAutoscalerNodeReturnType,
+  getAutoscalerNode,
+} from "./actions/get-autoscaler-node.js";
+export {
+  type GetLiveAutoscalerNodesErrorType,
+  type GetLiveAutoscalerNodesParameters,
+  type GetLiveAutoscalerNodesReturnType,
+  getLiveAutoscalerNodes,
+} from "./actions/get-live-autoscaler-nodes.js";
+export {
+  type AppNetworkTerms,
+  type SetAppNetworkTermsErrorType,
+  type SetAppNetworkTermsParameters,
+  type SetAppNetworkTermsReturnType,
+  setAppNetworkTerms,
+} from "./actions/set-app-network-terms.js";
+export {
+  type GetAppNetworkTermsErrorType,
+  type GetAppNetworkTermsParameters,
+  type GetAppNetworkTermsReturnType,
+  getAppNetworkTerms,
+} from "./actions/get-app-network-terms.js";
+export type { AutoscalerNodeProfile, AutoscalerNodeStatus } from "./actions/internal/autoscaler-network.js";
+export {
   type SetAppConfigErrorType,
   type SetAppConfigParameters,
   type SetAppConfigReturnType,

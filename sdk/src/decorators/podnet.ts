@@ -78,6 +78,14 @@ import {
   type WithdrawFromAppReturnType,
   withdrawFromApp,
 } from "../actions/withdraw-from-app.js";
+import { type RegisterAutoscalerNodeParameters, type RegisterAutoscalerNodeReturnType, registerAutoscalerNode } from "../actions/register-autoscaler-node.js";
+import { type AutoscalerHeartbeatReturnType, autoscalerHeartbeat } from "../actions/autoscaler-heartbeat.js";
+import { type ExitAutoscalerNodeReturnType, exitAutoscalerNode } from "../actions/exit-autoscaler-node.js";
+import { type WithdrawAutoscalerNodeStakeReturnType, withdrawAutoscalerNodeStake } from "../actions/withdraw-autoscaler-node-stake.js";
+import { type GetAutoscalerNodeParameters, type GetAutoscalerNodeReturnType, getAutoscalerNode } from "../actions/get-autoscaler-node.js";
+import { type GetLiveAutoscalerNodesParameters, type GetLiveAutoscalerNodesReturnType, getLiveAutoscalerNodes } from "../actions/get-live-autoscaler-nodes.js";
+import { type SetAppNetworkTermsParameters, type SetAppNetworkTermsReturnType, setAppNetworkTerms } from "../actions/set-app-network-terms.js";
+import { type GetAppNetworkTermsParameters, type GetAppNetworkTermsReturnType, getAppNetworkTerms } from "../actions/get-app-network-terms.js";
 import type { PodnetClient } from "../client.js";
 
 /** Every action, bound to a client (`client.getQuote(params)` is `getQuote(client, params)`). */
@@ -117,6 +125,14 @@ export type PodnetActions = {
   destroyApp: (params: DestroyAppParameters) => Promise<DestroyAppReturnType>;
   fundApp: (params: FundAppParameters) => Promise<FundAppReturnType>;
   getApp: (params: GetAppParameters) => Promise<GetAppReturnType>;
+  registerAutoscalerNode: (params: RegisterAutoscalerNodeParameters) => Promise<RegisterAutoscalerNodeReturnType>;
+  autoscalerHeartbeat: () => Promise<AutoscalerHeartbeatReturnType>;
+  exitAutoscalerNode: () => Promise<ExitAutoscalerNodeReturnType>;
+  withdrawAutoscalerNodeStake: () => Promise<WithdrawAutoscalerNodeStakeReturnType>;
+  getAutoscalerNode: (params: GetAutoscalerNodeParameters) => Promise<GetAutoscalerNodeReturnType>;
+  getLiveAutoscalerNodes: (params?: GetLiveAutoscalerNodesParameters) => Promise<GetLiveAutoscalerNodesReturnType>;
+  setAppNetworkTerms: (params: SetAppNetworkTermsParameters) => Promise<SetAppNetworkTermsReturnType>;
+  getAppNetworkTerms: (params: GetAppNetworkTermsParameters) => Promise<GetAppNetworkTermsReturnType>;
   setAppConfig: (params: SetAppConfigParameters) => Promise<SetAppConfigReturnType>;
   setAppController: (params: SetAppControllerParameters) => Promise<SetAppControllerReturnType>;
   setAppLimits: (params: SetAppLimitsParameters) => Promise<SetAppLimitsReturnType>;
@@ -172,6 +188,14 @@ export function podnetActions(client: PodnetClient): PodnetActions {
     destroyApp: (params) => destroyApp(client, params),
     fundApp: (params) => fundApp(client, params),
     getApp: (params) => getApp(client, params),
+    registerAutoscalerNode: (params) => registerAutoscalerNode(client, params),
+    autoscalerHeartbeat: () => autoscalerHeartbeat(client),
+    exitAutoscalerNode: () => exitAutoscalerNode(client),
+    withdrawAutoscalerNodeStake: () => withdrawAutoscalerNodeStake(client),
+    getAutoscalerNode: (params) => getAutoscalerNode(client, params),
+    getLiveAutoscalerNodes: (params) => getLiveAutoscalerNodes(client, params),
+    setAppNetworkTerms: (params) => setAppNetworkTerms(client, params),
+    getAppNetworkTerms: (params) => getAppNetworkTerms(client, params),
     setAppConfig: (params) => setAppConfig(client, params),
     setAppController: (params) => setAppController(client, params),
     setAppLimits: (params) => setAppLimits(client, params),
