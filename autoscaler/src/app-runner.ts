@@ -1,7 +1,62 @@
+import { join } from "node:path";
+import { createPodnetClient } from "@podnet/sdk";
+import type { Address } from "viem";
+import type { ChainConnection } from "./chain-connection.js";
 import type { Logger } from "./log.js";
+import type { Metrics } from "./metrics.js";
 import { type ProbeLoop, startProbeLoop } from "./probe-loop.js";
-import type { Reconciler } from "./reconciler.js";
+import { Reconciler } from "./reconciler.js";
+import { StateStore } from "./state.js";
 import type { AppStatus } from "./status-wire.js";
+
+/** How a runner treats instances (the autoscaler's and the network node's settings of the same names). */
+export interface AppRunnerSettings {
+  indexerUrl: string;
+  reconcileIntervalSec: number;
+  startupGraceSec: number;
+  avoidFailedProviderSec: number;
+  localhostAddress: string;
+}
+
+/**
+ * The reconciler of one app, acting with the connection's wallet (a controller's key, or a network node's): its
+ * state in `<dataDir>/state.json`, its blob cache (the content keys wrapped to the wallet's own X25519 key) in
+ * `<dataDir>/blobs`.
+ */
+export function appReconciler(o: {
+  connection: ChainConnection;
+  settings: AppRunnerSettings;
+  vault: Address;
+  appYaml: string;
+  podYaml: string;
+  dataDir: string;
+  metrics: Metrics;
+  log: Logger;
+}): Reconciler {
+  const { deployment, chainId, publicClient, walletClient } = o.connection;
+  const client = createPodnetClient({
+    publicClient,
+    walletClient,
+    deployment,
+    indexerUrl: o.settings.indexerUrl,
+    blobCacheDir: join(o.dataDir, "blobs"),
+  });
+  return new Reconciler({
+    chainId,
+    client,
+    publicClient,
+    walletClient,
+    vault: o.vault,
+    appYaml: o.appYaml,
+    podYaml: o.podYaml,
+    store: new StateStore(o.dataDir, o.vault),
+    metrics: o.metrics,
+    log: o.log,
+    startupGraceSec: o.settings.startupGraceSec,
+    avoidFailedProviderSec: o.settings.avoidFailedProviderSec,
+    localhostAddress: o.settings.localhostAddress,
+  });
+}
 
 /**
  * One app kept alive: its reconcile passes (one at a time, every `reconcileIntervalSec`, and at once when asked) and

@@ -2,15 +2,12 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
-import { createPodnetClient, type PodnetClientWithActions } from "@podnet/sdk";
-import { startAppRunner } from "./app-runner.js";
+import { appReconciler, startAppRunner } from "./app-runner.js";
 import { seedBlobCache } from "./blob-seed.js";
 import { connectChain } from "./chain-connection.js";
 import type { AutoscalerConfig } from "./config.js";
 import { createLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
-import { Reconciler } from "./reconciler.js";
-import { StateStore } from "./state.js";
 import { statusApi } from "./status-api.js";
 import type { AppStatus } from "./status-wire.js";
 
@@ -37,33 +34,21 @@ export async function startAutoscaler(config: AutoscalerConfig): Promise<Running
       log.error("blob has no ciphertext: deploying it will fail", { cid, reason });
     }
   }
-  const { deployment, chainId, publicClient, walletClient } = await connectChain({
+  const connection = await connectChain({
     rpcUrl: config.rpcUrl,
     deploymentsFile: config.deploymentsFile,
     key: config.controllerKey,
   });
-  const client: PodnetClientWithActions = createPodnetClient({
-    publicClient,
-    walletClient,
-    deployment,
-    indexerUrl: config.indexerUrl,
-    blobCacheDir: join(config.dataDir, "blobs"),
-  });
   const metrics = createMetrics();
-  const reconciler = new Reconciler({
-    chainId,
-    client,
-    publicClient,
-    walletClient,
+  const reconciler = appReconciler({
+    connection,
+    settings: config,
     vault: config.vault,
     appYaml: config.appYaml,
     podYaml: config.podYaml,
-    store: new StateStore(config.dataDir, config.vault),
+    dataDir: config.dataDir,
     metrics,
     log,
-    startupGraceSec: config.startupGraceSec,
-    avoidFailedProviderSec: config.avoidFailedProviderSec,
-    localhostAddress: config.localhostAddress,
   });
 
   const api = statusApi(() => reconciler.currentStatus(), metrics);
@@ -75,7 +60,7 @@ export async function startAutoscaler(config: AutoscalerConfig): Promise<Running
   const port = (server.address() as AddressInfo).port;
   log.info("autoscaler started", {
     vault: config.vault,
-    controller: walletClient.account?.address,
+    controller: connection.walletClient.account?.address,
     status: `http://${config.statusHost}:${port}`,
   });
   const runner = startAppRunner({ reconciler, reconcileIntervalSec: config.reconcileIntervalSec, log });

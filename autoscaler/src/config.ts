@@ -143,7 +143,9 @@ function parseWithKey<shape extends z.ZodRawShape>(
   const keyFileField = `${keyField}File`;
   const { [keyField]: inline, [keyFileField]: keyFile, ...data } = result.data as Record<string, unknown>;
   if (inline !== undefined && keyFile !== undefined) {
-    throw new ConfigError(`${keyField}: give ${envName(keyField)} or ${keyFileField} (${origin[keyFileField]}), not both`);
+    throw new ConfigError(
+      `${keyField}: give ${envName(keyField)} or ${keyFileField} (${origin[keyFileField]}), not both`,
+    );
   }
   let key = inline as Hex | undefined;
   if (keyFile !== undefined) key = readKeyFile(keyFileField, resolve(cwd, keyFile as string));

@@ -39,7 +39,9 @@ describe("network node config", () => {
     writeFileSync(file, `${KEY}\n`, { mode: 0o600 });
     const { PODNET_AUTOSCALER_NODE_KEY: _, ...withoutKey } = base;
     expect(load(withoutKey, ["--node-key-file", file]).nodeKey).toBe(KEY);
-    expect(failure(() => load(withoutKey, ["--node-key", KEY]))).toMatch(/--node-key: not accepted on the command line/);
+    expect(failure(() => load(withoutKey, ["--node-key", KEY]))).toMatch(
+      /--node-key: not accepted on the command line/,
+    );
     expect(failure(() => load(base, ["--node-key-file", file]))).toMatch(/^nodeKey: give PODNET_AUTOSCALER_NODE_KEY/);
     const missing = failure(() => load(withoutKey));
     expect(missing).toMatch(/^nodeKey: required/);
@@ -56,7 +58,9 @@ describe("network node config", () => {
     expect(failure(() => load({ ...base, PODNET_AUTOSCALER_API_PORT: "70000" }))).toMatch(
       /^apiPort: .*\(PODNET_AUTOSCALER_API_PORT\)/,
     );
-    expect(failure(() => load(base, ["--localhost-address", "nowhere"]))).toMatch(/^localhostAddress: .*\(--localhost-address\)/);
+    expect(failure(() => load(base, ["--localhost-address", "nowhere"]))).toMatch(
+      /^localhostAddress: .*\(--localhost-address\)/,
+    );
     expect(failure(() => load({ ...base, PODNET_AUTOSCALER_INDEXER_URL: "" }))).toMatch(/^indexerUrl: /);
     expect(failure(() => load(base, ["--vault", "0x00000000000000000000000000000000000000aa"]))).toBe(
       "--vault: unknown flag",
@@ -64,9 +68,11 @@ describe("network node config", () => {
   });
 
   it("loads a key alone with a command's own flags (node register)", () => {
-    const { key, flags } = loadKey("nodeKey", { env: { PODNET_AUTOSCALER_NODE_KEY: KEY }, argv: ["--endpoint", "http://n"] }, [
-      "endpoint",
-    ]);
+    const { key, flags } = loadKey(
+      "nodeKey",
+      { env: { PODNET_AUTOSCALER_NODE_KEY: KEY }, argv: ["--endpoint", "http://n"] },
+      ["endpoint"],
+    );
     expect(key).toBe(KEY);
     expect(flags).toEqual({ endpoint: "http://n" });
     expect(failure(() => loadKey("nodeKey", { env: {}, argv: ["--node-key", KEY] }))).toMatch(/not accepted/);

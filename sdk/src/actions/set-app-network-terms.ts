@@ -1,6 +1,11 @@
 import type { Address, Hash } from "viem";
 import type { PodnetClient } from "../client.js";
-import { type ContractErrorType, type ErrorType, InvalidParameterError, type InvalidParameterErrorType } from "../errors.js";
+import {
+  type ContractErrorType,
+  type ErrorType,
+  InvalidParameterError,
+  type InvalidParameterErrorType,
+} from "../errors.js";
 import { appVaultNetworkAbi } from "../protocol/network-abi-pending.js";
 import { explainVaultError, vaultAddress } from "./internal/app-vault.js";
 import { type WriteAndWaitErrorType, writeAndWait } from "./internal/chain.js";

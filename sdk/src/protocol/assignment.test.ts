@@ -28,7 +28,12 @@ describe("rendezvous assignment", () => {
       expect(serving).toBeDefined();
       expect(servingNode(app, reversed)).toBe(serving);
       expect(servingNode(app, rotated)).toBe(serving);
-      expect(servingNode(app, nodes.map((n) => n.toLowerCase() as Address))).toBe(serving);
+      expect(
+        servingNode(
+          app,
+          nodes.map((n) => n.toLowerCase() as Address),
+        ),
+      ).toBe(serving);
     }
   });
 
