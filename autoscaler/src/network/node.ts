@@ -119,7 +119,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     const snapshot = await view.snapshot();
     tickMs = Math.max(250, Math.min(2000, (snapshot.heartbeatPeriod * 1000) / 2));
     const apps: NodeAppView[] = [];
-    const network = new Set(snapshot.apps);
+    const inNetworkMode = new Set(snapshot.apps);
     for (const vault of snapshot.apps) {
       const servedBy = servingNode(vault, snapshot.live) ?? null;
       const problems: string[] = [];
@@ -135,7 +135,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       if (running) problems.push(...running.runner.status().problems);
       apps.push({ vault, servedBy, runningHere: running !== undefined, problems });
     }
-    for (const vault of [...runners.keys()]) if (!network.has(vault)) stopRunner(vault, "left network mode");
+    for (const vault of [...runners.keys()]) if (!inNetworkMode.has(vault)) stopRunner(vault, "left network mode");
     metrics.liveNodes.set(snapshot.live.length);
     metrics.apps.set({ state: "network" }, snapshot.apps.length);
     metrics.apps.set({ state: "assigned" }, apps.filter((a) => a.servedBy === self).length);
