@@ -67,8 +67,16 @@ describe("deploy:local", () => {
   });
 
   it("answers cast call on every deployed address", () => {
-    const { paymentToken, accessManager, timelock, providerRegistry, podnetMarket, disputeCourt, appVaultFactory } =
-      deployment.contracts;
+    const {
+      paymentToken,
+      accessManager,
+      timelock,
+      providerRegistry,
+      podnetMarket,
+      disputeCourt,
+      appVaultFactory,
+      autoscalerNetwork,
+    } = deployment.contracts;
     expect(cast("call", paymentToken.address, "symbol()(string)")).toBe('"tPOD"');
     expect(cast("call", podnetMarket.address, "token()(address)")).toBe(paymentToken.address);
     expect(cast("call", podnetMarket.address, "registry()(address)")).toBe(providerRegistry.address);
@@ -81,6 +89,14 @@ describe("deploy:local", () => {
     expect(cast("call", appVaultFactory.address, "court()(address)")).toBe(disputeCourt.address);
     const implementation = cast("call", appVaultFactory.address, "implementation()(address)");
     expect(cast("call", implementation, "factory()(address)")).toBe(appVaultFactory.address);
+    expect(cast("call", appVaultFactory.address, "network()(address)")).toBe(autoscalerNetwork.address);
+    expect(cast("call", implementation, "network()(address)")).toBe(autoscalerNetwork.address);
+    expect(cast("call", autoscalerNetwork.address, "token()(address)")).toBe(paymentToken.address);
+    expect(cast("call", autoscalerNetwork.address, "authority()(address)")).toBe(accessManager.address);
+    // The launch clock: a heartbeat a minute, dropped after 150 s.
+    expect(cast("call", autoscalerNetwork.address, "params()((uint96,uint32,uint32,uint32))")).toBe(
+      "(100000000000000000000 [1e20], 60, 150, 604800 [6.048e5])",
+    );
   });
 
   it("leaves governance to the timelock and wires the court and arbiter roles", () => {

@@ -48,7 +48,7 @@ let rogue: { factory: Address; vault: Address; leaseId: bigint };
 /** Deploys a second AppVaultFactory on the same market and court; its owner creates, funds and fills an app. */
 async function rogueFactoryApp(): Promise<typeof rogue> {
   const { client, viemChain } = clients(chain);
-  const { podnetMarket, disputeCourt } = chain.deployment.contracts;
+  const { podnetMarket, disputeCourt, autoscalerNetwork } = chain.deployment.contracts;
   const read = contracts(chain);
   const artifact = JSON.parse(
     readFileSync(join(repoRoot, "contracts/out/AppVaultFactory.sol/AppVaultFactory.json"), "utf8"),
@@ -59,7 +59,7 @@ async function rogueFactoryApp(): Promise<typeof rogue> {
     hash: await owner.deployContract({
       abi: appVaultFactoryAbi,
       bytecode: artifact.bytecode.object,
-      args: [podnetMarket.address, disputeCourt.address],
+      args: [podnetMarket.address, disputeCourt.address, autoscalerNetwork.address],
     }),
   });
   const factory = deployed.contractAddress as Address;

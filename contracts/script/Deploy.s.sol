@@ -2,13 +2,16 @@
 pragma solidity 0.8.28;
 
 import {AppVaultFactory} from "../src/AppVaultFactory.sol";
+import {AutoscalerNetwork} from "../src/AutoscalerNetwork.sol";
 import {DisputeCourt} from "../src/DisputeCourt.sol";
 import {PodnetMarket} from "../src/PodnetMarket.sol";
 import {ProviderRegistry} from "../src/ProviderRegistry.sol";
 import {PodnetTestToken} from "../src/dev/PodnetTestToken.sol";
+import {IAutoscalerNetwork} from "../src/interfaces/IAutoscalerNetwork.sol";
 import {IDisputeCourt} from "../src/interfaces/IDisputeCourt.sol";
 import {IPodnetMarket} from "../src/interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../src/interfaces/IProviderRegistry.sol";
+import {NetworkParams} from "../src/types/NetworkTypes.sol";
 import {PodnetLaunch} from "./PodnetLaunch.sol";
 import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
@@ -26,6 +29,8 @@ import {Script} from "forge-std/Script.sol";
 ///      ARBITER               the first arbiter; defaults to the deployer (local chain only).
 ///      GOVERNOR              proposer and executor of the timelock; defaults to the deployer (local chain only).
 ///      TIMELOCK_DELAY        seconds between scheduling and executing a governed change; defaults to 2 days.
+///      NETWORK_HEARTBEAT_PERIOD, NETWORK_LIVENESS_WINDOW  the autoscaler network's heartbeat clock in seconds; read on
+///                            the local chain only (tests run nodes with a clock of seconds), launch values elsewhere.
 ///      On any chain but anvil's (31337) the script refuses to run unless PAYMENT_TOKEN (an existing contract),
 ///      TREASURY, ARBITER and GOVERNOR are set explicitly, the governor and the arbiter are not the deployer, and
 ///      TIMELOCK_DELAY is at least MIN_TIMELOCK_DELAY: it never deploys the mintable test token there and never leaves
@@ -55,6 +60,7 @@ contract Deploy is Script {
         ProviderRegistry registry;
         PodnetMarket market;
         DisputeCourt court;
+        AutoscalerNetwork network;
         /// @dev Its constructor creates the AppVault implementation (`implementation()`).
         AppVaultFactory vaultFactory;
     }
@@ -83,13 +89,16 @@ contract Deploy is Script {
         );
         d.court = new DisputeCourt(IPodnetMarket(address(d.market)), address(d.manager), PodnetLaunch.courtParams());
         PodnetLaunch.wireRoles(d.manager, d.market, d.court, c.arbiter);
+        d.network = new AutoscalerNetwork(d.token, address(d.manager), networkParams(block.chainid));
 
         address[] memory governors = new address[](1);
         governors[0] = c.governor;
         d.timelock = new TimelockController(c.timelockDelay, governors, governors, address(0));
         d.manager.grantRole(d.manager.ADMIN_ROLE(), address(d.timelock), 0);
         d.manager.renounceRole(d.manager.ADMIN_ROLE(), c.deployer);
-        d.vaultFactory = new AppVaultFactory(IPodnetMarket(address(d.market)), IDisputeCourt(address(d.court)));
+        d.vaultFactory = new AppVaultFactory(
+            IPodnetMarket(address(d.market)), IDisputeCourt(address(d.court)), IAutoscalerNetwork(address(d.network))
+        );
         vm.stopBroadcast();
     }
 
@@ -121,6 +130,14 @@ contract Deploy is Script {
         if (c.timelockDelay < MIN_TIMELOCK_DELAY) {
             revert DeployTimelockDelayTooShort(c.timelockDelay, MIN_TIMELOCK_DELAY);
         }
+    }
+
+    /// @notice The network's launch parameters; on the local chain the heartbeat clock may come from the environment.
+    function networkParams(uint256 chainId) public view returns (NetworkParams memory p) {
+        p = PodnetLaunch.networkParams();
+        if (chainId != LOCAL_CHAIN_ID) return p;
+        p.heartbeatPeriod = uint32(vm.envOr("NETWORK_HEARTBEAT_PERIOD", uint256(p.heartbeatPeriod)));
+        p.livenessWindow = uint32(vm.envOr("NETWORK_LIVENESS_WINDOW", uint256(p.livenessWindow)));
     }
 
     /// @notice The address in environment variable `name`, which must be set.

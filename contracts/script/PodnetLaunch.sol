@@ -5,6 +5,7 @@ import {IDisputeCourt} from "../src/interfaces/IDisputeCourt.sol";
 import {IPodnetMarket} from "../src/interfaces/IPodnetMarket.sol";
 import {CourtParams, PodnetRoles} from "../src/types/CourtTypes.sol";
 import {MarketParams} from "../src/types/MarketTypes.sol";
+import {NetworkParams} from "../src/types/NetworkTypes.sol";
 import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
 
 /// @title PodnetLaunch
@@ -31,6 +32,18 @@ library PodnetLaunch {
             jailCooldown: 1 days, // a provider reported dark waits a day before it may take work again
             disputeWindow: 2 days, // a lease's collateral stays locked, and disputable, for 2 days after it ends
             minBidCollateralBps: 5000 // a bid reserves at least the collateral of a bid at half the order's maximum
+        });
+    }
+
+    /// @notice Autoscaler network parameters at launch; governance changes them later through the timelock.
+    /// @dev A node heartbeats every minute and is dropped after two missed ones plus slack for a late transaction, so
+    ///      its apps move to another node within about 2.5 minutes of it going dark.
+    function networkParams() internal pure returns (NetworkParams memory) {
+        return NetworkParams({
+            minStake: 100e18,
+            heartbeatPeriod: 60,
+            livenessWindow: 150,
+            exitDelay: 7 days // the stake stays a week after the node left
         });
     }
 

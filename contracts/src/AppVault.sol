@@ -2,9 +2,11 @@
 pragma solidity 0.8.28;
 
 import {IAppVault} from "./interfaces/IAppVault.sol";
+import {IAutoscalerNetwork} from "./interfaces/IAutoscalerNetwork.sol";
 import {IDisputeCourt} from "./interfaces/IDisputeCourt.sol";
 import {IPodnetMarket} from "./interfaces/IPodnetMarket.sol";
 import {Bid, LeaseStatus, Order, PermitSignature, Quote, Requirements, Resources} from "./types/MarketTypes.sol";
+import {NetworkTerms} from "./types/NetworkTypes.sol";
 import {AppLimits} from "./types/VaultTypes.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
@@ -49,6 +51,8 @@ contract AppVault is IAppVault, ReentrancyGuardTransient {
     IERC20 public immutable token;
     /// @inheritdoc IAppVault
     address public immutable factory;
+    /// @inheritdoc IAppVault
+    IAutoscalerNetwork public immutable network;
 
     address private _owner;
     /// @dev Next to the owner: createOrder and acceptBid write it after reading who may call.
@@ -59,13 +63,17 @@ contract AppVault is IAppVault, ReentrancyGuardTransient {
     bytes32 private _configHash;
     mapping(address account => bool) private _controllers;
     mapping(uint256 slot => uint256 leaseId) private _slots;
+    NetworkTerms private _networkTerms;
+    mapping(uint256 day => uint256 paid) private _feesPaid;
 
     /// @dev Run by the factory's constructor: the factory is the deployer.
-    constructor(IPodnetMarket market_, IDisputeCourt court_) {
+    constructor(IPodnetMarket market_, IDisputeCourt court_, IAutoscalerNetwork network_) {
         if (address(market_) == address(0)) revert VaultZeroAddress("market");
         if (address(court_) == address(0)) revert VaultZeroAddress("court");
+        if (address(network_) == address(0)) revert VaultZeroAddress("network");
         market = market_;
         court = court_;
+        network = network_;
         token = market_.token();
         factory = msg.sender;
     }
@@ -75,9 +83,12 @@ contract AppVault is IAppVault, ReentrancyGuardTransient {
         _;
     }
 
-    /// @dev Controllers first: they make most calls, and then the owner's slot is not read.
+    /// @dev Controllers first: they make most calls, and then the owner's slot is not read. The network is asked
+    ///      last, and only in network mode.
     modifier onlyController() {
-        if (!_controllers[msg.sender] && msg.sender != _owner) revert VaultNotController(msg.sender);
+        if (!_controllers[msg.sender] && msg.sender != _owner && !_isLiveNetworkNode(msg.sender)) {
+            revert VaultNotController(msg.sender);
+        }
         _;
     }
 
@@ -145,6 +156,15 @@ contract AppVault is IAppVault, ReentrancyGuardTransient {
     function setConfig(bytes32 configHash_) external onlyOwner {
         _configHash = configHash_;
         emit ConfigUpdated(configHash_);
+    }
+
+    /// @inheritdoc IAppVault
+    function setNetworkTerms(NetworkTerms calldata terms) external onlyOwner {
+        if (terms.maxFeesPerDay < terms.feePerReplacement) {
+            revert VaultInvalidNetworkTerms("maxFeesPerDay is below feePerReplacement");
+        }
+        _networkTerms = terms;
+        emit NetworkTermsSet(terms.enabled, terms.feePerReplacement, terms.maxFeesPerDay);
     }
 
     /// @inheritdoc IAppVault
@@ -227,6 +247,7 @@ contract AppVault is IAppVault, ReentrancyGuardTransient {
         leaseId = market.createLease(quote, providerSignature, deposit);
         _slots[slot] = leaseId;
         emit SlotReplaced(slot, expectedLease, leaseId, msg.sender);
+        _payNodeFee(slot, leaseId);
     }
 
     /// @inheritdoc IAppVault
@@ -311,6 +332,7 @@ contract AppVault is IAppVault, ReentrancyGuardTransient {
         --_openOrders;
         _slots[slot] = leaseId;
         emit SlotReplaced(slot, expectedLease, leaseId, msg.sender);
+        _payNodeFee(slot, leaseId);
     }
 
     /// @inheritdoc IAppVault
@@ -391,6 +413,16 @@ contract AppVault is IAppVault, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IAppVault
+    function networkTerms() external view returns (NetworkTerms memory) {
+        return _networkTerms;
+    }
+
+    /// @inheritdoc IAppVault
+    function feesPaidOn(uint256 day) external view returns (uint256) {
+        return _feesPaid[day];
+    }
+
+    /// @inheritdoc IAppVault
     function balance() external view returns (uint256) {
         return token.balanceOf(address(this));
     }
@@ -402,7 +434,31 @@ contract AppVault is IAppVault, ReentrancyGuardTransient {
     /// @dev The owner counts as a controller: it could make itself one at any time, so refusing it would protect
     ///      nothing and only cost it a transaction.
     function _isAuthorized(address account) private view returns (bool) {
-        return account != address(0) && (_controllers[account] || account == _owner);
+        return account != address(0) && (_controllers[account] || account == _owner || _isLiveNetworkNode(account));
+    }
+
+    /// @dev A node that stops its heartbeats stops being live, and with that loses every right over the app at once.
+    function _isLiveNetworkNode(address account) private view returns (bool) {
+        return _networkTerms.enabled && network.isLive(account);
+    }
+
+    /// @dev Pays the node that placed `leaseId` into `slot` its fee: only a caller acting as a network node (the
+    ///      owner and the owner's own controllers are not paid by the network terms), at most what is left of the
+    ///      day's cap and of the balance. A replacement is never refused for want of a fee: the app must stay up.
+    function _payNodeFee(uint256 slot, uint256 leaseId) private {
+        if (_controllers[msg.sender] || msg.sender == _owner) return;
+        NetworkTerms memory terms = _networkTerms;
+        uint256 day = block.timestamp / 1 days;
+        uint256 paid = _feesPaid[day];
+        uint256 fee = terms.feePerReplacement;
+        uint256 left = terms.maxFeesPerDay > paid ? terms.maxFeesPerDay - paid : 0;
+        if (fee > left) fee = left;
+        uint256 held = token.balanceOf(address(this));
+        if (fee > held) fee = held;
+        if (fee == 0) return;
+        _feesPaid[day] = paid + fee;
+        emit NodeFeePaid(msg.sender, slot, leaseId, fee);
+        token.safeTransfer(msg.sender, fee);
     }
 
     function _setController(address controller, bool allowed) private {

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {AppVault} from "./AppVault.sol";
 import {IAppVaultFactory} from "./interfaces/IAppVaultFactory.sol";
+import {IAutoscalerNetwork} from "./interfaces/IAutoscalerNetwork.sol";
 import {IDisputeCourt} from "./interfaces/IDisputeCourt.sol";
 import {IPodnetMarket} from "./interfaces/IPodnetMarket.sol";
 import {AppLimits} from "./types/VaultTypes.sol";
@@ -20,13 +21,17 @@ contract AppVaultFactory is IAppVaultFactory {
     IPodnetMarket public immutable market;
     /// @inheritdoc IAppVaultFactory
     IDisputeCourt public immutable court;
+    /// @inheritdoc IAppVaultFactory
+    IAutoscalerNetwork public immutable network;
 
-    constructor(IPodnetMarket market_, IDisputeCourt court_) {
+    constructor(IPodnetMarket market_, IDisputeCourt court_, IAutoscalerNetwork network_) {
         if (address(market_) == address(0)) revert VaultFactoryZeroAddress("market");
         if (address(court_) == address(0)) revert VaultFactoryZeroAddress("court");
+        if (address(network_) == address(0)) revert VaultFactoryZeroAddress("network");
         market = market_;
         court = court_;
-        implementation = address(new AppVault(market_, court_));
+        network = network_;
+        implementation = address(new AppVault(market_, court_, network_));
     }
 
     /// @inheritdoc IAppVaultFactory

@@ -187,7 +187,7 @@ contract AppVaultSignatureTest is VaultFixture {
         DisputeCourt authCourt =
             new DisputeCourt(IPodnetMarket(address(authMarket)), address(manager), defaultCourtParams());
         AppVaultFactory authFactory =
-            new AppVaultFactory(IPodnetMarket(address(authMarket)), IDisputeCourt(address(authCourt)));
+            new AppVaultFactory(IPodnetMarket(address(authMarket)), IDisputeCourt(address(authCourt)), network);
         vm.prank(appOwner);
         AppVault app = AppVault(
             authFactory.createApp(APP_SALT, SPEC, CONFIG, defaultLimits(), _controllers(controller, controller2))

@@ -5,6 +5,7 @@ import {AppVault} from "../src/AppVault.sol";
 import {AppVaultFactory} from "../src/AppVaultFactory.sol";
 import {IAppVault} from "../src/interfaces/IAppVault.sol";
 import {IAppVaultFactory} from "../src/interfaces/IAppVaultFactory.sol";
+import {IAutoscalerNetwork} from "../src/interfaces/IAutoscalerNetwork.sol";
 import {IDisputeCourt} from "../src/interfaces/IDisputeCourt.sol";
 import {IPodnetMarket} from "../src/interfaces/IPodnetMarket.sol";
 import {AppLimits} from "../src/types/VaultTypes.sol";
@@ -97,9 +98,13 @@ contract AppVaultFactoryTest is VaultFixture {
 
     function test_constructor_revertsOnZeroAddresses() public {
         vm.expectRevert(abi.encodeWithSelector(IAppVaultFactory.VaultFactoryZeroAddress.selector, "market"));
-        new AppVaultFactory(IPodnetMarket(address(0)), IDisputeCourt(address(court)));
+        new AppVaultFactory(IPodnetMarket(address(0)), IDisputeCourt(address(court)), network);
         vm.expectRevert(abi.encodeWithSelector(IAppVaultFactory.VaultFactoryZeroAddress.selector, "court"));
-        new AppVaultFactory(IPodnetMarket(address(market)), IDisputeCourt(address(0)));
+        new AppVaultFactory(IPodnetMarket(address(market)), IDisputeCourt(address(0)), network);
+        vm.expectRevert(abi.encodeWithSelector(IAppVaultFactory.VaultFactoryZeroAddress.selector, "network"));
+        new AppVaultFactory(
+            IPodnetMarket(address(market)), IDisputeCourt(address(court)), IAutoscalerNetwork(address(0))
+        );
     }
 
     /// @dev The implementation knows the factory, has no owner, and cannot be initialized by anyone else.

@@ -18,14 +18,21 @@ export interface LocalChain {
   stop(): void;
 }
 
+/** The autoscaler network's heartbeat clock, in seconds (launch: 60 and 150). */
+export interface NetworkClock {
+  heartbeatPeriod: number;
+  livenessWindow: number;
+}
+
 /**
  * anvil on a free port, then the contracts deployed the way `npm run deploy:local` does (60 s timelock), with the
  * deployment file and anvil's log in `dir`. `anvilArgs`: e.g. a larger block gas limit. `host`: the address anvil
  * listens on and `rpcUrl` names (default 127.0.0.1; a bridge address makes it reachable from pods, see Devnet's `host`).
+ * `networkClock`: a faster autoscaler-network clock than the launch one, so tests see a node go dark in seconds.
  */
 export async function startLocalChain(
   dir: string,
-  { anvilArgs = [], host }: { anvilArgs?: string[]; host?: string } = {},
+  { anvilArgs = [], host, networkClock }: { anvilArgs?: string[]; host?: string; networkClock?: NetworkClock } = {},
 ): Promise<LocalChain> {
   mkdirSync(dir, { recursive: true });
   const anvil = await startAnvil({ host, port: await freePort(), logFile: join(dir, "anvil.log"), args: anvilArgs });
@@ -34,7 +41,14 @@ export async function startLocalChain(
       rpcUrl: anvil.rpcUrl,
       deploymentsDir: dir,
       broadcastDir: join(dir, "broadcast"),
-      env: { ...process.env, TIMELOCK_DELAY: "60" },
+      env: {
+        ...process.env,
+        TIMELOCK_DELAY: "60",
+        ...(networkClock && {
+          NETWORK_HEARTBEAT_PERIOD: String(networkClock.heartbeatPeriod),
+          NETWORK_LIVENESS_WINDOW: String(networkClock.livenessWindow),
+        }),
+      },
     });
     return { rpcUrl: anvil.rpcUrl, deployment, deploymentsFile: file, stop: () => anvil.process.kill() };
   } catch (error) {

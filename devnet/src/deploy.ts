@@ -27,6 +27,7 @@ const keyOf: Record<string, string> = {
   PodnetMarket: "podnetMarket",
   DisputeCourt: "disputeCourt",
   AppVaultFactory: "appVaultFactory",
+  AutoscalerNetwork: "autoscalerNetwork",
 };
 
 /** Options of {@link deployContracts}. */

@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { HDAccount } from "viem/accounts";
-import { type LocalChain, startLocalChain } from "./chain.js";
+import { type LocalChain, type NetworkClock, startLocalChain } from "./chain.js";
 import { type CleanupStep, runCleanup } from "./cleanup.js";
 import { localDocker, removeProviderFirewall, removeProviderLeftovers, untagImages } from "./docker.js";
 import { type Indexer, type IndexerOptions, startIndexer } from "./indexer.js";
@@ -27,6 +27,8 @@ export type DevnetOptions = {
    * lets a pod reach them through the workers' `podEgressAllow` (an autoscaler sidecar; docs/autoscaler-sidecar.md).
    */
   host?: string;
+  /** A faster autoscaler-network clock for tests ({@link NetworkClock}); default the launch one. */
+  networkClock?: NetworkClock;
 };
 
 /** A local marketplace; start one with {@link Devnet.start}. */
@@ -49,8 +51,14 @@ export class Devnet {
   ) {}
 
   /** anvil with the contracts deployed (the deployment in `<dir>/chain`). */
-  static async start({ dir, anvilArgs, removeDir = false, host = "127.0.0.1" }: DevnetOptions): Promise<Devnet> {
-    const chain = await startLocalChain(join(dir, "chain"), { anvilArgs, host });
+  static async start({
+    dir,
+    anvilArgs,
+    removeDir = false,
+    host = "127.0.0.1",
+    networkClock,
+  }: DevnetOptions): Promise<Devnet> {
+    const chain = await startLocalChain(join(dir, "chain"), { anvilArgs, host, networkClock });
     return new Devnet(dir, chain, removeDir, host);
   }
 

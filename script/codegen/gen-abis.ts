@@ -17,6 +17,7 @@ const contracts = {
   disputeCourtAbi: "DisputeCourt.sol/DisputeCourt.json",
   appVaultAbi: "AppVault.sol/AppVault.json",
   appVaultFactoryAbi: "AppVaultFactory.sol/AppVaultFactory.json",
+  autoscalerNetworkAbi: "AutoscalerNetwork.sol/AutoscalerNetwork.json",
   podnetTestTokenAbi: "PodnetTestToken.sol/PodnetTestToken.json",
   accessManagerAbi: "AccessManager.sol/AccessManager.json",
   timelockControllerAbi: "TimelockController.sol/TimelockController.json",

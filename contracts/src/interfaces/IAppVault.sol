@@ -2,7 +2,9 @@
 pragma solidity 0.8.28;
 
 import {PermitSignature, Quote, Requirements, Resources} from "../types/MarketTypes.sol";
+import {NetworkTerms} from "../types/NetworkTypes.sol";
 import {AppLimits} from "../types/VaultTypes.sol";
+import {IAutoscalerNetwork} from "./IAutoscalerNetwork.sol";
 import {IDisputeCourt} from "./IDisputeCourt.sol";
 import {IPodnetMarket} from "./IPodnetMarket.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
@@ -62,6 +64,8 @@ interface IAppVault is IERC1271 {
     error VaultInsufficientBalance(uint256 balance, uint256 needed);
     /// @notice The app already has `openOrders` open orders, its `maxInstances`: cancel one first.
     error VaultTooManyOrders(uint256 openOrders, uint256 maxInstances);
+    /// @notice The network fee terms are invalid: `reason`.
+    error VaultInvalidNetworkTerms(string reason);
     /// @notice The permit failed and `owner`'s allowance for the vault, `allowance`, does not cover `needed`.
     error VaultPermitFailed(address owner, uint256 allowance, uint256 needed);
 
@@ -88,6 +92,11 @@ interface IAppVault is IERC1271 {
     /// @notice Instance `slot` now holds `newLease` instead of `oldLease` (0: the slot was empty); `by` did it. A
     ///         still-active `oldLease` was closed in the same call (the market's LeaseClosed).
     event SlotReplaced(uint256 indexed slot, uint256 indexed oldLease, uint256 indexed newLease, address by);
+    /// @notice The owner set how the app uses the autoscaler network (network mode on or off, and its fees).
+    event NetworkTermsSet(bool enabled, uint96 feePerReplacement, uint96 maxFeesPerDay);
+    /// @notice The app paid network node `node` `amount` for placing `newLease` into `slot` (the SlotReplaced of the
+    ///         same call). Less than the fee per replacement when the day's cap or the balance ran short.
+    event NodeFeePaid(address indexed node, uint256 indexed slot, uint256 indexed newLease, uint256 amount);
     /// @notice Instance `slot` is empty again; its `lease` was closed in the same call if still active.
     event SlotCleared(uint256 indexed slot, uint256 indexed lease, address by);
 
@@ -128,6 +137,11 @@ interface IAppVault is IERC1271 {
 
     /// @notice Records the hash of the app's new selection config (app.yaml).
     function setConfig(bytes32 configHash) external;
+
+    /// @notice Network mode: with `terms.enabled` every live node of the autoscaler network may act as a controller of
+    ///         the app (and sign its provider-API requests), and the node that places a lease into a slot is paid
+    ///         `feePerReplacement`, at most `maxFeesPerDay` in one day. Off: the network's nodes lose every right at once.
+    function setNetworkTerms(NetworkTerms calldata terms) external;
 
     /// @notice Sends `amount` of the app's balance to `to`.
     function withdraw(address to, uint256 amount) external;
@@ -222,6 +236,14 @@ interface IAppVault is IERC1271 {
     /// @notice The court disputes are opened in.
     function court() external view returns (IDisputeCourt);
 
+    /// @notice The autoscaler network whose live nodes serve the app in network mode.
+    function network() external view returns (IAutoscalerNetwork);
+
+    function networkTerms() external view returns (NetworkTerms memory);
+
+    /// @notice Fees paid to nodes on `day` (block time / 1 days).
+    function feesPaidOn(uint256 day) external view returns (uint256);
+
     /// @notice The payment token (the market's).
     function token() external view returns (IERC20);
 
@@ -240,7 +262,8 @@ interface IAppVault is IERC1271 {
 
     function limits() external view returns (AppLimits memory);
 
-    /// @notice Whether `account` may spend for the app and sign its requests: the owner or a controller.
+    /// @notice Whether `account` may spend for the app and sign its requests: the owner, a controller, or (network
+    ///         mode) a live node of the network.
     function isAuthorized(address account) external view returns (bool);
 
     function isController(address account) external view returns (bool);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {AppLimits} from "../types/VaultTypes.sol";
+import {IAutoscalerNetwork} from "./IAutoscalerNetwork.sol";
 import {IDisputeCourt} from "./IDisputeCourt.sol";
 import {IPodnetMarket} from "./IPodnetMarket.sol";
 
@@ -43,4 +44,7 @@ interface IAppVaultFactory {
     function market() external view returns (IPodnetMarket);
 
     function court() external view returns (IDisputeCourt);
+
+    /// @notice The autoscaler network every app of this factory can hand itself to (network mode).
+    function network() external view returns (IAutoscalerNetwork);
 }

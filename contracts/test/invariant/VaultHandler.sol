@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {AppVault} from "../../src/AppVault.sol";
 import {AppVaultFactory} from "../../src/AppVaultFactory.sol";
+import {AutoscalerNetwork} from "../../src/AutoscalerNetwork.sol";
 import {PodnetMarket} from "../../src/PodnetMarket.sol";
 import {PodnetTestToken} from "../../src/dev/PodnetTestToken.sol";
 import {IAppVault} from "../../src/interfaces/IAppVault.sol";
@@ -20,6 +21,7 @@ import {
     Resources,
     Stake
 } from "../../src/types/MarketTypes.sol";
+import {NetworkTerms, NodeProfile} from "../../src/types/NetworkTypes.sol";
 import {AppLimits} from "../../src/types/VaultTypes.sol";
 import {CommonBase} from "forge-std/Base.sol";
 import {StdCheats} from "forge-std/StdCheats.sol";
@@ -30,7 +32,9 @@ import {console} from "forge-std/console.sol";
 /// @notice Drives two apps (AppVaults, one controller shared between them) and three providers through random,
 ///         always-valid sequences: funding and withdrawals, leases placed and replaced in slots, top-ups, slot
 ///         clears, orders and bids, spec and limit changes, provider withdrawals, heartbeats, dark reports and jail,
-///         closes by anyone and collateral releases, with time passing in between.
+///         closes by anyone and collateral releases, with time passing in between. App 1 is in network mode: two
+///         autoscaler nodes act as its controllers too and are paid per replacement within a daily cap; probes check
+///         that a node that went dark, or a node on app 0 (not in network mode), is refused.
 /// @dev Each action checks beforehand that it can succeed and returns early (counting a skip) when it cannot: the
 ///      campaign runs with fail_on_revert. The money ghosts come from the events the vaults and the market emit (what
 ///      each claims it moved), read back after every action; the invariants then compare them with the token balances
@@ -64,14 +68,21 @@ contract VaultHandler is CommonBase, StdCheats, StdUtils {
         Unjail,
         CloseByStranger,
         ReleaseCollateral,
-        Warp
+        Warp,
+        NodeProbe
     }
 
-    uint256 internal constant ACTION_COUNT = 19;
+    uint256 internal constant ACTION_COUNT = 20;
+    uint256 public constant NODE_COUNT = 2;
+    /// @notice App 1's network terms: a fee per replacement and a cap a busy day reaches.
+    uint96 public constant NODE_FEE = 1e15;
+    uint96 public constant NODE_DAY_CAP = 25e14;
 
     PodnetMarket public immutable market;
     PodnetTestToken public immutable token;
     AppVaultFactory public immutable factory;
+    AutoscalerNetwork public immutable network;
+    address[NODE_COUNT] public nodes;
 
     AppVault[APP_COUNT] public apps;
     address[APP_COUNT] public owners;
@@ -116,6 +127,16 @@ contract VaultHandler is CommonBase, StdCheats, StdUtils {
     uint256 public ghost_casViolations;
     uint256 public ghost_casProbes;
 
+    /// @notice Fees the vaults said they paid to nodes (NodeFeePaid), per app and per app and day.
+    mapping(uint256 app => uint256) public ghost_nodeFees;
+    mapping(uint256 app => mapping(uint256 day => uint256)) public ghost_nodeFeesOnDay;
+    /// @notice A day's fees past the cap, a fee to someone who is not a node, and node calls that should have been
+    ///         refused (a dark node, or a node on an app not in network mode) but went through.
+    uint256 public ghost_feeCapViolations;
+    uint256 public ghost_feePayeeViolations;
+    uint256 public ghost_nodeRightViolations;
+    uint256 public ghost_nodeProbes;
+
     uint256[ACTION_COUNT] public doneCalls;
     uint256[ACTION_COUNT] public skippedCalls;
 
@@ -123,6 +144,7 @@ contract VaultHandler is CommonBase, StdCheats, StdUtils {
         market = market_;
         token = token_;
         factory = factory_;
+        network = AutoscalerNetwork(address(factory_.network()));
         currentTime = block.timestamp;
         funder = makeAddr("vinv.funder");
         stranger = makeAddr("vinv.stranger");
@@ -140,6 +162,20 @@ contract VaultHandler is CommonBase, StdCheats, StdUtils {
             vm.prank(owners[a]);
             apps[a] = AppVault(factory.createApp(bytes32(a), SPEC_A, bytes32(0), _limitsFor(a, 0), list));
         }
+        for (uint256 i; i < NODE_COUNT; ++i) {
+            nodes[i] = makeAddr(string.concat("vinv.node", vm.toString(i)));
+            uint96 stake = network.params().minStake;
+            token.mint(nodes[i], stake);
+            vm.startPrank(nodes[i]);
+            token.approve(address(network), stake);
+            network.register(
+                NodeProfile({endpoint: "https://node.example", encryptionKey: bytes32(i + 1), dnsIpv4: 0, dnsIpv6: 0}),
+                stake
+            );
+            vm.stopPrank();
+        }
+        vm.prank(owners[1]);
+        apps[1].setNetworkTerms(NetworkTerms({enabled: true, feePerReplacement: NODE_FEE, maxFeesPerDay: NODE_DAY_CAP}));
         vm.recordLogs();
         for (uint256 a; a < APP_COUNT; ++a) {
             _fund(a, 50 * TOKEN);
@@ -147,8 +183,13 @@ contract VaultHandler is CommonBase, StdCheats, StdUtils {
         _absorbLogs();
     }
 
+    /// @dev The nodes heartbeat at every step, as running nodes do, so the one picked as a controller is live.
     modifier step() {
         vm.warp(currentTime);
+        for (uint256 i; i < NODE_COUNT; ++i) {
+            vm.prank(nodes[i]);
+            network.heartbeat();
+        }
         vm.recordLogs();
         _;
         _absorbLogs();
@@ -526,6 +567,35 @@ contract VaultHandler is CommonBase, StdCheats, StdUtils {
         _done(Action.Warp);
     }
 
+    /// @notice A node that went dark (one second past the liveness window) tries to lease into app 1, and a live node
+    ///         tries to lease into app 0, which is not in network mode: both must be refused as not a controller.
+    function nodeProbe(uint256 nodeSeed, uint256 slotSeed) external step {
+        address node = nodes[nodeSeed % NODE_COUNT];
+        ghost_nodeProbes += 2;
+        Quote memory quote = _quote(apps[0], providers[0], 1);
+        uint96 deposit = uint96(market.params().minLeaseDuration);
+        _expectNotController(apps[0], node, slotSeed % 3, quote, deposit);
+        vm.warp(currentTime + network.params().livenessWindow + 1);
+        quote = _quote(apps[1], providers[0], 1);
+        _expectNotController(apps[1], node, slotSeed % 3, quote, deposit);
+        vm.warp(currentTime);
+        _done(Action.NodeProbe);
+    }
+
+    function _expectNotController(AppVault app, address node, uint256 slot, Quote memory quote, uint96 deposit)
+        internal
+    {
+        uint256 expected = app.leaseOf(slot);
+        vm.prank(node);
+        try app.replaceSlot(slot, expected, quote, "", deposit) {
+            ++ghost_nodeRightViolations;
+        } catch (bytes memory reason) {
+            if (reason.length < 4 || bytes4(reason) != IAppVault.VaultNotController.selector) {
+                ++ghost_nodeRightViolations;
+            }
+        }
+    }
+
     /// @dev The first of the apps' leases, from `seed` on, that `eligible` accepts; 0 if none.
     function _firstLease(uint256 seed, function(uint256) internal view returns (bool) eligible)
         internal
@@ -574,7 +644,25 @@ contract VaultHandler is CommonBase, StdCheats, StdUtils {
             if (a == APP_COUNT) continue;
             if (sig == IAppVault.Funded.selector) ghost_funded[a] += abi.decode(log.data, (uint256));
             else if (sig == IAppVault.Withdrawn.selector) ghost_withdrawn[a] += abi.decode(log.data, (uint256));
+            else if (sig == IAppVault.NodeFeePaid.selector) _absorbNodeFee(a, log);
         }
+    }
+
+    function _absorbNodeFee(uint256 a, Vm.Log memory log) internal {
+        uint256 amount = abi.decode(log.data, (uint256));
+        uint256 day = currentTime / 1 days;
+        ghost_nodeFees[a] += amount;
+        ghost_nodeFeesOnDay[a][day] += amount;
+        NetworkTerms memory terms = apps[a].networkTerms();
+        if (ghost_nodeFeesOnDay[a][day] > terms.maxFeesPerDay || amount > terms.feePerReplacement) {
+            ++ghost_feeCapViolations;
+        }
+        address payee = address(uint160(uint256(log.topics[1])));
+        bool isNode;
+        for (uint256 i; i < NODE_COUNT; ++i) {
+            if (nodes[i] == payee) isNode = true;
+        }
+        if (!isNode) ++ghost_feePayeeViolations;
     }
 
     function _absorbMarketLog(bytes32 sig, Vm.Log memory log) internal {
@@ -672,7 +760,9 @@ contract VaultHandler is CommonBase, StdCheats, StdUtils {
         return APP_COUNT;
     }
 
+    /// @dev App 1 (network mode) is also served by the nodes: one seed in three picks one.
     function _controllerOf(uint256 a, uint256 seed) internal view returns (address) {
+        if (a == 1 && seed % 3 == 2) return nodes[(seed / 3) % NODE_COUNT];
         return controllers[a + seed % 2];
     }
 
@@ -758,12 +848,15 @@ contract VaultHandler is CommonBase, StdCheats, StdUtils {
             "unjail",
             "closeByStranger",
             "releaseCollateral",
-            "warp"
+            "warp",
+            "nodeProbe"
         ];
         for (uint256 i; i < ACTION_COUNT; ++i) {
             console.log(names[i], doneCalls[i], skippedCalls[i]);
         }
         console.log("CAS probes", ghost_casProbes);
+        console.log("node probes", ghost_nodeProbes);
+        console.log("node fees (app 1)", ghost_nodeFees[1]);
     }
 
     /// @dev Registration and first stake of the providers, done by the test's setUp (the registry is not the

@@ -20,7 +20,8 @@ contract VaultInvariantsTest is MarketFixture {
 
     function setUp() public override {
         super.setUp();
-        AppVaultFactory factory = new AppVaultFactory(IPodnetMarket(address(market)), IDisputeCourt(address(court)));
+        AppVaultFactory factory =
+            new AppVaultFactory(IPodnetMarket(address(market)), IDisputeCourt(address(court)), network);
         handler = new VaultHandler(market, token, factory);
         for (uint256 i; i < handler.PROVIDER_COUNT(); ++i) {
             _register(handler.providers(i));
@@ -47,6 +48,7 @@ contract VaultInvariantsTest is MarketFixture {
         _target(VaultHandler.closeByStranger.selector, 2);
         _target(VaultHandler.releaseCollateral.selector, 1);
         _target(VaultHandler.warp.selector, 3);
+        _target(VaultHandler.nodeProbe.selector, 1);
         targetSelector(FuzzSelector({addr: address(handler), selectors: _selectors}));
         targetContract(address(handler));
     }
@@ -68,6 +70,7 @@ contract VaultInvariantsTest is MarketFixture {
         _checkAppMoneyConserved();
         _checkNoStandingApprovals();
         _checkMarketSolvent();
+        _checkNodeFees();
     }
 
     function invariant_slotsAndLimits() public view {
@@ -84,14 +87,14 @@ contract VaultInvariantsTest is MarketFixture {
         for (uint256 a; a < handler.appCount(); ++a) {
             uint256 inflow = handler.ghost_funded(a) + handler.ghost_leaseRefunds(a) + handler.ghost_compensation(a)
                 + handler.ghost_orderRefunds(a);
-            uint256 outflow =
-                handler.ghost_withdrawn(a) + handler.ghost_paidIntoLeases(a) + handler.ghost_paidIntoOrders(a);
+            uint256 outflow = handler.ghost_withdrawn(a) + handler.ghost_paidIntoLeases(a)
+                + handler.ghost_paidIntoOrders(a) + handler.ghost_nodeFees(a);
             assertEq(token.balanceOf(address(handler.apps(a))), inflow - outflow, "app balance != in - out");
         }
     }
 
     /// @notice 2. Every token an app received (funding plus compensation from slashed stake) is, to the base unit,
-    ///         either still in its vault, withdrawn by its owner, held in one of its leases (unspent, or earned and not
+    ///         either still in its vault, withdrawn by its owner, paid to a node as a fee, held in one of its leases (unspent, or earned and not
     ///         yet withdrawn), paid to a provider, or escrowed in one of its open orders. Read from the market's
     ///         storage, not from the events of (1).
     function _checkAppMoneyConserved() internal view {
@@ -99,7 +102,7 @@ contract VaultInvariantsTest is MarketFixture {
         uint256 orders = market.orderCount();
         for (uint256 a; a < handler.appCount(); ++a) {
             AppVault app = handler.apps(a);
-            uint256 held = token.balanceOf(address(app)) + handler.ghost_withdrawn(a);
+            uint256 held = token.balanceOf(address(app)) + handler.ghost_withdrawn(a) + handler.ghost_nodeFees(a);
             for (uint256 i; i < leases.length; ++i) {
                 Lease memory lease = market.getLease(leases[i]);
                 if (lease.publisher != address(app)) continue;
@@ -111,6 +114,21 @@ contract VaultInvariantsTest is MarketFixture {
             }
             assertEq(held, handler.ghost_funded(a) + handler.ghost_compensation(a), "app money not conserved");
         }
+    }
+
+    /// @notice 8. Network mode: no day's fees past the app's cap and no fee above the fee per replacement; fees only to
+    ///         nodes; the nodes hold exactly the fees the vaults said they paid (their token balances, not the events);
+    ///         a dark node, and a node on an app not in network mode, were refused every time; app 0 paid no fee.
+    function _checkNodeFees() internal view {
+        assertEq(handler.ghost_feeCapViolations(), 0, "node fees past the cap");
+        assertEq(handler.ghost_feePayeeViolations(), 0, "fee to someone not a node");
+        assertEq(handler.ghost_nodeRightViolations(), 0, "a node acted without the right");
+        assertEq(handler.ghost_nodeFees(0), 0, "an app not in network mode paid a node");
+        uint256 held;
+        for (uint256 i; i < handler.NODE_COUNT(); ++i) {
+            held += token.balanceOf(handler.nodes(i));
+        }
+        assertEq(held, handler.ghost_nodeFees(0) + handler.ghost_nodeFees(1), "node balances != fees paid");
     }
 
     /// @notice 3. A vault never leaves an allowance standing: each call approves exactly what it pulls.

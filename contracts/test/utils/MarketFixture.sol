@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {PodnetLaunch} from "../../script/PodnetLaunch.sol";
+import {AutoscalerNetwork} from "../../src/AutoscalerNetwork.sol";
 import {DisputeCourt} from "../../src/DisputeCourt.sol";
 import {PodnetMarket} from "../../src/PodnetMarket.sol";
 import {ProviderRegistry} from "../../src/ProviderRegistry.sol";
@@ -34,6 +35,7 @@ abstract contract MarketFixture is Test {
     AccessManager internal manager;
     PodnetMarket internal market;
     DisputeCourt internal court;
+    AutoscalerNetwork internal network;
 
     address internal admin = makeAddr("admin");
     address internal treasury = makeAddr("treasury");
@@ -67,6 +69,7 @@ abstract contract MarketFixture is Test {
             IERC20(address(token)), IProviderRegistry(address(registry)), address(manager), treasury, defaultParams()
         );
         court = new DisputeCourt(IPodnetMarket(address(market)), address(manager), defaultCourtParams());
+        network = new AutoscalerNetwork(IERC20(address(token)), address(manager), PodnetLaunch.networkParams());
         _wireRoles();
 
         (provider, providerKey) = makeAddrAndKey("provider");

@@ -21,6 +21,11 @@ const valid = {
       address: "0x2279B7A0a67DB372996a5FaB50D91eAA73d2eBe6",
       blockNumber: 9,
     },
+    autoscalerNetwork: {
+      name: "AutoscalerNetwork",
+      address: "0xa513E6E4b8f2a923D98304ec87F64353C4D5C853",
+      blockNumber: 8,
+    },
   },
 };
 

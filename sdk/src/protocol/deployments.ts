@@ -10,6 +10,8 @@ export const contractNames = [
   "disputeCourt",
   /** Creates apps (AppVault clones); the vault implementation is its `implementation()`. */
   "appVaultFactory",
+  /** The registry of autoscaler nodes serving network-mode apps (docs/autoscaler-network.md). */
+  "autoscalerNetwork",
 ] as const;
 export type ContractName = (typeof contractNames)[number];
 

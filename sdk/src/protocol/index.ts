@@ -2,6 +2,7 @@ export {
   accessManagerAbi,
   appVaultAbi,
   appVaultFactoryAbi,
+  autoscalerNetworkAbi,
   disputeCourtAbi,
   podnetMarketAbi,
   podnetTestTokenAbi,
