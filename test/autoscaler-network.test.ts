@@ -110,8 +110,8 @@ beforeAll(async () => {
   await Promise.all([
     Devnet.start({
       dir,
-      network: { heartbeatPeriod: HEARTBEAT_PERIOD, livenessWindow: LIVENESS_WINDOW },
-    } as Parameters<typeof Devnet.start>[0]).then((started) => {
+      networkClock: { heartbeatPeriod: HEARTBEAT_PERIOD, livenessWindow: LIVENESS_WINDOW },
+    }).then((started) => {
       devnet = started;
     }),
     testImageTarball(docker, "podnet-test/autoscaler-network:1", join(dir, "app.tar"), { page: PAGE }).then((path) => {

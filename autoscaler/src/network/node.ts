@@ -13,7 +13,6 @@ import { createMetrics, type Metrics } from "../metrics.js";
 import { appBundle, bundleComplete } from "./bundle.js";
 import { NetworkView } from "./chain-view.js";
 import { type HeartbeatLoop, startHeartbeatLoop } from "./heartbeat-loop.js";
-import { networkAddress } from "./network-address.js";
 import { type NodeAppView, type NodeOverview, nodeApi } from "./node-api.js";
 import { createNodeMetrics, nodeMetricsText } from "./node-metrics.js";
 
@@ -51,7 +50,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     indexerUrl: config.indexerUrl,
     blobCacheDir: join(config.dataDir, "node-blobs"),
   });
-  const network = networkAddress(connection.deployment);
+  const network = connection.deployment.contracts.autoscalerNetwork.address;
   const record = await getAutoscalerNode(client, { node: self });
   if (record.status !== "active") {
     throw new Error(

@@ -1,7 +1,7 @@
 import type { Address, ReadContractErrorType } from "viem";
 import type { PodnetClient } from "../client.js";
 import type { ErrorType, InvalidParameterErrorType } from "../errors.js";
-import { appVaultNetworkAbi } from "../protocol/network-abi-pending.js";
+import { appVaultAbi } from "../protocol/index.js";
 import { vaultAddress } from "./internal/app-vault.js";
 import type { AppNetworkTerms } from "./set-app-network-terms.js";
 
@@ -29,8 +29,8 @@ export async function getAppNetworkTerms(
 ): Promise<GetAppNetworkTermsReturnType> {
   const address = vaultAddress(params.vault);
   const [terms, network] = await Promise.all([
-    client.publicClient.readContract({ address, abi: appVaultNetworkAbi, functionName: "networkTerms" }),
-    client.publicClient.readContract({ address, abi: appVaultNetworkAbi, functionName: "network" }),
+    client.publicClient.readContract({ address, abi: appVaultAbi, functionName: "networkTerms" }),
+    client.publicClient.readContract({ address, abi: appVaultAbi, functionName: "network" }),
   ]);
   return {
     enabled: terms.enabled,

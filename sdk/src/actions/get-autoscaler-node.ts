@@ -1,7 +1,7 @@
 import { type Address, getAddress, isAddress, type ReadContractErrorType } from "viem";
 import type { PodnetClient } from "../client.js";
 import { type ErrorType, InvalidParameterError, type InvalidParameterErrorType } from "../errors.js";
-import { autoscalerNetworkAbi } from "../protocol/network-abi-pending.js";
+import { autoscalerNetworkAbi } from "../protocol/index.js";
 import {
   type AutoscalerNodeProfile,
   type AutoscalerNodeStatus,

@@ -1,7 +1,7 @@
 import type { Address, BlockTag, ReadContractErrorType } from "viem";
 import type { PodnetClient } from "../client.js";
 import type { ErrorType } from "../errors.js";
-import { autoscalerNetworkAbi } from "../protocol/network-abi-pending.js";
+import { autoscalerNetworkAbi } from "../protocol/index.js";
 import { networkContract } from "./internal/autoscaler-network.js";
 
 export type GetLiveAutoscalerNodesParameters = {

@@ -6,7 +6,7 @@ import {
   InvalidParameterError,
   type InvalidParameterErrorType,
 } from "../errors.js";
-import { appVaultNetworkAbi } from "../protocol/network-abi-pending.js";
+import { appVaultAbi } from "../protocol/index.js";
 import { explainVaultError, vaultAddress } from "./internal/app-vault.js";
 import { type WriteAndWaitErrorType, writeAndWait } from "./internal/chain.js";
 
@@ -60,7 +60,7 @@ export async function setAppNetworkTerms(
   try {
     const receipt = await writeAndWait(client, "setAppNetworkTerms", {
       address: vault,
-      abi: appVaultNetworkAbi,
+      abi: appVaultAbi,
       functionName: "setNetworkTerms",
       args: [terms],
     });

@@ -8,8 +8,7 @@ import {
 } from "viem";
 import type { PodnetClient } from "../../client.js";
 import { ContractError, InvalidParameterError } from "../../errors.js";
-import { decodeIngress, parseIPv4, parseIPv6, podnetTestTokenAbi } from "../../protocol/index.js";
-import { autoscalerNetworkAbi } from "../../protocol/network-abi-pending.js";
+import { autoscalerNetworkAbi, decodeIngress, parseIPv4, parseIPv6, podnetTestTokenAbi } from "../../protocol/index.js";
 import { writeAndWait } from "./chain.js";
 
 /** The network's ABI plus the token's errors (register and addStake pull the stake). */
@@ -20,11 +19,7 @@ export const autoscalerNetworkCallAbi = [
 
 /** The deployment's AutoscalerNetwork. */
 export function networkContract(client: PodnetClient): { address: Address; blockNumber: bigint } {
-  const entry = (client.deployment.contracts as Record<string, { address: Address; blockNumber: number } | undefined>)
-    .autoscalerNetwork;
-  if (!entry) {
-    throw new InvalidParameterError("deployment", "has no contracts.autoscalerNetwork: redeploy with the network");
-  }
+  const entry = client.deployment.contracts.autoscalerNetwork;
   return { address: entry.address, blockNumber: BigInt(entry.blockNumber) };
 }
 
