@@ -29,7 +29,7 @@ import {
   webAppManifest,
 } from "@podnet/devnet";
 import { BlobCache, deriveSelfEncryptionKey, type PodnetClientWithActions, shareBlobKeys } from "@podnet/sdk";
-import { servingNode } from "@podnet/sdk/protocol";
+import { appVaultAbi, servingNode } from "@podnet/sdk/protocol";
 import { type Address, getAddress } from "viem";
 import type { HDAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -38,6 +38,7 @@ const PAGE = "hello from a network-mode app";
 const CHEAP = { perCpuMilli: 3n, perMemoryMiB: 2n, perStorageMiB: 0n, flat: 0n };
 const FUNDED = 50_000_000n;
 const STAKE = 1_000n * TOKEN;
+const FEE = 1_000n;
 /** The network's periods on this chain (seconds): a node is dropped 6 s after its last heartbeat. */
 const HEARTBEAT_PERIOD = 2;
 const LIVENESS_WINDOW = 6;
@@ -145,7 +146,7 @@ beforeAll(async () => {
     searchable: providers.map((p) => p.address),
   });
   ({ vault, ownerClient } = app);
-  await ownerClient.setAppNetworkTerms({ vault, enabled: true, feePerReplacement: 1_000n, maxFeesPerDay: 10_000n });
+  await ownerClient.setAppNetworkTerms({ vault, enabled: true, feePerReplacement: FEE, maxFeesPerDay: 10n * FEE });
 
   for (const [i, key] of nodeKeys.entries()) {
     const nodeDir = join(dir, `node-${i}`);
@@ -200,7 +201,14 @@ describe("autoscaler network node", () => {
     if (!server || !other) throw new Error("two nodes expected");
     const status = await waitAtTarget(server, 2);
     expect(new Set(status.instances.map((i) => i.provider.toLowerCase())).size).toBe(2);
-    const view = await nodeView(other);
+    const view = await waitFor(
+      "the other node to list the app",
+      async () => {
+        const v = await nodeView(other);
+        return v.apps.some((a) => a.vault === vault) ? v : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
     expect(view.live.map((a) => a.toLowerCase()).sort()).toEqual(addresses.map((a) => a.toLowerCase()).sort());
     const row = view.apps.find((a) => a.vault === vault);
     expect(row).toMatchObject({ servedBy: serving, runningHere: false });
@@ -208,6 +216,42 @@ describe("autoscaler network node", () => {
     expect(refused.status).toBe(404);
     expect(((await refused.json()) as { servedBy: Address }).servedBy).toBe(serving);
     expect((await nodeView(server)).apps.find((a) => a.vault === vault)).toMatchObject({ runningHere: true });
+    // Each lease placed paid its fee to the node that placed it, and only to it.
+    const fees = await ownerClient.publicClient.getContractEvents({
+      address: vault,
+      abi: appVaultAbi,
+      eventName: "NodeFeePaid",
+      fromBlock: BigInt(ownerClient.deployment.contracts.appVaultFactory.blockNumber),
+    });
+    expect(fees.map((f) => [f.args.node, f.args.amount])).toEqual([
+      [serving, FEE],
+      [serving, FEE],
+    ]);
+  });
+
+  it("refuses to run a node whose key is not registered, naming the command to run", () => {
+    const stranger = devAccount(46);
+    let output = "";
+    try {
+      execFileSync(process.execPath, [autoscalerBin, "node", "run"], {
+        env: {
+          ...process.env,
+          PODNET_AUTOSCALER_NODE_KEY: stranger.privateKey,
+          PODNET_AUTOSCALER_RPC_URL: devnet.chain.rpcUrl,
+          PODNET_AUTOSCALER_DEPLOYMENTS_FILE: devnet.chain.deploymentsFile,
+          PODNET_AUTOSCALER_INDEXER_URL: devnet.indexer?.url as string,
+          PODNET_AUTOSCALER_DATA_DIR: join(dir, "stranger"),
+          PODNET_AUTOSCALER_API_PORT: "0",
+        },
+        stdio: "pipe",
+        timeout: 30_000,
+      });
+    } catch (error) {
+      output = String((error as { stderr: Buffer }).stderr);
+    }
+    expect(output).toContain(`node ${stranger.account.address} is not registered`);
+    expect(output).toContain("node register");
+    expect(output).not.toContain(stranger.privateKey.slice(2));
   });
 
   it("moves the app to the other node once the serving node's heartbeats stop, and keeps it at target", async () => {
@@ -237,5 +281,23 @@ describe("autoscaler network node", () => {
     );
     // Liveness window + one heartbeat period (a block with the new time) + one tick, with slack for a loaded machine.
     expect(runnerSec).toBeLessThan(LIVENESS_WINDOW + 2 * HEARTBEAT_PERIOD + 10);
+  });
+
+  it("stops the app's runner when the owner takes the app out of network mode, and runs it again when put back", async () => {
+    const survivor = nodes.find((n) => n.process.exitCode === null && n.process.signalCode === null);
+    if (!survivor) throw new Error("a running node expected");
+    await ownerClient.setAppNetworkTerms({ vault, enabled: false, feePerReplacement: FEE, maxFeesPerDay: 10n * FEE });
+    await waitFor(
+      "the node to drop the app",
+      async () => ((await nodeView(survivor)).apps.some((a) => a.vault === vault) ? undefined : true),
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    expect((await appOn(survivor)).status).toBe(404);
+    // The instances stay (the app is the owner's again); the node leaves them alone.
+    const slots = (await ownerClient.getApp({ vault })).slots.map((s) => s.leaseId);
+    expect(slots.filter((l) => l !== 0n)).toHaveLength(2);
+    await ownerClient.setAppNetworkTerms({ vault, enabled: true, feePerReplacement: FEE, maxFeesPerDay: 10n * FEE });
+    await waitAtTarget(survivor, 2, 60_000);
+    expect((await ownerClient.getApp({ vault })).slots.map((s) => s.leaseId)).toEqual(slots);
   });
 });
