@@ -19,6 +19,7 @@ import {
   Devnet,
   devAccount,
   ensureGas,
+  killProvider,
   localDocker,
   mint,
   type RunningProvider,
@@ -36,6 +37,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const PAGE = "hello from a network-mode app";
 const CHEAP = { perCpuMilli: 3n, perMemoryMiB: 2n, perStorageMiB: 0n, flat: 0n };
+/** The third provider costs more: picked only when one of the cheap two cannot take an instance. */
+const DEAR = { perCpuMilli: 3n, perMemoryMiB: 3n, perStorageMiB: 0n, flat: 50n };
 const FUNDED = 50_000_000n;
 const STAKE = 1_000n * TOKEN;
 const FEE = 1_000n;
@@ -69,7 +72,12 @@ const nodeView = async (n: AutoscalerNodeProcess) => (await (await fetch(`${n.ap
 const appOn = (n: AutoscalerNodeProcess) => fetch(`${n.apiUrl}/v1/apps/${vault}/status`);
 
 /** Waits until `n` runs the app with `count` healthy instances and a pass without problems. */
-function waitAtTarget(n: AutoscalerNodeProcess, count: number, timeoutMs = 150_000) {
+function waitAtTarget(
+  n: AutoscalerNodeProcess,
+  count: number,
+  timeoutMs = 150_000,
+  check: (s: AppStatus) => boolean = () => true,
+) {
   return waitFor(
     `${count} healthy instances on ${n.apiUrl}`,
     async () => {
@@ -77,7 +85,7 @@ function waitAtTarget(n: AutoscalerNodeProcess, count: number, timeoutMs = 150_0
       if (!response?.ok) return undefined;
       const s = (await response.json()) as AppStatus;
       const healthy = s.instances.filter((i) => i.health === "healthy");
-      return healthy.length === count && s.problems.length === 0 ? s : undefined;
+      return healthy.length === count && s.problems.length === 0 && check(s) ? s : undefined;
     },
     { timeoutMs, intervalMs: 250 },
   );
@@ -122,6 +130,7 @@ beforeAll(async () => {
   providers = await Promise.all([
     devnet.startProvider({ index: 40, pricing: CHEAP }),
     devnet.startProvider({ index: 41, pricing: CHEAP }),
+    devnet.startProvider({ index: 42, pricing: DEAR }),
   ]);
   await devnet.startIndexer({ schema: "autoscaler_network" });
 
@@ -281,6 +290,45 @@ describe("autoscaler network node", () => {
     );
     // Liveness window + one heartbeat period (a block with the new time) + one tick, with slack for a loaded machine.
     expect(runnerSec).toBeLessThan(LIVENESS_WINDOW + 2 * HEARTBEAT_PERIOD + 10);
+  });
+
+  it("after the takeover, the new node replaces the instance of a dead provider once and is paid for it", async () => {
+    const survivor = nodes.find((n) => n.process.exitCode === null && n.process.signalCode === null);
+    if (!survivor) throw new Error("a running node expected");
+    const survivorAddress = (await nodeView(survivor)).node;
+    const before = (await ownerClient.getApp({ vault })).slots;
+    const status = (await (await appOn(survivor)).json()) as AppStatus;
+    const victim = providers.find(
+      (p) => p.address.toLowerCase() === status.instances[0]?.provider.toLowerCase(),
+    ) as RunningProvider;
+    const victimSlot = status.instances[0]?.slot as number;
+    const dear = providers[2] as RunningProvider;
+    await killProvider(devnet.docker, victim);
+    const after = await waitAtTarget(survivor, 2, 120_000, (s) =>
+      s.instances.every((i) => i.provider.toLowerCase() !== victim.address.toLowerCase()),
+    );
+    expect(after.instances.find((i) => i.slot === victimSlot)?.provider.toLowerCase()).toBe(dear.address.toLowerCase());
+    const slots = (await ownerClient.getApp({ vault })).slots;
+    for (const { slot, leaseId } of before) {
+      if (slot === victimSlot) expect(slots[slot]?.leaseId).not.toBe(leaseId);
+      else expect(slots[slot]?.leaseId).toBe(leaseId);
+    }
+    // Replaced once, never twice: one more fee, to the node that placed the new lease, for that lease.
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const fees = await ownerClient.publicClient.getContractEvents({
+      address: vault,
+      abi: appVaultAbi,
+      eventName: "NodeFeePaid",
+      fromBlock: BigInt(ownerClient.deployment.contracts.appVaultFactory.blockNumber),
+    });
+    expect(fees).toHaveLength(3);
+    expect(fees[2]?.args).toMatchObject({
+      node: survivorAddress,
+      slot: BigInt(victimSlot),
+      newLease: slots[victimSlot]?.leaseId,
+      amount: FEE,
+    });
+    expect((await ownerClient.getApp({ vault })).slots).toEqual(slots);
   });
 
   it("stops the app's runner when the owner takes the app out of network mode, and runs it again when put back", async () => {
