@@ -22,8 +22,15 @@ import { configNames, readConfigSources } from "../config-sources.js";
 const connectionFields = ["rpcUrl", "deploymentsFile"] as const;
 const registerFields = ["endpoint", "stake", "dnsIpv4", "dnsIpv6"] as const;
 
-async function nodeClient(argv: string[], env: NodeJS.ProcessEnv, extra: readonly string[]) {
+async function nodeClient(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  extra: readonly string[],
+  /** Checks the command's own flags before anything is read from the chain. */
+  validate: (flags: Record<string, string>) => void = () => undefined,
+) {
   const { key, flags } = loadKey("nodeKey", { argv, env }, [...connectionFields, ...extra]);
+  validate(flags);
   // The connection settings may come from the environment like `node run`'s.
   const { merged } = readConfigSources({
     fields: connectionFields,
@@ -60,15 +67,16 @@ export async function runNodeCommand(
 ): Promise<string> {
   switch (command) {
     case "register": {
-      const { client, key, flags, node } = await nodeClient(argv, env, registerFields);
-      if (flags.endpoint === undefined) throw new ConfigError("endpoint: required (--endpoint https://node.example)");
-      if (flags.stake === undefined || !/^[0-9]{1,30}$/.test(flags.stake)) {
-        throw new ConfigError("stake: required, token base units as a whole number (--stake 1000000)");
-      }
+      const { client, key, flags, node } = await nodeClient(argv, env, registerFields, (flags) => {
+        if (flags.endpoint === undefined) throw new ConfigError("endpoint: required (--endpoint https://node.example)");
+        if (flags.stake === undefined || !/^[0-9]{1,30}$/.test(flags.stake)) {
+          throw new ConfigError("stake: required, token base units as a whole number (--stake 1000000)");
+        }
+      });
       const { txHash } = await registerAutoscalerNode(client, {
-        endpoint: flags.endpoint,
+        endpoint: flags.endpoint as string,
         encryptionKey: await nodeEncryptionKey(key),
-        stake: BigInt(flags.stake),
+        stake: BigInt(flags.stake as string),
         ...(flags.dnsIpv4 === undefined ? {} : { dnsIpv4: flags.dnsIpv4 }),
         ...(flags.dnsIpv6 === undefined ? {} : { dnsIpv6: flags.dnsIpv6 }),
       });
