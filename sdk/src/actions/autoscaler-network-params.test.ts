@@ -1,14 +1,17 @@
 import { createPublicClient, http } from "viem";
 import { foundry } from "viem/chains";
 import { describe, expect, it } from "vitest";
-import { createPodnetClient } from "../create-podnet-client.js";
+import { createPodnetBaseClient } from "../client.js";
 import { InvalidParameterError } from "../errors.js";
 import type { Deployment } from "../protocol/index.js";
+import { getAutoscalerNode } from "./get-autoscaler-node.js";
 import { decodeNodeProfile, encodeNodeProfile } from "./internal/autoscaler-network.js";
+import { registerAutoscalerNode } from "./register-autoscaler-node.js";
+import { setAppNetworkTerms as setTerms } from "./set-app-network-terms.js";
 
 const KEY = `0x${"11".repeat(32)}` as const;
 // Nothing answers here: every case below must be refused before any request.
-const client = createPodnetClient({
+const client = createPodnetBaseClient({
   publicClient: createPublicClient({ chain: foundry, transport: http("http://127.0.0.1:9") }),
   deployment: { chainId: 31337, contracts: {} } as unknown as Deployment,
   blobCacheDir: "/nonexistent",
@@ -67,23 +70,23 @@ describe("network actions refuse bad parameters before any request", () => {
   it("setAppNetworkTerms: vault, enabled and fees", async () => {
     const vault = "0x00000000000000000000000000000000000000aa";
     await expect(
-      client.setAppNetworkTerms({ vault: "nope" as never, enabled: true, feePerReplacement: 1n, maxFeesPerDay: 1n }),
+      setTerms(client, { vault: "nope" as never, enabled: true, feePerReplacement: 1n, maxFeesPerDay: 1n }),
     ).rejects.toThrow(/vault/);
+    await expect(setTerms(client, { vault, enabled: true, feePerReplacement: -1n, maxFeesPerDay: 1n })).rejects.toThrow(
+      /feePerReplacement/,
+    );
     await expect(
-      client.setAppNetworkTerms({ vault, enabled: true, feePerReplacement: -1n, maxFeesPerDay: 1n }),
-    ).rejects.toThrow(/feePerReplacement/);
-    await expect(
-      client.setAppNetworkTerms({ vault, enabled: true, feePerReplacement: 1n, maxFeesPerDay: 1n << 96n }),
+      setTerms(client, { vault, enabled: true, feePerReplacement: 1n, maxFeesPerDay: 1n << 96n }),
     ).rejects.toThrow(/maxFeesPerDay/);
     await expect(
-      client.setAppNetworkTerms({ vault, enabled: "yes" as never, feePerReplacement: 1n, maxFeesPerDay: 1n }),
+      setTerms(client, { vault, enabled: "yes" as never, feePerReplacement: 1n, maxFeesPerDay: 1n }),
     ).rejects.toThrow(/enabled/);
   });
 
   it("registerAutoscalerNode and getAutoscalerNode: the profile, the stake, the node", async () => {
     await expect(
-      client.registerAutoscalerNode({ endpoint: "http://n", encryptionKey: KEY, stake: 0n }),
+      registerAutoscalerNode(client, { endpoint: "http://n", encryptionKey: KEY, stake: 0n }),
     ).rejects.toThrow(/stake/);
-    await expect(client.getAutoscalerNode({ node: "0x12" as never })).rejects.toThrow(/node/);
+    await expect(getAutoscalerNode(client, { node: "0x12" as never })).rejects.toThrow(/node/);
   });
 });
