@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import {
   appVaultAbi,
   appVaultFactoryAbi,
+  autoscalerNetworkAbi,
   disputeCourtAbi,
   parseDeployment,
   podnetMarketAbi,
@@ -25,7 +26,7 @@ const deployment = parseDeployment(JSON.parse(readFileSync(deploymentsFile, "utf
 if (deployment.chainId !== chainId) {
   throw new Error(`${deploymentsFile} is for chain ${deployment.chainId}, not CHAIN_ID ${chainId}`);
 }
-const { providerRegistry, podnetMarket, disputeCourt, appVaultFactory } = deployment.contracts;
+const { providerRegistry, podnetMarket, disputeCourt, appVaultFactory, autoscalerNetwork } = deployment.contracts;
 const isLocal = chainId === 31337;
 
 export default createConfig({
@@ -59,6 +60,12 @@ export default createConfig({
       abi: disputeCourtAbi,
       address: disputeCourt.address,
       startBlock: disputeCourt.blockNumber,
+    },
+    AutoscalerNetwork: {
+      chain: "podnet",
+      abi: autoscalerNetworkAbi,
+      address: autoscalerNetwork.address,
+      startBlock: autoscalerNetwork.blockNumber,
     },
     AppVaultFactory: {
       chain: "podnet",

@@ -334,6 +334,12 @@ export const app = onchainTable(
     spentTotal: t.bigint().notNull(),
     /** Paid back by the market: refunds of closed leases and cancelled orders, compensation. */
     returnedTotal: t.bigint().notNull(),
+    /** Network mode (NetworkTermsSet): live autoscaler nodes act as controllers, paid per replacement. */
+    networkEnabled: t.boolean().notNull().default(false),
+    feePerReplacement: t.bigint().notNull().default(0n),
+    maxFeesPerDay: t.bigint().notNull().default(0n),
+    /** Sum of NodeFeePaid amounts: what the app paid autoscaler nodes. */
+    nodeFeesTotal: t.bigint().notNull().default(0n),
     createdBlock: t.bigint().notNull(),
     createdAt: t.bigint().notNull(),
     createdTransaction: t.hex().notNull(),
@@ -379,7 +385,8 @@ export const appEvent = onchainTable(
     id: t.text().primaryKey(),
     app: t.hex().notNull(),
     /** created, funded, withdrawn, slot_replaced, slot_cleared, controller_set, limits_set, spec_updated,
-     *  config_updated, ownership_transfer_started, ownership_transferred; and from the market and the court:
+     *  config_updated, ownership_transfer_started, ownership_transferred, network_terms_set, node_fee (amount to
+     *  `account`, the node, for `leaseId` in `slot`); and from the market and the court:
      *  lease_deposit (a direct lease), lease_matched (a lease from an order: no money moves), lease_top_up,
      *  lease_refund, compensation, order_deposit, order_refund, dispute_bond, dispute_bond_returned. */
     kind: t.text().notNull(),
@@ -398,6 +405,38 @@ export const appEvent = onchainTable(
   }),
   (table) => ({ appIdx: index().on(table.app) }),
 );
+
+/** An autoscaler node of the AutoscalerNetwork. A node that withdrew its stake keeps its row (status "withdrawn"). */
+export const autoscalerNode = onchainTable("autoscaler_node", (t) => ({
+  /** The node's address (its key: the one that heartbeats and acts on vaults). */
+  address: t.hex().primaryKey(),
+  /** active, exiting or withdrawn. */
+  status: t.text().notNull(),
+  endpoint: t.text().notNull(),
+  encryptionKey: t.hex().notNull(),
+  /** Its DNS server's addresses (0x00000000 / 0x0…0: none), raw as on chain. */
+  dnsIpv4: t.hex().notNull(),
+  dnsIpv6: t.hex().notNull(),
+  stake: t.bigint().notNull(),
+  registeredAt: t.bigint().notNull(),
+  /** Unix seconds of its last heartbeat: live while within the network's livenessWindow of the chain's time. */
+  lastHeartbeat: t.bigint().notNull(),
+  heartbeats: t.integer().notNull(),
+  /** When an exiting node may withdraw; null otherwise. */
+  exitAt: t.bigint(),
+  /** Sum of the fees apps paid it (NodeFeePaid). */
+  feesEarned: t.bigint().notNull(),
+  replacements: t.integer().notNull(),
+}));
+
+/** The AutoscalerNetwork's parameters: one row, id "network". */
+export const networkParams = onchainTable("network_params", (t) => ({
+  id: t.text().primaryKey(),
+  minStake: t.bigint().notNull(),
+  heartbeatPeriod: t.integer().notNull(),
+  livenessWindow: t.integer().notNull(),
+  exitDelay: t.integer().notNull(),
+}));
 
 export const appRelations = relations(app, ({ many }) => ({
   controllers: many(appController),

@@ -93,9 +93,9 @@ describe("deploy:local", () => {
     expect(cast("call", implementation, "network()(address)")).toBe(autoscalerNetwork.address);
     expect(cast("call", autoscalerNetwork.address, "token()(address)")).toBe(paymentToken.address);
     expect(cast("call", autoscalerNetwork.address, "authority()(address)")).toBe(accessManager.address);
-    // The launch clock: a heartbeat a minute, dropped after 150 s.
+    // The launch clock: a heartbeat a minute, dropped 90 s after the last one.
     expect(cast("call", autoscalerNetwork.address, "params()((uint96,uint32,uint32,uint32))")).toBe(
-      "(100000000000000000000 [1e20], 60, 150, 604800 [6.048e5])",
+      "(100000000000000000000 [1e20], 60, 90, 604800 [6.048e5])",
     );
   });
 

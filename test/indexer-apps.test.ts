@@ -3,7 +3,9 @@
  * anvil with the real contracts, plus a second AppVaultFactory (the real contract, not the deployment's) that creates
  * a vault of its own and leases through it. The real indexer (PGlite) then indexes the chain, and every app row is
  * checked against the vault's own views: owner, pending owner, limits, controllers, slots and the balance to the base
- * unit. The other factory's AppCreated and its vault's events must create nothing.
+ * unit. The other factory's AppCreated and its vault's events must create nothing. A third app runs in network mode:
+ * two autoscaler nodes fill its slots and are paid per replacement (the second fee cut by the day's cap), one node
+ * exits; the app's flows with the node fees reconcile to its balance to the base unit, and the nodes' rows to the chain.
  */
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,7 +31,9 @@ import {
   type AppResponse,
   appVaultAbi,
   appVaultFactoryAbi,
+  autoscalerNetworkAbi,
   indexerApiRoutes,
+  type NetworkNodesResponse,
   podnetTestTokenAbi,
   type Quote,
   quoteTypedData,
@@ -44,6 +48,8 @@ let scenario: AppScenarioResult;
 let indexer: Indexer;
 /** The vault the other factory created, and the lease it took. */
 let rogue: { factory: Address; vault: Address; leaseId: bigint };
+/** The network-mode app, its two nodes (the second exits) and the fees it paid them. */
+let networked: { vault: Address; nodes: [Address, Address]; fees: [bigint, bigint]; funded: bigint };
 
 /** Deploys a second AppVaultFactory on the same market and court; its owner creates, funds and fills an app. */
 async function rogueFactoryApp(): Promise<typeof rogue> {
@@ -104,10 +110,85 @@ async function rogueFactoryApp(): Promise<typeof rogue> {
   return { factory, vault, leaseId: await read.market.read.leaseCount() };
 }
 
+/**
+ * Dev accounts 20 (owner), 21 and 22 (nodes): the owner creates an app in network mode (fee 1 token per
+ * replacement, at most 1.5 a day) and funds it; each node registers and fills one slot with provider A's quote; node
+ * 22 then starts its exit.
+ */
+async function networkModeApp(): Promise<typeof networked> {
+  const { client, testClient, viemChain } = clients(chain);
+  const { podnetMarket, appVaultFactory, autoscalerNetwork, paymentToken } = chain.deployment.contracts;
+  const read = contracts(chain);
+  const send = async (hash: Promise<Hex>) => {
+    const receipt = await client.waitForTransactionReceipt({ hash: await hash });
+    expect(receipt.status).toBe("success");
+  };
+  const actor = async (index: number) => {
+    const wallet = walletClient(chain, devAccount(index).account);
+    await testClient.setBalance({ address: wallet.account.address, value: parseEther("100") });
+    const token = getContract({ address: paymentToken.address, abi: podnetTestTokenAbi, client: { wallet } });
+    await send(token.write.mint([wallet.account.address, parseEther("1000")]));
+    return { wallet, token };
+  };
+  const owner = await actor(20);
+  const nodes = [await actor(21), await actor(22)] as const;
+  const fee = parseEther("1");
+  const salt = keccak256(stringToHex("networked"));
+  const factory = getContract({
+    address: appVaultFactory.address,
+    abi: appVaultFactoryAbi,
+    client: { public: client, wallet: owner.wallet },
+  });
+  const vault = await factory.read.predictApp([owner.wallet.account.address, salt]);
+  const price = await read.registry.read.priceFor([scenario.providers[0] as Address, podResources]);
+  const limits = { maxPricePerSecond: price, maxDepositPerLease: price * 3600n, maxInstances: 2 };
+  await send(factory.write.createApp([salt, scenario.specHash, keccak256(stringToHex("net config")), limits, []]));
+  const vaultAs = getContract({ address: vault, abi: appVaultAbi, client: { public: client, wallet: owner.wallet } });
+  await send(vaultAs.write.setNetworkTerms([{ enabled: true, feePerReplacement: fee, maxFeesPerDay: fee + fee / 2n }]));
+  const funded = parseEther("50");
+  await send(owner.token.write.approve([vault, funded]));
+  await send(vaultAs.write.fund([funded]));
+  const provider = walletClient(chain, devAccount(10).account);
+  for (const [i, node] of nodes.entries()) {
+    const stake = parseEther("100");
+    await send(node.token.write.approve([autoscalerNetwork.address, stake]));
+    const network = getContract({ address: autoscalerNetwork.address, abi: autoscalerNetworkAbi, client: node.wallet });
+    const profile = {
+      endpoint: `http://127.0.0.1:${7100 + i}`,
+      encryptionKey: keccak256(stringToHex(`node ${i}`)),
+      dnsIpv4: "0x7f000001" as Hex,
+      dnsIpv6: `0x${"00".repeat(16)}` as Hex,
+    };
+    await send(network.write.register([profile, stake]));
+    const quote: Quote = {
+      provider: provider.account.address,
+      publisher: vault,
+      specHash: scenario.specHash,
+      resources: podResources,
+      pricePerSecond: price,
+      validUntil: Number((await client.getBlock({ blockTag: "latest" })).timestamp) + 600,
+      attestationHash: keccak256(stringToHex("networked attestation")),
+      nonce: 2_000n + BigInt(i),
+    };
+    const signature = await provider.signTypedData(quoteTypedData(quote, viemChain.id, podnetMarket.address));
+    const asNode = getContract({ address: vault, abi: appVaultAbi, client: { public: client, wallet: node.wallet } });
+    await send(asNode.write.replaceSlot([BigInt(i), 0n, quote, signature, price * 3600n]));
+  }
+  const last = getContract({ address: autoscalerNetwork.address, abi: autoscalerNetworkAbi, client: nodes[1].wallet });
+  await send(last.write.startExit());
+  return {
+    vault,
+    nodes: [nodes[0].wallet.account.address, nodes[1].wallet.account.address],
+    fees: [fee, fee / 2n],
+    funded,
+  };
+}
+
 beforeAll(async () => {
   chain = await startLocalChain(mkdtempSync(join(tmpdir(), "podnet-indexer-apps-")));
   scenario = await runAppScenario(chain);
   rogue = await rogueFactoryApp();
+  networked = await networkModeApp();
   indexer = await startIndexer({ chain, schema: "apps" });
   const { client } = clients(chain);
   await waitForIndexedBlock(indexer, (await client.getBlock({ blockTag: "latest" })).number);
@@ -343,7 +424,7 @@ describe("the GraphQL examples of docs/indexer.md", () => {
 describe("another factory's AppCreated and vault (hostile)", () => {
   it("creates no app: only the deployment's factory's vault is indexed", async () => {
     const { apps } = await graphql<{ apps: { items: { vault: string }[] } }>(indexer, "{ apps { items { vault } } }");
-    expect(apps.items.map((a) => a.vault)).toEqual([lower(scenario.vault)]);
+    expect(apps.items.map((a) => a.vault).sort()).toEqual([lower(scenario.vault), lower(networked.vault)].sort());
     expect((await getApp(rogue.vault)).status).toBe(404);
   });
 
@@ -358,5 +439,73 @@ describe("another factory's AppCreated and vault (hostile)", () => {
       `{ lease(id: "${rogue.leaseId}") { publisher app } }`,
     );
     expect(lease).toEqual({ publisher: lower(rogue.vault), app: null });
+  });
+});
+
+describe("an app in network mode and the autoscaler nodes", () => {
+  it("records the terms and each fee to the node that placed the lease, and reconciles to the base unit", async () => {
+    const { body } = await getApp(networked.vault);
+    expect(body.network).toEqual({
+      enabled: true,
+      feePerReplacement: parseEther("1").toString(),
+      maxFeesPerDay: parseEther("1.5").toString(),
+    });
+    expect(BigInt(body.nodeFeesTotal)).toBe(networked.fees[0] + networked.fees[1]);
+    const balance = await contracts(chain).token.read.balanceOf([networked.vault]);
+    expect(BigInt(body.balance)).toBe(balance);
+    // funded - withdrawn - spent + returned - node fees = the balance, with no direct transfer to this app.
+    const flows =
+      BigInt(body.fundedTotal) -
+      BigInt(body.withdrawnTotal) -
+      BigInt(body.spentTotal) +
+      BigInt(body.returnedTotal) -
+      BigInt(body.nodeFeesTotal);
+    expect(flows).toBe(balance);
+    expect(BigInt(body.fundedTotal)).toBe(networked.funded);
+    const { appEvents } = await graphql<{
+      appEvents: { items: { kind: string; amount: string; account: string; slot: number; leaseId: string }[] };
+    }>(
+      indexer,
+      `{ appEvents(where: { app: "${lower(networked.vault)}", kind: "node_fee" }, orderBy: "slot") { items { kind amount account slot leaseId } } }`,
+    );
+    expect(appEvents.items.map((e) => [e.account, e.slot, BigInt(e.amount)])).toEqual([
+      [lower(networked.nodes[0]), 0, networked.fees[0]],
+      [lower(networked.nodes[1]), 1, networked.fees[1]],
+    ]);
+    // Each fee names the lease its node placed: the slot's lease on chain.
+    const vault = getContract({ address: networked.vault, abi: appVaultAbi, client: clients(chain).client });
+    expect(appEvents.items.map((e) => BigInt(e.leaseId))).toEqual([
+      await vault.read.leaseOf([0n]),
+      await vault.read.leaseOf([1n]),
+    ]);
+  });
+
+  it("answers GET /network/nodes as the chain has them: stake, fees earned, the exiting node not live", async () => {
+    const response = await fetch(`${indexer.url}${indexerApiRoutes.networkNodes.path()}`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as NetworkNodesResponse;
+    expect({ period: body.heartbeatPeriod, window: body.livenessWindow }).toEqual({ period: 60, window: 90 });
+    const network = getContract({
+      address: chain.deployment.contracts.autoscalerNetwork.address,
+      abi: autoscalerNetworkAbi,
+      client: clients(chain).client,
+    });
+    const byAddress = new Map(body.nodes.map((n) => [getAddress(n.address), n]));
+    for (const [i, address] of networked.nodes.entries()) {
+      const row = byAddress.get(address);
+      const onChain = await network.read.getNode([address]);
+      expect(row).toMatchObject({
+        status: i === 0 ? "active" : "exiting",
+        live: await network.read.isLive([address]),
+        endpoint: onChain.profile.endpoint,
+        encryptionKey: onChain.profile.encryptionKey,
+        stake: onChain.stake.toString(),
+        lastHeartbeat: onChain.lastHeartbeat.toString(),
+        feesEarned: networked.fees[i]?.toString(),
+        replacements: 1,
+      });
+    }
+    expect(byAddress.get(networked.nodes[0])?.live).toBe(true);
+    expect(byAddress.get(networked.nodes[1])?.live).toBe(false);
   });
 });

@@ -292,6 +292,12 @@ export class Reconciler {
     const record = newInstanceRecord(slot, lease.leaseId, lease.provider, provider?.endpoint ?? "");
     if (provider) this.ingressCache.set(lease.provider.toLowerCase(), { ingress: provider.ingress, at: Date.now() });
     record.ingress = provider?.ingress ?? null;
+    // A lease that started longer than the startup grace ago was kept running by whoever placed it: its probes decide
+    // from the first one (failuresBeforeReplace), not a fresh grace. A node taking over a dead node's app would
+    // otherwise leave an instance on a dead provider alone for the whole grace.
+    if (lease.status === "active" && Date.now() / 1000 - lease.startedAt > this.o.startupGraceSec) {
+      record.everHealthy = true;
+    }
     this.o.store.state.instances[record.leaseId] = record;
     this.o.log.info("adopted lease", { slot, lease: record.leaseId, provider: lease.provider });
     if (lease.status === "active") await this.refreshRoutes(record);

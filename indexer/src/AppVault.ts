@@ -1,7 +1,7 @@
 // App vaults: AppCreated from the deployment's factory, then each vault's own events (Ponder follows the vaults the
 // factory announced; see ponder.config.ts). Money the market moves for an app is recorded in PodnetMarket.ts.
 import { ponder } from "ponder:registry";
-import { app, appController, appSlot } from "ponder:schema";
+import { app, appController, appSlot, autoscalerNode } from "ponder:schema";
 import { erc20Abi } from "viem";
 import { findApp, recordAppEvent } from "./apps.js";
 
@@ -97,7 +97,32 @@ ponder.on("AppVault:ConfigUpdated", async ({ event, context }) => {
   await recordAppEvent(context, event, vault, { kind: "config_updated" });
 });
 
+ponder.on("AppVault:NetworkTermsSet", async ({ event, context }) => {
+  const vault = event.log.address;
+  if (!(await findApp(context, vault))) return;
+  const { enabled, feePerReplacement, maxFeesPerDay } = event.args;
+  await context.db.update(app, { vault }).set({ networkEnabled: enabled, feePerReplacement, maxFeesPerDay });
+  await recordAppEvent(context, event, vault, { kind: "network_terms_set" });
+});
+
 // ---------------------------------------------------------------- money in and out
+
+ponder.on("AppVault:NodeFeePaid", async ({ event, context }) => {
+  const vault = event.log.address;
+  if (!(await findApp(context, vault))) return;
+  const { node, slot, newLease, amount } = event.args;
+  await recordAppEvent(context, event, vault, {
+    kind: "node_fee",
+    amount,
+    account: node,
+    slot: Number(slot),
+    leaseId: newLease,
+  });
+  // The vault pays only live nodes, which are registered: the row exists.
+  await context.db
+    .update(autoscalerNode, { address: node })
+    .set((row) => ({ feesEarned: row.feesEarned + amount, replacements: row.replacements + 1 }));
+});
 
 ponder.on("AppVault:Funded", async ({ event, context }) => {
   const vault = event.log.address;

@@ -17,7 +17,10 @@ export async function findApp(context: Context, address: Address) {
 }
 
 /** Which totals of the app a logged amount adds to. */
-const totalOf: Record<string, "fundedTotal" | "withdrawnTotal" | "spentTotal" | "returnedTotal" | undefined> = {
+const totalOf: Record<
+  string,
+  "fundedTotal" | "withdrawnTotal" | "spentTotal" | "returnedTotal" | "nodeFeesTotal" | undefined
+> = {
   funded: "fundedTotal",
   withdrawn: "withdrawnTotal",
   lease_deposit: "spentTotal",
@@ -28,6 +31,7 @@ const totalOf: Record<string, "fundedTotal" | "withdrawnTotal" | "spentTotal" | 
   order_refund: "returnedTotal",
   compensation: "returnedTotal",
   dispute_bond_returned: "returnedTotal",
+  node_fee: "nodeFeesTotal",
 };
 
 export type AppEventRecord = {

@@ -118,6 +118,24 @@ const schema = z.strictObject({
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 
+/** What a network node's directory changes at run time: the apps and the zone's nameservers. */
+const directorySchema = z.strictObject({ apps: schema.shape.apps, nameservers: schema.shape.nameservers });
+export type DnsDirectory = z.output<typeof directorySchema>;
+export type DnsDirectoryInput = z.input<typeof directorySchema>;
+
+/** Validates a directory (apps and nameservers) as the configuration file's would be; errors name the field. */
+export function parseDnsDirectory(input: unknown): DnsDirectory {
+  const result = directorySchema.safeParse(input);
+  if (!result.success) {
+    throw new DnsConfigError(
+      result.error.issues
+        .map((issue) => `${issue.path.map(String).join(".") || "directory"}: ${issue.message}`)
+        .join("\n"),
+    );
+  }
+  return result.data;
+}
+
 export type DnsConfigInput = z.input<typeof schema>;
 export type StaticRecord = z.output<typeof staticRecord>;
 /** A validated configuration; `records[].name` are absolute (zone appended). */

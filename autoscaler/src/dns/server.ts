@@ -3,7 +3,13 @@ import { createServer as createTcpServer, isIP, type Server as TcpServer, type S
 import { createLogger, type Logger } from "../log.js";
 import type { AppStatus } from "../status-wire.js";
 import { AnswerCache, answerQuery } from "./answer.js";
-import { type DnsConfig, type DnsConfigInput, parseDnsConfig } from "./config.js";
+import {
+  type DnsConfig,
+  type DnsConfigInput,
+  type DnsDirectoryInput,
+  parseDnsConfig,
+  parseDnsDirectory,
+} from "./config.js";
 import { StatusSources } from "./status-sources.js";
 import { type AppRecords, appRecordsOf, buildZone, type Zone } from "./zone.js";
 
@@ -28,7 +34,13 @@ export interface DnsServer {
   readonly port: number;
   /** `host:port` (`[::1]:port` for IPv6), e.g. for a worker's `dnsServers` setting. */
   readonly address: string;
+  /** The configuration as started; {@link DnsServer.setDirectory} changes its apps and nameservers. */
   readonly config: DnsConfig;
+  /**
+   * Replaces the apps and the nameservers (validated as the file's: an error names the field and changes nothing),
+   * polls new status URLs and swaps in the new zone. A network node calls it when nodes or apps come and go.
+   */
+  setDirectory(directory: DnsDirectoryInput): Promise<void>;
   /** The snapshot answered from now. */
   zone(): Zone;
   /** Polls every status URL now and waits until the snapshot reflects the answers. */
@@ -50,6 +62,8 @@ const PORT_ATTEMPTS = 20;
  */
 export async function startDnsServer(options: DnsServerOptions): Promise<DnsServer> {
   const config = parseDnsConfig(options.config);
+  /** The current apps and nameservers (setDirectory), over the rest of the configuration. */
+  let current: DnsConfig = config;
   const log = options.log ?? createLogger(config.logLevel);
   const answerOptions = { maxUdpPayload: config.maxUdpPayload };
   let serial = Math.floor(Date.now() / 1000);
@@ -58,13 +72,17 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
 
   const rebuild = () => {
     const apps = new Map<string, AppRecords>();
-    for (const [app, statuses] of sources.fresh()) apps.set(app, appRecordsOf(statuses, config));
-    const next = JSON.stringify([...apps].sort(([a], [b]) => a.localeCompare(b)));
+    for (const [app, statuses] of sources.fresh()) apps.set(app, appRecordsOf(statuses, current));
+    const next = JSON.stringify([
+      [...apps].sort(([a], [b]) => a.localeCompare(b)),
+      current.apps.map((app) => app.name),
+      current.nameservers,
+    ]);
     if (next === signature) return;
     signature = next;
     // A serial that only moves forward, in seconds: the time of the change.
     serial = Math.max(serial + 1, Math.floor(Date.now() / 1000)) >>> 0;
-    cache = new AnswerCache(buildZone(config, apps, serial), answerOptions);
+    cache = new AnswerCache(buildZone(current, apps, serial), answerOptions);
     log.debug("zone rebuilt", { serial, apps: apps.size });
   };
   const sources = new StatusSources({
@@ -86,6 +104,12 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     port,
     address: isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`,
     config,
+    async setDirectory(directory) {
+      const { apps, nameservers } = parseDnsDirectory(directory);
+      current = { ...current, apps, nameservers };
+      await sources.setApps(apps);
+      rebuild();
+    },
     zone: () => cache.zone,
     refresh: () => sources.pollAll(),
     async close() {

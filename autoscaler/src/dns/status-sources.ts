@@ -29,17 +29,36 @@ interface Source {
 }
 
 export class StatusSources {
-  readonly #sources: Source[];
+  #sources: Source[];
   readonly #opts: StatusSourcesOptions;
   #stopped = false;
+  #started = false;
 
   constructor(opts: StatusSourcesOptions) {
     this.#opts = opts;
-    this.#sources = opts.apps.flatMap((app) => app.statusUrls.map((url) => ({ app: app.name, url })));
+    this.#sources = sourcesOf(opts.apps);
+  }
+
+  /**
+   * Replaces the apps and their URLs (a network node's directory changes as nodes and apps come and go). A URL the
+   * app had before keeps its last good answer and its timer; a removed one stops; a new one is polled at once.
+   * Resolves when the new URLs' first polls are done.
+   */
+  async setApps(apps: StatusSourcesOptions["apps"]): Promise<void> {
+    const before = new Map(this.#sources.map((source) => [keyOf(source), source]));
+    const next = sourcesOf(apps).map((source) => before.get(keyOf(source)) ?? source);
+    const kept = new Set(next);
+    for (const source of this.#sources) if (!kept.has(source)) clearTimeout(source.timer);
+    const added = next.filter((source) => !before.has(keyOf(source)));
+    this.#sources = next;
+    if (!this.#started) return;
+    await Promise.all(added.map((source) => this.#poll(source)));
+    for (const source of added) this.#schedule(source);
   }
 
   /** Polls every URL now and then every `pollIntervalMs`; resolves when the first round is done. */
   async start(): Promise<void> {
+    this.#started = true;
     await this.pollAll();
     for (const source of this.#sources) this.#schedule(source);
   }
@@ -67,7 +86,8 @@ export class StatusSources {
   }
 
   #schedule(source: Source): void {
-    if (this.#stopped) return;
+    // A source removed by setApps is no longer scheduled.
+    if (this.#stopped || !this.#sources.includes(source)) return;
     source.timer = setTimeout(() => {
       this.#poll(source).finally(() => this.#schedule(source));
     }, this.#opts.pollIntervalMs);
@@ -103,3 +123,9 @@ export class StatusSources {
     }
   }
 }
+
+function sourcesOf(apps: StatusSourcesOptions["apps"]): Source[] {
+  return apps.flatMap((app) => app.statusUrls.map((url) => ({ app: app.name, url })));
+}
+
+const keyOf = (source: Pick<Source, "app" | "url">) => `${source.app}\n${source.url}`;

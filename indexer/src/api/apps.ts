@@ -18,6 +18,10 @@ type AppRow = {
   withdrawnTotal: bigint;
   spentTotal: bigint;
   returnedTotal: bigint;
+  networkEnabled: boolean;
+  feePerReplacement: bigint;
+  maxFeesPerDay: bigint;
+  nodeFeesTotal: bigint;
   createdBlock: bigint;
   createdAt: bigint;
 };
@@ -91,6 +95,12 @@ export function appResponse(
     withdrawnTotal: row.withdrawnTotal.toString(),
     spentTotal: row.spentTotal.toString(),
     returnedTotal: row.returnedTotal.toString(),
+    network: {
+      enabled: row.networkEnabled,
+      feePerReplacement: row.feePerReplacement.toString(),
+      maxFeesPerDay: row.maxFeesPerDay.toString(),
+    },
+    nodeFeesTotal: row.nodeFeesTotal.toString(),
     createdBlock: row.createdBlock.toString(),
     createdAt: row.createdAt.toString(),
     slots: slotJson,

@@ -2,7 +2,12 @@
 // bid on, and an app vault with its slots' leases. Ponder itself serves /health, /ready, /status and /metrics.
 import { db } from "ponder:api";
 import schema from "ponder:schema";
-import { type EligibleOrdersResponse, indexerApiRoutes, type SearchResponse } from "@podnet/sdk/protocol";
+import {
+  type EligibleOrdersResponse,
+  indexerApiRoutes,
+  type NetworkNodesResponse,
+  type SearchResponse,
+} from "@podnet/sdk/protocol";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { and, asc, eq, graphql, gt, gte, inArray, isNotNull, lte, sql } from "ponder";
@@ -89,6 +94,31 @@ app.get(indexerApiRoutes.app.pattern, async (c) => {
     slots,
     leases,
   );
+  return c.json(body);
+});
+
+app.get(indexerApiRoutes.networkNodes.pattern, async (c) => {
+  const [params] = await db.select().from(schema.networkParams).where(eq(schema.networkParams.id, "network"));
+  if (!params) throw new HTTPException(503, { message: "the indexer has not indexed the network's parameters yet" });
+  const now = BigInt(nowSeconds());
+  const rows = await db.select().from(schema.autoscalerNode).orderBy(asc(schema.autoscalerNode.address));
+  const body: NetworkNodesResponse = {
+    heartbeatPeriod: params.heartbeatPeriod,
+    livenessWindow: params.livenessWindow,
+    asOf: now.toString(),
+    nodes: rows.map((row) => ({
+      address: row.address,
+      status: row.status as "active" | "exiting" | "withdrawn",
+      live: row.status === "active" && row.lastHeartbeat + BigInt(params.livenessWindow) >= now,
+      endpoint: row.endpoint,
+      encryptionKey: row.encryptionKey,
+      stake: row.stake.toString(),
+      lastHeartbeat: row.lastHeartbeat.toString(),
+      heartbeats: row.heartbeats,
+      feesEarned: row.feesEarned.toString(),
+      replacements: row.replacements,
+    })),
+  };
   return c.json(body);
 });
 

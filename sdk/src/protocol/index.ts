@@ -95,6 +95,8 @@ export {
   type EligibleOrderJson,
   type EligibleOrdersResponse,
   indexerApiRoutes,
+  type NetworkNodeJson,
+  type NetworkNodesResponse,
   type SearchResponse,
   type SearchResultJson,
 } from "./indexer-api.js";

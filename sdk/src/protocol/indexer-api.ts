@@ -11,6 +11,7 @@ export const indexerApiRoutes = {
   search: apiRoute("GET", "/search"),
   eligibleOrders: apiRoute("GET", "/providers/:address/eligible-orders"),
   app: apiRoute("GET", "/apps/:address"),
+  networkNodes: apiRoute("GET", "/network/nodes"),
 } as const;
 
 /** One provider of a search answer, priced for the searched resources. */
@@ -102,9 +103,39 @@ export interface AppResponse {
   spentTotal: string;
   /** Refunds, compensation and returned bonds paid into the vault by the market and the court. */
   returnedTotal: string;
+  /** Network mode (AutoscalerNetwork nodes as controllers) and its fee terms, token base units. */
+  network: { enabled: boolean; feePerReplacement: string; maxFeesPerDay: string };
+  /** Fees paid to autoscaler nodes. balance = funded - withdrawn - spent + returned - nodeFees (+ direct transfers). */
+  nodeFeesTotal: string;
   createdBlock: string;
   /** Unix seconds. */
   createdAt: string;
   /** The slots that hold a lease, by slot index (slots at or above a lowered maxInstances included). */
   slots: AppSlotJson[];
+}
+
+/** One autoscaler node of the network, as indexed. */
+export interface NetworkNodeJson {
+  address: Address;
+  /** "active", "exiting" or "withdrawn". */
+  status: "active" | "exiting" | "withdrawn";
+  /** Active and its last heartbeat within the network's liveness window of `asOf`. */
+  live: boolean;
+  endpoint: string;
+  encryptionKey: `0x${string}`;
+  stake: string;
+  /** Unix seconds. */
+  lastHeartbeat: string;
+  heartbeats: number;
+  feesEarned: string;
+  replacements: number;
+}
+
+/** GET /network/nodes: every node that ever registered, in address order, with the network's clock. */
+export interface NetworkNodesResponse {
+  heartbeatPeriod: number;
+  livenessWindow: number;
+  /** The indexer's wall clock when it answered, what `live` was judged against (Unix seconds). */
+  asOf: string;
+  nodes: NetworkNodeJson[];
 }
