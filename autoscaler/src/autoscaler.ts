@@ -1,19 +1,13 @@
-import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
-import { createPodnetClient, type PodnetClientWithActions } from "@podnet/sdk";
-import { parseDeployment } from "@podnet/sdk/protocol";
-import { createPublicClient, createWalletClient, defineChain, http, type PublicClient, type WalletClient } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { appReconciler, startAppRunner } from "./app-runner.js";
 import { seedBlobCache } from "./blob-seed.js";
+import { connectChain } from "./chain-connection.js";
 import type { AutoscalerConfig } from "./config.js";
 import { createLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
-import { type ProbeLoop, startProbeLoop } from "./probe-loop.js";
-import { Reconciler } from "./reconciler.js";
-import { StateStore } from "./state.js";
 import { statusApi } from "./status-api.js";
 import type { AppStatus } from "./status-wire.js";
 
@@ -28,19 +22,11 @@ export interface RunningAutoscaler {
 
 /**
  * Starts the autoscaler: the SDK client as the app's controller (blob cache in `<dataDir>/blobs`, content keys
- * wrapped to the controller's own key), the reconcile loop, the prober on app.yaml's health interval, and the status
- * endpoint.
+ * wrapped to the controller's own key), the app's runner (reconcile loop and prober on app.yaml's health interval),
+ * and the status endpoint.
  */
 export async function startAutoscaler(config: AutoscalerConfig): Promise<RunningAutoscaler> {
   const log = createLogger(config.logLevel);
-  const deployment = parseDeployment(JSON.parse(readFileSync(config.deploymentsFile, "utf8")));
-  const chain = defineChain({
-    id: deployment.chainId,
-    name: `chain-${deployment.chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [config.rpcUrl] } },
-  });
-  const publicClient = createPublicClient({ chain, transport: http(config.rpcUrl), pollingInterval: 250 });
   if (config.blobSeedDir !== undefined) {
     const seeded = await seedBlobCache({ from: config.blobSeedDir, to: join(config.dataDir, "blobs") });
     log.info("blob cache seeded", { from: config.blobSeedDir, ...seeded });
@@ -48,65 +34,22 @@ export async function startAutoscaler(config: AutoscalerConfig): Promise<Running
       log.error("blob has no ciphertext: deploying it will fail", { cid, reason });
     }
   }
-  const chainId = await publicClient.getChainId();
-  if (chainId !== deployment.chainId) {
-    throw new Error(`deploymentsFile is for chain ${deployment.chainId}, but ${config.rpcUrl} serves chain ${chainId}`);
-  }
-  const walletClient = createWalletClient({
-    account: privateKeyToAccount(config.controllerKey),
-    chain,
-    transport: http(config.rpcUrl),
-  }) as WalletClient;
-  const client: PodnetClientWithActions = createPodnetClient({
-    publicClient: publicClient as PublicClient,
-    walletClient,
-    deployment,
-    indexerUrl: config.indexerUrl,
-    blobCacheDir: join(config.dataDir, "blobs"),
+  const connection = await connectChain({
+    rpcUrl: config.rpcUrl,
+    deploymentsFile: config.deploymentsFile,
+    key: config.controllerKey,
   });
-  const store = new StateStore(config.dataDir, config.vault);
   const metrics = createMetrics();
-  const reconciler = new Reconciler({
-    chainId,
-    client,
-    publicClient: publicClient as PublicClient,
-    walletClient,
+  const reconciler = appReconciler({
+    connection,
+    settings: config,
     vault: config.vault,
     appYaml: config.appYaml,
     podYaml: config.podYaml,
-    store,
+    dataDir: config.dataDir,
     metrics,
     log,
-    startupGraceSec: config.startupGraceSec,
-    avoidFailedProviderSec: config.avoidFailedProviderSec,
-    localhostAddress: config.localhostAddress,
   });
-
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let passTimer: NodeJS.Timeout | undefined;
-
-  // One pass at a time: a trigger during a pass runs one more pass right after it, never two at once.
-  const runPass = (): Promise<void> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    clearTimeout(passTimer);
-    running = reconciler
-      .pass()
-      .catch((error) => log.error("reconcile pass failed", { error: (error as Error).message }))
-      .finally(() => {
-        running = undefined;
-        if (stopped) return;
-        if (again) {
-          again = false;
-          void runPass();
-        } else passTimer = setTimeout(runPass, config.reconcileIntervalSec * 1000);
-      });
-    return running;
-  };
 
   const api = statusApi(() => reconciler.currentStatus(), metrics);
   const server = await new Promise<Server>((resolve) => {
@@ -117,31 +60,17 @@ export async function startAutoscaler(config: AutoscalerConfig): Promise<Running
   const port = (server.address() as AddressInfo).port;
   log.info("autoscaler started", {
     vault: config.vault,
-    controller: walletClient.account?.address,
+    controller: connection.walletClient.account?.address,
     status: `http://${config.statusHost}:${port}`,
   });
-  void runPass();
-  const probes: ProbeLoop = startProbeLoop({
-    intervalMs: () => (reconciler.config?.health.interval ?? 1) * 1000,
-    // An instance that just crossed failuresBeforeReplace starts a pass at once, not at the next pass tick.
-    round: async () => {
-      if (await reconciler.probeAll()) runPass();
-    },
-    onError: (error) => log.error("probe round failed", { error: error.message }),
-  });
+  const runner = startAppRunner({ reconciler, reconcileIntervalSec: config.reconcileIntervalSec, log });
 
   return {
     statusUrl: `http://${config.statusHost}:${port}`,
-    status: () => reconciler.currentStatus(),
-    trigger: () => void runPass(),
+    status: () => runner.status(),
+    trigger: () => runner.trigger(),
     async stop() {
-      stopped = true;
-      clearTimeout(passTimer);
-      probes.stop();
-      await running;
-      // An order nobody follows would hold its deposit until someone cancels it: a stopping autoscaler gives it back
-      // (a killed one finds it in state.json at its next start and follows it).
-      await reconciler.cancelOrders().catch((error) => log.error("orders not cancelled", { error: `${error}` }));
+      await runner.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

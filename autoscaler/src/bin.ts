@@ -4,7 +4,9 @@
 import { deriveSelfEncryptionKey } from "@podnet/sdk";
 import { privateKeyToAccount } from "viem/accounts";
 import { startAutoscaler } from "./autoscaler.js";
-import { ConfigError, describeConfig, loadConfig, loadControllerKey } from "./config.js";
+import { ConfigError, describeConfig, loadConfig, loadControllerKey, loadNodeConfig } from "./config.js";
+import { startNode } from "./network/node.js";
+import { runNodeCommand } from "./network/node-commands.js";
 
 const usage = `podnet-autoscaler: keeps an app's instances alive across providers, paid from its AppVault
 
@@ -14,8 +16,17 @@ const usage = `podnet-autoscaler: keeps an app's instances alive across provider
                             print the controller's blob cache key (X25519, public), the --recipient of
                             \`podnet app share-keys\`; needs only the controller key
 
+  podnet-autoscaler node run       [--flag value ...]   a node of the autoscaler network: heartbeats, and the
+                                                       network-mode apps assigned to it (API on --api-port)
+  podnet-autoscaler node config    [--flag value ...]   print the node's effective configuration (no key)
+  podnet-autoscaler node register  --endpoint URL --stake <base units> [--dns-ipv4 a.b.c.d] [--dns-ipv6 addr]
+  podnet-autoscaler node key       print the node's X25519 public key (what apps' content keys are wrapped to)
+  podnet-autoscaler node exit      leave the network (stake withdrawable after the exit delay)
+  podnet-autoscaler node withdraw  take the stake back after the exit delay
+
 Settings come from PODNET_AUTOSCALER_<SETTING> environment variables or flags (--vault 0x…). The controller key:
---controller-key-file or PODNET_AUTOSCALER_CONTROLLER_KEY, never a flag. See docs/autoscaler.md.`;
+--controller-key-file or PODNET_AUTOSCALER_CONTROLLER_KEY, never a flag; a node's key: --node-key-file or
+PODNET_AUTOSCALER_NODE_KEY. See docs/autoscaler.md and docs/autoscaler-network.md.`;
 
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
@@ -28,6 +39,10 @@ async function main(argv: string[]) {
     const account = privateKeyToAccount(loadControllerKey({ argv: rest }));
     const self = await deriveSelfEncryptionKey((message) => account.signMessage({ message }));
     console.log(self.publicKeyHex);
+    return;
+  }
+  if (command === "node") {
+    await node(rest);
     return;
   }
   const config = loadConfig({ argv: rest });
@@ -48,6 +63,25 @@ async function main(argv: string[]) {
     default:
       throw new ConfigError(`${command}: unknown command\n\n${usage}`);
   }
+}
+
+async function node([sub, ...rest]: string[]) {
+  if (sub === "run" || sub === "config") {
+    const config = loadNodeConfig({ argv: rest });
+    if (sub === "config") {
+      console.log(JSON.stringify(describeConfig(config), null, 2));
+      return;
+    }
+    const running = await startNode(config);
+    const shutdown = async () => {
+      await running.stop();
+      process.exit(0);
+    };
+    process.once("SIGINT", shutdown);
+    process.once("SIGTERM", shutdown);
+    return;
+  }
+  console.log(await runNodeCommand(sub ?? "", rest));
 }
 
 main(process.argv.slice(2)).catch((error) => {

@@ -15,12 +15,29 @@ import { configNames, readConfigSources } from "./config-sources.js";
 const port = z.coerce.number().int().min(0).max(65535);
 const privateKey = z.string().refine((v) => isHex(v) && v.length === 66, "must be a 0x-prefixed 32-byte private key");
 
-const schema = z.strictObject({
+/** The settings every daemon of this package that keeps apps alive shares (the autoscaler and the network node). */
+const shared = {
   rpcUrl: z.url({ protocol: /^(https?|wss?)$/ }).default("http://127.0.0.1:8545"),
   /** deployments/<chainId>.json (written by `npm run deploy:local` or a real deploy). */
   deploymentsFile: z.string().min(1),
   /** The indexer the candidates are searched in (`GET /search`). */
   indexerUrl: z.url({ protocol: /^https?$/ }),
+  /**
+   * Where `*.localhost` host names (a devnet's `l<lease>.pods.localhost` routes) connect when probing; in a pod,
+   * 127.0.0.1 is the pod itself. Default 127.0.0.1.
+   */
+  localhostAddress: z.ipv4().default("127.0.0.1"),
+  /** Seconds between reconcile passes (a probe failure or a chain event also triggers one). */
+  reconcileIntervalSec: z.coerce.number().min(0.1).max(3600).default(5),
+  /** A new instance may take this long to answer its first probe before it counts as failed (image download). */
+  startupGraceSec: z.coerce.number().int().min(1).default(300),
+  /** Seconds a provider an instance failed on is not picked again for this app. */
+  avoidFailedProviderSec: z.coerce.number().int().min(0).default(600),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+};
+
+const schema = z.strictObject({
+  ...shared,
   /** The controller's private key, hex. Prefer `controllerKeyFile` (an environment is easier to leak). */
   controllerKey: privateKey.optional(),
   /** A file holding the controller's private key (hex, one line); only its owner should read it. */
@@ -43,28 +60,34 @@ const schema = z.strictObject({
    * only when it hashes to its content id. Unset: the cache is used as it is.
    */
   blobSeedDir: z.string().min(1).optional(),
-  /**
-   * Where `*.localhost` host names (a devnet's `l<lease>.pods.localhost` routes) connect when probing; in a pod,
-   * 127.0.0.1 is the pod itself. Default 127.0.0.1.
-   */
-  localhostAddress: z.ipv4().default("127.0.0.1"),
   statusHost: z.string().default("127.0.0.1"),
   /** The status endpoint (`GET /status`, `/metrics`); 0 picks a free port. */
   statusPort: port.default(7090),
-  /** Seconds between reconcile passes (a probe failure or a chain event also triggers one). */
-  reconcileIntervalSec: z.coerce.number().min(0.1).max(3600).default(5),
-  /** A new instance may take this long to answer its first probe before it counts as failed (image download). */
-  startupGraceSec: z.coerce.number().int().min(1).default(300),
-  /** Seconds a provider an instance failed on is not picked again for this app. */
-  avoidFailedProviderSec: z.coerce.number().int().min(0).default(600),
-  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+
+/**
+ * The network node's settings (`podnet-autoscaler node run`): no vault and no app files (the apps come from the chain
+ * and their bundles from `<dataDir>/apps/<vault>/`), the node's key instead of a controller's, and its HTTP API.
+ */
+const nodeSchema = z.strictObject({
+  ...shared,
+  /** The node's private key, hex (its registered address). Prefer `nodeKeyFile`. */
+  nodeKey: privateKey.optional(),
+  /** A file holding the node's private key (hex, one line); only its owner should read it. */
+  nodeKeyFile: z.string().min(1).optional(),
+  /** Per app `<dataDir>/apps/<vault>/`: its bundle (pod.yaml, app.yaml, blobs/, bundle.json) and state.json. */
+  dataDir: z.string().default(join(homedir(), ".podnet-autoscaler-node")),
+  apiHost: z.string().default("127.0.0.1"),
+  /** The node's HTTP API (`GET /v1/node`, `/v1/apps/:vault/status`, `/metrics`); 0 picks a free port. */
+  apiPort: port.default(7100),
 });
 
 export type AutoscalerConfig = Omit<z.output<typeof schema>, "controllerKey" | "controllerKeyFile"> & {
   controllerKey: Hex;
 };
 
-const fields = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
+export type NodeConfig = Omit<z.output<typeof nodeSchema>, "nodeKey" | "nodeKeyFile"> & { nodeKey: Hex };
+
 const names = configNames("AUTOSCALER");
 const { envName, flagName } = names;
 
@@ -78,8 +101,10 @@ export interface ConfigSources {
   cwd?: string;
 }
 
+type KeyField = "controllerKey" | "nodeKey";
+
 /** The raw settings from the environment and flags (flags win); unknown flags are errors, not silently ignored. */
-function readSources(argv: string[], env: NodeJS.ProcessEnv) {
+function readSources(fields: readonly string[], keyField: KeyField, argv: string[], env: NodeJS.ProcessEnv) {
   return readConfigSources({
     fields,
     names,
@@ -88,20 +113,24 @@ function readSources(argv: string[], env: NodeJS.ProcessEnv) {
     fail: (message) => new ConfigError(message),
     // A key on the command line is visible to every user of the machine (ps): refuse it.
     refuseFlag: (field, flag) =>
-      field === "controllerKey"
-        ? `${flag}: not accepted on the command line; use --controller-key-file or ${envName(field)}`
+      field === keyField
+        ? `${flag}: not accepted on the command line; use ${flagName(`${keyField}File`)} or ${envName(field)}`
         : undefined,
   });
 }
 
-/** Reads and validates the configuration from the environment and flags. */
-export function loadConfig({
-  argv = [],
-  env = process.env,
-  cwd = process.cwd(),
-}: ConfigSources = {}): AutoscalerConfig {
-  const { merged, origin } = readSources(argv, env);
-  const result = schema.safeParse(merged);
+/**
+ * Validates the settings against `shape` and reads the key (inline from the environment, or from `<keyField>File`);
+ * every error names the field and where its value came from, never the value.
+ */
+function parseWithKey<shape extends z.ZodRawShape>(
+  shape: z.ZodObject<shape>,
+  keyField: KeyField,
+  { argv = [], env = process.env, cwd = process.cwd() }: ConfigSources,
+): { data: Record<string, unknown>; key: Hex } {
+  const fields = Object.keys(shape.shape);
+  const { merged, origin } = readSources(fields, keyField, argv, env);
+  const result = shape.safeParse(merged);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const top = String(issue.path[0] ?? "config");
@@ -111,23 +140,32 @@ export function loadConfig({
     });
     throw new ConfigError(lines.join("\n"));
   }
-  const { controllerKey: inline, controllerKeyFile, ...rest } = result.data;
-  if (inline !== undefined && controllerKeyFile !== undefined) {
+  const keyFileField = `${keyField}File`;
+  const { [keyField]: inline, [keyFileField]: keyFile, ...data } = result.data as Record<string, unknown>;
+  if (inline !== undefined && keyFile !== undefined) {
     throw new ConfigError(
-      `controllerKey: give ${envName("controllerKey")} or controllerKeyFile (${origin.controllerKeyFile}), not both`,
+      `${keyField}: give ${envName(keyField)} or ${keyFileField} (${origin[keyFileField]}), not both`,
     );
   }
-  let controllerKey = inline;
-  if (controllerKeyFile !== undefined) controllerKey = readKeyFile(resolve(cwd, controllerKeyFile));
-  if (controllerKey === undefined) {
-    throw new ConfigError(
-      `controllerKey: required (set ${envName("controllerKeyFile")}, --controller-key-file or ${envName("controllerKey")})`,
-    );
-  }
-  const path = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  let key = inline as Hex | undefined;
+  if (keyFile !== undefined) key = readKeyFile(keyFileField, resolve(cwd, keyFile as string));
+  if (key === undefined) throw new ConfigError(missingKey(keyField));
+  return { data, key };
+}
+
+const missingKey = (keyField: KeyField) =>
+  `${keyField}: required (set ${envName(`${keyField}File`)}, ${flagName(`${keyField}File`)} or ${envName(keyField)})`;
+
+const absolute = (cwd: string) => (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+
+/** Reads and validates the autoscaler's configuration from the environment and flags. */
+export function loadConfig(sources: ConfigSources = {}): AutoscalerConfig {
+  const { data, key } = parseWithKey(schema, "controllerKey", sources);
+  const rest = data as Omit<z.output<typeof schema>, "controllerKey" | "controllerKeyFile">;
+  const path = absolute(sources.cwd ?? process.cwd());
   return {
     ...rest,
-    controllerKey: controllerKey as Hex,
+    controllerKey: key,
     deploymentsFile: path(rest.deploymentsFile),
     appYaml: path(rest.appYaml),
     podYaml: path(rest.podYaml),
@@ -136,47 +174,69 @@ export function loadConfig({
   };
 }
 
+/** Reads and validates the network node's configuration (`podnet-autoscaler node run`). */
+export function loadNodeConfig(sources: ConfigSources = {}): NodeConfig {
+  const { data, key } = parseWithKey(nodeSchema, "nodeKey", sources);
+  const rest = data as Omit<z.output<typeof nodeSchema>, "nodeKey" | "nodeKeyFile">;
+  const path = absolute(sources.cwd ?? process.cwd());
+  return { ...rest, nodeKey: key, deploymentsFile: path(rest.deploymentsFile), dataDir: path(rest.dataDir) };
+}
+
+/**
+ * A key alone, from the same sources as the full configuration (`--<key>-file`, PODNET_AUTOSCALER_<KEY>_FILE or
+ * PODNET_AUTOSCALER_<KEY>), plus the flags `allowed` (returned raw): `podnet-autoscaler key` needs no vault, `node
+ * register` takes its own flags.
+ */
+export function loadKey(
+  keyField: KeyField,
+  { argv = [], env = process.env, cwd = process.cwd() }: ConfigSources = {},
+  allowed: readonly string[] = [],
+): { key: Hex; flags: Record<string, string> } {
+  const keyFileField = `${keyField}File`;
+  // Flags only here (no environment): the variables are read below.
+  const { merged: flags } = readSources([keyField, keyFileField, ...allowed], keyField, argv, {});
+  const { [keyFileField]: fileFlag, ...other } = flags as Record<string, string>;
+  const file = fileFlag ?? (env[envName(keyFileField)] || undefined);
+  const inline = env[envName(keyField)] || undefined;
+  if (file !== undefined && inline !== undefined) {
+    throw new ConfigError(`${keyField}: give ${envName(keyField)} or a ${keyFileField}, not both`);
+  }
+  if (file !== undefined) return { key: readKeyFile(keyFileField, resolve(cwd, file)), flags: other };
+  if (inline === undefined) throw new ConfigError(missingKey(keyField));
+  if (!privateKey.safeParse(inline).success) {
+    throw new ConfigError(`${keyField}: must be a 0x-prefixed 32-byte private key (${envName(keyField)})`);
+  }
+  return { key: inline as Hex, flags: other };
+}
+
 /**
  * The controller key alone, from the same sources as {@link loadConfig} (`--controller-key-file`,
  * PODNET_AUTOSCALER_CONTROLLER_KEY_FILE or PODNET_AUTOSCALER_CONTROLLER_KEY): `podnet-autoscaler key` needs no vault.
  */
-export function loadControllerKey({ argv = [], env = process.env, cwd = process.cwd() }: ConfigSources = {}): Hex {
-  // Flags only here (no environment): the variables are read below.
-  const { merged: flags } = readSources(argv, {});
-  const other = Object.keys(flags).filter((f) => f !== "controllerKeyFile");
+export function loadControllerKey(sources: ConfigSources = {}): Hex {
+  const { key, flags } = loadKey("controllerKey", sources);
+  const other = Object.keys(flags);
   if (other.length > 0) throw new ConfigError(`${flagName(other[0] as string)}: not used by this command`);
-  const file = (flags.controllerKeyFile as string | undefined) ?? (env[envName("controllerKeyFile")] || undefined);
-  const inline = env[envName("controllerKey")] || undefined;
-  if (file !== undefined && inline !== undefined) {
-    throw new ConfigError(`controllerKey: give ${envName("controllerKey")} or a controllerKeyFile, not both`);
-  }
-  if (file !== undefined) return readKeyFile(resolve(cwd, file));
-  if (inline === undefined) {
-    throw new ConfigError(
-      `controllerKey: required (set ${envName("controllerKeyFile")}, --controller-key-file or ${envName("controllerKey")})`,
-    );
-  }
-  if (!privateKey.safeParse(inline).success) {
-    throw new ConfigError(`controllerKey: must be a 0x-prefixed 32-byte private key (${envName("controllerKey")})`);
-  }
-  return inline as Hex;
+  return key;
 }
 
-function readKeyFile(file: string): Hex {
+function readKeyFile(field: string, file: string): Hex {
   let text: string;
   try {
     text = readFileSync(file, "utf8").trim();
   } catch (error) {
-    throw new ConfigError(`controllerKeyFile: ${file}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}`);
+    throw new ConfigError(`${field}: ${file}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}`);
   }
   if (!isHex(text) || text.length !== 66) {
     // Not the parser's message nor the text: the file holds (or was meant to hold) the key.
-    throw new ConfigError(`controllerKeyFile: ${file}: must hold a 0x-prefixed 32-byte private key`);
+    throw new ConfigError(`${field}: ${file}: must hold a 0x-prefixed 32-byte private key`);
   }
   return text;
 }
 
 /** The configuration as safe to print: the key is replaced by a marker. */
-export function describeConfig(config: AutoscalerConfig): Record<string, unknown> {
-  return { ...config, controllerKey: "(set, not shown)" };
+export function describeConfig(config: AutoscalerConfig | NodeConfig): Record<string, unknown> {
+  return "nodeKey" in config
+    ? { ...config, nodeKey: "(set, not shown)" }
+    : { ...config, controllerKey: "(set, not shown)" };
 }

@@ -65,3 +65,33 @@ export async function killProvider(
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).stop({ t: 0 })));
   return containers.length;
 }
+
+/** A network node daemon (`podnet-autoscaler node run`), started as an operator runs it. */
+export interface AutoscalerNodeProcess extends Omit<AutoscalerProcess, "statusUrl"> {
+  /** The node's API base URL (`/v1/node`, `/v1/apps/:vault/status`). */
+  apiUrl: string;
+}
+
+/**
+ * Starts `podnet-autoscaler node run` with `env` (PODNET_AUTOSCALER_*; a free API port unless given), logging to
+ * `<dataDir>/<logName>`, and waits until `GET /v1/node` answers.
+ */
+export async function startAutoscalerNodeProcess(
+  env: Record<string, string>,
+  logName = "node.log",
+): Promise<AutoscalerNodeProcess> {
+  const dataDir = env.PODNET_AUTOSCALER_DATA_DIR as string;
+  mkdirSync(dataDir, { recursive: true });
+  const full = { PODNET_AUTOSCALER_API_PORT: String(await freePort()), ...env };
+  const logFile = join(dataDir, logName);
+  const apiUrl = `http://127.0.0.1:${full.PODNET_AUTOSCALER_API_PORT}`;
+  const daemon = await startDaemon({
+    name: "autoscaler node",
+    command: process.execPath,
+    args: [autoscalerBin, "node", "run"],
+    env: full,
+    logFile,
+    readyUrl: `${apiUrl}/v1/node`,
+  });
+  return { apiUrl, logFile, env: full, ...daemon };
+}

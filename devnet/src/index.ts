@@ -9,7 +9,14 @@
 export { ANVIL_DEPLOYER_KEY, ANVIL_MNEMONIC, devAccount } from "./accounts.js";
 export { chainIdAt, LOCAL_CHAIN_ID, type StartAnvilOptions, startAnvil, waitForChain } from "./anvil.js";
 export { type AutoscaledApp, type AutoscaledAppOptions, createAutoscaledApp } from "./autoscaled-app.js";
-export { type AutoscalerProcess, autoscalerBin, killProvider, startAutoscalerProcess } from "./autoscaler.js";
+export {
+  type AutoscalerNodeProcess,
+  type AutoscalerProcess,
+  autoscalerBin,
+  killProvider,
+  startAutoscalerNodeProcess,
+  startAutoscalerProcess,
+} from "./autoscaler.js";
 export { CHROMIUM, launchChromium } from "./browser.js";
 export { clients, type LocalChain, startLocalChain, walletClient } from "./chain.js";
 export { type CleanupStep, cleanupOnSignal, cleanupState, runCleanup } from "./cleanup.js";

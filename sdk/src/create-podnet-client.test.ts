@@ -27,7 +27,7 @@ const actionNames = readdirSync(actionsDir)
 
 describe("createPodnetClient", () => {
   it("binds every action of actions/ and keeps the configuration fields", async () => {
-    expect(actionNames).toHaveLength(41);
+    expect(actionNames).toHaveLength(49);
     for (const name of actionNames) {
       expect(typeof (sdk as Record<string, unknown>)[name], `@podnet/sdk exports ${name}`).toBe("function");
     }

@@ -15,6 +15,11 @@ export {
   acceptBid,
 } from "./actions/accept-bid.js";
 export {
+  type AutoscalerHeartbeatErrorType,
+  type AutoscalerHeartbeatReturnType,
+  autoscalerHeartbeat,
+} from "./actions/autoscaler-heartbeat.js";
+export {
   type CancelAppOrderErrorType,
   type CancelAppOrderParameters,
   type CancelAppOrderReturnType,
@@ -84,6 +89,11 @@ export {
   estimateCost,
 } from "./actions/estimate-cost.js";
 export {
+  type ExitAutoscalerNodeErrorType,
+  type ExitAutoscalerNodeReturnType,
+  exitAutoscalerNode,
+} from "./actions/exit-autoscaler-node.js";
+export {
   type FinalizeOrderErrorType,
   type FinalizeOrderParameters,
   type FinalizeOrderReturnType,
@@ -110,6 +120,18 @@ export {
   getApp,
 } from "./actions/get-app.js";
 export {
+  type GetAppNetworkTermsErrorType,
+  type GetAppNetworkTermsParameters,
+  type GetAppNetworkTermsReturnType,
+  getAppNetworkTerms,
+} from "./actions/get-app-network-terms.js";
+export {
+  type GetAutoscalerNodeErrorType,
+  type GetAutoscalerNodeParameters,
+  type GetAutoscalerNodeReturnType,
+  getAutoscalerNode,
+} from "./actions/get-autoscaler-node.js";
+export {
   type GetBalanceErrorType,
   type GetBalanceParameters,
   type GetBalanceReturnType,
@@ -129,6 +151,12 @@ export {
   type GetLeaseReturnType,
   getLease,
 } from "./actions/get-lease.js";
+export {
+  type GetLiveAutoscalerNodesErrorType,
+  type GetLiveAutoscalerNodesParameters,
+  type GetLiveAutoscalerNodesReturnType,
+  getLiveAutoscalerNodes,
+} from "./actions/get-live-autoscaler-nodes.js";
 export {
   type GetPodEventsErrorType,
   type GetPodEventsParameters,
@@ -171,6 +199,7 @@ export {
   getQuote,
   type QuotePolicy,
 } from "./actions/get-quote.js";
+export type { AutoscalerNodeProfile, AutoscalerNodeStatus } from "./actions/internal/autoscaler-network.js";
 export {
   type OpenDisputeErrorType,
   type OpenDisputeParameters,
@@ -196,6 +225,12 @@ export {
   prepareSecret,
 } from "./actions/prepare-secret.js";
 export {
+  type RegisterAutoscalerNodeErrorType,
+  type RegisterAutoscalerNodeParameters,
+  type RegisterAutoscalerNodeReturnType,
+  registerAutoscalerNode,
+} from "./actions/register-autoscaler-node.js";
+export {
   type ReportDarkErrorType,
   type ReportDarkParameters,
   type ReportDarkReturnType,
@@ -219,6 +254,13 @@ export {
   type SetAppLimitsReturnType,
   setAppLimits,
 } from "./actions/set-app-limits.js";
+export {
+  type AppNetworkTerms,
+  type SetAppNetworkTermsErrorType,
+  type SetAppNetworkTermsParameters,
+  type SetAppNetworkTermsReturnType,
+  setAppNetworkTerms,
+} from "./actions/set-app-network-terms.js";
 export {
   type SetAppSpecErrorType,
   type SetAppSpecParameters,
@@ -250,6 +292,11 @@ export {
   type WaitForPodReturnType,
   waitForPod,
 } from "./actions/wait-for-pod.js";
+export {
+  type WithdrawAutoscalerNodeStakeErrorType,
+  type WithdrawAutoscalerNodeStakeReturnType,
+  withdrawAutoscalerNodeStake,
+} from "./actions/withdraw-autoscaler-node-stake.js";
 export {
   type WithdrawFromAppErrorType,
   type WithdrawFromAppParameters,

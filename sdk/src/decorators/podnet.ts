@@ -3,6 +3,7 @@
 
 import { type AcceptAppBidParameters, type AcceptAppBidReturnType, acceptAppBid } from "../actions/accept-app-bid.js";
 import { type AcceptBidParameters, type AcceptBidReturnType, acceptBid } from "../actions/accept-bid.js";
+import { type AutoscalerHeartbeatReturnType, autoscalerHeartbeat } from "../actions/autoscaler-heartbeat.js";
 import {
   type CancelAppOrderParameters,
   type CancelAppOrderReturnType,
@@ -22,6 +23,7 @@ import { type CreateOrderParameters, type CreateOrderReturnType, createOrder } f
 import { type DeployPodParameters, type DeployPodReturnType, deployPod } from "../actions/deploy-pod.js";
 import { type DestroyAppParameters, type DestroyAppReturnType, destroyApp } from "../actions/destroy-app.js";
 import { type EstimateCostParameters, type EstimateCostReturnType, estimateCost } from "../actions/estimate-cost.js";
+import { type ExitAutoscalerNodeReturnType, exitAutoscalerNode } from "../actions/exit-autoscaler-node.js";
 import {
   type FinalizeOrderParameters,
   type FinalizeOrderReturnType,
@@ -34,9 +36,24 @@ import {
 } from "../actions/find-providers.js";
 import { type FundAppParameters, type FundAppReturnType, fundApp } from "../actions/fund-app.js";
 import { type GetAppParameters, type GetAppReturnType, getApp } from "../actions/get-app.js";
+import {
+  type GetAppNetworkTermsParameters,
+  type GetAppNetworkTermsReturnType,
+  getAppNetworkTerms,
+} from "../actions/get-app-network-terms.js";
+import {
+  type GetAutoscalerNodeParameters,
+  type GetAutoscalerNodeReturnType,
+  getAutoscalerNode,
+} from "../actions/get-autoscaler-node.js";
 import { type GetBalanceParameters, type GetBalanceReturnType, getBalance } from "../actions/get-balance.js";
 import { type GetBidsParameters, type GetBidsReturnType, getBids } from "../actions/get-bids.js";
 import { type GetLeaseParameters, type GetLeaseReturnType, getLease } from "../actions/get-lease.js";
+import {
+  type GetLiveAutoscalerNodesParameters,
+  type GetLiveAutoscalerNodesReturnType,
+  getLiveAutoscalerNodes,
+} from "../actions/get-live-autoscaler-nodes.js";
 import { type GetPodEventsParameters, type GetPodEventsReturnType, getPodEvents } from "../actions/get-pod-events.js";
 import { type GetPodLogsParameters, type GetPodLogsReturnType, getPodLogs } from "../actions/get-pod-logs.js";
 import { type GetPodStatusParameters, type GetPodStatusReturnType, getPodStatus } from "../actions/get-pod-status.js";
@@ -55,6 +72,11 @@ import {
   type PrepareSecretReturnType,
   prepareSecret,
 } from "../actions/prepare-secret.js";
+import {
+  type RegisterAutoscalerNodeParameters,
+  type RegisterAutoscalerNodeReturnType,
+  registerAutoscalerNode,
+} from "../actions/register-autoscaler-node.js";
 import { type ReportDarkParameters, type ReportDarkReturnType, reportDark } from "../actions/report-dark.js";
 import { type SetAppConfigParameters, type SetAppConfigReturnType, setAppConfig } from "../actions/set-app-config.js";
 import {
@@ -63,6 +85,11 @@ import {
   setAppController,
 } from "../actions/set-app-controller.js";
 import { type SetAppLimitsParameters, type SetAppLimitsReturnType, setAppLimits } from "../actions/set-app-limits.js";
+import {
+  type SetAppNetworkTermsParameters,
+  type SetAppNetworkTermsReturnType,
+  setAppNetworkTerms,
+} from "../actions/set-app-network-terms.js";
 import { type SetAppSpecParameters, type SetAppSpecReturnType, setAppSpec } from "../actions/set-app-spec.js";
 import { type TopUpParameters, type TopUpReturnType, topUp } from "../actions/top-up.js";
 import {
@@ -73,6 +100,10 @@ import {
 import { type UpdatePodParameters, type UpdatePodReturnType, updatePod } from "../actions/update-pod.js";
 import { type WaitForLeaseParameters, type WaitForLeaseReturnType, waitForLease } from "../actions/wait-for-lease.js";
 import { type WaitForPodParameters, type WaitForPodReturnType, waitForPod } from "../actions/wait-for-pod.js";
+import {
+  type WithdrawAutoscalerNodeStakeReturnType,
+  withdrawAutoscalerNodeStake,
+} from "../actions/withdraw-autoscaler-node-stake.js";
 import {
   type WithdrawFromAppParameters,
   type WithdrawFromAppReturnType,
@@ -117,6 +148,14 @@ export type PodnetActions = {
   destroyApp: (params: DestroyAppParameters) => Promise<DestroyAppReturnType>;
   fundApp: (params: FundAppParameters) => Promise<FundAppReturnType>;
   getApp: (params: GetAppParameters) => Promise<GetAppReturnType>;
+  registerAutoscalerNode: (params: RegisterAutoscalerNodeParameters) => Promise<RegisterAutoscalerNodeReturnType>;
+  autoscalerHeartbeat: () => Promise<AutoscalerHeartbeatReturnType>;
+  exitAutoscalerNode: () => Promise<ExitAutoscalerNodeReturnType>;
+  withdrawAutoscalerNodeStake: () => Promise<WithdrawAutoscalerNodeStakeReturnType>;
+  getAutoscalerNode: (params: GetAutoscalerNodeParameters) => Promise<GetAutoscalerNodeReturnType>;
+  getLiveAutoscalerNodes: (params?: GetLiveAutoscalerNodesParameters) => Promise<GetLiveAutoscalerNodesReturnType>;
+  setAppNetworkTerms: (params: SetAppNetworkTermsParameters) => Promise<SetAppNetworkTermsReturnType>;
+  getAppNetworkTerms: (params: GetAppNetworkTermsParameters) => Promise<GetAppNetworkTermsReturnType>;
   setAppConfig: (params: SetAppConfigParameters) => Promise<SetAppConfigReturnType>;
   setAppController: (params: SetAppControllerParameters) => Promise<SetAppControllerReturnType>;
   setAppLimits: (params: SetAppLimitsParameters) => Promise<SetAppLimitsReturnType>;
@@ -172,6 +211,14 @@ export function podnetActions(client: PodnetClient): PodnetActions {
     destroyApp: (params) => destroyApp(client, params),
     fundApp: (params) => fundApp(client, params),
     getApp: (params) => getApp(client, params),
+    registerAutoscalerNode: (params) => registerAutoscalerNode(client, params),
+    autoscalerHeartbeat: () => autoscalerHeartbeat(client),
+    exitAutoscalerNode: () => exitAutoscalerNode(client),
+    withdrawAutoscalerNodeStake: () => withdrawAutoscalerNodeStake(client),
+    getAutoscalerNode: (params) => getAutoscalerNode(client, params),
+    getLiveAutoscalerNodes: (params) => getLiveAutoscalerNodes(client, params),
+    setAppNetworkTerms: (params) => setAppNetworkTerms(client, params),
+    getAppNetworkTerms: (params) => getAppNetworkTerms(client, params),
     setAppConfig: (params) => setAppConfig(client, params),
     setAppController: (params) => setAppController(client, params),
     setAppLimits: (params) => setAppLimits(client, params),

@@ -32,6 +32,7 @@ export {
   parseAppConfig,
   parseDurationText,
 } from "./app-config.js";
+export { assignApps, rendezvousScore, servingNode } from "./assignment.js";
 export { decodeAttribute, encodeAttribute } from "./attributes.js";
 export { canonicalJson } from "./canonical-json.js";
 export { ContentHasher, contentId, isContentId, parseContentId, verifyContentId } from "./content-id.js";

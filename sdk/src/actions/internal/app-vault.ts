@@ -63,6 +63,7 @@ const explanations: Record<string, (args: readonly unknown[]) => string> = {
   VaultInsufficientBalance: ([balance, needed]) =>
     `the app's balance is ${str(balance)} token base units, the call needs ${str(needed)}`,
   VaultTooManyOrders: ([open, max]) => `the app has ${str(open)} open orders, its maxInstances ${str(max)}`,
+  VaultInvalidNetworkTerms: ([reason]) => `invalid network terms: ${str(reason)}`,
   VaultPermitFailed: ([owner, allowance, needed]) =>
     `the permit failed and ${str(owner)} allows the vault ${str(allowance)}, the call needs ${str(needed)}`,
   VaultFactoryAppExists: ([vault]) => `this account already created an app with this salt, at ${str(vault)}`,
