@@ -34,6 +34,7 @@ import { appVaultAbi, servingNode } from "@podnet/sdk/protocol";
 import { type Address, getAddress } from "viem";
 import type { HDAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appLayout } from "../autoscaler/src/network/handover/app-layout.js";
 
 const PAGE = "hello from a network-mode app";
 const CHEAP = { perCpuMilli: 3n, perMemoryMiB: 2n, perStorageMiB: 0n, flat: 0n };
@@ -93,7 +94,7 @@ function waitAtTarget(
 
 /** The node's data dir with the app's bundle, as the handover writes it: bundle.json last. */
 async function writeBundle(nodeDir: string, node: HDAccount, from: { blobs: string; self: HDAccount; cid: string }) {
-  const appDir = join(nodeDir, "apps", vault.toLowerCase());
+  const appDir = appLayout(nodeDir, vault).dir;
   mkdirSync(appDir, { recursive: true });
   cpSync(join(dir, "pod.yaml"), join(appDir, "pod.yaml"));
   cpSync(join(dir, "app.yaml"), join(appDir, "app.yaml"));

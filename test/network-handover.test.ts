@@ -42,11 +42,11 @@ import {
   signHandoverBundle,
   signRequest,
 } from "@podnet/sdk";
+import { servingNode } from "@podnet/sdk/protocol";
 import { type Address, erc20Abi, getAddress, keccak256, stringToBytes } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appLayout } from "../autoscaler/src/network/handover/app-layout.js";
 import { handoverRoutes } from "../autoscaler/src/network/handover/routes.js";
-import { servingNode } from "../sdk/src/cli/commands/network.js";
 
 const owner = devAccount(5);
 const stranger = devAccount(7);

@@ -80,6 +80,12 @@ const nodeSchema = z.strictObject({
   apiHost: z.string().default("127.0.0.1"),
   /** The node's HTTP API (`GET /v1/node`, `/v1/apps/:vault/status`, `/metrics`); 0 picks a free port. */
   apiPort: port.default(7100),
+  /**
+   * A podnet-dns configuration file (docs/dns.md): with it the node serves the network's app zone, its `apps` and
+   * `nameservers` replaced by the network's (every live node with a DNS address, every network-mode app at its
+   * vault's label); the file's nameservers answer until a live node publishes a DNS address.
+   */
+  dnsConfig: z.string().min(1).optional(),
 });
 
 export type AutoscalerConfig = Omit<z.output<typeof schema>, "controllerKey" | "controllerKeyFile"> & {
@@ -179,7 +185,13 @@ export function loadNodeConfig(sources: ConfigSources = {}): NodeConfig {
   const { data, key } = parseWithKey(nodeSchema, "nodeKey", sources);
   const rest = data as Omit<z.output<typeof nodeSchema>, "nodeKey" | "nodeKeyFile">;
   const path = absolute(sources.cwd ?? process.cwd());
-  return { ...rest, nodeKey: key, deploymentsFile: path(rest.deploymentsFile), dataDir: path(rest.dataDir) };
+  return {
+    ...rest,
+    nodeKey: key,
+    deploymentsFile: path(rest.deploymentsFile),
+    dataDir: path(rest.dataDir),
+    ...(rest.dnsConfig === undefined ? {} : { dnsConfig: path(rest.dnsConfig) }),
+  };
 }
 
 /**

@@ -30,6 +30,10 @@
  *    app with target 1 kept by the `podnet-autoscaler` daemon; --kills times (default 5; 0 skips it) the worker
  *    hosting the instance is SIGKILLed (its pods stopped) and timed until the replacement serves through its
  *    provider's ingress (devnet/src/bench/failover.ts; on its own: `npm run bench:failover`).
+ * 9b. autoscaler network (--kills > 0): 3 node processes and 3 network-mode apps on 3 more workers; the node serving
+ *    an app is SIGKILLed --kills times and timed until another node runs its apps (the takeover), then a provider
+ *    under a node-served app is killed and timed until the replacement serves (devnet/src/bench/network.ts; on its
+ *    own: `npm run bench:network`). The chain is deployed with the bench network clock (BENCH_NETWORK_CLOCK).
  *
  * 10. app DNS: the `podnet-dns` child process answering an app zone from a real /status: queries/s over UDP from one
  *    dnsperf process, and p50 / p99 latency at 2,000 queries/s (devnet/src/bench/dns.ts; on its own:
@@ -69,6 +73,13 @@ import {
   GAS_ORDER,
   gasByOperation,
 } from "@podnet/devnet/bench/gas";
+import {
+  BENCH_NETWORK_CLOCK,
+  measureNetwork,
+  type NetworkResult,
+  networkRows,
+  networkSetup,
+} from "@podnet/devnet/bench/network";
 import {
   agent,
   type BenchProvider,
@@ -385,6 +396,7 @@ type Results = {
   search: Summary & { meanResults: number };
   gas: Map<string, number[]>;
   failover: FailoverResult | undefined;
+  network: NetworkResult | undefined;
   dns: DnsResult;
   wakes: WakeResult | undefined;
 };
@@ -423,6 +435,7 @@ function report(r: Results, machine: string, command: string, loadAtStart: strin
     "- Pods: 250 mCPU / 64 MiB, a busybox httpd image sent as an encrypted blob (uploaded once, before the timed runs);" +
       ` the reconcile pods 10 mCPU / 8 MiB`,
     ...(r.failover ? [failoverSetup(r.failover)] : []),
+    ...(r.network ? [networkSetup(r.network)] : []),
     "",
     "| measure | value | goal | |",
     "|---|---|---|---|",
@@ -438,6 +451,7 @@ function report(r: Results, machine: string, command: string, loadAtStart: strin
     `| /search at ${fmt(r.seeded + 2)} providers, p50 / p95 / max (${r.search.n} requests, ${fmt(r.search.meanResults, 1)} results each on average) | ${fmt(r.search.p50, 1)} / ${fmt(r.search.p95, 1)} / ${fmt(r.search.max, 1)} ms | p95 <= ${GOALS.searchP95Ms} ms | ${met(r.search.p95 <= GOALS.searchP95Ms)} |`,
     ...(r.wakes ? wakeRows(r.wakes, r.floor.length) : []),
     ...(r.failover ? failoverRows(r.failover) : []),
+    ...(r.network ? networkRows(r.network) : []),
     ...dnsRows(r.dns),
     ...gasRows,
   ].join("\n");
@@ -518,6 +532,7 @@ async function main() {
       dir,
       anvilArgs: ["--gas-limit", BLOCK_GAS_LIMIT.toString()],
       removeDir: !options.keepLogs,
+      networkClock: BENCH_NETWORK_CLOCK,
     });
     devnet.onStop("remove the floor containers", () => removeFloorContainers(runLabel));
     const { chain } = devnet;
@@ -611,6 +626,11 @@ async function main() {
       console.log(`9. autoscaler failover, ${options.kills} kills`);
       failover = await measureFailover(devnet, { kills: options.kills, progress });
     }
+    let network: NetworkResult | undefined;
+    if (options.kills > 0) {
+      console.log(`9b. autoscaler network, ${options.kills} node kills`);
+      network = await measureNetwork(devnet, { kills: options.kills, progress });
+    }
 
     console.log("10. app DNS (podnet-dns)");
     const dns = await measureDns({ progress });
@@ -627,6 +647,7 @@ async function main() {
         search: { ...summarize(search.latencies), meanResults: search.meanResults },
         gas,
         failover,
+        network,
         dns,
         wakes,
       },

@@ -27,6 +27,7 @@ const examples: [PodnetError, string, string][] = [
   [new sdk.SpecHashMismatchError(7n, "0x01", "0x02"), "SPEC_HASH_MISMATCH", "manifest hashes to 0x02, but lease 7"],
   [new sdk.BlobNotFoundError("bafk", "gone"), "BLOB_NOT_FOUND", "blob bafk: gone"],
   [new sdk.BlobCacheError("unreadable"), "BLOB_CACHE", "blob cache: unreadable"],
+  [new sdk.BlobSizeError("over 2 GiB"), "BLOB_CACHE", "blob cache: over 2 GiB"],
   [new sdk.PodFailedError(7n, "the lease has ended"), "POD_FAILED", "lease 7: the lease has ended"],
   [new sdk.TimeoutError("the pod", 5), "TIMEOUT", "timed out after 5 ms waiting for the pod"],
   [new sdk.ManifestError([{ path: "version", message: "bad" }]), "MANIFEST", "version: bad"],

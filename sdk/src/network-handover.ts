@@ -3,12 +3,14 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { type Address, getAddress, type Hex } from "viem";
 import { getApp } from "./actions/get-app.js";
+import { getAutoscalerNode } from "./actions/get-autoscaler-node.js";
+import { getLiveAutoscalerNodes } from "./actions/get-live-autoscaler-nodes.js";
 import { providerFetch, providerJson } from "./actions/internal/provider-api.js";
 import { requestSigner, requireWallet, selfEncryptionKey } from "./actions/internal/wallet.js";
 import type { PodnetClient } from "./client.js";
 import { type ErrorType, InvalidParameterError, ProviderApiError } from "./errors.js";
 import { handoverHashes, signHandoverBundle } from "./network-handover-bundle.js";
-import { appVaultAbi, autoscalerNetworkAbi } from "./protocol/index.js";
+import { appVaultAbi } from "./protocol/index.js";
 import { parseRecipientKey, sealBlobKeys } from "./share-blob-keys.js";
 
 /** An autoscaler node as the owner hands an app to it: its address, API endpoint and registered X25519 key. */
@@ -185,30 +187,15 @@ async function nodeHas(
 }
 
 /**
- * The network's live nodes with their profiles, read on chain: `liveNodes()` then `getNode()` of each, in the
- * network's order.
- * TODO(lead, at merge): replace with the network-node branch's `getLiveAutoscalerNodes` action.
+ * The network's live nodes with their profiles, in the network's order: the live list (`getLiveAutoscalerNodes`) and
+ * each node's registered endpoint and X25519 key (`getAutoscalerNode`).
  */
 export async function readLiveNodes(client: PodnetClient): Promise<NetworkNode[]> {
-  const network = client.deployment.contracts.autoscalerNetwork.address;
-  const live = await client.publicClient.readContract({
-    address: network,
-    abi: autoscalerNetworkAbi,
-    functionName: "liveNodes",
-  });
+  const { nodes } = await getLiveAutoscalerNodes(client);
   return Promise.all(
-    live.map(async (address) => {
-      const info = await client.publicClient.readContract({
-        address: network,
-        abi: autoscalerNetworkAbi,
-        functionName: "getNode",
-        args: [address],
-      });
-      return {
-        address: getAddress(address),
-        endpoint: info.profile.endpoint,
-        encryptionKey: info.profile.encryptionKey,
-      };
+    nodes.map(async (address) => {
+      const { profile } = await getAutoscalerNode(client, { node: address });
+      return { address: getAddress(address), endpoint: profile.endpoint, encryptionKey: profile.encryptionKey };
     }),
   );
 }

@@ -9,16 +9,15 @@ const ZONE = "net.test";
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const vaultA = "0x00000000000000000000000000000000000000aA" as Address;
 const vaultB = "0x00000000000000000000000000000000000000Bb" as Address;
-const node = (n: number, endpoint: string, ipv4 = `0x7f0000${n.toString(16).padStart(2, "0")}`): DirectoryNode => ({
+const node = (n: number, endpoint: string, dnsIpv4: string | undefined = `127.0.0.${n}`): DirectoryNode => ({
   address: `0x${n.toString(16).padStart(40, "0")}` as Address,
   endpoint,
-  dnsIpv4: ipv4 as `0x${string}`,
-  dnsIpv6: `0x${"00".repeat(16)}`,
+  ...(dnsIpv4 ? { dnsIpv4 } : {}),
 });
 
 describe("networkDirectory", () => {
   it("lists every live node with a DNS address as a nameserver and each app at its vault's label", () => {
-    const live = [node(2, "http://10.0.0.2:7100"), node(1, "http://10.0.0.1:7100"), node(3, "http://x", "0x00000000")];
+    const live = [node(2, "http://10.0.0.2:7100"), node(1, "http://10.0.0.1:7100"), node(3, "http://x", "")];
     const directory = networkDirectory({ zone: ZONE, live, apps: [vaultB, vaultA], servedBy: () => live[0]?.address });
     expect(directory?.nameservers).toEqual([
       { name: `ns-${"0".repeat(39)}1.${ZONE}`, addresses: ["127.0.0.1"] },
@@ -34,7 +33,7 @@ describe("networkDirectory", () => {
     expect(
       networkDirectory({
         zone: ZONE,
-        live: [node(1, "http://x", "0x00000000")],
+        live: [node(1, "http://x", "")],
         apps: [vaultA],
         servedBy: () => undefined,
       }),

@@ -1,5 +1,4 @@
-import { decodeIngress } from "@podnet/sdk/protocol";
-import type { Address, Hex } from "viem";
+import type { Address } from "viem";
 import type { DnsDirectory } from "./config.js";
 
 /**
@@ -9,13 +8,13 @@ import type { DnsDirectory } from "./config.js";
  * directory from the same chain state, so they serve the same zone without talking to each other.
  */
 
-/** A live node as the AutoscalerNetwork lists it. */
+/** A live node with its published profile, as the SDK's `getAutoscalerNode` decodes it. */
 export interface DirectoryNode {
   address: Address;
   endpoint: string;
-  /** bytes4 / bytes16 as on chain; all zero: none. */
-  dnsIpv4: Hex;
-  dnsIpv6: Hex;
+  /** The addresses its DNS server answers on, as text; absent: none. */
+  dnsIpv4?: string;
+  dnsIpv6?: string;
 }
 
 /** The most NS records a zone lists (RFC 1035 answers stay small; registrars take about as many). */
@@ -42,14 +41,6 @@ export function nodeStatusUrl(endpoint: string, vault: Address): string {
   return new URL(`/v1/apps/${vault.toLowerCase()}/status`, endpoint).toString();
 }
 
-/** The node's DNS addresses as text (none when both are zero). */
-export function dnsAddressesOf(node: Pick<DirectoryNode, "dnsIpv4" | "dnsIpv6">): string[] {
-  const isZero = (hex: Hex) => /^0x0*$/.test(hex);
-  const ipv4 = isZero(node.dnsIpv4) ? [] : [node.dnsIpv4];
-  const ipv6 = isZero(node.dnsIpv6) ? [] : [node.dnsIpv6];
-  return decodeIngress(ipv4, ipv6, 53)?.addresses ?? [];
-}
-
 /**
  * The directory for `apps` (network-mode vaults) over the `live` nodes; `servedBy` names the node serving an app
  * (rendezvous hashing over the same live nodes). Undefined when no live node publishes a DNS address: a zone needs a
@@ -68,7 +59,10 @@ export function networkDirectory({
 }): DnsDirectory | undefined {
   const nameservers = [...live]
     .sort((a, b) => a.address.toLowerCase().localeCompare(b.address.toLowerCase()))
-    .map((node) => ({ name: nameserverName(node.address, zone), addresses: dnsAddressesOf(node) }))
+    .map((node) => ({
+      name: nameserverName(node.address, zone),
+      addresses: [node.dnsIpv4, node.dnsIpv6].filter((a): a is string => a !== undefined),
+    }))
     .filter((ns) => ns.addresses.length > 0)
     .slice(0, MAX_NAMESERVERS);
   if (nameservers.length === 0) return undefined;

@@ -1,11 +1,12 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { type Address, getAddress } from "viem";
+import type { Address } from "viem";
+import { appLayout } from "./handover/app-layout.js";
 
 /**
- * Where a node keeps an app handed to it: `<dataDir>/apps/<vault>/` with pod.yaml, app.yaml, `blobs/` (the blob cache:
- * ciphertext and the content keys wrapped to the node's own X25519 key) and `bundle.json`, written last by the
- * handover, so its presence means the rest is complete. The app's runner keeps its `state.json` there too.
+ * Where a node keeps an app handed to it (the one definition is the handover's {@link appLayout}): pod.yaml,
+ * app.yaml, `blobs/` (the blob cache: ciphertext and the content keys wrapped to the node's own X25519 key) and
+ * `bundle.json`, written last by the handover, so its presence means the rest is complete. The app's runner keeps its
+ * `state.json` there too.
  */
 export interface AppBundle {
   dir: string;
@@ -16,15 +17,13 @@ export interface AppBundle {
 }
 
 export function appBundle(dataDir: string, vault: Address): AppBundle {
-  // Lowercase, unless a handover wrote the checksummed spelling (a case-sensitive file system tells them apart).
-  const checksummed = join(dataDir, "apps", getAddress(vault));
-  const dir = existsSync(checksummed) ? checksummed : join(dataDir, "apps", vault.toLowerCase());
+  const layout = appLayout(dataDir, vault);
   return {
-    dir,
-    podYaml: join(dir, "pod.yaml"),
-    appYaml: join(dir, "app.yaml"),
-    blobs: join(dir, "blobs"),
-    marker: join(dir, "bundle.json"),
+    dir: layout.dir,
+    podYaml: layout.podYaml,
+    appYaml: layout.appYaml,
+    blobs: layout.blobs,
+    marker: layout.bundle,
   };
 }
 

@@ -1,11 +1,14 @@
-import { getAppNetworkTerms, getLiveAutoscalerNodes, type PodnetClient } from "@podnet/sdk";
+import { getAppNetworkTerms, getAutoscalerNode, getLiveAutoscalerNodes, type PodnetClient } from "@podnet/sdk";
 import { appVaultFactoryAbi } from "@podnet/sdk/protocol";
 import { type Address, getAddress } from "viem";
 import type { Logger } from "../log.js";
 
 /** The network's state a node acts on, read at one moment. */
 export interface NetworkSnapshot {
-  /** The live nodes (`liveNodes()` at the latest block). */
+  /**
+   * The live nodes now: `liveNodes()` at the latest block, less those whose last heartbeat is older than the liveness
+   * window at the wall clock (when it is ahead of the latest block).
+   */
   live: Address[];
   heartbeatPeriod: number;
   livenessWindow: number;
@@ -33,11 +36,21 @@ export class NetworkView {
   }
 
   async snapshot(): Promise<NetworkSnapshot> {
-    const latest = await this.client.publicClient.getBlockNumber();
-    const [{ nodes, params }] = await Promise.all([
+    const block = await this.client.publicClient.getBlock();
+    const latest = block.number;
+    const [{ nodes: atBlock, params }] = await Promise.all([
       getLiveAutoscalerNodes(this.client, { blockNumber: latest }),
       this.readNewVaults(latest),
     ]);
+    // A dev chain mines only on transactions, and any chain's latest block is seconds old: judged at the latest block
+    // alone, a dead node would stay "live" until the next block. The vault judges at the block that mines the next
+    // transaction, which is about now, so the assignment is judged at now too (the later of the wall clock and the
+    // block's time). Nodes whose clocks differ by a second may briefly disagree; the slot compare-and-swap settles it.
+    const now = Math.max(Math.floor(Date.now() / 1000), Number(block.timestamp));
+    const records = await Promise.all(atBlock.map((node) => getAutoscalerNode(this.client, { node })));
+    const nodes = records
+      .filter((r) => r.status === "active" && r.lastHeartbeat + params.livenessWindow >= now)
+      .map((r) => r.node);
     const apps: Address[] = [];
     await Promise.all(
       [...this.vaults].map(async (vault) => {

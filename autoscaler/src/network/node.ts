@@ -2,16 +2,21 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
-import { createPodnetClient, getAutoscalerNode, type PodnetClient } from "@podnet/sdk";
+import { createPodnetClient, deriveSelfEncryptionKey, getAutoscalerNode, type PodnetClient } from "@podnet/sdk";
 import { servingNode } from "@podnet/sdk/protocol";
-import type { Address } from "viem";
+import type { Address, PublicClient } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { type AppRunner, appReconciler, startAppRunner } from "../app-runner.js";
 import { type ChainConnection, connectChain } from "../chain-connection.js";
 import type { NodeConfig } from "../config.js";
+import { loadDnsConfig } from "../dns/config.js";
+import { type DirectoryNode, networkDirectory } from "../dns/network-directory.js";
+import { type DnsServer, startDnsServer } from "../dns/server.js";
 import { createLogger, type Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics.js";
 import { appBundle, bundleComplete } from "./bundle.js";
 import { NetworkView } from "./chain-view.js";
+import { handoverRoutes } from "./handover/routes.js";
 import { type HeartbeatLoop, startHeartbeatLoop } from "./heartbeat-loop.js";
 import { type NodeAppView, type NodeOverview, nodeApi } from "./node-api.js";
 import { createNodeMetrics, nodeMetricsText } from "./node-metrics.js";
@@ -21,6 +26,8 @@ export interface RunningNode {
   node: Address;
   /** The HTTP API's base URL. */
   apiUrl: string;
+  /** The app zone's nameserver, when `dnsConfig` is set. */
+  dns?: DnsServer;
   overview(): NodeOverview;
   /** Stops heartbeats and the manager, stops every app runner (cancelling their open orders), closes the API. */
   stop(): Promise<void>;
@@ -69,6 +76,31 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   let tickTimer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
   let tickMs = 2000;
+
+  // The network's app zone, when configured: every node computes the same directory from the same chain state.
+  const dns: DnsServer | undefined =
+    config.dnsConfig === undefined ? undefined : await startDnsServer({ config: loadDnsConfig(config.dnsConfig), log });
+  let directorySignature = "";
+  const refreshDnsDirectory = async (live: Address[], apps: Address[]) => {
+    if (!dns) return;
+    const profiles: DirectoryNode[] = await Promise.all(
+      live.map(async (address) => {
+        const { profile } = await getAutoscalerNode(client, { node: address });
+        return { address, endpoint: profile.endpoint, dnsIpv4: profile.dnsIpv4, dnsIpv6: profile.dnsIpv6 };
+      }),
+    );
+    const directory = networkDirectory({
+      zone: dns.config.zone,
+      live: profiles,
+      apps,
+      servedBy: (vault) => servingNode(vault, live),
+    });
+    const signature = JSON.stringify(directory);
+    if (!directory || signature === directorySignature) return;
+    await dns.setDirectory(directory);
+    directorySignature = signature;
+    log.info("app zone directory updated", { nameservers: directory.nameservers.length, apps: directory.apps.length });
+  };
 
   const heartbeats: HeartbeatLoop = startHeartbeatLoop({
     client,
@@ -135,6 +167,9 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       apps.push({ vault, servedBy, runningHere: running !== undefined, problems });
     }
     for (const vault of [...runners.keys()]) if (!inNetworkMode.has(vault)) stopRunner(vault, "left network mode");
+    await refreshDnsDirectory(snapshot.live, snapshot.apps).catch((error) =>
+      log.warn("app zone directory not updated", { error: (error as Error).message }),
+    );
     metrics.liveNodes.set(snapshot.live.length);
     metrics.apps.set({ state: "network" }, snapshot.apps.length);
     metrics.apps.set({ state: "assigned" }, apps.filter((a) => a.servedBy === self).length);
@@ -171,18 +206,33 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
         [...runners.values()].map((r) => r.metrics),
       ),
   });
+  // Owners hand their apps to this node here: the bundle's content keys are wrapped to the X25519 key registered as
+  // the node's encryptionKey, derived from a signature of the node key (as `node register` derives it).
+  const account = privateKeyToAccount(config.nodeKey);
+  const encryptionKey = await deriveSelfEncryptionKey((message) => account.signMessage({ message }));
+  api.route(
+    "/",
+    handoverRoutes({
+      node: self,
+      encryptionKey,
+      publicClient: connection.publicClient as PublicClient,
+      dataDir: config.dataDir,
+      deployment: connection.deployment,
+    }),
+  );
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: api.fetch, hostname: config.apiHost, port: config.apiPort }, () =>
       resolve(s as Server),
     ) as Server;
   });
   const apiUrl = `http://${config.apiHost}:${(server.address() as AddressInfo).port}`;
-  log.info("network node started", { node: self, network, api: apiUrl });
+  log.info("network node started", { node: self, network, api: apiUrl, dns: dns?.address });
   loop();
 
   return {
     node: self,
     apiUrl,
+    ...(dns ? { dns } : {}),
     overview: () => overview,
     async stop() {
       stopped = true;
@@ -191,6 +241,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       await ticking;
       for (const vault of [...runners.keys()]) stopRunner(vault, "node stopping");
       await Promise.all(stopping.values());
+      await dns?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -3,11 +3,12 @@
  * vault exists), `podnet app hand-over` (the app sent again to every live node), and the "served by" line of
  * `podnet app status`. See docs/autoscaler-network.md, "Handing an app to the network".
  */
-import { type Address, encodePacked, type Hex, hexToBigInt, keccak256 } from "viem";
-import { writeVault } from "../../actions/internal/app-vault.js";
+import type { Address, Hex } from "viem";
+import { getAppNetworkTerms } from "../../actions/get-app-network-terms.js";
+import { setAppNetworkTerms } from "../../actions/set-app-network-terms.js";
 import type { PodnetClientWithActions } from "../../create-podnet-client.js";
 import { type HandoverResult, handAppToNetwork, readLiveNodes } from "../../network-handover.js";
-import { appVaultAbi } from "../../protocol/index.js";
+import { servingNode } from "../../protocol/index.js";
 import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
 import type { CommandModule } from "../command-module.js";
 import type { Context, TokenInfo } from "../config.js";
@@ -94,19 +95,6 @@ export function handoverSummary(results: HandoverResult[]): string {
   return `${ok} of ${results.length} live node(s) hold the app${ok < results.length ? " (podnet app hand-over retries)" : ""}`;
 }
 
-/**
- * The node that serves `vault` among `nodes`: the highest keccak256(abi.encodePacked(vault, node)) (rendezvous hashing).
- * TODO(lead, at merge): use sdk/src/protocol/assignment.ts from the network-node branch instead of this copy.
- */
-export function servingNode(vault: Address, nodes: readonly Address[]): Address | undefined {
-  let best: { node: Address; score: bigint } | undefined;
-  for (const node of nodes) {
-    const score = hexToBigInt(keccak256(encodePacked(["address", "address"], [vault, node])) as Hex);
-    if (!best || score > best.score) best = { node, score };
-  }
-  return best?.node;
-}
-
 export const appHandOver: CommandModule = {
   options: {
     dir: { type: "string", value: "folder", description: "the folder with pod.yaml and app.yaml (default: .)" },
@@ -142,34 +130,26 @@ export function networkTermsText(terms: NetworkTermsInput, token: TokenInfo | un
   return `network mode, ${formatAmount(terms.feePerReplacement, token)} per replacement, at most ${formatAmount(terms.maxFeesPerDay, token)} a day`;
 }
 
-/**
- * Sends the vault's `setNetworkTerms` (owner only).
- * TODO(lead, at merge): use the network-node branch's `setAppNetworkTerms` action instead.
- */
+/** Sends the vault's `setNetworkTerms` (owner only), through the SDK's action. */
 export async function setNetworkTerms(
   client: PodnetClientWithActions,
   vault: Address,
   terms: NetworkTermsInput,
 ): Promise<Hex> {
-  const receipt = await writeVault(client, "setNetworkTerms", vault, "setNetworkTerms", [terms]);
-  return receipt.transactionHash;
+  return (await setAppNetworkTerms(client, { vault, ...terms })).txHash;
 }
 
 /**
- * The app's network terms and, in network mode, the live node that serves it now (rendezvous over the live nodes),
- * or undefined when the app is not in network mode.
- * TODO(lead, at merge): `getAppNetworkTerms` of the network-node branch for the read.
+ * The app's network terms and, in network mode, the live node that serves it now (`servingNode`, rendezvous over the
+ * live nodes: the rule every node applies), or undefined when the app is not in network mode.
  */
 export async function networkServing(
   client: PodnetClientWithActions,
   vault: Address,
 ): Promise<{ terms: NetworkTermsInput; servedBy?: { node: Address; endpoint: string } } | undefined> {
-  const terms = await client.publicClient.readContract({
-    address: vault,
-    abi: appVaultAbi,
-    functionName: "networkTerms",
-  });
-  if (!terms.enabled) return undefined;
+  const { enabled, feePerReplacement, maxFeesPerDay } = await getAppNetworkTerms(client, { vault });
+  if (!enabled) return undefined;
+  const terms = { enabled, feePerReplacement, maxFeesPerDay };
   const nodes = await readLiveNodes(client);
   const node = servingNode(
     vault,
