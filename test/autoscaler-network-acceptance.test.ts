@@ -10,23 +10,22 @@
  * (podnet-dns): all live nodes as NS with glue, each app's `_podnet-lease` proof at its vault's label; the killed node
  * leaves the NS set and the replaced lease's proof follows.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type AutoscalerNodeProcess,
-  autoscalerBin,
   Devnet,
   devAccount,
   ensureGas,
-  freePort,
   type Indexer,
   killProvider,
   localDocker,
   mint,
+  type NetworkNode,
+  nodeView,
   type RunningProvider,
-  startAutoscalerNodeProcess,
+  startNetworkNodes,
   TOKEN,
   testImageTarball,
   waitFor,
@@ -68,22 +67,14 @@ let dir: string;
 let providers: RunningProvider[];
 let ownerClient: PodnetClientWithActions;
 const vaults: Address[] = [];
-const nodes: AutoscalerNodeProcess[] = [];
-/** Each node's DNS port (UDP and TCP on 127.0.0.1). */
-const dnsPorts: number[] = [];
+const nodes: NetworkNode[] = [];
 const nodeAddresses = nodeKeys.map((k) => getAddress(k.account.address));
 
-type NodeView = {
-  node: Address;
-  live: Address[];
-  apps: { vault: Address; servedBy: Address | null; runningHere: boolean; problems: string[] }[];
-};
 type AppStatus = {
   problems: string[];
   instances: { slot: number; leaseId: string; provider: Address; health: string }[];
 };
 
-const nodeView = async (n: AutoscalerNodeProcess) => (await (await fetch(`${n.apiUrl}/v1/node`)).json()) as NodeView;
 const isRunning = (n: AutoscalerNodeProcess) => n.process.exitCode === null && n.process.signalCode === null;
 
 async function appStatusOn(n: AutoscalerNodeProcess, vault: Address): Promise<AppStatus | undefined> {
@@ -136,72 +127,20 @@ beforeAll(async () => {
   providers = await Promise.all([80, 81, 82].map((index) => devnet.startProvider({ index, pricing: PRICING })));
   await devnet.startIndexer({ schema: "network_acceptance" });
 
-  // Three nodes, each registered on chain with the endpoint its API will listen on.
-  const ports: number[] = [];
-  for (const [i, key] of nodeKeys.entries()) {
-    const nodeDir = join(dir, `node-${i}`);
-    mkdirSync(nodeDir, { recursive: true });
-    writeFileSync(join(nodeDir, "node.key"), `${key.privateKey}\n`, { mode: 0o600 });
-    await ensureGas(devnet.chain, key.account.address);
-    await mint(devnet.chain, key.account, STAKE);
-    const port = await freePort();
-    ports.push(port);
-    const dnsPort = await freePort();
-    dnsPorts.push(dnsPort);
-    // The zone's settings; the node fills in the apps and the nameservers from the chain.
-    writeFileSync(
-      join(nodeDir, "dns.json"),
-      JSON.stringify({
-        zone: ZONE,
-        listen: { host: "127.0.0.1", port: dnsPort },
-        nameservers: [{ name: `ns.${ZONE}`, addresses: ["127.0.0.1"] }],
-        soa: { rname: `hostmaster@${ZONE}` },
-        allowPrivateAddresses: true,
-        pollIntervalSec: 0.5,
-      }),
-    );
-    execFileSync(
-      process.execPath,
-      [
-        autoscalerBin,
-        "node",
-        "register",
-        "--endpoint",
-        `http://127.0.0.1:${port}`,
-        "--stake",
-        `${STAKE}`,
-        // Each node's glue address: distinct, so the test sees which node each NS name is.
-        "--dns-ipv4",
-        `127.0.0.${i + 1}`,
-      ],
-      {
-        env: {
-          ...process.env,
-          PODNET_AUTOSCALER_NODE_KEY_FILE: join(nodeDir, "node.key"),
-          PODNET_AUTOSCALER_RPC_URL: devnet.chain.rpcUrl,
-          PODNET_AUTOSCALER_DEPLOYMENTS_FILE: devnet.chain.deploymentsFile,
-        },
-        stdio: "pipe",
-      },
-    );
-  }
-  for (const [i] of nodeKeys.entries()) {
-    const nodeDir = join(dir, `node-${i}`);
-    nodes.push(
-      await startAutoscalerNodeProcess({
-        PODNET_AUTOSCALER_RPC_URL: devnet.chain.rpcUrl,
-        PODNET_AUTOSCALER_DEPLOYMENTS_FILE: devnet.chain.deploymentsFile,
-        PODNET_AUTOSCALER_INDEXER_URL: devnet.indexer?.url as string,
-        PODNET_AUTOSCALER_NODE_KEY_FILE: join(nodeDir, "node.key"),
-        PODNET_AUTOSCALER_DATA_DIR: nodeDir,
-        PODNET_AUTOSCALER_API_PORT: String(ports[i]),
-        PODNET_AUTOSCALER_DNS_CONFIG: join(nodeDir, "dns.json"),
+  // Three nodes, registered on chain with their API endpoints and DNS addresses, each serving the app zone.
+  nodes.push(
+    ...(await startNetworkNodes(devnet, {
+      keys: nodeKeys,
+      dir,
+      stake: STAKE,
+      dnsZone: ZONE,
+      env: {
         PODNET_AUTOSCALER_RECONCILE_INTERVAL_SEC: "1",
         PODNET_AUTOSCALER_STARTUP_GRACE_SEC: "20",
         PODNET_AUTOSCALER_AVOID_FAILED_PROVIDER_SEC: "600",
-      }),
-    );
-  }
+      },
+    })),
+  );
 
   // The owner prepares the image once (its own blob cache), then creates, funds and hands over four apps.
   await mint(devnet.chain, owner.account, FUNDED * BigInt(APPS));
@@ -257,7 +196,8 @@ describe("the autoscaler network (issue 19 acceptance)", () => {
   }, 400_000);
 
   it("serves the app zone on every node: all live nodes as NS with glue, each app's lease proof", async () => {
-    for (const [i, port] of dnsPorts.entries()) {
+    for (const [i, { dnsPort: port }] of nodes.entries()) {
+      if (port === undefined) throw new Error(`node ${i} serves no DNS`);
       const zone = await waitFor(
         `node ${i}'s zone to list every node and every app's lease`,
         async () => {
@@ -282,7 +222,7 @@ describe("the autoscaler network (issue 19 acceptance)", () => {
     // The node serving the most apps, and the provider of one of its apps' instances.
     const served = nodeAddresses.map((node) => vaults.filter((v) => servingNode(v, nodeAddresses) === node));
     const victimIndex = served.reduce((best, list, i) => (list.length > (served[best]?.length ?? 0) ? i : best), 0);
-    const victimNode = nodes[victimIndex] as AutoscalerNodeProcess;
+    const victimNode = nodes[victimIndex] as NetworkNode;
     const victimApp = served[victimIndex]?.[0] as Address;
     const victimStatus = (await appStatusOn(victimNode, victimApp)) as AppStatus;
     const victimProvider = providers.find(
@@ -306,7 +246,7 @@ describe("the autoscaler network (issue 19 acceptance)", () => {
     await waitFor(
       "the dead node's apps to run on live nodes",
       async () => {
-        const views = await Promise.all(survivors.map((n) => nodeView(n).catch(() => undefined)));
+        const views = await Promise.all(survivors.map(nodeView));
         const theirs = served[victimIndex] ?? [];
         return theirs.every((v) => views.some((w) => w?.apps.some((a) => a.vault === v && a.runningHere)))
           ? true
@@ -358,8 +298,8 @@ describe("the autoscaler network (issue 19 acceptance)", () => {
     }
 
     // The survivors' zone: the dead node is no nameserver any more; each proof names the app's lease now.
-    for (const [i, port] of dnsPorts.entries()) {
-      if (i === victimIndex) continue;
+    for (const [i, { dnsPort: port }] of nodes.entries()) {
+      if (i === victimIndex || port === undefined) continue;
       const zone = await waitFor(
         `node ${i}'s zone without the dead node`,
         async () => {

@@ -18,12 +18,12 @@ import {
   createAutoscaledApp,
   Devnet,
   devAccount,
-  ensureGas,
   killProvider,
   localDocker,
-  mint,
+  type NetworkNode,
+  nodeView,
   type RunningProvider,
-  startAutoscalerNodeProcess,
+  startNetworkNodes,
   TOKEN,
   testImageTarball,
   waitFor,
@@ -55,13 +55,8 @@ let dir: string;
 let providers: RunningProvider[];
 let ownerClient: PodnetClientWithActions;
 let vault: Address;
-const nodes: AutoscalerNodeProcess[] = [];
+const nodes: NetworkNode[] = [];
 
-type NodeView = {
-  node: Address;
-  live: Address[];
-  apps: { vault: Address; servedBy: Address | null; runningHere: boolean; problems: string[] }[];
-};
 type AppStatus = {
   desired: number;
   lastPass: string | null;
@@ -69,7 +64,6 @@ type AppStatus = {
   instances: { slot: number; leaseId: string; provider: Address; health: string }[];
 };
 
-const nodeView = async (n: AutoscalerNodeProcess) => (await (await fetch(`${n.apiUrl}/v1/node`)).json()) as NodeView;
 const appOn = (n: AutoscalerNodeProcess) => fetch(`${n.apiUrl}/v1/apps/${vault}/status`);
 
 /** Waits until `n` runs the app with `count` healthy instances and a pass without problems. */
@@ -158,42 +152,20 @@ beforeAll(async () => {
   ({ vault, ownerClient } = app);
   await ownerClient.setAppNetworkTerms({ vault, enabled: true, feePerReplacement: FEE, maxFeesPerDay: 10n * FEE });
 
+  nodes.push(
+    ...(await startNetworkNodes(devnet, {
+      keys: nodeKeys,
+      dir,
+      stake: STAKE,
+      env: { PODNET_AUTOSCALER_RECONCILE_INTERVAL_SEC: "1", PODNET_AUTOSCALER_STARTUP_GRACE_SEC: "120" },
+    })),
+  );
   for (const [i, key] of nodeKeys.entries()) {
-    const nodeDir = join(dir, `node-${i}`);
-    mkdirSync(nodeDir, { recursive: true });
-    const keyFile = join(nodeDir, "node.key");
-    writeFileSync(keyFile, `${key.privateKey}\n`, { mode: 0o600 });
-    await ensureGas(devnet.chain, key.account.address);
-    await mint(devnet.chain, key.account, STAKE);
-    // The operator's command: approve + register with the node's own X25519 key.
-    execFileSync(
-      process.execPath,
-      [autoscalerBin, "node", "register", "--endpoint", `http://127.0.0.1:${7100 + i}`, "--stake", `${STAKE}`],
-      {
-        env: {
-          ...process.env,
-          PODNET_AUTOSCALER_NODE_KEY_FILE: keyFile,
-          PODNET_AUTOSCALER_RPC_URL: devnet.chain.rpcUrl,
-          PODNET_AUTOSCALER_DEPLOYMENTS_FILE: devnet.chain.deploymentsFile,
-        },
-        stdio: "pipe",
-      },
-    );
-    await writeBundle(nodeDir, key.account, { blobs: join(app.dataDir, "blobs"), self: owner, cid: app.imageCid });
-  }
-  for (const [i] of nodeKeys.entries()) {
-    const nodeDir = join(dir, `node-${i}`);
-    nodes.push(
-      await startAutoscalerNodeProcess({
-        PODNET_AUTOSCALER_RPC_URL: devnet.chain.rpcUrl,
-        PODNET_AUTOSCALER_DEPLOYMENTS_FILE: devnet.chain.deploymentsFile,
-        PODNET_AUTOSCALER_INDEXER_URL: devnet.indexer?.url as string,
-        PODNET_AUTOSCALER_NODE_KEY_FILE: join(nodeDir, "node.key"),
-        PODNET_AUTOSCALER_DATA_DIR: nodeDir,
-        PODNET_AUTOSCALER_RECONCILE_INTERVAL_SEC: "1",
-        PODNET_AUTOSCALER_STARTUP_GRACE_SEC: "120",
-      }),
-    );
+    await writeBundle(join(dir, `node-${i}`), key.account, {
+      blobs: join(app.dataDir, "blobs"),
+      self: owner,
+      cid: app.imageCid,
+    });
   }
 }, 300_000);
 
@@ -215,7 +187,7 @@ describe("autoscaler network node", () => {
       "the other node to list the app",
       async () => {
         const v = await nodeView(other);
-        return v.apps.some((a) => a.vault === vault) ? v : undefined;
+        return v?.apps.some((a) => a.vault === vault) ? v : undefined;
       },
       { timeoutMs: 10_000, intervalMs: 200 },
     );
@@ -225,7 +197,7 @@ describe("autoscaler network node", () => {
     const refused = await appOn(other);
     expect(refused.status).toBe(404);
     expect(((await refused.json()) as { servedBy: Address }).servedBy).toBe(serving);
-    expect((await nodeView(server)).apps.find((a) => a.vault === vault)).toMatchObject({ runningHere: true });
+    expect((await nodeView(server))?.apps.find((a) => a.vault === vault)).toMatchObject({ runningHere: true });
     // Each lease placed paid its fee to the node that placed it, and only to it.
     const fees = await ownerClient.publicClient.getContractEvents({
       address: vault,
@@ -274,7 +246,7 @@ describe("autoscaler network node", () => {
     const takenOver = await waitFor(
       "the other node to run the app",
       async () => {
-        const row = (await nodeView(other)).apps.find((a) => a.vault === vault);
+        const row = (await nodeView(other))?.apps.find((a) => a.vault === vault);
         return row?.runningHere ? Date.now() : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 100 },
@@ -296,7 +268,7 @@ describe("autoscaler network node", () => {
   it("after the takeover, the new node replaces the instance of a dead provider once and is paid for it", async () => {
     const survivor = nodes.find((n) => n.process.exitCode === null && n.process.signalCode === null);
     if (!survivor) throw new Error("a running node expected");
-    const survivorAddress = (await nodeView(survivor)).node;
+    const survivorAddress = (await nodeView(survivor))?.node;
     const before = (await ownerClient.getApp({ vault })).slots;
     const status = (await (await appOn(survivor)).json()) as AppStatus;
     const victim = providers.find(
@@ -338,7 +310,7 @@ describe("autoscaler network node", () => {
     await ownerClient.setAppNetworkTerms({ vault, enabled: false, feePerReplacement: FEE, maxFeesPerDay: 10n * FEE });
     await waitFor(
       "the node to drop the app",
-      async () => ((await nodeView(survivor)).apps.some((a) => a.vault === vault) ? undefined : true),
+      async () => ((await nodeView(survivor))?.apps.some((a) => a.vault === vault) ? undefined : true),
       { timeoutMs: 20_000, intervalMs: 200 },
     );
     expect((await appOn(survivor)).status).toBe(404);

@@ -1,5 +1,6 @@
 /**
- * `npm run bench` on a small scale (two samples of each path, a few pods and providers, one failover kill): the run must finish, print
+ * `npm run bench` on a small scale (two samples of each path, a few pods and providers, one failover kill, one node
+ * kill): the run must finish, print
  * every row of its table with a measured value, and leave none of its containers or networks behind. It asserts
  * that the benchmark works, not how fast anything is: the figures come from `npm run bench` at full size
  * (docs/benchmarks.md).
@@ -9,11 +10,14 @@ import { promisify } from "node:util";
 import { bin, devAccount, localDocker, providerObjects, repoRoot } from "@podnet/devnet";
 import { FAILOVER_ACCOUNTS } from "@podnet/devnet/bench/failover";
 import { GAS_ORDER } from "@podnet/devnet/bench/gas";
+import { NETWORK_ACCOUNTS } from "@podnet/devnet/bench/network";
 import { describe, expect, it } from "vitest";
 
 const docker = localDocker();
-/** The bench's providers A and B: anvil dev accounts 20 and 21 (script/bench/bench.ts), and the failover's. */
-const benchProviders = [20, 21, ...FAILOVER_ACCOUNTS.providers].map((i) => devAccount(i).account.address);
+/** The bench's providers A and B: anvil dev accounts 20 and 21 (script/bench/bench.ts), the failover's, the network's. */
+const benchProviders = [20, 21, ...FAILOVER_ACCOUNTS.providers, ...NETWORK_ACCOUNTS.providers].map(
+  (i) => devAccount(i).account.address,
+);
 /** Rows of the gas table a short run may not reach: no losing bid released yet, no one-lease withdrawal. */
 const notEveryRun = new Set(["releaseBid", "withdraw (1 lease)"]);
 
@@ -57,7 +61,7 @@ describe("npm run bench", () => {
         "3",
         "--no-doc",
       ],
-      { cwd: repoRoot, encoding: "utf8", timeout: 330_000, maxBuffer: 16 * 2 ** 20 },
+      { cwd: repoRoot, encoding: "utf8", timeout: 450_000, maxBuffer: 16 * 2 ** 20 },
     );
     const latency = /^[\d,]+ \/ [\d,]+ \/ [\d,]+ ms$/;
     expect(row(stdout, "docker run floor")).toMatch(latency);
@@ -77,10 +81,14 @@ describe("npm run bench", () => {
     // The app's instance was replaced on another provider and served there; the split comes from the autoscaler.
     expect(row(stdout, "failover: kill -9")).toMatch(latency);
     expect(row(stdout, "failover, medians")).toMatch(/^[\d,]+ \/ [\d,]+ \/ [\d,]+ \/ [\d,]+ \/ [\d,]+ \/ [\d,]+ ms$/);
+    // A node of the autoscaler network was killed and another ran its apps; a provider under a node-served app was
+    // killed and the node's replacement served.
+    expect(row(stdout, "network takeover")).toMatch(latency);
+    expect(row(stdout, "failover under network mode")).toMatch(/^[\d,]+ \/ [\d,]+ ms$/);
     // The scale-to-zero pod slept and woke three times, every request answered.
     expect(row(stdout, "scale-to-zero: failed requests in 3 wakes")).toBe("0");
     expect(row(stdout, "scale-to-zero cold start")).toMatch(latency);
     expect(stdout).not.toMatch(/reverted/);
     expect(await leftovers()).toEqual([]);
-  }, 390_000);
+  }, 510_000);
 });

@@ -69,6 +69,13 @@ export {
   type TcpProxy,
   waitFor,
 } from "./net.js";
+export {
+  type NetworkNode,
+  type NetworkNodesOptions,
+  type NodeView,
+  nodeView,
+  startNetworkNodes,
+} from "./network-nodes.js";
 export { bin, repoRoot, workerBin } from "./paths.js";
 export { createScratchDatabase } from "./postgres.js";
 export { type ProviderOptions, pricingEnv, type RunningProvider, startProvider } from "./provider.js";

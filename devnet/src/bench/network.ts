@@ -10,7 +10,6 @@
  * - Failover under network mode: the provider hosting an app's instance is killed and the clock runs until the
  *   replacement, placed by a node, answers 200 through its provider's ingress.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { handAppToNetwork } from "@podnet/sdk";
@@ -24,11 +23,11 @@ import {
 } from "@podnet/sdk/protocol";
 import { type Address, getAddress, keccak256, stringToHex } from "viem";
 import { devAccount } from "../accounts.js";
-import { type AutoscalerNodeProcess, autoscalerBin, killProvider, startAutoscalerNodeProcess } from "../autoscaler.js";
+import { type AutoscalerNodeProcess, killProvider, startAutoscalerNodeProcess } from "../autoscaler.js";
 import type { Devnet } from "../devnet.js";
 import { ensureGas, mint, TOKEN } from "../funds.js";
 import { testImageTarball, webAppManifest } from "../images.js";
-import { freePort } from "../net.js";
+import { startNetworkNodes, nodeView as view } from "../network-nodes.js";
 import type { RunningProvider } from "../provider.js";
 import { podHost } from "../worker.js";
 import { docker, httpGet } from "./pods.js";
@@ -60,13 +59,8 @@ export type NetworkResult = {
   failover: Summary;
 };
 
-type NodeView = { node: Address; apps: { vault: Address; servedBy: Address | null; runningHere: boolean }[] };
 type AppStatus = { instances: { slot: number; leaseId: string; provider: Address; health: string }[] };
 
-const view = async (n: AutoscalerNodeProcess): Promise<NodeView | undefined> => {
-  const response = await fetch(`${n.apiUrl}/v1/node`).catch(() => undefined);
-  return response?.ok ? ((await response.json()) as NodeView) : undefined;
-};
 const statusOn = async (n: AutoscalerNodeProcess, vault: Address): Promise<AppStatus | undefined> => {
   const response = await fetch(`${n.apiUrl}/v1/apps/${vault}/status`).catch(() => undefined);
   return response?.ok ? ((await response.json()) as AppStatus) : undefined;
@@ -87,36 +81,13 @@ export async function measureNetwork(
       devnet.startProvider({ index, pricing: PRICING, attributes: [ATTRIBUTE] }),
     ),
   );
-  const nodes: AutoscalerNodeProcess[] = [];
-  const addresses: Address[] = [];
-  for (const [i, index] of NETWORK_ACCOUNTS.nodes.entries()) {
-    const key = devAccount(index);
-    const nodeDir = join(dir, `node-${i}`);
-    mkdirSync(nodeDir, { recursive: true });
-    writeFileSync(join(nodeDir, "node.key"), `${key.privateKey}\n`, { mode: 0o600 });
-    await ensureGas(devnet.chain, key.account.address);
-    await mint(devnet.chain, key.account, 1_000n * TOKEN);
-    const port = await freePort();
-    const env = {
-      PODNET_AUTOSCALER_RPC_URL: devnet.chain.rpcUrl,
-      PODNET_AUTOSCALER_DEPLOYMENTS_FILE: devnet.chain.deploymentsFile,
-      PODNET_AUTOSCALER_INDEXER_URL: devnet.indexer.url,
-      PODNET_AUTOSCALER_NODE_KEY_FILE: join(nodeDir, "node.key"),
-      PODNET_AUTOSCALER_DATA_DIR: nodeDir,
-      PODNET_AUTOSCALER_API_PORT: String(port),
-      PODNET_AUTOSCALER_STARTUP_GRACE_SEC: "30",
-      PODNET_AUTOSCALER_AVOID_FAILED_PROVIDER_SEC: "10",
-    };
-    execFileSync(
-      process.execPath,
-      [autoscalerBin, "node", "register", "--endpoint", `http://127.0.0.1:${port}`, "--stake", `${1_000n * TOKEN}`],
-      { env: { ...process.env, ...env }, stdio: "pipe" },
-    );
-    const node = await startAutoscalerNodeProcess(env);
-    devnet.onStop(`stop autoscaler node ${i}`, () => node.stop());
-    nodes.push(node);
-    addresses.push(getAddress(key.account.address));
-  }
+  const nodes: AutoscalerNodeProcess[] = await startNetworkNodes(devnet, {
+    keys: NETWORK_ACCOUNTS.nodes.map((index) => devAccount(index)),
+    dir,
+    stake: 1_000n * TOKEN,
+    env: { PODNET_AUTOSCALER_STARTUP_GRACE_SEC: "30", PODNET_AUTOSCALER_AVOID_FAILED_PROVIDER_SEC: "10" },
+  });
+  const addresses: Address[] = NETWORK_ACCOUNTS.nodes.map((index) => getAddress(devAccount(index).account.address));
   o.progress(`${providers.length} providers and ${nodes.length} autoscaler nodes running`);
 
   const owner = devAccount(NETWORK_ACCOUNTS.owner);
