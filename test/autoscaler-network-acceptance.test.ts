@@ -10,11 +10,12 @@
  * (podnet-dns): all live nodes as NS with glue, each app's `_podnet-lease` proof at its vault's label; the killed node
  * leaves the NS set and the replaced lease's proof follows.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type AutoscalerNodeProcess,
+  createNetworkApp,
   Devnet,
   devAccount,
   ensureGas,
@@ -32,19 +33,9 @@ import {
   waitForIndexedBlock,
   webAppManifest,
 } from "@podnet/devnet";
-import { handAppToNetwork, type PodnetClientWithActions } from "@podnet/sdk";
-import {
-  type AppResponse,
-  appConfigHash,
-  appConfigLimits,
-  appVaultAbi,
-  indexerApiRoutes,
-  manifestHash,
-  parseAppConfig,
-  parseManifest,
-  servingNode,
-} from "@podnet/sdk/protocol";
-import { type Address, erc20Abi, getAddress, keccak256, stringToHex } from "viem";
+import type { PodnetClientWithActions } from "@podnet/sdk";
+import { type AppResponse, appVaultAbi, indexerApiRoutes, servingNode } from "@podnet/sdk/protocol";
+import { type Address, erc20Abi, getAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nameserverName, networkAppLabel } from "../autoscaler/src/dns/network-directory.js";
 import { udpQuery } from "../autoscaler/src/dns/test-helpers.js";
@@ -157,24 +148,18 @@ beforeAll(async () => {
     funding: { depositPerLease: "600000", keepFunded: "600s" },
     health: { type: "http", path: "/", interval: 1, timeout: 1, failuresBeforeReplace: 3 },
   };
-  const config = parseAppConfig(appYaml);
   for (let a = 0; a < APPS; a++) {
-    const appDir = join(dir, `app-${a}`);
-    mkdirSync(appDir, { recursive: true });
-    writeFileSync(join(appDir, "pod.yaml"), JSON.stringify(manifest, null, 2));
-    writeFileSync(join(appDir, "app.yaml"), JSON.stringify(appYaml, null, 2));
-    const { vault } = await ownerClient.createApp({
-      salt: keccak256(stringToHex(`network acceptance ${a}`)),
-      specHash: manifestHash(parseManifest(manifest)),
-      configHash: appConfigHash(config),
-      limits: appConfigLimits(config),
-      controllers: [],
-    });
-    await ownerClient.setAppNetworkTerms({ vault, enabled: true, feePerReplacement: FEE, maxFeesPerDay: 100n * FEE });
-    await ownerClient.fundApp({ vault, amount: FUNDED });
-    const handed = await handAppToNetwork(ownerClient, { vault, dir: appDir });
-    expect(handed.filter((r) => r.ok)).toHaveLength(nodeKeys.length);
-    vaults.push(vault);
+    vaults.push(
+      await createNetworkApp(ownerClient, {
+        dir: join(dir, `app-${a}`),
+        manifest,
+        appYaml,
+        salt: `network acceptance ${a}`,
+        funded: FUNDED,
+        feePerReplacement: FEE,
+        maxFeesPerDay: 100n * FEE,
+      }),
+    );
   }
 }, 400_000);
 

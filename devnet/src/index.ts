@@ -70,6 +70,8 @@ export {
   waitFor,
 } from "./net.js";
 export {
+  createNetworkApp,
+  type NetworkAppOptions,
   type NetworkNode,
   type NetworkNodesOptions,
   type NodeView,

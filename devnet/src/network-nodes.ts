@@ -6,7 +6,16 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Address, getAddress, type Hex } from "viem";
+import { handAppToNetwork, type PodnetClientWithActions } from "@podnet/sdk";
+import {
+  appConfigHash,
+  appConfigLimits,
+  manifestHash,
+  type PodManifestInput,
+  parseAppConfig,
+  parseManifest,
+} from "@podnet/sdk/protocol";
+import { type Address, getAddress, type Hex, keccak256, stringToHex } from "viem";
 import type { HDAccount } from "viem/accounts";
 import { type AutoscalerNodeProcess, autoscalerBin, startAutoscalerNodeProcess } from "./autoscaler.js";
 import type { Devnet } from "./devnet.js";
@@ -93,4 +102,45 @@ export async function startNetworkNodes(devnet: Devnet, o: NetworkNodesOptions):
 export async function nodeView(node: Pick<AutoscalerNodeProcess, "apiUrl">): Promise<NodeView | undefined> {
   const response = await fetch(`${node.apiUrl}/v1/node`).catch(() => undefined);
   return response?.ok ? ((await response.json()) as NodeView) : undefined;
+}
+
+export interface NetworkAppOptions {
+  /** The app folder: pod.yaml and app.yaml are written here (what `podnet app create` reads). */
+  dir: string;
+  manifest: PodManifestInput;
+  /** app.yaml as an object; validated here (parseAppConfig) before anything is sent. */
+  appYaml: Record<string, unknown>;
+  salt: string;
+  funded: bigint;
+  feePerReplacement: bigint;
+  maxFeesPerDay: bigint;
+}
+
+/**
+ * What `podnet app create --network` does, through the SDK: the vault (no controllers of its own), its network terms,
+ * the funding, and the hand-over to every live node (content keys re-wrapped per node). `owner`'s blob cache must hold
+ * the manifest's blobs. Throws when a live node did not take the app.
+ */
+export async function createNetworkApp(owner: PodnetClientWithActions, o: NetworkAppOptions): Promise<Address> {
+  mkdirSync(o.dir, { recursive: true });
+  writeFileSync(join(o.dir, "pod.yaml"), JSON.stringify(o.manifest, null, 2));
+  writeFileSync(join(o.dir, "app.yaml"), JSON.stringify(o.appYaml, null, 2));
+  const config = parseAppConfig(o.appYaml);
+  const { vault } = await owner.createApp({
+    salt: keccak256(stringToHex(o.salt)),
+    specHash: manifestHash(parseManifest(o.manifest)),
+    configHash: appConfigHash(config),
+    limits: appConfigLimits(config),
+    controllers: [],
+  });
+  await owner.setAppNetworkTerms({
+    vault,
+    enabled: true,
+    feePerReplacement: o.feePerReplacement,
+    maxFeesPerDay: o.maxFeesPerDay,
+  });
+  await owner.fundApp({ vault, amount: o.funded });
+  const failed = (await handAppToNetwork(owner, { vault, dir: o.dir })).filter((r) => !r.ok);
+  if (failed.length > 0) throw new Error(`hand-over of ${vault} failed: ${JSON.stringify(failed)}`);
+  return vault;
 }

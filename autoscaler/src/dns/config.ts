@@ -126,14 +126,15 @@ export type DnsDirectoryInput = z.input<typeof directorySchema>;
 /** Validates a directory (apps and nameservers) as the configuration file's would be; errors name the field. */
 export function parseDnsDirectory(input: unknown): DnsDirectory {
   const result = directorySchema.safeParse(input);
-  if (!result.success) {
-    throw new DnsConfigError(
-      result.error.issues
-        .map((issue) => `${issue.path.map(String).join(".") || "directory"}: ${issue.message}`)
-        .join("\n"),
-    );
-  }
+  if (!result.success) throw issuesError(result.error, "directory");
   return result.data;
+}
+
+/** One line per issue, each naming its field (`apps.0.statusUrls.0: Invalid URL`); `whole` names the root. */
+function issuesError(error: z.ZodError, whole: string): DnsConfigError {
+  return new DnsConfigError(
+    error.issues.map((issue) => `${issue.path.map(String).join(".") || whole}: ${issue.message}`).join("\n"),
+  );
 }
 
 export type DnsConfigInput = z.input<typeof schema>;
@@ -152,13 +153,7 @@ const parsed = new WeakSet<object>();
 export function parseDnsConfig(input: unknown): DnsConfig {
   if (typeof input === "object" && input !== null && parsed.has(input)) return input as DnsConfig;
   const result = schema.safeParse(input);
-  if (!result.success) {
-    throw new DnsConfigError(
-      result.error.issues
-        .map((issue) => `${issue.path.map(String).join(".") || "config"}: ${issue.message}`)
-        .join("\n"),
-    );
-  }
+  if (!result.success) throw issuesError(result.error, "config");
   const config = result.data;
   const zone = config.zone;
   const inZone = (name: string) => name === zone || name.endsWith(`.${zone}`);

@@ -10,24 +10,16 @@
  * - Failover under network mode: the provider hosting an app's instance is killed and the clock runs until the
  *   replacement, placed by a node, answers 200 through its provider's ingress.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { handAppToNetwork } from "@podnet/sdk";
-import {
-  appConfigHash,
-  appConfigLimits,
-  manifestHash,
-  parseAppConfig,
-  parseManifest,
-  servingNode,
-} from "@podnet/sdk/protocol";
-import { type Address, getAddress, keccak256, stringToHex } from "viem";
+import { servingNode } from "@podnet/sdk/protocol";
+import { type Address, getAddress } from "viem";
 import { devAccount } from "../accounts.js";
 import { type AutoscalerNodeProcess, killProvider, startAutoscalerNodeProcess } from "../autoscaler.js";
 import type { Devnet } from "../devnet.js";
 import { ensureGas, mint, TOKEN } from "../funds.js";
 import { testImageTarball, webAppManifest } from "../images.js";
-import { startNetworkNodes, nodeView as view } from "../network-nodes.js";
+import { createNetworkApp, startNetworkNodes, nodeView as view } from "../network-nodes.js";
 import type { RunningProvider } from "../provider.js";
 import { podHost } from "../worker.js";
 import { docker, httpGet } from "./pods.js";
@@ -105,26 +97,19 @@ export async function measureNetwork(
     funding: { depositPerLease: "600000", keepFunded: "600s" },
     health: HEALTH,
   };
-  const config = parseAppConfig(appYaml);
   const vaults: Address[] = [];
   for (let a = 0; a < APPS; a++) {
-    const appDir = join(dir, `app-${a}`);
-    mkdirSync(appDir, { recursive: true });
-    writeFileSync(join(appDir, "pod.yaml"), JSON.stringify(manifest, null, 2));
-    writeFileSync(join(appDir, "app.yaml"), JSON.stringify(appYaml, null, 2));
-    const { vault } = await ownerClient.createApp({
-      salt: keccak256(stringToHex(`network bench ${Date.now()} ${a}`)),
-      specHash: manifestHash(parseManifest(manifest)),
-      configHash: appConfigHash(config),
-      limits: appConfigLimits(config),
-      controllers: [],
-    });
-    await ownerClient.setAppNetworkTerms({ vault, enabled: true, feePerReplacement: FEE, maxFeesPerDay: 1_000n * FEE });
-    await ownerClient.fundApp({ vault, amount: FUNDED });
-    const handed = await handAppToNetwork(ownerClient, { vault, dir: appDir });
-    const failed = handed.filter((r) => !r.ok);
-    if (failed.length > 0) throw new Error(`hand-over of ${vault} failed: ${JSON.stringify(failed)}`);
-    vaults.push(vault);
+    vaults.push(
+      await createNetworkApp(ownerClient, {
+        dir: join(dir, `app-${a}`),
+        manifest,
+        appYaml,
+        salt: `network bench ${Date.now()} ${a}`,
+        funded: FUNDED,
+        feePerReplacement: FEE,
+        maxFeesPerDay: 1_000n * FEE,
+      }),
+    );
   }
   const healthyOn = (vault: Address) =>
     until(

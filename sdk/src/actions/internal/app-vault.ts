@@ -7,9 +7,10 @@ import {
   type TransactionReceipt,
 } from "viem";
 import type { PodnetClient } from "../../client.js";
-import { ContractError, InvalidParameterError, type InvalidParameterErrorType } from "../../errors.js";
+import { InvalidParameterError, type InvalidParameterErrorType } from "../../errors.js";
 import { appVaultAbi, appVaultFactoryAbi, podnetMarketAbi, podnetTestTokenAbi } from "../../protocol/index.js";
 import { writeAndWait } from "./chain.js";
+import { argText, explainRevert, type RevertExplanations } from "./explain-revert.js";
 
 // The vault calls the market and the token: their custom errors bubble up through it, so the ABI a vault call is
 // decoded with carries theirs too (a clearSlot that the market refuses then reads `MarketLeaseNotFound(7)`).
@@ -40,10 +41,10 @@ export function appFactory(client: PodnetClient): { address: Address; blockNumbe
   return { address: factory.address, blockNumber: BigInt(factory.blockNumber) };
 }
 
-const str = (value: unknown) => String(value);
+const str = argText;
 
 /** What each custom error of the vault and its factory means to an owner, from its decoded arguments. */
-const explanations: Record<string, (args: readonly unknown[]) => string> = {
+const explanations: RevertExplanations = {
   VaultNotOwner: ([caller]) => `${str(caller)} is not the app's owner`,
   VaultNotController: ([caller]) => `${str(caller)} is neither a controller nor the owner of the app`,
   VaultNotPendingOwner: ([caller]) => `${str(caller)} is not the app's pending owner`,
@@ -74,15 +75,9 @@ const explanations: Record<string, (args: readonly unknown[]) => string> = {
     `${str(spender)} may spend ${str(allowance)}, the call needs ${str(needed)}`,
 };
 
-/** A ContractError of a vault call with the custom error explained in words (others unchanged). */
+/** A ContractError of a call with the custom error explained in words (others unchanged). */
 export function explainVaultError(error: unknown): unknown {
-  if (!(error instanceof ContractError) || error.errorName === undefined) return error;
-  const explain = explanations[error.errorName];
-  if (!explain) return error;
-  const shown = `reverted with ${error.errorName}(${(error.args ?? []).map(str).join(", ")}): ${explain(error.args ?? [])}`;
-  return new ContractError(error.functionName, error.errorName, error.args, shown, error.transactionHash, {
-    cause: error.cause ?? error,
-  });
+  return explainRevert(error, explanations);
 }
 
 type VaultWrite = ContractFunctionName<typeof appVaultCallAbi, "nonpayable" | "payable">;

@@ -7,9 +7,10 @@ import {
   type TransactionReceipt,
 } from "viem";
 import type { PodnetClient } from "../../client.js";
-import { ContractError, InvalidParameterError } from "../../errors.js";
+import { InvalidParameterError } from "../../errors.js";
 import { autoscalerNetworkAbi, decodeIngress, parseIPv4, parseIPv6, podnetTestTokenAbi } from "../../protocol/index.js";
 import { writeAndWait } from "./chain.js";
+import { argText, explainRevert, type RevertExplanations } from "./explain-revert.js";
 
 /** The network's ABI plus the token's errors (register and addStake pull the stake). */
 export const autoscalerNetworkCallAbi = [
@@ -86,10 +87,10 @@ export function decodeNodeProfile(raw: {
   };
 }
 
-const str = (value: unknown) => String(value);
+const str = argText;
 
 /** What each custom error of the network means to a node operator, from its decoded arguments. */
-const explanations: Record<string, (args: readonly unknown[]) => string> = {
+const explanations: RevertExplanations = {
   NetworkAlreadyRegistered: ([node]) => `${str(node)} is already a registered node`,
   NetworkNotRegistered: ([node]) => `${str(node)} is not a registered node`,
   NetworkNotActive: ([node]) => `${str(node)} is not an active node (never registered, or exiting)`,
@@ -100,15 +101,9 @@ const explanations: Record<string, (args: readonly unknown[]) => string> = {
   NetworkTooManyNodes: ([max]) => `the network has its maximum of ${str(max)} nodes`,
 };
 
-/** A ContractError of a network call with the custom error explained in words (others unchanged). */
+/** A ContractError of a call with the custom error explained in words (others unchanged). */
 function explainNetworkError(error: unknown): unknown {
-  if (!(error instanceof ContractError) || error.errorName === undefined) return error;
-  const explain = explanations[error.errorName];
-  if (!explain) return error;
-  const shown = `reverted with ${error.errorName}(${(error.args ?? []).map(str).join(", ")}): ${explain(error.args ?? [])}`;
-  return new ContractError(error.functionName, error.errorName, error.args, shown, error.transactionHash, {
-    cause: error.cause ?? error,
-  });
+  return explainRevert(error, explanations);
 }
 
 type NetworkWrite = ContractFunctionName<typeof autoscalerNetworkCallAbi, "nonpayable" | "payable">;
