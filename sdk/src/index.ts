@@ -373,6 +373,27 @@ export {
   type WalletRequiredErrorType,
 } from "./errors.js";
 export {
+  commandList,
+  DEFAULT_CPU_MILLIS,
+  DEFAULT_MEMORY_MIB,
+  DEFAULT_TMPFS_MIB,
+  DEFAULT_VOLUME_MIB,
+  HTTP_PORTS,
+  importCompose,
+  parseEnvFile,
+} from "./import/compose.js";
+export { importSdl, type SdlImportResult, type SdlPriceCap } from "./import/sdl.js";
+export {
+  ImportError,
+  type ImportErrorType,
+  type ImportIssue,
+  type ImportOptions,
+  type ImportPlaceholder,
+  type ImportResult,
+  PLACEHOLDER_DIGEST,
+  PLACEHOLDER_SECRET_BLOB,
+} from "./import/shared.js";
+export {
   DEFAULT_SCRYPT_N,
   decryptKeystore,
   type EncryptKeystoreOptions,
