@@ -20,6 +20,18 @@ export const commands: CommandInfo[] = [
     load: () => import("./commands/init.js"),
   },
   {
+    name: "import compose",
+    args: "<docker-compose.yml> [--out dir]",
+    summary: "write pod.yaml (and app.yaml) from a docker-compose.yml",
+    load: () => import("./commands/import.js").then((m) => m.compose),
+  },
+  {
+    name: "import sdl",
+    args: "<deploy.yaml> [--out dir]",
+    summary: "write pod.yaml (and app.yaml) from an Akash SDL",
+    load: () => import("./commands/import.js").then((m) => m.sdl),
+  },
+  {
     name: "image add",
     args: "<docker-save.tar | image>",
     summary: "encrypt a container image into the blob cache; prints its blob: ref",

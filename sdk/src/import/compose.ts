@@ -505,13 +505,16 @@ function serviceSecrets(
       path,
       `secret ${secret}: pod.yaml gets a placeholder blob; run \`${fix}\` and put its blob id there`,
     );
-    placeholders.push({ kind: "secret", path: name, source: secret, fix, line: src.at(item).line });
+    // The volume's index is known once the files are: `@` marks the path to complete below.
+    placeholders.push({ kind: "secret", path: `@${files.length}`, source: secret, fix, line: src.at(item).line });
     files.push({ path: file, blob: PLACEHOLDER_SECRET_BLOB });
   }
   if (files.length === 0) return [];
   const index = volumes.size;
   volumes.set(name, { type: "secret", name, files });
-  for (const p of placeholders) if (p.path === name) p.path = `volumes[${index}].files`;
+  for (const p of placeholders) {
+    if (p.path.startsWith("@")) p.path = `volumes[${index}].files[${p.path.slice(1)}].blob`;
+  }
   return [{ volume: name, path: "/run/secrets", readOnly: true }];
 }
 

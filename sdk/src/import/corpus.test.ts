@@ -83,9 +83,9 @@ describe("importCompose over the corpus", () => {
     ]);
     expect(pod.expose.http).toEqual([{ container: "wordpress", port: 80 }]);
     expect(result.placeholders.filter((p) => p.kind === "secret").map((p) => [p.path, p.fix])).toEqual([
-      ["volumes[1].files", "podnet secret add db_root_password --value-file db_root_password.txt"],
-      ["volumes[1].files", "podnet secret add db_password --value-file db_password.txt"],
-      ["volumes[3].files", "podnet secret add db_password --value-file db_password.txt"],
+      ["volumes[1].files[0].blob", "podnet secret add db_root_password --value-file db_root_password.txt"],
+      ["volumes[1].files[1].blob", "podnet secret add db_password --value-file db_password.txt"],
+      ["volumes[3].files[0].blob", "podnet secret add db_password --value-file db_password.txt"],
     ]);
     expect(where(result.warnings)).toEqual([
       "4:12 services.db.image",
