@@ -18,16 +18,16 @@ beforeEach(() => {
 });
 
 async function podnet(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
+  const out: string[] = [];
+  const err: string[] = [];
   const code = await main(args, {
-    stdout: { write: (c: string) => ((stdout += c), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: (c: string) => ((stderr += c), true) },
+    stdout: { write: (c: string) => out.push(c) > 0 } as unknown as NodeJS.WritableStream,
+    stderr: { write: (c: string) => err.push(c) > 0 },
     stdin: process.stdin,
     env: { HOME: dir },
     cwd: dir,
   });
-  return { code, stdout, stderr };
+  return { code, stdout: out.join(""), stderr: err.join("") };
 }
 
 function copy(kind: "compose" | "sdl", name: string, ...more: string[]): void {
