@@ -36,6 +36,15 @@ const examples: [PodnetError, string, string][] = [
     "MANIFEST",
     "pod.yaml:1:10 version: bad",
   ],
+  [
+    new sdk.ImportError(
+      "compose.yml",
+      [{ file: "compose.yml", path: "services.web.build", message: "bad", line: 3, column: 5 }],
+      [],
+    ),
+    "MANIFEST",
+    "compose.yml:3:5 services.web.build: bad",
+  ],
   [new sdk.AppConfigError([{ path: "instances.min", message: "bad" }]), "APP_CONFIG", "instances.min: bad"],
   [
     new sdk.AppYamlError("app.yaml", [{ path: "instances.min", message: "bad", line: 3, column: 3 }]),

@@ -67,6 +67,7 @@ export type ImportErrorType = ImportError & { name: "ImportError" };
  */
 export class ImportError extends PodSpecError {
   override name = "ImportError";
+  override readonly docsPath = "docs/import.md#errors";
   declare readonly issues: ImportIssue[];
   constructor(
     fileName: string,
