@@ -6,7 +6,6 @@
 import { dirname, join } from "node:path";
 import type { Node, YAMLMap } from "yaml";
 import {
-  child,
   cpuMillis,
   finishImport,
   type ImportOptions,
@@ -16,7 +15,6 @@ import {
   isSeq,
   keyNode,
   PLACEHOLDER_SECRET_BLOB,
-  plain,
   podImage,
   podName,
   Source,
@@ -120,13 +118,13 @@ export function importCompose(text: string, options: ImportOptions = {}): Import
       continue; // reported where a service uses one
     else src.warn(k, key, "not supported: dropped");
   }
-  const services = child(root, "services");
+  const services = src.child(root, "services");
   if (!isMap(services) || services.items.length === 0) {
     src.error(keyNode(root, "services") ?? root, "services", "must be a map of at least one service");
     src.fail();
   }
-  const topVolumes = child(root, "volumes");
-  const topSecrets = child(root, "secrets");
+  const topVolumes = src.child(root, "volumes");
+  const topSecrets = src.child(root, "secrets");
   const containers: Record<string, unknown>[] = [];
   const volumes = new Map<string, Record<string, unknown>>();
   const http: { container: string; port: number }[] = [];
@@ -155,20 +153,20 @@ export function importCompose(text: string, options: ImportOptions = {}): Import
     for (const { key, keyNode: k, value: v } of src.entries(service)) {
       const path = `${at}.${key}`;
       if (key in REFUSED) {
-        if (key === "privileged" && plain(v) === false) continue;
+        if (key === "privileged" && src.plain(v) === false) continue;
         src.error(k, path, `not supported: ${REFUSED[key]}`);
       } else if ((HOST_MODES as readonly string[]).includes(key)) {
-        const mode = String(plain(v));
+        const mode = String(src.plain(v));
         if (mode === "host") src.error(k, path, "host namespaces are not available to pods");
         else src.warn(k, path, `dropped (${mode}): the containers of a pod share one network and private namespaces`);
       } else if (key in DROPPED) {
         if (DROPPED[key]) src.warn(k, path, `dropped: ${DROPPED[key]}`);
       } else if (key === "image") {
-        const { image, placeholder } = podImage(src, v as Node, path, String(plain(v)), container);
+        const { image, placeholder } = podImage(src, v as Node, path, String(src.plain(v)), container);
         c.image = image;
         if (placeholder) placeholders.push({ ...placeholder, path: `containers[${containers.length}].image` });
       } else if (key === "command" || key === "entrypoint") {
-        const list = commandList(plain(v));
+        const list = commandList(src.plain(v));
         if (!list) src.error(k, path, "must be a string or a list of strings");
         else c[key === "entrypoint" ? "command" : "args"] = list;
       } else if (key === "environment") {
@@ -181,7 +179,7 @@ export function importCompose(text: string, options: ImportOptions = {}): Import
       } else if (key === "volumes") {
         mounts.push(...serviceVolumes(src, v, path, volumes, topVolumes));
       } else if (key === "tmpfs") {
-        const paths = isSeq(v) ? v.items.map((i) => plain(i as Node)) : [plain(v)];
+        const paths = isSeq(v) ? src.items(v).map((i) => src.plain(i)) : [src.plain(v)];
         for (const p of paths) {
           // `/run:size=64m,mode=1777`: the size is kept, the other options have no pod equivalent.
           const [target, opts = ""] = String(p).split(":");
@@ -195,7 +193,7 @@ export function importCompose(text: string, options: ImportOptions = {}): Import
         limits = { ...limits, ...d.limits };
         if (d.replicas) replicas = { ...d.replicas, path: `${path}.replicas` };
       } else if (key === "cpus" || key === "mem_limit" || key === "pids_limit") {
-        const value = plain(v);
+        const value = src.plain(v);
         const parsed = key === "cpus" ? cpuMillis(value) : key === "mem_limit" ? sizeMiB(value) : Number(value);
         if (parsed === undefined || !Number.isInteger(parsed) || parsed < 1)
           src.error(k, path, `cannot read ${String(value)}`);
@@ -203,11 +201,11 @@ export function importCompose(text: string, options: ImportOptions = {}): Import
         else if (key === "mem_limit") limits.memory ??= parsed;
         else limits.pids = parsed;
       } else if (key === "read_only") {
-        if (plain(v) === true) c.readOnlyRootfs = true;
+        if (src.plain(v) === true) c.readOnlyRootfs = true;
       } else if (key === "ulimits") {
-        for (const u of src.entries(isMap(v) ? v : (service as YAMLMap))) {
-          if (!isMap(v)) break;
-          const limit = plain(u.value) as number | { soft?: number; hard?: number };
+        if (!isMap(v)) src.error(k, path, "must be a map");
+        for (const u of isMap(v) ? src.entries(v) : []) {
+          const limit = src.plain(u.value) as number | { soft?: number; hard?: number };
           if (u.key === "nofile")
             c.ulimits = { nofile: typeof limit === "object" ? (limit.hard ?? limit.soft) : limit };
           else src.warn(u.keyNode, `${path}.${u.key}`, "dropped: pods set only the open-file limit");
@@ -218,7 +216,7 @@ export function importCompose(text: string, options: ImportOptions = {}): Import
         src.warn(k, path, "not supported: dropped");
       }
     }
-    if (c.image === undefined && !child(service, "build"))
+    if (c.image === undefined && !src.child(service, "build"))
       src.error(nameNode, `${at}.image`, "missing: a service needs an image");
     c.env = env;
     c.resources = {
@@ -270,10 +268,10 @@ function environment(src: Source, node: Node | null, path: string): Record<strin
       );
     } else env[name] = String(value);
   };
-  if (isMap(node)) for (const e of src.entries(node)) put(e.key, plain(e.value), e.keyNode);
+  if (isMap(node)) for (const e of src.entries(node)) put(e.key, src.plain(e.value), e.keyNode);
   else if (isSeq(node)) {
-    for (const item of node.items as Node[]) {
-      const text = String(plain(item));
+    for (const item of src.items(node)) {
+      const text = String(src.plain(item));
       const eq = text.indexOf("=");
       put(eq < 0 ? text : text.slice(0, eq), eq < 0 ? null : text.slice(eq + 1), item);
     }
@@ -300,9 +298,9 @@ export function parseEnvFile(text: string): Record<string, string> {
 
 function envFiles(src: Source, node: Node | null, path: string, options: ImportOptions): Record<string, string> {
   const env: Record<string, string> = {};
-  const items = isSeq(node) ? (node.items as Node[]) : [node as Node];
+  const items = isSeq(node) ? src.items(node) : [node as Node];
   for (const item of items) {
-    const v = plain(item);
+    const v = src.plain(item);
     const entry = typeof v === "string" ? { path: v, required: true } : (v as { path?: string; required?: boolean });
     if (!entry || typeof entry.path !== "string") {
       src.error(item, path, "must be a path or {path, required}");
@@ -330,8 +328,8 @@ function ports(src: Source, node: Node | null, path: string): { port: number; ht
     src.error(node, path, "must be a list");
     return out;
   }
-  for (const item of node.items as Node[]) {
-    const v = plain(item);
+  for (const item of src.items(node)) {
+    const v = src.plain(item);
     let target: number;
     let published: string | undefined;
     let protocol = "tcp";
@@ -395,8 +393,8 @@ function serviceVolumes(
     src.error(node, path, "must be a list");
     return mounts;
   }
-  for (const item of node.items as Node[]) {
-    const v = plain(item);
+  for (const item of src.items(node)) {
+    const v = src.plain(item);
     let type: string;
     let source: string | undefined;
     let target: string;
@@ -454,8 +452,8 @@ function serviceVolumes(
       continue;
     }
     if (!volumes.has(name)) {
-      const declared = isMap(top) ? (top.get(source, true) as Node | undefined) : undefined;
-      if (!isMap(top) || !top.has(source))
+      const declared = isMap(top) ? src.child(top, source) : undefined;
+      if (!isMap(top) || !src.entries(top).some((e) => e.key === source))
         src.warn(item, path, `volume ${source} is not declared under volumes: made persistent`);
       if (isMap(declared)) {
         for (const e of src.entries(declared)) {
@@ -484,8 +482,8 @@ function serviceSecrets(
   }
   const files: { path: string; blob: string }[] = [];
   const name = `${container}-secrets`.slice(0, 32).replace(/-+$/, "");
-  for (const item of node.items as Node[]) {
-    const v = plain(item);
+  for (const item of src.items(node)) {
+    const v = src.plain(item);
     const secret = typeof v === "string" ? v : String((v as { source?: string }).source);
     const target = typeof v === "object" && v !== null ? (v as { target?: string }).target : undefined;
     if (target?.startsWith("/") && !target.startsWith("/run/secrets/")) {
@@ -493,7 +491,7 @@ function serviceSecrets(
       continue;
     }
     const file = (target ?? secret).replace(/^\/run\/secrets\//, "");
-    const declared = isMap(top) ? plain(top.get(secret, true) as Node) : undefined;
+    const declared = isMap(top) ? src.plain(src.child(top, secret)) : undefined;
     const from =
       declared && typeof declared === "object" && "file" in declared
         ? ` --value-file ${(declared as { file: string }).file}`
@@ -529,12 +527,12 @@ function deploy(
   for (const e of src.entries(node)) {
     const at = `${path}.${e.key}`;
     if (e.key === "replicas") {
-      const count = Number(plain(e.value));
+      const count = Number(src.plain(e.value));
       if (!Number.isInteger(count) || count < 0) src.error(e.keyNode, at, "must be a whole number");
       else replicas = { count, node: e.keyNode, path: at };
     } else if (e.key === "resources" && isMap(e.value)) {
-      const limit = child(e.value, "limits");
-      const reservation = child(e.value, "reservations");
+      const limit = src.child(e.value, "limits");
+      const reservation = src.child(e.value, "reservations");
       const wanted: Record<string, { cpu?: number; memory?: number }> = { limits: {}, reservations: {} };
       for (const [kind, n] of [
         ["limits", limit],
@@ -542,7 +540,7 @@ function deploy(
       ] as const) {
         if (!isMap(n)) continue;
         for (const r of src.entries(n)) {
-          const value = plain(r.value);
+          const value = src.plain(r.value);
           const rp = `${at}.${kind}.${r.key}`;
           const parsed = r.key === "cpus" ? cpuMillis(value) : r.key === "memory" ? sizeMiB(value) : null;
           if (parsed === null) {

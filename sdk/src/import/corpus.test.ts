@@ -302,6 +302,23 @@ describe("hostile or broken sources", () => {
     );
   });
 
+  it("anchors and aliases are followed; an alias bomb and an oversized file are refused", () => {
+    const text =
+      "x-img: &img nginx:1.2\nx-env: &env {A: 1}\nservices:\n  a: {image: *img, environment: *env}\n  b: {image: *img}\n";
+    const { podYaml } = importCompose(text);
+    expect(parsePodSpec(stringify(podYaml)).containers.map((c) => [c.image.split("@")[0], c.env])).toEqual([
+      ["nginx", { A: "1" }],
+      ["nginx", {}],
+    ]);
+    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 0; i < 8; i++)
+      bomb.push(`${"bcdefghi"[i]}: &${"bcdefghi"[i]} [${Array(10).fill(`*${"abcdefgh"[i]}`).join(", ")}]`);
+    expect(() => importCompose(`${bomb.join("\n")}\nservices: {}\n`, { file: "c.yml" })).toThrow(
+      /^c\.yml:1:1 file: .*alias/i,
+    );
+    expect(() => importSdl("#".repeat(1024 * 1024 + 1), { file: "d.yaml" })).toThrow(/^d\.yaml:1:1 file: larger than/);
+  });
+
   it("a source value past the pod's limits is reported at its service", () => {
     const text =
       "services:\n  web:\n    image: nginx\n    deploy:\n      resources:\n        limits:\n          memory: 1k\n";

@@ -6,7 +6,6 @@
 import type { Node, YAMLMap } from "yaml";
 import { commandList } from "./compose.js";
 import {
-  child,
   cpuMillis,
   finishImport,
   type ImportOptions,
@@ -15,7 +14,6 @@ import {
   isMap,
   isSeq,
   keyNode,
-  plain,
   podImage,
   podName,
   Source,
@@ -52,7 +50,7 @@ export function importSdl(text: string, options: ImportOptions = {}): SdlImportR
   const file = options.file ?? "deploy.yaml";
   const src = new Source(text, file);
   const root = src.root;
-  const version = String(plain(child(root, "version")));
+  const version = String(src.plain(src.child(root, "version")));
   if (!["2.0", "2.1"].includes(version))
     src.error(keyNode(root, "version") ?? root, "version", `must be "2.0" (got ${version})`);
   for (const e of src.entries(root)) {
@@ -61,11 +59,11 @@ export function importSdl(text: string, options: ImportOptions = {}): SdlImportR
     if (e.key === "endpoints")
       src.warn(e.keyNode, e.key, "dropped: pods have no leased IPs; TCP exposes get a provider port");
   }
-  const services = child(root, "services");
-  const profiles = child(root, "profiles");
-  const compute = isMap(profiles) ? child(profiles, "compute") : undefined;
-  const placementProfiles = isMap(profiles) ? child(profiles, "placement") : undefined;
-  const deployment = child(root, "deployment");
+  const services = src.child(root, "services");
+  const profiles = src.child(root, "profiles");
+  const compute = isMap(profiles) ? src.child(profiles, "compute") : undefined;
+  const placementProfiles = isMap(profiles) ? src.child(profiles, "placement") : undefined;
+  const deployment = src.child(root, "deployment");
   if (!isMap(services) || services.items.length === 0)
     src.error(keyNode(root, "services") ?? root, "services", "must be a map of at least one service");
   if (!isMap(compute)) src.error(root, "profiles.compute", "missing: each service needs a compute profile");
@@ -99,17 +97,17 @@ export function importSdl(text: string, options: ImportOptions = {}): SdlImportR
     for (const { key, keyNode: k, value: v } of src.entries(service)) {
       const path = `${at}.${key}`;
       if (key === "image") {
-        const { image, placeholder } = podImage(src, v as Node, path, String(plain(v)), container);
+        const { image, placeholder } = podImage(src, v as Node, path, String(src.plain(v)), container);
         c.image = image;
         if (placeholder) placeholders.push({ ...placeholder, path: `containers[${containers.length}].image` });
       } else if (key === "command" || key === "args") {
-        const list = commandList(plain(v));
+        const list = commandList(src.plain(v));
         if (!list) src.error(k, path, "must be a list of strings");
         else c[key] = list;
       } else if (key === "env") {
         const env: Record<string, string> = {};
-        for (const item of isSeq(v) ? (v.items as Node[]) : []) {
-          const text = String(plain(item));
+        for (const item of src.items(v)) {
+          const text = String(src.plain(item));
           const eq = text.indexOf("=");
           if (eq < 0) src.warn(item, path, `${text}: dropped: not NAME=value`);
           else env[text.slice(0, eq)] = text.slice(eq + 1);
@@ -118,9 +116,9 @@ export function importSdl(text: string, options: ImportOptions = {}): SdlImportR
       } else if (key === "expose") {
         exposes(src, v, path, container, http, tcp);
       } else if (key === "params") {
-        const storage = isMap(v) ? child(v, "storage") : undefined;
+        const storage = isMap(v) ? src.child(v, "storage") : undefined;
         for (const e of isMap(storage) ? src.entries(storage) : []) {
-          const p = plain(e.value) as { mount?: string; readOnly?: boolean };
+          const p = src.plain(e.value) as { mount?: string; readOnly?: boolean };
           storageMounts.set(e.key, { mount: String(p?.mount), readOnly: p?.readOnly === true, node: e.keyNode });
         }
         for (const e of isMap(v) ? src.entries(v) : []) {
@@ -135,7 +133,7 @@ export function importSdl(text: string, options: ImportOptions = {}): SdlImportR
     if (c.image === undefined) src.error(nameNode, `${at}.image`, "missing");
 
     // The deployment says which compute profile, where, and how many.
-    const placements = isMap(deployment) ? child(deployment, serviceName) : undefined;
+    const placements = isMap(deployment) ? src.child(deployment, serviceName) : undefined;
     const placed = isMap(placements) ? src.entries(placements) : [];
     if (placed.length === 0) {
       src.error(nameNode, `deployment.${serviceName}`, "missing: the service is not deployed");
@@ -149,13 +147,13 @@ export function importSdl(text: string, options: ImportOptions = {}): SdlImportR
       );
     }
     const first = placed[0] as (typeof placed)[number];
-    const d = plain(first.value) as { profile?: string; count?: number };
+    const d = src.plain(first.value) as { profile?: string; count?: number };
     counts.push({
       count: Number(d?.count ?? 1),
       node: first.keyNode,
       path: `deployment.${serviceName}.${first.key}.count`,
     });
-    const profile = isMap(compute) ? child(compute, String(d?.profile)) : undefined;
+    const profile = isMap(compute) ? src.child(compute, String(d?.profile)) : undefined;
     if (!isMap(profile)) {
       src.error(
         first.keyNode,
@@ -165,11 +163,11 @@ export function importSdl(text: string, options: ImportOptions = {}): SdlImportR
       continue;
     }
     c.resources = resources(src, profile, `profiles.compute.${d.profile}`, container, storageMounts, volumes, c);
-    const pricing = isMap(placementProfiles) ? child(placementProfiles, first.key) : undefined;
-    const price = isMap(pricing) ? child(pricing, "pricing") : undefined;
-    const own = isMap(price) ? child(price, String(d.profile)) : undefined;
+    const pricing = isMap(placementProfiles) ? src.child(placementProfiles, first.key) : undefined;
+    const price = isMap(pricing) ? src.child(pricing, "pricing") : undefined;
+    const own = isMap(price) ? src.child(price, String(d.profile)) : undefined;
     if (isMap(own)) {
-      const p = plain(own) as { denom?: string; amount?: unknown };
+      const p = src.plain(own) as { denom?: string; amount?: unknown };
       const path = `profiles.placement.${first.key}.pricing.${d.profile}`;
       prices.push({ denom: String(p.denom), amount: String(p.amount), node: own, path });
     }
@@ -219,8 +217,8 @@ function exposes(
   http: { container: string; port: number; host?: string }[],
   tcp: { container: string; port: number }[],
 ): void {
-  for (const item of isSeq(node) ? (node.items as Node[]) : []) {
-    const e = plain(item) as {
+  for (const item of src.items(node)) {
+    const e = src.plain(item) as {
       port?: number;
       as?: number;
       proto?: string;
@@ -264,7 +262,7 @@ function resources(
   c: Record<string, unknown>,
 ): Record<string, number> {
   type Storage = { name?: string; size?: unknown; attributes?: { persistent?: boolean; class?: string } };
-  const r = plain(child(profile, "resources")) as {
+  const r = src.plain(src.child(profile, "resources")) as {
     cpu?: { units?: unknown };
     memory?: { size?: unknown };
     storage?: Storage[] | Storage;

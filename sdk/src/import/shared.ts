@@ -15,7 +15,7 @@ import {
   parseDocument,
   type YAMLMap,
 } from "yaml";
-import { PodSpecError, type PodSpecIssue } from "../pod-spec.js";
+import { MAX_POD_SPEC_BYTES, PodSpecError, type PodSpecIssue } from "../pod-spec.js";
 import { AppConfigError, parseAppConfig } from "../protocol/app-config.js";
 import { contentId } from "../protocol/content-id.js";
 import { ManifestError, type PodManifest, parseManifest } from "../protocol/manifest.js";
@@ -96,6 +96,10 @@ export class Source {
     text: string,
     readonly file: string,
   ) {
+    if (text.length > MAX_POD_SPEC_BYTES) {
+      this.errors.push({ file, line: 1, column: 1, path: "file", message: `larger than ${MAX_POD_SPEC_BYTES} bytes` });
+      this.fail();
+    }
     // Compose files use YAML 1.1 merge keys (`<<: *common`) for shared settings.
     const doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false, merge: true });
     this.doc = doc;
@@ -103,7 +107,15 @@ export class Source {
       const { line, col: column } = this.lines.linePos(e.pos[0]);
       this.errors.push({ file, line, column, path: "file", message: e.message.split("\n")[0] as string });
     }
-    if (this.errors.length > 0) this.fail();
+    if (this.errors.length === 0) {
+      try {
+        // Expands every alias once, so that an alias bomb stops here, not later in the walk.
+        doc.toJS({ maxAliasCount: 100 });
+      } catch (error) {
+        this.errors.push({ file, line: 1, column: 1, path: "file", message: (error as Error).message });
+      }
+    }
+    this.fail();
     if (!isMap(doc.contents)) {
       this.errors.push({ file, line: 1, column: 1, path: "file", message: "must be a YAML map" });
       this.fail();
@@ -137,6 +149,28 @@ export class Source {
     if (this.errors.length > 0) throw new ImportError(this.file, this.sorted(this.errors), this.sorted(this.warnings));
   }
 
+  /** The node an alias (`*name`) stands for; any other node as it is. */
+  resolve(node: Node | null | undefined): Node | null {
+    if (node === undefined || node === null) return null;
+    return isAlias(node) ? ((node.resolve(this.doc) as Node | undefined) ?? null) : node;
+  }
+
+  /** A plain JavaScript value of a node, aliases resolved (at most 100, as pod.yaml allows). */
+  plain(node: Node | null | undefined): unknown {
+    if (node === null || node === undefined) return null;
+    return node.toJS(this.doc, { maxAliasCount: 100 });
+  }
+
+  /** The value node of `key` in `map`, aliases resolved, or undefined. */
+  child(map: YAMLMap, key: string): Node | undefined {
+    return this.entries(map).find((e) => e.key === key)?.value ?? undefined;
+  }
+
+  /** A sequence's items, aliases resolved. */
+  items(seq: Node | null | undefined): Node[] {
+    return isSeq(seq) ? (seq.items as Node[]).map((i) => this.resolve(i) as Node) : [];
+  }
+
   /**
    * A map's entries with their key nodes (for positions) and value nodes, `<<` merge keys expanded (keys written in
    * the map win; merged ones point at the line of the anchored map they come from).
@@ -149,12 +183,12 @@ export class Source {
       const merge = isScalar(p.key) && (p.key.value === "<<" || typeof p.key.value === "symbol");
       const key = isScalar(p.key) ? String(p.key.value) : String(p.key);
       if (!merge) {
-        own.push({ key, keyNode: p.key, value: p.value });
+        own.push({ key, keyNode: p.key, value: this.resolve(p.value) });
         continue;
       }
       const sources = isSeq(p.value) ? (p.value.items as Node[]) : [p.value];
       for (const source of sources) {
-        const resolved = isAlias(source) ? (source.resolve(this.doc) as Node | undefined) : source;
+        const resolved = this.resolve(source);
         if (isMap(resolved)) merged.push(...this.entries(resolved));
       }
     }
@@ -163,21 +197,10 @@ export class Source {
   }
 }
 
-/** The value node of `key` in `map`, or undefined. */
-export function child(map: YAMLMap, key: string): Node | undefined {
-  return (map.get(key, true) as Node | null | undefined) ?? undefined;
-}
-
 /** The key node of `key` in `map` (where the warnings about the key point). */
 export function keyNode(map: YAMLMap, key: string): Node | undefined {
   const pair = (map.items as Pair<Node, Node | null>[]).find((p) => isScalar(p.key) && String(p.key.value) === key);
   return pair?.key;
-}
-
-/** A plain JavaScript value of a node (aliases and merge keys resolved by the document). */
-export function plain(node: Node | null | undefined): unknown {
-  if (node === null || node === undefined) return null;
-  return node.toJSON();
 }
 
 export { isMap, isScalar, isSeq };

@@ -63,6 +63,9 @@ describe("podnet import", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("wrote deploy/pod.yaml\nwrote deploy/app.yaml\n");
     expect(run.stdout).toContain("price cap in the source: 500 uakt per block");
+    expect(run.stdout).toContain(
+      "containers[0].image: podnet image add registry.example/acme/api:3 --set deploy/pod.yaml",
+    );
     parsePodSpec(readFileSync(join(dir, "deploy", "pod.yaml"), "utf8"));
     expect(parseAppYaml(readFileSync(join(dir, "deploy", "app.yaml"), "utf8")).instances.target).toBe(3);
   });

@@ -82,6 +82,9 @@ examples:
         if (!force && existsSync(f))
           throw new CliError(`${relative(ctx.cwd, f) || f}: already exists; not overwriting it (--force does)`);
       }
+      // The SDK names the file pod.yaml; the commands must name it where it is written.
+      const podShown = relative(ctx.cwd, podFile) || podFile;
+      for (const p of result.placeholders) p.fix = p.fix.replace("--set pod.yaml", `--set ${podShown}`);
       mkdirSync(dir, { recursive: true });
       const flag = force ? "w" : "wx";
       writeFileSync(podFile, podYamlText(result, shown), { flag });
