@@ -12,7 +12,6 @@ import {
   type ImportPlaceholder,
   type ImportResult,
   isMap,
-  isSeq,
   keyNode,
   podImage,
   podName,
