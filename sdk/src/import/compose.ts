@@ -245,6 +245,16 @@ export function importCompose(text: string, options: ImportOptions = {}): Import
   );
 }
 
+/**
+ * Warns about each key of a long-syntax entry (a port, volume or secret) that is not in `known`: `uid`, `gid` and
+ * `mode` of a secret (secret files are read-only to everyone in the pod), `consistency`, unknown future keys.
+ */
+function unknownKeys(src: Source, item: Node, path: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) src.warn(item, `${path}.${key}`, "dropped: not supported");
+  }
+}
+
 /** A command as a list: Compose splits a string the way a shell would (quotes kept together). */
 export function commandList(value: unknown): string[] | undefined {
   if (Array.isArray(value))
@@ -342,6 +352,7 @@ function ports(src: Source, node: Node | null, path: string): { port: number; ht
         app_protocol?: string;
         host_ip?: string;
       };
+      unknownKeys(src, item, path, v, ["target", "published", "protocol", "app_protocol", "host_ip", "mode", "name"]);
       target = Number(long.target);
       published = long.published === undefined ? undefined : String(long.published);
       protocol = long.protocol ?? "tcp";
@@ -365,9 +376,7 @@ function ports(src: Source, node: Node | null, path: string): { port: number; ht
       continue;
     }
     if (published) src.warn(item, path, `host port ${published} dropped: the provider allocates the public port`);
-    const http = appProtocol
-      ? /^https?$/i.test(appProtocol) && appProtocol.toLowerCase() === "http"
-      : HTTP_PORTS.has(target);
+    const http = appProtocol ? appProtocol.toLowerCase() === "http" : HTTP_PORTS.has(target);
     if (!out.some((p) => p.port === target)) out.push({ port: target, http });
   }
   return out;
@@ -408,6 +417,7 @@ function serviceVolumes(
         read_only?: boolean;
         tmpfs?: { size?: unknown };
       };
+      unknownKeys(src, item, path, v, ["type", "source", "target", "read_only", "tmpfs", "bind"]);
       type = long.type ?? "volume";
       source = long.source;
       target = String(long.target);
@@ -486,6 +496,7 @@ function serviceSecrets(
     const v = src.plain(item);
     const secret = typeof v === "string" ? v : String((v as { source?: string }).source);
     const target = typeof v === "object" && v !== null ? (v as { target?: string }).target : undefined;
+    if (typeof v === "object" && v !== null) unknownKeys(src, item, path, v, ["source", "target"]);
     if (target?.startsWith("/") && !target.startsWith("/run/secrets/")) {
       src.error(item, path, `${secret}: target ${target}: secrets are mounted under /run/secrets`);
       continue;
@@ -497,7 +508,8 @@ function serviceSecrets(
         ? ` --value-file ${(declared as { file: string }).file}`
         : "";
     if (!declared) src.warn(item, path, `secret ${secret} is not declared under secrets`);
-    const fix = `podnet secret add ${secret}${from}`;
+    // `podnet secret add` takes the file's path inside the volume.
+    const fix = `podnet secret add ${file}${from}`;
     src.warn(
       item,
       path,

@@ -319,6 +319,35 @@ describe("hostile or broken sources", () => {
     expect(() => importSdl("#".repeat(1024 * 1024 + 1), { file: "d.yaml" })).toThrow(/^d\.yaml:1:1 file: larger than/);
   });
 
+  it("unknown keys of long-syntax secrets and volumes are warnings, not silently dropped", () => {
+    const text = [
+      "services:",
+      "  db:",
+      "    image: postgres@sha256:" + "a".repeat(64),
+      "    secrets:",
+      "      - source: pw",
+      "        target: pw.txt",
+      "        mode: 0440",
+      "    volumes:",
+      "      - type: volume",
+      "        source: data",
+      "        target: /var/lib/postgresql/data",
+      "        volume: {subpath: pg}",
+      "secrets:",
+      "  pw: {file: ./pw.txt}",
+      "volumes:",
+      "  data: {}",
+      "",
+    ].join("\n");
+    const { podYaml, warnings } = importCompose(text, { file: "c.yml" });
+    parsePodSpec(stringify(podYaml));
+    expect(warnings.map((w) => `${w.line}:${w.column} ${w.path}: ${w.message}`)).toEqual([
+      "5:9 services.db.secrets.mode: dropped: not supported",
+      "5:9 services.db.secrets: secret pw: pod.yaml gets a placeholder blob; run `podnet secret add pw.txt --value-file ./pw.txt` and put its blob id there",
+      "9:9 services.db.volumes.volume: dropped: not supported",
+    ]);
+  });
+
   it("a source value past the pod's limits is reported at its service", () => {
     const text =
       "services:\n  web:\n    image: nginx\n    deploy:\n      resources:\n        limits:\n          memory: 1k\n";
