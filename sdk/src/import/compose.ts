@@ -19,6 +19,7 @@ import {
   podName,
   Source,
   sizeMiB,
+  unknownKeys,
 } from "./shared.js";
 
 /** What a container gets when the service sets no limit: a quarter core, 256 MiB. */
@@ -243,16 +244,6 @@ export function importCompose(text: string, options: ImportOptions = {}): Import
     placeholders,
     serviceNodes,
   );
-}
-
-/**
- * Warns about each key of a long-syntax entry (a port, volume or secret) that is not in `known`: `uid`, `gid` and
- * `mode` of a secret (secret files are read-only to everyone in the pod), `consistency`, unknown future keys.
- */
-function unknownKeys(src: Source, item: Node, path: string, value: object, known: readonly string[]): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) src.warn(item, `${path}.${key}`, "dropped: not supported");
-  }
 }
 
 /** A command as a list: Compose splits a string the way a shell would (quotes kept together). */

@@ -323,7 +323,7 @@ describe("hostile or broken sources", () => {
     const text = [
       "services:",
       "  db:",
-      "    image: postgres@sha256:" + "a".repeat(64),
+      `    image: postgres@sha256:${"a".repeat(64)}`,
       "    secrets:",
       "      - source: pw",
       "        target: pw.txt",

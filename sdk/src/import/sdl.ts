@@ -12,11 +12,13 @@ import {
   type ImportPlaceholder,
   type ImportResult,
   isMap,
+  isSeq,
   keyNode,
   podImage,
   podName,
   Source,
   sizeMiB,
+  unknownKeys,
 } from "./shared.js";
 
 /** Size of a persistent storage volume the profile does not size (it always does in valid SDL). */
@@ -105,6 +107,7 @@ export function importSdl(text: string, options: ImportOptions = {}): SdlImportR
         else c[key] = list;
       } else if (key === "env") {
         const env: Record<string, string> = {};
+        if (!isSeq(v)) src.error(k, path, "must be a list of NAME=value");
         for (const item of src.items(v)) {
           const text = String(src.plain(item));
           const eq = text.indexOf("=");
@@ -225,6 +228,12 @@ function exposes(
       accept?: string[];
       http_options?: unknown;
     };
+    if (e && typeof e === "object")
+      unknownKeys(src, item, path, e, ["port", "as", "proto", "to", "accept", "http_options"]);
+    for (const to of e?.to ?? []) {
+      if (to && typeof to === "object" && "ip" in to)
+        src.warn(item, `${path}.to.ip`, "dropped: pods have no leased IPs");
+    }
     const port = Number(e?.port);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       src.error(item, path, "port: must be a port number");

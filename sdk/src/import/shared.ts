@@ -330,3 +330,13 @@ export function finishImport(
   validate(src, pod, appYaml, nodeOf);
   return { podYaml: pod, appYaml, placeholders, warnings: src.sorted(src.warnings) };
 }
+
+/**
+ * Warns about each key of a long-syntax entry (a port, volume, secret, SDL expose) that is not in `known`: `uid`,
+ * `gid` and `mode` of a secret (secret files are read-only to everyone in the pod), unknown future keys.
+ */
+export function unknownKeys(src: Source, item: Node, path: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) src.warn(item, `${path}.${key}`, "dropped: not supported");
+  }
+}
