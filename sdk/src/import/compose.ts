@@ -115,6 +115,8 @@ export function importCompose(text: string, options: ImportOptions = {}): Import
   for (const { key, keyNode: k } of src.entries(root)) {
     if (["services", "volumes", "secrets", "version", "name"].includes(key) || key.startsWith("x-")) continue;
     if (key === "networks") src.warn(k, key, "dropped: the containers of a pod share one network");
+    else if (key === "include")
+      src.error(k, key, "not supported: merge the included files into one first (docker compose config)");
     else if (key === "configs")
       continue; // reported where a service uses one
     else src.warn(k, key, "not supported: dropped");
@@ -374,7 +376,7 @@ function ports(src: Source, node: Node | null, path: string): { port: number; ht
 }
 
 function tmpfs(volumes: Map<string, Record<string, unknown>>, path: string, size: number): Mount {
-  const base = `tmp${path.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`.replace(/-+$/, "").slice(0, 32);
+  const base = `tmp${path.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`.slice(0, 32).replace(/-+$/, "");
   let name = base;
   for (let n = 2; volumes.has(name); n++) name = `${base.slice(0, 29)}-${n}`;
   volumes.set(name, { type: "empty", name, sizeMiB: size });
