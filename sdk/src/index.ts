@@ -373,14 +373,12 @@ export {
   type WalletRequiredErrorType,
 } from "./errors.js";
 export {
-  commandList,
   DEFAULT_CPU_MILLIS,
   DEFAULT_MEMORY_MIB,
   DEFAULT_TMPFS_MIB,
   DEFAULT_VOLUME_MIB,
   HTTP_PORTS,
   importCompose,
-  parseEnvFile,
 } from "./import/compose.js";
 export { importSdl, type SdlImportResult, type SdlPriceCap } from "./import/sdl.js";
 export {
