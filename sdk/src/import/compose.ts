@@ -175,7 +175,7 @@ export function importCompose(text: string, options: ImportOptions = {}): Import
       } else if (key === "environment") {
         Object.assign(env, environment(src, v, path));
       } else if (key === "env_file") {
-        // environment wins over env_file: read the files first, whatever the key order.
+        // environment wins over env_file, whichever key comes first.
         for (const [n, val] of Object.entries(envFiles(src, v, path, options))) if (!(n in env)) env[n] = val;
       } else if (key === "ports") {
         for (const p of ports(src, v, path)) (p.http ? http : tcp).push({ container, port: p.port });
