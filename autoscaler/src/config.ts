@@ -205,9 +205,13 @@ export function loadKey(
   allowed: readonly string[] = [],
 ): { key: Hex; flags: Record<string, string> } {
   const keyFileField = `${keyField}File`;
-  // Flags only here (no environment): the variables are read below.
-  const { merged: flags } = readSources([keyField, keyFileField, ...allowed], keyField, argv, {});
+  // Flags only here (no environment): the variables are read below. Every flag the daemon knows is read, so one this
+  // command does not use is named as such ("--vault: not used by this command"), not as an unknown flag.
+  const known = Object.keys((keyField === "controllerKey" ? schema : nodeSchema).shape);
+  const { merged: flags } = readSources([...new Set([...known, keyFileField, ...allowed])], keyField, argv, {});
   const { [keyFileField]: fileFlag, ...other } = flags as Record<string, string>;
+  const unused = Object.keys(other).find((field) => !allowed.includes(field));
+  if (unused !== undefined) throw new ConfigError(`${flagName(unused)}: not used by this command`);
   const file = fileFlag ?? (env[envName(keyFileField)] || undefined);
   const inline = env[envName(keyField)] || undefined;
   if (file !== undefined && inline !== undefined) {
@@ -226,10 +230,7 @@ export function loadKey(
  * PODNET_AUTOSCALER_CONTROLLER_KEY_FILE or PODNET_AUTOSCALER_CONTROLLER_KEY): `podnet-autoscaler key` needs no vault.
  */
 export function loadControllerKey(sources: ConfigSources = {}): Hex {
-  const { key, flags } = loadKey("controllerKey", sources);
-  const other = Object.keys(flags);
-  if (other.length > 0) throw new ConfigError(`${flagName(other[0] as string)}: not used by this command`);
-  return key;
+  return loadKey("controllerKey", sources).key;
 }
 
 function readKeyFile(field: string, file: string): Hex {

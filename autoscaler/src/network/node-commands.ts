@@ -84,10 +84,7 @@ export async function runNodeCommand(
     }
     case "key": {
       // Public: what an owner's handover wraps the app's content keys to (also registered as encryptionKey).
-      const { key, flags } = loadKey("nodeKey", { argv, env });
-      const other = Object.keys(flags);
-      if (other.length > 0) throw new ConfigError(`${other[0]}: not used by this command`);
-      return nodeEncryptionKey(key);
+      return nodeEncryptionKey(loadKey("nodeKey", { argv, env }).key);
     }
     case "exit": {
       const { client, node } = await nodeClient(argv, env, []);
