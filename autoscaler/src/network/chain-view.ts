@@ -1,4 +1,10 @@
-import { getAppNetworkTerms, getAutoscalerNode, getLiveAutoscalerNodes, type PodnetClient } from "@podnet/sdk";
+import {
+  type AutoscalerNodeProfile,
+  getAppNetworkTerms,
+  getAutoscalerNode,
+  getLiveAutoscalerNodes,
+  type PodnetClient,
+} from "@podnet/sdk";
 import { appVaultFactoryAbi } from "@podnet/sdk/protocol";
 import { type Address, getAddress } from "viem";
 import type { Logger } from "../log.js";
@@ -10,6 +16,8 @@ export interface NetworkSnapshot {
    * window at the wall clock (when it is ahead of the latest block).
    */
   live: Address[];
+  /** Each live node's published profile (endpoint, DNS addresses), read with its liveness: the app zone needs it. */
+  profiles: Map<Address, AutoscalerNodeProfile>;
   heartbeatPeriod: number;
   livenessWindow: number;
   /** The apps in network mode with our network: terms enabled, `network()` is ours. */
@@ -48,9 +56,7 @@ export class NetworkView {
     // block's time). Nodes whose clocks differ by a second may briefly disagree; the slot compare-and-swap settles it.
     const now = Math.max(Math.floor(Date.now() / 1000), Number(block.timestamp));
     const records = await Promise.all(atBlock.map((node) => getAutoscalerNode(this.client, { node })));
-    const nodes = records
-      .filter((r) => r.status === "active" && r.lastHeartbeat + params.livenessWindow >= now)
-      .map((r) => r.node);
+    const liveRecords = records.filter((r) => r.status === "active" && r.lastHeartbeat + params.livenessWindow >= now);
     const apps: Address[] = [];
     await Promise.all(
       [...this.vaults].map(async (vault) => {
@@ -65,7 +71,8 @@ export class NetworkView {
     );
     apps.sort();
     return {
-      live: nodes.map((node) => getAddress(node)),
+      live: liveRecords.map((r) => getAddress(r.node)),
+      profiles: new Map(liveRecords.map((r) => [getAddress(r.node), r.profile])),
       heartbeatPeriod: params.heartbeatPeriod,
       livenessWindow: params.livenessWindow,
       apps,

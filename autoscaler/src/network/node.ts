@@ -15,7 +15,7 @@ import { type DnsServer, startDnsServer } from "../dns/server.js";
 import { createLogger, type Logger } from "../log.js";
 import { createMetrics, type Metrics } from "../metrics.js";
 import { appBundle, bundleComplete } from "./bundle.js";
-import { NetworkView } from "./chain-view.js";
+import { type NetworkSnapshot, NetworkView } from "./chain-view.js";
 import { handoverRoutes } from "./handover/routes.js";
 import { type HeartbeatLoop, startHeartbeatLoop } from "./heartbeat-loop.js";
 import { type NodeAppView, type NodeOverview, nodeApi } from "./node-api.js";
@@ -81,17 +81,17 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const dns: DnsServer | undefined =
     config.dnsConfig === undefined ? undefined : await startDnsServer({ config: loadDnsConfig(config.dnsConfig), log });
   let directorySignature = "";
-  const refreshDnsDirectory = async (live: Address[], apps: Address[]) => {
+  const refreshDnsDirectory = async ({ live, profiles, apps }: NetworkSnapshot) => {
     if (!dns) return;
-    const profiles: DirectoryNode[] = await Promise.all(
-      live.map(async (address) => {
-        const { profile } = await getAutoscalerNode(client, { node: address });
-        return { address, endpoint: profile.endpoint, dnsIpv4: profile.dnsIpv4, dnsIpv6: profile.dnsIpv6 };
-      }),
-    );
+    const nodes: DirectoryNode[] = live.flatMap((address) => {
+      const profile = profiles.get(address);
+      return profile
+        ? [{ address, endpoint: profile.endpoint, dnsIpv4: profile.dnsIpv4, dnsIpv6: profile.dnsIpv6 }]
+        : [];
+    });
     const directory = networkDirectory({
       zone: dns.config.zone,
-      live: profiles,
+      live: nodes,
       apps,
       servedBy: (vault) => servingNode(vault, live),
     });
@@ -167,7 +167,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       apps.push({ vault, servedBy, runningHere: running !== undefined, problems });
     }
     for (const vault of [...runners.keys()]) if (!inNetworkMode.has(vault)) stopRunner(vault, "left network mode");
-    await refreshDnsDirectory(snapshot.live, snapshot.apps).catch((error) =>
+    await refreshDnsDirectory(snapshot).catch((error) =>
       log.warn("app zone directory not updated", { error: (error as Error).message }),
     );
     metrics.liveNodes.set(snapshot.live.length);
