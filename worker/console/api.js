@@ -30,9 +30,26 @@ async function answer(res) {
   throw new ApiError(res.status, message);
 }
 
-/** @param {string} path */
+const GET_RETRIES = 3;
+
+/**
+ * GETs are retried on a network failure (fetch rejects with a TypeError): a network change on the machine aborts every
+ * request in flight (ERR_NETWORK_CHANGED), and a read is safe to repeat. State-changing requests are not retried: one
+ * that reached the worker before its answer was lost (a one-time sign-in link) must not run twice.
+ * @param {string} path
+ */
 export async function get(path) {
-  return answer(await fetch(`/admin/v1${path}`, { credentials: "same-origin" }));
+  for (let attempt = 0; ; attempt++) {
+    let res;
+    try {
+      res = await fetch(`/admin/v1${path}`, { credentials: "same-origin" });
+    } catch (error) {
+      if (!(error instanceof TypeError) || attempt >= GET_RETRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      continue;
+    }
+    return answer(res);
+  }
 }
 
 /** @param {"POST" | "PUT" | "DELETE"} method @param {string} path @param {unknown} [body] */

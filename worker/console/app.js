@@ -97,6 +97,8 @@ function App() {
     <main><${View} ...${where} /></main>`;
 }
 
+// Loaded: the retry count of boot.js starts again for the next load.
+sessionStorage.removeItem("podnet-console-load-retries");
 const root = document.getElementById("console");
 if (root) {
   root.textContent = "";
