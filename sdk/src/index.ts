@@ -74,6 +74,7 @@ export {
   type DeployPodParameters,
   type DeployPodReturnType,
   deployPod,
+  type UploadProgress,
 } from "./actions/deploy-pod.js";
 export {
   type DestroyAppErrorType,

@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { type Address, type Hex, hexToBytes } from "viem";
 import type { PodnetClient } from "../client.js";
+import { countedChunks } from "../counted-chunks.js";
 import {
   type BlobCacheErrorType,
   BlobNotFoundError,
@@ -38,7 +39,11 @@ export type DeployPodParameters = {
   contentKeys?: Record<string, Uint8Array>;
   /** Per-source timeout of the presence checks (HEAD), default 5 s. */
   checkTimeoutMs?: number;
+  /** Called as each upload streams: bytes of ciphertext sent so far of `total` (progress bars). */
+  onUploadProgress?: (progress: UploadProgress) => void;
 };
+
+export type UploadProgress = { cid: string; sent: number; total: number };
 
 /** How each blob reached (or will reach) the provider. */
 export type BlobDelivery = "present" | "uploaded" | "sources";
@@ -147,11 +152,14 @@ export async function deployPod(client: PodnetClient, params: DeployPodParameter
       continue;
     }
     if (!cache.has(cid)) throw new BlobNotFoundError(cid, "not at the provider, not in the blob cache, and no source");
+    const total = cache.get(cid)?.size ?? 0;
     await providerFetch(client, "deployPod", target, {
       method: "PUT",
       path: providerApiPaths.leaseBlob(params.leaseId, cid),
       signed: true,
-      unsignedBody: Readable.toWeb(cache.read(cid)) as ReadableStream<Uint8Array>,
+      unsignedBody: Readable.toWeb(
+        Readable.from(countedChunks(cache.read(cid), (sent) => params.onUploadProgress?.({ cid, sent, total }))),
+      ) as ReadableStream<Uint8Array>,
     });
     uploads++;
     blobs[cid] = "uploaded";

@@ -62,6 +62,12 @@ export const commands: CommandInfo[] = [
     load: () => import("./commands/deploy.js"),
   },
   {
+    name: "up",
+    args: "[dir | file] [--provider addr | --market]",
+    summary: "deploy a folder's pod.yaml or Compose file: local images encrypted, leased, running, its URL",
+    load: () => import("./commands/up.js"),
+  },
+  {
     name: "status",
     args: "<leaseId>",
     summary: "the lease on chain and the pod at its provider",

@@ -4,8 +4,12 @@
  * in both modes, so stdout stays machine-readable.
  */
 
+import { ByteProgress } from "./progress.js";
+
 export interface Writable {
   write(chunk: string): unknown;
+  /** A terminal gets live progress bars; anything else gets one line per finished step. */
+  isTTY?: boolean;
 }
 
 /** JSON with bigints as decimal strings and undefined fields left out. */
@@ -44,6 +48,11 @@ export class Output {
   /** A progress line on stderr. */
   progress(line: string): void {
     this.stderr.write(`${line}\n`);
+  }
+
+  /** A byte progress bar on stderr for a long step (a live bar on a terminal, else one line when it ends). */
+  meter(label: string, total?: number): ByteProgress {
+    return new ByteProgress(this.stderr, label, total);
   }
 
   /** The command's result: `data` as JSON with --json, else the human text. */

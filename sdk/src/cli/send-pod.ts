@@ -3,13 +3,14 @@
  * `podnet update` (both use it). CLI presentation over two SDK actions (deployPod or updatePod, then waitForPod), so it
  * stays in the CLI: its own module rather than deploy.ts, so that update.ts does not load the deploy command.
  */
-import type { DeployPodReturnType } from "../actions/deploy-pod.js";
+import type { DeployPodReturnType, UploadProgress } from "../actions/deploy-pod.js";
 import type { GetPodStatusReturnType } from "../actions/get-pod-status.js";
 import type { PodnetClientWithActions } from "../create-podnet-client.js";
 import type { PodManifest } from "../protocol/index.js";
 import { interruptibleWait } from "./commands/shared.js";
 import type { Context } from "./config.js";
 import { CliError, describeError } from "./errors.js";
+import type { ByteProgress } from "./progress.js";
 
 /**
  * deployPod (updatePod with `update`), then, with `wait`, waitForPod. A failure after the lease exists says how to
@@ -25,18 +26,30 @@ export async function sendPod(
 ): Promise<{ deployed: DeployPodReturnType; status?: GetPodStatusReturnType }> {
   const stillPaying = `lease ${leaseId} is active and paying: retry with podnet update ${leaseId} ${file}, or stop with podnet close ${leaseId}`;
   let deployed: DeployPodReturnType;
+  const uploads = new Map<string, ByteProgress>();
+  const onUploadProgress = ({ cid, sent, total }: UploadProgress) => {
+    let meter = uploads.get(cid);
+    if (!meter) {
+      meter = ctx.out.meter(`uploading ${cid.slice(0, 20)}…`, total);
+      uploads.set(cid, meter);
+    }
+    meter.update(sent);
+    if (total > 0 && sent >= total) meter.done();
+  };
   try {
     if (opts.update) {
-      const updated = await client.updatePod({ leaseId, manifest });
+      const updated = await client.updatePod({ leaseId, manifest, onUploadProgress });
       ctx.out.progress(
         updated.txHash ? `spec ${updated.specHash} set on chain (tx ${updated.txHash})` : "spec unchanged on chain",
       );
       deployed = updated;
     } else {
-      deployed = await client.deployPod({ leaseId, manifest });
+      deployed = await client.deployPod({ leaseId, manifest, onUploadProgress });
     }
   } catch (error) {
     throw new CliError(`${describeError(error)}\n${stillPaying}`);
+  } finally {
+    for (const meter of uploads.values()) meter.done();
   }
   const how = Object.values(deployed.blobs);
   const count = (kind: string) => how.filter((h) => h === kind).length;

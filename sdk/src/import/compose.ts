@@ -496,10 +496,11 @@ function serviceSecrets(
     }
     const file = (target ?? secret).replace(/^\/run\/secrets\//, "");
     const declared = isMap(top) ? src.plain(src.child(top, secret)) : undefined;
-    const from =
+    const declaredFile =
       declared && typeof declared === "object" && "file" in declared
-        ? ` --value-file ${(declared as { file: string }).file}`
+        ? String((declared as { file: unknown }).file)
         : "";
+    const from = declaredFile ? ` --value-file ${declaredFile}` : "";
     if (!declared) src.warn(item, path, `secret ${secret} is not declared under secrets`);
     // `podnet secret add` takes the file's path inside the volume.
     const fix = `podnet secret add ${file}${from}`;
@@ -509,7 +510,14 @@ function serviceSecrets(
       `secret ${secret}: pod.yaml gets a placeholder blob; run \`${fix}\` and put its blob id there`,
     );
     // The volume's index is known once the files are: `@` marks the path to complete below.
-    placeholders.push({ kind: "secret", path: `@${files.length}`, source: secret, fix, line: src.at(item).line });
+    placeholders.push({
+      kind: "secret",
+      path: `@${files.length}`,
+      source: secret,
+      fix,
+      line: src.at(item).line,
+      ...(declaredFile ? { file: declaredFile } : {}),
+    });
     files.push({ path: file, blob: PLACEHOLDER_SECRET_BLOB });
   }
   if (files.length === 0) return [];

@@ -87,6 +87,12 @@ describe("importCompose over the corpus", () => {
       ["volumes[1].files[1].blob", "podnet secret add db_password --value-file db_password.txt"],
       ["volumes[3].files[0].blob", "podnet secret add db_password --value-file db_password.txt"],
     ]);
+    // The declared file, so that `podnet up` can encrypt it by itself.
+    expect(result.placeholders.filter((p) => p.kind === "secret").map((p) => p.file)).toEqual([
+      "db_root_password.txt",
+      "db_password.txt",
+      "db_password.txt",
+    ]);
     expect(where(result.warnings)).toEqual([
       "4:12 services.db.image",
       "13:9 services.db.secrets",

@@ -35,6 +35,8 @@ export interface ImportPlaceholder {
   /** The command that produces the real value. */
   fix: string;
   line: number;
+  /** A secret's file as the source declares it (`secrets.<name>.file`, relative to the source), when it has one. */
+  file?: string;
 }
 
 export interface ImportResult {

@@ -67,9 +67,22 @@ interface Leased {
   orderId?: bigint;
 }
 
-export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
-  const [file, ...extra] = args.positionals;
-  if (extra.length > 0) throw new UsageError(`deploy: unexpected argument ${extra[0]}`);
+/** What a deploy is asked for, read from its options before anything is spent. */
+export interface DeployPlan {
+  market: boolean;
+  seconds: bigint;
+  deposit?: bigint;
+  maxPrice?: bigint;
+  attributes: string[];
+  provider?: Address;
+  bidWindow: bigint;
+  autoAccept: boolean;
+  wait: boolean;
+  timeoutMs: number;
+}
+
+/** Reads and checks the deploy options (shared by `podnet up`): every refusal comes before a blob or a token moves. */
+export function deployPlan(args: ParsedArgs): DeployPlan {
   const market = args.options.market === true;
   if (stringOption(args, "duration") !== undefined && stringOption(args, "deposit") !== undefined) {
     throw new UsageError("--deposit: give either --duration or --deposit, not both");
@@ -81,36 +94,57 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
   } else if (stringOption(args, "provider") !== undefined) {
     throw new UsageError("--provider: not with --market (providers bid; the lowest bid wins)");
   }
-  const { manifest } = podArgument(ctx, file, "deploy");
-  const seconds = durationOption(args, "duration", "1h") as bigint;
   const deposit = amountOption(args, "deposit");
   const maxPrice = amountOption(args, "max-price");
-  const attributes = attributesOption(args);
   const provider = addressOption(stringOption(args, "provider"), "--provider");
-  const timeoutMs = Number(durationOption(args, "timeout", "5m")) * 1000;
-  const wait = args.options.wait !== false;
+  return {
+    market,
+    seconds: durationOption(args, "duration", "1h") as bigint,
+    ...(deposit !== undefined ? { deposit } : {}),
+    ...(maxPrice !== undefined ? { maxPrice } : {}),
+    attributes: attributesOption(args),
+    ...(provider !== undefined ? { provider } : {}),
+    bidWindow: parseDuration(stringOption(args, "bid-window") ?? "60s", "--bid-window"),
+    autoAccept: args.options["auto-accept"] === true,
+    wait: args.options.wait !== false,
+    timeoutMs: Number(durationOption(args, "timeout", "5m")) * 1000,
+  };
+}
 
+export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
+  const [file, ...extra] = args.positionals;
+  if (extra.length > 0) throw new UsageError(`deploy: unexpected argument ${extra[0]}`);
+  const plan = deployPlan(args);
+  const { manifest } = podArgument(ctx, file, "deploy");
+  await deployManifest(ctx, plan, manifest, file as string);
+}
+
+/**
+ * Leases a provider (directly or through the market), sends the pod, waits for it and prints the result. `file` is
+ * the pod.yaml the next steps name (podnet update <lease> <file>); `extra` joins the --json result.
+ */
+export async function deployManifest(
+  ctx: Context,
+  plan: DeployPlan,
+  manifest: PodManifest,
+  file: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   const client = await ctx.client("required");
   const token = await tokenOrUndefined(ctx);
-  const leased = market
-    ? await viaMarket(ctx, client, manifest, token, {
-        seconds,
-        deposit,
-        maxPrice,
-        attributes,
-        bidWindow: parseDuration(stringOption(args, "bid-window") ?? "60s", "--bid-window"),
-        autoAccept: args.options["auto-accept"] === true,
-      })
-    : await direct(ctx, client, manifest, token, { seconds, deposit, maxPrice, attributes, provider });
+  const leased = plan.market
+    ? await viaMarket(ctx, client, manifest, token, plan)
+    : await direct(ctx, client, manifest, token, plan);
 
-  const { deployed, status } = await sendPod(ctx, client, leased.leaseId, manifest, file as string, {
-    wait,
-    timeoutMs,
+  const { deployed, status } = await sendPod(ctx, client, leased.leaseId, manifest, file, {
+    wait: plan.wait,
+    timeoutMs: plan.timeoutMs,
   });
   const lease = await client.getLease({ leaseId: leased.leaseId });
   const endpoints = status ? podEndpoints(status) : { urls: [], tcp: [] };
   ctx.out.result(
     {
+      ...extra,
       leaseId: leased.leaseId,
       ...(leased.orderId !== undefined ? { orderId: leased.orderId } : {}),
       provider: leased.provider,
@@ -141,7 +175,7 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
           ...endpoints.tcp.map((tcp) => ["tcp", tcp] as const),
         ]),
         "",
-        ...nextSteps(leased.leaseId),
+        ...nextSteps(leased.leaseId, file),
       ].join("\n"),
   );
 }

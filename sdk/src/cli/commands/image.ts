@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { prepareImage } from "../../actions/prepare-image.js";
+import { readFileSync } from "node:fs";
 import { parsePodSpec } from "../../pod-spec.js";
 import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
 import type { Context } from "../config.js";
+import { encryptImage } from "../encrypt-image.js";
 import { CliError, describeError } from "../errors.js";
 import { setContainerImage, writeFileAtomic } from "../pod-file.js";
 
@@ -39,14 +38,7 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
     setContainerImage(podText, setFile, container, "blob:check");
   }
 
-  const path = ctx.path(source);
-  const isFile = existsSync(path) && statSync(path).isFile();
-  const client = await ctx.blobClient();
-  ctx.out.progress(isFile ? `encrypting ${source} ...` : `docker save ${source} | encrypting ...`);
-  const { cid, image, size } = await prepareImage(client, { tarball: isFile ? path : dockerSave(source) });
-  ctx.out.progress(
-    `image ${image} (${(size / 1024 / 1024).toFixed(1)} MiB encrypted, in ${ctx.settings.blobCache.value})`,
-  );
+  const { cid, image, size } = await encryptImage(ctx, source);
 
   let set: { file: string; container: string } | undefined;
   if (setFile !== undefined && podText !== undefined) {
@@ -61,41 +53,4 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
     }
   }
   ctx.out.result({ image, cid, size, source, ...(set ? { set } : {}) }, () => image);
-}
-
-/** `docker save <image>` as a stream; fails (and so fails the encryption) when docker does. */
-async function* dockerSave(image: string): AsyncGenerator<Uint8Array> {
-  const child = spawn("docker", ["save", image], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk: string) => {
-    if (stderr.length < 4096) stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve(code));
-  });
-  exited.catch(() => undefined);
-  let drained = false;
-  try {
-    for await (const chunk of child.stdout) yield chunk as Buffer;
-    drained = true;
-  } finally {
-    // The reader stopped early (encryption failed): do not leave docker running.
-    if (!drained && child.exitCode === null) child.kill();
-  }
-  let code: number | null;
-  try {
-    code = await exited;
-  } catch (error) {
-    const notFound = (error as NodeJS.ErrnoException).code === "ENOENT";
-    throw new CliError(
-      notFound
-        ? `${image}: not a file, and the docker CLI is not installed to save it (docker save ${image} -o image.tar)`
-        : `docker save ${image}: ${(error as Error).message}`,
-    );
-  }
-  if (code !== 0) {
-    throw new CliError(`${image}: not a file, and docker save failed: ${stderr.trim() || `exit code ${code}`}`);
-  }
 }

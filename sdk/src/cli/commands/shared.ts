@@ -128,13 +128,13 @@ export function phaseText(pod: GetPodStatusReturnType["pod"]): string {
 }
 
 /** The lines after a successful deploy or update: where the pod answers, what to run next. */
-export function nextSteps(leaseId: bigint): string[] {
+export function nextSteps(leaseId: bigint, podFile = "pod.yaml"): string[] {
   return [
     "next:",
     `  podnet status ${leaseId}`,
     `  podnet logs ${leaseId} -f`,
     `  podnet top-up ${leaseId} --duration 1h`,
-    `  podnet update ${leaseId} pod.yaml`,
+    `  podnet update ${leaseId} ${podFile}`,
     `  podnet close ${leaseId}`,
   ];
 }
