@@ -6,7 +6,6 @@
  * really closes a lease. Bad input fails with the field named and the chain unchanged (the owner's nonce and the
  * vault's balance are compared around each refusal).
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,8 +15,10 @@ import {
   type LocalChain,
   listProvider,
   mint,
+  podnetBin,
   publisherClient,
-  repoRoot,
+  runNodeScript,
+  type ScriptRun,
   signedQuote,
   startLocalChain,
   TOKEN,
@@ -37,7 +38,6 @@ import {
 import { type Address, type Hex, keccak256, parseEventLogs, stringToBytes } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const podnetBin = join(repoRoot, "sdk", "bin", "podnet.mjs");
 const owner = devAccount(5);
 const controller = devAccount(6).account;
 const provider = devAccount(7).account;
@@ -54,27 +54,8 @@ let env: Record<string, string>;
 let vault: Address;
 let leaseId: bigint;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function podnet(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [podnetBin, ...args], { cwd: work, env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
+function podnet(args: string[]): Promise<ScriptRun> {
+  return runNodeScript(podnetBin, args, { cwd: work, env });
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the JSON documents are checked field by field below.

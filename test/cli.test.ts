@@ -5,12 +5,12 @@
  * FROM scratch. The publisher's key goes in through `podnet key import` on stdin and is then read from the keystore;
  * no output of the whole run may contain it.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   buildTestImage,
+  cliEnv,
   clients,
   Devnet,
   devAccount,
@@ -20,17 +20,19 @@ import {
   leaseContainers,
   localDocker,
   mint,
+  podnetBin,
   type RunningProvider,
-  repoRoot,
+  runNodeScript,
+  type ScriptRun,
   TOKEN,
   tokenBalance,
   waitFor,
+  waitForSearchable,
 } from "@podnet/devnet";
 import { manifestResources, parsePodSpec, pricePerSecond } from "@podnet/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const docker = localDocker();
-const podnetBin = join(repoRoot, "sdk", "bin", "podnet.mjs");
 const IMAGE_TAG = "podnet-test/cli:1";
 const IMAGE_TAG_V2 = "podnet-test/cli:2";
 const PAGE = "hello cli";
@@ -52,35 +54,11 @@ let env: Record<string, string>;
 /** Every byte the CLI printed, checked for the key at the end. */
 const transcript: string[] = [];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `podnet <args>` in the user's working directory with the environment only. */
-function podnet(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [podnetBin, ...args], {
-      cwd: work,
-      env: { ...env, ...opts.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => {
-      transcript.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(opts.input ?? "");
-  });
+async function podnet(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<ScriptRun> {
+  const run = await runNodeScript(podnetBin, args, { cwd: work, env: { ...env, ...opts.env }, input: opts.input });
+  transcript.push(run.stdout, run.stderr);
+  return run;
 }
 
 /** `podnet <args> --json` that must succeed; its stdout parsed. */
@@ -112,24 +90,8 @@ beforeAll(async () => {
     mint(chain, publisher.account, 1_000_000n * TOKEN),
   ]);
   // The provider is searchable once the indexer has its registration, stake and heartbeat.
-  await waitFor(
-    "the indexer to list the provider",
-    async () => {
-      const response = await fetch(`${indexer.url}/search?cpu=1&memory=4`);
-      const { providers } = (await response.json()) as { providers: { address: string }[] };
-      return providers.some((p) => p.address.toLowerCase() === provider.address.toLowerCase()) ? true : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 250 },
-  );
-  env = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: home,
-    PODNET_RPC_URL: chain.rpcUrl,
-    PODNET_DEPLOYMENTS_FILE: chain.deploymentsFile,
-    PODNET_INDEXER_URL: indexer.url,
-    PODNET_KEYSTORE_PASSWORD: PASSWORD,
-    ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
-  };
+  await waitForSearchable(indexer, provider.address);
+  env = cliEnv(chain, { home, indexerUrl: indexer.url, extra: { PODNET_KEYSTORE_PASSWORD: PASSWORD } });
 }, 240_000);
 
 afterAll(() => devnet?.stop());

@@ -5,7 +5,6 @@
  * wrapped to that node only, bundle.json last), and every hostile request is refused with a 4xx naming the field,
  * leaving the node's disk byte for byte as it was.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -17,8 +16,9 @@ import {
   devAccount,
   type LocalChain,
   mint,
+  podnetBin,
   publisherClient,
-  repoRoot,
+  runNodeScript,
   startLocalChain,
   walletClient,
 } from "@podnet/devnet";
@@ -52,7 +52,6 @@ const owner = devAccount(5);
 const stranger = devAccount(7);
 const secrets = ["postgres://app:correct-horse@db/app", "api-token-0123456789"];
 const MAX_BLOB = 4096;
-const podnetBin = join(repoRoot, "sdk", "bin", "podnet.mjs");
 
 interface Node {
   address: Address;
@@ -466,19 +465,7 @@ describe("podnet app create --network, hand-over and status, on nodes registered
   let work: string;
 
   function podnet(args: string[]) {
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [podnetBin, ...args], { cwd: work, env });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr.on("data", (chunk) => {
-        stderr += chunk;
-      });
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+    return runNodeScript(podnetBin, args, { cwd: work, env });
   }
 
   /** Registers a node on the AutoscalerNetwork with its test server's URL and X25519 key, staking the minimum. */

@@ -4,16 +4,14 @@
  * to it into the autoscaler's data dir. Only the controller's key opens them, nothing is written in the clear, and a
  * bad recipient is refused naming the option, with nothing written. No chain is needed (the blob cache is offline).
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { devAccount, repoRoot } from "@podnet/devnet";
+import { devAccount, podnetBin, repoRoot, runNodeScript } from "@podnet/devnet";
 import { BlobCache, deriveSelfEncryptionKey } from "@podnet/sdk";
 import { decryptBytes } from "@podnet/sdk/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const podnetBin = join(repoRoot, "sdk", "bin", "podnet.mjs");
 const autoscalerBin = join(repoRoot, "autoscaler", "bin", "podnet-autoscaler.mjs");
 const owner = devAccount(5);
 const controller = devAccount(6);
@@ -24,19 +22,7 @@ let dir: string;
 let env: Record<string, string>;
 
 function run(bin: string, args: string[], extraEnv: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...env, ...extraEnv } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNodeScript(bin, args, { cwd: dir, env: { ...env, ...extraEnv } });
 }
 
 const selfKeyOf = (who: typeof owner) => deriveSelfEncryptionKey((message) => who.account.signMessage({ message }));

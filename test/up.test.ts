@@ -8,12 +8,12 @@
  * Hostile inputs first: a Compose file podnet refuses, an image the local Docker lacks and cannot pull, and a missing
  * secret file each fail with the reason, before any transaction or encryption.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   buildTestImage,
+  cliEnv,
   clients,
   Devnet,
   devAccount,
@@ -22,16 +22,17 @@ import {
   leaseContainers,
   localDocker,
   mint,
+  podnetBin,
   type RunningProvider,
-  repoRoot,
+  runNodeScript,
+  type ScriptRun,
   TOKEN,
-  waitFor,
+  waitForSearchable,
 } from "@podnet/devnet";
 import { parsePodSpec } from "@podnet/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const docker = localDocker();
-const podnetBin = join(repoRoot, "sdk", "bin", "podnet.mjs");
 const WEB_IMAGE = "podnet-test/up-web:1";
 const KV_IMAGE = "podnet-test/up-kv:1";
 const SECRET = "s3cret-greeting-for-up";
@@ -65,26 +66,8 @@ echo "kv says: $(echo PING | nc -w 3 kv 6379)"
 echo "greeting: $(cat /run/secrets/greeting)"
 `;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function podnet(cwd: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [podnetBin, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function podnet(cwd: string, args: string[]): Promise<ScriptRun> {
+  return runNodeScript(podnetBin, args, { cwd, env });
 }
 
 /** A folder holding `compose` (and the secret's file unless told otherwise). */
@@ -120,24 +103,12 @@ beforeAll(async () => {
     devnet.startIndexer({ schema: "up_e2e" }),
     mint(devnet.chain, publisher.account, 1_000_000n * TOKEN),
   ]);
-  await waitFor(
-    "the indexer to list the provider",
-    async () => {
-      const response = await fetch(`${indexer.url}/search?cpu=1&memory=4`);
-      const { providers } = (await response.json()) as { providers: { address: string }[] };
-      return providers.some((p) => p.address.toLowerCase() === provider.address.toLowerCase()) ? true : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 250 },
-  );
-  env = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: home,
-    PODNET_RPC_URL: devnet.chain.rpcUrl,
-    PODNET_DEPLOYMENTS_FILE: devnet.chain.deploymentsFile,
-    PODNET_INDEXER_URL: indexer.url,
-    PODNET_PUBLISHER_KEY: publisher.privateKey,
-    ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
-  };
+  await waitForSearchable(indexer, provider.address);
+  env = cliEnv(devnet.chain, {
+    home,
+    indexerUrl: indexer.url,
+    extra: { PODNET_PUBLISHER_KEY: publisher.privateKey },
+  });
 }, 240_000);
 
 afterAll(() => devnet?.stop());

@@ -57,6 +57,7 @@ export {
   spawnIndexer,
   startIndexer,
   waitForIndexedBlock,
+  waitForSearchable,
 } from "./indexer.js";
 export { type ListingOptions, listProvider, signedQuote } from "./listing.js";
 export {
@@ -78,7 +79,8 @@ export {
   nodeView,
   startNetworkNodes,
 } from "./network-nodes.js";
-export { bin, repoRoot, workerBin } from "./paths.js";
+export { cliEnv, runNodeScript, type ScriptRun } from "./node-script.js";
+export { bin, podnetBin, repoRoot, workerBin } from "./paths.js";
 export { createScratchDatabase } from "./postgres.js";
 export { type ProviderOptions, pricingEnv, type RunningProvider, startProvider } from "./provider.js";
 export { body, fundedPublisher, Publisher, type PublisherClientOptions, publisherClient } from "./publisher.js";

@@ -145,6 +145,19 @@ export async function waitForIndexedBlock(indexer: Indexer, blockNumber: bigint,
   }
 }
 
+/** Waits until the indexer's provider search (`/search`) lists `provider`: registered, staked and heartbeating. */
+export async function waitForSearchable(indexer: Pick<Indexer, "url">, provider: string) {
+  await waitFor(
+    "the indexer to list the provider",
+    async () => {
+      const response = await fetch(`${indexer.url}/search?cpu=1&memory=4`);
+      const { providers } = (await response.json()) as { providers: { address: string }[] };
+      return providers.some((p) => p.address.toLowerCase() === provider.toLowerCase()) ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+}
+
 /** Posts a GraphQL query; throws on transport or GraphQL errors. */
 export async function graphql<T>(indexer: Pick<Indexer, "url">, query: string): Promise<T> {
   const response = await fetch(`${indexer.url}/graphql`, {

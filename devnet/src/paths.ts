@@ -10,3 +10,6 @@ export const bin = (tool: "anvil" | "forge" | "cast" | "tsx" | "ponder") =>
 
 /** The provider worker's command line, spawned with `node` so `kill -9` hits the worker itself. */
 export const workerBin = join(repoRoot, "worker", "bin", "podnet-worker.mjs");
+
+/** The publisher CLI's command line, run by tests the way a user runs it: `node sdk/bin/podnet.mjs ...`. */
+export const podnetBin = join(repoRoot, "sdk", "bin", "podnet.mjs");
