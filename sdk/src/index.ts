@@ -381,7 +381,14 @@ export {
   HTTP_PORTS,
   importCompose,
 } from "./import/compose.js";
-export { importSdl, type SdlImportResult, type SdlPriceCap } from "./import/sdl.js";
+export {
+  AKASH_BLOCK_SECONDS,
+  importSdl,
+  type SdlImportResult,
+  type SdlPriceCap,
+  type SdlPriceRate,
+  sdlPricePerSecond,
+} from "./import/sdl.js";
 export {
   ImportError,
   type ImportErrorType,

@@ -9,8 +9,9 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { parseAppYaml } from "../app-yaml.js";
 import { parsePodSpec } from "../pod-spec.js";
+import { parseAppConfig } from "../protocol/app-config.js";
 import { importCompose } from "./compose.js";
-import { importSdl } from "./sdl.js";
+import { importSdl, sdlPricePerSecond } from "./sdl.js";
 import { ImportError, type ImportIssue, type ImportResult, PLACEHOLDER_DIGEST } from "./shared.js";
 
 const corpus = join(import.meta.dirname, "corpus");
@@ -251,6 +252,40 @@ describe("importSdl over the corpus", () => {
       "56:7 profiles.placement.akash.attributes",
       "59:19 profiles.placement.akash.pricing.frontend",
     ]);
+  });
+
+  it("price conversion: exact, rounded down, into app.yaml with a deposit that fits; bad rates refused by name", () => {
+    // 500 uakt per block × 3.25 base units per uakt ÷ 6 s = 270.83… → 270 base units/s.
+    expect(sdlPricePerSecond({ amountPerBlock: "500" }, { baseUnitsPerDenom: "3.25" })).toBe(270n);
+    expect(sdlPricePerSecond({ amountPerBlock: "12.5" }, { baseUnitsPerDenom: "1000", blockSeconds: "6.25" })).toBe(
+      2000n,
+    );
+    // Amounts too large for a float stay exact.
+    expect(
+      sdlPricePerSecond({ amountPerBlock: "123456789012345678901" }, { baseUnitsPerDenom: "1", blockSeconds: "1" }),
+    ).toBe(123456789012345678901n);
+    expect(() => sdlPricePerSecond({ amountPerBlock: "1" }, { baseUnitsPerDenom: "0.5" })).toThrow(
+      /baseUnitsPerDenom: 1 per block at this rate is below 1 token base unit per second/,
+    );
+    expect(() => sdlPricePerSecond({ amountPerBlock: "1" }, { baseUnitsPerDenom: "1e3" })).toThrow(
+      /baseUnitsPerDenom: "1e3" is not a decimal number/,
+    );
+    expect(() => sdlPricePerSecond({ amountPerBlock: "1" }, { baseUnitsPerDenom: "1", blockSeconds: "0" })).toThrow(
+      /blockSeconds: must be above 0/,
+    );
+    // count 3 at 500 uakt per block, 1 base unit per uakt, 5 s blocks: 100 base units/s; the deposit keeps a day.
+    const converted = importSdl(read(join(corpus, "sdl", "count.yaml")), {
+      priceRate: { baseUnitsPerDenom: "1", blockSeconds: "5" },
+    });
+    expect(converted.maxPricePerSecond).toBe(100n);
+    expect(converted.appYaml).toMatchObject({ price: { maxPerInstance: "100" } });
+    expect(parseAppConfig(converted.appYaml).funding.depositPerLease).toBe(86_400_000n);
+    const pricey = importSdl(read(join(corpus, "sdl", "count.yaml")), {
+      priceRate: { baseUnitsPerDenom: "100", blockSeconds: "5" },
+    });
+    expect(parseAppConfig(pricey.appYaml).funding.depositPerLease).toBe(10_000n * 86_400n);
+    // Converted, the "not converted" warning is gone.
+    expect(converted.warnings.some((w) => w.message.includes("give an exchange rate"))).toBe(false);
   });
 
   it("pricing: decimal amounts and IBC denominations kept exactly; decimal units (1G) read as 10^9 bytes", () => {

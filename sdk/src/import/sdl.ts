@@ -4,6 +4,7 @@
  * count the app's instances. What a pod cannot do is an error or a warning naming its line (docs/import.md).
  */
 import type { Node, YAMLMap } from "yaml";
+import { InvalidParameterError } from "../errors.js";
 import { commandList } from "./compose.js";
 import {
   cpuMillis,
@@ -32,7 +33,61 @@ export interface SdlPriceCap {
   line: number;
 }
 
-export type SdlImportResult = ImportResult & { priceCap?: SdlPriceCap };
+export type SdlImportResult = ImportResult & {
+  priceCap?: SdlPriceCap;
+  /** The price cap in token base units per second, when `priceRate` was given (also app.yaml's `price.maxPerInstance`). */
+  maxPricePerSecond?: bigint;
+};
+
+export type SdlImportOptions = ImportOptions & {
+  /** Converts the SDL's price cap ({@link sdlPricePerSecond}); without it the cap is returned as written. */
+  priceRate?: SdlPriceRate;
+};
+
+/** Akash's block time the SDL's per-block prices are paid at, about 6 s; a rate may name another. */
+export const AKASH_BLOCK_SECONDS = "6";
+
+/** What converts an SDL price into Podnet's unit: decimal texts, so nothing passes through a float. */
+export interface SdlPriceRate {
+  /** Token base units one unit of the SDL's denom is worth (e.g. "3.25" base units per uakt). */
+  baseUnitsPerDenom: string;
+  /** Seconds per block; default {@link AKASH_BLOCK_SECONDS}. */
+  blockSeconds?: string;
+}
+
+/**
+ * An SDL price cap (per block, in its denom) as a Podnet price cap: token base units per second, exact, rounded down
+ * so the cap never exceeds what the SDL allowed. For `podnet deploy --max-price` or app.yaml `price.maxPerInstance`.
+ *
+ * @throws {InvalidParameterError} a rate that is not a positive decimal, or a cap that rounds to 0 base units/s.
+ * @example
+ * sdlPricePerSecond({ denom: "uakt", amountPerBlock: "1000", line: 1 }, { baseUnitsPerDenom: "3", blockSeconds: "6" }); // 500n
+ */
+export function sdlPricePerSecond(cap: Pick<SdlPriceCap, "amountPerBlock">, rate: SdlPriceRate): bigint {
+  const amount = decimalFraction(cap.amountPerBlock, "amountPerBlock");
+  const worth = decimalFraction(rate.baseUnitsPerDenom, "baseUnitsPerDenom");
+  const block = decimalFraction(rate.blockSeconds ?? AKASH_BLOCK_SECONDS, "blockSeconds");
+  if (worth.numerator === 0n) throw new InvalidParameterError("baseUnitsPerDenom", "must be above 0");
+  if (block.numerator === 0n) throw new InvalidParameterError("blockSeconds", "must be above 0");
+  // (a / A) × (w / W) ÷ (b / B) = a·w·B / (A·W·b), one integer division at the end.
+  const perSecond =
+    (amount.numerator * worth.numerator * block.denominator) /
+    (amount.denominator * worth.denominator * block.numerator);
+  if (perSecond === 0n) {
+    throw new InvalidParameterError(
+      "baseUnitsPerDenom",
+      `${cap.amountPerBlock} per block at this rate is below 1 token base unit per second`,
+    );
+  }
+  return perSecond;
+}
+
+/** "12.5" → 125/10: a non-negative decimal text as an exact fraction. */
+function decimalFraction(text: string, name: string): { numerator: bigint; denominator: bigint } {
+  if (!/^\d{1,30}(\.\d{1,30})?$/.test(text)) throw new InvalidParameterError(name, `"${text}" is not a decimal number`);
+  const [whole, fraction = ""] = text.split(".");
+  return { numerator: BigInt(`${whole}${fraction}`), denominator: 10n ** BigInt(fraction.length) };
+}
 
 const SERVICE_DROPPED: Record<string, string> = {
   dependencies: "the containers of a pod start together",
@@ -47,7 +102,7 @@ const SERVICE_DROPPED: Record<string, string> = {
  * @example
  * const { podYaml, appYaml, priceCap, warnings } = importSdl(readFileSync("deploy.yaml", "utf8"), { file: "deploy.yaml" });
  */
-export function importSdl(text: string, options: ImportOptions = {}): SdlImportResult {
+export function importSdl(text: string, options: SdlImportOptions = {}): SdlImportResult {
   const file = options.file ?? "deploy.yaml";
   const src = new Source(text, file);
   const root = src.root;
@@ -199,16 +254,29 @@ export function importSdl(text: string, options: ImportOptions = {}): SdlImportR
       `services have different counts: every instance runs all services, ${count} instances`,
     );
   }
-  const priceCap = priceCapOf(src, prices);
+  const priceCap = priceCapOf(src, prices, options.priceRate !== undefined);
+  // A rate the caller gave that does not fit is the caller's error (InvalidParameterError), not the file's.
+  const maxPricePerSecond = priceCap && options.priceRate ? sdlPricePerSecond(priceCap, options.priceRate) : undefined;
   const pod = { version: 1, containers, volumes, expose: { http, tcp } };
   const result = finishImport(
     src,
     pod,
-    count > 1 ? { count, node: countNode, path: counted?.path ?? "deployment" } : undefined,
+    count > 1
+      ? {
+          count,
+          node: countNode,
+          path: counted?.path ?? "deployment",
+          ...(maxPricePerSecond !== undefined ? { maxPerInstance: maxPricePerSecond.toString() } : {}),
+        }
+      : undefined,
     placeholders,
     nodes,
   );
-  return { ...result, ...(priceCap ? { priceCap } : {}) };
+  return {
+    ...result,
+    ...(priceCap ? { priceCap } : {}),
+    ...(maxPricePerSecond !== undefined ? { maxPricePerSecond } : {}),
+  };
 }
 
 function exposes(
@@ -319,6 +387,7 @@ function resources(
 function priceCapOf(
   src: Source,
   prices: { denom: string; amount: string; node: Node; path: string }[],
+  converted: boolean,
 ): SdlPriceCap | undefined {
   if (prices.length === 0) return undefined;
   const denom = prices[0]?.denom as string;
@@ -340,10 +409,11 @@ function priceCapOf(
   const text = total.toString().padStart(digits + 1, "0");
   const amountPerBlock = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`;
   const line = src.at(prices[0]?.node).line;
+  if (converted) return { denom, amountPerBlock, line };
   src.warn(
     prices[0]?.node,
     prices[0]?.path ?? "pricing",
-    `price cap ${amountPerBlock} ${denom} per block: Podnet prices are token base units per second; set the cap with podnet deploy --max-price or app.yaml price.maxPerInstance`,
+    `price cap ${amountPerBlock} ${denom} per block: Podnet prices are token base units per second; give an exchange rate (podnet import sdl --rate) to convert it, or set the cap with podnet deploy --max-price or app.yaml price.maxPerInstance`,
   );
   return { denom, amountPerBlock, line };
 }

@@ -272,6 +272,8 @@ export function cpuMillis(value: unknown): number | undefined {
 }
 
 /** An app.yaml for `target` instances, the defaults of `podnet init --app`, health by the pod's first expose. */
+const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
+
 export function appYamlFor(target: number, pod: PodManifest, maxPerInstance = "1000"): Record<string, unknown> {
   const http = pod.expose.http[0];
   const tcp = pod.expose.tcp[0];
@@ -280,7 +282,8 @@ export function appYamlFor(target: number, pod: PodManifest, maxPerInstance = "1
     version: 1,
     instances: { target, min: 1, maxPerProvider: 1 },
     price: { maxPerInstance },
-    funding: { depositPerLease: "86400000", keepFunded: "6h" },
+    // A day at the price cap, at least the init default: keepFunded (6 h) at the cap must fit in one lease's deposit.
+    funding: { depositPerLease: String(maxBig(86_400_000n, BigInt(maxPerInstance) * 86_400n)), keepFunded: "6h" },
     health,
   };
 }

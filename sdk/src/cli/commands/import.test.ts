@@ -70,6 +70,24 @@ describe("podnet import", () => {
     expect(parseAppYaml(readFileSync(join(dir, "deploy", "app.yaml"), "utf8")).instances.target).toBe(3);
   });
 
+  it("sdl --rate converts the price cap into app.yaml; a bad rate or --block-time alone is a usage error", async () => {
+    copy("sdl", "count.yaml");
+    for (const [args, message] of [
+      [["--rate", "abc"], /--rate: "abc" is not a decimal number/],
+      [["--rate", "0.001"], /--rate: 500 per block at this rate is below 1 token base unit per second/],
+      [["--block-time", "5"], /--block-time: only with --rate/],
+    ] as const) {
+      const refused = await podnet(["import", "sdl", "count.yaml", ...args]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(message);
+      expect(readdirSync(dir)).toEqual(["count.yaml"]);
+    }
+    const run = await podnet(["import", "sdl", "count.yaml", "--rate", "2", "--block-time", "5", "--json"]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).maxPricePerSecond).toBe("200");
+    expect(parseAppYaml(readFileSync(join(dir, "app.yaml"), "utf8")).price.maxPerInstance).toBe(200n);
+  });
+
   it("refuses to overwrite pod.yaml or app.yaml without --force, and writes neither", async () => {
     copy("compose", "deploy-replicas.yml");
     writeFileSync(join(dir, "app.yaml"), "mine\n");

@@ -1,13 +1,27 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { Document, isScalar } from "yaml";
+import { InvalidParameterError } from "../../errors.js";
 import { importCompose } from "../../import/compose.js";
-import { importSdl, type SdlImportResult } from "../../import/sdl.js";
+import { AKASH_BLOCK_SECONDS, importSdl, type SdlImportResult, type SdlPriceRate } from "../../import/sdl.js";
 import { ImportError, type ImportIssue, type ImportOptions } from "../../import/shared.js";
 import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
 import type { CommandModule } from "../command-module.js";
 import type { Context } from "../config.js";
 import { CliError } from "../errors.js";
+
+const sdlOptions: OptionSpec = {
+  rate: {
+    type: "string",
+    value: "base units",
+    description: "token base units one unit of the SDL's price denom is worth: converts its price cap",
+  },
+  "block-time": {
+    type: "string",
+    value: "seconds",
+    description: `with --rate: seconds per Akash block (default ${AKASH_BLOCK_SECONDS})`,
+  },
+};
 
 const options: OptionSpec = {
   out: {
@@ -44,7 +58,7 @@ function podYamlText(result: SdlImportResult, source: string): string {
 
 function command(kind: "compose" | "sdl"): CommandModule {
   return {
-    options,
+    options: kind === "sdl" ? { ...options, ...sdlOptions } : options,
     help: `${common}
 
 examples:
@@ -62,15 +76,26 @@ examples:
         throw new CliError(`${shown}: cannot read it (${code === "ENOENT" ? "no such file" : (code ?? "unreadable")})`);
       }
       const importOptions: ImportOptions = { file: shown, readFile: (p) => readFileSync(ctx.path(p), "utf8") };
+      const rate = kind === "sdl" ? priceRate(args) : undefined;
       let result: SdlImportResult;
       try {
-        result = kind === "compose" ? importCompose(text, importOptions) : importSdl(text, importOptions);
+        result =
+          kind === "compose"
+            ? importCompose(text, importOptions)
+            : importSdl(text, { ...importOptions, ...(rate ? { priceRate: rate } : {}) });
       } catch (error) {
+        if (error instanceof InvalidParameterError) {
+          const flag = error.parameter === "blockSeconds" ? "--block-time" : "--rate";
+          throw new UsageError(`${flag}: ${error.message.slice(error.parameter.length + 2)}`);
+        }
         if (!(error instanceof ImportError)) throw error;
         for (const w of error.warnings) ctx.out.progress(`warning: ${issueLine(w)}`);
         throw new CliError(`${shown}: cannot be imported:\n${error.message}`, 2);
       }
       for (const w of result.warnings) ctx.out.progress(`warning: ${issueLine(w)}`);
+      const { maxPricePerSecond } = result;
+      if (rate && !result.priceCap)
+        throw new UsageError("--rate: the SDL has no price to convert (no placement pricing)");
 
       const dir = args.options.out === undefined ? dirname(path) : ctx.path(args.options.out as string);
       const podFile = join(dir, "pod.yaml");
@@ -95,7 +120,13 @@ examples:
       }
       const written = files.map((f) => relative(ctx.cwd, f) || f);
       ctx.out.result(
-        { files: written, warnings: result.warnings, placeholders: result.placeholders, priceCap: result.priceCap },
+        {
+          files: written,
+          warnings: result.warnings,
+          placeholders: result.placeholders,
+          priceCap: result.priceCap,
+          ...(maxPricePerSecond !== undefined ? { maxPricePerSecond } : {}),
+        },
         () =>
           [
             ...written.map((f) => `wrote ${f}`),
@@ -104,7 +135,9 @@ examples:
             ...(result.priceCap
               ? [
                   "",
-                  `price cap in the source: ${result.priceCap.amountPerBlock} ${result.priceCap.denom} per block (not converted)`,
+                  maxPricePerSecond === undefined
+                    ? `price cap in the source: ${result.priceCap.amountPerBlock} ${result.priceCap.denom} per block (not converted: give --rate)`
+                    : `price cap: ${maxPricePerSecond} base units/s (${result.priceCap.amountPerBlock} ${result.priceCap.denom} per block)${result.appYaml ? ", in app.yaml price.maxPerInstance" : "; podnet deploy --max-price takes it"}`,
                 ]
               : []),
           ].join("\n"),
@@ -115,3 +148,14 @@ examples:
 
 export const compose = command("compose");
 export const sdl = command("sdl");
+
+/** --rate and --block-time as the SDL importer's price rate; undefined without --rate. */
+function priceRate(args: ParsedArgs): SdlPriceRate | undefined {
+  const rate = args.options.rate as string | undefined;
+  const blockTime = args.options["block-time"] as string | undefined;
+  if (rate === undefined) {
+    if (blockTime !== undefined) throw new UsageError("--block-time: only with --rate");
+    return undefined;
+  }
+  return { baseUnitsPerDenom: rate, ...(blockTime !== undefined ? { blockSeconds: blockTime } : {}) };
+}
