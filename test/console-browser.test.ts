@@ -103,9 +103,22 @@ function workerConfig(): WorkerConfig {
   } as WorkerConfig;
 }
 
+/**
+ * Navigates, once more when the browser aborted the navigation for a network change (ERR_NETWORK_CHANGED: Docker adds
+ * and removes interfaces on this machine while other tests run), as a person would press reload.
+ */
+async function goto(page: Page, url: string) {
+  try {
+    await page.goto(url);
+  } catch (error) {
+    if (!String(error).includes("ERR_NETWORK_CHANGED")) throw error;
+    await page.goto(url);
+  }
+}
+
 async function signInWithLink(page: Page) {
   const link = /(http:\/\/\S+#token=[\w-]+)/.exec(consoleLink(workerConfig()))?.[1] as string;
-  await page.goto(link);
+  await goto(page, link);
   await page.waitForSelector("[data-page=Overview][data-ready=yes]");
 }
 
@@ -158,7 +171,7 @@ async function signInView(page: Page, seen: string[]) {
 }
 
 async function open(page: Page, view: string, pageTitle: string) {
-  await page.goto(`${origin}/admin#/${view}`);
+  await goto(page, `${origin}/admin#/${view}`);
   await page.waitForSelector(`[data-page="${pageTitle}"][data-ready=yes]`);
 }
 
@@ -195,7 +208,7 @@ describe("console sign-in", () => {
       await withWallet(context, offered, signer);
       const page = await context.newPage();
       const seen = watch(page);
-      await page.goto(`${origin}/admin`);
+      await goto(page, `${origin}/admin`);
       await signInView(page, seen);
       await page.click("[data-testid=sign-in-wallet]");
       const error = await page.locator("[data-testid=sign-in-error]").textContent();
@@ -222,7 +235,7 @@ describe("console sign-in", () => {
         return route.abort("internetdisconnected");
       });
       const page = await context.newPage();
-      await page.goto(`${origin}/admin`);
+      await goto(page, `${origin}/admin`);
       await page.waitForSelector(shown, { timeout: 30_000 });
       if (aborted === 2) expect(failures).toBe(2);
       else {
@@ -238,7 +251,7 @@ describe("console sign-in", () => {
     await withWallet(context, provider.account, provider.account);
     const page = await context.newPage();
     const seen = watch(page);
-    await page.goto(`${origin}/admin`);
+    await goto(page, `${origin}/admin`);
     await signInView(page, seen);
     await shot(page, "sign-in");
     await page.click("[data-testid=sign-in-wallet]");
@@ -341,7 +354,7 @@ describe("console session expiry", () => {
     const wait = earlyExpiresAt - Date.now() + 500;
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     expect(await page.evaluate(async () => (await fetch("/admin/v1/overview")).status)).toBe(401);
-    await page.goto(`${origin}/admin#/leases`);
+    await goto(page, `${origin}/admin#/leases`);
     await page.waitForSelector("[data-page=sign-in]");
     await earlyContext.close();
   }, 90_000);
