@@ -59,6 +59,8 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
 
   const imported = importFile(ctx, source);
   const secrets = readSecretFiles(source, imported.placeholders);
+  // The chain and the key answer before minutes go into encrypting images.
+  await ctx.client("required");
   const pod = structuredClone(imported.podYaml);
   const sources = [...new Set(imported.placeholders.filter((p) => p.kind === "image").map((p) => p.source))];
   // Every image is found (or pulled) before the first is encrypted: a missing one leaves nothing behind.
@@ -70,11 +72,18 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
   }
   if (secrets.size > 0) {
     const client = await ctx.blobClient();
+    // One blob per secret, however many services mount it.
+    const blobs = new Map<string, string>();
     for (const placeholder of imported.placeholders) {
       const value = secrets.get(placeholder);
       if (value === undefined) continue;
-      setAt(pod, placeholder.path, (await prepareSecret(client, { value })).blob);
-      ctx.out.progress(`secret ${placeholder.source}: encrypted from ${placeholder.file}`);
+      let blob = blobs.get(placeholder.source);
+      if (blob === undefined) {
+        blob = (await prepareSecret(client, { value })).blob;
+        blobs.set(placeholder.source, blob);
+        ctx.out.progress(`secret ${placeholder.source}: encrypted from ${placeholder.file}`);
+      }
+      setAt(pod, placeholder.path, blob);
     }
   }
   const manifest = parseManifest(pod);
