@@ -1,0 +1,151 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CompletionTable, completionScript, SHELLS } from "./completion.js";
+
+const BIN = join(import.meta.dirname, "..", "..", "bin", "podnet.mjs");
+
+let dir: string;
+let script: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "podnet-completion-"));
+  // The script as a user gets it: from the real binary, through main, the command table and every command module.
+  script = join(dir, "podnet.bash");
+  writeFileSync(script, execFileSync(process.execPath, [BIN, "completion", "bash"], { encoding: "utf8" }));
+  mkdirSync(join(dir, "work"));
+  writeFileSync(join(dir, "work", "pod.yaml"), "");
+  writeFileSync(join(dir, "work", "other.txt"), "");
+}, 30_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What real bash offers for `line` (the last word is the one being completed), and what it printed on stderr. */
+function complete(line: string[]): { offered: string[]; stderr: string; status: number | null } {
+  const run = spawnSync(
+    "bash",
+    [
+      "--norc",
+      "--noprofile",
+      "-c",
+      `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _podnet; printf "%s\\n" "\${COMPREPLY[@]}"`,
+      "bash",
+      script,
+      ...line,
+    ],
+    { cwd: join(dir, "work"), encoding: "utf8" },
+  );
+  return { offered: run.stdout.split("\n").filter((l) => l !== ""), stderr: run.stderr, status: run.status };
+}
+
+describe("cli: bash completion (real bash, the script from `podnet completion bash`)", () => {
+  it("registers itself for podnet", () => {
+    const run = spawnSync("bash", ["--norc", "--noprofile", "-c", 'source "$1"; complete -p podnet', "bash", script], {
+      encoding: "utf8",
+    });
+    expect(run.stdout.trim()).toBe("complete -F _podnet podnet");
+  });
+
+  it("completes command words, group words and subcommands", () => {
+    expect(complete(["podnet", "de"]).offered).toEqual(["deploy"]);
+    expect(complete(["podnet", "comp"]).offered).toEqual(["completion"]);
+    expect(complete(["podnet", "app", ""]).offered).toEqual([
+      "create",
+      "fund",
+      "status",
+      "scale",
+      "update",
+      "withdraw",
+      "destroy",
+      "share-keys",
+      "hand-over",
+    ]);
+    expect(complete(["podnet", "key", "i"]).offered).toEqual(["import"]);
+    expect(complete(["podnet", "help", "qu"]).offered).toEqual(["quote"]);
+    expect(complete(["podnet", "completion", ""]).offered).toEqual(["bash", "zsh", "fish"]);
+  });
+
+  it("completes each command's long options, global ones and --no-<flag> included", () => {
+    expect(complete(["podnet", "deploy", "--pro"]).offered).toEqual(["--provider"]);
+    expect(complete(["podnet", "deploy", "pod.yaml", "--no-"]).offered).toEqual(["--no-wait"]);
+    expect(complete(["podnet", "app", "create", "--net"]).offered).toEqual(["--network"]);
+    expect(complete(["podnet", "status", "7", "--js"]).offered).toEqual(["--json"]);
+    // Not another command's options.
+    expect(complete(["podnet", "status", "--pro"]).offered).toEqual([]);
+  });
+
+  it("finds the command after global options, skipping their values", () => {
+    expect(complete(["podnet", "--json", "app", "cr"]).offered).toEqual(["create"]);
+    // `status` is the keystore's file name here, not the command.
+    expect(complete(["podnet", "--keystore", "status", "deploy", "--pro"]).offered).toEqual(["--provider"]);
+  });
+
+  it("completes files for arguments", () => {
+    expect(complete(["podnet", "deploy", "p"]).offered).toEqual(["pod.yaml"]);
+  });
+
+  it("offers nothing for an unknown command, quietly, and never runs what was typed", () => {
+    for (const line of [
+      ["podnet", "bogus", ""],
+      ["podnet", "bogus", "--pro"],
+      ["podnet", "app", "bogus", "--"],
+      ["podnet", "xyz"],
+    ]) {
+      expect(complete(line)).toEqual({ offered: [], stderr: "", status: 0 });
+    }
+    const marker = join(dir, "work", "pwned");
+    for (const line of [
+      ["podnet", `$(touch ${marker})`],
+      ["podnet", `$(touch ${marker})`, ""],
+      ["podnet", "deploy", `--$(touch ${marker})`],
+      ["podnet", "deploy", `\`touch ${marker}\``],
+    ]) {
+      expect(complete(line)).toEqual({ offered: [], stderr: "", status: 0 });
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe("cli: completion scripts", () => {
+  const table: CompletionTable = {
+    commands: [
+      {
+        name: "deploy",
+        summary: "lease a provider",
+        options: { wait: { type: "boolean", negatable: true, description: "wait" } },
+      },
+      { name: "app create", summary: "create an app's vault", options: {} },
+    ],
+    globalOptions: { json: { type: "boolean", description: "JSON on stdout" } },
+  };
+
+  it("names every command and option in each shell's script", () => {
+    for (const shell of SHELLS) {
+      const text = completionScript(shell, table);
+      const flags = shell === "fish" ? ["-l wait", "-l no-wait", "-l json"] : ["--wait", "--no-wait", "--json"];
+      for (const word of ["deploy", "app", "create", ...flags]) expect(text, shell).toContain(word);
+    }
+    expect(completionScript("fish", table)).toContain(
+      "complete -c podnet -n '__fish_seen_subcommand_from app; and __fish_seen_subcommand_from create' -l json -d 'JSON on stdout'",
+    );
+    expect(completionScript("zsh", table)).toContain("compdef _podnet podnet");
+  });
+
+  it("refuses a command or option name that would be shell syntax in the script", () => {
+    const hostile: CompletionTable = { ...table, commands: [{ name: "deploy;rm", summary: "", options: {} }] };
+    expect(() => completionScript("bash", hostile)).toThrow('completion: command word "deploy;rm" is not [a-z0-9-]');
+    const option: CompletionTable = {
+      ...table,
+      commands: [{ name: "deploy", summary: "", options: { "x$(id)": { type: "boolean", description: "" } } }],
+    };
+    expect(() => completionScript("bash", option)).toThrow('completion: option "x$(id)" is not [a-z0-9-]');
+  });
+
+  it("quotes descriptions for zsh and fish", () => {
+    const quoted: CompletionTable = { ...table, commands: [{ name: "deploy", summary: "it's $(id)", options: {} }] };
+    expect(completionScript("zsh", quoted)).toContain(`'deploy:it'\\''s $(id)'`);
+    expect(completionScript("fish", quoted)).toContain(`-a deploy -d 'it\\'s $(id)'`);
+  });
+});
