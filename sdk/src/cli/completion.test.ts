@@ -80,6 +80,12 @@ describe("cli: bash completion (real bash, the script from `podnet completion ba
     expect(complete(["podnet", "--json", "app", "cr"]).offered).toEqual(["create"]);
     // `status` is the keystore's file name here, not the command.
     expect(complete(["podnet", "--keystore", "status", "deploy", "--pro"]).offered).toEqual(["--provider"]);
+    // `--rpc-url=http://x:1 app cr` as bash splits it at = and : (COMP_WORDBREAKS).
+    const url = ["--rpc-url", "=", "http", ":", "//x", ":", "1"];
+    expect(complete(["podnet", ...url, "app", "cr"]).offered).toEqual(["create"]);
+    expect(complete(["podnet", ...url.slice(0, 1), ...url.slice(2), "de"]).offered).toEqual(["deploy"]);
+    // An unknown option's inline value is no command either.
+    expect(complete(["podnet", "--bogus", "=", "status", "de"]).offered).toEqual(["deploy"]);
   });
 
   it("completes files for arguments", () => {

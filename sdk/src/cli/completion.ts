@@ -109,16 +109,20 @@ export function completionScript(shell: Shell, table: CompletionTable): string {
 
 /**
  * The shell loop that sets `key` to the command typed so far (`""`, `app`, `app create`, `deploy`); bash and zsh
- * share it, only the array indexes differ (`first` and `last` are the first and the current word's index).
+ * share it, only the array indexes differ (`first` and `current` are the first and the current word's index).
+ * Bash splits words at `=` and `:` (COMP_WORDBREAKS), so `--rpc-url=http://x:1` arrives as `--rpc-url`, `=`, `http`,
+ * `:`, `//x`, `:`, `1`: a value is skipped with every `:`-joined piece after it.
  */
 function findKeyLoop(table: CompletionTable, words: string, first: number, current: string): string[] {
   const groups = [...groupsOf(table).keys()].join("|");
+  const skipValue = `((i++)); while [[ \${${words}[i+1]} == ":" ]]; do ((i += 2)); done; continue`;
   return [
     `  local key="" word i`,
     `  for ((i = ${first}; i < ${current}; i++)); do`,
     `    word=\${${words}[i]}`,
     "    case $word in",
-    `      ${globalValueFlags(table)}) ((i++)); continue ;;`,
+    `      ${globalValueFlags(table)}) [[ \${${words}[i+1]} == "=" ]] && ((i++)); ${skipValue} ;;`,
+    `      "=") ${skipValue} ;;`,
     "      -*) continue ;;",
     "    esac",
     `    if [[ -z $key ]]; then`,
