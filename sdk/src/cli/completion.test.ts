@@ -7,14 +7,21 @@ import { type CompletionTable, completionScript, SHELLS } from "./completion.js"
 
 const BIN = join(import.meta.dirname, "..", "..", "bin", "podnet.mjs");
 
+/** Whether `shell` is installed: bash always is here; zsh and fish may not be, and their tests are then skipped. */
+const installed = (shell: string) => spawnSync(shell, ["-c", "exit 0"]).status === 0;
+
 let dir: string;
 let script: string;
+const scripts: Record<string, string> = {};
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "podnet-completion-"));
-  // The script as a user gets it: from the real binary, through main, the command table and every command module.
-  script = join(dir, "podnet.bash");
-  writeFileSync(script, execFileSync(process.execPath, [BIN, "completion", "bash"], { encoding: "utf8" }));
+  // The scripts as a user gets them: from the real binary, through main, the command table and every command module.
+  for (const shell of SHELLS) {
+    scripts[shell] = join(dir, `podnet.${shell}`);
+    writeFileSync(scripts[shell], execFileSync(process.execPath, [BIN, "completion", shell], { encoding: "utf8" }));
+  }
+  script = scripts.bash as string;
   mkdirSync(join(dir, "work"));
   writeFileSync(join(dir, "work", "pod.yaml"), "");
   writeFileSync(join(dir, "work", "other.txt"), "");
@@ -110,6 +117,93 @@ describe("cli: bash completion (real bash, the script from `podnet completion ba
     ]) {
       expect(complete(line)).toEqual({ offered: [], stderr: "", status: 0 });
     }
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+/** Lines typed before Tab, and what every shell must offer; the same behaviour as the bash cases above. */
+const CASES: [line: string, offered: string[]][] = [
+  ["podnet de", ["deploy"]],
+  ["podnet app ", ["create", "fund", "status", "scale", "update", "withdraw", "destroy", "share-keys", "hand-over"]],
+  ["podnet deploy --pro", ["--provider"]],
+  ["podnet deploy pod.yaml --no-", ["--no-wait"]],
+  ["podnet --json app cr", ["create"]],
+  ["podnet --rpc-url=http://x:1 de", ["deploy"]],
+  ["podnet completion ", ["bash", "fish", "zsh"]],
+  ["podnet deploy p", ["pod.yaml"]],
+  // `status` of `app status` takes no --events.
+  ["podnet app status --ev", []],
+  ["podnet bogus ", []],
+  ["podnet bogus --p", []],
+];
+
+describe.skipIf(!installed("zsh"))("cli: zsh completion (real zsh, Tab in a pseudo-terminal)", () => {
+  const complete = (line: string) => {
+    const run = spawnSync(
+      "zsh",
+      ["-f", join(import.meta.dirname, "completion.test.zsh"), scripts.zsh as string, line],
+      {
+        cwd: join(dir, "work"),
+        encoding: "utf8",
+        timeout: 20_000,
+      },
+    );
+    return { offered: run.stdout.split("\n").filter((l) => l !== ""), stderr: run.stderr, status: run.status };
+  };
+
+  it.each(CASES)("%j", (line, offered) => {
+    const run = complete(line);
+    expect({ ...run, offered: run.offered.sort() }).toEqual({ offered: [...offered].sort(), stderr: "", status: 0 });
+  });
+
+  it("runs nothing typed on the line", () => {
+    const marker = join(dir, "work", "pwned-zsh");
+    expect(complete(`podnet $(touch ${marker}) `).offered).toEqual([]);
+    expect(complete(`podnet deploy --$(touch ${marker})`).offered).toEqual([]);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe.skipIf(!installed("fish"))("cli: fish completion (real fish, complete -C)", () => {
+  const complete = (line: string) => {
+    const run = spawnSync(
+      "fish",
+      ["--no-config", "-c", "source $argv[1]; complete -C $argv[2]", scripts.fish as string, line],
+      {
+        cwd: join(dir, "work"),
+        encoding: "utf8",
+        timeout: 20_000,
+      },
+    );
+    // fish prints `word<TAB>description`.
+    const offered = run.stdout
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => l.split("\t")[0] as string);
+    return { offered, stderr: run.stderr, status: run.status };
+  };
+
+  it.each(CASES)("%j", (line, offered) => {
+    const run = complete(line);
+    expect({ ...run, offered: run.offered.sort() }).toEqual({ offered: [...offered].sort(), stderr: "", status: 0 });
+  });
+
+  it("shows each command's summary and each option's description", () => {
+    expect(complete("podnet de").offered).toEqual(["deploy"]);
+    const run = spawnSync(
+      "fish",
+      ["--no-config", "-c", 'source $argv[1]; complete -C "podnet deploy --pro"', scripts.fish as string],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(run.stdout).toMatch(/^--provider\t\S.*\n$/);
+  });
+
+  it("runs nothing typed on the line", () => {
+    const marker = join(dir, "work", "pwned-fish");
+    expect(complete(`podnet (touch ${marker}) `).offered).toEqual([]);
+    expect(complete(`podnet deploy --(touch ${marker})`).offered).toEqual([]);
     expect(existsSync(marker)).toBe(false);
   });
 });

@@ -237,9 +237,12 @@ function fishScript(table: CompletionTable): string {
       }),
     ),
   ];
+  const groupWords = [...groups.keys()].join(" ");
   for (const c of table.commands) {
     const words = c.name.split(" ");
-    const condition = words.map((w) => `__fish_seen_subcommand_from ${w}`).join("; and ");
+    // `status` alone, not the `status` of `app status`.
+    const single = words.length === 1 && groupWords !== "" ? `; and not __fish_seen_subcommand_from ${groupWords}` : "";
+    const condition = words.map((w) => `__fish_seen_subcommand_from ${w}`).join("; and ") + single;
     for (const [name, def] of Object.entries({ ...c.options, ...table.globalOptions })) {
       const value = def.type === "boolean" ? "" : " -r -F";
       lines.push(`complete -c podnet -n ${fishQuote(condition)} -l ${name}${value} -d ${fishQuote(def.description)}`);
