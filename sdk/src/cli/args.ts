@@ -117,7 +117,7 @@ function usageErrorOf(error: CommanderError, argv: readonly string[], spec: Opti
 }
 
 /** " (did you mean --duration?)" for a near miss among `candidates`, else "". */
-export function suggest(name: string, candidates: readonly string[], prefix = "--"): string {
+function suggest(name: string, candidates: readonly string[]): string {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of candidates) {
@@ -127,7 +127,7 @@ export function suggest(name: string, candidates: readonly string[], prefix = "-
       bestDistance = d;
     }
   }
-  return best ? ` (did you mean ${prefix}${best}?)` : "";
+  return best ? ` (did you mean --${best}?)` : "";
 }
 
 /** Levenshtein distance, small strings only. */
