@@ -84,3 +84,22 @@ describe("cli: describeOptions", () => {
     ]);
   });
 });
+
+describe("cli: parseArgs on commander, edges", () => {
+  it("keeps a negative number as a positional, and takes values and -- inside a short group", () => {
+    expect(parseArgs(["-5", "--json"], spec)).toEqual({ options: { json: true }, positionals: ["-5"] });
+    expect(parseArgs(["-f", "--", "-f"], spec)).toEqual({ options: { follow: true }, positionals: ["-f"] });
+  });
+
+  it("names the offending flag for a value missing at the end, after a short alias, and for --no-x=", () => {
+    expect(usage(["--attr"])).toBe("--attr: needs a value");
+    expect(usage(["--no-wait=yes"])).toBe("--no-wait: takes no value");
+    expect(usage(["-fx"])).toBe("-x: unknown option");
+    expect(usage(["--rpc-urll=http://x"])).toBe("--rpc-urll: unknown option (did you mean --rpc-url?)");
+  });
+
+  it("refuses a value that is a long flag, in either form (a forgotten value)", () => {
+    expect(usage(["--duration=--json"])).toBe("--duration: needs a value (d)");
+    expect(usage(["--attr", "a=1", "--attr", "--json"])).toBe("--attr: needs a value");
+  });
+});

@@ -175,6 +175,12 @@ export const commands: CommandInfo[] = [
     summary: "the address podnet acts as",
     load: () => import("./commands/key.js").then((m) => m.keyAddress),
   },
+  {
+    name: "completion",
+    args: "bash|zsh|fish",
+    summary: "print the shell completion script (source <(podnet completion bash))",
+    load: () => import("./commands/completion.js").then((m) => m.completionCommand(commands)),
+  },
 ];
 
 /** First words that only group subcommands. */

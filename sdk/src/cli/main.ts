@@ -2,7 +2,7 @@
  * `podnet`, the publisher CLI: parses the command line, resolves the global settings, runs one command and turns
  * every failure into one clear message and an exit code (1, or 2 for usage errors). See docs/cli.md.
  */
-import { describeOptions, parseArgs, splitCommand, UsageError } from "./args.js";
+import { describeItems, describeOptions, parseArgs, splitCommand, UsageError } from "./args.js";
 import { type CommandInfo, commands, findCommand, groups } from "./commands.js";
 import { Context, globalOptions, resolveSettings } from "./config.js";
 import { debugDetails, describeError, exitCodeOf, redact } from "./errors.js";
@@ -22,14 +22,13 @@ export interface CliIo extends KeyIo {
 }
 
 function overview(): string {
-  const width = Math.max(...commands.map((c) => `${c.name} ${c.args}`.trim().length));
   return [
     "podnet: deploy containers on the Podnet marketplace",
     "",
     "usage: podnet <command> [arguments] [options]",
     "",
     "commands:",
-    ...commands.map((c) => `  ${`${c.name} ${c.args}`.trim().padEnd(width)}  ${c.summary}`),
+    ...describeItems(commands.map((c) => [`${c.name} ${c.args}`.trim(), c.summary] as const)),
     "",
     "global options:",
     ...describeOptions(globalOptions),
