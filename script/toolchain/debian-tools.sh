@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The Debian programs the tests and benchmarks drive: dig and dnsperf (podnet-dns), chromium (the console's browser
-# tests and page-load bench; `npx playwright install` cannot work offline). Installs what is missing (needs root);
+# tests and page-load bench; `npx playwright install` cannot work offline), zsh and fish (podnet's shell completion is
+# tested in each real shell). Installs what is missing (needs root);
 # `apt-get update` only when the first install attempt fails (a fresh machine's empty lists).
 set -euo pipefail
 missing=()
 command -v dig >/dev/null || missing+=(bind9-dnsutils)
 command -v dnsperf >/dev/null || missing+=(dnsperf)
 command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
+command -v zsh >/dev/null || missing+=(zsh)
+command -v fish >/dev/null || missing+=(fish)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
