@@ -1,0 +1,272 @@
+/**
+ * The published `@podnet/sdk` as a publisher gets it: `npm run pack:sdk`'s tarball installed with npm into a fresh
+ * project outside the repository (no workspace link, no tsx), then used from plain Node, from `npx podnet` and from a
+ * TypeScript consumer type-checked against the shipped `.d.ts`. The plain-Node consumer quotes and leases against a
+ * real devnet (anvil with the contracts, one provider worker on the real Docker Engine). Run under the Docker lock.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, sep } from "node:path";
+import { Devnet, devAccount, type LocalChain, mint, type RunningProvider, repoRoot, TOKEN } from "@podnet/devnet";
+import { manifestResources, parsePodSpec, pricePerSecond } from "@podnet/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// The worker's default pricing (docs/worker.md), which the provider below registers.
+const PRICING = { perCpuMilli: 1000n, perMemoryMiB: 100n, perStorageMiB: 1n, flat: 0n };
+const POD_YAML = `version: 1
+containers:
+  - name: web
+    image: docker.io/library/busybox@sha256:${"ab".repeat(32)}
+    command: ["httpd", "-f", "-p", "8080"]
+    resources:
+      cpuMillis: 250
+      memoryMiB: 64
+expose:
+  http:
+    - container: web
+      port: 8080
+`;
+
+/** What the published package's consumer writes: docs/sdk.md's example, in plain JavaScript. */
+const CONSUMER_MJS = `import { readFileSync } from "node:fs";
+import { createPodnetClient, parseDeployment, parsePodSpec } from "@podnet/sdk";
+import { createPublicClient, createWalletClient, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
+
+const transport = http(process.env.RPC_URL);
+const podnet = createPodnetClient({
+  publicClient: createPublicClient({ chain: foundry, transport }),
+  walletClient: createWalletClient({ chain: foundry, transport, account: privateKeyToAccount(process.env.PUBLISHER_KEY) }),
+  deployment: parseDeployment(JSON.parse(readFileSync(process.env.DEPLOYMENTS_FILE, "utf8"))),
+  blobCacheDir: "blobs",
+});
+const manifest = parsePodSpec(readFileSync("pod.yaml", "utf8"));
+const { quote, signature } = await podnet.getQuote({ provider: process.env.PROVIDER, manifest });
+const { leaseId } = await podnet.createLease({ quote, signature, deposit: quote.pricePerSecond * 3600n });
+console.log(JSON.stringify({ leaseId: String(leaseId), pricePerSecond: String(quote.pricePerSecond) }));
+`;
+
+/** A TypeScript consumer: compiles only if the shipped declarations carry the real types (bigint, not any). */
+const CONSUMER_TS = `import { type PodManifest, createPodnetClient, parsePodSpec, type PodnetClientWithActions } from "@podnet/sdk";
+import { podnetMarketAbi, pricePerSecond, manifestResources } from "@podnet/sdk/protocol";
+
+export function price(text: string): bigint {
+  const manifest: PodManifest = parsePodSpec(text);
+  return pricePerSecond({ perCpuMilli: 1n, perMemoryMiB: 1n, perStorageMiB: 1n, flat: 0n }, manifestResources(manifest));
+}
+// @ts-expect-error prices are bigints: a number must not type-check
+export const wrong: number = price("version: 1");
+export const abiEntries: number = podnetMarketAbi.length;
+export type Client = PodnetClientWithActions;
+export const create: typeof createPodnetClient = createPodnetClient;
+`;
+
+const publisher = devAccount(13);
+
+let dir: string;
+let project: string;
+/** What `npm run pack:sdk -- --json` printed. */
+let packed: { tarball: string; stagedDir: string; size: number; unpackedSize: number; files: string[] };
+let devnet: Devnet;
+let chain: LocalChain;
+let provider: RunningProvider;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command in `cwd` (default: the consumer project) with an environment cleaned of what npm, vitest and tsx put
+ * in ours (npm_config_*, NODE_OPTIONS loaders, NODE_PATH): it must work the way a publisher's shell runs it.
+ */
+function inProject(
+  command: string,
+  args: string[],
+  { env = {}, cwd = project }: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<Run> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !/^(npm_|NODE_OPTIONS$|NODE_PATH$|VITEST|TSX)/i.test(name) && name !== "INIT_CWD",
+    ),
+  ) as Record<string, string>;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: { ...clean, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function ok(command: string, args: string[], env?: Record<string, string>): Promise<string> {
+  const run = await inProject(command, args, { env });
+  if (run.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${run.code}:\n${run.stdout}${run.stderr}`);
+  return run.stdout;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "podnet-sdk-package-"));
+  project = join(dir, "project");
+  mkdirSync(project);
+  writeFileSync(
+    join(project, "package.json"),
+    `${JSON.stringify({ name: "consumer", private: true, type: "module" })}\n`,
+  );
+  // The script as `npm run pack:sdk` runs it (script/ holds entry points, which nothing imports).
+  const tsx = join(repoRoot, "node_modules", ".bin", "tsx");
+  const printed = execFileSync(tsx, ["script/packaging/pack-sdk.ts", "--out", join(dir, "packages"), "--json"], {
+    cwd: repoRoot,
+    encoding: "utf8",
+  });
+  packed = JSON.parse(printed);
+  const sdkManifest = JSON.parse(readFileSync(join(repoRoot, "sdk", "package.json"), "utf8"));
+  const rootManifest = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
+  // viem as a publisher adds it beside the SDK (docs/sdk.md); @types/node for the TypeScript consumer.
+  const install = ok("npm", [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    "--prefer-offline",
+    packed.tarball,
+    `viem@${sdkManifest.dependencies.viem}`,
+    `@types/node@${rootManifest.devDependencies["@types/node"]}`,
+  ]);
+  install.catch(() => {}); // awaited below, after the devnet: a failure must not go unhandled meanwhile
+  devnet = await Devnet.start({ dir: join(dir, "devnet") });
+  chain = devnet.chain;
+  [provider] = await Promise.all([devnet.startProvider({ index: 99 }), mint(chain, publisher.account, 1_000n * TOKEN)]);
+  await install;
+}, 240_000);
+
+afterAll(async () => {
+  await devnet?.stop();
+  // The installed project is ~110 MB of node_modules; the devnet's logs stay for a failure's story.
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+describe("the packed @podnet/sdk", () => {
+  it("ships compiled JavaScript, declarations, the bin, the schemas and the changelog, and no tests or sources", () => {
+    const files = packed.files;
+    for (const expected of [
+      "package.json",
+      "README.md",
+      "CHANGELOG.md",
+      "bin/podnet.mjs",
+      "dist/src/index.js",
+      "dist/src/index.d.ts",
+      "dist/src/index.js.map",
+      "dist/src/protocol/index.js",
+      "dist/src/protocol/abis.js",
+      "dist/src/cli/bin.js",
+      "pod-manifest.schema.json",
+      "app-config.schema.json",
+    ]) {
+      expect(files).toContain(expected);
+    }
+    expect(files.filter((file) => /\.test\.|(^|\/)corpus\//.test(file))).toEqual([]);
+    expect(files.filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))).toEqual([]);
+    expect(files.every((file) => /^(dist\/|bin\/|deployments\/)/.test(file) || !file.includes("/"))).toBe(true);
+
+    const manifest = JSON.parse(readFileSync(join(packed.stagedDir, "package.json"), "utf8"));
+    const source = JSON.parse(readFileSync(join(repoRoot, "sdk", "package.json"), "utf8"));
+    expect(manifest.private).toBeUndefined();
+    expect(manifest.version).toBe(source.version);
+    expect(manifest.dependencies).toEqual(source.dependencies);
+    expect(manifest.exports["."]).toEqual({ types: "./dist/src/index.d.ts", import: "./dist/src/index.js" });
+    expect(manifest.bin).toEqual({ podnet: "bin/podnet.mjs" });
+    expect(JSON.stringify(manifest)).not.toContain("tsx");
+  });
+
+  it("passes npm publish --dry-run with nothing auto-corrected", async () => {
+    const run = await inProject("npm", ["publish", "--dry-run"], { cwd: packed.stagedDir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      `@podnet/sdk@${JSON.parse(readFileSync(join(packed.stagedDir, "package.json"), "utf8")).version}`,
+    );
+    // The one warning a machine without npm credentials always gets is about logging in.
+    const warnings = run.stderr.split("\n").filter((line) => line.startsWith("npm warn") && !/logged in/.test(line));
+    expect(warnings).toEqual([]);
+  });
+
+  it("resolves from the project's own node_modules, not the repository", async () => {
+    const resolved = await ok(process.execPath, [
+      "--input-type=module",
+      "-e",
+      'for (const name of ["@podnet/sdk", "@podnet/sdk/protocol", "viem"]) console.log(import.meta.resolve(name))',
+    ]);
+    const own = `${realpathSync(project)}${sep}node_modules${sep}`;
+    const paths = resolved
+      .trim()
+      .split("\n")
+      .map((url) => realpathSync(new URL(url)));
+    expect(paths).toHaveLength(3);
+    for (const path of paths) expect(path.startsWith(own), path).toBe(true);
+    expect(paths[0]).toBe(join(own, "@podnet", "sdk", "dist", "src", "index.js"));
+  });
+
+  it("quotes and leases from a plain .mjs file: parsePodSpec, getQuote, createLease", async () => {
+    writeFileSync(join(project, "pod.yaml"), POD_YAML);
+    writeFileSync(join(project, "lease.mjs"), CONSUMER_MJS);
+    const out = await ok(process.execPath, ["lease.mjs"], {
+      RPC_URL: chain.rpcUrl,
+      DEPLOYMENTS_FILE: chain.deploymentsFile,
+      PROVIDER: provider.address,
+      PUBLISHER_KEY: publisher.privateKey,
+    });
+    const { leaseId, pricePerSecond: quoted } = JSON.parse(out.trim().split("\n").at(-1) ?? "");
+    const expected = pricePerSecond(PRICING, manifestResources(parsePodSpec(POD_YAML)));
+    expect(BigInt(quoted)).toBe(expected);
+
+    const lease = await devnet.publisherClient(publisher.account).getLease({ leaseId: BigInt(leaseId) });
+    expect(lease.publisher).toBe(publisher.account.address);
+    expect(lease.provider).toBe(provider.address);
+    expect(lease.pricePerSecond).toBe(expected);
+  });
+
+  it("runs `npx podnet --help` from the installed bin", async () => {
+    const bin = realpathSync(join(project, "node_modules", ".bin", "podnet"));
+    expect(bin).toBe(join(realpathSync(project), "node_modules", "@podnet", "sdk", "bin", "podnet.mjs"));
+    const run = await inProject("npx", ["podnet", "--help"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("usage: podnet <command>");
+  });
+
+  it("type-checks a TypeScript consumer against the shipped declarations", async () => {
+    writeFileSync(join(project, "consumer.ts"), CONSUMER_TS);
+    writeFileSync(
+      join(project, "tsconfig.json"),
+      `${JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          strict: true,
+          noEmit: true,
+          types: ["node"],
+          skipLibCheck: false,
+        },
+        files: ["consumer.ts"],
+      })}\n`,
+    );
+    const tsc = join(repoRoot, "node_modules", ".bin", "tsc");
+    const run = await inProject(tsc, ["-p", "tsconfig.json"]);
+    expect(run.stdout + run.stderr).toBe("");
+    expect(run.code).toBe(0);
+
+    // And the same check fails when the consumer is wrong: the declarations are not `any`.
+    writeFileSync(join(project, "consumer.ts"), CONSUMER_TS.replace("// @ts-expect-error", "//"));
+    const wrong = await inProject(tsc, ["-p", "tsconfig.json"]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stdout).toMatch(/Type 'bigint' is not assignable to type 'number'/);
+  });
+});
