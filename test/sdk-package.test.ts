@@ -233,12 +233,23 @@ describe("the packed @podnet/sdk", () => {
     expect(lease.pricePerSecond).toBe(expected);
   });
 
-  it("runs `npx podnet --help` from the installed bin", async () => {
+  it("runs `npx podnet --help` from the installed bin, which looks for deployments inside the package", async () => {
     const bin = realpathSync(join(project, "node_modules", ".bin", "podnet"));
     expect(bin).toBe(join(realpathSync(project), "node_modules", "@podnet", "sdk", "bin", "podnet.mjs"));
     const run = await inProject("npx", ["podnet", "--help"]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("usage: podnet <command>");
+
+    // Its default deployments folder is the installed package's (dist/src/cli/config.js, three levels down), where
+    // known public deployments ship; the local chain has none there, so it says which file it looked for.
+    const home = join(dir, "home");
+    mkdirSync(home, { recursive: true });
+    const connect = await inProject("npx", ["podnet", "providers", "--cpu", "100", "--memory", "64"], {
+      env: { HOME: home, PODNET_RPC_URL: chain.rpcUrl },
+    });
+    expect(connect.code).toBe(1);
+    const packaged = join(realpathSync(project), "node_modules", "@podnet", "sdk", "deployments", "31337.json");
+    expect(connect.stderr).toContain(`${packaged} does not exist`);
   });
 
   it("type-checks a TypeScript consumer against the shipped declarations", async () => {

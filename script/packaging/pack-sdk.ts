@@ -104,7 +104,6 @@ function publishedManifest(source: SourceManifest): Record<string, unknown> {
     },
     types: "./dist/src/index.d.ts",
     files: ["dist", "bin", "deployments", "pod-manifest.schema.json", "app-config.schema.json", "CHANGELOG.md"],
-    sideEffects: false,
     publishConfig: { access: "public" },
     dependencies: source.dependencies,
   };
@@ -155,6 +154,9 @@ if (values.json) {
   );
 }
 if (values["publish-dry-run"]) {
-  const result = spawnSync("npm", ["publish", "--dry-run"], { cwd: packed.stagedDir, stdio: "inherit" });
+  const result = spawnSync("npm", ["publish", "--dry-run", "--loglevel", "notice"], {
+    cwd: packed.stagedDir,
+    stdio: "inherit",
+  });
   process.exit(result.status ?? 1);
 }
