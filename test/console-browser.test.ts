@@ -5,7 +5,7 @@
  * on chain), withdrawing (the provider's token balance grows), every page rendered, and an expired session refused.
  * Each page's screenshot is saved under `.test-output/console/` (docs/console.md shows copies).
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -85,7 +85,13 @@ beforeAll(async () => {
   const lease = await alice.createLease({ ...quoted, deposit: quoted.quote.pricePerSecond * 3600n });
   leaseId = lease.leaseId;
   await alice.deployPod({ leaseId, manifest });
-  await alice.waitForPod({ leaseId, timeoutMs: 60_000, intervalMs: 200 });
+  try {
+    await alice.waitForPod({ leaseId, timeoutMs: 60_000, intervalMs: 200 });
+  } catch (error) {
+    // What the worker did with the lease, for the next reader of a failed run.
+    const log = readFileSync(provider.worker.logFile, "utf8").split("\n").slice(-60).join("\n");
+    throw new Error(`${error}\n--- worker log (last 60 lines) ---\n${log}`);
+  }
 }, 300_000);
 
 afterAll(async () => {
