@@ -146,8 +146,11 @@ describe("podnet up: refusals change nothing", () => {
 });
 
 describe("podnet up: a two-service Compose app", () => {
+  let folder: string;
+  let firstImages: Record<string, string>;
+
   it("encrypts the local images, finds the provider, leases, deploys and prints a URL that serves", async () => {
-    const folder = app("shop", COMPOSE);
+    folder = app("shop", COMPOSE);
     const run = await podnet(folder, ["up", "--duration", "10m", "--json"]);
     if (run.code !== 0) throw new Error(`podnet up exited ${run.code}:\n${run.stderr}\n${run.stdout}`);
     const result = JSON.parse(run.stdout);
@@ -156,6 +159,7 @@ describe("podnet up: a two-service Compose app", () => {
     expect(result.provider).toBe(provider.address);
     expect(result.phase).toBe("running");
     expect(Object.keys(result.images).sort()).toEqual([KV_IMAGE, WEB_IMAGE]);
+    firstImages = result.images;
     // Progress on stderr: each image saved and encrypted, each blob uploaded, with sizes and rates.
     expect(run.stderr).toMatch(
       new RegExp(`docker save ${WEB_IMAGE} \\| encrypting: [\\d.]+ (KiB|MiB) in [\\d.]+ s \\(`),
@@ -189,4 +193,18 @@ describe("podnet up: a two-service Compose app", () => {
     expect(ping.body).toContain("kv says: +PONG (PING)");
     expect(ping.body).toContain(`greeting: ${SECRET}`);
   }, 240_000);
+
+  it("a second run with the same local images encrypts and uploads no image: the blobs are reused", async () => {
+    const run = await podnet(folder, ["up", "--duration", "10m", "--json"]);
+    if (run.code !== 0) throw new Error(`podnet up exited ${run.code}:\n${run.stderr}\n${run.stdout}`);
+    const result = JSON.parse(run.stdout);
+    expect(result.images).toEqual(firstImages);
+    expect(run.stderr.match(/unchanged since the last podnet up/g)).toHaveLength(2);
+    expect(run.stderr).not.toContain("encrypting");
+    // The provider has both image blobs already; only the secret, encrypted afresh each run, travels.
+    for (const image of Object.values(firstImages)) expect(result.blobs[image.slice("blob:".length)]).toBe("present");
+    expect(result.uploads).toBe(1);
+    const page = await ingress(provider.worker.ingressPort, new URL(result.urls[0]).host);
+    expect(page).toEqual({ status: 200, body: "hello from podnet up" });
+  }, 120_000);
 });

@@ -42,28 +42,30 @@ export async function* dockerSave(image: string): AsyncGenerator<Uint8Array> {
   }
 }
 
-/** Runs the docker CLI to the end: its exit code and the start of its stderr (ENOENT when docker is not installed). */
-function docker(args: string[]): Promise<{ code: number | null; stderr: string }> {
+/** Runs the docker CLI to the end: its exit code, stdout and the start of its stderr (ENOENT: docker not installed). */
+function docker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("docker", args, { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("docker", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
     let stderr = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      if (stdout.length < 4096) stdout += chunk;
+    });
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (chunk: string) => {
       if (stderr.length < 4096) stderr += chunk;
     });
     child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stderr: stderr.trim() }));
+    child.once("close", (code) => resolve({ code, stdout: stdout.trim(), stderr: stderr.trim() }));
   });
 }
 
-/**
- * Makes sure the local Docker has `image`, pulling it when it has not (as `docker compose up` does); `progress` hears
- * of the pull. Fails with the reason when docker is missing or the pull fails (offline, no such image).
- */
-export async function ensureLocalImage(image: string, progress: (line: string) => void): Promise<"local" | "pulled"> {
-  let inspected: { code: number | null; stderr: string };
+/** `docker image inspect`: the image's id (`sha256:...`), or undefined when the local Docker lacks it. */
+async function localImageId(image: string): Promise<string | undefined> {
+  let inspected: { code: number | null; stdout: string };
   try {
-    inspected = await docker(["image", "inspect", image]);
+    inspected = await docker(["image", "inspect", "--format", "{{.Id}}", image]);
   } catch (error) {
     throw new CliError(
       (error as NodeJS.ErrnoException).code === "ENOENT"
@@ -71,7 +73,17 @@ export async function ensureLocalImage(image: string, progress: (line: string) =
         : `docker image inspect ${image}: ${(error as Error).message}`,
     );
   }
-  if (inspected.code === 0) return "local";
+  return inspected.code === 0 && /^sha256:[0-9a-f]{64}$/.test(inspected.stdout) ? inspected.stdout : undefined;
+}
+
+/**
+ * Makes sure the local Docker has `image`, pulling it when it has not (as `docker compose up` does); `progress` hears
+ * of the pull. Returns the image's id. Fails with the reason when docker is missing or the pull fails (offline, no such
+ * image).
+ */
+export async function ensureLocalImage(image: string, progress: (line: string) => void): Promise<string> {
+  const id = await localImageId(image);
+  if (id) return id;
   progress(`${image}: not in the local Docker, docker pull ${image} ...`);
   const pulled = await docker(["pull", image]);
   if (pulled.code !== 0) {
@@ -79,5 +91,7 @@ export async function ensureLocalImage(image: string, progress: (line: string) =
       `${image}: not in the local Docker, and docker pull failed: ${pulled.stderr || `exit code ${pulled.code}`}`,
     );
   }
-  return "pulled";
+  const after = await localImageId(image);
+  if (!after) throw new CliError(`${image}: docker pull succeeded but the image is not in the local Docker`);
+  return after;
 }

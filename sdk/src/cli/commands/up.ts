@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { stringify } from "yaml";
 import { prepareSecret } from "../../actions/prepare-secret.js";
+import type { PodnetClient } from "../../client.js";
 import { importCompose } from "../../import/compose.js";
 import {
   ImportError,
@@ -10,7 +11,7 @@ import {
   PLACEHOLDER_DIGEST,
   PLACEHOLDER_SECRET_BLOB,
 } from "../../import/shared.js";
-import { MAX_SECRET_FILE_BYTES, type PodManifest, parseManifest } from "../../protocol/index.js";
+import { isContentId, MAX_SECRET_FILE_BYTES, type PodManifest, parseManifest } from "../../protocol/index.js";
 import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
 import type { Context } from "../config.js";
 import { ensureLocalImage } from "../docker-image.js";
@@ -64,9 +65,21 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
   const pod = structuredClone(imported.podYaml);
   const sources = [...new Set(imported.placeholders.filter((p) => p.kind === "image").map((p) => p.source))];
   // Every image is found (or pulled) before the first is encrypted: a missing one leaves nothing behind.
-  for (const source of sources) await ensureLocalImage(source, (line) => ctx.out.progress(line));
+  const ids: Record<string, string> = {};
+  for (const source of sources) ids[source] = await ensureLocalImage(source, (line) => ctx.out.progress(line));
+  const memo = new ImageMemo(join(dirname(source.path), ".podnet", "images.json"), await ctx.blobClient());
   const images: Record<string, string> = {};
-  for (const source of sources) images[source] = (await encryptImage(ctx, source, { fromDocker: true })).image;
+  for (const source of sources) {
+    const id = ids[source] as string;
+    const known = memo.blobOf(id);
+    if (known) {
+      images[source] = known;
+      ctx.out.progress(`${source}: unchanged since the last podnet up (${id.slice(7, 19)}), reusing ${known}`);
+      continue;
+    }
+    images[source] = (await encryptImage(ctx, source, { fromDocker: true })).image;
+    memo.remember(id, images[source]);
+  }
   for (const placeholder of imported.placeholders) {
     if (placeholder.kind === "image") setAt(pod, placeholder.path, images[placeholder.source] as string);
   }
@@ -225,4 +238,46 @@ function setAt(target: Record<string, unknown>, path: string, value: string) {
   let node = target as Record<string | number, unknown>;
   for (const key of keys.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
   node[keys[keys.length - 1] as string | number] = value;
+}
+
+/**
+ * `.podnet/images.json`: which blob each local Docker image (by image id, so a rebuilt tag counts as new) was encrypted
+ * to, and for which publisher key. A rerun of `podnet up` with unchanged images encrypts nothing: the blob is taken
+ * from the cache when it is still there and was made with the current key (its content key is wrapped to that key).
+ */
+class ImageMemo {
+  private readonly entries: Record<string, { image: string; publisher: string }>;
+
+  constructor(
+    private readonly file: string,
+    private readonly client: PodnetClient,
+  ) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, "utf8"));
+    } catch {
+      parsed = undefined;
+    }
+    // A missing, unreadable or hand-edited file only means encrypting again.
+    this.entries =
+      parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as typeof this.entries) : {};
+  }
+
+  private get publisher(): string {
+    return this.client.walletClient?.account?.address ?? "";
+  }
+
+  /** The remembered `blob:` reference of image `id`, when its ciphertext is still in the cache for this key. */
+  blobOf(id: string): string | undefined {
+    const entry = this.entries[id];
+    if (typeof entry?.image !== "string" || entry.publisher !== this.publisher) return undefined;
+    const cid = /^blob:(\S+)$/.exec(entry.image)?.[1];
+    return cid && isContentId(cid) && this.client.blobCache.has(cid) ? entry.image : undefined;
+  }
+
+  remember(id: string, image: string): void {
+    this.entries[id] = { image, publisher: this.publisher };
+    mkdirSync(dirname(this.file), { recursive: true });
+    writeFileAtomic(this.file, `${JSON.stringify(this.entries, null, 2)}\n`);
+  }
 }
