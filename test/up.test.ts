@@ -134,6 +134,16 @@ describe("podnet up: refusals change nothing", () => {
     expect(await transactionCount()).toBe(before);
   });
 
+  it("finds no provider for the pod: says so before encrypting anything or leasing", async () => {
+    const before = await transactionCount();
+    const folder = app("no-provider", COMPOSE);
+    const run = await podnet(folder, ["up", "--attr", "region=mars"]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/no provider can run this pod now \(indexer .*, attributes region=mars\)/);
+    expect(run.stderr).not.toContain("encrypting");
+    expect(await transactionCount()).toBe(before);
+  });
+
   it("refuses a secret whose file is missing, before encrypting anything", async () => {
     const before = await transactionCount();
     const folder = app("no-secret", COMPOSE, { secretFile: false });

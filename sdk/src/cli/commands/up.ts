@@ -19,6 +19,7 @@ import { encryptImage } from "../encrypt-image.js";
 import { CliError } from "../errors.js";
 import { readPodFile, writeFileAtomic } from "../pod-file.js";
 import { deployManifest, options as deployOptions, deployPlan } from "./deploy.js";
+import { topProvider } from "./shared.js";
 
 export const options: OptionSpec = deployOptions;
 
@@ -60,8 +61,17 @@ export async function run(ctx: Context, args: ParsedArgs): Promise<void> {
 
   const imported = importFile(ctx, source);
   const secrets = readSecretFiles(source, imported.placeholders);
-  // The chain and the key answer before minutes go into encrypting images.
-  await ctx.client("required");
+  // The chain, the key and a provider answer before minutes go into encrypting images. The search needs only the
+  // pod's resources, which the placeholders do not change; the provider found is the one leased.
+  const client = await ctx.client("required");
+  if (!plan.market && plan.provider === undefined) {
+    plan.provider = (
+      await topProvider(ctx, client, parseManifest(imported.podYaml), {
+        attributes: plan.attributes,
+        ...(plan.maxPrice !== undefined ? { maxPricePerSecond: plan.maxPrice } : {}),
+      })
+    ).address;
+  }
   const pod = structuredClone(imported.podYaml);
   const sources = [...new Set(imported.placeholders.filter((p) => p.kind === "image").map((p) => p.source))];
   // Every image is found (or pulled) before the first is encrypted: a missing one leaves nothing behind.
