@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  cliEnv,
   clients,
   devAccount,
   type LocalChain,
@@ -89,13 +90,7 @@ beforeAll(async () => {
   mkdirSync(work);
   chain = await startLocalChain(join(dir, "chain"));
   await mint(chain, owner.account, 1_000n * TOKEN);
-  env = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: join(dir, "home"),
-    PODNET_RPC_URL: chain.rpcUrl,
-    PODNET_DEPLOYMENTS_FILE: chain.deploymentsFile,
-    PODNET_PUBLISHER_KEY: owner.privateKey,
-  };
+  env = cliEnv(chain, { home: join(dir, "home"), extra: { PODNET_PUBLISHER_KEY: owner.privateKey } });
   // A provider registered and staked on chain, whose signed quote the controller leases from (no worker needed).
   await listProvider(chain, provider, { stake: 10n ** 24n });
 }, 180_000);

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import {
+  cliEnv,
   clients,
   devAccount,
   type LocalChain,
@@ -510,14 +511,10 @@ describe("podnet app create --network, hand-over and status, on nodes registered
     mkdirSync(join(work, "net-app"));
     writeFileSync(join(work, "net-app", "pod.yaml"), podYaml);
     writeFileSync(join(work, "net-app", "app.yaml"), appYaml);
-    env = {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: join(work, "home"),
-      PODNET_RPC_URL: chain.rpcUrl,
-      PODNET_DEPLOYMENTS_FILE: chain.deploymentsFile,
-      PODNET_PUBLISHER_KEY: owner.privateKey,
-      PODNET_BLOB_CACHE: join(dir, "owner-blobs"),
-    };
+    env = cliEnv(chain, {
+      home: join(work, "home"),
+      extra: { PODNET_PUBLISHER_KEY: owner.privateKey, PODNET_BLOB_CACHE: join(dir, "owner-blobs") },
+    });
     await register(nodeA, 8);
     await register(nodeB, 9);
   }, 120_000);
