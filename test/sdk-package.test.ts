@@ -4,11 +4,21 @@
  * TypeScript consumer type-checked against the shipped `.d.ts`. The plain-Node consumer quotes and leases against a
  * real devnet (anvil with the contracts, one provider worker on the real Docker Engine). Run under the Docker lock.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
-import { Devnet, devAccount, type LocalChain, mint, type RunningProvider, repoRoot, TOKEN } from "@podnet/devnet";
+import {
+  Devnet,
+  devAccount,
+  type LocalChain,
+  mint,
+  type RunningProvider,
+  repoRoot,
+  runCommand,
+  type ScriptRun,
+  TOKEN,
+} from "@podnet/devnet";
 import { manifestResources, parsePodSpec, pricePerSecond } from "@podnet/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -73,12 +83,6 @@ let devnet: Devnet;
 let chain: LocalChain;
 let provider: RunningProvider;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
  * Runs a command in `cwd` (default: the consumer project) with an environment cleaned of what npm, vitest and tsx put
  * in ours (npm_config_*, NODE_OPTIONS loaders, NODE_PATH): it must work the way a publisher's shell runs it.
@@ -87,25 +91,13 @@ function inProject(
   command: string,
   args: string[],
   { env = {}, cwd = project }: { env?: Record<string, string>; cwd?: string } = {},
-): Promise<Run> {
+): Promise<ScriptRun> {
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(
       ([name]) => !/^(npm_|NODE_OPTIONS$|NODE_PATH$|VITEST|TSX)/i.test(name) && name !== "INIT_CWD",
     ),
   ) as Record<string, string>;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: { ...clean, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCommand(command, args, { cwd, env: { ...clean, ...env } });
 }
 
 async function ok(command: string, args: string[], env?: Record<string, string>): Promise<string> {

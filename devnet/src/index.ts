@@ -79,7 +79,7 @@ export {
   nodeView,
   startNetworkNodes,
 } from "./network-nodes.js";
-export { cliEnv, runNodeScript, type ScriptRun } from "./node-script.js";
+export { cliEnv, runCommand, runNodeScript, type ScriptRun } from "./node-script.js";
 export { bin, podnetBin, repoRoot, workerBin } from "./paths.js";
 export { createScratchDatabase } from "./postgres.js";
 export { type ProviderOptions, pricingEnv, type RunningProvider, startProvider } from "./provider.js";

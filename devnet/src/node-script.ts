@@ -9,20 +9,16 @@ export interface ScriptRun {
 }
 
 /**
- * Runs `node <script> <args...>` to its end, as a user would from a shell: its own working directory and environment
- * only, `input` on stdin (closed at once without it). For the CLI tests (`podnetBin`, `workerBin`).
+ * Runs `command <args...>` to its end, as a user would from a shell: its own working directory and environment only,
+ * `input` on stdin (closed at once without it).
  */
-export function runNodeScript(
-  script: string,
+export function runCommand(
+  command: string,
   args: readonly string[],
   opts: { cwd: string; env: Record<string, string>; input?: string },
 ): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      cwd: opts.cwd,
-      env: opts.env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
@@ -35,6 +31,15 @@ export function runNodeScript(
     child.on("close", (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(opts.input ?? "");
   });
+}
+
+/** `node <script> <args...>` through {@link runCommand}: for the CLI tests (`podnetBin`, `workerBin`). */
+export function runNodeScript(
+  script: string,
+  args: readonly string[],
+  opts: { cwd: string; env: Record<string, string>; input?: string },
+): Promise<ScriptRun> {
+  return runCommand(process.execPath, [script, ...args], opts);
 }
 
 /**
