@@ -65,9 +65,14 @@ function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   return { ...clean, ...extra };
 }
 
-function inProject(command: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+/** Runs a command in `cwd` (default: the provider's project) with {@link cleanEnv}. */
+function inProject(
+  command: string,
+  args: string[],
+  { env = {}, cwd = project }: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: project, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => {
@@ -82,7 +87,7 @@ function inProject(command: string, args: string[], env: Record<string, string> 
 }
 
 async function ok(command: string, args: string[], env?: Record<string, string>): Promise<string> {
-  const run = await inProject(command, args, env);
+  const run = await inProject(command, args, { env });
   if (run.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${run.code}:\n${run.stdout}${run.stderr}`);
   return run.stdout;
 }
@@ -168,6 +173,17 @@ describe("the packed @podnet/worker", () => {
     const paths = (listed?.files ?? []).map((file) => file.path);
     expect(paths.sort()).toEqual([...workerPacked.files].sort());
     expect(paths.filter((path) => /\.test\.|(\.ts$)/.test(path) && !path.endsWith(".d.ts"))).toEqual([]);
+  });
+
+  it("passes npm publish --dry-run with nothing auto-corrected", async () => {
+    const run = await inProject("npm", ["publish", "--dry-run"], { cwd: workerPacked.stagedDir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      `@podnet/worker@${JSON.parse(readFileSync(join(workerPacked.stagedDir, "package.json"), "utf8")).version}`,
+    );
+    // The one warning a machine without npm credentials always gets is about logging in.
+    const warnings = run.stderr.split("\n").filter((line) => line.startsWith("npm warn") && !/logged in/.test(line));
+    expect(warnings).toEqual([]);
   });
 
   it("runs `npx podnet-worker --help` from the installed bin", async () => {
