@@ -1,0 +1,292 @@
+/**
+ * The published `@podnet/worker` as a provider gets it: `npm run pack:sdk`'s and `npm run pack:worker`'s tarballs
+ * installed together with npm into a fresh project outside the repository (no workspace link, no tsx). The installed
+ * bin prints its usage, the installed console-assets module finds the console's pages and the vendored Preact, htm and
+ * uPlot inside node_modules/@podnet/worker, and the installed worker registers and runs against a real devnet chain
+ * (anvil with the contracts, the real Docker Engine) and serves /health and its console. Run under the Docker lock.
+ */
+import { execFile, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import {
+  Devnet,
+  devAccount,
+  freePort,
+  fund,
+  localDocker,
+  removeProviderFirewall,
+  removeProviderLeftovers,
+  repoRoot,
+  TOKEN,
+  waitFor,
+  workerEnv,
+} from "@podnet/devnet";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** What a pack script's `--json` printed. */
+interface Packed {
+  tarball: string;
+  stagedDir: string;
+  size: number;
+  unpackedSize: number;
+  files: string[];
+}
+
+// One dev account per test file: the worker's Docker objects and firewall chain are labelled by its address.
+const provider = devAccount(96);
+
+let dir: string;
+let project: string;
+/** node_modules/@podnet/worker of the consumer project, real path. */
+let installed: string;
+let sdkPacked: Packed;
+let workerPacked: Packed;
+let devnet: Devnet | undefined;
+let worker: ReturnType<typeof spawn> | undefined;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The environment a provider's shell has: ours without what npm, vitest and tsx put in it (npm_config_*, NODE_OPTIONS
+ * loaders, NODE_PATH), so nothing of the repository leaks into the installed package's runs.
+ */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !/^(npm_|NODE_OPTIONS$|NODE_PATH$|VITEST|TSX)/i.test(name) && name !== "INIT_CWD",
+    ),
+  ) as Record<string, string>;
+  return { ...clean, ...extra };
+}
+
+/** Runs a command in `cwd` (default: the provider's project) with {@link cleanEnv}. */
+function inProject(
+  command: string,
+  args: string[],
+  { env = {}, cwd = project }: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function ok(command: string, args: string[], env?: Record<string, string>): Promise<string> {
+  const run = await inProject(command, args, { env });
+  if (run.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${run.code}:\n${run.stdout}${run.stderr}`);
+  return run.stdout;
+}
+
+/** The pack script as `npm run pack:<name>` runs it, packing into the test's folder. */
+async function pack(name: "sdk" | "worker"): Promise<Packed> {
+  const tsx = join(repoRoot, "node_modules", ".bin", "tsx");
+  const { stdout } = await promisify(execFile)(
+    tsx,
+    [`script/packaging/pack-${name}.ts`, "--out", join(dir, "packages"), "--json"],
+    { cwd: repoRoot, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as Packed;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "podnet-worker-package-"));
+  project = join(dir, "project");
+  mkdirSync(project);
+  writeFileSync(join(project, "package.json"), `${JSON.stringify({ name: "provider", private: true })}\n`);
+  // The chain starts while the packages build and install; its failure is awaited below, not left unhandled.
+  const chain = Devnet.start({ dir: join(dir, "devnet") });
+  chain.catch(() => {});
+  [sdkPacked, workerPacked] = await Promise.all([pack("sdk"), pack("worker")]);
+  await ok("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", sdkPacked.tarball, workerPacked.tarball]);
+  installed = realpathSync(join(project, "node_modules", "@podnet", "worker"));
+  devnet = await chain;
+}, 240_000);
+
+afterAll(async () => {
+  worker?.kill("SIGTERM");
+  if (worker && worker.exitCode === null) await new Promise((resolve) => worker?.once("exit", resolve));
+  await removeProviderLeftovers(localDocker(), provider.account.address);
+  await removeProviderFirewall(provider.account.address);
+  await devnet?.stop();
+  // The installed project is ~100 MB of node_modules; the devnet's and the worker's logs stay for a failure's story.
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+describe("the packed @podnet/worker", () => {
+  it("ships the compiled worker, both launchers and the console's pages, and no tests, sources or configs", () => {
+    const files = workerPacked.files;
+    for (const expected of [
+      "package.json",
+      "README.md",
+      "CHANGELOG.md",
+      "bin/podnet-worker.mjs",
+      "bin/podnet-addon.mjs",
+      "dist/cli.js",
+      "dist/admin/console-assets.js",
+      "dist/addons/bidder.js",
+      "dist/addons/alert-webhooks.js",
+      "console/index.html",
+      "console/app.js",
+      "console/pages/overview.js",
+    ]) {
+      expect(files).toContain(expected);
+    }
+    expect(files.filter((file) => /\.test\.|tsconfig/.test(file))).toEqual([]);
+    expect(files.filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))).toEqual([]);
+    expect(files.every((file) => /^(dist|bin|console)\//.test(file) || !file.includes("/"))).toBe(true);
+
+    const manifest = JSON.parse(readFileSync(join(workerPacked.stagedDir, "package.json"), "utf8"));
+    const source = JSON.parse(readFileSync(join(repoRoot, "worker", "package.json"), "utf8"));
+    const sdk = JSON.parse(readFileSync(join(repoRoot, "sdk", "package.json"), "utf8"));
+    expect(manifest.private).toBeUndefined();
+    expect(manifest.version).toBe(source.version);
+    expect(manifest.dependencies).toEqual(source.dependencies);
+    expect(manifest.dependencies["@podnet/sdk"]).toBe(sdk.version);
+    // The console's browser packages are the package's own dependencies, not only the repository root's.
+    for (const browser of ["preact", "htm", "uplot"]) expect(manifest.dependencies[browser]).toBeDefined();
+    expect(manifest.bin).toEqual({ "podnet-worker": "bin/podnet-worker.mjs" });
+    expect(JSON.stringify(manifest)).not.toContain("tsx");
+    for (const launcher of ["podnet-worker.mjs", "podnet-addon.mjs"]) {
+      expect(readFileSync(join(workerPacked.stagedDir, "bin", launcher), "utf8")).not.toContain("tsx");
+    }
+  });
+
+  it("lists the same files in `npm pack --dry-run` of the staged folder", async () => {
+    const run = await inProject("npm", ["pack", "--dry-run", "--json", workerPacked.stagedDir]);
+    expect(run.code, run.stderr).toBe(0);
+    const [listed] = JSON.parse(run.stdout) as { files: { path: string }[] }[];
+    const paths = (listed?.files ?? []).map((file) => file.path);
+    expect(paths.sort()).toEqual([...workerPacked.files].sort());
+    expect(paths.filter((path) => /\.test\.|(\.ts$)/.test(path) && !path.endsWith(".d.ts"))).toEqual([]);
+  });
+
+  it("passes npm publish --dry-run with nothing auto-corrected", async () => {
+    const run = await inProject("npm", ["publish", "--dry-run"], { cwd: workerPacked.stagedDir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(
+      `@podnet/worker@${JSON.parse(readFileSync(join(workerPacked.stagedDir, "package.json"), "utf8")).version}`,
+    );
+    // The one warning a machine without npm credentials always gets is about logging in.
+    const warnings = run.stderr.split("\n").filter((line) => line.startsWith("npm warn") && !/logged in/.test(line));
+    expect(warnings).toEqual([]);
+  });
+
+  it("runs `npx podnet-worker --help` from the installed bin", async () => {
+    const bin = realpathSync(join(project, "node_modules", ".bin", "podnet-worker"));
+    expect(bin).toBe(join(installed, "bin", "podnet-worker.mjs"));
+    const run = await inProject("npx", ["podnet-worker", "--help"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("podnet-worker: the Podnet provider daemon");
+    expect(run.stdout).toContain("podnet-worker run");
+  });
+
+  it("serves the console's pages and vendored modules from inside node_modules/@podnet/worker", async () => {
+    // The installed console-assets module behind a Hono app, as the worker's admin app mounts it (admin/app.ts).
+    writeFileSync(
+      join(project, "console.mjs"),
+      `import { Hono } from "hono";
+import { ConsoleAssets } from "@podnet/worker/dist/admin/console-assets.js";
+
+const assets = new ConsoleAssets();
+const app = new Hono();
+app.get("/admin", assets.page);
+app.get("/admin/assets/*", assets.file);
+const out = {};
+for (const path of ["/admin", "/admin/assets/app.js", "/admin/assets/vendor/preact.js", "/admin/assets/vendor/uplot.css", "/admin/assets/format.test.js"]) {
+  const response = await app.request(path);
+  out[path] = { status: response.status, type: response.headers.get("content-type"), body: await response.text() };
+}
+console.log(JSON.stringify(out));
+`,
+    );
+    const served = JSON.parse(await ok(process.execPath, ["console.mjs"])) as Record<
+      string,
+      { status: number; type: string; body: string }
+    >;
+    const read = (path: string) => readFileSync(join(installed, path), "utf8");
+    expect(served["/admin"]?.status).toBe(200);
+    expect(served["/admin"]?.body).toContain('<script type="importmap">');
+    expect(served["/admin/assets/app.js"]).toMatchObject({ status: 200, body: read("console/app.js") });
+    const preact = realpathSync(join(project, "node_modules", "preact", "dist", "preact.mjs"));
+    expect(served["/admin/assets/vendor/preact.js"]).toMatchObject({
+      status: 200,
+      type: "text/javascript; charset=utf-8",
+      body: readFileSync(preact, "utf8"),
+    });
+    expect(served["/admin/assets/vendor/uplot.css"]?.status).toBe(200);
+    // The console's unit tests were left out of the package, so nothing can serve them.
+    expect(served["/admin/assets/format.test.js"]?.status).toBe(404);
+  });
+
+  it("registers and runs on a devnet chain from the installed package: /health and the console answer", async () => {
+    if (!devnet) throw new Error("the devnet did not start");
+    await fund(devnet.chain, provider.account, 10_000n * TOKEN);
+    const dataDir = join(dir, "provider");
+    const env = workerEnv(devnet.chain, {
+      providerKey: provider.privateKey,
+      dataDir,
+      apiPort: await freePort(),
+      ingressPort: await freePort(),
+    });
+    await ok("npx", ["podnet-worker", "register"], env);
+
+    mkdirSync(dataDir, { recursive: true });
+    let log = "";
+    worker = spawn(process.execPath, [join(project, "node_modules", ".bin", "podnet-worker"), "run"], {
+      cwd: project,
+      env: cleanEnv(env),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    worker.stdout?.on("data", (chunk) => {
+      log += chunk;
+    });
+    worker.stderr?.on("data", (chunk) => {
+      log += chunk;
+    });
+    const apiUrl = env.PODNET_PUBLIC_URL as string;
+    const health = await waitFor(
+      "the installed worker's /health",
+      async () => {
+        if (worker?.exitCode !== null) throw new Error(`the worker exited ${worker?.exitCode}:\n${log}`);
+        const response = await fetch(`${apiUrl}/health`).catch(() => undefined);
+        return response?.ok ? ((await response.json()) as { degraded: unknown[] }) : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    expect(health.degraded).toEqual([]);
+
+    // The admin listener's origin (PODNET_ADMIN_PORT=0 picks a free port) is written to <data dir>/admin/origin.
+    const origin = await waitFor("the admin origin file", async () => {
+      try {
+        return readFileSync(join(dataDir, "admin", "origin"), "utf8").trim() || undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    for (const path of ["/admin", "/admin/assets/app.js", "/admin/assets/vendor/preact.js"]) {
+      const response = await fetch(`${origin}${path}`);
+      expect(response.status, path).toBe(200);
+    }
+    // The bidder addon runs under the installed bin/podnet-addon.mjs (plain Node, compiled dist/addons/bidder.js): a
+    // launcher that cannot load it exits at once, and the supervisor says so.
+    await waitFor("the bidder addon to start", async () => (log.includes('"addon started"') ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(log).not.toMatch(/addon exited|addon could not run/);
+    expect(log).not.toContain(provider.privateKey.slice(2));
+  });
+});
