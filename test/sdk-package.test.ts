@@ -4,7 +4,6 @@
  * TypeScript consumer type-checked against the shipped `.d.ts`. The plain-Node consumer quotes and leases against a
  * real devnet (anvil with the contracts, one provider worker on the real Docker Engine). Run under the Docker lock.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
@@ -13,9 +12,12 @@ import {
   devAccount,
   type LocalChain,
   mint,
+  okInProject,
+  type PackedPackage,
+  packPackage,
   type RunningProvider,
   repoRoot,
-  runCommand,
+  runInProject,
   type ScriptRun,
   TOKEN,
 } from "@podnet/devnet";
@@ -78,33 +80,21 @@ const publisher = devAccount(13);
 let dir: string;
 let project: string;
 /** What `npm run pack:sdk -- --json` printed. */
-let packed: { tarball: string; stagedDir: string; size: number; unpackedSize: number; files: string[] };
+let packed: PackedPackage;
 let devnet: Devnet;
 let chain: LocalChain;
 let provider: RunningProvider;
 
-/**
- * Runs a command in `cwd` (default: the consumer project) with an environment cleaned of what npm, vitest and tsx put
- * in ours (npm_config_*, NODE_OPTIONS loaders, NODE_PATH): it must work the way a publisher's shell runs it.
- */
+/** Runs a command in `cwd` (default: the consumer project) with the environment of a publisher's shell. */
 function inProject(
   command: string,
   args: string[],
   { env = {}, cwd = project }: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<ScriptRun> {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !/^(npm_|NODE_OPTIONS$|NODE_PATH$|VITEST|TSX)/i.test(name) && name !== "INIT_CWD",
-    ),
-  ) as Record<string, string>;
-  return runCommand(command, args, { cwd, env: { ...clean, ...env } });
+  return runInProject(cwd, command, args, env);
 }
 
-async function ok(command: string, args: string[], env?: Record<string, string>): Promise<string> {
-  const run = await inProject(command, args, { env });
-  if (run.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${run.code}:\n${run.stdout}${run.stderr}`);
-  return run.stdout;
-}
+const ok = (command: string, args: string[], env?: Record<string, string>) => okInProject(project, command, args, env);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-sdk-package-"));
@@ -114,13 +104,8 @@ beforeAll(async () => {
     join(project, "package.json"),
     `${JSON.stringify({ name: "consumer", private: true, type: "module" })}\n`,
   );
-  // The script as `npm run pack:sdk` runs it (script/ holds entry points, which nothing imports).
-  const tsx = join(repoRoot, "node_modules", ".bin", "tsx");
-  const printed = execFileSync(tsx, ["script/packaging/pack-sdk.ts", "--out", join(dir, "packages"), "--json"], {
-    cwd: repoRoot,
-    encoding: "utf8",
-  });
-  packed = JSON.parse(printed);
+  // The script as `npm run pack:sdk` runs it.
+  packed = await packPackage("sdk", join(dir, "packages"));
   const sdkManifest = JSON.parse(readFileSync(join(repoRoot, "sdk", "package.json"), "utf8"));
   const rootManifest = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
   // viem as a publisher adds it beside the SDK (docs/sdk.md); @types/node for the TypeScript consumer.

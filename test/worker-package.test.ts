@@ -5,34 +5,30 @@
  * uPlot inside node_modules/@podnet/worker, and the installed worker registers and runs against a real devnet chain
  * (anvil with the contracts, the real Docker Engine) and serves /health and its console. Run under the Docker lock.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import {
   Devnet,
   devAccount,
   freePort,
   fund,
   localDocker,
+  okInProject,
+  type PackedPackage,
+  packPackage,
   removeProviderFirewall,
   removeProviderLeftovers,
   repoRoot,
+  runInProject,
+  type ScriptRun,
   TOKEN,
+  userShellEnv,
   waitFor,
   workerEnv,
 } from "@podnet/devnet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-/** What a pack script's `--json` printed. */
-interface Packed {
-  tarball: string;
-  stagedDir: string;
-  size: number;
-  unpackedSize: number;
-  files: string[];
-}
 
 // One dev account per test file: the worker's Docker objects and firewall chain are labelled by its address.
 const provider = devAccount(96);
@@ -41,67 +37,23 @@ let dir: string;
 let project: string;
 /** node_modules/@podnet/worker of the consumer project, real path. */
 let installed: string;
-let sdkPacked: Packed;
-let workerPacked: Packed;
+let sdkPacked: PackedPackage;
+let workerPacked: PackedPackage;
 let devnet: Devnet | undefined;
 let worker: ReturnType<typeof spawn> | undefined;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * The environment a provider's shell has: ours without what npm, vitest and tsx put in it (npm_config_*, NODE_OPTIONS
- * loaders, NODE_PATH), so nothing of the repository leaks into the installed package's runs.
- */
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) => !/^(npm_|NODE_OPTIONS$|NODE_PATH$|VITEST|TSX)/i.test(name) && name !== "INIT_CWD",
-    ),
-  ) as Record<string, string>;
-  return { ...clean, ...extra };
-}
-
-/** Runs a command in `cwd` (default: the provider's project) with {@link cleanEnv}. */
+/** Runs a command in `cwd` (default: the provider's project) with the environment of a user's shell. */
 function inProject(
   command: string,
   args: string[],
   { env = {}, cwd = project }: { env?: Record<string, string>; cwd?: string } = {},
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+): Promise<ScriptRun> {
+  return runInProject(cwd, command, args, env);
 }
 
-async function ok(command: string, args: string[], env?: Record<string, string>): Promise<string> {
-  const run = await inProject(command, args, { env });
-  if (run.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${run.code}:\n${run.stdout}${run.stderr}`);
-  return run.stdout;
-}
+const ok = (command: string, args: string[], env?: Record<string, string>) => okInProject(project, command, args, env);
 
-/** The pack script as `npm run pack:<name>` runs it, packing into the test's folder. */
-async function pack(name: "sdk" | "worker"): Promise<Packed> {
-  const tsx = join(repoRoot, "node_modules", ".bin", "tsx");
-  const { stdout } = await promisify(execFile)(
-    tsx,
-    [`script/packaging/pack-${name}.ts`, "--out", join(dir, "packages"), "--json"],
-    { cwd: repoRoot, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
-  );
-  return JSON.parse(stdout) as Packed;
-}
+const pack = (name: "sdk" | "worker") => packPackage(name, join(dir, "packages"));
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-worker-package-"));
@@ -249,7 +201,7 @@ console.log(JSON.stringify(out));
     let log = "";
     worker = spawn(process.execPath, [join(project, "node_modules", ".bin", "podnet-worker"), "run"], {
       cwd: project,
-      env: cleanEnv(env),
+      env: userShellEnv(env),
       stdio: ["ignore", "pipe", "pipe"],
     });
     worker.stdout?.on("data", (chunk) => {

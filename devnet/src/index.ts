@@ -59,6 +59,13 @@ export {
   waitForIndexedBlock,
   waitForSearchable,
 } from "./indexer.js";
+export {
+  okInProject,
+  type PackedPackage,
+  packPackage,
+  runInProject,
+  userShellEnv,
+} from "./installed-package.js";
 export { type ListingOptions, listProvider, signedQuote } from "./listing.js";
 export {
   canListen,

@@ -1,0 +1,61 @@
+/**
+ * For the tests of the published packages (test/sdk-package.test.ts, test/worker-package.test.ts): pack a package the
+ * way `npm run pack:<name>` does, and run commands in a project outside the repository with the environment a user's
+ * shell has, so nothing of the repository (npm's variables, tsx's loader, vitest's) leaks into the installed runs.
+ */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { runCommand, type ScriptRun } from "./node-script.js";
+import { repoRoot } from "./paths.js";
+
+/** What `script/packaging/pack-<name>.ts --json` prints. */
+export interface PackedPackage {
+  tarball: string;
+  stagedDir: string;
+  size: number;
+  unpackedSize: number;
+  files: string[];
+}
+
+/** Packs `@podnet/<name>` into `outDir` with the repository's pack script (script/ holds entry points: run, not imported). */
+export async function packPackage(name: "sdk" | "worker", outDir: string): Promise<PackedPackage> {
+  const { stdout } = await promisify(execFile)(
+    join(repoRoot, "node_modules", ".bin", "tsx"),
+    [`script/packaging/pack-${name}.ts`, "--out", outDir, "--json"],
+    { cwd: repoRoot, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as PackedPackage;
+}
+
+/** Our environment without what npm, vitest and tsx put in it (npm_config_*, NODE_OPTIONS loaders, NODE_PATH). */
+export function userShellEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !/^(npm_|NODE_OPTIONS$|NODE_PATH$|VITEST|TSX)/i.test(name) && name !== "INIT_CWD",
+    ),
+  ) as Record<string, string>;
+  return { ...clean, ...extra };
+}
+
+/** Runs `command` in `cwd` with {@link userShellEnv} plus `env`. */
+export function runInProject(
+  cwd: string,
+  command: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<ScriptRun> {
+  return runCommand(command, args, { cwd, env: userShellEnv(env) });
+}
+
+/** {@link runInProject} that must exit 0: its stdout, or an error with everything it printed. */
+export async function okInProject(
+  cwd: string,
+  command: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const run = await runInProject(cwd, command, args, env);
+  if (run.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${run.code}:\n${run.stdout}${run.stderr}`);
+  return run.stdout;
+}
