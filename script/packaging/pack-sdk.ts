@@ -20,6 +20,7 @@ import {
   type PackedPackage,
   type PackOptions,
   packFromCommandLine,
+  publishedBase,
   readSourceManifest,
   repoRoot,
   run,
@@ -51,12 +52,7 @@ function packSdk({ outDir }: PackOptions): PackedPackage {
 function publishedManifest(source: SourceManifest): Record<string, unknown> {
   const entry = (path: string) => ({ types: `./dist/src/${path}.d.ts`, import: `./dist/src/${path}.js` });
   return {
-    name: source.name,
-    version: source.version,
-    description: source.description,
-    type: "module",
-    // import.meta.dirname (the CLI's deployments folder) arrived in Node 20.11.
-    engines: { node: ">=20.11.0" },
+    ...publishedBase(source),
     // No "./": npm publish drops a bin path that starts with it ("npm pkg fix").
     bin: { podnet: "bin/podnet.mjs" },
     exports: {
@@ -68,8 +64,6 @@ function publishedManifest(source: SourceManifest): Record<string, unknown> {
     },
     types: "./dist/src/index.d.ts",
     files: ["dist", "bin", "deployments", "pod-manifest.schema.json", "app-config.schema.json", "CHANGELOG.md"],
-    publishConfig: { access: "public" },
-    dependencies: source.dependencies,
   };
 }
 

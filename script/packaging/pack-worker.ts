@@ -21,6 +21,7 @@ import {
   type PackedPackage,
   type PackOptions,
   packFromCommandLine,
+  publishedBase,
   readSourceManifest,
   repoRoot,
   type SourceManifest,
@@ -74,17 +75,10 @@ function publishedManifest(worker: SourceManifest, sdk: SourceManifest): Record<
     );
   }
   return {
-    name: worker.name,
-    version: worker.version,
-    description: worker.description,
-    type: "module",
-    // import.meta.dirname (the addon launcher's and the deployments folder's paths) arrived in Node 20.11.
-    engines: { node: ">=20.11.0" },
+    ...publishedBase(worker),
     // No "./": npm publish drops a bin path that starts with it ("npm pkg fix").
     bin: { "podnet-worker": "bin/podnet-worker.mjs" },
     files: ["dist", "bin", "console", "CHANGELOG.md"],
-    publishConfig: { access: "public" },
-    dependencies: worker.dependencies,
   };
 }
 

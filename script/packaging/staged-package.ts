@@ -39,6 +39,22 @@ export interface SourceManifest {
   dependencies: Record<string, string>;
 }
 
+/**
+ * The fields every published package.json shares: the workspace's identity and dependencies (copied exactly), ESM,
+ * public, and the Node it needs (import.meta.dirname, which both packages use for paths, arrived in Node 20.11).
+ */
+export function publishedBase(source: SourceManifest) {
+  return {
+    name: source.name,
+    version: source.version,
+    description: source.description,
+    type: "module",
+    engines: { node: ">=20.11.0" },
+    publishConfig: { access: "public" },
+    dependencies: source.dependencies,
+  };
+}
+
 export function readSourceManifest(workspace: string): SourceManifest {
   return JSON.parse(readFileSync(join(repoRoot, workspace, "package.json"), "utf8")) as SourceManifest;
 }

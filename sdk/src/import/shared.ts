@@ -80,6 +80,14 @@ export class ImportError extends PodSpecError {
   }
 }
 
+/** The keys of a placeholder's `path`: `volumes[1].files[0].blob` → `["volumes", 1, "files", 0, "blob"]`. */
+export function placeholderKeys(path: string): (string | number)[] {
+  return path
+    .replace(/\[(\d+)\]/g, ".$1")
+    .split(".")
+    .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+}
+
 /** Placeholder image digest: all zeros, so a pod.yaml deployed unfilled fails at the pull, never runs something else. */
 export const PLACEHOLDER_DIGEST = `sha256:${"0".repeat(64)}`;
 /** Placeholder secret blob: the content id of this text, which no encrypted secret has. */

@@ -4,7 +4,7 @@ import { Document, isScalar } from "yaml";
 import { InvalidParameterError } from "../../errors.js";
 import { importCompose } from "../../import/compose.js";
 import { AKASH_BLOCK_SECONDS, importSdl, type SdlImportResult, type SdlPriceRate } from "../../import/sdl.js";
-import { ImportError, type ImportIssue, type ImportOptions } from "../../import/shared.js";
+import { ImportError, type ImportIssue, type ImportOptions, placeholderKeys } from "../../import/shared.js";
 import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
 import type { CommandModule } from "../command-module.js";
 import type { Context } from "../config.js";
@@ -45,11 +45,7 @@ function podYamlText(result: SdlImportResult, source: string): string {
   const doc = new Document(result.podYaml);
   doc.commentBefore = ` Imported from ${source} by podnet import. Reference: docs/pod-spec.md`;
   for (const p of result.placeholders) {
-    const path = p.path
-      .replace(/\[(\d+)\]/g, ".$1")
-      .split(".")
-      .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
-    const node = doc.getIn(path, true);
+    const node = doc.getIn(placeholderKeys(p.path), true);
     const comment = ` placeholder for ${p.source} (${source}:${p.line}): ${p.fix}`;
     if (isScalar(node)) node.comment = comment;
   }

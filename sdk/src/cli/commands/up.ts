@@ -10,6 +10,7 @@ import {
   type ImportResult,
   PLACEHOLDER_DIGEST,
   PLACEHOLDER_SECRET_BLOB,
+  placeholderKeys,
 } from "../../import/shared.js";
 import { isContentId, MAX_SECRET_FILE_BYTES, type PodManifest, parseManifest } from "../../protocol/index.js";
 import { type OptionSpec, type ParsedArgs, UsageError } from "../args.js";
@@ -241,10 +242,7 @@ function refuseFilePlaceholders(manifest: PodManifest, shown: string) {
 
 /** Sets `containers[0].image`-style paths in a plain object. */
 function setAt(target: Record<string, unknown>, path: string, value: string) {
-  const keys = path
-    .replace(/\[(\d+)\]/g, ".$1")
-    .split(".")
-    .map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+  const keys = placeholderKeys(path);
   let node = target as Record<string | number, unknown>;
   for (const key of keys.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
   node[keys[keys.length - 1] as string | number] = value;
