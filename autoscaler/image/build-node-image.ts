@@ -9,7 +9,7 @@ import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { bundleEntry } from "./bundle.js";
 import type { SharedObjects } from "./ldd.js";
-import { APP_UID, IMAGE_BUNDLE_PATH, IMAGE_NODE_PATH, planRootfs, writeRootfsTar } from "./rootfs.js";
+import { APP_UID, IMAGE_BUNDLE_PATH, IMAGE_NODE_PATH, planRootfs, type RootfsEntry, writeRootfsTar } from "./rootfs.js";
 
 /** Options of {@link buildNodeImage}. */
 export interface BuildNodeImageOptions {
@@ -69,18 +69,52 @@ export async function buildNodeImage(options: BuildNodeImageOptions): Promise<Bu
     sharedObjects: options.sharedObjects,
     caBundle: options.caBundle,
   });
-  const layer = await writeRootfsTar(entries);
+  const imported = await importRootfsImage({
+    entries,
+    tag: options.tag,
+    out: options.out,
+    changes: [
+      `ENTRYPOINT ${JSON.stringify([IMAGE_NODE_PATH, IMAGE_BUNDLE_PATH])}`,
+      "CMD []",
+      `USER ${APP_UID}:${APP_UID}`,
+      "WORKDIR /app",
+      "ENV PATH=/usr/bin",
+      "ENV NODE_ENV=production",
+      ...Object.entries(options.env ?? {}).map(([name, value]) => `ENV ${name}=${JSON.stringify(value)}`),
+    ],
+  });
+  return {
+    ...imported,
+    files: entries.map((e) => e.path),
+    bundleBytes: bundle.code.length,
+    elapsedMs: Math.round(performance.now() - started),
+  };
+}
 
-  const changes = [
-    `ENTRYPOINT ${JSON.stringify([IMAGE_NODE_PATH, IMAGE_BUNDLE_PATH])}`,
-    "CMD []",
-    `USER ${APP_UID}:${APP_UID}`,
-    "WORKDIR /app",
-    "ENV PATH=/usr/bin",
-    "ENV NODE_ENV=production",
-    ...Object.entries(options.env ?? {}).map(([name, value]) => `ENV ${name}=${JSON.stringify(value)}`),
-  ];
-  const imported = await docker(["import", ...changes.flatMap((c) => ["--change", c]), "-", options.tag], layer.tar);
+/** What {@link importRootfsImage} made. */
+export interface ImportedImage {
+  tag: string;
+  imageId: string;
+  diffId: string;
+  layerBytes: number;
+  tarball?: { path: string; bytes: number };
+}
+
+/**
+ * Writes the planned root file system as one layer, `docker import`s it with the given Dockerfile instructions
+ * (`--change`), checks that the engine kept the layer byte for byte, and optionally `docker save`s the image to `out`.
+ */
+export async function importRootfsImage(options: {
+  entries: RootfsEntry[];
+  tag: string;
+  changes: string[];
+  out?: string;
+}): Promise<ImportedImage> {
+  const layer = await writeRootfsTar(options.entries);
+  const imported = await docker(
+    ["import", ...options.changes.flatMap((c) => ["--change", c]), "-", options.tag],
+    layer.tar,
+  );
   const imageId = imported.toString().trim();
   const layers = JSON.parse(
     (await docker(["image", "inspect", "--format", "{{json .RootFS.Layers}}", imageId])).toString(),
@@ -90,23 +124,13 @@ export async function buildNodeImage(options: BuildNodeImageOptions): Promise<Bu
       `docker import changed the layer: expected [${layer.diffId}], the image has ${JSON.stringify(layers)}`,
     );
   }
-
-  let tarball: BuiltNodeImage["tarball"];
+  let tarball: ImportedImage["tarball"];
   if (options.out !== undefined) {
     mkdirSync(dirname(options.out), { recursive: true });
     writeFileSync(options.out, await docker(["save", options.tag]));
     tarball = { path: options.out, bytes: statSync(options.out).size };
   }
-  return {
-    tag: options.tag,
-    imageId,
-    diffId: layer.diffId,
-    files: entries.map((e) => e.path),
-    layerBytes: layer.tar.length,
-    bundleBytes: bundle.code.length,
-    tarball,
-    elapsedMs: Math.round(performance.now() - started),
-  };
+  return { tag: options.tag, imageId, diffId: layer.diffId, layerBytes: layer.tar.length, tarball };
 }
 
 /** Runs the docker CLI, feeding `input` on stdin; resolves with stdout, rejects with its stderr. */

@@ -25,14 +25,28 @@ export type RootfsEntry =
   | { path: string; type: "file"; mode: number; content: Uint8Array }
   | { path: string; type: "file"; mode: number; hostFile: string };
 
+/** A host program or shared object copied into the image together with every library `ldd` names for it. */
+export interface HostProgram {
+  /** Where it sits in the image, e.g. `/usr/sbin/iptables`. */
+  path: string;
+  /** The host file to copy (followed through symlinks). */
+  hostFile: string;
+}
+
 /** Inputs of {@link planRootfs}. */
 export interface RootfsInputs {
-  /** The bundled entry point (`/app/main.js`). */
-  bundle: Uint8Array;
+  /** A bundled entry point, placed at `/app/main.js` beside a package.json that makes it an ES module. */
+  bundle?: Uint8Array;
+  /** More files and directories of the program (e.g. an installed package's tree under /app). */
+  files?: RootfsEntry[];
+  /** Host tools the program runs (iptables, btrfs) or loads (iptables' extensions), with their libraries. */
+  hostPrograms?: HostProgram[];
   /** The host's node binary to copy; default `process.execPath`. */
   nodeBinary?: string;
-  /** What node needs at run time; default: asked of the host's `ldd`. */
+  /** What node needs at run time; default: asked of the host's `ldd` (tests give its answer here). */
   sharedObjects?: SharedObjects;
+  /** What a host program needs at run time; default: asked of the host's `ldd`. */
+  sharedObjectsOf?: (hostFile: string) => SharedObjects;
   /** Host CA bundle to copy as /etc/ssl/certs/ca-certificates.crt; default {@link HOST_CA_BUNDLE} when it exists. */
   caBundle?: string | null;
 }
@@ -41,37 +55,60 @@ const passwd = `root:x:0:0:root:/root:/nonexistent\napp:x:${APP_UID}:${APP_UID}:
 const group = `root:x:0:\napp:x:${APP_UID}:\n`;
 
 /**
- * Plans the root file system: the node binary, exactly the shared objects ldd names (at the paths it names, the
- * loader included), the CA bundle, /etc/passwd and /etc/group with the app user, a sticky /tmp, and the bundle at
- * /app/main.js beside a package.json that makes it an ES module. Parent directories are added; nothing else is.
+ * Plans the root file system: the node binary, the host programs, exactly the shared objects ldd names for each (at
+ * the paths it names, the loader included), the CA bundle, /etc/passwd and /etc/group with the app user, a sticky
+ * /tmp, the bundle at /app/main.js when given, and the given files. Parent directories are added; nothing else is.
  */
 export function planRootfs(inputs: RootfsInputs): RootfsEntry[] {
   const nodeBinary = inputs.nodeBinary ?? process.execPath;
-  const objects = inputs.sharedObjects ?? sharedObjectsOf(nodeBinary);
+  const lookUp = inputs.sharedObjectsOf ?? sharedObjectsOf;
   const caBundle =
     inputs.caBundle === undefined ? (existsSync(HOST_CA_BUNDLE) ? HOST_CA_BUNDLE : null) : inputs.caBundle;
+  const programs: HostProgram[] = [{ path: IMAGE_NODE_PATH, hostFile: nodeBinary }, ...(inputs.hostPrograms ?? [])];
+
+  // The libraries of every program, each once; they must all agree on the one dynamic loader.
+  let loader: string | undefined;
+  const libraries = new Set<string>();
+  for (const program of programs) {
+    const objects =
+      program.hostFile === nodeBinary && inputs.sharedObjects ? inputs.sharedObjects : lookUp(program.hostFile);
+    for (const library of objects.libraries) libraries.add(library);
+    if (objects.loader === undefined) continue;
+    if (loader !== undefined && loader !== objects.loader) {
+      throw new Error(`rootfs: ${program.hostFile} needs the loader ${objects.loader}, another program ${loader}`);
+    }
+    loader = objects.loader;
+  }
+  for (const program of programs) libraries.delete(program.hostFile);
 
   const files: RootfsEntry[] = [
-    { path: IMAGE_NODE_PATH, type: "file", mode: 0o755, hostFile: nodeBinary },
-    { path: IMAGE_BUNDLE_PATH, type: "file", mode: 0o644, content: inputs.bundle },
-    { path: "/app/package.json", type: "file", mode: 0o644, content: Buffer.from('{"type":"module"}\n') },
+    ...programs.map((program): RootfsEntry => ({ ...program, type: "file", mode: 0o755 })),
     { path: "/etc/passwd", type: "file", mode: 0o644, content: Buffer.from(passwd) },
     { path: "/etc/group", type: "file", mode: 0o644, content: Buffer.from(group) },
+    ...(inputs.files ?? []),
   ];
-  for (const library of objects.libraries) files.push({ path: library, type: "file", mode: 0o755, hostFile: library });
-  if (objects.loader !== undefined)
-    files.push({ path: objects.loader, type: "file", mode: 0o755, hostFile: objects.loader });
+  if (inputs.bundle !== undefined) {
+    files.push(
+      { path: IMAGE_BUNDLE_PATH, type: "file", mode: 0o644, content: inputs.bundle },
+      { path: "/app/package.json", type: "file", mode: 0o644, content: Buffer.from('{"type":"module"}\n') },
+    );
+  }
+  for (const library of [...libraries].sort())
+    files.push({ path: library, type: "file", mode: 0o755, hostFile: library });
+  if (loader !== undefined) files.push({ path: loader, type: "file", mode: 0o755, hostFile: loader });
   if (caBundle !== null) files.push({ path: HOST_CA_BUNDLE, type: "file", mode: 0o644, hostFile: caBundle });
 
   const entries = new Map<string, RootfsEntry>();
   entries.set("/tmp", { path: "/tmp", type: "directory", mode: 0o1777 });
   for (const file of files) {
-    if (entries.has(file.path)) throw new Error(`rootfs: ${file.path} planned twice`);
+    const existing = entries.get(file.path);
+    if (existing?.type === "directory" && file.type === "directory") continue;
+    if (existing) throw new Error(`rootfs: ${file.path} planned twice`);
     entries.set(file.path, file);
     for (let dir = parentOf(file.path); dir !== "/"; dir = parentOf(dir)) {
-      const existing = entries.get(dir);
-      if (existing?.type === "file") throw new Error(`rootfs: ${dir} is both a file and a directory`);
-      if (!existing) entries.set(dir, { path: dir, type: "directory", mode: 0o755 });
+      const parent = entries.get(dir);
+      if (parent?.type === "file") throw new Error(`rootfs: ${dir} is both a file and a directory`);
+      if (!parent) entries.set(dir, { path: dir, type: "directory", mode: 0o755 });
     }
   }
   return [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

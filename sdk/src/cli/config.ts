@@ -21,7 +21,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { BlobCache } from "../blob-cache.js";
 import { DEFAULT_PROVIDER_TIMEOUT_MS, type PodnetClient } from "../client.js";
 import { createPodnetClient, type PodnetClientWithActions } from "../create-podnet-client.js";
-import { type Deployment, parseDeployment } from "../protocol/index.js";
+import { type Deployment, knownDeploymentFile, parseDeployment } from "../protocol/index.js";
 import type { OptionSpec } from "./args.js";
 import { CliError } from "./errors.js";
 import { KEY_ENV, type KeyIo, loadPublisherKey } from "./keys.js";
@@ -69,8 +69,6 @@ export interface Settings {
   blobCache: Setting;
 }
 
-/** The repository's deployments folder (sdk/src/cli → repo root), where `npm run deploy:local` writes. */
-export const REPO_DEPLOYMENTS_DIR = join(import.meta.dirname, "..", "..", "..", "deployments");
 
 export function resolveSettings(
   options: Record<string, unknown>,
@@ -160,7 +158,7 @@ export class Context {
       throw new CliError(`${rpcUrl.source}: no chain answers at ${rpcUrl.value} (${reason.split("\n")[0]})`);
     }
     const given = this.settings.deploymentsFile;
-    const file = given?.value ?? join(REPO_DEPLOYMENTS_DIR, `${chainId}.json`);
+    const file = given?.value ?? knownDeploymentFile(chainId);
     const source = given?.source ?? "--deployments / PODNET_DEPLOYMENTS_FILE";
     if (!existsSync(file)) {
       throw new CliError(

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { type Address, isAddress } from "viem";
 
 /** Names of the deployed contracts in deployments/<chainId>.json. */
@@ -76,4 +77,20 @@ export function parseDeployment(json: unknown): Deployment {
     deployer: address(raw.deployer, "deployer"),
     contracts,
   };
+}
+
+/**
+ * The deployments folder that travels with the SDK: the repository's `deployments/` (where `npm run deploy:local`
+ * writes), or the installed `@podnet/sdk` package's own, which ships the public deployments. This module sits three
+ * levels below either root (sdk/src/protocol in the repository, dist/src/protocol in the package), so one rule finds
+ * both; the CLI and the worker default to it. A function, not a constant: bundlers and loaders that leave
+ * `import.meta.dirname` undefined (the indexer's) must still load this module.
+ */
+export function knownDeploymentsDir(): string {
+  return join(import.meta.dirname, "..", "..", "..", "deployments");
+}
+
+/** The deployment file of `chainId` in {@link knownDeploymentsDir} (it may not exist: none is known for that chain). */
+export function knownDeploymentFile(chainId: number): string {
+  return join(knownDeploymentsDir(), `${chainId}.json`);
 }

@@ -60,6 +60,8 @@ export {
   contractNames,
   type DeployedContract,
   type Deployment,
+  knownDeploymentFile,
+  knownDeploymentsDir,
   parseDeployment,
 } from "./deployments.js";
 export {

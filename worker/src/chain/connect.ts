@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { type Deployment, parseDeployment } from "@podnet/sdk/protocol";
+import { type Deployment, knownDeploymentFile, parseDeployment } from "@podnet/sdk/protocol";
 import {
   type Account,
   type Chain,
@@ -25,9 +24,6 @@ export interface ChainContext {
   walletClient: WalletClient<Transport, Chain, Account>;
 }
 
-/** Where the deployment file is when the config does not say: deployments/<chainId>.json of the repository. */
-const defaultDeploymentsFile = (chainId: number) =>
-  join(import.meta.dirname, "..", "..", "..", "deployments", `${chainId}.json`);
 
 /**
  * Connects to the chain, checks it is the one the deployment file describes, and builds the clients. The key never
@@ -42,9 +38,15 @@ export async function connectChain(config: WorkerConfig): Promise<ChainContext> 
   } catch (error) {
     throw new Error(`rpcUrl: no chain answers at ${config.rpcUrl} (${(error as Error).message.split("\n")[0]})`);
   }
-  const file = config.deploymentsFile ?? defaultDeploymentsFile(chainId);
+  // Unset: the deployment @podnet/sdk knows for this chain (the repository's, or one the package ships).
+  const file = config.deploymentsFile ?? knownDeploymentFile(chainId);
   if (!existsSync(file)) {
-    throw new Error(`deploymentsFile: ${file} does not exist (deploy with \`npm run deploy:local\` or set it)`);
+    throw new Error(
+      config.deploymentsFile
+        ? `deploymentsFile: ${file} does not exist`
+        : `deploymentsFile: no deployment of chain ${chainId} is known (${file} does not exist); set deploymentsFile ` +
+            "(PODNET_DEPLOYMENTS_FILE) to the contracts' addresses, or in the repository run `npm run deploy:local`",
+    );
   }
   const deployment = parseDeployment(JSON.parse(readFileSync(file, "utf8")));
   if (deployment.chainId !== chainId) {
