@@ -182,7 +182,10 @@ describe("the worker's container image", () => {
     delete env.PODNET_DEPLOYMENTS_FILE;
     const run = await dockerCli(["run", "--rm", ...(await workerRunArgs(env)), TAG, "run"], env);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("deploymentsFile: no deployment of chain 31337 is known");
+    // The default is the installed SDK package's own deployments folder, found from its compiled protocol module.
+    expect(run.stderr).toContain(
+      "deploymentsFile: no deployment of chain 31337 is known (/app/node_modules/@podnet/sdk/deployments/31337.json",
+    );
     expect(run.stderr).toContain("PODNET_DEPLOYMENTS_FILE");
     expect(`${run.stdout}${run.stderr}`).not.toContain(provider.privateKey.slice(2));
     const left = await docker.listContainers({

@@ -95,12 +95,13 @@ describe("the packed @podnet/worker", () => {
       "console/index.html",
       "console/app.js",
       "console/pages/overview.js",
+      "systemd/podnet-worker.service",
     ]) {
       expect(files).toContain(expected);
     }
     expect(files.filter((file) => /\.test\.|tsconfig/.test(file))).toEqual([]);
     expect(files.filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))).toEqual([]);
-    expect(files.every((file) => /^(dist|bin|console)\//.test(file) || !file.includes("/"))).toBe(true);
+    expect(files.every((file) => /^(dist|bin|console|systemd)\//.test(file) || !file.includes("/"))).toBe(true);
 
     const manifest = JSON.parse(readFileSync(join(workerPacked.stagedDir, "package.json"), "utf8"));
     const source = JSON.parse(readFileSync(join(repoRoot, "worker", "package.json"), "utf8"));
@@ -145,6 +146,27 @@ describe("the packed @podnet/worker", () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain("podnet-worker: the Podnet provider daemon");
     expect(run.stdout).toContain("podnet-worker run");
+  });
+
+  it("ships a service unit systemd accepts, whose ExecStart runs the installed worker", async () => {
+    const unit = join(installed, "systemd", "podnet-worker.service");
+    // verify prints every unknown key, bad value or missing executable; a clean unit prints nothing.
+    const verified = await inProject("systemd-analyze", ["verify", unit]);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(`${verified.stdout}${verified.stderr}`.trim()).toBe("");
+
+    const execStart = /^ExecStart=(.+)$/m.exec(readFileSync(unit, "utf8"))?.[1]?.split(" ") ?? [];
+    const [node, script, command, ...rest] = execStart;
+    expect(node).toBe("/usr/bin/node");
+    expect([command, ...rest]).toEqual(["run", "--config", "/etc/podnet-worker/config.json"]);
+    // The unit assumes `npm install --prefix /opt/podnet-worker @podnet/worker`: the same layout as this project's.
+    const prefix = "/opt/podnet-worker/";
+    expect(script?.startsWith(prefix)).toBe(true);
+    const installedScript = join(project, script?.slice(prefix.length) ?? "");
+    expect(realpathSync(installedScript)).toBe(join(installed, "bin", "podnet-worker.mjs"));
+    const help = await inProject(process.execPath, [installedScript, "--help"]);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toContain("podnet-worker run");
   });
 
   it("serves the console's pages and vendored modules from inside node_modules/@podnet/worker", async () => {

@@ -58,6 +58,8 @@ function packWorker({ outDir }: PackOptions): PackedPackage {
     filter: (source) => !source.endsWith(".test.js") && basename(source) !== "tsconfig.json",
   });
   for (const file of ["README.md", "CHANGELOG.md"]) cpSync(join(workerDir, file), join(stagedDir, file));
+  // The example service unit (docs/worker.md, "Install"), where an operator finds it after `npm install`.
+  cpSync(join(workerDir, "systemd"), join(stagedDir, "systemd"), { recursive: true });
   return npmPack(stagedDir, outDir);
 }
 
@@ -78,7 +80,7 @@ function publishedManifest(worker: SourceManifest, sdk: SourceManifest): Record<
     ...publishedBase(worker),
     // No "./": npm publish drops a bin path that starts with it ("npm pkg fix").
     bin: { "podnet-worker": "bin/podnet-worker.mjs" },
-    files: ["dist", "bin", "console", "CHANGELOG.md"],
+    files: ["dist", "bin", "console", "systemd", "CHANGELOG.md"],
   };
 }
 

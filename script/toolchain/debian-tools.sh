@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Debian programs the tests and benchmarks drive: dig and dnsperf (podnet-dns), chromium (the console's browser
 # tests and page-load bench; `npx playwright install` cannot work offline), zsh and fish (podnet's shell completion is
-# tested in each real shell). Installs what is missing (needs root);
+# tested in each real shell), systemd-analyze (the worker's example unit is verified). Installs what is missing (needs root);
 # `apt-get update` only when the first install attempt fails (a fresh machine's empty lists).
 set -euo pipefail
 missing=()
@@ -10,6 +10,7 @@ command -v dnsperf >/dev/null || missing+=(dnsperf)
 command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
 command -v zsh >/dev/null || missing+=(zsh)
 command -v fish >/dev/null || missing+=(fish)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -69,7 +69,6 @@ export interface Settings {
   blobCache: Setting;
 }
 
-
 export function resolveSettings(
   options: Record<string, unknown>,
   env: NodeJS.ProcessEnv,

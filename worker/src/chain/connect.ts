@@ -24,7 +24,6 @@ export interface ChainContext {
   walletClient: WalletClient<Transport, Chain, Account>;
 }
 
-
 /**
  * Connects to the chain, checks it is the one the deployment file describes, and builds the clients. The key never
  * leaves the account object.
