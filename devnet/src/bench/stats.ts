@@ -37,6 +37,35 @@ export const mib = (bytes: number) => fmt(bytes / 2 ** 20, 1);
 
 export const met = (ok: boolean) => (ok ? "met" : "**not met**");
 
+/** The statistics a latency or cost goal can name. */
+export type Statistic = "p50" | "p95" | "p99" | "max";
+
+/**
+ * An upper-bound goal on named statistics, written and judged from the same limits, so the goal cell and its verdict
+ * cannot name different statistics: `atMost(s, { p50: 1000, p95: 1000 }, " ms")` writes "p50, p95 <= 1,000 ms" and
+ * is met only when both are. A statistic the figures lack (or that is NaN: nothing measured) is not met.
+ */
+export function atMost(
+  figures: Partial<Record<Statistic, number>>,
+  limits: Partial<Record<Statistic, number>>,
+  unit = "",
+): { goal: string; verdict: string } {
+  const named = (Object.entries(limits) as [Statistic, number][]).filter(([, limit]) => limit !== undefined);
+  if (named.length === 0) throw new Error("atMost: a goal names at least one statistic");
+  // Statistics sharing one limit are written together ("p50, p95 <= 1,000 ms").
+  const byLimit = new Map<number, Statistic[]>();
+  for (const [statistic, limit] of named) byLimit.set(limit, [...(byLimit.get(limit) ?? []), statistic]);
+  const goal = [...byLimit].map(([limit, statistics]) => `${statistics.join(", ")} <= ${fmt(limit)}`).join(", ");
+  const ok = named.every(([statistic, limit]) => {
+    const figure = figures[statistic];
+    return figure !== undefined && Number.isFinite(figure) && figure <= limit;
+  });
+  return { goal: `${goal}${unit}`, verdict: met(ok) };
+}
+
+/** The goal and verdict cells of a report row: `| ... | ${goalCells(atMost(...))} |`. */
+export const goalCells = ({ goal, verdict }: { goal: string; verdict: string }) => `${goal} | ${verdict}`;
+
 /** Progress lines with the seconds since `start`, at most one every 5 s unless forced: for long seeding loops. */
 export class Progress {
   private last = 0;
