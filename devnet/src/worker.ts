@@ -33,7 +33,8 @@ export interface WorkerProcess {
 }
 
 /**
- * The environment of a worker on `chain`: API and ingress on 127.0.0.1, the chain polled every 100 ms and pods
+ * The environment of a worker on `chain`: API and ingress on 127.0.0.1, new blocks pushed over anvil's WebSocket
+ * endpoint and the chain polled every 100 ms as well, pods
  * reconciled every second (so tests and benchmarks measure the worker, not its timers), a stake of 1,000 tokens,
  * blob sources on 127.0.0.1 allowed (the other local providers).
  * `extra` wins over all of it.
@@ -54,6 +55,8 @@ export function workerEnv(
   return {
     PODNET_PROVIDER_KEY: opts.providerKey,
     PODNET_RPC_URL: chain.rpcUrl,
+    // anvil serves WebSocket on its HTTP port: the worker hears of each block by push, polling stays the fallback.
+    PODNET_RPC_SUBSCRIBE_URL: chain.rpcUrl.replace(/^http/, "ws"),
     PODNET_DEPLOYMENTS_FILE: chain.deploymentsFile,
     PODNET_DATA_DIR: opts.dataDir,
     PODNET_API_HOST: host,

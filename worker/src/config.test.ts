@@ -274,6 +274,17 @@ describe("loadConfig", () => {
     expect(fromFlag).toBe("providerKey: must be a 0x-prefixed 32-byte private key (--provider-key)");
   });
 
+  it("takes a WebSocket rpcSubscribeUrl and refuses any other scheme, naming the setting", () => {
+    const config = loadConfig({
+      env: { PODNET_PROVIDER_KEY: KEY, PODNET_RPC_SUBSCRIBE_URL: "wss://rpc.example.com/ws" },
+      cwd: dir,
+    });
+    expect(config.rpcSubscribeUrl).toBe("wss://rpc.example.com/ws");
+    expect(loadConfig({ env: { PODNET_PROVIDER_KEY: KEY }, cwd: dir }).rpcSubscribeUrl).toBeUndefined();
+    const http = failure({ env: { PODNET_PROVIDER_KEY: KEY, PODNET_RPC_SUBSCRIBE_URL: "http://127.0.0.1:8545" } });
+    expect(http).toMatch(/^rpcSubscribeUrl: .*\(PODNET_RPC_SUBSCRIBE_URL\)$/);
+  });
+
   it("says where to set a missing provider key", () => {
     const message = failure({ env: {} });
     expect(message).toMatch(/^providerKey: /);

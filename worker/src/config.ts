@@ -36,6 +36,12 @@ const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0"]).transform
 const schema = z.strictObject({
   providerKey: z.string().refine((v) => isHex(v) && v.length === 66, "must be a 0x-prefixed 32-byte private key"),
   rpcUrl: z.url({ protocol: /^(https?|wss?)$/ }).default("http://127.0.0.1:8545"),
+  /**
+   * A WebSocket endpoint whose new-head subscription (`eth_subscribe`) wakes the chain follower the moment a block
+   * arrives, instead of at the next poll; polling stays as the fallback. Unset: `rpcUrl` itself when it is ws(s),
+   * else none (polling only).
+   */
+  rpcSubscribeUrl: z.url({ protocol: /^wss?$/ }).optional(),
   /** deployments/<chainId>.json from `npm run deploy:local`; defaults to that file for the chain's id. */
   deploymentsFile: z.string().optional(),
   dockerSocket: z.string().default(process.env.DOCKER_HOST?.replace(/^unix:\/\//, "") ?? "/var/run/docker.sock"),

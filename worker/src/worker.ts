@@ -16,6 +16,7 @@ import { createApi } from "./api/app.js";
 import { signatureRecoveryKind } from "./api/signature-recovery.js";
 import { connectChain } from "./chain/connect.js";
 import { ChainFollower } from "./chain/follower.js";
+import { subscribeUrlOf, watchNewHeads } from "./chain/new-heads.js";
 import { TxQueue } from "./chain/tx-queue.js";
 import type { WorkerConfig } from "./config.js";
 import type { WorkerContext } from "./context.js";
@@ -132,6 +133,8 @@ export async function startWorker(
     onReorg: () => metrics.chainReorgs.inc(),
   });
   follower.start();
+  const newHeadsUrl = subscribeUrlOf(config);
+  const unwatchHeads = newHeadsUrl ? watchNewHeads(newHeadsUrl, () => follower.poke(), log) : undefined;
   const head = await chain.publicClient.getBlockNumber();
   await follower.caughtUpTo(head - BigInt(config.confirmations));
   reconciler = new Reconciler(ctx, routes);
@@ -210,6 +213,7 @@ export async function startWorker(
     async stop() {
       clearInterval(alertWatch);
       await addons.stop();
+      unwatchHeads?.();
       follower?.stop();
       reconciler?.stop();
       scaleToZero.stop();

@@ -13,9 +13,12 @@ const quiet: Logger = {
 };
 
 /** A follower on a stub chain whose head the test sets (number and hash) or takes down. */
-function setup(stallSec = 60) {
+function setup(stallSec = 60, pollIntervalMs = 5) {
   let head = { number: 200n, hash: "0xa200", parentHash: "0xa199" };
   let down = false;
+  let polls = 0;
+  /** Held while set: the next getBlock waits for it (a poll in flight). */
+  let gate: Promise<void> | undefined;
   const logsFrom: bigint[] = [];
   const context = {
     deployment: {
@@ -28,6 +31,8 @@ function setup(stallSec = 60) {
     },
     publicClient: {
       getBlock: async () => {
+        polls++;
+        await gate;
         if (down) throw new Error("fetch failed\nmore details");
         return { ...head, timestamp: 1000n };
       },
@@ -40,7 +45,7 @@ function setup(stallSec = 60) {
   const state = { data: { cursor: 150 }, saveNow: () => undefined } as unknown as WorkerState;
   const reorgs: bigint[] = [];
   const follower = new ChainFollower(context, state, quiet, async () => undefined, {
-    pollIntervalMs: 5,
+    pollIntervalMs,
     confirmations: 0,
     stallSec,
     onReorg: (from) => reorgs.push(from),
@@ -55,6 +60,18 @@ function setup(stallSec = 60) {
     },
     setDown: (value: boolean) => {
       down = value;
+    },
+    polls: () => polls,
+    /** Holds the next polls at getBlock until the returned release is called. */
+    hold: () => {
+      let release = () => {};
+      gate = new Promise<void>((resolve) => {
+        release = () => {
+          gate = undefined;
+          resolve();
+        };
+      });
+      return release;
     },
   };
 }
@@ -110,6 +127,48 @@ describe("ChainFollower", () => {
     t.setDown(false);
     await until(() => t.follower.chainState === "ok");
     expect(t.follower.lastError).toBeUndefined();
+    t.follower.stop();
+  });
+
+  it("polls at once when poked (a new head announced), not at the end of its interval", async () => {
+    const t = setup(60, 60_000);
+    t.follower.start();
+    await t.follower.caughtUpTo(200n);
+    const before = t.polls();
+    t.setHead({ number: 201n, hash: "0xa201", parentHash: "0xa200" });
+    t.follower.poke();
+    // The 60 s interval would leave block 201 unseen for a minute; the poke has it handled within the wait below.
+    await until(() => t.state.data.cursor === 202);
+    expect(t.polls()).toBe(before + 1);
+    t.follower.stop();
+  });
+
+  it("polls again right after a poll that a poke arrived during, instead of sleeping over it", async () => {
+    const t = setup(60, 60_000);
+    t.follower.start();
+    await t.follower.caughtUpTo(200n);
+    const release = t.hold();
+    t.follower.poke(); // starts a poll, held at getBlock
+    await until(() => t.polls() === 2);
+    t.setHead({ number: 201n, hash: "0xa201", parentHash: "0xa200" });
+    t.follower.poke(); // announced while that poll is in flight
+    release();
+    await until(() => t.state.data.cursor === 202);
+    expect(t.polls()).toBe(3);
+    t.follower.stop();
+  });
+
+  it("keeps its back-off while the chain fails: pokes do not make it hammer the RPC", async () => {
+    const t = setup(60, 5);
+    t.follower.start();
+    await t.follower.caughtUpTo(200n);
+    t.setDown(true);
+    await until(() => t.follower.consecutiveFailures === 1);
+    const failed = t.polls();
+    for (let i = 0; i < 20; i++) t.follower.poke();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The first back-off is 500 ms: twenty pokes within it add no poll.
+    expect(t.polls()).toBe(failed);
     t.follower.stop();
   });
 });

@@ -38,6 +38,8 @@ export class ChainFollower {
   private running = false;
   private failures = 0;
   private wake: (() => void) | undefined;
+  /** A new head was announced while a poll ran: poll again at once instead of sleeping. */
+  private poked = false;
   private readonly waiters: { block: bigint; resolve: () => void }[] = [];
   /** Hashes of the heads seen, to notice when the chain replaced one (a reorg). */
   private readonly heads = new Map<bigint, string>();
@@ -62,6 +64,18 @@ export class ChainFollower {
   stop() {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
+  }
+
+  /**
+   * A new block exists (a new-head subscription said so): poll now rather than at the end of the interval. The poll
+   * still reads the head and the logs itself, so a poke carries no data that could be wrong; a lost or late one only
+   * leaves the follower on its polling interval.
+   */
+  poke() {
+    // A failing chain keeps its back-off: a head announced over another socket does not make the RPC answer.
+    if (!this.running || this.failures > 0) return;
+    this.poked = true;
     this.wake?.();
   }
 
@@ -128,10 +142,17 @@ export class ChainFollower {
       }
       const delay =
         this.failures === 0 ? this.options.pollIntervalMs : Math.min(30_000, 500 * 2 ** (this.failures - 1));
+      // A head announced during the poll is not slept over (unless the chain is failing: then the back-off holds).
+      if (this.poked && this.failures === 0) {
+        this.poked = false;
+        continue;
+      }
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, delay);
       });
+      this.wake = undefined;
+      this.poked = false;
     }
   }
 

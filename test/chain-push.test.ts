@@ -1,0 +1,85 @@
+/**
+ * The worker learns of a lease by push: with `rpcSubscribeUrl` (anvil's WebSocket endpoint) a new-head subscription
+ * pokes its chain follower, so the lease's network is made within moments of the createLease receipt although the
+ * follower polls only every 30 s. A second worker without the subscription, same interval, is the control: it has not
+ * seen its lease when the first one has long acted. Real anvil, real contracts, real workers on Docker.
+ */
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  Devnet,
+  devAccount,
+  localDocker,
+  mint,
+  providerLabel,
+  type RunningProvider,
+  TOKEN,
+  waitFor,
+  webAppManifest,
+} from "@podnet/devnet";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const POLL_MS = "30000";
+const publisher = devAccount(93);
+const docker = localDocker();
+let dir: string;
+let devnet: Devnet;
+let pushed: RunningProvider;
+let polled: RunningProvider;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "podnet-chain-push-"));
+  devnet = await Devnet.start({ dir });
+  const wsUrl = devnet.chain.rpcUrl.replace(/^http/, "ws");
+  [pushed, polled] = await Promise.all([
+    devnet.startProvider({
+      index: 92,
+      env: { PODNET_POLL_INTERVAL_MS: POLL_MS, PODNET_RPC_SUBSCRIBE_URL: wsUrl },
+    }),
+    // workerEnv subscribes every devnet worker; the control's subscription is switched off by an empty value.
+    devnet.startProvider({ index: 91, env: { PODNET_POLL_INTERVAL_MS: POLL_MS, PODNET_RPC_SUBSCRIBE_URL: "" } }),
+  ]);
+  await mint(devnet.chain, publisher.account, 1_000_000n * TOKEN);
+}, 240_000);
+
+afterAll(async () => {
+  await devnet?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The lease's network on the engine, once the worker made it (it does as soon as it sees the lease). */
+async function leaseNetwork(provider: RunningProvider, leaseId: bigint) {
+  const networks = await docker.listNetworks({
+    filters: { label: [providerLabel(provider.address), `podnet.lease=${leaseId}`] },
+  });
+  return networks[0];
+}
+
+describe("chain push (new-head subscription)", () => {
+  it("a worker subscribed to new heads acts on a lease at once; one that only polls every 30 s has not yet", async () => {
+    const alice = devnet.publisherClient(publisher.account);
+    // No manifest is sent: the lease alone makes the worker create the pod's network (the step push moves earlier).
+    const manifest = webAppManifest(`registry.example.com/web@sha256:${"a".repeat(64)}`);
+    const lease = async (provider: RunningProvider) => {
+      const quoted = await alice.getQuote({ provider: provider.address, manifest });
+      const created = await alice.createLease({ ...quoted, deposit: quoted.quote.pricePerSecond * 3600n });
+      return { leaseId: created.leaseId, at: performance.now() };
+    };
+
+    const fast = await lease(pushed);
+    await waitFor("the subscribed worker's lease network", () => leaseNetwork(pushed, fast.leaseId), {
+      timeoutMs: 5_000,
+      intervalMs: 20,
+    });
+    const seenAfterMs = performance.now() - fast.at;
+    console.log(`subscribed worker: lease network ${Math.round(seenAfterMs)} ms after the createLease receipt`);
+    expect(seenAfterMs).toBeLessThan(5_000);
+
+    const slow = await lease(polled);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // The control: no subscription, so nothing tells the follower before its next poll (up to 30 s away).
+    expect(await leaseNetwork(polled, slow.leaseId)).toBeUndefined();
+  });
+});
