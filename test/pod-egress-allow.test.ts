@@ -97,7 +97,7 @@ beforeAll(async () => {
   sameIpOtherPort = await listener(gateway);
   otherIpSamePort = await listener(otherGateway, allowed.port);
   firewall = new PodFirewall({
-    provider,
+    instance: { provider, tag: "e9e55a11" },
     pool: subnet,
     egress: "public",
     allow: [parseEgressAllowEntry(`${gateway}:${allowed.port}`)],

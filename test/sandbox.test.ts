@@ -38,9 +38,12 @@ import {
   providerApiPaths,
   sealBlob,
 } from "@podnet/sdk/protocol";
+import type { ContainerInspectInfo } from "dockerode";
 import { extract, pack } from "tar-stream";
 import type { Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { firewallChains } from "../worker/src/runtime/firewall.js";
+import { LABELS } from "../worker/src/runtime/names.js";
 
 const docker = localDocker();
 const run = promisify(execFile);
@@ -213,8 +216,9 @@ async function rewriteArchive(
   return Buffer.concat(chunks);
 }
 
-/** The worker's firewall chain names for this provider (worker/src/runtime/firewall.ts). */
-const chain = (suffix: "FWD" | "IN" | "POD") => `PODNET-${provider.slice(2, 10).toUpperCase()}-${suffix}`;
+/** The worker's firewall chains for the instance a pod container's labels name. */
+const chainsOf = (info: ContainerInspectInfo) =>
+  firewallChains({ provider, tag: info.Config.Labels[LABELS.instance] as string });
 /** Whether `iptables -C <rule>` finds the rule installed. */
 const hasRule = (rule: string[]) =>
   run("iptables", ["-w", "-C", ...rule]).then(
@@ -378,16 +382,17 @@ describe("2. image reuse: another tenant's cached image needs its content key", 
       const info = await docker.getContainer(await containerOf(victimLease)).inspect();
       const networkName = Object.keys(info.NetworkSettings.Networks)[0] as string;
       const subnet = (await docker.getNetwork(networkName).inspect()).IPAM?.Config?.[0]?.Subnet as string;
-      expect(await hasRule(["DOCKER-USER", "-j", chain("FWD")])).toBe(true);
-      expect(await hasRule(["INPUT", "-j", chain("IN")])).toBe(true);
-      expect(await hasRule([chain("FWD"), "-s", subnet, "-j", chain("POD")])).toBe(true);
-      expect(await hasRule([chain("IN"), "-s", subnet, "-j", "DROP"])).toBe(true);
+      const { forward, input, pod } = chainsOf(info);
+      expect(await hasRule(["DOCKER-USER", "-j", forward])).toBe(true);
+      expect(await hasRule(["INPUT", "-j", input])).toBe(true);
+      expect(await hasRule([forward, "-s", subnet, "-j", pod])).toBe(true);
+      expect(await hasRule([input, "-s", subnet, "-j", "DROP"])).toBe(true);
       for (const range of ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]) {
-        expect(await hasRule([chain("POD"), "-d", range, "-j", "DROP"]), range).toBe(true);
+        expect(await hasRule([pod, "-d", range, "-j", "DROP"]), range).toBe(true);
       }
       await victim.write("closeLease", [victimLease]);
       await waitFor("the pod's firewall rules to go with its network", async () =>
-        (await hasRule([chain("FWD"), "-s", subnet, "-j", chain("POD")])) ? undefined : true,
+        (await hasRule([forward, "-s", subnet, "-j", pod])) ? undefined : true,
       );
     });
   });

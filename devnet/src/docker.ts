@@ -63,24 +63,33 @@ export function describeLeftovers(counts: LeftoverCounts): string {
 }
 
 /**
- * Removes the iptables chains a provider's worker installed (worker/src/runtime/firewall.ts: PODNET-<p8>-IN, -FWD,
- * -POD and their jumps). Best effort: nothing to do, or no root, is not an error.
+ * Removes the iptables chains every worker of `provider` installed, on any chain or market
+ * (worker/src/runtime/firewall.ts: PODNET-<p6>-<instance tag>-IN, -FWD, -POD, -HOST; an older worker's
+ * PODNET-<p8>-...), and their jumps from INPUT and DOCKER-USER: each run's worker has its own instance, so chains
+ * left behind would pile up. Best effort: nothing to do, or no root, is not an error.
  */
 export async function removeProviderFirewall(provider: Address): Promise<void> {
   const run = (args: string[]) =>
     promisify(execFile)("iptables", ["-w", ...args]).then(
-      () => true,
-      () => false,
+      (out) => out.stdout,
+      () => undefined,
     );
-  const p8 = provider.slice(2, 10).toUpperCase();
-  // HOST (podEgressAllow) is jumped to from IN: IN is flushed before HOST is deleted.
-  const [input, forward, pod, host] = ["IN", "FWD", "POD", "HOST"].map((suffix) => `PODNET-${p8}-${suffix}`) as [
-    string,
-    string,
-    string,
-    string,
-  ];
-  for (const chain of [input, forward, pod, host]) if (await run(["-F", chain])) await run(["-X", chain]);
+  const hex = provider.slice(2).toUpperCase();
+  const ours = new RegExp(`^PODNET-(${hex.slice(0, 6)}-[0-9A-F]{8}|${hex.slice(0, 8)})-(IN|FWD|POD|HOST)$`);
+  const chains = ((await run(["-S"])) ?? "")
+    .split("\n")
+    .flatMap((line) => /^-N (\S+)$/.exec(line)?.[1] ?? [])
+    .filter((chain) => ours.test(chain));
+  // Flushed first (IN jumps to HOST, FWD to POD), then unhooked: a chain something jumps to cannot be deleted.
+  for (const chain of chains) await run(["-F", chain]);
+  for (const chain of chains) {
+    for (const parent of ["INPUT", "DOCKER-USER"]) {
+      while ((await run(["-D", parent, "-j", chain])) !== undefined) {
+        // Every copy goes.
+      }
+    }
+  }
+  for (const chain of chains) await run(["-X", chain]);
 }
 
 /** The containers (running or not) of lease `leaseId` of `provider`. */

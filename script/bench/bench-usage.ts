@@ -17,7 +17,9 @@ const PODS = Number(process.argv[2] ?? 40);
 const IMAGE = "podnet-bench/usage:1";
 const docker = localDocker();
 const provider = privateKeyToAccount(`0x${"42".repeat(32)}`).address.toLowerCase();
-const runtime = new DockerRuntime({ docker, provider: provider as `0x${string}` });
+/** A fixed instance tag: this script is the only "deployment" of this key. */
+const instance = { provider: provider as `0x${string}`, tag: "0000a5a9" };
+const runtime = new DockerRuntime({ docker, instance });
 
 await buildTestImage(docker, IMAGE, {});
 const ids: string[] = [];
@@ -32,6 +34,7 @@ try {
         Labels: {
           [LABELS.managed]: "true",
           [LABELS.provider]: provider,
+          [LABELS.instance]: instance.tag,
           [LABELS.lease]: String(lease),
           [LABELS.spec]: `0x${"ab".repeat(32)}`,
           [LABELS.container]: "web",

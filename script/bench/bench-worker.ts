@@ -65,7 +65,8 @@ import {
 } from "@podnet/devnet/bench/pods";
 import { machineWithDocker } from "@podnet/devnet/bench/report";
 import { fmt, load1, median, met, mib, now, progressLog, sleep, summarize } from "@podnet/devnet/bench/stats";
-import { namePrefix, networkName } from "../../worker/src/runtime/names.js";
+import { createPublicClient, http } from "viem";
+import { namePrefix, networkName, type WorkerInstance, workerInstance } from "../../worker/src/runtime/names.js";
 
 const GOAL_MS = 1_000;
 const FLOOR_RUNS = 10;
@@ -168,6 +169,19 @@ type LeaseSample = {
   teardown: number;
 };
 
+/** The bench worker's instance (runtime/names.ts): what its Docker objects are named after. */
+async function instanceOf(b: BenchProvider): Promise<WorkerInstance> {
+  const { deployment, rpcUrl } = b.chain;
+  const client = createPublicClient({ transport: http(rpcUrl) });
+  const block = await client.getBlock({ blockNumber: BigInt(deployment.deployBlock) });
+  return workerInstance({
+    chainId: deployment.chainId,
+    market: deployment.contracts.podnetMarket.address,
+    deployBlockHash: block.hash,
+    provider: b.address,
+  });
+}
+
 /**
  * `manifestDelayMs` > 0 sends each manifest that long after the receipt, like a publisher on a chain with real blocks
  * whose manifest arrives after the worker saw the lease; the wait is left out of the totals.
@@ -178,7 +192,8 @@ async function measureLeases(b: BenchProvider, count: number, manifestDelayMs: n
   const events = new DockerEvents();
   await events.start();
   const samples: LeaseSample[] = [];
-  const prefix = namePrefix(b.address);
+  const instance = await instanceOf(b);
+  const prefix = namePrefix(instance);
   try {
     for (let i = 0; i < count; i++) {
       const { leaseId, t0, t1 } = await createLease(b, publisher, manifest);
@@ -191,7 +206,7 @@ async function measureLeases(b: BenchProvider, count: number, manifestDelayMs: n
       const t2 = now();
       const { routedAt, servingAt } = await waitServing(b, leaseId);
       const since = (at: number | undefined) => (at === undefined ? undefined : at - t2);
-      const networkAt = events.first("network", "create", networkName(b.address, leaseId));
+      const networkAt = events.first("network", "create", networkName(instance, leaseId));
       const sample: LeaseSample = {
         total: servingAt - t0 - waited,
         tx: t1 - t0,

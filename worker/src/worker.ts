@@ -14,7 +14,7 @@ import { AdminTokens } from "./admin/tokens.js";
 import { UsageSampler } from "./admin/usage-sampler.js";
 import { createApi } from "./api/app.js";
 import { signatureRecoveryKind } from "./api/signature-recovery.js";
-import { connectChain } from "./chain/connect.js";
+import { type ChainContext, connectChain } from "./chain/connect.js";
 import { ChainFollower } from "./chain/follower.js";
 import { subscribeUrlOf, watchNewHeads } from "./chain/new-heads.js";
 import { TxQueue } from "./chain/tx-queue.js";
@@ -36,6 +36,7 @@ import { ScaleToZero } from "./pods/scale-to-zero.js";
 import { assertSecretsDir } from "./pods/secrets.js";
 import { DockerRuntime } from "./runtime/docker-runtime.js";
 import { PodFirewall } from "./runtime/firewall.js";
+import { type WorkerInstance, workerInstance } from "./runtime/names.js";
 import { rootfsQuotaDriver, type SandboxStatus, sandboxStatus } from "./runtime/sandbox.js";
 import { volumeQuotasAvailable } from "./runtime/volume-quota.js";
 import { BlobStore } from "./store/blob-store.js";
@@ -70,7 +71,8 @@ export async function startWorker(
   assertSecretsDir(config.secretsDir);
   const chain = await connectChain(config);
   const docker = new Dockerode({ socketPath: config.dockerSocket });
-  const { runtime, sandbox } = await sandboxedRuntime(config, docker, chain.account.address, log);
+  const instance = await instanceOf(chain);
+  const { runtime, sandbox } = await sandboxedRuntime(config, docker, instance, log);
   const encryption = deriveEncryptionKeyPair(config.providerKey);
   const profile = await readProfile(chain);
   if (!profile.registered) {
@@ -196,6 +198,8 @@ export async function startWorker(
   log.info("worker started", {
     provider: chain.account.address,
     chainId: chain.chainId,
+    market: contracts.podnetMarket.address,
+    instance: instance.tag,
     api: `http://${config.apiHost}:${apiPort}`,
     ingress: `http://${config.ingressHost}:${ingressPort}`,
     ...(adminServer ? { admin: adminOrigins(config, adminServer)[0] } : {}),
@@ -290,6 +294,24 @@ function adminOrigins(config: WorkerConfig, server: Server | undefined): string[
 }
 
 /**
+ * This worker's instance: its key on this deployment of the market, told apart from a deployment at the same addresses
+ * on another chain (a fresh anvil) by the deploy block's hash. It scopes every Docker object and firewall chain.
+ */
+async function instanceOf(chain: ChainContext): Promise<WorkerInstance> {
+  const { deployment } = chain;
+  const block = await chain.publicClient.getBlock({ blockNumber: BigInt(deployment.deployBlock) }).catch((error) => {
+    const reason = (error as Error).message.split("\n")[0];
+    throw new Error(`deploymentsFile: deploy block ${deployment.deployBlock} not readable on this chain (${reason})`);
+  });
+  return workerInstance({
+    chainId: chain.chainId,
+    market: deployment.contracts.podnetMarket.address,
+    deployBlockHash: block.hash,
+    provider: chain.account.address,
+  });
+}
+
+/**
  * The Docker runtime with every part of the pod sandbox this machine can enforce: the egress firewall (installed and
  * restored for the pod networks that exist), root file system and volume quotas where the storage driver allows them;
  * and the status of each part. What is not enforced is logged, and with `requireSandbox` it stops the start.
@@ -297,10 +319,10 @@ function adminOrigins(config: WorkerConfig, server: Server | undefined): string[
 async function sandboxedRuntime(
   config: WorkerConfig,
   docker: Dockerode,
-  provider: `0x${string}`,
+  instance: WorkerInstance,
   log: Logger,
 ): Promise<{ runtime: DockerRuntime; sandbox: SandboxStatus }> {
-  const probe = new DockerRuntime({ docker, provider });
+  const probe = new DockerRuntime({ docker, instance });
   try {
     await probe.ping();
   } catch (error) {
@@ -308,7 +330,7 @@ async function sandboxedRuntime(
   }
   const info = await probe.info();
   const firewall = new PodFirewall({
-    provider,
+    instance,
     pool: config.podNetworkPool,
     egress: config.podEgress,
     allow: config.podEgressAllow,
@@ -335,7 +357,7 @@ async function sandboxedRuntime(
   }
   const runtime = new DockerRuntime({
     docker,
-    provider,
+    instance,
     tcpBindIp: config.tcpBindIp,
     ...(firewallOk ? { firewall } : {}),
     quotas: { ...(rootfs ? { rootfs } : {}), volumes },

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { containerSpec, type PodPlan, planVolumes, specHashOf, validatePlan } from "./container-spec.js";
 import { containerUsage } from "./stats.js";
 
-const provider = "0x00000000000000000000000000000000000000aa";
+const instance = { provider: "0x00000000000000000000000000000000000000aa", tag: "1234abcd" } as const;
 const ref = `registry.example/app@sha256:${"1".repeat(64)}`;
 const blob = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
 const manifest = parseManifest({
@@ -39,12 +39,12 @@ const plan: PodPlan = {
   secretDirs: { keys: "/dev/shm/keys" },
   tcpHostPorts: { "app:5000:0": 31000, "app:5000:1": 31001 },
 };
-const options = { provider, network: "net-id", tcpBindIp: "0.0.0.0" } as const;
+const options = { instance, network: "net-id", tcpBindIp: "0.0.0.0" } as const;
 
 describe("containerSpec", () => {
   it("translates the manifest into the sandboxed create options", () => {
     const spec = containerSpec(plan, manifest.containers[0] as (typeof manifest.containers)[0], 1, options);
-    expect(spec.name).toBe("podnet-00000000-l7-abababab-app-1");
+    expect(spec.name).toBe("podnet-00000000-1234abcd-l7-abababab-app-1");
     expect(spec.Entrypoint).toEqual(["/app"]);
     expect(spec.Cmd).toEqual(["--port", "80"]);
     expect(spec.Env).toEqual(["A=1", "B=2"]);
@@ -64,8 +64,8 @@ describe("containerSpec", () => {
       },
       Mounts: [
         { Type: "bind", Source: "/dev/shm/keys", Target: "/keys", ReadOnly: true },
-        { Type: "volume", Source: "podnet-00000000-l7-data-r1", Target: "/data", ReadOnly: true },
-        { Type: "volume", Source: "podnet-00000000-l7-abababab-tmp-r1", Target: "/tmp", ReadOnly: false },
+        { Type: "volume", Source: "podnet-00000000-1234abcd-l7-data-r1", Target: "/data", ReadOnly: true },
+        { Type: "volume", Source: "podnet-00000000-1234abcd-l7-abababab-tmp-r1", Target: "/tmp", ReadOnly: false },
       ],
     });
     expect(spec.Labels).toMatchObject({ "podnet.http-ports": "80", "podnet.tcp-ports": "5000:31001" });
@@ -80,11 +80,11 @@ describe("containerSpec", () => {
   });
 
   it("lists the persistent and empty volumes of every replica", () => {
-    expect(planVolumes(provider, plan).map((v) => v.name)).toEqual([
-      "podnet-00000000-l7-data-r0",
-      "podnet-00000000-l7-abababab-tmp-r0",
-      "podnet-00000000-l7-data-r1",
-      "podnet-00000000-l7-abababab-tmp-r1",
+    expect(planVolumes(instance, plan).map((v) => v.name)).toEqual([
+      "podnet-00000000-1234abcd-l7-data-r0",
+      "podnet-00000000-1234abcd-l7-abababab-tmp-r0",
+      "podnet-00000000-1234abcd-l7-data-r1",
+      "podnet-00000000-1234abcd-l7-abababab-tmp-r1",
     ]);
   });
 

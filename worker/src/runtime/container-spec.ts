@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { PodContainer, PodManifest } from "@podnet/sdk/protocol";
 import type Dockerode from "dockerode";
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import {
   containerLabels,
   containerName,
@@ -18,6 +18,7 @@ import {
   leaseLabels,
   type PodRef,
   persistentVolumeName,
+  type WorkerInstance,
 } from "./names.js";
 
 /** Everything the runtime needs to run one spec of a lease; prepared by the caller. */
@@ -103,26 +104,26 @@ export function validatePlan(plan: PodPlan): void {
 }
 
 /** The empty and persistent volumes of every replica (secret volumes are host directories, not Docker volumes). */
-export function planVolumes(provider: Address, plan: PodPlan): VolumeSpec[] {
+export function planVolumes(instance: WorkerInstance, plan: PodPlan): VolumeSpec[] {
   const volumes: VolumeSpec[] = [];
   const pod: PodRef = plan;
   for (let replica = 0; replica < plan.manifest.replicas; replica++) {
     for (const volume of plan.manifest.volumes) {
       const labels = {
-        ...leaseLabels(provider, plan.leaseId),
+        ...leaseLabels(instance, plan.leaseId),
         [LABELS.volume]: volume.name,
         [LABELS.volumeType]: volume.type,
         [LABELS.replica]: String(replica),
       };
       if (volume.type === "persistent") {
         volumes.push({
-          name: persistentVolumeName(provider, plan.leaseId, volume.name, replica),
+          name: persistentVolumeName(instance, plan.leaseId, volume.name, replica),
           labels,
           sizeMiB: volume.sizeMiB,
         });
       } else if (volume.type === "empty") {
         volumes.push({
-          name: emptyVolumeName(provider, pod, volume.name, replica),
+          name: emptyVolumeName(instance, pod, volume.name, replica),
           labels: { ...labels, [LABELS.spec]: plan.specHash.toLowerCase() },
           sizeMiB: volume.sizeMiB,
         });
@@ -134,7 +135,8 @@ export function planVolumes(provider: Address, plan: PodPlan): VolumeSpec[] {
 
 /** Options of {@link containerSpec}. */
 export interface ContainerSpecOptions {
-  provider: Address;
+  /** Whose container it is: scopes its name and labels. */
+  instance: WorkerInstance;
   /** Id or name of the lease's network. */
   network: string;
   /** Host address TCP exposes are published on. */
@@ -148,7 +150,7 @@ export function containerSpec(
   plan: PodPlan,
   container: PodContainer,
   replica: number,
-  { provider, network, tcpBindIp, rootfsBytes }: ContainerSpecOptions,
+  { instance, network, tcpBindIp, rootfsBytes }: ContainerSpecOptions,
 ): ContainerSpec {
   const { manifest } = plan;
   const image = plan.images[container.name];
@@ -165,8 +167,8 @@ export function containerSpec(
     }
     const name =
       volume.type === "persistent"
-        ? persistentVolumeName(provider, plan.leaseId, volume.name, replica)
-        : emptyVolumeName(provider, plan, volume.name, replica);
+        ? persistentVolumeName(instance, plan.leaseId, volume.name, replica)
+        : emptyVolumeName(instance, plan, volume.name, replica);
     return { Type: "volume", Source: name, Target: mount.path, ReadOnly: mount.readOnly };
   });
 
@@ -194,11 +196,11 @@ export function containerSpec(
   }
 
   const labels: Record<string, string> = {
-    ...containerLabels(provider, plan, container.name, replica),
+    ...containerLabels(instance, plan, container.name, replica),
     [LABELS.httpPorts]: httpPorts.join(","),
     [LABELS.tcpPorts]: tcpPorts.join(","),
   };
-  const name = containerName(provider, plan, container.name, replica);
+  const name = containerName(instance, plan, container.name, replica);
   const memory = container.resources.memoryMiB * MIB;
 
   const spec: ContainerSpec = {

@@ -25,12 +25,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { containerSpec, type PodPlan } from "./container-spec.js";
 import { DockerRuntime, type RuntimeContainer } from "./docker-runtime.js";
 import { demuxLogs } from "./logs.js";
-import { containerName, LABELS, labelFilter, leaseLabels, networkName } from "./names.js";
+import { containerName, LABELS, labelFilter, leaseLabels, networkName, type WorkerInstance } from "./names.js";
 
 const docker = new Dockerode();
 /** This file's own provider address (no worker, test or demo uses it): its label marks what this file made. */
 const provider = getAddress("0x00000000000000000000000000000000d0c4e27e") as Address;
-const runtime = new DockerRuntime({ docker, provider, tcpBindIp: "127.0.0.1" });
+/** Its instance: a fixed tag, as if this file were one deployment of the market. */
+const instance: WorkerInstance = { provider: provider.toLowerCase() as Address, tag: "d0c4e27e" };
+const runtime = new DockerRuntime({ docker, instance, tcpBindIp: "127.0.0.1" });
 const run = randomBytes(4).toString("hex");
 const TEST_IMAGE = "podnet-test/busybox:runtime";
 const secretDir = `/dev/shm/podnet-runtime-test-${run}`;
@@ -67,7 +69,7 @@ const byName = (containers: RuntimeContainer[], name: string, replica = 0) => {
 };
 
 async function leaseContainers(leaseId: bigint): Promise<Dockerode.ContainerInfo[]> {
-  return docker.listContainers({ all: true, filters: { label: labelFilter(leaseLabels(provider, leaseId)) } });
+  return docker.listContainers({ all: true, filters: { label: labelFilter(leaseLabels(instance, leaseId)) } });
 }
 
 async function exec(containerId: string, cmd: string[]): Promise<{ exitCode: number; output: string }> {
@@ -151,7 +153,7 @@ describe("DockerRuntime", () => {
       containers = await runtime.ensurePod(podPlan());
       expect(containers.map((c) => `${c.container}:${c.state}`).sort()).toEqual(["side:running", "web:running"]);
       const web = byName(containers, "web");
-      expect(web.name).toBe(containerName(provider, { leaseId, specHash: spec("pod-a") }, "web", 0));
+      expect(web.name).toBe(containerName(instance, { leaseId, specHash: spec("pod-a") }, "web", 0));
       expect(web.leaseId).toBe(leaseId);
       expect(web.specHash).toBe(spec("pod-a"));
       expect(web.image).toBe(imageId);
@@ -167,7 +169,7 @@ describe("DockerRuntime", () => {
 
     it("creates the containers inside the sandbox", async () => {
       const web = await runtime.inspect(byName(containers, "web").id);
-      const network = await docker.getNetwork(networkName(provider, leaseId)).inspect();
+      const network = await docker.getNetwork(networkName(instance, leaseId)).inspect();
       const host = web.HostConfig;
       expect(host).toMatchObject(sandboxHostConfig(small));
       expect(host.CapAdd ?? []).toEqual([]);
@@ -185,6 +187,7 @@ describe("DockerRuntime", () => {
       expect(web.Config.Labels).toMatchObject({
         [LABELS.managed]: "true",
         [LABELS.provider]: provider.toLowerCase(),
+        [LABELS.instance]: "d0c4e27e",
         [LABELS.lease]: "1",
         [LABELS.spec]: spec("pod-a"),
         [LABELS.container]: "web",
@@ -216,12 +219,12 @@ describe("DockerRuntime", () => {
       await runtime.ensurePod(podPlan());
       await Promise.all([runtime.ensurePod(podPlan()), runtime.ensurePod(podPlan())]);
       // A second worker process on the same engine has its own in-process lock: only Docker's names stop it.
-      const other = new DockerRuntime({ docker, provider, tcpBindIp: "127.0.0.1" });
+      const other = new DockerRuntime({ docker, instance, tcpBindIp: "127.0.0.1" });
       const [mine, theirs] = await Promise.all([runtime.ensurePod(podPlan()), other.ensurePod(podPlan())]);
       expect(mine.map((c) => c.id).sort()).toEqual(ids);
       expect(theirs.map((c) => c.id).sort()).toEqual(ids);
       expect((await leaseContainers(leaseId)).map((c) => c.Id).sort()).toEqual(ids);
-      const networks = await docker.listNetworks({ filters: { label: labelFilter(leaseLabels(provider, leaseId)) } });
+      const networks = await docker.listNetworks({ filters: { label: labelFilter(leaseLabels(instance, leaseId)) } });
       expect(networks).toHaveLength(1);
     });
 
@@ -258,7 +261,7 @@ describe("DockerRuntime", () => {
       ),
     ).rejects.toThrow(/secret directory .* does not exist/);
     expect(await leaseContainers(leaseId)).toEqual([]);
-    expect(await docker.listNetworks({ filters: { label: labelFilter(leaseLabels(provider, leaseId)) } })).toEqual([]);
+    expect(await docker.listNetworks({ filters: { label: labelFilter(leaseLabels(instance, leaseId)) } })).toEqual([]);
   });
 
   it("lets two workers race on a fresh pod: one network, one container per name", async () => {
@@ -267,7 +270,7 @@ describe("DockerRuntime", () => {
       replicas: 2,
       containers: [{ name: "a", image: REGISTRY_REF, command: ["sleep", "3600"], resources: small }],
     });
-    const workers = [runtime, new DockerRuntime({ docker, provider }), new DockerRuntime({ docker, provider })];
+    const workers = [runtime, new DockerRuntime({ docker, instance }), new DockerRuntime({ docker, instance })];
     const results = await Promise.all(workers.map((worker) => worker.ensurePod(plan(leaseId, "race", pod))));
     const final = await leaseContainers(leaseId);
     expect(final).toHaveLength(2);
@@ -278,7 +281,7 @@ describe("DockerRuntime", () => {
     // (seen in CI); what must hold is the end state above and below.
     for (const result of results)
       expect(result.map((c) => c.name).sort()).toEqual(results[0]?.map((c) => c.name).sort());
-    const networks = await docker.listNetworks({ filters: { label: labelFilter(leaseLabels(provider, leaseId)) } });
+    const networks = await docker.listNetworks({ filters: { label: labelFilter(leaseLabels(instance, leaseId)) } });
     expect(networks).toHaveLength(1);
     await runtime.removePod(leaseId);
   });
@@ -301,9 +304,9 @@ describe("DockerRuntime", () => {
             swapped = true;
             // Two creates racing both succeed (Docker's duplicate check is not atomic); here done on purpose.
             await target.createNetwork({
-              Name: networkName(provider, leaseId),
+              Name: networkName(instance, leaseId),
               CheckDuplicate: false,
-              Labels: leaseLabels(provider, leaseId),
+              Labels: leaseLabels(instance, leaseId),
             });
             await target.getNetwork(options.HostConfig?.NetworkMode as string).remove();
           }
@@ -311,11 +314,11 @@ describe("DockerRuntime", () => {
         };
       },
     });
-    const racer = new DockerRuntime({ docker: racing, provider });
+    const racer = new DockerRuntime({ docker: racing, instance });
     const containers = await racer.ensurePod(plan(leaseId, "vanished-network", pod));
     expect(swapped).toBe(true);
     expect(containers.map((c) => c.state)).toEqual(["running"]);
-    const networks = await docker.listNetworks({ filters: { label: labelFilter(leaseLabels(provider, leaseId)) } });
+    const networks = await docker.listNetworks({ filters: { label: labelFilter(leaseLabels(instance, leaseId)) } });
     expect(networks).toHaveLength(1);
     const info = await docker.getContainer(byName(containers, "a").id).inspect();
     expect(Object.values(info.NetworkSettings.Networks).map((n) => n.NetworkID)).toEqual([networks[0]?.Id]);
@@ -334,14 +337,14 @@ describe("DockerRuntime", () => {
     const podPlan = plan(leaseId, "crash", pod);
     // What a worker that died mid-provisioning leaves: the network and one created, unstarted container.
     const network = await docker.createNetwork({
-      Name: networkName(provider, leaseId),
+      Name: networkName(instance, leaseId),
       CheckDuplicate: true,
-      Labels: leaseLabels(provider, leaseId),
+      Labels: leaseLabels(instance, leaseId),
     });
     const [a] = pod.containers;
     const half = await docker.createContainer(
       containerSpec(podPlan, a as PodManifest["containers"][number], 0, {
-        provider,
+        instance,
         network: network.id,
         tcpBindIp: "127.0.0.1",
       }),
@@ -353,7 +356,7 @@ describe("DockerRuntime", () => {
     expect(byName(containers, "a").id).toBe(half.id);
     const names = (await leaseContainers(leaseId)).map((c) => c.Names[0]).sort();
     expect(names).toEqual(
-      ["a", "b"].map((n) => `/${containerName(provider, { leaseId, specHash: podPlan.specHash }, n, 0)}`).sort(),
+      ["a", "b"].map((n) => `/${containerName(instance, { leaseId, specHash: podPlan.specHash }, n, 0)}`).sort(),
     );
 
     // A container stopped behind the worker's back is started again, not duplicated.
@@ -398,7 +401,7 @@ describe("DockerRuntime", () => {
     expect((await leaseContainers(leaseId)).map((c) => c.Id)).toEqual([b?.id]);
     expect(await exec(b?.id as string, ["cat", "/data/file"])).toEqual({ exitCode: 0, output: "kept\n" });
     expect((await exec(b?.id as string, ["cat", "/scratch/file"])).exitCode).not.toBe(0);
-    const filters = { label: labelFilter(leaseLabels(provider, leaseId)) };
+    const filters = { label: labelFilter(leaseLabels(instance, leaseId)) };
     const volumes = (await docker.listVolumes({ filters })).Volumes ?? [];
     expect(volumes.map((v) => `${v.Labels[LABELS.volume]}:${v.Labels[LABELS.spec] ?? "-"}`).sort()).toEqual([
       "data:-",

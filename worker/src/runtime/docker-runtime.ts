@@ -10,7 +10,7 @@ import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import type { AttestationDocument } from "@podnet/sdk/protocol";
 import type Dockerode from "dockerode";
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import {
   type ContainerSpec,
   containerSpec,
@@ -24,13 +24,14 @@ import type { PodFirewall } from "./firewall.js";
 import { loadImageTarball } from "./image-load.js";
 import { demuxLogs, type LogRecord } from "./logs.js";
 import {
+  instanceLabels,
   LABELS,
   labelFilter,
   leaseLabels,
   namePrefix,
   networkName,
   parseContainerLabels,
-  providerLabels,
+  type WorkerInstance,
 } from "./names.js";
 import { type ContainerStats, containerUsage, type RawStats } from "./stats.js";
 import { limitVolume } from "./volume-quota.js";
@@ -38,8 +39,11 @@ import { limitVolume } from "./volume-quota.js";
 /** Construction options of {@link DockerRuntime}. */
 export interface DockerRuntimeOptions {
   docker: Dockerode;
-  /** The provider whose pods this runtime manages; its address scopes every name and label. */
-  provider: Address;
+  /**
+   * The worker instance (provider key on one market deployment) whose pods this runtime manages: it scopes every name
+   * and label, and every listing filters on it, so another instance's objects on the same engine are never touched.
+   */
+  instance: WorkerInstance;
   /** Host address raw TCP exposes are published on. Default `0.0.0.0` (every interface). */
   tcpBindIp?: string;
   /** The pod egress firewall; every pod network's subnet gets its rules. None: pods' traffic is not filtered. */
@@ -111,16 +115,27 @@ const NETWORK_RACE_ATTEMPTS = 3;
 /** How long removing a network waits for the daemon to release endpoints of just-removed containers. */
 const NETWORK_REMOVE_ATTEMPTS = 10;
 
+/** The labels that say which pod container a container is: a name taken by one that differs in any is not adopted. */
+const POD_CONTAINER_KEYS = [
+  LABELS.managed,
+  LABELS.provider,
+  LABELS.instance,
+  LABELS.lease,
+  LABELS.spec,
+  LABELS.container,
+  LABELS.replica,
+] as const;
+
 interface Existing {
   id: string;
   state: string;
   config: string | undefined;
 }
 
-/** Runs and inspects one provider's pods on a Docker Engine. */
+/** Runs and inspects one worker instance's pods on a Docker Engine. */
 export class DockerRuntime {
   readonly #docker: Dockerode;
-  readonly #provider: Address;
+  readonly #instance: WorkerInstance;
   readonly #tcpBindIp: string;
   readonly #locks = new KeyedLock();
   readonly #firewall: PodFirewall | undefined;
@@ -128,14 +143,14 @@ export class DockerRuntime {
   /** Image id → size in bytes: a btrfs root file system quota counts the image. Ids never change their content. */
   readonly #imageSizes = new Map<string, number>();
 
-  constructor({ docker, provider, tcpBindIp = "0.0.0.0", firewall, quotas = {} }: DockerRuntimeOptions) {
+  constructor({ docker, instance, tcpBindIp = "0.0.0.0", firewall, quotas = {} }: DockerRuntimeOptions) {
     this.#docker = docker;
-    this.#provider = provider.toLowerCase() as Address;
+    this.#instance = instance;
     this.#tcpBindIp = tcpBindIp;
     this.#firewall = firewall;
     this.#quotas = quotas;
-    // Throws now, not on the first reconcile tick, when the address is malformed.
-    namePrefix(this.#provider);
+    // Throws now, not on the first reconcile tick, when the address or tag is malformed.
+    namePrefix(this.#instance);
   }
 
   /** Resolves when the engine answers. */
@@ -177,7 +192,7 @@ export class DockerRuntime {
   }
 
   /**
-   * Every container of this provider, stopped and created ones included, from a single list call (no inspect per
+   * Every container of this instance, stopped and created ones included, from a single list call (no inspect per
    * container: this runs on every reconcile tick). `filter` narrows to one lease, or one spec of it.
    */
   async listContainers(filter: { leaseId?: bigint; specHash?: Hex } = {}): Promise<RuntimeContainer[]> {
@@ -223,7 +238,7 @@ export class DockerRuntime {
 
   async #ensurePodOnce(plan: PodPlan): Promise<RuntimeContainer[]> {
     const network = await this.#ensureNetwork(plan.leaseId, plan.networkSubnet);
-    await this.#ensureVolumes(plan.leaseId, planVolumes(this.#provider, plan));
+    await this.#ensureVolumes(plan.leaseId, planVolumes(this.#instance, plan));
     const rootfsBytes: Record<string, number> = {};
     for (const container of plan.manifest.containers) {
       const bytes = await this.#rootfsQuota(plan.images[container.name] as string, container.resources.storageMiB);
@@ -234,7 +249,7 @@ export class DockerRuntime {
       for (const container of plan.manifest.containers) {
         specs.push(
           containerSpec(plan, container, replica, {
-            provider: this.#provider,
+            instance: this.#instance,
             network,
             tcpBindIp: this.#tcpBindIp,
             rootfsBytes: rootfsBytes[container.name],
@@ -258,13 +273,13 @@ export class DockerRuntime {
   }
 
   /**
-   * Puts the firewall rules of every pod network of this provider back (after a reboot emptied the tables) and drops
+   * Puts the firewall rules of every pod network of this instance back (after a reboot emptied the tables) and drops
    * the rules of subnets whose network is gone (removed while the worker was down).
    */
   async restoreFirewall(): Promise<void> {
     if (!this.#firewall) return;
     const networks = await this.#docker.listNetworks({
-      filters: { label: labelFilter(providerLabels(this.#provider)) },
+      filters: { label: labelFilter(instanceLabels(this.#instance)) },
     });
     const subnets = new Set(networks.flatMap((network) => network.IPAM?.Config?.[0]?.Subnet ?? []));
     for (const subnet of subnets) await this.#firewall.addSubnet(subnet);
@@ -321,7 +336,7 @@ export class DockerRuntime {
   /** Removes everything of a lease: its containers of every spec, its network and its volumes. */
   async removePod(leaseId: bigint): Promise<void> {
     await this.#locks.run(leaseKey(leaseId), async () => {
-      const labels = leaseLabels(this.#provider, leaseId);
+      const labels = leaseLabels(this.#instance, leaseId);
       await this.removeContainers((await this.#listRaw({ leaseId })).map((info) => info.Id));
       const networks = await this.#docker.listNetworks({ filters: { label: labelFilter(labels) } });
       await mapLimit(networks, PARALLEL_CALLS, async (network) => {
@@ -343,7 +358,7 @@ export class DockerRuntime {
     await this.#locks.run(leaseKey(leaseId), async () => {
       const stale = (await this.#listRaw({ leaseId })).filter((info) => info.Labels[LABELS.spec] !== keep);
       await this.removeContainers(stale.map((info) => info.Id));
-      const labels = { ...leaseLabels(this.#provider, leaseId), [LABELS.volumeType]: "empty" };
+      const labels = { ...leaseLabels(this.#instance, leaseId), [LABELS.volumeType]: "empty" };
       const { Volumes: volumes } = await this.#docker.listVolumes({ filters: { label: labelFilter(labels) } });
       const staleVolumes = (volumes ?? []).filter((volume) => volume.Labels?.[LABELS.spec] !== keep);
       await mapLimit(staleVolumes, PARALLEL_CALLS, (volume) => this.#removeVolume(volume.Name));
@@ -527,7 +542,7 @@ export class DockerRuntime {
 
   async #listRaw(filter: { leaseId?: bigint; specHash?: Hex }): Promise<Dockerode.ContainerInfo[]> {
     const labels =
-      filter.leaseId === undefined ? providerLabels(this.#provider) : leaseLabels(this.#provider, filter.leaseId);
+      filter.leaseId === undefined ? instanceLabels(this.#instance) : leaseLabels(this.#instance, filter.leaseId);
     if (filter.specHash !== undefined) labels[LABELS.spec] = filter.specHash.toLowerCase();
     return this.#docker.listContainers({ all: true, filters: { label: labelFilter(labels) } });
   }
@@ -545,8 +560,8 @@ export class DockerRuntime {
    * creates can both succeed), so when several exist every worker picks the same one, the oldest, and drops the rest.
    */
   async #ensureNetwork(leaseId: bigint, subnet?: string): Promise<string> {
-    const name = networkName(this.#provider, leaseId);
-    const labels = leaseLabels(this.#provider, leaseId);
+    const name = networkName(this.#instance, leaseId);
+    const labels = leaseLabels(this.#instance, leaseId);
     const find = async () =>
       (await this.#docker.listNetworks({ filters: { name: [name], label: labelFilter(labels) } }))
         // The name filter matches substrings: `-l1` would also find `-l12`.
@@ -595,7 +610,7 @@ export class DockerRuntime {
     );
     // A volume of the same name created by someone else would be returned as is: refuse to mount it.
     const { Volumes: ours } = await this.#docker.listVolumes({
-      filters: { label: labelFilter(leaseLabels(this.#provider, leaseId)) },
+      filters: { label: labelFilter(leaseLabels(this.#instance, leaseId)) },
     });
     const names = new Set((ours ?? []).map((volume) => volume.Name));
     const foreign = volumes.filter((volume) => !names.has(volume.name)).map((volume) => volume.name);
@@ -683,7 +698,7 @@ export class DockerRuntime {
     const info = await this.#docker.getContainer(spec.name).inspect();
     const labels = info.Config.Labels ?? {};
     const expected = spec.Labels ?? {};
-    for (const key of [LABELS.managed, LABELS.provider, LABELS.lease, LABELS.spec, LABELS.container, LABELS.replica]) {
+    for (const key of POD_CONTAINER_KEYS) {
       if (labels[key] !== expected[key]) {
         throw new Error(`container name ${spec.name} is taken by a container this worker did not create`);
       }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BLOCKED_RANGES, PodFirewall, parseEgressAllowEntry } from "./firewall.js";
+import { BLOCKED_RANGES, firewallChains, PodFirewall, parseEgressAllowEntry } from "./firewall.js";
+import type { WorkerInstance } from "./names.js";
 
 /** An in-memory iptables: chains of rules, answering -N, -L, -C, -A, -I, -D and -F like the real one. */
 function fakeIptables() {
@@ -43,17 +44,17 @@ function fakeIptables() {
   return { chains, run };
 }
 
-const provider = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+const instance: WorkerInstance = { provider: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", tag: "0a1b2c3d" };
 
 describe("PodFirewall", () => {
   it("installs its chains once, jumps to them first, and drops every non-public range in the policy", async () => {
     const ipt = fakeIptables();
-    const firewall = new PodFirewall({ provider, pool: "10.200.0.0/14", egress: "public", run: ipt.run });
+    const firewall = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", run: ipt.run });
     await firewall.install();
     await firewall.install();
-    expect(ipt.chains.get("INPUT")).toEqual(["-j PODNET-70997970-IN"]);
-    expect(ipt.chains.get("DOCKER-USER")).toEqual(["-j PODNET-70997970-FWD", "-j RETURN"]);
-    const policy = ipt.chains.get("PODNET-70997970-POD") ?? [];
+    expect(ipt.chains.get("INPUT")).toEqual(["-j PODNET-709979-0A1B2C3D-IN"]);
+    expect(ipt.chains.get("DOCKER-USER")).toEqual(["-j PODNET-709979-0A1B2C3D-FWD", "-j RETURN"]);
+    const policy = ipt.chains.get("PODNET-709979-0A1B2C3D-POD") ?? [];
     expect(policy[0]).toBe("-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN");
     for (const range of [...BLOCKED_RANGES, "10.200.0.0/14"]) expect(policy).toContain(`-d ${range} -j DROP`);
     expect(policy).not.toContain("-j DROP");
@@ -61,36 +62,36 @@ describe("PodFirewall", () => {
 
   it("drops all egress with podEgress none, and adds and removes a subnet's rules in order", async () => {
     const ipt = fakeIptables();
-    const firewall = new PodFirewall({ provider, pool: "10.200.0.0/14", egress: "none", run: ipt.run });
+    const firewall = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "none", run: ipt.run });
     await firewall.install();
-    expect(ipt.chains.get("PODNET-70997970-POD")?.at(-1)).toBe("-j DROP");
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-POD")?.at(-1)).toBe("-j DROP");
     await firewall.addSubnet("10.200.1.0/24");
     await firewall.addSubnet("10.200.1.0/24");
-    expect(ipt.chains.get("PODNET-70997970-FWD")).toEqual([
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-FWD")).toEqual([
       "-s 10.200.1.0/24 -d 10.200.1.0/24 -j RETURN",
-      "-s 10.200.1.0/24 -j PODNET-70997970-POD",
+      "-s 10.200.1.0/24 -j PODNET-709979-0A1B2C3D-POD",
     ]);
-    expect(ipt.chains.get("PODNET-70997970-IN")).toEqual([
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-IN")).toEqual([
       "-s 10.200.1.0/24 -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
       "-s 10.200.1.0/24 -j DROP",
     ]);
     await firewall.removeSubnet("10.200.1.0/24");
-    expect(ipt.chains.get("PODNET-70997970-FWD")).toEqual([]);
-    expect(ipt.chains.get("PODNET-70997970-IN")).toEqual([]);
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-FWD")).toEqual([]);
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-IN")).toEqual([]);
   });
 
   it("opens exactly the allowed ip:port pairs, before the drops, and closes them when the list empties", async () => {
     const ipt = fakeIptables();
     const allow = [parseEgressAllowEntry("172.17.0.1:8545"), parseEgressAllowEntry("10.0.0.7:42069")];
-    const firewall = new PodFirewall({ provider, pool: "10.200.0.0/14", egress: "none", allow, run: ipt.run });
+    const firewall = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "none", allow, run: ipt.run });
     await firewall.install();
     await firewall.install();
-    expect(ipt.chains.get("PODNET-70997970-HOST")).toEqual([
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-HOST")).toEqual([
       "-p tcp -d 172.17.0.1/32 --dport 8545 -j ACCEPT",
       "-p tcp -d 10.0.0.7/32 --dport 42069 -j ACCEPT",
     ]);
-    expect(ipt.chains.get("PODNET-70997970-IN")).toEqual(["-s 10.200.0.0/14 -j PODNET-70997970-HOST"]);
-    const policy = ipt.chains.get("PODNET-70997970-POD") ?? [];
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-IN")).toEqual(["-s 10.200.0.0/14 -j PODNET-709979-0A1B2C3D-HOST"]);
+    const policy = ipt.chains.get("PODNET-709979-0A1B2C3D-POD") ?? [];
     expect(policy.slice(0, 3)).toEqual([
       "-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
       "-p tcp -d 172.17.0.1/32 --dport 8545 -j RETURN",
@@ -101,24 +102,60 @@ describe("PodFirewall", () => {
     expect(policy.at(-1)).toBe("-j DROP");
     // A subnet's rules come after the jump: the allow-list is looked at first, then the subnet's drop.
     await firewall.addSubnet("10.200.1.0/24");
-    expect(ipt.chains.get("PODNET-70997970-IN")).toEqual([
-      "-s 10.200.0.0/14 -j PODNET-70997970-HOST",
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-IN")).toEqual([
+      "-s 10.200.0.0/14 -j PODNET-709979-0A1B2C3D-HOST",
       "-s 10.200.1.0/24 -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
       "-s 10.200.1.0/24 -j DROP",
     ]);
 
-    const closed = new PodFirewall({ provider, pool: "10.200.0.0/14", egress: "none", run: ipt.run });
+    const closed = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "none", run: ipt.run });
     await closed.install();
-    expect(ipt.chains.get("PODNET-70997970-HOST")).toEqual([]);
-    expect(ipt.chains.get("PODNET-70997970-IN")).not.toContain("-s 10.200.0.0/14 -j PODNET-70997970-HOST");
-    expect(ipt.chains.get("PODNET-70997970-POD")?.join("\n")).not.toContain("--dport");
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-HOST")).toEqual([]);
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-IN")).not.toContain(
+      "-s 10.200.0.0/14 -j PODNET-709979-0A1B2C3D-HOST",
+    );
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-POD")?.join("\n")).not.toContain("--dport");
+  });
+
+  it("names its chains after the instance, within iptables' 28 characters", () => {
+    expect(firewallChains(instance)).toEqual({
+      input: "PODNET-709979-0A1B2C3D-IN",
+      forward: "PODNET-709979-0A1B2C3D-FWD",
+      pod: "PODNET-709979-0A1B2C3D-POD",
+      host: "PODNET-709979-0A1B2C3D-HOST",
+    });
+    for (const chain of Object.values(firewallChains(instance))) expect(chain.length).toBeLessThanOrEqual(28);
+    expect(() => firewallChains({ ...instance, tag: "0A1B2C3D-; -F" })).toThrow(/instance tag/);
+  });
+
+  it("keeps two instances of one provider key apart: neither refills nor removes the other's rules", async () => {
+    const ipt = fakeIptables();
+    const open = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", run: ipt.run });
+    const other = { ...instance, tag: "deadbeef" };
+    const closed = new PodFirewall({ instance: other, pool: "10.200.0.0/14", egress: "none", run: ipt.run });
+    await open.install();
+    await open.addSubnet("10.200.1.0/24");
+    await closed.install();
+    await closed.addSubnet("10.200.2.0/24");
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-POD")).not.toContain("-j DROP");
+    expect(ipt.chains.get("PODNET-709979-DEADBEEF-POD")?.at(-1)).toBe("-j DROP");
+    await closed.removeSubnet("10.200.2.0/24");
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-FWD")).toEqual([
+      "-s 10.200.1.0/24 -d 10.200.1.0/24 -j RETURN",
+      "-s 10.200.1.0/24 -j PODNET-709979-0A1B2C3D-POD",
+    ]);
+    expect(ipt.chains.get("DOCKER-USER")).toEqual([
+      "-j PODNET-709979-DEADBEEF-FWD",
+      "-j PODNET-709979-0A1B2C3D-FWD",
+      "-j RETURN",
+    ]);
   });
 
   it("installs no host chain without an allow-list", async () => {
     const ipt = fakeIptables();
-    await new PodFirewall({ provider, pool: "10.200.0.0/14", egress: "public", run: ipt.run }).install();
-    expect(ipt.chains.has("PODNET-70997970-HOST")).toBe(false);
-    expect(ipt.chains.get("PODNET-70997970-IN")).toEqual([]);
+    await new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", run: ipt.run }).install();
+    expect(ipt.chains.has("PODNET-709979-0A1B2C3D-HOST")).toBe(false);
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-IN")).toEqual([]);
   });
 });
 

@@ -1,15 +1,22 @@
 /**
  * The pods' egress firewall, owned by the worker (iptables, filter table). Docker isolates bridge networks from each
  * other but lets a pod reach everything else: the host on its network's gateway address (the worker API, the ingress,
- * a local RPC node, anything listening on 0.0.0.0), the provider's LAN and the cloud metadata service. Per provider:
+ * a local RPC node, anything listening on 0.0.0.0), the provider's LAN and the cloud metadata service. Per worker
+ * instance (`<p6>`: the provider's first 6 hex digits, `<tag>`: the instance tag, see runtime/names.ts):
  *
- *   INPUT       -> PODNET-<p8>-IN    per pod subnet: replies to connections the host opened pass, the rest is dropped
- *   DOCKER-USER -> PODNET-<p8>-FWD   per pod subnet: its own network passes, everything else goes through ...-POD
- *                  PODNET-<p8>-POD   replies pass; private, loopback, link-local (169.254.0.0/16, cloud metadata),
- *                                    CGNAT, multicast and reserved ranges and the pod pool are dropped; the public
- *                                    internet passes unless `podEgress` is `none`
- *   ...-IN      -> PODNET-<p8>-HOST  only with `podEgressAllow`: from the pod pool, TCP to exactly the listed
- *                                    ip:port pairs on the host is accepted; the same pairs pass ...-POD when forwarded
+ *   INPUT       -> PODNET-<p6>-<tag>-IN    per pod subnet: replies to connections the host opened pass, the rest is
+ *                                          dropped
+ *   DOCKER-USER -> PODNET-<p6>-<tag>-FWD   per pod subnet: its own network passes, everything else goes through ...-POD
+ *                  PODNET-<p6>-<tag>-POD   replies pass; private, loopback, link-local (169.254.0.0/16, cloud
+ *                                          metadata), CGNAT, multicast and reserved ranges and the pod pool are
+ *                                          dropped; the public internet passes unless `podEgress` is `none`
+ *   ...-IN      -> PODNET-<p6>-<tag>-HOST  only with `podEgressAllow`: from the pod pool, TCP to exactly the listed
+ *                                          ip:port pairs on the host is accepted; the same pairs pass ...-POD when
+ *                                          forwarded
+ *
+ * Per instance, not per provider: two workers of one key on one engine (two chains) would otherwise refill each
+ * other's policy chain with their own `podEgress`, and each would drop the other's pod subnets as stale at start,
+ * leaving those pods unfiltered. The provider part lets a test harness find every chain of a key (PODNET-<p6>-...).
  *
  * The base chains are (re)installed at start, so a reboot's empty tables are restored before any pod runs; a pod
  * subnet's rules are added when its network is made and removed with it. DOCKER-USER is the chain Docker leaves to
@@ -17,7 +24,7 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { Address } from "viem";
+import { namePrefix, type WorkerInstance } from "./names.js";
 
 const exec = promisify(execFile);
 
@@ -89,7 +96,8 @@ export function parseEgressAllowEntry(text: string): EgressAllowEntry {
 
 /** Options of {@link PodFirewall}. */
 export interface PodFirewallOptions {
-  provider: Address;
+  /** Whose pods: names the chains. */
+  instance: WorkerInstance;
   /** The pod network pool (CIDR): dropped as a destination even when it is not a private range. */
   pool: string;
   /** `public`: pods reach the internet; `none`: nothing outside their own network. */
@@ -102,7 +110,17 @@ export interface PodFirewallOptions {
   run?: IptablesRunner;
 }
 
-/** One provider's pod firewall; see the module comment for the chains. */
+/**
+ * The iptables chains of one worker instance: `PODNET-<p6>-<TAG>-<IN|FWD|POD|HOST>`, at most 27 characters (iptables
+ * allows 28).
+ */
+export function firewallChains(instance: WorkerInstance): PodFirewall["chains"] {
+  namePrefix(instance);
+  const base = `PODNET-${instance.provider.slice(2, 8)}-${instance.tag}`.toUpperCase();
+  return { input: `${base}-IN`, forward: `${base}-FWD`, pod: `${base}-POD`, host: `${base}-HOST` };
+}
+
+/** One worker instance's pod firewall; see the module comment for the chains. */
 export class PodFirewall {
   readonly chains: { input: string; forward: string; pod: string; host: string };
   readonly #opts: PodFirewallOptions;
@@ -111,13 +129,7 @@ export class PodFirewall {
   readonly #known = new Set<string>();
 
   constructor(opts: PodFirewallOptions) {
-    const p8 = opts.provider.slice(2, 10).toUpperCase();
-    this.chains = {
-      input: `PODNET-${p8}-IN`,
-      forward: `PODNET-${p8}-FWD`,
-      pod: `PODNET-${p8}-POD`,
-      host: `PODNET-${p8}-HOST`,
-    };
+    this.chains = firewallChains(opts.instance);
     this.#opts = opts;
     this.#run = opts.run ?? iptables;
   }

@@ -23,5 +23,7 @@ export {
   namePrefix,
   networkName,
   persistentVolumeName,
+  type WorkerInstance,
+  workerInstance,
 } from "./names.js";
 export type { ContainerStats } from "./stats.js";
