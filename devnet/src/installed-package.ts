@@ -1,7 +1,8 @@
 /**
- * For the tests of the published packages (test/sdk-package.test.ts, test/worker-package.test.ts): pack a package the
- * way `npm run pack:<name>` does, and run commands in a project outside the repository with the environment a user's
- * shell has, so nothing of the repository (npm's variables, tsx's loader, vitest's) leaks into the installed runs.
+ * For the tests of the published packages (test/sdk-package.test.ts, test/worker-package.test.ts,
+ * test/autoscaler-package.test.ts): pack a package the way `npm run pack:<name>` does, and run commands in a project
+ * outside the repository with the environment a user's shell has, so nothing of the repository (npm's variables, tsx's
+ * loader, vitest's) leaks into the installed runs.
  */
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -19,7 +20,7 @@ export interface PackedPackage {
 }
 
 /** Packs `@podnet/<name>` into `outDir` with the repository's pack script (script/ holds entry points: run, not imported). */
-export async function packPackage(name: "sdk" | "worker", outDir: string): Promise<PackedPackage> {
+export async function packPackage(name: "sdk" | "worker" | "autoscaler", outDir: string): Promise<PackedPackage> {
   const { stdout } = await promisify(execFile)(
     join(repoRoot, "node_modules", ".bin", "tsx"),
     [`script/packaging/pack-${name}.ts`, "--out", outDir, "--json"],

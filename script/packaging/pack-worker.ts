@@ -15,6 +15,7 @@
 import { cpSync } from "node:fs";
 import { basename, join } from "node:path";
 import {
+  checkSdkVersion,
   compile,
   freshStagingDir,
   npmPack,
@@ -35,7 +36,7 @@ const workerDir = join(repoRoot, "worker");
 function packWorker({ outDir }: PackOptions): PackedPackage {
   const stagedDir = freshStagingDir(outDir, "worker");
   compile("worker", join(stagedDir, "dist"));
-  writeManifest(stagedDir, publishedManifest(readSourceManifest("worker"), readSourceManifest("sdk")));
+  writeManifest(stagedDir, publishedManifest(readSourceManifest("worker")));
   writeLauncher(
     stagedDir,
     "bin/podnet-worker.mjs",
@@ -68,14 +69,8 @@ function packWorker({ outDir }: PackOptions): PackedPackage {
  * among them, which the console serves from the installed package), `@podnet/sdk` checked to be the SDK's own
  * version, since the two are released together. No `exports`: the worker is a program, not a library.
  */
-function publishedManifest(worker: SourceManifest, sdk: SourceManifest): Record<string, unknown> {
-  const wanted = worker.dependencies[sdk.name];
-  if (wanted !== sdk.version) {
-    throw new Error(
-      `worker/package.json depends on ${sdk.name}@${wanted ?? "(nothing)"}, but sdk/package.json is ${sdk.version}: ` +
-        "release them at the same version",
-    );
-  }
+function publishedManifest(worker: SourceManifest): Record<string, unknown> {
+  checkSdkVersion("worker", worker);
   return {
     ...publishedBase(worker),
     // No "./": npm publish drops a bin path that starts with it ("npm pkg fix").

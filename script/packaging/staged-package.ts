@@ -1,7 +1,7 @@
 /**
- * The steps every `npm run pack:<package>` script shares (pack-sdk.ts, pack-worker.ts): compile a workspace with its
- * tsconfig.build.json into a staging folder, write the published package.json there, `npm pack` it, and the command
- * line (`--out <dir>`, `--json`, `--publish-dry-run`) around it.
+ * The steps every `npm run pack:<package>` script shares (pack-sdk.ts, pack-worker.ts, pack-autoscaler.ts): compile a
+ * workspace with its tsconfig.build.json into a staging folder, write the published package.json there, `npm pack` it,
+ * and the command line (`--out <dir>`, `--json`, `--publish-dry-run`) around it.
  *
  * Why a staged copy rather than publishing the workspace itself: inside the repository each workspace runs its
  * TypeScript sources through tsx and vitest with no build step, so nothing can run a stale dist/. The published package
@@ -41,7 +41,8 @@ export interface SourceManifest {
 
 /**
  * The fields every published package.json shares: the workspace's identity and dependencies (copied exactly), ESM,
- * public, and the Node it needs (import.meta.dirname, which both packages use for paths, arrived in Node 20.11).
+ * public, and the Node it needs (import.meta.dirname, which the SDK and the worker use for paths, arrived in Node
+ * 20.11).
  */
 export function publishedBase(source: SourceManifest) {
   return {
@@ -53,6 +54,21 @@ export function publishedBase(source: SourceManifest) {
     publishConfig: { access: "public" },
     dependencies: source.dependencies,
   };
+}
+
+/**
+ * `workspace`'s dependency on `@podnet/sdk`, checked to be sdk/package.json's own version: the packages that depend on
+ * the SDK are released together with it, so a package never installs beside an SDK it was not built against.
+ */
+export function checkSdkVersion(workspace: string, source: SourceManifest): void {
+  const sdk = readSourceManifest("sdk");
+  const wanted = source.dependencies[sdk.name];
+  if (wanted !== sdk.version) {
+    throw new Error(
+      `${workspace}/package.json depends on ${sdk.name}@${wanted ?? "(nothing)"}, but sdk/package.json is ` +
+        `${sdk.version}: release them at the same version`,
+    );
+  }
 }
 
 export function readSourceManifest(workspace: string): SourceManifest {
