@@ -353,7 +353,7 @@ function report(r: Results, machineText: string, command: string): string {
     "",
     `- Machine: ${machineText}`,
     `- Load average (1 min) at the start / the end: ${loadAtStart} / ${load1()} on ${cpus().length} cores`,
-    `- Chain: anvil with automine; worker polling the chain every 100 ms, reconciling every 1 s`,
+    `- Chain: anvil with automine; worker ${r.options.push ? "woken by a new-head subscription (push) and " : ""}polling the chain every 100 ms${r.options.push ? "" : " (no push: --no-push)"}, reconciling every 1 s`,
     `- Lease pods: 250 mCPU / 64 MiB, busybox httpd image (${IMAGE_TAG}) sent as an encrypted blob, uploaded once`,
     ...(r.options.manifestDelayMs > 0
       ? [
@@ -394,7 +394,7 @@ function report(r: Results, machineText: string, command: string): string {
 
 // ---------------------------------------------------------------- main
 
-type Options = { leases: number; pods: number; manifestDelayMs: number; keepLogs: boolean };
+type Options = { leases: number; pods: number; manifestDelayMs: number; keepLogs: boolean; push: boolean };
 
 function parseOptions(): Options {
   const { values } = parseArgs({
@@ -403,6 +403,8 @@ function parseOptions(): Options {
       "manifest-delay": { type: "string", default: "0" },
       pods: { type: "string", default: "50" },
       "keep-logs": { type: "boolean", default: false },
+      // The worker without its new-head subscription (polling only), to measure what push buys.
+      "no-push": { type: "boolean", default: false },
     },
   });
   const count = (name: string, raw: string, min: number) => {
@@ -417,6 +419,7 @@ function parseOptions(): Options {
     pods,
     manifestDelayMs: count("manifest-delay", values["manifest-delay"], 0),
     keepLogs: values["keep-logs"],
+    push: !values["no-push"],
   };
 }
 
@@ -447,7 +450,7 @@ async function main() {
     for (let i = 0; i < PUBLISHERS; i++) publishers.push(await fundedPublisher(devnet.chain, 2 + i));
     const b = await startBenchProvider(devnet, {
       index: PROVIDER_ACCOUNT,
-      env: { PODNET_WITHDRAW_INTERVAL_SEC: "100000" },
+      env: { PODNET_WITHDRAW_INTERVAL_SEC: "100000", ...(options.push ? {} : { PODNET_RPC_SUBSCRIBE_URL: "" }) },
       image,
       publishers,
       page: PAGE,
