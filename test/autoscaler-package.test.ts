@@ -217,6 +217,15 @@ describe("the packed @podnet/autoscaler", () => {
       controllerKey: "(set, not shown)",
     });
 
+    // Without a deployment file it takes the one the installed @podnet/sdk knows for the chain: none ships for a
+    // devnet, so it stops naming the setting and the path it looked at, before acting.
+    const { PODNET_AUTOSCALER_DEPLOYMENTS_FILE: _given, ...withoutDeployment } = env;
+    const refused = await inProject("npx", ["podnet-autoscaler", "run"], withoutDeployment);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(
+      `deploymentsFile: no deployment of chain ${LOCAL_CHAIN_ID} is known (${join(realpathSync(join(project, "node_modules", "@podnet", "sdk")), "deployments", `${LOCAL_CHAIN_ID}.json`)}`,
+    );
+
     let log = "";
     autoscaler = spawn(process.execPath, [join(project, "node_modules", ".bin", "podnet-autoscaler"), "run"], {
       cwd: project,

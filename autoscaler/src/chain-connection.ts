@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
-import { type Deployment, parseDeployment } from "@podnet/sdk/protocol";
+import { existsSync, readFileSync } from "node:fs";
+import { type Deployment, knownDeploymentFile, parseDeployment } from "@podnet/sdk/protocol";
 import {
   type Chain,
   createPublicClient,
@@ -22,11 +22,30 @@ export interface ChainConnection {
 }
 
 /**
- * Reads deployments/<chainId>.json and connects to `rpcUrl` with `key` as the wallet's account; refuses a deployments
- * file of another chain than the RPC serves (every address in it would be wrong).
+ * Reads the deployment file (`deploymentsFile`, else the one `@podnet/sdk` knows for the RPC's chain) and connects to
+ * `rpcUrl` with `key` as the wallet's account; refuses a deployments file of another chain than the RPC serves (every
+ * address in it would be wrong).
  */
-export async function connectChain(o: { rpcUrl: string; deploymentsFile: string; key: Hex }): Promise<ChainConnection> {
-  const deployment = parseDeployment(JSON.parse(readFileSync(o.deploymentsFile, "utf8")));
+export async function connectChain(o: {
+  rpcUrl: string;
+  deploymentsFile?: string;
+  key: Hex;
+}): Promise<ChainConnection> {
+  const probe = createPublicClient({ transport: http(o.rpcUrl) });
+  const chainId = await probe.getChainId();
+  const file = o.deploymentsFile ?? knownDeploymentFile(chainId);
+  if (!existsSync(file)) {
+    throw new Error(
+      o.deploymentsFile
+        ? `deploymentsFile: ${file} does not exist`
+        : `deploymentsFile: no deployment of chain ${chainId} is known (${file} does not exist); set deploymentsFile ` +
+            "(PODNET_AUTOSCALER_DEPLOYMENTS_FILE) to the contracts' addresses",
+    );
+  }
+  const deployment = parseDeployment(JSON.parse(readFileSync(file, "utf8")));
+  if (chainId !== deployment.chainId) {
+    throw new Error(`deploymentsFile is for chain ${deployment.chainId}, but ${o.rpcUrl} serves chain ${chainId}`);
+  }
   const chain = defineChain({
     id: deployment.chainId,
     name: `chain-${deployment.chainId}`,
@@ -34,10 +53,6 @@ export async function connectChain(o: { rpcUrl: string; deploymentsFile: string;
     rpcUrls: { default: { http: [o.rpcUrl] } },
   });
   const publicClient = createPublicClient({ chain, transport: http(o.rpcUrl), pollingInterval: 250 }) as PublicClient;
-  const chainId = await publicClient.getChainId();
-  if (chainId !== deployment.chainId) {
-    throw new Error(`deploymentsFile is for chain ${deployment.chainId}, but ${o.rpcUrl} serves chain ${chainId}`);
-  }
   const walletClient = createWalletClient({
     account: privateKeyToAccount(o.key),
     chain,

@@ -18,8 +18,11 @@ const privateKey = z.string().refine((v) => isHex(v) && v.length === 66, "must b
 /** The settings every daemon of this package that keeps apps alive shares (the autoscaler and the network node). */
 const shared = {
   rpcUrl: z.url({ protocol: /^(https?|wss?)$/ }).default("http://127.0.0.1:8545"),
-  /** deployments/<chainId>.json (written by `npm run deploy:local` or a real deploy). */
-  deploymentsFile: z.string().min(1),
+  /**
+   * deployments/<chainId>.json (written by `npm run deploy:local` or a real deploy). Unset: the deployment
+   * `@podnet/sdk` knows for the RPC's chain (`knownDeploymentFile`), as for the worker and the CLI.
+   */
+  deploymentsFile: z.string().min(1).optional(),
   /** The indexer the candidates are searched in (`GET /search`). */
   indexerUrl: z.url({ protocol: /^https?$/ }),
   /**
@@ -172,7 +175,7 @@ export function loadConfig(sources: ConfigSources = {}): AutoscalerConfig {
   return {
     ...rest,
     controllerKey: key,
-    deploymentsFile: path(rest.deploymentsFile),
+    ...(rest.deploymentsFile === undefined ? {} : { deploymentsFile: path(rest.deploymentsFile) }),
     appYaml: path(rest.appYaml),
     podYaml: path(rest.podYaml),
     dataDir: path(rest.dataDir),
@@ -188,7 +191,7 @@ export function loadNodeConfig(sources: ConfigSources = {}): NodeConfig {
   return {
     ...rest,
     nodeKey: key,
-    deploymentsFile: path(rest.deploymentsFile),
+    ...(rest.deploymentsFile === undefined ? {} : { deploymentsFile: path(rest.deploymentsFile) }),
     dataDir: path(rest.dataDir),
     ...(rest.dnsConfig === undefined ? {} : { dnsConfig: path(rest.dnsConfig) }),
   };

@@ -40,10 +40,8 @@ async function nodeClient(
     fail: (message) => new ConfigError(message),
   });
   const rpcUrl = flags.rpcUrl ?? (merged.rpcUrl as string | undefined) ?? "http://127.0.0.1:8545";
+  // Unset: connectChain takes the deployment @podnet/sdk knows for the RPC's chain.
   const deploymentsFile = flags.deploymentsFile ?? (merged.deploymentsFile as string | undefined);
-  if (deploymentsFile === undefined) {
-    throw new ConfigError("deploymentsFile: required (set PODNET_AUTOSCALER_DEPLOYMENTS_FILE or --deployments-file)");
-  }
   const connection = await connectChain({ rpcUrl, deploymentsFile, key });
   const client: PodnetClient = createPodnetClient({
     publicClient: connection.publicClient,
