@@ -1,29 +1,18 @@
 /**
  * The worker learns of a lease by push: with `rpcSubscribeUrl` (anvil's WebSocket endpoint) a new-head subscription
- * pokes its chain follower, so the lease's network is made within moments of the createLease receipt although the
- * follower polls only every 30 s. A second worker without the subscription, same interval, is the control: it has not
+ * pokes its chain follower, so the lease is taken up (its pod network slot given) within moments of the createLease
+ * receipt although the follower polls only every 30 s. A second worker without the subscription, same interval, is the control: it has not
  * seen its lease when the first one has long acted. Real anvil, real contracts, real workers on Docker.
  */
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  Devnet,
-  devAccount,
-  localDocker,
-  mint,
-  providerLabel,
-  type RunningProvider,
-  TOKEN,
-  waitFor,
-  webAppManifest,
-} from "@podnet/devnet";
+import { Devnet, devAccount, mint, type RunningProvider, TOKEN, waitFor, webAppManifest } from "@podnet/devnet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const POLL_MS = "30000";
 const publisher = devAccount(93);
-const docker = localDocker();
 let dir: string;
 let devnet: Devnet;
 let pushed: RunningProvider;
@@ -49,12 +38,17 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The lease's network on the engine, once the worker made it (it does as soon as it sees the lease). */
-async function leaseNetwork(provider: RunningProvider, leaseId: bigint) {
-  const networks = await docker.listNetworks({
-    filters: { label: [providerLabel(provider.address), `podnet.lease=${leaseId}`] },
-  });
-  return networks[0];
+/**
+ * The lease's pod-network slot in the worker's state: the first thing a worker does when it sees a lease is to give it
+ * one (a warm network, or a new one) and write that at once.
+ */
+function leaseSlotOf(provider: RunningProvider, leaseId: bigint): number | undefined {
+  try {
+    const state = JSON.parse(readFileSync(join(provider.worker.dataDir, "state.json"), "utf8"));
+    return state.subnets?.[leaseId.toString()];
+  } catch {
+    return undefined;
+  }
 }
 
 describe("chain push (new-head subscription)", () => {
@@ -69,17 +63,17 @@ describe("chain push (new-head subscription)", () => {
     };
 
     const fast = await lease(pushed);
-    await waitFor("the subscribed worker's lease network", () => leaseNetwork(pushed, fast.leaseId), {
+    await waitFor("the subscribed worker to take up the lease", async () => leaseSlotOf(pushed, fast.leaseId), {
       timeoutMs: 5_000,
       intervalMs: 20,
     });
     const seenAfterMs = performance.now() - fast.at;
-    console.log(`subscribed worker: lease network ${Math.round(seenAfterMs)} ms after the createLease receipt`);
+    console.log(`subscribed worker: lease taken up ${Math.round(seenAfterMs)} ms after the createLease receipt`);
     expect(seenAfterMs).toBeLessThan(5_000);
 
     const slow = await lease(polled);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     // The control: no subscription, so nothing tells the follower before its next poll (up to 30 s away).
-    expect(await leaseNetwork(polled, slow.leaseId)).toBeUndefined();
+    expect(leaseSlotOf(polled, slow.leaseId)).toBeUndefined();
   });
 });

@@ -14,6 +14,7 @@ import {
   createLease,
   docker,
   killWorker,
+  leaseNetworkIds,
   leaseObjects,
   podManifest,
   sendManifest,
@@ -156,8 +157,11 @@ describe("scale-to-zero", () => {
     const leaseId = await sleepyPod();
     await waitAsleep(b, leaseId);
     // A real start failure: the lease network is gone, so Docker cannot start the container.
-    const networks = await docker.listNetworks({ filters: { label: [b.label, `podnet.lease=${leaseId}`] } });
-    for (const n of networks) await docker.getNetwork(n.Id).remove();
+    // The pod's network (named by its pool slot, not the lease), from its stopped container.
+    const [pod] = await docker.listContainers({ all: true, filters: { label: [b.label, `podnet.lease=${leaseId}`] } });
+    const networks = Object.values(pod?.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID);
+    expect(networks).toHaveLength(1);
+    for (const id of networks) await docker.getNetwork(id).remove();
     const started = Date.now();
     const answers = await Promise.all(Array.from({ length: 5 }, () => get(leaseId)));
     expect(Date.now() - started).toBeLessThan(20_000);
@@ -176,8 +180,10 @@ describe("scale-to-zero", () => {
     await waitAsleep(b, leaseId);
     const publisher = b.publishers[0];
     if (!publisher) throw new Error("no publisher");
+    const networkIds = await leaseNetworkIds(b, leaseId);
+    expect(networkIds).toHaveLength(1);
     await closeLease(b, publisher, leaseId);
-    expect(await leaseObjects(b, leaseId)).toEqual([]);
+    expect(await leaseObjects(b, leaseId, networkIds)).toEqual([]);
   }, 120_000);
 
   it("a worker restarted while a pod sleeps keeps it asleep, and the pod wakes on the next request", async () => {

@@ -159,7 +159,10 @@ describe("worker: a pod's life", () => {
     expect(host.CapAdd ?? []).toEqual([]);
     expect(host.SecurityOpt).toContain("no-new-privileges");
     expect(host.NetworkMode).not.toBe("host");
-    expect(Object.keys(info.NetworkSettings.Networks)).toEqual([expect.stringMatching(new RegExp(`-l${leaseId}$`))]);
+    // One network of its own: a slot of the worker's pool (named by the slot, since it may be made before the lease).
+    expect(Object.keys(info.NetworkSettings.Networks)).toEqual([
+      expect.stringMatching(/^podnet-[0-9a-f]{8}-[0-9a-f]{8}-n\d+$/),
+    ]);
     expect(host.Binds ?? []).toEqual([]);
     expect(host.Devices ?? []).toEqual([]);
     const binds = info.Mounts.filter((m) => m.Type === "bind");
@@ -262,10 +265,16 @@ describe("worker: a pod's life", () => {
     const receipt = await alice.write("closeLease", [leaseId]);
     const [closed] = parseEventLogs({ abi: podnetMarketAbi, eventName: "LeaseClosed", logs: receipt.logs });
     const label = [providerLabel(provider), `podnet.lease=${leaseId}`];
+    // The pod's network is named by its pool slot, not the lease (it may be made warm, before the lease).
+    const [pod] = await leaseContainers(docker, provider, leaseId);
+    const networkIds = Object.values(pod?.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID);
+    expect(networkIds).toHaveLength(1);
     await waitFor("containers, network and volumes to be removed", async () => {
       const containers = await leaseContainers(docker, provider, leaseId);
       const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
-      const networks = await docker.listNetworks({ filters: { label } });
+      const networks = (await docker.listNetworks({ filters: { label: [providerLabel(provider)] } })).filter((n) =>
+        networkIds.includes(n.Id),
+      );
       return containers.length + volumes.length + networks.length === 0 ? true : undefined;
     });
     expect((await ingress(`l${leaseId}.pods.localhost`)).status).toBe(404);

@@ -66,7 +66,7 @@ import {
 import { machineWithDocker } from "@podnet/devnet/bench/report";
 import { fmt, load1, median, met, mib, now, progressLog, sleep, summarize } from "@podnet/devnet/bench/stats";
 import { createPublicClient, http } from "viem";
-import { namePrefix, networkName, type WorkerInstance, workerInstance } from "../../worker/src/runtime/names.js";
+import { namePrefix, type WorkerInstance, workerInstance } from "../../worker/src/runtime/names.js";
 
 const GOAL_MS = 1_000;
 const FLOOR_RUNS = 10;
@@ -145,6 +145,12 @@ class DockerEvents {
     )?.at;
   }
 
+  /** The last matching event before `before`: slot networks' names come back when a slot is used again. */
+  lastBefore(type: string, action: string, name: string, before: number): number | undefined {
+    return this.events.filter((e) => e.type === type && e.action === action && e.name === name && e.at <= before).at(-1)
+      ?.at;
+  }
+
   stop() {
     (this.stream as { destroy?: () => void } | undefined)?.destroy?.();
   }
@@ -159,8 +165,10 @@ type LeaseSample = {
   tx: number;
   manifest: number;
   serving: number;
-  /** The lease network's `create` event, from the createLease receipt (the worker may make it before the manifest). */
+  /** The lease network's `create` event, from the createLease receipt, when it was made for the lease. */
   networkAfterReceipt?: number;
+  /** The pod got a warm network, made before its lease (warmNetworks). */
+  networkWarm?: boolean;
   /** Whether that event came before the manifest's 202. */
   networkBeforeManifest?: boolean;
   toCreated?: number;
@@ -206,14 +214,18 @@ async function measureLeases(b: BenchProvider, count: number, manifestDelayMs: n
       const t2 = now();
       const { routedAt, servingAt } = await waitServing(b, leaseId);
       const since = (at: number | undefined) => (at === undefined ? undefined : at - t2);
-      const networkAt = events.first("network", "create", networkName(instance, leaseId));
+      // The pod's network: a warm one (made before the run's events began, or earlier in it) or one made for the lease.
+      const network = await leaseNetworkName(b, leaseId);
+      const networkAt =
+        network === undefined ? undefined : (events.lastBefore("network", "create", network, servingAt) ?? -Infinity);
       const sample: LeaseSample = {
         total: servingAt - t0 - waited,
         tx: t1 - t0,
         manifest: t2 - t1 - waited,
         serving: servingAt - t2,
-        networkAfterReceipt: networkAt === undefined ? undefined : networkAt - t1,
+        networkAfterReceipt: networkAt === undefined || networkAt < t0 ? undefined : networkAt - t1,
         networkBeforeManifest: networkAt === undefined ? undefined : networkAt < t2,
+        networkWarm: networkAt !== undefined && networkAt < t0,
         toCreated: since(events.first("container", "create", `${prefix}-l${leaseId}-`, true)),
         toStarted: since(events.first("container", "start", `${prefix}-l${leaseId}-`, true)),
         toRouted: routedAt - t2,
@@ -249,9 +261,25 @@ async function reconcileErrors(b: BenchProvider): Promise<number> {
 
 // ---------------------------------------------------------------- 3. many pods
 
-/** The subnets of the provider's lease networks (all made by the worker), in address order. */
+/** The name of the network the lease's pod container is attached to. */
+async function leaseNetworkName(b: BenchProvider, leaseId: bigint): Promise<string | undefined> {
+  const [container] = await docker.listContainers({
+    all: true,
+    filters: { label: [b.label, `podnet.lease=${leaseId}`] },
+  });
+  return Object.keys(container?.NetworkSettings?.Networks ?? {})[0];
+}
+
+/**
+ * The subnets of the networks the provider's pods are attached to (all made by the worker), in address order; the
+ * warm networks no lease holds yet are not counted.
+ */
 async function podSubnets(b: BenchProvider): Promise<{ networks: number; subnets: string[] }> {
-  const networks = await docker.listNetworks({ filters: { label: [b.label] } });
+  const containers = await docker.listContainers({ all: true, filters: { label: [b.label] } });
+  const used = new Set(
+    containers.flatMap((c) => Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID)),
+  );
+  const networks = (await docker.listNetworks({ filters: { label: [b.label] } })).filter((n) => used.has(n.Id));
   const key = (cidr: string) => cidr.split(/[./]/).map((part) => part.padStart(3, "0"));
   const subnets = networks
     .flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "?"))
@@ -362,7 +390,7 @@ function report(r: Results, machineText: string, command: string): string {
         ]
       : []),
     "- Many-pods pods: 10 mCPU / 8 MiB each",
-    "- Every lease network is created by the worker, from its own subnet pool (`podNetworkPool`, default 10.200.0.0/14 in /24s)",
+    `- Every lease network is created by the worker, from its own subnet pool (\`podNetworkPool\`, default 10.200.0.0/14 in /24s)${r.options.warmNetworks ? ", 2 kept warm (made ahead of their leases)" : "; none kept warm (--no-warm-networks)"}`,
     "",
     "| measure | value | goal | |",
     "|---|---|---|---|",
@@ -370,7 +398,7 @@ function report(r: Results, machineText: string, command: string): string {
     `| of which createLease tx + receipt (median) | ${med((s) => s.tx)} ms | | |`,
     `| of which manifest PUT until 202 (median) | ${med((s) => s.manifest)} ms | | |`,
     `| of which 202 until the ingress serves the page (median) | ${med((s) => s.serving)} ms | | |`,
-    `| lease network created (Docker event), after the createLease receipt (median); leases where it came before the manifest's 202 | ${med((s) => s.networkAfterReceipt)} ms; ${networkEarly} of ${networkSeen} | | |`,
+    `| lease network: warm (made before the lease) / ready before the manifest's 202; created after the receipt when made for the lease (median) | ${r.leases.filter((s) => s.networkWarm).length} / ${networkEarly} of ${networkSeen}; ${med((s) => s.networkAfterReceipt)} ms | | |`,
     `| after the 202 (medians, Docker events): container created / container started / routed / 200 | ${med((s) => s.toCreated)} / ${med((s) => s.toStarted)} / ${med((s) => s.toRouted)} / ${med((s) => s.serving)} ms | | |`,
     `| worker's own provision time, manifest -> running (mean of /metrics, ${r.provision.count} pods) | ${fmt(r.provision.meanMs)} ms | | |`,
     `| closeLease -> pod container and network removed (median) | ${med((s) => s.teardown)} ms | | |`,
@@ -394,7 +422,14 @@ function report(r: Results, machineText: string, command: string): string {
 
 // ---------------------------------------------------------------- main
 
-type Options = { leases: number; pods: number; manifestDelayMs: number; keepLogs: boolean; push: boolean };
+type Options = {
+  leases: number;
+  pods: number;
+  manifestDelayMs: number;
+  keepLogs: boolean;
+  push: boolean;
+  warmNetworks: boolean;
+};
 
 function parseOptions(): Options {
   const { values } = parseArgs({
@@ -405,6 +440,8 @@ function parseOptions(): Options {
       "keep-logs": { type: "boolean", default: false },
       // The worker without its new-head subscription (polling only), to measure what push buys.
       "no-push": { type: "boolean", default: false },
+      // No warm pod networks (warmNetworks 0): each lease's network made when the lease starts, as before.
+      "no-warm-networks": { type: "boolean", default: false },
     },
   });
   const count = (name: string, raw: string, min: number) => {
@@ -420,6 +457,7 @@ function parseOptions(): Options {
     manifestDelayMs: count("manifest-delay", values["manifest-delay"], 0),
     keepLogs: values["keep-logs"],
     push: !values["no-push"],
+    warmNetworks: !values["no-warm-networks"],
   };
 }
 
@@ -450,7 +488,11 @@ async function main() {
     for (let i = 0; i < PUBLISHERS; i++) publishers.push(await fundedPublisher(devnet.chain, 2 + i));
     const b = await startBenchProvider(devnet, {
       index: PROVIDER_ACCOUNT,
-      env: { PODNET_WITHDRAW_INTERVAL_SEC: "100000", ...(options.push ? {} : { PODNET_RPC_SUBSCRIBE_URL: "" }) },
+      env: {
+        PODNET_WITHDRAW_INTERVAL_SEC: "100000",
+        ...(options.push ? {} : { PODNET_RPC_SUBSCRIBE_URL: "" }),
+        ...(options.warmNetworks ? {} : { PODNET_WARM_NETWORKS: "0" }),
+      },
       image,
       publishers,
       page: PAGE,

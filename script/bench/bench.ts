@@ -86,6 +86,7 @@ import {
   deployPods,
   docker,
   killWorker,
+  leaseNetworkIds,
   leaseObjects,
   measureFloor,
   podManifest,
@@ -217,10 +218,12 @@ async function servingAt(p: Provider, leaseId: bigint): Promise<number> {
   return (await waitServing(p, leaseId)).servingAt;
 }
 
-/** Until the worker removed every container and network of the lease (after a close). */
-async function removed(p: Provider, leaseId: bigint) {
+/** Closes the lease with `close` and waits until the worker removed every container and network of it. */
+async function closeAndRemoved(p: Provider, leaseId: bigint, close: () => Promise<unknown>) {
+  const networkIds = await leaseNetworkIds(p, leaseId);
+  await close();
   await until(`lease ${leaseId}'s pod to be removed`, async () =>
-    (await leaseObjects(p, leaseId)).length === 0 ? true : undefined,
+    (await leaseObjects(p, leaseId, networkIds)).length === 0 ? true : undefined,
   );
 }
 
@@ -242,8 +245,7 @@ async function measureDirect(w: World, count: number): Promise<DirectSample[]> {
     const t4 = await servingAt(w.A, leaseId);
     samples.push({ total: t4 - t0, quote: t1 - t0, lease: t2 - t1, manifest: t3 - t2, serving: t4 - t3 });
     progress(`direct ${i + 1}/${count}: lease ${leaseId} serving ${fmt(t4 - t0)} ms after the quote request`);
-    await w.podnet.closeLease({ leaseId });
-    await removed(w.A, leaseId);
+    await closeAndRemoved(w.A, leaseId, () => w.podnet.closeLease({ leaseId }));
   }
   return samples;
 }
@@ -319,8 +321,7 @@ async function measureMarket(w: World, count: number): Promise<MarketSample[]> {
     );
     // The last lease stays: B goes dark with it, and its publisher claims compensation (step 7).
     if (i < count - 1) {
-      await w.podnet.closeLease({ leaseId });
-      await removed(w.B, leaseId);
+      await closeAndRemoved(w.B, leaseId, () => w.podnet.closeLease({ leaseId }));
     }
   }
   return samples;
@@ -591,8 +592,7 @@ async function main() {
       if (p === A) warmUpLeaseA = leaseId;
       const { blobs } = await podnet.deployPod({ leaseId, manifest });
       await servingAt(p, leaseId);
-      await podnet.closeLease({ leaseId });
-      await removed(p, leaseId);
+      await closeAndRemoved(p, leaseId, () => podnet.closeLease({ leaseId }));
       progress(`warm-up on ${p.name}: image ${Object.values(blobs).join(", ")}, served, closed`);
     }
     await warmUp(A, podManifest(sealed.cid, 10, 8));

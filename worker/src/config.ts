@@ -114,6 +114,11 @@ const schema = z.strictObject({
   /** Pod networks are carved from this pool (one subnet per lease); keep it clear of the host's own networks. */
   podNetworkPool: z.string().default("10.200.0.0/14"),
   podNetworkPrefix: z.coerce.number().int().min(16).max(28).default(24),
+  /**
+   * Pod networks kept made ahead of their leases (pods/warm-networks.ts): a new lease's pod need not wait for its
+   * bridge network to be created. 0: each lease's network is made when the lease starts.
+   */
+  warmNetworks: z.coerce.number().int().min(0).max(64).default(2),
   metadataURI: z.string().max(2048).default(""),
   pricing: z
     .strictObject({ perCpuMilli: amount, perMemoryMiB: amount, perStorageMiB: amount, flat: amount })

@@ -126,31 +126,49 @@ export async function waitServing(b: BenchProvider, leaseId: bigint, timeoutMs =
   return { routedAt: routedAt ?? servingAt, servingAt };
 }
 
-/** The lease's containers and networks still there, as "container <name> (<state>)" / "network <name> <id>". */
-export async function leaseObjects(b: BenchProvider, leaseId: bigint): Promise<string[]> {
+/**
+ * The lease's containers and networks still there, as "container <name> (<state>)" / "network <name> <id>". A pod
+ * network is named by its pool slot, not the lease: `networkIds` (from {@link leaseNetworkIds} while the pod ran)
+ * names the lease's; networks still labelled with the lease (older workers) count too.
+ */
+export async function leaseObjects(b: BenchProvider, leaseId: bigint, networkIds: string[] = []): Promise<string[]> {
   const label = [b.label, `podnet.lease=${leaseId}`];
-  const [containers, networks] = await Promise.all([
+  const [containers, labelled, all] = await Promise.all([
     docker.listContainers({ all: true, filters: { label } }),
     docker.listNetworks({ filters: { label } }),
+    networkIds.length > 0 ? docker.listNetworks({ filters: { label: [b.label] } }) : Promise.resolve([]),
   ]);
+  const networks = [...labelled, ...all.filter((n) => networkIds.includes(n.Id))];
   return [
     ...containers.map((c) => `container ${c.Names[0]?.replace(/^\//, "")} (${c.State})`),
     ...networks.map((n) => `network ${n.Name} ${n.Id.slice(0, 12)}`),
   ];
 }
 
+/** The ids of the networks the lease's containers are attached to. */
+export async function leaseNetworkIds(b: BenchProvider, leaseId: bigint): Promise<string[]> {
+  const containers = await docker.listContainers({
+    all: true,
+    filters: { label: [b.label, `podnet.lease=${leaseId}`] },
+  });
+  return [
+    ...new Set(containers.flatMap((c) => Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID))),
+  ];
+}
+
 /** The publisher closes the lease; resolves with the time until the worker removed the pod's container and network. */
 export async function closeLease(b: BenchProvider, publisher: Publisher, leaseId: bigint) {
+  const networkIds = await leaseNetworkIds(b, leaseId);
   const start = now();
   await publisher.write("closeLease", [leaseId]);
   try {
     await until(
       `lease ${leaseId}'s pod to be removed`,
-      async () => ((await leaseObjects(b, leaseId)).length === 0 ? true : undefined),
+      async () => ((await leaseObjects(b, leaseId, networkIds)).length === 0 ? true : undefined),
       { timeoutMs: 60_000, intervalMs: 20 },
     );
   } catch (error) {
-    const left = await leaseObjects(b, leaseId).catch(() => []);
+    const left = await leaseObjects(b, leaseId, networkIds).catch(() => []);
     throw new Error(`${(error as Error).message}; still there: ${left.join(", ") || "nothing"}`);
   }
   return now() - start;

@@ -9,8 +9,17 @@ import { collectUnusedImages, ensureImage, imageIsLocal } from "./images.js";
 import { PhaseMap } from "./phase-map.js";
 import type { RouteTable } from "./routes.js";
 import { removeSecrets, writeSecrets } from "./secrets.js";
-import { leaseSubnet, parsePool, poolStart, releaseSubnet, type SubnetPool, skipSubnet } from "./subnets.js";
+import {
+  leaseSlot,
+  parsePool,
+  poolStart,
+  releaseSubnet,
+  type SubnetPool,
+  type SubnetSlot,
+  skipSubnet,
+} from "./subnets.js";
 import { type StopVerdict, TeardownGuard } from "./teardown-guard.js";
+import { WarmNetworks } from "./warm-networks.js";
 
 const RETRY_AFTER_FAILURE_MS = 5000;
 /**
@@ -68,6 +77,8 @@ export class Reconciler {
   private running = false;
   private lastImageCollection = Date.now();
   private readonly pool: SubnetPool;
+  /** Pod networks made ahead of their leases (warm-networks.ts). */
+  readonly warm: WarmNetworks;
   /** Passes that failed in a row (Docker unreachable): the interval backs off meanwhile. */
   failedPasses = 0;
 
@@ -76,6 +87,7 @@ export class Reconciler {
     private readonly routes: RouteTable,
   ) {
     this.pool = parsePool(ctx.config.podNetworkPool, ctx.config.podNetworkPrefix);
+    this.warm = new WarmNetworks(ctx, this.pool, poolStart(this.pool, ctx.chain.account.address));
     this.guard = new TeardownGuard(ctx);
     this.phases = new PhaseMap((leaseId, phase) => ctx.adminEvents.publish("leases", { leaseId, phase: phase.phase }));
     this.imageSlots = new Slots(IMAGE_JOBS_AT_ONCE);
@@ -83,6 +95,9 @@ export class Reconciler {
 
   start() {
     this.running = true;
+    void this.warm
+      .tidy()
+      .catch((error: Error) => this.ctx.log.warn("warm pod networks not tidied", { error: error.message }));
     const tick = async () => {
       if (!this.running) return;
       try {
@@ -109,6 +124,7 @@ export class Reconciler {
 
   stop() {
     this.running = false;
+    this.warm.stop();
     if (this.timer) clearTimeout(this.timer);
     for (const job of this.imageJobs.values()) job.controller.abort();
   }
@@ -129,6 +145,8 @@ export class Reconciler {
 
   private async passOnce(): Promise<void> {
     const actual = await this.ctx.runtime.listContainers();
+    // Tops the warm networks up when a lease took one or an outage cut a fill short (reads the state only when full).
+    this.warm.refill();
     const byLease = new Map<string, RuntimeContainer[]>();
     for (const c of actual) {
       const id = c.leaseId.toString();
@@ -313,7 +331,7 @@ export class Reconciler {
         if (!this.phases.has(leaseId)) {
           this.phases.set(leaseId, { phase: "waiting-manifest" });
           // The network is the slowest Docker object to create: make it while the publisher sends the manifest.
-          await this.withSubnet(leaseId, (subnet) => ctx.runtime.ensureNetwork(BigInt(leaseId), subnet));
+          await this.withSlot(leaseId, (slot) => ctx.runtime.ensureSlotNetwork(slot));
         }
         return;
       }
@@ -328,7 +346,7 @@ export class Reconciler {
           delete ctx.state.data.asleep[leaseId];
           ctx.state.save();
         }
-        await ctx.runtime.removePod(BigInt(leaseId));
+        await ctx.runtime.removePod(BigInt(leaseId), ctx.state.data.subnets[leaseId]);
         removeSecrets(ctx, leaseId);
         if (lease?.status !== "active") {
           ctx.manifests.remove(leaseId);
@@ -375,7 +393,7 @@ export class Reconciler {
     }
     const secretDirs = await writeSecrets(ctx, desired);
     const tcpHostPorts = this.tcpPorts(leaseId, manifest);
-    const containers = await this.withSubnet(leaseId, (networkSubnet) =>
+    const containers = await this.withSlot(leaseId, (network) =>
       ctx.runtime.ensurePod({
         leaseId: BigInt(leaseId),
         specHash,
@@ -383,7 +401,7 @@ export class Reconciler {
         images,
         secretDirs,
         tcpHostPorts,
-        networkSubnet,
+        network,
       }),
     );
     await this.setRoutes(leaseId, manifest, containers);
@@ -588,11 +606,18 @@ export class Reconciler {
    * Runs `use` with the lease's subnet. A subnet Docker finds overlapping a network this worker does not own (another
    * provider's, the host's) is marked blocked and the next one tried, a bounded number of times.
    */
-  private async withSubnet<T>(leaseId: string, use: (subnet: string) => Promise<T>): Promise<T> {
+  /**
+   * Runs `use` with the lease's pod-network slot (a warm one when ready, see warm-networks.ts). A subnet that overlaps
+   * a network the worker does not own moves the lease to another slot. Taking a warm slot starts making the next one.
+   */
+  private async withSlot<T>(leaseId: string, use: (slot: SubnetSlot) => Promise<T>): Promise<T> {
     const start = poolStart(this.pool, this.ctx.chain.account.address);
     for (let attempt = 0; ; attempt++) {
+      const fresh = this.ctx.state.data.subnets[leaseId] === undefined;
+      const slot = leaseSlot(this.ctx.state, this.pool, leaseId, start);
+      if (fresh) this.warm.refill();
       try {
-        return await use(leaseSubnet(this.ctx.state, this.pool, leaseId, start));
+        return await use(slot);
       } catch (error) {
         if (!/overlap/i.test((error as Error).message) || attempt >= 16) throw error;
         skipSubnet(this.ctx.state, leaseId);

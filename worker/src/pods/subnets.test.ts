@@ -4,11 +4,15 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { WorkerState } from "../store/worker-state.js";
 import {
+  dropSpare,
+  leaseSlot,
   leaseSubnet,
   parsePool,
   poolStart,
   releaseSubnet,
+  reserveSpare,
   skipSubnet,
+  spareSlots,
   subnetAt,
   subnetCount,
   usableAddresses,
@@ -19,18 +23,15 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function state() {
-  const dir = mkdtempSync(join(tmpdir(), "podnet-subnets-"));
+const IDENTITY = {
+  chainId: 31337,
+  provider: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+  market: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+} as const;
+
+function state(dir = mkdtempSync(join(tmpdir(), "podnet-subnets-"))) {
   dirs.push(dir);
-  return WorkerState.open(
-    dir,
-    {
-      chainId: 31337,
-      provider: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-      market: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
-    },
-    0,
-  );
+  return WorkerState.open(dir, IDENTITY, 0);
 }
 
 describe("pod subnets", () => {
@@ -76,5 +77,38 @@ describe("pod subnets", () => {
     const pool = parsePool("10.200.0.0/22", 24);
     expect(leaseSubnet(s, pool, "1", 3)).toBe("10.200.3.0/24");
     expect(leaseSubnet(s, pool, "2", 3)).toBe("10.200.0.0/24");
+  });
+
+  it("hands a lease the lowest warm slot first, once, and falls back to a free one when none is warm", () => {
+    const s = state();
+    const pool = parsePool("10.200.0.0/21", 24);
+    expect(reserveSpare(s, pool, 2)).toEqual({ index: 2, subnet: "10.200.2.0/24" });
+    expect(reserveSpare(s, pool, 2)).toEqual({ index: 3, subnet: "10.200.3.0/24" });
+    // A lease takes the lowest warm slot, not the first free index from its start.
+    expect(leaseSlot(s, pool, "7", 0)).toEqual({ index: 2, subnet: "10.200.2.0/24" });
+    expect(spareSlots(s, pool)).toEqual([{ index: 3, subnet: "10.200.3.0/24" }]);
+    // Its slot stays its own; the warm one left goes to the next lease only.
+    expect(leaseSlot(s, pool, "7", 0).index).toBe(2);
+    expect(leaseSlot(s, pool, "8", 0).index).toBe(3);
+    expect(spareSlots(s, pool)).toEqual([]);
+    // No warm slot: the first free index from the start.
+    expect(leaseSlot(s, pool, "9", 0).index).toBe(0);
+    // A new warm slot never takes an index a lease or another warm slot holds.
+    const spare = reserveSpare(s, pool, 0);
+    expect(spare.index).toBe(1);
+    // Given up for an overlap, it is blocked and never handed out.
+    dropSpare(s, spare.index, { blocked: true });
+    expect(spareSlots(s, pool)).toEqual([]);
+    expect(reserveSpare(s, pool, 0).index).toBe(4);
+  });
+
+  it("writes a slot handed to a lease at once (a crash must not hand it out twice)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-subnets-"));
+    const s = state(dir);
+    const pool = parsePool("10.200.0.0/22", 24);
+    reserveSpare(s, pool, 0);
+    leaseSlot(s, pool, "1", 0);
+    // Nothing else saves: what a second process reads now is what a crash would leave.
+    expect(state(dir).data.subnets).toEqual({ "1": 0 });
   });
 });

@@ -36,28 +36,75 @@ export function subnetAt(pool: SubnetPool, index: number): string {
   return `${octets.join(".")}/${pool.prefix}`;
 }
 
+/** A pod network's place in the pool: its index (what names the network) and its subnet. */
+export interface SubnetSlot {
+  index: number;
+  subnet: string;
+}
+
+/** The state key of a warm (spare) pod network's slot: made ahead of any lease, handed to the next one. */
+export const spareKey = (index: number) => `spare:${index}`;
+
+/** The warm networks' slots, in the order they are handed out (lowest index first). */
+export function spareSlots(state: WorkerState, pool: SubnetPool): SubnetSlot[] {
+  return Object.entries(state.data.subnets)
+    .filter(([key]) => key.startsWith("spare:"))
+    .map(([, index]) => ({ index, subnet: subnetAt(pool, index) }))
+    .sort((a, b) => a.index - b.index);
+}
+
+/** The first free index from `start` on (wrapping); throws when the pool is full. */
+function freeIndex(state: WorkerState, pool: SubnetPool, start: number): number {
+  const taken = new Set(Object.values(state.data.subnets));
+  const count = subnetCount(pool);
+  for (let step = 0; step < count; step++) {
+    const candidate = (start + step) % count;
+    if (!taken.has(candidate)) return candidate;
+  }
+  throw new Error("podNetworkPool: every pod subnet is in use");
+}
+
 /**
- * The lease's subnet, allocating one the first time: the first free index from `start` on (wrapping). Workers of
- * different providers sharing one Docker Engine pass different starts, so they rarely collide.
+ * The lease's slot, allocating one the first time: a warm network's slot when one is ready (its network exists, with
+ * its firewall rules, so the lease's pod need not wait for a bridge to be made), else the first free index from
+ * `start` on (wrapping). Workers of different providers sharing one Docker Engine pass different starts, so they
+ * rarely collide. The allocation is written at once: a slot must never be handed out twice across a crash.
  */
-export function leaseSubnet(state: WorkerState, pool: SubnetPool, leaseId: string, start = 0): string {
+export function leaseSlot(state: WorkerState, pool: SubnetPool, leaseId: string, start = 0): SubnetSlot {
   const subnets = state.data.subnets;
   let index = subnets[leaseId];
   if (index === undefined) {
-    const taken = new Set(Object.values(subnets));
-    const count = subnetCount(pool);
-    for (let step = 0; step < count; step++) {
-      const candidate = (start + step) % count;
-      if (!taken.has(candidate)) {
-        index = candidate;
-        break;
-      }
+    const [spare] = spareSlots(state, pool);
+    if (spare) {
+      index = spare.index;
+      delete subnets[spareKey(index)];
+    } else {
+      index = freeIndex(state, pool, start);
     }
-    if (index === undefined) throw new Error("podNetworkPool: every pod subnet is in use");
     subnets[leaseId] = index;
-    state.save();
+    state.saveNow();
   }
-  return subnetAt(pool, index);
+  return { index, subnet: subnetAt(pool, index) };
+}
+
+/** The lease's subnet (allocating its slot the first time, see {@link leaseSlot}). */
+export function leaseSubnet(state: WorkerState, pool: SubnetPool, leaseId: string, start = 0): string {
+  return leaseSlot(state, pool, leaseId, start).subnet;
+}
+
+/** Reserves a free slot for a warm network (its network is made next; the slot is the spare's from now on). */
+export function reserveSpare(state: WorkerState, pool: SubnetPool, start = 0): SubnetSlot {
+  const index = freeIndex(state, pool, start);
+  state.data.subnets[spareKey(index)] = index;
+  state.saveNow();
+  return { index, subnet: subnetAt(pool, index) };
+}
+
+/** Gives a spare's slot up (its network could not be made, or is gone); `blocked` keeps the index out of use. */
+export function dropSpare(state: WorkerState, index: number, { blocked = false } = {}) {
+  delete state.data.subnets[spareKey(index)];
+  if (blocked) state.data.subnets[`blocked:${index}`] = index;
+  state.saveNow();
 }
 
 /** Where a provider starts allocating in the pool: a hash of its address, stable across restarts. */

@@ -33,10 +33,11 @@ export interface PodPlan {
   /** `${container}:${port}:${replica}` → host port of each TCP expose, allocated by the caller. */
   tcpHostPorts: Record<string, number>;
   /**
-   * The pod network's subnet (CIDR), allocated by the caller from its own pool. Docker's default pools hold only ~30
-   * bridge networks, so a provider with one network per lease needs its own addressing.
+   * The pod network's slot in the caller's own subnet pool (its index names the network, which may already exist
+   * warm), and its subnet (CIDR). Docker's default pools hold only ~30 bridge networks, so a provider with one network
+   * per lease needs its own addressing. Omitted: a network named by the lease, on Docker's default pools.
    */
-  networkSubnet?: string;
+  network?: { index: number; subnet: string };
 }
 
 /** A Docker volume the plan needs. */

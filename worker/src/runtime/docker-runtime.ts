@@ -31,6 +31,8 @@ import {
   namePrefix,
   networkName,
   parseContainerLabels,
+  slotLabels,
+  slotNetworkName,
   type WorkerInstance,
 } from "./names.js";
 import { type ContainerStats, containerUsage, type RawStats } from "./stats.js";
@@ -237,7 +239,9 @@ export class DockerRuntime {
   }
 
   async #ensurePodOnce(plan: PodPlan): Promise<RuntimeContainer[]> {
-    const network = await this.#ensureNetwork(plan.leaseId, plan.networkSubnet);
+    const network = plan.network
+      ? await this.#ensureSlotNetwork(plan.network)
+      : await this.#ensureNetwork(plan.leaseId, undefined);
     await this.#ensureVolumes(plan.leaseId, planVolumes(this.#instance, plan));
     const rootfsBytes: Record<string, number> = {};
     for (const container of plan.manifest.containers) {
@@ -333,17 +337,17 @@ export class DockerRuntime {
     });
   }
 
-  /** Removes everything of a lease: its containers of every spec, its network and its volumes. */
-  async removePod(leaseId: bigint): Promise<void> {
+  /**
+   * Removes everything of a lease: its containers of every spec, its network (the one named by the lease, and the
+   * slot network `slot` when given) and its volumes.
+   */
+  async removePod(leaseId: bigint, slot?: number): Promise<void> {
     await this.#locks.run(leaseKey(leaseId), async () => {
       const labels = leaseLabels(this.#instance, leaseId);
       await this.removeContainers((await this.#listRaw({ leaseId })).map((info) => info.Id));
       const networks = await this.#docker.listNetworks({ filters: { label: labelFilter(labels) } });
-      await mapLimit(networks, PARALLEL_CALLS, async (network) => {
-        await this.#removeNetwork(network.Id);
-        const subnet = network.IPAM?.Config?.[0]?.Subnet;
-        if (subnet && this.#firewall) await this.#firewall.removeSubnet(subnet);
-      });
+      await mapLimit(networks, PARALLEL_CALLS, (network) => this.#dropNetwork(network));
+      if (slot !== undefined) await this.removeSlotNetwork(slot);
       const { Volumes: volumes } = await this.#docker.listVolumes({ filters: { label: labelFilter(labels) } });
       await mapLimit(volumes ?? [], PARALLEL_CALLS, (volume) => this.#removeVolume(volume.Name));
     });
@@ -549,25 +553,77 @@ export class DockerRuntime {
 
   /**
    * Creates the lease's network ahead of its pod (idempotent): done when a lease starts, it takes network creation
-   * off the path from manifest to serving pod.
+   * off the path from manifest to serving pod. A network named by the lease, on Docker's default pools unless
+   * `subnet` is given; the worker's reconciler uses {@link ensureSlotNetwork}.
    */
   async ensureNetwork(leaseId: bigint, subnet?: string): Promise<string> {
     return this.#locks.run(leaseKey(leaseId), () => this.#ensureNetwork(leaseId, subnet));
   }
 
   /**
-   * The lease's network id, created when missing. Docker does not guarantee unique network names (two concurrent
-   * creates can both succeed), so when several exist every worker picks the same one, the oldest, and drops the rest.
+   * Creates the pod network of a slot of the worker's subnet pool (idempotent), with its firewall rules: for a lease
+   * that holds the slot, or ahead of any lease (a warm network, handed to the next lease so its pod need not wait for
+   * a bridge to be made).
    */
+  async ensureSlotNetwork(slot: { index: number; subnet: string }): Promise<string> {
+    return this.#ensureSlotNetwork(slot);
+  }
+
+  /** Removes a slot's pod network and its firewall rules (a warm network given up, or one left by a crash). */
+  async removeSlotNetwork(index: number): Promise<void> {
+    await this.#locks.run(slotKey(index), async () => {
+      const networks = await this.#findNetworks(
+        slotNetworkName(this.#instance, index),
+        slotLabels(this.#instance, index),
+      );
+      for (const network of networks) await this.#dropNetwork(network);
+    });
+  }
+
+  /** The slot networks of this instance: index, id and subnet of each (warm ones and those of leases). */
+  async slotNetworks(): Promise<{ index: number; id: string; subnet: string | undefined }[]> {
+    const networks = await this.#docker.listNetworks({
+      filters: { label: labelFilter(instanceLabels(this.#instance)) },
+    });
+    return networks.flatMap((network) => {
+      const index = Number(network.Labels?.[LABELS.slot]);
+      if (!Number.isSafeInteger(index) || network.Name !== slotNetworkName(this.#instance, index)) return [];
+      return [{ index, id: network.Id, subnet: network.IPAM?.Config?.[0]?.Subnet }];
+    });
+  }
+
+  #ensureSlotNetwork(slot: { index: number; subnet: string }): Promise<string> {
+    return this.#locks.run(slotKey(slot.index), () =>
+      this.#createNetwork(
+        slotNetworkName(this.#instance, slot.index),
+        slotLabels(this.#instance, slot.index),
+        slot.subnet,
+      ),
+    );
+  }
+
+  /** The lease-named network's id, created when missing. */
   async #ensureNetwork(leaseId: bigint, subnet?: string): Promise<string> {
-    const name = networkName(this.#instance, leaseId);
-    const labels = leaseLabels(this.#instance, leaseId);
-    const find = async () =>
+    return this.#createNetwork(networkName(this.#instance, leaseId), leaseLabels(this.#instance, leaseId), subnet);
+  }
+
+  /** Networks of exactly `name` carrying `labels`, oldest first. */
+  async #findNetworks(name: string, labels: Record<string, string>): Promise<Dockerode.NetworkInspectInfo[]> {
+    return (
       (await this.#docker.listNetworks({ filters: { name: [name], label: labelFilter(labels) } }))
         // The name filter matches substrings: `-l1` would also find `-l12`.
         .filter((network) => network.Name === name)
-        .sort((a, b) => (a.Created < b.Created ? -1 : a.Created > b.Created ? 1 : a.Id < b.Id ? -1 : 1));
-    let networks = await find();
+        .sort((a, b) => (a.Created < b.Created ? -1 : a.Created > b.Created ? 1 : a.Id < b.Id ? -1 : 1))
+    );
+  }
+
+  /**
+   * The network's id, created when missing, with its firewall rules. Docker does not guarantee unique network names
+   * (two concurrent creates can both succeed), so when several exist every worker picks the same one, the oldest, and
+   * drops the rest.
+   */
+  async #createNetwork(name: string, labels: Record<string, string>, subnet?: string): Promise<string> {
+    let networks = await this.#findNetworks(name, labels);
     if (networks.length === 0) {
       try {
         await this.#docker.createNetwork({
@@ -583,7 +639,7 @@ export class DockerRuntime {
       } catch (error) {
         if (dockerStatus(error) !== 409) throw new Error(`creating network ${name}: ${dockerMessage(error)}`);
       }
-      networks = await find();
+      networks = await this.#findNetworks(name, labels);
     }
     const [network, ...duplicates] = networks;
     if (network === undefined) {
@@ -600,6 +656,13 @@ export class DockerRuntime {
         .remove()
         .catch(() => undefined);
     return network.Id;
+  }
+
+  /** Removes a network and then its subnet's firewall rules (never the other way round: pods must stay walled). */
+  async #dropNetwork(network: Dockerode.NetworkInspectInfo): Promise<void> {
+    await this.#removeNetwork(network.Id);
+    const subnet = network.IPAM?.Config?.[0]?.Subnet;
+    if (subnet && this.#firewall) await this.#firewall.removeSubnet(subnet);
   }
 
   /** Creates the volumes (Docker returns an existing volume unchanged) and checks they all carry our labels. */
@@ -739,6 +802,11 @@ export class DockerRuntime {
       if (dockerStatus(error) !== 404) throw new Error(`removing volume ${name}: ${dockerMessage(error)}`);
     }
   }
+}
+
+/** The lock of a pod-network slot: its warm creation and a lease's use of it never race. */
+function slotKey(index: number): string {
+  return `slot:${index}`;
 }
 
 function leaseKey(leaseId: bigint): string {

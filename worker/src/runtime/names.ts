@@ -27,6 +27,8 @@ export const LABELS = {
   spec: "podnet.spec",
   container: "podnet.container",
   replica: "podnet.replica",
+  /** A pod network's slot in the worker's subnet pool: what names it (it may be made before its lease exists). */
+  slot: "podnet.slot",
   /** Volumes: the manifest's volume name. */
   volume: "podnet.volume",
   /** Volumes: `persistent` or `empty`. */
@@ -111,7 +113,23 @@ export function containerName(instance: WorkerInstance, pod: PodRef, container: 
   return `${namePrefix(instance)}-l${pod.leaseId}-${specPart(pod.specHash)}-${container}-${replica}`;
 }
 
-/** The lease's bridge network, shared by every spec of the lease so an update keeps the same network. */
+/**
+ * A pod network, named by its slot in the worker's subnet pool rather than by a lease: it may be made warm, before
+ * the lease it will serve exists (Docker can neither rename a network nor relabel it). Which lease uses which slot is
+ * in the worker's state (`subnets`); every spec of the lease shares it, so an update keeps the same network.
+ */
+export function slotNetworkName(instance: WorkerInstance, index: number): string {
+  if (!Number.isSafeInteger(index) || index < 0) throw new Error(`not a subnet slot: ${index}`);
+  return `${namePrefix(instance)}-n${index}`;
+}
+
+/** Labels of a pod network: the instance's and its slot (no lease: it may be made before its lease). */
+export function slotLabels(instance: WorkerInstance, index: number): Record<string, string> {
+  slotNetworkName(instance, index);
+  return { ...instanceLabels(instance), [LABELS.slot]: String(index) };
+}
+
+/** The lease's bridge network as workers before pod-network slots named it (still removed with its lease). */
 export function networkName(instance: WorkerInstance, leaseId: bigint): string {
   checkLease(leaseId);
   return `${namePrefix(instance)}-l${leaseId}`;

@@ -1,0 +1,103 @@
+/**
+ * Warm pod networks. Creating a bridge network costs about as much as a `docker run` (its bridge, its iptables rules,
+ * the worker's firewall rules), and a pod cannot be created before its network exists: made when the lease starts, it
+ * sat on the path from lease to serving pod (docs/worker-benchmarks.md, "Push"). So the worker keeps `warmNetworks`
+ * networks made ahead, each on a slot of its subnet pool and firewalled like any pod network, and hands the lowest
+ * one to the next lease (`leaseSlot` in subnets.ts), then makes another in the background.
+ *
+ * A warm network is named by its slot, not by a lease (Docker can neither rename nor relabel one); which lease uses
+ * which slot is the worker's state (`subnets`), written before the slot is used. A network is never handed to a
+ * second lease: it is removed with its lease's pod and its slot made warm again from scratch.
+ */
+import type { WorkerContext } from "../context.js";
+import { dropSpare, reserveSpare, type SubnetPool, spareSlots } from "./subnets.js";
+
+export class WarmNetworks {
+  #filling: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    private readonly pool: SubnetPool,
+    /** Where this provider starts allocating in the pool (poolStart). */
+    private readonly start: number,
+  ) {}
+
+  /**
+   * At start: removes slot networks that neither a lease nor a warm slot of the state holds (made just before a crash
+   * wrote the state; a network some container still uses is left and logged), makes the state's warm slots' networks
+   * that went missing, then fills up.
+   */
+  async tidy(): Promise<void> {
+    const held = new Set(Object.values(this.ctx.state.data.subnets));
+    for (const network of await this.ctx.runtime.slotNetworks()) {
+      if (held.has(network.index)) continue;
+      await this.ctx.runtime
+        .removeSlotNetwork(network.index)
+        .catch((error: Error) =>
+          this.ctx.log.warn("pod network of no lease left in place", { slot: network.index, error: error.message }),
+        );
+    }
+    for (const slot of spareSlots(this.ctx.state, this.pool)) {
+      if (this.#stopped) return;
+      await this.#make(slot).catch(() => undefined);
+    }
+    this.refill();
+  }
+
+  /**
+   * Makes warm networks until `warmNetworks` are ready, in the background; one fill runs at a time. Cheap when they
+   * are: it reads the state only (every reconcile pass calls it, so a fill cut short by a Docker outage resumes).
+   */
+  refill(): void {
+    if (this.#stopped) return;
+    if (this.#filling) {
+      this.#again = true;
+      return;
+    }
+    this.#filling = this.#fill()
+      .catch((error: Error) => this.ctx.log.warn("warm pod networks not made", { error: error.message }))
+      .finally(() => {
+        this.#filling = undefined;
+        if (this.#again && !this.#stopped) {
+          this.#again = false;
+          this.refill();
+        }
+      });
+  }
+
+  /** Waits for a fill in progress (tests, and a clean stop). */
+  async settled(): Promise<void> {
+    while (this.#filling) await this.#filling;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  async #fill(): Promise<void> {
+    const { state, config } = this.ctx;
+    while (!this.#stopped && spareSlots(state, this.pool).length < config.warmNetworks) {
+      await this.#make(reserveSpare(state, this.pool, this.start));
+    }
+  }
+
+  /**
+   * Makes one warm slot's network. A subnet another network overlaps is given up for good (blocked) and the fill goes
+   * on; any other failure (Docker down) gives the slot up and ends this fill, to be tried at the next refill.
+   */
+  async #make(slot: { index: number; subnet: string }): Promise<void> {
+    try {
+      await this.ctx.runtime.ensureSlotNetwork(slot);
+    } catch (error) {
+      const message = (error as Error).message;
+      // A subnet someone else's network overlaps is never usable here; anything else (Docker down) is tried later.
+      const overlap = /overlap/i.test(message);
+      if (this.ctx.state.data.subnets[`spare:${slot.index}`] !== undefined) {
+        dropSpare(this.ctx.state, slot.index, { blocked: overlap });
+      }
+      if (!overlap) throw error;
+    }
+  }
+}
