@@ -7,18 +7,21 @@
  * from the chain. Run under the Docker lock (the devnet's cleanup talks to the Docker Engine).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   Devnet,
   devAccount,
   freePort,
+  freshProject,
   LOCAL_CHAIN_ID,
   mint,
   okInProject,
   type PackedPackage,
+  packDryRunFiles,
   packPackage,
+  publishDryRun,
   repoRoot,
   runInProject,
   type ScriptRun,
@@ -52,9 +55,7 @@ const pack = (name: "sdk" | "autoscaler") => packPackage(name, join(dir, "packag
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-autoscaler-package-"));
-  project = join(dir, "project");
-  mkdirSync(project);
-  writeFileSync(join(project, "package.json"), `${JSON.stringify({ name: "app-owner", private: true })}\n`);
+  project = freshProject(dir, { name: "app-owner" });
   // The chain starts while the packages build and install; its failure is awaited below, not left unhandled.
   const chain = Devnet.start({ dir: join(dir, "devnet") });
   chain.catch(() => {});
@@ -107,22 +108,16 @@ describe("the packed @podnet/autoscaler", () => {
   });
 
   it("lists the same files in `npm pack --dry-run` of the staged folder", async () => {
-    const run = await inProject("npm", ["pack", "--dry-run", "--json", packed.stagedDir]);
+    const run = await packDryRunFiles(packed.stagedDir, project);
     expect(run.code, run.stderr).toBe(0);
-    const [listed] = JSON.parse(run.stdout) as { files: { path: string }[] }[];
-    const paths = (listed?.files ?? []).map((file) => file.path);
-    expect(paths.sort()).toEqual([...packed.files].sort());
+    expect(run.files.sort()).toEqual([...packed.files].sort());
   });
 
   it("passes npm publish --dry-run with nothing auto-corrected", async () => {
-    const run = await runInProject(packed.stagedDir, "npm", ["publish", "--dry-run"]);
+    const run = await publishDryRun(packed.stagedDir);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain(
-      `@podnet/autoscaler@${JSON.parse(readFileSync(join(packed.stagedDir, "package.json"), "utf8")).version}`,
-    );
-    // The one warning a machine without npm credentials always gets is about logging in.
-    const warnings = run.stderr.split("\n").filter((line) => line.startsWith("npm warn") && !/logged in/.test(line));
-    expect(warnings).toEqual([]);
+    expect(run.stdout).toContain(run.announced);
+    expect(run.warnings).toEqual([]);
   });
 
   it("runs each installed bin's --help with plain Node", async () => {

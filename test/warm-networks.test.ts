@@ -98,8 +98,9 @@ describe("warm pod networks", () => {
     expect(warm).toHaveLength(2);
     // A network made by a worker that died before writing its state: this instance's labels, a slot nobody holds.
     const [sample] = warm;
-    const labels = { ...(sample?.Labels ?? {}), "podnet.slot": "999" };
-    const name = (sample?.Name as string).replace(/-n\d+$/, "-n999");
+    if (!sample) throw new Error("no warm network");
+    const labels = { ...sample.Labels, "podnet.slot": "999" };
+    const name = sample.Name.replace(/-n\d+$/, "-n999");
     const orphan = await docker.createNetwork({ Name: name, Driver: "bridge", Labels: labels });
     await provider.worker.stop("SIGKILL");
     await provider.restart("worker-after-kill.log");

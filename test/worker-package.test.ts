@@ -13,11 +13,14 @@ import {
   Devnet,
   devAccount,
   freePort,
+  freshProject,
   fund,
   localDocker,
   okInProject,
   type PackedPackage,
+  packDryRunFiles,
   packPackage,
+  publishDryRun,
   removeProviderFirewall,
   removeProviderLeftovers,
   repoRoot,
@@ -57,9 +60,7 @@ const pack = (name: "sdk" | "worker") => packPackage(name, join(dir, "packages")
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-worker-package-"));
-  project = join(dir, "project");
-  mkdirSync(project);
-  writeFileSync(join(project, "package.json"), `${JSON.stringify({ name: "provider", private: true })}\n`);
+  project = freshProject(dir, { name: "provider" });
   // The chain starts while the packages build and install; its failure is awaited below, not left unhandled.
   const chain = Devnet.start({ dir: join(dir, "devnet") });
   chain.catch(() => {});
@@ -120,23 +121,17 @@ describe("the packed @podnet/worker", () => {
   });
 
   it("lists the same files in `npm pack --dry-run` of the staged folder", async () => {
-    const run = await inProject("npm", ["pack", "--dry-run", "--json", workerPacked.stagedDir]);
+    const run = await packDryRunFiles(workerPacked.stagedDir, project);
     expect(run.code, run.stderr).toBe(0);
-    const [listed] = JSON.parse(run.stdout) as { files: { path: string }[] }[];
-    const paths = (listed?.files ?? []).map((file) => file.path);
-    expect(paths.sort()).toEqual([...workerPacked.files].sort());
-    expect(paths.filter((path) => /\.test\.|(\.ts$)/.test(path) && !path.endsWith(".d.ts"))).toEqual([]);
+    expect(run.files.sort()).toEqual([...workerPacked.files].sort());
+    expect(run.files.filter((path) => /\.test\.|(\.ts$)/.test(path) && !path.endsWith(".d.ts"))).toEqual([]);
   });
 
   it("passes npm publish --dry-run with nothing auto-corrected", async () => {
-    const run = await inProject("npm", ["publish", "--dry-run"], { cwd: workerPacked.stagedDir });
+    const run = await publishDryRun(workerPacked.stagedDir);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain(
-      `@podnet/worker@${JSON.parse(readFileSync(join(workerPacked.stagedDir, "package.json"), "utf8")).version}`,
-    );
-    // The one warning a machine without npm credentials always gets is about logging in.
-    const warnings = run.stderr.split("\n").filter((line) => line.startsWith("npm warn") && !/logged in/.test(line));
-    expect(warnings).toEqual([]);
+    expect(run.stdout).toContain(run.announced);
+    expect(run.warnings).toEqual([]);
   });
 
   it("runs `npx podnet-worker --help` from the installed bin", async () => {

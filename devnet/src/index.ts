@@ -60,9 +60,12 @@ export {
   waitForSearchable,
 } from "./indexer.js";
 export {
+  freshProject,
   okInProject,
   type PackedPackage,
+  packDryRunFiles,
   packPackage,
+  publishDryRun,
   runInProject,
   userShellEnv,
 } from "./installed-package.js";

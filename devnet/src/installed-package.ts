@@ -5,6 +5,7 @@
  * loader, vitest's) leaks into the installed runs.
  */
 import { execFile } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { runCommand, type ScriptRun } from "./node-script.js";
@@ -59,4 +60,33 @@ export async function okInProject(
   const run = await runInProject(cwd, command, args, env);
   if (run.code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${run.code}:\n${run.stdout}${run.stderr}`);
   return run.stdout;
+}
+
+/** A fresh consumer project `<dir>/project` with only a package.json (`manifest`): where a package test installs. */
+export function freshProject(dir: string, manifest: Record<string, unknown>): string {
+  const project = join(dir, "project");
+  mkdirSync(project);
+  writeFileSync(join(project, "package.json"), `${JSON.stringify({ private: true, ...manifest })}\n`);
+  return project;
+}
+
+/** The file paths `npm pack --dry-run` of a staged package lists (run from `cwd`, outside the repository). */
+export async function packDryRunFiles(stagedDir: string, cwd: string): Promise<ScriptRun & { files: string[] }> {
+  const run = await runInProject(cwd, "npm", ["pack", "--dry-run", "--json", stagedDir]);
+  const [listed] = run.code === 0 ? (JSON.parse(run.stdout) as { files: { path: string }[] }[]) : [];
+  return { ...run, files: (listed?.files ?? []).map((file) => file.path) };
+}
+
+/**
+ * `npm publish --dry-run` in a staged package: its run, the `name@version` it should announce, and every npm
+ * warning but the one about not being logged in (which a machine without npm credentials always gets).
+ */
+export async function publishDryRun(stagedDir: string): Promise<ScriptRun & { announced: string; warnings: string[] }> {
+  const run = await runInProject(stagedDir, "npm", ["publish", "--dry-run"]);
+  const manifest = JSON.parse(readFileSync(join(stagedDir, "package.json"), "utf8")) as {
+    name: string;
+    version: string;
+  };
+  const warnings = run.stderr.split("\n").filter((line) => line.startsWith("npm warn") && !/logged in/.test(line));
+  return { ...run, announced: `${manifest.name}@${manifest.version}`, warnings };
 }
