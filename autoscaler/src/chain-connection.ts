@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
-import { type Deployment, knownDeploymentFile, parseDeployment } from "@podnet/sdk/protocol";
+import { type Deployment, readDeploymentFor } from "@podnet/sdk/protocol";
 import {
   type Chain,
   createPublicClient,
@@ -33,19 +32,7 @@ export async function connectChain(o: {
 }): Promise<ChainConnection> {
   const probe = createPublicClient({ transport: http(o.rpcUrl) });
   const chainId = await probe.getChainId();
-  const file = o.deploymentsFile ?? knownDeploymentFile(chainId);
-  if (!existsSync(file)) {
-    throw new Error(
-      o.deploymentsFile
-        ? `deploymentsFile: ${file} does not exist`
-        : `deploymentsFile: no deployment of chain ${chainId} is known (${file} does not exist); set deploymentsFile ` +
-            "(PODNET_AUTOSCALER_DEPLOYMENTS_FILE) to the contracts' addresses",
-    );
-  }
-  const deployment = parseDeployment(JSON.parse(readFileSync(file, "utf8")));
-  if (chainId !== deployment.chainId) {
-    throw new Error(`deploymentsFile is for chain ${deployment.chainId}, but ${o.rpcUrl} serves chain ${chainId}`);
-  }
+  const deployment = readDeploymentFor(chainId, o.deploymentsFile, "PODNET_AUTOSCALER_DEPLOYMENTS_FILE");
   const chain = defineChain({
     id: deployment.chainId,
     name: `chain-${deployment.chainId}`,

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseDeployment } from "./deployments.js";
+import { knownDeploymentFile, knownDeploymentsDir, parseDeployment, readDeploymentFor } from "./deployments.js";
 
 const valid = {
   chainId: 31337,
@@ -54,5 +57,33 @@ describe("parseDeployment", () => {
         contracts: { ...valid.contracts, podnetMarket: { ...valid.contracts.podnetMarket, address: "market" } },
       }),
     ).toThrow("deployment: contracts.podnetMarket.address must be a 0x-prefixed 20-byte address");
+  });
+});
+
+describe("readDeploymentFor", () => {
+  it("reads the given file, and refuses a missing one or one of another chain, naming deploymentsFile", () => {
+    const dir = mkdtempSync(join(tmpdir(), "podnet-deployments-"));
+    try {
+      const file = join(dir, "31337.json");
+      writeFileSync(file, JSON.stringify(valid));
+      expect(readDeploymentFor(31337, file, "PODNET_DEPLOYMENTS_FILE").contracts.podnetMarket.name).toBe(
+        "PodnetMarket",
+      );
+      expect(() => readDeploymentFor(1, file, "PODNET_DEPLOYMENTS_FILE")).toThrow(
+        `deploymentsFile: ${file} is for chain 31337, the RPC serves chain 1`,
+      );
+      expect(() => readDeploymentFor(31337, join(dir, "gone.json"), "PODNET_DEPLOYMENTS_FILE")).toThrow(
+        `deploymentsFile: ${join(dir, "gone.json")} does not exist`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("without a file, looks in the SDK's own deployments folder and says how to set one when none is known", () => {
+    expect(knownDeploymentFile(424242)).toBe(join(knownDeploymentsDir(), "424242.json"));
+    expect(() => readDeploymentFor(424242, undefined, "PODNET_X_DEPLOYMENTS_FILE")).toThrow(
+      `deploymentsFile: no deployment of chain 424242 is known (${knownDeploymentFile(424242)} does not exist); set deploymentsFile (PODNET_X_DEPLOYMENTS_FILE)`,
+    );
   });
 });

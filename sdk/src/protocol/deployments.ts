@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Address, isAddress } from "viem";
 
@@ -93,4 +94,27 @@ export function knownDeploymentsDir(): string {
 /** The deployment file of `chainId` in {@link knownDeploymentsDir} (it may not exist: none is known for that chain). */
 export function knownDeploymentFile(chainId: number): string {
   return join(knownDeploymentsDir(), `${chainId}.json`);
+}
+
+/**
+ * The deployment a daemon works against on chain `chainId` (what its RPC serves): `file` when its config names one,
+ * else the one the SDK knows for the chain ({@link knownDeploymentFile}). Refuses, naming the setting
+ * `deploymentsFile` and its environment variable `env`, a file that does not exist (and says how to set one when none
+ * is known) and a file of another chain (every address in it would be wrong). The worker and the autoscaler use it.
+ */
+export function readDeploymentFor(chainId: number, file: string | undefined, env: string): Deployment {
+  const path = file ?? knownDeploymentFile(chainId);
+  if (!existsSync(path)) {
+    throw new Error(
+      file
+        ? `deploymentsFile: ${path} does not exist`
+        : `deploymentsFile: no deployment of chain ${chainId} is known (${path} does not exist); set deploymentsFile ` +
+            `(${env}) to the contracts' addresses, or in the repository run \`npm run deploy:local\``,
+    );
+  }
+  const deployment = parseDeployment(JSON.parse(readFileSync(path, "utf8")));
+  if (deployment.chainId !== chainId) {
+    throw new Error(`deploymentsFile: ${path} is for chain ${deployment.chainId}, the RPC serves chain ${chainId}`);
+  }
+  return deployment;
 }

@@ -63,6 +63,7 @@ export {
   knownDeploymentFile,
   knownDeploymentsDir,
   parseDeployment,
+  readDeploymentFor,
 } from "./deployments.js";
 export {
   type ErrorType,

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
-import { type Deployment, knownDeploymentFile, parseDeployment } from "@podnet/sdk/protocol";
+import { type Deployment, readDeploymentFor } from "@podnet/sdk/protocol";
 import {
   type Account,
   type Chain,
@@ -38,19 +37,7 @@ export async function connectChain(config: WorkerConfig): Promise<ChainContext> 
     throw new Error(`rpcUrl: no chain answers at ${config.rpcUrl} (${(error as Error).message.split("\n")[0]})`);
   }
   // Unset: the deployment @podnet/sdk knows for this chain (the repository's, or one the package ships).
-  const file = config.deploymentsFile ?? knownDeploymentFile(chainId);
-  if (!existsSync(file)) {
-    throw new Error(
-      config.deploymentsFile
-        ? `deploymentsFile: ${file} does not exist`
-        : `deploymentsFile: no deployment of chain ${chainId} is known (${file} does not exist); set deploymentsFile ` +
-            "(PODNET_DEPLOYMENTS_FILE) to the contracts' addresses, or in the repository run `npm run deploy:local`",
-    );
-  }
-  const deployment = parseDeployment(JSON.parse(readFileSync(file, "utf8")));
-  if (deployment.chainId !== chainId) {
-    throw new Error(`deploymentsFile: ${file} is for chain ${deployment.chainId}, the RPC serves chain ${chainId}`);
-  }
+  const deployment = readDeploymentFor(chainId, config.deploymentsFile, "PODNET_DEPLOYMENTS_FILE");
   const chain = defineChain({
     id: chainId,
     name: `chain-${chainId}`,
