@@ -14,7 +14,7 @@ import {
 import { and, eq } from "ponder";
 import type { Address } from "viem";
 import { findApp, recordAppEvent } from "./apps.js";
-import { addToProtocol, attributeText, moveStake, PROTOCOL_ID } from "./state.js";
+import { addToProtocol, attributeText, moveStake, PROTOCOL_ID, recordStakeChange, stakeMoved } from "./state.js";
 
 /** CloseReason enum of the contracts, by value. */
 const closeReasons = ["none", "publisher", "provider", "out_of_funds", "provider_dark"] as const;
@@ -49,24 +49,32 @@ ponder.on("PodnetMarket:FeesWithdrawn", async ({ event, context }) => {
 
 ponder.on("PodnetMarket:Staked", async ({ event, context }) => {
   const { provider: address, amount } = event.args;
-  const row = await context.db.find(provider, { address });
-  if (!row) return;
-  // A stake does not end a jail (ProviderUnjailed does).
-  await context.db.update(provider, { address }).set({ firstStakedAt: row.firstStakedAt ?? event.block.timestamp });
-  await moveStake(context, event, address, { free: amount }, { kind: "staked", amount });
+  // The market takes stakes only from providers its registry knows (the one indexed), so the row exists. A stake
+  // does not end a jail (ProviderUnjailed does).
+  await context.db.update(provider, { address }).set((row) => ({
+    firstStakedAt: row.firstStakedAt ?? event.block.timestamp,
+    ...stakeMoved(row, { free: amount }),
+  }));
+  await recordStakeChange(context, event, address, { kind: "staked", amount });
   await addToProtocol(context, { totalStaked: amount });
 });
 
 ponder.on("PodnetMarket:UnstakeRequested", async ({ event, context }) => {
   const { provider: address, amount, releaseAt } = event.args;
-  await context.db.update(provider, { address }).set({ unbondingReleaseAt: BigInt(releaseAt) });
-  await moveStake(context, event, address, { free: -amount, unbonding: amount }, { kind: "unstake_requested", amount });
+  await context.db.update(provider, { address }).set((row) => ({
+    unbondingReleaseAt: BigInt(releaseAt),
+    ...stakeMoved(row, { free: -amount, unbonding: amount }),
+  }));
+  await recordStakeChange(context, event, address, { kind: "unstake_requested", amount });
 });
 
 ponder.on("PodnetMarket:StakeWithdrawn", async ({ event, context }) => {
   const { provider: address, amount } = event.args;
-  await context.db.update(provider, { address }).set({ unbondingReleaseAt: 0n });
-  await moveStake(context, event, address, { unbonding: -amount }, { kind: "withdrawn", amount });
+  await context.db.update(provider, { address }).set((row) => ({
+    unbondingReleaseAt: 0n,
+    ...stakeMoved(row, { unbonding: -amount }),
+  }));
+  await recordStakeChange(context, event, address, { kind: "withdrawn", amount });
   await addToProtocol(context, { totalStaked: -amount });
 });
 
@@ -107,7 +115,9 @@ ponder.on("PodnetMarket:ProviderReportedDark", async ({ event, context }) => {
   if (throughGap) {
     await context.db.update(darkGap, { id: row.lastDarkGapId ?? "" }).set({ reported: true });
   }
+  // All locked stake leaves the locked bucket: `slashed` to the pool and reporter, `returned` back to free.
   await context.db.update(provider, { address }).set((p) => ({
+    ...stakeMoved(p, { locked: -(slashed + returned), free: returned }),
     epoch: epoch + 1,
     jailed: true,
     jailedUntil: BigInt(jailedUntil),
@@ -118,14 +128,7 @@ ponder.on("PodnetMarket:ProviderReportedDark", async ({ event, context }) => {
         ? p.darkSeconds - (p.lastDarkGapUntil - p.lastDarkGapFrom)
         : p.darkSeconds,
   }));
-  // All locked stake leaves the locked bucket: `slashed` to the pool and reporter, `returned` back to free.
-  await moveStake(
-    context,
-    event,
-    address,
-    { locked: -(slashed + returned), free: returned },
-    { kind: "slashed", amount: slashed },
-  );
+  await recordStakeChange(context, event, address, { kind: "slashed", amount: slashed });
   await addToProtocol(context, { totalSlashed: slashed });
 });
 
@@ -185,13 +188,20 @@ ponder.on("PodnetMarket:QuoteNoncesInvalidated", async ({ event, context }) => {
 
 ponder.on("PodnetMarket:LeaseCreated", async ({ event, context }) => {
   const a = event.args;
-  const providerRow = await context.db.find(provider, { address: a.provider });
+  const direct = a.orderId === 0n;
+  // One write of the provider row: its lease counts and, for a direct lease, the collateral locked from free stake
+  // now (a matched order's was reserved when the bid was placed). The row it returns gives the lease its epoch.
+  const providerRow = await context.db.update(provider, { address: a.provider }).set((row) => ({
+    leasesTotal: row.leasesTotal + 1,
+    leasesActive: row.leasesActive + 1,
+    ...(direct ? stakeMoved(row, { free: -a.collateral, locked: a.collateral }) : {}),
+  }));
   const appRow = await findApp(context, a.publisher);
   await context.db.insert(lease).values({
     id: a.leaseId,
     publisher: a.publisher,
     provider: a.provider,
-    orderId: a.orderId === 0n ? null : a.orderId,
+    orderId: direct ? null : a.orderId,
     specHash: a.specHash,
     cpuMillis: a.resources.cpuMillis,
     memoryMiB: a.resources.memoryMiB,
@@ -203,7 +213,7 @@ ponder.on("PodnetMarket:LeaseCreated", async ({ event, context }) => {
     compensation: 0n,
     balance: a.deposit,
     collateral: a.collateral,
-    epoch: providerRow?.epoch ?? 0,
+    epoch: providerRow.epoch,
     status: "active",
     startedAt: event.block.timestamp,
     settledAt: event.block.timestamp,
@@ -214,35 +224,29 @@ ponder.on("PodnetMarket:LeaseCreated", async ({ event, context }) => {
   // A direct lease's deposit left the app's vault; a matched order's left it with the order.
   if (appRow) {
     await recordAppEvent(context, event, appRow.vault, {
-      kind: a.orderId === 0n ? "lease_deposit" : "lease_matched",
-      amount: a.orderId === 0n ? a.deposit : undefined,
+      kind: direct ? "lease_deposit" : "lease_matched",
+      amount: direct ? a.deposit : undefined,
       account: a.provider,
       leaseId: a.leaseId,
-      orderId: a.orderId === 0n ? undefined : a.orderId,
+      orderId: direct ? undefined : a.orderId,
     });
   }
-  await context.db.update(provider, { address: a.provider }).set((row) => ({
-    leasesTotal: row.leasesTotal + 1,
-    leasesActive: row.leasesActive + 1,
-  }));
-  // A direct lease locks free stake now; a matched order's collateral was reserved when the bid was placed.
-  if (a.orderId === 0n) {
-    await moveStake(
-      context,
-      event,
-      a.provider,
-      { free: -a.collateral, locked: a.collateral },
-      { kind: "locked", amount: a.collateral, leaseId: a.leaseId },
-    );
+  if (direct) {
+    await recordStakeChange(context, event, a.provider, { kind: "locked", amount: a.collateral, leaseId: a.leaseId });
   }
-  await addToProtocol(context, { leases: 1, totalDeposited: a.orderId === 0n ? a.deposit : 0n });
+  await addToProtocol(context, { leases: 1, totalDeposited: direct ? a.deposit : 0n });
 });
 
 ponder.on("PodnetMarket:LeaseToppedUp", async ({ event, context }) => {
   const { leaseId, payer, amount, balance } = event.args;
-  await context.db.update(lease, { id: leaseId }).set((row) => ({ deposited: row.deposited + amount, balance }));
-  // Anyone may top a lease up: only a top-up the vault paid is the app's money.
-  if (await findApp(context, payer)) {
+  const row = await context.db
+    .update(lease, { id: leaseId })
+    .set((row) => ({ deposited: row.deposited + amount, balance }));
+  // Anyone may top a lease up: only a top-up the vault paid is the app's money. Whether the publisher is an app was
+  // looked up when the lease was created (`app`); any other payer is looked up now.
+  const paidByApp =
+    payer.toLowerCase() === row.publisher.toLowerCase() ? row.app !== null : (await findApp(context, payer)) !== null;
+  if (paidByApp) {
     await recordAppEvent(context, event, payer, { kind: "lease_top_up", amount, leaseId });
   }
   await addToProtocol(context, { totalDeposited: amount });
@@ -264,12 +268,11 @@ ponder.on("PodnetMarket:LeaseSettled", async ({ event, context }) => {
 
 ponder.on("PodnetMarket:LeaseClosed", async ({ event, context }) => {
   const { leaseId, closedBy, reason, endedAt, owed, refund, collateralHeld, releasableAt } = event.args;
-  const row = await context.db.find(lease, { id: leaseId });
-  if (!row) return;
   const closeReason = closeReasons[reason] ?? "none";
   // A close no longer releases collateral: it stays locked for the dispute window (CollateralReleased later, or at
-  // once when the window is already over). A dark close paid it out as compensation (CompensationPaid).
-  await context.db.update(lease, { id: leaseId }).set({
+  // once when the window is already over). A dark close paid it out as compensation (CompensationPaid). The market
+  // emits LeaseClosed only for a lease it created, so the row exists; the updated row names its provider and app.
+  const row = await context.db.update(lease, { id: leaseId }).set((row) => ({
     status: "closed",
     closeReason,
     closedBy,
@@ -278,7 +281,7 @@ ponder.on("PodnetMarket:LeaseClosed", async ({ event, context }) => {
     refunded: row.refunded + refund,
     collateral: collateralHeld,
     collateralReleasableAt: collateralHeld > 0n ? releasableAt : null,
-  });
+  }));
   await context.db.update(provider, { address: row.provider }).set((p) => ({ leasesActive: p.leasesActive - 1 }));
   await addToProtocol(context, { totalRefunded: refund });
   if (row.app !== null && refund > 0n) {
@@ -299,9 +302,9 @@ ponder.on("PodnetMarket:CollateralReleased", async ({ event, context }) => {
 
 ponder.on("PodnetMarket:CompensationPaid", async ({ event, context }) => {
   const { leaseId, amount } = event.args;
-  const row = await context.db.find(lease, { id: leaseId });
-  if (!row) return;
-  await context.db.update(lease, { id: leaseId }).set({ compensation: row.compensation + amount });
+  const row = await context.db
+    .update(lease, { id: leaseId })
+    .set((row) => ({ compensation: row.compensation + amount }));
   await context.db
     .update(darkReport, { id: darkReportId(row.provider, row.epoch) })
     .set((r) => ({ compensationPaid: r.compensationPaid + amount }));
@@ -359,13 +362,11 @@ ponder.on("PodnetMarket:DisputeSettled", async ({ event, context }) => {
       { kind: "slashed", amount: slashed, leaseId },
     );
     if (released > 0n) {
-      await moveStake(
-        context,
-        { ...event, id: `${event.id}-r` },
-        row.provider,
-        {},
-        { kind: "released", amount: released, leaseId },
-      );
+      await recordStakeChange(context, { ...event, id: `${event.id}-r` }, row.provider, {
+        kind: "released",
+        amount: released,
+        leaseId,
+      });
     }
     await addToProtocol(context, { totalSlashed: slashed, totalCompensation: slashed });
   } else if (slashed > 0n) {

@@ -70,27 +70,30 @@ export async function recordAppEvent(
     transactionHash: event.transaction.hash,
   });
   const total = totalOf[record.kind];
-  if (total !== undefined && record.amount !== undefined) {
-    const amount = record.amount;
-    await context.db.update(app, { vault }).set((row) => ({ [total]: row[total] + amount }));
-  }
-  if (total !== undefined) await refreshBalance(context, event, vault);
+  if (total === undefined) return;
+  // Money moved: the total and the balance in one write of the app row.
+  const row = await context.db.find(app, { vault });
+  if (!row) return;
+  const balance =
+    row.balanceBlock === event.block.number ? undefined : await balanceAt(context, event, row.token, vault);
+  if (record.amount === undefined && balance === undefined) return;
+  await context.db.update(app, { vault }).set({
+    ...(record.amount !== undefined ? { [total]: row[total] + record.amount } : {}),
+    ...(balance !== undefined ? { balance, balanceBlock: event.block.number } : {}),
+  });
 }
 
 /**
- * Reads the token's balanceOf(vault) at the event's block (the state after that whole block). The balance is read
- * rather than summed from flows: tokens transferred to a vault directly count too (docs/contracts.md) and no event
- * the indexer follows announces them; a read catches them at the app's next money event. One read per block.
+ * The token's balanceOf(vault) at the event's block (the state after that whole block). The balance is read rather
+ * than summed from flows: tokens transferred to a vault directly count too (docs/contracts.md) and no event the
+ * indexer follows announces them; a read catches them at the app's next money event. One read per block.
  */
-export async function refreshBalance(context: Context, event: EventInfo, vault: Address) {
-  const row = await context.db.find(app, { vault });
-  if (!row || row.balanceBlock === event.block.number) return;
-  const balance = await context.client.readContract({
-    address: row.token,
+async function balanceAt(context: Context, event: EventInfo, token: Address, vault: Address) {
+  return context.client.readContract({
+    address: token,
     abi: erc20Abi,
     functionName: "balanceOf",
     args: [vault],
     blockNumber: event.block.number,
   });
-  await context.db.update(app, { vault }).set({ balance, balanceBlock: event.block.number });
 }

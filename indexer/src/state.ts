@@ -51,20 +51,26 @@ export async function addToProtocol(context: Context, delta: Totals) {
 }
 
 export type StakeDelta = { free?: bigint; locked?: bigint; unbonding?: bigint };
+export type StakeRecord = { kind: string; amount: bigint; leaseId?: bigint; orderId?: bigint };
+type StakeBuckets = Pick<typeof provider.$inferSelect, "stakeFree" | "stakeLocked" | "stakeUnbonding">;
 
-/** Moves a provider's stake between its buckets and records the movement. */
-export async function moveStake(
-  context: Context,
-  event: { id: string; block: { timestamp: bigint } },
-  address: Address,
-  delta: StakeDelta,
-  record: { kind: string; amount: bigint; leaseId?: bigint; orderId?: bigint },
-) {
-  await context.db.update(provider, { address }).set((row) => ({
+/** A provider's stake buckets after `delta`: for a handler that writes the provider row once, stake and the rest
+ *  together (each store call costs, even against Ponder's in-memory cache). */
+export function stakeMoved(row: StakeBuckets, delta: StakeDelta): StakeBuckets {
+  return {
     stakeFree: row.stakeFree + (delta.free ?? 0n),
     stakeLocked: row.stakeLocked + (delta.locked ?? 0n),
     stakeUnbonding: row.stakeUnbonding + (delta.unbonding ?? 0n),
-  }));
+  };
+}
+
+/** Records a movement of a provider's stake (its ledger row); a zero amount records nothing. */
+export async function recordStakeChange(
+  context: Context,
+  event: { id: string; block: { timestamp: bigint } },
+  address: Address,
+  record: StakeRecord,
+) {
   if (record.amount === 0n) return;
   await context.db.insert(stakeChange).values({
     id: `${event.id}-${record.kind}`,
@@ -75,6 +81,18 @@ export async function moveStake(
     orderId: record.orderId,
     timestamp: event.block.timestamp,
   });
+}
+
+/** Moves a provider's stake between its buckets and records the movement. */
+export async function moveStake(
+  context: Context,
+  event: { id: string; block: { timestamp: bigint } },
+  address: Address,
+  delta: StakeDelta,
+  record: StakeRecord,
+) {
+  await context.db.update(provider, { address }).set((row) => stakeMoved(row, delta));
+  await recordStakeChange(context, event, address, record);
 }
 
 /** A bytes32 attribute as "key=value"; anything that does not decode is kept as hex rather than dropped. */
