@@ -11,16 +11,15 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  Devnet,
+  type Devnet,
   devAccount,
   freePort,
-  freshProject,
+  installPacked,
   LOCAL_CHAIN_ID,
   mint,
   okInProject,
   type PackedPackage,
   packDryRunFiles,
-  packPackage,
   publishDryRun,
   repoRoot,
   runInProject,
@@ -43,7 +42,7 @@ let dir: string;
 let project: string;
 /** node_modules/@podnet/autoscaler of the consumer project, real path. */
 let installed: string;
-let sdkPacked: PackedPackage;
+let _sdkPacked: PackedPackage;
 let packed: PackedPackage;
 let devnet: Devnet | undefined;
 let autoscaler: ChildProcess | undefined;
@@ -51,18 +50,13 @@ let autoscaler: ChildProcess | undefined;
 const inProject = (command: string, args: string[], env?: Record<string, string>): Promise<ScriptRun> =>
   runInProject(project, command, args, env);
 const ok = (command: string, args: string[], env?: Record<string, string>) => okInProject(project, command, args, env);
-const pack = (name: "sdk" | "autoscaler") => packPackage(name, join(dir, "packages"));
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-autoscaler-package-"));
-  project = freshProject(dir, { name: "app-owner" });
-  // The chain starts while the packages build and install; its failure is awaited below, not left unhandled.
-  const chain = Devnet.start({ dir: join(dir, "devnet") });
-  chain.catch(() => {});
-  [sdkPacked, packed] = await Promise.all([pack("sdk"), pack("autoscaler")]);
-  await ok("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", sdkPacked.tarball, packed.tarball]);
+  const world = await installPacked(dir, { name: "app-owner" }, ["sdk", "autoscaler"]);
+  ({ project, devnet } = world);
+  [_sdkPacked, packed] = world.packed as [PackedPackage, PackedPackage];
   installed = realpathSync(join(project, "node_modules", "@podnet", "autoscaler"));
-  devnet = await chain;
 }, 240_000);
 
 afterAll(async () => {

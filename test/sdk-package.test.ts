@@ -8,14 +8,13 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
 import {
-  Devnet,
+  type Devnet,
   devAccount,
-  freshProject,
+  installPacked,
   type LocalChain,
   mint,
   okInProject,
   type PackedPackage,
-  packPackage,
   publishDryRun,
   type RunningProvider,
   repoRoot,
@@ -100,26 +99,19 @@ const ok = (command: string, args: string[], env?: Record<string, string>) => ok
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-sdk-package-"));
-  project = freshProject(dir, { name: "consumer", type: "module" });
-  // The script as `npm run pack:sdk` runs it.
-  packed = await packPackage("sdk", join(dir, "packages"));
   const sdkManifest = JSON.parse(readFileSync(join(repoRoot, "sdk", "package.json"), "utf8"));
   const rootManifest = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8"));
   // viem as a publisher adds it beside the SDK (docs/sdk.md); @types/node for the TypeScript consumer.
-  const install = ok("npm", [
-    "install",
-    "--no-audit",
-    "--no-fund",
-    "--prefer-offline",
-    packed.tarball,
-    `viem@${sdkManifest.dependencies.viem}`,
-    `@types/node@${rootManifest.devDependencies["@types/node"]}`,
-  ]);
-  install.catch(() => {}); // awaited below, after the devnet: a failure must not go unhandled meanwhile
-  devnet = await Devnet.start({ dir: join(dir, "devnet") });
+  const world = await installPacked(
+    dir,
+    { name: "consumer", type: "module" },
+    ["sdk"],
+    [`viem@${sdkManifest.dependencies.viem}`, `@types/node@${rootManifest.devDependencies["@types/node"]}`],
+  );
+  ({ project, devnet } = world);
+  [packed] = world.packed as [PackedPackage];
   chain = devnet.chain;
   [provider] = await Promise.all([devnet.startProvider({ index: 99 }), mint(chain, publisher.account, 1_000n * TOKEN)]);
-  await install;
 }, 240_000);
 
 afterAll(async () => {

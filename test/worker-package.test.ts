@@ -10,16 +10,15 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  Devnet,
+  type Devnet,
   devAccount,
   freePort,
-  freshProject,
   fund,
+  installPacked,
   localDocker,
   okInProject,
   type PackedPackage,
   packDryRunFiles,
-  packPackage,
   publishDryRun,
   removeProviderFirewall,
   removeProviderLeftovers,
@@ -40,7 +39,7 @@ let dir: string;
 let project: string;
 /** node_modules/@podnet/worker of the consumer project, real path. */
 let installed: string;
-let sdkPacked: PackedPackage;
+let _sdkPacked: PackedPackage;
 let workerPacked: PackedPackage;
 let devnet: Devnet | undefined;
 let worker: ReturnType<typeof spawn> | undefined;
@@ -56,18 +55,12 @@ function inProject(
 
 const ok = (command: string, args: string[], env?: Record<string, string>) => okInProject(project, command, args, env);
 
-const pack = (name: "sdk" | "worker") => packPackage(name, join(dir, "packages"));
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-worker-package-"));
-  project = freshProject(dir, { name: "provider" });
-  // The chain starts while the packages build and install; its failure is awaited below, not left unhandled.
-  const chain = Devnet.start({ dir: join(dir, "devnet") });
-  chain.catch(() => {});
-  [sdkPacked, workerPacked] = await Promise.all([pack("sdk"), pack("worker")]);
-  await ok("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", sdkPacked.tarball, workerPacked.tarball]);
+  const world = await installPacked(dir, { name: "provider" }, ["sdk", "worker"]);
+  ({ project, devnet } = world);
+  [_sdkPacked, workerPacked] = world.packed as [PackedPackage, PackedPackage];
   installed = realpathSync(join(project, "node_modules", "@podnet", "worker"));
-  devnet = await chain;
 }, 240_000);
 
 afterAll(async () => {

@@ -61,7 +61,10 @@ export {
 } from "./indexer.js";
 export {
   freshProject,
+  type InstalledPackages,
+  installPacked,
   okInProject,
+  type PackageName,
   type PackedPackage,
   packDryRunFiles,
   packPackage,

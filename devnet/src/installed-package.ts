@@ -8,8 +8,12 @@ import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Devnet } from "./devnet.js";
 import { runCommand, type ScriptRun } from "./node-script.js";
 import { repoRoot } from "./paths.js";
+
+/** The workspaces published as packages (`npm run pack:<name>`). */
+export type PackageName = "sdk" | "worker" | "autoscaler";
 
 /** What `script/packaging/pack-<name>.ts --json` prints. */
 export interface PackedPackage {
@@ -89,4 +93,31 @@ export async function publishDryRun(stagedDir: string): Promise<ScriptRun & { an
   };
   const warnings = run.stderr.split("\n").filter((line) => line.startsWith("npm warn") && !/logged in/.test(line));
   return { ...run, announced: `${manifest.name}@${manifest.version}`, warnings };
+}
+
+/** What {@link installPacked} made: the project, each package as packed (in the order asked), and the devnet. */
+export interface InstalledPackages {
+  project: string;
+  packed: PackedPackage[];
+  devnet: Devnet;
+}
+
+/**
+ * A package test's world: a {@link freshProject} in `dir`, the `packages` packed as `npm run pack:<name>` packs them
+ * and installed there with npm together with `extra` (e.g. `viem@2.x`), and a devnet chain started meanwhile (its
+ * failure awaited, not left unhandled).
+ */
+export async function installPacked(
+  dir: string,
+  manifest: Record<string, unknown>,
+  packages: PackageName[],
+  extra: string[] = [],
+): Promise<InstalledPackages> {
+  const project = freshProject(dir, manifest);
+  const chain = Devnet.start({ dir: join(dir, "devnet") });
+  chain.catch(() => {});
+  const packed = await Promise.all(packages.map((name) => packPackage(name, join(dir, "packages"))));
+  const tarballs = packed.map((p) => p.tarball);
+  await okInProject(project, "npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...tarballs, ...extra]);
+  return { project, packed, devnet: await chain };
 }

@@ -603,12 +603,9 @@ export class Reconciler {
   }
 
   /**
-   * Runs `use` with the lease's subnet. A subnet Docker finds overlapping a network this worker does not own (another
-   * provider's, the host's) is marked blocked and the next one tried, a bounded number of times.
-   */
-  /**
-   * Runs `use` with the lease's pod-network slot (a warm one when ready, see warm-networks.ts). A subnet that overlaps
-   * a network the worker does not own moves the lease to another slot. Taking a warm slot starts making the next one.
+   * Runs `use` with the lease's pod-network slot (a warm one when ready, see warm-networks.ts). A subnet Docker finds
+   * overlapping a network this worker does not own (another provider's, the host's) is marked blocked and the lease
+   * moved to another slot, a bounded number of times. Taking a slot starts making the next warm one.
    */
   private async withSlot<T>(leaseId: string, use: (slot: SubnetSlot) => Promise<T>): Promise<T> {
     const start = poolStart(this.pool, this.ctx.chain.account.address);

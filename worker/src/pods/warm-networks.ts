@@ -30,9 +30,10 @@ export class WarmNetworks {
    * that went missing, then fills up.
    */
   async tidy(): Promise<void> {
-    const held = new Set(Object.values(this.ctx.state.data.subnets));
     for (const network of await this.ctx.runtime.slotNetworks()) {
-      if (held.has(network.index)) continue;
+      // The state as it is now, not as it was before the listing: a lease may have taken a slot meanwhile (its slot is
+      // written before its network is made, so a network of a lease is always held here).
+      if (Object.values(this.ctx.state.data.subnets).includes(network.index)) continue;
       await this.ctx.runtime
         .removeSlotNetwork(network.index)
         .catch((error: Error) =>
