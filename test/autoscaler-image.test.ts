@@ -89,7 +89,7 @@ beforeAll(async () => {
     `sample image: layer ${mib(built.layerBytes)}, tarball ${mib(built.tarball?.bytes ?? 0)}, bundle ${built.bundleBytes} B, built in ${built.elapsedMs} ms`,
   );
   provider = await devnet.startProvider({
-    index: 4,
+    index: 101,
     capacity: { cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 },
     pricing: { perCpuMilli: 1000n, perMemoryMiB: 100n, perStorageMiB: 1n, flat: 7n },
   });

@@ -211,15 +211,15 @@ beforeAll(async () => {
     }),
   ]);
   [A, B, C, D] = await Promise.all([
-    devnet.startProvider({ index: 40, pricing: CHEAP }),
-    devnet.startProvider({ index: 41, pricing: CHEAP }),
+    devnet.startProvider({ index: 102, pricing: CHEAP }),
+    devnet.startProvider({ index: 103, pricing: CHEAP }),
     // A real worker that never signs a quote: its quote bucket holds 0.0001 of a token and never reaches one.
     devnet.startProvider({
-      index: 42,
+      index: 104,
       pricing: CHEAP,
       env: { PODNET_API_RATE_LIMIT: JSON.stringify({ perSecond: 10, burst: 100, quotesPerSecond: 0.0001 }) },
     }),
-    devnet.startProvider({ index: 39, pricing: CHEAPEST }),
+    devnet.startProvider({ index: 105, pricing: CHEAPEST }),
   ]);
   await devnet.startIndexer({ schema: "autoscaler_scope" });
 

@@ -51,7 +51,7 @@ import { type Address, keccak256, stringToHex } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BuiltNodeImage, buildNodeImage } from "../autoscaler/image/build-node-image.js";
 
-/** docker0's gateway: an address of this host outside the workers' pod pool (10.200.0.0/14). */
+/** docker0's gateway: an address of this host outside every pod pool (the devnet gives each provider a /16 in 10.64.0.0/10). */
 const HOST = "172.17.0.1";
 const PAGE = "kept alive by a sidecar";
 const SIDECAR_ENTRY = join(import.meta.dirname, "..", "autoscaler", "src", "bin.ts");
@@ -179,9 +179,9 @@ beforeAll(async () => {
   ];
   const capacity = { cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 };
   [S, A, B] = await Promise.all([
-    devnet.startProvider({ index: 50, apiPort: apiS, ingressPort: inS, podEgressAllow, capacity }),
-    devnet.startProvider({ index: 51, apiPort: apiA, ingressPort: inA, podEgressAllow, capacity, pricing: CHEAP }),
-    devnet.startProvider({ index: 52, apiPort: apiB, ingressPort: inB, podEgressAllow, capacity, pricing: DEAR }),
+    devnet.startProvider({ index: 108, apiPort: apiS, ingressPort: inS, podEgressAllow, capacity }),
+    devnet.startProvider({ index: 109, apiPort: apiA, ingressPort: inA, podEgressAllow, capacity, pricing: CHEAP }),
+    devnet.startProvider({ index: 110, apiPort: apiB, ingressPort: inB, podEgressAllow, capacity, pricing: DEAR }),
   ]);
 
   // The app, as its owner publishes it: image sealed in the owner's blob cache, vault with one controller.

@@ -24,11 +24,11 @@ beforeAll(async () => {
   const wsUrl = devnet.chain.rpcUrl.replace(/^http/, "ws");
   [pushed, polled] = await Promise.all([
     devnet.startProvider({
-      index: 92,
+      index: 113,
       env: { PODNET_POLL_INTERVAL_MS: POLL_MS, PODNET_RPC_SUBSCRIBE_URL: wsUrl },
     }),
     // workerEnv subscribes every devnet worker; the control's subscription is switched off by an empty value.
-    devnet.startProvider({ index: 91, env: { PODNET_POLL_INTERVAL_MS: POLL_MS, PODNET_RPC_SUBSCRIBE_URL: "" } }),
+    devnet.startProvider({ index: 114, env: { PODNET_POLL_INTERVAL_MS: POLL_MS, PODNET_RPC_SUBSCRIBE_URL: "" } }),
   ]);
   await mint(devnet.chain, publisher.account, 1_000_000n * TOKEN);
 }, 240_000);

@@ -185,7 +185,7 @@ beforeAll(async () => {
   devnet = await Devnet.start({ dir: mkdtempSync(join(tmpdir(), "podnet-chaos-api-")) });
   image = await sealTestImage(docker, "podnet-test/chaos-api:1", { page: PAGE });
   devnet.untagBlobOnStop(image.cid);
-  P = await devnet.startProvider({ index: 41, capacity });
+  P = await devnet.startProvider({ index: 106, capacity });
   alice = await fundedPublisher(devnet.chain, 42);
   mallory = await fundedPublisher(devnet.chain, 43);
   // A lease still waiting for its manifest: the signed 3 GB upload below goes to it.

@@ -65,7 +65,7 @@ beforeAll(async () => {
   });
   devnet.untagBlobOnStop(image.cid);
   provider = await devnet.startProvider({
-    index: 41,
+    index: 107,
     capacity: { cpuMillis: 4000, memoryMiB: 4096, storageMiB: 100_000 },
     nofile: NOFILE,
     env: { PODNET_NOFILE: String(NOFILE), PODNET_HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS) },

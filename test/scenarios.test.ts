@@ -137,7 +137,7 @@ beforeAll(async () => {
     }),
     // region=ap: it does not bid on (b)'s region=eu order.
     marketNet.startProvider({
-      index: 20,
+      index: 111,
       capacity,
       attributes: ["region=ap"],
       pricing: PRICING_D,

@@ -7,12 +7,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { devAccount, podnetBin, repoRoot, runNodeScript } from "@podnet/devnet";
+import { autoscalerBin, devAccount, podnetBin, runNodeScript } from "@podnet/devnet";
 import { BlobCache, deriveSelfEncryptionKey } from "@podnet/sdk";
 import { decryptBytes } from "@podnet/sdk/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const autoscalerBin = join(repoRoot, "autoscaler", "bin", "podnet-autoscaler.mjs");
 const owner = devAccount(5);
 const controller = devAccount(6);
 const stranger = devAccount(7);

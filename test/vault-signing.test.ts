@@ -116,7 +116,7 @@ beforeAll(async () => {
   image = await sealTestImage(docker, "podnet-test/web:vault", { page: PAGE });
   devnet.untagBlobOnStop(image.cid);
   manifest = webManifest(image.cid);
-  ({ address: provider, encryptionKey, worker } = await devnet.startProvider({ index: 4 }));
+  ({ address: provider, encryptionKey, worker } = await devnet.startProvider({ index: 100 }));
   const specHash = manifestHash(parseManifest(manifest));
   vault = await createFundedApp(owner, [controller.address], specHash);
   otherVault = await createFundedApp(otherOwner, [otherController.address], specHash);

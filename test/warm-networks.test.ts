@@ -31,7 +31,7 @@ let provider: RunningProvider;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-warm-networks-"));
   devnet = await Devnet.start({ dir });
-  provider = await devnet.startProvider({ index: 90 });
+  provider = await devnet.startProvider({ index: 112 });
   await mint(devnet.chain, publisher.account, 1_000_000n * TOKEN);
 }, 240_000);
 

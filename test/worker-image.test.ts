@@ -17,6 +17,7 @@ import {
   localDocker,
   mint,
   podHost,
+  podNetworkPoolOf,
   publisherClient,
   removeProviderFirewall,
   removeProviderLeftovers,
@@ -203,7 +204,12 @@ describe("the worker's container image", () => {
       dataDir,
       apiPort: await freePort(),
       ingressPort: await freePort(),
-      extra: { PODNET_SECRETS_DIR: join(secretsParent, "secrets"), PODNET_REQUIRE_SANDBOX: "true" },
+      extra: {
+        PODNET_SECRETS_DIR: join(secretsParent, "secrets"),
+        PODNET_REQUIRE_SANDBOX: "true",
+        // Test files run in parallel: this worker's pod networks come from a pool no other file's worker uses.
+        PODNET_POD_NETWORK_POOL: podNetworkPoolOf(95),
+      },
     });
     const args = await workerRunArgs(env);
     const registered = await dockerCli(["run", "--rm", ...args, TAG, "register"], env);

@@ -19,6 +19,7 @@ import {
   okInProject,
   type PackedPackage,
   packDryRunFiles,
+  podNetworkPoolOf,
   publishDryRun,
   removeProviderFirewall,
   removeProviderLeftovers,
@@ -204,6 +205,8 @@ console.log(JSON.stringify(out));
       dataDir,
       apiPort: await freePort(),
       ingressPort: await freePort(),
+      // Test files run in parallel: this worker's warm networks come from a pool no other file's worker uses.
+      extra: { PODNET_POD_NETWORK_POOL: podNetworkPoolOf(96) },
     });
     await ok("npx", ["podnet-worker", "register"], env);
 

@@ -10,11 +10,8 @@ import type { Address } from "viem";
 import { startDaemon } from "./daemon.js";
 import { providerLabel } from "./docker.js";
 import { freePort } from "./net.js";
-import { repoRoot } from "./paths.js";
+import { autoscalerBin } from "./paths.js";
 import type { RunningProvider } from "./provider.js";
-
-/** The autoscaler's command line, spawned with `node` so `kill -9` hits the daemon itself. */
-export const autoscalerBin = join(repoRoot, "autoscaler", "bin", "podnet-autoscaler.mjs");
 
 export interface AutoscalerProcess {
   statusUrl: string;

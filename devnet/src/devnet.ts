@@ -6,6 +6,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { HDAccount } from "viem/accounts";
+import { releaseProviderAccount } from "./account-claims.js";
 import { type LocalChain, type NetworkClock, startLocalChain } from "./chain.js";
 import { type CleanupStep, runCleanup } from "./cleanup.js";
 import { localDocker, removeProviderFirewall, removeProviderLeftovers, untagImages } from "./docker.js";
@@ -116,6 +117,12 @@ export class Devnet {
       [
         "remove the pods' firewall rules",
         () => Promise.all(this.providers.map((p) => removeProviderFirewall(p.address))),
+      ],
+      [
+        "release the provider accounts",
+        () => {
+          for (const p of this.providers) releaseProviderAccount(p.index);
+        },
       ],
       ["untag the blob images", () => untagImages(this.docker, this.imageTags)],
       ...this.extraSteps,

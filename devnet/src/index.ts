@@ -6,13 +6,13 @@
  * `@podnet/devnet/bench/<module>` (pods, seed, history, stats, gas, report).
  */
 
+export { claimProviderAccount, releaseProviderAccount } from "./account-claims.js";
 export { ANVIL_DEPLOYER_KEY, ANVIL_MNEMONIC, devAccount } from "./accounts.js";
 export { chainIdAt, LOCAL_CHAIN_ID, type StartAnvilOptions, startAnvil, waitForChain } from "./anvil.js";
 export { type AutoscaledApp, type AutoscaledAppOptions, createAutoscaledApp } from "./autoscaled-app.js";
 export {
   type AutoscalerNodeProcess,
   type AutoscalerProcess,
-  autoscalerBin,
   killProvider,
   startAutoscalerNodeProcess,
   startAutoscalerProcess,
@@ -93,9 +93,9 @@ export {
   startNetworkNodes,
 } from "./network-nodes.js";
 export { cliEnv, runCommand, runNodeScript, type ScriptRun } from "./node-script.js";
-export { bin, podnetBin, repoRoot, workerBin } from "./paths.js";
+export { autoscalerBin, bin, podnetBin, repoRoot, workerBin } from "./paths.js";
 export { createScratchDatabase } from "./postgres.js";
-export { type ProviderOptions, pricingEnv, type RunningProvider, startProvider } from "./provider.js";
+export { type ProviderOptions, podNetworkPoolOf, pricingEnv, type RunningProvider, startProvider } from "./provider.js";
 export { body, fundedPublisher, Publisher, type PublisherClientOptions, publisherClient } from "./publisher.js";
 export {
   type AppScenarioResult,

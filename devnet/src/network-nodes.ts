@@ -17,10 +17,11 @@ import {
 } from "@podnet/sdk/protocol";
 import { type Address, getAddress, type Hex, keccak256, stringToHex } from "viem";
 import type { HDAccount } from "viem/accounts";
-import { type AutoscalerNodeProcess, autoscalerBin, startAutoscalerNodeProcess } from "./autoscaler.js";
+import { type AutoscalerNodeProcess, startAutoscalerNodeProcess } from "./autoscaler.js";
 import type { Devnet } from "./devnet.js";
 import { ensureGas, mint } from "./funds.js";
 import { freePort } from "./net.js";
+import { autoscalerBin } from "./paths.js";
 
 /** What a node's `GET /v1/node` answers. */
 export type NodeView = {

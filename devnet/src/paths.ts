@@ -8,8 +8,27 @@ export const repoRoot = join(import.meta.dirname, "..", "..");
 export const bin = (tool: "anvil" | "forge" | "cast" | "tsx" | "ponder") =>
   join(repoRoot, "node_modules", ".bin", tool);
 
+/** The environment variable naming a folder of pre-compiled bins (devnet/src/bundled-bins.ts; the tests set it). */
+export const BUNDLED_BINS_ENV = "PODNET_BUNDLED_BINS";
+
+/** Each bin that can be pre-compiled: its file name, and the source its launcher in the repository imports. */
+export const BUNDLED_BINS = {
+  "podnet-worker.mjs": "worker/src/cli.ts",
+  "podnet.mjs": "sdk/src/cli/bin.ts",
+  "podnet-autoscaler.mjs": "autoscaler/src/bin.ts",
+} as const;
+
+/** The pre-compiled `name` when {@link BUNDLED_BINS_ENV} names a folder of them, else the launcher `launcher`. */
+function launcherOrBundled(name: keyof typeof BUNDLED_BINS, ...launcher: string[]): string {
+  const dir = process.env[BUNDLED_BINS_ENV];
+  return dir ? join(dir, name) : join(repoRoot, ...launcher);
+}
+
 /** The provider worker's command line, spawned with `node` so `kill -9` hits the worker itself. */
-export const workerBin = join(repoRoot, "worker", "bin", "podnet-worker.mjs");
+export const workerBin = launcherOrBundled("podnet-worker.mjs", "worker", "bin", "podnet-worker.mjs");
 
 /** The publisher CLI's command line, run by tests the way a user runs it: `node sdk/bin/podnet.mjs ...`. */
-export const podnetBin = join(repoRoot, "sdk", "bin", "podnet.mjs");
+export const podnetBin = launcherOrBundled("podnet.mjs", "sdk", "bin", "podnet.mjs");
+
+/** The autoscaler's command line, spawned with `node` so `kill -9` hits the daemon itself. */
+export const autoscalerBin = launcherOrBundled("podnet-autoscaler.mjs", "autoscaler", "bin", "podnet-autoscaler.mjs");

@@ -5,6 +5,7 @@
 import { deriveEncryptionKeyPair, type Pricing, type Resources } from "@podnet/sdk/protocol";
 import type { Address, Hex } from "viem";
 import type { HDAccount } from "viem/accounts";
+import { claimProviderAccount, releaseProviderAccount } from "./account-claims.js";
 import { devAccount } from "./accounts.js";
 import type { LocalChain } from "./chain.js";
 import {
@@ -76,6 +77,15 @@ export interface RunningProvider {
   restart(logName?: string): Promise<WorkerProcess>;
 }
 
+/**
+ * The pod subnet pool of provider account `index`: a /16 of its own (10.64.0.0 .. 10.191.0.0), so workers of several
+ * accounts on one machine (test files in parallel, the demo beside a benchmark) never ask Docker for overlapping
+ * networks. A real provider keeps the worker's default pool (10.200.0.0/14).
+ */
+export function podNetworkPoolOf(index: number): string {
+  return `10.${64 + (index % 128)}.0.0/16`;
+}
+
 /** PODNET_PRICING of `pricing`: the worker's config takes the prices as decimal strings. */
 export function pricingEnv(pricing: Pricing): string {
   return JSON.stringify({
@@ -93,6 +103,17 @@ export function pricingEnv(pricing: Pricing): string {
  * test file, the demo's own), and a leftover would otherwise take a pod's name, subnet or port.
  */
 export async function startProvider(chain: LocalChain, opts: ProviderOptions): Promise<RunningProvider> {
+  claimProviderAccount(opts.index);
+  try {
+    return await startClaimedProvider(chain, opts);
+  } catch (error) {
+    // Nothing of this account runs (a refused setting, a failed registration): the next start may take it.
+    releaseProviderAccount(opts.index);
+    throw error;
+  }
+}
+
+async function startClaimedProvider(chain: LocalChain, opts: ProviderOptions): Promise<RunningProvider> {
   const { account, privateKey } = devAccount(opts.index);
   const leftoversRemoved = describeLeftovers(await removeProviderLeftovers(localDocker(), account.address));
   await removeProviderFirewall(account.address);
@@ -104,6 +125,7 @@ export async function startProvider(chain: LocalChain, opts: ProviderOptions): P
     apiPort: opts.apiPort ?? (await freePort()),
     ingressPort: opts.ingressPort ?? (await freePort()),
     extra: {
+      PODNET_POD_NETWORK_POOL: podNetworkPoolOf(opts.index),
       ...(opts.pricing ? { PODNET_PRICING: pricingEnv(opts.pricing) } : {}),
       ...(opts.attributes ? { PODNET_ATTRIBUTES: JSON.stringify(opts.attributes) } : {}),
       ...(opts.capacity ? { PODNET_CAPACITY: JSON.stringify(opts.capacity) } : {}),

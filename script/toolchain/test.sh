@@ -31,14 +31,32 @@ contracts_profile=default
 if [ "${CI:-}" = "true" ]; then contracts_profile=ci; fi
 
 step "install" bash script/toolchain/setup.sh
-step "solidity format (forge fmt --check)" forge fmt --check
-step "contracts build (forge build)" forge build
-step "contract size limits" tsx script/toolchain/check-sizes.ts
-step "solidity lint (forge lint)" no_lint_findings
-step "generated ABIs up to date" tsx script/codegen/gen-abis.ts --check
+
+# The contracts' checks keep one core busy for two minutes (solc-js compiles on one thread); the TypeScript checks and
+# the machine's services need little of the other. They run side by side: the contracts' steps in the background
+# with their output kept, printed whole when they end.
+contract_checks() {
+  step "solidity format (forge fmt --check)" forge fmt --check
+  step "contracts build (forge build)" forge build
+  step "contract size limits" tsx script/toolchain/check-sizes.ts
+  step "solidity lint (forge lint)" no_lint_findings
+  step "generated ABIs up to date" tsx script/codegen/gen-abis.ts --check
+  step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFILE=$contracts_profile forge test
+  step "gas snapshots unchanged (forge test, profile gas)" env FOUNDRY_PROFILE=gas FORGE_SNAPSHOT_CHECK=true forge test
+}
+contracts_log=$(mktemp -t podnet-contract-checks.XXXXXX)
+contract_checks >"$contracts_log" 2>&1 &
+contracts_pid=$!
+# Stopped on the way out (a failure below, Ctrl-C), with what it started, so no forge or solc outlives the run.
+kill_tree() {
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
+stop_contract_checks() { kill_tree "$contracts_pid"; }
+trap stop_contract_checks EXIT
+
 step "JSON Schemas of pod.yaml and app.yaml up to date" tsx script/codegen/gen-schema.ts --check
-step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFILE=$contracts_profile forge test
-step "gas snapshots unchanged (forge test, profile gas)" env FOUNDRY_PROFILE=gas FORGE_SNAPSHOT_CHECK=true forge test
 step "type-check (tsc --noEmit)" npm run --silent typecheck
 step "lint and format (biome check)" biome check .
 # Layer rules and import cycles (.dependency-cruiser.cjs, docs/architecture.md).
@@ -51,12 +69,24 @@ start_postgres() {
 }
 if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
   step "PostgreSQL for the indexer tests" start_postgres
-  trap 'bash script/toolchain/postgres.sh stop' EXIT
+  trap 'stop_contract_checks; bash script/toolchain/postgres.sh stop' EXIT
 fi
 # The worker's tests run real containers: use the Docker Engine that answers, or install and start Debian's.
 step "Docker Engine for the worker tests" bash script/toolchain/docker.sh start
 # podnet-dns is tested with a real client (dig) and benchmarked with dnsperf.
 step "Debian tools (dig, dnsperf, chromium)" bash script/toolchain/debian-tools.sh
+
+echo
+echo "==> contracts (run alongside the steps above)"
+contracts_status=0
+wait "$contracts_pid" || contracts_status=$?
+sed 's/^/    /' "$contracts_log"
+rm -f "$contracts_log"
+if [ "$contracts_status" -ne 0 ]; then
+  echo "the contracts' checks failed (above)" >&2
+  exit "$contracts_status"
+fi
+# The end-to-end tests deploy the contracts forge built above.
 step "TypeScript and end-to-end tests (vitest)" vitest run
 echo
 echo "All checks passed."

@@ -1,0 +1,77 @@
+/**
+ * One process at a time per provider account on this machine. Docker objects, firewall chains and leftovers are
+ * keyed by the provider's address, and test files run in parallel: two files running one account would remove each
+ * other's pods as "leftovers". A claim is a file naming the claiming process; a claim whose process is gone is stale
+ * and taken over (a run killed with -9 leaves one).
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const claimsDir = join(tmpdir(), "podnet-provider-claims");
+const held = new Set<number>();
+
+function holderOf(file: string): { pid: number; who: string } | undefined {
+  try {
+    const [pid, who = ""] = readFileSync(file, "utf8").split("\n");
+    return { pid: Number(pid), who };
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Claims anvil dev account `index` as a provider for this process (again: a no-op), or throws naming the process
+ * that holds it. Released by {@link releaseProviderAccount} or when this process exits.
+ */
+export function claimProviderAccount(index: number): void {
+  if (held.has(index)) return;
+  mkdirSync(claimsDir, { recursive: true });
+  const file = join(claimsDir, String(index));
+  const command = process.argv.slice(1).join(" ");
+  // A vitest worker's command line names vitest's own module, not the test file.
+  const who = command.includes("vitest/dist/workers") ? `a vitest worker, ${process.env.VITEST_WORKER_ID}` : command;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n${who}`, { flag: "wx" });
+      held.add(index);
+      if (held.size === 1) process.once("exit", releaseAll);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = holderOf(file);
+      if (holder && holder.pid === process.pid) {
+        held.add(index);
+        return;
+      }
+      if (holder && alive(holder.pid)) {
+        throw new Error(
+          `provider account ${index} is in use by process ${holder.pid} (${holder.who}): each test file, the demo and ` +
+            "each benchmark must start its providers from accounts of its own",
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new Error(`provider account ${index}: could not claim ${file}`);
+}
+
+/** Gives up this process's claim on account `index` (when its worker is stopped for good). */
+export function releaseProviderAccount(index: number): void {
+  if (!held.delete(index)) return;
+  const file = join(claimsDir, String(index));
+  if (holderOf(file)?.pid === process.pid) rmSync(file, { force: true });
+}
+
+function releaseAll(): void {
+  for (const index of [...held]) releaseProviderAccount(index);
+}

@@ -1,0 +1,106 @@
+/**
+ * A Docker Engine restart on real parts: every pod comes back, the same containers, and the worker's /health sees
+ * the engine again. It restarts the engine every other test file uses, so it runs alone, after the parallel files
+ * (vitest.config.ts, project "engine-restart").
+ */
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import {
+  body,
+  Devnet,
+  fundedPublisher,
+  ingress,
+  leaseContainers,
+  localDocker,
+  type Publisher,
+  podHost,
+  type RunningProvider,
+  repoRoot,
+  type SealedBlob,
+  sealTestImage,
+  waitFor,
+  webAppManifest,
+} from "@podnet/devnet";
+import type { PodManifestInput } from "@podnet/sdk/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const docker = localDocker();
+const PAGE = "hello engine restart";
+const PIDFILE = "/tmp/podnet-dockerd.pid";
+
+let devnet: Devnet;
+let P: RunningProvider;
+let alice: Publisher;
+let image: SealedBlob;
+const serving: bigint[] = [];
+
+const manifest = (cid: string): PodManifestInput =>
+  webAppManifest(`blob:${cid}`, { cpuMillis: 100, memoryMiB: 32, pids: 64 });
+
+async function page(leaseId: bigint): Promise<string> {
+  const answer = await ingress(P.worker.ingressPort, podHost(leaseId), "/", { timeoutMs: 2000 }).catch(
+    (error: Error) => ({ status: 0, body: error.message }),
+  );
+  return answer.status === 200 && answer.body.includes(PAGE) ? "ok" : `${answer.status} ${answer.body.slice(0, 100)}`;
+}
+
+async function podContainers() {
+  const all = [];
+  for (const leaseId of serving) {
+    for (const c of await leaseContainers(docker, P.address, leaseId)) all.push({ id: c.Id, state: c.State });
+  }
+  return all.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+beforeAll(async () => {
+  if (!existsSync(PIDFILE)) return;
+  devnet = await Devnet.start({ dir: mkdtempSync(join(tmpdir(), "podnet-engine-restart-")) });
+  image = await sealTestImage(docker, "podnet-test/engine-restart:1", { page: PAGE });
+  devnet.untagBlobOnStop(image.cid);
+  P = await devnet.startProvider({ index: 28 });
+  alice = await fundedPublisher(devnet.chain, 28);
+  for (let i = 0; i < 2; i++) {
+    const lease = await alice.lease(P.worker.apiUrl, manifest(image.cid), 3600n);
+    const upload = await alice.uploadBlob(P.worker.apiUrl, P.address, lease.leaseId, image.cid, image.ciphertext);
+    expect([200, 201]).toContain(upload.status);
+    const sent = await alice.sendManifest(
+      P.worker.apiUrl,
+      P.address,
+      P.encryptionKey,
+      lease.leaseId,
+      manifest(image.cid),
+      { [image.cid]: image.key },
+    );
+    expect(sent.status, await sent.clone().text()).toBe(202);
+    await P.worker.waitForPage(lease.leaseId, PAGE);
+    serving.push(lease.leaseId);
+  }
+}, 240_000);
+
+afterAll(() => devnet?.stop());
+
+describe.skipIf(!existsSync(PIDFILE))("Docker Engine restart (an engine script/toolchain/docker.sh started)", () => {
+  it("brings every pod back, the same containers, and /health sees the engine again", async () => {
+    const before = await podContainers();
+    expect(before).toHaveLength(2);
+    // Not blocking: nothing of this process may stall while the engine is down.
+    await promisify(execFile)("bash", ["script/toolchain/docker.sh", "restart"], { cwd: repoRoot });
+    for (const leaseId of serving) {
+      await waitFor(
+        `lease ${leaseId} to serve again`,
+        async () => ((await page(leaseId)) === "ok" ? true : undefined),
+        {
+          timeoutMs: 120_000,
+        },
+      );
+    }
+    const after = await podContainers();
+    expect(after.map((pod) => pod.id)).toEqual(before.map((pod) => pod.id));
+    expect(after.every((pod) => pod.state === "running")).toBe(true);
+    const health = await fetch(`${P.worker.apiUrl}/health`, { signal: AbortSignal.timeout(3000) });
+    expect((await body(health)).docker).toBe("ok");
+  }, 240_000);
+});
