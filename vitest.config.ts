@@ -30,6 +30,8 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     globalSetup: ["test/global-setup.ts"],
+    // `npm run test:cost`: each file's CPU seconds, one JSON line per file (test/cpu-report.ts).
+    setupFiles: process.env.PODNET_TEST_CPU_REPORT ? ["test/cpu-report.ts"] : [],
     hookTimeout: 180_000,
     projects: [
       {

@@ -242,7 +242,8 @@ describe("console sign-in", () => {
       });
       const page = await context.newPage();
       await goto(page, `${origin}/admin`);
-      await page.waitForSelector(shown, { timeout: 30_000 });
+      // Two reloads (250 and 500 ms back-off), each loading the console's modules again: seconds on a busy machine.
+      await page.waitForSelector(shown, { timeout: 60_000 });
       if (aborted === 2) expect(failures).toBe(2);
       else {
         expect(failures).toBe(4);
@@ -250,7 +251,7 @@ describe("console sign-in", () => {
       }
       await context.close();
     }
-  }, 120_000);
+  }, 180_000);
 
   it("signs in with the provider's wallet (EIP-4361) and shows the overview", async () => {
     const context = await browser.newContext();

@@ -169,10 +169,15 @@ describe("scale-to-zero", () => {
       expect(a.status).toBe(503);
       expect(a.headers["retry-after"]).toMatch(/^\d+$/);
     }
+    const wakeFailures = async () => (await status(leaseId)).events.filter((e) => e.type === "wake-failed").length;
+    // The held requests share wake attempts (one, unless a request reached the worker after an attempt had failed,
+    // which a busy machine makes possible): fewer attempts than requests.
+    const held = await wakeFailures();
+    expect(held).toBeGreaterThanOrEqual(1);
+    expect(held).toBeLessThan(answers.length);
     const again = await get(leaseId);
     expect(again.status).toBe(503);
-    const failed = (await status(leaseId)).events.filter((e) => e.type === "wake-failed");
-    expect(failed.length).toBe(2);
+    expect(await wakeFailures()).toBe(held + 1);
   }, 120_000);
 
   it("a lease closed while asleep: its containers are removed like any ended lease's", async () => {

@@ -284,7 +284,8 @@ describe("podnet-dns records from status URLs", () => {
       while (status.requests < before + 2 && Date.now() < deadline) {
         const started = performance.now();
         const { answer } = await udpQuery(dns.port, `web.${ZONE}`);
-        expect(performance.now() - started).toBeLessThan(100);
+        // Well under the 500 ms a query waiting on the status fetch would take; loose enough for a busy machine.
+        expect(performance.now() - started).toBeLessThan(250);
         expect(answer.answers?.map((rr) => rr.data)).toEqual(["127.0.0.2"]);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
