@@ -4,9 +4,9 @@
  * holder named; a holder killed with -9 (no exit handler runs) leaves a stale claim that the next process takes over.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { claimProviderAccount, releaseProviderAccount, repoRoot } from "@podnet/devnet";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -59,5 +59,19 @@ describe("provider account claims", () => {
     claimProviderAccount(INDEX); // again in the same process: a no-op, not a conflict with itself
     releaseProviderAccount(INDEX);
     expect(existsSync(claimFile)).toBe(false);
+  });
+
+  it("take over a stale claim whose pid now belongs to another process", async () => {
+    // pids are reused: a claim left by a killed process, naming a pid a live stranger has since been given.
+    const stranger = spawn("sleep", ["30"], { stdio: "ignore" });
+    try {
+      mkdirSync(dirname(claimFile), { recursive: true });
+      writeFileSync(claimFile, `${stranger.pid}\n1\nsome killed run`);
+      claimProviderAccount(INDEX);
+      expect(readFileSync(claimFile, "utf8").split("\n")[0]).toBe(String(process.pid));
+    } finally {
+      stranger.kill("SIGKILL");
+      releaseProviderAccount(INDEX);
+    }
   });
 });

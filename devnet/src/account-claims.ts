@@ -1,8 +1,9 @@
 /**
  * One process at a time per provider account on this machine. Docker objects, firewall chains and leftovers are
  * keyed by the provider's address, and test files run in parallel: two files running one account would remove each
- * other's pods as "leftovers". A claim is a file naming the claiming process; a claim whose process is gone is stale
- * and taken over (a run killed with -9 leaves one).
+ * other's pods as "leftovers". A claim is a file naming the claiming process (pid and start time); a claim whose
+ * process is gone is stale and taken over (a run killed with -9 leaves one, and so does a vitest worker: it is killed,
+ * its exit handlers never run), even when its pid now belongs to another process.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,22 +12,37 @@ import { join } from "node:path";
 const claimsDir = join(tmpdir(), "podnet-provider-claims");
 const held = new Set<number>();
 
-function holderOf(file: string): { pid: number; who: string } | undefined {
+/**
+ * When process `pid` started (clock ticks since boot, /proc/<pid>/stat field 22), or undefined when it is gone. pids
+ * are reused (pid_max is 32,768 here): a claim names its process by both, so a new process that happens to get the pid
+ * of a killed holder is not taken for it.
+ */
+function startTimeOf(pid: number): string | undefined {
   try {
-    const [pid, who = ""] = readFileSync(file, "utf8").split("\n");
-    return { pid: Number(pid), who };
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(") ") + 2).split(" ")[22 - 3];
   } catch {
     return undefined;
   }
 }
 
-function alive(pid: number): boolean {
+interface Holder {
+  pid: number;
+  startTime: string;
+  who: string;
+}
+
+function holderOf(file: string): Holder | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    const [pid, startTime = "", who = ""] = readFileSync(file, "utf8").split("\n");
+    return { pid: Number(pid), startTime, who };
+  } catch {
+    return undefined;
   }
+}
+
+function alive(holder: Holder): boolean {
+  return startTimeOf(holder.pid) === holder.startTime;
 }
 
 /**
@@ -42,7 +58,7 @@ export function claimProviderAccount(index: number): void {
   const who = command.includes("vitest/dist/workers") ? `a vitest worker, ${process.env.VITEST_WORKER_ID}` : command;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(file, `${process.pid}\n${who}`, { flag: "wx" });
+      writeFileSync(file, `${process.pid}\n${startTimeOf(process.pid)}\n${who}`, { flag: "wx" });
       held.add(index);
       if (held.size === 1) process.once("exit", releaseAll);
       return;
@@ -53,7 +69,7 @@ export function claimProviderAccount(index: number): void {
         held.add(index);
         return;
       }
-      if (holder && alive(holder.pid)) {
+      if (holder && alive(holder)) {
         throw new Error(
           `provider account ${index} is in use by process ${holder.pid} (${holder.who}): each test file, the demo and ` +
             "each benchmark must start its providers from accounts of its own",
