@@ -4,21 +4,19 @@
  * added to the parent's when they exit). The Docker Engine's and the containers' CPU is not in it. Linux only.
  * `npm run test:cost` runs the tests with it and prints the table (script/toolchain/test-cost.ts).
  */
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync } from "node:fs";
 import { relative } from "node:path";
+import { procStat } from "@podnet/devnet";
 import { afterAll, expect } from "vitest";
 
 const reportFile = process.env.PODNET_TEST_CPU_REPORT as string;
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux Podnet runs on). */
 const TICKS = 100;
 
-/** This process's user + system CPU seconds, its own and its reaped children's. */
+/** This process's user + system CPU seconds, its own and its reaped children's (utime, stime, cutime, cstime). */
 function cpuSeconds(): { own: number; children: number } {
-  // The fields after the command name (which may hold spaces) start at field 3, state.
-  const stat = readFileSync("/proc/self/stat", "utf8");
-  const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
-  const at = (field: number) => Number(fields[field - 3]);
-  return { own: (at(14) + at(15)) / TICKS, children: (at(16) + at(17)) / TICKS };
+  const [utime, stime, cutime, cstime] = (procStat("self", [14, 15, 16, 17]) ?? []).map(Number);
+  return { own: ((utime ?? 0) + (stime ?? 0)) / TICKS, children: ((cutime ?? 0) + (cstime ?? 0)) / TICKS };
 }
 
 // Taken as the setup file loads, before the test file is imported: its imports count too.

@@ -6,16 +6,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBundledBins } from "@podnet/devnet/bundled-bins";
+import { BUNDLED_BINS_ENV, buildBundledBins } from "@podnet/devnet/bundled-bins";
 
 export default async function setup(): Promise<(() => void) | undefined> {
   if (process.env.PODNET_TEST_BINS === "sources") {
-    delete process.env.PODNET_BUNDLED_BINS;
+    delete process.env[BUNDLED_BINS_ENV];
     return undefined;
   }
   const dir = mkdtempSync(join(tmpdir(), "podnet-bins-"));
   await buildBundledBins(dir);
   // Test files run in child processes started after this, with this environment.
-  process.env.PODNET_BUNDLED_BINS = dir;
+  process.env[BUNDLED_BINS_ENV] = dir;
   return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { procStat } from "./proc-stat.js";
 
 const claimsDir = join(tmpdir(), "podnet-provider-claims");
 const held = new Set<number>();
@@ -18,12 +19,7 @@ const held = new Set<number>();
  * of a killed holder is not taken for it.
  */
 function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(") ") + 2).split(" ")[22 - 3];
-  } catch {
-    return undefined;
-  }
+  return procStat(pid, [22])?.[0];
 }
 
 interface Holder {

@@ -16,14 +16,16 @@ import { pathToFileURL } from "node:url";
 import { build, type Plugin } from "esbuild";
 import { BUNDLED_BINS, repoRoot } from "./paths.js";
 
+export { BUNDLED_BINS_ENV } from "./paths.js";
+
 /** npm packages stay outside the bundle, imported by the absolute path Node resolves from the importing source. */
 const packagesFromNodeModules: Plugin = {
   name: "packages-from-node-modules",
   setup(plugin) {
     plugin.onResolve({ filter: /^[^./]/ }, async (args) => {
-      if (args.path.startsWith("node:") || args.pluginData === "resolving") {
-        return args.path.startsWith("node:") ? { path: args.path, external: true } : undefined;
-      }
+      if (args.path.startsWith("node:")) return { path: args.path, external: true };
+      // The resolve call below, asking esbuild's own resolver: no opinion.
+      if (args.pluginData === "resolving") return undefined;
       // The workspaces' own packages are sources like the rest: compiled in.
       if (args.path.startsWith("@podnet/")) return undefined;
       const resolved = await plugin.resolve(args.path, {
