@@ -56,8 +56,11 @@ export const provider = onchainTable(
     disputesTotal: t.integer().notNull(),
     disputesLost: t.integer().notNull(),
     earnedGross: t.bigint().notNull(),
+    /** The block of the row's last change (every handler writes it through `updateProvider`): the search index
+     *  reads only the rows changed since the block it last saw. */
+    changedBlock: t.bigint().notNull(),
   }),
-  (table) => ({ statusIdx: index().on(table.status) }),
+  (table) => ({ statusIdx: index().on(table.status), changedBlockIdx: index().on(table.changedBlock) }),
 );
 
 export const order = onchainTable(

@@ -9,8 +9,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  contractHandles,
   contracts,
   createScratchDatabase,
+  devAccount,
   graphql,
   type Indexer,
   type LocalChain,
@@ -19,6 +21,7 @@ import {
   startIndexer,
   startLocalChain,
   waitForIndexedBlock,
+  walletClient,
 } from "@podnet/devnet";
 import {
   type ApiErrorBody,
@@ -686,6 +689,41 @@ for (const database of databases) {
       expect(failed).toBe(true);
       expect(JSON.stringify(body.errors)).toContain("noSuchField");
       expect(response.status).toBeLessThan(500);
+    });
+
+    // Last in the suite: it changes a provider on chain (the other database's suite indexes the result afresh).
+    it("/search follows changes after it first answered: a paused provider leaves, a repriced one moves", async () => {
+      const path = "/search?cpu=500&memory=512&attr=region=eu-west";
+      const search = async () => ((await api(path)).body as unknown as SearchResponse).providers;
+      const before = await search();
+      expect(before.length).toBeGreaterThanOrEqual(2);
+      const dearest = getAddress((before.at(-1) as { address: string }).address);
+      const index = scenario.providers.indexOf(dearest);
+      expect(index).toBeGreaterThanOrEqual(0);
+      // The scenario's providers are dev accounts 1, 2 and 3, in that order.
+      const wallet = walletClient(localChain, devAccount(index + 1).account);
+      const registry = contractHandles(localChain.deployment, { public: chain.client, wallet }).registry;
+      const send = async (hash: Promise<`0x${string}`>) => {
+        const receipt = await chain.client.waitForTransactionReceipt({ hash: await hash });
+        expect(receipt.status).toBe("success");
+        await waitForIndexedBlock(indexer as Indexer, receipt.blockNumber);
+      };
+
+      await send(registry.write.pause());
+      expect((await search()).map((p) => getAddress(p.address))).not.toContain(dearest);
+
+      const [profile] = await chain.registry.read.getProvider([dearest]);
+      // A flat price under the cheapest listed one (this runs once per database, on the same chain).
+      const lowest = BigInt((before[0] as { pricePerSecond: string }).pricePerSecond);
+      const cheapest = { perCpuMilli: 0n, perMemoryMiB: 0n, perStorageMiB: 0n, flat: lowest - 1n };
+      await send(registry.write.resume());
+      await send(registry.write.updateProfile([{ ...profile, pricing: cheapest }]));
+      const after = await search();
+      expect(getAddress((after[0] as { address: string }).address)).toBe(dearest);
+      expect(BigInt((after[0] as { pricePerSecond: string }).pricePerSecond)).toBe(
+        await chain.registry.read.priceFor([dearest, { cpuMillis: 500, memoryMiB: 512, storageMiB: 0 }]),
+      );
+      expect(after.map((p) => p.address).sort()).toEqual(before.map((p) => p.address).sort());
     });
   });
 }

@@ -378,7 +378,7 @@ describe("2. image reuse: another tenant's cached image needs its content key", 
       await mallory.write("closeLease", [other.leaseId]);
     });
 
-    it("has firewall rules that drop metadata, private ranges and link-local from the pod's subnet", async () => {
+    it("has firewall rules that drop metadata, private ranges and link-local from the pod's subnet, restored after a restart", async () => {
       const info = await docker.getContainer(await containerOf(victimLease)).inspect();
       const networkName = Object.keys(info.NetworkSettings.Networks)[0] as string;
       const subnet = (await docker.getNetwork(networkName).inspect()).IPAM?.Config?.[0]?.Subnet as string;
@@ -390,6 +390,18 @@ describe("2. image reuse: another tenant's cached image needs its content key", 
       for (const range of ["169.254.0.0/16", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]) {
         expect(await hasRule([pod, "-d", range, "-j", "DROP"]), range).toBe(true);
       }
+      // A reboot empties the tables: the restarted worker puts the subnet's rules back from its networks, each once.
+      for (const rule of [
+        [forward, "-s", subnet, "-j", pod],
+        [input, "-s", subnet, "-j", "DROP"],
+      ]) {
+        await run("iptables", ["-w", "-D", ...rule]);
+      }
+      expect(await hasRule([input, "-s", subnet, "-j", "DROP"])).toBe(false);
+      await P.restart("worker-firewall.log");
+      const rules = async (chain: string) => (await run("iptables", ["-w", "-S", chain])).stdout.split("\n");
+      expect((await rules(forward)).filter((rule) => rule === `-A ${forward} -s ${subnet} -j ${pod}`)).toHaveLength(1);
+      expect((await rules(input)).filter((rule) => rule === `-A ${input} -s ${subnet} -j DROP`)).toHaveLength(1);
       await victim.write("closeLease", [victimLease]);
       await waitFor("the pod's firewall rules to go with its network", async () =>
         (await hasRule([forward, "-s", subnet, "-j", pod])) ? undefined : true,

@@ -73,7 +73,8 @@ export interface RunningProvider {
   leftoversRemoved: string;
   /** The running worker; {@link RunningProvider.restart} replaces it. */
   worker: WorkerProcess;
-  /** Starts the worker again (after a stop or kill -9) with the same environment, logging to `logName`. */
+  /** Starts the worker again with the same environment, logging to `logName`; stops the running one first (SIGTERM),
+   *  unless it is already gone (a stop, a kill -9). */
   restart(logName?: string): Promise<WorkerProcess>;
 }
 
@@ -151,6 +152,9 @@ async function startClaimedProvider(chain: LocalChain, opts: ProviderOptions): P
     env,
     worker: await startWorkerProcess(env, "worker.log", opts.nofile),
     async restart(logName) {
+      // A worker still running would keep its ports (the new one could not listen) and, left behind, go on
+      // recreating its pods after the test's cleanup.
+      await provider.worker.stop();
       provider.worker = await startWorkerProcess(env, logName, opts.nofile);
       return provider.worker;
     },

@@ -1,7 +1,7 @@
 import { type Context, ponder } from "ponder:registry";
-import { dispute, protocol, provider } from "ponder:schema";
+import { dispute, protocol } from "ponder:schema";
 import { type EventInfo, findApp, recordAppEvent } from "./apps.js";
-import { PROTOCOL_ID } from "./state.js";
+import { PROTOCOL_ID, updateProvider } from "./state.js";
 
 ponder.on("DisputeCourt:CourtParamsUpdated", async ({ event, context }) => {
   const { params } = event.args;
@@ -26,7 +26,7 @@ ponder.on("DisputeCourt:DisputeOpened", async ({ event, context }) => {
     status: "open",
     openedAt: event.block.timestamp,
   });
-  await context.db.update(provider, { address: a.provider }).set((row) => ({ disputesTotal: row.disputesTotal + 1 }));
+  await updateProvider(context, event, a.provider, (row) => ({ disputesTotal: row.disputesTotal + 1 }));
   // An app's owner opens disputes through its vault, which pays the bond.
   if (a.bond > 0n && (await findApp(context, a.publisher))) {
     await recordAppEvent(context, event, a.publisher, { kind: "dispute_bond", amount: a.bond, leaseId: a.leaseId });
@@ -46,7 +46,7 @@ ponder.on("DisputeCourt:DisputeSlashed", async ({ event, context }) => {
     slashed,
     closedAt: event.block.timestamp,
   });
-  await context.db.update(provider, { address: row.provider }).set((p) => ({ disputesLost: p.disputesLost + 1 }));
+  await updateProvider(context, event, row.provider, (p) => ({ disputesLost: p.disputesLost + 1 }));
   await bondReturned(context, event, row);
 });
 

@@ -14,7 +14,15 @@ import {
 import { and, eq } from "ponder";
 import type { Address } from "viem";
 import { findApp, recordAppEvent } from "./apps.js";
-import { addToProtocol, attributeText, moveStake, PROTOCOL_ID, recordStakeChange, stakeMoved } from "./state.js";
+import {
+  addToProtocol,
+  attributeText,
+  moveStake,
+  PROTOCOL_ID,
+  recordStakeChange,
+  stakeMoved,
+  updateProvider,
+} from "./state.js";
 
 /** CloseReason enum of the contracts, by value. */
 const closeReasons = ["none", "publisher", "provider", "out_of_funds", "provider_dark"] as const;
@@ -51,7 +59,7 @@ ponder.on("PodnetMarket:Staked", async ({ event, context }) => {
   const { provider: address, amount } = event.args;
   // The market takes stakes only from providers its registry knows (the one indexed), so the row exists. A stake
   // does not end a jail (ProviderUnjailed does).
-  await context.db.update(provider, { address }).set((row) => ({
+  await updateProvider(context, event, address, (row) => ({
     firstStakedAt: row.firstStakedAt ?? event.block.timestamp,
     ...stakeMoved(row, { free: amount }),
   }));
@@ -61,7 +69,7 @@ ponder.on("PodnetMarket:Staked", async ({ event, context }) => {
 
 ponder.on("PodnetMarket:UnstakeRequested", async ({ event, context }) => {
   const { provider: address, amount, releaseAt } = event.args;
-  await context.db.update(provider, { address }).set((row) => ({
+  await updateProvider(context, event, address, (row) => ({
     unbondingReleaseAt: BigInt(releaseAt),
     ...stakeMoved(row, { free: -amount, unbonding: amount }),
   }));
@@ -70,7 +78,7 @@ ponder.on("PodnetMarket:UnstakeRequested", async ({ event, context }) => {
 
 ponder.on("PodnetMarket:StakeWithdrawn", async ({ event, context }) => {
   const { provider: address, amount } = event.args;
-  await context.db.update(provider, { address }).set((row) => ({
+  await updateProvider(context, event, address, (row) => ({
     unbondingReleaseAt: 0n,
     ...stakeMoved(row, { unbonding: -amount }),
   }));
@@ -81,7 +89,7 @@ ponder.on("PodnetMarket:StakeWithdrawn", async ({ event, context }) => {
 ponder.on("PodnetMarket:Heartbeat", async ({ event, context }) => {
   const { provider: address, at } = event.args;
   const timestamp = BigInt(at);
-  await context.db.update(provider, { address }).set((row) => ({
+  await updateProvider(context, event, address, (row) => ({
     lastHeartbeat: timestamp,
     heartbeatCount: row.heartbeatCount + 1,
   }));
@@ -116,7 +124,7 @@ ponder.on("PodnetMarket:ProviderReportedDark", async ({ event, context }) => {
     await context.db.update(darkGap, { id: row.lastDarkGapId ?? "" }).set({ reported: true });
   }
   // All locked stake leaves the locked bucket: `slashed` to the pool and reporter, `returned` back to free.
-  await context.db.update(provider, { address }).set((p) => ({
+  await updateProvider(context, event, address, (p) => ({
     ...stakeMoved(p, { locked: -(slashed + returned), free: returned }),
     epoch: epoch + 1,
     jailed: true,
@@ -143,7 +151,7 @@ ponder.on("PodnetMarket:DarkGapRecorded", async ({ event, context }) => {
     reported: false,
   });
   // The provider was dark for the gap (a Heartbeat event follows and sets lastHeartbeat).
-  await context.db.update(provider, { address }).set((row) => ({
+  await updateProvider(context, event, address, (row) => ({
     darkGaps: row.darkGaps + 1,
     lastDarkGapId: event.id,
     lastDarkGapFrom: BigInt(from),
@@ -155,7 +163,7 @@ ponder.on("PodnetMarket:DarkGapRecorded", async ({ event, context }) => {
 ponder.on("PodnetMarket:ProviderUnjailed", async ({ event, context }) => {
   // The jail ends: the dark period closes now (a Heartbeat event follows and sets lastHeartbeat). The market
   // clears the provider's dark gap.
-  await context.db.update(provider, { address: event.args.provider }).set((row) => ({
+  await updateProvider(context, event, event.args.provider, (row) => ({
     jailed: false,
     jailedUntil: null,
     lastDarkGapId: null,
@@ -191,7 +199,7 @@ ponder.on("PodnetMarket:LeaseCreated", async ({ event, context }) => {
   const direct = a.orderId === 0n;
   // One write of the provider row: its lease counts and, for a direct lease, the collateral locked from free stake
   // now (a matched order's was reserved when the bid was placed). The row it returns gives the lease its epoch.
-  const providerRow = await context.db.update(provider, { address: a.provider }).set((row) => ({
+  const providerRow = await updateProvider(context, event, a.provider, (row) => ({
     leasesTotal: row.leasesTotal + 1,
     leasesActive: row.leasesActive + 1,
     ...(direct ? stakeMoved(row, { free: -a.collateral, locked: a.collateral }) : {}),
@@ -282,7 +290,7 @@ ponder.on("PodnetMarket:LeaseClosed", async ({ event, context }) => {
     collateral: collateralHeld,
     collateralReleasableAt: collateralHeld > 0n ? releasableAt : null,
   }));
-  await context.db.update(provider, { address: row.provider }).set((p) => ({ leasesActive: p.leasesActive - 1 }));
+  await updateProvider(context, event, row.provider, (p) => ({ leasesActive: p.leasesActive - 1 }));
   await addToProtocol(context, { totalRefunded: refund });
   if (row.app !== null && refund > 0n) {
     await recordAppEvent(context, event, row.app, { kind: "lease_refund", amount: refund, leaseId, account: closedBy });
@@ -326,7 +334,7 @@ ponder.on("PodnetMarket:ProviderWithdrew", async ({ event, context }) => {
     timestamp: event.block.timestamp,
     transactionHash: event.transaction.hash,
   });
-  await context.db.update(provider, { address }).set((row) => ({ earnedGross: row.earnedGross + gross }));
+  await updateProvider(context, event, address, (row) => ({ earnedGross: row.earnedGross + gross }));
   await addToProtocol(context, { feesAccrued: fee });
 });
 

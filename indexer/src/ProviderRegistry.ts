@@ -2,7 +2,7 @@ import { ponder } from "ponder:registry";
 import { provider } from "ponder:schema";
 import { decodeIngress, type Pricing, type Resources } from "@podnet/sdk/protocol";
 import type { Hex } from "viem";
-import { addToProtocol, attributeText, createProtocolRow } from "./state.js";
+import { addToProtocol, attributeText, createProtocolRow, updateProvider } from "./state.js";
 
 type Profile = {
   endpoint: string;
@@ -41,6 +41,7 @@ ponder.on("ProviderRegistry:ProviderRegistered", async ({ event, context }) => {
     ingressPort: 0,
     status: "active",
     registeredAt: event.block.timestamp,
+    changedBlock: event.block.number,
     updatedAt: event.block.timestamp,
     stakeFree: 0n,
     stakeLocked: 0n,
@@ -62,22 +63,24 @@ ponder.on("ProviderRegistry:ProviderRegistered", async ({ event, context }) => {
 });
 
 ponder.on("ProviderRegistry:ProviderUpdated", async ({ event, context }) => {
-  await context.db
-    .update(provider, { address: event.args.provider })
-    .set({ ...profileColumns(event.args), updatedAt: event.block.timestamp });
+  await updateProvider(context, event, event.args.provider, {
+    ...profileColumns(event.args),
+    updatedAt: event.block.timestamp,
+  });
 });
 
 ponder.on("ProviderRegistry:ProviderPaused", async ({ event, context }) => {
-  await context.db.update(provider, { address: event.args.provider }).set({ status: "paused" });
+  await updateProvider(context, event, event.args.provider, { status: "paused" });
 });
 
 ponder.on("ProviderRegistry:ProviderResumed", async ({ event, context }) => {
-  await context.db.update(provider, { address: event.args.provider }).set({ status: "active" });
+  await updateProvider(context, event, event.args.provider, { status: "active" });
 });
 
 ponder.on("ProviderRegistry:ProviderIngressSet", async ({ event, context }) => {
   const ingress = decodeIngress(event.args.ipv4, event.args.ipv6, event.args.port);
-  await context.db
-    .update(provider, { address: event.args.provider })
-    .set({ ingressAddresses: ingress?.addresses ?? [], ingressPort: ingress?.port ?? 0 });
+  await updateProvider(context, event, event.args.provider, {
+    ingressAddresses: ingress?.addresses ?? [],
+    ingressPort: ingress?.port ?? 0,
+  });
 });

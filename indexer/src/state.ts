@@ -83,15 +83,35 @@ export async function recordStakeChange(
   });
 }
 
+type ProviderRow = typeof provider.$inferSelect;
+type ProviderChange = Partial<Omit<ProviderRow, "address" | "changedBlock">>;
+
+/**
+ * The one way handlers write an existing provider row: it stamps `changedBlock` with the event's block, which is
+ * how the search index (api/provider-index.ts) finds the rows that changed since it last looked. Returns the row
+ * as written.
+ */
+export function updateProvider(
+  context: Context,
+  event: { block: { number: bigint } },
+  address: Address,
+  change: ProviderChange | ((row: ProviderRow) => ProviderChange),
+) {
+  return context.db.update(provider, { address }).set((row) => ({
+    ...(typeof change === "function" ? change(row) : change),
+    changedBlock: event.block.number,
+  }));
+}
+
 /** Moves a provider's stake between its buckets and records the movement. */
 export async function moveStake(
   context: Context,
-  event: { id: string; block: { timestamp: bigint } },
+  event: { id: string; block: { timestamp: bigint; number: bigint } },
   address: Address,
   delta: StakeDelta,
   record: StakeRecord,
 ) {
-  await context.db.update(provider, { address }).set((row) => stakeMoved(row, delta));
+  await updateProvider(context, event, address, (row) => stakeMoved(row, delta));
   await recordStakeChange(context, event, address, record);
 }
 

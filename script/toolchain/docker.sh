@@ -7,7 +7,8 @@
 #                                      (qgroups; a loop-mounted file), storage driver btrfs, so `--storage-opt size=`
 #                                      caps a pod's root file system and the worker caps volumes with qgroups; and
 #                                      `userns-remap` (root in a pod is not root on the host), both in
-#                                      /etc/docker/daemon.json; a running dockerd without them is restarted with them
+#                                      /etc/docker/daemon.json, and the kernel key quota raised (kernel.keys.maxkeys,
+#                                      which caps user-namespaced containers at about 200 by default); a running dockerd without them is restarted with them
 #                                      (its images stay in the old data-root: load or build them again). Then it uses the
 #                                      engine that answers or starts dockerd in the background, in a session of its own
 #                                      so a Ctrl-C to the caller does not reach it (log: /tmp/podnet-dockerd.log). Why btrfs and not overlay2 on XFS with pquota: the
@@ -28,6 +29,17 @@ fs_size=${PODNET_DOCKER_FS_SIZE:-64G}
 daemon_json=/etc/docker/daemon.json
 
 answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+# With userns-remap every container takes a kernel key of the remapped user, and the kernel gives a non-root user 200
+# by default: past ~200 pods runc refuses to start containers ("unable to create session key: disk quota exceeded").
+# The worker warns about a low quota at start (docs/worker.md); here it is raised for the tests and benchmarks.
+raise_key_quota() {
+  local keys
+  keys=$(cat /proc/sys/kernel/keys/maxkeys 2>/dev/null || echo 0)
+  if [ "$keys" -lt 20000 ]; then
+    sysctl -qw kernel.keys.maxkeys=20000 kernel.keys.maxbytes=2000000 || echo "warning: could not raise kernel.keys.maxkeys ($keys)" >&2
+  fi
+}
 
 # The sandbox parts the running engine lacks, one word each (empty when it has them all).
 missing_sandbox() {
@@ -136,6 +148,7 @@ start)
     install_packages
     mount_quota_fs
     write_daemon_json
+    raise_key_quota
     if answers && [ -n "$(missing_sandbox)" ]; then
       echo "Restarting dockerd with the pod sandbox (userns-remap, btrfs data-root with quotas)..." >&2
       stop_running_dockerd

@@ -37,7 +37,13 @@ import { assertSecretsDir } from "./pods/secrets.js";
 import { DockerRuntime } from "./runtime/docker-runtime.js";
 import { PodFirewall } from "./runtime/firewall.js";
 import { type WorkerInstance, workerInstance } from "./runtime/names.js";
-import { rootfsQuotaDriver, type SandboxStatus, sandboxStatus } from "./runtime/sandbox.js";
+import {
+  kernelMaxKeys,
+  keyringWarning,
+  rootfsQuotaDriver,
+  type SandboxStatus,
+  sandboxStatus,
+} from "./runtime/sandbox.js";
 import { volumeQuotasAvailable } from "./runtime/volume-quota.js";
 import { BlobStore } from "./store/blob-store.js";
 import { ManifestStore } from "./store/manifest-store.js";
@@ -352,6 +358,8 @@ async function sandboxedRuntime(
     publicEgress: config.podEgress === "public",
   });
   for (const part of sandbox.notEnforced) log.warn("sandbox: not enforced", { part });
+  const keyring = keyringWarning(sandbox.userns, kernelMaxKeys());
+  if (keyring) log.warn("kernel key quota caps the pods", { reason: keyring });
   if (config.requireSandbox && sandbox.notEnforced.length > 0) {
     throw new Error(`requireSandbox: not enforced on this machine: ${sandbox.notEnforced.join("; ")}`);
   }

@@ -226,19 +226,19 @@ export async function fundCalls(chain: SeedChain, wallets: Wallet[]): Promise<Ca
 }
 
 /**
- * Providers register and stake, PROVIDERS_PER_BLOCK per block (each one's four transactions in the same block),
- * until `count` or `deadline` (Date.now() ms). `onBlock` sees each mined block with its transaction count and the
- * providers it added.
+ * Providers `from` .. `count - 1` register and stake, PROVIDERS_PER_BLOCK per block (each one's four transactions in
+ * the same block), until `count` or `deadline` (Date.now() ms). `onBlock` sees each mined block with its transaction
+ * count and the providers it added.
  */
 export async function seedProviders(
   chain: SeedChain,
   count: number,
-  { deadline = Number.POSITIVE_INFINITY, onBlock }: SeedOptions = {},
+  { from = 0, deadline = Number.POSITIVE_INFINITY, onBlock }: SeedOptions = {},
 ): Promise<Wallet[]> {
   const registry = chain.deployment.contracts.providerRegistry.address;
   const market = chain.deployment.contracts.podnetMarket.address;
   const providers: Wallet[] = [];
-  for (let first = 0; first < count && Date.now() < deadline; first += PROVIDERS_PER_BLOCK) {
+  for (let first = from; first < count && Date.now() < deadline; first += PROVIDERS_PER_BLOCK) {
     const batch: Wallet[] = [];
     for (let i = first; i < Math.min(count, first + PROVIDERS_PER_BLOCK); i++) batch.push(wallet("provider", i));
     const calls = await fundCalls(chain, batch);
@@ -259,6 +259,8 @@ export async function seedProviders(
 }
 
 type SeedOptions = {
+  /** The first provider index to seed (earlier ones exist already). */
+  from?: number;
   deadline?: number;
   onBlock?: (mined: Mined, transactions: number, providers: Wallet[]) => void;
 };

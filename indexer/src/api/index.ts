@@ -10,50 +10,22 @@ import {
 } from "@podnet/sdk/protocol";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { and, asc, eq, graphql, gt, gte, inArray, isNotNull, lte, sql } from "ponder";
+import { and, asc, eq, graphql, gt, inArray, isNotNull } from "ponder";
 import { appResponse } from "./apps.js";
 import { errorResponse, noSuchRoute } from "./errors.js";
-import { eligibleOrders, type MarketRules, type SearchQuery, searchProviders } from "./search.js";
+import { currentProviderIndex } from "./provider-sync.js";
+import { eligibleOrders, type MarketRules, type SearchQuery } from "./search.js";
 import { parseAddressParam, parseSearchQuery } from "./validate.js";
 
 const app = new Hono();
-
-/** Most candidates one search reads when an uptime floor must be applied after the database. */
-const SEARCH_SCAN_LIMIT = 2_000;
 
 app.use("/graphql", graphql({ db, schema }));
 
 app.get(indexerApiRoutes.search.pattern, async (c) => {
   const query: SearchQuery = parseSearchQuery(new URL(c.req.url).searchParams);
   const rules = await marketRules();
-  const now = nowSeconds();
-  const p = schema.provider;
-  const { cpuMillis, memoryMiB, storageMiB } = query.resources;
-  // The database narrows and orders the candidates so that a search reads a page, not every provider: the same
-  // eligibility rules as searchProviders, and the pricing rule written as SQL only to order the rows. The prices
-  // returned, the uptime floor and the final ranking come from searchProviders (the SDK's pricing rule).
-  const price = sql`(${p.pricePerCpuMilli} * ${cpuMillis} + ${p.pricePerMemoryMiB} * ${memoryMiB} + ${p.pricePerStorageMiB} * ${storageMiB} + ${p.priceFlat})`;
-  const candidates = await db
-    .select()
-    .from(p)
-    .where(
-      and(
-        eq(p.status, "active"),
-        eq(p.jailed, false),
-        gte(p.lastHeartbeat, BigInt(now) - rules.heartbeatThreshold),
-        gte(sql`${p.stakeFree} + ${p.stakeLocked}`, rules.minProviderStake),
-        gte(p.capacityCpuMillis, cpuMillis),
-        gte(p.capacityMemoryMiB, memoryMiB),
-        gte(p.capacityStorageMiB, storageMiB),
-        query.minFreeStake === undefined ? undefined : gte(p.stakeFree, query.minFreeStake),
-        query.maxPricePerSecond === undefined ? undefined : lte(price, query.maxPricePerSecond),
-        query.attributes.length > 0 ? sql`${p.attributes} @> ${sql.param(query.attributes, p.attributes)}` : undefined,
-      ),
-    )
-    .orderBy(asc(price))
-    // Over-fetch: equal prices are re-ranked by uptime, and an uptime floor filters after the database.
-    .limit(query.minUptimeBps > 0 ? SEARCH_SCAN_LIMIT : query.limit * 4 + 20);
-  const body: SearchResponse = { providers: searchProviders(candidates, query, rules, now) };
+  const providers = await currentProviderIndex();
+  const body: SearchResponse = { providers: providers.search(query, rules, nowSeconds()) };
   return c.json(body);
 });
 

@@ -86,7 +86,8 @@ export function uptimeBps(row: ProviderRow, now: number): number {
 }
 
 /**
- * Eligible providers for the query, cheapest first; ties go to the more reliable, then the larger stake. Only
+ * Eligible providers for the query, cheapest first; ties go to the more reliable, then fewer lost disputes, then the
+ * larger free stake, then the lower address. Only
  * providers that can take a lease now are listed (active, not jailed, heartbeat fresh, minimum stake).
  */
 export function searchProviders(
@@ -112,7 +113,10 @@ export function searchProviders(
       if (a.price !== b.price) return a.price < b.price ? -1 : 1;
       if (a.uptime !== b.uptime) return b.uptime - a.uptime;
       if (a.row.disputesLost !== b.row.disputesLost) return a.row.disputesLost - b.row.disputesLost;
-      return a.row.stakeFree > b.row.stakeFree ? -1 : a.row.stakeFree < b.row.stakeFree ? 1 : 0;
+      if (a.row.stakeFree !== b.row.stakeFree) return a.row.stakeFree > b.row.stakeFree ? -1 : 1;
+      // Last the address, so that the order never depends on the order the rows came in.
+      const [x, y] = [a.row.address.toLowerCase(), b.row.address.toLowerCase()];
+      return x < y ? -1 : x > y ? 1 : 0;
     })
     .slice(0, query.limit)
     .map(({ row, price, uptime }) => ({

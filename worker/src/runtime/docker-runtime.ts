@@ -285,11 +285,7 @@ export class DockerRuntime {
     const networks = await this.#docker.listNetworks({
       filters: { label: labelFilter(instanceLabels(this.#instance)) },
     });
-    const subnets = new Set(networks.flatMap((network) => network.IPAM?.Config?.[0]?.Subnet ?? []));
-    for (const subnet of subnets) await this.#firewall.addSubnet(subnet);
-    for (const subnet of await this.#firewall.installedSubnets()) {
-      if (!subnets.has(subnet)) await this.#firewall.removeSubnet(subnet);
-    }
+    await this.#firewall.sync(networks.flatMap((network) => network.IPAM?.Config?.[0]?.Subnet ?? []));
   }
 
   /**

@@ -41,7 +41,8 @@ function fakeIptables() {
         return false;
     }
   };
-  return { chains, run };
+  const list = async (chain: string) => (chains.get(chain) ?? []).map((rule) => `-A ${chain} ${rule}`);
+  return { chains, run, list };
 }
 
 const instance: WorkerInstance = { provider: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", tag: "0a1b2c3d" };
@@ -78,6 +79,35 @@ describe("PodFirewall", () => {
     await firewall.removeSubnet("10.200.1.0/24");
     expect(ipt.chains.get("PODNET-709979-0A1B2C3D-FWD")).toEqual([]);
     expect(ipt.chains.get("PODNET-709979-0A1B2C3D-IN")).toEqual([]);
+  });
+
+  it("syncs a restart's subnets from one read of the chains: complete ones cost no check, gone ones go", async () => {
+    const ipt = fakeIptables();
+    const before = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", run: ipt.run });
+    await before.install();
+    for (const subnet of ["10.200.1.0/24", "10.200.2.0/24", "10.200.3.0/24"]) await before.addSubnet(subnet);
+    // A crash between two rules: 10.200.2.0/24 lost its last one.
+    ipt.chains.get("PODNET-709979-0A1B2C3D-IN")?.pop();
+    const commands: string[][] = [];
+    const run = (args: string[]) => {
+      commands.push(args);
+      return ipt.run(args);
+    };
+    const after = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", run, list: ipt.list });
+    // The networks left: 1 (complete), 2 (incomplete) and 4 (new); 3's network is gone.
+    await after.sync(["10.200.1.0/24", "10.200.2.0/24", "10.200.4.0/24"]);
+    expect(commands.some((c) => c.includes("10.200.1.0/24"))).toBe(false);
+    const input = ipt.chains.get("PODNET-709979-0A1B2C3D-IN") ?? [];
+    for (const subnet of ["10.200.1.0/24", "10.200.2.0/24", "10.200.4.0/24"]) {
+      expect(input.filter((rule) => rule === `-s ${subnet} -j DROP`)).toHaveLength(1);
+      expect(ipt.chains.get("PODNET-709979-0A1B2C3D-FWD")).toContain(`-s ${subnet} -j PODNET-709979-0A1B2C3D-POD`);
+    }
+    expect(ipt.chains.get("PODNET-709979-0A1B2C3D-FWD")?.join("\n")).not.toContain("10.200.3.0/24");
+    expect(input.join("\n")).not.toContain("10.200.3.0/24");
+    // Known from the sync: adding a complete subnet again asks iptables nothing.
+    const asked = commands.length;
+    await after.addSubnet("10.200.1.0/24");
+    expect(commands).toHaveLength(asked);
   });
 
   it("opens exactly the allowed ip:port pairs, before the drops, and closes them when the list empties", async () => {

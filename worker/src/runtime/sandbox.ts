@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { RuntimeInfo } from "./docker-runtime.js";
 
 /**
@@ -59,4 +60,32 @@ export function rootfsQuotaDriver(info: RuntimeInfo): "btrfs" | "overlay2" | und
   // overlay2 caps only on XFS mounted with pquota; Docker refuses a create with a size on anything else.
   if (info.storageDriver === "overlay2" && info.backingFilesystem === "xfs") return "overlay2";
   return undefined;
+}
+
+/** Below this kernel.keys.maxkeys a user-namespaced host runs out of keys before it runs out of much else. */
+export const KEYRING_MIN_MAXKEYS = 1000;
+
+/**
+ * The warning for a host whose kernel key quota caps its pods. In a user namespace each container's init takes a
+ * session keyring key of the remapped user, and the kernel allows a non-root user kernel.keys.maxkeys keys (200 by
+ * default): past that runc refuses every start with "unable to create session key: disk quota exceeded" (seen at
+ * about 200 pods in `npm run bench:worker -- --pods 200`). Undefined when nothing caps it.
+ */
+export function keyringWarning(userns: boolean, maxkeys: number | undefined): string | undefined {
+  if (!userns || maxkeys === undefined || maxkeys >= KEYRING_MIN_MAXKEYS) return undefined;
+  return (
+    `kernel.keys.maxkeys is ${maxkeys}: with user namespaces each container takes a key of the remapped user, so ` +
+    `this host starts at most about ${maxkeys} containers; raise it (sysctl -w kernel.keys.maxkeys=20000 ` +
+    "kernel.keys.maxbytes=2000000)"
+  );
+}
+
+/** kernel.keys.maxkeys, or undefined where /proc does not say. */
+export function kernelMaxKeys(file = "/proc/sys/kernel/keys/maxkeys"): number | undefined {
+  try {
+    const value = Number(readFileSync(file, "utf8").trim());
+    return Number.isInteger(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
