@@ -67,6 +67,7 @@ describe("npm run bench", () => {
     expect(row(stdout, "docker run floor")).toMatch(latency);
     expect(row(stdout, "order -> serving, direct")).toMatch(latency);
     expect(row(stdout, "of which lease tx -> serving")).toMatch(latency);
+    expect(row(stdout, "of which lease tx -> serving against the floor")).toMatch(/^\d+\.\d\dx \/ \d+\.\d\dx$/);
     expect(row(stdout, "order -> serving, market")).toMatch(latency);
     expect(row(stdout, "market, medians")).toMatch(/^[\d,]+ \/ [\d,]+ \/ [\d,]+ \/ [\d,]+ \/ [\d,]+ ms$/);
     expect(row(stdout, "reconcile: kill -9")).toMatch(/^[\d,]+ ms$/);

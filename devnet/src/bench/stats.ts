@@ -55,7 +55,9 @@ export function atMost(
   // Statistics sharing one limit are written together ("p50, p95 <= 1,000 ms").
   const byLimit = new Map<number, Statistic[]>();
   for (const [statistic, limit] of named) byLimit.set(limit, [...(byLimit.get(limit) ?? []), statistic]);
-  const goal = [...byLimit].map(([limit, statistics]) => `${statistics.join(", ")} <= ${fmt(limit)}`).join(", ");
+  // Ratios are limits too (1.5x the floor): up to two decimals, none for whole numbers.
+  const limitText = (limit: number) => limit.toLocaleString("en-US", { maximumFractionDigits: 2 });
+  const goal = [...byLimit].map(([limit, statistics]) => `${statistics.join(", ")} <= ${limitText(limit)}`).join(", ");
   const ok = named.every(([statistic, limit]) => {
     const figure = figures[statistic];
     return figure !== undefined && Number.isFinite(figure) && figure <= limit;

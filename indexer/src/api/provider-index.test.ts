@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { kthSmallest, ProviderIndex } from "./provider-index.js";
-import { type MarketRules, type ProviderRow, type SearchQuery, searchProviders } from "./search.js";
-
-const now = 1_800_000_000;
-const rules: MarketRules = {
-  minProviderStake: 100n,
-  collateralSeconds: 10n,
-  heartbeatThreshold: 600n,
-  maxBidsPerOrder: 3,
-  minBidCollateralBps: 0n,
-};
+import { type ProviderRow, type SearchQuery, searchProviders } from "./search.js";
+import { now, rules } from "./search-fixtures.js";
 
 /** A deterministic generator, so a failure names a seed that reproduces it. */
 function random(seed: number) {

@@ -1,21 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  eligibleOrders,
-  type MarketRules,
-  type ProviderRow,
-  type SearchQuery,
-  searchProviders,
-  uptimeBps,
-} from "./search.js";
-
-const now = 1_800_000_000;
-const rules: MarketRules = {
-  minProviderStake: 100n,
-  collateralSeconds: 10n,
-  heartbeatThreshold: 600n,
-  maxBidsPerOrder: 3,
-  minBidCollateralBps: 0n,
-};
+import { eligibleOrders, type ProviderRow, type SearchQuery, searchProviders, uptimeBps } from "./search.js";
+import { now, rules } from "./search-fixtures.js";
 
 function providerRow(overrides: Partial<ProviderRow> = {}): ProviderRow {
   return {
