@@ -1,26 +1,10 @@
-/**
- * `npm run bench:indexer -- [--providers N] [--leases N] [--minutes M] [--postgres] [--keep-logs DIR]`: benchmarks
- * the Ponder indexer against real parts: its own anvil, the real contracts, a seeded history, then `ponder start`.
- *
- * 1. Starts anvil on a free port and deploys the contracts into a temp dir (the deployment of `npm run deploy:local`).
- * 2. Seeds a history with manual mining (one block per batch of signed raw transactions): N providers register
- *    and stake, then leases go through create, top-up, withdraw and close until --leases events (or --minutes).
- * 3. Starts the indexer after seeding and times the catch-up (events/s).
- * 4. Measures the lag from a mined block to GraphQL on a live (automining) chain.
- * 5. Measures /search latency at that size.
- * 6. Prints a markdown table and writes it to docs/indexer-benchmarks.md.
- *
- * Every process it starts (anvil, ponder) is stopped on exit, error or Ctrl-C, and its temp dir is removed.
- * --postgres benches Postgres at $PODNET_TEST_DATABASE_URL (a fresh schema, dropped afterwards) instead of PGlite;
- * --keep-logs DIR copies anvil's and ponder's logs to DIR before the temp dir goes.
- */
-import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cleanupOnSignal, Devnet, type Indexer, spawnIndexer } from "@podnet/devnet";
 import { finalizeHistory, type Seeded, seedHistory } from "@podnet/devnet/bench/history";
+import { type BenchDatabase, benchDatabase, keepIndexerLogs } from "@podnet/devnet/bench/indexer-db";
 import { writeReportDoc } from "@podnet/devnet/bench/report";
 import { BLOCK_GAS_LIMIT, measureLag, measureSearch, type SeedChain, seedChain } from "@podnet/devnet/bench/seed";
 import { fmt, machineText, met, Progress, sleep, summarize } from "@podnet/devnet/bench/stats";
@@ -31,27 +15,6 @@ const SEARCH_REQUESTS = 200;
 const GOALS = { eventsPerSecond: 3_000, lagP95Ms: 1_000, searchP95Ms: 50 };
 
 // ---------------------------------------------------------------- the indexer
-
-type Database = { databaseUrl?: string; schema: string; label: string; drop?: () => void };
-
-/** PGlite in a fresh temp dir by default; --postgres uses a fresh schema on the test server, dropped afterwards. */
-function database(postgres: boolean): Database {
-  if (!postgres) return { schema: "bench", label: "PGlite (embedded)" };
-  const url = process.env.PODNET_TEST_DATABASE_URL;
-  if (!url) {
-    throw new Error(
-      "--postgres needs PODNET_TEST_DATABASE_URL (start a server with bash script/toolchain/postgres.sh start)",
-    );
-  }
-  // A schema of its own: a shared database may hold a previous run's "bench" schema from another build.
-  const schema = `bench_${process.pid}`;
-  const drop = () =>
-    execFileSync("psql", [url, "-qc", `DROP SCHEMA IF EXISTS "${schema}" CASCADE`], {
-      stdio: "ignore",
-      timeout: 10_000,
-    });
-  return { databaseUrl: url, schema, label: `Postgres (${new URL(url).host})`, drop };
-}
 
 async function httpStatus(url: string): Promise<number> {
   try {
@@ -115,7 +78,7 @@ async function timeCatchUp(chain: SeedChain, spawn: () => Promise<Indexer>): Pro
 
 type Results = {
   options: Options;
-  db: Database;
+  db: BenchDatabase;
   seeded: Seeded;
   catchUp: CatchUp;
   lag: ReturnType<typeof summarize> & { n: number };
@@ -157,15 +120,6 @@ function report(r: Results, command: string): string {
 
 type Options = { providers: number; leases: number; minutes: number; postgres: boolean; keepLogs?: string };
 
-/** Copies anvil's and ponder's logs out of the temp dir before it is removed. */
-function keepLogs(workDir: string, dir: string) {
-  mkdirSync(dir, { recursive: true });
-  for (const log of ["chain/anvil.log", "indexer/ponder.log"]) {
-    const from = join(workDir, log);
-    if (existsSync(from)) copyFileSync(from, join(dir, log.split("/").at(-1) as string));
-  }
-}
-
 function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
@@ -194,7 +148,7 @@ async function main() {
   const options = parseOptions();
   const command = `npx tsx script/bench/bench-indexer.ts ${process.argv.slice(2).join(" ")}`.trim();
   const workDir = mkdtempSync(join(tmpdir(), "podnet-bench-"));
-  const db = database(options.postgres);
+  const db = benchDatabase(options.postgres);
   let devnet: Devnet | undefined;
   let indexer: Indexer | undefined;
   const cleanup = async () => {
@@ -214,7 +168,7 @@ async function main() {
     devnet.onStop("stop the indexer", () => indexer?.stop());
     if (db.drop) devnet.onStop("drop the benchmark's schema", db.drop);
     const keep = options.keepLogs;
-    if (keep) devnet.onStop("keep the logs", () => keepLogs(workDir, keep));
+    if (keep) devnet.onStop("keep the logs", () => keepIndexerLogs(workDir, keep));
     const { chain: local } = devnet;
     // From here on, a block is mined only when a batch is complete.
     const chain = await seedChain(local.rpcUrl, local.deployment, local.deploymentsFile);

@@ -1,27 +1,10 @@
-/**
- * `npm run bench:search -- [--sizes 1000,10000,100000] [--requests N] [--postgres] [--keep-logs DIR]`: /search
- * latency as the marketplace grows, on real parts: its own anvil with the real contracts, providers that register
- * and stake with signed transactions (250 a block), and the real Ponder indexer following the chain.
- *
- * For each size, in order: seed providers up to that size (the indexer keeps indexing meanwhile), wait until the
- * indexer has every one of them, time the first search after that (it reads what changed since the last size),
- * then --requests searches (default 200, the query mix of `npm run bench:indexer`), and read the indexer's memory
- * (VmRSS of the ponder process). Prints a markdown table per size with the goal (p95 <= 50 ms) and writes it to
- * docs/search-benchmarks.md.
- *
- * The seeding chain runs ahead of the wall clock (LEAD_SECONDS): /search counts a provider only while its last
- * heartbeat (here: its stake) is within the market's heartbeat threshold (10 minutes) of the indexer's clock, and
- * 100,000 providers take longer than that to seed and index. Every provider is thus eligible by its liveness
- * throughout the run; search still filters by capacity, attributes and price as a publisher would.
- *
- * Everything it starts (anvil, ponder) is stopped on exit, error or Ctrl-C, and its temp dir is removed.
- */
-import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { cleanupOnSignal, Devnet, graphql, type Indexer, spawnIndexer } from "@podnet/devnet";
+import { benchDatabase, keepIndexerLogs } from "@podnet/devnet/bench/indexer-db";
+import { rssBytes } from "@podnet/devnet/bench/load";
 import { writeReportDoc } from "@podnet/devnet/bench/report";
 import { BLOCK_GAS_LIMIT, measureSearch, searchUrl, seedChain, seedProviders } from "@podnet/devnet/bench/seed";
 import { atMost, fmt, goalCells, load1, machineText, Progress, sleep, summarize } from "@podnet/devnet/bench/stats";
@@ -54,13 +37,6 @@ function parseOptions(): Options {
   const requests = Number(values.requests);
   if (!Number.isInteger(requests) || requests < 20) throw new Error(`--requests must be a whole number >= 20`);
   return { sizes, requests, postgres: values.postgres, keepLogs: values["keep-logs"] };
-}
-
-/** The ponder process's resident memory (MiB), from /proc. */
-function rssMiB(indexer: Indexer): number {
-  const status = readFileSync(`/proc/${indexer.process.pid}/status`, "utf8");
-  const kib = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
-  return kib / 1024;
 }
 
 async function indexedProviders(indexer: Indexer): Promise<number> {
@@ -110,11 +86,7 @@ async function main() {
   const options = parseOptions();
   const command = `npm run bench:search -- ${process.argv.slice(2).join(" ")}`.trim();
   const workDir = mkdtempSync(join(tmpdir(), "podnet-bench-search-"));
-  const url = process.env.PODNET_TEST_DATABASE_URL;
-  if (options.postgres && !url)
-    throw new Error("--postgres needs PODNET_TEST_DATABASE_URL (script/toolchain/postgres.sh)");
-  const schema = options.postgres ? `bench_search_${process.pid}` : "bench";
-  const dbLabel = options.postgres && url ? `Postgres (${new URL(url).host})` : "PGlite (embedded)";
+  const db = benchDatabase(options.postgres);
   let indexer: Indexer | undefined;
   const devnet = await Devnet.start({
     dir: workDir,
@@ -124,19 +96,9 @@ async function main() {
     removeDir: true,
   });
   devnet.onStop("stop the indexer", () => indexer?.stop());
-  if (options.postgres && url) {
-    devnet.onStop("drop the benchmark's schema", () =>
-      execFileSync("psql", [url, "-qc", `DROP SCHEMA IF EXISTS "${schema}" CASCADE`], { stdio: "ignore" }),
-    );
-  }
+  if (db.drop) devnet.onStop("drop the benchmark's schema", db.drop);
   const keep = options.keepLogs;
-  if (keep) {
-    devnet.onStop("keep the logs", () => {
-      mkdirSync(keep, { recursive: true });
-      const log = join(workDir, "indexer", "ponder.log");
-      if (existsSync(log)) copyFileSync(log, join(keep, "ponder.log"));
-    });
-  }
+  if (keep) devnet.onStop("keep the logs", () => keepIndexerLogs(workDir, keep));
   cleanupOnSignal(() => devnet.stop());
 
   try {
@@ -146,8 +108,8 @@ async function main() {
     indexer = await spawnIndexer({
       chain: local,
       dir: join(workDir, "indexer"),
-      schema,
-      databaseUrl: options.postgres ? url : undefined,
+      schema: db.schema,
+      databaseUrl: db.databaseUrl,
     });
     const running = indexer;
     const results: SizeResult[] = [];
@@ -185,7 +147,7 @@ async function main() {
         firstSearchMs,
         latencies: summarize(search.latencies),
         meanResults: search.meanResults,
-        rssMiB: rssMiB(running),
+        rssMiB: rssBytes(running.process.pid as number) / 2 ** 20,
         load: load1(),
       };
       results.push(result);
@@ -194,7 +156,7 @@ async function main() {
           `first ${fmt(firstSearchMs, 1)} ms, ${fmt(result.meanResults, 1)} results, indexer ${fmt(result.rssMiB)} MiB`,
       );
     }
-    const table = report(results, options, dbLabel, command);
+    const table = report(results, options, db.label, command);
     console.log(`\n${table}\n`);
     writeReportDoc("search-benchmarks.md", table, "## Notes");
   } finally {

@@ -30,7 +30,7 @@
  * assign pods' host ports.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
@@ -43,6 +43,7 @@ import {
   sealTestImage,
   workerBin,
 } from "@podnet/devnet";
+import { rssBytes } from "@podnet/devnet/bench/load";
 import {
   agent,
   type BenchProvider,
@@ -87,12 +88,6 @@ const PAGE = "hello from the podnet worker benchmark";
 
 const benchStart = Date.now();
 const progress = progressLog(benchStart);
-
-function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!match?.[1]) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(match[1]) * 1024;
-}
 
 // ---------------------------------------------------------------- Docker events (breakdown of lease -> serving)
 
