@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { cleanupOnSignal, Devnet, graphql, type Indexer, spawnIndexer } from "@podnet/devnet";
 import { benchDatabase, keepIndexerLogs } from "@podnet/devnet/bench/indexer-db";
 import { rssBytes } from "@podnet/devnet/bench/load";
-import { writeReportDoc } from "@podnet/devnet/bench/report";
+import { writeJsonResult, writeReportDoc } from "@podnet/devnet/bench/report";
 import { BLOCK_GAS_LIMIT, measureSearch, searchUrl, seedChain, seedProviders } from "@podnet/devnet/bench/seed";
 import { atMost, fmt, goalCells, load1, machineText, Progress, sleep, summarize } from "@podnet/devnet/bench/stats";
 
@@ -16,7 +16,7 @@ const MAX_PROVIDERS = 200_000;
 /** States anvil keeps in memory: more than Ponder's finality depth for chain 31337 (30 blocks). */
 const PRUNE_HISTORY = 64;
 
-type Options = { sizes: number[]; requests: number; postgres: boolean; keepLogs?: string };
+type Options = { sizes: number[]; requests: number; postgres: boolean; keepLogs?: string; json?: string };
 
 function parseOptions(): Options {
   const { values } = parseArgs({
@@ -25,6 +25,8 @@ function parseOptions(): Options {
       requests: { type: "string", default: "200" },
       postgres: { type: "boolean", default: false },
       "keep-logs": { type: "string" },
+      // The figures as JSON too (what `npm run bench:growth` charts).
+      json: { type: "string" },
     },
   });
   const sizes = values.sizes.split(",").map((raw) => Number(raw.trim()));
@@ -36,7 +38,7 @@ function parseOptions(): Options {
   }
   const requests = Number(values.requests);
   if (!Number.isInteger(requests) || requests < 20) throw new Error(`--requests must be a whole number >= 20`);
-  return { sizes, requests, postgres: values.postgres, keepLogs: values["keep-logs"] };
+  return { sizes, requests, postgres: values.postgres, keepLogs: values["keep-logs"], json: values.json };
 }
 
 async function indexedProviders(indexer: Indexer): Promise<number> {
@@ -159,6 +161,7 @@ async function main() {
     const table = report(results, options, db.label, command);
     console.log(`\n${table}\n`);
     writeReportDoc("search-benchmarks.md", table, "## Notes");
+    if (options.json) writeJsonResult(options.json, "search", command, { database: db.label, sizes: results });
   } finally {
     await devnet.stop();
   }

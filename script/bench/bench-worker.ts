@@ -1,5 +1,5 @@
 /**
- * `npm run bench:worker -- [--leases N] [--pods N] [--manifest-delay MS] [--keep-logs]`: benchmarks the provider
+ * `npm run bench:worker -- [--leases N] [--pods N] [--manifest-delay MS] [--keep-logs] [--json FILE]`: benchmarks the provider
  * worker on real parts: its own anvil with the real contracts (automine), the worker as a child process
  * (`podnet-worker run`, so kill -9 is real), the Docker Engine of script/toolchain/docker.sh, and a publisher that signs its
  * requests with the protocol layer.
@@ -64,7 +64,7 @@ import {
   warmUp,
   workerMetrics,
 } from "@podnet/devnet/bench/pods";
-import { machineWithDocker } from "@podnet/devnet/bench/report";
+import { machineWithDocker, writeJsonResult } from "@podnet/devnet/bench/report";
 import { fmt, load1, median, met, mib, now, progressLog, sleep, summarize } from "@podnet/devnet/bench/stats";
 import { createPublicClient, http } from "viem";
 import { namePrefix, type WorkerInstance, workerInstance } from "../../worker/src/runtime/names.js";
@@ -422,6 +422,7 @@ type Options = {
   pods: number;
   manifestDelayMs: number;
   keepLogs: boolean;
+  json?: string;
   push: boolean;
   warmNetworks: boolean;
 };
@@ -433,6 +434,8 @@ function parseOptions(): Options {
       "manifest-delay": { type: "string", default: "0" },
       pods: { type: "string", default: "50" },
       "keep-logs": { type: "boolean", default: false },
+      // The figures as JSON too (what `npm run bench:growth` charts).
+      json: { type: "string" },
       // The worker without its new-head subscription (polling only), to measure what push buys.
       "no-push": { type: "boolean", default: false },
       // No warm pod networks (warmNetworks 0): each lease's network made when the lease starts, as before.
@@ -451,6 +454,7 @@ function parseOptions(): Options {
     pods,
     manifestDelayMs: count("manifest-delay", values["manifest-delay"], 0),
     keepLogs: values["keep-logs"],
+    json: values.json,
     push: !values["no-push"],
     warmNetworks: !values["no-warm-networks"],
   };
@@ -580,6 +584,20 @@ async function main() {
       command,
     );
     console.log(`\n${table}\n`);
+    if (options.json) {
+      const total = summarize(leases.map((s) => s.total));
+      writeJsonResult(options.json, "worker", command, {
+        pods: options.pods,
+        leaseToServingMs: { p50: total.p50, p95: total.p95, n: total.n },
+        floorMs: summarize(floor),
+        deploySeconds: pods.seconds,
+        rssIdleMiB: rssIdle / 2 ** 20,
+        rssMaxMiB: rss.max / 2 ** 20,
+        containersMemoryMiB: memory / 2 ** 20,
+        restartA: { healthMs: a.healthMs, allServingMs: a.allServingMs },
+        restartB: { healthMs: restartB.healthMs, allServingMs: restartB.allServingMs, doneMs: restartB.doneMs },
+      });
+    }
     console.log(`Total ${fmt((Date.now() - benchStart) / 1000)} s`);
   } finally {
     await cleanup();

@@ -50,3 +50,13 @@ export function writeDocSection(page: string, name: string, content: string): vo
   writeFileSync(file, next);
   console.log(`Wrote ${file}`);
 }
+
+/**
+ * Writes a run's figures as JSON to `file` (`--json`), for `npm run bench:growth` to chart: which benchmark, the
+ * command, when and where it ran, and the benchmark's own figures (numbers in ms, s or MiB as their names say).
+ */
+export function writeJsonResult(file: string, bench: string, command: string, figures: unknown): void {
+  const result = { bench, command, at: new Date().toISOString(), machine: machineText(), figures };
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`Wrote ${file}`);
+}
