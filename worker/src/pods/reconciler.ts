@@ -77,6 +77,8 @@ export class Reconciler {
   private running = false;
   private lastImageCollection = Date.now();
   private readonly pool: SubnetPool;
+  /** Where this provider starts allocating in the pool: fixed by its address (subnets.ts `poolStart`). */
+  private readonly poolStart: number;
   /** Pod networks made ahead of their leases (warm-networks.ts). */
   readonly warm: WarmNetworks;
   /** Passes that failed in a row (Docker unreachable): the interval backs off meanwhile. */
@@ -87,7 +89,8 @@ export class Reconciler {
     private readonly routes: RouteTable,
   ) {
     this.pool = parsePool(ctx.config.podNetworkPool, ctx.config.podNetworkPrefix);
-    this.warm = new WarmNetworks(ctx, this.pool, poolStart(this.pool, ctx.chain.account.address));
+    this.poolStart = poolStart(this.pool, ctx.chain.account.address);
+    this.warm = new WarmNetworks(ctx, this.pool, this.poolStart);
     this.guard = new TeardownGuard(ctx);
     this.phases = new PhaseMap((leaseId, phase) => ctx.adminEvents.publish("leases", { leaseId, phase: phase.phase }));
     this.imageSlots = new Slots(IMAGE_JOBS_AT_ONCE);
@@ -608,10 +611,9 @@ export class Reconciler {
    * moved to another slot, a bounded number of times. Taking a slot starts making the next warm one.
    */
   private async withSlot<T>(leaseId: string, use: (slot: SubnetSlot) => Promise<T>): Promise<T> {
-    const start = poolStart(this.pool, this.ctx.chain.account.address);
     for (let attempt = 0; ; attempt++) {
       const fresh = this.ctx.state.data.subnets[leaseId] === undefined;
-      const slot = leaseSlot(this.ctx.state, this.pool, leaseId, start);
+      const slot = leaseSlot(this.ctx.state, this.pool, leaseId, this.poolStart);
       if (fresh) this.warm.refill();
       try {
         return await use(slot);

@@ -10,7 +10,7 @@
  * second lease: it is removed with its lease's pod and its slot made warm again from scratch.
  */
 import type { WorkerContext } from "../context.js";
-import { dropSpare, reserveSpare, type SubnetPool, spareSlots } from "./subnets.js";
+import { dropSpare, reserveSpare, type SubnetPool, spareKey, spareSlots } from "./subnets.js";
 
 export class WarmNetworks {
   #filling: Promise<void> | undefined;
@@ -95,7 +95,7 @@ export class WarmNetworks {
       const message = (error as Error).message;
       // A subnet someone else's network overlaps is never usable here; anything else (Docker down) is tried later.
       const overlap = /overlap/i.test(message);
-      if (this.ctx.state.data.subnets[`spare:${slot.index}`] !== undefined) {
+      if (this.ctx.state.data.subnets[spareKey(slot.index)] !== undefined) {
         dropSpare(this.ctx.state, slot.index, { blocked: overlap });
       }
       if (!overlap) throw error;

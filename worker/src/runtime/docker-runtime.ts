@@ -240,7 +240,7 @@ export class DockerRuntime {
 
   async #ensurePodOnce(plan: PodPlan): Promise<RuntimeContainer[]> {
     const network = plan.network
-      ? await this.#ensureSlotNetwork(plan.network)
+      ? await this.ensureSlotNetwork(plan.network)
       : await this.#ensureNetwork(plan.leaseId, undefined);
     await this.#ensureVolumes(plan.leaseId, planVolumes(this.#instance, plan));
     const rootfsBytes: Record<string, number> = {};
@@ -561,8 +561,14 @@ export class DockerRuntime {
    * that holds the slot, or ahead of any lease (a warm network, handed to the next lease so its pod need not wait for
    * a bridge to be made).
    */
-  async ensureSlotNetwork(slot: { index: number; subnet: string }): Promise<string> {
-    return this.#ensureSlotNetwork(slot);
+  ensureSlotNetwork(slot: { index: number; subnet: string }): Promise<string> {
+    return this.#locks.run(slotKey(slot.index), () =>
+      this.#createNetwork(
+        slotNetworkName(this.#instance, slot.index),
+        slotLabels(this.#instance, slot.index),
+        slot.subnet,
+      ),
+    );
   }
 
   /** Removes a slot's pod network and its firewall rules (a warm network given up, or one left by a crash). */
@@ -586,16 +592,6 @@ export class DockerRuntime {
       if (!Number.isSafeInteger(index) || network.Name !== slotNetworkName(this.#instance, index)) return [];
       return [{ index, id: network.Id, subnet: network.IPAM?.Config?.[0]?.Subnet }];
     });
-  }
-
-  #ensureSlotNetwork(slot: { index: number; subnet: string }): Promise<string> {
-    return this.#locks.run(slotKey(slot.index), () =>
-      this.#createNetwork(
-        slotNetworkName(this.#instance, slot.index),
-        slotLabels(this.#instance, slot.index),
-        slot.subnet,
-      ),
-    );
   }
 
   /** The lease-named network's id, created when missing. */
