@@ -13,7 +13,7 @@ import { HTTPException } from "hono/http-exception";
 import { and, asc, eq, graphql, gt, inArray, isNotNull } from "ponder";
 import { appResponse } from "./apps.js";
 import { errorResponse, noSuchRoute } from "./errors.js";
-import { currentProviderIndex } from "./provider-sync.js";
+import { currentProviderIndex } from "./provider-db.js";
 import { eligibleOrders, type MarketRules, type SearchQuery } from "./search.js";
 import { parseAddressParam, parseSearchQuery } from "./validate.js";
 
