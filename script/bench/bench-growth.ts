@@ -139,7 +139,8 @@ async function draw(data: GrowthData): Promise<void> {
 
 async function main() {
   const options = parseOptions();
-  const growthCommand = `npm run bench:growth -- ${process.argv.slice(2).join(" ")}`.trim();
+  const args = process.argv.slice(2).join(" ");
+  const growthCommand = args ? `npm run bench:growth -- ${args}` : "npm run bench:growth";
   const data: GrowthData = existsSync(DATA_FILE) ? readJson<GrowthData>(DATA_FILE) : {};
   if (!options.chartOnly) {
     const dir = mkdtempSync(join(tmpdir(), "podnet-bench-growth-"));

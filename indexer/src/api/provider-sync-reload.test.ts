@@ -150,7 +150,11 @@ async function started() {
   const db = new FakeDb();
   const clock = { time: 0 };
   const warnings: unknown[] = [];
-  const sync = new ProviderSync(db, { now: () => clock.time, warn: (_, error) => warnings.push(error) });
+  const sync = new ProviderSync(db, {
+    now: () => clock.time,
+    warn: (_, error) => warnings.push(error),
+    pageGap: () => new Promise((resolve) => setImmediate(resolve)),
+  });
   db.commit(1, [1, 10], [2, 10], [3, 10]);
   expect(listed(await sync.current())).toEqual({ 1: 10, 2: 10, 3: 10 });
   db.commit(2, [2, 20]);
@@ -166,7 +170,7 @@ function missedChange(db: FakeDb, n: number, price: number) {
 describe("ProviderSync", () => {
   it("makes the first search wait for the whole table", async () => {
     const db = new FakeDb();
-    const sync = new ProviderSync(db, { now: () => 0 });
+    const sync = new ProviderSync(db, { now: () => 0, pageGap: () => new Promise((resolve) => setImmediate(resolve)) });
     db.commit(1, [1, 10]);
     db.hold = deferred();
     const search = sync.current();
