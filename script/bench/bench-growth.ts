@@ -27,7 +27,7 @@ import {
   type WorkerRun,
   workerChart,
 } from "@podnet/devnet/bench/growth-chart";
-import { writeDocSection } from "@podnet/devnet/bench/report";
+import { reportedCommand, writeDocSection } from "@podnet/devnet/bench/report";
 import { fmt } from "@podnet/devnet/bench/stats";
 
 const DATA_FILE = join(repoRoot, "docs", "bench-data", "growth.json");
@@ -139,8 +139,7 @@ async function draw(data: GrowthData): Promise<void> {
 
 async function main() {
   const options = parseOptions();
-  const args = process.argv.slice(2).join(" ");
-  const growthCommand = args ? `npm run bench:growth -- ${args}` : "npm run bench:growth";
+  const growthCommand = reportedCommand("npm run bench:growth", "--");
   const data: GrowthData = existsSync(DATA_FILE) ? readJson<GrowthData>(DATA_FILE) : {};
   if (!options.chartOnly) {
     const dir = mkdtempSync(join(tmpdir(), "podnet-bench-growth-"));

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { cleanupOnSignal, Devnet, graphql, type Indexer, spawnIndexer } from "@podnet/devnet";
 import { benchDatabase, keepIndexerLogs } from "@podnet/devnet/bench/indexer-db";
 import { rssBytes } from "@podnet/devnet/bench/load";
-import { writeJsonResult, writeReportDoc } from "@podnet/devnet/bench/report";
+import { reportedCommand, writeJsonResult, writeReportDoc } from "@podnet/devnet/bench/report";
 import { BLOCK_GAS_LIMIT, measureSearch, searchUrl, seedChain, seedProviders } from "@podnet/devnet/bench/seed";
 import { atMost, fmt, goalCells, load1, machineText, Progress, sleep, summarize } from "@podnet/devnet/bench/stats";
 
@@ -86,7 +86,7 @@ function report(results: SizeResult[], options: Options, db: string, command: st
 
 async function main() {
   const options = parseOptions();
-  const command = `npm run bench:search -- ${process.argv.slice(2).join(" ")}`.trim();
+  const command = reportedCommand("npm run bench:search", "--");
   const workDir = mkdtempSync(join(tmpdir(), "podnet-bench-search-"));
   const db = benchDatabase(options.postgres);
   let indexer: Indexer | undefined;

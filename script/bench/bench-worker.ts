@@ -64,7 +64,7 @@ import {
   warmUp,
   workerMetrics,
 } from "@podnet/devnet/bench/pods";
-import { machineWithDocker, writeJsonResult } from "@podnet/devnet/bench/report";
+import { machineWithDocker, reportedCommand, writeJsonResult } from "@podnet/devnet/bench/report";
 import { fmt, load1, median, met, mib, now, progressLog, sleep, summarize } from "@podnet/devnet/bench/stats";
 import { createPublicClient, http } from "viem";
 import { namePrefix, type WorkerInstance, workerInstance } from "../../worker/src/runtime/names.js";
@@ -462,7 +462,7 @@ function parseOptions(): Options {
 
 async function main() {
   const options = parseOptions();
-  const command = `npx tsx script/bench/bench-worker.ts ${process.argv.slice(2).join(" ")}`.trim();
+  const command = reportedCommand("npx tsx script/bench/bench-worker.ts");
   const dir = mkdtempSync(join(tmpdir(), "podnet-bench-worker-"));
   const runLabel = `floor-${process.pid}-${Date.now()}`;
   let devnet: Devnet | undefined;

@@ -60,3 +60,13 @@ export function writeJsonResult(file: string, bench: string, command: string, fi
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`Wrote ${file}`);
 }
+
+/**
+ * The command line a report shows for this run: `base`, then `separator` (`--` after an npm script) and the
+ * arguments if there are any, `--json <file>` left out (a file of the caller's, often temporary: `npm run
+ * bench:growth` passes one).
+ */
+export function reportedCommand(base: string, separator = "", args = process.argv.slice(2)): string {
+  const shown = args.filter((arg, i) => arg !== "--json" && args[i - 1] !== "--json" && !arg.startsWith("--json="));
+  return shown.length > 0 ? [base, separator, ...shown].filter(Boolean).join(" ") : base;
+}
