@@ -11,6 +11,12 @@ export const bin = (tool: "anvil" | "forge" | "cast" | "tsx" | "ponder") =>
 /** The environment variable naming a folder of pre-compiled bins (devnet/src/bundled-bins.ts; the tests set it). */
 export const BUNDLED_BINS_ENV = "PODNET_BUNDLED_BINS";
 
+/**
+ * The environment variable naming a folder where the pack scripts (script/packaging/staged-package.ts) keep each
+ * package packed once: the test run sets it (test/global-setup.ts), so the package tests share the tarballs.
+ */
+export const PACK_CACHE_ENV = "PODNET_PACK_CACHE";
+
 /** Each bin that can be pre-compiled: its file name, and the source its launcher in the repository imports. */
 export const BUNDLED_BINS = {
   "podnet-worker.mjs": "worker/src/cli.ts",

@@ -65,4 +65,4 @@ function publishedManifest(autoscaler: SourceManifest): Record<string, unknown> 
   };
 }
 
-packFromCommandLine(packAutoscaler);
+packFromCommandLine("autoscaler", packAutoscaler);

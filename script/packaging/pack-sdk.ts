@@ -78,4 +78,4 @@ function copyKnownDeployments(stagedDir: string): void {
   for (const file of tracked) cpSync(join(repoRoot, file), join(stagedDir, file));
 }
 
-packFromCommandLine(packSdk);
+packFromCommandLine("sdk", packSdk);

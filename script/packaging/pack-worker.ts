@@ -79,4 +79,4 @@ function publishedManifest(worker: SourceManifest): Record<string, unknown> {
   };
 }
 
-packFromCommandLine(packWorker);
+packFromCommandLine("worker", packWorker);
