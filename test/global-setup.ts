@@ -11,20 +11,17 @@ import { BUNDLED_BINS_ENV, buildBundledBins } from "@podnet/devnet/bundled-bins"
 import { PACK_CACHE_ENV } from "@podnet/devnet/paths";
 
 export default async function setup(): Promise<() => void> {
+  // One folder for the run's shared build products, removed when it ends.
+  const dir = mkdtempSync(join(tmpdir(), "podnet-test-run-"));
   // Each package compiled and packed once for the whole run (script/packaging/staged-package.ts `packOnce`).
-  const packCache = mkdtempSync(join(tmpdir(), "podnet-pack-cache-"));
-  process.env[PACK_CACHE_ENV] = packCache;
-  const cleanups = [() => rmSync(packCache, { recursive: true, force: true })];
+  process.env[PACK_CACHE_ENV] = join(dir, "packs");
   if (process.env.PODNET_TEST_BINS === "sources") {
     delete process.env[BUNDLED_BINS_ENV];
   } else {
-    const dir = mkdtempSync(join(tmpdir(), "podnet-bins-"));
-    await buildBundledBins(dir);
+    const bins = join(dir, "bins");
+    await buildBundledBins(bins);
     // Test files run in child processes started after this, with this environment.
-    process.env[BUNDLED_BINS_ENV] = dir;
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    process.env[BUNDLED_BINS_ENV] = bins;
   }
-  return () => {
-    for (const cleanup of cleanups) cleanup();
-  };
+  return () => rmSync(dir, { recursive: true, force: true });
 }

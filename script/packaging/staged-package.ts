@@ -199,10 +199,8 @@ function packOnce(
   mkdirSync(cache, { recursive: true });
   const deadline = Date.now() + PACK_WAIT_MS;
   while (!existsSync(result)) {
-    let owner = false;
     try {
       mkdirSync(lock);
-      owner = true;
     } catch {
       // Another process is packing it: wait, but not forever (one killed mid-pack leaves its lock), then pack alone.
       if (Date.now() > deadline) return pack({ outDir });
@@ -218,7 +216,7 @@ function packOnce(
         renameSync(`${result}.tmp`, result);
       }
     } finally {
-      if (owner) rmSync(lock, { recursive: true, force: true });
+      rmSync(lock, { recursive: true, force: true });
     }
   }
   const packed = JSON.parse(readFileSync(result, "utf8")) as PackedPackage;
