@@ -26,6 +26,7 @@ const isolated = [
   "indexer/src/api/errors.test.ts",
   "worker/src/runtime/docker-runtime.test.ts",
   "worker/src/runtime/instance-scope.test.ts",
+  "worker/src/runtime/infra-containers.test.ts",
 ];
 /**
  * Files that run alone, after all the others: those that restart the Docker Engine every other file uses, and the

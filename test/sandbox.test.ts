@@ -24,6 +24,7 @@ import {
   leaseContainers,
   localDocker,
   type Publisher,
+  podNetworks,
   type RunningProvider,
   type SealedBlob,
   saveImage,
@@ -355,8 +356,7 @@ describe("2. image reuse: another tenant's cached image needs its content key", 
   describe("3. egress: a pod reaches neither the host nor other pods nor private ranges", () => {
     it("cannot connect to a service on its network's gateway address or to another lease's pod", async () => {
       const id = await containerOf(victimLease);
-      const info = await docker.getContainer(id).inspect();
-      const [network] = Object.values(info.NetworkSettings.Networks);
+      const [network] = Object.values(await podNetworks(docker, await docker.getContainer(id).inspect()));
       const gateway = network?.Gateway as string;
       const hostService = await listener(gateway);
       // The host can reach it: the listener works, only the pod is kept out.
@@ -372,7 +372,7 @@ describe("2. image reuse: another tenant's cached image needs its content key", 
       expect(other.answer.status, other.text).toBe(202);
       await phaseOf(mallory, other.leaseId, "running");
       const otherInfo = await docker.getContainer(await containerOf(other.leaseId)).inspect();
-      const otherIp = Object.values(otherInfo.NetworkSettings.Networks)[0]?.IPAddress as string;
+      const otherIp = Object.values(await podNetworks(docker, otherInfo))[0]?.IPAddress as string;
       const crossPod = await shell(id, httpGet(otherIp, 8080));
       expect(crossPod.out).not.toContain("mallory page");
       await mallory.write("closeLease", [other.leaseId]);
@@ -380,7 +380,7 @@ describe("2. image reuse: another tenant's cached image needs its content key", 
 
     it("has firewall rules that drop metadata, private ranges and link-local from the pod's subnet, restored after a restart", async () => {
       const info = await docker.getContainer(await containerOf(victimLease)).inspect();
-      const networkName = Object.keys(info.NetworkSettings.Networks)[0] as string;
+      const networkName = Object.keys(await podNetworks(docker, info))[0] as string;
       const subnet = (await docker.getNetwork(networkName).inspect()).IPAM?.Config?.[0]?.Subnet as string;
       const { forward, input, pod } = chainsOf(info);
       expect(await hasRule(["DOCKER-USER", "-j", forward])).toBe(true);

@@ -156,12 +156,17 @@ describe("scale-to-zero", () => {
   it("a pod that cannot start on wake: held requests get 503 with Retry-After, no hang; the next request tries again", async () => {
     const leaseId = await sleepyPod();
     await waitAsleep(b, leaseId);
-    // A real start failure: the lease network is gone, so Docker cannot start the container.
-    // The pod's network (named by its pool slot, not the lease), from its stopped container.
+    // A real start failure: what holds the pod's network is gone, so Docker cannot start the container. A pod in its
+    // slot's infra container loses that container; one of its own endpoints, its network (named by its pool slot).
     const [pod] = await docker.listContainers({ all: true, filters: { label: [b.label, `podnet.lease=${leaseId}`] } });
-    const networks = Object.values(pod?.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID);
-    expect(networks).toHaveLength(1);
-    for (const id of networks) await docker.getNetwork(id).remove();
+    const mode = pod?.HostConfig?.NetworkMode ?? "";
+    if (mode.startsWith("container:")) {
+      await docker.getContainer(mode.slice("container:".length)).remove({ force: true });
+    } else {
+      const networks = Object.values(pod?.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID);
+      expect(networks).toHaveLength(1);
+      for (const id of networks) await docker.getNetwork(id).remove();
+    }
     const started = Date.now();
     const answers = await Promise.all(Array.from({ length: 5 }, () => get(leaseId)));
     expect(Date.now() - started).toBeLessThan(20_000);

@@ -12,6 +12,7 @@ import {
   devAccount,
   localDocker,
   mint,
+  podNetworks,
   providerLabel,
   type RunningProvider,
   TOKEN,
@@ -43,10 +44,13 @@ afterAll(async () => {
 /** The provider's pod networks by slot, and which of them a container is attached to. */
 async function slotNetworks() {
   const networks = await docker.listNetworks({ filters: { label: [providerLabel(provider.address), "podnet.slot"] } });
-  const containers = await docker.listContainers({ all: true, filters: { label: [providerLabel(provider.address)] } });
-  const used = new Set(
-    containers.flatMap((c) => Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID)),
-  );
+  // The pods' containers: a warm network's infra container does not make it used.
+  const containers = await docker.listContainers({
+    all: true,
+    filters: { label: [providerLabel(provider.address), "podnet.lease"] },
+  });
+  const endpoints = await Promise.all(containers.map((c) => podNetworks(docker, c)));
+  const used = new Set(endpoints.flatMap((byName) => Object.values(byName).map((n) => n.NetworkID)));
   return {
     all: networks,
     warm: networks.filter((n) => !used.has(n.Id)),

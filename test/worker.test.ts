@@ -19,6 +19,7 @@ import {
   leaseContainers,
   localDocker,
   type Publisher,
+  podNetworks,
   providerLabel,
   sandboxHostConfig,
   saveImage,
@@ -160,7 +161,7 @@ describe("worker: a pod's life", () => {
     expect(host.SecurityOpt).toContain("no-new-privileges");
     expect(host.NetworkMode).not.toBe("host");
     // One network of its own: a slot of the worker's pool (named by the slot, since it may be made before the lease).
-    expect(Object.keys(info.NetworkSettings.Networks)).toEqual([
+    expect(Object.keys(await podNetworks(docker, info))).toEqual([
       expect.stringMatching(/^podnet-[0-9a-f]{8}-[0-9a-f]{8}-n\d+$/),
     ]);
     expect(host.Binds ?? []).toEqual([]);
@@ -267,7 +268,7 @@ describe("worker: a pod's life", () => {
     const label = [providerLabel(provider), `podnet.lease=${leaseId}`];
     // The pod's network is named by its pool slot, not the lease (it may be made warm, before the lease).
     const [pod] = await leaseContainers(docker, provider, leaseId);
-    const networkIds = Object.values(pod?.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID);
+    const networkIds = Object.values(pod ? await podNetworks(docker, pod) : {}).map((n) => n.NetworkID);
     expect(networkIds).toHaveLength(1);
     await waitFor("containers, network and volumes to be removed", async () => {
       const containers = await leaseContainers(docker, provider, leaseId);

@@ -26,6 +26,24 @@ export async function providerObjects(docker: Dockerode, provider: Address) {
   return { containers, networks, volumes: volumes.Volumes ?? [] };
 }
 
+/** A pod container's endpoint on a network, as both `docker ps` and `docker inspect` report it. */
+export type PodEndpoint = { NetworkID: string; IPAddress: string; Gateway: string };
+
+/**
+ * The networks a pod container is on, by name: its own endpoints, or, when it joined the network namespace of its
+ * slot's infra container (`NetworkMode: container:<id>`, worker/src/runtime/infra-containers.ts), that container's.
+ * Takes a `docker ps` entry or a `docker inspect`.
+ */
+export async function podNetworks(
+  docker: Dockerode,
+  container: { HostConfig?: { NetworkMode?: string }; NetworkSettings?: { Networks?: Record<string, PodEndpoint> } },
+): Promise<Record<string, PodEndpoint>> {
+  const mode = container.HostConfig?.NetworkMode ?? "";
+  if (!mode.startsWith("container:")) return container.NetworkSettings?.Networks ?? {};
+  const infra = await docker.getContainer(mode.slice("container:".length)).inspect();
+  return infra.NetworkSettings.Networks;
+}
+
 /** How many objects {@link removeProviderLeftovers} removed. */
 export type LeftoverCounts = { containers: number; networks: number; volumes: number };
 

@@ -1,5 +1,6 @@
 /**
- * `npm run bench:worker -- [--leases N] [--pods N] [--manifest-delay MS] [--keep-logs] [--json FILE]`: benchmarks the provider
+ * `npm run bench:worker -- [--leases N] [--pods N] [--manifest-delay MS] [--back-to-back] [--no-infra] [--no-warm-networks]
+ * [--no-push] [--keep-logs] [--json FILE]`: benchmarks the provider
  * worker on real parts: its own anvil with the real contracts (automine), the worker as a child process
  * (`podnet-worker run`, so kill -9 is real), the Docker Engine of script/toolchain/docker.sh, and a publisher that signs its
  * requests with the protocol layer.
@@ -9,7 +10,8 @@
  *    blob was uploaded once during setup) -> the ingress answers 200 with the page for `l<lease>.pods.localhost`
  *    (polled every 5 ms). Docker events split the last step into container created and started; the lease network
  *    is timed from the receipt, since the worker makes it as soon as it sees the lease, possibly before the manifest.
- *    Each lease is closed after its measurement and its pod removed before the next one starts. --manifest-delay
+ *    Each lease is closed after its measurement and its pod removed before the next one starts, and (unless
+ *    --back-to-back) sent once the worker's warm networks are all made again. --manifest-delay
  *    sends each manifest that many ms after the receipt (left out of the totals), so the worker sees the lease first.
  * 2. The "docker run floor": createContainer + start of the same image with a published 127.0.0.1 port -> first 200.
  * 3. --pods pods (default 50, at most 1,000, 10 mCPU / 8 MiB each) deployed by five publishers at once; the
@@ -54,18 +56,23 @@ import {
   killWorker,
   measureFloor,
   onePerLease,
+  podContainers,
   podManifest,
   providerContainers,
   removeFloorContainers,
   sendManifest,
   startBenchProvider,
   timeRestart,
+  WARM_NETWORKS,
+  WARM_POOL_WAIT_MS,
   waitServing,
+  warmNetworksMade,
   warmUp,
   workerMetrics,
 } from "@podnet/devnet/bench/pods";
 import { machineWithDocker, reportedCommand, writeJsonResult } from "@podnet/devnet/bench/report";
 import { fmt, load1, median, met, mib, now, progressLog, sleep, summarize } from "@podnet/devnet/bench/stats";
+import type { ContainerInfo } from "dockerode";
 import { createPublicClient, http } from "viem";
 import { namePrefix, type WorkerInstance, workerInstance } from "../../worker/src/runtime/names.js";
 
@@ -166,6 +173,10 @@ type LeaseSample = {
   networkWarm?: boolean;
   /** Whether that event came before the manifest's 202. */
   networkBeforeManifest?: boolean;
+  /** The pod joined its slot's infra container (worker/src/runtime/infra-containers.ts). */
+  infra: boolean;
+  /** How long the lease waited for the worker's warm networks to be made (ms; 0 with --back-to-back). */
+  poolWait: number;
   toCreated?: number;
   toStarted?: number;
   toRouted: number;
@@ -189,7 +200,12 @@ async function instanceOf(b: BenchProvider): Promise<WorkerInstance> {
  * `manifestDelayMs` > 0 sends each manifest that long after the receipt, like a publisher on a chain with real blocks
  * whose manifest arrives after the worker saw the lease; the wait is left out of the totals.
  */
-async function measureLeases(b: BenchProvider, count: number, manifestDelayMs: number): Promise<LeaseSample[]> {
+async function measureLeases(
+  b: BenchProvider,
+  count: number,
+  manifestDelayMs: number,
+  backToBack: boolean,
+): Promise<LeaseSample[]> {
   const publisher = b.publishers[0] as Publisher;
   const manifest = podManifest(b.image.cid, 250, 64);
   const events = new DockerEvents();
@@ -199,6 +215,7 @@ async function measureLeases(b: BenchProvider, count: number, manifestDelayMs: n
   const prefix = namePrefix(instance);
   try {
     for (let i = 0; i < count; i++) {
+      const poolWait = backToBack ? 0 : await warmNetworksMade(b);
       const { leaseId, t0, t1 } = await createLease(b, publisher, manifest);
       let waited = 0;
       if (manifestDelayMs > 0) {
@@ -210,7 +227,7 @@ async function measureLeases(b: BenchProvider, count: number, manifestDelayMs: n
       const { routedAt, servingAt } = await waitServing(b, leaseId);
       const since = (at: number | undefined) => (at === undefined ? undefined : at - t2);
       // The pod's network: a warm one (made before the run's events began, or earlier in it) or one made for the lease.
-      const network = await leaseNetworkName(b, leaseId);
+      const { name: network, infra } = await leaseNetwork(b, leaseId);
       const networkAt =
         network === undefined ? undefined : (events.lastBefore("network", "create", network, servingAt) ?? -Infinity);
       const sample: LeaseSample = {
@@ -221,6 +238,8 @@ async function measureLeases(b: BenchProvider, count: number, manifestDelayMs: n
         networkAfterReceipt: networkAt === undefined || networkAt < t0 ? undefined : networkAt - t1,
         networkBeforeManifest: networkAt === undefined ? undefined : networkAt < t2,
         networkWarm: networkAt !== undefined && networkAt < t0,
+        infra,
+        poolWait,
         toCreated: since(events.first("container", "create", `${prefix}-l${leaseId}-`, true)),
         toStarted: since(events.first("container", "start", `${prefix}-l${leaseId}-`, true)),
         toRouted: routedAt - t2,
@@ -256,13 +275,24 @@ async function reconcileErrors(b: BenchProvider): Promise<number> {
 
 // ---------------------------------------------------------------- 3. many pods
 
-/** The name of the network the lease's pod container is attached to. */
-async function leaseNetworkName(b: BenchProvider, leaseId: bigint): Promise<string | undefined> {
-  const [container] = await docker.listContainers({
-    all: true,
-    filters: { label: [b.label, `podnet.lease=${leaseId}`] },
-  });
-  return Object.keys(container?.NetworkSettings?.Networks ?? {})[0];
+/**
+ * The networks a pod container is on: its own endpoints, or, when it joined an infra container's namespace
+ * (`NetworkMode: container:<id>`), the infra container's.
+ */
+function podNetworks(container: ContainerInfo, all: ContainerInfo[]): ContainerInfo["NetworkSettings"]["Networks"] {
+  const mode = container.HostConfig?.NetworkMode ?? "";
+  if (!mode.startsWith("container:")) return container.NetworkSettings?.Networks ?? {};
+  const infra = all.find((c) => c.Id === mode.slice("container:".length));
+  return infra?.NetworkSettings?.Networks ?? {};
+}
+
+/** The name of the network the lease's pod container is on, and whether it joined an infra container. */
+async function leaseNetwork(b: BenchProvider, leaseId: bigint): Promise<{ name?: string; infra: boolean }> {
+  const all = await providerContainers(b);
+  const container = all.find((c) => c.Labels["podnet.lease"] === leaseId.toString());
+  if (container === undefined) return { infra: false };
+  const name = Object.keys(podNetworks(container, all))[0];
+  return { ...(name ? { name } : {}), infra: (container.HostConfig?.NetworkMode ?? "").startsWith("container:") };
 }
 
 /**
@@ -270,9 +300,11 @@ async function leaseNetworkName(b: BenchProvider, leaseId: bigint): Promise<stri
  * warm networks no lease holds yet are not counted.
  */
 async function podSubnets(b: BenchProvider): Promise<{ networks: number; subnets: string[] }> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [b.label] } });
+  const all = await providerContainers(b);
   const used = new Set(
-    containers.flatMap((c) => Object.values(c.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID)),
+    all
+      .filter((c) => c.Labels["podnet.lease"] !== undefined)
+      .flatMap((c) => Object.values(podNetworks(c, all)).map((n) => n.NetworkID)),
   );
   const networks = (await docker.listNetworks({ filters: { label: [b.label] } })).filter((n) => used.has(n.Id));
   const key = (cidr: string) => cidr.split(/[./]/).map((part) => part.padStart(3, "0"));
@@ -385,7 +417,10 @@ function report(r: Results, machineText: string, command: string): string {
         ]
       : []),
     "- Many-pods pods: 10 mCPU / 8 MiB each",
-    `- Every lease network is created by the worker, from its own subnet pool (\`podNetworkPool\`, default 10.200.0.0/14 in /24s)${r.options.warmNetworks ? ", 2 kept warm (made ahead of their leases)" : "; none kept warm (--no-warm-networks)"}`,
+    `- Every lease network is created by the worker, from its own subnet pool (\`podNetworkPool\`, default 10.200.0.0/14 in /24s)${r.options.warmNetworks ? `, ${WARM_NETWORKS} kept warm (made ahead of their leases)${r.options.infra ? ", each with an infra container a single-container pod joins" : " (--no-infra: no infra containers)"}` : "; none kept warm (--no-warm-networks)"}`,
+    r.options.warmNetworks && !r.options.backToBack
+      ? `- Each timed lease is sent once the worker's ${WARM_NETWORKS} warm networks are made (its /metrics), at most ${fmt(WARM_POOL_WAIT_MS)} ms later, as the floor runs on an idle engine; --back-to-back sends it as soon as the last pod is removed`
+      : "- Each timed lease is sent as soon as the last one's pod is removed (--back-to-back, or no warm networks)",
     "",
     "| measure | value | goal | |",
     "|---|---|---|---|",
@@ -394,6 +429,7 @@ function report(r: Results, machineText: string, command: string): string {
     `| of which manifest PUT until 202 (median) | ${med((s) => s.manifest)} ms | | |`,
     `| of which 202 until the ingress serves the page (median) | ${med((s) => s.serving)} ms | | |`,
     `| lease network: warm (made before the lease) / ready before the manifest's 202; created after the receipt when made for the lease (median) | ${r.leases.filter((s) => s.networkWarm).length} / ${networkEarly} of ${networkSeen}; ${med((s) => s.networkAfterReceipt)} ms | | |`,
+    `| pods that joined their slot's infra container; wait for the warm networks before the lease (median / max) | ${r.leases.filter((s) => s.infra).length} of ${r.leases.length}; ${med((s) => s.poolWait)} / ${fmt(Math.max(...r.leases.map((s) => s.poolWait)))} ms | | |`,
     `| after the 202 (medians, Docker events): container created / container started / routed / 200 | ${med((s) => s.toCreated)} / ${med((s) => s.toStarted)} / ${med((s) => s.toRouted)} / ${med((s) => s.serving)} ms | | |`,
     `| worker's own provision time, manifest -> running (mean of /metrics, ${r.provision.count} pods) | ${fmt(r.provision.meanMs)} ms | | |`,
     `| closeLease -> pod container and network removed (median) | ${med((s) => s.teardown)} ms | | |`,
@@ -425,6 +461,8 @@ type Options = {
   json?: string;
   push: boolean;
   warmNetworks: boolean;
+  infra: boolean;
+  backToBack: boolean;
 };
 
 function parseOptions(): Options {
@@ -440,6 +478,10 @@ function parseOptions(): Options {
       "no-push": { type: "boolean", default: false },
       // No warm pod networks (warmNetworks 0): each lease's network made when the lease starts, as before.
       "no-warm-networks": { type: "boolean", default: false },
+      // No infra containers (infraContainers false): every pod container gets its own endpoint, as before.
+      "no-infra": { type: "boolean", default: false },
+      // Each timed lease sent as soon as the last one's pod is removed, without waiting for the warm pool.
+      "back-to-back": { type: "boolean", default: false },
     },
   });
   const count = (name: string, raw: string, min: number) => {
@@ -457,6 +499,8 @@ function parseOptions(): Options {
     json: values.json,
     push: !values["no-push"],
     warmNetworks: !values["no-warm-networks"],
+    infra: !values["no-infra"],
+    backToBack: values["back-to-back"],
   };
 }
 
@@ -491,6 +535,7 @@ async function main() {
         PODNET_WITHDRAW_INTERVAL_SEC: "100000",
         ...(options.push ? {} : { PODNET_RPC_SUBSCRIBE_URL: "" }),
         ...(options.warmNetworks ? {} : { PODNET_WARM_NETWORKS: "0" }),
+        ...(options.infra ? {} : { PODNET_INFRA_CONTAINERS: "false" }),
       },
       image,
       publishers,
@@ -508,7 +553,12 @@ async function main() {
 
     console.log(`1. lease tx -> serving, ${options.leases} leases one at a time`);
     const provisionBefore = await workerProvision(b);
-    const leases = await measureLeases(b, options.leases, options.manifestDelayMs);
+    const leases = await measureLeases(
+      b,
+      options.leases,
+      options.manifestDelayMs,
+      options.backToBack || !options.warmNetworks,
+    );
     const provisionAfter = await workerProvision(b);
     const provisionCount = provisionAfter.count - provisionBefore.count;
     const provision = {
@@ -536,24 +586,24 @@ async function main() {
     progress(`worker process boot alone: ${fmt(bootMs)} ms`);
     await killWorker(b);
     const a = await timeRestart(b, pods.leaseIds, "worker-restart-a.log");
-    const countA = (await providerContainers(b)).length;
+    const countA = (await podContainers(b)).length;
     progress(`/health after ${fmt(a.healthMs)} ms, all serving after ${fmt(a.allServingMs)} ms, ${countA} containers`);
 
     console.log(`4b. kill -9, remove ${REMOVED_CONTAINERS} containers, restart`);
     await killWorker(b);
-    const list = await providerContainers(b);
+    const list = await podContainers(b);
     const step = Math.floor(list.length / REMOVED_CONTAINERS);
     const victims = list.filter((_, i) => i % step === 0).slice(0, REMOVED_CONTAINERS);
     await Promise.all(victims.map((c) => docker.getContainer(c.Id).remove({ force: true })));
     const recreated = new Set(victims.map((c) => c.Labels["podnet.lease"]));
-    const remaining = (await providerContainers(b)).length;
+    const remaining = (await podContainers(b)).length;
     progress(`removed ${victims.length} containers, ${remaining} left`);
     const seen = { max: 0 };
     const restartB = await timeRestart(b, pods.leaseIds, "worker-restart-b.log", () =>
       onePerLease(b, pods.leaseIds, seen),
     );
     await sleep(3000);
-    const later = (await providerContainers(b)).length;
+    const later = (await podContainers(b)).length;
     progress(
       `/health after ${fmt(restartB.healthMs)} ms, all serving after ${fmt(restartB.allServingMs)} ms, ` +
         `one container per lease after ${fmt(restartB.doneMs)} ms; ${later} containers 3 s later`,

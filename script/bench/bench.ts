@@ -89,12 +89,16 @@ import {
   leaseNetworkIds,
   leaseObjects,
   measureFloor,
+  podContainers,
   podManifest,
   providerContainers,
   removeFloorContainers,
   startBenchProvider,
   timeRestart,
+  WARM_NETWORKS,
+  WARM_POOL_WAIT_MS,
   waitServing,
+  warmNetworksMade,
   warmUp,
 } from "@podnet/devnet/bench/pods";
 import { machineWithDocker, writeReportDoc } from "@podnet/devnet/bench/report";
@@ -243,6 +247,8 @@ async function measureDirect(w: World, count: number): Promise<DirectSample[]> {
   const manifest = podManifestInput(w.image);
   const samples: DirectSample[] = [];
   for (let i = 0; i < count; i++) {
+    // A at rest, its warm networks made again after the last lease, as the floor runs on an idle engine.
+    await warmNetworksMade(w.A);
     const t0 = now();
     const quoted = await w.podnet.getQuote({ provider: w.A.address, manifest });
     const t1 = now();
@@ -342,7 +348,7 @@ async function measureReconcile(p: Provider, pods: number) {
   progress(`${pods} pods on ${p.name} serving ${fmt(deployed.seconds, 1)} s after the first createLease`);
   await killWorker(p);
   const restart = await timeRestart(p, deployed.leaseIds, "worker-restart.log");
-  const containers = (await providerContainers(p)).length;
+  const containers = (await podContainers(p)).length;
   progress(
     `kill -9 + restart: /health ${fmt(restart.healthMs)} ms, all ${pods} serving ${fmt(restart.allServingMs)} ms, ` +
       `${containers} containers`,
@@ -459,6 +465,7 @@ function report(r: Results, machine: string, command: string, loadAtStart: strin
     `- Marketplace: ${fmt(r.seeded)} seeded providers + the two workers (A lists 25% above B), the indexer on PGlite`,
     "- Pods: 250 mCPU / 64 MiB, a busybox httpd image sent as an encrypted blob (uploaded once, before the timed runs);" +
       ` the reconcile pods 10 mCPU / 8 MiB`,
+    `- Direct leases: each sent once A's ${WARM_NETWORKS} warm networks (each with an infra container its single-container pod joins) are made again, at most ${fmt(WARM_POOL_WAIT_MS)} ms after the last lease's pod was removed, as the floor runs on an idle engine`,
     ...(r.failover ? [failoverSetup(r.failover)] : []),
     ...(r.network ? [networkSetup(r.network)] : []),
     "",

@@ -112,6 +112,11 @@ export function createMetrics() {
       help: "1 while the Docker Engine answers, 0 while it does not",
       registers: [registry],
     }),
+    warmSlotsReady: new Gauge({
+      name: `${prefix}warm_networks_ready`,
+      help: "Warm pod networks made (with their infra containers) and not yet handed to a lease",
+      registers: [registry],
+    }),
   };
 }
 

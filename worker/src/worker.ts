@@ -369,6 +369,7 @@ async function sandboxedRuntime(
     tcpBindIp: config.tcpBindIp,
     ...(firewallOk ? { firewall } : {}),
     quotas: { ...(rootfs ? { rootfs } : {}), volumes },
+    infra: config.infraContainers,
   });
   if (firewallOk) await runtime.restoreFirewall();
   return { runtime, sandbox };

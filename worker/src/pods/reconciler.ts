@@ -334,7 +334,7 @@ export class Reconciler {
         if (!this.phases.has(leaseId)) {
           this.phases.set(leaseId, { phase: "waiting-manifest" });
           // The network is the slowest Docker object to create: make it while the publisher sends the manifest.
-          await this.withSlot(leaseId, (slot) => ctx.runtime.ensureSlotNetwork(slot));
+          await this.withSlot(leaseId, (slot) => ctx.runtime.ensureSlotNetwork(slot, { infra: true }));
         }
         return;
       }
@@ -569,7 +569,11 @@ export class Reconciler {
     await this.ctx.hostProofs.refresh(leaseId, manifest);
     this.routes.set(leaseId, manifest, (container, port) =>
       containers
-        .filter((c) => c.container === container && c.httpPorts[port] !== undefined)
+        .filter(
+          (c) =>
+            c.container === container &&
+            (c.address !== undefined ? c.httpContainerPorts.includes(port) : c.httpPorts[port] !== undefined),
+        )
         .sort((a, b) => a.replica - b.replica)
         // Straight to the container on its lease network; its published port (through Docker's proxy) otherwise.
         .map((c) => (c.address ? `${c.address}:${port}` : `127.0.0.1:${c.httpPorts[port]}`)),
@@ -608,18 +612,20 @@ export class Reconciler {
   /**
    * Runs `use` with the lease's pod-network slot (a warm one when ready, see warm-networks.ts). A subnet Docker finds
    * overlapping a network this worker does not own (another provider's, the host's) is marked blocked and the lease
-   * moved to another slot, a bounded number of times. Taking a slot starts making the next warm one.
+   * moved to another slot, a bounded number of times. Taking a slot starts making the next warm one once `use` is done.
    */
   private async withSlot<T>(leaseId: string, use: (slot: SubnetSlot) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const fresh = this.ctx.state.data.subnets[leaseId] === undefined;
-      const slot = leaseSlot(this.ctx.state, this.pool, leaseId, this.poolStart);
-      if (fresh) this.warm.refill();
+      const slot = leaseSlot(this.ctx.state, this.pool, leaseId, this.poolStart, this.warm.ready);
       try {
         return await use(slot);
       } catch (error) {
         if (!/overlap/i.test((error as Error).message) || attempt >= 16) throw error;
         skipSubnet(this.ctx.state, leaseId);
+      } finally {
+        // After the pod's own Docker calls, not beside them: making the next warm network would slow its start.
+        if (fresh) this.warm.refill();
       }
     }
   }

@@ -79,6 +79,17 @@ describe("pod subnets", () => {
     expect(leaseSubnet(s, pool, "2", 3)).toBe("10.200.0.0/24");
   });
 
+  it("hands a lease a warm slot whose network is made before a lower one still being made", () => {
+    const s = state();
+    const pool = parsePool("10.200.0.0/21", 24);
+    reserveSpare(s, pool, 2);
+    reserveSpare(s, pool, 2);
+    // Slot 3's network is made, slot 2's not yet: waiting for slot 2 would put its making on the pod's path.
+    expect(leaseSlot(s, pool, "7", 0, new Set([3])).index).toBe(3);
+    // None made: the lowest warm slot, which is made first.
+    expect(leaseSlot(s, pool, "8", 0, new Set()).index).toBe(2);
+  });
+
   it("hands a lease the lowest warm slot first, once, and falls back to a free one when none is warm", () => {
     const s = state();
     const pool = parsePool("10.200.0.0/21", 24);

@@ -70,11 +70,19 @@ function freeIndex(state: WorkerState, pool: SubnetPool, start: number): number 
  * `start` on (wrapping). Workers of different providers sharing one Docker Engine pass different starts, so they
  * rarely collide. The allocation is written at once: a slot must never be handed out twice across a crash.
  */
-export function leaseSlot(state: WorkerState, pool: SubnetPool, leaseId: string, start = 0): SubnetSlot {
+export function leaseSlot(
+  state: WorkerState,
+  pool: SubnetPool,
+  leaseId: string,
+  start = 0,
+  /** Spare slots whose network is made (warm-networks.ts): taken before one still being made, which would wait. */
+  ready: ReadonlySet<number> = new Set(),
+): SubnetSlot {
   const subnets = state.data.subnets;
   let index = subnets[leaseId];
   if (index === undefined) {
-    const [spare] = spareSlots(state, pool);
+    const spares = spareSlots(state, pool);
+    const spare = spares.find((slot) => ready.has(slot.index)) ?? spares[0];
     if (spare) {
       index = spare.index;
       delete subnets[spareKey(index)];

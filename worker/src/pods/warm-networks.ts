@@ -13,6 +13,15 @@ import type { WorkerContext } from "../context.js";
 import { dropSpare, reserveSpare, type SubnetPool, spareKey, spareSlots } from "./subnets.js";
 
 export class WarmNetworks {
+  /** Spare slots whose network (and infra container) this process made: handed out before one still being made. */
+  readonly ready = new Set<number>();
+
+  /** Counts the ready slots that are still spares into the metric (a lease may have taken one). */
+  #count(): void {
+    const spares = new Set(spareSlots(this.ctx.state, this.pool).map((slot) => slot.index));
+    for (const index of this.ready) if (!spares.has(index)) this.ready.delete(index);
+    this.ctx.metrics.warmSlotsReady.set(this.ready.size);
+  }
   #filling: Promise<void> | undefined;
   #again = false;
   #stopped = false;
@@ -52,6 +61,7 @@ export class WarmNetworks {
    * are: it reads the state only (every reconcile pass calls it, so a fill cut short by a Docker outage resumes).
    */
   refill(): void {
+    this.#count();
     if (this.#stopped) return;
     if (this.#filling) {
       this.#again = true;
@@ -80,7 +90,9 @@ export class WarmNetworks {
   async #fill(): Promise<void> {
     const { state, config } = this.ctx;
     while (!this.#stopped && spareSlots(state, this.pool).length < config.warmNetworks) {
-      await this.#make(reserveSpare(state, this.pool, this.start));
+      const slot = reserveSpare(state, this.pool, this.start);
+      this.ready.delete(slot.index);
+      await this.#make(slot);
     }
   }
 
@@ -90,7 +102,10 @@ export class WarmNetworks {
    */
   async #make(slot: { index: number; subnet: string }): Promise<void> {
     try {
-      await this.ctx.runtime.ensureSlotNetwork(slot);
+      // With its infra container, where the worker makes them (`infraContainers`): the pod then skips its own endpoint.
+      await this.ctx.runtime.ensureSlotNetwork(slot, { infra: true });
+      this.ready.add(slot.index);
+      this.#count();
     } catch (error) {
       const message = (error as Error).message;
       // A subnet someone else's network overlaps is never usable here; anything else (Docker down) is tried later.

@@ -49,7 +49,7 @@ export interface VolumeSpec {
 }
 
 /** Docker's HostConfig plus the fields @types/dockerode lacks. */
-type HostConfig = Dockerode.HostConfig & { CgroupnsMode?: "private" | "host" };
+export type HostConfig = Dockerode.HostConfig & { CgroupnsMode?: "private" | "host" };
 /** Create options of one container, with the name and the (extended) HostConfig always present. */
 export type ContainerSpec = Dockerode.ContainerCreateOptions & { name: string; HostConfig: HostConfig };
 
@@ -134,6 +134,16 @@ export function planVolumes(instance: WorkerInstance, plan: PodPlan): VolumeSpec
   return volumes;
 }
 
+/**
+ * Whether the pod may join a slot's infra container (docker-runtime.ts) instead of getting its own endpoint: it has
+ * exactly one container instance, so no sibling needs its network aliases (which belong to the endpoint, made before
+ * the manifest names anything), and no raw TCP expose, whose fixed host port would have to be published by the infra
+ * container when it is made.
+ */
+export function infraEligible(manifest: PodManifest): boolean {
+  return manifest.replicas === 1 && manifest.containers.length === 1 && manifest.expose.tcp.length === 0;
+}
+
 /** Options of {@link containerSpec}. */
 export interface ContainerSpecOptions {
   /** Whose container it is: scopes its name and labels. */
@@ -144,6 +154,11 @@ export interface ContainerSpecOptions {
   tcpBindIp: string;
   /** The root file system's size limit (`--storage-opt size=`); undefined where the engine cannot enforce one. */
   rootfsBytes?: number | undefined;
+  /**
+   * Id of the infra container whose network namespace the container joins (see {@link infraEligible}); `network` is
+   * then only the infra's. The container has no endpoint of its own: no hostname, aliases or published ports.
+   */
+  infra?: string | undefined;
 }
 
 /** The Docker create options of one replica of one container of the plan. */
@@ -151,7 +166,7 @@ export function containerSpec(
   plan: PodPlan,
   container: PodContainer,
   replica: number,
-  { instance, network, tcpBindIp, rootfsBytes }: ContainerSpecOptions,
+  { instance, network, tcpBindIp, rootfsBytes, infra }: ContainerSpecOptions,
 ): ContainerSpec {
   const { manifest } = plan;
   const image = plan.images[container.name];
@@ -207,7 +222,8 @@ export function containerSpec(
   const spec: ContainerSpec = {
     name,
     Image: image,
-    Hostname: container.name,
+    // Docker refuses a hostname of its own in another container's namespaces: it is the infra container's.
+    ...(infra === undefined ? { Hostname: container.name } : {}),
     // Plain configuration only; secrets never travel through the environment (docker inspect would show them).
     Env: Object.entries(container.env)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -215,7 +231,8 @@ export function containerSpec(
     ...(container.command !== undefined ? { Entrypoint: container.command } : {}),
     ...(container.args !== undefined ? { Cmd: container.args } : {}),
     Labels: labels,
-    ExposedPorts: exposedPorts,
+    // In an infra container's namespace, the ingress reaches the port at the infra's address; nothing is published.
+    ExposedPorts: infra === undefined ? exposedPorts : {},
     StopTimeout: STOP_TIMEOUT_SECONDS,
     Tty: false,
     OpenStdin: false,
@@ -241,8 +258,8 @@ export function containerSpec(
       CapAdd: [],
       Privileged: false,
       SecurityOpt: ["no-new-privileges"],
-      NetworkMode: network,
-      PortBindings: portBindings,
+      NetworkMode: infra === undefined ? network : `container:${infra}`,
+      PortBindings: infra === undefined ? portBindings : {},
       PublishAllPorts: false,
       // Brings pods back after a dockerd or host restart without waiting for the worker.
       RestartPolicy: { Name: "unless-stopped" },
@@ -262,12 +279,16 @@ export function containerSpec(
       Mounts: mounts,
       AutoRemove: false,
     },
-    NetworkingConfig: {
-      EndpointsConfig: {
-        // Pod containers find each other by manifest name (`web`), or one replica as `web-1`.
-        [network]: { Aliases: [container.name, `${container.name}-${replica}`] },
-      },
-    },
+    ...(infra === undefined
+      ? {
+          NetworkingConfig: {
+            EndpointsConfig: {
+              // Pod containers find each other by manifest name (`web`), or one replica as `web-1`.
+              [network]: { Aliases: [container.name, `${container.name}-${replica}`] },
+            },
+          },
+        }
+      : {}),
   };
   labels[LABELS.config] = specHashOf(spec);
   return spec;

@@ -14,6 +14,7 @@ import type { Hex } from "viem";
 import {
   type ContainerSpec,
   containerSpec,
+  infraEligible,
   type PodPlan,
   planVolumes,
   type VolumeSpec,
@@ -22,6 +23,7 @@ import {
 import { dockerMessage, dockerStatus, jsonLines, KeyedLock, mapLimit, unless404 } from "./docker-util.js";
 import type { PodFirewall } from "./firewall.js";
 import { loadImageTarball } from "./image-load.js";
+import { InfraContainers, type InfraState } from "./infra-containers.js";
 import { demuxLogs, type LogRecord } from "./logs.js";
 import {
   instanceLabels,
@@ -56,6 +58,11 @@ export interface DockerRuntimeOptions {
    * qgroup limits. Left out: no quotas.
    */
   quotas?: { rootfs?: "btrfs" | "overlay2"; volumes?: boolean };
+  /**
+   * Slot networks made with `{ infra: true }` get an infra container, and a single-container pod on such a slot joins
+   * its network namespace (infra-containers.ts). Default false: every pod container gets its own endpoint.
+   */
+  infra?: boolean;
 }
 
 /** One container of a pod as Docker reports it. */
@@ -68,14 +75,20 @@ export interface RuntimeContainer {
   /** The manifest's container name. */
   container: string;
   replica: number;
-  /** Docker state: created, running, exited, restarting, paused, removing or dead. */
+  /**
+   * Docker state: created, running, exited, restarting, paused, removing or dead; or `detached`: running in the
+   * namespace of an infra container that no longer runs (unreachable until the worker rebuilds it).
+   */
   state: string;
   /** Restarts Docker made (only known after an inspect; the list call does not report it). */
   restartCount?: number;
   /** HTTP container port → host port on 127.0.0.1. Present while the container runs; may change on restart. */
   httpPorts: Record<number, number>;
+  /** The container ports the manifest exposes over HTTP (published on 127.0.0.1 unless in an infra container). */
+  httpContainerPorts: number[];
   /**
-   * The container's IPv4 address on its lease network, while it runs (may change on restart). The ingress connects to
+   * The container's IPv4 address on its lease network, while it runs (may change on restart); in an infra container's
+   * namespace, the infra's address. The ingress connects to
    * it directly: through the published port every request would cross Docker's userland proxy, a second proxy that
    * cost the ingress two thirds of its throughput in `npm run bench:api`.
    */
@@ -144,13 +157,16 @@ export class DockerRuntime {
   readonly #quotas: NonNullable<DockerRuntimeOptions["quotas"]>;
   /** Image id → size in bytes: a btrfs root file system quota counts the image. Ids never change their content. */
   readonly #imageSizes = new Map<string, number>();
+  /** The slots' infra containers; undefined when pods always get their own endpoint. */
+  readonly #infra: InfraContainers | undefined;
 
-  constructor({ docker, instance, tcpBindIp = "0.0.0.0", firewall, quotas = {} }: DockerRuntimeOptions) {
+  constructor({ docker, instance, tcpBindIp = "0.0.0.0", firewall, quotas = {}, infra = false }: DockerRuntimeOptions) {
     this.#docker = docker;
     this.#instance = instance;
     this.#tcpBindIp = tcpBindIp;
     this.#firewall = firewall;
     this.#quotas = quotas;
+    this.#infra = infra ? new InfraContainers(docker, instance) : undefined;
     // Throws now, not on the first reconcile tick, when the address or tag is malformed.
     namePrefix(this.#instance);
   }
@@ -199,8 +215,13 @@ export class DockerRuntime {
    */
   async listContainers(filter: { leaseId?: bigint; specHash?: Hex } = {}): Promise<RuntimeContainer[]> {
     const infos = await this.#listRaw(filter);
+    // A second list call only when some container sits in an infra container's namespace: its address is the infra's.
+    const infras =
+      this.#infra !== undefined && infos.some((info) => infraIdOf(info) !== undefined)
+        ? await this.#infra.all()
+        : new Map<string, InfraState>();
     return infos.flatMap((info) => {
-      const container = toRuntimeContainer(info);
+      const container = toRuntimeContainer(info, infras);
       return container === undefined ? [] : [container];
     });
   }
@@ -242,6 +263,10 @@ export class DockerRuntime {
     const network = plan.network
       ? await this.ensureSlotNetwork(plan.network)
       : await this.#ensureNetwork(plan.leaseId, undefined);
+    const leaseInfos = await this.#listRaw({ leaseId: plan.leaseId });
+    const spec = plan.specHash.toLowerCase();
+    const mine = leaseInfos.filter((info) => info.Labels[LABELS.spec] === spec);
+    const infra = await this.#podInfra(plan, network, mine, leaseInfos);
     await this.#ensureVolumes(plan.leaseId, planVolumes(this.#instance, plan));
     const rootfsBytes: Record<string, number> = {};
     for (const container of plan.manifest.containers) {
@@ -257,18 +282,51 @@ export class DockerRuntime {
             network,
             tcpBindIp: this.#tcpBindIp,
             rootfsBytes: rootfsBytes[container.name],
+            infra: infra?.id,
           }),
         );
       }
     }
     const existing = new Map<string, Existing>();
-    for (const info of await this.#listRaw({ leaseId: plan.leaseId, specHash: plan.specHash })) {
+    for (const info of mine) {
       const name = info.Names[0]?.replace(/^\//, "");
+      // A container left running in the namespace of an infra container that was started again is cut off from its
+      // network: made anew in the new namespace.
+      if (infra?.started && infraIdOf(info) === infra.id && info.State === "running") {
+        await this.#removeContainer(info.Id);
+        continue;
+      }
       if (name !== undefined)
         existing.set(name, { id: info.Id, state: info.State, config: info.Labels[LABELS.config] });
     }
     await mapLimit(specs, PARALLEL_CALLS, (spec) => this.#ensureContainer(spec, existing.get(spec.name)));
     return this.listContainers({ leaseId: plan.leaseId, specHash: plan.specHash });
+  }
+
+  /**
+   * The infra container the plan's pod joins, or undefined for a pod of its own endpoints. The choice is made once, when
+   * the spec's first container is made, and kept while any of its containers exists (its configuration hash includes
+   * it, so choosing otherwise later would replace a running pod): an eligible pod on a slot whose infra container
+   * exists joins it, unless another spec of the lease already did (the two would share ports during an update). The
+   * infra container is started again when it stopped, and made again when it is gone.
+   */
+  async #podInfra(
+    plan: PodPlan,
+    network: string,
+    mine: Dockerode.ContainerInfo[],
+    leaseInfos: Dockerode.ContainerInfo[],
+  ): Promise<(InfraState & { started: boolean }) | undefined> {
+    const infra = this.#infra;
+    const slot = plan.network;
+    if (infra === undefined || slot === undefined || !infraEligible(plan.manifest)) return undefined;
+    if (mine.length > 0) {
+      if (!mine.some((info) => infraIdOf(info) !== undefined)) return undefined;
+    } else {
+      if (leaseInfos.some((info) => infraIdOf(info) !== undefined)) return undefined;
+      const found = await this.#locks.run(slotKey(slot.index), () => infra.find(slot.index));
+      if (found === undefined) return undefined;
+    }
+    return this.#locks.run(slotKey(slot.index), () => infra.ensure(slot.index, network));
   }
 
   /** Force-removes containers (running or not) with their anonymous volumes; ids already gone are ignored. */
@@ -318,6 +376,12 @@ export class DockerRuntime {
   async startPod(leaseId: bigint, specHash: Hex): Promise<RuntimeContainer[]> {
     return this.#locks.run(leaseKey(leaseId), async () => {
       const stopped = (await this.#listRaw({ leaseId, specHash })).filter((info) => info.State !== "running");
+      // A pod's container cannot start in the namespace of a stopped infra container (after a dockerd restart).
+      const infras = new Set(stopped.flatMap((info) => infraIdOf(info) ?? []));
+      if (infras.size > 0 && this.#infra !== undefined) {
+        const infra = this.#infra;
+        await Promise.all([...infras].map((id) => infra.start(id)));
+      }
       await Promise.all(
         stopped.map(async (info) => {
           try {
@@ -561,19 +625,27 @@ export class DockerRuntime {
    * that holds the slot, or ahead of any lease (a warm network, handed to the next lease so its pod need not wait for
    * a bridge to be made).
    */
-  ensureSlotNetwork(slot: { index: number; subnet: string }): Promise<string> {
-    return this.#locks.run(slotKey(slot.index), () =>
-      this.#createNetwork(
+  ensureSlotNetwork(slot: { index: number; subnet: string }, { infra = false } = {}): Promise<string> {
+    return this.#locks.run(slotKey(slot.index), async () => {
+      const network = await this.#createNetwork(
         slotNetworkName(this.#instance, slot.index),
         slotLabels(this.#instance, slot.index),
         slot.subnet,
-      ),
-    );
+      );
+      // `infra`: also the slot's infra container, started (made ahead like the network, off the pod's path).
+      if (infra && this.#infra !== undefined) await this.#infra.ensure(slot.index, network);
+      return network;
+    });
   }
 
-  /** Removes a slot's pod network and its firewall rules (a warm network given up, or one left by a crash). */
+  /**
+   * Removes a slot's pod network, its infra container and its firewall rules (a warm network given up, or one left by
+   * a crash).
+   */
   async removeSlotNetwork(index: number): Promise<void> {
     await this.#locks.run(slotKey(index), async () => {
+      // Whether or not this worker makes infra containers now: one made before a restart with other settings goes too.
+      await new InfraContainers(this.#docker, this.#instance).remove(index);
       const networks = await this.#findNetworks(
         slotNetworkName(this.#instance, index),
         slotLabels(this.#instance, index),
@@ -806,7 +878,10 @@ function leaseKey(leaseId: bigint): string {
 }
 
 /** A list entry as a {@link RuntimeContainer}, or undefined when its labels are not a complete set of ours. */
-function toRuntimeContainer(info: Dockerode.ContainerInfo): RuntimeContainer | undefined {
+function toRuntimeContainer(
+  info: Dockerode.ContainerInfo,
+  infras: ReadonlyMap<string, InfraState>,
+): RuntimeContainer | undefined {
   const pod = parseContainerLabels(info.Labels);
   if (pod === undefined) return undefined;
   const httpWanted = parsePortList(info.Labels[LABELS.httpPorts]);
@@ -824,23 +899,34 @@ function toRuntimeContainer(info: Dockerode.ContainerInfo): RuntimeContainer | u
     if (tcpWanted.get(port.PrivatePort) === port.PublicPort) tcpPorts[port.PrivatePort] = port.PublicPort;
     else if (httpWanted.has(port.PrivatePort) && port.IP === "127.0.0.1") httpPorts[port.PrivatePort] = port.PublicPort;
   }
+  const infraId = infraIdOf(info);
+  const infra = infraId === undefined ? undefined : infras.get(infraId);
   const address =
-    info.State === "running"
-      ? Object.values(info.NetworkSettings?.Networks ?? {})
-          .map((network) => network.IPAddress)
-          .find((ip) => ip !== undefined && ip !== "")
-      : undefined;
+    info.State !== "running"
+      ? undefined
+      : infraId !== undefined
+        ? infra?.address
+        : Object.values(info.NetworkSettings?.Networks ?? {})
+            .map((network) => network.IPAddress)
+            .find((ip) => ip !== undefined && ip !== "");
   return {
     id: info.Id,
     name: info.Names[0]?.replace(/^\//, "") ?? info.Id,
     ...pod,
-    state: info.State,
+    state: infraId !== undefined && info.State === "running" && !infra?.running ? "detached" : info.State,
     httpPorts,
+    httpContainerPorts: [...httpWanted],
     ...(address ? { address } : {}),
     tcpPorts,
     image: info.ImageID,
     createdAt: info.Created,
   };
+}
+
+/** The id of the infra container whose network namespace the container joined, if it did. */
+function infraIdOf(info: Dockerode.ContainerInfo): string | undefined {
+  const mode = info.HostConfig?.NetworkMode ?? "";
+  return mode.startsWith("container:") ? mode.slice("container:".length) : undefined;
 }
 
 function parsePortList(value: string | undefined): Set<number> {

@@ -29,6 +29,8 @@ export const LABELS = {
   replica: "podnet.replica",
   /** A pod network's slot in the worker's subnet pool: what names it (it may be made before its lease exists). */
   slot: "podnet.slot",
+  /** A slot's infra container (infra-containers in docker-runtime.ts): `infra`. Pod containers have none. */
+  role: "podnet.role",
   /** Volumes: the manifest's volume name. */
   volume: "podnet.volume",
   /** Volumes: `persistent` or `empty`. */
@@ -121,6 +123,19 @@ export function containerName(instance: WorkerInstance, pod: PodRef, container: 
 export function slotNetworkName(instance: WorkerInstance, index: number): string {
   if (!Number.isSafeInteger(index) || index < 0) throw new Error(`not a subnet slot: ${index}`);
   return `${namePrefix(instance)}-n${index}`;
+}
+
+/**
+ * The infra container of a slot: the process holding the network namespace a single-container pod on that slot's
+ * network joins (`<prefix>-n<slot>-infra`). Named by the slot for the same reason as the network: it is made warm.
+ */
+export function infraContainerName(instance: WorkerInstance, index: number): string {
+  return `${slotNetworkName(instance, index)}-infra`;
+}
+
+/** Labels of a slot's infra container: the slot's and the role. */
+export function infraLabels(instance: WorkerInstance, index: number): Record<string, string> {
+  return { ...slotLabels(instance, index), [LABELS.role]: "infra" };
 }
 
 /** Labels of a pod network: the instance's and its slot (no lease: it may be made before its lease). */
