@@ -49,7 +49,7 @@ export async function startAutoscalerProcess(
 
 /**
  * A provider dies at once: its worker gets SIGKILL (no shutdown, no goodbye on chain) and its pods' containers are
- * stopped, so nothing it ran answers any more. Returns the containers stopped.
+ * stopped (with its slots' infra containers), so nothing it ran answers any more. Returns the pod containers stopped.
  */
 export async function killProvider(
   docker: Dockerode,
@@ -60,7 +60,8 @@ export async function killProvider(
     filters: { label: [providerLabel(provider.address as Address)], status: ["running"] },
   });
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).stop({ t: 0 })));
-  return containers.length;
+  // The pods' containers (a lease label); the slots' infra containers went with them, as on a dead host.
+  return containers.filter((c) => c.Labels["podnet.lease"] !== undefined).length;
 }
 
 /** A network node daemon (`podnet-autoscaler node run`), started as an operator runs it. */

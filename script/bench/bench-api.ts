@@ -8,7 +8,8 @@
  * 2. 1,000 upgraded connections through the ingress (spread over the other pods), held open idle during every run below.
  * 3. autocannon (programmatic), one run each: POST /v1/quote (anonymous), GET /v1/leases/:id (signed: every request
  *    pre-signed with its own nonce, as the SDK sends them), GET through the ingress to one pod's page, and the same
- *    page straight from the pod's published port (the floor: what busybox httpd itself serves on this machine).
+ *    page straight from the pod's address on its network, where the ingress connects (the floor: what the pod's server
+ *    itself serves on this machine, without the ingress).
  * 4. The worker's resident memory (VmRSS) and open descriptors with the 50 pods and the 1,000 connections.
  * Prints a markdown table and writes it into its own section of docs/benchmarks.md (unless --no-doc).
  *
@@ -23,7 +24,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { cleanupOnSignal, Devnet, fundedPublisher, type Publisher, podHost, sealTestImage } from "@podnet/devnet";
+import {
+  cleanupOnSignal,
+  Devnet,
+  fundedPublisher,
+  type Publisher,
+  podHost,
+  podNetworks,
+  sealTestImage,
+} from "@podnet/devnet";
 import {
   KEEP_ALIVE_SERVER_PATH,
   keepAliveServerBinary,
@@ -228,13 +237,14 @@ async function main() {
     });
     console.log(`   ${figures(ingressRun)}`);
 
-    console.log("3d. GET straight from the pod's published port (the floor)");
+    console.log("3d. GET straight from the pod's address on its network (the floor)");
     const [container] = await docker.listContainers({
       filters: { label: [`podnet.provider=${b.address.toLowerCase()}`, `podnet.lease=${target}`] },
     });
-    const hostPort = container?.Ports.find((p) => p.PublicPort)?.PublicPort;
-    if (!hostPort) throw new Error(`lease ${target}: no published port`);
-    const floor = await runLoad({ ...base, url: `http://127.0.0.1:${hostPort}/` });
+    // Where the ingress itself connects: the pod's address (its infra container's, when it joined one).
+    const address = container ? Object.values(await podNetworks(docker, container))[0]?.IPAddress : undefined;
+    if (!address) throw new Error(`lease ${target}: no address on a pod network`);
+    const floor = await runLoad({ ...base, url: `http://${address}:8080/` });
     console.log(`   ${figures(floor)}`);
 
     const stillOpen = idle.open();

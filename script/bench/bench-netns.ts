@@ -5,9 +5,13 @@
  *
  * 1. the floor: create + start on Docker's default bridge with a published port, GET until 200 (`measureFloor`);
  * 2. the pod's way: create + start on a user-defined bridge network (what each lease gets), GET its address until 200;
- * 3. a sandbox: a container started ahead on that network (not timed, as a warm pool would hold it), then the app
- *    container created + started in the sandbox's network namespace (`NetworkMode: container:<id>`, the Kubernetes
- *    "pause" pattern), GET the sandbox's address until 200.
+ * 3. an infra container: the worker's pause image (worker/src/runtime/pause-image.ts) started ahead on that network (not
+ *    timed, as the worker's warm pool holds it), then the app container created + started in its network namespace
+ *    (`NetworkMode: container:<id>`, the Kubernetes "pause" pattern, worker/src/runtime/infra-containers.ts), GET the
+ *    infra container's address until 200.
+ *
+ * The pod containers of 2 and 3 carry a pod's hardening (limits, no capabilities, no-new-privileges, a private cgroup
+ * namespace, the restart policy), as the worker's do.
  *
  * Prints p50 / p95 / max of each. Everything it creates carries the label `podnet.bench=netns-<pid>` and is removed
  * on exit.
@@ -16,6 +20,7 @@ import { parseArgs } from "node:util";
 import { buildTestImage, cleanupOnSignal } from "@podnet/devnet";
 import { docker, measureFloor, removeFloorContainers } from "@podnet/devnet/bench/pods";
 import { fmt, sleep, summarize } from "@podnet/devnet/bench/stats";
+import { ensurePauseImage, PAUSE_PATH } from "../../worker/src/runtime/pause-image.js";
 
 const IMAGE = "podnet-bench/netns:1";
 const PAGE = "podnet netns bench";
@@ -27,6 +32,18 @@ const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: "${values.runs}" must be a whole number >= 1`);
 const label = `netns-${process.pid}`;
 const labels = { "podnet.bench": label };
+const MIB = 1024 * 1024;
+/** What worker/src/runtime/container-spec.ts gives every pod container (250 mCPU / 64 MiB here). */
+const POD_HARDENING = {
+  NanoCpus: 250_000_000,
+  Memory: 64 * MIB,
+  MemorySwap: 64 * MIB,
+  PidsLimit: 64,
+  CapDrop: ["ALL"],
+  SecurityOpt: ["no-new-privileges"],
+  CgroupnsMode: "private",
+  RestartPolicy: { Name: "unless-stopped" },
+};
 
 async function until200(address: string): Promise<void> {
   const deadline = Date.now() + 30_000;
@@ -58,6 +75,8 @@ async function cleanup() {
 async function main() {
   cleanupOnSignal(cleanup);
   await buildTestImage(docker, IMAGE, { page: PAGE });
+  const pause = await ensurePauseImage(docker);
+  if (pause === undefined) throw new Error("no pause program for this engine's architecture");
   const network = await docker.createNetwork({
     Name: `podnet-bench-${label}`,
     Driver: "bridge",
@@ -73,18 +92,18 @@ async function main() {
       const pod = await docker.createContainer({
         Image: IMAGE,
         Labels: labels,
-        HostConfig: { NetworkMode: network.id },
+        HostConfig: { ...POD_HARDENING, NetworkMode: network.id },
       });
       await pod.start();
       await until200(await addressOf(pod.id));
       samples.network.push(performance.now() - t0);
 
       const sandbox = await docker.createContainer({
-        Image: IMAGE,
+        Image: pause,
         Labels: labels,
-        Entrypoint: ["sleep"],
-        Cmd: ["3600"],
-        HostConfig: { NetworkMode: network.id },
+        Entrypoint: [PAUSE_PATH],
+        User: "65534:65534",
+        HostConfig: { NetworkMode: network.id, CapDrop: ["ALL"], ReadonlyRootfs: true },
       });
       await sandbox.start();
       const sandboxAddress = await addressOf(sandbox.id);
@@ -92,7 +111,7 @@ async function main() {
       const app = await docker.createContainer({
         Image: IMAGE,
         Labels: labels,
-        HostConfig: { NetworkMode: `container:${sandbox.id}` },
+        HostConfig: { ...POD_HARDENING, NetworkMode: `container:${sandbox.id}` },
       });
       await app.start();
       await until200(sandboxAddress);
@@ -114,7 +133,7 @@ async function main() {
       "|---|---|",
       row("floor: default bridge, published port", samples.floor),
       row("user-defined bridge network (a lease's)", samples.network),
-      row("in a sandbox started ahead on that network", samples.sandbox),
+      row("in an infra container started ahead on that network", samples.sandbox),
     ].join("\n"),
   );
 }
