@@ -4,8 +4,8 @@
  * Starting a container on a bridge network costs Docker about as much as a whole `docker run` (a network namespace,
  * a veth pair, iptables rules), and that was the largest step left between a lease and its serving pod
  * (docs/worker-benchmarks.md, "Infra containers"). A container started into the network namespace of one that already
- * runs skips all of it: 128 ms to the first 200 against 349 ms on the lease network, with the pod's full hardening,
- * on this machine (`npx tsx script/bench/bench-netns.ts`).
+ * runs skips all of it: 129 ms to the first 200 against 342 ms on the lease network (the docker-run floor: 308 ms),
+ * with the pod's hardening, on this machine (`npx tsx script/bench/bench-netns.ts`).
  *
  * So every warm slot network (warm-networks.ts) also gets an infra container: the pause program (pause-image.ts),
  * started on that network, hardened like a pod and smaller than any, named by the slot. A single-container pod that
