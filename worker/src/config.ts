@@ -122,7 +122,7 @@ const schema = z.strictObject({
   /**
    * Each warm network also gets an infra container (runtime/infra-containers.ts), and a pod of one container instance
    * and no raw TCP expose starts inside its network namespace: its start skips Docker's endpoint setup (~220 ms here).
-   * Such a pod's hostname is `pod`, and its network counters are the infra container's. false: every pod container
+   * Such a pod's hostname is `pod`, and its HTTP ports are not published on 127.0.0.1. false: every pod container
    * gets its own endpoint on the lease network.
    */
   infraContainers: bool.default(true),

@@ -122,6 +122,10 @@ describe("a pod in its slot's infra container", () => {
     expect(await waitFor("the pod at the infra address", () => page(infraAddress as string))).toContain(
       DEFAULT_TEST_PAGE,
     );
+    // Its traffic is counted (Docker reads the shared namespace's counters for it too).
+    const usage = await runtime.sampleStats(pod?.id as string);
+    expect(usage.rxBytes).toBeGreaterThan(0);
+    expect(usage.txBytes).toBeGreaterThan(0);
   });
 
   it("shows the pod detached when its infra container stops, and ensurePod brings both back", async () => {
