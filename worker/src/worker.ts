@@ -370,6 +370,8 @@ async function sandboxedRuntime(
     ...(firewallOk ? { firewall } : {}),
     quotas: { ...(rootfs ? { rootfs } : {}), volumes },
     infra: config.infraContainers,
+    onInfraError: (slot, error) =>
+      log.warn("infra container not made: pods on this slot get their own endpoint", { slot, error: error.message }),
   });
   if (firewallOk) await runtime.restoreFirewall();
   return { runtime, sandbox };

@@ -63,6 +63,11 @@ export interface DockerRuntimeOptions {
    * its network namespace (infra-containers.ts). Default false: every pod container gets its own endpoint.
    */
   infra?: boolean;
+  /**
+   * Told when a slot's infra container could not be made (the network is made all the same, and a pod on the slot
+   * gets its own endpoint): an infra container is a speed-up, never a reason for a pod not to run.
+   */
+  onInfraError?: (slot: number, error: Error) => void;
 }
 
 /** One container of a pod as Docker reports it. */
@@ -88,9 +93,9 @@ export interface RuntimeContainer {
   httpContainerPorts: number[];
   /**
    * The container's IPv4 address on its lease network, while it runs (may change on restart); in an infra container's
-   * namespace, the infra's address. The ingress connects to
-   * it directly: through the published port every request would cross Docker's userland proxy, a second proxy that
-   * cost the ingress two thirds of its throughput in `npm run bench:api`.
+   * namespace, the infra container's address. The ingress connects to it directly: through the published port every
+   * request would cross Docker's userland proxy, a second proxy that cost the ingress two thirds of its throughput in
+   * `npm run bench:api`.
    */
   address?: string;
   /** TCP container port → host port on the TCP bind address. Present while the container runs. */
@@ -159,14 +164,24 @@ export class DockerRuntime {
   readonly #imageSizes = new Map<string, number>();
   /** The slots' infra containers; undefined when pods always get their own endpoint. */
   readonly #infra: InfraContainers | undefined;
+  readonly #onInfraError: DockerRuntimeOptions["onInfraError"];
 
-  constructor({ docker, instance, tcpBindIp = "0.0.0.0", firewall, quotas = {}, infra = false }: DockerRuntimeOptions) {
+  constructor({
+    docker,
+    instance,
+    tcpBindIp = "0.0.0.0",
+    firewall,
+    quotas = {},
+    infra = false,
+    onInfraError,
+  }: DockerRuntimeOptions) {
     this.#docker = docker;
     this.#instance = instance;
     this.#tcpBindIp = tcpBindIp;
     this.#firewall = firewall;
     this.#quotas = quotas;
     this.#infra = infra ? new InfraContainers(docker, instance) : undefined;
+    this.#onInfraError = onInfraError;
     // Throws now, not on the first reconcile tick, when the address or tag is malformed.
     namePrefix(this.#instance);
   }
@@ -323,8 +338,10 @@ export class DockerRuntime {
       if (!mine.some((info) => infraIdOf(info) !== undefined)) return undefined;
     } else {
       if (leaseInfos.some((info) => infraIdOf(info) !== undefined)) return undefined;
-      const found = await this.#locks.run(slotKey(slot.index), () => infra.find(slot.index));
-      if (found === undefined) return undefined;
+      // Only a running one of ours: one that could not be made or started (reported by ensureSlotNetwork), or a name
+      // someone else's container took, would hold the pod back.
+      const found = await this.#locks.run(slotKey(slot.index), () => infra.find(slot.index)).catch(() => undefined);
+      if (!found?.running) return undefined;
     }
     return this.#locks.run(slotKey(slot.index), () => infra.ensure(slot.index, network));
   }
@@ -633,7 +650,13 @@ export class DockerRuntime {
         slot.subnet,
       );
       // `infra`: also the slot's infra container, started (made ahead like the network, off the pod's path).
-      if (infra && this.#infra !== undefined) await this.#infra.ensure(slot.index, network);
+      if (infra && this.#infra !== undefined) {
+        try {
+          await this.#infra.ensure(slot.index, network);
+        } catch (error) {
+          this.#onInfraError?.(slot.index, error as Error);
+        }
+      }
       return network;
     });
   }

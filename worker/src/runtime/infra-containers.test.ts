@@ -21,7 +21,15 @@ const docker = new Dockerode();
 /** This file's own provider address (no worker, test or demo uses it). */
 const provider = getAddress("0x00000000000000000000000000000000000afa00") as Address;
 const instance: WorkerInstance = { provider: provider.toLowerCase() as Address, tag: "000afa00" };
-const runtime = new DockerRuntime({ docker, instance, tcpBindIp: "127.0.0.1", infra: true });
+/** What the runtime reported as infra containers it could not make. */
+const infraErrors: { slot: number; message: string }[] = [];
+const runtime = new DockerRuntime({
+  docker,
+  instance,
+  tcpBindIp: "127.0.0.1",
+  infra: true,
+  onInfraError: (slot, error) => infraErrors.push({ slot, message: error.message }),
+});
 const TEST_IMAGE = "podnet-test/busybox:infra";
 const small = { cpuMillis: 250, memoryMiB: 64, pids: 64 };
 /** Slots of this file, on subnets no other test uses. */
@@ -173,14 +181,31 @@ describe("a pod in its slot's infra container", () => {
     expect((await runtime.slotNetworks()).map((n) => n.index)).not.toContain(2);
   });
 
-  it("refuses an infra container name taken by a container it did not make", async () => {
-    await docker.createContainer({
+  it("leaves an infra container name taken by a container it did not make alone, and runs the pod without it", async () => {
+    const squatter = await docker.createContainer({
       name: infraContainerName(instance, 3),
       Image: imageId,
       Labels: { [LABELS.provider]: instance.provider },
     });
-    await expect(runtime.ensureSlotNetwork(slot(3), { infra: true })).rejects.toThrow(
-      /is taken by a container this worker did not create/,
+    await runtime.ensureSlotNetwork(slot(3), { infra: true });
+    expect(infraErrors).toEqual([
+      { slot: 3, message: expect.stringMatching(/is taken by a container this worker did not create/) },
+    ]);
+    const [pod] = await runtime.ensurePod(plan(3n, "d", web(), 3));
+    const info = await docker.getContainer(pod?.id as string).inspect();
+    expect(info.HostConfig.NetworkMode).not.toMatch(/^container:/);
+    expect(await waitFor("the pod on its own endpoint", () => page(pod?.address as string))).toContain(
+      DEFAULT_TEST_PAGE,
     );
+    // Not ours: neither started nor removed.
+    expect((await squatter.inspect()).State.Status).toBe("created");
+  });
+
+  it("keeps a new pod off a slot's infra container that does not run", async () => {
+    await runtime.ensureSlotNetwork(slot(4), { infra: true });
+    await docker.getContainer(infraContainerName(instance, 4)).kill();
+    const [pod] = await runtime.ensurePod(plan(4n, "e", web(), 4));
+    const info = await docker.getContainer(pod?.id as string).inspect();
+    expect(info.HostConfig.NetworkMode).not.toMatch(/^container:/);
   });
 });
