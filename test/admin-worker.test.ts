@@ -19,6 +19,7 @@ import {
   localDocker,
   type RunningProvider,
   readMarket,
+  removeProviderLeftovers,
   sealTestImage,
   startLocalChain,
   startProvider,
@@ -44,6 +45,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await provider?.worker.stop();
+  // Its warm networks and their infra containers: this file starts no Devnet, whose stop would remove them.
+  if (provider) await removeProviderLeftovers(localDocker(), provider.address);
   chain?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
