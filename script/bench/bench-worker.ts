@@ -41,6 +41,7 @@ import {
   Devnet,
   fundedPublisher,
   type Publisher,
+  podNetworks,
   repoRoot,
   sealTestImage,
   workerBin,
@@ -72,7 +73,6 @@ import {
 } from "@podnet/devnet/bench/pods";
 import { machineWithDocker, reportedCommand, writeJsonResult } from "@podnet/devnet/bench/report";
 import { fmt, load1, median, met, mib, now, progressLog, sleep, summarize } from "@podnet/devnet/bench/stats";
-import type { ContainerInfo } from "dockerode";
 import { createPublicClient, http } from "viem";
 import { namePrefix, type WorkerInstance, workerInstance } from "../../worker/src/runtime/names.js";
 
@@ -275,23 +275,11 @@ async function reconcileErrors(b: BenchProvider): Promise<number> {
 
 // ---------------------------------------------------------------- 3. many pods
 
-/**
- * The networks a pod container is on: its own endpoints, or, when it joined an infra container's namespace
- * (`NetworkMode: container:<id>`), the infra container's.
- */
-function podNetworks(container: ContainerInfo, all: ContainerInfo[]): ContainerInfo["NetworkSettings"]["Networks"] {
-  const mode = container.HostConfig?.NetworkMode ?? "";
-  if (!mode.startsWith("container:")) return container.NetworkSettings?.Networks ?? {};
-  const infra = all.find((c) => c.Id === mode.slice("container:".length));
-  return infra?.NetworkSettings?.Networks ?? {};
-}
-
 /** The name of the network the lease's pod container is on, and whether it joined an infra container. */
 async function leaseNetwork(b: BenchProvider, leaseId: bigint): Promise<{ name?: string; infra: boolean }> {
-  const all = await providerContainers(b);
-  const container = all.find((c) => c.Labels["podnet.lease"] === leaseId.toString());
+  const container = (await podContainers(b)).find((c) => c.Labels["podnet.lease"] === leaseId.toString());
   if (container === undefined) return { infra: false };
-  const name = Object.keys(podNetworks(container, all))[0];
+  const name = Object.keys(await podNetworks(docker, container))[0];
   return { ...(name ? { name } : {}), infra: (container.HostConfig?.NetworkMode ?? "").startsWith("container:") };
 }
 
@@ -300,12 +288,8 @@ async function leaseNetwork(b: BenchProvider, leaseId: bigint): Promise<{ name?:
  * warm networks no lease holds yet are not counted.
  */
 async function podSubnets(b: BenchProvider): Promise<{ networks: number; subnets: string[] }> {
-  const all = await providerContainers(b);
-  const used = new Set(
-    all
-      .filter((c) => c.Labels["podnet.lease"] !== undefined)
-      .flatMap((c) => Object.values(podNetworks(c, all)).map((n) => n.NetworkID)),
-  );
+  const endpoints = await Promise.all((await podContainers(b)).map((c) => podNetworks(docker, c)));
+  const used = new Set(endpoints.flatMap((byName) => Object.values(byName).map((n) => n.NetworkID)));
   const networks = (await docker.listNetworks({ filters: { label: [b.label] } })).filter((n) => used.has(n.Id));
   const key = (cidr: string) => cidr.split(/[./]/).map((part) => part.padStart(3, "0"));
   const subnets = networks

@@ -339,9 +339,9 @@ export class DockerRuntime {
     } else {
       if (leaseInfos.some((info) => infraIdOf(info) !== undefined)) return undefined;
       // Only a running one of ours: one that could not be made or started (reported by ensureSlotNetwork), or a name
-      // someone else's container took, would hold the pod back.
+      // someone else's container took, would hold the pod back. A running one needs nothing more.
       const found = await this.#locks.run(slotKey(slot.index), () => infra.find(slot.index)).catch(() => undefined);
-      if (!found?.running) return undefined;
+      return found?.running ? { ...found, started: false } : undefined;
     }
     return this.#locks.run(slotKey(slot.index), () => infra.ensure(slot.index, network));
   }

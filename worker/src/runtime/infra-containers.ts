@@ -88,13 +88,7 @@ export class InfraContainers {
       if (found === undefined) throw new Error(`the infra container of slot ${index} vanished after its creation`);
     }
     if (found.running) return { ...found, started: false };
-    try {
-      await this.#docker.getContainer(found.id).start();
-    } catch (error) {
-      if (dockerStatus(error) !== 304) {
-        throw new Error(`starting the infra container of slot ${index}: ${dockerMessage(error)}`);
-      }
-    }
+    await this.start(found.id);
     const started = await this.find(index);
     if (!started?.running) throw new Error(`the infra container of slot ${index} does not run`);
     return { ...started, started: true };
