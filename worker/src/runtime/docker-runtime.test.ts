@@ -24,6 +24,7 @@ import { type Address, getAddress, type Hex, keccak256, stringToHex } from "viem
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { containerSpec, type PodPlan } from "./container-spec.js";
 import { DockerRuntime, type RuntimeContainer } from "./docker-runtime.js";
+import { loadImageTarball } from "./image-load.js";
 import { demuxLogs } from "./logs.js";
 import { containerName, LABELS, labelFilter, leaseLabels, networkName, type WorkerInstance } from "./names.js";
 
@@ -597,6 +598,51 @@ describe("DockerRuntime", () => {
         /docker load of .* stopped/,
       );
       expect(Date.now() - started).toBeLessThan(10_000);
+      expect(await runtime.hasImage(tag)).toBeUndefined();
+    });
+
+    it("leaves alone a new image another process tags on the engine while a load runs", async () => {
+      const tag = `podnet-test/concurrent-${run}:v1`;
+      const bystander = `podnet-test/bystander-${run}:latest`;
+      extraTags.push(tag, bystander);
+      // The archive arrives in two halves; between them someone else builds and tags an image the engine never had.
+      let built!: () => void;
+      const bystanderBuilt = new Promise<void>((resolve) => {
+        built = resolve;
+      });
+      async function* halves() {
+        yield saved.subarray(0, Math.floor(saved.length / 2));
+        await bystanderBuilt;
+        yield saved.subarray(Math.floor(saved.length / 2));
+      }
+      const loading = runtime.loadImage(Readable.from(halves()), tag);
+      const bystanderId = await buildTestImage(docker, bystander, { files: { "/www/index.html": `bystander ${run}` } });
+      built();
+      expect(await loading).toBe(imageId);
+      expect(await runtime.hasImage(bystander)).toBe(bystanderId);
+      expect(await runtime.hasImage(tag)).toBe(imageId);
+    });
+
+    it("puts back a tag the daemon still applied from the archive, and refuses the image", async () => {
+      // The fault: a spelling of a tag the archive rewrite missed. The engine gets the publisher's archive as sent.
+      const victim = `podnet-test/victim-${run}:latest`;
+      const created = `podnet-test/created-${run}:latest`;
+      const tag = `podnet-test/applied-${run}:v1`;
+      extraTags.push(victim, created, tag);
+      const victimId = await buildTestImage(docker, victim, { files: { "/www/index.html": `victim ${run}` } });
+      const claiming = await withManifest((images) =>
+        images.map((image) => ({ ...image, RepoTags: [victim, created] })),
+      );
+      const leaky = Object.create(docker) as Dockerode;
+      leaky.loadImage = (async (rewritten: NodeJS.ReadableStream, options?: object) => {
+        for await (const _ of rewritten as AsyncIterable<unknown>);
+        return docker.loadImage(Readable.from([claiming]), options);
+      }) as Dockerode["loadImage"];
+      await expect(loadImageTarball(leaky, Readable.from([claiming]), tag)).rejects.toThrow(
+        `docker load applied the archive's tags ${victim}, ${created}; restored, image refused`,
+      );
+      expect(await runtime.hasImage(victim)).toBe(victimId);
+      expect(await runtime.hasImage(created)).toBeUndefined();
       expect(await runtime.hasImage(tag)).toBeUndefined();
     });
 

@@ -4,9 +4,10 @@
  * A tarball names the tags it wants and `docker load` applies them, silently moving a tag that already points
  * elsewhere: a publisher could repoint another pod's image. So the tarball is rebuilt on its way to the daemon by
  * {@link rewriteImageArchive} (no tag in any spelling, clean names, no OCI index, bounded size), exactly one image is
- * required, and only then is it tagged with the name the worker chose. Afterwards every tag on the engine that now
- * points at the loaded image is checked against a snapshot taken before: a tag that moved there is put back and the
- * load fails. Nothing is buffered but manifest.json, and a bad tarball aborts the upload before the daemon has loaded
+ * required, and only then is it tagged with the name the worker chose. Should the daemon still report a tag it
+ * applied ("Loaded image: name:tag"), that tag is put back as a snapshot taken before had it and the load fails. Only
+ * the tags the daemon names are touched: other tags that changed meanwhile belong to whoever else shares the engine
+ * (a build, another load of the same image). Nothing is buffered but manifest.json, and a bad tarball aborts the upload before the daemon has loaded
  * anything (it reads the whole archive before it imports).
  */
 import { pipeline, Readable } from "node:stream";
@@ -69,7 +70,8 @@ export async function loadImageTarball(
   });
 
   const ids = new Set<string>();
-  let named = false;
+  /** Tags the daemon says it applied from the archive: the rewrite must make that impossible. */
+  const applied: string[] = [];
   try {
     const output = await docker.loadImage(upload as unknown as NodeJS.ReadableStream, {
       quiet: true,
@@ -81,8 +83,8 @@ export async function loadImageTarball(
       }
       const loaded = /^Loaded image ID: (sha256:[0-9a-f]{64})\s*$/.exec(message.stream ?? "");
       if (loaded?.[1] !== undefined) ids.add(loaded[1]);
-      // "Loaded image: name:tag" means the daemon applied a tag from the archive: the rewrite must make that impossible.
-      if (/^Loaded image: /.test(message.stream ?? "")) named = true;
+      const named = /^Loaded image: (\S+)\s*$/.exec(message.stream ?? "");
+      if (named?.[1] !== undefined) applied.push(named[1]);
     }
   } catch (error) {
     if (tarError !== undefined) throw tarError;
@@ -97,9 +99,9 @@ export async function loadImageTarball(
       : rewriting);
   }
   if (tarError !== undefined) throw tarError;
-  const moved = await restoreMovedTags(docker, before);
-  if (moved.length > 0 || named) {
-    throw new Error(`docker load moved tags ${moved.join(", ") || "(named by the archive)"}; restored, image refused`);
+  if (applied.length > 0) {
+    await restoreTags(docker, before, applied);
+    throw new Error(`docker load applied the archive's tags ${applied.join(", ")}; restored, image refused`);
   }
   const [id, ...others] = [...ids];
   if (id === undefined || others.length > 0) {
@@ -118,17 +120,9 @@ async function tagTargets(docker: Dockerode): Promise<Map<string, string>> {
   return targets;
 }
 
-/**
- * Puts back every tag that points somewhere new since `before` was taken, when the new target is an image created
- * in the meantime by this load (a tag another process moved to an older image is not ours to touch).
- * @returns the tags that had moved.
- */
-async function restoreMovedTags(docker: Dockerode, before: Map<string, string>): Promise<string[]> {
-  const known = new Set(before.values());
-  const moved: string[] = [];
-  for (const [tag, id] of await tagTargets(docker)) {
-    if (before.get(tag) === id || known.has(id)) continue;
-    moved.push(tag);
+/** Points each of `tags` back where `before` had it, or removes it when it did not exist then. */
+async function restoreTags(docker: Dockerode, before: Map<string, string>, tags: readonly string[]): Promise<void> {
+  for (const tag of tags) {
     const previous = before.get(tag);
     if (previous !== undefined) await docker.getImage(previous).tag(splitReference(tag));
     else
@@ -137,7 +131,6 @@ async function restoreMovedTags(docker: Dockerode, before: Map<string, string>):
         .remove({ noprune: true })
         .catch(() => undefined);
   }
-  return moved;
 }
 
 /**
