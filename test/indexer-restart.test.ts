@@ -21,7 +21,8 @@ afterAll(() => {
       // The indexers run in their own process group (npm, tsx, ponder); anvil alone.
       process.kill(-child.pid, "SIGKILL");
     } catch {
-      child.kill("SIGKILL");
+      // anvil's npm launcher forwards SIGTERM to the binary; a SIGKILL would leave the binary running without it.
+      child.kill("SIGTERM");
     }
   }
 });
@@ -37,7 +38,12 @@ async function newChain(name: string, mined: number) {
     broadcastDir: join(dir, name, "broadcast"),
     env: { ...process.env, TIMELOCK_DELAY: "60" },
   });
-  return { rpcUrl: anvil.rpcUrl, deploymentsFile: file, stop: () => anvil.process.kill() };
+  const exited = new Promise<void>((resolve) => anvil.process.once("exit", () => resolve()));
+  const stop = async () => {
+    anvil.process.kill();
+    await exited;
+  };
+  return { rpcUrl: anvil.rpcUrl, deploymentsFile: file, stop };
 }
 
 /** `npm run indexer` on `chain` with one PGlite directory for both runs; resolves when ready, or with its output. */
@@ -89,7 +95,7 @@ describe("npm run indexer after a new local chain", () => {
     const a = await runIndexer(first);
     expect(a.ready, a.output()).toBe("ready");
     await a.stop();
-    first.stop();
+    await first.stop();
 
     // The second deploy lands a few blocks later: another start block for Ponder.
     const second = await newChain("b", 3);
@@ -104,7 +110,7 @@ describe("npm run indexer after a new local chain", () => {
       expect(deployBlock).toBeGreaterThan(JSON.parse(readFileSync(first.deploymentsFile, "utf8")).deployBlock);
     } finally {
       await b.stop();
-      second.stop();
+      await second.stop();
     }
   }, 300_000);
 });
