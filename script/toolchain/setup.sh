@@ -19,6 +19,10 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund --no-save
 fi
 
+# Our fixes to dependencies (patches/, see patches/README.md); npm install applies them too (postinstall). Applied
+# again here for a node_modules installed before a patch was added: patch-package skips what is already applied.
+node_modules/.bin/patch-package --error-on-fail >/dev/null
+
 for tool in forge anvil cast; do
   if ! node_modules/.bin/$tool --version >/dev/null 2>&1; then
     echo "node_modules/.bin/$tool does not run; reinstall with: rm -rf node_modules && npm ci" >&2
