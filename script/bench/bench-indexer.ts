@@ -153,7 +153,10 @@ async function main() {
   let indexer: Indexer | undefined;
   const cleanup = async () => {
     if (devnet) await devnet.stop();
-    else rmSync(workDir, { recursive: true, force: true });
+    else {
+      rmSync(workDir, { recursive: true, force: true });
+      db.drop?.();
+    }
   };
   cleanupOnSignal(cleanup);
 
@@ -166,7 +169,7 @@ async function main() {
     });
     // In this order before anvil stops and the dir goes: ponder first, then its schema, then the logs.
     devnet.onStop("stop the indexer", () => indexer?.stop());
-    if (db.drop) devnet.onStop("drop the benchmark's schema", db.drop);
+    if (db.drop) devnet.onStop("drop the benchmark's database", db.drop);
     const keep = options.keepLogs;
     if (keep) devnet.onStop("keep the logs", () => keepIndexerLogs(workDir, keep));
     const { chain: local } = devnet;

@@ -96,9 +96,12 @@ async function main() {
     // (the kernel killed anvil at 71,000 providers). The indexer reads logs and blocks, not old states.
     anvilArgs: ["--gas-limit", BLOCK_GAS_LIMIT.toString(), "--silent", "--prune-history", String(PRUNE_HISTORY)],
     removeDir: true,
+  }).catch((error: unknown) => {
+    db.drop?.();
+    throw error;
   });
   devnet.onStop("stop the indexer", () => indexer?.stop());
-  if (db.drop) devnet.onStop("drop the benchmark's schema", db.drop);
+  if (db.drop) devnet.onStop("drop the benchmark's database", db.drop);
   const keep = options.keepLogs;
   if (keep) devnet.onStop("keep the logs", () => keepIndexerLogs(workDir, keep));
   cleanupOnSignal(() => devnet.stop());

@@ -6,7 +6,12 @@ import { join } from "node:path";
 /** Where a benchmark's indexer writes: `databaseUrl` unset is PGlite in the indexer's temp dir. */
 export type BenchDatabase = { databaseUrl?: string; schema: string; label: string; drop?: () => void };
 
-/** PGlite in a fresh temp dir by default; --postgres uses a fresh schema on the test server, dropped afterwards. */
+/**
+ * PGlite in a fresh temp dir by default; --postgres uses a fresh database on the test server, dropped afterwards.
+ * A database, not only a schema: Ponder keeps its raw chain data (`ponder_sync`) beside the schemas and inserts into
+ * it with "on conflict do nothing", so an earlier run's rows for the same chain id and block numbers would stay and
+ * change both what is read and what an insert costs.
+ */
 export function benchDatabase(postgres: boolean): BenchDatabase {
   if (!postgres) return { schema: "bench", label: "PGlite (embedded)" };
   const url = process.env.PODNET_TEST_DATABASE_URL;
@@ -15,14 +20,18 @@ export function benchDatabase(postgres: boolean): BenchDatabase {
       "--postgres needs PODNET_TEST_DATABASE_URL (start a server with bash script/toolchain/postgres.sh start)",
     );
   }
-  // A schema of its own: a shared database may hold a previous run's "bench" schema from another build.
-  const schema = `bench_${process.pid}`;
-  const drop = () =>
-    execFileSync("psql", [url, "-qc", `DROP SCHEMA IF EXISTS "${schema}" CASCADE`], {
-      stdio: "ignore",
-      timeout: 10_000,
-    });
-  return { databaseUrl: url, schema, label: `Postgres (${new URL(url).host})`, drop };
+  const name = `podnet_bench_${process.pid}`;
+  const psql = (sql: string) => execFileSync("psql", [url, "-qc", sql], { stdio: "ignore", timeout: 30_000 });
+  psql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  psql(`CREATE DATABASE "${name}"`);
+  const databaseUrl = new URL(url);
+  databaseUrl.pathname = `/${name}`;
+  return {
+    databaseUrl: databaseUrl.toString(),
+    schema: "bench",
+    label: `Postgres (${databaseUrl.host}, a fresh database)`,
+    drop: () => psql(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+  };
 }
 
 /** Copies anvil's and ponder's logs out of a Devnet's temp dir (`workDir`, the indexer in its indexer/) to `dir`. */
