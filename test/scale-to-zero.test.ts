@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Devnet, fundedPublisher, podHost, sealTestImage } from "@podnet/devnet";
+import { Devnet, fundedPublisher, infraContainerOf, podHost, sealTestImage } from "@podnet/devnet";
 import {
   type BenchProvider,
   closeLease,
@@ -159,9 +159,9 @@ describe("scale-to-zero", () => {
     // A real start failure: what holds the pod's network is gone, so Docker cannot start the container. A pod in its
     // slot's infra container loses that container; one of its own endpoints, its network (named by its pool slot).
     const [pod] = await docker.listContainers({ all: true, filters: { label: [b.label, `podnet.lease=${leaseId}`] } });
-    const mode = pod?.HostConfig?.NetworkMode ?? "";
-    if (mode.startsWith("container:")) {
-      await docker.getContainer(mode.slice("container:".length)).remove({ force: true });
+    const infra = pod && infraContainerOf(pod);
+    if (infra !== undefined) {
+      await docker.getContainer(infra).remove({ force: true });
     } else {
       const networks = Object.values(pod?.NetworkSettings?.Networks ?? {}).map((n) => n.NetworkID);
       expect(networks).toHaveLength(1);

@@ -38,10 +38,15 @@ export async function podNetworks(
   docker: Dockerode,
   container: { HostConfig?: { NetworkMode?: string }; NetworkSettings?: { Networks?: Record<string, PodEndpoint> } },
 ): Promise<Record<string, PodEndpoint>> {
+  const infra = infraContainerOf(container);
+  if (infra === undefined) return container.NetworkSettings?.Networks ?? {};
+  return (await docker.getContainer(infra).inspect()).NetworkSettings.Networks;
+}
+
+/** The id of the container whose network namespace `container` joined (`NetworkMode: container:<id>`), if any. */
+export function infraContainerOf(container: { HostConfig?: { NetworkMode?: string } }): string | undefined {
   const mode = container.HostConfig?.NetworkMode ?? "";
-  if (!mode.startsWith("container:")) return container.NetworkSettings?.Networks ?? {};
-  const infra = await docker.getContainer(mode.slice("container:".length)).inspect();
-  return infra.NetworkSettings.Networks;
+  return mode.startsWith("container:") ? mode.slice("container:".length) : undefined;
 }
 
 /** How many objects {@link removeProviderLeftovers} removed. */

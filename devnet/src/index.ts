@@ -26,6 +26,7 @@ export { Devnet, type DevnetOptions } from "./devnet.js";
 export { type DnsServer, startDnsServer } from "./dns.js";
 export {
   describeLeftovers,
+  infraContainerOf,
   type LeftoverCounts,
   leaseContainers,
   localDocker,
