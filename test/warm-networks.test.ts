@@ -115,4 +115,38 @@ describe("warm pod networks", () => {
     expect(ids(now.warm)).toEqual(ids(warm));
     await expect(orphan.inspect()).rejects.toThrow();
   });
+
+  it("finishes the warm network it is making before a clean stop, so nothing of it appears after the exit", async () => {
+    // The warm slots' networks and infra containers gone while the worker is down: its start makes them again.
+    await provider.worker.stop("SIGKILL");
+    const infra = { label: [providerLabel(provider.address), "podnet.role=infra"] };
+    for (const c of await docker.listContainers({ all: true, filters: infra })) {
+      await docker.getContainer(c.Id).remove({ force: true });
+    }
+    for (const network of (await slotNetworks()).warm) {
+      await waitFor("the warm network removed", () =>
+        docker
+          .getNetwork(network.Id)
+          .remove()
+          .then(
+            () => true,
+            () => undefined,
+          ),
+      );
+    }
+    await provider.restart("worker-clean-stop.log");
+    // A clean stop (SIGTERM) as soon as the first network is back: its infra container, the next network, are under way.
+    await waitFor("a warm network made again", async () => ((await slotNetworks()).all.length > 0 ? true : undefined), {
+      intervalMs: 5,
+    });
+    await provider.worker.stop();
+    const objects = async () => ({
+      networks: ids((await slotNetworks()).all),
+      infra: (await docker.listContainers({ all: true, filters: infra })).map((c) => c.Id).sort(),
+    });
+    const atExit = await objects();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await objects()).toEqual(atExit);
+    await provider.restart("worker-after-clean-stop.log");
+  });
 });

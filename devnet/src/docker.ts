@@ -72,9 +72,25 @@ export async function removeProviderLeftovers(docker: Dockerode, provider: Addre
   const containerCount = await removed(
     containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })),
   );
-  const networkCount = await removed(networks.map((n) => docker.getNetwork(n.Id).remove()));
+  const networkCount = await removed(networks.map((n) => removeNetwork(docker, n.Id)));
   const volumeCount = await removed(volumes.map((v) => docker.getVolume(v.Name).remove()));
   return { containers: containerCount, networks: networkCount, volumes: volumeCount };
+}
+
+/**
+ * Removes a network, trying again for a while: Docker can still hold the endpoint of a container removed a moment ago
+ * (an infra container, a pod) and refuse with "has active endpoints". A network that is gone (404) is not retried.
+ */
+async function removeNetwork(docker: Dockerode, id: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await docker.getNetwork(id).remove();
+      return;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404 || attempt >= 8) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }
 
 /** "2 containers, 1 network" (nothing for zero counts); "" when nothing was removed. */

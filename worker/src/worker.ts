@@ -229,6 +229,8 @@ export async function startWorker(
       scaleToZero.stop();
       money.stop();
       usage?.stop();
+      // After stop() no new warm network is begun; the one being made is finished, so none appears after the exit.
+      await reconciler?.warm.settled();
       await Promise.all([
         new Promise((resolve) => apiServer.close(resolve)),
         new Promise((resolve) => (adminServer ? adminServer.close(resolve) : resolve(undefined))),

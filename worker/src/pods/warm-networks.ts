@@ -23,6 +23,7 @@ export class WarmNetworks {
     this.ctx.metrics.warmSlotsReady.set(this.ready.size);
   }
   #filling: Promise<void> | undefined;
+  #tidying: Promise<void> | undefined;
   #again = false;
   #stopped = false;
 
@@ -38,7 +39,15 @@ export class WarmNetworks {
    * wrote the state; a network some container still uses is left and logged), makes the state's warm slots' networks
    * that went missing, then fills up.
    */
-  async tidy(): Promise<void> {
+  tidy(): Promise<void> {
+    const tidying = this.#tidy();
+    this.#tidying = tidying;
+    return tidying.finally(() => {
+      if (this.#tidying === tidying) this.#tidying = undefined;
+    });
+  }
+
+  async #tidy(): Promise<void> {
     for (const network of await this.ctx.runtime.slotNetworks()) {
       // The state as it is now, not as it was before the listing: a lease may have taken a slot meanwhile (its slot is
       // written before its network is made, so a network of a lease is always held here).
@@ -78,9 +87,12 @@ export class WarmNetworks {
       });
   }
 
-  /** Waits for a fill in progress (tests, and a clean stop). */
+  /**
+   * Waits for the start's tidy and a fill in progress (tests, and a clean stop: a network or infra container whose
+   * creation was under way would otherwise appear after the worker exited, unknown to anyone).
+   */
   async settled(): Promise<void> {
-    while (this.#filling) await this.#filling;
+    while (this.#filling || this.#tidying) await (this.#filling ?? this.#tidying)?.catch(() => undefined);
   }
 
   stop(): void {
