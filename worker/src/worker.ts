@@ -49,6 +49,9 @@ import { BlobStore } from "./store/blob-store.js";
 import { ManifestStore } from "./store/manifest-store.js";
 import { WorkerState } from "./store/worker-state.js";
 
+/** How long a stop waits for the warm pod network being made (worker.stop). */
+const WARM_SETTLE_MS = 10_000;
+
 export interface RunningWorker {
   ctx: WorkerContext;
   reconciler: Reconciler;
@@ -230,7 +233,15 @@ export async function startWorker(
       money.stop();
       usage?.stop();
       // After stop() no new warm network is begun; the one being made is finished, so none appears after the exit.
-      await reconciler?.warm.settled();
+      // At most 10 s: a Docker Engine that does not answer must not hold the stop.
+      let settleTimer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        reconciler?.warm.settled(),
+        new Promise((resolve) => {
+          settleTimer = setTimeout(resolve, WARM_SETTLE_MS);
+        }),
+      ]);
+      clearTimeout(settleTimer);
       await Promise.all([
         new Promise((resolve) => apiServer.close(resolve)),
         new Promise((resolve) => (adminServer ? adminServer.close(resolve) : resolve(undefined))),
