@@ -4,7 +4,7 @@
  * (vitest.config.ts, project "engine-restart").
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -17,6 +17,7 @@ import {
   localDocker,
   type Publisher,
   podHost,
+  providerLabel,
   type RunningProvider,
   repoRoot,
   type SealedBlob,
@@ -95,7 +96,15 @@ describe.skipIf(!existsSync(PIDFILE))("Docker Engine restart (an engine script/t
         {
           timeoutMs: 120_000,
         },
-      );
+      ).catch(async (error: Error) => {
+        // What the worker and Docker saw, for a run that cannot be repeated: the pods' and infra containers' states
+        // and the end of the worker's log.
+        const containers = await docker
+          .listContainers({ all: true, filters: { label: [providerLabel(P.address)] } })
+          .then((list) => list.map((c) => `${c.Names[0]} ${c.State} ${c.Status} ${c.HostConfig?.NetworkMode}`));
+        const log = readFileSync(P.worker.logFile, "utf8").split("\n").slice(-60).join("\n");
+        throw new Error(`${error.message}\ncontainers:\n${containers.join("\n")}\nworker log:\n${log}`);
+      });
     }
     const after = await podContainers();
     expect(after.map((pod) => pod.id)).toEqual(before.map((pod) => pod.id));
