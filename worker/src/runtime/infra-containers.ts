@@ -88,7 +88,25 @@ export class InfraContainers {
       if (found === undefined) throw new Error(`the infra container of slot ${index} vanished after its creation`);
     }
     if (found.running) return { ...found, started: false };
-    await this.start(found.id);
+    try {
+      await this.start(found.id);
+    } catch (error) {
+      // Docker could not start it again: after a dockerd restart containerd can still hold its old task ("task ...
+      // already exists") for good. It is made anew; the pods in the old one's namespace are then made anew by the
+      // caller (their configuration names the infra container), which they had to be anyway.
+      await this.#docker
+        .getContainer(found.id)
+        .remove({ force: true })
+        .catch(() => undefined);
+      try {
+        await this.#docker.createContainer(this.#spec(index, network, image));
+      } catch {
+        throw error;
+      }
+      const made = await this.find(index);
+      if (made === undefined) throw error;
+      await this.start(made.id);
+    }
     const started = await this.find(index);
     if (!started?.running) throw new Error(`the infra container of slot ${index} does not run`);
     return { ...started, started: true };
