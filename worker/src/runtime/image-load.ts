@@ -7,8 +7,8 @@
  * required, and only then is it tagged with the name the worker chose. Should the daemon still report a tag it
  * applied ("Loaded image: name:tag"), that tag is put back as a snapshot taken before had it and the load fails. Only
  * the tags the daemon names are touched: other tags that changed meanwhile belong to whoever else shares the engine
- * (a build, another load of the same image). Nothing is buffered but manifest.json, and a bad tarball aborts the upload before the daemon has loaded
- * anything (it reads the whole archive before it imports).
+ * (a build, another load). Nothing is buffered but manifest.json, and a bad tarball aborts the upload before the
+ * daemon has loaded anything (it reads the whole archive before it imports).
  */
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";

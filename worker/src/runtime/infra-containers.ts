@@ -74,38 +74,34 @@ export class InfraContainers {
   async ensure(index: number, network: string): Promise<(InfraState & { started: boolean }) | undefined> {
     const image = await this.image();
     if (image === undefined) return undefined;
-    let found = await this.find(index);
-    if (found === undefined) {
-      try {
-        await this.#docker.createContainer(this.#spec(index, network, image));
-      } catch (error) {
-        // 409: a concurrent worker made it in the same instant; find it below.
-        if (dockerStatus(error) !== 409) {
-          throw new Error(`creating the infra container of slot ${index}: ${dockerMessage(error)}`);
+    // Twice at most: Docker may be unable to start one again (after a dockerd restart containerd can still hold its
+    // old task, "task ... already exists", for good). It is then removed and made anew; the pods in the old one's
+    // namespace are made anew by the caller (their configuration names the infra container), as they had to be anyway.
+    for (let attempt = 1; ; attempt++) {
+      let found = await this.find(index);
+      if (found === undefined) {
+        try {
+          await this.#docker.createContainer(this.#spec(index, network, image));
+        } catch (error) {
+          // 409: a concurrent worker made it in the same instant; find it below.
+          if (dockerStatus(error) !== 409) {
+            throw new Error(`creating the infra container of slot ${index}: ${dockerMessage(error)}`);
+          }
         }
+        found = await this.find(index);
+        if (found === undefined) throw new Error(`the infra container of slot ${index} vanished after its creation`);
       }
-      found = await this.find(index);
-      if (found === undefined) throw new Error(`the infra container of slot ${index} vanished after its creation`);
-    }
-    if (found.running) return { ...found, started: false };
-    try {
-      await this.start(found.id);
-    } catch (error) {
-      // Docker could not start it again: after a dockerd restart containerd can still hold its old task ("task ...
-      // already exists") for good. It is made anew; the pods in the old one's namespace are then made anew by the
-      // caller (their configuration names the infra container), which they had to be anyway.
-      await this.#docker
-        .getContainer(found.id)
-        .remove({ force: true })
-        .catch(() => undefined);
+      if (found.running) return { ...found, started: false };
       try {
-        await this.#docker.createContainer(this.#spec(index, network, image));
-      } catch {
-        throw error;
+        await this.start(found.id);
+        break;
+      } catch (error) {
+        if (attempt >= 2) throw error;
+        await this.#docker
+          .getContainer(found.id)
+          .remove({ force: true })
+          .catch(() => undefined);
       }
-      const made = await this.find(index);
-      if (made === undefined) throw error;
-      await this.start(made.id);
     }
     const started = await this.find(index);
     if (!started?.running) throw new Error(`the infra container of slot ${index} does not run`);
