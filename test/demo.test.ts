@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import {
   buildTestImage,
+  DEVNET_POSTGRES_ENV,
   devAccount,
   localDocker,
   plantProviderLeftovers,
@@ -36,8 +37,11 @@ describe("npm run demo", () => {
     // demo removes it first instead of failing on it.
     await buildTestImage(docker, "podnet-test/web:leftover", { page: "left over" });
     const planted = await plantProviderLeftovers(docker, demoProviders[0] as Address, "podnet-test/web:leftover");
+    // The demo as a user runs it: its indexer on embedded PGlite, not on the test run's PostgreSQL.
+    const { [DEVNET_POSTGRES_ENV]: _postgres, ...userEnv } = process.env;
     const { stdout, stderr } = await promisify(execFile)("bash", ["script/dev/demo.sh", "--once"], {
       cwd: repoRoot,
+      env: userEnv,
       encoding: "utf8",
       timeout: 240_000,
     });

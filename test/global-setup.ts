@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUNDLED_BINS_ENV, buildBundledBins } from "@podnet/devnet/bundled-bins";
-import { PACK_CACHE_ENV } from "@podnet/devnet/paths";
+import { DEVNET_POSTGRES_ENV, PACK_CACHE_ENV } from "@podnet/devnet/paths";
+import { dropOrphanDevnetDatabases } from "@podnet/devnet/postgres";
 
-export default async function setup(): Promise<() => void> {
+export default async function setup(): Promise<() => Promise<void>> {
   // One folder for the run's shared build products, removed when it ends.
   const dir = mkdtempSync(join(tmpdir(), "podnet-test-run-"));
   // Each package compiled and packed once for the whole run (script/packaging/staged-package.ts `packOnce`).
@@ -23,5 +24,13 @@ export default async function setup(): Promise<() => void> {
     // Test files run in child processes started after this, with this environment.
     process.env[BUNDLED_BINS_ENV] = bins;
   }
-  return () => rmSync(dir, { recursive: true, force: true });
+  // The devnets' indexers on the run's PostgreSQL (a scratch database each), not on PGlite: Ponder starts with half
+  // the CPU (docs/testing.md). PODNET_SKIP_POSTGRES=1, or no server: PGlite.
+  const postgres = process.env.PODNET_TEST_DATABASE_URL;
+  if (postgres) process.env[DEVNET_POSTGRES_ENV] = postgres;
+  return async () => {
+    rmSync(dir, { recursive: true, force: true });
+    // Those of indexers a crash left behind (their process is gone); a file's indexer drops its own when it stops.
+    if (postgres) await dropOrphanDevnetDatabases(postgres);
+  };
 }

@@ -96,8 +96,8 @@ export {
   startNetworkNodes,
 } from "./network-nodes.js";
 export { cliEnv, runCommand, runNodeScript, type ScriptRun } from "./node-script.js";
-export { autoscalerBin, bin, podnetBin, repoRoot, workerBin } from "./paths.js";
-export { createScratchDatabase } from "./postgres.js";
+export { autoscalerBin, bin, DEVNET_POSTGRES_ENV, podnetBin, repoRoot, workerBin } from "./paths.js";
+export { createScratchDatabase, dropOrphanDevnetDatabases } from "./postgres.js";
 export { procStat } from "./proc-stat.js";
 export { type ProviderOptions, podNetworkPoolOf, pricingEnv, type RunningProvider, startProvider } from "./provider.js";
 export { body, fundedPublisher, Publisher, type PublisherClientOptions, publisherClient } from "./publisher.js";

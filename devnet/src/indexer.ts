@@ -6,12 +6,16 @@ import { join } from "node:path";
 import { LOCAL_CHAIN_ID } from "./anvil.js";
 import type { LocalChain } from "./chain.js";
 import { freePort, waitFor } from "./net.js";
-import { bin, repoRoot } from "./paths.js";
+import { bin, DEVNET_POSTGRES_ENV, repoRoot } from "./paths.js";
+import { createScratchDatabase, DEVNET_DATABASE_PREFIX } from "./postgres.js";
 
 /** Options of {@link startIndexer}. */
 export type IndexerOptions = {
   chain: Pick<LocalChain, "rpcUrl" | "deploymentsFile">;
-  /** Postgres connection string; unset: embedded PGlite in `dir`. */
+  /**
+   * Postgres connection string; unset: embedded PGlite in `dir`, or a scratch database (dropped when the indexer
+   * stops) on the server {@link DEVNET_POSTGRES_ENV} names, when it is set.
+   */
   databaseUrl?: string;
   /** Database schema Ponder writes to (must be unique per run on a shared Postgres). */
   schema: string;
@@ -50,6 +54,7 @@ export async function spawnIndexer({
   mkdirSync(workDir, { recursive: true });
   const listenPort = port ?? (await freePort());
   const logFile = join(workDir, "ponder.log");
+  const scratch = databaseUrl === undefined ? await scratchDatabase() : undefined;
   const log = openSync(logFile, "a");
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -61,7 +66,8 @@ export async function spawnIndexer({
   };
   delete env.DATABASE_URL;
   delete env.DATABASE_SCHEMA;
-  if (databaseUrl) env.DATABASE_URL = databaseUrl;
+  const database = databaseUrl ?? scratch?.url;
+  if (database) env.DATABASE_URL = database;
   // The ponder binary is hoisted to the root node_modules by the npm workspace.
   const child: ChildProcess = spawn(
     bin("ponder"),
@@ -98,8 +104,23 @@ export async function spawnIndexer({
     await exit;
     clearTimeout(timer);
     process.off("exit", killOnExit);
+    // What a crash leaves behind, the test run's teardown drops (dropDevnetDatabases).
+    await scratch?.drop().catch(() => {});
   };
   return { url: `http://${host}:${listenPort}`, logFile, process: child, logTail, stop };
+}
+
+/** Scratch databases of this process are numbered: several indexers may run at once. */
+let scratchCount = 0;
+
+/** A scratch database on the {@link DEVNET_POSTGRES_ENV} server, when it names one. */
+async function scratchDatabase() {
+  const server = process.env[DEVNET_POSTGRES_ENV];
+  if (!server) return undefined;
+  return createScratchDatabase(
+    server,
+    `${DEVNET_DATABASE_PREFIX}${process.pid}_${Date.now().toString(36)}_${++scratchCount}`,
+  );
 }
 
 /** Starts the indexer on a local chain and waits until it answers /ready (caught up with the chain's history). */

@@ -17,6 +17,14 @@ export const BUNDLED_BINS_ENV = "PODNET_BUNDLED_BINS";
  */
 export const PACK_CACHE_ENV = "PODNET_PACK_CACHE";
 
+/**
+ * The environment variable naming a PostgreSQL server on which a devnet indexer started without a `databaseUrl` runs,
+ * each on a scratch database of its own, instead of embedded PGlite (devnet/src/indexer.ts). The test run sets it
+ * from PODNET_TEST_DATABASE_URL (test/global-setup.ts): Ponder starts on PostgreSQL with half the CPU it needs on
+ * PGlite. Unset (a user's demo, a benchmark): PGlite, the default a user gets.
+ */
+export const DEVNET_POSTGRES_ENV = "PODNET_DEVNET_POSTGRES_URL";
+
 /** Each bin that can be pre-compiled: its file name, and the source its launcher in the repository imports. */
 export const BUNDLED_BINS = {
   "podnet-worker.mjs": "worker/src/cli.ts",

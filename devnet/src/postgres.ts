@@ -5,9 +5,12 @@
  * first run's blocks. A unique DATABASE_SCHEMA is not enough; a unique database is.
  */
 
+/** The names of the scratch databases devnet indexers make (devnet/src/indexer.ts) start with this. */
+export const DEVNET_DATABASE_PREFIX = "podnet_devnet_";
+
 type PgClient = {
   connect(): Promise<void>;
-  query(sql: string): Promise<unknown>;
+  query(sql: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   end(): Promise<void>;
 };
 type PgModule = { default: { Client: new (config: { connectionString: string }) => PgClient } };
@@ -44,4 +47,33 @@ export async function createScratchDatabase(baseUrl: string, name: string) {
     url: url.toString(),
     drop: () => withClient(baseUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
   };
+}
+
+/**
+ * Drops the scratch databases of devnet indexers (named `<DEVNET_DATABASE_PREFIX><pid>_...` by devnet/src/indexer.ts)
+ * whose process is gone: a crash's leftovers, never a database another run's live process still uses. Returns the
+ * names dropped.
+ */
+export async function dropOrphanDevnetDatabases(baseUrl: string): Promise<string[]> {
+  return withClient(baseUrl, async (client) => {
+    const { rows } = await client.query("SELECT datname FROM pg_database WHERE starts_with(datname, $1)", [
+      DEVNET_DATABASE_PREFIX,
+    ]);
+    const orphans = rows
+      .map((row) => String(row.datname))
+      .filter((name) => !processAlive(Number(name.slice(DEVNET_DATABASE_PREFIX.length).split("_")[0])));
+    for (const name of orphans) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    return orphans;
+  });
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
