@@ -67,7 +67,9 @@ export function workerEnv(
     PODNET_TCP_BIND_IP: "127.0.0.1",
     // Many workers on one machine: each admin API on a free loopback port (written to <dataDir>/admin/origin).
     PODNET_ADMIN_PORT: "0",
-    PODNET_POLL_INTERVAL_MS: "100",
+    // The subscription above tells of each block; polling is the fallback, at the worker's default pace. (At 100 ms,
+    // each idle worker kept 1 % of a core and anvil busy answering eth_getBlockByNumber ten times a second.)
+    PODNET_POLL_INTERVAL_MS: "1000",
     PODNET_RECONCILE_INTERVAL_MS: "1000",
     // anvil mines only when a transaction comes: a quiet dev chain is not a stalled one.
     PODNET_CHAIN_STALL_SEC: "0",
