@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- [--samples N] [--providers N] [--pods N] [--lag N] [--search N] [--kills N] [--wakes N] [--no-doc] [--keep-logs]`: the
+ * `npm run bench -- [--samples N] [--providers N] [--pods N] [--lag N] [--search N] [--kills N] [--wakes N] [--dns-seconds N] [--no-doc]
+ * [--keep-logs]`: the
  * marketplace's headline figures from one run on real parts, printed as one markdown table and written to
  * docs/benchmarks.md (unless --no-doc).
  *
@@ -36,8 +37,8 @@
  *    own: `npm run bench:network`). The chain is deployed with the bench network clock (BENCH_NETWORK_CLOCK).
  *
  * 10. app DNS: the `podnet-dns` child process answering an app zone from a real /status: queries/s over UDP from one
- *    dnsperf process, and p50 / p99 latency at 2,000 queries/s (devnet/src/bench/dns.ts; on its own:
- *    `npm run bench:dns`).
+ *    dnsperf process, and p50 / p99 latency at 2,000 queries/s, each for --dns-seconds (default 10)
+ *    (devnet/src/bench/dns.ts; on its own: `npm run bench:dns`).
  *
  * Everything it starts is stopped on exit, error or Ctrl-C: workers, pods and networks, floor containers, indexer,
  * anvil and the temp dir (kept with --keep-logs).
@@ -91,7 +92,6 @@ import {
   measureFloor,
   podContainers,
   podManifest,
-  providerContainers,
   removeFloorContainers,
   startBenchProvider,
   timeRestart,
@@ -500,6 +500,7 @@ type Options = {
   search: number;
   kills: number;
   wakes: number;
+  dnsSeconds: number;
   doc: boolean;
   keepLogs: boolean;
 };
@@ -514,6 +515,7 @@ function parseOptions(): Options {
       search: { type: "string", default: "200" },
       kills: { type: "string", default: "5" },
       wakes: { type: "string", default: "100" },
+      "dns-seconds": { type: "string", default: "10" },
       "no-doc": { type: "boolean", default: false },
       "keep-logs": { type: "boolean", default: false },
     },
@@ -535,6 +537,7 @@ function parseOptions(): Options {
     search: count("search", values.search, 1, 100_000),
     kills: count("kills", values.kills, 0, 1_000),
     wakes: count("wakes", values.wakes, 0, 10_000),
+    dnsSeconds: count("dns-seconds", values["dns-seconds"], 1, 3_600),
     doc: !values["no-doc"],
     keepLogs: values["keep-logs"],
   };
@@ -665,7 +668,7 @@ async function main() {
     }
 
     console.log("10. app DNS (podnet-dns)");
-    const dns = await measureDns({ progress });
+    const dns = await measureDns({ seconds: options.dnsSeconds, progress });
 
     const table = report(
       {
