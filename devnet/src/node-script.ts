@@ -29,6 +29,9 @@ export function runCommand(
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
+    // A command that exits without reading its input (a usage error) closes the pipe first: the write then fails
+    // with EPIPE, which would be an uncaught error. Its exit code and output say what happened.
+    child.stdin.on("error", () => {});
     child.stdin.end(opts.input ?? "");
   });
 }
