@@ -45,12 +45,14 @@ const alone = [
  */
 const workers = Number(process.env.PODNET_TEST_WORKERS ?? 4);
 
+/** `npm run test:cost`: each file's CPU seconds, one JSON line per file (test/cpu-report.ts). */
+const cpuReport = process.env.PODNET_TEST_CPU_REPORT ? ["test/cpu-report.ts"] : [];
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     globalSetup: ["test/global-setup.ts"],
-    // `npm run test:cost`: each file's CPU seconds, one JSON line per file (test/cpu-report.ts).
-    setupFiles: process.env.PODNET_TEST_CPU_REPORT ? ["test/cpu-report.ts"] : [],
+    setupFiles: cpuReport,
     hookTimeout: 180_000,
     projects: [
       {
@@ -68,8 +70,24 @@ export default defineConfig({
         extends: true,
         test: {
           name: "parallel",
-          include: ["test/**/*.test.ts", ...isolated],
+          include: ["test/**/*.test.ts"],
           exclude: alone,
+          // One worker process runs file after file, as in `units`: each new process cost vitest's own start and the
+          // file's imports, about 2 CPU seconds (docs/testing.md). The end-to-end files change no environment or
+          // global and mock nothing; what they start, they stop in their afterAll; test/file-setup.ts clears the
+          // harness's process-wide state between them.
+          isolate: false,
+          // With the root's (test:cost's): vitest merges a project's lists into those it extends.
+          setupFiles: ["test/file-setup.ts"],
+          maxWorkers: workers,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "isolated",
+          include: isolated,
           maxWorkers: workers,
           sequence: { groupOrder: 1 },
         },
