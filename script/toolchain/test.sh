@@ -30,11 +30,57 @@ no_lint_findings() {
 contracts_profile=default
 if [ "${CI:-}" = "true" ]; then contracts_profile=ci; fi
 
+# Stopped on the way out (a failure below, Ctrl-C), with what it started, so nothing the run began outlives it.
+kill_tree() {
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
+background_pids=()
+on_exit() {
+  for pid in "${background_pids[@]}"; do kill_tree "$pid"; done
+  if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then bash script/toolchain/postgres.sh stop; fi
+}
+trap on_exit EXIT
+
+# Waits for the background job `pid`, prints its kept output (`log`) under `title`, and stops the run if it failed.
+finish_background() {
+  local title=$1 pid=$2 log=$3 status=0
+  wait "$pid" || status=$?
+  echo
+  echo "==> $title (run alongside the steps above)"
+  sed 's/^/    /' "$log"
+  rm -f "$log"
+  if [ "$status" -ne 0 ]; then
+    echo "$title failed (above)" >&2
+    exit "$status"
+  fi
+}
+
+# The machine's services need no npm package. On a fresh machine their apt installs take minutes, mostly waiting on
+# the network and the disk, so they start first, in the background, beside the npm install and the checks below.
+# The indexer's end-to-end test runs on embedded PGlite and on a real PostgreSQL server (the production path); the
+# devnets' indexers run on it too (test/global-setup.ts). The worker's tests run real containers: the Docker Engine
+# that answers, or Debian's, installed and started. podnet-dns is tested with a real client (dig) and benchmarked
+# with dnsperf.
+postgres_url_file=$(mktemp -t podnet-postgres-url.XXXXXX)
+machine_services() {
+  if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
+    step "PostgreSQL for the indexer tests" bash -c "bash script/toolchain/postgres.sh start >'$postgres_url_file'"
+  fi
+  step "Docker Engine for the worker tests" bash script/toolchain/docker.sh start
+  step "Debian tools (dig, dnsperf, chromium)" bash script/toolchain/debian-tools.sh
+}
+services_log=$(mktemp -t podnet-services.XXXXXX)
+machine_services >"$services_log" 2>&1 &
+services_pid=$!
+background_pids+=("$services_pid")
+
 step "install" bash script/toolchain/setup.sh
 
-# The contracts' checks keep one core busy for two minutes (solc-js compiles on one thread); the TypeScript checks and
-# the machine's services need little of the other. They run side by side: the contracts' steps in the background
-# with their output kept, printed whole when they end.
+# The contracts' checks keep one core busy for two minutes (solc-js compiles on one thread); the TypeScript checks
+# need little of the other. They run side by side: the contracts' steps in the background with their output kept,
+# printed whole when they end.
 contract_checks() {
   step "solidity format (forge fmt --check)" forge fmt --check
   step "contracts build (forge build)" forge build
@@ -47,46 +93,27 @@ contract_checks() {
 contracts_log=$(mktemp -t podnet-contract-checks.XXXXXX)
 contract_checks >"$contracts_log" 2>&1 &
 contracts_pid=$!
-# Stopped on the way out (a failure below, Ctrl-C), with what it started, so no forge or solc outlives the run.
-kill_tree() {
-  local child
-  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
-  kill "$1" 2>/dev/null || true
-}
-stop_contract_checks() { kill_tree "$contracts_pid"; }
-trap stop_contract_checks EXIT
+background_pids+=("$contracts_pid")
 
 step "JSON Schemas of pod.yaml and app.yaml up to date" tsx script/codegen/gen-schema.ts --check
 step "type-check (tsc --noEmit)" npm run --silent typecheck
 step "lint and format (biome check)" biome check .
 # Layer rules and import cycles (.dependency-cruiser.cjs, docs/architecture.md).
 step "import rules, no cycles (dependency-cruiser)" npm run --silent check:deps
-# The indexer's end-to-end test runs on embedded PGlite and on a real PostgreSQL server (the production path).
-start_postgres() {
-  PODNET_TEST_DATABASE_URL=$(bash script/toolchain/postgres.sh start)
+
+finish_background "machine services" "$services_pid" "$services_log"
+if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
+  PODNET_TEST_DATABASE_URL=$(cat "$postgres_url_file")
   export PODNET_TEST_DATABASE_URL
   echo "PostgreSQL at $PODNET_TEST_DATABASE_URL"
-}
-if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
-  step "PostgreSQL for the indexer tests" start_postgres
-  trap 'stop_contract_checks; bash script/toolchain/postgres.sh stop' EXIT
 fi
-# The worker's tests run real containers: use the Docker Engine that answers, or install and start Debian's.
-step "Docker Engine for the worker tests" bash script/toolchain/docker.sh start
-# podnet-dns is tested with a real client (dig) and benchmarked with dnsperf.
-step "Debian tools (dig, dnsperf, chromium)" bash script/toolchain/debian-tools.sh
+rm -f "$postgres_url_file"
 
-echo
-echo "==> contracts (run alongside the steps above)"
-contracts_status=0
-wait "$contracts_pid" || contracts_status=$?
-sed 's/^/    /' "$contracts_log"
-rm -f "$contracts_log"
-if [ "$contracts_status" -ne 0 ]; then
-  echo "the contracts' checks failed (above)" >&2
-  exit "$contracts_status"
-fi
+# The package tests need no chain and no contracts: they use the core the contracts' checks leave idle.
+step "package tests (vitest, project units)" vitest run --project units
+
+finish_background "contracts" "$contracts_pid" "$contracts_log"
 # The end-to-end tests deploy the contracts forge built above.
-step "TypeScript and end-to-end tests (vitest)" vitest run
+step "end-to-end tests (vitest: projects parallel, isolated, alone)" vitest run --project parallel --project isolated --project alone
 echo
 echo "All checks passed."
