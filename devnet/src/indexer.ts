@@ -104,7 +104,7 @@ export async function spawnIndexer({
     await exit;
     clearTimeout(timer);
     process.off("exit", killOnExit);
-    // What a crash leaves behind, the test run's teardown drops (dropDevnetDatabases).
+    // What a crash leaves behind, the test run's teardown drops (dropOrphanDevnetDatabases).
     await scratch?.drop().catch(() => {});
   };
   return { url: `http://${host}:${listenPort}`, logFile, process: child, logTail, stop };
