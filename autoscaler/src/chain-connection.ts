@@ -10,6 +10,7 @@ import {
   type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { sendTransaction } from "viem/actions";
 
 /** The chain as a daemon of this package sees it: its deployment, a reader and a wallet for the daemon's key. */
 export interface ChainConnection {
@@ -40,10 +41,26 @@ export async function connectChain(o: {
     rpcUrls: { default: { http: [o.rpcUrl] } },
   });
   const publicClient = createPublicClient({ chain, transport: http(o.rpcUrl), pollingInterval: 250 }) as PublicClient;
-  const walletClient = createWalletClient({
-    account: privateKeyToAccount(o.key),
-    chain,
-    transport: http(o.rpcUrl),
-  }) as WalletClient;
+  const walletClient = oneSendAtATime(
+    createWalletClient({ account: privateKeyToAccount(o.key), chain, transport: http(o.rpcUrl) }),
+  ) as WalletClient;
   return { deployment, chain, chainId, publicClient, walletClient };
+}
+
+/**
+ * The wallet with its transactions sent one at a time. A network node's heartbeats and each of its app runners' vault
+ * calls share the key, and two transactions sent at once read the same pending nonce: one was refused ("nonce too
+ * low"), seen in a test where a placement thereby skipped the cheapest provider for the next. Each send (the nonce
+ * read, signing, eth_sendRawTransaction) waits for the one before it; receipts are still awaited side by side. Every
+ * write of viem and the SDK (writeContract, the SDK's actions) goes through the client's `sendTransaction`.
+ */
+export function oneSendAtATime<client extends WalletClient>(walletClient: client) {
+  let tail: Promise<unknown> = Promise.resolve();
+  return walletClient.extend((base) => ({
+    sendTransaction: ((parameters: Parameters<typeof sendTransaction>[1]) => {
+      const sent = tail.then(() => sendTransaction(base, parameters));
+      tail = sent.catch(() => undefined);
+      return sent;
+    }) as typeof base.sendTransaction,
+  }));
 }

@@ -494,8 +494,10 @@ export class Reconciler {
         continue;
       }
       const [replaced] = parseEventLogs({ abi: appVaultAbi, eventName: "SlotReplaced", logs: receipt.logs });
+      // Why a cheaper candidate was passed over is otherwise nowhere: the placement log names its refusals.
       await this.placed(plan, replaced?.args.newLease as bigint, candidate.address, quoted.provider.endpoint, {
         tx: receipt.transactionHash,
+        ...(refusals.length > 0 ? { passedOver: refusals } : {}),
       });
       return { placed: candidate.address, why: "" };
     }
