@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import LongestFirst from "./test/longest-first.js";
 
 /** The packages' own tests: units that need no chain and no Docker, except the files of `isolated` below. */
 const units = [
@@ -54,6 +55,8 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     setupFiles: cpuReport,
     hookTimeout: 180_000,
+    // The longest files start first, also on a fresh clone with no timings (test/longest-first.ts).
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         extends: true,
