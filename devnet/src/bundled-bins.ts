@@ -6,9 +6,10 @@
  * module per bin by esbuild (the compiler tsx itself uses) start in about a third of that.
  *
  * Only the compilation changes: each source keeps its own `import.meta.url` and `import.meta.dirname` (files found
- * beside a source, e.g. the console's pages and the deployments folder, are found where they are), and every npm
- * package is imported from node_modules exactly as the source would import it (the file Node would pick, resolved
- * from the source's own folder, so a workspace's own copy of a package stays its own).
+ * beside a source, e.g. the console's pages and the deployments folder, are found where they are). The plain-JavaScript
+ * ES module packages of {@link COMPILED_IN} are compiled in from the files Node would pick for the source; every other
+ * npm package is imported from node_modules exactly as the source would import it (resolved from the source's own
+ * folder, so a workspace's own copy of a package stays its own).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
