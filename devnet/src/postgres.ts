@@ -5,6 +5,8 @@
  * first run's blocks. A unique DATABASE_SCHEMA is not enough; a unique database is.
  */
 
+import { procStat } from "./proc-stat.js";
+
 /** The names of the scratch databases devnet indexers make (devnet/src/indexer.ts) start with this. */
 export const DEVNET_DATABASE_PREFIX = "podnet_devnet_";
 
@@ -61,19 +63,8 @@ export async function dropOrphanDevnetDatabases(baseUrl: string): Promise<string
     ]);
     const orphans = rows
       .map((row) => String(row.datname))
-      .filter((name) => !processAlive(Number(name.slice(DEVNET_DATABASE_PREFIX.length).split("_")[0])));
+      .filter((name) => procStat(Number(name.slice(DEVNET_DATABASE_PREFIX.length).split("_")[0]), [3]) === undefined);
     for (const name of orphans) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     return orphans;
   });
-}
-
-function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
