@@ -1,8 +1,7 @@
 /**
- * `npm run bench -- [--samples N] [--providers N] [--pods N] [--lag N] [--search N] [--kills N] [--wakes N] [--dns-seconds N] [--no-doc]
- * [--keep-logs]`: the
- * marketplace's headline figures from one run on real parts, printed as one markdown table and written to
- * docs/benchmarks.md (unless --no-doc).
+ * `npm run bench -- [--samples N] [--providers N] [--pods N] [--lag N] [--search N] [--kills N] [--wakes N]
+ * [--dns-seconds N] [--no-doc] [--keep-logs]`: the marketplace's headline figures from one run on real parts, printed
+ * as one markdown table and written to docs/benchmarks.md (unless --no-doc).
  *
  * One world: anvil (automine, a large block gas limit so seeding fits in few blocks) with the real contracts,
  * --providers listed providers seeded in batches (so search has something to rank), the Ponder indexer on PGlite,
