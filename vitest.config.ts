@@ -9,6 +9,7 @@ const units = [
   "autoscaler/src/**/*.test.ts",
   "indexer/src/**/*.test.ts",
   "indexer/bin/**/*.test.ts",
+  "indexer/config/**/*.test.ts",
 ];
 /**
  * Package tests that get a module registry of their own: they mock modules (vi.mock), stub globals or the environment,

@@ -1,9 +1,9 @@
 // Reads contract addresses and the start block from the deployment file, ABIs from the SDK's protocol layer,
 // so a redeploy re-indexes without editing this file.
 //
-// Environment: CHAIN_ID (default 31337), RPC_URL (default http://127.0.0.1:8545), DEPLOYMENTS_FILE (default
-// ../deployments/<CHAIN_ID>.json), DATABASE_URL (Postgres; unset: embedded PGlite in PGLITE_DIRECTORY, default
-// .ponder/pglite).
+// Environment: CHAIN_ID (default 31337), RPC_URL (default http://127.0.0.1:8545), RPC_WS_URL (optional: new blocks by
+// subscription instead of polling), DEPLOYMENTS_FILE (default ../deployments/<CHAIN_ID>.json), DATABASE_URL (Postgres;
+// unset: embedded PGlite in PGLITE_DIRECTORY, default .ponder/pglite).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
@@ -17,6 +17,7 @@ import {
 } from "@podnet/sdk/protocol";
 import { createConfig, factory } from "ponder";
 import { getAbiItem } from "viem";
+import { rpcWsUrlFrom } from "./config/rpc-ws-url.js";
 
 const chainId = Number(process.env.CHAIN_ID ?? 31337);
 // Ponder loads this file through vite-node, where import.meta.url works but import.meta.dirname does not.
@@ -28,6 +29,7 @@ if (deployment.chainId !== chainId) {
 }
 const { providerRegistry, podnetMarket, disputeCourt, appVaultFactory, autoscalerNetwork } = deployment.contracts;
 const isLocal = chainId === 31337;
+const rpcWsUrl = rpcWsUrlFrom(process.env.RPC_WS_URL);
 
 export default createConfig({
   database: process.env.DATABASE_URL
@@ -37,6 +39,9 @@ export default createConfig({
     podnet: {
       id: chainId,
       rpc: process.env.RPC_URL ?? "http://127.0.0.1:8545",
+      // New heads by subscription: a block is indexed when it is announced, and an idle indexer asks nothing. Ponder
+      // goes back to polling (below) after nine failed connections in a row.
+      ws: rpcWsUrl,
       // anvil reuses block numbers across restarts: never trust a cached response there.
       disableCache: isLocal,
       pollingInterval: isLocal ? 250 : 1_000,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: installs what is missing, then checks everything. Each step prints its name and time;
-# the first failure stops the run.
+# `npm test`: installs what is missing, then checks everything. Each step prints its name and time. A failure before
+# the end-to-end tests stops the run; the checks that run beside them (below) report when they end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -78,32 +78,56 @@ background_pids+=("$services_pid")
 
 step "install" bash script/toolchain/setup.sh
 
-# The contracts' checks keep one core busy for two minutes (solc-js compiles on one thread); the TypeScript checks
-# need little of the other. They run side by side: the contracts' steps in the background with their output kept,
-# printed whole when they end.
+# What the end-to-end tests deploy (contracts/src, and contracts/script's Deploy.s.sol that deploys it), built as on a
+# real chain (optimizer on), without the Solidity tests: about a quarter of the whole build. The end-to-end tests start
+# after it, not after the full build and the contract tests.
+step "contracts build for deployment (forge build --skip test)" forge build --skip test
+
+# The checks below need nothing the end-to-end tests make, and the end-to-end tests spend much of their time waiting on
+# chains, containers and daemons. So the checks run beside them at the lowest priority (nice 19): they take the CPU the
+# end-to-end tests leave idle, and give it back as soon as a test wants it. Their output is kept and printed whole at
+# the end; a failure is announced when it happens.
 contract_checks() {
   step "solidity format (forge fmt --check)" forge fmt --check
-  step "contracts build (forge build)" forge build
   step "contract size limits" tsx script/toolchain/check-sizes.ts
-  step "solidity lint (forge lint)" no_lint_findings
   step "generated ABIs up to date" tsx script/codegen/gen-abis.ts --check
+  # The contract tests build in folders of their own: the end-to-end tests' deployments (forge script) read
+  # contracts/out and its cache meanwhile. (This function runs in a process of its own: the exports end with it.)
+  export FOUNDRY_OUT=contracts/out-tests FOUNDRY_CACHE_PATH=contracts/cache-tests
+  step "contracts build with their tests (forge build)" forge build
+  step "solidity lint (forge lint)" no_lint_findings
   step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFILE=$contracts_profile forge test
   step "gas snapshots unchanged (forge test, profile gas)" env FOUNDRY_PROFILE=gas FORGE_SNAPSHOT_CHECK=true forge test
 }
-contracts_log=$(mktemp -t podnet-contract-checks.XXXXXX)
-contract_checks >"$contracts_log" 2>&1 &
-contracts_pid=$!
-background_pids+=("$contracts_pid")
-
-# The contracts' build and tests are the longest path to the end-to-end tests, and solc-js uses one thread: the
-# foreground below runs at a lower priority (nice), on what the compiler leaves. Without it, the type-check and the
-# package tests took a share of the compiler's core: `forge build` took 164 s in one run, 93 s beside the type-check
-# alone.
-step "JSON Schemas of pod.yaml and app.yaml up to date" nice tsx script/codegen/gen-schema.ts --check
-step "type-check (tsc --noEmit)" nice npm run --silent typecheck
-step "lint and format (biome check)" nice biome check .
-# Layer rules and import cycles (.dependency-cruiser.cjs, docs/architecture.md).
-step "import rules, no cycles (dependency-cruiser)" nice npm run --silent check:deps
+typescript_checks() {
+  step "JSON Schemas of pod.yaml and app.yaml up to date" tsx script/codegen/gen-schema.ts --check
+  step "type-check (tsc --noEmit)" npm run --silent typecheck
+  step "lint and format (biome check)" biome check .
+  # Layer rules and import cycles (.dependency-cruiser.cjs, docs/architecture.md).
+  step "import rules, no cycles (dependency-cruiser)" npm run --silent check:deps
+  # The package tests need no chain, no contracts and no Docker.
+  step "package tests (vitest, project units)" vitest run --project units
+}
+# Starts `job` in the background at nice 19 with its output in a file; sets `started_pid` and `started_log`. The job
+# runs as a background process of its own, not as a condition: inside an `if` or `||`, bash would ignore `set -e` in
+# it and go on after a failed step.
+start_beside() {
+  local title=$1 job=$2
+  started_log=$(mktemp -t podnet-checks.XXXXXX)
+  (
+    renice -n 19 "$BASHPID" >/dev/null
+    "$job" >"$started_log" 2>&1 &
+    wait "$!" && exit 0
+    echo "==> $title FAILED (its output follows the end-to-end tests)" >&2
+    exit 1
+  ) &
+  started_pid=$!
+  background_pids+=("$started_pid")
+}
+start_beside "contracts' checks" contract_checks
+contracts_pid=$started_pid contracts_log=$started_log
+start_beside "TypeScript checks and package tests" typescript_checks
+typescript_pid=$started_pid typescript_log=$started_log
 
 finish_background "machine services" "$services_pid" "$services_log"
 if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
@@ -113,11 +137,23 @@ if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
 fi
 rm -f "$postgres_url_file"
 
-# The package tests need no chain and no contracts: they use the core the contracts' checks leave idle.
-step "package tests (vitest, project units)" nice vitest run --project units
+# The end-to-end tests deploy the contracts forge built above. Should they fail, the checks beside them still report.
+echo
+echo "==> end-to-end tests (vitest: projects parallel, isolated, alone)"
+e2e_start=$SECONDS
+e2e_status=0
+vitest run --project parallel --project isolated --project alone || e2e_status=$?
+if [ "$e2e_status" -eq 0 ]; then
+  echo "<== end-to-end tests: ok ($((SECONDS - e2e_start)) s)"
+else
+  echo "<== end-to-end tests: FAILED ($((SECONDS - e2e_start)) s)"
+fi
 
-finish_background "contracts" "$contracts_pid" "$contracts_log"
-# The end-to-end tests deploy the contracts forge built above.
-step "end-to-end tests (vitest: projects parallel, isolated, alone)" vitest run --project parallel --project isolated --project alone
+finish_background "TypeScript checks and package tests" "$typescript_pid" "$typescript_log"
+finish_background "contracts' checks" "$contracts_pid" "$contracts_log"
+if [ "$e2e_status" -ne 0 ]; then
+  echo "end-to-end tests failed (above)" >&2
+  exit "$e2e_status"
+fi
 echo
 echo "All checks passed."
