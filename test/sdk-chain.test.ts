@@ -1,7 +1,7 @@
 /**
  * SDK actions against the market on real anvil chains, without workers. The SDK pays the market with one transaction
  * when the token takes EIP-2612 permits, and with an exact approval otherwise, on two chains: one with the test token (ERC20Permit), one whose payment token is a plain ERC-20
- * (PlainToken of contracts/test/PodnetMarket.permit.t.sol, deployed from forge's output). Providers are registered and
+ * (contracts/src/dev/PlainToken.sol, deployed from forge's output). Providers are registered and
  * staked on chain and sign their quotes (and place their bids) here: no worker, no Docker. finalizeOrder brings the
  * order's standing-bidder list, so an order whose best bidder went silent is matched to the next bid.
  */
@@ -54,7 +54,7 @@ async function startPlainTokenChain(): Promise<LocalChain> {
   const anvil = await startAnvil({ port: await freePort(), logFile: join(chainDir, "anvil.log") });
   try {
     const artifact = JSON.parse(
-      readFileSync(join(repoRoot, "contracts/out/PodnetMarket.permit.t.sol/PlainToken.json"), "utf8"),
+      readFileSync(join(repoRoot, "contracts/out/PlainToken.sol/PlainToken.json"), "utf8"),
     ) as { bytecode: { object: Hex } };
     const deployer = devAccount(0).account;
     const { client } = clients({ rpcUrl: anvil.rpcUrl });

@@ -2,22 +2,13 @@
 pragma solidity 0.8.28;
 
 import {PodnetMarket} from "../src/PodnetMarket.sol";
+import {PlainToken} from "../src/dev/PlainToken.sol";
 import {IPodnetMarket} from "../src/interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../src/interfaces/IProviderRegistry.sol";
 import {PermitSignature, Quote} from "../src/types/MarketTypes.sol";
 import {MarketFixture} from "./utils/MarketFixture.sol";
 import {Permits} from "./utils/Permits.sol";
-import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-
-/// @notice An ERC-20 without EIP-2612, for a market whose token has no permit.
-contract PlainToken is ERC20 {
-    constructor() ERC20("Plain", "PLN") {}
-
-    function mint(address to, uint256 amount) external {
-        _mint(to, amount);
-    }
-}
 
 /// @notice createLeaseWithPermit, createOrderWithPermit, topUpWithPermit: one transaction with an EIP-2612 permit,
 ///         which a front-runner cannot make fail.
