@@ -13,6 +13,7 @@ import { type Address, getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { WorkerContext } from "../context.js";
+import { collectBlobs } from "../pods/blob-collection.js";
 import { RouteTable } from "../pods/routes.js";
 import { BlobStore } from "../store/blob-store.js";
 import { createApi } from "./app.js";
@@ -306,6 +307,52 @@ describe("blob routes", () => {
     expect(answer.status).toBe(200);
     expect(await answer.json()).toEqual({ cid: id, bytes: bytes.length, created: false });
     expect(ctx.state.data.leaseBlobs["7"]).toEqual({ [id]: bytes.length });
+  });
+
+  it("keeps a stored blob that a lease uploads again while blob collection drops the lease that stored it", async () => {
+    const app = api();
+    const bytes = new TextEncoder().encode("ciphertext of a closed lease");
+    const id = contentId(bytes);
+    await ctx.blobs.write(
+      id,
+      (async function* () {
+        yield bytes;
+      })(),
+      4096,
+    );
+    // Stored for lease 6, closed long ago: blob collection drops its uploads.
+    ctx.state.data.leases["6"] = { ...ctx.state.data.leases["7"], id: "6", status: "closed", closedAt: 1 } as never;
+    ctx.state.data.leaseBlobs["6"] = { [id]: bytes.length };
+    Object.assign(ctx.config, { blobRetentionSec: 60 });
+    Object.assign(ctx, { manifests: { list: () => [] } });
+    // Lease 7 uploads the same blob; its body arrives only once collection has run.
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let collectionRan: () => void = () => undefined;
+    const bodyStarted = new Promise<void>((resolve) => {
+      collectionRan = resolve;
+    });
+    const body = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          collectionRan();
+          await released;
+          controller.enqueue(bytes);
+          controller.close();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const request = await signed(providerApiPaths.leaseBlob(7n, id), { method: "PUT" });
+    const answer = app.request(new Request(request, { body, duplex: "half" } as RequestInit));
+    await bodyStarted;
+    collectBlobs(ctx, 3_600_000);
+    release();
+    expect((await answer).status).toBe(200);
+    expect(ctx.state.data.leaseBlobs["7"]).toEqual({ [id]: bytes.length });
+    expect(ctx.blobs.has(id)).toBe(true);
   });
 
   it("refuses bytes that do not hash to the content id, a bad id, and someone else's lease", async () => {

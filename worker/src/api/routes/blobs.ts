@@ -40,13 +40,29 @@ export function blobRoutes({ ctx, auth }: ApiDeps) {
       );
     }
     if (!c.req.raw.body) throw new HttpError(400, "body: empty");
-    // Counted as it streams in (a chunked body declares no length): cut off with 413 past the limit.
-    const result = await ctx.blobs.write(cid, c.req.raw.body as unknown as AsyncIterable<Uint8Array>, limit);
+    // A blob stored here already is this lease's from now, before its body streams in: blob collection keeps what live
+    // leases uploaded, and without the claim it could delete the blob meanwhile (the lease that stored it ended), so
+    // the upload would succeed and the manifest then find no blob. The claim goes if the upload is refused.
+    const key = leaseId.toString();
+    const claimed = uploads[cid] === undefined && ctx.blobs.has(cid);
+    if (claimed) ctx.state.data.leaseBlobs[key] = { ...uploads, [cid]: ctx.blobs.size(cid) };
+    let result: { created: boolean; bytes: number };
+    try {
+      // Counted as it streams in (a chunked body declares no length): cut off with 413 past the limit.
+      result = await ctx.blobs.write(cid, c.req.raw.body as unknown as AsyncIterable<Uint8Array>, limit);
+    } catch (error) {
+      if (claimed) {
+        const { [cid]: _claim, ...others } = ctx.state.data.leaseBlobs[key] ?? {};
+        if (Object.keys(others).length > 0) ctx.state.data.leaseBlobs[key] = others;
+        else delete ctx.state.data.leaseBlobs[key];
+      }
+      throw error;
+    }
     markBodyRead(c);
     // Also when another lease stored it first: this lease's upload must keep the blob alive after the other ends
     // (blob collection counts uploads per lease), and it counts against this lease's allowance like its own.
     if (uploads[cid] !== result.bytes) {
-      ctx.state.data.leaseBlobs[leaseId.toString()] = { ...uploads, [cid]: result.bytes };
+      ctx.state.data.leaseBlobs[key] = { ...(ctx.state.data.leaseBlobs[key] ?? uploads), [cid]: result.bytes };
       ctx.state.save();
     }
     return c.json({ cid, bytes: result.bytes, created: result.created }, result.created ? 201 : 200);
