@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: installs what is missing, then checks everything. Each step prints its name and time. A failure before
-# the end-to-end tests stops the run; the checks that run beside them (below) report when they end.
+# the end-to-end tests stops the run; the package and contract tests that run beside them (below) report when they end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -79,9 +79,20 @@ background_pids+=("$services_pid")
 step "install" bash script/toolchain/setup.sh
 
 # What the end-to-end tests deploy (contracts/src, and contracts/script's Deploy.s.sol that deploys it), built as on a
-# real chain (optimizer on), without the Solidity tests: about a quarter of the whole build. The end-to-end tests start
-# after it, not after the full build and the contract tests.
-step "contracts build for deployment (forge build --skip test)" forge build --skip test
+# real chain (optimizer on), without the Solidity tests: about a quarter of the whole build (solc-js, one thread). In
+# the background, its output kept, while the TypeScript checks run beside it: the mistakes made most often (types,
+# lint, layers) are reported within two minutes. The end-to-end tests start after both.
+deploy_build() { step "contracts build for deployment (forge build --skip test)" forge build --skip test; }
+deploy_build_log=$(mktemp -t podnet-deploy-build.XXXXXX)
+deploy_build >"$deploy_build_log" 2>&1 &
+deploy_build_pid=$!
+background_pids+=("$deploy_build_pid")
+step "JSON Schemas of pod.yaml and app.yaml up to date" tsx script/codegen/gen-schema.ts --check
+step "type-check (tsc --noEmit)" npm run --silent typecheck
+step "lint and format (biome check)" biome check .
+# Layer rules and import cycles (.dependency-cruiser.cjs, docs/architecture.md).
+step "import rules, no cycles (dependency-cruiser)" npm run --silent check:deps
+finish_background "contracts build for deployment" "$deploy_build_pid" "$deploy_build_log"
 
 # The checks below need nothing the end-to-end tests make, and the end-to-end tests spend much of their time waiting on
 # chains, containers and daemons. So the checks run beside them at the lowest priority (nice 19): they take the CPU the
@@ -99,15 +110,8 @@ contract_checks() {
   step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFILE=$contracts_profile forge test
   step "gas snapshots unchanged (forge test, profile gas)" env FOUNDRY_PROFILE=gas FORGE_SNAPSHOT_CHECK=true forge test
 }
-typescript_checks() {
-  step "JSON Schemas of pod.yaml and app.yaml up to date" tsx script/codegen/gen-schema.ts --check
-  step "type-check (tsc --noEmit)" npm run --silent typecheck
-  step "lint and format (biome check)" biome check .
-  # Layer rules and import cycles (.dependency-cruiser.cjs, docs/architecture.md).
-  step "import rules, no cycles (dependency-cruiser)" npm run --silent check:deps
-  # The package tests need no chain, no contracts and no Docker.
-  step "package tests (vitest, project units)" vitest run --project units
-}
+# The package tests need no chain, no contracts and no Docker.
+package_tests() { step "package tests (vitest, project units)" vitest run --project units; }
 # Starts `job` in the background at nice 19 with its output in a file; sets `started_pid` and `started_log`. The job
 # runs as a background process of its own, not as a condition: inside an `if` or `||`, bash would ignore `set -e` in
 # it and go on after a failed step.
@@ -124,10 +128,11 @@ start_beside() {
   started_pid=$!
   background_pids+=("$started_pid")
 }
+# The contracts' first: the longer chain (the full build alone is 95 cpu-s).
 start_beside "contracts' checks" contract_checks
 contracts_pid=$started_pid contracts_log=$started_log
-start_beside "TypeScript checks and package tests" typescript_checks
-typescript_pid=$started_pid typescript_log=$started_log
+start_beside "package tests" package_tests
+units_pid=$started_pid units_log=$started_log
 
 finish_background "machine services" "$services_pid" "$services_log"
 if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
@@ -149,7 +154,7 @@ else
   echo "<== end-to-end tests: FAILED ($((SECONDS - e2e_start)) s)"
 fi
 
-finish_background "TypeScript checks and package tests" "$typescript_pid" "$typescript_log"
+finish_background "package tests" "$units_pid" "$units_log"
 finish_background "contracts' checks" "$contracts_pid" "$contracts_log"
 if [ "$e2e_status" -ne 0 ]; then
   echo "end-to-end tests failed (above)" >&2
