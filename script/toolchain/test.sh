@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm test`: installs what is missing, then checks everything. Each step prints its name and time. A failure before
-# the end-to-end tests stops the run; the package and contract tests that run beside them (below) report when they end.
+# the end-to-end tests stops the run; the contracts' checks that run beside them (below) report when they end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -94,10 +94,10 @@ step "lint and format (biome check)" biome check .
 step "import rules, no cycles (dependency-cruiser)" npm run --silent check:deps
 finish_background "contracts build for deployment" "$deploy_build_pid" "$deploy_build_log"
 
-# The checks below need nothing the end-to-end tests make, and the end-to-end tests spend much of their time waiting on
-# chains, containers and daemons. So the checks run beside them at the lowest priority (nice 19): they take the CPU the
-# end-to-end tests leave idle, and give it back as soon as a test wants it. Their output is kept and printed whole at
-# the end; a failure is announced when it happens.
+# The contracts' checks need nothing the end-to-end tests make, and the end-to-end tests spend much of their time
+# waiting on chains, containers and daemons. So the checks run beside them at the lowest priority (nice 19): they take
+# the CPU the end-to-end tests leave idle, and give it back as soon as a test wants it. Their output is kept and printed
+# whole at the end; a failure is announced when it happens.
 contract_checks() {
   step "solidity format (forge fmt --check)" forge fmt --check
   step "contract size limits" tsx script/toolchain/check-sizes.ts
@@ -110,8 +110,6 @@ contract_checks() {
   step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFILE=$contracts_profile forge test
   step "gas snapshots unchanged (forge test, profile gas)" env FOUNDRY_PROFILE=gas FORGE_SNAPSHOT_CHECK=true forge test
 }
-# The package tests need no chain, no contracts and no Docker.
-package_tests() { step "package tests (vitest, project units)" vitest run --project units; }
 # Starts `job` in the background at nice 19 with its output in a file; sets `started_pid` and `started_log`. The job
 # runs as a background process of its own, not as a condition: inside an `if` or `||`, bash would ignore `set -e` in
 # it and go on after a failed step.
@@ -128,11 +126,13 @@ start_beside() {
   started_pid=$!
   background_pids+=("$started_pid")
 }
-# The contracts' first: the longer chain (the full build alone is 95 cpu-s).
 start_beside "contracts' checks" contract_checks
 contracts_pid=$started_pid contracts_log=$started_log
-start_beside "package tests" package_tests
-units_pid=$started_pid units_log=$started_log
+
+# The package tests need no chain, no contracts and no Docker, but some bound how fast a server answers (the DNS
+# server, the load balancer, the rate limits): they run in the foreground, before the end-to-end tests. At nice 19
+# beside them, in one run, seven of those bounds failed.
+step "package tests (vitest, project units)" vitest run --project units
 
 finish_background "machine services" "$services_pid" "$services_log"
 if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
@@ -154,7 +154,6 @@ else
   echo "<== end-to-end tests: FAILED ($((SECONDS - e2e_start)) s)"
 fi
 
-finish_background "package tests" "$units_pid" "$units_log"
 finish_background "contracts' checks" "$contracts_pid" "$contracts_log"
 if [ "$e2e_status" -ne 0 ]; then
   echo "end-to-end tests failed (above)" >&2

@@ -289,11 +289,10 @@ describe("blob routes", () => {
     expect([head.status, head.headers.get("content-length")]).toEqual([200, String(bytes.length)]);
   });
 
-  it("records a blob another lease stored as this lease's upload too, so collecting the other's keeps it", async () => {
-    const app = api();
-    const bytes = new TextEncoder().encode("shared ciphertext");
+  /** `text` stored as a blob uploaded for lease 6 (e.g. by the same publisher's earlier lease), not for lease 7. */
+  async function storedForLease6(text: string) {
+    const bytes = new TextEncoder().encode(text);
     const id = contentId(bytes);
-    // Stored for lease 6 (e.g. by the same publisher's earlier lease), not yet for lease 7.
     await ctx.blobs.write(
       id,
       (async function* () {
@@ -302,6 +301,12 @@ describe("blob routes", () => {
       4096,
     );
     ctx.state.data.leaseBlobs["6"] = { [id]: bytes.length };
+    return { bytes, id };
+  }
+
+  it("records a blob another lease stored as this lease's upload too, so collecting the other's keeps it", async () => {
+    const app = api();
+    const { bytes, id } = await storedForLease6("shared ciphertext");
     const request = await signed(providerApiPaths.leaseBlob(7n, id), { method: "PUT" });
     const answer = await app.request(new Request(request, { body: bytes }));
     expect(answer.status).toBe(200);
@@ -311,18 +316,9 @@ describe("blob routes", () => {
 
   it("keeps a stored blob that a lease uploads again while blob collection drops the lease that stored it", async () => {
     const app = api();
-    const bytes = new TextEncoder().encode("ciphertext of a closed lease");
-    const id = contentId(bytes);
-    await ctx.blobs.write(
-      id,
-      (async function* () {
-        yield bytes;
-      })(),
-      4096,
-    );
-    // Stored for lease 6, closed long ago: blob collection drops its uploads.
+    const { bytes, id } = await storedForLease6("ciphertext of a closed lease");
+    // Lease 6 closed long ago: blob collection drops its uploads.
     ctx.state.data.leases["6"] = { ...ctx.state.data.leases["7"], id: "6", status: "closed", closedAt: 1 } as never;
-    ctx.state.data.leaseBlobs["6"] = { [id]: bytes.length };
     Object.assign(ctx.config, { blobRetentionSec: 60 });
     Object.assign(ctx, { manifests: { list: () => [] } });
     // Lease 7 uploads the same blob; its body arrives only once collection has run.
