@@ -8,7 +8,16 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Devnet, devAccount, mint, type RunningProvider, TOKEN, waitFor, webAppManifest } from "@podnet/devnet";
+import {
+  anvilWsUrl,
+  Devnet,
+  devAccount,
+  mint,
+  type RunningProvider,
+  TOKEN,
+  waitFor,
+  webAppManifest,
+} from "@podnet/devnet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const POLL_MS = "30000";
@@ -21,7 +30,7 @@ let polled: RunningProvider;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-chain-push-"));
   devnet = await Devnet.start({ dir });
-  const wsUrl = devnet.chain.rpcUrl.replace(/^http/, "ws");
+  const wsUrl = anvilWsUrl(devnet.chain.rpcUrl);
   [pushed, polled] = await Promise.all([
     devnet.startProvider({
       index: 113,

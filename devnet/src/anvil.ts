@@ -23,6 +23,11 @@ export async function chainIdAt(rpcUrl: string): Promise<number | undefined> {
   }
 }
 
+/** The WebSocket endpoint of the anvil at `rpcUrl`: anvil serves it on its HTTP port. */
+export function anvilWsUrl(rpcUrl: string): string {
+  return rpcUrl.replace(/^http/, "ws");
+}
+
 /** Waits until a chain answers at `rpcUrl`; resolves with its chain id. */
 export async function waitForChain(rpcUrl: string, timeoutMs = 20_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;

@@ -8,7 +8,7 @@
 
 export { claimProviderAccount, releaseProviderAccount } from "./account-claims.js";
 export { ANVIL_DEPLOYER_KEY, ANVIL_MNEMONIC, devAccount } from "./accounts.js";
-export { chainIdAt, LOCAL_CHAIN_ID, type StartAnvilOptions, startAnvil, waitForChain } from "./anvil.js";
+export { anvilWsUrl, chainIdAt, LOCAL_CHAIN_ID, type StartAnvilOptions, startAnvil, waitForChain } from "./anvil.js";
 export { type AutoscaledApp, type AutoscaledAppOptions, createAutoscaledApp } from "./autoscaled-app.js";
 export {
   type AutoscalerNodeProcess,

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LOCAL_CHAIN_ID } from "./anvil.js";
+import { anvilWsUrl, LOCAL_CHAIN_ID } from "./anvil.js";
 import type { LocalChain } from "./chain.js";
 import { freePort, waitFor } from "./net.js";
 import { bin, DEVNET_POSTGRES_ENV, repoRoot } from "./paths.js";
@@ -60,8 +60,8 @@ export async function spawnIndexer({
     ...process.env,
     PONDER_TELEMETRY_DISABLED: "true",
     RPC_URL: chain.rpcUrl,
-    // anvil serves WebSocket on its HTTP port. Polling every 250 ms kept each idle indexer at 3.5 % of a core.
-    RPC_WS_URL: chain.rpcUrl.replace(/^http/, "ws"),
+    // New blocks by subscription: an idle indexer then asks anvil nothing (polling: every 250 ms).
+    RPC_WS_URL: anvilWsUrl(chain.rpcUrl),
     CHAIN_ID: String(LOCAL_CHAIN_ID),
     DEPLOYMENTS_FILE: chain.deploymentsFile,
     PGLITE_DIRECTORY: join(workDir, "pglite"),

@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Hex } from "viem";
+import { anvilWsUrl } from "./anvil.js";
 import type { LocalChain } from "./chain.js";
 import { startDaemon } from "./daemon.js";
 import { TOKEN } from "./funds.js";
@@ -55,8 +56,8 @@ export function workerEnv(
   return {
     PODNET_PROVIDER_KEY: opts.providerKey,
     PODNET_RPC_URL: chain.rpcUrl,
-    // anvil serves WebSocket on its HTTP port: the worker hears of each block by push, polling stays the fallback.
-    PODNET_RPC_SUBSCRIBE_URL: chain.rpcUrl.replace(/^http/, "ws"),
+    // The worker hears of each block by push; polling stays the fallback.
+    PODNET_RPC_SUBSCRIBE_URL: anvilWsUrl(chain.rpcUrl),
     PODNET_DEPLOYMENTS_FILE: chain.deploymentsFile,
     PODNET_DATA_DIR: opts.dataDir,
     PODNET_API_HOST: host,
