@@ -38,9 +38,9 @@ const daemons = {
 } as const;
 
 /** Compiles, stages and packs the autoscaler. Throws with the failing command's output. */
-function packAutoscaler({ outDir }: PackOptions): PackedPackage {
+function packAutoscaler({ outDir, typeCheck }: PackOptions): PackedPackage {
   const stagedDir = freshStagingDir(outDir, "autoscaler");
-  compile("autoscaler", join(stagedDir, "dist"));
+  compile("autoscaler", join(stagedDir, "dist"), typeCheck);
   writeManifest(stagedDir, publishedManifest(readSourceManifest("autoscaler")));
   for (const [bin, { entry, what }] of Object.entries(daemons)) {
     writeLauncher(stagedDir, `bin/${bin}.mjs`, `// ${what}, compiled.\nimport "../dist/${entry}";\n`);

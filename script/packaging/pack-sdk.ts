@@ -32,9 +32,9 @@ import {
 const sdkDir = join(repoRoot, "sdk");
 
 /** Compiles, stages and packs the SDK. Throws with the failing command's output. */
-function packSdk({ outDir }: PackOptions): PackedPackage {
+function packSdk({ outDir, typeCheck }: PackOptions): PackedPackage {
   const stagedDir = freshStagingDir(outDir, "sdk");
-  compile("sdk", join(stagedDir, "dist"));
+  compile("sdk", join(stagedDir, "dist"), typeCheck);
   writeManifest(stagedDir, publishedManifest(readSourceManifest("sdk")));
   writeLauncher(
     stagedDir,

@@ -33,9 +33,9 @@ import {
 const workerDir = join(repoRoot, "worker");
 
 /** Compiles, stages and packs the worker. Throws with the failing command's output. */
-function packWorker({ outDir }: PackOptions): PackedPackage {
+function packWorker({ outDir, typeCheck }: PackOptions): PackedPackage {
   const stagedDir = freshStagingDir(outDir, "worker");
-  compile("worker", join(stagedDir, "dist"));
+  compile("worker", join(stagedDir, "dist"), typeCheck);
   writeManifest(stagedDir, publishedManifest(readSourceManifest("worker")));
   writeLauncher(
     stagedDir,

@@ -39,6 +39,12 @@ export interface PackedPackage {
 export interface PackOptions {
   /** Where the tarball goes; the package is staged in `<outDir>/staging/<workspace>`. Default: .packages/ */
   outDir: string;
+  /**
+   * Whether tsc type-checks while it compiles (the default). The test run's packs skip it: `npm test` type-checks the
+   * same sources with the same module resolution (NodeNext, tsconfig.json) before any test packs, and tsc's output is
+   * the same byte for byte without the check, for half its CPU (sdk: 17.6 against 8.4 cpu-s).
+   */
+  typeCheck?: boolean;
 }
 
 /** The fields of a workspace's package.json the pack scripts read. */
@@ -93,11 +99,11 @@ export function freshStagingDir(outDir: string, workspace: string): string {
   return stagedDir;
 }
 
-/** tsc with `<workspace>/tsconfig.build.json`, its output redirected to `outDir`. */
-export function compile(workspace: string, outDir: string): void {
+/** tsc with `<workspace>/tsconfig.build.json`, its output redirected to `outDir` ({@link PackOptions.typeCheck}). */
+export function compile(workspace: string, outDir: string, typeCheck = true): void {
   run(
     join(repoRoot, "node_modules", ".bin", "tsc"),
-    ["-p", join(repoRoot, workspace, "tsconfig.build.json"), "--outDir", outDir],
+    ["-p", join(repoRoot, workspace, "tsconfig.build.json"), "--outDir", outDir, ...(typeCheck ? [] : ["--noCheck"])],
     repoRoot,
   );
 }
@@ -203,14 +209,14 @@ function packOnce(
       mkdirSync(lock);
     } catch {
       // Another process is packing it: wait, but not forever (one killed mid-pack leaves its lock), then pack alone.
-      if (Date.now() > deadline) return pack({ outDir });
+      if (Date.now() > deadline) return pack({ outDir, typeCheck: false });
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
       continue;
     }
     try {
       if (!existsSync(result)) {
         rmSync(entry, { recursive: true, force: true });
-        const packed = pack({ outDir: entry });
+        const packed = pack({ outDir: entry, typeCheck: false });
         // Renamed into place whole: a waiting process never reads half a file.
         writeFileSync(`${result}.tmp`, JSON.stringify(packed));
         renameSync(`${result}.tmp`, result);
