@@ -1,10 +1,12 @@
 /**
- * A provider started the way an operator starts one: tokens for the stake, `podnet-worker register` (listing and
- * stake), then `podnet-worker run`. The demo, the benchmarks and the tests all start theirs here.
+ * A provider started the way an operator starts one: tokens for the stake, what `podnet-worker register` does (listing
+ * and stake; run in the caller's process), then `podnet-worker run`. The demo, the benchmarks and the tests all start theirs here.
  */
 import { deriveEncryptionKeyPair, type Pricing, type Resources } from "@podnet/sdk/protocol";
 import type { Address, Hex } from "viem";
 import type { HDAccount } from "viem/accounts";
+import { loadConfig } from "../../worker/src/config.js";
+import { registerProvider } from "../../worker/src/register.js";
 import { claimProviderAccount, releaseProviderAccount } from "./account-claims.js";
 import { devAccount } from "./accounts.js";
 import type { LocalChain } from "./chain.js";
@@ -17,7 +19,8 @@ import {
 } from "./docker.js";
 import { fund, TOKEN } from "./funds.js";
 import { freePort } from "./net.js";
-import { registerWorker, startWorkerProcess, type WorkerProcess, workerEnv } from "./worker.js";
+import { repoRoot } from "./paths.js";
+import { startWorkerProcess, type WorkerProcess, workerEnv } from "./worker.js";
 
 /** Options of {@link startProvider}. */
 export type ProviderOptions = {
@@ -140,7 +143,10 @@ async function startClaimedProvider(chain: LocalChain, opts: ProviderOptions): P
       ...opts.env,
     },
   });
-  await registerWorker(env);
+  // What `podnet-worker register` runs, with the config it would load from this environment, in this process: a
+  // process of its own cost 0.8 CPU seconds to load the worker (60 providers a test run: 46 cpu-s). The command line
+  // itself is tested where it matters (worker-lifecycle, the package and image tests: registerWorker).
+  await registerProvider(loadConfig({ env: { ...process.env, ...env }, cwd: repoRoot }), () => {});
   const provider: RunningProvider = {
     index: opts.index,
     account,
