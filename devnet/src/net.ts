@@ -1,21 +1,55 @@
 /** The network side of the harness: free ports, polling, GETs through a worker's ingress, and a TCP proxy that fails. */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { type Agent, request } from "node:http";
 import { createConnection, createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /**
- * A TCP port that was free on 127.0.0.1 a moment ago, from below the kernel's ephemeral range: Docker hands out
+ * A TCP port that was free on 127.0.0.1 a moment ago, from below the kernel's ephemeral range (Docker hands out
  * published host ports from that range, so a port picked there can be taken by a container before a restarted
- * process binds it again.
+ * process binds it again), and claimed for {@link PORT_CLAIM_MS}: the daemon it is for binds it seconds later (a
+ * provider's ports are picked before it registers), and meanwhile no other caller, in this process or another, gets
+ * it. Picked at random without claims, two test files drew the same port and one worker failed with EADDRINUSE.
  */
 export async function freePort(): Promise<number> {
   const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
   const ceiling = Math.min((low ?? 32768) - 1, 29_999);
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * (ceiling - 20_000));
-    if (await canListen(port)) return port;
+    if (claimPort(port) && (await canListen(port))) return port;
   }
   throw new Error("no free TCP port found in 20000-29999");
+}
+
+/**
+ * How long a picked port stays claimed: longer than any start of a daemon, and long enough that a daemon restarted on
+ * its ports within the same test (a worker killed and started again) finds them untaken.
+ */
+const PORT_CLAIM_MS = 10 * 60_000;
+/** One file per claimed port, shared by every process of the machine; a claim older than PORT_CLAIM_MS is void. */
+const PORT_CLAIMS_DIR = join(tmpdir(), "podnet-port-claims");
+
+/** Claims `port` unless a live claim holds it: an exclusive create, or the takeover of an expired claim. */
+function claimPort(port: number): boolean {
+  mkdirSync(PORT_CLAIMS_DIR, { recursive: true });
+  const file = join(PORT_CLAIMS_DIR, String(port));
+  try {
+    writeFileSync(file, String(process.pid), { flag: "wx" });
+    return true;
+  } catch {
+    try {
+      if (Date.now() - statSync(file).mtimeMs < PORT_CLAIM_MS) return false;
+      // Expired: moved aside, then created anew exclusively. Two processes taking over one expired claim at the same
+      // moment mostly collide at one of the two steps; what slips through still meets canListen.
+      renameSync(file, `${file}.${process.pid}.expired`);
+      rmSync(`${file}.${process.pid}.expired`, { force: true });
+      writeFileSync(file, String(process.pid), { flag: "wx" });
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
 
 /** Whether 127.0.0.1:`port` can be listened on right now. */
