@@ -1,6 +1,7 @@
 /**
  * A provider started the way an operator starts one: tokens for the stake, what `podnet-worker register` does (listing
- * and stake; run in the caller's process), then `podnet-worker run`. The demo, the benchmarks and the tests all start theirs here.
+ * and stake; run in the caller's process), then `podnet-worker run`. The demo, the benchmarks and the tests all start
+ * theirs here.
  */
 import { deriveEncryptionKeyPair, type Pricing, type Resources } from "@podnet/sdk/protocol";
 import type { Address, Hex } from "viem";

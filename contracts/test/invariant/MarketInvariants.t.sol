@@ -81,10 +81,10 @@ contract MarketInvariantsTest is MarketFixture {
                                INVARIANTS
     //////////////////////////////////////////////////////////////*/
 
-    /// @dev One campaign checks every property after every call. Forge runs a campaign per invariant function, so
-    ///      eight functions cost eight times the CPU (56 against about 10 cpu-s in the ci profile) for the same number
-    ///      of sequences per property. A failure names the property in its message. The checks that read "now" run
-    ///      after the others, at the handler's clock.
+    /// @dev One campaign checks every property after every call. Forge runs a campaign per invariant function: eight
+    ///      functions ran the handler's calls eight times over for the same number of sequences per property (56 cpu-s
+    ///      in the ci profile; one campaign 44, most of it the checks). A failure names the property in its message.
+    ///      The checks that read "now" run after the others, at the handler's clock.
     function invariant_market() public {
         _checkTokenConservation();
         _checkLeaseEscrowBalances();
