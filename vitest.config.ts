@@ -30,15 +30,17 @@ const isolated = [
   "worker/src/runtime/instance-scope.test.ts",
   "worker/src/runtime/infra-containers.test.ts",
 ];
-/** Files that run alone, after all the others: they restart the Docker Engine every other file uses. */
-const alone = ["test/engine-restart.test.ts", "test/docker-engine.test.ts"];
 /**
- * The stress tests, last, the two together: their bounds (descriptors released after 5,000 sockets, an app back at
- * target within 2 minutes of a node and a provider killed) assume a machine that is not also running three other test
- * files, and together they use under one core (7 cpu-s in 19 s, 37 in 69 s): one after the other, the second core
- * idled.
+ * Files that run alone, after all the others: those that restart the Docker Engine every other file uses, and the
+ * stress tests whose bounds (descriptors released after 5,000 sockets, an app back at target within 2 minutes of a
+ * node and a provider killed) assume a machine that is not also running three other test files.
  */
-const stress = ["test/chaos-ingress.test.ts", "test/autoscaler-network-acceptance.test.ts"];
+const alone = [
+  "test/engine-restart.test.ts",
+  "test/docker-engine.test.ts",
+  "test/chaos-ingress.test.ts",
+  "test/autoscaler-network-acceptance.test.ts",
+];
 /**
  * Test files in flight at once. Most of a file's time is waiting on a chain, a container or a daemon, so more files
  * than cores keep the machine busy (docs/testing.md has the measured effect); PODNET_TEST_WORKERS overrides.
@@ -73,7 +75,7 @@ export default defineConfig({
         test: {
           name: "parallel",
           include: ["test/**/*.test.ts"],
-          exclude: [...alone, ...stress],
+          exclude: alone,
           // One worker process runs file after file, as in `units`: each new process cost vitest's own start and the
           // file's imports, about 2 CPU seconds (docs/testing.md). The end-to-end files change no environment or
           // global and mock nothing; what they start, they stop in their afterAll; test/file-setup.ts clears the
@@ -97,10 +99,6 @@ export default defineConfig({
       {
         extends: true,
         test: { name: "alone", include: alone, maxWorkers: 1, sequence: { groupOrder: 2 } },
-      },
-      {
-        extends: true,
-        test: { name: "stress", include: stress, maxWorkers: 2, sequence: { groupOrder: 3 } },
       },
     ],
   },
