@@ -5,9 +5,10 @@
  * process is gone is stale and taken over (a run killed with -9 leaves one, and so does a vitest worker: it is killed,
  * its exit handlers never run), even when its pid now belongs to another process.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { claimFile } from "./claim-file.js";
 import { procStat } from "./proc-stat.js";
 
 const claimsDir = join(tmpdir(), "podnet-provider-claims");
@@ -47,34 +48,29 @@ function alive(holder: Holder): boolean {
  */
 export function claimProviderAccount(index: number): void {
   if (held.has(index)) return;
-  mkdirSync(claimsDir, { recursive: true });
   const file = join(claimsDir, String(index));
   const command = process.argv.slice(1).join(" ");
   // A vitest worker's command line names vitest's own module, not the test file.
   const who = command.includes("vitest/dist/workers") ? `a vitest worker, ${process.env.VITEST_WORKER_ID}` : command;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, `${process.pid}\n${startTimeOf(process.pid)}\n${who}`, { flag: "wx" });
-      held.add(index);
-      if (held.size === 1) process.once("exit", releaseAll);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = holderOf(file);
-      if (holder && holder.pid === process.pid) {
-        held.add(index);
-        return;
-      }
+  const stale = () => {
+    const holder = holderOf(file);
+    return holder?.pid !== process.pid && !(holder && alive(holder));
+  };
+  if (!claimFile(file, `${process.pid}\n${startTimeOf(process.pid)}\n${who}`, stale)) {
+    // Not created: held by this process already (a no-op), by a live process, or lost to a race.
+    const holder = holderOf(file);
+    if (holder?.pid !== process.pid) {
       if (holder && alive(holder)) {
         throw new Error(
-          `provider account ${index} is in use by process ${holder.pid} (${holder.who}): each test file, the demo and ` +
-            "each benchmark must start its providers from accounts of its own",
+          `provider account ${index} is in use by process ${holder.pid} (${holder.who}): each test file, the demo ` +
+            "and each benchmark must start its providers from accounts of its own",
         );
       }
-      rmSync(file, { force: true });
+      throw new Error(`provider account ${index}: could not claim ${file}`);
     }
   }
-  throw new Error(`provider account ${index}: could not claim ${file}`);
+  held.add(index);
+  if (held.size === 1) process.once("exit", releaseAll);
 }
 
 /** Gives up this process's claim on account `index` (when its worker is stopped for good). */

@@ -1,9 +1,10 @@
 /** The network side of the harness: free ports, polling, GETs through a worker's ingress, and a TCP proxy that fails. */
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { type Agent, request } from "node:http";
 import { createConnection, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { claimFile } from "./claim-file.js";
 
 /**
  * A TCP port that was free on 127.0.0.1 a moment ago, from below the kernel's ephemeral range (Docker hands out
@@ -30,26 +31,16 @@ const PORT_CLAIM_MS = 10 * 60_000;
 /** One file per claimed port, shared by every process of the machine; a claim older than PORT_CLAIM_MS is void. */
 const PORT_CLAIMS_DIR = join(tmpdir(), "podnet-port-claims");
 
-/** Claims `port` unless a live claim holds it: an exclusive create, or the takeover of an expired claim. */
+/** Claims `port` unless a claim younger than {@link PORT_CLAIM_MS} holds it. */
 function claimPort(port: number): boolean {
-  mkdirSync(PORT_CLAIMS_DIR, { recursive: true });
   const file = join(PORT_CLAIMS_DIR, String(port));
-  try {
-    writeFileSync(file, String(process.pid), { flag: "wx" });
-    return true;
-  } catch {
+  return claimFile(file, String(process.pid), () => {
     try {
-      if (Date.now() - statSync(file).mtimeMs < PORT_CLAIM_MS) return false;
-      // Expired: moved aside, then created anew exclusively. Two processes taking over one expired claim at the same
-      // moment mostly collide at one of the two steps; what slips through still meets canListen.
-      renameSync(file, `${file}.${process.pid}.expired`);
-      rmSync(`${file}.${process.pid}.expired`, { force: true });
-      writeFileSync(file, String(process.pid), { flag: "wx" });
-      return true;
+      return Date.now() - statSync(file).mtimeMs >= PORT_CLAIM_MS;
     } catch {
-      return false;
+      return true; // gone meanwhile: free to claim
     }
-  }
+  });
 }
 
 /** Whether 127.0.0.1:`port` can be listened on right now. */
