@@ -233,7 +233,9 @@ describe("the packed @podnet/sdk", () => {
         files: ["consumer.ts", "wrong.ts"],
       })}\n`,
     );
-    const tsc = join(repoRoot, "node_modules", ".bin", "tsc");
+    // TypeScript 5.9 (the repository's `typescript`; its native 7 built the declarations): what most consumers
+    // still run. node_modules/.bin/tsc may be either version, both ship a bin of that name.
+    const tsc = join(repoRoot, "node_modules", "typescript", "bin", "tsc");
     const run = await inProject(tsc, ["-p", "tsconfig.json", "--pretty", "false"]);
     // Every error is the wrong consumer's (none in consumer.ts, none in the shipped declarations): the declarations
     // compile, carry the real types, and are not `any`.

@@ -80,8 +80,8 @@ step "install" bash script/toolchain/setup.sh
 
 # What the end-to-end tests deploy (contracts/src, and contracts/script's Deploy.s.sol that deploys it), built as on a
 # real chain (optimizer on), without the Solidity tests: about a quarter of the whole build (solc-js, one thread). In
-# the background, its output kept, while the TypeScript checks run beside it: the mistakes made most often (types,
-# lint, layers) are reported within two minutes. The end-to-end tests start after both.
+# the background, its output kept, while the TypeScript checks and the package tests run beside it: the mistakes made
+# most often (types, lint, layers) are reported within a minute. The end-to-end tests start after all of them.
 deploy_build() { step "contracts build for deployment (forge build --skip test)" forge build --skip test; }
 deploy_build_log=$(mktemp -t podnet-deploy-build.XXXXXX)
 deploy_build >"$deploy_build_log" 2>&1 &
@@ -92,6 +92,12 @@ step "type-check (tsc --noEmit)" npm run --silent typecheck
 step "lint and format (biome check)" biome check .
 # Layer rules and import cycles (.dependency-cruiser.cjs, docs/architecture.md).
 step "import rules, no cycles (dependency-cruiser)" npm run --silent check:deps
+
+# The package tests need no chain, no contracts and no Docker, but some bound how fast a server answers (the DNS
+# server, the load balancer, the rate limits): they run in the foreground, before the end-to-end tests, beside the
+# deployable build still running (solc-js takes one core; the tests passed beside it, 31 s against 26 alone). At nice
+# 19 beside the end-to-end tests, in one run, seven of those bounds failed.
+step "package tests (vitest, project units)" vitest run --project units
 finish_background "contracts build for deployment" "$deploy_build_pid" "$deploy_build_log"
 
 # The contracts' checks need nothing the end-to-end tests make, and the end-to-end tests spend much of their time
@@ -128,11 +134,6 @@ start_beside() {
 }
 start_beside "contracts' checks" contract_checks
 contracts_pid=$started_pid contracts_log=$started_log
-
-# The package tests need no chain, no contracts and no Docker, but some bound how fast a server answers (the DNS
-# server, the load balancer, the rate limits): they run in the foreground, before the end-to-end tests. At nice 19
-# beside them, in one run, seven of those bounds failed.
-step "package tests (vitest, project units)" vitest run --project units
 
 finish_background "machine services" "$services_pid" "$services_log"
 if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then
