@@ -6,7 +6,7 @@ import {AppVaultFactory} from "../../src/AppVaultFactory.sol";
 import {IDisputeCourt} from "../../src/interfaces/IDisputeCourt.sol";
 import {IPodnetMarket} from "../../src/interfaces/IPodnetMarket.sol";
 import {Lease, LeaseStatus, Order, OrderStatus, Stake} from "../../src/types/MarketTypes.sol";
-import {MarketFixture} from "../utils/MarketFixture.sol";
+import {InvariantFixture} from "./InvariantFixture.sol";
 import {VaultHandler} from "./VaultHandler.sol";
 
 /// @notice Invariants of the app vaults under random sequences of valid calls (VaultHandler): every app's money is
@@ -14,7 +14,7 @@ import {VaultHandler} from "./VaultHandler.sol";
 ///         standing approvals, the limits hold, and the market stays solvent.
 /// @dev Runs and depth come from the profile (default 64 x 50, ci 256 x 50); any revert of a handler action fails the
 ///      campaign (fail_on_revert).
-contract VaultInvariantsTest is MarketFixture {
+contract VaultInvariantsTest is InvariantFixture {
     VaultHandler internal handler;
     bytes4[] internal _selectors;
 
@@ -65,18 +65,38 @@ contract VaultInvariantsTest is MarketFixture {
 
     /// @dev Two campaigns, not one per check: forge runs a campaign per invariant function, and every check below runs
     ///      after every call of either campaign anyway. This keeps the ci profile (256 runs x 50 calls) near a minute.
+    ///      The checks read the market's leases and orders from one snapshot per call, not once per check and app.
     function invariant_money() public view {
+        Snapshot memory s = _snapshot();
         _checkVaultBalanceMatchesFlows();
-        _checkAppMoneyConserved();
+        _checkAppMoneyConserved(s);
         _checkNoStandingApprovals();
-        _checkMarketSolvent();
+        _checkMarketSolvent(s);
         _checkNodeFees();
     }
 
     function invariant_slotsAndLimits() public view {
-        _checkSlotsHoldEveryActiveLeaseOnce();
-        _checkOpenOrdersCounted();
+        Snapshot memory s = _snapshot();
+        _checkSlotsHoldEveryActiveLeaseOnce(s);
+        _checkOpenOrdersCounted(s);
         _checkLimitsHeld();
+    }
+
+    /// @dev The market's leases and orders after a call: lease `id` is `leases[id - 1]`, order `id` is `orders[id - 1]`.
+    struct Snapshot {
+        Lease[] leases;
+        Order[] orders;
+    }
+
+    function _snapshot() internal view returns (Snapshot memory s) {
+        s.leases = new Lease[](market.leaseCount());
+        for (uint256 id = 1; id <= s.leases.length; ++id) {
+            s.leases[id - 1] = market.getLease(id);
+        }
+        s.orders = new Order[](market.orderCount());
+        for (uint256 id = 1; id <= s.orders.length; ++id) {
+            s.orders[id - 1] = market.getOrder(id);
+        }
     }
 
     /// @notice 1. Each app's balance (the vault's token balance) is exactly what was funded, minus what the owner
@@ -97,19 +117,18 @@ contract VaultInvariantsTest is MarketFixture {
     ///         either still in its vault, withdrawn by its owner, paid to a node as a fee, held in one of its leases (unspent, or earned and not
     ///         yet withdrawn), paid to a provider, or escrowed in one of its open orders. Read from the market's
     ///         storage, not from the events of (1).
-    function _checkAppMoneyConserved() internal view {
+    function _checkAppMoneyConserved(Snapshot memory s) internal view {
         uint256[] memory leases = handler.vaultLeases();
-        uint256 orders = market.orderCount();
         for (uint256 a; a < handler.appCount(); ++a) {
             AppVault app = handler.apps(a);
             uint256 held = token.balanceOf(address(app)) + handler.ghost_withdrawn(a) + handler.ghost_nodeFees(a);
             for (uint256 i; i < leases.length; ++i) {
-                Lease memory lease = market.getLease(leases[i]);
+                Lease memory lease = s.leases[leases[i] - 1];
                 if (lease.publisher != address(app)) continue;
                 held += lease.balance + handler.ghost_settled(leases[i]);
             }
-            for (uint256 id = 1; id <= orders; ++id) {
-                Order memory order = market.getOrder(id);
+            for (uint256 k; k < s.orders.length; ++k) {
+                Order memory order = s.orders[k];
                 if (order.publisher == address(app) && order.status == OrderStatus.Open) held += order.deposit;
             }
             assertEq(held, handler.ghost_funded(a) + handler.ghost_compensation(a), "app money not conserved");
@@ -143,10 +162,10 @@ contract VaultInvariantsTest is MarketFixture {
     /// @notice 4. Slots: each slot holds a lease of its own app, no lease sits in two slots, and every active lease of
     ///         an app sits in one of its slots (nobody can start one outside the compare-and-swap). The stale
     ///         expectations probed after each slot change were all refused by the compare-and-swap.
-    function _checkSlotsHoldEveryActiveLeaseOnce() internal view {
+    function _checkSlotsHoldEveryActiveLeaseOnce(Snapshot memory s) internal view {
         uint256[] memory leases = handler.vaultLeases();
         for (uint256 i; i < leases.length; ++i) {
-            Lease memory lease = market.getLease(leases[i]);
+            Lease memory lease = s.leases[leases[i] - 1];
             AppVault app = AppVault(lease.publisher);
             uint256 found;
             for (uint256 slot; slot < 3; ++slot) {
@@ -160,7 +179,7 @@ contract VaultInvariantsTest is MarketFixture {
             for (uint256 slot; slot < 3; ++slot) {
                 uint256 leaseId = app.leaseOf(slot);
                 if (leaseId != 0) {
-                    assertEq(market.getLease(leaseId).publisher, address(app), "slot holds foreign lease");
+                    assertEq(s.leases[leaseId - 1].publisher, address(app), "slot holds foreign lease");
                 }
             }
         }
@@ -168,13 +187,12 @@ contract VaultInvariantsTest is MarketFixture {
     }
 
     /// @notice 5. openOrders counts exactly the app's orders still open in the market.
-    function _checkOpenOrdersCounted() internal view {
-        uint256 orders = market.orderCount();
+    function _checkOpenOrdersCounted(Snapshot memory s) internal view {
         for (uint256 a; a < handler.appCount(); ++a) {
             AppVault app = handler.apps(a);
             uint256 open;
-            for (uint256 id = 1; id <= orders; ++id) {
-                Order memory order = market.getOrder(id);
+            for (uint256 k; k < s.orders.length; ++k) {
+                Order memory order = s.orders[k];
                 if (order.publisher == address(app) && order.status == OrderStatus.Open) ++open;
             }
             assertEq(app.openOrders(), open, "openOrders != open orders of the app");
@@ -191,22 +209,19 @@ contract VaultInvariantsTest is MarketFixture {
 
     /// @notice 7. The market still holds exactly its liabilities: lease balances, open orders' deposits, stake, fees
     ///         and the unpaid dark pools.
-    function _checkMarketSolvent() internal view {
+    function _checkMarketSolvent(Snapshot memory s) internal view {
         uint256 liabilities = market.accruedFees();
-        uint256 leases = market.leaseCount();
-        for (uint256 id = 1; id <= leases; ++id) {
-            liabilities += market.getLease(id).balance;
+        for (uint256 k; k < s.leases.length; ++k) {
+            liabilities += s.leases[k].balance;
         }
-        uint256 orders = market.orderCount();
-        for (uint256 id = 1; id <= orders; ++id) {
-            Order memory order = market.getOrder(id);
-            if (order.status == OrderStatus.Open) liabilities += order.deposit;
+        for (uint256 k; k < s.orders.length; ++k) {
+            if (s.orders[k].status == OrderStatus.Open) liabilities += s.orders[k].deposit;
         }
         for (uint256 i; i < handler.PROVIDER_COUNT(); ++i) {
             address prov = handler.providers(i);
-            Stake memory s = market.stakeOf(prov);
-            liabilities += uint256(s.free) + s.locked + s.unbonding;
-            for (uint256 epoch; epoch < s.epoch; ++epoch) {
+            Stake memory stake = market.stakeOf(prov);
+            liabilities += uint256(stake.free) + stake.locked + stake.unbonding;
+            for (uint256 epoch; epoch < stake.epoch; ++epoch) {
                 liabilities += market.darkRecord(prov, epoch).pool;
             }
         }
