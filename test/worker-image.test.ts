@@ -145,7 +145,7 @@ describe("the worker's container image", () => {
     for (const dev of ["tsx", "vitest", "typescript", "@biomejs"]) {
       expect(files.some((file) => file.startsWith(`/app/node_modules/${dev}/`))).toBe(false);
     }
-    expect(built.tools).toEqual(["/usr/sbin/iptables", "/usr/bin/btrfs"]);
+    expect(built.tools).toEqual(["/usr/sbin/iptables", "/usr/sbin/iptables-restore", "/usr/bin/btrfs"]);
 
     const [config] = JSON.parse(await okDocker(["image", "inspect", TAG])) as {
       Config: { User: string; Entrypoint: string[]; Cmd: string[]; Env: string[] };
@@ -175,6 +175,9 @@ describe("the worker's container image", () => {
     expect(iptables.stdout).toContain("--ctstate");
     const btrfs = await dockerCli(["run", "--rm", "--entrypoint", "/usr/bin/btrfs", TAG, "--version"]);
     expect(btrfs.code, btrfs.stderr).toBe(0);
+    const restore = await dockerCli(["run", "--rm", "--entrypoint", "/usr/sbin/iptables-restore", TAG, "--version"]);
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(restore.stdout).toContain("iptables-restore");
   });
 
   it("refuses to start on a chain it knows no deployment of, naming the setting, and leaves nothing behind", async () => {

@@ -55,8 +55,8 @@ function hostTool(name: string, debianPackage: string, why: string): string {
 }
 
 /**
- * The host programs of the image: iptables (a copy of the multi-call binary named `iptables`, which picks its mode
- * from its name, plus every extension module it may load) and btrfs.
+ * The host programs of the image: iptables (copies of the multi-call binary named `iptables` and `iptables-restore`,
+ * which picks its mode from its name, plus every extension module it may load) and btrfs.
  */
 function hostPrograms(): { programs: HostProgram[]; extensionsDir: string } {
   const iptables = hostTool("iptables", "iptables", "the pods' egress firewall");
@@ -72,6 +72,8 @@ function hostPrograms(): { programs: HostProgram[]; extensionsDir: string } {
     .map((name) => ({ path: join(extensionsDir, name), hostFile: join(extensionsDir, name) }));
   const programs = [
     { path: "/usr/sbin/iptables", hostFile: iptables },
+    // The firewall reads the table with `iptables -S` and applies its changes in one `iptables-restore` transaction.
+    { path: "/usr/sbin/iptables-restore", hostFile: iptables },
     { path: "/usr/bin/btrfs", hostFile: btrfs },
   ];
   return { programs: [...programs, ...extensions], extensionsDir };
@@ -165,7 +167,7 @@ async function buildWorkerImage(options: { tag: string; out?: string }): Promise
       layerBytes: imported.layerBytes,
       paths: entries.length,
       appFiles: entries.filter((e) => e.path.startsWith(`${IMAGE_APP_DIR}/`)).map((e) => e.path),
-      tools: ["/usr/sbin/iptables", "/usr/bin/btrfs"],
+      tools: ["/usr/sbin/iptables", "/usr/sbin/iptables-restore", "/usr/bin/btrfs"],
       sdk: { tarball: sdk.tarball, size: sdk.size },
       worker: { tarball: worker.tarball, size: worker.size },
       tarball: imported.tarball,

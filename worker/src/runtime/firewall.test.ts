@@ -41,8 +41,26 @@ function fakeIptables() {
         return false;
     }
   };
-  const list = async (chain: string) => (chains.get(chain) ?? []).map((rule) => `-A ${chain} ${rule}`);
-  return { chains, run, list };
+  const builtin = new Set(["INPUT", "FORWARD", "OUTPUT"]);
+  /** `iptables -S`: the policies and chains, then every rule. */
+  const save = async () => [
+    ...[...chains.keys()].map((chain) => (builtin.has(chain) ? `-P ${chain} ACCEPT` : `-N ${chain}`)),
+    ...[...chains].flatMap(([chain, rules]) => rules.map((rule) => `-A ${chain} ${rule}`)),
+  ];
+  /** `iptables-restore --noflush`: every command or, when one fails, none. */
+  const restore = async (commands: string[][]) => {
+    const before = new Map([...chains].map(([chain, rules]) => [chain, [...rules]]));
+    for (const command of commands) {
+      if (!(await run(command))) {
+        chains.clear();
+        for (const [chain, rules] of before) chains.set(chain, rules);
+        throw new Error(`iptables-restore: ${command.join(" ")} failed`);
+      }
+    }
+  };
+  /** What a PodFirewall is given to drive this iptables. */
+  const io = { run, save, restore };
+  return { chains, run, save, restore, io };
 }
 
 const instance: WorkerInstance = { provider: "0x70997970c51812dc3a010c7d01b50e0d17dc79c8", tag: "0a1b2c3d" };
@@ -50,7 +68,7 @@ const instance: WorkerInstance = { provider: "0x70997970c51812dc3a010c7d01b50e0d
 describe("PodFirewall", () => {
   it("installs its chains once, jumps to them first, and drops every non-public range in the policy", async () => {
     const ipt = fakeIptables();
-    const firewall = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", run: ipt.run });
+    const firewall = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", ...ipt.io });
     await firewall.install();
     await firewall.install();
     expect(ipt.chains.get("INPUT")).toEqual(["-j PODNET-709979-0A1B2C3D-IN"]);
@@ -63,7 +81,7 @@ describe("PodFirewall", () => {
 
   it("drops all egress with podEgress none, and adds and removes a subnet's rules in order", async () => {
     const ipt = fakeIptables();
-    const firewall = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "none", run: ipt.run });
+    const firewall = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "none", ...ipt.io });
     await firewall.install();
     expect(ipt.chains.get("PODNET-709979-0A1B2C3D-POD")?.at(-1)).toBe("-j DROP");
     await firewall.addSubnet("10.200.1.0/24");
@@ -83,19 +101,32 @@ describe("PodFirewall", () => {
 
   it("syncs a restart's subnets from one read of the chains: complete ones cost no check, gone ones go", async () => {
     const ipt = fakeIptables();
-    const before = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", run: ipt.run });
+    const before = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", ...ipt.io });
     await before.install();
     for (const subnet of ["10.200.1.0/24", "10.200.2.0/24", "10.200.3.0/24"]) await before.addSubnet(subnet);
     // A crash between two rules: 10.200.2.0/24 lost its last one.
     ipt.chains.get("PODNET-709979-0A1B2C3D-IN")?.pop();
+    // Every process the firewall starts: a command run alone, a read of the table, a transaction.
     const commands: string[][] = [];
+    const processes: string[] = [];
     const run = (args: string[]) => {
+      processes.push("iptables");
       commands.push(args);
       return ipt.run(args);
     };
-    const after = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", run, list: ipt.list });
+    const save = () => {
+      processes.push("iptables -S");
+      return ipt.save();
+    };
+    const restore = (batch: string[][]) => {
+      processes.push("iptables-restore");
+      commands.push(...batch);
+      return ipt.restore(batch);
+    };
+    const after = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", run, save, restore });
     // The networks left: 1 (complete), 2 (incomplete) and 4 (new); 3's network is gone.
     await after.sync(["10.200.1.0/24", "10.200.2.0/24", "10.200.4.0/24"]);
+    expect(processes).toEqual(["iptables -S", "iptables-restore"]);
     expect(commands.some((c) => c.includes("10.200.1.0/24"))).toBe(false);
     const input = ipt.chains.get("PODNET-709979-0A1B2C3D-IN") ?? [];
     for (const subnet of ["10.200.1.0/24", "10.200.2.0/24", "10.200.4.0/24"]) {
@@ -105,15 +136,53 @@ describe("PodFirewall", () => {
     expect(ipt.chains.get("PODNET-709979-0A1B2C3D-FWD")?.join("\n")).not.toContain("10.200.3.0/24");
     expect(input.join("\n")).not.toContain("10.200.3.0/24");
     // Known from the sync: adding a complete subnet again asks iptables nothing.
-    const asked = commands.length;
+    const asked = processes.length;
     await after.addSubnet("10.200.1.0/24");
-    expect(commands).toHaveLength(asked);
+    expect(processes).toHaveLength(asked);
+    // A new subnet: one read, one transaction, whatever the number of rules.
+    await after.addSubnet("10.200.5.0/24");
+    expect(processes.slice(asked)).toEqual(["iptables -S", "iptables-restore"]);
+  });
+
+  it("changes nothing when iptables refuses a command of a transaction", async () => {
+    const ipt = fakeIptables();
+    ipt.chains.delete("DOCKER-USER");
+    const firewall = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", ...ipt.io });
+    // Without Docker's chain the jump into ...-FWD cannot be inserted: the chains made before it in the same
+    // transaction are not left behind, and the error names the command.
+    await expect(firewall.install()).rejects.toThrow(/DOCKER-USER 1 -j PODNET-709979-0A1B2C3D-FWD/);
+    expect([...ipt.chains.keys()]).toEqual(["INPUT"]);
+  });
+
+  it("starts with two processes: one read of the table and one transaction", async () => {
+    const ipt = fakeIptables();
+    const processes: string[] = [];
+    const firewall = new PodFirewall({
+      instance,
+      pool: "10.200.0.0/14",
+      egress: "public",
+      allow: [parseEgressAllowEntry("172.17.0.1:8545")],
+      run: (args) => {
+        processes.push("iptables");
+        return ipt.run(args);
+      },
+      save: () => {
+        processes.push("iptables -S");
+        return ipt.save();
+      },
+      restore: (commands) => {
+        processes.push("iptables-restore");
+        return ipt.restore(commands);
+      },
+    });
+    await firewall.install();
+    expect(processes).toEqual(["iptables -S", "iptables-restore"]);
   });
 
   it("opens exactly the allowed ip:port pairs, before the drops, and closes them when the list empties", async () => {
     const ipt = fakeIptables();
     const allow = [parseEgressAllowEntry("172.17.0.1:8545"), parseEgressAllowEntry("10.0.0.7:42069")];
-    const firewall = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "none", allow, run: ipt.run });
+    const firewall = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "none", allow, ...ipt.io });
     await firewall.install();
     await firewall.install();
     expect(ipt.chains.get("PODNET-709979-0A1B2C3D-HOST")).toEqual([
@@ -138,7 +207,7 @@ describe("PodFirewall", () => {
       "-s 10.200.1.0/24 -j DROP",
     ]);
 
-    const closed = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "none", run: ipt.run });
+    const closed = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "none", ...ipt.io });
     await closed.install();
     expect(ipt.chains.get("PODNET-709979-0A1B2C3D-HOST")).toEqual([]);
     expect(ipt.chains.get("PODNET-709979-0A1B2C3D-IN")).not.toContain(
@@ -160,9 +229,9 @@ describe("PodFirewall", () => {
 
   it("keeps two instances of one provider key apart: neither refills nor removes the other's rules", async () => {
     const ipt = fakeIptables();
-    const open = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", run: ipt.run });
+    const open = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", ...ipt.io });
     const other = { ...instance, tag: "deadbeef" };
-    const closed = new PodFirewall({ instance: other, pool: "10.200.0.0/14", egress: "none", run: ipt.run });
+    const closed = new PodFirewall({ instance: other, pool: "10.200.0.0/14", egress: "none", ...ipt.io });
     await open.install();
     await open.addSubnet("10.200.1.0/24");
     await closed.install();
@@ -183,7 +252,7 @@ describe("PodFirewall", () => {
 
   it("installs no host chain without an allow-list", async () => {
     const ipt = fakeIptables();
-    await new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", run: ipt.run }).install();
+    await new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", ...ipt.io }).install();
     expect(ipt.chains.has("PODNET-709979-0A1B2C3D-HOST")).toBe(false);
     expect(ipt.chains.get("PODNET-709979-0A1B2C3D-IN")).toEqual([]);
   });
