@@ -39,7 +39,6 @@ kill_tree() {
 background_pids=()
 on_exit() {
   for pid in "${background_pids[@]}"; do kill_tree "$pid"; done
-  rm -f "${parallel_done:-}"
   if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then bash script/toolchain/postgres.sh stop; fi
 }
 trap on_exit EXIT
@@ -104,10 +103,7 @@ finish_background "contracts build for deployment" "$deploy_build_pid" "$deploy_
 # The contracts' checks need nothing the end-to-end tests make, and the end-to-end tests spend much of their time
 # waiting on chains, containers and daemons. So the checks run beside them at the lowest priority (nice 19): they take
 # the CPU the end-to-end tests leave idle, and give it back as soon as a test wants it. Their output is kept and printed
-# whole at the end; a failure is announced when it happens. The contract tests themselves wait for the end-to-end
-# files that run four at a time (this file appears when they end): beside those the machine is busy, while the files
-# that run alone after them (vitest's `alone` project) leave about a core idle for two minutes.
-parallel_done=$(mktemp -u -t podnet-parallel-done.XXXXXX)
+# whole at the end; a failure is announced when it happens.
 contract_checks() {
   step "solidity format (forge fmt --check)" forge fmt --check
   step "contract size limits" tsx script/toolchain/check-sizes.ts
@@ -117,7 +113,6 @@ contract_checks() {
   export FOUNDRY_OUT=contracts/out-tests FOUNDRY_CACHE_PATH=contracts/cache-tests
   step "contracts build with their tests (forge build)" forge build
   step "solidity lint (forge lint)" no_lint_findings
-  until [ -e "$parallel_done" ]; do sleep 1; done
   step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFILE=$contracts_profile forge test
   step "gas snapshots unchanged (forge test, profile gas)" env FOUNDRY_PROFILE=gas FORGE_SNAPSHOT_CHECK=true forge test
 }
@@ -150,14 +145,10 @@ rm -f "$postgres_url_file"
 
 # The end-to-end tests deploy the contracts forge built above. Should they fail, the checks beside them still report.
 echo
-echo "==> end-to-end tests (vitest: projects parallel and isolated, then alone)"
+echo "==> end-to-end tests (vitest: projects parallel, isolated, alone)"
 e2e_start=$SECONDS
 e2e_status=0
-vitest run --project parallel --project isolated || e2e_status=$?
-touch "$parallel_done"
-alone_status=0
-vitest run --project alone || alone_status=$?
-if [ "$e2e_status" -eq 0 ]; then e2e_status=$alone_status; fi
+vitest run --project parallel --project isolated --project alone || e2e_status=$?
 if [ "$e2e_status" -eq 0 ]; then
   echo "<== end-to-end tests: ok ($((SECONDS - e2e_start)) s)"
 else
