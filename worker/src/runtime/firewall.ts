@@ -100,6 +100,11 @@ function copiesOf(lines: readonly string[], rule: readonly string[]): number {
   return lines.filter((l) => l === line).length;
 }
 
+/** The commands that delete every copy of `rule` in a listing (a rule added twice, by two workers racing, goes entirely). */
+function deleteEveryCopy(lines: readonly string[], rule: readonly string[]): string[][] {
+  return Array.from({ length: copiesOf(lines, rule) }, () => ["-D", ...rule]);
+}
+
 /** One `ip:port` pods may reach although the policy drops its range (TCP only). */
 export interface EgressAllowEntry {
   ip: string;
@@ -231,8 +236,7 @@ export class PodFirewall {
     }
     commands.push(["-F", host]);
     if (allow.length === 0) {
-      // Every copy goes.
-      for (let copy = copiesOf(present, jump); copy > 0; copy--) commands.push(["-D", ...jump]);
+      commands.push(...deleteEveryCopy(present, jump));
       return commands;
     }
     for (const rule of this.hostAllowRules()) commands.push(["-A", host, ...rule]);
@@ -281,21 +285,27 @@ export class PodFirewall {
   /** Adds a pod subnet's rules unless they are there: one read of the table, one transaction for the missing ones. */
   async addSubnet(subnet: string): Promise<void> {
     if (this.#known.has(subnet)) return;
-    const present = await this.#save();
-    const missing = this.subnetRules(subnet).filter((rule) => copiesOf(present, rule) === 0);
-    if (missing.length > 0) await this.#restore(missing.map((rule) => ["-A", ...rule]));
+    const commands = this.#addMissing(await this.#save(), subnet);
+    if (commands.length > 0) await this.#restore(commands);
     this.#known.add(subnet);
+  }
+
+  /** The commands that add a subnet's rules missing from a listing, in order. */
+  #addMissing(present: readonly string[], subnet: string): string[][] {
+    return this.subnetRules(subnet)
+      .filter((rule) => copiesOf(present, rule) === 0)
+      .map((rule) => ["-A", ...rule]);
+  }
+
+  /** The commands that delete every copy of a subnet's rules in a listing. */
+  #deleteAll(present: readonly string[], subnet: string): string[][] {
+    return this.subnetRules(subnet).flatMap((rule) => deleteEveryCopy(present, rule));
   }
 
   /** The pod subnets that have rules in a listing (from the forward chain's). */
   #subnetsIn(present: readonly string[]): string[] {
     const rules = present.filter((line) => line.startsWith(`-A ${this.chains.forward} `)).join("\n");
     return [...new Set([...rules.matchAll(/ -s (\S+) /g)].map((match) => match[1] as string))];
-  }
-
-  /** The pod subnets that have rules now (from the forward chain). */
-  async installedSubnets(): Promise<string[]> {
-    return this.#subnetsIn(await this.#save());
   }
 
   /**
@@ -310,17 +320,13 @@ export class PodFirewall {
     const added: string[] = [];
     for (const subnet of wanted) {
       if (this.#known.has(subnet)) continue;
-      const missing = this.subnetRules(subnet).filter((rule) => copiesOf(present, rule) === 0);
-      for (const rule of missing) commands.push(["-A", ...rule]);
+      commands.push(...this.#addMissing(present, subnet));
       added.push(subnet);
     }
     for (const subnet of this.#subnetsIn(present)) {
       if (wanted.has(subnet)) continue;
       this.#known.delete(subnet);
-      for (const rule of this.subnetRules(subnet)) {
-        // A rule added twice (two workers racing) goes entirely.
-        for (let copy = copiesOf(present, rule); copy > 0; copy--) commands.push(["-D", ...rule]);
-      }
+      commands.push(...this.#deleteAll(present, subnet));
     }
     if (commands.length > 0) await this.#restore(commands);
     for (const subnet of added) this.#known.add(subnet);
@@ -329,12 +335,7 @@ export class PodFirewall {
   /** Removes a pod subnet's rules (every copy of each that is there), in one transaction. */
   async removeSubnet(subnet: string): Promise<void> {
     this.#known.delete(subnet);
-    const present = await this.#save();
-    const commands: string[][] = [];
-    for (const rule of this.subnetRules(subnet)) {
-      // A rule added twice (two workers racing) goes entirely.
-      for (let copy = copiesOf(present, rule); copy > 0; copy--) commands.push(["-D", ...rule]);
-    }
+    const commands = this.#deleteAll(await this.#save(), subnet);
     if (commands.length > 0) await this.#restore(commands);
   }
 }
