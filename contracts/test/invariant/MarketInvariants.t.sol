@@ -122,20 +122,16 @@ contract MarketInvariantsTest is InvariantFixture {
             s.provs[i] = handler.providers(i);
             s.stakes[i] = market.stakeOf(s.provs[i]);
         }
-        uint256 leases = market.leaseCount();
-        s.leases = new Lease[](leases);
-        s.paid = new uint256[](leases);
-        s.deposited = new uint256[](leases);
-        for (uint256 id = 1; id <= leases; ++id) {
-            s.leases[id - 1] = market.getLease(id);
+        s.leases = _allLeases();
+        s.paid = new uint256[](s.leases.length);
+        s.deposited = new uint256[](s.leases.length);
+        for (uint256 id = 1; id <= s.leases.length; ++id) {
             s.paid[id - 1] = handler.ghost_paidToProvider(id);
             s.deposited[id - 1] = handler.ghost_deposited(id);
         }
-        uint256 orders = market.orderCount();
-        s.orders = new Order[](orders);
-        s.bids = new Bid[][](orders);
-        for (uint256 id = 1; id <= orders; ++id) {
-            s.orders[id - 1] = market.getOrder(id);
+        s.orders = _allOrders();
+        s.bids = new Bid[][](s.orders.length);
+        for (uint256 id = 1; id <= s.orders.length; ++id) {
             s.bids[id - 1] = new Bid[](n);
             for (uint256 i; i < n; ++i) {
                 s.bids[id - 1][i] = market.getBid(id, s.provs[i]);
@@ -148,23 +144,8 @@ contract MarketInvariantsTest is InvariantFixture {
     ///         pools of every reported provider epoch. Also equal to what went in minus what came out, as measured on
     ///         the callers. The court holds exactly the bonds of its open disputes.
     function _checkTokenConservation(Snapshot memory s) internal view {
-        uint256 liabilities = market.accruedFees();
-        for (uint256 k; k < s.leases.length; ++k) {
-            liabilities += s.leases[k].balance;
-        }
-        for (uint256 k; k < s.orders.length; ++k) {
-            if (s.orders[k].status == OrderStatus.Open) liabilities += s.orders[k].deposit;
-        }
-        for (uint256 i; i < s.provs.length; ++i) {
-            Stake memory stake = s.stakes[i];
-            liabilities += uint256(stake.free) + stake.locked + stake.unbonding;
-            // Every epoch before the current one was ended by a dark report.
-            for (uint256 epoch; epoch < stake.epoch; ++epoch) {
-                liabilities += market.darkRecord(s.provs[i], epoch).pool;
-            }
-        }
         uint256 held = token.balanceOf(address(market));
-        assertEq(held, liabilities, "market balance != liabilities");
+        assertEq(held, _marketLiabilities(s.leases, s.orders, s.provs), "market balance != liabilities");
         assertEq(held, handler.ghost_tokensIn() - handler.ghost_tokensOut(), "market balance != tokens in - out");
 
         uint256 bonds;

@@ -5,7 +5,7 @@ import {AppVault} from "../../src/AppVault.sol";
 import {AppVaultFactory} from "../../src/AppVaultFactory.sol";
 import {IDisputeCourt} from "../../src/interfaces/IDisputeCourt.sol";
 import {IPodnetMarket} from "../../src/interfaces/IPodnetMarket.sol";
-import {Lease, LeaseStatus, Order, OrderStatus, Stake} from "../../src/types/MarketTypes.sol";
+import {Lease, LeaseStatus, Order, OrderStatus} from "../../src/types/MarketTypes.sol";
 import {InvariantFixture} from "./InvariantFixture.sol";
 import {VaultHandler} from "./VaultHandler.sol";
 
@@ -89,14 +89,8 @@ contract VaultInvariantsTest is InvariantFixture {
     }
 
     function _snapshot() internal view returns (Snapshot memory s) {
-        s.leases = new Lease[](market.leaseCount());
-        for (uint256 id = 1; id <= s.leases.length; ++id) {
-            s.leases[id - 1] = market.getLease(id);
-        }
-        s.orders = new Order[](market.orderCount());
-        for (uint256 id = 1; id <= s.orders.length; ++id) {
-            s.orders[id - 1] = market.getOrder(id);
-        }
+        s.leases = _allLeases();
+        s.orders = _allOrders();
     }
 
     /// @notice 1. Each app's balance (the vault's token balance) is exactly what was funded, minus what the owner
@@ -210,22 +204,15 @@ contract VaultInvariantsTest is InvariantFixture {
     /// @notice 7. The market still holds exactly its liabilities: lease balances, open orders' deposits, stake, fees
     ///         and the unpaid dark pools.
     function _checkMarketSolvent(Snapshot memory s) internal view {
-        uint256 liabilities = market.accruedFees();
-        for (uint256 k; k < s.leases.length; ++k) {
-            liabilities += s.leases[k].balance;
+        address[] memory provs = new address[](handler.PROVIDER_COUNT());
+        for (uint256 i; i < provs.length; ++i) {
+            provs[i] = handler.providers(i);
         }
-        for (uint256 k; k < s.orders.length; ++k) {
-            if (s.orders[k].status == OrderStatus.Open) liabilities += s.orders[k].deposit;
-        }
-        for (uint256 i; i < handler.PROVIDER_COUNT(); ++i) {
-            address prov = handler.providers(i);
-            Stake memory stake = market.stakeOf(prov);
-            liabilities += uint256(stake.free) + stake.locked + stake.unbonding;
-            for (uint256 epoch; epoch < stake.epoch; ++epoch) {
-                liabilities += market.darkRecord(prov, epoch).pool;
-            }
-        }
-        assertEq(token.balanceOf(address(market)), liabilities, "market balance != liabilities");
+        assertEq(
+            token.balanceOf(address(market)),
+            _marketLiabilities(s.leases, s.orders, provs),
+            "market balance != liabilities"
+        );
     }
 
     /// @notice Logs what the last run did (run with -vv to see it).
