@@ -1,5 +1,6 @@
 import { defineConfig } from "vitest/config";
 import LongestFirst from "./test/longest-first.js";
+import TimelineReporter from "./test/timeline-reporter.js";
 
 /** The packages' own tests: units that need no chain and no Docker, except the files of `isolated` below. */
 const units = [
@@ -31,16 +32,37 @@ const isolated = [
   "worker/src/runtime/infra-containers.test.ts",
 ];
 /**
- * Files that run alone, after all the others: those that restart the Docker Engine every other file uses, and the
- * stress tests whose bounds (descriptors released after 5,000 sockets, an app back at target within 2 minutes of a
- * node and a provider killed) assume a machine that is not also running three other test files.
+ * The file that restarts the Docker Engine every other file uses (test/engine-restart.test.ts: pods come back; dockerd
+ * in its own session): after the files that use Docker, beside those that do not (`dockerFree`), which take the cores
+ * it leaves idle while it waits on the engine.
  */
-const alone = [
-  "test/engine-restart.test.ts",
-  "test/docker-engine.test.ts",
-  "test/chaos-ingress.test.ts",
-  "test/autoscaler-network-acceptance.test.ts",
+const engineRestart = ["test/engine-restart.test.ts"];
+/**
+ * End-to-end files that never touch Docker (a chain, the indexer, the CLI against them): they run beside the engine
+ * restart. Their project points DOCKER_HOST at no socket, so a file here that starts using Docker fails at once
+ * instead of racing the restart. About 75 cpu-s in all, what fills the restart's 30 s on two cores; the indexer's
+ * file, Docker-free too, lasts a minute and stays with the others.
+ */
+const dockerFree = [
+  "test/app-cli.test.ts",
+  "test/deploy-local.test.ts",
+  "test/indexer-apps.test.ts",
+  "test/network-handover.test.ts",
+  "test/share-keys-cli.test.ts",
+  "test/sdk-chain.test.ts",
+  "test/escrow.test.ts",
+  "test/admin-actions.test.ts",
+  "test/autoscaler-send-order.test.ts",
+  "test/account-claims.test.ts",
+  "test/growth-chart.test.ts",
+  "test/dev-accounts.test.ts",
+  "test/devnet-postgres.test.ts",
 ];
+/**
+ * The file that runs alone, last: the stress test whose bound (the worker's /health within a second under 5,000 held
+ * sockets) assumes a machine running nothing else.
+ */
+const alone = ["test/chaos-ingress.test.ts"];
 /**
  * Test files in flight at once. Most of a file's time is waiting on a chain, a container or a daemon, so more files
  * than cores keep the machine busy (docs/testing.md has the measured effect); PODNET_TEST_WORKERS overrides.
@@ -49,12 +71,15 @@ const workers = Number(process.env.PODNET_TEST_WORKERS ?? 4);
 
 /** `npm run test:cost`: each file's CPU seconds, one JSON line per file (test/cpu-report.ts). */
 const cpuReport = process.env.PODNET_TEST_CPU_REPORT ? ["test/cpu-report.ts"] : [];
+/** PODNET_TEST_TIMELINE=<file>: when each file started and ended (test/timeline-reporter.ts). */
+const timeline = process.env.PODNET_TEST_TIMELINE;
 
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     globalSetup: ["test/global-setup.ts"],
     setupFiles: cpuReport,
+    reporters: timeline ? ["default", new TimelineReporter(timeline)] : ["default"],
     hookTimeout: 180_000,
     // The longest files start first, also on a fresh clone with no timings (test/longest-first.ts).
     sequence: { sequencer: LongestFirst },
@@ -75,7 +100,7 @@ export default defineConfig({
         test: {
           name: "parallel",
           include: ["test/**/*.test.ts"],
-          exclude: alone,
+          exclude: [...engineRestart, ...dockerFree, ...alone],
           // One worker process runs file after file, as in `units`: each new process cost vitest's own start and the
           // file's imports, about 2 CPU seconds (docs/testing.md). The end-to-end files change no environment or
           // global and mock nothing; what they start, they stop in their afterAll; test/file-setup.ts clears the
@@ -98,7 +123,23 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "alone", include: alone, maxWorkers: 1, sequence: { groupOrder: 2 } },
+        test: { name: "engine-restart", include: engineRestart, maxWorkers: workers, sequence: { groupOrder: 2 } },
+      },
+      {
+        extends: true,
+        test: {
+          name: "docker-free",
+          include: dockerFree,
+          isolate: false,
+          setupFiles: ["test/file-setup.ts"],
+          env: { DOCKER_HOST: "unix:///nonexistent/docker-free-files-use-no-docker.sock" },
+          maxWorkers: workers,
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        extends: true,
+        test: { name: "alone", include: alone, maxWorkers: 1, sequence: { groupOrder: 3 } },
       },
     ],
   },

@@ -1,9 +1,12 @@
 /**
- * A Docker Engine restart on real parts: every pod comes back, the same containers, and the worker's /health sees
- * the engine again. It restarts the engine every other test file uses, so it runs alone, after the parallel files
- * (vitest.config.ts, project "engine-restart").
+ * Docker Engine restarts on real parts. Every pod comes back, the same containers, and the worker's /health sees the
+ * engine again. And the engine that script/toolchain/docker.sh starts runs in its own session: a Ctrl-C in the
+ * terminal goes to the whole foreground process group (the demo, its workers, anvil, ...), and a dockerd in that group
+ * would shut down (it handles SIGINT itself) while the demo is still removing its containers. Both restart the engine
+ * every other test file uses (only where that script started it: its pid file), so this file runs after the files
+ * that use Docker, beside those that do not (vitest.config.ts, project "engine-restart").
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -59,34 +62,83 @@ async function podContainers() {
   return all.sort((a, b) => (a.lease === b.lease ? a.id.localeCompare(b.id) : a.lease < b.lease ? -1 : 1));
 }
 
-beforeAll(async () => {
-  if (!existsSync(PIDFILE)) return;
-  devnet = await Devnet.start({ dir: mkdtempSync(join(tmpdir(), "podnet-engine-restart-")) });
-  image = await sealTestImage(docker, "podnet-test/engine-restart:1", { page: PAGE });
-  devnet.untagBlobOnStop(image.cid);
-  P = await devnet.startProvider({ index: 28 });
-  alice = await fundedPublisher(devnet.chain, 28);
-  for (let i = 0; i < 2; i++) {
-    const lease = await alice.lease(P.worker.apiUrl, manifest(image.cid), 3600n);
-    const upload = await alice.uploadBlob(P.worker.apiUrl, P.address, lease.leaseId, image.cid, image.ciphertext);
-    expect([200, 201]).toContain(upload.status);
-    const sent = await alice.sendManifest(
-      P.worker.apiUrl,
-      P.address,
-      P.encryptionKey,
-      lease.leaseId,
-      manifest(image.cid),
-      { [image.cid]: image.key },
-    );
-    expect(sent.status, await sent.clone().text()).toBe(202);
-    await P.worker.waitForPage(lease.leaseId, PAGE);
-    serving.push(lease.leaseId);
-  }
-}, 240_000);
+/** Session and process group of `pid`, from /proc/<pid>/stat (fields 5 and 6; the name may hold spaces). */
+function sessionOf(pid: number): { pgid: number; sid: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const [, , pgid, sid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { pgid: Number(pgid), sid: Number(sid) };
+}
 
-afterAll(() => devnet?.stop());
+// The session first, with no pod on the engine yet: a restart waits for every running container to stop.
+describe.skipIf(!existsSync(PIDFILE))("script/toolchain/docker.sh", () => {
+  it("starts dockerd in its own session, so a Ctrl-C to the caller's process group does not stop it", async () => {
+    // A caller like `npm run demo` in a terminal: its own process group, which runs the script and stays in the
+    // foreground afterwards.
+    const caller = spawn("bash", ["-c", "bash script/toolchain/docker.sh restart && echo started && exec sleep 60"], {
+      cwd: repoRoot,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    caller.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    caller.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const callerGroup = caller.pid as number;
+    try {
+      await waitFor("docker.sh restart", async () => (output.includes("started") ? true : undefined), {
+        timeoutMs: 120_000,
+        intervalMs: 200,
+      });
+      const dockerd = Number(readFileSync(PIDFILE, "utf8"));
+      const { pgid, sid } = sessionOf(dockerd);
+      expect(sid, "dockerd leads its own session").toBe(dockerd);
+      expect(pgid).not.toBe(callerGroup);
+
+      // The terminal's Ctrl-C: SIGINT to the caller's whole process group.
+      process.kill(-callerGroup, "SIGINT");
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(existsSync(`/proc/${dockerd}`), `dockerd exited on the caller's SIGINT:\n${output}`).toBe(true);
+      await expect(docker.ping()).resolves.toBeDefined();
+    } finally {
+      try {
+        process.kill(-callerGroup, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }, 180_000);
+});
 
 describe.skipIf(!existsSync(PIDFILE))("Docker Engine restart (an engine script/toolchain/docker.sh started)", () => {
+  beforeAll(async () => {
+    devnet = await Devnet.start({ dir: mkdtempSync(join(tmpdir(), "podnet-engine-restart-")) });
+    image = await sealTestImage(docker, "podnet-test/engine-restart:1", { page: PAGE });
+    devnet.untagBlobOnStop(image.cid);
+    P = await devnet.startProvider({ index: 28 });
+    alice = await fundedPublisher(devnet.chain, 28);
+    for (let i = 0; i < 2; i++) {
+      const lease = await alice.lease(P.worker.apiUrl, manifest(image.cid), 3600n);
+      const upload = await alice.uploadBlob(P.worker.apiUrl, P.address, lease.leaseId, image.cid, image.ciphertext);
+      expect([200, 201]).toContain(upload.status);
+      const sent = await alice.sendManifest(
+        P.worker.apiUrl,
+        P.address,
+        P.encryptionKey,
+        lease.leaseId,
+        manifest(image.cid),
+        { [image.cid]: image.key },
+      );
+      expect(sent.status, await sent.clone().text()).toBe(202);
+      await P.worker.waitForPage(lease.leaseId, PAGE);
+      serving.push(lease.leaseId);
+    }
+  }, 240_000);
+
+  afterAll(() => devnet?.stop());
+
   it("brings every pod back, one container per lease, and /health sees the engine again", async () => {
     const before = await podContainers();
     expect(before).toHaveLength(2);

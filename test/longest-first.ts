@@ -7,11 +7,14 @@
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 export const LONGEST_FIRST = [
+  // Of the group after these: the engine restart, which mostly waits, first, beside the Docker-free files.
+  "test/engine-restart.test.ts",
   "test/worker-image.test.ts",
   "test/bench.test.ts",
   "test/chaos-outages.test.ts",
   "test/cli.test.ts",
   "test/autoscaler-scope.test.ts",
+  "test/autoscaler-network-acceptance.test.ts",
   "test/autoscaler-package.test.ts",
   "test/sandbox.test.ts",
   "test/sdk-package.test.ts",
@@ -42,11 +45,11 @@ export default class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
     const position = new Map(sorted.map((file, i) => [file, i]));
-    // Groups and projects stay where vitest put them; inside each, the listed files first.
+    // Groups stay where vitest put them; inside each, whatever its projects, the listed files first (the engine
+    // restart must start beside the Docker-free files of its group, not after them).
     return [...sorted].sort((a, b) => {
       const group = a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder;
       if (group !== 0) return group;
-      if (a.project.name !== b.project.name) return (position.get(a) ?? 0) - (position.get(b) ?? 0);
       return rank(a) - rank(b) || (position.get(a) ?? 0) - (position.get(b) ?? 0);
     });
   }

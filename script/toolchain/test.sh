@@ -145,10 +145,11 @@ rm -f "$postgres_url_file"
 
 # The end-to-end tests deploy the contracts forge built above. Should they fail, the checks beside them still report.
 echo
-echo "==> end-to-end tests (vitest: projects parallel, isolated, alone)"
+echo "==> end-to-end tests (vitest: projects parallel, isolated, engine-restart, docker-free, alone)"
 e2e_start=$SECONDS
 e2e_status=0
-vitest run --project parallel --project isolated --project alone || e2e_status=$?
+vitest run --project parallel --project isolated --project engine-restart --project docker-free --project alone ||
+  e2e_status=$?
 if [ "$e2e_status" -eq 0 ]; then
   echo "<== end-to-end tests: ok ($((SECONDS - e2e_start)) s)"
 else
