@@ -1,4 +1,3 @@
-import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { x25519 } from "@noble/curves/ed25519.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -6,6 +5,7 @@ import { concatBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { bytesToHex, type Hex, hexToBytes, isHex } from "viem";
 import { contentId } from "./content-id.js";
 import { PodnetError, type PodnetErrorParameters } from "./errors.js";
+import { xchacha20poly1305 } from "./xchacha20poly1305.js";
 
 /**
  * "Upload once, deploy anywhere" encryption. A publisher encrypts an image blob once under a random content key and
