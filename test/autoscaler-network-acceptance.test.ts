@@ -45,13 +45,8 @@ const PRICING = { perCpuMilli: 3n, perMemoryMiB: 2n, perStorageMiB: 0n, flat: 0n
 const FUNDED = 50_000_000n;
 const STAKE = 1_000n * TOKEN;
 const FEE = 1_000n;
-/**
- * The network's periods on this chain (seconds). The file runs beside three others on two cores: a node is dropped 6 s
- * after its last heartbeat (three periods, as in autoscaler-network.test.ts), so a heartbeat that a loaded machine
- * sends a period late does not take a live node's apps away.
- */
 const HEARTBEAT_PERIOD = 2;
-const LIVENESS_WINDOW = 6;
+const LIVENESS_WINDOW = 4;
 const APPS = 4;
 const ZONE = "net.test";
 

@@ -14,7 +14,6 @@ export const LONGEST_FIRST = [
   "test/chaos-outages.test.ts",
   "test/cli.test.ts",
   "test/autoscaler-scope.test.ts",
-  "test/autoscaler-network-acceptance.test.ts",
   "test/autoscaler-package.test.ts",
   "test/sandbox.test.ts",
   "test/sdk-package.test.ts",
