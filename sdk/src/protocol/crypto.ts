@@ -5,7 +5,7 @@ import { concatBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { bytesToHex, type Hex, hexToBytes, isHex } from "viem";
 import { contentId } from "./content-id.js";
 import { PodnetError, type PodnetErrorParameters } from "./errors.js";
-import { xchacha20poly1305 } from "./xchacha20poly1305.js";
+import { NONCE_LENGTH, TAG_LENGTH, xchacha20poly1305 } from "./xchacha20poly1305.js";
 
 /**
  * "Upload once, deploy anywhere" encryption. A publisher encrypts an image blob once under a random content key and
@@ -45,8 +45,6 @@ const MAGIC = utf8ToBytes("PODNETB1");
 const NONCE_PREFIX_LENGTH = 16;
 /** Length of the blob header: magic, chunk size, nonce prefix. */
 export const BLOB_HEADER_LENGTH = MAGIC.length + 4 + NONCE_PREFIX_LENGTH;
-const TAG_LENGTH = 16;
-const NONCE_LENGTH = 24;
 /** Length of a wrapped key: ephemeral public key, nonce, encrypted content key with its tag. */
 export const WRAPPED_KEY_LENGTH = KEY_LENGTH + NONCE_LENGTH + KEY_LENGTH + TAG_LENGTH;
 

@@ -10,8 +10,10 @@ import { createCipheriv, createDecipheriv } from "node:crypto";
  */
 
 const KEY_LENGTH = 32;
-const NONCE_LENGTH = 24;
-const TAG_LENGTH = 16;
+/** The extended nonce: 16 bytes for the subkey, 8 for the RFC 8439 nonce. */
+export const NONCE_LENGTH = 24;
+/** Poly1305's tag, appended to the ciphertext. */
+export const TAG_LENGTH = 16;
 
 const rotl = (x: number, n: number) => (x << n) | (x >>> (32 - n));
 
@@ -29,7 +31,8 @@ function quarterRound(s: Uint32Array, a: number, b: number, c: number, d: number
 /** HChaCha20: the ChaCha20 block function's rounds on key and 16-byte input, without the final addition. */
 export function hchacha20(key: Uint8Array, input: Uint8Array): Uint8Array {
   // "expand 32-byte k", then the key and the input, as little-endian words whatever the host's byte order.
-  const s = Uint32Array.of(0x61707865, 0x3320646e, 0x79622d32, 0x6b206574, ...new Array<number>(12).fill(0));
+  const s = new Uint32Array(16);
+  s.set([0x61707865, 0x3320646e, 0x79622d32, 0x6b206574]);
   const k = new DataView(key.buffer, key.byteOffset, KEY_LENGTH);
   for (let i = 0; i < 8; i++) s[4 + i] = k.getUint32(4 * i, true);
   const n = new DataView(input.buffer, input.byteOffset, 16);
