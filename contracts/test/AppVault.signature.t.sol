@@ -177,17 +177,9 @@ contract AppVaultSignatureTest is VaultFixture {
     ///      The vault must only validate provider-API request digests.
     function test_isValidSignature_controllerCannotSignTokensAway() public {
         AuthorizationToken authToken = new AuthorizationToken();
-        PodnetMarket authMarket = new PodnetMarket(
-            IERC20(address(authToken)),
-            IProviderRegistry(address(registry)),
-            address(manager),
-            treasury,
-            defaultParams()
-        );
-        DisputeCourt authCourt =
-            new DisputeCourt(IPodnetMarket(address(authMarket)), address(manager), defaultCourtParams());
-        AppVaultFactory authFactory =
-            new AppVaultFactory(IPodnetMarket(address(authMarket)), IDisputeCourt(address(authCourt)), network);
+        PodnetMarket authMarket = _deployMarket(address(authToken), address(registry), treasury, defaultParams());
+        DisputeCourt authCourt = _deployCourt(address(authMarket), defaultCourtParams());
+        AppVaultFactory authFactory = _deployFactory(address(authMarket), address(authCourt), address(network));
         vm.prank(appOwner);
         AppVault app = AppVault(
             authFactory.createApp(APP_SALT, SPEC, CONFIG, defaultLimits(), _controllers(controller, controller2))

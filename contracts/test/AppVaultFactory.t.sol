@@ -9,6 +9,7 @@ import {IAutoscalerNetwork} from "../src/interfaces/IAutoscalerNetwork.sol";
 import {IDisputeCourt} from "../src/interfaces/IDisputeCourt.sol";
 import {IPodnetMarket} from "../src/interfaces/IPodnetMarket.sol";
 import {AppLimits} from "../src/types/VaultTypes.sol";
+import {ReleaseBuild} from "./utils/ReleaseBuild.sol";
 import {VaultFixture} from "./utils/VaultFixture.sol";
 import {Vm} from "forge-std/Vm.sol";
 
@@ -97,14 +98,13 @@ contract AppVaultFactoryTest is VaultFixture {
     }
 
     function test_constructor_revertsOnZeroAddresses() public {
+        bytes memory code = ReleaseBuild.creationCode("AppVaultFactory");
         vm.expectRevert(abi.encodeWithSelector(IAppVaultFactory.VaultFactoryZeroAddress.selector, "market"));
-        new AppVaultFactory(IPodnetMarket(address(0)), IDisputeCourt(address(court)), network);
+        ReleaseBuild.create(code, abi.encode(address(0), court, network));
         vm.expectRevert(abi.encodeWithSelector(IAppVaultFactory.VaultFactoryZeroAddress.selector, "court"));
-        new AppVaultFactory(IPodnetMarket(address(market)), IDisputeCourt(address(0)), network);
+        ReleaseBuild.create(code, abi.encode(market, address(0), network));
         vm.expectRevert(abi.encodeWithSelector(IAppVaultFactory.VaultFactoryZeroAddress.selector, "network"));
-        new AppVaultFactory(
-            IPodnetMarket(address(market)), IDisputeCourt(address(court)), IAutoscalerNetwork(address(0))
-        );
+        ReleaseBuild.create(code, abi.encode(market, court, address(0)));
     }
 
     /// @dev The implementation knows the factory, has no owner, and cannot be initialized by anyone else.

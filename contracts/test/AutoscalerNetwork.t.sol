@@ -6,6 +6,7 @@ import {AutoscalerNetwork} from "../src/AutoscalerNetwork.sol";
 import {IAutoscalerNetwork} from "../src/interfaces/IAutoscalerNetwork.sol";
 import {NetworkParams, NodeInfo, NodeProfile, NodeStatus} from "../src/types/NetworkTypes.sol";
 import {MarketFixture} from "./utils/MarketFixture.sol";
+import {ReleaseBuild} from "./utils/ReleaseBuild.sol";
 import {IAccessManaged} from "@openzeppelin/contracts/access/manager/IAccessManaged.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
@@ -218,7 +219,8 @@ contract AutoscalerNetworkTest is MarketFixture {
     }
 
     function test_constructor_refusesZeroToken() public {
+        bytes memory code = ReleaseBuild.creationCode("AutoscalerNetwork");
         vm.expectRevert(abi.encodeWithSelector(IAutoscalerNetwork.NetworkInvalid.selector, "token", "zero address"));
-        new AutoscalerNetwork(IERC20(address(0)), address(manager), PodnetLaunch.networkParams());
+        ReleaseBuild.create(code, abi.encode(address(0), manager, PodnetLaunch.networkParams()));
     }
 }

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {Deploy} from "../script/Deploy.s.sol";
 import {PodnetTestToken} from "../src/dev/PodnetTestToken.sol";
+import {ReleaseBuild} from "./utils/ReleaseBuild.sol";
 import {Test} from "forge-std/Test.sol";
 
 /// @notice The deploy script's refusals on a real chain (anything but anvil's 31337).
@@ -22,7 +23,7 @@ contract DeployTest is Test {
     function setUp() public {
         (deployer, deployerKey) = makeAddrAndKey("deployer");
         script = new Deploy();
-        paymentToken = address(new PodnetTestToken()); // stands for a real ERC-20 already on the chain
+        paymentToken = ReleaseBuild.deploy("PodnetTestToken", ""); // stands for a real ERC-20 already on the chain
     }
 
     function _config() internal view returns (Deploy.Config memory) {

@@ -7,6 +7,7 @@ import {IPodnetMarket} from "../src/interfaces/IPodnetMarket.sol";
 import {CourtParams, Dispute, DisputeStatus} from "../src/types/CourtTypes.sol";
 import {CloseReason, DarkRecord, Lease, LeaseStatus, Stake} from "../src/types/MarketTypes.sol";
 import {MarketFixture} from "./utils/MarketFixture.sol";
+import {ReleaseBuild} from "./utils/ReleaseBuild.sol";
 import {IAccessManaged} from "@openzeppelin/contracts/access/manager/IAccessManaged.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
@@ -145,28 +146,31 @@ contract DisputeCourtTest is MarketFixture {
 
     function test_constructor_emitsParams() public {
         CourtParams memory p = defaultCourtParams();
+        bytes memory code = ReleaseBuild.creationCode("DisputeCourt");
         vm.expectEmit(false, false, false, true, vm.computeCreateAddress(address(this), vm.getNonce(address(this))));
         emit IDisputeCourt.CourtParamsUpdated(p);
-        new DisputeCourt(IPodnetMarket(address(market)), address(manager), p);
+        ReleaseBuild.create(code, abi.encode(market, manager, p));
     }
 
     function test_constructor_revertsOnZeroMarket() public {
+        bytes memory code = ReleaseBuild.creationCode("DisputeCourt");
         vm.expectRevert(IDisputeCourt.CourtZeroAddress.selector);
-        new DisputeCourt(IPodnetMarket(address(0)), address(manager), defaultCourtParams());
+        ReleaseBuild.create(code, abi.encode(address(0), manager, defaultCourtParams()));
     }
 
     function test_constructor_revertsOnInvalidParams() public {
+        bytes memory code = ReleaseBuild.creationCode("DisputeCourt");
         CourtParams memory p = defaultCourtParams();
         p.answerWindow = 0;
         vm.expectRevert(abi.encodeWithSelector(IDisputeCourt.CourtInvalidParameter.selector, "answerWindow", 0));
-        new DisputeCourt(IPodnetMarket(address(market)), address(manager), p);
+        ReleaseBuild.create(code, abi.encode(market, manager, p));
 
         p = defaultCourtParams();
         p.rulingWindow = MAX_WINDOW + 1;
         vm.expectRevert(
             abi.encodeWithSelector(IDisputeCourt.CourtInvalidParameter.selector, "rulingWindow", MAX_WINDOW + 1)
         );
-        new DisputeCourt(IPodnetMarket(address(market)), address(manager), p);
+        ReleaseBuild.create(code, abi.encode(market, manager, p));
     }
 
     /*//////////////////////////////////////////////////////////////

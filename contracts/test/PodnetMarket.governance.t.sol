@@ -6,6 +6,7 @@ import {IPodnetMarket} from "../src/interfaces/IPodnetMarket.sol";
 import {IProviderRegistry} from "../src/interfaces/IProviderRegistry.sol";
 import {MarketParams} from "../src/types/MarketTypes.sol";
 import {MarketFixture} from "./utils/MarketFixture.sol";
+import {ReleaseBuild} from "./utils/ReleaseBuild.sol";
 import {IAccessManaged} from "@openzeppelin/contracts/access/manager/IAccessManaged.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
@@ -75,11 +76,13 @@ contract PodnetMarketGovernanceTest is MarketFixture {
         assertEq(market.accruedFees(), fee);
     }
 
-    function _deploy(address token_, address registry_, address treasury_, MarketParams memory p)
+    /// @dev Runs the market's constructor on `code` (the release build's, read before an expected event or revert is
+    ///      set, so that what is expected is the constructor's).
+    function _deploy(bytes memory code, address token_, address registry_, address treasury_, MarketParams memory p)
         internal
         returns (PodnetMarket)
     {
-        return new PodnetMarket(IERC20(token_), IProviderRegistry(registry_), address(manager), treasury_, p);
+        return PodnetMarket(ReleaseBuild.create(code, _marketArgs(token_, registry_, treasury_, p)));
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -360,35 +363,40 @@ contract PodnetMarketGovernanceTest is MarketFixture {
     }
 
     function test_constructor_emitsParamsAndTreasury() public {
+        bytes memory code = ReleaseBuild.creationCode("PodnetMarket");
         vm.expectEmit(false, false, false, true);
         emit IPodnetMarket.ParamsUpdated(_otherParams());
         vm.expectEmit(true, false, false, true);
         emit IPodnetMarket.TreasuryUpdated(newTreasury);
-        PodnetMarket deployed = _deploy(address(token), address(registry), newTreasury, _otherParams());
+        PodnetMarket deployed = _deploy(code, address(token), address(registry), newTreasury, _otherParams());
         _assertParams(deployed.params(), _otherParams());
         assertEq(deployed.treasury(), newTreasury);
     }
 
     function test_constructor_revertsWhenTokenZero() public {
+        bytes memory code = ReleaseBuild.creationCode("PodnetMarket");
         vm.expectRevert(IPodnetMarket.MarketZeroAddress.selector);
-        _deploy(address(0), address(registry), treasury, defaultParams());
+        _deploy(code, address(0), address(registry), treasury, defaultParams());
     }
 
     function test_constructor_revertsWhenRegistryZero() public {
+        bytes memory code = ReleaseBuild.creationCode("PodnetMarket");
         vm.expectRevert(IPodnetMarket.MarketZeroAddress.selector);
-        _deploy(address(token), address(0), treasury, defaultParams());
+        _deploy(code, address(token), address(0), treasury, defaultParams());
     }
 
     function test_constructor_revertsWhenTreasuryZero() public {
+        bytes memory code = ReleaseBuild.creationCode("PodnetMarket");
         vm.expectRevert(IPodnetMarket.MarketZeroAddress.selector);
-        _deploy(address(token), address(registry), address(0), defaultParams());
+        _deploy(code, address(token), address(registry), address(0), defaultParams());
     }
 
     function test_constructor_revertsWhenParamsInvalid() public {
+        bytes memory code = ReleaseBuild.creationCode("PodnetMarket");
         MarketParams memory p = defaultParams();
         p.acceptWindow = 0;
         vm.expectRevert(abi.encodeWithSelector(IPodnetMarket.MarketInvalidParameter.selector, "acceptWindow", 0));
-        _deploy(address(token), address(registry), treasury, p);
+        _deploy(code, address(token), address(registry), treasury, p);
     }
 
     /*//////////////////////////////////////////////////////////////

@@ -8,6 +8,7 @@ import {IProviderRegistry} from "../src/interfaces/IProviderRegistry.sol";
 import {PermitSignature, Quote} from "../src/types/MarketTypes.sol";
 import {MarketFixture} from "./utils/MarketFixture.sol";
 import {Permits} from "./utils/Permits.sol";
+import {ReleaseBuild} from "./utils/ReleaseBuild.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /// @notice createLeaseWithPermit, createOrderWithPermit, topUpWithPermit: one transaction with an EIP-2612 permit,
@@ -147,10 +148,8 @@ contract PodnetMarketPermitTest is MarketFixture {
     /// @dev A market whose token has no permit: the *WithPermit calls work with a prior approval, and say why when
     ///      there is none.
     function test_createLeaseWithPermit_tokenWithoutPermitNeedsApproval() public {
-        PlainToken plain = new PlainToken();
-        PodnetMarket plainMarket = new PodnetMarket(
-            IERC20(address(plain)), IProviderRegistry(address(registry)), address(manager), treasury, defaultParams()
-        );
+        PlainToken plain = PlainToken(ReleaseBuild.deploy("PlainToken", ""));
+        PodnetMarket plainMarket = _deployMarket(address(plain), address(registry), treasury, defaultParams());
         plain.mint(provider, 1000 * TOKEN);
         vm.startPrank(provider);
         plain.approve(address(plainMarket), type(uint256).max);

@@ -20,8 +20,7 @@ contract VaultInvariantsTest is InvariantFixture {
 
     function setUp() public override {
         super.setUp();
-        AppVaultFactory factory =
-            new AppVaultFactory(IPodnetMarket(address(market)), IDisputeCourt(address(court)), network);
+        AppVaultFactory factory = _deployFactory(address(market), address(court), address(network));
         handler = new VaultHandler(market, token, factory);
         for (uint256 i; i < handler.PROVIDER_COUNT(); ++i) {
             _register(handler.providers(i));

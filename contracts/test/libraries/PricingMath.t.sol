@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {ProviderRegistry} from "../../src/ProviderRegistry.sol";
 import {PricingMath} from "../../src/libraries/PricingMath.sol";
 import {Pricing, ProviderProfile, Resources} from "../../src/types/MarketTypes.sol";
+import {ReleaseBuild} from "../utils/ReleaseBuild.sol";
 import {Test} from "forge-std/Test.sol";
 
 /// @notice Fuzz tests of the pricing rule: price per second = cpu * perCpuMilli + memory * perMemoryMiB
@@ -96,7 +97,7 @@ contract PricingMathTest is Test {
         vm.assume(
             pricing.perCpuMilli != 0 || pricing.perMemoryMiB != 0 || pricing.perStorageMiB != 0 || pricing.flat != 0
         );
-        ProviderRegistry registry = new ProviderRegistry();
+        ProviderRegistry registry = ProviderRegistry(ReleaseBuild.deploy("ProviderRegistry", ""));
         address provider = makeAddr("provider");
         vm.prank(provider);
         registry.register(

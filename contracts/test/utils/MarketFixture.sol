@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {PodnetLaunch} from "../../script/PodnetLaunch.sol";
+import {AppVaultFactory} from "../../src/AppVaultFactory.sol";
 import {AutoscalerNetwork} from "../../src/AutoscalerNetwork.sol";
 import {DisputeCourt} from "../../src/DisputeCourt.sol";
 import {PodnetMarket} from "../../src/PodnetMarket.sol";
@@ -19,6 +20,7 @@ import {
     Requirements,
     Resources
 } from "../../src/types/MarketTypes.sol";
+import {ReleaseBuild} from "./ReleaseBuild.sol";
 import {SortedAddresses} from "./SortedAddresses.sol";
 import {AccessManager} from "@openzeppelin/contracts/access/manager/AccessManager.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
@@ -60,16 +62,45 @@ abstract contract MarketFixture is Test {
     /// @dev The launch dispute window: a closed lease's collateral stays locked this long after it ended.
     uint40 internal constant DISPUTE_WINDOW = 2 days;
 
+    /// @dev A market of the release build (test/utils/ReleaseBuild.sol), governed by this fixture's manager.
+    function _deployMarket(address token_, address registry_, address treasury_, MarketParams memory p)
+        internal
+        returns (PodnetMarket)
+    {
+        return PodnetMarket(ReleaseBuild.deploy("PodnetMarket", _marketArgs(token_, registry_, treasury_, p)));
+    }
+
+    /// @dev The market constructor's arguments, ABI-encoded, with this fixture's manager.
+    function _marketArgs(address token_, address registry_, address treasury_, MarketParams memory p)
+        internal
+        view
+        returns (bytes memory)
+    {
+        return abi.encode(token_, registry_, address(manager), treasury_, p);
+    }
+
+    /// @dev A dispute court of the release build for `market_`, governed by this fixture's manager.
+    function _deployCourt(address market_, CourtParams memory p) internal returns (DisputeCourt) {
+        return DisputeCourt(ReleaseBuild.deploy("DisputeCourt", abi.encode(market_, address(manager), p)));
+    }
+
+    /// @dev An app vault factory of the release build for `market_` and `court_`.
+    function _deployFactory(address market_, address court_, address network_) internal returns (AppVaultFactory) {
+        return AppVaultFactory(ReleaseBuild.deploy("AppVaultFactory", abi.encode(market_, court_, network_)));
+    }
+
     function setUp() public virtual {
         vm.warp(START_TIME);
-        token = new PodnetTestToken();
-        registry = new ProviderRegistry();
-        manager = new AccessManager(admin);
-        market = new PodnetMarket(
-            IERC20(address(token)), IProviderRegistry(address(registry)), address(manager), treasury, defaultParams()
+        token = PodnetTestToken(ReleaseBuild.deploy("PodnetTestToken", ""));
+        registry = ProviderRegistry(ReleaseBuild.deploy("ProviderRegistry", ""));
+        manager = AccessManager(ReleaseBuild.deploy("AccessManager", abi.encode(admin)));
+        market = _deployMarket(address(token), address(registry), treasury, defaultParams());
+        court = _deployCourt(address(market), defaultCourtParams());
+        network = AutoscalerNetwork(
+            ReleaseBuild.deploy(
+                "AutoscalerNetwork", abi.encode(address(token), address(manager), PodnetLaunch.networkParams())
+            )
         );
-        court = new DisputeCourt(IPodnetMarket(address(market)), address(manager), defaultCourtParams());
-        network = new AutoscalerNetwork(IERC20(address(token)), address(manager), PodnetLaunch.networkParams());
         _wireRoles();
 
         (provider, providerKey) = makeAddrAndKey("provider");

@@ -37,7 +37,7 @@ abstract contract VaultFixture is MarketFixture {
         (appOwner, appOwnerKey) = makeAddrAndKey("appOwner");
         (controller, controllerKey) = makeAddrAndKey("controller");
         (controller2, controller2Key) = makeAddrAndKey("controller2");
-        factory = new AppVaultFactory(IPodnetMarket(address(market)), IDisputeCourt(address(court)), network);
+        factory = _deployFactory(address(market), address(court), address(network));
         vault = _createApp(appOwner, APP_SALT, _controllers(controller, controller2));
         _onboard(provider, 10_000 * TOKEN);
         _onboard(provider2, 10_000 * TOKEN);
