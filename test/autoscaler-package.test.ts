@@ -63,7 +63,8 @@ afterAll(async () => {
   autoscaler?.kill("SIGTERM");
   if (autoscaler && autoscaler.exitCode === null) await new Promise((resolve) => autoscaler?.once("exit", resolve));
   await devnet?.stop();
-  // The installed project is tens of MB of node_modules; the devnet's and the autoscaler's logs stay for a failure.
+  // The project's copy of the installed packages (hard links: the run removes the install itself when it ends); the
+  // devnet's and the autoscaler's logs stay for a failure.
   if (project) rmSync(project, { recursive: true, force: true });
 });
 

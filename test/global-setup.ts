@@ -2,7 +2,7 @@
  * Once per `vitest run`, before any test file: the worker, CLI and autoscaler bins pre-compiled from the current
  * sources (devnet/src/bundled-bins.ts), so the hundreds of processes the tests start do not each compile their
  * sources as they load. PODNET_TEST_BINS=sources runs the repository's launchers (tsx) instead. And a pack cache for
- * the run: the package tests install the same tarballs, packed once.
+ * the run: the package tests install the same tarballs, packed once, and share each install.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ import { dropOrphanDevnetDatabases } from "@podnet/devnet/postgres";
 export default async function setup(): Promise<() => Promise<void>> {
   // One folder for the run's shared build products, removed when it ends.
   const dir = mkdtempSync(join(tmpdir(), "podnet-test-run-"));
-  // Each package compiled and packed once for the whole run (script/packaging/staged-package.ts `packOnce`).
+  // Each package compiled and packed, and each set installed, once for the whole run (devnet/src/installed-package.ts).
   process.env[PACK_CACHE_ENV] = join(dir, "packs");
   if (process.env.PODNET_TEST_BINS === "sources") {
     delete process.env[BUNDLED_BINS_ENV];

@@ -116,7 +116,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await devnet?.stop();
-  // The installed project is ~110 MB of node_modules; the devnet's logs stay for a failure's story.
+  // The project's copy of the installed packages (hard links: the run removes the install itself when it ends); the
+  // devnet's logs stay for a failure's story.
   if (project) rmSync(project, { recursive: true, force: true });
 });
 

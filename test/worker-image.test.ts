@@ -1,19 +1,20 @@
 /**
  * The provider worker's container image (`npm run build:worker-image`), as a provider runs it: built offline from the
- * packed and installed packages, started with `docker run` beside the real Docker Engine it manages (the socket
- * mounted, host network, the paths the engine must see at the same place), registered on a real devnet chain, and
- * serving a publisher's pod end to end with every part of the sandbox enforced (`requireSandbox`). Run under the
- * Docker lock.
+ * packed and installed packages (`--app`: the install that test/worker-package.test.ts uses too, made once per run),
+ * started with `docker run` beside the real Docker Engine it manages (the socket mounted, host network, the paths the
+ * engine must see at the same place), registered on a real devnet chain, and serving a publisher's pod end to end
+ * with every part of the sandbox enforced (`requireSandbox`). Run under the Docker lock.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  Devnet,
+  type Devnet,
   devAccount,
   freePort,
   fund,
   ingress,
+  installWorkerPackages,
   localDocker,
   mint,
   podHost,
@@ -100,20 +101,18 @@ beforeAll(async () => {
   dataDir = join(dir, "provider");
   mkdirSync(dataDir);
   secretsParent = mkdtempSync("/dev/shm/podnet-worker-image-");
-  const chain = Devnet.start({ dir: join(dir, "devnet") });
-  chain.catch(() => {});
-  const build = runCommand(
+  const pod = testImageTarball(docker, "podnet-test/worker-image-pod:1", join(dir, "pod.tar"), { page: PAGE });
+  pod.catch(() => {});
+  const world = await installWorkerPackages(dir);
+  devnet = world.devnet;
+  const run = await runCommand(
     join(repoRoot, "node_modules", ".bin", "tsx"),
-    ["script/packaging/worker-image.ts", "--tag", TAG, "--json"],
+    ["script/packaging/worker-image.ts", "--tag", TAG, "--json", "--app", world.project],
     { cwd: repoRoot, env: userShellEnv() },
   );
-  podTarball = await testImageTarball(docker, "podnet-test/worker-image-pod:1", join(dir, "pod.tar"), {
-    page: PAGE,
-  });
-  const run = await build;
   if (run.code !== 0) throw new Error(`build:worker-image exited ${run.code}:\n${run.stdout}${run.stderr}`);
   built = JSON.parse(run.stdout) as BuiltWorkerImage;
-  devnet = await chain;
+  podTarball = await pod;
 }, 300_000);
 
 afterAll(async () => {

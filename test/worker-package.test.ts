@@ -14,7 +14,7 @@ import {
   devAccount,
   freePort,
   fund,
-  installPacked,
+  installWorkerPackages,
   localDocker,
   okInProject,
   type PackedPackage,
@@ -58,7 +58,8 @@ const ok = (command: string, args: string[], env?: Record<string, string>) => ok
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-worker-package-"));
-  const world = await installPacked(dir, { name: "provider" }, ["sdk", "worker"]);
+  // The same install as test/worker-image.test.ts's: the run makes it once, each file works in a copy of it.
+  const world = await installWorkerPackages(dir);
   ({ project, devnet } = world);
   [_sdkPacked, workerPacked] = world.packed as [PackedPackage, PackedPackage];
   installed = realpathSync(join(project, "node_modules", "@podnet", "worker"));
@@ -70,7 +71,8 @@ afterAll(async () => {
   await removeProviderLeftovers(localDocker(), provider.account.address);
   await removeProviderFirewall(provider.account.address);
   await devnet?.stop();
-  // The installed project is ~100 MB of node_modules; the devnet's and the worker's logs stay for a failure's story.
+  // The project's copy of the installed packages (hard links: the run removes the install itself when it ends); the
+  // devnet's and the worker's logs stay for a failure's story.
   if (project) rmSync(project, { recursive: true, force: true });
 });
 

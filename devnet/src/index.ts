@@ -66,6 +66,7 @@ export {
   freshProject,
   type InstalledPackages,
   installPacked,
+  installWorkerPackages,
   okInProject,
   type PackageName,
   type PackedPackage,

@@ -12,8 +12,8 @@ export const bin = (tool: "anvil" | "forge" | "cast" | "tsx" | "ponder") =>
 export const BUNDLED_BINS_ENV = "PODNET_BUNDLED_BINS";
 
 /**
- * The environment variable naming a folder where the pack scripts (script/packaging/staged-package.ts) keep each
- * package packed once: the test run sets it (test/global-setup.ts), so the package tests share the tarballs.
+ * The environment variable naming the run's folder where the package tests keep each package packed, and each set of
+ * packages installed, once (devnet/src/installed-package.ts): the test run sets it (test/global-setup.ts).
  */
 export const PACK_CACHE_ENV = "PODNET_PACK_CACHE";
 

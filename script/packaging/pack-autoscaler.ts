@@ -9,8 +9,8 @@
  * own modules (only the operator's: deployments, app.yaml, pod.yaml, keys, data dir), and autoscaler/image/, which
  * builds the sidecar and node images from the repository, is not part of the package.
  *
- * Usage: `npm run pack:autoscaler -- [--out <dir>] [--json] [--publish-dry-run]`; `--json` prints what was packed for
- * test/autoscaler-package.test.ts.
+ * Usage: `npm run pack:autoscaler -- [--out <dir>] [--json] [--no-check] [--publish-dry-run]`; `--json` prints what
+ * was packed for test/autoscaler-package.test.ts.
  */
 import { cpSync } from "node:fs";
 import { join } from "node:path";
@@ -65,4 +65,4 @@ function publishedManifest(autoscaler: SourceManifest): Record<string, unknown> 
   };
 }
 
-packFromCommandLine("autoscaler", packAutoscaler);
+packFromCommandLine(packAutoscaler);

@@ -8,8 +8,8 @@
  * Node runs), so this script compiles with sdk/tsconfig.build.json into a staging folder and writes that folder's
  * package.json from sdk/package.json: same name, version and dependencies, `exports` and `bin` rewritten to dist/.
  *
- * Usage: `npm run pack:sdk -- [--out <dir>] [--json] [--publish-dry-run]`; `--json` prints what was packed (tarball,
- * staged folder, sizes, files) for test/sdk-package.test.ts.
+ * Usage: `npm run pack:sdk -- [--out <dir>] [--json] [--no-check] [--publish-dry-run]`; `--json` prints what was packed
+ * (tarball, staged folder, sizes, files) for test/sdk-package.test.ts.
  */
 import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -78,4 +78,4 @@ function copyKnownDeployments(stagedDir: string): void {
   for (const file of tracked) cpSync(join(repoRoot, file), join(stagedDir, file));
 }
 
-packFromCommandLine("sdk", packSdk);
+packFromCommandLine(packSdk);

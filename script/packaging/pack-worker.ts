@@ -9,8 +9,8 @@
  * src/ in the repository: console/ (console-assets.ts, `../../console/` from dist/admin), package.json (the version
  * overview.ts reports), bin/podnet-addon.mjs (the launcher addon-supervisor.ts starts addons with) and dist/addons/.
  *
- * Usage: `npm run pack:worker -- [--out <dir>] [--json] [--publish-dry-run]`; `--json` prints what was packed for
- * test/worker-package.test.ts.
+ * Usage: `npm run pack:worker -- [--out <dir>] [--json] [--no-check] [--publish-dry-run]`; `--json` prints what was
+ * packed for test/worker-package.test.ts.
  */
 import { cpSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -79,4 +79,4 @@ function publishedManifest(worker: SourceManifest): Record<string, unknown> {
   };
 }
 
-packFromCommandLine("worker", packWorker);
+packFromCommandLine(packWorker);

@@ -8,19 +8,9 @@
  * needs the opposite (compiled JavaScript and a bin plain Node runs), so it is assembled beside the sources.
  */
 import { spawnSync } from "node:child_process";
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { PACK_CACHE_ENV } from "@podnet/devnet/paths";
 
 export const repoRoot = resolve(import.meta.dirname, "..", "..");
 
@@ -160,17 +150,22 @@ export function run(command: string, args: string[], cwd: string): string {
 }
 
 /**
- * The pack scripts' command line: `[--out <dir>] [--json] [--publish-dry-run]`. Packs with `pack`, prints what it
- * packed (a summary line, or `--json` for the tests), and with `--publish-dry-run` runs `npm publish --dry-run` in
- * the staged folder and exits with its status.
+ * The pack scripts' command line: `[--out <dir>] [--json] [--no-check] [--publish-dry-run]`. Packs with `pack`, prints
+ * what it packed (a summary line, or `--json` for the tests), and with `--publish-dry-run` runs `npm publish
+ * --dry-run` in the staged folder and exits with its status. `--no-check` compiles without the type check
+ * ({@link PackOptions.typeCheck}): the package tests pack with it (devnet/src/installed-package.ts).
  */
-export function packFromCommandLine(name: string, pack: (options: PackOptions) => PackedPackage): void {
+export function packFromCommandLine(pack: (options: PackOptions) => PackedPackage): void {
   const { values } = parseArgs({
-    options: { out: { type: "string" }, json: { type: "boolean" }, "publish-dry-run": { type: "boolean" } },
+    options: {
+      out: { type: "string" },
+      json: { type: "boolean" },
+      "no-check": { type: "boolean" },
+      "publish-dry-run": { type: "boolean" },
+    },
   });
   const outDir = resolve(values.out ?? join(repoRoot, ".packages"));
-  const cache = process.env[PACK_CACHE_ENV];
-  const packed = cache ? packOnce(name, pack, outDir, cache) : pack({ outDir });
+  const packed = pack({ outDir, typeCheck: !values["no-check"] });
   if (values.json) {
     console.log(JSON.stringify(packed));
   } else {
@@ -185,54 +180,4 @@ export function packFromCommandLine(name: string, pack: (options: PackOptions) =
     });
     process.exit(result.status ?? 1);
   }
-}
-
-/** How long a caller waits for another process's pack of the same package before packing on its own. */
-const PACK_WAIT_MS = 5 * 60_000;
-
-/**
- * `pack` through the cache folder `cache` ({@link PACK_CACHE_ENV}, which the test run's global setup points at a
- * folder of its own: each package is then compiled and packed once per run, not once per test that installs it; the
- * SDK was packed four times, about 15 CPU seconds each. The sources cannot change during a run, so the folder needs
- * no key beyond the package's name): the first caller for `name` packs into `<cache>/<name>` (holding
- * `<cache>/<name>.lock` meanwhile), later ones wait for its `packed.json`. Each caller gets the tarball copied into
- * its `outDir`; the staged folder is the shared one, which callers only read.
- */
-function packOnce(
-  name: string,
-  pack: (options: PackOptions) => PackedPackage,
-  outDir: string,
-  cache: string,
-): PackedPackage {
-  const entry = join(cache, name);
-  const result = join(entry, "packed.json");
-  const lock = join(cache, `${name}.lock`);
-  mkdirSync(cache, { recursive: true });
-  const deadline = Date.now() + PACK_WAIT_MS;
-  while (!existsSync(result)) {
-    try {
-      mkdirSync(lock);
-    } catch {
-      // Another process is packing it: wait, but not forever (one killed mid-pack leaves its lock), then pack alone.
-      if (Date.now() > deadline) return pack({ outDir, typeCheck: false });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
-      continue;
-    }
-    try {
-      if (!existsSync(result)) {
-        rmSync(entry, { recursive: true, force: true });
-        const packed = pack({ outDir: entry, typeCheck: false });
-        // Renamed into place whole: a waiting process never reads half a file.
-        writeFileSync(`${result}.tmp`, JSON.stringify(packed));
-        renameSync(`${result}.tmp`, result);
-      }
-    } finally {
-      rmSync(lock, { recursive: true, force: true });
-    }
-  }
-  const packed = JSON.parse(readFileSync(result, "utf8")) as PackedPackage;
-  mkdirSync(outDir, { recursive: true });
-  const tarball = join(outDir, basename(packed.tarball));
-  copyFileSync(packed.tarball, tarball);
-  return { ...packed, tarball };
 }

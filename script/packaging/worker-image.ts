@@ -1,18 +1,32 @@
 /**
- * `npm run build:worker-image -- [--tag T] [--out F] [--json]`: the provider worker as a container image, built
- * offline (no registry, no base image). The SDK and worker packages are packed as `npm run pack:sdk` and `npm run
- * pack:worker` pack them, installed with npm into a staging folder exactly as a provider would install them (no dev
- * dependencies, no workspace links, no tsx), and that tree becomes /app of a root file system holding nothing else
- * but the host's node binary, the host's iptables (the pods' egress firewall) and btrfs (volume quotas) with the
+ * `npm run build:worker-image -- [--tag T] [--out F] [--json] [--app D]`: the provider worker as a container image,
+ * built offline (no registry, no base image). The SDK and worker packages are packed as `npm run pack:sdk` and `npm
+ * run pack:worker` pack them, installed with npm into a staging folder exactly as a provider would install them (no
+ * dev dependencies, no workspace links, no tsx), and that tree becomes /app of a root file system holding nothing
+ * else but the host's node binary, the host's iptables (the pods' egress firewall) and btrfs (volume quotas) with the
  * libraries each needs, and the CA bundle. `docker import` makes it a one-layer image (autoscaler/image's machinery,
  * shared with the sidecar image); `--out` also writes `docker save`'s tarball to carry to another machine.
  *
  * The image holds this host's binaries: build it on (or for) the machine family that runs it. How to run it (host
  * network, the Docker socket, the paths the engine must see at the same place): docs/worker.md, "Install".
+ *
+ * `--app <dir>` takes a project where both packages are already installed from their tarballs instead of packing and
+ * installing them: test/worker-image.test.ts builds from the install test/worker-package.test.ts uses too, which the
+ * test run makes once (devnet/src/installed-package.ts; an install is 10-25 CPU seconds).
  */
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, posix, relative } from "node:path";
+import { dirname, join, posix, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { importRootfsImage } from "../../autoscaler/image/build-node-image.js";
 import { sharedObjectsOf } from "../../autoscaler/image/ldd.js";
@@ -38,8 +52,9 @@ interface BuiltWorkerImage {
   appFiles: string[];
   /** The host tools copied in, by their path in the image. */
   tools: string[];
-  sdk: Pick<PackedPackage, "tarball" | "size">;
-  worker: Pick<PackedPackage, "tarball" | "size">;
+  /** The tarballs packed for the image (none with `--app`). */
+  sdk?: Pick<PackedPackage, "tarball" | "size">;
+  worker?: Pick<PackedPackage, "tarball" | "size">;
   tarball?: { path: string; bytes: number };
   elapsedMs: number;
 }
@@ -115,21 +130,52 @@ function pack(name: "sdk" | "worker", outDir: string): PackedPackage {
   ) as PackedPackage;
 }
 
-/** Packs, installs and imports the worker image. Needs npm (the registry or its cache), the docker CLI and an engine. */
-async function buildWorkerImage(options: { tag: string; out?: string }): Promise<BuiltWorkerImage> {
+/**
+ * Packs both packages and installs them with npm into `<work>/app`, as a provider installs them: no dev dependencies,
+ * no workspace links, no tsx.
+ */
+function installPackages(work: string): { app: string; sdk: PackedPackage; worker: PackedPackage } {
+  const sdk = pack("sdk", join(work, "packages"));
+  const worker = pack("worker", join(work, "packages"));
+  const app = join(work, "app");
+  mkdirSync(app);
+  writeFileSync(join(app, "package.json"), `${JSON.stringify({ name: "podnet-worker-image", private: true })}\n`);
+  run(
+    "npm",
+    ["install", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline", sdk.tarball, worker.tarball],
+    app,
+  );
+  return { app, sdk, worker };
+}
+
+/**
+ * An installed project given with `--app`, checked to hold both packages at this checkout's versions (not, say, an
+ * older release): the image must be what this checkout would build.
+ */
+function checkedInstalledApp(app: string): string {
+  for (const workspace of ["sdk", "worker"]) {
+    const wanted = readSourceManifest(workspace);
+    const manifest = join(app, "node_modules", wanted.name, "package.json");
+    const installed = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }) : null;
+    if (installed?.version !== wanted.version) {
+      throw new Error(`--app ${app}: ${wanted.name}@${wanted.version} is not installed there (${manifest})`);
+    }
+  }
+  return app;
+}
+
+/**
+ * Packs, installs (or takes `app`, already installed) and imports the worker image. Needs npm (the registry or its
+ * cache), the docker CLI and an engine.
+ */
+async function buildWorkerImage(options: { tag: string; out?: string; app?: string }): Promise<BuiltWorkerImage> {
   const started = performance.now();
   const work = mkdtempSync(join(tmpdir(), "podnet-worker-image-"));
   try {
-    const sdk = pack("sdk", join(work, "packages"));
-    const worker = pack("worker", join(work, "packages"));
-    const app = join(work, "app");
-    mkdirSync(app);
-    writeFileSync(join(app, "package.json"), `${JSON.stringify({ name: "podnet-worker-image", private: true })}\n`);
-    run(
-      "npm",
-      ["install", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline", sdk.tarball, worker.tarball],
-      app,
-    );
+    const installed: { app: string; sdk?: PackedPackage; worker?: PackedPackage } = options.app
+      ? { app: checkedInstalledApp(options.app) }
+      : installPackages(work);
+    const { app, sdk, worker } = installed;
 
     const { programs, extensionsDir } = hostPrograms();
     const entries = planRootfs({
@@ -168,8 +214,9 @@ async function buildWorkerImage(options: { tag: string; out?: string }): Promise
       paths: entries.length,
       appFiles: entries.filter((e) => e.path.startsWith(`${IMAGE_APP_DIR}/`)).map((e) => e.path),
       tools: ["/usr/sbin/iptables", "/usr/sbin/iptables-restore", "/usr/bin/btrfs"],
-      sdk: { tarball: sdk.tarball, size: sdk.size },
-      worker: { tarball: worker.tarball, size: worker.size },
+      ...(sdk && worker
+        ? { sdk: { tarball: sdk.tarball, size: sdk.size }, worker: { tarball: worker.tarball, size: worker.size } }
+        : {}),
       tarball: imported.tarball,
       elapsedMs: Math.round(performance.now() - started),
     };
@@ -187,12 +234,13 @@ async function main() {
       tag: { type: "string", default: `podnet/worker:${version}` },
       out: { type: "string" },
       json: { type: "boolean" },
+      app: { type: "string" },
     },
     strict: true,
   });
   const tag = values.tag as string;
   if (tag.trim() === "" || /\s/.test(tag)) throw new Error(`--tag: ${JSON.stringify(tag)} is not an image tag`);
-  const built = await buildWorkerImage({ tag, out: values.out });
+  const built = await buildWorkerImage({ tag, out: values.out, app: values.app && resolve(values.app) });
   if (values.json) {
     console.log(JSON.stringify(built));
     return;
