@@ -100,7 +100,11 @@ export async function startWorker(
   );
   const metrics = createMetrics();
   const hostProofs = new HostProofs({ state, chainId: chain.chainId, servers: config.dnsServers, log });
-  const routes = new RouteTable(config.ingressDomain, (host, leaseId) => hostProofs.holds(host, leaseId));
+  const routes = new RouteTable(
+    config.ingressDomain,
+    (host, leaseId) => hostProofs.holds(host, leaseId),
+    (host, leaseId) => hostProofs.proveNow(host, leaseId),
+  );
   let reconciler: Reconciler | undefined;
   let follower: ChainFollower | undefined;
   const adminEvents = new AdminEventBus();

@@ -241,6 +241,33 @@ describe("createIngress", () => {
     expect(await ingressCount("404")).toBe(1);
   });
 
+  it("proves a custom host its lease has not proven yet on the first request for it, then serves it", async () => {
+    const proven = new Set<string>();
+    let lookups = 0;
+    routes = new RouteTable(
+      DOMAIN,
+      (host, leaseId) => proven.has(`${host} ${leaseId}`),
+      async (host, leaseId) => {
+        lookups++;
+        proven.add(`${host} ${leaseId}`); // App DNS has published the lease's record meanwhile
+        return true;
+      },
+    );
+    await ingressWith({});
+    const withHost = parseManifest({
+      ...manifest,
+      expose: { http: [{ container: "web", port: 80, host: "app.example.com" }] },
+    });
+    const a = await listen(createServer((_req, res) => res.end("a")));
+    routes.set("1", withHost, () => [`127.0.0.1:${a}`]);
+    const answer = await send("app.example.com");
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe("a");
+    // A host no lease declares is still a 404, and looks nothing up.
+    expect((await send("other.example.com")).status).toBe(404);
+    expect(lookups).toBe(1);
+  });
+
   it("answers 502 when the pod does not answer", async () => {
     const port = await deadPort();
     routes.set("1", manifest, () => [`127.0.0.1:${port}`]);

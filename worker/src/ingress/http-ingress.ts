@@ -184,6 +184,15 @@ function pipeUpgrade(
   socket.on("error", () => socket.destroy());
   const route = routes.route(req.headers.host);
   if (!route) {
+    const host = req.headers.host;
+    if (host !== undefined && routes.awaitsProof(host)) {
+      // As for a request (forward): a custom host awaiting its proof is looked up now, then routed if it holds.
+      void routes.proveOnDemand(host).then(() => {
+        if (routes.awaitsProof(host)) socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+        else pipeUpgrade(routes, metrics, opts, upgrades, req, socket, head);
+      });
+      return;
+    }
     socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
     return;
   }
@@ -241,6 +250,12 @@ function pipeUpgrade(
   });
 }
 
+/** 404 naming the host: no pod here serves it. */
+function respondNoPod(counted: (status: number) => void, req: IncomingMessage, res: ServerResponse) {
+  counted(404);
+  res.writeHead(404, { "content-type": "text/plain" }).end(`no pod serves host ${req.headers.host ?? "(none)"}\n`);
+}
+
 function forward(
   routes: RouteTable,
   counted: (status: number) => void,
@@ -251,8 +266,16 @@ function forward(
 ) {
   const target = routes.resolve(req.headers.host);
   if (!target) {
-    counted(404);
-    res.writeHead(404, { "content-type": "text/plain" }).end(`no pod serves host ${req.headers.host ?? "(none)"}\n`);
+    // A custom host its lease has not proven yet: looked up now (App DNS may answer the address first), then again.
+    if (req.headers.host !== undefined && routes.awaitsProof(req.headers.host)) {
+      const host = req.headers.host;
+      void routes.proveOnDemand(host).then(() => {
+        if (routes.awaitsProof(host)) respondNoPod(counted, req, res);
+        else forward(routes, counted, opts, agent, req, res);
+      });
+      return;
+    }
+    respondNoPod(counted, req, res);
     return;
   }
   const [host, port] = target.split(":") as [string, string];

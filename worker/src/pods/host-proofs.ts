@@ -14,6 +14,11 @@ import type { WorkerState } from "../store/worker-state.js";
 export const PROOF_TTL_MS = 10 * 60_000;
 /** How soon a host without a proof is looked up again: the publisher may be adding the record right now. */
 export const UNPROVEN_RETRY_MS = 2_000;
+/**
+ * How soon a request for an unproven host may look it up again ({@link HostProofs.proveNow}): requests come by the
+ * thousand a second, DNS lookups must not.
+ */
+export const ON_DEMAND_RETRY_MS = 250;
 
 /** Options of {@link HostProofs}. */
 export interface HostProofsOptions {
@@ -30,6 +35,8 @@ export class HostProofs {
   readonly #resolver = new Resolver({ timeout: 2000, tries: 2 });
   /** host → when a lookup last found no proof for a lease (ms), so an unproven host is not looked up every pass. */
   readonly #misses = new Map<string, number>();
+  /** `host leaseId` → when a request last looked it up ({@link proveNow}); dropped with the lease. */
+  readonly #demanded = new Map<string, number>();
 
   constructor(opts: HostProofsOptions) {
     this.#opts = opts;
@@ -39,6 +46,23 @@ export class HostProofs {
   /** Whether `host` is proven for `leaseId` (from the state; no lookup). */
   holds(host: string, leaseId: string): boolean {
     return this.#opts.state.data.hosts[host]?.leaseId === leaseId;
+  }
+
+  /**
+   * Looks `host`'s proof up for `leaseId` now, unless it holds already or a request looked it up within
+   * {@link ON_DEMAND_RETRY_MS}; whether it holds afterwards. For a request that names a host its lease declares but has
+   * not proven: App DNS publishes an instance's proof when the instance is placed, and may answer its address before
+   * the reconcile pass that would look the proof up ({@link UNPROVEN_RETRY_MS}); the first requests would get 404.
+   */
+  async proveNow(host: string, leaseId: string, now = Date.now()): Promise<boolean> {
+    if (this.holds(host, leaseId)) return true;
+    const key = `${host} ${leaseId}`;
+    if (now - (this.#demanded.get(key) ?? Number.NEGATIVE_INFINITY) < ON_DEMAND_RETRY_MS) return false;
+    this.#demanded.set(key, now);
+    // The pass's own retry window does not hold a request back: the record may have appeared since.
+    this.#misses.delete(key);
+    await this.#check(host, leaseId, now);
+    return this.holds(host, leaseId);
   }
 
   /** Looks up the proofs of the manifest's custom hosts that are due; records events for hosts gained or lost. */
@@ -52,6 +76,7 @@ export class HostProofs {
   release(leaseId: string): void {
     const hosts = this.#opts.state.data.hosts;
     for (const [host, holder] of Object.entries(hosts)) if (holder.leaseId === leaseId) delete hosts[host];
+    for (const key of this.#demanded.keys()) if (key.endsWith(` ${leaseId}`)) this.#demanded.delete(key);
     this.#opts.state.save();
   }
 

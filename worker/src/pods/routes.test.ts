@@ -189,4 +189,78 @@ describe("RouteTable", () => {
     routes.remove("unknown");
     expect(routes.size).toBe(2);
   });
+
+  describe("a custom host awaiting its proof", () => {
+    /** Proofs held in a set; `lookups` counts the on-demand lookups, each settled by the test through `settle`. */
+    function provedOnDemand() {
+      const held = new Set<string>();
+      const lookups: string[] = [];
+      let settle: (proven: boolean) => void = () => {};
+      const routes = new RouteTable(
+        DOMAIN,
+        (host, leaseId) => held.has(`${host} ${leaseId}`),
+        (host, leaseId) => {
+          lookups.push(`${host} ${leaseId}`);
+          return new Promise<boolean>((resolve) => {
+            settle = (proven) => {
+              if (proven) held.add(`${host} ${leaseId}`);
+              resolve(proven);
+            };
+          });
+        },
+      );
+      return { routes, lookups, settle: (proven: boolean) => settle(proven) };
+    }
+    const withHost = manifest([{ container: "web", port: 80, host: "app.example.com" }]);
+
+    it("is looked up once for a burst of requests, and routed when the proof holds", async () => {
+      const { routes, lookups, settle } = provedOnDemand();
+      routes.set("9", withHost, targetsOf(0));
+      expect(routes.resolve("app.example.com")).toBeUndefined();
+      expect(routes.awaitsProof("App.Example.com:80")).toBe(true);
+      const waiting = Array.from({ length: 50 }, () => routes.proveOnDemand("app.example.com"));
+      expect(lookups).toEqual(["app.example.com 9"]);
+      settle(true);
+      await Promise.all(waiting);
+      expect(routes.resolve("app.example.com")).toBe(routes.resolve("l9.pods.localhost"));
+      expect(routes.awaitsProof("app.example.com")).toBe(false);
+    });
+
+    it("stays unrouted when the proof does not hold, and is looked up again on a later request", async () => {
+      const { routes, lookups, settle } = provedOnDemand();
+      routes.set("9", withHost, targetsOf(0));
+      const first = routes.proveOnDemand("app.example.com");
+      settle(false);
+      await first;
+      expect(routes.resolve("app.example.com")).toBeUndefined();
+      expect(routes.awaitsProof("app.example.com")).toBe(true);
+      const second = routes.proveOnDemand("app.example.com");
+      settle(true);
+      await second;
+      expect(lookups).toHaveLength(2);
+      expect(routes.resolve("app.example.com")).toBeDefined();
+    });
+
+    it("asks nothing for a host no lease declares, nor for the provider's own names", async () => {
+      const { routes, lookups } = provedOnDemand();
+      routes.set("9", manifest([{ container: "web", port: 80, host: "x.pods.localhost" }]), targetsOf(0));
+      for (const host of ["evil.example.com", "x.pods.localhost", "l10.pods.localhost"]) {
+        expect(routes.awaitsProof(host)).toBe(false);
+        await routes.proveOnDemand(host);
+      }
+      expect(lookups).toEqual([]);
+    });
+
+    it("gives no route to a lease removed while its proof was looked up", async () => {
+      const { routes, settle } = provedOnDemand();
+      routes.set("9", withHost, targetsOf(0));
+      const lookup = routes.proveOnDemand("app.example.com");
+      routes.remove("9");
+      expect(routes.awaitsProof("app.example.com")).toBe(false);
+      settle(true);
+      await lookup;
+      expect(routes.resolve("app.example.com")).toBeUndefined();
+      expect(routes.size).toBe(0);
+    });
+  });
 });
