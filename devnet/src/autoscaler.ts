@@ -10,7 +10,7 @@ import type { Address } from "viem";
 import { startDaemon } from "./daemon.js";
 import { providerLabel } from "./docker.js";
 import { freePort } from "./net.js";
-import { autoscalerBin } from "./paths.js";
+import { autoscalerBin, DAEMON_NODE_FLAGS } from "./paths.js";
 import type { RunningProvider } from "./provider.js";
 
 export interface AutoscalerProcess {
@@ -39,7 +39,7 @@ export async function startAutoscalerProcess(
   const daemon = await startDaemon({
     name: "autoscaler",
     command: process.execPath,
-    args: [autoscalerBin, "run"],
+    args: [...DAEMON_NODE_FLAGS, autoscalerBin, "run"],
     env: full,
     logFile,
     readyUrl: `${statusUrl}/status`,
@@ -86,7 +86,7 @@ export async function startAutoscalerNodeProcess(
   const daemon = await startDaemon({
     name: "autoscaler node",
     command: process.execPath,
-    args: [autoscalerBin, "node", "run"],
+    args: [...DAEMON_NODE_FLAGS, autoscalerBin, "node", "run"],
     env: full,
     logFile,
     readyUrl: `${apiUrl}/v1/node`,

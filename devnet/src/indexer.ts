@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { anvilWsUrl, LOCAL_CHAIN_ID } from "./anvil.js";
 import type { LocalChain } from "./chain.js";
 import { freePort, waitFor } from "./net.js";
-import { bin, DEVNET_POSTGRES_ENV, repoRoot } from "./paths.js";
+import { bin, DAEMON_NODE_FLAGS, DEVNET_POSTGRES_ENV, repoRoot } from "./paths.js";
 import { createScratchDatabase, DEVNET_DATABASE_PREFIX } from "./postgres.js";
 
 /** Options of {@link startIndexer}. */
@@ -70,10 +70,20 @@ export async function spawnIndexer({
   delete env.DATABASE_SCHEMA;
   const database = databaseUrl ?? scratch?.url;
   if (database) env.DATABASE_URL = database;
-  // The ponder binary is hoisted to the root node_modules by the npm workspace.
+  // The ponder binary is hoisted to the root node_modules by the npm workspace; run by node with the daemons' flags.
   const child: ChildProcess = spawn(
-    bin("ponder"),
-    ["start", "--schema", schema, "--port", String(listenPort), "--hostname", host],
+    process.execPath,
+    [
+      ...DAEMON_NODE_FLAGS,
+      bin("ponder"),
+      "start",
+      "--schema",
+      schema,
+      "--port",
+      String(listenPort),
+      "--hostname",
+      host,
+    ],
     // Its own process group, so that stop() also ends anything ponder spawns.
     { cwd: join(repoRoot, "indexer"), env, stdio: ["ignore", log, log], detached: true },
   );

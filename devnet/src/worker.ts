@@ -12,7 +12,7 @@ import type { LocalChain } from "./chain.js";
 import { startDaemon } from "./daemon.js";
 import { TOKEN } from "./funds.js";
 import { ingress, waitFor } from "./net.js";
-import { repoRoot, workerBin } from "./paths.js";
+import { DAEMON_NODE_FLAGS, repoRoot, workerBin } from "./paths.js";
 
 /** A running `podnet-worker run`. */
 export interface WorkerProcess {
@@ -109,7 +109,12 @@ export async function startWorkerProcess(
   const logFile = join(dataDir, logName);
   // PODNET_WORKER_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it stops (where a bench's time goes).
   const profile = process.env.PODNET_WORKER_CPU_PROF;
-  const node = profile ? [`--cpu-prof`, `--cpu-prof-dir=${profile}`, workerBin, "run"] : [workerBin, "run"];
+  const node = [
+    ...DAEMON_NODE_FLAGS,
+    ...(profile ? [`--cpu-prof`, `--cpu-prof-dir=${profile}`] : []),
+    workerBin,
+    "run",
+  ];
   // Through sh for the limit: `exec` keeps the pid, so signals and /proc/<pid> are the worker's own.
   const [command, args] =
     nofile === undefined
