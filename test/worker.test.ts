@@ -262,7 +262,11 @@ describe("worker: a pod's life", () => {
   });
 
   it("removes containers, network and volumes on close, and the provider is paid exactly rate x time", async () => {
-    const providerBefore = await tokenBalance(chain, provider);
+    // The balance at a block, and every withdrawal after it: the worker withdraws on its own schedule, and one mined
+    // between reading the balance and the close must be counted too.
+    const { client } = clients(chain);
+    const beforeBlock = await client.getBlockNumber();
+    const providerBefore = await tokenBalance(chain, provider, beforeBlock);
     const receipt = await alice.write("closeLease", [leaseId]);
     const [closed] = parseEventLogs({ abi: podnetMarketAbi, eventName: "LeaseClosed", logs: receipt.logs });
     const label = [providerLabel(provider), `podnet.lease=${leaseId}`];
@@ -280,7 +284,6 @@ describe("worker: a pod's life", () => {
     });
     expect((await ingress(`l${leaseId}.pods.localhost`)).status).toBe(404);
 
-    const { client } = clients(chain);
     const market = chain.deployment.contracts.podnetMarket.address;
     await waitFor("the worker to withdraw what the lease owed", async () => {
       const lease = await client.readContract({
@@ -307,15 +310,17 @@ describe("worker: a pod's life", () => {
     const paid = settled.reduce((sum, e) => sum + (e.args.amount as bigint), 0n);
     expect(closed?.args.endedAt).toBe(BigInt(lease.endedAt));
     expect(paid).toBe(pricePerSecond * BigInt(lease.endedAt - lease.startedAt));
+    const endBlock = await client.getBlockNumber();
     const withdrawals = await client.getContractEvents({
       address: market,
       abi: podnetMarketAbi,
       eventName: "ProviderWithdrew",
       args: { provider },
-      fromBlock: receipt.blockNumber,
+      fromBlock: beforeBlock + 1n,
+      toBlock: endBlock,
     });
     const net = withdrawals.reduce((sum, e) => sum + (e.args.net as bigint), 0n);
-    expect(await tokenBalance(chain, provider)).toBe(providerBefore + net);
+    expect(await tokenBalance(chain, provider, endBlock)).toBe(providerBefore + net);
   });
 });
 

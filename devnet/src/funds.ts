@@ -31,13 +31,14 @@ export async function fund(chain: LocalChain, account: HDAccount, amount: bigint
   await tokenWrite(chain, account, "approve", [chain.deployment.contracts.podnetMarket.address, amount]);
 }
 
-/** The test token balance of `who`. */
-export async function tokenBalance(chain: LocalChain, who: Address): Promise<bigint> {
+/** The test token balance of `who` (at `blockNumber`, default the latest block). */
+export async function tokenBalance(chain: LocalChain, who: Address, blockNumber?: bigint): Promise<bigint> {
   return clients(chain).client.readContract({
     address: chain.deployment.contracts.paymentToken.address,
     abi: podnetTestTokenAbi,
     functionName: "balanceOf",
     args: [who],
+    blockNumber,
   });
 }
 
