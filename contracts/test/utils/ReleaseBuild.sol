@@ -34,7 +34,6 @@ library ReleaseBuild {
         string memory code = VM.parseJsonString(json, ".bytecode.object");
         code = link(code, "Guarantees");
         code = link(code, "OrderBook");
-        code = link(code, "MarketCore");
         if (VM.indexOf(code, "__$") != type(uint256).max) revert UnlinkedLibrary(contractName, code);
         return VM.parseBytes(code);
     }

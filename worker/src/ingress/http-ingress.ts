@@ -184,16 +184,9 @@ function pipeUpgrade(
   socket.on("error", () => socket.destroy());
   const route = routes.route(req.headers.host);
   if (!route) {
-    const host = req.headers.host;
-    if (host !== undefined && routes.awaitsProof(host)) {
-      // As for a request (forward): a custom host awaiting its proof is looked up now, then routed if it holds.
-      void routes.proveOnDemand(host).then(() => {
-        if (routes.awaitsProof(host)) socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
-        else pipeUpgrade(routes, metrics, opts, upgrades, req, socket, head);
-      });
-      return;
-    }
-    socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+    const notFound = () => socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+    const retry = () => pipeUpgrade(routes, metrics, opts, upgrades, req, socket, head);
+    if (!afterProof(routes, req.headers.host, retry, notFound)) notFound();
     return;
   }
   const held = upgrades.get(route.leaseId) ?? 0;
@@ -250,6 +243,22 @@ function pipeUpgrade(
   });
 }
 
+/**
+ * For a custom host its lease declares but has not proven yet (App DNS may answer the address before the reconcile
+ * pass looks the proof up): looks it up now, then `retry` once the host awaits no proof any more, else `refuse`.
+ * Whether it took the request; false for any other host.
+ */
+function afterProof(
+  routes: RouteTable,
+  hostHeader: string | undefined,
+  retry: () => void,
+  refuse: () => void,
+): boolean {
+  if (!routes.awaitsProof(hostHeader)) return false;
+  void routes.proveOnDemand(hostHeader).then(() => (routes.awaitsProof(hostHeader) ? refuse() : retry()));
+  return true;
+}
+
 /** 404 naming the host: no pod here serves it. */
 function respondNoPod(counted: (status: number) => void, req: IncomingMessage, res: ServerResponse) {
   counted(404);
@@ -266,16 +275,8 @@ function forward(
 ) {
   const target = routes.resolve(req.headers.host);
   if (!target) {
-    // A custom host its lease has not proven yet: looked up now (App DNS may answer the address first), then again.
-    if (req.headers.host !== undefined && routes.awaitsProof(req.headers.host)) {
-      const host = req.headers.host;
-      void routes.proveOnDemand(host).then(() => {
-        if (routes.awaitsProof(host)) respondNoPod(counted, req, res);
-        else forward(routes, counted, opts, agent, req, res);
-      });
-      return;
-    }
-    respondNoPod(counted, req, res);
+    const refuse = () => respondNoPod(counted, req, res);
+    if (!afterProof(routes, req.headers.host, () => forward(routes, counted, opts, agent, req, res), refuse)) refuse();
     return;
   }
   const [host, port] = target.split(":") as [string, string];

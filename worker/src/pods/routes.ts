@@ -93,7 +93,7 @@ export class RouteTable {
    * ingress then has it looked up at once ({@link proveOnDemand}) rather than answering 404 until the next reconcile
    * pass looks. Any other unknown host asks for nothing.
    */
-  awaitsProof(hostHeader: string | undefined): boolean {
+  awaitsProof(hostHeader: string | undefined): hostHeader is string {
     return hostHeader !== undefined && this.awaiting.has(normalizedHost(hostHeader));
   }
 
