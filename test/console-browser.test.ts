@@ -69,9 +69,7 @@ beforeAll(async () => {
   earlyContext = await browser.newContext();
   const early = await earlyContext.newPage();
   await signInWithLink(early);
-  earlyExpiresAt = await early.evaluate(
-    async () => ((await (await fetch("/admin/v1/session")).json()) as { expiresAt: number }).expiresAt,
-  );
+  earlyExpiresAt = ((await pageGet(early, "/admin/v1/session")).body as { expiresAt: number }).expiresAt;
 
   // A real lease with a pod that writes a line to its log, then serves.
   await mint(devnet.chain, publisherAccount, 1_000_000n * TOKEN);
@@ -176,6 +174,47 @@ async function signInView(page: Page, seen: string[]) {
   }
 }
 
+/** Whether `selector` matches on the page now (false while the page is between documents). */
+const present = async (page: Page, selector: string) =>
+  (await page
+    .locator(selector)
+    .count()
+    .catch(() => 0)) > 0;
+
+/**
+ * How a console load ended: the sign-in view, the console's load error, the browser's own error page (a navigation it
+ * aborted, after a network change), or none of them within 60 s ("loading").
+ */
+async function loadOutcome(page: Page): Promise<"sign-in" | "load-error" | "browser-error" | "loading"> {
+  const deadline = performance.now() + 60_000;
+  while (performance.now() < deadline) {
+    if (page.url().startsWith("chrome-error:")) return "browser-error";
+    if (await present(page, "[data-page=sign-in]")) return "sign-in";
+    if (await present(page, "[data-testid=load-error]")) return "load-error";
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return "loading";
+}
+
+/**
+ * GET `path` from inside `page` (its cookies, its origin): the status and the JSON body. Tried again when it failed
+ * with no response ("Failed to fetch": once in a loaded run, right after the sign-in; a network change aborts requests
+ * so), as a person would reload; the failure is printed.
+ */
+async function pageGet(page: Page, path: string): Promise<{ status: number; body: unknown }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await page.evaluate(async (url) => {
+        const response = await fetch(url);
+        return { status: response.status, body: await response.json().catch(() => undefined) };
+      }, path);
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes("Failed to fetch")) throw error;
+      console.log(`GET ${path} from the page, tried again: ${error}`);
+    }
+  }
+}
+
 async function open(page: Page, view: string, pageTitle: string) {
   await goto(page, `${origin}/admin#/${view}`);
   await page.waitForSelector(`[data-page="${pageTitle}"][data-ready=yes]`);
@@ -220,7 +259,7 @@ describe("console sign-in", () => {
       const error = await page.locator("[data-testid=sign-in-error]").textContent();
       expect(error).toMatch(/address|signature/i);
       expect((await context.cookies()).filter((c) => c.name === "podnet_admin")).toEqual([]);
-      expect(await page.evaluate(async () => (await fetch("/admin/v1/overview")).status)).toBe(401);
+      expect((await pageGet(page, "/admin/v1/overview")).status).toBe(401);
       await shot(page, "sign-in-refused");
       await context.close();
     }
@@ -228,30 +267,54 @@ describe("console sign-in", () => {
 
   it("reloads by itself when a module fails to load (a network change), and says so when it keeps failing", async () => {
     // A network change aborts every request in flight (ERR_NETWORK_CHANGED): Docker adding a container's interface did
-    // it to this test in CI. It cannot be caused on cue, so the browser aborts the fetches here.
+    // it to this test in CI. It cannot be caused on cue, so the browser aborts the fetches here. Real failures still
+    // happen in loaded runs (twice in about a dozen: a reload that never showed the sign-in view, a fetch that failed):
+    // each takes one of the console's retries, or fails a reload itself (the browser's error page, which no script of
+    // the console can leave). An attempt that saw a failed request this test did not abort, and did not end as asked,
+    // is tried again (up to three attempts), its page log printed; one that saw none must end as asked.
     for (const [aborted, shown] of [
-      [2, "[data-page=sign-in]"],
-      [Number.POSITIVE_INFINITY, "[data-testid=load-error]"],
+      [2, "sign-in"],
+      [Number.POSITIVE_INFINITY, "load-error"],
     ] as const) {
-      const context = await browser.newContext();
-      let failures = 0;
-      await context.route("**/admin/assets/pages/sign-in.js", (route) => {
-        if (failures >= aborted) return route.continue();
-        failures++;
-        return route.abort("internetdisconnected");
-      });
-      const page = await context.newPage();
-      await goto(page, `${origin}/admin`);
-      // Two reloads (250 and 500 ms back-off), each loading the console's modules again: seconds on a busy machine.
-      await page.waitForSelector(shown, { timeout: 60_000 });
-      if (aborted === 2) expect(failures).toBe(2);
-      else {
-        expect(failures).toBe(4);
-        expect(await page.locator("[data-testid=load-error]").textContent()).toMatch(/did not load after 4 tries/);
+      for (let attempt = 1; ; attempt++) {
+        const context = await browser.newContext();
+        let failures = 0;
+        await context.route("**/admin/assets/pages/sign-in.js", (route) => {
+          if (failures >= aborted) return route.continue();
+          failures++;
+          return route.abort("internetdisconnected");
+        });
+        const page = await context.newPage();
+        const seen = watch(page);
+        await goto(page, `${origin}/admin`);
+        // Two reloads (250 and 500 ms back-off), each loading the console's modules again: seconds on a busy machine.
+        const ended = await loadOutcome(page);
+        const expectedFailures = aborted === 2 ? 2 : 4;
+        const asAsked = ended === shown && failures === expectedFailures;
+        // Not the aborts of this test's route (ERR_INTERNET_DISCONNECTED), nor those of the page's own reloads
+        // (ERR_ABORTED: a reload cancels the fetches still in flight).
+        const realFailures = seen.filter(
+          (line) => / failed /.test(line) && !/ERR_INTERNET_DISCONNECTED|ERR_ABORTED/.test(line),
+        );
+        const outcome = `${ended} after ${failures} aborted loads (attempt ${attempt}; failed requests not aborted by this test: ${realFailures.length})`;
+        if (!asAsked && realFailures.length > 0 && attempt < 3) {
+          console.log(`console reload, tried again: ${outcome}\npage log:\n${seen.join("\n")}`);
+          await context.close();
+          continue;
+        }
+        if (!asAsked) {
+          throw new Error(
+            `expected ${shown} after ${expectedFailures} aborted loads, got ${outcome}\npage log:\n${seen.join("\n")}`,
+          );
+        }
+        if (shown === "load-error") {
+          expect(await page.locator("[data-testid=load-error]").textContent()).toMatch(/did not load after 4 tries/);
+        }
+        await context.close();
+        break;
       }
-      await context.close();
     }
-  }, 180_000);
+  }, 360_000);
 
   it("signs in with the provider's wallet (EIP-4361) and shows the overview", async () => {
     const context = await browser.newContext();
@@ -360,7 +423,7 @@ describe("console session expiry", () => {
     const page = earlyContext.pages()[0] as Page;
     const wait = earlyExpiresAt - Date.now() + 500;
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    expect(await page.evaluate(async () => (await fetch("/admin/v1/overview")).status)).toBe(401);
+    expect((await pageGet(page, "/admin/v1/overview")).status).toBe(401);
     await goto(page, `${origin}/admin#/leases`);
     await page.waitForSelector("[data-page=sign-in]");
     await earlyContext.close();
