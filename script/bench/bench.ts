@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [--samples N] [--providers N] [--pods N] [--lag N] [--search N] [--kills N] [--wakes N]
- * [--dns-seconds N] [--no-doc] [--keep-logs]`: the marketplace's headline figures from one run on real parts, printed
+ * [--network-apps N] [--dns-seconds N] [--no-doc] [--keep-logs]`: the marketplace's headline figures from one run on real parts, printed
  * as one markdown table and written to docs/benchmarks.md (unless --no-doc).
  *
  * One world: anvil (automine, a large block gas limit so seeding fits in few blocks) with the real contracts,
@@ -30,9 +30,9 @@
  *    app with target 1 kept by the `podnet-autoscaler` daemon; --kills times (default 5; 0 skips it) the worker
  *    hosting the instance is SIGKILLed (its pods stopped) and timed until the replacement serves through its
  *    provider's ingress (devnet/src/bench/failover.ts; on its own: `npm run bench:failover`).
- * 9b. autoscaler network (--kills > 0): 3 node processes and 3 network-mode apps on 3 more workers; the node serving
- *    an app is SIGKILLed --kills times and timed until another node runs its apps (the takeover), then a provider
- *    under a node-served app is killed and timed until the replacement serves (devnet/src/bench/network.ts; on its
+ * 9b. autoscaler network (--kills > 0): 3 node processes and --network-apps network-mode apps (default 3) on 3 more
+ *    workers; the node serving an app is SIGKILLed --kills times and timed until another node runs its apps (the
+ *    takeover), then a provider under a node-served app is killed and timed until the replacement serves (devnet/src/bench/network.ts; on its
  *    own: `npm run bench:network`). The chain is deployed with the bench network clock (BENCH_NETWORK_CLOCK).
  *
  * 10. app DNS: the `podnet-dns` child process answering an app zone from a real /status: queries/s over UDP from one
@@ -76,6 +76,7 @@ import {
 import {
   BENCH_NETWORK_CLOCK,
   measureNetwork,
+  NETWORK_APPS,
   type NetworkResult,
   networkRows,
   networkSetup,
@@ -499,6 +500,7 @@ type Options = {
   search: number;
   kills: number;
   wakes: number;
+  networkApps: number;
   dnsSeconds: number;
   doc: boolean;
   keepLogs: boolean;
@@ -514,6 +516,7 @@ function parseOptions(): Options {
       search: { type: "string", default: "200" },
       kills: { type: "string", default: "5" },
       wakes: { type: "string", default: "100" },
+      "network-apps": { type: "string", default: String(NETWORK_APPS) },
       "dns-seconds": { type: "string", default: "10" },
       "no-doc": { type: "boolean", default: false },
       "keep-logs": { type: "boolean", default: false },
@@ -536,6 +539,7 @@ function parseOptions(): Options {
     search: count("search", values.search, 1, 100_000),
     kills: count("kills", values.kills, 0, 1_000),
     wakes: count("wakes", values.wakes, 0, 10_000),
+    networkApps: count("network-apps", values["network-apps"], 1, 20),
     dnsSeconds: count("dns-seconds", values["dns-seconds"], 1, 3_600),
     doc: !values["no-doc"],
     keepLogs: values["keep-logs"],
@@ -663,7 +667,7 @@ async function main() {
     let network: NetworkResult | undefined;
     if (options.kills > 0) {
       console.log(`9b. autoscaler network, ${options.kills} node kills`);
-      network = await measureNetwork(devnet, { kills: options.kills, progress });
+      network = await measureNetwork(devnet, { kills: options.kills, apps: options.networkApps, progress });
     }
 
     console.log("10. app DNS (podnet-dns)");

@@ -31,7 +31,8 @@ const PAGE = "hello from the autoscaler network";
 export const NETWORK_ACCOUNTS = { providers: [90, 91, 92], nodes: [93, 94, 95], owner: 96 } as const;
 const ATTRIBUTE = "region=network";
 const PRICING = { perCpuMilli: 3n, perMemoryMiB: 2n, perStorageMiB: 0n, flat: 0n };
-const APPS = 3;
+/** Apps in network mode, unless the run asks for fewer or more (`--network-apps`). */
+export const NETWORK_APPS = 3;
 const FUNDED = 100_000_000n;
 const FEE = 1_000n;
 const HEALTH = { type: "http", path: "/", interval: 1, timeout: 1, failuresBeforeReplace: 3 } as const;
@@ -44,6 +45,7 @@ export const BENCH_NETWORK_CLOCK = { heartbeatPeriod: 10, livenessWindow: 15 } a
 
 export type TakeoverSample = { ms: number; from: Address; to: Address; apps: number };
 export type NetworkResult = {
+  apps: number;
   heartbeatPeriod: number;
   livenessWindow: number;
   takeover: Summary;
@@ -61,8 +63,9 @@ const statusOn = async (n: AutoscalerNodeProcess, vault: Address): Promise<AppSt
 /** Runs the network benchmark on `devnet` (its indexer must run, its chain deployed with a short network clock). */
 export async function measureNetwork(
   devnet: Devnet,
-  o: { kills: number; progress: (message: string) => void },
+  o: { kills: number; apps?: number; progress: (message: string) => void },
 ): Promise<NetworkResult> {
+  const apps = o.apps ?? NETWORK_APPS;
   if (!devnet.indexer) throw new Error("measureNetwork: start the devnet's indexer first");
   const dir = join(devnet.dir, "network");
   mkdirSync(dir, { recursive: true });
@@ -83,7 +86,7 @@ export async function measureNetwork(
   o.progress(`${providers.length} providers and ${nodes.length} autoscaler nodes running`);
 
   const owner = devAccount(NETWORK_ACCOUNTS.owner);
-  await mint(devnet.chain, owner.account, FUNDED * BigInt(APPS));
+  await mint(devnet.chain, owner.account, FUNDED * BigInt(apps));
   await ensureGas(devnet.chain, owner.account.address);
   const ownerClient = devnet.publisherClient(owner.account, { blobCacheDir: join(dir, "owner-blobs") });
   const image = await ownerClient.prepareImage({ tarball });
@@ -98,7 +101,7 @@ export async function measureNetwork(
     health: HEALTH,
   };
   const vaults: Address[] = [];
-  for (let a = 0; a < APPS; a++) {
+  for (let a = 0; a < apps; a++) {
     vaults.push(
       await createNetworkApp(ownerClient, {
         dir: join(dir, `app-${a}`),
@@ -202,6 +205,7 @@ export async function measureNetwork(
     await host.restart(`network-worker-restart-${i + 1}.log`);
   }
   return {
+    apps,
     heartbeatPeriod: params.heartbeatPeriod,
     livenessWindow: params.livenessWindow,
     takeover: summarize(takeovers.map((t) => t.ms)),
@@ -222,7 +226,7 @@ export function networkRows(r: NetworkResult): string[] {
 /** The setup line of a network report. */
 export function networkSetup(r: NetworkResult): string {
   return (
-    `- Autoscaler network: 3 node processes, ${APPS} apps in network mode (target 1, handed over with ` +
+    `- Autoscaler network: 3 node processes, ${r.apps} ${r.apps === 1 ? "app" : "apps"} in network mode (target 1, handed over with ` +
     `handAppToNetwork), 3 providers of their own; the AutoscalerNetwork deployed with heartbeat ${r.heartbeatPeriod} s ` +
     `and liveness window ${r.livenessWindow} s (the launch 60 / 90 s ratio); each killed node restarted and given ` +
     "its apps back before the next kill"
