@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import LaterGroupsSignal from "./test/later-groups-signal.js";
 import LongestFirst from "./test/longest-first.js";
 import TimelineReporter from "./test/timeline-reporter.js";
 
@@ -74,13 +75,19 @@ const workers = Number(process.env.PODNET_TEST_WORKERS ?? 4);
 const cpuReport = process.env.PODNET_TEST_CPU_REPORT ? ["test/cpu-report.ts"] : [];
 /** PODNET_TEST_TIMELINE=<file>: when each file started and ended (test/timeline-reporter.ts). */
 const timeline = process.env.PODNET_TEST_TIMELINE;
+/** PODNET_TEST_LATER_GROUPS_SIGNAL=<file>: created when the later groups start (test/later-groups-signal.ts). */
+const laterGroupsSignal = process.env.PODNET_TEST_LATER_GROUPS_SIGNAL;
 
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     globalSetup: ["test/global-setup.ts"],
     setupFiles: cpuReport,
-    reporters: timeline ? ["default", new TimelineReporter(timeline)] : ["default"],
+    reporters: [
+      "default",
+      ...(timeline ? [new TimelineReporter(timeline)] : []),
+      ...(laterGroupsSignal ? [new LaterGroupsSignal(laterGroupsSignal)] : []),
+    ],
     hookTimeout: 180_000,
     // The longest files start first, also on a fresh clone with no timings (test/longest-first.ts).
     sequence: { sequencer: LongestFirst },

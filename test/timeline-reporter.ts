@@ -2,9 +2,9 @@
  * Opt-in (PODNET_TEST_TIMELINE=<file>): writes when each test file started and ended, in seconds from the start of the
  * run, one line per file: `<start> <end> <project> <file>`, sorted by start. With the machine's busy cores over the same
  * run it shows where a run leaves the cores idle (a group's tail, a file waiting on a daemon): docs/testing.md.
- * `npm test` runs vitest twice for the end-to-end files (script/toolchain/test.sh): the second run appends to the
- * file, its times counted from the origin the first wrote on the file's first line (`# origin <Unix ms>`); a new file
- * starts a new origin.
+ * `npm test` runs vitest twice, the package tests and then the end-to-end files (script/toolchain/test.sh): the second
+ * run appends to the file, its times counted from the origin the first wrote on the file's first line
+ * (`# origin <Unix ms>`); a new file starts a new origin.
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
