@@ -171,6 +171,21 @@ describe("a pod in its slot's infra container", () => {
     }
   });
 
+  it("stops at once when the engine stops it: a Docker restart or a host shutdown does not wait for it", async () => {
+    await runtime.ensureSlotNetwork(slot(5), { infra: true });
+    try {
+      const infra = docker.getContainer(infraContainerName(instance, 5));
+      expect((await infra.inspect()).State.Running).toBe(true);
+      // What dockerd does to each running container as it shuts down: the container's stop signal, then SIGKILL once
+      // its stop timeout (Docker's default, 10 s) has passed. The pause program dies of nothing but SIGKILL.
+      const t0 = performance.now();
+      await infra.stop();
+      expect(performance.now() - t0).toBeLessThan(3_000);
+    } finally {
+      await runtime.removePod(5n, 5);
+    }
+  });
+
   it("removes the infra container with its slot's network", async () => {
     await runtime.removePod(2n, 2);
     const left = await docker.listContainers({

@@ -159,6 +159,10 @@ export class InfraContainers {
       // The pod's hostname: made before the pod's manifest names its container.
       Hostname: "pod",
       User: "65534:65534",
+      // The pause program dies of SIGKILL only (pause-image.ts). Stopped with SIGTERM, as dockerd stops every running
+      // container when it shuts down (an engine restart, a host reboot), it held the shutdown for Docker's 10 s stop
+      // timeout; stopped with SIGKILL it ends at once, with nothing lost (it holds a namespace, no state).
+      StopSignal: "SIGKILL",
       Labels: infraLabels(this.#instance, index),
       HostConfig: {
         NetworkMode: network,
