@@ -3,12 +3,14 @@ import { parseAppConfig } from "@podnet/sdk/protocol";
 import { type Address, getAddress } from "viem";
 import { describe, expect, it } from "vitest";
 import {
+  adoptedInstanceStart,
   desiredInstances,
   filterCandidates,
   judgeInstance,
   nextSpecUpdate,
   orderStep,
   pickBid,
+  probeWindowSeconds,
   quoteOrder,
   scaleDownSlots,
   topUpAmount,
@@ -179,6 +181,55 @@ describe("judgeInstance", () => {
     const starting = { ...healthy, everHealthy: false, consecutiveFailures: 10, ageSeconds: 30 };
     expect(judgeInstance(starting, rules, 60)).toEqual({ replace: false, health: "starting" });
     expect(judgeInstance({ ...starting, ageSeconds: 61 }, rules, 60)).toMatchObject({ reason: "never-started" });
+  });
+});
+
+describe("adoptedInstanceStart", () => {
+  const grace = 20;
+  const window = 4;
+  const now = 1_000_000_000_000;
+  const judge = (start: ReturnType<typeof adoptedInstanceStart>, at: number) =>
+    judgeInstance(
+      {
+        leaseStatus: "active",
+        outOfFunds: false,
+        providerDark: false,
+        consecutiveFailures: 5,
+        everHealthy: start.everHealthy,
+        ageSeconds: (at - start.since) / 1000,
+      },
+      { failuresBeforeReplace: 3 },
+      grace,
+    );
+
+  it("counts a young lease's grace from the lease's start, not from the adoption", () => {
+    // Placed 12 s before a node took it over (its placing node died): 8 s of grace are left, not 20.
+    const start = adoptedInstanceStart(now / 1000 - 12, now, grace, window);
+    expect(start).toEqual({ since: now - 12_000, everHealthy: false });
+    expect(judge(start, now + 7_000)).toEqual({ replace: false, health: "starting" });
+    expect(judge(start, now + 9_000)).toMatchObject({ reason: "never-started" });
+  });
+
+  it("leaves the adopter its probe window: a lease near the end of its grace is not replaced before a probe", () => {
+    const start = adoptedInstanceStart(now / 1000 - 19, now, grace, window);
+    expect(start).toEqual({ since: now - 16_000, everHealthy: false });
+    expect(judge(start, now + 3_000)).toEqual({ replace: false, health: "starting" });
+    expect(judge(start, now + 5_000)).toMatchObject({ reason: "never-started" });
+  });
+
+  it("lets the probes decide at once for a lease older than the grace", () => {
+    const start = adoptedInstanceStart(now / 1000 - 21, now, grace, window);
+    expect(start.everHealthy).toBe(true);
+    expect(judge(start, now)).toMatchObject({ reason: "probes-failed" });
+  });
+
+  it("counts from the adoption when the chain's clock is ahead of this machine's", () => {
+    expect(adoptedInstanceStart(now / 1000 + 30, now, grace, window)).toEqual({ since: now, everHealthy: false });
+  });
+
+  it("gives the probes N failures and one more interval", () => {
+    expect(probeWindowSeconds({ interval: 1, failuresBeforeReplace: 3 })).toBe(4);
+    expect(probeWindowSeconds({ interval: 10, failuresBeforeReplace: 2 })).toBe(30);
   });
 });
 

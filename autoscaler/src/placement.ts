@@ -117,7 +117,7 @@ export type InstanceFacts = {
   consecutiveFailures: number;
   /** The instance answered a probe at least once. */
   everHealthy: boolean;
-  /** Seconds since the manifest was sent (or the lease adopted). */
+  /** Seconds since the manifest was sent (for an adopted lease: since the lease started, adoptedInstanceStart). */
   ageSeconds: number;
 };
 
@@ -144,6 +144,34 @@ export function judgeInstance(
   }
   if (facts.consecutiveFailures >= health.failuresBeforeReplace) return { replace: true, reason: "probes-failed" };
   return { replace: false, health: facts.consecutiveFailures > 0 ? "failing" : "healthy" };
+}
+
+/**
+ * Where the startup grace of a lease this autoscaler adopts (one another node placed: a takeover, or its own before a
+ * restart) starts: at the lease's start on chain, not at the adoption. The placing node sent the manifest as it
+ * placed the lease, so the pod has been starting since then; counted from the adoption, an instance on a provider that
+ * died with the node was left alone for up to a whole grace more (issue 19's acceptance: apps back at target 26 s
+ * after the kills with a 20 s grace, the dead provider's instance replaced only when the adopter's fresh grace ran
+ * out). The adopter has never probed the pod, though: at least `probeWindowSec` of the grace is left after the
+ * adoption, the time its probes take to condemn a lease that served (a running pod is not replaced before its first
+ * probe). A lease older than the grace is judged by its probes from the first (`everHealthy`). A chain clock ahead of
+ * this machine's (a warped devnet) counts from now.
+ */
+export function adoptedInstanceStart(
+  leaseStartedAtSec: number,
+  nowMs: number,
+  startupGraceSec: number,
+  probeWindowSec: number,
+): { since: number; everHealthy: boolean } {
+  const startedMs = Math.min(nowMs, leaseStartedAtSec * 1000);
+  if ((nowMs - startedMs) / 1000 > startupGraceSec) return { since: startedMs, everHealthy: true };
+  const latestSince = nowMs - Math.max(0, startupGraceSec - probeWindowSec) * 1000;
+  return { since: Math.max(startedMs, Math.min(nowMs, latestSince)), everHealthy: false };
+}
+
+/** The seconds an app's probes take to condemn an instance that served: N failures, one interval each, and one more. */
+export function probeWindowSeconds(health: { interval: number; failuresBeforeReplace: number }): number {
+  return health.interval * (health.failuresBeforeReplace + 1);
 }
 
 /**

@@ -35,6 +35,7 @@ import {
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
 import {
+  adoptedInstanceStart,
   desiredInstances,
   filterCandidates,
   judgeInstance,
@@ -42,6 +43,7 @@ import {
   nextSpecUpdate,
   orderStep,
   pickBid,
+  probeWindowSeconds,
   quoteOrder,
   type RolloutInstance,
   type SurplusInstance,
@@ -185,7 +187,8 @@ export class Reconciler {
         // meanwhile so that a healthy one stays while the lower slots are not serving yet.
         if (leaseId !== 0n) {
           const record =
-            state.instances[leaseId.toString()] ?? (await this.adopt(slot, await this.o.client.getLease({ leaseId })));
+            state.instances[leaseId.toString()] ??
+            (await this.adopt(slot, await this.o.client.getLease({ leaseId }), config));
           surplus.push({ slot, leaseId, healthy: this.serving(record, config) });
         }
         continue;
@@ -195,7 +198,7 @@ export class Reconciler {
         continue;
       }
       const lease = await this.o.client.getLease({ leaseId });
-      const record = state.instances[leaseId.toString()] ?? (await this.adopt(slot, lease));
+      const record = state.instances[leaseId.toString()] ?? (await this.adopt(slot, lease, config));
       const dark = lease.status === "active" && (await this.providerDark(lease.provider));
       if (lease.status === "active" && !dark && !record.manifestSent) await this.sendManifest(record);
       const verdict = judgeInstance(
@@ -287,16 +290,17 @@ export class Reconciler {
   }
 
   /** A lease in a slot this autoscaler knows nothing about: placed by another autoscaler, or by us before a restart. */
-  private async adopt(slot: number, lease: GetLeaseReturnType): Promise<InstanceRecord> {
+  private async adopt(slot: number, lease: GetLeaseReturnType, config: AppConfig): Promise<InstanceRecord> {
     const provider = await this.o.client.getProvider({ address: lease.provider }).catch(() => undefined);
     const record = newInstanceRecord(slot, lease.leaseId, lease.provider, provider?.endpoint ?? "");
     if (provider) this.ingressCache.set(lease.provider.toLowerCase(), { ingress: provider.ingress, at: Date.now() });
     record.ingress = provider?.ingress ?? null;
-    // A lease that started longer than the startup grace ago was kept running by whoever placed it: its probes decide
-    // from the first one (failuresBeforeReplace), not a fresh grace. A node taking over a dead node's app would
-    // otherwise leave an instance on a dead provider alone for the whole grace.
-    if (lease.status === "active" && Date.now() / 1000 - lease.startedAt > this.o.startupGraceSec) {
-      record.everHealthy = true;
+    // Its grace runs from the lease's start, not from now, with a window left for this node's first probes; past it,
+    // its probes decide from the first one (failuresBeforeReplace). A node taking over a dead node's app would
+    // otherwise leave an instance on a dead provider alone for a whole grace more.
+    if (lease.status === "active") {
+      const window = probeWindowSeconds(config.health);
+      Object.assign(record, adoptedInstanceStart(lease.startedAt, Date.now(), this.o.startupGraceSec, window));
     }
     this.o.store.state.instances[record.leaseId] = record;
     this.o.log.info("adopted lease", { slot, lease: record.leaseId, provider: lease.provider });
