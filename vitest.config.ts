@@ -77,6 +77,8 @@ const cpuReport = process.env.PODNET_TEST_CPU_REPORT ? ["test/cpu-report.ts"] : 
 const timeline = process.env.PODNET_TEST_TIMELINE;
 /** PODNET_TEST_LATER_GROUPS_SIGNAL=<file>: created when the later groups start (test/later-groups-signal.ts). */
 const laterGroupsSignal = process.env.PODNET_TEST_LATER_GROUPS_SIGNAL;
+/** The group order of the engine restart and the Docker-free files: the first that leave a core idle. */
+const LATER_GROUPS = 2;
 
 export default defineConfig({
   test: {
@@ -86,7 +88,7 @@ export default defineConfig({
     reporters: [
       "default",
       ...(timeline ? [new TimelineReporter(timeline)] : []),
-      ...(laterGroupsSignal ? [new LaterGroupsSignal(laterGroupsSignal)] : []),
+      ...(laterGroupsSignal ? [new LaterGroupsSignal(laterGroupsSignal, LATER_GROUPS)] : []),
     ],
     hookTimeout: 180_000,
     // The longest files start first, also on a fresh clone with no timings (test/longest-first.ts).
@@ -131,7 +133,12 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "engine-restart", include: engineRestart, maxWorkers: workers, sequence: { groupOrder: 2 } },
+        test: {
+          name: "engine-restart",
+          include: engineRestart,
+          maxWorkers: workers,
+          sequence: { groupOrder: LATER_GROUPS },
+        },
       },
       {
         extends: true,
@@ -142,12 +149,12 @@ export default defineConfig({
           setupFiles: ["test/file-setup.ts"],
           env: { DOCKER_HOST: "unix:///nonexistent/docker-free-files-use-no-docker.sock" },
           maxWorkers: workers,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: LATER_GROUPS },
         },
       },
       {
         extends: true,
-        test: { name: "alone", include: alone, maxWorkers: 1, sequence: { groupOrder: 3 } },
+        test: { name: "alone", include: alone, maxWorkers: 1, sequence: { groupOrder: LATER_GROUPS + 1 } },
       },
     ],
   },

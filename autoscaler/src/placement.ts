@@ -166,7 +166,7 @@ export function adoptedInstanceStart(
   const startedMs = Math.min(nowMs, leaseStartedAtSec * 1000);
   if ((nowMs - startedMs) / 1000 > startupGraceSec) return { since: startedMs, everHealthy: true };
   const latestSince = nowMs - Math.max(0, startupGraceSec - probeWindowSec) * 1000;
-  return { since: Math.max(startedMs, Math.min(nowMs, latestSince)), everHealthy: false };
+  return { since: Math.max(startedMs, latestSince), everHealthy: false };
 }
 
 /** The seconds an app's probes take to condemn an instance that served: N failures, one interval each, and one more. */
