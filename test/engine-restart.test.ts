@@ -172,6 +172,15 @@ describe.skipIf(!existsSync(PIDFILE))("Docker Engine restart (an engine script/t
         throw new Error(`${error.message}\ncontainers:\n${containers.join("\n")}\nworker log:\n${log}`);
       });
     }
+    // Serving is not yet settled: a fresh-clone run (f544990) read one lease's only container not running right after
+    // both pages answered (Docker's restart policy and the worker's reconcile both act on a pod whose infra container
+    // stopped with the engine). The states below are read once the leases' containers all run, or after 30 s as
+    // they are then.
+    await waitFor(
+      "every pod container running",
+      async () => ((await podContainers()).every((pod) => pod.state === "running") ? true : undefined),
+      { timeoutMs: 30_000 },
+    ).catch(() => undefined);
     const after = await podContainers();
     // One running container per lease. A pod of its own endpoints comes back as the same container (Docker's restart
     // policy); one in its slot's infra container too when Docker can start that again, else it is made anew in a new
