@@ -256,7 +256,8 @@ export async function startWorker(
       ]);
       apiServer.closeAllConnections?.();
       adminServer?.closeAllConnections?.();
-      state.saveNow();
+      // After any write still in flight, so the last one on disk is this.
+      await state.flush();
     },
   };
 }

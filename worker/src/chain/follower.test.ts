@@ -1,8 +1,10 @@
+import { podnetMarketAbi } from "@podnet/sdk/protocol";
+import { encodeAbiParameters, encodeEventTopics, type Log } from "viem";
 import { describe, expect, it } from "vitest";
 import type { Logger } from "../log.js";
 import type { WorkerState } from "../store/worker-state.js";
 import type { ChainContext } from "./connect.js";
-import { ChainFollower, REORG_REPLAY_BLOCKS } from "./follower.js";
+import { ChainFollower, CURSOR_SAVE_MS, REORG_REPLAY_BLOCKS } from "./follower.js";
 
 const quiet: Logger = {
   debug: () => undefined,
@@ -13,7 +15,7 @@ const quiet: Logger = {
 };
 
 /** A follower on a stub chain whose head the test sets (number and hash) or takes down. */
-function setup(stallSec = 60, pollIntervalMs = 5) {
+function setup(stallSec = 60, pollIntervalMs = 5, logsOf: (fromBlock: bigint) => Log[] = () => []) {
   let head = { number: 200n, hash: "0xa200", parentHash: "0xa199" };
   let down = false;
   let polls = 0;
@@ -38,11 +40,16 @@ function setup(stallSec = 60, pollIntervalMs = 5) {
       },
       getLogs: async ({ fromBlock }: { fromBlock: bigint }) => {
         logsFrom.push(fromBlock);
-        return [];
+        return logsOf(fromBlock);
       },
     },
   } as unknown as ChainContext;
-  const state = { data: { cursor: 150 }, saveNow: () => undefined } as unknown as WorkerState;
+  const state = {
+    data: { cursor: 150 },
+    saveNow: () => undefined,
+    save: () => undefined,
+    flush: async () => undefined,
+  } as unknown as WorkerState;
   const reorgs: bigint[] = [];
   const follower = new ChainFollower(context, state, quiet, async () => undefined, {
     pollIntervalMs,
@@ -155,6 +162,41 @@ describe("ChainFollower", () => {
     release();
     await until(() => t.state.data.cursor === 202);
     expect(t.polls()).toBe(3);
+    t.follower.stop();
+  });
+
+  it("writes the state at once after a batch with events; a batch that only moved the cursor within CURSOR_SAVE_MS", async () => {
+    // Block 201 carries an event (a provider unjailed: any followed event), block 202 none.
+    const unjailed = {
+      address: "0x1",
+      topics: encodeEventTopics({
+        abi: podnetMarketAbi,
+        eventName: "ProviderUnjailed",
+        args: { provider: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" },
+      }),
+      data: encodeAbiParameters([{ type: "uint24" }], [1]),
+      blockNumber: 201n,
+      logIndex: 0,
+      transactionHash: `0x${"11".repeat(32)}`,
+    } as unknown as Log;
+    const t = setup(60, 60_000, (fromBlock) => (fromBlock === 201n ? [unjailed] : []));
+    const writes: string[] = [];
+    t.state.flush = async () => {
+      writes.push(`flush at cursor ${t.state.data.cursor}`);
+    };
+    t.state.save = (withinMs?: number) => {
+      writes.push(`save at cursor ${t.state.data.cursor} within ${withinMs} ms`);
+    };
+    t.follower.start();
+    await t.follower.caughtUpTo(200n);
+    writes.length = 0;
+    t.setHead({ number: 201n, hash: "0xa201", parentHash: "0xa200" });
+    t.follower.poke();
+    await until(() => t.state.data.cursor === 202);
+    t.setHead({ number: 202n, hash: "0xa202", parentHash: "0xa201" });
+    t.follower.poke();
+    await until(() => t.state.data.cursor === 203);
+    expect(writes).toEqual(["flush at cursor 202", `save at cursor 203 within ${CURSOR_SAVE_MS} ms`]);
     t.follower.stop();
   });
 

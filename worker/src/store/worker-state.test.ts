@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -10,6 +10,8 @@ const identity = {
   market: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
 } as const;
 
+/** The real setTimeout, for a real wait while the test's timers are fake. */
+const realSetTimeout = globalThis.setTimeout;
 let dir: string;
 const opened: WorkerState[] = [];
 beforeEach(() => {
@@ -164,7 +166,7 @@ describe("WorkerState", () => {
     expect(at).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
   });
 
-  it("coalesces save() into one write shortly after", () => {
+  it("coalesces save() into one write shortly after", async () => {
     vi.useFakeTimers();
     const state = open();
     state.data.cursor = 7;
@@ -173,7 +175,76 @@ describe("WorkerState", () => {
     state.save();
     expect(onDisk().cursor).toBe(0);
     vi.advanceTimersByTime(150);
-    expect(onDisk().cursor).toBe(8);
+    // The write itself runs off the event loop (flush).
+    await vi.waitFor(() => expect(onDisk().cursor).toBe(8));
+  });
+
+  it("save(withinMs): an earlier deadline moves the pending write up, a later one joins it", async () => {
+    vi.useFakeTimers();
+    const state = open();
+    state.data.cursor = 1;
+    state.save(5000);
+    vi.advanceTimersByTime(150);
+    // Time for a write, had one started.
+    await new Promise((resolve) => realSetTimeout(resolve, 100));
+    expect(onDisk().cursor).toBe(0);
+    state.data.cursor = 2;
+    state.save();
+    vi.advanceTimersByTime(150);
+    await vi.waitFor(() => expect(onDisk().cursor).toBe(2));
+    state.data.cursor = 3;
+    state.save();
+    state.save(5000);
+    vi.advanceTimersByTime(150);
+    await vi.waitFor(() => expect(onDisk().cursor).toBe(3));
+  });
+
+  it("flush() writes off the event loop: other work runs before the new state is on disk", async () => {
+    const state = open();
+    state.data.cursor = 9;
+    const flushed = state.flush();
+    const onDiskMeanwhile = await new Promise<number>((resolve) => setImmediate(() => resolve(onDisk().cursor)));
+    expect(onDiskMeanwhile).toBe(0);
+    await flushed;
+    expect(onDisk().cursor).toBe(9);
+    expect(readdirSync(dir)).toEqual(["state.json"]);
+  });
+
+  it("a saveNow() during a flush() in flight stays: the flush's older snapshot never replaces it", async () => {
+    const state = open();
+    state.data.cursor = 1;
+    const flushed = state.flush();
+    state.data.cursor = 2;
+    state.saveNow();
+    await flushed;
+    expect(onDisk().cursor).toBe(2);
+    // The superseded write's temporary file is removed.
+    expect(readdirSync(dir)).toEqual(["state.json"]);
+  });
+
+  it("flush() calls while a write is in flight share the next write, which holds the newest state", async () => {
+    const state = open();
+    state.data.cursor = 1;
+    const first = state.flush();
+    state.data.cursor = 2;
+    const second = state.flush();
+    state.data.cursor = 3;
+    const third = state.flush();
+    expect(third).toBe(second);
+    await Promise.all([first, second]);
+    expect(onDisk().cursor).toBe(3);
+  });
+
+  it("a failed flush() rejects and says why in saveError, which the next write that works clears", async () => {
+    const state = open();
+    rmSync(dir, { recursive: true, force: true });
+    state.data.cursor = 4;
+    await expect(state.flush()).rejects.toThrow(/ENOENT/);
+    expect(state.saveError).toMatch(/ENOENT/);
+    mkdirSync(dir);
+    await state.flush();
+    expect(state.saveError).toBeUndefined();
+    expect(onDisk().cursor).toBe(4);
   });
 
   it("saveNow writes atomically: the file always parses and no temporary file is left", () => {
