@@ -76,9 +76,9 @@ beforeAll(async () => {
   const alice = publisherClient(devnet.chain, publisherAccount, { blobCacheDir: join(dir, "blobs") });
   const image = await alice.prepareImage({ tarball });
   devnet.untagBlobOnStop(image.cid);
-  const manifest = webAppManifest(image.image);
-  const web = manifest.containers[0] as { command?: string[] };
-  web.command = ["sh", "-c", `echo '${LOG_LINE}'; exec httpd -f -p 8080 -h /www`];
+  const manifest = webAppManifest(image.image, undefined, {
+    command: ["sh", "-c", `echo '${LOG_LINE}'; exec httpd -f -p 8080 -h /www`],
+  });
   const quoted = await alice.getQuote({ provider: provider.address, manifest });
   const lease = await alice.createLease({ ...quoted, deposit: quoted.quote.pricePerSecond * 3600n });
   leaseId = lease.leaseId;

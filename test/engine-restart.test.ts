@@ -47,13 +47,11 @@ const serving: bigint[] = [];
  * shutdown waited the worker's whole stop timeout (5 s) for it, a wait this test does not check.
  */
 const manifest = (cid: string): PodManifestInput => {
-  const pod = webAppManifest(`blob:${cid}`, { cpuMillis: 100, memoryMiB: 32, pids: 64 });
-  (pod.containers[0] as { command?: string[] }).command = [
-    "sh",
-    "-c",
-    "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait",
-  ];
-  return pod;
+  return webAppManifest(
+    `blob:${cid}`,
+    { cpuMillis: 100, memoryMiB: 32, pids: 64 },
+    { command: ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"] },
+  );
 };
 
 async function page(leaseId: bigint): Promise<string> {

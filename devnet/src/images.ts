@@ -150,11 +150,13 @@ async function* jsonLines(stream: NodeJS.ReadableStream): AsyncGenerator<Progres
 /**
  * The one-container web app the autoscaler tests and the failover bench deploy: the test image's busybox httpd on
  * port 8080 (its page in /www), 250 mCPU / 64 MiB unless `resources` says otherwise, exposed over HTTP. `image` is a
- * sealed blob reference.
+ * sealed blob reference. `command`: another start of the same server (a shell around httpd), which must still serve
+ * on 8080.
  */
 export function webAppManifest(
   image: string,
   resources: { cpuMillis: number; memoryMiB: number; pids: number } = { cpuMillis: 250, memoryMiB: 64, pids: 64 },
+  { command = ["httpd", "-f", "-p", "8080", "-h", "/www"] }: { command?: string[] } = {},
 ): PodManifestInput {
   return {
     version: 1,
@@ -162,7 +164,7 @@ export function webAppManifest(
       {
         name: "web",
         image,
-        command: ["httpd", "-f", "-p", "8080", "-h", "/www"],
+        command,
         resources,
       },
     ],
