@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { open, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 
 /**
  * Writes a file so that a crash (kill -9, power loss) leaves either the old or the new content, never half of it:
@@ -50,4 +51,31 @@ export async function writeFileAtomicAsync(
   }
   renameSync(tmp, path);
   return true;
+}
+
+/**
+ * Removes the temporary files {@link writeFileAtomic} and {@link writeFileAtomicAsync} left beside `path` in processes
+ * that are gone (a kill -9 between the write and the rename): each is a whole copy of the file, and a process that
+ * restarts under another pid never overwrites its predecessor's. A live process's file may be a write in flight and
+ * stays.
+ */
+export function removeStaleTemporaries(path: string): void {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const pid = name.slice(prefix.length, -".tmp".length).replace(/\.async$/, "");
+    if (/^\d+$/.test(pid) && !isAlive(Number(pid))) rmSync(join(dir, name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, another user's.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -256,6 +257,17 @@ describe("WorkerState", () => {
       expect(onDisk().cursor).toBe(i);
       expect(readdirSync(dir)).toEqual(["state.json"]);
     }
+  });
+
+  it("removes the temporary files of writes a crash cut short in processes gone, not those of a live process", () => {
+    open().saveNow();
+    const gone = spawnSync("true").pid as number;
+    const live = process.ppid;
+    for (const name of [`state.json.${gone}.tmp`, `state.json.${gone}.async.tmp`, `state.json.${live}.async.tmp`]) {
+      writeFileSync(join(dir, name), "{half a wri");
+    }
+    open().data.cursor = 3;
+    expect(readdirSync(dir).sort()).toEqual(["state.json", `state.json.${live}.async.tmp`]);
   });
 
   it("overwrites a stale temporary file from a crashed write", () => {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Resources } from "@podnet/sdk/protocol";
 import type { Address, Hex } from "viem";
 import type { Alert } from "../admin/alert-store.js";
-import { writeFileAtomic, writeFileAtomicAsync } from "./atomic-file.js";
+import { removeStaleTemporaries, writeFileAtomic, writeFileAtomicAsync } from "./atomic-file.js";
 
 /**
  * What the worker knows that is not in Docker: its chain cursor and the chain state it derived from the events it
@@ -192,6 +192,7 @@ export class WorkerState {
   static open(dataDir: string, identity: { chainId: number; provider: Address; market: Address }, startBlock: number) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const file = join(dataDir, "state.json");
+    removeStaleTemporaries(file);
     if (existsSync(file)) {
       const data = JSON.parse(readFileSync(file, "utf8")) as WorkerStateData;
       for (const key of ["chainId", "provider", "market"] as const) {
