@@ -1,8 +1,8 @@
 /**
  * `npm run bench` on a small scale (two samples of each path, a few pods and providers, one failover kill, one node
- * kill under one app in network mode, two seconds of DNS load): the run must finish, print every row of its table with a measured value, and leave none of its containers or networks behind. It asserts
- * that the benchmark works, not how fast anything is: the figures come from `npm run bench` at full size
- * (docs/benchmarks.md).
+ * kill under one app in network mode, two seconds of DNS load): the run must finish, print every row of its table with
+ * a measured value, and leave none of its containers or networks behind. It asserts that the benchmark works, not how
+ * fast anything is: the figures come from `npm run bench` at full size (docs/benchmarks.md).
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";

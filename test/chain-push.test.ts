@@ -2,7 +2,8 @@
  * The worker learns of a lease by push: with `rpcSubscribeUrl` (anvil's WebSocket endpoint) a new-head subscription
  * pokes its chain follower, so the lease is taken up (its pod network slot given) within moments of the createLease
  * receipt although the follower polls only every 30 s. A second worker without the subscription, polling every 10
- * minutes, is the control: it has not seen its lease when the first one has long acted. Real anvil, real contracts, real workers on Docker.
+ * minutes, is the control: it has not seen its lease when the first one has long acted. Real anvil, real contracts,
+ * real workers on Docker.
  */
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";

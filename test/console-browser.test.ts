@@ -272,9 +272,10 @@ describe("console sign-in", () => {
     // each takes one of the console's retries, or fails a reload itself (the browser's error page, which no script of
     // the console can leave). An attempt that saw a failed request this test did not abort, and did not end as asked,
     // is tried again (up to three attempts), its page log printed; one that saw none must end as asked.
-    for (const [aborted, shown] of [
-      [2, "sign-in"],
-      [Number.POSITIVE_INFINITY, "load-error"],
+    // How many loads the route aborts, how the page must end, and the aborts that takes (the console tries 4 times).
+    for (const [aborted, shown, expectedFailures] of [
+      [2, "sign-in", 2],
+      [Number.POSITIVE_INFINITY, "load-error", 4],
     ] as const) {
       for (let attempt = 1; ; attempt++) {
         const context = await browser.newContext();
@@ -289,7 +290,6 @@ describe("console sign-in", () => {
         await goto(page, `${origin}/admin`);
         // Two reloads (250 and 500 ms back-off), each loading the console's modules again: seconds on a busy machine.
         const ended = await loadOutcome(page);
-        const expectedFailures = aborted === 2 ? 2 : 4;
         const asAsked = ended === shown && failures === expectedFailures;
         // Not the aborts of this test's route (ERR_INTERNET_DISCONNECTED), nor those of the page's own reloads
         // (ERR_ABORTED: a reload cancels the fetches still in flight).

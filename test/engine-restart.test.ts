@@ -46,13 +46,12 @@ const serving: bigint[] = [];
  * The test pod: busybox httpd, behind a shell that exits on SIGTERM. httpd as PID 1 ignores SIGTERM, so the engine's
  * shutdown waited the worker's whole stop timeout (5 s) for it, a wait this test does not check.
  */
-const manifest = (cid: string): PodManifestInput => {
-  return webAppManifest(
+const manifest = (cid: string): PodManifestInput =>
+  webAppManifest(
     `blob:${cid}`,
     { cpuMillis: 100, memoryMiB: 32, pids: 64 },
     { command: ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"] },
   );
-};
 
 async function page(leaseId: bigint): Promise<string> {
   const answer = await ingress(P.worker.ingressPort, podHost(leaseId), "/", { timeoutMs: 2000 }).catch(

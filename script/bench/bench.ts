@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- [--samples N] [--providers N] [--pods N] [--lag N] [--search N] [--kills N] [--wakes N]
- * [--network-apps N] [--dns-seconds N] [--no-doc] [--keep-logs]`: the marketplace's headline figures from one run on real parts, printed
- * as one markdown table and written to docs/benchmarks.md (unless --no-doc).
+ * [--network-apps N] [--dns-seconds N] [--no-doc] [--keep-logs]`: the marketplace's headline figures from one run on
+ * real parts, printed as one markdown table and written to docs/benchmarks.md (unless --no-doc).
  *
  * One world: anvil (automine, a large block gas limit so seeding fits in few blocks) with the real contracts,
  * --providers listed providers seeded in batches (so search has something to rank), the Ponder indexer on PGlite,
@@ -32,8 +32,9 @@
  *    provider's ingress (devnet/src/bench/failover.ts; on its own: `npm run bench:failover`).
  * 9b. autoscaler network (--kills > 0): 3 node processes and --network-apps network-mode apps (default 3) on 3 more
  *    workers; the node serving an app is SIGKILLed --kills times and timed until another node runs its apps (the
- *    takeover), then a provider under a node-served app is killed and timed until the replacement serves (devnet/src/bench/network.ts; on its
- *    own: `npm run bench:network`). The chain is deployed with the bench network clock (BENCH_NETWORK_CLOCK).
+ *    takeover), then a provider under a node-served app is killed and timed until the replacement serves
+ *    (devnet/src/bench/network.ts; on its own: `npm run bench:network`). The chain is deployed with the bench network
+ *    clock (BENCH_NETWORK_CLOCK).
  *
  * 10. app DNS: the `podnet-dns` child process answering an app zone from a real /status: queries/s over UDP from one
  *    dnsperf process, and p50 / p99 latency at 2,000 queries/s, each for --dns-seconds (default 10)

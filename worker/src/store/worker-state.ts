@@ -275,8 +275,8 @@ export class WorkerState {
 
   /**
    * Saves now without blocking the event loop: only the snapshot (JSON) is taken on it, the write and the fsync run
-   * in the thread pool. Resolves once the file holds this state or a newer one. For what is saved after every block
-   * (the follower's cursor): a synchronous save there stalled the ingress and the API for the fsync, every block
+   * in the thread pool. Resolves once the file holds this state or a newer one. For what is saved after every batch of
+   * events (the follower): a synchronous save there stalled the ingress and the API for the fsync, every block
    * (32-37 ms with a 5.3 MiB state, `npm run bench:state`). Calls while a write is in flight share the next write.
    */
   flush(): Promise<void> {
