@@ -58,6 +58,7 @@ const dockerFree = [
   "test/growth-chart.test.ts",
   "test/dev-accounts.test.ts",
   "test/devnet-postgres.test.ts",
+  "test/npm-install.test.ts",
 ];
 /**
  * Files that run alone, last, one after the other: stress tests whose bounds assume a machine running nothing else

@@ -13,10 +13,11 @@ fi
 
 # Not `npm ci`: it insists on every platform's optional binary package (forge-darwin-arm64, biome-win32-x64, ...)
 # being in the lock file, and this machine's registry does not serve those, so the lock file cannot list them.
-# `npm install --no-save` installs exactly the locked versions for this platform and never rewrites the lock.
+# `npm install --no-save` installs exactly the locked versions for this platform and never rewrites the lock. It runs
+# watched (npm-install.sh): an install that stalls is stopped and tried again instead of hanging the run.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing npm packages..."
-  npm install --no-audit --no-fund --no-save
+  bash script/toolchain/npm-install.sh --no-audit --no-fund --no-save
 fi
 
 # Our fixes to dependencies (patches/, see patches/README.md); npm install applies them too (postinstall). Applied

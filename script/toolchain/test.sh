@@ -31,14 +31,10 @@ contracts_profile=default
 if [ "${CI:-}" = "true" ]; then contracts_profile=ci; fi
 
 # Stopped on the way out (a failure below, Ctrl-C), with what it started, so nothing the run began outlives it.
-kill_tree() {
-  local child
-  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
-  kill "$1" 2>/dev/null || true
-}
+source script/toolchain/process-tree.sh
 background_pids=()
 on_exit() {
-  for pid in "${background_pids[@]}"; do kill_tree "$pid"; done
+  for pid in "${background_pids[@]}"; do stop_tree "$pid"; done
   if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then bash script/toolchain/postgres.sh stop; fi
 }
 trap on_exit EXIT
