@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "@podnet/devnet";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 const script = join(repoRoot, "script", "toolchain", "npm-install.sh");
 
@@ -53,9 +53,9 @@ interface Run {
   stubDir: string;
 }
 
-/** Runs still going when their test ends (one that failed by timing out): stopped, with all they started. */
+/** Runs still going when the file ends (a test that failed by timing out): stopped, with all they started. */
 const running = new Set<number>();
-afterEach(() => {
+afterAll(() => {
   for (const pid of running) {
     try {
       process.kill(-pid, "SIGKILL");
@@ -73,7 +73,7 @@ async function install(plan: string, env: Record<string, string> = {}): Promise<
   const started = performance.now();
   const child = spawn("bash", [script, "--no-save"], {
     cwd: project,
-    detached: true, // a process group of its own, for afterEach
+    detached: true, // a process group of its own, for afterAll
     env: {
       ...process.env,
       PATH: `${stubDir}:${process.env.PATH}`,
@@ -115,8 +115,12 @@ function alive(pid: number): boolean {
   }
 }
 
-describe("npm-install.sh", () => {
-  it("stops an install that goes quiet, with what it started, and tries again from a clean node_modules", async () => {
+// Concurrent: each test mostly waits out its stand-in's quiet second (10 s one after the other, 4 s together); each
+// has its own directories. Hence the context's expect.
+describe.concurrent("npm-install.sh", () => {
+  it("stops an install that goes quiet, with what it started, and tries again from a clean node_modules", async ({
+    expect,
+  }) => {
     const run = await install("hang ok");
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toContain("attempt 1 of 3: stopped, no output for 1 s");
@@ -132,7 +136,7 @@ describe("npm-install.sh", () => {
     expect(run.stdout).toBe("added 1 package in 0s\n(2 registry requests)\n");
   });
 
-  it("gives up after its attempts, the last with an empty cache, and says what to check", async () => {
+  it("gives up after its attempts, the last with an empty cache, and says what to check", async ({ expect }) => {
     const run = await install("hang hang hang");
     expect(run.status).toBe(1);
     expect(run.calls.filter((line) => line.startsWith("install"))).toHaveLength(3);
@@ -144,14 +148,14 @@ describe("npm-install.sh", () => {
     expect(run.seconds).toBeLessThan(20);
   });
 
-  it("stops an attempt that keeps printing past its time limit", async () => {
+  it("stops an attempt that keeps printing past its time limit", async ({ expect }) => {
     const run = await install("chatter ok", { PODNET_NPM_LIMIT_S: "2", PODNET_NPM_STALL_S: "30" });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toContain("attempt 1 of 3: stopped, still running after 2 s");
     expect(childAlive(run, 1)).toBe(false);
   });
 
-  it("does not retry an install that fails by itself, and shows npm's output", async () => {
+  it("does not retry an install that fails by itself, and shows npm's output", async ({ expect }) => {
     const run = await install("fail ok");
     expect(run.status).toBe(7);
     expect(run.calls).toHaveLength(1);
@@ -159,7 +163,7 @@ describe("npm-install.sh", () => {
     expect(run.stderr).toContain("npm install failed (exit 7; above)");
   });
 
-  it("refuses a setting that is not a whole number, naming it, before running npm", async () => {
+  it("refuses a setting that is not a whole number, naming it, before running npm", async ({ expect }) => {
     const run = await install("ok", { PODNET_NPM_STALL_S: "soon" });
     expect(run.status).toBe(2);
     expect(run.stderr).toContain("stall_s must be a whole number above 0 (got 'soon')");
