@@ -4,18 +4,19 @@
  * so `npm` here is a stand-in on PATH that plays one behaviour per call (hang, print forever, fail, succeed) and records
  * its arguments and its pid.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot } from "@podnet/devnet";
-import { afterAll, describe, expect, it } from "vitest";
+import { repoRoot, runCommand } from "@podnet/devnet";
+import { describe, expect, it } from "vitest";
 
 const script = join(repoRoot, "script", "toolchain", "npm-install.sh");
 
 /**
  * The stand-in: call N plays the Nth word of $STUB_PLAN. Each call first says whether node_modules was there (what an
- * earlier attempt left) and writes its pid; `hang` leaves a half-unpacked package behind and a child asleep.
+ * earlier attempt left) and writes its pid; `hang` leaves a half-unpacked package behind and a child asleep (two
+ * minutes: what a broken script fails to stop ends by itself).
  */
 const STUB = `#!/usr/bin/env bash
 dir=$(dirname "$0")
@@ -28,11 +29,11 @@ case "\${plan[$((n - 1))]}" in
   hang)
     mkdir -p node_modules/half && echo '{}' > node_modules/half/package.json
     echo "npm http fetch GET 200 https://registry.npmjs.org/a 10ms"
-    sleep 1000 & echo $! > "$dir/child-$n"
+    sleep 120 & echo $! > "$dir/child-$n"
     wait ;;
   chatter)
-    sleep 1000 & echo $! > "$dir/child-$n"
-    while true; do echo "npm http fetch GET 200 https://registry.npmjs.org/b 1ms"; sleep 0.2; done ;;
+    sleep 120 & echo $! > "$dir/child-$n"
+    for _ in $(seq 600); do echo "npm http fetch GET 200 https://registry.npmjs.org/b 1ms"; sleep 0.2; done ;;
   fail) echo "npm error code E404"; exit 7 ;;
   ok)
     mkdir -p node_modules/pkg
@@ -53,17 +54,6 @@ interface Run {
   stubDir: string;
 }
 
-/** Runs still going when the file ends (a test that failed by timing out): stopped, with all they started. */
-const running = new Set<number>();
-afterAll(() => {
-  for (const pid of running) {
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {}
-  }
-  running.clear();
-});
-
 async function install(plan: string, env: Record<string, string> = {}): Promise<Run> {
   const stubDir = mkdtempSync(join(tmpdir(), "podnet-npm-stub-"));
   writeFileSync(join(stubDir, "npm"), STUB);
@@ -71,33 +61,21 @@ async function install(plan: string, env: Record<string, string> = {}): Promise<
   const project = mkdtempSync(join(tmpdir(), "podnet-npm-project-"));
   mkdirSync(join(project, "sdk"));
   const started = performance.now();
-  const child = spawn("bash", [script, "--no-save"], {
+  const { code, stdout, stderr } = await runCommand("bash", [script, "--no-save"], {
     cwd: project,
-    detached: true, // a process group of its own, for afterAll
     env: {
-      ...process.env,
       PATH: `${stubDir}:${process.env.PATH}`,
+      HOME: project,
       STUB_PLAN: plan,
       PODNET_NPM_STALL_S: "1",
       PODNET_NPM_LIMIT_S: "30",
       ...env,
     },
   });
-  if (child.pid) running.add(child.pid);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  const status = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  if (child.pid) running.delete(child.pid);
   const calls = existsSync(join(stubDir, "calls"))
     ? readFileSync(join(stubDir, "calls"), "utf8").trim().split("\n")
     : [];
-  return { status, stdout, stderr, seconds: (performance.now() - started) / 1000, calls, project, stubDir };
+  return { status: code, stdout, stderr, seconds: (performance.now() - started) / 1000, calls, project, stubDir };
 }
 
 /** Whether the process the stand-in's call `n` left asleep still runs. */
@@ -175,7 +153,7 @@ describe("stop_tree (script/toolchain/process-tree.sh)", () => {
   it("kills, after its grace, a tree that ignores TERM, grandchildren included", async () => {
     const dir = mkdtempSync(join(tmpdir(), "podnet-stop-tree-"));
     // A parent that ignores TERM, with a child that ignores it too and a grandchild that does not.
-    const tree = `trap '' TERM; bash -c "trap '' TERM; sleep 1000 & echo \\$! > ${dir}/grandchild; wait" & echo $! > ${dir}/child; wait`;
+    const tree = `trap '' TERM; bash -c "trap '' TERM; sleep 120 & echo \\$! > ${dir}/grandchild; wait" & echo $! > ${dir}/child; wait`;
     const started = performance.now();
     const result = spawnSync(
       "bash",
