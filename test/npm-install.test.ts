@@ -144,7 +144,7 @@ describe.concurrent("npm-install.sh", () => {
   it("refuses a setting that is not a whole number, naming it, before running npm", async ({ expect }) => {
     const run = await install("ok", { PODNET_NPM_STALL_S: "soon" });
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("stall_s must be a whole number above 0 (got 'soon')");
+    expect(run.stderr).toContain("PODNET_NPM_STALL_S must be a whole number above 0 (got 'soon')");
     expect(run.calls).toEqual([]);
   });
 });

@@ -10,15 +10,18 @@
 set -euo pipefail
 source "$(dirname "$0")/process-tree.sh"
 
-stall_s=${PODNET_NPM_STALL_S:-150}
-limit_s=${PODNET_NPM_LIMIT_S:-900}
-attempts=${PODNET_NPM_ATTEMPTS:-3}
-for setting in stall_s limit_s attempts; do
-  if ! [[ ${!setting} =~ ^[1-9][0-9]*$ ]]; then
-    echo "npm-install.sh: $setting must be a whole number above 0 (got '${!setting}')" >&2
-    exit 2
+# The environment variable `name`, or `default` when unset; a whole number above 0, or the script stops (exit 2).
+setting() {
+  local value=${!1:-$2}
+  if ! [[ $value =~ ^[1-9][0-9]*$ ]]; then
+    echo "npm-install.sh: $1 must be a whole number above 0 (got '$value')" >&2
+    return 2
   fi
-done
+  echo "$value"
+}
+stall_s=$(setting PODNET_NPM_STALL_S 150)
+limit_s=$(setting PODNET_NPM_LIMIT_S 900)
+attempts=$(setting PODNET_NPM_ATTEMPTS 3)
 
 log=$(mktemp -t podnet-npm-install.XXXXXX)
 fresh_cache=
