@@ -7,11 +7,12 @@
  * containers and closes the lease on chain.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import {
+  filesUnder,
   fundedPublisher,
   ingress,
   type LocalChain,
@@ -52,13 +53,6 @@ afterAll(async () => {
 });
 
 /** Every file under `root`, recursively. */
-function filesUnder(root: string): string[] {
-  return readdirSync(root).flatMap((name) => {
-    const path = join(root, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
 describe("admin API of a running worker", () => {
   it("signs in with a link from `podnet-worker console`, once, and keeps no secret in its log or data dir", async () => {
     const origin = readAdminOrigin(provider.worker.dataDir) as string;
@@ -97,7 +91,7 @@ describe("admin API of a running worker", () => {
 
     const log = readFileSync(provider.worker.logFile, "utf8");
     expect(log).toContain("admin: signed in");
-    const files = filesUnder(provider.worker.dataDir).map((f) => readFileSync(f).toString("latin1"));
+    const files = [...filesUnder(provider.worker.dataDir).values()].map((bytes) => bytes.toString("latin1"));
     for (const secret of [token, sessionId, csrfToken]) {
       expect(log).not.toContain(secret);
       for (const content of files) expect(content).not.toContain(secret);

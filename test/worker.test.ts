@@ -4,7 +4,7 @@
  * shipped as encrypted blobs, and a publisher that signs its requests with the protocol layer.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -12,6 +12,7 @@ import {
   clients,
   Devnet,
   devAccount,
+  filesUnder,
   freePort,
   fundedPublisher,
   ingress as ingressGet,
@@ -189,16 +190,9 @@ describe("worker: a pod's life", () => {
     const chunks: Buffer[] = [];
     for await (const chunk of exported) chunks.push(Buffer.from(chunk));
     expect(Buffer.concat(chunks).includes(Buffer.from(SECRET))).toBe(false);
-    const files: string[] = [];
-    const walk = (path: string) => {
-      for (const entry of readdirSync(path)) {
-        const full = join(path, entry);
-        if (statSync(full).isDirectory()) walk(full);
-        else files.push(full);
-      }
-    };
-    walk(worker.dataDir);
-    for (const file of files) expect(readFileSync(file).includes(Buffer.from(SECRET)), file).toBe(false);
+    // Nor does any file of the worker's data directory.
+    const withSecret = [...filesUnder(worker.dataDir)].filter(([, bytes]) => bytes.includes(Buffer.from(SECRET)));
+    expect(withSecret.map(([file]) => file)).toEqual([]);
     expect(readFileSync(worker.logFile, "utf8")).not.toContain(SECRET);
   });
 

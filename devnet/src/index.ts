@@ -40,6 +40,7 @@ export {
   sandboxHostConfig,
   untagImages,
 } from "./docker.js";
+export { filesUnder } from "./files.js";
 export { ensureGas, fund, mint, TOKEN, tokenBalance } from "./funds.js";
 export {
   buildTestImage,
