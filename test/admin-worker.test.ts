@@ -52,7 +52,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Every file under `root`, recursively. */
 describe("admin API of a running worker", () => {
   it("signs in with a link from `podnet-worker console`, once, and keeps no secret in its log or data dir", async () => {
     const origin = readAdminOrigin(provider.worker.dataDir) as string;
