@@ -2,21 +2,21 @@
  * The watched `npm install` of `npm test` and setup (script/toolchain/npm-install.sh). A CI run (stop 41) hung in npm
  * install until its 90 minutes were up: a registry that stops answering is a fault this machine cannot cause at will,
  * so `npm` here is a stand-in on PATH that plays one behaviour per call (hang, print forever, fail, succeed) and records
- * its arguments and its pid.
+ * its arguments.
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { repoRoot, runCommand } from "@podnet/devnet";
+import { procStat, repoRoot, runCommand } from "@podnet/devnet";
 import { describe, expect, it } from "vitest";
 
 const script = join(repoRoot, "script", "toolchain", "npm-install.sh");
 
 /**
- * The stand-in: call N plays the Nth word of $STUB_PLAN. Each call first says whether node_modules was there (what an
- * earlier attempt left) and writes its pid; `hang` leaves a half-unpacked package behind and a child asleep (two
- * minutes: what a broken script fails to stop ends by itself).
+ * The stand-in: call N plays the Nth word of $STUB_PLAN. Each call first notes its arguments and whether node_modules
+ * was there (what an earlier attempt left); `hang` leaves a half-unpacked package behind, and `hang` and `chatter` a
+ * child asleep whose pid they write (two minutes: what a broken script fails to stop ends by itself).
  */
 const STUB = `#!/usr/bin/env bash
 dir=$(dirname "$0")
@@ -85,12 +85,8 @@ function childAlive(run: Run, n: number): boolean {
 
 /** Whether `pid` runs: a zombie (ended, not yet reaped by whoever inherited it) does not. */
 function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
+  const state = procStat(pid, [3])?.[0];
+  return state !== undefined && state !== "Z";
 }
 
 // Concurrent: each test mostly waits out its stand-in's quiet second (10 s one after the other, 4 s together); each
