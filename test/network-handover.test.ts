@@ -6,7 +6,7 @@
  * leaving the node's disk byte for byte as it was.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,7 @@ import {
   cliEnv,
   clients,
   devAccount,
+  filesUnder,
   type LocalChain,
   mint,
   podnetBin,
@@ -104,11 +105,7 @@ async function startNode(index: number): Promise<Node> {
 /** Every file under a node's data dir with the hash of its bytes: what "nothing written" is compared with. */
 function snapshot(node: Node): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const entry of readdirSync(node.dataDir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    files[path] = createHash("sha256").update(readFileSync(path)).digest("hex");
-  }
+  for (const [path, bytes] of filesUnder(node.dataDir)) files[path] = createHash("sha256").update(bytes).digest("hex");
   return files;
 }
 
