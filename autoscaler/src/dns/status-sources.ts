@@ -1,4 +1,5 @@
 import type { Logger } from "../log.js";
+import { SharedRun } from "../shared-run.js";
 import { type AppStatus, fetchAppStatus } from "../status-wire.js";
 
 /**
@@ -25,7 +26,8 @@ interface Source {
   /** The last failure's message, so a failure is logged when it starts or changes, not every poll. */
   failing?: string;
   timer?: NodeJS.Timeout;
-  inFlight?: Promise<void>;
+  /** Its polls: one request in flight at a time, shared by the timer and {@link StatusSources.pollAll}. */
+  polls?: SharedRun;
 }
 
 export class StatusSources {
@@ -63,9 +65,13 @@ export class StatusSources {
     for (const source of this.#sources) this.#schedule(source);
   }
 
-  /** Polls every URL once now (waits for a poll already in flight instead of starting a second one). */
+  /**
+   * Polls every URL once now and resolves when each has answered (or failed) a request sent after this call. A URL
+   * with a request in flight gets one more after it, shared by every pollAll() meanwhile: an answer fetched before a
+   * change the caller has just made must not pass for the answer after it.
+   */
   async pollAll(): Promise<void> {
-    await Promise.all(this.#sources.map((source) => this.#poll(source)));
+    await Promise.all(this.#sources.map((source) => this.#pollsOf(source).fresh()));
   }
 
   stop(): void {
@@ -94,12 +100,18 @@ export class StatusSources {
     source.timer.unref();
   }
 
+  /** A poll of the URL: the one in flight, else a new one (the timer's, a new URL's first). */
   #poll(source: Source): Promise<void> {
-    source.inFlight ??= this.#fetch(source).finally(() => {
-      source.inFlight = undefined;
-      if (!this.#stopped) this.#opts.onPoll();
-    });
-    return source.inFlight;
+    return this.#pollsOf(source).any();
+  }
+
+  #pollsOf(source: Source): SharedRun {
+    source.polls ??= new SharedRun(() =>
+      this.#fetch(source).finally(() => {
+        if (!this.#stopped) this.#opts.onPoll();
+      }),
+    );
+    return source.polls;
   }
 
   async #fetch(source: Source): Promise<void> {

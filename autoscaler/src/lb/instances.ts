@@ -1,5 +1,6 @@
 import { Agent } from "node:http";
 import { routeTarget } from "../probe.js";
+import { SharedRun } from "../shared-run.js";
 import { type AppStatus, fetchAppStatus, type InstanceStatus, routableInstances } from "../status-wire.js";
 
 /**
@@ -54,7 +55,8 @@ export class InstanceSource {
   private current: Backend[] = [];
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private polling: Promise<void> | undefined;
+  /** Reads of the status URLs, one at a time: the timer joins one under way, refresh() gets one after its call. */
+  private readonly reads = new SharedRun(() => this.pollOnce());
 
   constructor(private readonly options: InstanceSourceOptions) {}
 
@@ -69,12 +71,12 @@ export class InstanceSource {
     this.schedule();
   }
 
-  /** One read of every status URL now (joins a read already under way). */
+  /**
+   * One read of every status URL, started at or after this call (after a read already under way, not joining it: its
+   * answers may predate what the caller just changed).
+   */
   refresh(): Promise<void> {
-    this.polling ??= this.pollOnce().finally(() => {
-      this.polling = undefined;
-    });
-    return this.polling;
+    return this.reads.fresh();
   }
 
   stop(): void {
@@ -93,7 +95,7 @@ export class InstanceSource {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.refresh().finally(() => this.schedule());
+      this.reads.any().finally(() => this.schedule());
     }, this.options.pollIntervalMs);
     this.timer.unref();
   }

@@ -108,12 +108,30 @@ const appStatus = (instances: InstanceStatus[]): AppStatus => ({
 });
 
 /** A stand-in autoscaler `/status`: serves `body` (an object as JSON, a string as it is). */
-async function startStatus(initial: unknown): Promise<{ url: string; set(body: unknown, code?: number): void }> {
+interface StatusStub {
+  url: string;
+  set(body: unknown, code?: number): void;
+  /** Holds the answers of requests from now on: each answers what was set when it arrived, once released. */
+  hold(): void;
+  /** Resolves once `count` requests are held. */
+  held(count: number): Promise<void>;
+  /** Sends the held answers and stops holding. */
+  release(): void;
+}
+
+async function startStatus(initial: unknown): Promise<StatusStub> {
   let body = initial;
   let code = 200;
+  let holding = false;
+  const held: (() => void)[] = [];
   const server = createServer((_req, res) => {
-    res.writeHead(code, { "content-type": "application/json" });
-    res.end(typeof body === "string" ? body : JSON.stringify(body));
+    const [answerCode, answer] = [code, typeof body === "string" ? body : JSON.stringify(body)];
+    const send = () => {
+      res.writeHead(answerCode, { "content-type": "application/json" });
+      res.end(answer);
+    };
+    if (holding) held.push(send);
+    else send();
   });
   const port = await listen(server);
   cleanups.push(() => {
@@ -125,6 +143,16 @@ async function startStatus(initial: unknown): Promise<{ url: string; set(body: u
     set: (next, nextCode = 200) => {
       body = next;
       code = nextCode;
+    },
+    hold: () => {
+      holding = true;
+    },
+    held: async (count) => {
+      while (held.length < count) await new Promise((resolve) => setTimeout(resolve, 5));
+    },
+    release: () => {
+      holding = false;
+      for (const send of held.splice(0)) send();
     },
   };
 }
@@ -292,6 +320,22 @@ describe("podnet-lb", () => {
     expect(answer.status).toBe(503);
     expect(answer.headers["retry-after"]).toBe("3");
     expect(JSON.parse(answer.body)).toMatchObject({ error: "no instance of the app is known" });
+  });
+
+  it("refresh() takes a status read after the call, even while an older read is in flight", async () => {
+    const a = await startInstance("a");
+    const b = await startInstance("b");
+    const status = await startStatus(appStatus([row(a.hostUrl)]));
+    const lb = await startLb(status.url, { pollIntervalMs: 60_000 });
+    // A read (the timer's, say) is under way with the old status when the status changes.
+    status.hold();
+    const older = lb.refresh();
+    await status.held(1);
+    status.set(appStatus([row(b.hostUrl)]));
+    const newer = lb.refresh();
+    status.release();
+    await Promise.all([older, newer]);
+    expect(lb.instances().map((i) => i.hostUrl)).toEqual([b.hostUrl]);
   });
 
   it("keeps the last good instance set when a status URL answers junk, an invalid status or an error", async () => {

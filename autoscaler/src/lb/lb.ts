@@ -25,7 +25,7 @@ export interface LoadBalancer {
   readonly metrics: LbMetrics;
   /** The instances now, with their passive health. */
   instances(): { hostUrl: string; connect: string; outstanding: number; ejectedUntil: number }[];
-  /** Reads the status URLs now (the balancer also does so every `pollIntervalMs`). */
+  /** Reads the status URLs once, a read started after the call (the balancer also reads them every `pollIntervalMs`). */
   refresh(): Promise<void>;
   /** Stops listening, closes every connection (client and instance) and stops polling. */
   stop(): Promise<void>;
