@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import FailureSummary from "./test/failure-summary.js";
 import LaterGroupsSignal from "./test/later-groups-signal.js";
 import LongestFirst from "./test/longest-first.js";
 import TimelineReporter from "./test/timeline-reporter.js";
@@ -59,6 +60,7 @@ const dockerFree = [
   "test/dev-accounts.test.ts",
   "test/devnet-postgres.test.ts",
   "test/npm-install.test.ts",
+  "test/failure-summary.test.ts",
 ];
 /**
  * Files that run alone, last, one after the other: stress tests whose bounds assume a machine running nothing else
@@ -78,6 +80,8 @@ const cpuReport = process.env.PODNET_TEST_CPU_REPORT ? ["test/cpu-report.ts"] : 
 const timeline = process.env.PODNET_TEST_TIMELINE;
 /** PODNET_TEST_LATER_GROUPS_SIGNAL=<file>: created when the later groups start (test/later-groups-signal.ts). */
 const laterGroupsSignal = process.env.PODNET_TEST_LATER_GROUPS_SIGNAL;
+/** PODNET_TEST_FAILURES=<file>: which tests failed and why, a few lines each (test/failure-summary.ts). */
+const failures = process.env.PODNET_TEST_FAILURES;
 /** The group order of the engine restart and the Docker-free files: the first that leave a core idle. */
 const LATER_GROUPS = 2;
 
@@ -90,6 +94,7 @@ export default defineConfig({
       "default",
       ...(timeline ? [new TimelineReporter(timeline)] : []),
       ...(laterGroupsSignal ? [new LaterGroupsSignal(laterGroupsSignal, LATER_GROUPS)] : []),
+      ...(failures ? [new FailureSummary(failures)] : []),
     ],
     hookTimeout: 180_000,
     // The longest files start first, also on a fresh clone with no timings (test/longest-first.ts).

@@ -33,9 +33,29 @@ if [ "${CI:-}" = "true" ]; then contracts_profile=ci; fi
 # Stopped on the way out (a failure below, Ctrl-C), with what it started, so nothing the run began outlives it.
 source script/toolchain/process-tree.sh
 background_pids=()
+e2e_status=0
+e2e_failures=""
 on_exit() {
   for pid in "${background_pids[@]}"; do stop_tree "$pid"; done
   if [ "${PODNET_SKIP_POSTGRES:-}" != "1" ]; then bash script/toolchain/postgres.sh stop; fi
+  if [ "$e2e_status" -ne 0 ]; then print_e2e_failures; fi
+  if [ -n "$e2e_failures" ]; then rm -f "$e2e_failures"; fi
+}
+
+# Which end-to-end tests failed and why, a few lines each (test/failure-summary.ts): printed last, after the contracts'
+# checks (also when those failed too), so a log that keeps only its tail still says which (stop 42's CI log ended on
+# "end-to-end tests failed (above)", 200 lines of contract tests below the failure).
+print_e2e_failures() {
+  echo
+  echo "==> end-to-end tests that failed (their whole output is above)"
+  if [ -s "$e2e_failures" ]; then
+    head -n 150 "$e2e_failures"
+    local lines
+    lines=$(wc -l <"$e2e_failures")
+    if [ "$lines" -gt 150 ]; then echo "... and $((lines - 150)) more lines"; fi
+  else
+    echo "(vitest ended without its summary: it crashed or was stopped; see above)"
+  fi
 }
 trap on_exit EXIT
 
@@ -151,6 +171,7 @@ rm -f "$postgres_url_file"
 # One vitest run for all the end-to-end files: two runs, the checks started between them, cost a second run's start,
 # 16 s of wall between the parts (2f790f2's fresh-clone run).
 later_groups_signal=$(mktemp -u -t podnet-later-groups.XXXXXX)
+e2e_failures=$(mktemp -t podnet-e2e-failures.XXXXXX)
 checks_after_signal() {
   while [ ! -e "$later_groups_signal" ]; do sleep 1; done
   contract_checks
@@ -160,8 +181,7 @@ contracts_pid=$started_pid contracts_log=$started_log
 echo
 echo "==> end-to-end tests (vitest: projects parallel and isolated, then engine-restart, docker-free and alone)"
 e2e_start=$SECONDS
-e2e_status=0
-PODNET_TEST_LATER_GROUPS_SIGNAL=$later_groups_signal vitest run --project parallel --project isolated \
+PODNET_TEST_FAILURES=$e2e_failures PODNET_TEST_LATER_GROUPS_SIGNAL=$later_groups_signal vitest run --project parallel --project isolated \
   --project engine-restart --project docker-free --project alone || e2e_status=$?
 # A run that ended before its later groups (a crash) created no signal: the checks run now, and still report.
 touch "$later_groups_signal"
@@ -174,7 +194,7 @@ fi
 finish_background "contracts' checks" "$contracts_pid" "$contracts_log"
 rm -f "$later_groups_signal"
 if [ "$e2e_status" -ne 0 ]; then
-  echo "end-to-end tests failed (above)" >&2
+  echo "end-to-end tests failed (which ones: at the very end)" >&2
   exit "$e2e_status"
 fi
 echo
