@@ -2,7 +2,7 @@
  * The failure summary `npm test` prints last (test/failure-summary.ts): a real vitest run of fixtures that fail in
  * each way a file can (an assertion, a hook, a file that fails to load, an error no test caught), and one that passes.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot, runCommand } from "@podnet/devnet";
@@ -11,13 +11,18 @@ import { describe, expect, it } from "vitest";
 const FIXTURES = "test/fixtures/failure-summary";
 
 async function summaryOf(...args: string[]) {
-  const file = join(mkdtempSync(join(tmpdir(), "podnet-failure-summary-")), "failures.txt");
-  const run = await runCommand(
-    join(repoRoot, "node_modules", ".bin", "vitest"),
-    ["run", "--config", `${FIXTURES}/vitest.config.ts`, "--root", ".", ...args],
-    { cwd: repoRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", FAILURES: file } },
-  );
-  return { code: run.code, output: run.stdout + run.stderr, summary: readFileSync(file, "utf8") };
+  const dir = mkdtempSync(join(tmpdir(), "podnet-failure-summary-"));
+  try {
+    const file = join(dir, "failures.txt");
+    const run = await runCommand(
+      join(repoRoot, "node_modules", ".bin", "vitest"),
+      ["run", "--config", `${FIXTURES}/vitest.config.ts`, "--root", ".", ...args],
+      { cwd: repoRoot, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", FAILURES: file } },
+    );
+    return { code: run.code, output: run.stdout + run.stderr, summary: readFileSync(file, "utf8") };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe("the failure summary", () => {
