@@ -228,6 +228,17 @@ describe("loadConfig", () => {
     });
   });
 
+  it("samples the event loop's lag every 10 ms unless told; a precision outside 1..1000 ms is refused by name", () => {
+    expect(loadConfig({ env: { PODNET_PROVIDER_KEY: KEY }, cwd: dir }).metricsLoopPrecisionMs).toBe(10);
+    const env = { PODNET_PROVIDER_KEY: KEY, PODNET_METRICS_LOOP_PRECISION_MS: "100" };
+    expect(loadConfig({ env, cwd: dir }).metricsLoopPrecisionMs).toBe(100);
+    for (const bad of ["0", "1001", "2.5", "often"]) {
+      expect(failure({ env: { ...env, PODNET_METRICS_LOOP_PRECISION_MS: bad } })).toMatch(
+        /^metricsLoopPrecisionMs: .*\(PODNET_METRICS_LOOP_PRECISION_MS\)$/,
+      );
+    }
+  });
+
   it("refuses negative, fractional and imprecise amounts, naming the field and the source", () => {
     expect(failure({ env: { PODNET_PROVIDER_KEY: KEY, PODNET_STAKE: "-1" } })).toMatch(
       /^stake: must be a non-negative integer amount .*\(PODNET_STAKE\)$/,

@@ -1,12 +1,16 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
-/** Prometheus metrics of one worker, served at GET /metrics. One registry per worker so tests can run several. */
-export function createMetrics() {
+/**
+ * Prometheus metrics of one worker, served at GET /metrics. One registry per worker so tests can run several.
+ * `loopPrecisionMs` is how often the event loop's lag is sampled (the config's metricsLoopPrecisionMs, default 10).
+ */
+export function createMetrics({ loopPrecisionMs = 10 }: { loopPrecisionMs?: number } = {}) {
   const registry = new Registry();
   const prefix = "podnet_worker_";
   // process_open_fds, process_max_fds, process_resident_memory_bytes, event loop lag: what an operator watches when
-  // the listeners are under load (the descriptor budget, net/fd-budget.ts).
-  collectDefaultMetrics({ register: registry });
+  // the listeners are under load (the descriptor budget, net/fd-budget.ts). The lag sampler wakes the loop once per
+  // interval: at 10 ms (prom-client's default) about half of an idle worker's CPU (docs/worker.md, metricsLoopPrecisionMs).
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: loopPrecisionMs });
   return {
     registry,
     leasesActive: new Gauge({

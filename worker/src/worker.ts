@@ -98,7 +98,7 @@ export async function startWorker(
     { chainId: chain.chainId, provider: chain.account.address, market: contracts.podnetMarket.address },
     chain.deployment.deployBlock,
   );
-  const metrics = createMetrics();
+  const metrics = createMetrics({ loopPrecisionMs: config.metricsLoopPrecisionMs });
   const hostProofs = new HostProofs({ state, chainId: chain.chainId, servers: config.dnsServers, log });
   const routes = new RouteTable(
     config.ingressDomain,
