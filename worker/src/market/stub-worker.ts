@@ -120,7 +120,9 @@ export function stubWorker(): StubWorker {
       }));
     },
   };
-  const dataDir = mkdtempSync(join(tmpdir(), "podnet-worker-unit-"));
+  // Made when a test first uses it (dispute evidence): most stubs never do, and a folder per stub was hundreds of
+  // folders left in the temporary directory by every run of the package tests.
+  let dataDir: string | undefined;
   const state = {
     data: freshStateData({ chainId: 31337, provider: stubProvider.address, market: stubMarket }, STUB_DEPLOY_BLOCK),
     save: () => undefined,
@@ -134,7 +136,10 @@ export function stubWorker(): StubWorker {
   const bus = new AdminEventBus();
   stub.ctx = {
     config: {
-      dataDir,
+      get dataDir() {
+        dataDir ??= mkdtempSync(join(tmpdir(), "podnet-worker-unit-"));
+        return dataDir;
+      },
       bidding: { enabled: true, priceBps: 10_000 },
       quoteTtlSec: 300,
       openQuotes: false,
