@@ -1,6 +1,7 @@
 /**
  * The failure summary `npm test` prints last (test/failure-summary.ts): a real vitest run of fixtures that fail in
- * each way a file can (an assertion, a hook, a file that fails to load, an error no test caught), and one that passes.
+ * each way a file can (an assertion, a suite's hook, a file's hook, a file that fails to load, an error no test caught),
+ * and one that passes.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,7 +27,7 @@ async function summaryOf(...args: string[]) {
 }
 
 describe("the failure summary", () => {
-  it("names every failed test, failed suite, file that failed to load and uncaught error, with why and where", async () => {
+  it("names every failed test, suite and file, and each uncaught error, with why and where, by file", async () => {
     const [failing, passing] = await Promise.all([
       summaryOf(),
       summaryOf("fails.fixture", "--testNamePattern", "^outer passes$"),
@@ -35,6 +36,9 @@ describe("the failure summary", () => {
     expect(failing.code, failing.output).toBe(1);
     const fails = `${FIXTURES}/fails.fixture.ts`;
     expect(failing.summary.split("\n")).toEqual([
+      `FAIL ${FIXTURES}/after.fixture.ts (file)`,
+      "    Error: cleanup broke",
+      `    at ${FIXTURES}/after.fixture.ts:5:9`,
       `FAIL ${fails} > outer > fails an assertion`,
       "    AssertionError: expected { a: 1 } to deeply equal { a: 2 }",
       `    at ${fails}:6:51`,

@@ -1,7 +1,8 @@
 /**
  * Opt-in (PODNET_TEST_FAILURES=<file>): writes, when the run ends, which tests failed and why, in a few lines each: the
  * project, the file and the test's full name, the error's first lines and where in the repository it was thrown; then
- * the files that failed outside any test (a hook, an import) and the errors no test caught. An empty file: no failure.
+ * the suites and files that failed outside any test (a hook, an import) and the errors no test caught. An empty file:
+ * no failure.
  *
  * Why: `npm test` prints the contracts' checks (some 200 lines) after the end-to-end tests, so a CI log that keeps only
  * its tail showed "end-to-end tests failed (above)" and not which test (stop 42's run). script/toolchain/test.sh prints
@@ -20,7 +21,8 @@ export default class FailureSummary implements Reporter {
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>) {
     const out: string[] = [];
-    for (const module of modules) {
+    // By file, whatever order they ran in: two runs of the same failures read the same.
+    for (const module of [...modules].sort((a, b) => a.moduleId.localeCompare(b.moduleId))) {
       const where = [module.project.name, relative(process.cwd(), module.moduleId)].filter(Boolean).join(" ");
       for (const test of module.children.allTests("failed")) {
         out.push(`FAIL ${where} > ${test.fullName}`, ...(test.result().errors ?? []).flatMap(describeError));

@@ -54,7 +54,7 @@ print_e2e_failures() {
     lines=$(wc -l <"$e2e_failures")
     if [ "$lines" -gt 150 ]; then echo "... and $((lines - 150)) more lines"; fi
   else
-    echo "(vitest ended without its summary: it crashed or was stopped; see above)"
+    echo "(none recorded: vitest failed outside the tests, in its setup, a crash or a stop; see above)"
   fi
 }
 trap on_exit EXIT
