@@ -130,8 +130,13 @@ export interface LogOptions {
 
 /** Docker calls in flight at once for one pod: overlaps round trips without flooding the daemon. */
 const PARALLEL_CALLS = 4;
-/** How many times a pod is brought up again after the network it resolved was removed by a concurrent worker. */
-const NETWORK_RACE_ATTEMPTS = 3;
+/**
+ * How many times a pod is brought up again after a concurrent worker undid part of it: removed the network this one
+ * resolved (its duplicate), or removed a container (to replace it) before this one reported the pod.
+ */
+const RACE_ATTEMPTS = 3;
+/** Thrown by one bring-up of a pod that a concurrent worker changed under it; ensurePod tries again. */
+class PodRace extends Error {}
 /** How long removing a network waits for the daemon to release endpoints of just-removed containers. */
 const NETWORK_REMOVE_ATTEMPTS = 10;
 
@@ -267,8 +272,10 @@ export class DockerRuntime {
         } catch (error) {
           // A concurrent worker removed the network this one resolved (its duplicate of the lease's network, created
           // in the same instant): containers made on it cannot start. Resolve the network again and build the specs
-          // anew; containers on the gone network differ in config and are replaced.
-          if (attempt >= NETWORK_RACE_ATTEMPTS || !/network \S+ not found/.test((error as Error).message)) throw error;
+          // anew; containers on the gone network differ in config and are replaced. Or it removed a container to
+          // replace it: made again (or adopted, when the racer's is there by then).
+          const raced = error instanceof PodRace || /network \S+ not found/.test((error as Error).message);
+          if (attempt >= RACE_ATTEMPTS || !raced) throw error;
         }
       }
     });
@@ -315,7 +322,16 @@ export class DockerRuntime {
         existing.set(name, { id: info.Id, state: info.State, config: info.Labels[LABELS.config] });
     }
     await mapLimit(specs, PARALLEL_CALLS, (spec) => this.#ensureContainer(spec, existing.get(spec.name)));
-    return this.listContainers({ leaseId: plan.leaseId, specHash: plan.specHash });
+    // What is reported is what the engine has now: every container of the pod, or a concurrent worker removed one
+    // since it was made (a fresh-clone run saw a racer report one container of two).
+    const containers = await this.listContainers({ leaseId: plan.leaseId, specHash: plan.specHash });
+    const missing = specs.filter((spec) => !containers.some((container) => container.name === spec.name));
+    if (missing.length > 0) {
+      throw new PodRace(
+        `containers ${missing.map((spec) => spec.name).join(", ")} were removed while the pod was made`,
+      );
+    }
+    return containers;
   }
 
   /**
