@@ -17,9 +17,13 @@ const units = [
 /**
  * Package tests that get a module registry of their own: they mock modules (vi.mock), stub globals or the environment,
  * or run real containers. The other units share one per worker: loading the modules once, not once per file, halves
- * their CPU (105 against 52 cpu-s, docs/testing.md).
+ * their CPU (105 against 52 cpu-s, docs/testing.md). Also here, the package tests that deploy the contracts: they run
+ * with the end-to-end files, after the deployable build `npm test` makes beside the package tests. Run beside it,
+ * their `forge script` found the build half-written and compiled the contracts again (25 s in the package tests'
+ * step instead of 2, in three of the last 19 fresh-clone runs, those whose build took 46-52 s).
  */
 const isolated = [
+  "worker/src/api/contract-publishers.test.ts",
   "worker/src/admin/bid-routes.test.ts",
   "worker/src/market/collateral.test.ts",
   "worker/src/market/bidding.test.ts",
