@@ -120,8 +120,8 @@ export function stubWorker(): StubWorker {
       }));
     },
   };
-  // Made when a test first uses it (dispute evidence): most stubs never do, and a folder per stub was hundreds of
-  // folders left in the temporary directory by every run of the package tests.
+  // Made when a test first uses it (the admin app's tokens, request nonces, dispute evidence): most stubs never do, and
+  // a folder per stub was dozens of folders left in the temporary directory by every run of the package tests.
   let dataDir: string | undefined;
   const state = {
     data: freshStateData({ chainId: 31337, provider: stubProvider.address, market: stubMarket }, STUB_DEPLOY_BLOCK),
