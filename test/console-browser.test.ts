@@ -121,9 +121,11 @@ async function goto(page: Page, url: string) {
 }
 
 async function signInWithLink(page: Page) {
+  const seen = watch(page);
   const link = /(http:\/\/\S+#token=[\w-]+)/.exec(consoleLink(workerConfig()))?.[1] as string;
   await goto(page, link);
-  await page.waitForSelector("[data-page=Overview][data-ready=yes]");
+  // Playwright's default wait; a loaded fresh-clone run once ran out of it here, with nothing said of the page.
+  await waitForView(page, "[data-page=Overview][data-ready=yes]", seen, 30_000);
 }
 
 /** A browser wallet (EIP-1193) whose key lives in this test process: the page asks, Node signs. */
@@ -153,13 +155,18 @@ function watch(page: Page): string[] {
   return seen;
 }
 
+/** Waits for the sign-in view. Generous: in a loaded CI run this once took over 30 s. */
+function signInView(page: Page, seen: string[]) {
+  return waitForView(page, "[data-page=sign-in]", seen, 90_000);
+}
+
 /**
- * Waits for the sign-in view. Generous: in a loaded CI run this once took over 30 s; on failure the error carries what
- * the page showed, the status of the session request and the page's own log, for the next reader.
+ * Waits for `selector`; on failure the error carries what the page showed, the status of the session request and the
+ * page's own log (`seen`, from {@link watch}), for the next reader.
  */
-async function signInView(page: Page, seen: string[]) {
+async function waitForView(page: Page, selector: string, seen: string[], timeout: number) {
   try {
-    await page.waitForSelector("[data-page=sign-in]", { timeout: 90_000 });
+    await page.waitForSelector(selector, { timeout });
   } catch (error) {
     const shown = await page
       .locator("body")
@@ -169,7 +176,7 @@ async function signInView(page: Page, seen: string[]) {
       .evaluate(async () => (await fetch("/admin/v1/session")).status)
       .catch((e: Error) => e.message);
     throw new Error(
-      `no sign-in view: the page shows ${JSON.stringify(shown)}; GET /session: ${status}; ${error}\npage log:\n${seen.join("\n")}`,
+      `no ${selector}: the page shows ${JSON.stringify(shown)}; GET /session: ${status}; ${error}\npage log:\n${seen.join("\n")}`,
     );
   }
 }
