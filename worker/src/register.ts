@@ -7,7 +7,7 @@ import {
   providerRegistryAbi,
 } from "@podnet/sdk/protocol";
 import { erc20Abi } from "viem";
-import { type ChainContext, connectChain } from "./chain/connect.js";
+import { type ChainContext, connectChain, waitForReceipt } from "./chain/connect.js";
 import { apiEndpoint, attributeFromText, type WorkerConfig } from "./config.js";
 import { readMarketParams, readProfile, readStake } from "./market/provider-profile.js";
 
@@ -29,7 +29,7 @@ export async function registerProvider(config: WorkerConfig, say: (line: string)
   };
   const current = await readProfile(chain);
   const send = async (label: string, hash: Promise<`0x${string}`>) => {
-    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash: await hash });
+    const receipt = await waitForReceipt(chain, await hash);
     if (receipt.status !== "success") throw new Error(`${label}: transaction reverted`);
     say(`${label}: ${receipt.transactionHash}`);
   };
@@ -96,7 +96,7 @@ async function ensurePublicIngress(
     functionName: "setIngress",
     args: [wanted?.ipv4 ?? [], wanted?.ipv6 ?? [], wanted?.port ?? 0],
   });
-  const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+  const receipt = await waitForReceipt(chain, hash);
   if (receipt.status !== "success") throw new Error("ingress: transaction reverted");
   say(
     wantedText
@@ -118,7 +118,7 @@ export async function ensureStake(
 ) {
   const { podnetMarket, paymentToken } = chain.deployment.contracts;
   const send = async (label: string, hash: Promise<`0x${string}`>) => {
-    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash: await hash });
+    const receipt = await waitForReceipt(chain, await hash);
     if (receipt.status !== "success") throw new Error(`${label}: transaction reverted`);
     say(`${label}: ${receipt.transactionHash}`);
   };

@@ -5,8 +5,10 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
+  type Hash,
   http,
   type PublicClient,
+  type TransactionReceipt,
   type Transport,
   type WalletClient,
   webSocket,
@@ -21,6 +23,20 @@ export interface ChainContext {
   account: PrivateKeyAccount;
   publicClient: PublicClient<Transport, Chain>;
   walletClient: WalletClient<Transport, Chain, Account>;
+}
+
+/**
+ * How often a receipt is looked for while the worker waits on one of its own transactions. Not the public client's
+ * `pollingInterval`: that is the follower's poll interval (`pollIntervalMs`), which may be minutes for a worker told
+ * of new blocks by a subscription, and viem looks for a receipt the first check missed (a transaction not mined yet
+ * when the send returns) only a polling interval later: past its 180 s timeout at 10 minutes (chain-push.test's
+ * control worker's registration, 2026-12-07).
+ */
+export const RECEIPT_POLL_MS = 50;
+
+/** Waits for the receipt of one of the worker's transactions, looking every {@link RECEIPT_POLL_MS}. */
+export function waitForReceipt(chain: Pick<ChainContext, "publicClient">, hash: Hash): Promise<TransactionReceipt> {
+  return chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: RECEIPT_POLL_MS });
 }
 
 /**

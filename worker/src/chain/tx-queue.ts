@@ -8,7 +8,7 @@ import {
   type TransactionReceipt,
 } from "viem";
 import type { Logger } from "../log.js";
-import type { ChainContext } from "./connect.js";
+import { type ChainContext, waitForReceipt } from "./connect.js";
 
 /**
  * Sends the worker's transactions one at a time. The worker signs bids, heartbeats, withdrawals and closes from one
@@ -26,7 +26,7 @@ export class TxQueue {
   run(label: string, send: () => Promise<Hash>): Promise<TransactionReceipt> {
     const next = this.tail.then(async () => {
       const hash = await send();
-      const receipt = await this.chain.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+      const receipt = await waitForReceipt(this.chain, hash);
       if (receipt.status !== "success") throw new Error(`${label}: transaction ${hash} reverted`);
       this.log.debug("tx", { label, hash, gasUsed: receipt.gasUsed.toString() });
       return receipt;
