@@ -28,4 +28,12 @@ stop_tree() {
     tenths=$((tenths + 1))
   done
   kill -KILL "${pids[@]}" 2>/dev/null || true
+  # KILL takes effect when the process next runs in the kernel: one in uninterruptible sleep (a page read from a busy
+  # disk) ends later. Returns once all have ended (or 10 s), so the caller's next step does not race them: a loaded
+  # fresh-clone run found the parent still alive right after stop_tree returned (npm-install.test, 2026-12-07).
+  tenths=0
+  while any_alive "${pids[@]}" && [ "$tenths" -lt 100 ]; do
+    sleep 0.1
+    tenths=$((tenths + 1))
+  done
 }
