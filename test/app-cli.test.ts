@@ -291,6 +291,7 @@ describe("podnet app", () => {
     const orderId = order?.args.orderId as bigint;
     const before = await tokenBalance(chain, owner.account.address);
     const inVault = await tokenBalance(chain, vault);
+    const blockBefore = await client.getBlockNumber({ cacheTime: 0 });
     const done = await podnetJson(["app", "destroy", vault]);
     const lease = await read().readContract({
       address: chain.deployment.contracts.podnetMarket.address,
@@ -312,6 +313,23 @@ describe("podnet app", () => {
     expect(await tokenBalance(chain, owner.account.address)).toBe(before + inVault + refund + ORDER_DEPOSIT);
     expect(await read().readContract({ address: vault, abi: appVaultAbi, functionName: "openOrders" })).toBe(0n);
     expect(await readVault("limits")).toEqual({ maxPricePerSecond: 0n, maxDepositPerLease: 0n, maxInstances: 0 });
+
+    // Read at the block before the destroy, the SDK answers for that block, every field alike: slot 0 still holds the
+    // active lease. (An autoscaler's pass reads a slot's lease at the block it read the slot at, so an owner's clear
+    // between its reads is not taken for the lease failing.)
+    const sdk = publisherClient(chain, owner.account, { blobCacheDir: join(work, "blobs") });
+    const then = await sdk.getApp({ vault, blockNumber: blockBefore });
+    expect(then).toMatchObject({ blockNumber: blockBefore, balance: inVault, openOrders: 1n });
+    expect(then.slots[0]).toEqual({ slot: 0, leaseId });
+    expect(await sdk.getLease({ leaseId, blockNumber: blockBefore })).toMatchObject({
+      status: "active",
+      outOfFunds: false,
+      endedAt: 0,
+    });
+    const now = await sdk.getApp({ vault });
+    expect(now.blockNumber).toBeGreaterThan(blockBefore);
+    expect(now.slots).toEqual([]); // limits zeroed, slot 0 cleared
+    expect((await sdk.getLease({ leaseId })).status).toBe("closed");
 
     const nonce = await ownerNonce();
     const again = await podnetJson(["app", "destroy", vault]);

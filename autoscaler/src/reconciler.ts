@@ -188,7 +188,7 @@ export class Reconciler {
         if (leaseId !== 0n) {
           const record =
             state.instances[leaseId.toString()] ??
-            (await this.adopt(slot, await this.o.client.getLease({ leaseId }), config));
+            (await this.adopt(slot, await this.o.client.getLease({ leaseId, blockNumber: app.blockNumber }), config));
           surplus.push({ slot, leaseId, healthy: this.serving(record, config) });
         }
         continue;
@@ -197,7 +197,10 @@ export class Reconciler {
         plans.push({ slot, expectedLease: 0n, reason: "empty" });
         continue;
       }
-      const lease = await this.o.client.getLease({ leaseId });
+      // At the block the slots were read at: read later, a lease the owner cleared (or another autoscaler replaced)
+      // meanwhile looked ended while still in its slot, and was judged failed, its provider avoided (a fresh-clone
+      // run's autoscaler.test: the cleared slot's only possible provider avoided, the slot left empty, 2026-12-07).
+      const lease = await this.o.client.getLease({ leaseId, blockNumber: app.blockNumber });
       const record = state.instances[leaseId.toString()] ?? (await this.adopt(slot, lease, config));
       const dark = lease.status === "active" && (await this.providerDark(lease.provider));
       if (lease.status === "active" && !dark && !record.manifestSent) await this.sendManifest(record);

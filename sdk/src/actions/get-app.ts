@@ -7,6 +7,12 @@ import { addresses } from "./internal/chain.js";
 
 export type GetAppParameters = {
   vault: Address;
+  /**
+   * Reads the app as it was at this block (default: the latest). Every read of the answer is made at one block, so it
+   * is consistent with reads of the same block elsewhere (`getLease`'s `blockNumber`): an autoscaler's pass judges each
+   * slot's lease as of the block its slots were read at, never a lease the owner cleared between two reads.
+   */
+  blockNumber?: bigint;
 };
 
 export type AppSlot = {
@@ -17,6 +23,8 @@ export type AppSlot = {
 
 export type GetAppReturnType = {
   vault: Address;
+  /** The block every field was read at. */
+  blockNumber: bigint;
   owner: Address;
   /** The owner a transfer waits on, else the zero address. */
   pendingOwner: Address;
@@ -46,11 +54,13 @@ export type GetAppErrorType = InvalidParameterErrorType | ReadContractErrorType 
 export async function getApp(client: PodnetClient, params: GetAppParameters): Promise<GetAppReturnType> {
   const vault = vaultAddress(params.vault);
   const factory = appFactory(client);
+  // Every read at one block: the one asked for, else the latest as this call starts.
+  const blockNumber = params.blockNumber ?? (await client.publicClient.getBlockNumber({ cacheTime: 0 }));
   const read = <
     const name extends "factory" | "owner" | "pendingOwner" | "specHash" | "configHash" | "limits" | "openOrders",
   >(
     functionName: name,
-  ) => client.publicClient.readContract({ address: vault, abi: appVaultAbi, functionName });
+  ) => client.publicClient.readContract({ address: vault, abi: appVaultAbi, functionName, blockNumber });
   const madeBy = await read("factory").catch(() => undefined);
   if (madeBy?.toLowerCase() !== factory.address.toLowerCase()) {
     throw new InvalidParameterError("vault", `${vault} is not an app of this deployment (factory ${factory.address})`);
@@ -68,18 +78,21 @@ export async function getApp(client: PodnetClient, params: GetAppParameters): Pr
         abi: erc20Abi,
         functionName: "balanceOf",
         args: [vault],
+        blockNumber,
       }),
       client.publicClient.getContractEvents({
         address: vault,
         abi: appVaultAbi,
         eventName: "ControllerSet",
         fromBlock: factory.blockNumber,
+        toBlock: blockNumber,
       }),
       client.publicClient.getContractEvents({
         address: vault,
         abi: appVaultAbi,
         eventName: "SlotReplaced",
         fromBlock: factory.blockNumber,
+        toBlock: blockNumber,
       }),
     ]);
   const named = [...new Set(controllerLogs.map((log) => log.args.controller as Address))];
@@ -90,6 +103,7 @@ export async function getApp(client: PodnetClient, params: GetAppParameters): Pr
         abi: appVaultAbi,
         functionName: "isController",
         args: [account],
+        blockNumber,
       }),
     ),
   );
@@ -104,6 +118,7 @@ export async function getApp(client: PodnetClient, params: GetAppParameters): Pr
         abi: appVaultAbi,
         functionName: "leaseOf",
         args: [BigInt(slot)],
+        blockNumber,
       }),
     ),
   );
@@ -112,6 +127,7 @@ export async function getApp(client: PodnetClient, params: GetAppParameters): Pr
     .filter((s) => s.slot < limits.maxInstances || s.leaseId !== 0n);
   return {
     vault,
+    blockNumber,
     owner,
     pendingOwner,
     specHash,

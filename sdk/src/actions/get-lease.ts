@@ -6,6 +6,8 @@ import { addresses } from "./internal/chain.js";
 
 export type GetLeaseParameters = {
   leaseId: bigint;
+  /** Reads the lease as it was at this block (default: the latest); both of its reads are made at one block. */
+  blockNumber?: bigint;
 };
 
 export type GetLeaseReturnType = {
@@ -47,11 +49,14 @@ export type GetLeaseErrorType = NotFoundErrorType | ReadContractErrorType | Erro
 export async function getLease(client: PodnetClient, params: GetLeaseParameters): Promise<GetLeaseReturnType> {
   const { market } = addresses(client);
   const args = [params.leaseId] as const;
+  // Unset: the latest block for each read (no extra round trip; `runsOutAt` below comes from the lease read itself).
+  const { blockNumber } = params;
   const lease = await client.publicClient.readContract({
     address: market,
     abi: podnetMarketAbi,
     functionName: "getLease",
     args,
+    blockNumber,
   });
   if (lease.status === 0) throw new NotFoundError("lease", params.leaseId.toString());
   // What is withdrawable depends on the block time and on whether the provider went dark: the market answers that.
@@ -60,6 +65,7 @@ export async function getLease(client: PodnetClient, params: GetLeaseParameters)
     abi: podnetMarketAbi,
     functionName: "withdrawable",
     args,
+    blockNumber,
   });
   return {
     leaseId: params.leaseId,

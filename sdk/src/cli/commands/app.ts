@@ -258,7 +258,8 @@ example:
     const slots = await Promise.all(
       app.slots.map(async ({ slot, leaseId }) => {
         if (leaseId === 0n) return { slot, leaseId, lease: null };
-        const lease = await client.getLease({ leaseId });
+        // At the app's block: a lease cleared or replaced meanwhile is not shown in a slot it no longer holds.
+        const lease = await client.getLease({ leaseId, blockNumber: app.blockNumber });
         return {
           slot,
           leaseId,
