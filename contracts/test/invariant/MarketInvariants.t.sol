@@ -19,7 +19,7 @@ import {
 ///         dispute holds, under random sequences of valid calls.
 /// @dev The handler drives 4 providers, 3 publishers, a stranger, a reporter and the arbiter through every
 ///      state-changing entry point of the market and the court (heartbeats, dark reports, re-stakes, disputes and
-///      rulings included), with time warps in between. Runs and depth come from the profile (default 64 x 50, ci 256 x 50); any revert of a
+///      rulings included), with time warps in between. Runs and depth come from the profile (default 64 x 50, ci 128 x 50); any revert of a
 ///      handler action fails the campaign (fail_on_revert).
 contract MarketInvariantsTest is InvariantFixture {
     uint256 internal constant BPS = 10_000;

@@ -12,7 +12,7 @@ import {VaultHandler} from "./VaultHandler.sol";
 /// @notice Invariants of the app vaults under random sequences of valid calls (VaultHandler): every app's money is
 ///         accounted for to the base unit, slots never double-lease, no lease of an app runs outside its slots, no
 ///         standing approvals, the limits hold, and the market stays solvent.
-/// @dev Runs and depth come from the profile (default 64 x 50, ci 256 x 50); any revert of a handler action fails the
+/// @dev Runs and depth come from the profile (default 64 x 50, ci 128 x 50); any revert of a handler action fails the
 ///      campaign (fail_on_revert).
 contract VaultInvariantsTest is InvariantFixture {
     VaultHandler internal handler;
@@ -63,7 +63,7 @@ contract VaultInvariantsTest is InvariantFixture {
     //////////////////////////////////////////////////////////////*/
 
     /// @dev Two campaigns, not one per check: forge runs a campaign per invariant function, and every check below runs
-    ///      after every call of either campaign anyway. This keeps the ci profile (256 runs x 50 calls) near a minute.
+    ///      after every call of either campaign anyway. This kept the ci profile at 256 runs x 50 calls near a minute.
     ///      The checks read the market's leases and orders from one snapshot per call, not once per check and app.
     function invariant_money() public view {
         Snapshot memory s = _snapshot();
