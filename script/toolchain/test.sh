@@ -26,7 +26,7 @@ no_lint_findings() {
   fi
 }
 
-# CI runs the heavier fuzz/invariant profile (fuzz 1,000 runs, invariant 256 runs x depth 50).
+# CI runs the heavier fuzz/invariant profile (fuzz 1,000 runs, invariant 128 runs x depth 50).
 contracts_profile=default
 if [ "${CI:-}" = "true" ]; then contracts_profile=ci; fi
 
@@ -120,7 +120,10 @@ finish_background "contracts build for deployment" "$deploy_build_pid" "$deploy_
 # waiting on chains, containers and daemons. So the checks run beside them at the lowest priority (nice 19): they take
 # the CPU the end-to-end tests leave idle, and give it back as soon as a test wants it. Their output is kept and printed
 # whole at the end; a failure is announced when it happens.
-contract_checks() {
+# Before the signal below: the checks that need no more than a core, at nice 19 from the end-to-end tests' start (they
+# take what the tests leave idle). After it: the contract tests, which take both cores. In the last fresh-clone run
+# before this split (48f8ccc) all of them started at the signal and ended 18 s after the end-to-end tests.
+contract_checks_first() {
   step "solidity format (forge fmt --check)" forge fmt --check
   step "contract size limits" tsx script/toolchain/check-sizes.ts
   step "generated ABIs up to date" tsx script/codegen/gen-abis.ts --check
@@ -133,6 +136,9 @@ contract_checks() {
   export FOUNDRY_OUT=contracts/out-tests FOUNDRY_CACHE_PATH=contracts/cache-tests FOUNDRY_OPTIMIZER=false
   step "contracts build with their tests (forge build, optimizer off)" forge build
   step "solidity lint (forge lint)" no_lint_findings
+}
+# Run after contract_checks_first in the same process: its exports (the test build's folders) still hold.
+contract_tests() {
   step "contract tests (forge test, profile $contracts_profile)" env FOUNDRY_PROFILE=$contracts_profile forge test
   step "gas snapshots unchanged (forge test, profile gas)" env FOUNDRY_PROFILE=gas FORGE_SNAPSHOT_CHECK=true forge test
 }
@@ -162,7 +168,7 @@ fi
 rm -f "$postgres_url_file"
 
 # The end-to-end tests deploy the contracts forge built above. Should they fail, the checks beside them still report.
-# The contracts' checks start once the files that run four at a time have ended: those keep both cores busy (busy
+# The contract tests start once the files that run four at a time have ended: those keep both cores busy (busy
 # cores every 5 s, 2f8a4e8's run: 2.0 from the install's end to their end), while the groups after them leave about a
 # core idle for two minutes (0.9 busy: the engine restart, then the two files that run alone). At nice 19 the checks
 # take that idle core and yield to the tests. Started with the end-to-end tests, as before, they took ~100 cpu-s out of
@@ -173,8 +179,9 @@ rm -f "$postgres_url_file"
 later_groups_signal=$(mktemp -u -t podnet-later-groups.XXXXXX)
 e2e_failures=$(mktemp -t podnet-e2e-failures.XXXXXX)
 checks_after_signal() {
+  contract_checks_first
   while [ ! -e "$later_groups_signal" ]; do sleep 1; done
-  contract_checks
+  contract_tests
 }
 start_beside "contracts' checks" checks_after_signal
 contracts_pid=$started_pid contracts_log=$started_log
