@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hexToBytes } from "@noble/hashes/utils.js";
 import { privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -12,6 +11,9 @@ import {
   loadKeystoreFile,
   saveKeystoreFile,
 } from "./keystore.js";
+
+/** Hex without 0x (as key files write it) to bytes. */
+const hexToBytes = (digits: string) => new Uint8Array(Buffer.from(digits, "hex"));
 
 // The test vectors of the Web3 Secret Storage Definition (ethereum/wiki), password "testpassword".
 const VECTOR_KEY = "0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d";

@@ -1,15 +1,31 @@
+import { createCipheriv, randomBytes as nodeRandomBytes, pbkdf2Sync, timingSafeEqual } from "node:crypto";
 import { open, readFile, rm } from "node:fs/promises";
-import { ctr } from "@noble/ciphers/aes.js";
-import { equalBytes } from "@noble/ciphers/utils.js";
-import { secp256k1 } from "@noble/curves/secp256k1.js";
-import { pbkdf2 } from "@noble/hashes/pbkdf2.js";
-import { scrypt } from "@noble/hashes/scrypt.js";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { keccak_256 } from "@noble/hashes/sha3.js";
-import { bytesToHex, concatBytes, hexToBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
-import type { Hex } from "viem";
+import { scrypt as nobleScrypt } from "@noble/hashes/scrypt.js";
+import { concat, type Hex, keccak256 } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { PodnetError, type PodnetErrorParameters } from "./protocol/errors.js";
+
+// PBKDF2 and AES are Node's own (OpenSSL's), keccak viem's, the key check a comparison with the curve's order: @noble's
+// secp256k1 and AES, used before, cost every process that imports the SDK their modules' start (about 35 ms of CPU for
+// the curve alone, which builds its field as it loads). scrypt stays @noble's: OpenSSL refuses N >= 2^(16 r) (RFC 7914),
+// which files with r = 1 ask for, the Web3 Secret Storage test vector among them.
+const bytesToHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
+const hexToBytes = (digits: string) => new Uint8Array(Buffer.from(digits, "hex"));
+const utf8ToBytes = (text: string) => new TextEncoder().encode(text);
+const randomBytes = (length: number) => new Uint8Array(nodeRandomBytes(length));
+/** The order of secp256k1's group: a private key is an integer from 1 to N - 1. */
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const isValidSecretKey = (key: Uint8Array) => {
+  const k = BigInt(`0x${bytesToHex(key)}`);
+  return key.length === 32 && k > 0n && k < SECP256K1_N;
+};
+/** AES-128-CTR: encryption and decryption are the same keystream XOR. */
+const aes128Ctr = (key: Uint8Array, iv: Uint8Array, data: Uint8Array) => {
+  const cipher = createCipheriv("aes-128-ctr", key, iv);
+  return new Uint8Array(Buffer.concat([cipher.update(data), cipher.final()]));
+};
+const scrypt = (password: Uint8Array, salt: Uint8Array, N: number, r: number, p: number, dkLen: number) =>
+  nobleScrypt(password, salt, { N, r, p, dkLen, maxmem: MAX_SCRYPT_MEMORY + 1024 });
 
 /**
  * Ethereum key files: the Web3 Secret Storage format, version 3, as geth, Foundry (`cast wallet`), ethers and
@@ -72,7 +88,7 @@ function privateKeyBytes(privateKey: Hex): Uint8Array {
   if (!/^0x[0-9a-fA-F]{64}$/.test(privateKey))
     throw new KeystoreError("keystore: the private key must be 32 bytes of hex");
   const bytes = hexToBytes(privateKey.slice(2));
-  if (!secp256k1.utils.isValidSecretKey(bytes)) {
+  if (!isValidSecretKey(bytes)) {
     throw new KeystoreError("keystore: the private key is not a valid secp256k1 key");
   }
   return bytes;
@@ -99,7 +115,7 @@ function checkScrypt(n: number, r: number, p: number, path: string): void {
 }
 
 function mac(derivedKey: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-  return keccak_256(concatBytes(derivedKey.subarray(16, 32), ciphertext));
+  return keccak256(concat([derivedKey.subarray(16, 32), ciphertext]), "bytes");
 }
 
 /**
@@ -118,8 +134,8 @@ export function encryptKeystore(privateKey: Hex, password: string, opts: Encrypt
   const salt = opts.salt ?? randomBytes(32);
   const iv = opts.iv ?? randomBytes(16);
   if (iv.length !== 16) throw new KeystoreError("keystore: options.iv must be 16 bytes");
-  const derivedKey = scrypt(utf8ToBytes(password), salt, { N: n, r, p, dkLen: 32, maxmem: MAX_SCRYPT_MEMORY + 1024 });
-  const ciphertext = ctr(derivedKey.subarray(0, 16), iv).encrypt(key);
+  const derivedKey = scrypt(utf8ToBytes(password), salt, n, r, p, 32);
+  const ciphertext = aes128Ctr(derivedKey.subarray(0, 16), iv, key);
   return {
     version: 3,
     id: opts.id ?? uuidV4(),
@@ -180,7 +196,7 @@ function deriveKey(crypto: Json, password: Uint8Array): Uint8Array {
     const r = integer(params, "r", "crypto.kdfparams.r");
     const p = integer(params, "p", "crypto.kdfparams.p");
     checkScrypt(n, r, p, "crypto.kdfparams");
-    return scrypt(password, salt, { N: n, r, p, dkLen, maxmem: MAX_SCRYPT_MEMORY + 1024 });
+    return scrypt(password, salt, n, r, p, dkLen);
   }
   if (kdf === "pbkdf2") {
     if (params.prf !== "hmac-sha256") {
@@ -192,7 +208,7 @@ function deriveKey(crypto: Json, password: Uint8Array): Uint8Array {
     if (c < 1 || c > MAX_PBKDF2_ROUNDS) {
       throw new KeystoreError(`keystore: crypto.kdfparams.c must be from 1 to ${MAX_PBKDF2_ROUNDS}`);
     }
-    return pbkdf2(sha256, password, salt, { c, dkLen });
+    return new Uint8Array(pbkdf2Sync(password, salt, c, dkLen, "sha256"));
   }
   throw new KeystoreError(`keystore: crypto.kdf ${JSON.stringify(kdf)} is not supported (scrypt or pbkdf2)`);
 }
@@ -233,11 +249,11 @@ export function decryptKeystore(json: unknown, password: string): Hex {
   }
 
   const derivedKey = deriveKey(crypto, utf8ToBytes(password));
-  if (!equalBytes(mac(derivedKey, ciphertext), expectedMac)) {
+  if (!timingSafeEqual(mac(derivedKey, ciphertext), expectedMac)) {
     throw new KeystoreError("keystore: wrong password (MAC mismatch)");
   }
-  const key = ctr(derivedKey.subarray(0, 16), iv).decrypt(ciphertext);
-  if (!secp256k1.utils.isValidSecretKey(key)) {
+  const key = aes128Ctr(derivedKey.subarray(0, 16), iv, ciphertext);
+  if (!isValidSecretKey(key)) {
     throw new KeystoreError("keystore: the decrypted key is not a valid secp256k1 key");
   }
   const privateKey = `0x${bytesToHex(key)}` as Hex;

@@ -1,4 +1,5 @@
 import { randomFillSync } from "node:crypto";
+import { hexToBytes } from "viem";
 import { describe, expect, it } from "vitest";
 import { contentId } from "./content-id.js";
 import {
@@ -20,6 +21,7 @@ import {
   WRAPPED_KEY_LENGTH,
   wrapKey,
 } from "./crypto.js";
+import { x25519PublicKey, x25519SharedSecret } from "./x25519.js";
 
 const ANVIL_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const ANVIL_KEY_1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
@@ -267,6 +269,38 @@ describe("deriveEncryptionKeyPair", () => {
 
   it("refuses what is not a 32-byte hex private key", () => {
     expect(() => deriveEncryptionKeyPair("0x1234")).toThrow(/64 hex digits/);
+  });
+
+  it("derives the keys providers registered: anvil key 0's, as every earlier release derived it", () => {
+    // Computed with @noble/curves' x25519 and @noble/hashes' HKDF before the switch to Node's crypto: a provider's
+    // registered encryptionKey must not change with the library.
+    expect(deriveEncryptionKeyPair(ANVIL_KEY_0).publicKeyHex).toBe(
+      "0x7e0c8bc7d8d5db9ab33769cbf587d89aa5c5fcbaec85ca5a58e68e45ba681916",
+    );
+  });
+});
+
+describe("X25519 on Node's crypto (x25519.ts)", () => {
+  // RFC 7748 section 6.1.
+  const alice = hexToBytes("0x77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+  const alicePublic = "0x8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a";
+  const bob = hexToBytes("0x5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
+  const bobPublic = "0xde9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f";
+  const shared = "0x4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742";
+  const hex = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString("hex")}`;
+
+  it("gives RFC 7748's public keys and shared secret", () => {
+    expect(hex(x25519PublicKey(alice))).toBe(alicePublic);
+    expect(hex(x25519PublicKey(bob))).toBe(bobPublic);
+    expect(hex(x25519SharedSecret(alice, hexToBytes(bobPublic)))).toBe(shared);
+    expect(hex(x25519SharedSecret(bob, hexToBytes(alicePublic)))).toBe(shared);
+  });
+
+  it("refuses a low-order peer key, in wrapping and unwrapping", () => {
+    expect(() => x25519SharedSecret(alice, new Uint8Array(32))).toThrow();
+    const wrapped = wrapKey(generateContentKey(), hexToBytes(bobPublic));
+    wrapped.fill(0, 0, 32); // the ephemeral public key: u = 0
+    expect(() => unwrapKey(wrapped, bob)).toThrow(/low-order/);
   });
 });
 

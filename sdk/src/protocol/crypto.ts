@@ -1,11 +1,24 @@
-import { x25519 } from "@noble/curves/ed25519.js";
-import { hkdf } from "@noble/hashes/hkdf.js";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { concatBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
+import { hkdfSync, randomBytes as nodeRandomBytes } from "node:crypto";
 import { bytesToHex, type Hex, hexToBytes, isHex } from "viem";
 import { contentId } from "./content-id.js";
 import { PodnetError, type PodnetErrorParameters } from "./errors.js";
+import { x25519PublicKey, x25519SharedSecret } from "./x25519.js";
 import { NONCE_LENGTH, TAG_LENGTH, xchacha20poly1305 } from "./xchacha20poly1305.js";
+
+const utf8ToBytes = (text: string) => new TextEncoder().encode(text);
+const randomBytes = (length: number) => new Uint8Array(nodeRandomBytes(length));
+function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+/** HKDF-SHA256 (RFC 5869) on Node's crypto. */
+const hkdfSha256 = (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number) =>
+  new Uint8Array(hkdfSync("sha256", ikm, salt, info, length));
 
 /**
  * "Upload once, deploy anywhere" encryption. A publisher encrypts an image blob once under a random content key and
@@ -78,7 +91,7 @@ export function deriveEncryptionKeyPair(ethPrivateKey: Hex): {
     throw new Error("ethereum private key must be 0x followed by 64 hex digits");
   }
   // A distinct salt separates this key from any other use of the Ethereum key; HKDF makes it uniformly random.
-  const privateKey = hkdf(sha256, hexToBytes(ethPrivateKey), X25519_SALT, undefined, KEY_LENGTH);
+  const privateKey = hkdfSha256(hexToBytes(ethPrivateKey), X25519_SALT, new Uint8Array(0), KEY_LENGTH);
   const publicKey = encryptionPublicKeyFromPrivate(privateKey);
   return { privateKey, publicKey, publicKeyHex: bytesToHex(publicKey) };
 }
@@ -93,7 +106,7 @@ export function deriveEncryptionKeyPair(ethPrivateKey: Hex): {
  */
 export function encryptionPublicKeyFromPrivate(privateKey: Uint8Array): Uint8Array {
   assertKey(privateKey, "X25519 private key");
-  return x25519.getPublicKey(privateKey);
+  return x25519PublicKey(privateKey);
 }
 
 /**
@@ -113,7 +126,7 @@ export function generateContentKey(): Uint8Array {
 
 function keyEncryptionKey(sharedSecret: Uint8Array, ephemeralPublic: Uint8Array, recipientPublic: Uint8Array) {
   // Binding both public keys into the KDF ties the wrap to this exact recipient and ephemeral key.
-  return hkdf(sha256, sharedSecret, concatBytes(ephemeralPublic, recipientPublic), WRAP_INFO, KEY_LENGTH);
+  return hkdfSha256(sharedSecret, concatBytes(ephemeralPublic, recipientPublic), WRAP_INFO, KEY_LENGTH);
 }
 
 function isAllZero(bytes: Uint8Array): boolean {
@@ -136,15 +149,15 @@ function isAllZero(bytes: Uint8Array): boolean {
 export function wrapKey(contentKey: Uint8Array, recipientPublicKey: Uint8Array): Uint8Array {
   assertKey(contentKey, "content key");
   assertKey(recipientPublicKey, "recipient public key");
-  const ephemeralPrivate = x25519.utils.randomSecretKey();
-  const ephemeralPublic = x25519.getPublicKey(ephemeralPrivate);
+  const ephemeralPrivate = randomBytes(KEY_LENGTH);
+  const ephemeralPublic = x25519PublicKey(ephemeralPrivate);
   let shared: Uint8Array;
   try {
-    shared = x25519.getSharedSecret(ephemeralPrivate, recipientPublicKey);
+    shared = x25519SharedSecret(ephemeralPrivate, recipientPublicKey);
   } catch {
     throw new Error("recipient public key is not a usable X25519 key (low-order point)");
   }
-  // noble already refuses low-order points; the check stays so a library change cannot silently weaken wrapping.
+  // OpenSSL already refuses low-order points; the check stays so a library change cannot silently weaken wrapping.
   if (isAllZero(shared)) throw new Error("recipient public key is not a usable X25519 key (low-order point)");
   const nonce = randomBytes(NONCE_LENGTH);
   const kek = keyEncryptionKey(shared, ephemeralPublic, recipientPublicKey);
@@ -170,12 +183,12 @@ export function unwrapKey(wrapped: Uint8Array, recipientPrivateKey: Uint8Array):
   const sealed = wrapped.subarray(KEY_LENGTH + NONCE_LENGTH);
   let shared: Uint8Array;
   try {
-    shared = x25519.getSharedSecret(recipientPrivateKey, ephemeralPublic);
+    shared = x25519SharedSecret(recipientPrivateKey, ephemeralPublic);
   } catch {
     throw new DecryptionError("wrapped key: ephemeral public key is a low-order point");
   }
   if (isAllZero(shared)) throw new DecryptionError("wrapped key: ephemeral public key is a low-order point");
-  const kek = keyEncryptionKey(shared, ephemeralPublic, x25519.getPublicKey(recipientPrivateKey));
+  const kek = keyEncryptionKey(shared, ephemeralPublic, x25519PublicKey(recipientPrivateKey));
   try {
     return xchacha20poly1305(kek, nonce).decrypt(sealed);
   } catch {
