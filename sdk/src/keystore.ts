@@ -5,10 +5,10 @@ import { concat, type Hex, keccak256 } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { PodnetError, type PodnetErrorParameters } from "./protocol/errors.js";
 
-// PBKDF2 and AES are Node's own (OpenSSL's), keccak viem's, the key check a comparison with the curve's order: @noble's
-// secp256k1 and AES, used before, cost every process that imports the SDK their modules' start (about 35 ms of CPU for
-// the curve alone, which builds its field as it loads). scrypt stays @noble's: OpenSSL refuses N >= 2^(16 r) (RFC 7914),
-// which files with r = 1 ask for, the Web3 Secret Storage test vector among them.
+// PBKDF2 and AES are Node's own (OpenSSL's), keccak viem's, the key check a comparison with the curve's order: no second
+// secp256k1 library beside viem's in every process that imports the SDK (importing @noble/curves' alone cost 34 ms of
+// CPU over a bare Node start). scrypt stays @noble's: OpenSSL refuses N >= 2^(16 r) (RFC 7914), which files with r = 1
+// ask for, the Web3 Secret Storage test vector among them.
 const bytesToHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 const hexToBytes = (digits: string) => new Uint8Array(Buffer.from(digits, "hex"));
 const utf8ToBytes = (text: string) => new TextEncoder().encode(text);
