@@ -1,7 +1,7 @@
 import { createCipheriv, randomBytes as nodeRandomBytes, pbkdf2Sync, timingSafeEqual } from "node:crypto";
 import { open, readFile, rm } from "node:fs/promises";
 import { scrypt as nobleScrypt } from "@noble/hashes/scrypt.js";
-import { concat, type Hex, keccak256 } from "viem";
+import { concat, type Hex, keccak256, stringToBytes } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { PodnetError, type PodnetErrorParameters } from "./protocol/errors.js";
 
@@ -11,7 +11,6 @@ import { PodnetError, type PodnetErrorParameters } from "./protocol/errors.js";
 // ask for, the Web3 Secret Storage test vector among them.
 const bytesToHex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 const hexToBytes = (digits: string) => new Uint8Array(Buffer.from(digits, "hex"));
-const utf8ToBytes = (text: string) => new TextEncoder().encode(text);
 const randomBytes = (length: number) => new Uint8Array(nodeRandomBytes(length));
 /** The order of secp256k1's group: a private key is an integer from 1 to N - 1. */
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -134,7 +133,7 @@ export function encryptKeystore(privateKey: Hex, password: string, opts: Encrypt
   const salt = opts.salt ?? randomBytes(32);
   const iv = opts.iv ?? randomBytes(16);
   if (iv.length !== 16) throw new KeystoreError("keystore: options.iv must be 16 bytes");
-  const derivedKey = scrypt(utf8ToBytes(password), salt, n, r, p, 32);
+  const derivedKey = scrypt(stringToBytes(password), salt, n, r, p, 32);
   const ciphertext = aes128Ctr(derivedKey.subarray(0, 16), iv, key);
   return {
     version: 3,
@@ -248,7 +247,7 @@ export function decryptKeystore(json: unknown, password: string): Hex {
     address = file.address.replace(/^0x/, "").toLowerCase();
   }
 
-  const derivedKey = deriveKey(crypto, utf8ToBytes(password));
+  const derivedKey = deriveKey(crypto, stringToBytes(password));
   if (!timingSafeEqual(mac(derivedKey, ciphertext), expectedMac)) {
     throw new KeystoreError("keystore: wrong password (MAC mismatch)");
   }

@@ -1,5 +1,5 @@
 import { randomFillSync } from "node:crypto";
-import { hexToBytes } from "viem";
+import { concat as concatBytes, hexToBytes } from "viem";
 import { describe, expect, it } from "vitest";
 import { contentId } from "./content-id.js";
 import {
@@ -47,13 +47,7 @@ async function collect(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Splits a blob into its header and sealed chunks (all full-size but the last). */

@@ -1,21 +1,11 @@
 import { hkdfSync, randomBytes as nodeRandomBytes } from "node:crypto";
-import { bytesToHex, type Hex, hexToBytes, isHex } from "viem";
+import { bytesToHex, concat, type Hex, hexToBytes, isHex, stringToBytes } from "viem";
 import { contentId } from "./content-id.js";
 import { PodnetError, type PodnetErrorParameters } from "./errors.js";
 import { x25519PublicKey, x25519SharedSecret } from "./x25519.js";
 import { NONCE_LENGTH, TAG_LENGTH, xchacha20poly1305 } from "./xchacha20poly1305.js";
 
-const utf8ToBytes = (text: string) => new TextEncoder().encode(text);
 const randomBytes = (length: number) => new Uint8Array(nodeRandomBytes(length));
-function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 /** HKDF-SHA256 (RFC 5869) on Node's crypto. */
 const hkdfSha256 = (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number) =>
   new Uint8Array(hkdfSync("sha256", ikm, salt, info, length));
@@ -54,15 +44,15 @@ export const MIN_CHUNK_SIZE = 1024;
 /** Largest allowed chunk size: bounds the memory a decryptor must set aside for a chunk it cannot yet trust. */
 export const MAX_CHUNK_SIZE = 16 * 1024 * 1024;
 
-const MAGIC = utf8ToBytes("PODNETB1");
+const MAGIC = stringToBytes("PODNETB1");
 const NONCE_PREFIX_LENGTH = 16;
 /** Length of the blob header: magic, chunk size, nonce prefix. */
 export const BLOB_HEADER_LENGTH = MAGIC.length + 4 + NONCE_PREFIX_LENGTH;
 /** Length of a wrapped key: ephemeral public key, nonce, encrypted content key with its tag. */
 export const WRAPPED_KEY_LENGTH = KEY_LENGTH + NONCE_LENGTH + KEY_LENGTH + TAG_LENGTH;
 
-const X25519_SALT = utf8ToBytes("podnet/x25519/v1");
-const WRAP_INFO = utf8ToBytes("podnet/wrap/v1");
+const X25519_SALT = stringToBytes("podnet/x25519/v1");
+const WRAP_INFO = stringToBytes("podnet/wrap/v1");
 
 function assertKey(key: Uint8Array, what: string): void {
   if (!(key instanceof Uint8Array) || key.length !== KEY_LENGTH) {
@@ -126,7 +116,7 @@ export function generateContentKey(): Uint8Array {
 
 function keyEncryptionKey(sharedSecret: Uint8Array, ephemeralPublic: Uint8Array, recipientPublic: Uint8Array) {
   // Binding both public keys into the KDF ties the wrap to this exact recipient and ephemeral key.
-  return hkdfSha256(sharedSecret, concatBytes(ephemeralPublic, recipientPublic), WRAP_INFO, KEY_LENGTH);
+  return hkdfSha256(sharedSecret, concat([ephemeralPublic, recipientPublic]), WRAP_INFO, KEY_LENGTH);
 }
 
 function isAllZero(bytes: Uint8Array): boolean {
@@ -161,7 +151,7 @@ export function wrapKey(contentKey: Uint8Array, recipientPublicKey: Uint8Array):
   if (isAllZero(shared)) throw new Error("recipient public key is not a usable X25519 key (low-order point)");
   const nonce = randomBytes(NONCE_LENGTH);
   const kek = keyEncryptionKey(shared, ephemeralPublic, recipientPublicKey);
-  return concatBytes(ephemeralPublic, nonce, xchacha20poly1305(kek, nonce).encrypt(contentKey));
+  return concat([ephemeralPublic, nonce, xchacha20poly1305(kek, nonce).encrypt(contentKey)]);
 }
 
 /**
@@ -281,7 +271,7 @@ function chunkCipher(context: BlobContext, index: number, final: boolean) {
   const nonce = new Uint8Array(NONCE_LENGTH);
   nonce.set(context.header.subarray(MAGIC.length + 4), 0);
   new DataView(nonce.buffer).setBigUint64(NONCE_PREFIX_LENGTH, BigInt(index));
-  const aad = concatBytes(context.header, Uint8Array.of(final ? 1 : 0));
+  const aad = concat([context.header, Uint8Array.of(final ? 1 : 0)]);
   return xchacha20poly1305(context.key, nonce, aad);
 }
 
@@ -452,14 +442,14 @@ export async function* decryptStream(source: AsyncIterable<Uint8Array>, key: Uin
   let exhausted = false;
   try {
     // The header decides the chunk size, so read it before framing the rest.
-    let head = new Uint8Array(0);
+    let head: Uint8Array = new Uint8Array(0);
     while (head.length < BLOB_HEADER_LENGTH) {
       const next = await iterator.next();
       if (next.done) {
         exhausted = true;
         throw new DecryptionError(head.length === 0 ? "blob: empty" : "blob: truncated header");
       }
-      head = concatBytes(head, next.value);
+      head = concat([head, next.value]);
     }
     const chunkSize = parseHeader(head);
     const context: BlobContext = { key, header: head.slice(0, BLOB_HEADER_LENGTH), chunkSize };
