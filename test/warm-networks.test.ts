@@ -32,7 +32,8 @@ let provider: RunningProvider;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "podnet-warm-networks-"));
   devnet = await Devnet.start({ dir });
-  provider = await devnet.startProvider({ index: 112 });
+  // The worker's default two, which a devnet's provider shrinks to one (devnet/src/worker.ts).
+  provider = await devnet.startProvider({ index: 112, env: { PODNET_WARM_NETWORKS: "2" } });
   await mint(devnet.chain, publisher.account, 1_000_000n * TOKEN);
 }, 240_000);
 

@@ -72,6 +72,12 @@ export function workerEnv(
     // each idle worker kept 1 % of a core and anvil busy answering eth_getBlockByNumber ten times a second.)
     PODNET_POLL_INTERVAL_MS: "1000",
     PODNET_RECONCILE_INTERVAL_MS: "1000",
+    // One pod network kept warm, not the worker's default two: a devnet provider (the demo's, a test's) runs one pod at
+    // a time or none, and each warm network with its infra container costs ~0.5 CPU seconds to make and remove (a
+    // provider started, idle 20 s and stopped: 3.0-3.4 cpu-s with two, 2.5-2.6 with one, 2.0-2.2 with none). A lease
+    // still starts its pod on a warm network; the benchmarks that time it keep the default (devnet/src/bench/pods.ts),
+    // and test/warm-networks.test.ts tests it.
+    PODNET_WARM_NETWORKS: "1",
     // The event-loop lag sampled every 100 ms instead of 10: at 10 the sampler was half of an idle worker's CPU (about
     // 7 of 15 ms a second), paid by every worker of every test file. /metrics' lag figures then read ~100 ms at rest.
     PODNET_METRICS_LOOP_PRECISION_MS: "100",

@@ -55,7 +55,8 @@ export async function startBenchProvider(
   const started = await devnet.startProvider({
     capacity: BENCH_CAPACITY,
     ...provider,
-    env: { PODNET_MANIFEST_TIMEOUT_SEC: "900", ...provider.env },
+    // The worker's default warm pool, which the devnet's providers shrink to one (devnet/src/worker.ts).
+    env: { PODNET_MANIFEST_TIMEOUT_SEC: "900", PODNET_WARM_NETWORKS: String(WARM_NETWORKS), ...provider.env },
   });
   // The same object the devnet stops, so a restart here is the worker its cleanup stops.
   return Object.assign(started, { chain: devnet.chain, image, publishers, page });
@@ -189,7 +190,7 @@ export async function workerMetrics(b: { worker: { apiUrl: string } }) {
   return (name: string) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, "m").exec(text)?.[1] ?? Number.NaN);
 }
 
-/** The worker's default warmNetworks, which the benchmarks do not change. */
+/** The worker's default warmNetworks, which the benchmarks keep (startBenchProvider). */
 export const WARM_NETWORKS = 2;
 /** The longest a timed lease waits for the worker's warm networks to be made. */
 export const WARM_POOL_WAIT_MS = 5_000;
