@@ -15,6 +15,9 @@ fi
 # being in the lock file, and this machine's registry does not serve those, so the lock file cannot list them.
 # `npm install --no-save` installs exactly the locked versions for this platform and never rewrites the lock. It runs
 # watched (npm-install.sh): an install that stalls is stopped and tried again instead of hanging the run.
+# package.json's allowScripts names the dependencies whose install scripts npm 11 runs (Foundry's unpack their
+# binaries, esbuild checks its own) and denies the two that compile optional native code for docker-modem's ssh
+# transport (ssh2, cpu-features: ~5 CPU seconds of node-gyp; both fall back to JavaScript).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing npm packages..."
   bash script/toolchain/npm-install.sh --no-audit --no-fund --no-save
