@@ -90,6 +90,14 @@ export async function buildTestImage(docker: Dockerode, tag: string, opts: TestI
   const built = await docker.getImage(tag).inspect();
   if (built.Config.Labels?.[CONTENT_LABEL] !== contentHash)
     throw new Error(`building test image ${tag} produced no image`);
+  // The image this build took the tag from would stay behind untagged: test files build the same tags with other
+  // content, run after run. Docker refuses while a container uses it or another tag names it; it then stays.
+  if (existing !== undefined && existing.Id !== built.Id && existing.Config.Labels?.[CONTENT_LABEL] !== undefined) {
+    await docker
+      .getImage(existing.Id)
+      .remove()
+      .catch(() => undefined);
+  }
   return built.Id;
 }
 
