@@ -9,17 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 
 const docker = localDocker();
 const TAG = `podnet-test/rebuilt:${process.pid}`;
-const exists = (id: string) =>
-  docker
-    .getImage(id)
-    .inspect()
-    .then(
-      () => true,
-      (error: { statusCode?: number }) => {
-        if (error.statusCode === 404) return false;
-        throw error;
-      },
-    );
+/** Whether the engine still has image `id`, tagged or not. */
+const exists = async (id: string) => (await docker.listImages({ all: true })).some((image) => image.Id === id);
 const containers: string[] = [];
 /** Every image this file built: removed at the end, the one a container kept included. */
 const images: string[] = [];
