@@ -4,6 +4,7 @@
  * runs in a Node process of its own, so that what it finds loaded is what loading dockerode loaded.
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -20,8 +21,7 @@ async function inNode(script: string): Promise<string> {
 }
 
 describe("dockerode as patched", () => {
-  it("is applied where the worker loads it from (npm install runs patch-package)", async () => {
-    const { readFileSync } = await import("node:fs");
+  it("is applied where the worker loads it from (npm install runs patch-package)", () => {
     const modem = createRequire(dockerode).resolve("docker-modem");
     for (const file of [join(dockerode, "..", "docker.js"), join(modem, "..", "modem.js")]) {
       expect(readFileSync(file, "utf8"), `${file} is not patched: run npm install`).toContain("podnet patch");

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { hexToBytes } from "viem";
 import { privateKeyToAddress } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,9 +12,6 @@ import {
   loadKeystoreFile,
   saveKeystoreFile,
 } from "./keystore.js";
-
-/** Hex without 0x (as key files write it) to bytes. */
-const hexToBytes = (digits: string) => new Uint8Array(Buffer.from(digits, "hex"));
 
 // The test vectors of the Web3 Secret Storage Definition (ethereum/wiki), password "testpassword".
 const VECTOR_KEY = "0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d";
@@ -133,8 +131,8 @@ describe("encryptKeystore", () => {
       scryptN: 262144,
       scryptR: 1,
       scryptP: 8,
-      salt: hexToBytes(scryptVector.crypto.kdfparams.salt),
-      iv: hexToBytes(scryptVector.crypto.cipherparams.iv),
+      salt: hexToBytes(`0x${scryptVector.crypto.kdfparams.salt}`),
+      iv: hexToBytes(`0x${scryptVector.crypto.cipherparams.iv}`),
       id: scryptVector.id,
     });
     expect(keystore).toEqual({ ...scryptVector, address: privateKeyToAddress(VECTOR_KEY).slice(2).toLowerCase() });
