@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { BLOCKED_RANGES, firewallChains, PodFirewall, parseEgressAllowEntry } from "./firewall.js";
+import {
+  BLOCKED_RANGES,
+  firewallChains,
+  PodFirewall,
+  parseEgressAllowEntry,
+  removeChainsCommands,
+} from "./firewall.js";
 import type { WorkerInstance } from "./names.js";
 
 /** An in-memory iptables: chains of rules, answering -N, -L, -C, -A, -I, -D and -F like the real one. */
@@ -37,6 +43,14 @@ function fakeIptables() {
         if (!rules) return false;
         rules.length = 0;
         return true;
+      case "-X": {
+        // Only an empty chain nothing jumps to.
+        const target = new RegExp(` -[jg] ${chain}( |$)`);
+        const referenced = [...chains.values()].some((list) => list.some((r) => target.test(` ${r}`)));
+        if (!rules || rules.length > 0 || referenced) return false;
+        chains.delete(chain);
+        return true;
+      }
       default:
         return false;
     }
@@ -255,6 +269,46 @@ describe("PodFirewall", () => {
     await new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", ...ipt.io }).install();
     expect(ipt.chains.has("PODNET-709979-0A1B2C3D-HOST")).toBe(false);
     expect(ipt.chains.get("PODNET-709979-0A1B2C3D-IN")).toEqual([]);
+  });
+});
+
+describe("removeChainsCommands", () => {
+  it("removes the chosen chains, every jump to them (each copy) and nothing else, in one transaction", async () => {
+    const ipt = fakeIptables();
+    const allow = [parseEgressAllowEntry("10.0.9.1:8545")];
+    const mine = new PodFirewall({ instance, pool: "10.200.0.0/14", egress: "public", allow, ...ipt.io });
+    const again = new PodFirewall({
+      instance: { ...instance, tag: "deadbeef" },
+      pool: "10.200.0.0/14",
+      egress: "none",
+      ...ipt.io,
+    });
+    const other = { provider: "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc", tag: "0a1b2c3d" } as const;
+    const theirs = new PodFirewall({ instance: other, pool: "10.200.0.0/14", egress: "public", ...ipt.io });
+    for (const firewall of [mine, again, theirs]) await firewall.install();
+    await mine.addSubnet("10.200.1.0/24");
+    await theirs.addSubnet("10.200.2.0/24");
+    // A second copy of a jump (two workers racing at start).
+    await ipt.run(["-A", "INPUT", "-j", "PODNET-709979-0A1B2C3D-IN"]);
+    const theirsBefore = [...ipt.chains].filter(([chain]) => chain.startsWith("PODNET-3C44CD-"));
+
+    const commands = removeChainsCommands(await ipt.save(), (chain) => chain.startsWith("PODNET-709979-"));
+    await ipt.restore(commands);
+
+    expect([...ipt.chains.keys()].filter((chain) => chain.startsWith("PODNET-709979-"))).toEqual([]);
+    expect(ipt.chains.get("INPUT")).toEqual(["-j PODNET-3C44CD-0A1B2C3D-IN"]);
+    expect(ipt.chains.get("DOCKER-USER")).toEqual(["-j PODNET-3C44CD-0A1B2C3D-FWD", "-j RETURN"]);
+    expect([...ipt.chains].filter(([chain]) => chain.startsWith("PODNET-3C44CD-"))).toEqual(theirsBefore);
+    // Nothing of them left: nothing to do.
+    expect(removeChainsCommands(await ipt.save(), (chain) => chain.startsWith("PODNET-709979-"))).toEqual([]);
+  });
+
+  it("picks user chains only (-N lines), never a built-in one (-P), whatever the predicate says", async () => {
+    const ipt = fakeIptables();
+    expect(removeChainsCommands(await ipt.save(), () => true)).toEqual([
+      ["-F", "DOCKER-USER"],
+      ["-X", "DOCKER-USER"],
+    ]);
   });
 });
 
