@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 
 /** Debian's Chromium (script/toolchain/browser.sh installs it); `npx playwright install` cannot work offline. */
 export const CHROMIUM = process.env.PODNET_CHROMIUM ?? "/usr/bin/chromium";
@@ -14,6 +14,9 @@ export async function launchChromium(): Promise<Browser> {
       `${CHROMIUM}: no Chromium; run script/toolchain/browser.sh (Debian's chromium) or set PODNET_CHROMIUM`,
     );
   }
+  // Imported here, not at the top: every test process loads the harness, one file in seventy starts a browser, and
+  // playwright-core costs about 0.6 CPU seconds to load.
+  const { chromium } = await import("playwright-core");
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
