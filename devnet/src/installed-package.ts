@@ -43,6 +43,11 @@ export interface PackedPackage {
   files: string[];
 }
 
+/** The watched npm install of `npm test` (run, not imported: script/ holds entry points). */
+const NPM_INSTALL = join(repoRoot, "script", "toolchain", "npm-install.sh");
+/** Seconds without a line from npm after which a package test's install is stopped and tried again. */
+const NPM_STALL_S = 45;
+
 /** How long a caller waits for another process making the same thing before making its own. */
 const ONCE_WAIT_MS = 5 * 60_000;
 
@@ -199,14 +204,17 @@ async function installedOnce(
   return onceThisRun(`install-${packages.join("+")}-${key}`, async (dir) => {
     const project = freshProject(dir, manifest);
     const tarballs = packed.map((p) => p.tarball);
-    await okInProject(project, "npm", [
-      "install",
-      "--no-audit",
-      "--no-fund",
-      "--prefer-offline",
-      ...tarballs,
-      ...extra,
-    ]);
+    // Watched as `npm test`'s own install is (script/toolchain/npm-install.sh): npm can stall for good after taking
+    // every tarball from its cache (a local CI run's SDK install read @noble/hashes 1.8.0 from the cache five times at
+    // once, for five nested copies, then waited on nothing, no socket or file open, until the file's hook timed out
+    // four minutes later). The longest pause of npm's http log in healthy installs, three at once as the package
+    // files run them: 14.4 s; one quiet for NPM_STALL_S is stopped and tried again from an empty node_modules.
+    await okInProject(
+      project,
+      "bash",
+      [NPM_INSTALL, "--no-audit", "--no-fund", "--prefer-offline", ...tarballs, ...extra],
+      { PODNET_NPM_STALL_S: String(NPM_STALL_S) },
+    );
     return { project, packed };
   });
 }
