@@ -45,8 +45,12 @@ export interface PackedPackage {
 
 /** The watched npm install of `npm test` (run, not imported: script/ holds entry points). */
 const NPM_INSTALL = join(repoRoot, "script", "toolchain", "npm-install.sh");
-/** Seconds without a line from npm after which a package test's install is stopped and tried again. */
-const NPM_STALL_S = 45;
+/**
+ * Seconds without a line from npm after which a package test's install is stopped and tried again: four times the
+ * longest pause seen in healthy installs (a slower registry, as on a CI machine with an empty cache, must not look
+ * hung), and short enough that a retry still fits in the package files' 240 s hooks.
+ */
+const NPM_STALL_S = 60;
 
 /** How long a caller waits for another process making the same thing before making its own. */
 const ONCE_WAIT_MS = 5 * 60_000;
