@@ -71,8 +71,9 @@ const dockerFree = [
  * running no other test file (chaos-ingress: the worker's /health within a second under 5,000 held sockets; the network
  * acceptance: every app back at target within two minutes of a node and a provider killed, which one run beside three
  * other files missed). Together they use about one core of two; one after the other, the second idled for a minute.
- * Side by side, even with both cores kept busy by two spinning processes besides: /health at most 82 ms, the
- * slowloris cut at 2.2-2.8 s (bound 3.5), every app at target 14.7-17.9 s after the kills (docs/testing.md).
+ * Side by side: /health at most 82 ms, the slowloris cut at 2.4-2.6 s (bound 3.5), every app at target 16.6-17.8 s
+ * after the kills; with one or two spinning processes beside them as well, 61 ms, 2.2-2.8 s, 14.7-17.9 s
+ * (docs/testing.md).
  */
 const alone = ["test/chaos-ingress.test.ts", "test/autoscaler-network-acceptance.test.ts"];
 /**

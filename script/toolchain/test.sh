@@ -170,7 +170,8 @@ rm -f "$postgres_url_file"
 # The end-to-end tests deploy the contracts forge built above. Should they fail, the checks beside them still report.
 # The contract tests start once the files that run four at a time have ended: those keep both cores busy (busy
 # cores every 5 s, 2f8a4e8's run: 2.0 from the install's end to their end), while the groups after them leave about a
-# core idle for two minutes (0.9 busy: the engine restart, then the two files that run alone). At nice 19 the checks
+# core idle for two minutes (0.9 busy: the engine restart, then the two stress files, one after the other until
+# 74a534d, side by side since). At nice 19 the checks
 # take that idle core and yield to the tests. Started with the end-to-end tests, as before, they took ~100 cpu-s out of
 # the busy part (an earlier session's same move gained nothing: the busy part then had idle cores of its own). The
 # test run says when: it creates the signal file as the first file of a later group starts (test/later-groups-signal.ts).
